@@ -1,0 +1,69 @@
+# The two commands of the README are `make run` and `make test`; each builds .venv on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+VENV_SAM  := .venv-sam
+VENV_AUDIT := .venv-audit
+BIN       := $(VENV)/bin
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export AWS_EC2_METADATA_DISABLED := true
+
+# The first Python >= 3.11 on PATH (3.13 is what Lambda runs); override with `make PYTHON=/path/to/python3`.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+# sam build needs python3.13 on PATH: found there, or from pyenv when it is installed.
+PYTHON313 ?= $(shell command -v python3.13 2>/dev/null || { command -v pyenv >/dev/null 2>&1 && \
+	d=$$(pyenv prefix 3.13 2>/dev/null || pyenv prefix 3.13.0 2>/dev/null) && echo $$d/bin/python3.13; })
+
+.PHONY: help run test test-fast lint format build bench audit smoke sam-local clean lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements-dev.txt constraints.txt layers/shared/requirements.txt
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed (none of python3.13, python3.12, python3.11, python3 on PATH is); install one or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+$(VENV_SAM)/.installed: requirements-sam.txt
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed" >&2; exit 1; }
+	@test -x $(VENV_SAM)/bin/python || $(PYTHON) -m venv $(VENV_SAM)
+	$(VENV_SAM)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+run: $(BIN)/.installed ## the API on http://localhost:$${PORT:-8000} (Swagger UI at /docs), embedded DynamoDB, admin and sample events
+	@exec $(BIN)/python -m devserver
+
+test: $(BIN)/.installed ## every test: unit, integration (moto), end-to-end (HTTP against the local runtime)
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed $(VENV_SAM)/.installed ## ruff, mypy, cfn-lint and sam validate --lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/shared devserver scripts
+	$(BIN)/cfn-lint template.yaml
+	$(VENV_SAM)/bin/sam validate --lint --template template.yaml
+
+format: $(BIN)/.installed ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+build: $(VENV_SAM)/.installed ## sam build (arm64, python3.13)
+	@test -n "$(PYTHON313)" || { echo "error: sam build needs python3.13 on PATH (Lambda's runtime); install it or run make build PYTHON313=/path/to/python3.13" >&2; exit 1; }
+	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml
+
+bench: $(BIN)/.installed ## cold init per function vs a boto3 floor, DynamoDB calls per request, search read amplification
+	$(BIN)/python -m scripts.bench
+
+clean: ## remove virtualenvs and build output
+	rm -rf $(VENV) $(VENV_SAM) $(VENV_AUDIT) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+lock: $(BIN)/.installed ## re-pin every transitive dependency of .venv into constraints.txt
+	{ echo "# Full transitive pins for .venv (pip install -r requirements-dev.txt -c constraints.txt); regenerate with make lock."; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt

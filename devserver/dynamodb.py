@@ -1,0 +1,81 @@
+"""The embedded DynamoDB: moto's server behind one lock, with tables created from template.yaml.
+
+moto is not safe under concurrent writes: its transactions copy and restore whole tables with no
+lock, so parallel requests can oversell or lose writes. Every request to it is serialised here,
+at the server, so every client (in-process handlers, tests, sam local containers) is covered.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from devserver import template
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class Serialised:
+    """WSGI middleware: one request inside moto at a time, body read and all."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+class EmbeddedDynamoDB:
+    """moto's DynamoDB on 127.0.0.1:<port> in a background thread."""
+
+    def __init__(self, port: int = 0, *, serialise: bool = True) -> None:
+        from moto.server import DomainDispatcherApplication, create_backend_app
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per DynamoDB call otherwise
+
+        app: WSGIApp = DomainDispatcherApplication(create_backend_app)
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", port, Serialised(app) if serialise else app, threaded=True
+        )
+        self._server.socket.listen(128)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> EmbeddedDynamoDB:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def table_names(prefix: str) -> dict[str, str]:
+    """Logical id -> local table name."""
+    return {logical: f"{prefix}-{logical}" for logical in template.tables()}
+
+
+_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode")
+
+
+def create_tables(endpoint: str | None, prefix: str) -> None:
+    """Create each table of template.yaml that is missing at `endpoint` (moto, DynamoDB Local ...)."""
+    client = boto3.client("dynamodb", endpoint_url=endpoint)
+    existing = set(client.list_tables()["TableNames"])
+    for logical, props in template.tables().items():
+        name = table_names(prefix)[logical]
+        if name in existing:
+            continue
+        spec = {k: props[k] for k in _TABLE_KEYS if k in props}
+        client.create_table(TableName=name, **spec)
+        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})

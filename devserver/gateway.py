@@ -1,0 +1,229 @@
+"""An HTTP server that behaves like API Gateway's HTTP API (payload format 2.0) in front of the handlers."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any
+from urllib.parse import unquote_plus, urlsplit
+
+from devserver import template
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own request limit
+_TEXT_TYPES = ("application/json", "application/problem+json", "text/", "application/javascript")
+
+
+@dataclass
+class LambdaContext:
+    """Enough of the Lambda context object for Powertools."""
+
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    deadline_ms: float = 0.0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self.deadline_ms - time.time() * 1000))
+
+
+def load_handler(route: template.Route) -> Handler:
+    """Import functions/<name>/app.py under a unique module name (they are all called app.py)."""
+    module_name, attribute = route.handler.rsplit(".", 1)
+    path = route.code_dir / f"{module_name.replace('.', '/')}.py"
+    unique = f"fn_{route.function}"
+    module: ModuleType | None = sys.modules.get(unique)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(unique, path)
+        assert spec and spec.loader, path
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[unique] = module
+        spec.loader.exec_module(module)
+    handler: Handler = getattr(module, attribute)
+    return handler
+
+
+def build_event(
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    route: template.Route,
+    path_parameters: dict[str, str],
+    source_ip: str,
+) -> dict[str, Any]:
+    """The API Gateway HTTP API v2 event for one request."""
+    url = urlsplit(target)
+    lowered: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+            continue
+        # API Gateway joins repeated headers with commas.
+        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+    query: dict[str, str] = {}
+    for pair in filter(None, url.query.split("&")):
+        name, _, value = pair.partition("=")
+        name, value = unquote_plus(name), unquote_plus(value)
+        query[name] = f"{query[name]},{value}" if name in query else value
+    content_type = lowered.get("content-type", "")
+    is_text = any(content_type.startswith(t) for t in _TEXT_TYPES) or content_type.endswith("+json")
+    try:
+        text = body.decode() if is_text else None
+    except UnicodeDecodeError:
+        text = None
+    now = datetime.now(UTC)
+    request_id = str(uuid.uuid4())
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": url.path,
+        "rawQueryString": url.query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": lowered.get("host", "localhost"),
+            "domainPrefix": "localhost",
+            "http": {
+                "method": method,
+                "path": url.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if body:
+        if text is None:
+            event["body"] = base64.b64encode(body).decode()
+            event["isBase64Encoded"] = True
+        else:
+            event["body"] = text
+    return event
+
+
+class Gateway:
+    """Routes (from template.yaml) to in-process handlers, most specific path first."""
+
+    def __init__(self, routes: list[template.Route]) -> None:
+        self.routes = sorted(routes, key=lambda r: (r.path == "$default", r.path.count("{"), -len(r.path)))
+        self.handlers = {r.function: load_handler(r) for r in routes}
+
+    def match(self, method: str, path: str) -> tuple[template.Route, dict[str, str]] | None:
+        for route in self.routes:
+            if route.path == "$default":
+                return route, {}
+            found = route.pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                return route, found.groupdict()
+        return None
+
+    def invoke(self, route: template.Route, event: dict[str, Any]) -> dict[str, Any]:
+        context = LambdaContext(
+            function_name=route.function,
+            aws_request_id=event["requestContext"]["requestId"],
+            deadline_ms=time.time() * 1000 + 30_000,
+        )
+        return self.handlers[route.function](event, context)
+
+
+def _response_parts(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Interpret a handler's return value as API Gateway does for payload 2.0."""
+    if "statusCode" not in result:  # a bare JSON value means 200 application/json
+        return 200, [("content-type", "application/json")], json.dumps(result).encode()
+    headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers += [(name, str(v)) for v in values]
+    headers += [("set-cookie", c) for c in result.get("cookies") or []]
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+    return int(result["statusCode"]), headers, body
+
+
+def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "boxoffice-devserver"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            if length > MAX_PAYLOAD:
+                self._send(413, [("content-type", "application/json")], b'{"message":"Request Entity Too Large"}')
+                self.close_connection = True
+                return
+            body = self.rfile.read(length) if length else b""
+            path = urlsplit(self.path).path
+            found = gateway.match(self.command, path)
+            if found is None:
+                self._send(404, [("content-type", "application/json")], b'{"message":"Not Found"}')
+                return
+            route, params = found
+            event = build_event(self.command, self.path, list(self.headers.items()), body, route, params, self.client_address[0])
+            try:
+                status, headers, payload = _response_parts(gateway.invoke(route, event))
+            except Exception:  # noqa: BLE001 - a crashed function is API Gateway's 500, not a dead server
+                traceback.print_exc()
+                status, headers, payload = 500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
+            self._send(status, headers, payload, request_id=event["requestContext"]["requestId"])
+
+        def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, request_id: str = "") -> None:
+            self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+            for name, value in headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            if request_id:
+                self.send_header("apigw-requestid", request_id)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    return RequestHandler
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # bursts of clients queue instead of being reset
+
+
+def serve(gateway: Gateway, port: int, *, quiet: bool = False) -> Server:
+    handler = make_request_handler(gateway)
+    if quiet:
+        handler.log_message = lambda *_: None  # type: ignore[method-assign]
+    return Server(("127.0.0.1", port), handler)
+

@@ -1,0 +1,103 @@
+"""Starts the whole local stack: DynamoDB (embedded moto, or any endpoint), tables, env, and the gateway."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import threading
+
+from devserver import template
+from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
+from devserver.gateway import Gateway, Server, serve
+
+LAYER = template.ROOT / "layers" / "shared"
+
+
+class LocalRuntime:
+    """The API on 127.0.0.1:<port> with its own DynamoDB; a context manager that stops what it started."""
+
+    def __init__(
+        self,
+        port: int = 8000,
+        *,
+        dynamodb_endpoint: str | None = None,
+        table_prefix: str = "local",
+        jwt_secret: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        quiet: bool = False,
+    ) -> None:
+        self.port = port
+        self.table_prefix = table_prefix
+        self.quiet = quiet
+        self._external_endpoint = dynamodb_endpoint
+        self._jwt_secret = jwt_secret or secrets.token_urlsafe(48)
+        self._extra_env = extra_env or {}
+        self.dynamodb: EmbeddedDynamoDB | None = None
+        self.server: Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    @property
+    def endpoint(self) -> str:
+        if self._external_endpoint:
+            return self._external_endpoint
+        assert self.dynamodb is not None
+        return self.dynamodb.endpoint
+
+    def environment(self) -> dict[str, str]:
+        """What the handlers see: template Globals resolved for this machine, plus local credentials."""
+        refs = {
+            **template.parameters({"Stage": "local", "DynamoEndpoint": self.endpoint}),
+            **table_names(self.table_prefix),
+            "JwtSecret": "",
+        }
+        env = template.environment(refs)
+        env.update(JWT_SECRET=self._jwt_secret, JWT_SECRET_ARN="", POWERTOOLS_METRICS_NAMESPACE="boxoffice-local")
+        # moto and DynamoDB Local accept any credentials; never reach for real ones.
+        env.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_SESSION_TOKEN="local")
+        env.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+        env.update(self._extra_env)
+        return env
+
+    def start(self) -> LocalRuntime:
+        if not self._external_endpoint:
+            self.dynamodb = EmbeddedDynamoDB().start()
+        os.environ.update(self.environment())
+        if str(LAYER) not in sys.path:
+            sys.path.insert(0, str(LAYER))
+        reset_caches()
+        create_tables(self.endpoint, self.table_prefix)
+        self.server = serve(Gateway(template.routes()), self.port, quiet=self.quiet)
+        self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+        if self.dynamodb is not None:
+            self.dynamodb.stop()
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def reset_caches() -> None:
+    """Settings and clients are cached per cold start; a runtime started in-process is a new one."""
+    from boxoffice import auth, config
+    from boxoffice.store import dynamo
+
+    config.settings.cache_clear()
+    dynamo.client.cache_clear()
+    auth.signing_secret.cache_clear()
+    auth.dummy_hash.cache_clear()
+

@@ -1,0 +1,16 @@
+"""POST /auth/login: exchange email and password for a bearer token."""
+
+from boxoffice.errors import InvalidCredentials, TooManyAttempts
+from boxoffice.http import api, failures, lambda_handler
+from boxoffice.logic import accounts
+from boxoffice.models.users import LoginRequest, Token
+
+app = api()
+
+
+@app.post("/auth/login", tags=["auth"], responses=failures(InvalidCredentials, TooManyAttempts))
+def login(body: LoginRequest) -> Token:
+    return accounts.login(body)
+
+
+handler = lambda_handler(app)

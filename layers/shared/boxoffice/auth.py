@@ -1,0 +1,101 @@
+"""Passwords (bcrypt) and access tokens (JWT, HS256 pinned).
+
+bcrypt is imported where it is used: only the functions that hash or verify pay for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jwt
+
+from boxoffice import clock
+from boxoffice.config import settings
+from boxoffice.errors import NotAuthenticated
+
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who the verified token says is calling. token_version is checked against the store."""
+
+    user_id: str
+    role: str
+    token_version: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def hash_password(password: str) -> str:
+    import bcrypt
+
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=settings().bcrypt_rounds)).decode()
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Constant work whether or not the account exists: unknown emails verify a dummy hash."""
+    import bcrypt
+
+    candidate = (password_hash or dummy_hash()).encode()
+    return bcrypt.checkpw(password.encode(), candidate) and password_hash is not None
+
+
+@cache
+def dummy_hash() -> str:
+    return hash_password("not-a-real-password")
+
+
+@cache
+def signing_secret() -> str:
+    config = settings()
+    if config.jwt_secret:
+        return config.jwt_secret
+    if not config.jwt_secret_arn:
+        raise RuntimeError("Set JWT_SECRET (local) or JWT_SECRET_ARN (deployed)")
+    from aws_lambda_powertools.utilities import parameters
+
+    # Read once per cold start; a rotated secret reaches each instance when it is recycled.
+    return str(parameters.get_secret(config.jwt_secret_arn, max_age=3600))
+
+
+def issue_token(user_id: str, role: str, token_version: int) -> tuple[str, int]:
+    config = settings()
+    now = clock.epoch()
+    claims = {
+        "sub": user_id,
+        "role": role,
+        "ver": token_version,
+        "iat": now,
+        "exp": now + config.token_ttl_seconds,
+        "iss": config.jwt_issuer,
+        "aud": config.jwt_audience,
+    }
+    return jwt.encode(claims, signing_secret(), algorithm=ALGORITHM), config.token_ttl_seconds
+
+
+def read_token(authorization: str | None) -> Principal:
+    """Verify `Authorization: Bearer <jwt>`; anything missing, malformed or expired is a 401."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated()
+    config = settings()
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token.strip(),
+            signing_secret(),
+            algorithms=[ALGORITHM],
+            audience=config.jwt_audience,
+            issuer=config.jwt_issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+        principal = Principal(str(claims["sub"]), str(claims["role"]), int(claims["ver"]))
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
+        raise NotAuthenticated("The token is invalid or expired.") from exc
+    if principal.role not in ("user", "admin"):
+        raise NotAuthenticated("The token is invalid or expired.")
+    return principal

@@ -1,0 +1,62 @@
+"""Typed settings, read from the environment once per cold start."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+DEPLOYED_BCRYPT_ROUNDS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    stage: str
+    users_table: str
+    events_table: str
+    bookings_table: str
+    tickets_table: str
+    dynamodb_endpoint_url: str | None
+    jwt_secret: str | None
+    jwt_secret_arn: str | None
+    jwt_issuer: str
+    jwt_audience: str
+    token_ttl_seconds: int
+    bcrypt_rounds: int
+    default_currency: str
+    max_body_bytes: int
+    login_max_failures: int
+    login_window_seconds: int
+    idempotency_ttl_seconds: int
+    transaction_max_attempts: int
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+@cache
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        stage=env.get("STAGE", "local"),
+        users_table=env.get("USERS_TABLE", "users"),
+        events_table=env.get("EVENTS_TABLE", "events"),
+        bookings_table=env.get("BOOKINGS_TABLE", "bookings"),
+        tickets_table=env.get("TICKETS_TABLE", "tickets"),
+        # An empty value (the template's default) means "the real DynamoDB".
+        dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
+        jwt_secret=env.get("JWT_SECRET") or None,
+        jwt_secret_arn=env.get("JWT_SECRET_ARN") or None,
+        jwt_issuer=env.get("JWT_ISSUER", "boxoffice"),
+        jwt_audience=env.get("JWT_AUDIENCE", "boxoffice-api"),
+        token_ttl_seconds=_int("TOKEN_TTL_SECONDS", 3600),
+        bcrypt_rounds=_int("BCRYPT_ROUNDS", DEPLOYED_BCRYPT_ROUNDS),
+        default_currency=env.get("DEFAULT_CURRENCY", "EUR"),
+        max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
+        login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
+        login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
+        idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
+        transaction_max_attempts=_int("TRANSACTION_MAX_ATTEMPTS", 4),
+    )

@@ -1,0 +1,145 @@
+"""One exception type per domain error.
+
+Each carries a stable machine-readable `code` and a human `title`; http.py maps every type to
+its status and problem+json body in one place. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "ERROR"
+    title: ClassVar[str] = "Error"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        self.detail = detail or self.title
+        self.extra = extra
+        super().__init__(self.detail)
+
+
+class InvalidInput(DomainError):
+    """A rule a schema cannot express (e.g. a start time in the past)."""
+
+    code = "VALIDATION_FAILED"
+    title = "The request is not valid"
+
+    def __init__(self, detail: str, *, field: str) -> None:
+        super().__init__(detail, errors=[{"field": field, "message": detail}])
+
+
+class MalformedBody(DomainError):
+    code = "MALFORMED_BODY"
+    title = "The request body is not valid JSON"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    title = "The request body must be application/json"
+
+
+class PayloadTooLarge(DomainError):
+    code = "PAYLOAD_TOO_LARGE"
+    title = "The request body is too large"
+
+
+class RouteNotFound(DomainError):
+    code = "NOT_FOUND"
+    title = "No such resource"
+
+
+class NotAuthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+    title = "A valid bearer token is required"
+
+
+class InvalidCredentials(DomainError):
+    code = "INVALID_CREDENTIALS"
+    title = "The email or password is wrong"
+
+
+class WrongPassword(DomainError):
+    code = "WRONG_PASSWORD"
+    title = "The current password is wrong"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    title = "You may not do this"
+
+
+class TooManyAttempts(DomainError):
+    code = "TOO_MANY_ATTEMPTS"
+    title = "Too many failed logins; try again later"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+class EmailTaken(DomainError):
+    code = "EMAIL_TAKEN"
+    title = "An account with this email already exists"
+
+
+class InvalidCursor(DomainError):
+    code = "INVALID_CURSOR"
+    title = "The cursor is not valid for this query"
+
+
+class EventNotFound(DomainError):
+    code = "EVENT_NOT_FOUND"
+    title = "No such event"
+
+
+class CapacityBelowSold(DomainError):
+    code = "CAPACITY_BELOW_SOLD"
+    title = "Capacity cannot drop below the tickets already sold"
+
+
+class EventStarted(DomainError):
+    code = "EVENT_STARTED"
+    title = "The event has already started"
+
+
+class SoldOut(DomainError):
+    code = "SOLD_OUT"
+    title = "The event is sold out"
+
+
+class NotEnoughTickets(DomainError):
+    code = "NOT_ENOUGH_TICKETS"
+    title = "Not enough tickets left"
+
+    def __init__(self, available: int) -> None:
+        super().__init__(f"Only {available} tickets left.", available_tickets=available)
+
+
+class BookingNotFound(DomainError):
+    code = "BOOKING_NOT_FOUND"
+    title = "No such booking"
+
+
+class AlreadyCancelled(DomainError):
+    code = "ALREADY_CANCELLED"
+    title = "The booking is already cancelled"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    title = "This Idempotency-Key was used with a different request"
+
+
+class Busy(DomainError):
+    code = "BUSY"
+    title = "Too much contention on this resource; retry shortly"
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__(f"Retry in {retry_after} second(s).")
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError):
+    code = "SERVICE_UNAVAILABLE"
+    title = "A backing service failed; retry shortly"

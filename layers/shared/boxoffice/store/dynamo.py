@@ -1,0 +1,134 @@
+"""The DynamoDB client, item (de)serialisation, and transactions with bounded conflict retries."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from boxoffice.config import settings
+from boxoffice.errors import Busy, ServiceUnavailable
+from boxoffice.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@cache
+def client() -> DynamoDBClient:
+    # Fail fast: API Gateway gives up after 30 s, and our own retry loop handles conflicts.
+    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+    return boto3.client("dynamodb", endpoint_url=settings().dynamodb_endpoint_url, config=config)
+
+
+def dump(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def load(raw: Mapping[str, Any]) -> Item:
+    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def values(**named: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword arguments: values(now=x) -> {':now': {...}}."""
+    return {f":{k}": _serializer.serialize(v) for k, v in named.items()}
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """Anything DynamoDB fails with that the caller did not handle is a 503, logged once."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        logger.exception("DynamoDB call failed")
+        raise ServiceUnavailable() from exc
+
+
+def get(table: str, key: Mapping[str, Any], *, consistent: bool = True) -> Item | None:
+    with aws_errors():
+        raw = client().get_item(TableName=table, Key=dump(key), ConsistentRead=consistent)
+    return load(raw["Item"]) if "Item" in raw else None
+
+
+def batch_get(requests: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Item]]:
+    """BatchGetItem over several tables (strongly consistent), retrying unprocessed keys."""
+    pending: dict[str, Any] = {
+        table: {"Keys": [dump(k) for k in keys], "ConsistentRead": True} for table, keys in requests.items() if keys
+    }
+    found: dict[str, list[Item]] = {table: [] for table in requests}
+    for attempt in range(5):
+        if not pending:
+            break
+        if attempt:
+            time.sleep(0.02 * 2**attempt * random.random())
+        with aws_errors():
+            raw = client().batch_get_item(RequestItems=pending)
+        for table, items in raw.get("Responses", {}).items():
+            found[table].extend(load(i) for i in items)
+        pending = raw.get("UnprocessedKeys") or {}
+    if pending:
+        raise Busy()
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled(Exception):
+    """A transaction lost a condition. reasons[i] is (code, old item or None) for action i."""
+
+    reasons: list[tuple[str, Item | None]]
+
+    def failed_at(self, index: int) -> bool:
+        return self.reasons[index][0] == "ConditionalCheckFailed"
+
+    def old(self, index: int) -> Item | None:
+        return self.reasons[index][1]
+
+
+def transact(actions: Sequence[Mapping[str, Any]], *, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Run one TransactWriteItems. Conflicts are retried with jittered backoff, then 409 BUSY.
+
+    A lost condition raises Cancelled with each action's reason (and old item, when the action
+    asked for ALL_OLD), so the caller can tell which rule failed without a second, racy read.
+    """
+    attempts = settings().transaction_max_attempts
+    for attempt in range(attempts):
+        try:
+            client().transact_write_items(TransactItems=list(actions))  # type: ignore[arg-type]
+            return
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") != "TransactionCanceledException":
+                logger.exception("TransactWriteItems failed")
+                raise ServiceUnavailable() from exc
+            reasons = [
+                (r.get("Code", "None"), load(r["Item"]) if "Item" in r else None)
+                for r in exc.response.get("CancellationReasons", [])  # type: ignore[typeddict-item]
+            ]
+            codes = {code for code, _ in reasons}
+            if "ConditionalCheckFailed" in codes:
+                raise Cancelled(reasons) from None
+            if codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}:
+                metrics.add_metric(name="TransactionConflictRetries", unit="Count", value=1)
+                if attempt + 1 < attempts:
+                    sleep(random.uniform(0, 0.025 * 2**attempt))  # full jitter
+                    continue
+                raise Busy() from None
+            logger.error("Transaction cancelled", extra={"reasons": sorted(codes)})
+            raise ServiceUnavailable() from exc
+        except BotoCoreError as exc:
+            logger.exception("TransactWriteItems failed")
+            raise ServiceUnavailable() from exc
+    raise Busy()

@@ -1,0 +1,55 @@
+"""Writes events/<function>.json: one API Gateway HTTP API v2 sample event per function.
+
+`python -m scripts.sample_events` regenerates them from SAMPLES; routes come from template.yaml.
+Authenticated samples carry a placeholder token: `sam local invoke` then answers 401 unless you
+paste a token from POST /auth/login (the tests put in a fresh one).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from devserver import template
+from devserver.gateway import build_event
+
+TOKEN = "Bearer <paste an access_token from POST /auth/login>"
+EVENT_ID = "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"
+BOOKING_ID = "01JDQ7Y3M4N5P6Q7R8S9T0V1W2"
+
+# folder -> (path parameters, query string, body, needs a token)
+SAMPLES: dict[str, tuple[dict[str, str], str, dict[str, Any] | None, bool]] = {
+    "register": ({}, "", {"name": "Ada Lovelace", "email": "ada@example.com", "password": "correct horse"}, False),
+    "login": ({}, "", {"email": "ada@example.com", "password": "correct horse"}, False),
+    "get_me": ({}, "", None, True),
+    "update_me": ({}, "", {"name": "Ada King"}, True),
+}
+
+
+def write() -> None:
+    routes = {r.code_dir.name: r for r in template.routes()}
+    for folder, (params, query, body, auth) in SAMPLES.items():
+        route = routes[folder]
+        path = route.path if route.path != "$default" else "/no/such/route"
+        for key, value in params.items():
+            path = path.replace("{" + key + "}", value)
+        headers = [("host", "abc123.execute-api.us-east-1.amazonaws.com"), ("user-agent", "curl/8.5.0")]
+        if body is not None:
+            headers.append(("content-type", "application/json"))
+        if auth:
+            headers.append(("authorization", TOKEN))
+        method = route.method if route.method != "ANY" else "GET"
+        raw = json.dumps(body).encode() if body is not None else b""
+        target = f"{path}?{query}" if query else path
+        event = build_event(method, target, headers, raw, route, params, "203.0.113.10")
+        event["requestContext"]["requestId"] = f"sample-{folder}"
+        event["requestContext"]["apiId"] = "abc123"
+        event["requestContext"]["domainName"] = "abc123.execute-api.us-east-1.amazonaws.com"
+        event["requestContext"]["domainPrefix"] = "abc123"
+        event["requestContext"]["time"] = "27/Nov/2026:12:00:00 +0000"
+        event["requestContext"]["timeEpoch"] = 1795780800000
+        (template.ROOT / "events" / f"{folder}.json").write_text(json.dumps(event, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    write()

@@ -1,0 +1,21 @@
+"""Shared fixtures: settings for tests, moto-backed tables from template.yaml, handler invocation."""
+
+from __future__ import annotations
+
+import os
+
+# Before any boxoffice import: tests never touch real AWS, and hash cheaply (one test checks the deployed cost).
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_EC2_METADATA_DISABLED="true",
+    BCRYPT_ROUNDS="4",
+    JWT_SECRET="test-secret-test-secret-test-secret-0123456789",
+    POWERTOOLS_METRICS_NAMESPACE="boxoffice-test",
+    POWERTOOLS_SERVICE_NAME="boxoffice",
+    POWERTOOLS_DEV="false",
+)
+
+pytest_plugins = ["tests.support.fixtures"]

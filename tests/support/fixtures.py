@@ -1,0 +1,54 @@
+"""Fixtures: `aws` (moto tables from template.yaml), `api` (handlers by name), `live` (the local runtime over HTTP)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from devserver.dynamodb import create_tables, table_names
+from devserver.runtime import reset_caches
+from tests.support.handlers import Api
+from tests.support.live import LiveServer, start_live_server
+
+TABLE_ENV = {"UsersTable": "USERS_TABLE", "EventsTable": "EVENTS_TABLE", "BookingsTable": "BOOKINGS_TABLE", "TicketsTable": "TICKETS_TABLE"}
+
+
+def use_tables(prefix: str, endpoint: str | None) -> None:
+    names = table_names(prefix)
+    os.environ.update({env: names[logical] for logical, env in TABLE_ENV.items()})
+    os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint or ""
+    reset_caches()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """Fresh in-memory DynamoDB (moto) with the tables of template.yaml, for one test."""
+    with mock_aws():
+        use_tables("test", None)
+        create_tables(None, "test")
+        yield
+    reset_caches()
+
+
+@pytest.fixture
+def api(aws: None) -> Api:
+    """Call any function's handler by name with its events/ sample, over moto."""
+    return Api()
+
+
+@pytest.fixture(scope="session")
+def live() -> Iterator[LiveServer]:
+    """`python -m devserver` on a free port, as `make run` starts it; one per test session."""
+    server = start_live_server()
+    yield server
+    server.stop()
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)

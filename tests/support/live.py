@@ -1,0 +1,92 @@
+"""The local runtime as a subprocess (exactly what `make run` starts), for end-to-end tests over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from devserver import template
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin-password-e2e"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    process: subprocess.Popen[str]
+    url: str
+    dynamodb_endpoint: str
+    output: list[str] = field(default_factory=list)
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def request(self, method: str, path: str, *, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def login(self, email: str, password: str) -> str:
+        response = self.request("POST", "/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+    def admin_token(self) -> str:
+        return self.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_live_server(extra_env: dict[str, str] | None = None, timeout: float = 60) -> LiveServer:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "BCRYPT_ROUNDS": "4",
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    env.pop("DYNAMODB_ENDPOINT_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devserver"],
+        cwd=template.ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    endpoint = ""
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if line.startswith("DynamoDB"):
+            endpoint = line.split()[1]
+        if "Ctrl-C to stop" in line:
+            return LiveServer(process, f"http://127.0.0.1:{port}", endpoint, lines)
+    process.kill()
+    raise RuntimeError("devserver did not start:\n" + "\n".join(lines))
