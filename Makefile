@@ -18,7 +18,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 PYTHON313 ?= $(shell command -v python3.13 2>/dev/null || { command -v pyenv >/dev/null 2>&1 && \
 	d=$$(pyenv prefix 3.13 2>/dev/null || pyenv prefix 3.13.0 2>/dev/null) && echo $$d/bin/python3.13; })
 
-.PHONY: help run test test-fast lint format build bench audit smoke sam-local clean lock
+.PHONY: help run test lint format build bench openapi clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ test: $(BIN)/.installed ## every test: unit, integration (moto), end-to-end (HTT
 lint: $(BIN)/.installed $(VENV_SAM)/.installed ## ruff, mypy, cfn-lint and sam validate --lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/shared devserver scripts
+	$(BIN)/mypy layers/shared devserver scripts functions
 	$(BIN)/cfn-lint template.yaml
 	$(VENV_SAM)/bin/sam validate --lint --template template.yaml
 
@@ -60,6 +60,9 @@ build: $(VENV_SAM)/.installed ## sam build (arm64, python3.13)
 
 bench: $(BIN)/.installed ## cold init per function vs a boto3 floor, DynamoDB calls per request, search read amplification
 	$(BIN)/python -m scripts.bench
+
+openapi: $(BIN)/.installed ## regenerate the OpenAPI document served at /openapi.json from the handlers
+	$(BIN)/python -m scripts.openapi
 
 clean: ## remove virtualenvs and build output
 	rm -rf $(VENV) $(VENV_SAM) $(VENV_AUDIT) .aws-sam .pytest_cache .mypy_cache .ruff_cache

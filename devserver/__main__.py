@@ -40,11 +40,10 @@ def main() -> int:
     else:
         print(f"Admin login      {admin.email} (already existed)")
     print(f"Sample events    {samples} created")
-    print("Ctrl-C to stop.", flush=True)
-
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    print("Ctrl-C to stop.", flush=True)
     stop.wait()
     runtime.stop()
     print("Stopped.")

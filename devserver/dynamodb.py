@@ -33,10 +33,13 @@ class Serialised:
 
 
 class EmbeddedDynamoDB:
-    """moto's DynamoDB on 127.0.0.1:<port> in a background thread."""
+    """moto's DynamoDB on 127.0.0.1:<port> in a background thread.
+
+    moto keeps its data in process-wide backends: starting one resets them, so run one at a time.
+    """
 
     def __init__(self, port: int = 0, *, serialise: bool = True) -> None:
-        from moto.server import DomainDispatcherApplication, create_backend_app
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per DynamoDB call otherwise
 
@@ -52,6 +55,9 @@ class EmbeddedDynamoDB:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> EmbeddedDynamoDB:
+        from moto.backends import get_backend
+
+        get_backend("dynamodb").reset()
         self._thread.start()
         return self
 

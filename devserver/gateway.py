@@ -42,19 +42,24 @@ class LambdaContext:
         return max(0, int(self.deadline_ms - time.time() * 1000))
 
 
-def load_handler(route: template.Route) -> Handler:
+def load_module(route: template.Route) -> ModuleType:
     """Import functions/<name>/app.py under a unique module name (they are all called app.py)."""
-    module_name, attribute = route.handler.rsplit(".", 1)
-    path = route.code_dir / f"{module_name.replace('.', '/')}.py"
+    module_name = route.handler.rsplit(".", 1)[0]
     unique = f"fn_{route.function}"
-    module: ModuleType | None = sys.modules.get(unique)
+    module = sys.modules.get(unique)
     if module is None:
+        path = route.code_dir / f"{module_name.replace('.', '/')}.py"
         spec = importlib.util.spec_from_file_location(unique, path)
-        assert spec and spec.loader, path
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[unique] = module
         spec.loader.exec_module(module)
-    handler: Handler = getattr(module, attribute)
+    return module
+
+
+def load_handler(route: template.Route) -> Handler:
+    handler: Handler = getattr(load_module(route), route.handler.rsplit(".", 1)[1])
     return handler
 
 
@@ -188,12 +193,18 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 self._send(404, [("content-type", "application/json")], b'{"message":"Not Found"}')
                 return
             route, params = found
-            event = build_event(self.command, self.path, list(self.headers.items()), body, route, params, self.client_address[0])
+            event = build_event(
+                self.command, self.path, list(self.headers.items()), body, route, params, self.client_address[0]
+            )
             try:
                 status, headers, payload = _response_parts(gateway.invoke(route, event))
             except Exception:  # noqa: BLE001 - a crashed function is API Gateway's 500, not a dead server
                 traceback.print_exc()
-                status, headers, payload = 500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
+                status, headers, payload = (
+                    500,
+                    [("content-type", "application/json")],
+                    b'{"message":"Internal Server Error"}',
+                )
             self._send(status, headers, payload, request_id=event["requestContext"]["requestId"])
 
         def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, request_id: str = "") -> None:
@@ -226,4 +237,3 @@ def serve(gateway: Gateway, port: int, *, quiet: bool = False) -> Server:
     if quiet:
         handler.log_message = lambda *_: None  # type: ignore[method-assign]
     return Server(("127.0.0.1", port), handler)
-

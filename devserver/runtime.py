@@ -100,4 +100,3 @@ def reset_caches() -> None:
     dynamo.client.cache_clear()
     auth.signing_secret.cache_clear()
     auth.dummy_hash.cache_clear()
-

@@ -37,7 +37,8 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 @cache
 def load() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    document: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return document
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ from devserver.runtime import reset_caches
 from tests.support.handlers import Api
 from tests.support.live import LiveServer, start_live_server
 
-TABLE_ENV = {"UsersTable": "USERS_TABLE", "EventsTable": "EVENTS_TABLE", "BookingsTable": "BOOKINGS_TABLE", "TicketsTable": "TICKETS_TABLE"}
+TABLE_ENV = {
+    "UsersTable": "USERS_TABLE",
+    "EventsTable": "EVENTS_TABLE",
+    "BookingsTable": "BOOKINGS_TABLE",
+    "TicketsTable": "TICKETS_TABLE",
+}
 
 
 def use_tables(prefix: str, endpoint: str | None) -> None:

@@ -56,7 +56,7 @@ class LiveServer:
 
 
 def start_live_server(extra_env: dict[str, str] | None = None, timeout: float = 60) -> LiveServer:
-    port = free_port()
+    port = int((extra_env or {}).get("PORT") or free_port())
     env = {
         **os.environ,
         "PORT": str(port),

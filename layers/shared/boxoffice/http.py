@@ -99,7 +99,7 @@ def _unexpected(exc: Exception) -> Response[str]:
     return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL", "Internal error", "Something went wrong on our side.")
 
 
-def _limits(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+def _limits(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """Reject oversized and non-JSON bodies before anything parses them."""
     event = app.current_event
     body = event.body
@@ -155,18 +155,18 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 AdminPrincipal = Annotated[Principal, Depends(_admin)]
 
 
-def failures(*kinds: type[errors.DomainError]) -> dict[int, Any]:
-    """OpenAPI `responses` for the errors a route can answer with (401 and 422 included as declared)."""
+def failures(*kinds: type[errors.DomainError], success: int = HTTPStatus.OK) -> dict[int, Any]:
+    """OpenAPI `responses` of a route: its success (the return model) and each error it can answer.
+
+    `success` must equal the route's status_code; tests/unit/test_openapi.py checks that it does.
+    """
     by_status: dict[int, list[str]] = {}
     for kind in kinds:
         by_status.setdefault(int(STATUS[kind]), []).append(f"`{kind.code}`: {kind.title}")
-    return {
-        status: {
-            "description": "; ".join(lines),
-            "content": {PROBLEM_JSON: {"model": Problem}},
-        }
-        for status, lines in by_status.items()
-    }
+    documented: dict[int, Any] = {int(success): {"description": HTTPStatus(success).phrase}}
+    for status, lines in by_status.items():
+        documented[status] = {"description": "; ".join(lines), "content": {PROBLEM_JSON: {"model": Problem}}}
+    return documented
 
 
 def no_content() -> Response[None]:

@@ -25,16 +25,21 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def reject_control(value: str, *, line_breaks: bool = False) -> str:
+    """Refuse control characters and lone surrogates (and line breaks unless the field allows them)."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    if not line_breaks and _LINE_BREAKS.search(value):
+        raise ValueError("must not contain tabs or line breaks")
+    return value
+
+
 def _single_line(value: str) -> str:
-    if _CONTROL.search(value) or _LINE_BREAKS.search(value):
-        raise ValueError("must not contain control characters or line breaks")
-    return unicodedata.normalize("NFC", value)
+    return unicodedata.normalize("NFC", reject_control(value))
 
 
 def _multi_line(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return unicodedata.normalize("NFC", value)
+    return unicodedata.normalize("NFC", reject_control(value, line_breaks=True))
 
 
 # Text is stored and returned as data, never interpreted: markup and SQL are inert by construction.

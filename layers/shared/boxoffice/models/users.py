@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from boxoffice.models.common import RequestModel, ResponseModel, SingleLine
+from boxoffice.models.common import RequestModel, ResponseModel, SingleLine, reject_control
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the mail's job.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -17,43 +18,57 @@ MAX_PASSWORD_BYTES = 72  # bcrypt ignores bytes past 72: reject instead of trunc
 
 
 def normalise_email(value: str) -> str:
-    email = value.strip().lower()
+    """Trimmed, NFC, lower case: the form an address is stored, claimed and looked up in."""
+    email = unicodedata.normalize("NFC", reject_control(value.strip())).lower()
     if len(email) > 254 or not _EMAIL.match(email):
         raise ValueError("must be a valid email address")
     return email
 
 
-def _password(value: str) -> str:
-    size = len(value.encode("utf-8"))
-    if size < MIN_PASSWORD_BYTES or size > MAX_PASSWORD_BYTES:
-        raise ValueError(f"must be {MIN_PASSWORD_BYTES} to {MAX_PASSWORD_BYTES} bytes in UTF-8")
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+def password_bytes(value: str, minimum: int) -> str:
+    """bcrypt counts UTF-8 bytes, not characters: `minimum`..72 of them."""
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    if not minimum <= size <= MAX_PASSWORD_BYTES:
+        raise ValueError(f"must be {minimum} to {MAX_PASSWORD_BYTES} bytes in UTF-8")
     return value
 
 
+def _new_password(value: str) -> str:
+    return password_bytes(reject_control(value), MIN_PASSWORD_BYTES)
+
+
+def _given_password(value: str) -> str:
+    # Any string bcrypt can check: a wrong password gets 401, not a hint about the rules.
+    return password_bytes(value, 1)
+
+
 Email = Annotated[str, Field(max_length=254), AfterValidator(normalise_email)]
-Password = Annotated[str, Field(max_length=MAX_PASSWORD_BYTES), AfterValidator(_password)]
 Name = Annotated[SingleLine, Field(min_length=1, max_length=100)]
 Role = Literal["user", "admin"]
+# Passwords are taken exactly as typed (never stripped) and kept out of reprs, hence out of debug logs.
+_Unstripped = StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD_BYTES)
+NewPassword = Annotated[str, _Unstripped, AfterValidator(_new_password)]
+GivenPassword = Annotated[str, _Unstripped, AfterValidator(_given_password)]
 
 
 class RegisterRequest(RequestModel):
     name: Name
     email: Email
-    password: Password
+    password: NewPassword = Field(repr=False)
 
 
 class LoginRequest(RequestModel):
     email: Email
-    # Any string up to bcrypt's limit: a wrong password gets 401, not a hint about the rules.
-    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_BYTES)]
+    password: GivenPassword = Field(repr=False)
 
 
 class UpdateMeRequest(RequestModel):
     name: Name | None = None
-    password: Password | None = None
-    current_password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_BYTES)] | None = None
+    password: NewPassword | None = Field(default=None, repr=False)
+    current_password: GivenPassword | None = Field(default=None, repr=False)
 
     @model_validator(mode="after")
     def _check(self) -> UpdateMeRequest:

@@ -73,7 +73,7 @@ def batch_get(requests: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, 
         if not pending:
             break
         if attempt:
-            time.sleep(0.02 * 2**attempt * random.random())
+            time.sleep(0.02 * 2**attempt * random.random())  # noqa: S311 - jitter, not crypto
         with aws_errors():
             raw = client().batch_get_item(RequestItems=pending)
         for table, items in raw.get("Responses", {}).items():
@@ -115,7 +115,7 @@ def transact(actions: Sequence[Mapping[str, Any]], *, sleep: Callable[[float], N
                 raise ServiceUnavailable() from exc
             reasons = [
                 (r.get("Code", "None"), load(r["Item"]) if "Item" in r else None)
-                for r in exc.response.get("CancellationReasons", [])  # type: ignore[typeddict-item]
+                for r in exc.response.get("CancellationReasons", [])
             ]
             codes = {code for code, _ in reasons}
             if "ConditionalCheckFailed" in codes:
@@ -123,7 +123,7 @@ def transact(actions: Sequence[Mapping[str, Any]], *, sleep: Callable[[float], N
             if codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}:
                 metrics.add_metric(name="TransactionConflictRetries", unit="Count", value=1)
                 if attempt + 1 < attempts:
-                    sleep(random.uniform(0, 0.025 * 2**attempt))  # full jitter
+                    sleep(random.uniform(0, 0.025 * 2**attempt))  # noqa: S311 - full jitter, not crypto
                     continue
                 raise Busy() from None
             logger.error("Transaction cancelled", extra={"reasons": sorted(codes)})

@@ -1,20 +1,21 @@
 """The users table: accounts, email claims and login-failure counters.
 
 Items (partition key `pk`, no sort key):
-  USER#<id>      the account: id, full_name ("name" is a reserved word), email, role, password_hash, token_version, created_at
+  USER#<id>      the account: id, full_name ("name" is a reserved word), email, role, password_hash,
+                 token_version, created_at, updated_at
   EMAIL#<email>  claims a normalised email for one user id (unique by a conditional put)
   LOGIN#<email>  failed logins in the current window: failures, window_start (epoch seconds)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from boxoffice.config import settings
 from boxoffice import clock
-from boxoffice.errors import EmailTaken, NotAuthenticated
+from boxoffice.config import settings
+from boxoffice.errors import Busy, EmailTaken, NotAuthenticated
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import Cancelled, aws_errors, client, dump, load, values
 
@@ -25,7 +26,7 @@ class UserRecord:
     name: str
     email: str
     role: str
-    password_hash: str
+    password_hash: str = field(repr=False)  # never in a log line, even one that prints the record
     token_version: int
     created_at: datetime
 
@@ -75,6 +76,7 @@ def create(user: UserRecord) -> None:
         "password_hash": user.password_hash,
         "token_version": user.token_version,
         "created_at": user.created_at.isoformat(),
+        "updated_at": user.created_at.isoformat(),
     }
     new = "attribute_not_exists(pk)"
     try:
@@ -116,24 +118,35 @@ def record_login_failure(email: str, now: int) -> int:
     TTL deletes lazily (up to days later), so `expires_at` only keeps the table tidy.
     """
     window = settings().login_window_seconds
-    key = dump(_login_key(email))
+    cutoff = values(cutoff=now - window)
+    failed = client().exceptions.ConditionalCheckFailedException
     with aws_errors():
-        try:
-            raw = client().update_item(
-                TableName=_table(),
-                Key=key,
-                UpdateExpression="ADD failures :one",
-                ConditionExpression="window_start > :cutoff",
-                ExpressionAttributeValues=values(one=1, cutoff=now - window),
-                ReturnValues="UPDATED_NEW",
-            )
-            return int(load(raw["Attributes"])["failures"])
-        except client().exceptions.ConditionalCheckFailedException:
-            client().put_item(
-                TableName=_table(),
-                Item=dump({**_login_key(email), "failures": 1, "window_start": now, "expires_at": now + window}),
-            )
-            return 1
+        # Racing failures must all count: every write is conditional, and a lost race goes round again.
+        for _ in range(3):
+            try:
+                raw = client().update_item(
+                    TableName=_table(),
+                    Key=dump(_login_key(email)),
+                    UpdateExpression="ADD failures :one SET window_start = if_not_exists(window_start, :now), "
+                    "expires_at = if_not_exists(expires_at, :expires)",
+                    ConditionExpression="attribute_not_exists(pk) OR window_start > :cutoff",
+                    ExpressionAttributeValues={**cutoff, **values(one=1, now=now, expires=now + window)},
+                    ReturnValues="ALL_NEW",
+                )
+                return int(load(raw["Attributes"])["failures"])
+            except failed:
+                pass  # the window is over: start a new one, unless a racing failure already has
+            try:
+                client().put_item(
+                    TableName=_table(),
+                    Item=dump({**_login_key(email), "failures": 1, "window_start": now, "expires_at": now + window}),
+                    ConditionExpression="window_start <= :cutoff",
+                    ExpressionAttributeValues=cutoff,
+                )
+                return 1
+            except failed:
+                continue
+    raise Busy()
 
 
 def clear_login_failures(email: str) -> None:
