@@ -14,11 +14,11 @@ export AWS_EC2_METADATA_DISABLED := true
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
-# sam build needs python3.13 on PATH: found there, or from pyenv when it is installed.
-PYTHON313 ?= $(shell command -v python3.13 2>/dev/null || { command -v pyenv >/dev/null 2>&1 && \
-	d=$$(pyenv prefix 3.13 2>/dev/null || pyenv prefix 3.13.0 2>/dev/null) && echo $$d/bin/python3.13; })
+# sam build needs python3.13 on PATH: one that runs (a pyenv shim may not), else pyenv's own 3.13.
+PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 
-.PHONY: help run test lint format build bench openapi clean lock
+.PHONY: help run test lint format build deploy bench openapi clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,14 +58,23 @@ build: $(VENV_SAM)/.installed ## sam build (arm64, python3.13)
 	@test -n "$(PYTHON313)" || { echo "error: sam build needs python3.13 on PATH (Lambda's runtime); install it or run make build PYTHON313=/path/to/python3.13" >&2; exit 1; }
 	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml
 
-bench: $(BIN)/.installed ## cold init per function vs a boto3 floor, DynamoDB calls per request, search read amplification
+# The cold-start benchmark runs in what Lambda has: the layer's requirements plus boto3, nothing else.
+.venv-bench/.installed: layers/shared/requirements.txt constraints.txt
+	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet -r layers/shared/requirements.txt boto3 -c constraints.txt
+	@touch $@
+
+bench: $(BIN)/.installed .venv-bench/.installed ## cold init per function vs a boto3 floor, DynamoDB calls per request, search read amplification
 	$(BIN)/python -m scripts.bench
+
+deploy: build ## sam deploy with samconfig.toml (ENV=prod for the prod section; see docs/DEPLOY.md)
+	$(VENV_SAM)/bin/sam deploy $(if $(ENV),--config-env $(ENV))
 
 openapi: $(BIN)/.installed ## regenerate the OpenAPI document served at /openapi.json from the handlers
 	$(BIN)/python -m scripts.openapi
 
 clean: ## remove virtualenvs and build output
-	rm -rf $(VENV) $(VENV_SAM) $(VENV_AUDIT) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_SAM) $(VENV_AUDIT) .venv-bench .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 lock: $(BIN)/.installed ## re-pin every transitive dependency of .venv into constraints.txt
 	{ echo "# Full transitive pins for .venv (pip install -r requirements-dev.txt -c constraints.txt); regenerate with make lock."; \

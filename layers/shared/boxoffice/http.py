@@ -20,7 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from boxoffice import auth, errors
 from boxoffice.auth import Principal
 from boxoffice.config import settings
-from boxoffice.logic.accounts import require_admin
+from boxoffice.logic.permissions import require_admin
 from boxoffice.models.common import Problem
 from boxoffice.observability import logger, metrics
 

@@ -7,7 +7,12 @@ request body or the Authorization header, and the store never logs items.
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger()
 metrics = Metrics()
+
+# Most requests (reads, rejected input) emit no business metric; that is normal, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -7,7 +7,7 @@ import uuid
 from boxoffice import auth, clock
 from boxoffice.auth import Principal
 from boxoffice.config import settings
-from boxoffice.errors import Forbidden, InvalidCredentials, NotAuthenticated, TooManyAttempts, WrongPassword
+from boxoffice.errors import InvalidCredentials, NotAuthenticated, TooManyAttempts, WrongPassword
 from boxoffice.models.users import LoginRequest, RegisterRequest, Token, UpdateMeRequest, User
 from boxoffice.store import users
 from boxoffice.store.users import UserRecord
@@ -75,8 +75,3 @@ def update_me(principal: Principal, request: UpdateMeRequest) -> User:
             raise WrongPassword()
         password_hash = auth.hash_password(request.password)
     return _public(users.update(record, name=request.name, password_hash=password_hash))
-
-
-def require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise Forbidden("Only administrators may do this.")

@@ -1,0 +1,113 @@
+"""Cold init of every function (fresh interpreter: import + module setup) beside a boto3-only floor."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from devserver import template
+from scripts.bench.common import median_ms, table
+
+RUNS = 7
+LAYER = template.ROOT / "layers" / "shared"
+# What Lambda has: the layer's requirements plus boto3, nothing from the dev tools (moto pulls in
+# cryptography, which PyJWT would then import). `make bench` builds it; override with BENCH_PYTHON.
+PYTHON = os.environ.get("BENCH_PYTHON") or str(template.ROOT / ".venv-bench" / "bin" / "python")
+
+# Lambda imports the handler module as a top-level module from the code directory, the layer on sys.path.
+_PROBE = """
+import sys, time, importlib.util
+start = time.perf_counter()
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+imported = time.perf_counter()
+if sys.argv[2] == "client":
+    from boxoffice.store import dynamo
+    dynamo.client()
+print(imported - start, time.perf_counter() - start)
+"""
+
+_FLOOR = """import boto3
+
+client = boto3.client("dynamodb")
+
+
+def handler(event, context):
+    return client.describe_limits()
+"""
+
+# The mandated stack with nothing of ours: Powertools' validating resolver, one pydantic model, boto3.
+_FRAMEWORK = """import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from pydantic import BaseModel
+
+client = boto3.client("dynamodb")
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+class Body(BaseModel):
+    name: str
+
+
+@app.post("/echo")
+def echo(body: Body) -> Body:
+    return body
+
+
+def handler(event, context):
+    return app.resolve(event, context)
+"""
+
+
+def _measure(path: Path, mode: str) -> tuple[float, float]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(LAYER),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "JWT_SECRET": "bench",
+        "PYTHONDONTWRITEBYTECODE": "0",
+    }
+    imports, totals = [], []
+    for _ in range(RUNS + 1):  # the first run warms the filesystem and bytecode caches, and is dropped
+        out = subprocess.run([PYTHON, "-c", _PROBE, str(path), mode], env=env, capture_output=True, text=True)
+        if out.returncode:
+            raise RuntimeError(f"{path} failed to import:\n{out.stderr}")
+        first, second = (float(x) for x in out.stdout.split())
+        imports.append(first)
+        totals.append(second)
+    return median_ms(imports[1:]), median_ms(totals[1:])
+
+
+def run() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        floor_file, framework_file = Path(tmp) / "floor.py", Path(tmp) / "framework.py"
+        floor_file.write_text(_FLOOR)
+        framework_file.write_text(_FRAMEWORK)
+        _, floor = _measure(floor_file, "none")
+        _, framework = _measure(framework_file, "none")
+    rows = [
+        ["floor: import boto3 + DynamoDB client", f"{floor:.0f}", "", f"{floor:.0f}", "1.00"],
+        ["framework: floor + Powertools resolver + 1 model", f"{framework:.0f}", "", f"{framework:.0f}", f"{framework / floor:.2f}"],
+    ]
+    seen: set[str] = set()
+    for route in sorted(template.routes(), key=lambda r: r.code_dir.name):
+        if route.function in seen:
+            continue
+        seen.add(route.function)
+        module = route.code_dir / f"{route.handler.rsplit('.', 1)[0].replace('.', '/')}.py"
+        imported, with_client = _measure(module, "client")
+        rows.append(
+            [route.code_dir.name, f"{imported:.0f}", f"{with_client - imported:.0f}", f"{with_client:.0f}", f"{with_client / floor:.2f}"]
+        )
+    version = subprocess.run([PYTHON, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    header = f"Cold init, median of {RUNS} fresh interpreters ({version}, layer requirements + boto3 only), ms"
+    return header + "\n" + table(["function", "import", "+client", "init", "x floor"], rows)
+
+
+if __name__ == "__main__":
+    print(run())
