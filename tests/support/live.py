@@ -57,8 +57,9 @@ class LiveServer:
 
 def start_live_server(extra_env: dict[str, str] | None = None, timeout: float = 60) -> LiveServer:
     port = int((extra_env or {}).get("PORT") or free_port())
+    inherited = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT_URL"}
     env = {
-        **os.environ,
+        **inherited,
         "PORT": str(port),
         "ADMIN_EMAIL": ADMIN_EMAIL,
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -66,7 +67,6 @@ def start_live_server(extra_env: dict[str, str] | None = None, timeout: float = 
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    env.pop("DYNAMODB_ENDPOINT_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "devserver"],
         cwd=template.ROOT,
