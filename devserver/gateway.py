@@ -6,6 +6,8 @@ import base64
 import importlib.util
 import json
 import sys
+import queue
+import threading
 import time
 import traceback
 import uuid
@@ -42,10 +44,14 @@ class LambdaContext:
         return max(0, int(self.deadline_ms - time.time() * 1000))
 
 
-def load_module(route: template.Route) -> ModuleType:
-    """Import functions/<name>/app.py under a unique module name (they are all called app.py)."""
+def load_module(route: template.Route, instance: int = 0) -> ModuleType:
+    """Import functions/<name>/app.py under a unique module name (they are all called app.py).
+
+    Each `instance` is a separate copy of the module, as each Lambda execution environment has its
+    own: module-level state such as the resolver's current event is never shared between requests.
+    """
     module_name = route.handler.rsplit(".", 1)[0]
-    unique = f"fn_{route.function}"
+    unique = f"fn_{route.function}" + (f"_{instance}" if instance else "")
     module = sys.modules.get(unique)
     if module is None:
         path = route.code_dir / f"{module_name.replace('.', '/')}.py"
@@ -58,9 +64,57 @@ def load_module(route: template.Route) -> ModuleType:
     return module
 
 
-def load_handler(route: template.Route) -> Handler:
-    handler: Handler = getattr(load_module(route), route.handler.rsplit(".", 1)[1])
+def load_handler(route: template.Route, instance: int = 0) -> Handler:
+    handler: Handler = getattr(load_module(route, instance), route.handler.rsplit(".", 1)[1])
     return handler
+
+
+class Instances:
+    """Lambda's concurrency model in one process: one request at a time per instance of a function,
+    a new instance when all are busy (up to `limit`, then requests wait for one to be free)."""
+
+    def __init__(self, route: template.Route, limit: int = 64) -> None:
+        self.route = route
+        self.limit = limit
+        self._idle: queue.LifoQueue[Handler] = queue.LifoQueue()
+        self._created = 0
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start one instance ahead of the first request."""
+        with self._lock:
+            if self._created == 0:
+                self._created = 1
+                self._idle.put(load_handler(self.route))
+
+    def _acquire(self) -> Handler:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                if self._created < self.limit:
+                    self._created += 1
+                    return load_handler(self.route, self._created - 1)
+            return self._idle.get()
+
+    def invoke(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        handler = self._acquire()
+        try:
+            return handler(event, context)
+        finally:
+            self._idle.put(handler)
+
+
+_instances: dict[str, Instances] = {}
+_instances_lock = threading.Lock()
+
+
+def instances(route: template.Route) -> Instances:
+    """The process-wide pool of a function's instances."""
+    with _instances_lock:
+        if route.function not in _instances:
+            _instances[route.function] = Instances(route)
+        return _instances[route.function]
 
 
 def build_event(
@@ -142,7 +196,8 @@ class Gateway:
 
     def __init__(self, routes: list[template.Route]) -> None:
         self.routes = sorted(routes, key=lambda r: (r.path == "$default", r.path.count("{"), -len(r.path)))
-        self.handlers = {r.function: load_handler(r) for r in routes}
+        for route in routes:  # import every function now: a broken one fails at start, not on first call
+            instances(route).warm()
 
     def match(self, method: str, path: str) -> tuple[template.Route, dict[str, str]] | None:
         for route in self.routes:
@@ -159,7 +214,7 @@ class Gateway:
             aws_request_id=event["requestContext"]["requestId"],
             deadline_ms=time.time() * 1000 + 30_000,
         )
-        return self.handlers[route.function](event, context)
+        return instances(route).invoke(event, context)
 
 
 def _response_parts(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

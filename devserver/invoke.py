@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from devserver import template
-from devserver.gateway import Handler, LambdaContext, load_handler
+from devserver.gateway import Handler, LambdaContext, instances, load_handler
 
 EVENTS = template.ROOT / "events"
 
@@ -42,6 +42,7 @@ class Api:
     """`api.call("register", body={...})` -> Result, through the real handler of functions/register."""
 
     def handler(self, name: str) -> Handler:
+        """A function's handler, for a single-threaded caller (one instance is never shared at once)."""
         return load_handler(routes_by_folder()[name])
 
     def call(
@@ -77,7 +78,7 @@ class Api:
             event["isBase64Encoded"] = False
         event["requestContext"]["requestId"] = str(uuid.uuid4())
         context = LambdaContext(function_name=route.function, aws_request_id=event["requestContext"]["requestId"])
-        return _result(self.handler(name)(event, context))
+        return _result(instances(route).invoke(event, context))
 
 
 def _result(raw: dict[str, Any]) -> Result:

@@ -1,4 +1,4 @@
-"""First-start data: the admin account (and, once events exist, sample events)."""
+"""First-start data: the admin account and a handful of sample events."""
 
 from __future__ import annotations
 
@@ -33,5 +33,57 @@ def ensure_admin(email: str | None, password: str | None) -> AdminLogin:
     return AdminLogin(request.email, request.password, generated, created=True)
 
 
+# name, venue, days from today, local start, UTC offset, tickets, price, currency, per booking, description
+SAMPLE_EVENTS: list[tuple[str, str, int, str, str, int, str, str, int, str]] = [
+    ("Beethoven Night: Symphonies 5 & 7", "Royal Albert Hall", 14, "19:30", "+00:00", 5000, "45.00", "GBP", 10,
+     "The London Philharmonic plays the Fifth and the Seventh."),
+    ("Jazz at the Blue Note", "Blue Note New York", 3, "20:00", "-05:00", 200, "35.00", "USD", 6,
+     "Two sets from a quartet in residence. Doors open an hour before."),
+    ("La Traviata", "Teatro alla Scala", 30, "20:00", "+01:00", 1800, "120.00", "EUR", 8,
+     "Verdi's opera in three acts, sung in Italian with surtitles."),
+    ("Nuit de Fauré", "Salle Pleyel", 21, "20:30", "+01:00", 1900, "38.50", "EUR", 10,
+     "Requiem, Pavane and the Élégie for cello and orchestra."),
+    ("Mahler 2: Resurrection", "Philharmonie Berlin", 45, "19:00", "+01:00", 2400, "89.00", "EUR", 10,
+     "Full orchestra, two soloists and the Rundfunkchor."),
+    ("Tokyo Jazz Festival", "Tokyo International Forum", 60, "18:00", "+09:00", 5000, "8500", "JPY", 4,
+     "A night of big bands and trios on the main stage."),
+    ("Stand-up Comedy Night", "The Comedy Store", 5, "21:00", "+00:00", 400, "18.50", "GBP", 6,
+     "Five comedians, one compère. Strictly 18+."),
+    ("Indie Rock Showcase", "Paradiso Amsterdam", 10, "20:00", "+01:00", 1500, "29.99", "EUR", 10,
+     "Four up-and-coming bands; standing only."),
+]  # fmt: skip
+
+
 def ensure_sample_events() -> int:
-    return 0  # TODO(events issue): load sample events
+    """Create the sample events through the same domain code as POST /events; keep any already there.
+
+    Each sample has a stable id, so a restart against a persistent DynamoDB creates only missing ones
+    (a deleted sample stays deleted). Start times are days from today, so samples are always upcoming.
+    """
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from boxoffice.logic import events
+    from boxoffice.models.events import CreateEvent
+
+    today = datetime.now(UTC).date()
+    created = 0
+    for name, venue, days, start, offset, tickets, price, currency, per_booking, description in SAMPLE_EVENTS:
+        event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:sample-event:{name}"))
+        if events.exists(event_id):
+            continue
+        request = CreateEvent.model_validate(
+            {
+                "name": name,
+                "description": description,
+                "venue": venue,
+                "starts_at": f"{today + timedelta(days=days)}T{start}:00{offset}",
+                "total_tickets": tickets,
+                "ticket_price": price,
+                "currency": currency,
+                "max_tickets_per_booking": per_booking,
+            }
+        )
+        events.add_event(request, event_id=event_id)
+        created += 1
+    return created

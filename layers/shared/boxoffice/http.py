@@ -12,8 +12,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 
@@ -52,8 +51,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
 }
 
 
-def problem(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any) -> Response[str]:
-    """An RFC 9457 problem details response."""
+def _problem_parts(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any) -> tuple[str, dict[str, str]]:
     body = {
         "type": f"urn:boxoffice:problem:{code.lower().replace('_', '-')}",
         "title": title,
@@ -67,7 +65,13 @@ def problem(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any
         headers["Retry-After"] = str(extra["retry_after"])
     if status == HTTPStatus.UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'Bearer realm="boxoffice"'
-    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers)
+    return json.dumps(body), headers
+
+
+def problem(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any) -> Response[str]:
+    """An RFC 9457 problem details response."""
+    body, headers = _problem_parts(status, code, title, detail, **extra)
+    return Response(status_code=status, content_type=PROBLEM_JSON, body=body, headers=headers)
 
 
 def _domain_error(exc: errors.DomainError) -> Response[str]:
@@ -99,31 +103,46 @@ def _unexpected(exc: Exception) -> Response[str]:
     return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL", "Internal error", "Something went wrong on our side.")
 
 
-def _limits(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Reject oversized and non-JSON bodies before anything parses them."""
-    event = app.current_event
-    body = event.body
-    if body:
-        raw_size = len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode())
-        if raw_size > settings().max_body_bytes:
-            raise errors.PayloadTooLarge(f"The body may be at most {settings().max_body_bytes} bytes.")
-        content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json" and not content_type.endswith("+json"):
-            raise errors.UnsupportedMediaType()
-        if event.is_base64_encoded:
-            try:
-                base64.b64decode(body, validate=True).decode()
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise errors.MalformedBody() from exc
-    return next_middleware(app)
+def _check_body(event: dict[str, Any]) -> None:
+    """Reject oversized and non-JSON bodies before anything parses them.
+
+    Runs ahead of the resolver: Powertools' request validation is always its first middleware.
+    """
+    body = event.get("body")
+    if not body:
+        return
+    encoded = bool(event.get("isBase64Encoded"))
+    limit = settings().max_body_bytes
+    too_large = errors.PayloadTooLarge(f"The body may be at most {limit} bytes.")
+    if len(body) > limit * 4 // 3 + 4:  # too big even as base64: no need to decode it
+        raise too_large
+    try:
+        raw = base64.b64decode(body, validate=True) if encoded else body.encode()
+    except ValueError as exc:
+        raise errors.MalformedBody() from exc
+    if len(raw) > limit:
+        raise too_large
+    headers = event.get("headers") or {}
+    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise errors.UnsupportedMediaType()
+    # Powertools parses a body only under a lowercase application/json: give every JSON spelling that.
+    headers["content-type"] = "application/json"
+    try:
+        text = raw.decode()
+        # Parsed once here (at most max_body_bytes) so that hostile JSON, such as thousands of nested
+        # brackets that overflow the parser's recursion, is a 400 rather than a crash further in.
+        json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise errors.MalformedBody() from exc
 
 
 def api() -> APIGatewayHttpResolver:
     """The resolver every function declares its one route on."""
     app = APIGatewayHttpResolver(enable_validation=True)
-    app.use([_limits])
     app.exception_handler(errors.DomainError)(_domain_error)
     app.exception_handler(RequestValidationError)(_invalid_request)
+    app.exception_handler(RequestUnsupportedContentType)(lambda _: _domain_error(errors.UnsupportedMediaType()))
     app.exception_handler(Exception)(_unexpected)
     app.not_found(lambda _: _domain_error(errors.RouteNotFound()))
     return app
@@ -135,6 +154,11 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any
     @metrics.log_metrics
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            _check_body(event)
+        except errors.DomainError as exc:
+            body, headers = _problem_parts(STATUS[type(exc)], exc.code, exc.title, exc.detail)
+            return {"statusCode": STATUS[type(exc)], "headers": {"Content-Type": PROBLEM_JSON, **headers}, "body": body}
         return app.resolve(event, context)
 
     return handler
