@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
-import sys
 import queue
+import sys
 import threading
 import time
 import traceback
