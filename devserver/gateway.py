@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 from devserver import template
+from devserver.isolation import isolate_requests_per_thread
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own request limit
@@ -74,6 +75,7 @@ class Instances:
     a new instance when all are busy (up to `limit`, then requests wait for one to be free)."""
 
     def __init__(self, route: template.Route, limit: int = 64) -> None:
+        isolate_requests_per_thread()
         self.route = route
         self.limit = limit
         self._idle: queue.LifoQueue[Handler] = queue.LifoQueue()

@@ -1,0 +1,55 @@
+"""Concurrent requests in the local runtime never see each other's event (Powertools keeps it per class)."""
+
+from __future__ import annotations
+
+import threading
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from devserver.isolation import isolate_requests_per_thread
+
+
+def event(path: str) -> dict[str, object]:
+    return {
+        "version": "2.0",
+        "routeKey": f"GET {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {},
+        "requestContext": {
+            "http": {"method": "GET", "path": path, "sourceIp": "127.0.0.1"},
+            "requestId": path,
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def test_interleaved_requests_on_two_resolvers_each_see_their_own_event() -> None:
+    isolate_requests_per_thread()
+    first_resolved, second_resolved = threading.Event(), threading.Event()
+    seen: dict[str, str] = {}
+
+    def make(name: str, mine: threading.Event, other: threading.Event) -> APIGatewayHttpResolver:
+        app = APIGatewayHttpResolver()
+
+        @app.get(f"/{name}")
+        def route() -> dict[str, str]:
+            mine.set()
+            other.wait(5)  # the other request is now inside its own resolve()
+            seen[name] = app.current_event.raw_path
+            return {}
+
+        return app
+
+    a = make("a", first_resolved, second_resolved)
+    b = make("b", second_resolved, first_resolved)
+    threads = [
+        threading.Thread(target=a.resolve, args=(event("/a"), None)),
+        threading.Thread(target=b.resolve, args=(event("/b"), None)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"a": "/a", "b": "/b"}
