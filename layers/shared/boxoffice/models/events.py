@@ -1,0 +1,179 @@
+"""Events: what an admin sends, what anyone reads, and how names and venues are matched in search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StrictInt,
+    model_validator,
+)
+
+from boxoffice.models.common import MultiLine, RequestModel, ResponseModel, SingleLine
+
+MAX_TICKETS = 1_000_000
+MAX_PRICE = Decimal("1000000")
+MAX_PER_BOOKING = 50
+DEFAULT_PER_BOOKING = 10
+
+# Active ISO 4217 currencies that a ticket can be priced in (no funds, metals or test codes).
+_CURRENCY_CODES = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+    CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
+    GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT
+    LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+    NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
+    STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD
+    XCG XOF XPF YER ZAR ZMW ZWG
+"""
+CURRENCIES = frozenset(_CURRENCY_CODES.split())
+
+# --- text matching: one definition of "the same word" for the index writer and the query reader ---
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form: "Beethoven Café" -> "beethoven cafe"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """The distinct folded words of a text, in order of appearance."""
+    return list(dict.fromkeys(_WORD.findall(fold(text))))
+
+
+def venue_key(venue: str) -> str:
+    """Venues match as a whole, ignoring case, accents and runs of spaces."""
+    return " ".join(fold(venue).split())
+
+
+# --- field types ---
+
+
+def _price(value: Any) -> Any:
+    # The JSON parser hands numbers over as floats; their repr is the shortest exact decimal
+    # ("19.99"), which is exact for every price below MAX_PRICE with two places.
+    if isinstance(value, bool):
+        raise ValueError("must be a decimal number")
+    if isinstance(value, float | int):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise ValueError("must be a decimal number") from exc
+    return value
+
+
+def _two_places(value: Decimal) -> Decimal:
+    cents = value.quantize(Decimal("0.01"))
+    if value != cents:
+        raise ValueError("must have at most 2 decimal places")
+    return cents
+
+
+def _currency(value: Any) -> Any:
+    if isinstance(value, str):
+        code = value.strip().upper()
+        if code not in CURRENCIES:
+            raise ValueError("must be an ISO 4217 currency code such as EUR or USD")
+        return code
+    return value
+
+
+def _iso_string(value: Any) -> Any:
+    # Refuse epoch numbers: a start time is an ISO 8601 string with its UTC offset.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string with an offset, e.g. 2026-12-01T19:30:00+01:00")
+    return value
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # Whole seconds in UTC: stored start times then have one fixed-width ISO form that sorts as text.
+    try:
+        return value.astimezone(dt.UTC).replace(microsecond=0)
+    except OverflowError as exc:
+        raise ValueError("is out of range") from exc
+
+
+Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
+Venue = Annotated[SingleLine, Field(min_length=1, max_length=200)]
+Description = Annotated[MultiLine, Field(max_length=5000)]
+StartsAt = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_utc)]
+TotalTickets = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
+PerBooking = Annotated[StrictInt, Field(ge=1, le=MAX_PER_BOOKING)]
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_price),
+    Field(ge=0, le=MAX_PRICE, json_schema_extra={"examples": ["25.00"]}),
+    AfterValidator(_two_places),
+]
+Currency = Annotated[str, BeforeValidator(_currency), Field(min_length=3, max_length=3, examples=["EUR"])]
+# Prices leave as strings with two places ("25.00"): JSON numbers would invite float rounding.
+PriceOut = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")]
+Status = Literal["ON_SALE", "DELETED"]
+
+
+class CreateEvent(RequestModel):
+    name: Name
+    description: Description = ""
+    venue: Venue
+    starts_at: StartsAt = Field(examples=["2026-12-01T19:30:00+01:00"])
+    total_tickets: TotalTickets
+    ticket_price: Price
+    currency: Currency | None = None  # None: the configured default currency
+    max_tickets_per_booking: PerBooking = DEFAULT_PER_BOOKING
+
+
+class UpdateEvent(RequestModel):
+    """Any subset of the fields; a field that is sent may not be null."""
+
+    name: Name | None = None
+    description: Description | None = None
+    venue: Venue | None = None
+    starts_at: StartsAt | None = None
+    total_tickets: TotalTickets | None = None
+    ticket_price: Price | None = None
+    currency: Currency | None = None
+    max_tickets_per_booking: PerBooking | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> UpdateEvent:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(f"may not be null: {', '.join(nulls)}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.model_fields_set}
+
+
+class Event(ResponseModel):
+    id: str
+    name: str
+    description: str
+    venue: str
+    starts_at: dt.datetime = Field(description="ISO 8601 in UTC")
+    date: dt.date = Field(description="starts_at's date (UTC)")
+    time: dt.time = Field(description="starts_at's time of day (UTC)")
+    total_tickets: int
+    available_tickets: int
+    ticket_price: PriceOut = Field(description='A decimal string with two places, e.g. "25.00"')
+    currency: str
+    max_tickets_per_booking: int
+    status: Status
+    created_at: dt.datetime
+    updated_at: dt.datetime

@@ -1,0 +1,129 @@
+"""Racing account requests: handlers called from threads against the embedded DynamoDB (moto's server).
+
+Api.call runs each request on a free instance of the function (devserver.gateway.Instances), so the
+threads of a race are separate Lambda instances, as concurrent requests are in AWS.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from boxoffice.config import settings
+from devserver.dynamodb import EmbeddedDynamoDB, create_tables
+from devserver.runtime import reset_caches
+from tests.integration.test_accounts import ADA, ADA_LOGIN, stored_users
+from tests.support.fixtures import use_tables
+from tests.support.handlers import Api, Result
+
+RACERS = 8
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[None]:
+    """moto's server (every call serialised, as `make run` runs it) with the template's tables."""
+    db = EmbeddedDynamoDB().start()
+    try:
+        with mock.patch.dict(os.environ):
+            prefix = f"race{uuid.uuid4().hex[:8]}"
+            use_tables(prefix, db.endpoint)
+            create_tables(db.endpoint, prefix)
+            yield
+    finally:
+        db.stop()
+        reset_caches()
+
+
+@pytest.fixture
+def api(embedded: None) -> Api:
+    return Api()
+
+
+def race(name: str, requests: list[dict[str, Any]]) -> list[Result]:
+    """Send every request to function `name` at the same moment, each from its own thread."""
+    start = threading.Barrier(len(requests))
+    results: list[Result] = []
+    errors: list[BaseException] = []
+
+    def run(request: dict[str, Any]) -> None:
+        start.wait()
+        try:
+            results.append(Api().call(name, **request))
+        except BaseException as exc:  # noqa: BLE001 - a crash in a thread must fail the test, not vanish
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(request,)) for request in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
+
+
+def unique(body: dict[str, str]) -> dict[str, str]:
+    """`body` with an email no other test of the module uses (they share the tables)."""
+    return {**body, "email": f"{uuid.uuid4().hex[:12]}-{body['email'].strip()}"}
+
+
+def statuses(results: list[Result]) -> Counter[int]:
+    return Counter(result.status for result in results)
+
+
+def items(prefix: str, email: str = "") -> list[dict[str, Any]]:
+    return [item for item in stored_users() if item["pk"].startswith(prefix) and email in item["pk"]]
+
+
+def test_racing_registrations_of_one_email_make_exactly_one_account(api: Api) -> None:
+    body = unique(ADA)
+    results = race("register", [{"body": body}] * RACERS)
+    assert statuses(results) == {201: 1, 409: RACERS - 1}
+    assert {r.body["code"] for r in results if r.status == 409} == {"EMAIL_TAKEN"}
+    winner = next(r.body for r in results if r.status == 201)
+    email = body["email"].strip().lower()
+    claims = items("EMAIL#", email)
+    assert [claim["user_id"] for claim in claims] == [winner["id"]]
+    assert [account["id"] for account in items("USER#") if account["email"] == email] == [winner["id"]]
+    login = api.call("login", body={"email": email, "password": body["password"]})
+    assert login.body["user"] == winner
+
+
+def test_racing_registrations_in_different_cases_still_make_one_account(api: Api) -> None:
+    body = unique(ADA)
+    local, domain = body["email"].split("@")
+    spellings = [body["email"].upper(), body["email"].lower(), f"  {local}@{domain.upper()} "] * 2
+    results = race("register", [{"body": {**body, "email": spelling}} for spelling in spellings])
+    assert statuses(results) == {201: 1, 409: len(spellings) - 1}
+    assert len(items("EMAIL#", body["email"].strip().lower())) == 1
+
+
+def test_racing_login_failures_are_all_counted(api: Api) -> None:
+    body = unique(ADA)
+    api.call("register", body=body)
+    wrong = {"email": body["email"], "password": "wrong horse"}
+    results = race("login", [{"body": wrong}] * settings().login_max_failures)
+    assert statuses(results) == {401: settings().login_max_failures}
+    [counter] = items("LOGIN#", body["email"].strip().lower())
+    assert counter["failures"] == settings().login_max_failures
+    after = api.call("login", body={"email": body["email"], "password": body["password"]})
+    assert after.status == 429
+
+
+def test_racing_password_changes_with_one_token_change_it_once(api: Api) -> None:
+    body = unique(ADA)
+    api.call("register", body=body)
+    token = api.call("login", body={"email": body["email"], "password": body["password"]}).body["access_token"]
+    change = {"password": "new password", "current_password": ADA_LOGIN["password"]}
+    results = race("update_me", [{"body": change, "token": token}] * 4)
+    # One change wins; every other was made with a token that the winner has just revoked.
+    assert statuses(results) == {200: 1, 401: 3}
+    [account] = [item for item in items("USER#") if item["email"] == body["email"].strip().lower()]
+    assert account["token_version"] == 1
+    assert api.call("get_me", token=token).status == 401
