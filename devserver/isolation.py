@@ -42,4 +42,4 @@ def isolate_requests_per_thread() -> None:
         setattr(BaseRouter, name, _PerThread(name))
     # ... and class-level assignment goes through the metaclass's data descriptor.
     meta = type("PerThreadRouterMeta", (type(BaseRouter),), {name: _PerThread(name) for name in _SHARED})
-    BaseRouter.__class__ = meta
+    BaseRouter.__class__ = meta  # type: ignore[method-assign]

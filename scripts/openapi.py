@@ -35,7 +35,8 @@ def build() -> dict[str, Any]:
             continue
         seen.add(route.function)
         merge.add_schema(load_module(route).app.get_openapi_schema(title=TITLE))
-    document = merge.get_openapi_schema()
+    # Through Powertools' own serialiser: the raw schema holds enums and models, not plain JSON.
+    document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
     document.setdefault("components", {})["securitySchemes"] = SECURITY
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for operations in document.get("paths", {}).values():
