@@ -1,0 +1,35 @@
+"""GET /events: events on sale in start order, searchable by name words, venue and dates."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from boxoffice.errors import InvalidCursor, InvalidInput
+from boxoffice.http import api, failures, lambda_handler
+from boxoffice.logic import events
+from boxoffice.models.common import Page
+from boxoffice.models.events import Event
+
+app = api()
+
+DATE = "An ISO 8601 date (the whole day, UTC) or date-time (with an offset; without one it is UTC); inclusive."
+
+
+@app.get("/events", tags=["events"], responses=failures(InvalidInput, InvalidCursor))
+def list_events(
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description='Words or word beginnings of the name, any case or accents: "beeth".'),
+    ] = None,
+    venue: Annotated[str | None, Query(max_length=200, description="The venue, any case.")] = None,
+    date_from: Annotated[
+        str | None, Query(max_length=40, description=DATE + " Without it, only events not yet started.")
+    ] = None,
+    date_to: Annotated[str | None, Query(max_length=40, description=DATE)] = None,
+    limit: Annotated[int, Query(ge=1, le=events.MAX_LIMIT)] = events.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")] = None,
+) -> Page[Event]:
+    return events.list_events(q=q, venue=venue, date_from=date_from, date_to=date_to, limit=limit, cursor=cursor)
+
+
+handler = lambda_handler(app)

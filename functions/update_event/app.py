@@ -1,0 +1,20 @@
+"""PATCH /events/{event_id}: an admin changes any field; capacity moves the available count with it."""
+
+from boxoffice.errors import Busy, CapacityBelowSold, EventNotFound, Forbidden, InvalidInput, NotAuthenticated
+from boxoffice.http import AdminPrincipal, api, failures, lambda_handler
+from boxoffice.logic import events
+from boxoffice.models.events import Event, UpdateEvent
+
+app = api()
+
+
+@app.patch(
+    "/events/<event_id>",
+    tags=["events"],
+    responses=failures(NotAuthenticated, Forbidden, EventNotFound, CapacityBelowSold, Busy, InvalidInput),
+)
+def update_event(event_id: str, body: UpdateEvent, principal: AdminPrincipal) -> Event:
+    return events.update_event(principal, event_id, body)
+
+
+handler = lambda_handler(app)

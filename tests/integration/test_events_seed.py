@@ -1,0 +1,49 @@
+"""Sample events for `make run` and the generator behind the benchmark."""
+
+from __future__ import annotations
+
+from devserver.seed import SAMPLE_EVENTS, ensure_sample_events
+from scripts import seed_events
+from tests.support.events import token_for
+from tests.support.handlers import Api
+
+
+def all_events(api: Api) -> list[dict[str, object]]:
+    result = api.call("list_events", query={"limit": "100"})
+    assert result.status == 200, result.body
+    items: list[dict[str, object]] = result.body["items"]
+    return items
+
+
+def test_samples_load_once_and_a_deleted_one_stays_deleted(api: Api) -> None:
+    assert ensure_sample_events() == len(SAMPLE_EVENTS)
+    listed = all_events(api)
+    assert sorted(e["name"] for e in listed) == sorted(s[0] for s in SAMPLE_EVENTS)
+    assert ensure_sample_events() == 0
+    admin = token_for(api, role="admin")
+    assert api.call("delete_event", token=admin, path={"event_id": str(listed[0]["id"])}).status == 204
+    assert ensure_sample_events() == 0
+    assert len(all_events(api)) == len(SAMPLE_EVENTS) - 1
+
+
+def test_samples_are_upcoming_and_searchable(api: Api) -> None:
+    ensure_sample_events()
+    jazz = api.call("list_events", query={"q": "jazz"}).body["items"]
+    assert {e["name"] for e in jazz} == {"Jazz at the Blue Note", "Tokyo Jazz Festival"}
+    tokyo = next(e for e in jazz if e["name"] == "Tokyo Jazz Festival")
+    assert (tokyo["time"], tokyo["currency"], tokyo["ticket_price"]) == ("09:00:00", "JPY", "8500.00")
+
+
+def test_the_generator_is_deterministic_and_spreads_over_venues_and_days() -> None:
+    first = list(seed_events.generate(300, days=30, venue_count=20, seed=5))
+    assert first == list(seed_events.generate(300, days=30, venue_count=20, seed=5))
+    assert len({e["venue"] for e in first}) == 20
+    assert len({str(e["starts_at"])[:10] for e in first}) == 30
+
+
+def test_the_generator_loads_events_that_search_finds(api: Api) -> None:
+    assert seed_events.load(120, days=10, venue_count=3, seed=2) == 120
+    venue = seed_events.venues(3)[0]
+    page = api.call("list_events", query={"venue": venue.upper(), "limit": "100"}).body["items"]
+    assert page
+    assert all(e["venue"] == venue for e in page)

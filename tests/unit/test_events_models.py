@@ -1,0 +1,89 @@
+"""Event request models and the text folding that search matches on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from boxoffice.models.events import CreateEvent, Event, UpdateEvent, fold, venue_key, words
+
+BASE: dict[str, Any] = {
+    "name": "Beethoven Night",
+    "venue": "Royal Albert Hall",
+    "starts_at": "2031-03-05T19:30:00+01:00",
+    "total_tickets": 100,
+    "ticket_price": "25.5",
+}
+
+
+def test_folding_ignores_case_and_accents() -> None:
+    assert fold("Beethóven CAFÉ ß Ｆｕｌｌ") == "beethoven cafe ss full"
+    assert words("Nuit de Fauré — l'été, 2031!") == ["nuit", "de", "faure", "l", "ete", "2031"]
+    assert words("Bach bach BACH") == ["bach"]
+    assert words("<script>x</script>") == ["script", "x"]
+    assert words("🎻 ... ") == []
+
+
+def test_venue_key_ignores_case_accents_and_runs_of_spaces() -> None:
+    assert venue_key("  Salle   PLEYEL ") == venue_key("salle pleyel") == "salle pleyel"
+    assert venue_key("Théâtre du Châtelet") == "theatre du chatelet"
+
+
+def test_start_is_stored_in_utc_whole_seconds() -> None:
+    event = CreateEvent.model_validate({**BASE, "starts_at": "2031-03-05T19:30:15.987+01:00"})
+    assert event.starts_at == datetime(2031, 3, 5, 18, 30, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("25.5", "25.50"), (25.5, "25.50"), (19.99, "19.99"), ("0", "0.00"), (7, "7.00"), ("1E+2", "100.00")],
+)
+def test_price_is_an_exact_decimal_with_two_places(given: Any, stored: str) -> None:
+    price = CreateEvent.model_validate({**BASE, "ticket_price": given}).ticket_price
+    assert isinstance(price, Decimal)
+    assert str(price) == stored
+
+
+@pytest.mark.parametrize("price", ["0.001", 0.001, "-0.01", "1e7", "Infinity", "NaN", "", "1,5", False, None, [1]])
+def test_bad_prices_are_refused(price: Any) -> None:
+    with pytest.raises(ValidationError):
+        CreateEvent.model_validate({**BASE, "ticket_price": price})
+
+
+def test_currency_is_upper_cased_and_must_be_iso_4217() -> None:
+    assert CreateEvent.model_validate({**BASE, "currency": "usd"}).currency == "USD"
+    for bad in ["XXX", "XAU", "US", "DOLLAR", 978]:
+        with pytest.raises(ValidationError):
+            CreateEvent.model_validate({**BASE, "currency": bad})
+
+
+def test_defaults() -> None:
+    event = CreateEvent.model_validate(BASE)
+    assert (event.description, event.currency, event.max_tickets_per_booking) == ("", None, 10)
+
+
+def test_year_9999_with_a_negative_offset_is_refused_not_overflowed() -> None:
+    with pytest.raises(ValidationError):
+        CreateEvent.model_validate({**BASE, "starts_at": "9999-12-31T23:00:00-05:00"})
+
+
+def test_update_needs_a_field_and_refuses_nulls() -> None:
+    assert UpdateEvent.model_validate({"total_tickets": 5}).changes() == {"total_tickets": 5}
+    assert UpdateEvent.model_validate({"description": ""}).changes() == {"description": ""}
+    for bad in [{}, {"name": None}, {"ticket_price": None, "name": "x"}]:
+        with pytest.raises(ValidationError):
+            UpdateEvent.model_validate(bad)
+
+
+def test_response_serialises_the_price_as_a_two_place_string() -> None:
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    event = Event(
+        id="e", name="n", description="", venue="v", starts_at=now, date=now.date(), time=now.time(),
+        total_tickets=1, available_tickets=1, ticket_price=Decimal("5"), currency="EUR",
+        max_tickets_per_booking=1, status="ON_SALE", created_at=now, updated_at=now,
+    )  # fmt: skip
+    assert event.model_dump(mode="json")["ticket_price"] == "5.00"
