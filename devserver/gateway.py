@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 from devserver import template
-from devserver.isolation import isolate_requests_per_thread
+from devserver.isolation import isolate_concurrent_requests
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own request limit
@@ -45,6 +45,9 @@ class LambdaContext:
         return max(0, int(self.deadline_ms - time.time() * 1000))
 
 
+_import_lock = threading.RLock()
+
+
 def load_module(route: template.Route, instance: int = 0) -> ModuleType:
     """Import functions/<name>/app.py under a unique module name (they are all called app.py).
 
@@ -53,15 +56,22 @@ def load_module(route: template.Route, instance: int = 0) -> ModuleType:
     """
     module_name = route.handler.rsplit(".", 1)[0]
     unique = f"fn_{route.function}" + (f"_{instance}" if instance else "")
-    module = sys.modules.get(unique)
-    if module is None:
-        path = route.code_dir / f"{module_name.replace('.', '/')}.py"
-        spec = importlib.util.spec_from_file_location(unique, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[unique] = module
+    with _import_lock:  # a module is in sys.modules before it has finished running
+        return sys.modules.get(unique) or _import(route, module_name, unique)
+
+
+def _import(route: template.Route, module_name: str, unique: str) -> ModuleType:
+    path = route.code_dir / f"{module_name.replace('.', '/')}.py"
+    spec = importlib.util.spec_from_file_location(unique, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    try:
         spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[unique]
+        raise
     return module
 
 
@@ -75,7 +85,7 @@ class Instances:
     a new instance when all are busy (up to `limit`, then requests wait for one to be free)."""
 
     def __init__(self, route: template.Route, limit: int = 64) -> None:
-        isolate_requests_per_thread()
+        isolate_concurrent_requests()
         self.route = route
         self.limit = limit
         self._idle: queue.LifoQueue[Handler] = queue.LifoQueue()

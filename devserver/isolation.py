@@ -1,9 +1,10 @@
-"""Per-thread request state for Powertools resolvers running side by side in one process.
+"""Powertools state made safe for many requests at once in one process.
 
-Powertools keeps the request being resolved in class attributes of BaseRouter (`current_event`,
-`lambda_context`), shared by every resolver in the process. That is right for Lambda, where a
-process serves one request at a time; the local runtime serves many at once on threads, so here
-those attributes are made thread-local. Deployed code never imports this module.
+Powertools keeps per-request state process-wide: the request being resolved in class attributes of
+BaseRouter (`current_event`, `lambda_context`) and the metrics buffer in a dict shared by every
+Metrics instance. That is right for Lambda, where a process serves one request at a time; the local
+runtime serves many at once on threads, so here the request state is made thread-local and the
+metrics buffer is guarded by a lock. Deployed code never imports this module.
 """
 
 from __future__ import annotations
@@ -31,15 +32,38 @@ class _PerThread:
         setattr(_local, self.name, value)
 
 
-def isolate_requests_per_thread() -> None:
-    """Idempotent. `BaseRouter.current_event = e` and `app.current_event` then see the calling thread's."""
+_METRIC_OPERATIONS = (
+    "add_metric",
+    "add_dimension",
+    "add_metadata",
+    "serialize_metric_set",
+    "flush_metrics",
+    "clear_metrics",
+)
+_metrics_lock = threading.RLock()
+
+
+def isolate_concurrent_requests() -> None:
+    """Idempotent. Afterwards `app.current_event` is the calling thread's, and metrics calls are atomic."""
     from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
     if type(BaseRouter).__name__ == "PerThreadRouterMeta":
         return
+    for name in _METRIC_OPERATIONS:
+        setattr(AmazonCloudWatchEMFProvider, name, _locked(getattr(AmazonCloudWatchEMFProvider, name)))
     for name in _SHARED:
         # Instance access (`self.current_event`) finds this in the class dictionary ...
         setattr(BaseRouter, name, _PerThread(name))
     # ... and class-level assignment goes through the metaclass's data descriptor.
     meta = type("PerThreadRouterMeta", (type(BaseRouter),), {name: _PerThread(name) for name in _SHARED})
     BaseRouter.__class__ = meta  # type: ignore[method-assign]
+
+
+def _locked(operation: Any) -> Any:
+    # One request's flush (check, serialise, clear) must not interleave with another's add.
+    def locked(self: object, *args: Any, **kwargs: Any) -> Any:
+        with _metrics_lock:
+            return operation(self, *args, **kwargs)
+
+    return locked

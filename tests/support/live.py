@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,15 @@ def start_live_server(extra_env: dict[str, str] | None = None, timeout: float = 
         if line.startswith("DynamoDB"):
             endpoint = line.split()[1]
         if "Ctrl-C to stop" in line:
-            return LiveServer(process, f"http://127.0.0.1:{port}", endpoint, lines)
+            server = LiveServer(process, f"http://127.0.0.1:{port}", endpoint, lines)
+            # Keep draining its output: a full pipe would block the server mid-request.
+            threading.Thread(target=_drain, args=(process.stdout, lines), daemon=True).start()
+            return server
     process.kill()
     raise RuntimeError("devserver did not start:\n" + "\n".join(lines))
+
+
+def _drain(stream: Any, lines: list[str], keep: int = 1000) -> None:
+    for line in stream:
+        lines.append(line.rstrip())
+        del lines[:-keep]

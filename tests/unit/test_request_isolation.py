@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
+import pytest
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from devserver.isolation import isolate_requests_per_thread
+from devserver.isolation import isolate_concurrent_requests
 
 
 def event(path: str) -> dict[str, object]:
@@ -26,7 +29,7 @@ def event(path: str) -> dict[str, object]:
 
 
 def test_interleaved_requests_on_two_resolvers_each_see_their_own_event() -> None:
-    isolate_requests_per_thread()
+    isolate_concurrent_requests()
     first_resolved, second_resolved = threading.Event(), threading.Event()
     seen: dict[str, str] = {}
 
@@ -53,3 +56,35 @@ def test_interleaved_requests_on_two_resolvers_each_see_their_own_event() -> Non
     for t in threads:
         t.join()
     assert seen == {"a": "/a", "b": "/b"}
+
+
+def test_concurrent_requests_adding_and_flushing_metrics_never_fail(capsys: pytest.CaptureFixture[str]) -> None:
+    isolate_concurrent_requests()
+    metrics = Metrics(namespace="isolation-test")
+    failures: list[str] = []
+
+    @metrics.log_metrics
+    def handler(event: object, context: object) -> dict[str, str]:
+        metrics.add_metric(name="A", unit="Count", value=1)
+        metrics.add_metric(name="B", unit="Count", value=2)
+        return {}
+
+    def requests() -> None:
+        for _ in range(300):
+            try:
+                handler({}, None)
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                failures.append(repr(exc))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible to widen every race
+    try:
+        threads = [threading.Thread(target=requests) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    capsys.readouterr()
+    assert failures == []
