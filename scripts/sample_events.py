@@ -23,6 +23,30 @@ SAMPLES: dict[str, tuple[dict[str, str], str, dict[str, Any] | None, bool]] = {
     "login": ({}, "", {"email": "ada@example.com", "password": "correct horse"}, False),
     "get_me": ({}, "", None, True),
     "update_me": ({}, "", {"name": "Ada King"}, True),
+    # events
+    "create_event": (
+        {},
+        "",
+        {
+            "name": "Beethoven Night",
+            "description": "Symphonies 5 and 7.",
+            "venue": "Royal Albert Hall",
+            "starts_at": "2030-12-01T19:30:00+00:00",
+            "total_tickets": 500,
+            "ticket_price": "45.00",
+            "currency": "GBP",
+        },
+        True,
+    ),
+    "list_events": ({}, "q=beeth&limit=20", None, False),
+    "get_event": ({"event_id": EVENT_ID}, "", None, False),
+    "update_event": ({"event_id": EVENT_ID}, "", {"total_tickets": 600}, True),
+    "delete_event": ({"event_id": EVENT_ID}, "", None, True),
+    # bookings
+    "create_booking": ({"event_id": EVENT_ID}, "", {"quantity": 2}, True),
+    "list_bookings": ({}, "limit=20", None, True),
+    "get_booking": ({"booking_id": BOOKING_ID}, "", None, True),
+    "cancel_booking": ({"booking_id": BOOKING_ID}, "", None, True),
 }
 
 

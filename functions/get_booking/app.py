@@ -1,0 +1,16 @@
+"""GET /bookings/{booking_id}: one of the caller's bookings (anyone else's is not found)."""
+
+from boxoffice.errors import BookingNotFound, NotAuthenticated
+from boxoffice.http import CurrentPrincipal, api, failures, lambda_handler
+from boxoffice.logic import bookings
+from boxoffice.models.bookings import Booking
+
+app = api()
+
+
+@app.get("/bookings/<booking_id>", tags=["bookings"], responses=failures(NotAuthenticated, BookingNotFound))
+def get_booking(booking_id: str, principal: CurrentPrincipal) -> Booking:
+    return bookings.get_booking(principal, booking_id)
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,258 @@
+"""Bookings: book tickets (safe to retry with an Idempotency-Key), read one's bookings, cancel one.
+
+The rules, in one place: an event can be booked while it is on sale, has not started and has the
+tickets left, up to its per-booking limit; a booking belongs to its user alone; it is cancelled once,
+and only before its event starts. The store enforces them inside each transaction; the checks here
+answer early from the request's one read, and judge the event as the failed transaction saw it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from boxoffice import clock, cursors
+from boxoffice.auth import Principal
+from boxoffice.config import settings
+from boxoffice.errors import (
+    AlreadyCancelled,
+    BookingNotFound,
+    Busy,
+    EventNotFound,
+    EventStarted,
+    IdempotencyKeyReused,
+    InvalidCursor,
+    InvalidInput,
+    NotAuthenticated,
+    NotEnoughTickets,
+    SoldOut,
+)
+from boxoffice.models.bookings import Booking, BookingRequest
+from boxoffice.models.common import Page
+from boxoffice.observability import logger, metrics
+from boxoffice.store import bookings as store
+from boxoffice.store import events as event_store
+from boxoffice.store.bookings import (
+    BookingRecord,
+    EventChanged,
+    EventSnapshot,
+    IdempotencyClaim,
+    IdempotencyRecord,
+    IdTaken,
+)
+from boxoffice.store.events import ON_SALE, EventRecord
+from boxoffice.store.users import UserRecord
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
+_BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+_EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")  # as logic.events makes them
+TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
+# Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class BookingOutcome:
+    booking: Booking
+    replayed: bool  # the Idempotency-Key's earlier booking: nothing new was made
+
+
+def _base32(value: int, symbols: int) -> str:
+    return "".join(_CROCKFORD[(value >> 5 * i) & 31] for i in reversed(range(symbols)))
+
+
+def new_booking_id(now: datetime) -> str:
+    """ULID-style: 48 bits of milliseconds, then 80 random bits. Unique, not guessable, sorts by time."""
+    return _base32(int(now.timestamp() * 1000), 10) + _base32(secrets.randbits(80), 16)
+
+
+def new_ticket_number() -> str:
+    """140 random bits in Crockford base32, grouped for reading aloud: 7KQ4-M2ZX-...."""
+    symbols = _base32(secrets.randbits(5 * TICKET_SYMBOLS), TICKET_SYMBOLS)
+    return "-".join(symbols[i : i + 4] for i in range(0, TICKET_SYMBOLS, 4))
+
+
+def _require_current(principal: Principal, user: UserRecord | None) -> None:
+    if user is None or user.token_version != principal.token_version:
+        raise NotAuthenticated("The token was revoked.")
+
+
+def bookable(event: EventRecord | None, quantity: int, now: datetime) -> EventRecord:
+    """The event, if `quantity` of its tickets can be booked now; else the error that says why not."""
+    if event is None or event.status != ON_SALE:
+        raise EventNotFound()
+    if quantity > event.max_tickets_per_booking:
+        raise InvalidInput(f"must be between 1 and {event.max_tickets_per_booking} for this event", field="quantity")
+    if event.starts_at <= now:
+        raise EventStarted()
+    if event.available_tickets < quantity:
+        metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
+        raise SoldOut() if event.available_tickets == 0 else NotEnoughTickets(event.available_tickets)
+    return event
+
+
+def fingerprint(event_id: str, request: BookingRequest) -> str:
+    """What "the same request" means for an Idempotency-Key: the same event and the same body, as parsed."""
+    canonical = json.dumps({"event_id": event_id, **request.model_dump()}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(earlier: IdempotencyRecord, claim: IdempotencyClaim) -> BookingOutcome:
+    if earlier.fingerprint != claim.fingerprint:
+        raise IdempotencyKeyReused()
+    logger.info("Booking replayed for its Idempotency-Key", extra={"booking_id": earlier.booking.id})
+    return BookingOutcome(_public(earlier.booking, earlier.booking.event), replayed=True)
+
+
+def _public(record: BookingRecord, event: EventSnapshot) -> Booking:
+    ticket_status = "VALID" if record.status == store.CONFIRMED else "CANCELLED"
+    return Booking.model_validate(
+        {
+            "id": record.id,
+            "event_id": record.event_id,
+            "event": {"name": event.name, "venue": event.venue, "starts_at": event.starts_at, "status": event.status},
+            "quantity": record.quantity,
+            "tickets": [{"ticket_number": n, "status": ticket_status} for n in record.ticket_numbers],
+            "unit_price": record.unit_price,
+            "total_price": record.total_price,
+            "currency": record.currency,
+            "status": record.status,
+            "created_at": record.created_at,
+            "cancelled_at": record.cancelled_at,
+        }
+    )
+
+
+def _new_record(user_id: str, event: EventRecord, quantity: int, now: datetime) -> BookingRecord:
+    return BookingRecord(
+        id=new_booking_id(now),
+        user_id=user_id,
+        event_id=event.id,
+        quantity=quantity,
+        ticket_numbers=tuple(new_ticket_number() for _ in range(quantity)),
+        unit_price=event.ticket_price,
+        total_price=event.ticket_price * quantity,
+        currency=event.currency,
+        status=store.CONFIRMED,
+        created_at=now,
+        cancelled_at=None,
+        event=EventSnapshot.of(event),
+    )
+
+
+def book(
+    principal: Principal, event_id: str, request: BookingRequest, idempotency_key: str | None = None
+) -> BookingOutcome:
+    """Book `request.quantity` tickets: one BatchGetItem (account, event, key) and one transaction.
+
+    With an Idempotency-Key, the key commits in the booking's own transaction: of two racing
+    requests one books, the other finds the key taken and answers with that booking.
+    """
+    if not _EVENT_ID.match(event_id):
+        raise EventNotFound()
+    now = clock.now()
+    context = store.read_for_booking(principal.user_id, event_id, idempotency_key)
+    _require_current(principal, context.user)
+    claim = None
+    if idempotency_key is not None:
+        ttl = settings().idempotency_ttl_seconds
+        claim = IdempotencyClaim(idempotency_key, fingerprint(event_id, request), int(now.timestamp()) + ttl)
+        # Expiry is checked here: DynamoDB's TTL deletes late, moto never does.
+        if context.earlier is not None and context.earlier.expires_at > now.timestamp():
+            return _replay(context.earlier, claim)
+    event = context.event
+    for _ in range(ATTEMPTS):
+        event = bookable(event, request.quantity, now)
+        record = _new_record(principal.user_id, event, request.quantity, now)
+        try:
+            earlier = store.create(record, priced_by=event, token_version=principal.token_version, claim=claim, now=now)
+        except EventChanged as changed:
+            event = changed.event  # judged again, as DynamoDB saw it
+            continue
+        except IdTaken:
+            continue
+        if earlier is not None and claim is not None:
+            return _replay(earlier, claim)
+        metrics.add_metric(name="BookingsCreated", unit="Count", value=1)
+        metrics.add_metric(name="TicketsSold", unit="Count", value=record.quantity)
+        logger.info(
+            "Booking created", extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
+        )
+        return BookingOutcome(_public(record, record.event), replayed=False)
+    raise Busy()
+
+
+def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
+    """The caller's booking; anyone else's is as missing as one that never existed."""
+    # Anything that cannot be a booking id is simply not found (and never reaches DynamoDB as a key).
+    if not _BOOKING_ID.match(booking_id):
+        raise BookingNotFound()
+    user, record = store.read_booking(principal.user_id, booking_id)
+    _require_current(principal, user)
+    if record is None:
+        raise BookingNotFound()
+    return record
+
+
+def get_booking(principal: Principal, booking_id: str) -> Booking:
+    record = _read_own(principal, booking_id)
+    event = event_store.get(record.event_id)
+    return _public(record, EventSnapshot.of(event) if event else record.event)
+
+
+def list_bookings(principal: Principal, limit: int, cursor: str | None) -> Page[Booking]:
+    """The caller's bookings, newest first, cancelled ones included: one Query and one BatchGetItem."""
+    scope = f"bookings:{principal.user_id}"  # a cursor is good for its own user's list only
+    after = _position(cursors.unseal(cursor, scope)) if cursor is not None else None
+    records, more = store.list_page(principal.user_id, limit, after)
+    user, events = store.read_events(principal.user_id, (r.event_id for r in records))
+    _require_current(principal, user)
+    next_cursor = cursors.seal({"after": records[-1].id}, scope) if more and records else None
+    return Page[Booking](items=[_public(r, events.get(r.event_id, r.event)) for r in records], next_cursor=next_cursor)
+
+
+def _position(payload: dict[str, object]) -> str:
+    after = payload.get("after")
+    if not isinstance(after, str) or not _BOOKING_ID.match(after):
+        raise InvalidCursor()
+    return after
+
+
+def cancel_booking(principal: Principal, booking_id: str) -> Booking:
+    """Cancel the caller's booking before its event starts: one BatchGetItem and one transaction.
+
+    The transaction checks the event against the booking's picture of it; if the event has changed
+    since (renamed, deleted), the failed transaction shows it as it is and the cancel goes round again.
+    """
+    record = _read_own(principal, booking_id)
+    if record.status == store.CANCELLED:
+        raise AlreadyCancelled()
+    now = clock.now()
+    seen = record.event
+    for _ in range(ATTEMPTS):
+        try:
+            cancelled = store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
+        except EventChanged as changed:
+            seen = _cancellable(changed.event, now)
+            continue
+        metrics.add_metric(name="BookingsCancelled", unit="Count", value=1)
+        metrics.add_metric(name="TicketsReleased", unit="Count", value=record.quantity)
+        logger.info(
+            "Booking cancelled",
+            extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
+        )
+        return _public(cancelled, cancelled.event)
+    raise Busy()
+
+
+def _cancellable(event: EventRecord | None, now: datetime) -> EventSnapshot:
+    # Deleted events are cancellable (their tombstone takes the tickets back); started ones are not.
+    if event is None:
+        raise EventNotFound()
+    if event.starts_at <= now:
+        raise EventStarted()
+    return EventSnapshot.of(event)

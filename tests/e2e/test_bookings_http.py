@@ -1,0 +1,154 @@
+"""Bookings over HTTP against `python -m devserver`: the whole flow, and the invariants under racing clients."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import boto3
+import pytest
+import requests
+
+from devserver.dynamodb import table_names
+from tests.support.live import LiveServer, start_live_server
+
+T = TypeVar("T")
+CLIENTS = 32
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveServer]:
+    """A devserver of our own whose output is read as it comes: a thousand bookings log more than a
+    pipe holds, and a server blocked writing to a full pipe answers nothing."""
+    server = start_live_server()
+    assert server.process.stdout is not None
+    drain = threading.Thread(target=deque, args=(server.process.stdout, 0), daemon=True)
+    drain.start()
+    yield server
+    server.stop()
+
+
+def user_token(live: LiveServer) -> str:
+    email = f"booker-{uuid.uuid4().hex[:10]}@example.com"
+    response = live.request("POST", "/auth/register", json={"name": "Booker", "email": email, "password": "booker pw"})
+    assert response.status_code == 201, response.text
+    return live.login(email, "booker pw")
+
+
+def new_event(live: LiveServer, total: int, per_booking: int = 10) -> str:
+    starts = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat()
+    body = {"name": "Rush", "venue": "Arena", "starts_at": starts, "total_tickets": total, "ticket_price": "30.00",
+            "max_tickets_per_booking": per_booking}  # fmt: skip
+    response = live.request("POST", "/events", token=live.admin_token(), json=body)
+    assert response.status_code == 201, response.text
+    event_id: str = response.json()["id"]
+    return event_id
+
+
+def race(calls: list[Callable[[], T]]) -> list[T]:
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def book(live: LiveServer, token: str, event_id: str, quantity: int, key: str | None = None) -> requests.Response:
+    headers = {"Idempotency-Key": key} if key else None
+    return live.request(
+        "POST", f"/events/{event_id}/bookings", token=token, json={"quantity": quantity}, headers=headers
+    )
+
+
+def valid_tickets(live: LiveServer, event_id: str) -> list[str]:
+    """Straight from the tickets table of the local runtime's DynamoDB."""
+    client = boto3.client("dynamodb", endpoint_url=live.dynamodb_endpoint)
+    raw = client.query(
+        TableName=table_names("local")["TicketsTable"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}},
+        ConsistentRead=True,
+    )
+    assert "LastEvaluatedKey" not in raw
+    return [i["ticket_number"]["S"] for i in raw["Items"] if i["status"]["S"] == "VALID"]
+
+
+def available(live: LiveServer, event_id: str) -> int:
+    count: int = live.request("GET", f"/events/{event_id}").json()["available_tickets"]
+    return count
+
+
+def test_book_replay_list_read_and_cancel(live: LiveServer) -> None:
+    token = user_token(live)
+    event_id = new_event(live, total=20)
+
+    made = book(live, token, event_id, 2, key="order-1")
+    assert made.status_code == 201, made.text
+    assert made.headers["Content-Type"] == "application/json"
+    booking: dict[str, Any] = made.json()
+    replay = book(live, token, event_id, 2, key="order-1")
+    assert (replay.status_code, replay.json(), replay.headers["Idempotent-Replayed"]) == (201, booking, "true")
+    assert available(live, event_id) == 18
+
+    listed = live.request("GET", "/bookings", token=token, params={"limit": 10}).json()
+    assert listed == {"items": [booking], "next_cursor": None}
+    path = f"/bookings/{booking['id']}"
+    assert live.request("GET", path, token=token).json() == booking
+    assert live.request("GET", path, token=user_token(live)).status_code == 404
+
+    cancelled = live.request("DELETE", path, token=token)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "CANCELLED"
+    again = live.request("DELETE", path, token=token)
+    assert (again.status_code, again.json()["code"]) == (409, "ALREADY_CANCELLED")
+    assert again.headers["Content-Type"] == "application/problem+json"
+    assert available(live, event_id) == 20
+
+
+def test_a_thousand_racing_attempts_on_the_last_hundred_tickets_sell_exactly_a_hundred(live: LiveServer) -> None:
+    event_id = new_event(live, total=150)
+    early = user_token(live)
+    assert {book(live, early, event_id, 10).status_code for _ in range(5)} == {201}  # 50 sold before the rush
+    tokens = [user_token(live) for _ in range(16)]
+    rng = random.Random(2024)
+    attempts = [(rng.choice(tokens), rng.randint(1, 4)) for _ in range(1000)]
+
+    responses = race([lambda t=t, q=q: book(live, t, event_id, q) for t, q in attempts])
+
+    answers = Counter((r.status_code, r.json().get("code", "")) for r in responses)
+    assert set(answers) <= {(201, ""), (409, "SOLD_OUT"), (409, "NOT_ENOUGH_TICKETS")}, answers
+    sold = [r.json() for r in responses if r.status_code == 201]
+    assert sum(b["quantity"] for b in sold) == 100
+    numbers = [t["ticket_number"] for b in sold for t in b["tickets"]]
+    assert len(numbers) == len(set(numbers)) == 100
+    assert available(live, event_id) == 0
+    assert len(set(valid_tickets(live, event_id))) == 150
+
+
+def test_twenty_racing_cancels_of_one_booking_release_it_once(live: LiveServer) -> None:
+    token = user_token(live)
+    event_id = new_event(live, total=10)
+    booking_id = book(live, token, event_id, 4).json()["id"]
+
+    responses = race([lambda: live.request("DELETE", f"/bookings/{booking_id}", token=token)] * 20)
+
+    answers = Counter((r.status_code, r.json().get("code", "")) for r in responses)
+    assert answers == Counter({(200, ""): 1, (409, "ALREADY_CANCELLED"): 19})
+    assert available(live, event_id) == 10
+    assert valid_tickets(live, event_id) == []
+
+
+def test_twenty_racing_requests_with_one_idempotency_key_make_one_booking(live: LiveServer) -> None:
+    token = user_token(live)
+    event_id = new_event(live, total=10)
+
+    responses = race([lambda: book(live, token, event_id, 3, key="checkout-9")] * 20)
+
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 19
+    assert available(live, event_id) == 7
+    assert len(live.request("GET", "/bookings", token=token).json()["items"]) == 1

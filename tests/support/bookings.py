@@ -1,0 +1,168 @@
+"""Bookings tests' helpers: accounts with tokens, events made by the events domain, and each event's ledger."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from multiprocessing.pool import Pool
+from typing import Any
+
+from devserver.dynamodb import EmbeddedDynamoDB, create_tables
+from devserver.runtime import reset_caches
+from tests.support.fixtures import TABLE_ENV, use_tables
+from tests.support.handlers import Api, Result, routes_by_folder
+
+_serial = itertools.count()
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    password: str
+    token: str
+
+
+def new_account(role: str = "user") -> Account:
+    """An account straight through the accounts domain (no HTTP), with a fresh token."""
+    from boxoffice import auth
+    from boxoffice.logic import accounts
+
+    email = f"booker-{next(_serial)}-{os.getpid()}@example.com"
+    password = "correct horse battery"
+    user = accounts.create_account("Booker", email, password, role=role)
+    token, _ = auth.issue_token(user.id, role, 0)
+    return Account(user.id, email, password, token)
+
+
+def new_event(
+    *,
+    total: int = 100,
+    price: str = "25.00",
+    per_booking: int = 10,
+    starts_in: timedelta = timedelta(days=30),
+    name: str = "Moonlight Sonata",
+    venue: str = "Royal Hall",
+) -> str:
+    """An event created by the events domain, as an operator would; returns its id."""
+    from boxoffice import clock
+    from boxoffice.logic import events
+    from boxoffice.models.events import CreateEvent
+
+    request = CreateEvent(
+        name=name,
+        venue=venue,
+        starts_at=(clock.now() + starts_in).replace(microsecond=0).isoformat(),
+        total_tickets=total,
+        ticket_price=Decimal(price),
+        currency="EUR",
+        max_tickets_per_booking=per_booking,
+    )
+    return events.add_event(request).id
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """An event's counters beside what its tickets and bookings say was sold."""
+
+    total: int
+    available: int
+    status: str
+    valid_tickets: int
+    confirmed_quantity: int  # summed over CONFIRMED bookings of the event
+    ticket_numbers: list[str]
+
+    @property
+    def balanced(self) -> bool:
+        return self.available + self.valid_tickets == self.total and self.valid_tickets == self.confirmed_quantity
+
+
+def _scan(table: str, **params: Any) -> list[dict[str, Any]]:
+    from boxoffice.store import dynamo
+
+    items: list[dict[str, Any]] = []
+    start: dict[str, Any] = {}
+    while True:
+        raw = dynamo.client().scan(TableName=table, ConsistentRead=True, **params, **start)
+        items += [dynamo.load(i) for i in raw.get("Items", [])]
+        if "LastEvaluatedKey" not in raw:
+            return items
+        start = {"ExclusiveStartKey": raw["LastEvaluatedKey"]}
+
+
+def ledger(event_id: str) -> Ledger:
+    """Read straight from the tables (a test may Scan; the API never does)."""
+    from boxoffice.config import settings
+    from boxoffice.store import dynamo
+
+    event = dynamo.get(settings().events_table, {"pk": f"EVENT#{event_id}", "sk": "EVENT"})
+    assert event is not None
+    tickets = [t for t in _scan(settings().tickets_table) if t["event_id"] == event_id]
+    bookings = [
+        b for b in _scan(settings().bookings_table) if b.get("event_id") == event_id and b["sk"].startswith("BOOKING#")
+    ]
+    return Ledger(
+        total=int(event["total_tickets"]),
+        available=int(event["available_tickets"]),
+        status=event["status"],
+        valid_tickets=sum(t["status"] == "VALID" for t in tickets),
+        confirmed_quantity=sum(int(b["quantity"]) for b in bookings if b["status"] == "CONFIRMED"),
+        ticket_numbers=[t["ticket_number"] for t in tickets],
+    )
+
+
+def bookings_of(user_id: str) -> list[dict[str, Any]]:
+    """The user's booking items (not their Idempotency-Keys)."""
+    from boxoffice.config import settings
+
+    items = _scan(settings().bookings_table)
+    return [b for b in items if b["pk"] == f"USER#{user_id}" and b["sk"].startswith("BOOKING#")]
+
+
+@contextmanager
+def lambda_pool(prefix: str, workers: int) -> Iterator[Pool]:
+    """`workers` processes that call the handlers, over moto's server with every call serialised.
+
+    A process, not a thread, per concurrent request: that is what Lambda gives each execution
+    environment. Threads in one process would share Powertools' state (each resolver's request
+    context, and the one Metrics buffer that every invocation flushes), which no two concurrent
+    Lambda requests ever share. On Linux the processes are
+    forked, warm, before the DynamoDB thread starts (forking a threaded process can copy a held
+    lock); elsewhere they are spawned (macOS system libraries do not survive a fork). This process
+    gets the same tables, for setting up and for reading the ledger.
+    """
+    saved = {env: os.environ.get(env) for env in [*TABLE_ENV.values(), "DYNAMODB_ENDPOINT_URL"]}
+    start_method = "fork" if sys.platform.startswith("linux") else "spawn"
+    if start_method == "fork":
+        for name in routes_by_folder():
+            Api().handler(name)  # imported once here: every forked process starts warm
+    db = EmbeddedDynamoDB()
+    context = multiprocessing.get_context(start_method)
+    pool = context.Pool(workers, initializer=use_tables, initargs=(prefix, db.endpoint))
+    try:
+        db.start()
+        use_tables(prefix, db.endpoint)
+        create_tables(db.endpoint, prefix)
+        yield pool
+    finally:
+        pool.terminate()
+        pool.join()
+        db.stop()
+        for env, value in saved.items():
+            if value is None:
+                os.environ.pop(env, None)
+            else:
+                os.environ[env] = value
+        reset_caches()
+
+
+def call(name: str, kwargs: dict[str, Any]) -> Result:
+    """One handler call (in a pool process): Api().call(name, **kwargs)."""
+    return Api().call(name, **kwargs)
