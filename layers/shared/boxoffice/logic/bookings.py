@@ -31,6 +31,7 @@ from boxoffice.errors import (
     NotEnoughTickets,
     SoldOut,
 )
+from boxoffice.logic.events import event_id_or_404
 from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
@@ -49,7 +50,6 @@ from boxoffice.store.users import UserRecord
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
 _BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-_EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")  # as logic.events makes them
 TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
 # Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
 ATTEMPTS = 3
@@ -152,8 +152,7 @@ def book(
     With an Idempotency-Key, the key commits in the booking's own transaction: of two racing
     requests one books, the other finds the key taken and answers with that booking.
     """
-    if not _EVENT_ID.match(event_id):
-        raise EventNotFound()
+    event_id_or_404(event_id)
     now = clock.now()
     context = store.read_for_booking(principal.user_id, event_id, idempotency_key)
     _require_current(principal, context.user)

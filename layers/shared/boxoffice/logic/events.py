@@ -52,7 +52,7 @@ def _require_future(starts_at: datetime) -> None:
         raise InvalidInput("must be in the future", field="starts_at")
 
 
-def _event_id(raw: str) -> str:
+def event_id_or_404(raw: str) -> str:
     """Ids are lowercase UUIDs; anything else names no event (and never reaches DynamoDB)."""
     if not _EVENT_ID.match(raw):
         raise EventNotFound()
@@ -95,14 +95,14 @@ def add_event(request: CreateEvent, *, event_id: str | None = None) -> Event:
 
     A given `event_id` (a lowercase UUID) lets sample data keep stable ids; it must be new.
     """
-    record = _record(request, _event_id(event_id) if event_id else None)
+    record = _record(request, event_id_or_404(event_id) if event_id else None)
     store.create(record, caller=None)
     return _public(record)
 
 
 def exists(event_id: str) -> bool:
     """Whether the id was ever used, tombstones included (sample data is loaded once)."""
-    return store.get(_event_id(event_id)) is not None
+    return store.get(event_id_or_404(event_id)) is not None
 
 
 def import_events(requests: Iterable[CreateEvent]) -> list[Event]:
@@ -114,7 +114,7 @@ def import_events(requests: Iterable[CreateEvent]) -> list[Event]:
 
 def _editable(principal: Principal, event_id: str) -> EventRecord:
     """The event on sale, read in one round trip with the caller's account to check the token version."""
-    event, account = store.get_for_user(_event_id(event_id), principal.user_id)
+    event, account = store.get_for_user(event_id_or_404(event_id), principal.user_id)
     if account is None or account.token_version != principal.token_version:
         raise NotAuthenticated("The token was revoked.")
     if event is None or event.status != ON_SALE:
@@ -149,7 +149,7 @@ def delete_event(principal: Principal, event_id: str) -> None:
 
 
 def get_event(event_id: str) -> Event:
-    event = store.get(_event_id(event_id))
+    event = store.get(event_id_or_404(event_id))
     if event is None or event.status != ON_SALE:
         raise EventNotFound()
     return _public(event)
