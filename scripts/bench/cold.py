@@ -22,6 +22,7 @@ import sys, time, importlib.util
 start = time.perf_counter()
 spec = importlib.util.spec_from_file_location("app", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
+sys.modules["app"] = module  # as Lambda's runtime imports it
 spec.loader.exec_module(module)
 imported = time.perf_counter()
 if sys.argv[2] == "client":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from devserver.gateway import LambdaContext
 from tests.support.events import create, event_body, token_for
-from tests.support.handlers import Api
+from tests.support.handlers import Api, sample_event
 
 
 def test_no_token_with_a_bad_body_is_401_not_422(api: Api) -> None:
@@ -34,3 +37,14 @@ def test_a_json_number_price_is_kept_exact(api: Api) -> None:
     # More places than a currency has is refused, not rounded.
     result = api.call("create_event", body=event_body(ticket_price=19.999), token=admin)
     assert result.status == 422
+
+
+def test_header_names_are_matched_in_any_case_as_sam_local_sends_them(api: Api) -> None:
+    token = token_for(api)
+    event = sample_event("update_me")
+    event["headers"] = {"Host": "localhost", "Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    event["body"] = json.dumps({"name": "Mixed Case"})
+    context = LambdaContext(function_name="update_me", aws_request_id="mixed-case")
+    response = api.handler("update_me")(event, context)
+    assert response["statusCode"] == 200, response
+    assert json.loads(response["body"])["name"] == "Mixed Case"

@@ -190,9 +190,11 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any
     @metrics.log_metrics
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # API Gateway lower-cases header names; sam local and hand-made events may not.
+        event["headers"] = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         try:
             for check in checks:
-                check(event.get("headers") or {})
+                check(event["headers"])
             _check_body(event)
         except errors.DomainError as exc:
             response = _domain_error(exc)
