@@ -6,9 +6,9 @@ VENV      := .venv
 VENV_SAM  := .venv-sam
 VENV_AUDIT := .venv-audit
 BIN       := $(VENV)/bin
-export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
-export AWS_EC2_METADATA_DISABLED := true
+# Offline checks need a region and must not probe EC2 metadata; deploys use the caller's own settings.
+OFFLINE := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true
 
 # The first Python >= 3.11 on PATH (3.13 is what Lambda runs); override with `make PYTHON=/path/to/python3`.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -47,8 +47,8 @@ lint: $(BIN)/.installed $(VENV_SAM)/.installed ## ruff, mypy, cfn-lint and sam v
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/shared devserver scripts functions
-	$(BIN)/cfn-lint template.yaml
-	$(VENV_SAM)/bin/sam validate --lint --template template.yaml
+	$(OFFLINE) $(BIN)/cfn-lint template.yaml
+	$(OFFLINE) $(VENV_SAM)/bin/sam validate --lint --template template.yaml
 
 format: $(BIN)/.installed ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -56,7 +56,7 @@ format: $(BIN)/.installed ## apply ruff's fixes and formatting
 
 build: $(VENV_SAM)/.installed ## sam build (arm64, python3.13)
 	@test -n "$(PYTHON313)" || { echo "error: sam build needs python3.13 on PATH (Lambda's runtime); install it or run make build PYTHON313=/path/to/python3.13" >&2; exit 1; }
-	PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml
+	$(OFFLINE) PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml
 
 # The cold-start benchmark runs in what Lambda has: the layer's requirements plus boto3, nothing else.
 .venv-bench/.installed: layers/shared/requirements.txt constraints.txt
@@ -79,3 +79,28 @@ clean: ## remove virtualenvs and build output
 lock: $(BIN)/.installed ## re-pin every transitive dependency of .venv into constraints.txt
 	{ echo "# Full transitive pins for .venv (pip install -r requirements-dev.txt -c constraints.txt); regenerate with make lock."; \
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+
+# --- operations (docs/DEPLOY.md) ---
+.PHONY: audit smoke sam-local create-admin
+SAM ?= $(VENV_SAM)/bin/sam
+
+$(VENV_AUDIT)/.installed: requirements-audit.txt
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed" >&2; exit 1; }
+	@test -x $(VENV_AUDIT)/bin/python || $(PYTHON) -m venv $(VENV_AUDIT)
+	$(VENV_AUDIT)/bin/python -m pip install --quiet -r requirements-audit.txt
+	@touch $@
+
+audit: $(BIN)/.installed $(VENV_AUDIT)/.installed ## checkov (offline) and cfn-lint with informational checks on template.yaml
+	$(OFFLINE) $(VENV_AUDIT)/bin/checkov --config-file .checkov.yaml -f template.yaml --framework cloudformation --skip-download --compact
+	$(OFFLINE) $(BIN)/cfn-lint -c I -- template.yaml
+
+smoke: ## end-to-end flow against BASE_URL (ADMIN_EMAIL, ADMIN_PASSWORD: an admin login there)
+	@test -n "$(BASE_URL)" || { echo "usage: make smoke BASE_URL=https://... ADMIN_EMAIL=... ADMIN_PASSWORD=..." >&2; exit 2; }
+	@$(or $(wildcard $(BIN)/python),$(PYTHON)) scripts/smoke.py "$(BASE_URL)"
+
+sam-local: $(BIN)/.installed build ## sam local start-api on :3000 over a local DynamoDB (Docker; README: CONTAINER_HOST, SAM=)
+	$(OFFLINE) PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.sam_local --sam "$(SAM)" $(SAM_LOCAL_ARGS)
+
+create-admin: $(BIN)/.installed ## the first admin of a deployed stack: make create-admin STACK=boxoffice-prod
+	@test -n "$(STACK)" || { echo "usage: make create-admin STACK=<stack name> [ADMIN_EMAIL=...]" >&2; exit 2; }
+	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.create_admin --stack "$(STACK)"

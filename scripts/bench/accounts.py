@@ -24,7 +24,8 @@ def run() -> str:
             return result.body if isinstance(result.body, dict) else {}
 
         measure("register", "register", 201, body=body)
-        token = str(measure("login", "login", 200, body={"email": body["email"], "password": body["password"]})["access_token"])
+        login = {"email": body["email"], "password": body["password"]}
+        token = str(measure("login", "login", 200, body=login)["access_token"])
         measure("get_me", "get_me", 200, token=token)
         measure("update_me (name)", "update_me", 200, token=token, body={"name": "Bench Two"})
         measure(

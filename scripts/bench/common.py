@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
+import io
 import statistics
 from collections import Counter
 from collections.abc import Iterator
@@ -17,8 +18,9 @@ from devserver.runtime import LocalRuntime
 def local_stack(**env: str) -> Iterator[LocalRuntime]:
     """The embedded DynamoDB with the template's tables and the handlers' environment, quietly."""
     env.setdefault("BCRYPT_ROUNDS", "4")  # call counts do not depend on the cost; time does
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    with LocalRuntime(0, quiet=True, extra_env=env) as runtime:
+    env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # EMF metric lines go to stdout; the benchmark prints its tables there.
+    with LocalRuntime(0, quiet=True, extra_env=env) as runtime, contextlib.redirect_stdout(io.StringIO()):
         yield runtime
 
 

@@ -1,0 +1,130 @@
+"""Create the first admin of a deployed stack, through the same domain code as `make run`'s admin.
+
+    make create-admin STACK=boxoffice-prod [REGION=eu-west-1] [ADMIN_EMAIL=ops@example.com]
+    PYTHONPATH=layers/shared:. .venv/bin/python -m scripts.create_admin --stack boxoffice-prod
+
+It reads the table names from the stack's outputs and the bcrypt cost from its BcryptRounds
+parameter (CloudFormation DescribeStacks), then calls devserver.seed.ensure_admin, which creates
+the account with accounts.create_account: the email is claimed by a conditional write, so a second
+run keeps the existing account and changes nothing. The password is ADMIN_PASSWORD when set, else
+typed in on a terminal, else generated and printed once. Your usual AWS credentials are used; they
+need cloudformation:DescribeStacks and dynamodb:PutItem on the users table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from devserver.runtime import reset_caches
+from devserver.seed import AdminLogin, ensure_admin
+
+# Stack output -> the environment variable the shared package reads it from.
+OUTPUTS = {
+    "UsersTableName": "USERS_TABLE",
+    "EventsTableName": "EVENTS_TABLE",
+    "BookingsTableName": "BOOKINGS_TABLE",
+    "TicketsTableName": "TICKETS_TABLE",
+}
+
+
+class StackError(Exception):
+    """The stack is missing, not finished, or lacks an output this script needs."""
+
+
+def stack_environment(cloudformation: Any, stack: str) -> dict[str, str]:
+    """The settings the domain code needs to write to this stack's tables, as environment variables."""
+    try:
+        found = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as error:
+        raise StackError(f"Cannot read stack {stack!r}: {error}") from error
+    description = found[0]
+    if not description["StackStatus"].endswith("_COMPLETE") or "ROLLBACK" in description["StackStatus"]:
+        raise StackError(f"Stack {stack!r} is {description['StackStatus']}; deploy it first.")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in description.get("Parameters", [])}
+    missing = sorted(set(OUTPUTS) - set(outputs))
+    if missing:
+        raise StackError(f"Stack {stack!r} has no output {', '.join(missing)}: is it a boxoffice stack?")
+    if not parameters.get("BcryptRounds"):
+        raise StackError(f"Stack {stack!r} has no BcryptRounds parameter: is it a boxoffice stack?")
+    return {
+        **{variable: outputs[key] for key, variable in OUTPUTS.items()},
+        "BCRYPT_ROUNDS": parameters["BcryptRounds"],
+        "STAGE": parameters.get("Stage", ""),
+        "DYNAMODB_ENDPOINT_URL": "",  # the real DynamoDB of the stack's region
+    }
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """The shared package reads its settings from the environment once: set them, then put them back."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    reset_caches()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_caches()
+
+
+def create_admin(stack: str, email: str, password: str | None, region: str | None = None) -> AdminLogin:
+    settings = stack_environment(boto3.client("cloudformation", region_name=region), stack)
+    if region:
+        settings["AWS_DEFAULT_REGION"] = region
+    with environment(settings):
+        return ensure_admin(email, password)
+
+
+def _password() -> str | None:
+    """ADMIN_PASSWORD, or typed twice on a terminal; None lets ensure_admin generate one."""
+    if os.environ.get("ADMIN_PASSWORD"):
+        return os.environ["ADMIN_PASSWORD"]
+    if not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("Admin password (empty to generate one): ")
+    if first and getpass.getpass("Again: ") != first:
+        raise SystemExit("The passwords differ; nothing was written.")
+    return first or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Create the first admin account of a deployed boxoffice stack.")
+    parser.add_argument("--stack", required=True, help="CloudFormation stack name, e.g. boxoffice-prod")
+    parser.add_argument("--email", default=os.environ.get("ADMIN_EMAIL") or "admin@example.com")
+    parser.add_argument("--region", default=None, help="default: your AWS configuration's region")
+    args = parser.parse_args(argv)
+    try:
+        admin = create_admin(args.stack, args.email, _password(), args.region)
+    except StackError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except ValidationError as error:  # never echo the input: it may be the password
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))} {e['msg']}" for e in error.errors())
+        print(f"Nothing was written: {problems}", file=sys.stderr)
+        return 1
+    if not admin.created:
+        print(f"{admin.email} already exists; nothing was changed.")
+    elif admin.generated:
+        print(f"Created admin {admin.email} with password {admin.password}  (shown once: store it now)")
+    else:
+        print(f"Created admin {admin.email}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Every endpoint of template.yaml, on its success and failure paths, logs no password, hash or token.
+
+The logs are captured as in test_accounts_logs (our logger at DEBUG, every other logger's records);
+a function added to the template without a step here fails the coverage test below.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from boxoffice.logic import accounts
+from devserver import template
+from devserver.gateway import LambdaContext, build_event
+from tests.integration.test_accounts import stored_users
+from tests.integration.test_accounts_logs import Logs
+from tests.integration.test_accounts_logs import logs as logs
+from tests.support.events import event_body
+from tests.support.handlers import Api, Result, routes_by_folder
+
+PASSWORD = "first secret passphrase"
+NEW_PASSWORD = "second secret passphrase"
+ADMIN_PASSWORD = "admin secret passphrase"
+WRONG_PASSWORD = "wrong secret passphrase"
+# A well-formed token signed with another key: it must be refused without being logged.
+FORGED = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4Iiwicm9sZSI6ImFkbWluIn0.c2lnbmF0dXJlLW9mLWEtZm9yZ2VyeQ"
+
+
+class Run:
+    """The calls of one scenario, in order, with what they left behind (tokens, ids)."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.called: set[str] = set()
+        self.tokens: list[str] = []
+        self.ids: dict[str, str] = {}
+
+    def call(self, folder: str, status: int, **kwargs: Any) -> Result:
+        result = self.api.call(folder, **kwargs)
+        assert result.status == status, (folder, result.status, result.body)
+        self.called.add(folder)
+        return result
+
+    def without_sample(self, folder: str, status: int, method: str, path: str, token: str) -> None:
+        """The functions that have no events/ sample (docs, the $default route), through a built event."""
+        route = routes_by_folder()[folder]
+        headers = [("host", "localhost"), ("authorization", f"Bearer {token}")]
+        event = build_event(method, path, headers, b"", route, {}, "127.0.0.1")
+        context = LambdaContext(function_name=route.function, aws_request_id=event["requestContext"]["requestId"])
+        assert self.api.handler(folder)(event, context)["statusCode"] == status, folder
+        self.called.add(folder)
+
+    def login(self, email: str, password: str) -> str:
+        token: str = self.call("login", 200, body={"email": email, "password": password}).body["access_token"]
+        self.tokens.append(token)
+        return token
+
+
+def accounts_steps(run: Run) -> None:
+    run.call("register", 201, body={"name": "Ada", "email": "ada@example.com", "password": PASSWORD})
+    run.call("register", 422, body={"name": "Ada", "email": "bad", "password": "short"})
+    run.call("login", 401, body={"email": "ada@example.com", "password": WRONG_PASSWORD})
+    old = run.login("ada@example.com", PASSWORD)
+    run.call("get_me", 200, token=old)
+    run.call("get_me", 401, token=FORGED)
+    run.call("update_me", 403, token=old, body={"password": NEW_PASSWORD, "current_password": WRONG_PASSWORD})
+    run.call("update_me", 200, token=old, body={"password": NEW_PASSWORD, "current_password": PASSWORD})
+    run.call("get_me", 401, token=old)
+    run.ids["user"] = run.login("ada@example.com", NEW_PASSWORD)
+    accounts.create_account("Admin", "admin@example.com", ADMIN_PASSWORD, role="admin")
+    run.ids["admin"] = run.login("admin@example.com", ADMIN_PASSWORD)
+
+
+def events_steps(run: Run) -> None:
+    user, admin = run.ids["user"], run.ids["admin"]
+    run.call("create_event", 403, token=user, body=event_body())
+    run.call("create_event", 401, token=FORGED, body=event_body())
+    run.ids["event"] = run.call("create_event", 201, token=admin, body=event_body(total_tickets=5)).body["id"]
+    run.call("list_events", 200, query={"q": "beethoven"})
+    run.call("list_events", 422, query={"cursor": "not-a-cursor"})
+    run.call("get_event", 200, path={"event_id": run.ids["event"]})
+    run.call("get_event", 404, path={"event_id": "00000000-0000-0000-0000-000000000000"})
+    run.call("update_event", 200, token=admin, path={"event_id": run.ids["event"]}, body={"name": "Beethoven Late"})
+
+
+def bookings_steps(run: Run) -> None:
+    user, event = run.ids["user"], {"event_id": run.ids["event"]}
+    headers = {"Idempotency-Key": "log-test-key"}
+    booking = run.call("create_booking", 201, token=user, path=event, body={"quantity": 2}, headers=headers).body
+    run.call("create_booking", 409, token=user, path=event, body={"quantity": 4})
+    run.call("create_booking", 401, token=FORGED, path=event, body={"quantity": 1})
+    run.call("list_bookings", 200, token=user)
+    run.call("get_booking", 200, token=user, path={"booking_id": booking["id"]})
+    run.call("get_booking", 404, token=run.ids["admin"], path={"booking_id": booking["id"]})
+    run.call("cancel_booking", 200, token=user, path={"booking_id": booking["id"]})
+    run.call("cancel_booking", 409, token=user, path={"booking_id": booking["id"]})
+    run.call("delete_event", 204, token=run.ids["admin"], path=event)
+    run.call("delete_event", 404, token=run.ids["admin"], path=event)
+
+
+def other_steps(run: Run) -> None:
+    run.without_sample("docs", 200, "GET", "/openapi.json", run.ids["user"])
+    run.without_sample("not_found", 404, "POST", "/no/such/route", run.ids["user"])
+
+
+SCENARIO: list[Callable[[Run], None]] = [accounts_steps, events_steps, bookings_steps, other_steps]
+
+
+def test_every_endpoint_logs_no_password_hash_or_token(api: Api, logs: Logs) -> None:
+    run = Run(api)
+    for steps in SCENARIO:
+        steps(run)
+
+    every_function = {route.code_dir.name for route in template.routes()}
+    assert run.called == every_function, f"endpoints without a logged run: {sorted(every_function - run.called)}"
+    text = logs.text
+    assert "correlation_id" in text, "the capture saw no request log line"
+    hashes = [item["password_hash"] for item in stored_users() if "password_hash" in item]
+    secrets = [PASSWORD, NEW_PASSWORD, ADMIN_PASSWORD, WRONG_PASSWORD, FORGED, os.environ["JWT_SECRET"]]
+    leaked = [s for s in [*secrets, *run.tokens, *hashes] if s in text]
+    assert leaked == []
+    for marker in ("$2b$", "password_hash", "Bearer ", "eyJ"):  # bcrypt, the stored field, headers, any JWT
+        assert marker not in text, marker
+
+
+@pytest.mark.parametrize("marker", ["eyJ", "$2b$"])
+def test_the_check_would_see_a_leak(api: Api, logs: Logs, marker: str) -> None:
+    from boxoffice.observability import logger
+
+    logger.debug("a careless line", extra={"value": f"{marker}abc"})
+    assert marker in logs.text

@@ -1,0 +1,246 @@
+"""template.yaml stays production-grade: least privilege, logs and alarms per function, safe tables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devserver import template
+
+FUNCTION = "AWS::Serverless::Function"
+# What a request path may do to DynamoDB: keyed reads and writes, never Scan or table management.
+DYNAMODB_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+}
+API_GATEWAY_TIMEOUT = 30
+NOTIFY_TOPIC = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+
+def resources() -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = template.load()["Resources"]
+    return found
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    return template.resources(FUNCTION)
+
+
+def statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for policy in function["Properties"].get("Policies", []):
+        found += policy.get("Statement", []) if isinstance(policy, dict) else []
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def handler_source(function: dict[str, Any]) -> str:
+    return (template.ROOT / function["Properties"]["CodeUri"] / "app.py").read_text()
+
+
+def verifies_or_issues_tokens(function: dict[str, Any]) -> bool:
+    """Handlers that take the caller (CurrentPrincipal/AdminPrincipal), and login, which signs tokens."""
+    source = handler_source(function)
+    return bool(re.search(r"\b(CurrentPrincipal|AdminPrincipal)\b", source)) or "accounts.login" in source
+
+
+def by_function() -> list[Any]:
+    return [pytest.param(name, res, id=name) for name, res in functions().items()]
+
+
+def test_the_template_has_functions_to_check() -> None:
+    assert {"RegisterFunction", "LoginFunction", "GetMeFunction", "UpdateMeFunction"} <= set(functions())
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_policies_are_inline_statements_never_managed_or_sam_policy_templates(
+    name: str, function: dict[str, Any]
+) -> None:
+    for policy in function["Properties"].get("Policies", []):
+        # "AmazonDynamoDBFullAccess", {"DynamoDBCrudPolicy": ...}, {"DynamoDBReadPolicy": ...} all grant too much.
+        assert isinstance(policy, dict), f"{name}: managed policy {policy}"
+        assert set(policy) == {"Statement"}, f"{name}: {policy}"
+    assert "Role" not in function["Properties"], f"{name}: a shared role hides what the function may do"
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_no_wildcard_actions_or_resources(name: str, function: dict[str, Any]) -> None:
+    for statement in statements(function):
+        assert statement["Effect"] == "Allow", f"{name}: {statement}"
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"{name}: wildcard action {action}"
+        for resource in as_list(statement["Resource"]):
+            assert "*" not in str(resource), f"{name}: wildcard resource {resource}"
+            # Intrinsics only: a literal ARN would hard-code an account and region.
+            assert isinstance(resource, dict), f"{name}: literal resource {resource}"
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_dynamodb_grants_are_keyed_operations_on_the_stacks_own_tables_and_indexes(
+    name: str, function: dict[str, Any]
+) -> None:
+    tables = template.tables()
+    for statement in statements(function):
+        actions = as_list(statement["Action"])
+        if not any(a.startswith("dynamodb:") for a in actions):
+            continue
+        assert set(actions) <= DYNAMODB_ACTIONS, f"{name}: {sorted(set(actions) - DYNAMODB_ACTIONS)}"
+        for resource in as_list(statement["Resource"]):
+            if "Fn::GetAtt" in resource:
+                table, attribute = resource["Fn::GetAtt"]
+                assert table in tables, f"{name}: {resource} is not one of the stack's tables"
+                assert attribute == "Arn", f"{name}: {resource}"
+                continue
+            found = re.fullmatch(r"\$\{(\w+)\.Arn\}/index/(\w+)", resource.get("Fn::Sub", ""))
+            assert found, f"{name}: {resource} is neither a table ARN nor one index's ARN"
+            table, index = found.groups()
+            indexes = {i["IndexName"] for i in tables[table].get("GlobalSecondaryIndexes", [])}
+            assert index in indexes, f"{name}: {table} has no index {index}"
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_functions_that_verify_or_issue_tokens_can_read_the_signing_secret_and_nothing_else(
+    name: str, function: dict[str, Any]
+) -> None:
+    grants = [s for s in statements(function) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+    if verifies_or_issues_tokens(function):
+        assert grants, f"{name} verifies or issues tokens but cannot read the JWT secret"
+    for grant in grants:
+        assert as_list(grant["Action"]) == ["secretsmanager:GetSecretValue"], f"{name}: {grant}"
+        assert grant["Resource"] == {"Ref": "JwtSecret"}, f"{name}: {grant}"
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_timeouts_stay_below_api_gateways_limit(name: str, function: dict[str, Any]) -> None:
+    timeout = function["Properties"].get("Timeout", template.load()["Globals"]["Function"]["Timeout"])
+    assert timeout < API_GATEWAY_TIMEOUT, f"{name}: {timeout} s; API Gateway gives up at {API_GATEWAY_TIMEOUT} s"
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_each_function_has_its_own_log_group_with_retention(name: str, function: dict[str, Any]) -> None:
+    groups = [
+        group
+        for group in template.resources("AWS::Logs::LogGroup").values()
+        if group["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{name}}}"}
+    ]
+    assert len(groups) == 1, f"{name} needs an AWS::Logs::LogGroup named /aws/lambda/${{{name}}}"
+    assert groups[0]["Properties"].get("RetentionInDays"), f"{name}'s log group keeps logs forever"
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_each_function_has_an_errors_alarm(name: str, function: dict[str, Any]) -> None:
+    alarms = [
+        alarm["Properties"]
+        for alarm in template.resources("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "Errors"
+        and {"Name": "FunctionName", "Value": {"Ref": name}} in alarm["Properties"].get("Dimensions", [])
+    ]
+    assert alarms, f"{name} has no alarm on its Lambda Errors metric"
+
+
+def test_functions_run_on_arm64_python_3_13() -> None:
+    globals_ = template.load()["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    for name, function in functions().items():
+        assert "Runtime" not in function["Properties"], name
+        assert "Architectures" not in function["Properties"], name
+
+
+@pytest.mark.parametrize("name", sorted(template.tables()))
+def test_tables_are_retained_recoverable_on_demand_and_encrypted(name: str) -> None:
+    table = resources()[name]
+    props = table["Properties"]
+    assert table.get("DeletionPolicy") == "Retain", name
+    assert table.get("UpdateReplacePolicy") == "Retain", name
+    assert props["BillingMode"] == "PAY_PER_REQUEST", name
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+    # AWS-owned key unless KmsKeyArn is given, then that customer-managed key.
+    sse = props["SSESpecification"]["Fn::If"]
+    assert sse[0] == "UseCustomerKey", name
+    assert sse[1] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Ref": "KmsKeyArn"}}, name
+    assert sse[2] == {"SSEEnabled": False}, name
+
+
+def test_api_access_logs_go_to_a_log_group_with_retention_and_carry_no_headers() -> None:
+    api = resources()["HttpApi"]["Properties"]
+    settings = api["AccessLogSettings"]
+    group = settings["DestinationArn"]["Fn::GetAtt"][0]
+    assert resources()[group]["Properties"]["RetentionInDays"]
+    log_format = settings["Format"].lower()
+    for leak in ("header", "authorization", "$request", "$input", "querystring"):
+        assert leak not in log_format, leak
+
+
+def test_api_throttles_and_allows_no_cross_origin_calls_unless_configured() -> None:
+    api = resources()["HttpApi"]["Properties"]
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+    cors = api["CorsConfiguration"]["Fn::If"]
+    assert cors[0] == "HasCors"
+    assert cors[2] == {"Ref": "AWS::NoValue"}
+    assert template.load()["Parameters"]["CorsAllowedOrigins"]["Default"] == ""
+    assert "*" not in str(cors[1])
+
+
+def test_unknown_routes_reach_a_function_that_answers_404() -> None:
+    assert any(route.path == "$default" for route in template.routes())
+
+
+def test_alarms_cover_the_api_lambda_and_dynamodb_and_notify_the_optional_topic() -> None:
+    alarms = template.resources("AWS::CloudWatch::Alarm")
+    watched = set()
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        for query in props.get("Metrics", [{"MetricStat": {"Metric": props}}]):
+            metric = query.get("MetricStat", {}).get("Metric", {})
+            watched.add((metric.get("Namespace"), metric.get("MetricName")))
+        assert props["AlarmActions"] == NOTIFY_TOPIC, props.get("AlarmName")
+    assert {
+        ("AWS/ApiGateway", "5xx"),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("AWS/DynamoDB", "WriteThrottleEvents"),
+        ("AWS/DynamoDB", "TransactionConflict"),
+    } <= watched
+    p99 = [a["Properties"] for a in alarms.values() if a["Properties"].get("ExtendedStatistic") == "p99"]
+    assert any(p["MetricName"] == "Duration" and _is_booking_function(p["Dimensions"]) for p in p99)
+
+
+def _is_booking_function(dimensions: list[dict[str, Any]]) -> bool:
+    booking = [r.function for r in template.routes() if r.method == "POST" and r.path == "/events/{event_id}/bookings"]
+    return {"Name": "FunctionName", "Value": {"Ref": booking[0]}} in dimensions if booking else False
+
+
+def test_no_account_ids_or_regions_are_hard_coded() -> None:
+    text = (template.ROOT / "template.yaml").read_text()
+    assert not re.search(r"\b\d{12}\b", text.replace("[0-9]{12}", "")), "an account id"
+    region = r"\b(us|eu|ap|sa|ca|me|af|il|mx)-(east|west|north|south|central|northeast|southeast)-\d\b"
+    assert not re.search(region, text), "a region"
+
+
+def test_samconfig_deploys_each_stage_with_its_own_stack_and_confirms_prod() -> None:
+    import tomllib
+
+    config = tomllib.loads(Path(template.ROOT / "samconfig.toml").read_text())
+    stacks = {env: config[env]["global"]["parameters"]["stack_name"] for env in ("default", "dev", "prod")}
+    assert stacks["default"] == stacks["dev"] != stacks["prod"]
+    for env in ("dev", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        assert f"Stage={env}" in deploy["parameter_overrides"], env
+        assert "region" not in deploy, env
+        assert "region" not in config[env]["global"]["parameters"], env
+    assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
