@@ -6,21 +6,17 @@ threads of a race are separate Lambda instances, as concurrent requests are in A
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
 import pytest
 
 from boxoffice.config import settings
-from devserver.dynamodb import EmbeddedDynamoDB, create_tables
-from devserver.runtime import reset_caches
 from tests.integration.test_accounts import ADA, ADA_LOGIN, stored_users
-from tests.support.fixtures import use_tables
+from tests.support.fixtures import embedded_tables
 from tests.support.handlers import Api, Result
 
 RACERS = 8
@@ -28,17 +24,8 @@ RACERS = 8
 
 @pytest.fixture(scope="module")
 def embedded() -> Iterator[None]:
-    """moto's server (every call serialised, as `make run` runs it) with the template's tables."""
-    db = EmbeddedDynamoDB().start()
-    try:
-        with mock.patch.dict(os.environ):
-            prefix = f"race{uuid.uuid4().hex[:8]}"
-            use_tables(prefix, db.endpoint)
-            create_tables(db.endpoint, prefix)
-            yield
-    finally:
-        db.stop()
-        reset_caches()
+    with embedded_tables("race"):
+        yield
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ call the domain function rather than the handler; the handler on top of it is te
 
 from __future__ import annotations
 
-import os
 import random
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from unittest import mock
 
 import pytest
 
@@ -22,10 +19,8 @@ from boxoffice import auth
 from boxoffice.errors import Busy, CapacityBelowSold
 from boxoffice.logic import events
 from boxoffice.models.events import UpdateEvent
-from devserver.dynamodb import EmbeddedDynamoDB, create_tables
-from devserver.runtime import reset_caches
 from tests.support.events import create, raw_item, sell, token_for
-from tests.support.fixtures import use_tables
+from tests.support.fixtures import embedded_tables
 from tests.support.handlers import Api
 
 CAPACITY = 40
@@ -36,16 +31,8 @@ EDITS_EACH = 8
 
 @pytest.fixture
 def api() -> Iterator[Api]:
-    db = EmbeddedDynamoDB().start()
-    try:
-        with mock.patch.dict(os.environ):
-            prefix = f"cap{uuid.uuid4().hex[:8]}"
-            use_tables(prefix, db.endpoint)
-            create_tables(db.endpoint, prefix)
-            yield Api()
-    finally:
-        db.stop()
-        reset_caches()
+    with embedded_tables("cap"):
+        yield Api()
 
 
 def run_all(workers: list[Callable[[], None]]) -> None:

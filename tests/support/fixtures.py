@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest import mock
 
 import pytest
 from moto import mock_aws
 
-from devserver.dynamodb import create_tables, table_names
+from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.runtime import reset_caches
 from tests.support.handlers import Api
 from tests.support.live import LiveServer, start_live_server
@@ -27,6 +30,22 @@ def use_tables(prefix: str, endpoint: str | None) -> None:
     os.environ.update({env: names[logical] for logical, env in TABLE_ENV.items()})
     os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint or ""
     reset_caches()
+
+
+@contextmanager
+def embedded_tables(prefix: str) -> Iterator[str]:
+    """moto's server (every call serialised, as `make run` runs it) with the template's tables, for
+    tests that race threads; yields its endpoint and restores the environment afterwards."""
+    db = EmbeddedDynamoDB().start()
+    try:
+        with mock.patch.dict(os.environ):
+            name = f"{prefix}{uuid.uuid4().hex[:8]}"
+            use_tables(name, db.endpoint)
+            create_tables(db.endpoint, name)
+            yield db.endpoint
+    finally:
+        db.stop()
+        reset_caches()
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -15,24 +14,10 @@ from boxoffice.errors import EventNotFound, EventStarted, InvalidInput, NotEnoug
 from boxoffice.logic import bookings
 from boxoffice.models.bookings import IDEMPOTENCY_KEY_PATTERN, BookingRequest
 from boxoffice.store.events import EventRecord
+from tests.support.records import NOW, event_record
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-EVENT = EventRecord(
-    id="6f1c2f0e-1d2b-4c3a-9e8f-7a6b5c4d3e2f",
-    name="Moonlight Sonata",
-    description="",
-    venue="Royal Hall",
-    starts_at=NOW + timedelta(days=1),
-    total_tickets=100,
-    available_tickets=5,
-    ticket_price=Decimal("25.00"),
-    currency="EUR",
-    max_tickets_per_booking=4,
-    status="ON_SALE",
-    created_at=NOW,
-    updated_at=NOW,
-)
+EVENT = event_record(available_tickets=5, max_tickets_per_booking=4)
 
 
 def test_ticket_numbers_are_readable_groups_of_crockford_base32() -> None:

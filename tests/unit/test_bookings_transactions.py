@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,24 +13,9 @@ from boxoffice.models.events import MAX_PER_BOOKING
 from boxoffice.store import bookings as store
 from boxoffice.store import dynamo
 from boxoffice.store.bookings import BookingRecord, EventChanged, EventSnapshot, IdempotencyClaim
-from boxoffice.store.events import EventRecord
+from tests.support.records import NOW, event_record
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-EVENT = EventRecord(
-    id="6f1c2f0e-1d2b-4c3a-9e8f-7a6b5c4d3e2f",
-    name="Moonlight Sonata",
-    description="",
-    venue="Royal Hall",
-    starts_at=NOW + timedelta(days=1),
-    total_tickets=100,
-    available_tickets=100,
-    ticket_price=Decimal("25.00"),
-    currency="EUR",
-    max_tickets_per_booking=MAX_PER_BOOKING,
-    status="ON_SALE",
-    created_at=NOW,
-    updated_at=NOW,
-)
+EVENT = event_record(max_tickets_per_booking=MAX_PER_BOOKING)
 
 
 def booking(quantity: int = 2) -> BookingRecord:
