@@ -10,7 +10,7 @@ from pathlib import Path
 from devserver import template
 from scripts.bench.common import median_ms, table
 
-RUNS = 7
+RUNS = 11
 LAYER = template.ROOT / "layers" / "shared"
 # What Lambda has: the layer's requirements plus boto3, nothing from the dev tools (moto pulls in
 # cryptography, which PyJWT would then import). `make bench` builds it; override with BENCH_PYTHON.
@@ -65,23 +65,18 @@ def handler(event, context):
 """
 
 
-def _measure(path: Path, mode: str) -> tuple[float, float]:
+def _once(path: Path, mode: str) -> tuple[float, float]:
     env = {
         **os.environ,
         "PYTHONPATH": str(LAYER),
         "AWS_DEFAULT_REGION": "us-east-1",
         "JWT_SECRET": "bench",
-        "PYTHONDONTWRITEBYTECODE": "0",
     }
-    imports, totals = [], []
-    for _ in range(RUNS + 1):  # the first run warms the filesystem and bytecode caches, and is dropped
-        out = subprocess.run([PYTHON, "-c", _PROBE, str(path), mode], env=env, capture_output=True, text=True)
-        if out.returncode:
-            raise RuntimeError(f"{path} failed to import:\n{out.stderr}")
-        first, second = (float(x) for x in out.stdout.split())
-        imports.append(first)
-        totals.append(second)
-    return median_ms(imports[1:]), median_ms(totals[1:])
+    out = subprocess.run([PYTHON, "-c", _PROBE, str(path), mode], env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{path} failed to import:\n{out.stderr}")
+    imported, total = (float(x) for x in out.stdout.split())
+    return imported, total
 
 
 def run() -> str:
@@ -89,38 +84,28 @@ def run() -> str:
         floor_file, framework_file = Path(tmp) / "floor.py", Path(tmp) / "framework.py"
         floor_file.write_text(_FLOOR)
         framework_file.write_text(_FRAMEWORK)
-        _, floor = _measure(floor_file, "none")
-        _, framework = _measure(framework_file, "none")
-
-    def ratio(ms: float) -> str:
-        return f"{ms / floor:.2f}"
-
-    rows = [
-        ["floor: import boto3 + DynamoDB client", f"{floor:.0f}", "", f"{floor:.0f}", "1.00"],
-        [
-            "framework: floor + Powertools resolver + 1 model",
-            f"{framework:.0f}",
-            "",
-            f"{framework:.0f}",
-            ratio(framework),
-        ],
-    ]
-    seen: set[str] = set()
-    for route in sorted(template.routes(), key=lambda r: r.code_dir.name):
-        if route.function in seen:
-            continue
-        seen.add(route.function)
-        module = route.code_dir / f"{route.handler.rsplit('.', 1)[0].replace('.', '/')}.py"
-        imported, with_client = _measure(module, "client")
-        rows.append(
-            [
-                route.code_dir.name,
-                f"{imported:.0f}",
-                f"{with_client - imported:.0f}",
-                f"{with_client:.0f}",
-                ratio(with_client),
-            ]
-        )
+        targets: dict[str, tuple[Path, str]] = {
+            "floor: import boto3 + DynamoDB client": (floor_file, "none"),
+            "framework: floor + Powertools resolver + 1 model": (framework_file, "none"),
+        }
+        for route in sorted(template.routes(), key=lambda r: r.code_dir.name):
+            module = route.code_dir / f"{route.handler.rsplit('.', 1)[0].replace('.', '/')}.py"
+            targets.setdefault(route.code_dir.name, (module, "client"))
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+        # Round-robin, so that the machine's drift over the run falls on every target alike; the
+        # first round warms the filesystem and bytecode caches and is dropped.
+        for round_number in range(RUNS + 1):
+            for name, (path, mode) in targets.items():
+                sample = _once(path, mode)
+                if round_number:
+                    samples[name].append(sample)
+    floor = median_ms([total for _, total in samples["floor: import boto3 + DynamoDB client"]])
+    rows = []
+    for name, measured in samples.items():
+        imported = median_ms([i for i, _ in measured])
+        total = median_ms([t for _, t in measured])
+        client = f"{total - imported:.0f}" if targets[name][1] == "client" else ""
+        rows.append([name, f"{imported:.0f}", client, f"{total:.0f}", f"{total / floor:.2f}"])
     version = subprocess.run([PYTHON, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     header = f"Cold init, median of {RUNS} fresh interpreters ({version}, layer requirements + boto3 only), ms"
     return header + "\n" + table(["function", "import", "+client", "init", "x floor"], rows)
