@@ -1,6 +1,9 @@
 """GET /docs (Swagger UI, no CDN) and GET /openapi.json: the deployed API documents itself."""
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from boxoffice import docs
 from boxoffice.http import api, lambda_handler
@@ -14,8 +17,8 @@ def openapi_document() -> Response[str]:
 
 
 @app.get("/docs", include_in_schema=False)
-def swagger_ui() -> Response[str]:
-    return docs.swagger_ui()
+def swagger_ui(format: Annotated[str | None, Query()] = None) -> Response[str]:  # noqa: A002 - the API's name
+    return docs.swagger_ui(format)
 
 
 handler = lambda_handler(app)

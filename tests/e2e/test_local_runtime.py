@@ -25,6 +25,8 @@ def test_openapi_document_lists_the_api(live: LiveServer) -> None:
     document = live.request("GET", "/openapi.json").json()
     assert document["openapi"].startswith("3.")
     assert "/auth/register" in document["paths"]
+    # Swagger UI links its document as /docs?format=json: that serves the same document.
+    assert live.request("GET", "/docs?format=json").json() == document
 
 
 def test_unknown_route_is_a_404_problem(live: LiveServer) -> None:

@@ -46,7 +46,10 @@ def _page() -> str:
     )
 
 
-def swagger_ui() -> Response[str]:
+def swagger_ui(format: str | None = None) -> Response[str]:  # noqa: A002 - the query parameter's name
+    """The page, or with `?format=json` (the link Swagger UI shows under the title) the document."""
+    if format == "json":
+        return openapi_json()
     return Response(
         status_code=200,
         content_type="text/html",
