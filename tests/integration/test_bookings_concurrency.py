@@ -1,9 +1,9 @@
-"""The booking invariants under real concurrency: the handlers run by 32 processes at once.
+"""The booking invariants under real concurrency: the handlers run by 32 threads at once.
 
-Each process is one Lambda execution environment (see tests.support.bookings.lambda_pool: handlers
-running on threads of one process share Powertools' state, which Lambda never does). They share moto's
-server with every call serialised, as the local runtime does, so requests interleave between their
-reads and their transactions exactly where real ones would race.
+Each call takes its own function instance, as each Lambda execution environment serves one request
+(see tests.support.bookings.lambda_pool). They share moto's server with every call serialised, as
+the local runtime does, so requests interleave between their reads and their transactions exactly
+where real ones would race.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def test_twenty_concurrent_requests_with_one_idempotency_key_make_one_booking(po
 
 
 def buyer_session(token: str, event_id: str, seed: float) -> list[tuple[str, int, str]]:
-    """Book 1-4 tickets at a time and cancel some of one's own bookings (runs in a pool process)."""
+    """Book 1-4 tickets at a time and cancel some of one's own bookings (runs in a pool thread)."""
     api, rng, mine, answers = Api(), random.Random(seed), [], []
     for _ in range(10):
         if mine and rng.random() < 0.35:
@@ -106,7 +106,7 @@ def buyer_session(token: str, event_id: str, seed: float) -> list[tuple[str, int
 
 
 def editor_session(token: str, event_id: str, seed: float) -> list[tuple[str, int, str]]:
-    """Move the capacity up and down (runs in a pool process)."""
+    """Move the capacity up and down (runs in a pool thread)."""
     api, rng, answers = Api(), random.Random(seed), []
     for _ in range(10):
         body = {"total_tickets": rng.randint(30, 90)}

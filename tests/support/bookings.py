@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from multiprocessing.pool import Pool
+from multiprocessing.pool import Pool, ThreadPool
 from typing import Any
 
-from devserver.dynamodb import EmbeddedDynamoDB, create_tables
-from devserver.runtime import reset_caches
-from tests.support.fixtures import TABLE_ENV, use_tables
-from tests.support.handlers import Api, Result, routes_by_folder
+from tests.support.fixtures import embedded_tables
+from tests.support.handlers import Api, Result
 
 _serial = itertools.count()
 
@@ -128,41 +124,16 @@ def bookings_of(user_id: str) -> list[dict[str, Any]]:
 
 @contextmanager
 def lambda_pool(prefix: str, workers: int) -> Iterator[Pool]:
-    """`workers` processes that call the handlers, over moto's server with every call serialised.
+    """`workers` threads that call the handlers, over moto's server with every call serialised.
 
-    A process, not a thread, per concurrent request: that is what Lambda gives each execution
-    environment. Threads in one process would share Powertools' state (each resolver's request
-    context, and the one Metrics buffer that every invocation flushes), which no two concurrent
-    Lambda requests ever share. On Linux the processes are
-    forked, warm, before the DynamoDB thread starts (forking a threaded process can copy a held
-    lock); elsewhere they are spawned (macOS system libraries do not survive a fork). This process
-    gets the same tables, for setting up and for reading the ledger.
+    Each call takes a function instance of its own from the local runtime's pool (one request per
+    instance, as each Lambda execution environment serves one), and the runtime keeps Powertools'
+    per-request state per thread (devserver/isolation.py), so no two calls share a request context.
     """
-    saved = {env: os.environ.get(env) for env in [*TABLE_ENV.values(), "DYNAMODB_ENDPOINT_URL"]}
-    start_method = "fork" if sys.platform.startswith("linux") else "spawn"
-    if start_method == "fork":
-        for name in routes_by_folder():
-            Api().handler(name)  # imported once here: every forked process starts warm
-    db = EmbeddedDynamoDB()
-    context = multiprocessing.get_context(start_method)
-    pool = context.Pool(workers, initializer=use_tables, initargs=(prefix, db.endpoint))
-    try:
-        db.start()
-        use_tables(prefix, db.endpoint)
-        create_tables(db.endpoint, prefix)
+    with embedded_tables(prefix), ThreadPool(workers) as pool:
         yield pool
-    finally:
-        pool.terminate()
-        pool.join()
-        db.stop()
-        for env, value in saved.items():
-            if value is None:
-                os.environ.pop(env, None)
-            else:
-                os.environ[env] = value
-        reset_caches()
 
 
 def call(name: str, kwargs: dict[str, Any]) -> Result:
-    """One handler call (in a pool process): Api().call(name, **kwargs)."""
+    """One handler call (in a pool thread): Api().call(name, **kwargs)."""
     return Api().call(name, **kwargs)
