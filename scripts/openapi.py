@@ -34,7 +34,8 @@ def build() -> dict[str, Any]:
         if route.function in seen:
             continue
         seen.add(route.function)
-        merge.add_schema(load_module(route).app.get_openapi_schema(title=TITLE))
+        module = load_module(route)
+        merge.add_schema(_summarised(module.app.get_openapi_schema(title=TITLE), module.__doc__))
     # Through Powertools' own serialiser: the raw schema holds enums and models, not plain JSON.
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
     document.setdefault("components", {})["securitySchemes"] = SECURITY
@@ -55,6 +56,19 @@ def build() -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
     return document
+
+
+def _summarised(schema: Any, docstring: str | None) -> Any:
+    """Each handler's module docstring ("POST /events: an admin creates an event ...") becomes the
+    summary of its operation, in place of Powertools' default "POST /events"."""
+    summary = (docstring or "").strip().splitlines()[0].partition(": ")[2].rstrip(".") if docstring else ""
+    if summary:
+        for operations in schema.paths.values():
+            for method in ("get", "put", "post", "patch", "delete"):
+                operation = getattr(operations, method, None)
+                if operation is not None:
+                    operation.summary = summary[:1].upper() + summary[1:]
+    return schema
 
 
 def render() -> str:
