@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import partial
 from http import HTTPStatus
@@ -53,7 +53,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
 }
 
 
-def _problem_parts(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any) -> tuple[str, dict[str, str]]:
+def problem(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any) -> Response[str]:
+    """An RFC 9457 problem details response."""
     body = {
         "type": f"urn:boxoffice:problem:{code.lower().replace('_', '-')}",
         "title": title,
@@ -67,13 +68,7 @@ def _problem_parts(status: HTTPStatus, code: str, title: str, detail: str, **ext
         headers["Retry-After"] = str(extra["retry_after"])
     if status == HTTPStatus.UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'Bearer realm="boxoffice"'
-    return json.dumps(body), headers
-
-
-def problem(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any) -> Response[str]:
-    """An RFC 9457 problem details response."""
-    body, headers = _problem_parts(status, code, title, detail, **extra)
-    return Response(status_code=status, content_type=PROBLEM_JSON, body=body, headers=headers)
+    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers)
 
 
 def _domain_error(exc: errors.DomainError) -> Response[str]:
@@ -153,27 +148,32 @@ def api() -> APIGatewayHttpResolver:
     return app
 
 
-def _principal(request: Request) -> Principal:
-    return auth.read_token(request.headers.get("authorization"))
+def _caller(headers: Mapping[str, str]) -> Principal:
+    return auth.read_token(headers.get("authorization"))
 
 
-def _admin(request: Request) -> Principal:
-    principal = _principal(request)
+def _admin_caller(headers: Mapping[str, str]) -> Principal:
+    principal = _caller(headers)
     require_admin(principal)
     return principal
 
 
-def _caller_checks(app: APIGatewayHttpResolver) -> list[Callable[[dict[str, str]], Any]]:
+def _principal(request: Request) -> Principal:
+    return _caller(request.headers)
+
+
+def _admin(request: Request) -> Principal:
+    return _admin_caller(request.headers)
+
+
+def _caller_checks(app: APIGatewayHttpResolver) -> list[Callable[[Mapping[str, str]], Principal]]:
     """The auth dependencies the app's routes declare, as checks on the raw request headers.
 
     Powertools validates the body before it resolves dependencies, so without this a caller with
     no valid token would hear 422 about the body instead of 401 (or 403 instead of 422 for users).
     """
-    by_dependency: dict[Any, Callable[[dict[str, str]], Any]] = {
-        _principal: lambda headers: auth.read_token(headers.get("authorization")),
-        _admin: lambda headers: require_admin(auth.read_token(headers.get("authorization"))),
-    }
-    found: dict[Any, Callable[[dict[str, str]], Any]] = {}
+    by_dependency: dict[Any, Callable[[Mapping[str, str]], Principal]] = {_principal: _caller, _admin: _admin_caller}
+    found: dict[Any, Callable[[Mapping[str, str]], Principal]] = {}
     for route in app._static_routes + app._dynamic_routes:  # Powertools has no public list of routes
         for hint in get_type_hints(route.func, include_extras=True).values():
             for meta in getattr(hint, "__metadata__", ()):
