@@ -14,6 +14,19 @@ from devserver.gateway import Gateway, Server, serve
 LAYER = template.ROOT / "layers" / "shared"
 
 
+def function_environment(endpoint: str, table_prefix: str, jwt_secret: str) -> dict[str, str]:
+    """The template's Globals resolved for a local DynamoDB, with a local signing secret in place of
+    Secrets Manager (which neither this runtime nor a sam local container can reach)."""
+    refs = {
+        **template.parameters({"Stage": "local", "DynamoEndpoint": endpoint}),
+        **table_names(table_prefix),
+        "JwtSecret": "",
+    }
+    env = template.environment(refs)
+    env.update(JWT_SECRET=jwt_secret, JWT_SECRET_ARN="", POWERTOOLS_METRICS_NAMESPACE="boxoffice-local")
+    return env
+
+
 class LocalRuntime:
     """The API on 127.0.0.1:<port> with its own DynamoDB; a context manager that stops what it started."""
 
@@ -51,13 +64,7 @@ class LocalRuntime:
 
     def environment(self) -> dict[str, str]:
         """What the handlers see: template Globals resolved for this machine, plus local credentials."""
-        refs = {
-            **template.parameters({"Stage": "local", "DynamoEndpoint": self.endpoint}),
-            **table_names(self.table_prefix),
-            "JwtSecret": "",
-        }
-        env = template.environment(refs)
-        env.update(JWT_SECRET=self._jwt_secret, JWT_SECRET_ARN="", POWERTOOLS_METRICS_NAMESPACE="boxoffice-local")
+        env = function_environment(self.endpoint, self.table_prefix, self._jwt_secret)
         # moto and DynamoDB Local accept any credentials; never reach for real ones.
         env.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_SESSION_TOKEN="local")
         env.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))

@@ -25,7 +25,8 @@ import sys
 from urllib.parse import urlsplit, urlunsplit
 
 from devserver import template
-from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
+from devserver.dynamodb import EmbeddedDynamoDB, create_tables
+from devserver.runtime import function_environment
 from devserver.seed import ensure_admin
 from scripts.create_admin import environment
 
@@ -33,18 +34,6 @@ ENV_FILE = template.ROOT / "env.json"
 PREFIX = "sam"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 REGION = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"  # any region: nothing leaves this machine
-
-
-def function_environment(endpoint: str, jwt_secret: str, bcrypt_rounds: str) -> dict[str, str]:
-    """The template's Globals resolved for this machine, as the local runtime resolves them."""
-    refs = {
-        **template.parameters({"Stage": "local", "DynamoEndpoint": endpoint}),
-        **table_names(PREFIX),
-        "JwtSecret": "",
-    }
-    variables = template.environment(refs)
-    variables.update(JWT_SECRET=jwt_secret, BCRYPT_ROUNDS=bcrypt_rounds, POWERTOOLS_METRICS_NAMESPACE="boxoffice-local")
-    return variables
 
 
 def as_seen_from(endpoint: str, host: str | None) -> str:
@@ -77,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = args.endpoint or (dynamodb.endpoint if dynamodb else "")
     rounds = os.environ.get("BCRYPT_ROUNDS") or str(template.parameters()["BcryptRounds"])
     jwt_secret = os.environ.get("JWT_SECRET") or secrets.token_urlsafe(48)
-    local = function_environment(endpoint, jwt_secret, rounds)
+    local = {**function_environment(endpoint, PREFIX, jwt_secret), "BCRYPT_ROUNDS": rounds}
     with environment({**local, **LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": REGION}):
         create_tables(endpoint, PREFIX)
         admin = ensure_admin(os.environ.get("ADMIN_EMAIL") or None, os.environ.get("ADMIN_PASSWORD") or None)
