@@ -159,18 +159,23 @@ def _admin_caller(headers: Mapping[str, str]) -> Principal:
 
 
 def _principal(request: Request) -> Principal:
-    return _caller(request.headers)
+    # Verified once, at the edge (lambda_handler), before the body was validated.
+    principal: Principal = request.context["principal"]
+    return principal
 
 
 def _admin(request: Request) -> Principal:
-    return _admin_caller(request.headers)
+    # A separate dependency only so that the edge knows to check the role too.
+    return _principal(request)
 
 
 def _caller_checks(app: APIGatewayHttpResolver) -> list[Callable[[Mapping[str, str]], Principal]]:
     """The auth dependencies the app's routes declare, as checks on the raw request headers.
 
-    Powertools validates the body before it resolves dependencies, so without this a caller with
-    no valid token would hear 422 about the body instead of 401 (or 403 instead of 422 for users).
+    The token is verified here, once per request, ahead of the resolver: Powertools validates the
+    body before it resolves dependencies, so a caller with no valid token would otherwise hear 422
+    about the body instead of 401 (or 403 instead of 422 for users). The dependencies then read
+    the verified principal from the resolver's per-request context.
     """
     by_dependency: dict[Any, Callable[[Mapping[str, str]], Principal]] = {_principal: _caller, _admin: _admin_caller}
     found: dict[Any, Callable[[Mapping[str, str]], Principal]] = {}
@@ -194,9 +199,10 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any
         event["headers"] = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         try:
             for check in checks:
-                check(event["headers"])
+                app.context["principal"] = check(event["headers"])
             _check_body(event)
         except errors.DomainError as exc:
+            app.context.clear()  # as resolve() would: nothing of this request may outlive it
             response = _domain_error(exc)
             return {
                 "statusCode": response.status_code,
