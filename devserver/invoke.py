@@ -55,6 +55,7 @@ class Api:
         headers: dict[str, str] | None = None,
         path: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
+        source_ip: str | None = None,
     ) -> Result:
         event = copy.deepcopy(sample_event(name))
         route = routes_by_folder()[name]
@@ -76,6 +77,8 @@ class Api:
         if body is not None or raw_body is not None:
             event["body"] = raw_body if raw_body is not None else json.dumps(body)
             event["isBase64Encoded"] = False
+        if source_ip is not None:
+            event["requestContext"]["http"]["sourceIp"] = source_ip
         event["requestContext"]["requestId"] = str(uuid.uuid4())
         context = LambdaContext(function_name=route.function, aws_request_id=event["requestContext"]["requestId"])
         return _result(instances(route).invoke(event, context))

@@ -18,6 +18,8 @@ from boxoffice.config import settings
 from tests.integration.test_accounts import ADA, ADA_LOGIN, stored_users
 from tests.support.fixtures import embedded_tables
 from tests.support.handlers import Api, Result
+from tests.unit.test_auth_passwords import spy_checkpw
+from tests.unit.test_auth_tokens import frozen_clock
 
 RACERS = 8
 
@@ -53,6 +55,10 @@ def race(name: str, requests: list[dict[str, Any]]) -> list[Result]:
         thread.join()
     assert errors == []
     return results
+
+
+def login_of(body: dict[str, str]) -> dict[str, str]:
+    return {"email": body["email"], "password": body["password"]}
 
 
 def unique(body: dict[str, str]) -> dict[str, str]:
@@ -97,16 +103,70 @@ def test_racing_login_failures_are_all_counted(api: Api) -> None:
     wrong = {"email": body["email"], "password": "wrong horse"}
     results = race("login", [{"body": wrong}] * settings().login_max_failures)
     assert statuses(results) == {401: settings().login_max_failures}
-    [counter] = items("LOGIN#", body["email"].strip().lower())
+    [counter] = items("THROTTLE#", body["email"].strip().lower())
     assert counter["failures"] == settings().login_max_failures
-    after = api.call("login", body={"email": body["email"], "password": body["password"]})
+    after = api.call("login", body=login_of(body))
     assert after.status == 429
+
+
+def test_of_40_racing_wrong_logins_only_the_limit_is_ever_checked(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = unique(ADA)
+    api.call("register", body=body)
+    checked = spy_checkpw(monkeypatch)
+    limit = settings().login_max_failures
+    results = race("login", [{"body": {"email": body["email"], "password": f"guess {n}"}} for n in range(40)])
+    assert statuses(results) == {401: limit, 429: 40 - limit}
+    assert len(checked) == limit
+    assert all(int(r.headers["Retry-After"]) > 0 for r in results if r.status == 429)
+
+
+def test_a_burst_after_the_limit_never_reaches_the_right_password(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = unique(ADA)
+    api.call("register", body=body)
+    for n in range(settings().login_max_failures):
+        api.call("login", body={"email": body["email"], "password": f"guess {n}"})
+    checked = spy_checkpw(monkeypatch)
+    guesses = [{"email": body["email"], "password": f"guess {n}"} for n in range(29)]
+    results = race("login", [{"body": guess} for guess in [*guesses, login_of(body)]])
+    assert statuses(results) == {429: 30}
+    assert checked == []
+
+
+def test_racing_logins_as_a_window_ends_count_the_limit_in_the_new_one(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    move_clock = frozen_clock(monkeypatch)
+    body = unique(ADA)
+    api.call("register", body=body)
+    limit = settings().login_max_failures
+    for n in range(limit):
+        api.call("login", body={"email": body["email"], "password": f"guess {n}"})
+    move_clock(settings().login_window_seconds)
+    results = race("login", [{"body": {"email": body["email"], "password": f"late {n}"}} for n in range(40)])
+    assert statuses(results) == {401: limit, 429: 40 - limit}
+    [counter] = items("THROTTLE#", body["email"].strip().lower())
+    assert counter["failures"] == limit
+
+
+def test_racing_wrong_current_passwords_with_a_stolen_token_check_only_the_limit(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = unique(ADA)
+    api.call("register", body=body)
+    token = api.call("login", body=login_of(body)).body["access_token"]
+    checked = spy_checkpw(monkeypatch)
+    limit = settings().login_max_failures
+    guesses = [{"password": "new password", "current_password": f"guess {n}"} for n in range(40)]
+    results = race("update_me", [{"body": guess, "token": token} for guess in guesses])
+    assert statuses(results) == {403: limit, 429: 40 - limit}
+    assert len(checked) == limit
+    assert api.call("get_me", token=token).status == 200, "the password never changed"
 
 
 def test_racing_password_changes_with_one_token_change_it_once(api: Api) -> None:
     body = unique(ADA)
     api.call("register", body=body)
-    token = api.call("login", body={"email": body["email"], "password": body["password"]}).body["access_token"]
+    token = api.call("login", body=login_of(body)).body["access_token"]
     change = {"password": "new password", "current_password": ADA_LOGIN["password"]}
     results = race("update_me", [{"body": change, "token": token}] * 4)
     # One change wins; every other was made with a token that the winner has just revoked.

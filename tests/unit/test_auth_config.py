@@ -43,9 +43,10 @@ def test_the_template_deploys_cost_12_to_every_function() -> None:
         assert "BCRYPT_ROUNDS" not in overrides
 
 
-def test_the_login_window_defaults_to_5_failures_in_15_minutes(
+def test_the_login_window_defaults_to_5_failures_per_address_and_100_per_account_in_15_minutes(
     monkeypatch: pytest.MonkeyPatch, fresh_settings: None
 ) -> None:
-    monkeypatch.delenv("LOGIN_MAX_FAILURES", raising=False)
-    monkeypatch.delenv("LOGIN_WINDOW_SECONDS", raising=False)
-    assert (config.settings().login_max_failures, config.settings().login_window_seconds) == (5, 15 * 60)
+    for name in ("LOGIN_MAX_FAILURES", "LOGIN_MAX_ACCOUNT_FAILURES", "LOGIN_WINDOW_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    found = config.settings()
+    assert (found.login_max_failures, found.login_max_account_failures, found.login_window_seconds) == (5, 100, 900)

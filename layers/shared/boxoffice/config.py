@@ -25,7 +25,8 @@ class Settings:
     bcrypt_rounds: int
     default_currency: str
     max_body_bytes: int
-    login_max_failures: int
+    login_max_failures: int  # per account and source address, per window
+    login_max_account_failures: int  # per account, from every address together, per window
     login_window_seconds: int
     idempotency_ttl_seconds: int
     transaction_max_attempts: int
@@ -56,6 +57,7 @@ def settings() -> Settings:
         default_currency=env.get("DEFAULT_CURRENCY", "EUR"),
         max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
         login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
+        login_max_account_failures=_int("LOGIN_MAX_ACCOUNT_FAILURES", 100),
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         transaction_max_attempts=_int("TRANSACTION_MAX_ATTEMPTS", 4),

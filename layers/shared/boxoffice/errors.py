@@ -71,7 +71,7 @@ class Forbidden(DomainError):
 
 class TooManyAttempts(DomainError):
     code = "TOO_MANY_ATTEMPTS"
-    title = "Too many failed logins; try again later"
+    title = "Too many wrong passwords; try again later"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Try again in {retry_after} seconds.")

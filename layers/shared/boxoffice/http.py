@@ -214,9 +214,17 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any
     return handler
 
 
+def _source_ip(request: Request) -> str:
+    # API Gateway always sets it; a hand-made event without one counts as one unknown address.
+    context = request.resolved_event.raw_event.get("requestContext") or {}
+    return str((context.get("http") or {}).get("sourceIp", ""))
+
+
 # Handlers take the caller as a parameter: `def route(user: CurrentPrincipal)`.
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 AdminPrincipal = Annotated[Principal, Depends(_admin)]
+# The client's address as API Gateway saw it, for limits that count per address.
+SourceIp = Annotated[str, Depends(_source_ip)]
 
 
 def failures(*kinds: type[errors.DomainError], success: int = HTTPStatus.OK) -> dict[int, Any]:

@@ -7,9 +7,9 @@ import uuid
 from boxoffice import auth, clock
 from boxoffice.auth import Principal
 from boxoffice.config import settings
-from boxoffice.errors import InvalidCredentials, NotAuthenticated, TooManyAttempts, WrongPassword
+from boxoffice.errors import InvalidCredentials, NotAuthenticated, WrongPassword
 from boxoffice.models.users import LoginRequest, RegisterRequest, Token, UpdateMeRequest, User
-from boxoffice.store import users
+from boxoffice.store import throttle, users
 from boxoffice.store.users import UserRecord
 
 
@@ -36,21 +36,28 @@ def register(request: RegisterRequest) -> User:
     return create_account(request.name, request.email, request.password)
 
 
-def login(request: LoginRequest) -> Token:
+def _claim_check(email: str, source_ip: str) -> throttle.Claim:
+    """Count a password check of the account from this address before running it (429 once the
+    window's limits are reached), so that racing guesses cannot outrun the count."""
     config = settings()
-    now = clock.epoch()
-    user_id, failures = users.find_for_login(request.email)
-    if failures and failures.failures >= config.login_max_failures:
-        retry_after = failures.window_start + config.login_window_seconds - now
-        if retry_after > 0:
-            raise TooManyAttempts(retry_after)
-    record = users.get(user_id) if user_id else None
+    limits = throttle.Limits(config.login_window_seconds, config.login_max_failures, config.login_max_account_failures)
+    return throttle.claim(email, source_ip, clock.epoch(), limits)
+
+
+def _password_matches(claim: throttle.Claim, password: str, password_hash: str | None) -> bool:
+    """bcrypt, under a claim: a wrong password stays counted, a right one gives its count back."""
+    if not auth.verify_password(password, password_hash):
+        return False
+    throttle.release(claim)
+    return True
+
+
+def login(request: LoginRequest, source_ip: str) -> Token:
+    claim = _claim_check(request.email, source_ip)
+    record = users.find_by_email(request.email)
     # Unknown email and wrong password do the same work and give the same answer.
-    if not auth.verify_password(request.password, record.password_hash if record else None) or record is None:
-        users.record_login_failure(request.email, now)
+    if not _password_matches(claim, request.password, record.password_hash if record else None) or record is None:
         raise InvalidCredentials()
-    if failures:
-        users.clear_login_failures(request.email)
     token, expires_in = auth.issue_token(record.id, record.role, record.token_version)
     return Token(access_token=token, expires_in=expires_in, user=_public(record))
 
@@ -67,11 +74,21 @@ def me(principal: Principal) -> User:
     return _public(current_user(principal))
 
 
-def update_me(principal: Principal, request: UpdateMeRequest) -> User:
+def update_me(principal: Principal, request: UpdateMeRequest, source_ip: str) -> User:
     record = current_user(principal)
     password_hash = None
     if request.password is not None:
-        if not auth.verify_password(request.current_password or "", record.password_hash):
+        # Counted as a login is: a stolen token must not make guessing the password free.
+        claim = _claim_check(record.email, source_ip)
+        if not _password_matches(claim, request.current_password or "", record.password_hash):
             raise WrongPassword()
         password_hash = auth.hash_password(request.password)
     return _public(users.update(record, name=request.name, password_hash=password_hash))
+
+
+def change_role(email: str, role: str) -> bool:
+    """Give the account registered with `email` a role; True if that changed it. A change revokes the
+    account's older tokens (the store bumps its token version): a token's role is otherwise trusted
+    until it expires."""
+    user_id = users.find_id(email)
+    return user_id is not None and users.set_role(user_id, role)

@@ -1,10 +1,9 @@
-"""The users table: accounts, email claims and login-failure counters.
+"""The users table: accounts and email claims (its password-check counters are store/throttle.py's).
 
 Items (partition key `pk`, no sort key):
   USER#<id>      the account: id, full_name ("name" is a reserved word), email, role, password_hash,
                  token_version, created_at, updated_at
   EMAIL#<email>  claims a normalised email for one user id (unique by a conditional put)
-  LOGIN#<email>  failed logins in the current window: failures, window_start (epoch seconds)
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.config import settings
-from boxoffice.errors import Busy, EmailTaken, NotAuthenticated
+from boxoffice.errors import EmailTaken, NotAuthenticated
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import Cancelled, aws_errors, client, dump, load, values
 
@@ -43,12 +42,6 @@ class UserRecord:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class LoginFailures:
-    failures: int
-    window_start: int
-
-
 def _table() -> str:
     return settings().users_table
 
@@ -59,10 +52,6 @@ def user_key(user_id: str) -> dict[str, str]:
 
 def _email_key(email: str) -> dict[str, str]:
     return {"pk": f"EMAIL#{email}"}
-
-
-def _login_key(email: str) -> dict[str, str]:
-    return {"pk": f"LOGIN#{email}"}
 
 
 def create(user: UserRecord) -> None:
@@ -101,57 +90,15 @@ def get(user_id: str) -> UserRecord | None:
     return UserRecord.from_item(item) if item else None
 
 
-def find_for_login(email: str) -> tuple[str | None, LoginFailures | None]:
-    """One BatchGetItem: the user id owning the email and its recent login failures."""
-    found = dynamo.batch_get({_table(): [_email_key(email), _login_key(email)]})[_table()]
-    by_pk = {item["pk"]: item for item in found}
-    claim = by_pk.get(_email_key(email)["pk"])
-    counter = by_pk.get(_login_key(email)["pk"])
-    failures = LoginFailures(int(counter["failures"]), int(counter["window_start"])) if counter else None
-    return (claim["user_id"] if claim else None), failures
+def find_id(email: str) -> str | None:
+    """The id of the account that claimed `email` (one GetItem)."""
+    claim = dynamo.get(_table(), _email_key(email))
+    return str(claim["user_id"]) if claim else None
 
 
-def record_login_failure(email: str, now: int) -> int:
-    """Count a failure in the current window (or open a new one); returns the count.
-
-    The window's expiry is checked here in code: moto never expires TTL items, and DynamoDB's
-    TTL deletes lazily (up to days later), so `expires_at` only keeps the table tidy.
-    """
-    window = settings().login_window_seconds
-    cutoff = values(cutoff=now - window)
-    failed = client().exceptions.ConditionalCheckFailedException
-    with aws_errors():
-        # Racing failures must all count: every write is conditional, and a lost race goes round again.
-        for _ in range(3):
-            try:
-                raw = client().update_item(
-                    TableName=_table(),
-                    Key=dump(_login_key(email)),
-                    UpdateExpression="ADD failures :one SET window_start = if_not_exists(window_start, :now), "
-                    "expires_at = if_not_exists(expires_at, :expires)",
-                    ConditionExpression="attribute_not_exists(pk) OR window_start > :cutoff",
-                    ExpressionAttributeValues={**cutoff, **values(one=1, now=now, expires=now + window)},
-                    ReturnValues="ALL_NEW",
-                )
-                return int(load(raw["Attributes"])["failures"])
-            except failed:
-                pass  # the window is over: start a new one, unless a racing failure already has
-            try:
-                client().put_item(
-                    TableName=_table(),
-                    Item=dump({**_login_key(email), "failures": 1, "window_start": now, "expires_at": now + window}),
-                    ConditionExpression="window_start <= :cutoff",
-                    ExpressionAttributeValues=cutoff,
-                )
-                return 1
-            except failed:
-                continue
-    raise Busy()
-
-
-def clear_login_failures(email: str) -> None:
-    with aws_errors():
-        client().delete_item(TableName=_table(), Key=dump(_login_key(email)))
+def find_by_email(email: str) -> UserRecord | None:
+    user_id = find_id(email)
+    return get(user_id) if user_id else None
 
 
 def update(user: UserRecord, *, name: str | None, password_hash: str | None) -> UserRecord:
@@ -177,6 +124,24 @@ def update(user: UserRecord, *, name: str | None, password_hash: str | None) -> 
         except client().exceptions.ConditionalCheckFailedException as exc:
             raise NotAuthenticated("The token was revoked by a password change.") from exc
     return UserRecord.from_item(load(raw["Attributes"]))
+
+
+def set_role(user_id: str, role: str) -> bool:
+    """Give the account `role`. A change bumps token_version: tokens carry the role, and every older one
+    must stop working at once. False (and nothing written) when it has that role or does not exist."""
+    with aws_errors():
+        try:
+            client().update_item(
+                TableName=_table(),
+                Key=dump(user_key(user_id)),
+                UpdateExpression="SET #role = :role, updated_at = :now, token_version = token_version + :one",
+                ConditionExpression="attribute_exists(pk) AND #role <> :role",
+                ExpressionAttributeNames={"#role": "role"},  # a reserved word
+                ExpressionAttributeValues=values(role=role, now=clock.now().isoformat(), one=1),
+            )
+        except client().exceptions.ConditionalCheckFailedException:
+            return False
+    return True
 
 
 def current_check(user_id: str, token_version: int) -> dict[str, Any]:
