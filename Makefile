@@ -102,5 +102,5 @@ sam-local: $(BIN)/.installed build ## sam local start-api on :3000 over a local 
 	$(OFFLINE) PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.sam_local --sam "$(SAM)" $(SAM_LOCAL_ARGS)
 
 create-admin: $(BIN)/.installed ## the first admin of a deployed stack: make create-admin STACK=boxoffice-prod
-	@test -n "$(STACK)" || { echo "usage: make create-admin STACK=<stack name> [ADMIN_EMAIL=...]" >&2; exit 2; }
-	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.create_admin --stack "$(STACK)"
+	@test -n "$(STACK)" || { echo "usage: make create-admin STACK=<stack name> [ADMIN_EMAIL=...] [PROMOTE=1]" >&2; exit 2; }
+	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.create_admin --stack "$(STACK)" $(if $(PROMOTE),--promote)

@@ -12,10 +12,12 @@ class AdminLogin:
     password: str
     generated: bool
     created: bool
+    promoted: bool = False
 
 
-def ensure_admin(email: str | None, password: str | None) -> AdminLogin:
-    """Create the admin through the same domain code as any account; keep an existing one."""
+def ensure_admin(email: str | None, password: str | None, *, promote: bool = False) -> AdminLogin:
+    """Create the admin through the same domain code as any account. An existing account is kept as
+    it is, or with `promote` made an admin (its password stays; its older tokens stop working)."""
     from boxoffice.errors import EmailTaken
     from boxoffice.logic import accounts
     from boxoffice.models.users import RegisterRequest
@@ -29,7 +31,8 @@ def ensure_admin(email: str | None, password: str | None) -> AdminLogin:
     try:
         accounts.create_account(request.name, request.email, request.password, role="admin")
     except EmailTaken:
-        return AdminLogin(request.email, request.password, generated, created=False)
+        promoted = promote and accounts.change_role(request.email, "admin")
+        return AdminLogin(request.email, request.password, generated, created=False, promoted=promoted)
     return AdminLogin(request.email, request.password, generated, created=True)
 
 

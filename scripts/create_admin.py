@@ -1,14 +1,16 @@
 """Create the first admin of a deployed stack, through the same domain code as `make run`'s admin.
 
-    make create-admin STACK=boxoffice-prod [REGION=eu-west-1] [ADMIN_EMAIL=ops@example.com]
-    PYTHONPATH=layers/shared:. .venv/bin/python -m scripts.create_admin --stack boxoffice-prod
+    make create-admin STACK=boxoffice-prod [REGION=eu-west-1] [ADMIN_EMAIL=ops@example.com] [PROMOTE=1]
+    PYTHONPATH=layers/shared:. .venv/bin/python -m scripts.create_admin --stack boxoffice-prod [--promote]
 
 It reads the table names from the stack's outputs and the bcrypt cost from its BcryptRounds
 parameter (CloudFormation DescribeStacks), then calls devserver.seed.ensure_admin, which creates
 the account with accounts.create_account: the email is claimed by a conditional write, so a second
-run keeps the existing account and changes nothing. The password is ADMIN_PASSWORD when set, else
-typed in on a terminal, else generated and printed once. Your usual AWS credentials are used; they
-need cloudformation:DescribeStacks and dynamodb:PutItem on the users table.
+run keeps the existing account and changes nothing. With --promote an existing account of that email
+becomes an admin instead (accounts.change_role: its password stays, its older tokens stop working).
+The password is ADMIN_PASSWORD when set, else typed in on a terminal, else generated and printed
+once. Your usual AWS credentials are used; they need cloudformation:DescribeStacks and
+dynamodb:PutItem on the users table (dynamodb:GetItem and dynamodb:UpdateItem too for --promote).
 """
 
 from __future__ import annotations
@@ -82,12 +84,14 @@ def environment(values: dict[str, str]) -> Iterator[None]:
         reset_caches()
 
 
-def create_admin(stack: str, email: str, password: str | None, region: str | None = None) -> AdminLogin:
+def create_admin(
+    stack: str, email: str, password: str | None, region: str | None = None, *, promote: bool = False
+) -> AdminLogin:
     settings = stack_environment(boto3.client("cloudformation", region_name=region), stack)
     if region:
         settings["AWS_DEFAULT_REGION"] = region
     with environment(settings):
-        return ensure_admin(email, password)
+        return ensure_admin(email, password, promote=promote)
 
 
 def _password() -> str | None:
@@ -107,9 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", required=True, help="CloudFormation stack name, e.g. boxoffice-prod")
     parser.add_argument("--email", default=os.environ.get("ADMIN_EMAIL") or "admin@example.com")
     parser.add_argument("--region", default=None, help="default: your AWS configuration's region")
+    parser.add_argument("--promote", action="store_true", help="make an existing account with this email an admin")
     args = parser.parse_args(argv)
     try:
-        admin = create_admin(args.stack, args.email, _password(), args.region)
+        admin = create_admin(args.stack, args.email, _password(), args.region, promote=args.promote)
     except StackError as error:
         print(error, file=sys.stderr)
         return 1
@@ -117,8 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))} {e['msg']}" for e in error.errors())
         print(f"Nothing was written: {problems}", file=sys.stderr)
         return 1
-    if not admin.created:
-        print(f"{admin.email} already exists; nothing was changed.")
+    if admin.promoted:
+        print(f"{admin.email} is now an admin; its password is unchanged and its older tokens no longer work.")
+    elif not admin.created and args.promote:
+        print(f"{admin.email} is already an admin; nothing was changed.")
+    elif not admin.created:
+        print(f"{admin.email} already exists; nothing was changed (--promote makes an existing account an admin).")
     elif admin.generated:
         print(f"Created admin {admin.email} with password {admin.password}  (shown once: store it now)")
     else:

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from boxoffice.logic import accounts
 from devserver import template
 from scripts import create_admin
 
@@ -119,3 +120,26 @@ def test_a_stack_without_the_table_outputs_is_refused(capsys: pytest.CaptureFixt
         assert create_admin.main(["--stack", "other"]) == 1
 
     assert "UsersTableName" in capsys.readouterr().err
+
+
+def test_promote_makes_an_existing_user_an_admin_and_revokes_its_tokens(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with create_admin.environment(create_admin.stack_environment(boto3.client("cloudformation"), STACK)):
+        accounts.create_account("Ada", "ada@example.com", "a user's own password")  # as a registration does
+    [before] = _users(stack)
+    monkeypatch.setenv("ADMIN_PASSWORD", "first-admin-password")
+
+    assert create_admin.main(["--stack", STACK, "--email", "Ada@Example.com"]) == 0
+    assert "--promote" in capsys.readouterr().out
+    assert _users(stack) == [before]
+
+    assert create_admin.main(["--stack", STACK, "--email", "Ada@Example.com", "--promote"]) == 0
+    [after] = _users(stack)
+    assert (after["role"], after["token_version"]) == ("admin", before["token_version"] + 1)
+    assert after["password_hash"] == before["password_hash"]
+    assert "is now an admin" in capsys.readouterr().out
+
+    assert create_admin.main(["--stack", STACK, "--email", "ada@example.com", "--promote"]) == 0
+    assert _users(stack) == [after]
+    assert "already an admin" in capsys.readouterr().out
