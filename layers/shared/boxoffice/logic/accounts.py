@@ -1,4 +1,4 @@
-"""Registration, login (with throttling), and the caller's own profile."""
+"""Registration, login (with throttling), the caller's own profile, and role changes."""
 
 from __future__ import annotations
 
@@ -40,7 +40,11 @@ def _claim_check(email: str, source_ip: str) -> throttle.Claim:
     """Count a password check of the account from this address before running it (429 once the
     window's limits are reached), so that racing guesses cannot outrun the count."""
     config = settings()
-    limits = throttle.Limits(config.login_window_seconds, config.login_max_failures, config.login_max_account_failures)
+    limits = throttle.Limits(
+        window=config.login_window_seconds,
+        per_address=config.login_max_failures,
+        per_account=config.login_max_account_failures,
+    )
     return throttle.claim(email, source_ip, clock.epoch(), limits)
 
 
