@@ -9,6 +9,7 @@ import pytest
 
 from boxoffice.config import settings
 from boxoffice.logic import accounts
+from boxoffice.store import throttle, users
 from tests.integration.test_accounts import ADA, ADA_LOGIN, assert_problem, register_and_login, stored_users
 from tests.support.handlers import Api, Result
 from tests.unit.test_auth_tokens import frozen_clock
@@ -95,6 +96,14 @@ def test_the_counter_is_one_small_item_that_names_no_address(api: Api, monkeypat
     assert item["expires_at"] == item["window_start"] + settings().login_window_seconds
 
 
+def test_a_check_released_after_its_window_ended_leaves_the_next_window_alone(aws: None) -> None:
+    limits = throttle.Limits(window=900, per_address=5, per_account=100)
+    late = throttle.claim("ada@example.com", OWNER, 1_000, limits)
+    throttle.claim("ada@example.com", ATTACKER, 1_900, limits)  # the first window is over: a new one
+    throttle.release(late)
+    assert (counter()["window_start"], counter()["failures"], address_counts()) == (1_900, 1, [1])
+
+
 # --- PATCH /users/me: the same limits ---
 
 
@@ -168,6 +177,7 @@ def test_giving_an_account_the_role_it_has_changes_nothing(api: Api) -> None:
     assert api.call("get_me", token=token).status == 200
 
 
-def test_an_unknown_email_has_no_role_to_change(api: Api) -> None:
+def test_an_unknown_account_has_no_role_to_change(api: Api) -> None:
     assert not accounts.change_role("nobody@example.com", "admin")
+    assert not users.set_role("00000000-0000-4000-8000-000000000000", "admin")
     assert stored_users() == []
