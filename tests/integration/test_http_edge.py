@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from devserver.gateway import LambdaContext
 from tests.support.events import create, event_body, token_for
@@ -48,3 +49,70 @@ def test_header_names_are_matched_in_any_case_as_sam_local_sends_them(api: Api) 
     response = api.handler("update_me")(event, context)
     assert response["statusCode"] == 200, response
     assert json.loads(response["body"])["name"] == "Mixed Case"
+
+
+# Each route that takes a body, with a valid object body for it: Powertools would take a list's first
+# element as the body, so each non-object is tried also as a list around that valid object.
+NOT_OBJECTS = ["[{}]", '"x"', "5", "2.5", "null", "true", "[]"]
+
+
+def _body_routes(api: Api) -> dict[str, dict[str, Any]]:
+    from tests.support.bookings import new_event
+
+    admin, user = token_for(api, role="admin"), token_for(api)
+    event_id = create(api, admin)["id"]
+    return {
+        "register": {"body": {"name": "Bob", "email": "bob@example.com", "password": "correct horse"}},
+        "login": {"body": {"email": "bob@example.com", "password": "correct horse"}},
+        "update_me": {"body": {"name": "Renamed"}, "token": user},
+        "create_event": {"body": event_body(name="Not Created"), "token": admin},
+        "update_event": {"body": {"name": "Not Renamed"}, "token": admin, "path": {"event_id": event_id}},
+        "create_booking": {"body": {"quantity": 2}, "token": user, "path": {"event_id": new_event()}},
+    }
+
+
+def _state(api: Api, routes: dict[str, dict[str, Any]]) -> list[Any]:
+    """What any of the routes could have changed."""
+    admin = routes["create_event"]["token"]
+    return [
+        api.call("login", body=routes["login"]["body"]).status,
+        api.call("get_me", token=routes["update_me"]["token"]).body,
+        api.call("list_events").body,
+        api.call("list_bookings", token=routes["create_booking"]["token"]).body,
+        api.call("get_event", path=routes["update_event"]["path"], token=admin).body,
+    ]
+
+
+def test_a_body_that_is_not_a_json_object_is_422_and_changes_nothing_on_every_body_route(api: Api) -> None:
+    routes = _body_routes(api)
+    before = _state(api, routes)
+    for name, call in routes.items():
+        valid = json.dumps(call["body"])
+        for raw in [*NOT_OBJECTS, f"[{valid}]", f'[{valid}, 5, "x"]']:
+            result = api.call(name, raw_body=raw, token=call.get("token"), path=call.get("path"))
+            assert result.status == 422, (name, raw, result.body)
+            assert result.content_type == "application/problem+json"
+            assert result.body["errors"] == [{"field": "body", "message": "must be a JSON object"}], (name, raw)
+    assert _state(api, routes) == before
+
+
+def test_a_key_given_twice_is_422_naming_it_and_books_nothing(api: Api) -> None:
+    from tests.support.bookings import ledger, new_event
+
+    event_id = new_event()
+    for raw in ('{"quantity": 1, "quantity": 3}', '{"quantity": 3, "quantity": 1}'):
+        result = api.call("create_booking", raw_body=raw, token=token_for(api), path={"event_id": event_id})
+        assert result.status == 422, result.body
+        assert result.body["errors"] == [{"field": "quantity", "message": "is given more than once"}]
+    assert ledger(event_id).available == 100
+
+
+def test_nan_and_infinity_are_not_json_numbers(api: Api) -> None:
+    admin = token_for(api, role="admin")
+    for literal in ("NaN", "Infinity", "-Infinity"):
+        raw = json.dumps(event_body()).replace('"25.50"', literal)
+        result = api.call("create_event", raw_body=raw, token=admin)
+        assert result.status == 400, (literal, result.body)
+        assert result.body["code"] == "MALFORMED_BODY"
+        assert literal in result.body["detail"]
+    assert api.call("list_events").body["items"] == []

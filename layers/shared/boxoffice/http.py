@@ -9,7 +9,6 @@ import base64
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from functools import partial
 from http import HTTPStatus
 from typing import Annotated, Any, get_type_hints
 
@@ -100,8 +99,28 @@ def _unexpected(exc: Exception) -> Response[str]:
     return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL", "Internal error", "Something went wrong on our side.")
 
 
+def _not_a_number(literal: str) -> Any:
+    raise errors.MalformedBody(f"{literal} is not a JSON number.")
+
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python keeps the last of duplicate keys; another parser may keep the first: refuse the ambiguity.
+    members: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in members:
+            raise errors.InvalidInput("is given more than once", field=key)
+        members[key] = value
+    return members
+
+
+def parse_json(text: str) -> Any:
+    """Strict JSON (RFC 8259): no NaN or Infinity, no duplicate keys; fractions as Decimal, so money
+    stays exact from the first byte."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_not_a_number, object_pairs_hook=_members)
+
+
 def _check_body(event: dict[str, Any]) -> None:
-    """Reject oversized and non-JSON bodies before anything parses them.
+    """Reject oversized, non-JSON and non-object bodies before anything parses them.
 
     Runs ahead of the resolver: Powertools' request validation is always its first middleware.
     """
@@ -129,17 +148,17 @@ def _check_body(event: dict[str, Any]) -> None:
         text = raw.decode()
         # Parsed once here (at most max_body_bytes) so that hostile JSON, such as thousands of nested
         # brackets that overflow the parser's recursion, is a 400 rather than a crash further in.
-        json.loads(text)
+        parsed = parse_json(text)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise errors.MalformedBody() from exc
+    # Every body of this API is an object; Powertools would take a list's first element for one.
+    if not isinstance(parsed, dict):
+        raise errors.InvalidInput("must be a JSON object", field="body")
 
 
 def api() -> APIGatewayHttpResolver:
     """The resolver every function declares its one route on."""
-    # JSON numbers with a fraction parse as Decimal, never float: money stays exact from the first byte.
-    app = APIGatewayHttpResolver(
-        enable_validation=True, json_body_deserializer=partial(json.loads, parse_float=Decimal)
-    )
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
     app.exception_handler(errors.DomainError)(_domain_error)
     app.exception_handler(RequestValidationError)(_invalid_request)
     app.exception_handler(RequestUnsupportedContentType)(lambda _: _domain_error(errors.UnsupportedMediaType()))
