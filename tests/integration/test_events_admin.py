@@ -78,6 +78,7 @@ INVALID: list[tuple[str, Any]] = [
     ("starts_at", "2031-03-05"),
     ("starts_at", "next friday"),
     ("starts_at", 1_900_000_000),
+    ("starts_at", "1893456000"),  # epoch seconds in a string
     ("starts_at", "2020-01-01T00:00:00+00:00"),  # in the past
     ("total_tickets", 0),
     ("total_tickets", 1_000_001),
@@ -88,6 +89,7 @@ INVALID: list[tuple[str, Any]] = [
     ("ticket_price", "1.234"),
     ("ticket_price", "ten"),
     ("ticket_price", "NaN"),
+    ("ticket_price", "1_000"),
     ("ticket_price", "1000000.01"),
     ("ticket_price", True),
     ("currency", "XYZ"),

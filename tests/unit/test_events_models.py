@@ -40,7 +40,8 @@ def test_start_is_stored_in_utc_whole_seconds() -> None:
 
 @pytest.mark.parametrize(
     ("given", "stored"),
-    [("25.5", "25.50"), (25.5, "25.50"), (19.99, "19.99"), ("0", "0.00"), (7, "7.00"), ("1E+2", "100.00")],
+    # The edge parses JSON fractions and exponents as Decimal: `1e2` arrives as Decimal("1E+2").
+    [("25.5", "25.50"), (25.5, "25.50"), (19.99, "19.99"), ("0", "0.00"), (7, "7.00"), (Decimal("1E+2"), "100.00")],
 )
 def test_price_is_an_exact_decimal_with_two_places(given: Any, stored: str) -> None:
     price = CreateEvent.model_validate({**BASE, "ticket_price": given}).ticket_price
@@ -48,10 +49,23 @@ def test_price_is_an_exact_decimal_with_two_places(given: Any, stored: str) -> N
     assert str(price) == stored
 
 
-@pytest.mark.parametrize("price", ["0.001", 0.001, "-0.01", "1e7", "Infinity", "NaN", "", "1,5", False, None, [1]])
+BAD_PRICES = ["0.001", 0.001, "-0.01", "1e7", "Infinity", "NaN", "", "1,5", False, None, [1]]
+# Decimal() reads more than a price: digit separators, exponents, signs, any script's digits.
+LOOSE_PRICES = ["1_000", "1_0.00", "1E+2", "+5", ".5", "5.", "\u0661\u0660\u0660", "\uff15"]
+
+
+@pytest.mark.parametrize("price", BAD_PRICES + LOOSE_PRICES)
 def test_bad_prices_are_refused(price: Any) -> None:
     with pytest.raises(ValidationError):
         CreateEvent.model_validate({**BASE, "ticket_price": price})
+
+
+@pytest.mark.parametrize("start", ["1893456000", "1893456000.5", " 1893456000", "2031", "20310305T193000Z"])
+def test_a_start_is_an_iso_date_time_never_epoch_seconds_in_a_string(start: str) -> None:
+    with pytest.raises(ValidationError, match="ISO 8601"):
+        CreateEvent.model_validate({**BASE, "starts_at": start})
+    with pytest.raises(ValidationError, match="ISO 8601"):
+        UpdateEvent.model_validate({"starts_at": start})
 
 
 def test_currency_is_upper_cased_and_must_be_iso_4217() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -61,18 +61,23 @@ def venue_key(venue: str) -> str:
 # --- field types ---
 
 
+# Decimal() also reads "1_000", "1E+3", "+5" and digits of any script: a price string is plainer.
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# The start of an ISO 8601 date-time: a string of digits alone would be read as epoch seconds.
+_ISO_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]")
+
+
 def _price(value: Any) -> Any:
-    # The JSON parser hands numbers over as floats; their repr is the shortest exact decimal
-    # ("19.99"), which is exact for every price below MAX_PRICE with two places.
+    # The edge's JSON parser hands numbers with a fraction over as Decimal; a Python float (a caller
+    # in code) goes by its repr, the shortest exact decimal ("19.99"), exact for any two-place price.
     if isinstance(value, bool):
         raise ValueError("must be a decimal number")
     if isinstance(value, float | int):
         return Decimal(repr(value))
     if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation as exc:
-            raise ValueError("must be a decimal number") from exc
+        if not _DECIMAL.fullmatch(value.strip()):
+            raise ValueError('must be a decimal number such as "25.00"')
+        return Decimal(value.strip())
     return value
 
 
@@ -93,8 +98,8 @@ def _currency(value: Any) -> Any:
 
 
 def _iso_string(value: Any) -> Any:
-    # Refuse epoch numbers: a start time is an ISO 8601 string with its UTC offset.
-    if not isinstance(value, str):
+    # Refuse epoch numbers, also in a string: a start time is an ISO 8601 string with its UTC offset.
+    if not isinstance(value, str) or not _ISO_DATE_TIME.match(value):
         raise ValueError("must be an ISO 8601 date-time string with an offset, e.g. 2026-12-01T19:30:00+01:00")
     return value
 
