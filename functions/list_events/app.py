@@ -5,9 +5,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from boxoffice.errors import InvalidCursor, InvalidInput
-from boxoffice.http import api, failures, lambda_handler
+from boxoffice.http import PageLimit, api, failures, lambda_handler
 from boxoffice.logic import events
-from boxoffice.models.common import Page
+from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.events import Event
 
 app = api()
@@ -26,7 +26,7 @@ def list_events(
         str | None, Query(max_length=40, description=DATE + " Without it, only events not yet started.")
     ] = None,
     date_to: Annotated[str | None, Query(max_length=40, description=DATE)] = None,
-    limit: Annotated[int, Query(ge=1, le=events.MAX_LIMIT)] = events.DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")] = None,
 ) -> Page[Event]:
     return events.list_events(q=q, venue=venue, date_from=date_from, date_to=date_to, limit=limit, cursor=cursor)

@@ -17,7 +17,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from boxoffice import clock
-from tests.support.bookings import Account, bookings_of, ledger, new_account, new_event
+from tests.support.bookings import Account, bookings_of, ledger, new_account, new_event, put_bookings
+from tests.support.events import stock
 from tests.support.handlers import Api, Result
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -55,6 +56,10 @@ def cancel(api: Api, who: Account, booking_id: str) -> Result:
 def move_clock(monkeypatch: pytest.MonkeyPatch, by: timedelta) -> None:
     real = clock.now
     monkeypatch.setattr(clock, "now", lambda: real() + by)
+
+
+def stocked_events(count: int) -> list[str]:
+    return [e["id"] for e in stock(*({} for _ in range(count)))]
 
 
 def problem(result: Result, status: int, code: str) -> dict[str, Any]:
@@ -426,8 +431,20 @@ def test_tampered_or_foreign_cursors_are_422(api: Api, alice: Account, bob: Acco
     problem(api.call("list_bookings", token=bob.token, query={"cursor": cursor}), 422, "INVALID_CURSOR")
 
 
+def test_a_page_holds_up_to_100_bookings_of_as_many_events(api: Api, alice: Account) -> None:
+    # 101 bookings of 101 events: one page reads 100 events and the caller's account at once.
+    made = put_bookings(alice.id, stocked_events(101))
+    page = api.call("list_bookings", token=alice.token, query={"limit": "100"})
+    assert page.status == 200, page.body
+    assert [b["id"] for b in page.body["items"]] == list(reversed(made))[:100]
+    assert {b["event"]["name"] for b in page.body["items"]} == {"Beethoven Night"}
+    rest = api.call("list_bookings", token=alice.token, query={"cursor": page.body["next_cursor"]})
+    assert [b["id"] for b in rest.body["items"]] == made[:1]
+    assert len(api.call("list_bookings", token=alice.token, query={}).body["items"]) == 20
+
+
 def test_bad_limits_are_422(api: Api, alice: Account) -> None:
-    for limit in ["0", "51", "ten", "-1", "2.5"]:
+    for limit in ["0", "101", "ten", "-1", "2.5"]:
         problem(api.call("list_bookings", token=alice.token, query={"limit": limit}), 422, "VALIDATION_FAILED")
 
 

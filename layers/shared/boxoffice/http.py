@@ -14,6 +14,7 @@ from typing import Annotated, Any, get_type_hints
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 
@@ -21,7 +22,7 @@ from boxoffice import auth, errors
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.logic.permissions import require_admin
-from boxoffice.models.common import Problem
+from boxoffice.models.common import MAX_PAGE_SIZE, Problem
 from boxoffice.observability import logger, metrics
 
 PROBLEM_JSON = "application/problem+json"
@@ -244,6 +245,8 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 AdminPrincipal = Annotated[Principal, Depends(_admin)]
 # The client's address as API Gateway saw it, for limits that count per address.
 SourceIp = Annotated[str, Depends(_source_ip)]
+# A list's page size: `limit: PageLimit = DEFAULT_PAGE_SIZE`.
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
 def failures(*kinds: type[errors.DomainError], success: int = HTTPStatus.OK) -> dict[int, Any]:

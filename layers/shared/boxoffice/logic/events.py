@@ -15,13 +15,11 @@ from boxoffice import clock, cursors
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import Busy, EventNotFound, InvalidCursor, InvalidInput, NotAuthenticated
-from boxoffice.models.common import Page
+from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.events import CreateEvent, Event, UpdateEvent, venue_key, words
 from boxoffice.store import events as store
 from boxoffice.store.events import ON_SALE, EventRecord, Search
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
 EDIT_ATTEMPTS = 3  # re-reads when another edit changed the event between our read and our write
 _EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _END_OF_TIME = "9999-12-31T23:59:59+00:00"
@@ -187,7 +185,7 @@ def list_events(
     venue: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    limit: int = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
 ) -> Page[Event]:
     """Events on sale in start order, filtered by name words/prefixes, venue and an inclusive date range.

@@ -47,6 +47,11 @@ SingleLine = Annotated[str, AfterValidator(_single_line)]
 MultiLine = Annotated[str, AfterValidator(_multi_line)]
 
 
+# Every list pages the same way: `limit` 1-100 items, 20 when not given.
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
 class Page(ResponseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 Item = dict[str, Any]
+MAX_BATCH_GET = 100  # keys per BatchGetItem call
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -64,23 +65,26 @@ def get(table: str, key: Mapping[str, Any], *, consistent: bool = True) -> Item 
 
 
 def batch_get(requests: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Item]]:
-    """BatchGetItem over several tables (strongly consistent), retrying unprocessed keys."""
-    pending: dict[str, Any] = {
-        table: {"Keys": [dump(k) for k in keys], "ConsistentRead": True} for table, keys in requests.items() if keys
-    }
+    """BatchGetItem over several tables (strongly consistent), 100 keys a call, retrying unprocessed keys."""
+    waiting = [(table, dump(key)) for table, keys in requests.items() for key in keys]
     found: dict[str, list[Item]] = {table: [] for table in requests}
-    for attempt in range(5):
-        if not pending:
-            break
-        if attempt:
-            time.sleep(0.02 * 2**attempt * random.random())  # noqa: S311 - jitter, not crypto
+    retries = 0
+    while waiting:
+        chunk, waiting = waiting[:MAX_BATCH_GET], waiting[MAX_BATCH_GET:]
+        pending: dict[str, Any] = {}
+        for table, key in chunk:
+            pending.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
         with aws_errors():
             raw = client().batch_get_item(RequestItems=pending)
         for table, items in raw.get("Responses", {}).items():
             found[table].extend(load(i) for i in items)
-        pending = raw.get("UnprocessedKeys") or {}
-    if pending:
-        raise Busy()
+        unprocessed = [(t, k) for t, left in (raw.get("UnprocessedKeys") or {}).items() for k in left["Keys"]]
+        if unprocessed:
+            retries += 1
+            if retries == 5:
+                raise Busy()
+            time.sleep(0.02 * 2**retries * random.random())  # noqa: S311 - jitter, not crypto
+            waiting = unprocessed + waiting
     return found
 
 
