@@ -17,6 +17,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from boxoffice import clock
+from scripts.bench.common import count_calls
 from tests.support.bookings import Account, bookings_of, ledger, new_account, new_event, put_bookings
 from tests.support.events import stock
 from tests.support.handlers import Api, Result
@@ -251,13 +252,48 @@ def test_the_same_key_and_body_replay_the_same_booking(api: Api, alice: Account)
     assert ledger(event_id).available == 8
 
 
-def test_a_replay_answers_as_first_answered_even_after_a_cancel(api: Api, alice: Account) -> None:
+def test_a_replay_shows_the_booking_as_it_is_now_in_one_read(api: Api, alice: Account, admin: Account) -> None:
     event_id = new_event(total=10)
     first = book(api, alice, event_id, 2, key="k")
     assert cancel(api, alice, first.body["id"]).status == 200
-    again = book(api, alice, event_id, 2, key="k")
-    assert again.body == first.body
+    renamed = {"name": "Moonlight Sonata, moved"}
+    assert api.call("update_event", token=admin.token, path={"event_id": event_id}, body=renamed).status == 200
+    with count_calls() as calls:
+        again = book(api, alice, event_id, 2, key="k")
+    assert (again.status, again.headers.get("Idempotent-Replayed")) == (201, "true")
+    assert again.body == api.call("get_booking", token=alice.token, path={"booking_id": first.body["id"]}).body
+    assert (again.body["status"], again.body["event"]["name"]) == ("CANCELLED", "Moonlight Sonata, moved")
+    assert {t["status"] for t in again.body["tickets"]} == {"CANCELLED"}
+    assert again.body["cancelled_at"] is not None
+    assert calls.operations == {"BatchGetItem": 1}
     assert ledger(event_id).available == 10
+
+
+def test_a_replay_after_the_event_is_deleted_shows_it_deleted(api: Api, alice: Account, admin: Account) -> None:
+    event_id = new_event(total=10)
+    first = book(api, alice, event_id, 2, key="k")
+    assert api.call("delete_event", token=admin.token, path={"event_id": event_id}).status == 204
+    again = book(api, alice, event_id, 2, key="k")
+    assert again.status == 201, again.body
+    assert (again.body["status"], again.body["event"]["status"]) == ("CONFIRMED", "DELETED")
+    assert again.body == api.call("get_booking", token=alice.token, path={"booking_id": first.body["id"]}).body
+
+
+def test_cancelling_a_booking_whose_key_now_stands_for_another_leaves_that_one_alone(
+    api: Api, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boxoffice import auth
+
+    event_id = new_event(total=10)
+    old = book(api, alice, event_id, 2, key="k").body
+    move_clock(monkeypatch, timedelta(hours=24, seconds=1))
+    later = Account(alice.id, alice.email, alice.password, auth.issue_token(alice.id, "user", 0)[0])
+    new = book(api, later, event_id, 3, key="k").body
+    cancelled = cancel(api, later, old["id"])
+    assert (cancelled.status, cancelled.body["status"]) == (200, "CANCELLED")
+    replay = book(api, later, event_id, 3, key="k")
+    assert (replay.body["id"], replay.body["status"]) == (new["id"], "CONFIRMED")
+    assert ledger(event_id).available == 7
 
 
 def test_the_same_key_with_another_body_or_event_is_422(api: Api, alice: Account) -> None:

@@ -101,11 +101,14 @@ def fingerprint(event_id: str, request: BookingRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(earlier: IdempotencyRecord, claim: IdempotencyClaim) -> BookingOutcome:
+def _replay(earlier: IdempotencyRecord, claim: IdempotencyClaim, event: EventRecord | None) -> BookingOutcome:
+    """The key's booking as it is now (the key's copy follows a cancel), with `event` (the booking's:
+    the fingerprints match) as read by this request, as GET /bookings/{id} would show them."""
     if earlier.fingerprint != claim.fingerprint:
         raise IdempotencyKeyReused()
     logger.info("Booking replayed for its Idempotency-Key", extra={"booking_id": earlier.booking.id})
-    return BookingOutcome(_public(earlier.booking, earlier.booking.event), replayed=True)
+    booking = earlier.booking
+    return BookingOutcome(_public(booking, EventSnapshot.of(event) if event else booking.event), replayed=True)
 
 
 def _public(record: BookingRecord, event: EventSnapshot) -> Booking:
@@ -162,7 +165,7 @@ def book(
         claim = IdempotencyClaim(idempotency_key, fingerprint(event_id, request), int(now.timestamp()) + ttl)
         # Expiry is checked here: DynamoDB's TTL deletes late, moto never does.
         if context.earlier is not None and context.earlier.expires_at > now.timestamp():
-            return _replay(context.earlier, claim)
+            return _replay(context.earlier, claim, context.event)
     event = context.event
     for _ in range(ATTEMPTS):
         event = bookable(event, request.quantity, now)
@@ -175,7 +178,7 @@ def book(
         except IdTaken:
             continue
         if earlier is not None and claim is not None:
-            return _replay(earlier, claim)
+            return _replay(earlier, claim, event)
         metrics.add_metric(name="BookingsCreated", unit="Count", value=1)
         metrics.add_metric(name="TicketsSold", unit="Count", value=record.quantity)
         logger.info(

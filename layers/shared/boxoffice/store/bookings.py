@@ -3,10 +3,12 @@
 bookings (partition key `pk`, sort key `sk`):
   USER#<user id>  BOOKING#<booking id>          a booking: id, user_id, event_id, quantity, ticket_numbers,
                                                 unit_price, total_price, currency, status, created_at,
-                                                cancelled_at, and its event as last seen (event_name,
-                                                event_venue, event_starts_at, event_status)
-  USER#<user id>  IDEMPOTENCY#<sha256 of key>   fingerprint of the request, booking (a copy as created),
-                                                expires_at (epoch s; checked in code, TTL only tidies)
+                                                cancelled_at, its event as last seen (event_name,
+                                                event_venue, event_starts_at, event_status), and the sort
+                                                key of its Idempotency-Key (idempotency_sk) if it had one
+  USER#<user id>  IDEMPOTENCY#<sha256 of key>   fingerprint of the request, booking (a copy that the cancel
+                                                keeps current), expires_at (epoch s; checked in code, TTL
+                                                only tidies)
 tickets (partition key `pk`, sort key `sk`):
   EVENT#<event id>  TICKET#<ticket number>      ticket_number, event_id, booking_id, user_id, status
                                                 (VALID / CANCELLED), created_at, cancelled_at
@@ -67,6 +69,7 @@ class BookingRecord:
     created_at: datetime
     cancelled_at: datetime | None
     event: EventSnapshot  # as last seen: at booking, then at cancelling
+    idempotency_sk: str | None = None  # its Idempotency-Key's item, whose copy of it a cancel updates too
 
     def attributes(self) -> Item:
         return {
@@ -81,6 +84,7 @@ class BookingRecord:
             "status": self.status,
             "created_at": self.created_at.isoformat(),
             "cancelled_at": self.cancelled_at.isoformat() if self.cancelled_at else None,
+            "idempotency_sk": self.idempotency_sk,
             **_snapshot_attributes(self.event),
         }
 
@@ -105,6 +109,7 @@ class BookingRecord:
                 starts_at=datetime.fromisoformat(item["event_starts_at"]),
                 status=item["event_status"],
             ),
+            idempotency_sk=item.get("idempotency_sk"),
         )
 
 
@@ -121,7 +126,7 @@ class IdempotencyClaim:
 class IdempotencyRecord:
     fingerprint: str
     expires_at: int
-    booking: BookingRecord  # as it was created: a replay answers with exactly this
+    booking: BookingRecord  # as it is now: put with the booking, cancelled with it
 
     @classmethod
     def from_item(cls, item: Item) -> IdempotencyRecord:
@@ -165,9 +170,13 @@ def _booking_key(user_id: str, booking_id: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": f"{_BOOKING}{booking_id}"}
 
 
-def _idempotency_key(user_id: str, key: str) -> dict[str, str]:
+def _idempotency_sk(key: str) -> str:
     # Hashed: keys are up to 255 arbitrary printable characters; the item needs only a fixed-size name.
-    return {"pk": f"USER#{user_id}", "sk": f"{_IDEMPOTENCY}{hashlib.sha256(key.encode()).hexdigest()}"}
+    return f"{_IDEMPOTENCY}{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _idempotency_key(user_id: str, key: str) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": _idempotency_sk(key)}
 
 
 def _ticket_key(event_id: str, number: str) -> dict[str, str]:
@@ -238,6 +247,7 @@ def create(
     }
     actions: list[dict[str, Any]] = [event_update, users.current_check(booking.user_id, token_version)]
     if claim is not None:
+        booking = replace(booking, idempotency_sk=_idempotency_sk(claim.key))
         key_item = {
             **_idempotency_key(booking.user_id, claim.key),
             "fingerprint": claim.fingerprint,
@@ -333,19 +343,16 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
     CONFIRMED: of racing cancels exactly one commits, the others get AlreadyCancelled.
     """
     cancelled = replace(booking, status=CANCELLED, cancelled_at=now, event=seen)
-    snapshot = _snapshot_attributes(seen)
+    changes = {"status": CANCELLED, "cancelled_at": now.isoformat(), **_snapshot_attributes(seen)}
     actions: list[dict[str, Any]] = [
         {
             "Update": {
                 "TableName": _bookings(),
                 "Key": dump(_booking_key(booking.user_id, booking.id)),
-                "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at, "
-                + ", ".join(f"{name} = :{name}" for name in snapshot),
+                "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in changes),
                 "ConditionExpression": "#status = :confirmed",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(
-                    cancelled=CANCELLED, confirmed=CONFIRMED, at=now.isoformat(), **snapshot
-                ),
+                "ExpressionAttributeNames": {f"#{name}": name for name in changes},
+                "ExpressionAttributeValues": values(confirmed=CONFIRMED, **changes),
                 **_ALL_OLD,
             }
         },
@@ -371,6 +378,8 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
         },
         users.current_check(booking.user_id, token_version),
     ]
+    if booking.idempotency_sk is not None:
+        actions.append(_update_copy(booking, changes))
     actions += [
         {
             "Update": {
@@ -393,6 +402,24 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
             if old is not None and old["status"] == CANCELLED:
                 raise AlreadyCancelled() from None
             raise BookingNotFound() from None
-        old = exc.old(1)
-        raise EventChanged(EventRecord.from_item(old) if old else None) from None
+        if exc.failed_at(1):
+            old = exc.old(1)
+            raise EventChanged(EventRecord.from_item(old) if old else None) from None
+        # Only the copy failed: the key has expired and now stands for another booking, or is gone.
+        return cancel(replace(booking, idempotency_sk=None), seen=seen, token_version=token_version, now=now)
     return cancelled
+
+
+def _update_copy(booking: BookingRecord, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The same changes to the booking's copy in its Idempotency-Key, while the key still stands for
+    it: a replay then shows the booking as it is, from the read it makes anyway."""
+    return {
+        "Update": {
+            "TableName": _bookings(),
+            "Key": dump({"pk": f"USER#{booking.user_id}", "sk": booking.idempotency_sk}),
+            "UpdateExpression": "SET " + ", ".join(f"#booking.#{name} = :{name}" for name in changes),
+            "ConditionExpression": "#booking.#id = :id",
+            "ExpressionAttributeNames": {"#booking": "booking", "#id": "id", **{f"#{n}": n for n in changes}},
+            "ExpressionAttributeValues": values(id=booking.id, **changes),
+        }
+    }
