@@ -1,6 +1,15 @@
-"""PATCH /events/{event_id}: an admin changes any field; capacity moves the available count with it."""
+"""PATCH /events/{event_id}: an admin changes any field (after the start only the name and description);
+capacity moves the available count with it."""
 
-from boxoffice.errors import Busy, CapacityBelowSold, EventNotFound, Forbidden, InvalidInput, NotAuthenticated
+from boxoffice.errors import (
+    Busy,
+    CapacityBelowSold,
+    EventNotFound,
+    EventStarted,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+)
 from boxoffice.http import AdminPrincipal, api, failures, lambda_handler
 from boxoffice.logic import events
 from boxoffice.models.events import Event, UpdateEvent
@@ -11,7 +20,7 @@ app = api()
 @app.patch(
     "/events/<event_id>",
     tags=["events"],
-    responses=failures(NotAuthenticated, Forbidden, EventNotFound, CapacityBelowSold, Busy, InvalidInput),
+    responses=failures(NotAuthenticated, Forbidden, EventNotFound, CapacityBelowSold, EventStarted, Busy, InvalidInput),
 )
 def update_event(event_id: str, body: UpdateEvent, principal: AdminPrincipal) -> Event:
     return events.update_event(principal, event_id, body)

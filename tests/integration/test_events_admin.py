@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from boxoffice import clock
+from boxoffice.config import settings
+from boxoffice.store import dynamo
+from boxoffice.store.dynamo import dump, values
+from boxoffice.store.events import event_key
 from tests.support.events import create, event_body, future, raw_item, revoke, sell, token_for
 from tests.support.handlers import Api, Result
 
@@ -258,6 +265,80 @@ def test_moving_the_start_into_the_past_is_422(api: Api, admin: str) -> None:
     )
     problem(result, 422, "VALIDATION_FAILED")
     assert result.body["errors"][0]["field"] == "starts_at"
+
+
+# Sent to a started event: each changes something that the sale or the bookings depend on.
+AFTER_START_REFUSED: list[dict[str, Any]] = [
+    {"starts_at": future(30)},
+    {"total_tickets": 200},
+    {"ticket_price": "30.00"},
+    {"currency": "USD"},
+    {"venue": "Wigmore Hall"},
+    {"max_tickets_per_booking": 5},
+    {"name": "Renamed", "total_tickets": 200},
+]
+
+
+def test_once_an_event_has_started_only_its_name_and_description_change(
+    api: Api, admin: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = create(api, admin, starts_at=future(1))
+    later = clock.now() + timedelta(days=2)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    admin = token_for(api, role="admin")  # the first one has expired meanwhile
+    path = {"event_id": event["id"]}
+    before = raw_item(event["id"])
+    for body in AFTER_START_REFUSED:
+        problem(api.call("update_event", token=admin, path=path, body=body), 409, "EVENT_STARTED")
+    assert raw_item(event["id"]) == before
+    # Sending a field's current value changes nothing, so it is no reason to refuse.
+    same = {"name": "Encore", "description": "Extended.", "venue": event["venue"], "total_tickets": 100}
+    result = api.call("update_event", token=admin, path=path, body=same)
+    assert result.status == 200, result.body
+    assert (result.body["name"], result.body["description"]) == ("Encore", "Extended.")
+
+
+def test_an_event_that_starts_between_the_read_and_the_write_keeps_its_capacity(
+    api: Api, admin: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write decides: after our read, another admin brings the start forward to an hour from
+    now and the hour passes; our capacity edit then meets a started event."""
+    from boxoffice.store import events as store
+
+    event = create(api, admin)
+    now = [clock.now()]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+    read = store.get_for_user
+
+    def read_then_start(event_id: str, user_id: str) -> Any:
+        found = read(event_id, user_id)
+        if now[0] < moved_at:
+            reschedule(event_id, now[0] + timedelta(hours=1))
+            now[0] += timedelta(hours=2)
+        return found
+
+    moved_at = now[0] + timedelta(seconds=1)
+    monkeypatch.setattr(store, "get_for_user", read_then_start)
+    result = api.call("update_event", token=admin, path={"event_id": event["id"]}, body={"total_tickets": 500})
+    problem(result, 409, "EVENT_STARTED")
+    item = raw_item(event["id"])
+    assert item is not None
+    assert (item["total_tickets"], item["available_tickets"]) == (100, 100)
+
+
+def reschedule(event_id: str, starts_at: datetime) -> None:
+    """Another admin's edit of the start, straight to the item (its word entries do not matter here)."""
+    from boxoffice.store.events import EventRecord
+
+    item = raw_item(event_id)
+    assert item is not None
+    moved = replace(EventRecord.from_item(item), starts_at=starts_at.replace(microsecond=0))
+    dynamo.client().update_item(
+        TableName=settings().events_table,
+        Key=dump(event_key(event_id)),
+        UpdateExpression="SET starts_at = :at, starts_key = :key",
+        ExpressionAttributeValues=values(at=moved.starts_at.isoformat(), key=moved.starts_key),
+    )
 
 
 def test_update_rejects_bad_bodies_and_changes_nothing(api: Api, admin: str) -> None:

@@ -77,7 +77,7 @@ def test_a_lost_race_takes_back_the_entries_it_added(api: Api, admin: str) -> No
     assert api.call("delete_event", token=admin, path={"event_id": event["id"]}).status == 204
     # An edit that read the event before the delete: its condition fails, its early entries go.
     with pytest.raises(EventNotFound):
-        store.update(read, dataclasses.replace(read, name=LONG_NAME))
+        store.update(read, dataclasses.replace(read, name=LONG_NAME), before_start=False)
     assert word_entries() == []
 
 

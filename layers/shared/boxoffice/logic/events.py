@@ -14,13 +14,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from boxoffice import clock, cursors
 from boxoffice.auth import Principal
 from boxoffice.config import settings
-from boxoffice.errors import Busy, EventNotFound, InvalidCursor, InvalidInput, NotAuthenticated
+from boxoffice.errors import Busy, EventNotFound, EventStarted, InvalidCursor, InvalidInput, NotAuthenticated
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.events import CreateEvent, Event, UpdateEvent, venue_key, words
 from boxoffice.store import events as store
 from boxoffice.store.events import ON_SALE, EventRecord, Search
 
 EDIT_ATTEMPTS = 3  # re-reads when another edit changed the event between our read and our write
+# Once an event has started, its bookings rest on everything else (start, capacity, price, venue...).
+CHANGEABLE_AFTER_START = frozenset({"name", "description"})
 _EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _END_OF_TIME = "9999-12-31T23:59:59+00:00"
 
@@ -127,8 +129,12 @@ def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> E
     for _ in range(EDIT_ATTEMPTS):
         old = _editable(principal, event_id)
         new = dataclasses.replace(old, **changes, updated_at=clock.now())
+        # A field sent with its current value changes nothing and is no reason to refuse.
+        before_start = any(getattr(new, f) != getattr(old, f) for f in changes.keys() - CHANGEABLE_AFTER_START)
+        if before_start and old.starts_at <= new.updated_at:
+            raise EventStarted()
         try:
-            return _public(store.update(old, new))
+            return _public(store.update(old, new, before_start=before_start))
         except store.Stale:
             continue
     raise Busy()

@@ -353,13 +353,14 @@ def _failure(old: EventRecord, current: Item | None, *, capacity: bool) -> Excep
 _FIELDS = ("name", "description", "venue", "ticket_price", "currency", "max_tickets_per_booking")
 
 
-def update(old: EventRecord, new: EventRecord) -> EventRecord:
+def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRecord:
     """Write `new` over `old`, moving available_tickets by the change in capacity, in one conditional write.
 
     A capacity change pins the old total (two edits cannot interleave) and requires that enough tickets
     are unsold (`available >= old total - new total`), so racing bookings and edits keep
     available + sold == total. A new name or start pins the old ones, so the word entries we swap are
-    the event's own.
+    the event's own. `before_start`: the write holds only while the stored start is after
+    new.updated_at (another edit may have brought the start forward since our read).
     """
     capacity = new.total_tickets != old.total_tickets
     changed = {f: getattr(new, f) for f in _FIELDS if getattr(new, f) != getattr(old, f)}
@@ -369,6 +370,9 @@ def update(old: EventRecord, new: EventRecord) -> EventRecord:
     if new.starts_at != old.starts_at:
         changed.update(starts_at=new.starts_at.isoformat(), starts_key=new.starts_key)
     conditions, names, named = _pins(old, capacity=capacity, index="name" in changed or "starts_key" in changed)
+    if before_start:
+        conditions.append("starts_at > :now")
+        named["now"] = new.updated_at.isoformat()
     sets = [f"#{f} = :{f}" for f in changed]
     if capacity:
         sets.append("total_tickets = :total, available_tickets = available_tickets + :delta")
