@@ -6,6 +6,7 @@ import base64
 import importlib.util
 import json
 import queue
+import re
 import sys
 import threading
 import time
@@ -26,6 +27,18 @@ from devserver.isolation import isolate_concurrent_requests
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own request limit
 _TEXT_TYPES = ("application/json", "application/problem+json", "text/", "application/javascript")
+_DIGITS = re.compile(r"[0-9]+")
+# The codes of the answers the runtime gives itself, where no function is asked.
+_OWN_CODES = {
+    HTTPStatus.BAD_REQUEST: "BAD_REQUEST",
+    HTTPStatus.NOT_FOUND: "NOT_FOUND",
+    HTTPStatus.LENGTH_REQUIRED: "LENGTH_REQUIRED",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+    HTTPStatus.REQUEST_URI_TOO_LONG: "URI_TOO_LONG",
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "HEADERS_TOO_LARGE",
+    HTTPStatus.INTERNAL_SERVER_ERROR: "INTERNAL",
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "HTTP_VERSION_NOT_SUPPORTED",
+}
 
 
 @dataclass
@@ -242,22 +255,43 @@ def _response_parts(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]],
     return int(result["statusCode"]), headers, body
 
 
+def _own_problem(status: int, detail: str) -> tuple[list[tuple[str, str]], bytes]:
+    """An answer of the runtime's own, in the API's problem+json (never http.server's HTML page)."""
+    from boxoffice.http import problem  # the layer is on sys.path once the runtime has started
+
+    code = HTTPStatus(status)
+    answer = problem(code, _OWN_CODES.get(code, "BAD_REQUEST"), code.phrase, detail)
+    headers = [("content-type", str(answer.content_type)), *((k, str(v)) for k, v in answer.headers.items())]
+    return headers, str(answer.body).encode()
+
+
+def _body_length(headers: Any) -> int | tuple[HTTPStatus, str]:
+    """The body's length from its one Content-Length (0 without one), or why the body is refused."""
+    if "chunked" in (headers.get("transfer-encoding") or "").lower():
+        return HTTPStatus.LENGTH_REQUIRED, "Send the body with a Content-Length."
+    lengths = {value.strip() for value in headers.get_all("content-length") or ["0"]}
+    if len(lengths) > 1 or not _DIGITS.fullmatch(next(iter(lengths))):
+        return HTTPStatus.BAD_REQUEST, "The Content-Length is not valid."
+    length = int(lengths.pop())
+    if length > MAX_PAYLOAD:
+        return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "The body may be at most 10 MB."
+    return length
+
+
 def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "boxoffice-devserver"
 
         def _handle(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_PAYLOAD:
-                self._send(413, [("content-type", "application/json")], b'{"message":"Request Entity Too Large"}')
-                self.close_connection = True
+            length = _body_length(self.headers)
+            if isinstance(length, tuple):
+                self.send_error(*length)
                 return
             body = self.rfile.read(length) if length else b""
-            path = urlsplit(self.path).path
-            found = gateway.match(self.command, path)
+            found = gateway.match(self.command, urlsplit(self.path).path)
             if found is None:
-                self._send(404, [("content-type", "application/json")], b'{"message":"Not Found"}')
+                self.send_error(HTTPStatus.NOT_FOUND, "No route matches.")
                 return
             route, params = found
             event = build_event(
@@ -267,12 +301,31 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 status, headers, payload = _response_parts(gateway.invoke(route, event))
             except Exception:  # noqa: BLE001 - a crashed function is API Gateway's 500, not a dead server
                 traceback.print_exc()
-                status, headers, payload = (
-                    500,
-                    [("content-type", "application/json")],
-                    b'{"message":"Internal Server Error"}',
-                )
+                status = HTTPStatus.INTERNAL_SERVER_ERROR
+                headers, payload = _own_problem(status, "The function failed.")
             self._send(status, headers, payload, request_id=event["requestContext"]["requestId"])
+
+        def __getattr__(self, name: str) -> Any:
+            # http.server answers a method without a do_<METHOD> with its own HTML 501; API Gateway
+            # sends every method to the routes, where an unknown one meets the $default function.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
+
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            if self.request_version == "HTTP/0.9":  # an answer to it would have no status line
+                self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not supported.")
+                return False
+            return True
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """http.server's errors (bad request lines, headers too large, ...) as problem+json, with a
+            status line even when the request line could not be read; the connection then closes."""
+            self.request_version = self.protocol_version
+            self.close_connection = True
+            self._send(code, *_own_problem(code, message or HTTPStatus(code).phrase))
 
         def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, request_id: str = "") -> None:
             self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
@@ -281,12 +334,12 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
             if request_id:
                 self.send_header("apigw-requestid", request_id)
+            if self.close_connection:
+                self.send_header("connection", "close")
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
