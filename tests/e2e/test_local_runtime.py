@@ -21,6 +21,12 @@ def test_swagger_ui_is_served_without_any_external_asset(live: LiveServer) -> No
     assert "<link rel='stylesheet'" not in response.text
 
 
+def test_swagger_ui_forgets_the_bearer_token_when_the_page_closes(live: LiveServer) -> None:
+    # Kept in localStorage, a token outlives the tab and is open to any script on the origin.
+    page = live.request("GET", "/docs").text
+    assert "persistAuthorization: false" in page
+
+
 def test_openapi_document_lists_the_api(live: LiveServer) -> None:
     document = live.request("GET", "/openapi.json").json()
     assert document["openapi"].startswith("3.")

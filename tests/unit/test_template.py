@@ -195,6 +195,35 @@ def test_api_throttles_and_allows_no_cross_origin_calls_unless_configured() -> N
     assert "*" not in str(cors[1])
 
 
+def test_the_bcrypt_routes_have_their_own_lower_throttles() -> None:
+    api = resources()["HttpApi"]["Properties"]
+    default = api["DefaultRouteSettings"]
+    own = api["RouteSettings"]
+    assert set(own) == {"POST /auth/login", "POST /auth/register"}
+    assert set(own) <= {route.route_key for route in template.routes()}, "a throttle for a route that is gone"
+    for settings in own.values():
+        assert 0 < settings["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+        assert 0 < settings["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+
+
+DYNAMODB_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def leading_keys(statement: dict[str, Any]) -> list[str]:
+    """The partition keys a statement's dynamodb:LeadingKeys condition allows (KeyError without one)."""
+    keys: list[str] = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    return keys
+
+
+def test_login_reads_only_accounts_and_email_claims_and_writes_only_its_throttle_counters() -> None:
+    """tests/integration/test_login_grants.py checks every key login touches against these grants."""
+    grants = [s for s in statements(functions()["LoginFunction"]) if str(s["Action"]).count("dynamodb:")]
+    assert grants
+    for grant in grants:
+        writes = DYNAMODB_WRITES & set(as_list(grant["Action"]))
+        assert leading_keys(grant) == (["THROTTLE#*"] if writes else ["EMAIL#*", "USER#*"]), grant
+
+
 def test_unknown_routes_reach_a_function_that_answers_404() -> None:
     assert any(route.path == "$default" for route in template.routes())
 

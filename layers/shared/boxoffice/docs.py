@@ -42,7 +42,7 @@ def _page() -> str:
         (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
         swagger_base_url="",
         oauth2_config=None,
-        persist_authorization=True,
+        persist_authorization=False,  # a token in localStorage outlives the tab
     )
 
 
