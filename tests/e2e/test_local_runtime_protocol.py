@@ -63,6 +63,13 @@ def test_unknown_methods_reach_the_default_route(live: LiveServer, method: str) 
     assert answer.problem()["code"] == "NOT_FOUND"
 
 
+@pytest.mark.parametrize("target", ["*", "http://elsewhere.example/nowhere", "/%00", "/x#y"])
+def test_odd_request_targets_meet_the_default_route(live: LiveServer, target: str) -> None:
+    answer = exchange(live, request("GET", target))
+    assert answer.status == 404
+    assert answer.problem()["code"] == "NOT_FOUND"
+
+
 MALFORMED: list[tuple[str, bytes, int]] = [
     ("a request line of one word", b"GARBAGE\r\n\r\n", 400),
     ("a request line of four words", b"GET /events HTTP/1.1 extra\r\n\r\n", 400),
