@@ -28,7 +28,8 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own request limit
 _TEXT_TYPES = ("application/json", "application/problem+json", "text/", "application/javascript")
 _DIGITS = re.compile(r"[0-9]+")
-# The codes of the answers the runtime gives itself, where no function is asked.
+# The codes of the answers the runtime gives itself, where no function is asked (named here: some
+# HTTPStatus names differ between Python versions).
 _OWN_CODES = {
     HTTPStatus.BAD_REQUEST: "BAD_REQUEST",
     HTTPStatus.NOT_FOUND: "NOT_FOUND",
@@ -260,7 +261,7 @@ def _own_problem(status: int, detail: str) -> tuple[list[tuple[str, str]], bytes
     from boxoffice.http import problem  # the layer is on sys.path once the runtime has started
 
     code = HTTPStatus(status)
-    answer = problem(code, _OWN_CODES.get(code, "BAD_REQUEST"), code.phrase, detail)
+    answer = problem(code, _OWN_CODES.get(code, code.name), code.phrase, detail)
     headers = [("content-type", str(answer.content_type)), *((k, str(v)) for k, v in answer.headers.items())]
     return headers, str(answer.body).encode()
 

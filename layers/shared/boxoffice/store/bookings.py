@@ -402,11 +402,11 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
             if old is not None and old["status"] == CANCELLED:
                 raise AlreadyCancelled() from None
             raise BookingNotFound() from None
-        if exc.failed_at(1):
-            old = exc.old(1)
-            raise EventChanged(EventRecord.from_item(old) if old else None) from None
-        # Only the copy failed: the key has expired and now stands for another booking, or is gone.
-        return cancel(replace(booking, idempotency_sk=None), seen=seen, token_version=token_version, now=now)
+        if not exc.failed_at(1) and booking.idempotency_sk is not None:
+            # Only the copy failed: its key has expired and stands for another booking now, or is gone.
+            return cancel(replace(booking, idempotency_sk=None), seen=seen, token_version=token_version, now=now)
+        old = exc.old(1)
+        raise EventChanged(EventRecord.from_item(old) if old else None) from None
     return cancelled
 
 
