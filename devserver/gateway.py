@@ -12,7 +12,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,7 +39,8 @@ class LambdaContext:
     invoked_function_arn: str = ""
     log_group_name: str = ""
     log_stream_name: str = ""
-    deadline_ms: float = 0.0
+    # API Gateway's 30 s unless the caller sets it: the handlers budget their retries on it.
+    deadline_ms: float = field(default_factory=lambda: time.time() * 1000 + 30_000)
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int(self.deadline_ms - time.time() * 1000))

@@ -100,10 +100,10 @@ class LocalRuntime:
 
 def reset_caches() -> None:
     """Settings and clients are cached per cold start; a runtime started in-process is a new one."""
-    from boxoffice import auth, config
+    from boxoffice import auth, config, keys
     from boxoffice.store import dynamo
 
     config.settings.cache_clear()
     dynamo.client.cache_clear()
-    auth.signing_secret.cache_clear()
+    keys.clear()
     auth.dummy_hash.cache_clear()
