@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 from devserver import template
+from devserver.cors import Cors
 from devserver.isolation import isolate_concurrent_requests
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -207,7 +208,8 @@ def build_event(
 class Gateway:
     """Routes (from template.yaml) to in-process handlers, most specific path first."""
 
-    def __init__(self, routes: list[template.Route]) -> None:
+    def __init__(self, routes: list[template.Route], cors: Cors | None = None) -> None:
+        self.cors = cors
         self.routes = sorted(routes, key=lambda r: (r.path == "$default", r.path.count("{"), -len(r.path)))
         for route in routes:  # import every function now: a broken one fails at start, not on first call
             instances(route).warm()
@@ -273,6 +275,8 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                     [("content-type", "application/json")],
                     b'{"message":"Internal Server Error"}',
                 )
+            if gateway.cors is not None:
+                headers = gateway.cors.apply(self.command, event["headers"], headers)
             self._send(status, headers, payload, request_id=event["requestContext"]["requestId"])
 
         def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, request_id: str = "") -> None:

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from devserver import template
+from devserver.cors import Cors
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
 
@@ -38,6 +39,7 @@ class LocalRuntime:
         table_prefix: str = "local",
         jwt_secret: str | None = None,
         extra_env: dict[str, str] | None = None,
+        cors_origins: str = "",
         quiet: bool = False,
     ) -> None:
         self.port = port
@@ -46,6 +48,7 @@ class LocalRuntime:
         self._external_endpoint = dynamodb_endpoint
         self._jwt_secret = jwt_secret or secrets.token_urlsafe(48)
         self._extra_env = extra_env or {}
+        self._cors = Cors.from_template(cors_origins)
         self.dynamodb: EmbeddedDynamoDB | None = None
         self.server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -79,7 +82,7 @@ class LocalRuntime:
             sys.path.insert(0, str(LAYER))
         reset_caches()
         create_tables(self.endpoint, self.table_prefix)
-        self.server = serve(Gateway(template.routes()), self.port, quiet=self.quiet)
+        self.server = serve(Gateway(template.routes(), self._cors), self.port, quiet=self.quiet)
         self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
         self._thread.start()
         return self

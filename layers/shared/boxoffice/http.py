@@ -144,8 +144,20 @@ def api() -> APIGatewayHttpResolver:
     app.exception_handler(RequestValidationError)(_invalid_request)
     app.exception_handler(RequestUnsupportedContentType)(lambda _: _domain_error(errors.UnsupportedMediaType()))
     app.exception_handler(Exception)(_unexpected)
-    app.not_found(lambda _: _domain_error(errors.RouteNotFound()))
+    app.not_found(lambda _: _unrouted(app))
     return app
+
+
+def _unrouted(app: APIGatewayHttpResolver) -> Response[Any]:
+    """No route matches: 404, except for a CORS preflight.
+
+    The $default route catches OPTIONS too (an ANY route wins over API Gateway's own preflight
+    answer), so a preflight must get a 2xx here; API Gateway puts the configured CORS headers on it.
+    """
+    event = app.current_event
+    if event.http_method == "OPTIONS" and "access-control-request-method" in event.headers:
+        return no_content()
+    return _domain_error(errors.RouteNotFound())
 
 
 def _caller(headers: Mapping[str, str]) -> Principal:
