@@ -13,6 +13,9 @@ from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
 
 LAYER = template.ROOT / "layers" / "shared"
+# The embedded DynamoDB serialises every call, so one may wait behind others far longer than
+# DynamoDB ever takes: a short read timeout would retry (and so repeat) writes that are only queued.
+SERIALISED_READ_TIMEOUT = "10"
 
 
 def function_environment(endpoint: str, table_prefix: str, jwt_secret: str) -> dict[str, str]:
@@ -25,6 +28,7 @@ def function_environment(endpoint: str, table_prefix: str, jwt_secret: str) -> d
     }
     env = template.environment(refs)
     env.update(JWT_SECRET=jwt_secret, JWT_SECRET_ARN="", POWERTOOLS_METRICS_NAMESPACE="boxoffice-local")
+    env.update(AWS_READ_TIMEOUT_SECONDS=SERIALISED_READ_TIMEOUT)
     return env
 
 

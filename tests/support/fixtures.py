@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
-from devserver.runtime import reset_caches
+from devserver.runtime import SERIALISED_READ_TIMEOUT, reset_caches
 from tests.support.handlers import Api
 from tests.support.live import LiveServer, start_live_server
 
@@ -40,6 +40,7 @@ def embedded_tables(prefix: str) -> Iterator[str]:
     try:
         with mock.patch.dict(os.environ):
             name = f"{prefix}{uuid.uuid4().hex[:8]}"
+            os.environ["AWS_READ_TIMEOUT_SECONDS"] = SERIALISED_READ_TIMEOUT
             use_tables(name, db.endpoint)
             create_tables(db.endpoint, name)
             yield db.endpoint

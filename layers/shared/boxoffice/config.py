@@ -69,9 +69,10 @@ def settings() -> Settings:
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         transaction_max_attempts=_int("TRANSACTION_MAX_ATTEMPTS", 4),
-        # DynamoDB answers in milliseconds; one attempt gives up after 3 s (boxoffice.aws).
+        # DynamoDB answers in milliseconds; one attempt gives up after 4 s, so that a retry still
+        # fits in the 10 s timeout (boxoffice.aws).
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1),
-        aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 2),
+        aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 3),
         # The backing-service budget of a call without a Lambda context (boxoffice.deadline).
         request_budget_seconds=_float("REQUEST_BUDGET_SECONDS", 9),
     )
