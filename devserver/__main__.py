@@ -19,6 +19,7 @@ def main() -> int:
         dynamodb_endpoint=endpoint,
         jwt_secret=os.environ.get("JWT_SECRET") or None,
         extra_env={"BCRYPT_ROUNDS": os.environ["BCRYPT_ROUNDS"]} if os.environ.get("BCRYPT_ROUNDS") else None,
+        cors_origins=os.environ.get("CORS_ALLOWED_ORIGINS", ""),
     )
     try:
         runtime.start()

@@ -13,7 +13,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 from devserver import template
+from devserver.cors import Cors
 from devserver.isolation import isolate_concurrent_requests
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -53,7 +54,8 @@ class LambdaContext:
     invoked_function_arn: str = ""
     log_group_name: str = ""
     log_stream_name: str = ""
-    deadline_ms: float = 0.0
+    # API Gateway's 30 s unless the caller sets it: the handlers budget their retries on it.
+    deadline_ms: float = field(default_factory=lambda: time.time() * 1000 + 30_000)
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int(self.deadline_ms - time.time() * 1000))
@@ -220,7 +222,8 @@ def build_event(
 class Gateway:
     """Routes (from template.yaml) to in-process handlers, most specific path first."""
 
-    def __init__(self, routes: list[template.Route]) -> None:
+    def __init__(self, routes: list[template.Route], cors: Cors | None = None) -> None:
+        self.cors = cors
         self.routes = sorted(routes, key=lambda r: (r.path == "$default", r.path.count("{"), -len(r.path)))
         for route in routes:  # import every function now: a broken one fails at start, not on first call
             instances(route).warm()
@@ -304,6 +307,8 @@ def make_request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 traceback.print_exc()
                 status = HTTPStatus.INTERNAL_SERVER_ERROR
                 headers, payload = _own_problem(status, "The function failed.")
+            if gateway.cors is not None:
+                headers = gateway.cors.apply(self.command, event["headers"], headers)
             self._send(status, headers, payload, request_id=event["requestContext"]["requestId"])
 
         def __getattr__(self, name: str) -> Any:

@@ -8,10 +8,14 @@ import sys
 import threading
 
 from devserver import template
+from devserver.cors import Cors
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
 
 LAYER = template.ROOT / "layers" / "shared"
+# The embedded DynamoDB serialises every call, so one may wait behind others far longer than
+# DynamoDB ever takes: a short read timeout would retry (and so repeat) writes that are only queued.
+SERIALISED_READ_TIMEOUT = "10"
 
 
 def function_environment(endpoint: str, table_prefix: str, jwt_secret: str) -> dict[str, str]:
@@ -24,6 +28,7 @@ def function_environment(endpoint: str, table_prefix: str, jwt_secret: str) -> d
     }
     env = template.environment(refs)
     env.update(JWT_SECRET=jwt_secret, JWT_SECRET_ARN="", POWERTOOLS_METRICS_NAMESPACE="boxoffice-local")
+    env.update(AWS_READ_TIMEOUT_SECONDS=SERIALISED_READ_TIMEOUT)
     return env
 
 
@@ -38,6 +43,7 @@ class LocalRuntime:
         table_prefix: str = "local",
         jwt_secret: str | None = None,
         extra_env: dict[str, str] | None = None,
+        cors_origins: str = "",
         quiet: bool = False,
     ) -> None:
         self.port = port
@@ -46,6 +52,7 @@ class LocalRuntime:
         self._external_endpoint = dynamodb_endpoint
         self._jwt_secret = jwt_secret or secrets.token_urlsafe(48)
         self._extra_env = extra_env or {}
+        self._cors = Cors.from_template(cors_origins)
         self.dynamodb: EmbeddedDynamoDB | None = None
         self.server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -79,7 +86,7 @@ class LocalRuntime:
             sys.path.insert(0, str(LAYER))
         reset_caches()
         create_tables(self.endpoint, self.table_prefix)
-        self.server = serve(Gateway(template.routes()), self.port, quiet=self.quiet)
+        self.server = serve(Gateway(template.routes(), self._cors), self.port, quiet=self.quiet)
         self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
         self._thread.start()
         return self
@@ -100,10 +107,10 @@ class LocalRuntime:
 
 def reset_caches() -> None:
     """Settings and clients are cached per cold start; a runtime started in-process is a new one."""
-    from boxoffice import auth, config
+    from boxoffice import auth, config, keys
     from boxoffice.store import dynamo
 
     config.settings.cache_clear()
     dynamo.client.cache_clear()
-    auth.signing_secret.cache_clear()
+    keys.clear()
     auth.dummy_hash.cache_clear()

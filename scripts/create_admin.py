@@ -1,7 +1,10 @@
 """Create the first admin of a deployed stack, through the same domain code as `make run`'s admin.
 
-    make create-admin STACK=boxoffice-prod [REGION=eu-west-1] [ADMIN_EMAIL=ops@example.com] [PROMOTE=1]
+    make create-admin STACK=boxoffice-prod [ADMIN_EMAIL=ops@example.com] [PROMOTE=1]
     PYTHONPATH=layers/shared:. .venv/bin/python -m scripts.create_admin --stack boxoffice-prod [--promote]
+
+The region is your AWS configuration's (AWS_DEFAULT_REGION, AWS_PROFILE), as for `make deploy`;
+only the direct call also takes --region.
 
 It reads the table names from the stack's outputs and the bcrypt cost from its BcryptRounds
 parameter (CloudFormation DescribeStacks), then calls devserver.seed.ensure_admin, which creates
@@ -10,7 +13,8 @@ run keeps the existing account and changes nothing. With --promote an existing a
 becomes an admin instead (accounts.change_role: its password stays, its older tokens stop working).
 The password is ADMIN_PASSWORD when set, else typed in on a terminal, else generated and printed
 once. Your usual AWS credentials are used; they need cloudformation:DescribeStacks and
-dynamodb:PutItem on the users table (dynamodb:GetItem and dynamodb:UpdateItem too for --promote).
+dynamodb:PutItem on the users table (dynamodb:GetItem and dynamodb:UpdateItem too for --promote),
+and with the stack's KmsKeyArn set the use of that key through DynamoDB (docs/DEPLOY.md).
 """
 
 from __future__ import annotations

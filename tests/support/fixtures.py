@@ -12,8 +12,9 @@ from unittest import mock
 import pytest
 from moto import mock_aws
 
+from boxoffice.observability import metrics
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
-from devserver.runtime import reset_caches
+from devserver.runtime import SERIALISED_READ_TIMEOUT, reset_caches
 from tests.support.handlers import Api
 from tests.support.live import LiveServer, start_live_server
 
@@ -40,6 +41,7 @@ def embedded_tables(prefix: str) -> Iterator[str]:
     try:
         with mock.patch.dict(os.environ):
             name = f"{prefix}{uuid.uuid4().hex[:8]}"
+            os.environ["AWS_READ_TIMEOUT_SECONDS"] = SERIALISED_READ_TIMEOUT
             use_tables(name, db.endpoint)
             create_tables(db.endpoint, name)
             yield db.endpoint
@@ -51,6 +53,9 @@ def embedded_tables(prefix: str) -> Iterator[str]:
 @pytest.fixture
 def aws() -> Iterator[None]:
     """Fresh in-memory DynamoDB (moto) with the tables of template.yaml, for one test."""
+    # Powertools' metrics buffer is process-wide: a metric added outside a handler (a test calling
+    # the store directly) would otherwise be flushed by the next test's handler.
+    metrics.clear_metrics()
     with mock_aws():
         use_tables("test", None)
         create_tables(None, "test")

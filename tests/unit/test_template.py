@@ -23,6 +23,7 @@ DYNAMODB_ACTIONS = {
     "dynamodb:ConditionCheckItem",
 }
 API_GATEWAY_TIMEOUT = 30
+TABLES_KEY_ACCESS = {"Fn::If": ["UseCustomerKey", {"Ref": "TablesKeyAccess"}, {"Ref": "AWS::NoValue"}]}
 NOTIFY_TOPIC = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
 
 
@@ -69,6 +70,8 @@ def test_policies_are_inline_statements_never_managed_or_sam_policy_templates(
     name: str, function: dict[str, Any]
 ) -> None:
     for policy in function["Properties"].get("Policies", []):
+        if policy == TABLES_KEY_ACCESS:  # the stack's own managed policy, for the optional KMS key
+            continue
         # "AmazonDynamoDBFullAccess", {"DynamoDBCrudPolicy": ...}, {"DynamoDBReadPolicy": ...} all grant too much.
         assert isinstance(policy, dict), f"{name}: managed policy {policy}"
         assert set(policy) == {"Statement"}, f"{name}: {policy}"
@@ -108,6 +111,59 @@ def test_dynamodb_grants_are_keyed_operations_on_the_stacks_own_tables_and_index
             table, index = found.groups()
             indexes = {i["IndexName"] for i in tables[table].get("GlobalSecondaryIndexes", [])}
             assert index in indexes, f"{name}: {table} has no index {index}"
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_functions_that_use_the_tables_may_use_their_customer_managed_key(name: str, function: dict[str, Any]) -> None:
+    # With KmsKeyArn set, DynamoDB refuses every call of a role that may not use the key.
+    uses_tables = any(a.startswith("dynamodb:") for s in statements(function) for a in as_list(s["Action"]))
+    attached = TABLES_KEY_ACCESS in function["Properties"].get("Policies", [])
+    assert attached == uses_tables, f"{name}: attach TablesKeyAccess exactly when the function uses DynamoDB"
+
+
+def test_the_tables_key_is_usable_through_dynamodb_only_and_only_when_given() -> None:
+    policy = resources()["TablesKeyAccess"]
+    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    assert policy["Condition"] == "UseCustomerKey"
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert set(statement["Action"]) == {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"}
+    assert statement["Resource"] == {"Ref": "KmsKeyArn"}
+    via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via == {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}
+
+
+@pytest.mark.parametrize(
+    ("arn", "accepted"),
+    [
+        ("", True),
+        ("arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", True),
+        ("arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab", True),
+        ("arn:aws:kms:eu-west-1:111122223333:alias/tables", False),  # DynamoDB needs the key itself
+        ("1234abcd-12ab-34cd-56ef-1234567890ab", False),  # the IAM grant needs the whole ARN
+    ],
+)
+def test_the_kms_key_parameter_takes_single_and_multi_region_key_arns(arn: str, accepted: bool) -> None:
+    pattern = template.load()["Parameters"]["KmsKeyArn"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, arn)) == accepted
+
+
+# bcrypt at cost 12 takes 0.64 s on one full vCPU (docs/DEPLOY.md), and Lambda gives one vCPU per
+# 1,769 MB. A password change checks the old password and hashes the new one.
+BCRYPT_COST_12_SECONDS, FULL_VCPU_MB, BCRYPT_RUNS = 0.64, 1769, 2
+BCRYPT_ROUTES = {("POST", "/auth/register"), ("POST", "/auth/login"), ("PATCH", "/users/me")}
+
+
+def test_the_highest_bcrypt_cost_allowed_fits_in_half_of_each_hashing_functions_timeout() -> None:
+    highest = template.load()["Parameters"]["BcryptRounds"]["MaxValue"]
+    globals_ = template.load()["Globals"]["Function"]
+    hashing = {r.function for r in template.routes() if (r.method, r.path) in BCRYPT_ROUTES}
+    assert len(hashing) == len(BCRYPT_ROUTES)
+    for name in hashing:
+        props = functions()[name]["Properties"]
+        memory, timeout = props.get("MemorySize", globals_["MemorySize"]), props.get("Timeout", globals_["Timeout"])
+        seconds = BCRYPT_RUNS * BCRYPT_COST_12_SECONDS * 2 ** (highest - 12) * FULL_VCPU_MB / memory
+        # Half: the rest is for DynamoDB, cold start, and Graviton cores slower than the x86 measured.
+        assert seconds <= timeout / 2, f"{name}: cost {highest} takes ~{seconds:.1f} s of its {timeout} s"
 
 
 @pytest.mark.parametrize(("name", "function"), by_function())
@@ -224,6 +280,36 @@ def test_login_reads_only_accounts_and_email_claims_and_writes_only_its_throttle
         assert leading_keys(grant) == (["THROTTLE#*"] if writes else ["EMAIL#*", "USER#*"]), grant
 
 
+def test_browsers_may_call_every_route_and_read_the_headers_the_api_sets() -> None:
+    cors = resources()["HttpApi"]["Properties"]["CorsConfiguration"]["Fn::If"][1]
+    methods = {r.method for r in template.routes() if r.method != "ANY"}
+    assert methods <= set(cors["AllowMethods"])
+    # Set by boxoffice.http (429 and 409 BUSY, 401) and by the booking function (a replayed booking).
+    assert {"retry-after", "www-authenticate", "idempotent-replayed"} <= {h.lower() for h in cors["ExposeHeaders"]}
+    assert {"authorization", "content-type", "idempotency-key"} <= set(cors["AllowHeaders"])
+
+
+def test_the_shared_layer_goes_with_the_stack() -> None:
+    # SAM retains every LayerVersion by default: `sam delete` and each update would leave them behind.
+    assert resources()["SharedLayer"]["Properties"]["RetentionPolicy"] == "Delete"
+
+
+def test_backing_service_failures_alarm_on_the_metric_the_functions_emit() -> None:
+    variables = template.load()["Globals"]["Function"]["Environment"]["Variables"]
+    [alarm] = [
+        a["Properties"]
+        for a in template.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "BackingServiceFailures"
+    ]
+    assert alarm["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "Sum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+
+
 def test_unknown_routes_reach_a_function_that_answers_404() -> None:
     assert any(route.path == "$default" for route in template.routes())
 
@@ -235,7 +321,7 @@ def test_alarms_cover_the_api_lambda_and_dynamodb_and_notify_the_optional_topic(
         props = alarm["Properties"]
         for query in props.get("Metrics", [{"MetricStat": {"Metric": props}}]):
             metric = query.get("MetricStat", {}).get("Metric", {})
-            watched.add((metric.get("Namespace"), metric.get("MetricName")))
+            watched.add((str(metric.get("Namespace")), metric.get("MetricName")))  # a Sub namespace too
         assert props["AlarmActions"] == NOTIFY_TOPIC, props.get("AlarmName")
     assert {
         ("AWS/ApiGateway", "5xx"),

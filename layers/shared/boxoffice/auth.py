@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 
-from boxoffice import clock
+from boxoffice import clock, keys
 from boxoffice.config import DEPLOYED_BCRYPT_ROUNDS, settings
 from boxoffice.errors import NotAuthenticated
 
@@ -59,17 +59,9 @@ def dummy_hash() -> str:
     return _DUMMY_HASHES.get(rounds) or hash_password("never-a-password")
 
 
-@cache
 def signing_secret() -> str:
-    config = settings()
-    if config.jwt_secret:
-        return config.jwt_secret
-    if not config.jwt_secret_arn:
-        raise RuntimeError("Set JWT_SECRET (local) or JWT_SECRET_ARN (deployed)")
-    from aws_lambda_powertools.utilities import parameters
-
-    # Read once per cold start; a rotated secret reaches each instance when it is recycled.
-    return str(parameters.get_secret(config.jwt_secret_arn, max_age=3600))
+    """The key new tokens (and cursors) are signed with: the secret's current version."""
+    return keys.signing_keys().current
 
 
 def issue_token(user_id: str, role: str, token_version: int) -> tuple[str, int]:
@@ -92,19 +84,10 @@ def read_token(authorization: str | None) -> Principal:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated()
-    config = settings()
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token.strip(),
-            signing_secret(),
-            algorithms=[ALGORITHM],
-            audience=config.jwt_audience,
-            issuer=config.jwt_issuer,
-            # Times are checked below against boxoffice.clock, the one "now" (tests move it).
-            options={"require": [*CLAIMS], "verify_exp": False, "verify_iat": False},
-        )
-    except jwt.PyJWTError as exc:
-        raise NotAuthenticated("The token is invalid or expired.") from exc
+    # A token no cached key signed may come from an instance that saw a rotation first: look again.
+    claims = _decode(token.strip(), keys.signing_keys()) or _decode(token.strip(), keys.signing_keys(recheck=True))
+    if claims is None:
+        raise NotAuthenticated("The token is invalid or expired.")
     sub, role, version, issued, expires = (claims[name] for name in ("sub", "role", "ver", "iat", "exp"))
     now = clock.epoch()
     if not (
@@ -116,6 +99,28 @@ def read_token(authorization: str | None) -> Principal:
     ):
         raise NotAuthenticated("The token is invalid or expired.")
     return Principal(sub, role, version)
+
+
+def _decode(token: str, signing: keys.SigningKeys) -> dict[str, Any] | None:
+    """The verified claims, or None when no key of `signing` signed the token."""
+    config = settings()
+    for key in signing.verifying:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=config.jwt_audience,
+                issuer=config.jwt_issuer,
+                # Times are checked by read_token against boxoffice.clock, the one "now" (tests move it).
+                options={"require": [*CLAIMS], "verify_exp": False, "verify_iat": False},
+            )
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.PyJWTError as exc:
+            raise NotAuthenticated("The token is invalid or expired.") from exc
+        return claims
+    return None
 
 
 def _is_int(value: object) -> bool:

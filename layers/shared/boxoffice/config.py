@@ -30,11 +30,19 @@ class Settings:
     login_window_seconds: int
     idempotency_ttl_seconds: int
     transaction_max_attempts: int
+    aws_connect_timeout_seconds: float
+    aws_read_timeout_seconds: float
+    request_budget_seconds: float
 
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return default if raw in (None, "") else int(raw)
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else float(raw)
 
 
 @cache
@@ -61,4 +69,10 @@ def settings() -> Settings:
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         transaction_max_attempts=_int("TRANSACTION_MAX_ATTEMPTS", 4),
+        # DynamoDB answers in milliseconds; one attempt gives up after 4 s, so that a retry still
+        # fits in the 10 s timeout (boxoffice.aws).
+        aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1),
+        aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 3),
+        # The backing-service budget of a call without a Lambda context (boxoffice.deadline).
+        request_budget_seconds=_float("REQUEST_BUDGET_SECONDS", 9),
     )

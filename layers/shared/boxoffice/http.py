@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 
-from boxoffice import auth, errors
+from boxoffice import auth, deadline, errors
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.logic.permissions import require_admin
@@ -164,8 +164,20 @@ def api() -> APIGatewayHttpResolver:
     app.exception_handler(RequestValidationError)(_invalid_request)
     app.exception_handler(RequestUnsupportedContentType)(lambda _: _domain_error(errors.UnsupportedMediaType()))
     app.exception_handler(Exception)(_unexpected)
-    app.not_found(lambda _: _domain_error(errors.RouteNotFound()))
+    app.not_found(lambda _: _unrouted(app))
     return app
+
+
+def _unrouted(app: APIGatewayHttpResolver) -> Response[Any]:
+    """No route matches: 404, except for a CORS preflight.
+
+    The $default route catches OPTIONS too (an ANY route wins over API Gateway's own preflight
+    answer), so a preflight must get a 2xx here; API Gateway puts the configured CORS headers on it.
+    """
+    event = app.current_event
+    if event.http_method == "OPTIONS" and "access-control-request-method" in event.headers:
+        return no_content()
+    return _domain_error(errors.RouteNotFound())
 
 
 def _caller(headers: Mapping[str, str]) -> Principal:
@@ -214,6 +226,7 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any
 
     @metrics.log_metrics
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+    @deadline.bounded
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # API Gateway lower-cases header names; sam local and hand-made events may not.
         event["headers"] = {k.lower(): v for k, v in (event.get("headers") or {}).items()}

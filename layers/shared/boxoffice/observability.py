@@ -10,9 +10,21 @@ from __future__ import annotations
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 metrics = Metrics()
 
 # Most requests (reads, rejected input) emit no business metric; that is normal, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def backing_service_failed(operation: str) -> None:
+    """Count a DynamoDB or Secrets Manager failure answered as 503.
+
+    The function handles it, so Lambda's Errors metric never sees it; this metric (alarmed in
+    template.yaml) does. The operation goes with it as metadata: a dimension per operation would
+    split the one series the alarm watches.
+    """
+    metrics.add_metric(name="BackingServiceFailures", unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="failed_operation", value=operation)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from boxoffice import aws
 from boxoffice.config import settings
-from boxoffice.errors import Busy, ServiceUnavailable
-from boxoffice.observability import logger, metrics
+from boxoffice.errors import Busy
+from boxoffice.observability import metrics
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -30,9 +30,8 @@ _deserializer = TypeDeserializer()
 
 @cache
 def client() -> DynamoDBClient:
-    # Fail fast: API Gateway gives up after 30 s, and our own retry loop handles conflicts.
-    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=5)
-    return boto3.client("dynamodb", endpoint_url=settings().dynamodb_endpoint_url, config=config)
+    # Timeouts, botocore's retries and the request's budget: one policy for every client (boxoffice.aws).
+    return aws.budgeted(boto3.client("dynamodb", endpoint_url=settings().dynamodb_endpoint_url, config=aws.config()))
 
 
 def dump(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,8 +53,7 @@ def aws_errors() -> Iterator[None]:
     try:
         yield
     except (ClientError, BotoCoreError) as exc:
-        logger.exception("DynamoDB call failed")
-        raise ServiceUnavailable() from exc
+        raise aws.unavailable("DynamoDB call failed") from exc
 
 
 def get(table: str, key: Mapping[str, Any], *, consistent: bool = True) -> Item | None:
@@ -115,8 +113,7 @@ def transact(actions: Sequence[Mapping[str, Any]], *, sleep: Callable[[float], N
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if error.get("Code") != "TransactionCanceledException":
-                logger.exception("TransactWriteItems failed")
-                raise ServiceUnavailable() from exc
+                raise aws.unavailable("TransactWriteItems failed") from exc
             reasons = [
                 (r.get("Code", "None"), load(r["Item"]) if "Item" in r else None)
                 for r in exc.response.get("CancellationReasons", [])
@@ -130,9 +127,7 @@ def transact(actions: Sequence[Mapping[str, Any]], *, sleep: Callable[[float], N
                     sleep(random.uniform(0, 0.025 * 2**attempt))  # noqa: S311 - full jitter, not crypto
                     continue
                 raise Busy() from None
-            logger.error("Transaction cancelled", extra={"reasons": sorted(codes)})
-            raise ServiceUnavailable() from exc
+            raise aws.unavailable("Transaction cancelled", reasons=sorted(codes)) from exc
         except BotoCoreError as exc:
-            logger.exception("TransactWriteItems failed")
-            raise ServiceUnavailable() from exc
+            raise aws.unavailable("TransactWriteItems failed") from exc
     raise Busy()

@@ -270,7 +270,9 @@ def _resolve(source: _Source, items: list[Item]) -> list[tuple[str, EventRecord 
     if source.index is not None:
         return [(i["starts_key"], EventRecord.from_item(i)) for i in items]
     ids = [i["sk"].rpartition("#")[2] for i in items]
-    fetched = dynamo.batch_get({_table(): [event_key(e) for e in ids]})[_table()]
+    # One event can have two entries in a partition (a stale one beside the live one); BatchGetItem
+    # refuses duplicate keys outright, so each event is read once and the entries share it.
+    fetched = dynamo.batch_get({_table(): [event_key(e) for e in dict.fromkeys(ids)]})[_table()]
     by_id = {e["id"]: EventRecord.from_item(e) for e in fetched}
     resolved: list[tuple[str, EventRecord | None]] = []
     for item, event_id in zip(items, ids, strict=True):
