@@ -80,6 +80,29 @@ def test_an_email_can_be_registered_once_whatever_its_case(api: Api, again: str)
     assert api.call("login", body={"email": again, "password": "other password"}).status == 401
 
 
+CAROL = {"name": "Carol", "email": "carol@example.com", "password": "correct horse"}
+
+
+@pytest.mark.parametrize("look_alike", ["\uff43arol@example.com", "CAROL@EXAMPLE.COM", "carol@ｅxample.com"])
+def test_a_look_alike_of_a_registered_email_is_the_same_address(api: Api, look_alike: str) -> None:
+    carol = api.call("register", body=CAROL).body
+    result = api.call("register", body={**CAROL, "name": "Mallory", "email": look_alike})
+    assert_problem(result, 409, "EMAIL_TAKEN")
+    login = api.call("login", body={"email": look_alike, "password": CAROL["password"]})
+    assert login.status == 200, login.body
+    assert login.body["user"] == carol
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e"])
+def test_an_email_with_an_invisible_format_character_is_422(api: Api, invisible: str) -> None:
+    assert api.call("register", body=CAROL).status == 201
+    for email in (f"carol@example.com{invisible}", f"car{invisible}ol@example.com"):
+        result = api.call("register", body={**CAROL, "email": email})
+        assert_problem(result, 422, "VALIDATION_FAILED")
+        assert [e["field"] for e in result.body["errors"]] == ["email"]
+    assert len([item for item in stored_users() if item["pk"].startswith("USER#")]) == 1
+
+
 def test_nobody_registers_an_admin(api: Api) -> None:
     result = api.call("register", body={**ADA, "role": "admin"})
     assert_problem(result, 422, "VALIDATION_FAILED")

@@ -41,8 +41,29 @@ def rejected_fields(model: type[Any], body: dict[str, Any]) -> set[str]:
         ("Ju\u0308rgen@example.com", "jürgen@example.com"),  # decomposed ü is the same address as composed
     ],
 )
-def test_emails_are_trimmed_nfc_normalised_and_lower_cased(given: str, stored: str) -> None:
+def test_emails_are_trimmed_normalised_and_case_folded(given: str, stored: str) -> None:
     assert normalise_email(given) == stored
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("\uff43arol@example.com", "carol@example.com"),  # fullwidth c
+        ("ｃａｒｏｌ＠ｅｘａｍｐｌｅ．ｃｏｍ", "carol@example.com"),
+        ("Stra\u00dfe@example.com", "strasse@example.com"),  # case folding, not just lower()
+        ("\u2460@example.com", "1@example.com"),  # circled digit one
+        ("Ju\u0308rgen@ＥＸＡＭＰＬＥ.de", "jürgen@example.de"),
+    ],
+)
+def test_look_alike_emails_normalise_to_one_address(given: str, stored: str) -> None:
+    assert normalise_email(given) == stored
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e"])
+def test_emails_with_format_characters_are_refused(invisible: str) -> None:
+    for email in (f"carol@example.com{invisible}", f"{invisible}carol@example.com", f"ca{invisible}rol@example.com"):
+        with pytest.raises(ValueError, match="invisible"):
+            normalise_email(email)
 
 
 @pytest.mark.parametrize(

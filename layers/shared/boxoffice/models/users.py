@@ -18,8 +18,16 @@ MAX_PASSWORD_BYTES = 72  # bcrypt ignores bytes past 72: reject instead of trunc
 
 
 def normalise_email(value: str) -> str:
-    """Trimmed, NFC, lower case: the form an address is stored, claimed and looked up in."""
-    email = unicodedata.normalize("NFC", reject_control(value.strip())).lower()
+    """Trimmed, NFKC, case-folded: the one form an address is stored, claimed and looked up in.
+
+    NFKC makes look-alikes one address (a fullwidth "ｃ" is "c"), and case folding goes further than
+    lower() ("ß" is "ss"); NFKC again after folding keeps the result in normal form. Format characters
+    (category Cf, e.g. a zero-width space) are invisible, so they are refused rather than dropped.
+    """
+    text = reject_control(value.strip())
+    if any(unicodedata.category(c) == "Cf" for c in text):
+        raise ValueError("must not contain invisible formatting characters")
+    email = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     if len(email) > 254 or not _EMAIL.match(email):
         raise ValueError("must be a valid email address")
     return email
