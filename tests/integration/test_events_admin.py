@@ -153,6 +153,33 @@ def test_oversized_and_control_characters_are_rejected(api: Api, admin: str) -> 
     assert listed(api) == []
 
 
+# NFKD spells U+FDFA as 18 letters (33 bytes): 200 of them fold to 6,600 bytes, over DynamoDB's key limit.
+SWOLLEN = "\ufdfa" * 200
+
+
+def test_a_venue_too_long_to_key_once_folded_is_422_on_create_and_update(api: Api, admin: str) -> None:
+    result = api.call("create_event", token=admin, body=event_body(venue=SWOLLEN))
+    problem(result, 422, "VALIDATION_FAILED")
+    assert [e["field"] for e in result.body["errors"]] == ["venue"]
+    event = create(api, admin)
+    result = api.call("update_event", token=admin, path={"event_id": event["id"]}, body={"venue": SWOLLEN})
+    problem(result, 422, "VALIDATION_FAILED")
+    assert [e["field"] for e in result.body["errors"]] == ["venue"]
+    assert listed(api) == [event["id"]]
+    assert api.call("get_event", path={"event_id": event["id"]}).body == event
+
+
+def test_long_venues_in_scripts_that_fold_to_several_letters_still_fit(api: Api, admin: str) -> None:
+    hangul = "각" * 200  # each syllable folds to three jamo: 1,800 bytes of key
+    event = create(api, admin, venue=hangul)
+    assert listed(api, venue=hangul) == [event["id"]]
+
+
+def test_a_name_of_swollen_characters_is_indexed_by_bounded_word_prefixes(api: Api, admin: str) -> None:
+    event = create(api, admin, name=SWOLLEN)
+    assert listed(api, q="\ufdfa") == [event["id"]]
+
+
 # --- permissions, per route ---
 
 ADMIN_ROUTES: list[tuple[str, dict[str, Any] | None]] = [

@@ -166,6 +166,17 @@ def test_bad_filters_are_422(api: Api) -> None:
         assert (result.status, result.body["code"]) == (422, "VALIDATION_FAILED"), (query, result.body)
 
 
+def test_a_venue_filter_too_long_to_key_once_folded_is_422_naming_it(api: Api) -> None:
+    result = search(api, venue="\ufdfa" * 200)
+    assert (result.status, result.body["code"]) == (422, "VALIDATION_FAILED"), result.body
+    assert [e["field"] for e in result.body["errors"]] == ["venue"]
+
+
+def test_a_word_filter_is_keyed_by_a_bounded_prefix_however_far_it_folds(api: Api) -> None:
+    # A query word is looked up by its first MAX_PREFIX letters, so no q is too long to key.
+    assert names(api, q="\ufdfa" * 200) == []
+
+
 def test_hostile_queries_are_harmless(api: Api, programme: dict[str, dict[str, Any]]) -> None:
     for q in ["' OR 1=1 --", "<script>alert(1)</script>", "%00", "東京", "🎻 beeth", "\\", "*", "beeth*"]:
         result = search(api, q=q)

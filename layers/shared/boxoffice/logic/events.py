@@ -202,7 +202,10 @@ def list_events(
     terms = tuple(words(_text_filter(q, "q"))) if q is not None else ()
     if q is not None and not terms:
         raise InvalidInput("must contain a letter or a digit", field="q")
-    place = venue_key(_text_filter(venue, "venue")) if venue is not None else None
+    try:
+        place = venue_key(_text_filter(venue, "venue")) if venue is not None else None
+    except ValueError as exc:  # longer than any venue can be once folded
+        raise InvalidInput(str(exc), field="venue") from exc
     if venue is not None and not place:
         raise InvalidInput("must not be blank", field="venue")
     start = _instant(date_from, "date_from", end=False) if date_from is not None else None

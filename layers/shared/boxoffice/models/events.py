@@ -40,6 +40,7 @@ CURRENCIES = frozenset(_CURRENCY_CODES.split())
 # --- text matching: one definition of "the same word" for the index writer and the query reader ---
 
 _WORD = re.compile(r"[^\W_]+")
+MAX_KEY_BYTES = 2000  # DynamoDB's limit on a partition key is 2048 bytes; the store adds a short prefix.
 
 
 def fold(text: str) -> str:
@@ -54,8 +55,20 @@ def words(text: str) -> list[str]:
 
 
 def venue_key(venue: str) -> str:
-    """Venues match as a whole, ignoring case, accents and runs of spaces."""
-    return " ".join(fold(venue).split())
+    """Venues match as a whole, ignoring case, accents and runs of spaces.
+
+    The key is a DynamoDB partition key (2048 bytes at most), and folding can multiply a text's size
+    (NFKD spells "\ufdfa" as 18 letters, 33 bytes), so a venue whose key would not fit is refused.
+    """
+    key = " ".join(fold(venue).split())
+    if len(key.encode()) > MAX_KEY_BYTES:
+        raise ValueError(f"is too long once folded for search (over {MAX_KEY_BYTES} bytes)")
+    return key
+
+
+def _indexable(venue: str) -> str:
+    venue_key(venue)
+    return venue
 
 
 # --- field types ---
@@ -113,7 +126,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
-Venue = Annotated[SingleLine, Field(min_length=1, max_length=200)]
+Venue = Annotated[SingleLine, Field(min_length=1, max_length=200), AfterValidator(_indexable)]
 Description = Annotated[MultiLine, Field(max_length=5000)]
 StartsAt = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_utc)]
 TotalTickets = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
