@@ -10,6 +10,7 @@ app = api()
 
 @app.delete(
     "/bookings/<booking_id>",
+    operation_id="cancelBooking",
     tags=["bookings"],
     responses=failures(NotAuthenticated, BookingNotFound, EventNotFound, AlreadyCancelled, EventStarted, Busy),
 )

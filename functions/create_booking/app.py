@@ -31,9 +31,15 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+REPLAYED = {
+    "description": "`true` when this is the booking an earlier request with the same Idempotency-Key made.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+
 
 @app.post(
     "/events/<event_id>/bookings",
+    operation_id="createBooking",
     status_code=201,
     tags=["bookings"],
     responses=failures(
@@ -46,6 +52,7 @@ IdempotencyKey = Annotated[
         InvalidInput,
         IdempotencyKeyReused,
         success=201,
+        headers={"Idempotent-Replayed": REPLAYED},
     ),
 )
 def create_booking(

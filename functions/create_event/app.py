@@ -10,6 +10,7 @@ app = api()
 
 @app.post(
     "/events",
+    operation_id="createEvent",
     status_code=201,
     tags=["events"],
     responses=failures(NotAuthenticated, Forbidden, InvalidInput, success=201),

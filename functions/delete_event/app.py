@@ -11,6 +11,7 @@ app = api()
 
 @app.delete(
     "/events/<event_id>",
+    operation_id="deleteEvent",
     status_code=204,
     tags=["events"],
     responses=failures(NotAuthenticated, Forbidden, EventNotFound, Busy, success=204),

@@ -8,7 +8,12 @@ from boxoffice.models.bookings import Booking
 app = api()
 
 
-@app.get("/bookings/<booking_id>", tags=["bookings"], responses=failures(NotAuthenticated, BookingNotFound))
+@app.get(
+    "/bookings/<booking_id>",
+    operation_id="getBooking",
+    tags=["bookings"],
+    responses=failures(NotAuthenticated, BookingNotFound),
+)
 def get_booking(booking_id: str, principal: CurrentPrincipal) -> Booking:
     return bookings.get_booking(principal, booking_id)
 

@@ -8,7 +8,7 @@ from boxoffice.models.events import Event
 app = api()
 
 
-@app.get("/events/<event_id>", tags=["events"], responses=failures(EventNotFound))
+@app.get("/events/<event_id>", operation_id="getEvent", tags=["events"], responses=failures(EventNotFound))
 def get_event(event_id: str) -> Event:
     return events.get_event(event_id)
 

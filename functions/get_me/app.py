@@ -8,7 +8,7 @@ from boxoffice.models.users import User
 app = api()
 
 
-@app.get("/users/me", tags=["users"], responses=failures(NotAuthenticated))
+@app.get("/users/me", operation_id="getMe", tags=["users"], responses=failures(NotAuthenticated))
 def get_me(principal: CurrentPrincipal) -> User:
     return accounts.me(principal)
 

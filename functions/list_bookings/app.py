@@ -13,7 +13,9 @@ from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 app = api()
 
 
-@app.get("/bookings", tags=["bookings"], responses=failures(NotAuthenticated, InvalidCursor))
+@app.get(
+    "/bookings", operation_id="listBookings", tags=["bookings"], responses=failures(NotAuthenticated, InvalidCursor)
+)
 def list_bookings(
     principal: CurrentPrincipal,
     limit: PageLimit = DEFAULT_PAGE_SIZE,

@@ -13,9 +13,10 @@ from boxoffice.models.events import Event
 app = api()
 
 DATE = "An ISO 8601 date (the whole day, UTC) or date-time (with an offset; without one it is UTC); inclusive."
+DAY_OR_INSTANT = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
 
 
-@app.get("/events", tags=["events"], responses=failures(InvalidInput, InvalidCursor))
+@app.get("/events", operation_id="listEvents", tags=["events"], responses=failures(InvalidInput, InvalidCursor))
 def list_events(
     q: Annotated[
         str | None,
@@ -23,9 +24,14 @@ def list_events(
     ] = None,
     venue: Annotated[str | None, Query(max_length=200, description="The venue, any case.")] = None,
     date_from: Annotated[
-        str | None, Query(max_length=40, description=DATE + " Without it, only events not yet started.")
+        str | None,
+        Query(
+            max_length=40,
+            description=DATE + " Without it, only events not yet started.",
+            json_schema_extra=DAY_OR_INSTANT,
+        ),
     ] = None,
-    date_to: Annotated[str | None, Query(max_length=40, description=DATE)] = None,
+    date_to: Annotated[str | None, Query(max_length=40, description=DATE, json_schema_extra=DAY_OR_INSTANT)] = None,
     limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")] = None,
 ) -> Page[Event]:

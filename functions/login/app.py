@@ -8,7 +8,7 @@ from boxoffice.models.users import LoginRequest, Token
 app = api()
 
 
-@app.post("/auth/login", tags=["auth"], responses=failures(InvalidCredentials, TooManyAttempts))
+@app.post("/auth/login", operation_id="login", tags=["auth"], responses=failures(InvalidCredentials, TooManyAttempts))
 def login(body: LoginRequest, source_ip: SourceIp) -> Token:
     return accounts.login(body, source_ip)
 

@@ -8,7 +8,13 @@ from boxoffice.models.users import RegisterRequest, User
 app = api()
 
 
-@app.post("/auth/register", status_code=201, tags=["auth"], responses=failures(EmailTaken, InvalidInput, success=201))
+@app.post(
+    "/auth/register",
+    operation_id="register",
+    status_code=201,
+    tags=["auth"],
+    responses=failures(EmailTaken, InvalidInput, success=201),
+)
 def register(body: RegisterRequest) -> User:
     return accounts.register(body)
 

@@ -19,6 +19,7 @@ app = api()
 
 @app.patch(
     "/events/<event_id>",
+    operation_id="updateEvent",
     tags=["events"],
     responses=failures(NotAuthenticated, Forbidden, EventNotFound, CapacityBelowSold, EventStarted, Busy, InvalidInput),
 )

@@ -8,7 +8,12 @@ from boxoffice.models.users import UpdateMeRequest, User
 app = api()
 
 
-@app.patch("/users/me", tags=["users"], responses=failures(NotAuthenticated, WrongPassword, TooManyAttempts))
+@app.patch(
+    "/users/me",
+    operation_id="updateMe",
+    tags=["users"],
+    responses=failures(NotAuthenticated, WrongPassword, TooManyAttempts),
+)
 def update_me(principal: CurrentPrincipal, body: UpdateMeRequest, source_ip: SourceIp) -> User:
     return accounts.update_me(principal, body, source_ip)
 

@@ -383,6 +383,14 @@ def test_update_rejects_bad_bodies_and_changes_nothing(api: Api, admin: str) -> 
     assert api.call("get_event", path={"event_id": event["id"]}).body == event
 
 
+@pytest.mark.parametrize("field", ["name", "description", "venue", "starts_at", "ticket_price", "currency"])
+def test_update_names_a_field_sent_as_null(api: Api, admin: str, field: str) -> None:
+    event = create(api, admin)
+    result = api.call("update_event", token=admin, path={"event_id": event["id"]}, body={"name": "x", field: None})
+    problem(result, 422, "VALIDATION_FAILED")
+    assert [e["field"] for e in result.body["errors"]] == [field]
+
+
 def test_update_of_an_unknown_event_is_404(api: Api, admin: str) -> None:
     result = api.call("update_event", token=admin, path={"event_id": UNKNOWN_ID}, body={"name": "x"})
     problem(result, 404, "EVENT_NOT_FOUND")

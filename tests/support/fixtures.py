@@ -15,7 +15,8 @@ from moto import mock_aws
 from boxoffice.observability import metrics
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.runtime import SERIALISED_READ_TIMEOUT, reset_caches
-from tests.support.handlers import Api
+from tests.support.conformance import check_result
+from tests.support.handlers import Api, Result
 from tests.support.live import LiveServer, start_live_server
 
 TABLE_ENV = {
@@ -63,10 +64,20 @@ def aws() -> Iterator[None]:
     reset_caches()
 
 
+class CheckedApi(Api):
+    """An Api whose every answer must be one the OpenAPI document declares for the route."""
+
+    def call(self, name: str, **request: Any) -> Result:
+        result = super().call(name, **request)
+        check_result(name, result.status, result.headers, result.body)
+        return result
+
+
 @pytest.fixture
 def api(aws: None) -> Api:
-    """Call any function's handler by name with its events/ sample, over moto."""
-    return Api()
+    """Call any function's handler by name with its events/ sample, over moto; answers are checked
+    against the OpenAPI document."""
+    return CheckedApi()
 
 
 @pytest.fixture(scope="session")

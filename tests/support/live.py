@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from devserver import template
+from tests.support.conformance import check_response
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-e2e"
@@ -37,7 +38,9 @@ class LiveServer:
         headers = dict(kwargs.pop("headers", {}) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+        response = requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+        check_response(response)
+        return response
 
     def login(self, email: str, password: str) -> str:
         response = self.request("POST", "/auth/login", json={"email": email, "password": password})

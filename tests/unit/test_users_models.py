@@ -224,7 +224,11 @@ def test_login_refuses_passwords_bcrypt_cannot_check(password: str) -> None:
 
 def test_update_needs_a_change() -> None:
     assert rejected_fields(UpdateMeRequest, {}) == {""}
-    assert rejected_fields(UpdateMeRequest, {"name": None}) == {""}
+
+
+@pytest.mark.parametrize("field", ["name", "password", "current_password"])
+def test_an_update_field_sent_as_null_is_refused_by_name(field: str) -> None:
+    assert rejected_fields(UpdateMeRequest, {"name": "Ada", field: None}) == {field}
 
 
 def test_a_new_password_needs_the_current_one() -> None:

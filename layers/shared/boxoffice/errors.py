@@ -97,6 +97,9 @@ class CapacityBelowSold(DomainError):
     code = "CAPACITY_BELOW_SOLD"
     title = "Capacity cannot drop below the tickets already sold"
 
+    def __init__(self, sold: int) -> None:
+        super().__init__(f"{sold} tickets are sold; capacity cannot be lower.", tickets_sold=sold)
+
 
 class EventStarted(DomainError):
     code = "EVENT_STARTED"
@@ -143,3 +146,21 @@ class Busy(DomainError):
 class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     title = "A backing service failed; retry shortly"
+
+
+class Internal(DomainError):
+    """A bug: never raised on purpose; the answer to any exception nothing else handled."""
+
+    code = "INTERNAL"
+    title = "Internal error"
+
+
+def kinds() -> list[type[DomainError]]:
+    """Every domain error type, in definition order: the one list of codes the API can answer with."""
+    found: list[type[DomainError]] = []
+    pending = list(DomainError.__subclasses__())
+    while pending:
+        kind = pending.pop(0)
+        found.append(kind)
+        pending.extend(kind.__subclasses__())
+    return found

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Annotated, Any, get_type_hints
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
+from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.request import Request
@@ -50,6 +51,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.Busy: HTTPStatus.CONFLICT,
     errors.ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    errors.Internal: HTTPStatus.INTERNAL_SERVER_ERROR,
 }
 
 
@@ -90,14 +92,13 @@ def _invalid_request(exc: RequestValidationError) -> Response[str]:
         return _domain_error(errors.MalformedBody())
     # Never echo the input back: it may be a password.
     fields = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "is invalid")} for e in details]
-    return problem(
-        HTTPStatus.UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "The request is not valid", "See errors.", errors=fields
-    )
+    kind = errors.InvalidInput
+    return problem(STATUS[kind], kind.code, kind.title, "See errors.", errors=fields)
 
 
 def _unexpected(exc: Exception) -> Response[str]:
     logger.exception("Unhandled error")
-    return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL", "Internal error", "Something went wrong on our side.")
+    return _domain_error(errors.Internal("Something went wrong on our side."))
 
 
 def _not_a_number(literal: str) -> Any:
@@ -201,7 +202,25 @@ def _admin(request: Request) -> Principal:
     return _principal(request)
 
 
-def _caller_checks(app: APIGatewayHttpResolver) -> list[Callable[[Mapping[str, str]], Principal]]:
+Check = Callable[[Mapping[str, str]], Principal]
+_CHECKS: dict[Any, Check] = {_principal: _caller, _admin: _admin_caller}
+
+
+def routes(app: APIGatewayHttpResolver) -> list[Route]:
+    return app._static_routes + app._dynamic_routes  # Powertools has no public list of routes
+
+
+def _route_checks(route: Route) -> list[Check]:
+    """The caller checks that a route's auth dependencies stand for."""
+    return [
+        _CHECKS[meta.dependency]
+        for hint in get_type_hints(route.func, include_extras=True).values()
+        for meta in getattr(hint, "__metadata__", ())
+        if isinstance(meta, Depends) and meta.dependency in _CHECKS
+    ]
+
+
+def _caller_checks(app: APIGatewayHttpResolver) -> list[Check]:
     """The auth dependencies the app's routes declare, as checks on the raw request headers.
 
     The token is verified here, once per request, ahead of the resolver: Powertools validates the
@@ -209,14 +228,23 @@ def _caller_checks(app: APIGatewayHttpResolver) -> list[Callable[[Mapping[str, s
     about the body instead of 401 (or 403 instead of 422 for users). The dependencies then read
     the verified principal from the resolver's per-request context.
     """
-    by_dependency: dict[Any, Callable[[Mapping[str, str]], Principal]] = {_principal: _caller, _admin: _admin_caller}
-    found: dict[Any, Callable[[Mapping[str, str]], Principal]] = {}
-    for route in app._static_routes + app._dynamic_routes:  # Powertools has no public list of routes
-        for hint in get_type_hints(route.func, include_extras=True).values():
-            for meta in getattr(hint, "__metadata__", ()):
-                if isinstance(meta, Depends) and meta.dependency in by_dependency:
-                    found[meta.dependency] = by_dependency[meta.dependency]
-    return list(found.values())
+    return list(dict.fromkeys(check for route in routes(app) for check in _route_checks(route)))
+
+
+def edge_failures(route: Route) -> tuple[type[errors.DomainError], ...]:
+    """The errors a route can answer with before or around its own code, for its documentation:
+    the caller checks (401, and 403 for admins), the body checks (400, 413, 415), request
+    validation (422), and DynamoDB failing (503), which every route uses."""
+    checks = _route_checks(route)
+    kinds: list[type[errors.DomainError]] = [errors.NotAuthenticated] if checks else []
+    if _admin_caller in checks:
+        kinds.append(errors.Forbidden)
+    dependant = route.dependant
+    if dependant.body_params:
+        kinds += [errors.MalformedBody, errors.PayloadTooLarge, errors.UnsupportedMediaType]
+    if dependant.body_params or dependant.query_params or dependant.header_params:
+        kinds.append(errors.InvalidInput)
+    return (*kinds, errors.ServiceUnavailable)
 
 
 def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -262,18 +290,68 @@ SourceIp = Annotated[str, Depends(_source_ip)]
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
-def failures(*kinds: type[errors.DomainError], success: int = HTTPStatus.OK) -> dict[int, Any]:
-    """OpenAPI `responses` of a route: its success (the return model) and each error it can answer.
+# What problems look like in the documentation's examples: errors whose members need values.
+_SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
+    errors.InvalidInput: errors.InvalidInput("must be in the future", field="starts_at"),
+    errors.TooManyAttempts: errors.TooManyAttempts(600),
+    errors.NotEnoughTickets: errors.NotEnoughTickets(2),
+    errors.CapacityBelowSold: errors.CapacityBelowSold(120),
+}
+# Every header problem() can send, as the documentation describes it.
+_PROBLEM_HEADERS = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer", "minimum": 0}},
+    "WWW-Authenticate": {"description": "How to authenticate", "schema": {"type": "string"}},
+}
+
+
+def sample(kind: type[errors.DomainError]) -> Response[str]:
+    """The response a typical error of this kind gets, exactly as problem() builds it."""
+    return _domain_error(_SAMPLES.get(kind) or kind())
+
+
+def problems(kinds: Iterable[type[errors.DomainError]], schema: Mapping[str, Any]) -> dict[int, Any]:
+    """The OpenAPI responses for these errors: one per status, with an example of each code and the
+    headers that go with them. `schema` is the content's schema entry (a model for Powertools, or a $ref)."""
+    by_status: dict[int, dict[str, Response[str]]] = {}
+    for kind in kinds:
+        by_status.setdefault(int(STATUS[kind]), {})[kind.code] = sample(kind)
+    documented: dict[int, Any] = {}
+    for status, answers in sorted(by_status.items()):
+        bodies = {code: json.loads(answer.body or "{}") for code, answer in answers.items()}
+        headers: dict[str, Any] = {}
+        for name, header in _PROBLEM_HEADERS.items():
+            sent = [code for code, answer in answers.items() if name in answer.headers]
+            if sent:
+                headers[name] = {**header, "description": f"{header['description']} ({', '.join(sent)})."}
+                headers[name]["required"] = len(sent) == len(answers)
+        documented[status] = {
+            "description": "; ".join(f"`{code}`: {body['title']}" for code, body in bodies.items()),
+            "content": {
+                PROBLEM_JSON: {
+                    **schema,
+                    "examples": {code: {"summary": body["title"], "value": body} for code, body in bodies.items()},
+                }
+            },
+            **({"headers": headers} if headers else {}),
+        }
+    return documented
+
+
+def failures(
+    *kinds: type[errors.DomainError], success: int = HTTPStatus.OK, headers: Mapping[str, Any] | None = None
+) -> dict[int, Any]:
+    """OpenAPI `responses` of a route: its success (the return model, with any `headers` it sends)
+    and each error its own code can answer with. The errors of the edge (edge_failures) are added
+    when the document is built.
 
     `success` must equal the route's status_code; tests/unit/test_openapi.py checks that it does.
     """
-    by_status: dict[int, list[str]] = {}
-    for kind in kinds:
-        by_status.setdefault(int(STATUS[kind]), []).append(f"`{kind.code}`: {kind.title}")
-    documented: dict[int, Any] = {int(success): {"description": HTTPStatus(success).phrase}}
-    for status, lines in by_status.items():
-        documented[status] = {"description": "; ".join(lines), "content": {PROBLEM_JSON: {"model": Problem}}}
-    return documented
+    answer: dict[str, Any] = {"description": HTTPStatus(success).phrase}
+    if success == HTTPStatus.NO_CONTENT:
+        answer["content"] = {}  # Powertools would otherwise document the return type's JSON
+    if headers:
+        answer["headers"] = dict(headers)
+    return {int(success): answer, **problems(kinds, {"model": Problem})}
 
 
 def no_content() -> Response[None]:

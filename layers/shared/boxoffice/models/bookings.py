@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from boxoffice.models.common import RequestModel, ResponseModel
-from boxoffice.models.events import MAX_PER_BOOKING, PriceOut
+from boxoffice.models.events import MAX_PER_BOOKING, CurrencyOut, PriceOut
 from boxoffice.models.events import Status as EventStatus
 
 # A booking is one TransactWriteItems (at most 100 actions): the event, the token check, the
@@ -22,6 +22,8 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 
 
 class BookingRequest(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 2}]})
+
     # strict: `true` or `"2"` is not a quantity.
     quantity: Annotated[int, Field(strict=True, ge=1, le=MAX_PER_BOOKING)]
 
@@ -41,6 +43,34 @@ class Ticket(ResponseModel):
 
 
 class Booking(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01JD3M5Q8Z7K4X2W9R6T5Y3V1B",
+                    "event_id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50",
+                    "event": {
+                        "name": "Beethoven Night",
+                        "venue": "Royal Albert Hall",
+                        "starts_at": "2026-12-01T18:30:00Z",
+                        "status": "ON_SALE",
+                    },
+                    "quantity": 2,
+                    "tickets": [
+                        {"ticket_number": "7KQ4-M2ZX-9PRT-W3HN-B6DF-8ZJC-5VMA", "status": "VALID"},
+                        {"ticket_number": "Q2WE-4RTY-6VPA-8SDF-GH1J-3KMN-5BVC", "status": "VALID"},
+                    ],
+                    "unit_price": "25.00",
+                    "total_price": "50.00",
+                    "currency": "EUR",
+                    "status": "CONFIRMED",
+                    "created_at": "2026-11-02T12:00:00Z",
+                    "cancelled_at": None,
+                }
+            ]
+        }
+    )
+
     id: str
     event_id: str
     event: BookedEvent
@@ -48,7 +78,7 @@ class Booking(ResponseModel):
     tickets: list[Ticket]
     unit_price: PriceOut
     total_price: PriceOut
-    currency: str
+    currency: CurrencyOut
     status: BookingStatus
     created_at: datetime
     cancelled_at: datetime | None = None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from boxoffice import errors
 
 T = TypeVar("T")
 
@@ -22,7 +25,8 @@ class RequestModel(BaseModel):
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    # Every field is always sent (null when empty), so the document marks each one required.
+    model_config = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=True)
 
 
 def reject_control(value: str, *, line_breaks: bool = False) -> str:
@@ -52,22 +56,50 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("may be left out, but not null")
+    return value
+
+
+# A field an update may leave out (then it is None in Python and keeps its value). Null on the wire
+# is refused by the field itself (422 naming it), so the schema does not offer it.
+if TYPE_CHECKING:
+    Omittable = Annotated[T | None, "left out"]
+else:
+    Omittable = Annotated[T, BeforeValidator(_not_null)]
+
+
 class Page(ResponseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
 
 
 class FieldError(BaseModel):
-    field: str
+    field: str = Field(description="The bad field, dotted when nested; `body` for the body as a whole.")
     message: str
 
 
+# A member that only some problems carry: absent otherwise, never null.
+Extra = SkipJsonSchema[None]
+
+
+# Only the documentation uses this model (http.problem writes the body): it declares every member
+# any problem carries, and the codes of boxoffice.errors.
 class Problem(BaseModel):
     """RFC 9457 problem details, as every error response carries them."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[FieldError] | None = None
+    type: str = Field(description="A URN naming the problem type: `urn:boxoffice:problem:` and the code.")
+    title: str = Field(description="The problem type's summary: the same for every problem with this code.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong with this request.")
+    code: str = Field(
+        description="A stable, machine-readable code; the HTTP status alone does not tell problems apart.",
+        json_schema_extra={"enum": [kind.code for kind in errors.kinds()]},
+    )
+    errors: list[FieldError] | Extra = Field(None, description="VALIDATION_FAILED: each bad field, in order.")
+    retry_after: int | Extra = Field(
+        None, description="TOO_MANY_ATTEMPTS and BUSY: seconds to wait, as in the Retry-After header."
+    )
+    available_tickets: int | Extra = Field(None, description="NOT_ENOUGH_TICKETS: how many tickets are left.")
+    tickets_sold: int | Extra = Field(None, description="CAPACITY_BELOW_SOLD: the lowest capacity allowed.")

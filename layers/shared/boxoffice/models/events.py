@@ -12,13 +12,16 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BeforeValidator,
+    ConfigDict,
     Field,
     PlainSerializer,
     StrictInt,
+    WithJsonSchema,
     model_validator,
 )
+from pydantic.config import JsonDict
 
-from boxoffice.models.common import MultiLine, RequestModel, ResponseModel, SingleLine
+from boxoffice.models.common import MultiLine, Omittable, RequestModel, ResponseModel, SingleLine
 
 MAX_TICKETS = 1_000_000
 MAX_PRICE = Decimal("1000000")
@@ -131,48 +134,91 @@ Description = Annotated[MultiLine, Field(max_length=5000)]
 StartsAt = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_utc)]
 TotalTickets = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
 PerBooking = Annotated[StrictInt, Field(ge=1, le=MAX_PER_BOOKING)]
+# Money is documented as a decimal string, never a JSON number (clients would send floats): 0 to
+# MAX_PRICE with at most two places. JSON numbers are still read, exactly, for older clients.
+PRICE_PATTERN = r"^(?:(?:0|[1-9][0-9]{0,5})(?:\.[0-9]{1,2})?|1000000(?:\.00?)?)$"
 Price = Annotated[
     Decimal,
     BeforeValidator(_price),
-    Field(ge=0, le=MAX_PRICE, json_schema_extra={"examples": ["25.00"]}),
+    Field(ge=0, le=MAX_PRICE),
     AfterValidator(_two_places),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": PRICE_PATTERN,
+            "description": f"A decimal string, 0 to {MAX_PRICE}, at most two places.",
+            "examples": ["25.00"],
+        }
+    ),
 ]
-Currency = Annotated[str, BeforeValidator(_currency), Field(min_length=3, max_length=3, examples=["EUR"])]
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+Currency = Annotated[
+    str,
+    Field(pattern=CURRENCY_PATTERN, description="An active ISO 4217 currency code.", examples=["EUR"]),
+    BeforeValidator(_currency),  # runs first: "eur" is read as "EUR"
+]
+CurrencyOut = Annotated[str, Field(pattern=CURRENCY_PATTERN, examples=["EUR"])]
 # Prices leave as strings with two places ("25.00"): JSON numbers would invite float rounding.
-PriceOut = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")]
+PriceOut = Annotated[
+    Decimal,
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "examples": ["25.00"]}),
+]
+# Serialised as "19:30:00": a time of day without an offset, which JSON Schema's format "time" needs.
+TimeOfDay = Annotated[
+    dt.time,
+    WithJsonSchema({"type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$", "examples": ["19:30:00"]}),
+]
 Status = Literal["ON_SALE", "DELETED"]
 
 
+EVENT_EXAMPLE: JsonDict = {
+    "name": "Beethoven Night",
+    "description": "Symphonies 5 and 7.",
+    "venue": "Royal Albert Hall",
+    "starts_at": "2026-12-01T19:30:00+01:00",
+    "total_tickets": 500,
+    "ticket_price": "25.00",
+    "currency": "EUR",
+    "max_tickets_per_booking": 10,
+}
+
+
 class CreateEvent(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [EVENT_EXAMPLE]})
+
     name: Name
     description: Description = ""
     venue: Venue
-    starts_at: StartsAt = Field(examples=["2026-12-01T19:30:00+01:00"])
+    starts_at: StartsAt = Field(
+        description="ISO 8601 with an offset, in the future.", examples=["2026-12-01T19:30:00+01:00"]
+    )
     total_tickets: TotalTickets
     ticket_price: Price
-    currency: Currency | None = None  # None: the configured default currency
+    currency: Currency | None = Field(
+        None, description="An active ISO 4217 code; null or left out: the default currency."
+    )
     max_tickets_per_booking: PerBooking = DEFAULT_PER_BOOKING
 
 
 class UpdateEvent(RequestModel):
-    """Any subset of the fields; a field that is sent may not be null."""
+    """Any subset of the fields (at least one); a field that is sent may not be null."""
 
-    name: Name | None = None
-    description: Description | None = None
-    venue: Venue | None = None
-    starts_at: StartsAt | None = None
-    total_tickets: TotalTickets | None = None
-    ticket_price: Price | None = None
-    currency: Currency | None = None
-    max_tickets_per_booking: PerBooking | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ticket_price": "29.00", "total_tickets": 600}]})
+
+    name: Omittable[Name] = None
+    description: Omittable[Description] = None
+    venue: Omittable[Venue] = None
+    starts_at: Omittable[StartsAt] = None
+    total_tickets: Omittable[TotalTickets] = None
+    ticket_price: Omittable[Price] = None
+    currency: Omittable[Currency] = None
+    max_tickets_per_booking: Omittable[PerBooking] = None
 
     @model_validator(mode="after")
     def _check(self) -> UpdateEvent:
         if not self.model_fields_set:
             raise ValueError("give at least one field to change")
-        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
-        if nulls:
-            raise ValueError(f"may not be null: {', '.join(nulls)}")
         return self
 
     def changes(self) -> dict[str, Any]:
@@ -180,17 +226,35 @@ class UpdateEvent(RequestModel):
 
 
 class Event(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50",
+                    **EVENT_EXAMPLE,
+                    "starts_at": "2026-12-01T18:30:00Z",
+                    "date": "2026-12-01",
+                    "time": "18:30:00",
+                    "available_tickets": 498,
+                    "status": "ON_SALE",
+                    "created_at": "2026-10-01T09:00:00Z",
+                    "updated_at": "2026-10-02T10:15:00Z",
+                }
+            ]
+        }
+    )
+
     id: str
     name: str
     description: str
     venue: str
     starts_at: dt.datetime = Field(description="ISO 8601 in UTC")
     date: dt.date = Field(description="starts_at's date (UTC)")
-    time: dt.time = Field(description="starts_at's time of day (UTC)")
+    time: TimeOfDay = Field(description="starts_at's time of day (UTC), HH:MM:SS")
     total_tickets: int
     available_tickets: int
     ticket_price: PriceOut = Field(description='A decimal string with two places, e.g. "25.00"')
-    currency: str
+    currency: CurrencyOut
     max_tickets_per_booking: int
     status: Status
     created_at: dt.datetime

@@ -7,9 +7,10 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.config import JsonDict
 
-from boxoffice.models.common import RequestModel, ResponseModel, SingleLine, reject_control
+from boxoffice.models.common import Omittable, RequestModel, ResponseModel, SingleLine, reject_control
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the mail's job.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -53,30 +54,67 @@ def _given_password(value: str) -> str:
     return password_bytes(value, 1)
 
 
-Email = Annotated[str, Field(max_length=254), AfterValidator(normalise_email)]
-Name = Annotated[SingleLine, Field(min_length=1, max_length=100)]
+# The documented form; the server also trims, and folds case and look-alikes (normalise_email).
+_EMAIL_SCHEMA = {"format": "email", "pattern": _EMAIL.pattern, "examples": ["ada@example.com"]}
+Email = Annotated[str, Field(max_length=254, json_schema_extra=_EMAIL_SCHEMA), AfterValidator(normalise_email)]
+Name = Annotated[SingleLine, Field(min_length=1, max_length=100, examples=["Ada Lovelace"])]
 Role = Literal["user", "admin"]
 # Passwords are taken exactly as typed (never stripped) and kept out of reprs, hence out of debug logs.
+# JSON Schema counts characters, bcrypt bytes: the lengths below are the rule for ASCII passwords.
 _Unstripped = StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD_BYTES)
-NewPassword = Annotated[str, _Unstripped, AfterValidator(_new_password)]
-GivenPassword = Annotated[str, _Unstripped, AfterValidator(_given_password)]
+NewPassword = Annotated[
+    str,
+    _Unstripped,
+    AfterValidator(_new_password),
+    Field(
+        description=f"{MIN_PASSWORD_BYTES} to {MAX_PASSWORD_BYTES} bytes in UTF-8, no control characters.",
+        json_schema_extra={"minLength": MIN_PASSWORD_BYTES, "examples": ["correct horse"]},
+    ),
+]
+GivenPassword = Annotated[
+    str,
+    _Unstripped,
+    AfterValidator(_given_password),
+    Field(
+        description=f"1 to {MAX_PASSWORD_BYTES} bytes in UTF-8.",
+        json_schema_extra={"minLength": 1, "examples": ["correct horse"]},
+    ),
+]
 
 
 class RegisterRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Ada Lovelace", "email": "ada@example.com", "password": "correct horse"}]
+        }
+    )
+
     name: Name
     email: Email
     password: NewPassword = Field(repr=False)
 
 
 class LoginRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ada@example.com", "password": "correct horse"}]}
+    )
+
     email: Email
     password: GivenPassword = Field(repr=False)
 
 
 class UpdateMeRequest(RequestModel):
-    name: Name | None = None
-    password: NewPassword | None = Field(default=None, repr=False)
-    current_password: GivenPassword | None = Field(default=None, repr=False)
+    """A new name, a new password (with the current one), or both; a field that is sent may not be null."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Ada King"}, {"password": "new horse staple", "current_password": "correct horse"}]
+        }
+    )
+
+    name: Omittable[Name] = None
+    password: Omittable[NewPassword] = Field(default=None, repr=False)
+    current_password: Omittable[GivenPassword] = Field(default=None, repr=False)
 
     @model_validator(mode="after")
     def _check(self) -> UpdateMeRequest:
@@ -87,7 +125,18 @@ class UpdateMeRequest(RequestModel):
         return self
 
 
+USER_EXAMPLE: JsonDict = {
+    "id": "5f0c2d7e-8a41-4c6b-9d3e-1b2a3c4d5e6f",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "role": "user",
+    "created_at": "2026-10-01T09:00:00Z",
+}
+
+
 class User(ResponseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [USER_EXAMPLE]})
+
     id: str
     name: str
     email: str
@@ -96,6 +145,19 @@ class User(ResponseModel):
 
 
 class Token(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiJ9.e30.sig",
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                    "user": USER_EXAMPLE,
+                }
+            ]
+        }
+    )
+
     access_token: str
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int

@@ -348,7 +348,7 @@ def _failure(old: EventRecord, current: Item | None, *, capacity: bool) -> Excep
         return Stale()
     if capacity:
         sold = now.total_tickets - now.available_tickets
-        return CapacityBelowSold(f"{sold} tickets are sold; capacity cannot be lower.", tickets_sold=sold)
+        return CapacityBelowSold(sold)
     return Stale()
 
 
