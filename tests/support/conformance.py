@@ -13,6 +13,7 @@ import requests
 from jsonschema import Draft202012Validator
 
 from devserver import template
+from devserver.invoke import routes_by_folder
 
 DOCUMENT = template.ROOT / "layers" / "shared" / "boxoffice" / "openapi.json"
 UNDOCUMENTED = {"$default", "GET /docs", "GET /openapi.json"}  # route keys of template.yaml
@@ -55,7 +56,7 @@ def shipped() -> Conformance:
 
 def check_result(name: str, status: int, headers: Mapping[str, str], body: Any) -> None:
     """Check a handler's answer (devserver.invoke.Result's parts) by the function's folder name."""
-    route = next(r for r in template.routes() if r.code_dir.name == name)
+    route = routes_by_folder()[name]
     if route.route_key not in UNDOCUMENTED:
         raw = b"" if body is None else json.dumps(body).encode()
         shipped().check(route.method, route.path, status, headers, raw)
