@@ -164,7 +164,7 @@ PriceOut = Annotated[
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "examples": ["25.00"]}),
 ]
-# Serialised as "19:30:00": a time of day without an offset, which JSON Schema's format "time" needs.
+# Serialised as "19:30:00": a time of day without an offset, so not JSON Schema's format "time" (it needs one).
 TimeOfDay = Annotated[
     dt.time,
     WithJsonSchema({"type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$", "examples": ["19:30:00"]}),
