@@ -41,7 +41,12 @@ class Conformance:
             return
         media = next(v for k, v in headers.items() if k.lower() == "content-type").split(";")[0]
         assert media in answer["content"], f"{where}: {media} is not documented"
-        self._validator(json.dumps(answer["content"][media]["schema"])).validate(json.loads(body))
+        parsed = json.loads(body)
+        self._validator(json.dumps(answer["content"][media]["schema"])).validate(parsed)
+        # A problem's code is one the operation lists for this status (each has an example).
+        examples = answer["content"][media].get("examples")
+        if examples is not None:
+            assert parsed["code"] in examples, f"{where}: code {parsed['code']} is not documented"
 
     @cache  # one document per test session: its validators are kept
     def _validator(self, schema: str) -> Draft202012Validator:

@@ -292,6 +292,13 @@ def test_the_answer_check_passes_a_documented_answer() -> None:
         ),  # no WWW-Authenticate
         ("delete", "/events/{event_id}", 204, JSON, b"null"),  # a body on a 204
         ("post", "/events/{event_id}/bookings", 400, {"Content-Type": PROBLEM_JSON}, b'{"code": "BAD"}'),
+        (
+            "get",
+            "/events/{event_id}",
+            404,
+            {"Content-Type": PROBLEM_JSON},
+            (http.sample(errors.BookingNotFound).body or "").encode(),
+        ),
     ],
 )
 def test_the_answer_check_refuses_what_the_document_does_not_declare(
