@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,7 +109,14 @@ def transact(actions: Sequence[Mapping[str, Any]], *, sleep: Callable[[float], N
     attempts = settings().transaction_max_attempts
     for attempt in range(attempts):
         try:
-            client().transact_write_items(TransactItems=list(actions))  # type: ignore[arg-type]
+            # botocore resends the same request after a timeout or a 5xx; had the first one committed,
+            # the resend would lose its own conditions (a cancel "already cancelled", a booking's ids
+            # "taken"). With a token DynamoDB answers the resend as the first. A new token per attempt
+            # of ours: a conflict-cancelled transaction is a new request when it is retried.
+            client().transact_write_items(
+                TransactItems=list(actions),  # type: ignore[arg-type]
+                ClientRequestToken=str(uuid.uuid4()),
+            )
             return
         except ClientError as exc:
             error = exc.response.get("Error", {})
