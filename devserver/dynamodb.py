@@ -1,8 +1,9 @@
 """The embedded DynamoDB: moto's server behind one lock, with tables created from template.yaml.
 
-moto is not safe under concurrent writes: its transactions copy and restore whole tables with no
-lock, so parallel requests can oversell or lose writes. Every request to it is serialised here,
-at the server, so every client (in-process handlers, tests, sam local containers) is covered.
+moto is not safe under concurrent writes: its transactions check and write with no lock, so
+parallel requests can oversell or lose writes. Every request to it is serialised here, at the
+server, so every client (in-process handlers, tests, sam local containers) is covered. Its costs
+are made flat first (devserver.flatmoto), since every request waits for the one before.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class EmbeddedDynamoDB:
     def __init__(self, port: int = 0, *, serialise: bool = True) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+        from devserver import flatmoto
+
+        flatmoto.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per DynamoDB call otherwise
 
         app: WSGIApp = DomainDispatcherApplication(create_backend_app)

@@ -13,11 +13,14 @@ import pytest
 from moto import mock_aws
 
 from boxoffice.observability import metrics
+from devserver import flatmoto
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.runtime import SERIALISED_READ_TIMEOUT, reset_caches
 from tests.support.conformance import check_result
 from tests.support.handlers import Api, Result
 from tests.support.live import LiveServer, start_live_server
+
+flatmoto.install()  # every test's moto costs what the local runtime's does (tests/integration/test_flatmoto.py)
 
 TABLE_ENV = {
     "UsersTable": "USERS_TABLE",

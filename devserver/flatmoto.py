@@ -1,0 +1,159 @@
+"""moto's DynamoDB at a cost in proportion to the items a request touches, not to all the data.
+
+moto 5.2.5 has two costs that grow with the tables, paid under the local runtime's one lock:
+- TransactWriteItems deep-copies every table it names, to put the copies back if the transaction is
+  cancelled (and the copies' memory is not given back to the system). Here moto's own code still
+  runs every check and every write, so conditions, CancellationReasons (with ALL_OLD items),
+  validation errors and their order are exactly moto's; only its table copies become no-ops. The
+  items the transaction names are copied beforehand instead, and put back in exactly the cases
+  where moto would have put its tables back. Nothing else in a table changes in a transaction:
+  secondary indexes are computed from the items at query time.
+- A Query on a table's own key lists and sorts every item of the table, then keeps the partition's.
+  Here it is handed only the queried partition, which holds exactly the items it would keep.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from typing import Any, cast
+
+from moto.dynamodb import models
+from moto.dynamodb.exceptions import (
+    MockValidationException,
+    TransactionCanceledException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+
+Transact = Callable[[DynamoDBBackend, list[dict[str, Any]]], None]
+ItemKey = tuple[str, DynamoType, DynamoType | None]  # table name, hash key, range key (None: no range key)
+
+# moto's own implementations, kept before install() replaces them on the classes.
+moto_transact_write_items: Transact = DynamoDBBackend.__dict__["transact_write_items"]
+moto_query = Table.__dict__["query"]
+moto_all_items = Table.__dict__["all_items"]
+_INDEX_NAME = 7  # Table.query's positional parameters: hash_key, ..., projection_expressions, index_name
+# This thread's transaction running with table copies turned off (`active`), or the table and
+# partition key of its Query on a table's own key (`partition`).
+_state = threading.local()
+
+
+class _CopyWithoutTables:
+    """Stands in for the `copy` module inside moto.dynamodb.models: while a transaction runs here, a
+    table "copy" is the table itself (moto's rollback then puts back the same object: a no-op)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if isinstance(value, Table) and getattr(_state, "active", False):
+            return value
+        return copy.deepcopy(value, memo)
+
+
+def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """moto's TransactWriteItems, at a cost in proportion to the items it names."""
+    saved = _touched_items(backend, transact_items)
+    if saved is None:  # an action this cannot read, or a stream to roll back: moto's whole-table copy
+        moto_transact_write_items(backend, transact_items)
+        return
+    _state.active = True
+    try:
+        moto_transact_write_items(backend, transact_items)
+    except (TransactionCanceledException, MockValidationException):
+        _restore(backend, saved)  # the two cases where moto puts its tables back
+        raise
+    finally:
+        _state.active = False
+
+
+def install() -> None:
+    """Give every moto DynamoDB backend in this process (server or mock_aws) flat costs. Idempotent."""
+    models.copy = _CopyWithoutTables()  # type: ignore[attr-defined,assignment]
+    DynamoDBBackend.transact_write_items = _transact_method  # type: ignore[method-assign]
+    Table.query = _query  # type: ignore[method-assign]
+    Table.all_items = _all_items  # type: ignore[method-assign]
+
+
+def _transact_method(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    transact_write_items(self, transact_items)
+
+
+def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+    index_name = args[_INDEX_NAME - 1] if len(args) >= _INDEX_NAME else kwargs.get("index_name")
+    if index_name or hash_key is None:
+        return moto_query(self, hash_key, *args, **kwargs)
+    _state.partition = (self, hash_key)
+    try:
+        return moto_query(self, hash_key, *args, **kwargs)
+    finally:
+        _state.partition = None
+
+
+def _all_items(self: Table) -> list[Item]:
+    """moto's list of every item, sorted by key; only the queried partition's within a Query on the key."""
+    table, hash_key = getattr(_state, "partition", None) or (None, None)
+    if table is not self:
+        items: list[Item] = moto_all_items(self)
+        return items
+    partition = self.items.get(hash_key)
+    if not partition:
+        return []
+    if self.range_key_attr is None:
+        return [partition]
+    return sorted(partition.values(), key=lambda item: item.range_key)
+
+
+def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> dict[ItemKey, Item | None] | None:
+    """A copy of each item the transaction names (None where there is none), keyed by table and key;
+    None when a table has a stream, or an action cannot be read as moto will read it (moto also
+    leaves earlier actions applied when an action has more than one operation)."""
+    saved: dict[ItemKey, Item | None] = {}
+    for action in transact_items:
+        if len(action) != 1:
+            return None
+        kind, op = next(iter(action.items()))
+        table = backend.tables.get(op.get("TableName", "")) if isinstance(op, dict) else None
+        if table is None:
+            continue  # moto cancels the action (no such table) without writing anything
+        if table.stream_shard is not None:
+            return None
+        try:
+            attrs = op["Item"] if kind == "Put" else op["Key"]
+            hash_key = DynamoType(attrs[table.hash_key_attr])
+            range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+        except Exception:  # noqa: BLE001 - any key moto may parse otherwise: leave it all to moto
+            return None
+        key = (table.name, hash_key, range_key)
+        if key not in saved:
+            current = _lookup(table, hash_key, range_key)
+            saved[key] = copy.deepcopy(current) if current is not None else None
+    return saved
+
+
+def _lookup(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Item | None:
+    # .get, not moto's get_item: no empty partition left behind in the defaultdict
+    stored: Any = table.items.get(hash_key)  # the item, or the partition when there is a range key
+    if range_key is None or stored is None:
+        return cast(Item | None, stored)
+    return cast(Item | None, stored.get(range_key))
+
+
+def _restore(backend: DynamoDBBackend, saved: dict[ItemKey, Item | None]) -> None:
+    for (table_name, hash_key, range_key), item in saved.items():
+        items: dict[DynamoType, Any] = backend.tables[table_name].items
+        if range_key is None:
+            if item is None:
+                items.pop(hash_key, None)
+            else:
+                items[hash_key] = item
+        elif item is not None:
+            items[hash_key][range_key] = item
+        elif hash_key in items:
+            items[hash_key].pop(range_key, None)
+            if not items[hash_key]:
+                del items[hash_key]

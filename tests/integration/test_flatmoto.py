@@ -1,0 +1,311 @@
+"""devserver.flatmoto against plain moto: the same requests get the same answers and leave the same data.
+
+Each script runs twice over mock_aws on the template's tables, once through moto's own
+TransactWriteItems and Query and once through the flat ones; every answer (errors, cancellation
+reasons with their ALL_OLD items) and the whole data afterwards (every item, and each index's view
+of it) must be equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
+
+from devserver import flatmoto
+from devserver.dynamodb import create_tables, table_names
+
+TABLES = table_names("cmp")
+EVENTS, BOOKINGS, USERS = TABLES["EventsTable"], TABLES["BookingsTable"], TABLES["UsersTable"]
+Action = dict[str, Any]
+
+
+def s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def event(event_id: str, available: int, *, venue: str = "hall") -> dict[str, Any]:
+    return {
+        "pk": s(f"EVENT#{event_id}"),
+        "sk": s("EVENT"),
+        "available": n(available),
+        "list_pk": s("LIVE"),
+        "venue_pk": s(f"VENUE#{venue}"),
+        "starts_key": s(f"2030-01-0{event_id}#{event_id}"),
+    }
+
+
+def event_key(event_id: str) -> dict[str, Any]:
+    return {"pk": s(f"EVENT#{event_id}"), "sk": s("EVENT")}
+
+
+def take(event_id: str, quantity: int, *, all_old: bool = True) -> Action:
+    update: dict[str, Any] = {
+        "TableName": EVENTS,
+        "Key": event_key(event_id),
+        "UpdateExpression": "SET available = available - :q",
+        "ConditionExpression": "available >= :q",
+        "ExpressionAttributeValues": {":q": n(quantity)},
+    }
+    if all_old:
+        update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return {"Update": update}
+
+
+def put_new(table: str, item: dict[str, Any], *, all_old: bool = True) -> Action:
+    put: dict[str, Any] = {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+    if all_old:
+        put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return {"Put": put}
+
+
+def booking(user: str, booking_id: str) -> dict[str, Any]:
+    return {"pk": s(f"USER#{user}"), "sk": s(f"BOOKING#{booking_id}"), "status": s("CONFIRMED")}
+
+
+def idempotency_key(user: str, key: str, expires_at: int, *, now: int = 1000) -> Action:
+    return {
+        "Put": {
+            "TableName": BOOKINGS,
+            "Item": {"pk": s(f"USER#{user}"), "sk": s(f"IDEMPOTENCY#{key}"), "expires_at": n(expires_at)},
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
+            "ExpressionAttributeValues": {":now": n(now)},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def check_user(user: str, version: int, *, all_old: bool = True) -> Action:
+    check: dict[str, Any] = {
+        "TableName": USERS,
+        "Key": {"pk": s(f"USER#{user}")},
+        "ConditionExpression": "token_version = :v",
+        "ExpressionAttributeValues": {":v": n(version)},
+    }
+    if all_old:
+        check["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return {"ConditionCheck": check}
+
+
+def delete(table: str, key: dict[str, Any], condition: str | None = None) -> Action:
+    action: dict[str, Any] = {"TableName": table, "Key": key, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    if condition:
+        action["ConditionExpression"] = condition
+    return {"Delete": action}
+
+
+def unlist(event_id: str) -> Action:
+    """Take an event out of both indexes, as deleting an event does."""
+    return {
+        "Update": {
+            "TableName": EVENTS,
+            "Key": event_key(event_id),
+            "UpdateExpression": "SET #s = :deleted REMOVE list_pk, venue_pk",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":deleted": s("DELETED")},
+        }
+    }
+
+
+def upsert(event_id: str) -> Action:
+    """An update that creates the item when it is missing."""
+    return {
+        "Update": {
+            "TableName": EVENTS,
+            "Key": event_key(event_id),
+            "UpdateExpression": "SET available = :q",
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ExpressionAttributeValues": {":q": n(1)},
+        }
+    }
+
+
+def add_text(event_id: str) -> Action:
+    """An update moto refuses with a ValidationException when it runs it (a number plus a string)."""
+    return {
+        "Update": {
+            "TableName": EVENTS,
+            "Key": event_key(event_id),
+            "UpdateExpression": "SET available = available + :text",
+            "ExpressionAttributeValues": {":text": s("one")},
+        }
+    }
+
+
+SETUP: list[tuple[str, dict[str, Any]]] = [
+    (EVENTS, event("1", 10)),
+    (EVENTS, event("2", 1, venue="club")),
+    (EVENTS, {"pk": s("WORD#jazz"), "sk": s("2030-01-01#1")}),
+    (USERS, {"pk": s("USER#ada"), "token_version": n(0)}),
+    (BOOKINGS, booking("ada", "old")),
+    (BOOKINGS, {"pk": s("USER#ada"), "sk": s("IDEMPOTENCY#used"), "expires_at": n(5000)}),
+]
+
+# name -> steps: the actions of one TransactWriteItems and how moto answers them
+SCRIPTS: dict[str, list[tuple[list[Action], str]]] = {
+    "every action succeeds": [
+        ([take("1", 3), check_user("ada", 0), put_new(BOOKINGS, booking("ada", "b1")), idempotency_key("ada", "k", 9)],
+         "ok"),
+        ([delete(BOOKINGS, {"pk": s("USER#ada"), "sk": s("BOOKING#old")}), unlist("2")], "ok"),
+    ],
+    "an update's condition fails, with and without ALL_OLD": [
+        ([put_new(BOOKINGS, booking("ada", "b1")), take("2", 5)], "cancelled"),
+        ([put_new(BOOKINGS, booking("ada", "b2")), take("2", 5, all_old=False)], "cancelled"),
+    ],
+    "a put's condition fails on an existing item": [
+        ([take("1", 1), put_new(BOOKINGS, booking("ada", "old"))], "cancelled"),
+        ([take("1", 1), put_new(BOOKINGS, booking("ada", "old"), all_old=False)], "cancelled"),
+    ],
+    "a condition check fails": [
+        ([take("1", 2), check_user("ada", 7)], "cancelled"),
+        ([take("1", 2), check_user("ada", 7, all_old=False)], "cancelled"),
+        ([take("1", 2), check_user("nobody", 0)], "cancelled"),
+    ],
+    "a delete's condition fails": [
+        ([take("1", 2), delete(BOOKINGS, {"pk": s("USER#ada"), "sk": s("BOOKING#old")}, "attribute_not_exists(sk)")],
+         "cancelled"),
+    ],
+    "a live idempotency key is refused with the booking it stands for, an expired one is replaced": [
+        ([take("1", 1), idempotency_key("ada", "used", 9)], "cancelled"),
+        ([take("1", 1), idempotency_key("ada", "used", 9, now=6000)], "ok"),
+    ],
+    "a cancelled transaction undoes items it added, deleted, changed and moved between indexes": [
+        ([
+            put_new(EVENTS, event("3", 5)),
+            delete(EVENTS, {"pk": s("WORD#jazz"), "sk": s("2030-01-01#1")}),
+            unlist("1"),
+            put_new(BOOKINGS, booking("bob", "b9")),
+            delete(BOOKINGS, {"pk": s("USER#ada"), "sk": s("BOOKING#old")}),
+            upsert("9"),
+            take("2", 2),
+        ], "cancelled"),
+    ],
+    "a validation error part way through undoes what came before": [
+        ([put_new(BOOKINGS, booking("bob", "b9")), unlist("1"), add_text("2")], "invalid"),
+    ],
+    "two actions on one item are refused and undone": [
+        ([put_new(BOOKINGS, booking("bob", "b9")), take("1", 1), take("1", 2)], "invalid"),
+    ],
+    "an action on a missing table is refused": [
+        ([take("1", 1), put_new("no-such-table", {"pk": s("x")})], "missing"),
+    ],
+    "an upsert of a missing item is undone by a later failure": [
+        ([upsert("8"), take("2", 4)], "cancelled"),
+        ([upsert("8")], "ok"),
+    ],
+}  # fmt: skip
+
+
+@contextmanager
+def plain_moto() -> Iterator[None]:
+    """moto's own TransactWriteItems and Query, whatever flatmoto.install() did in this process."""
+    with (
+        mock.patch.object(DynamoDBBackend, "transact_write_items", flatmoto.moto_transact_write_items),
+        mock.patch.object(Table, "query", flatmoto.moto_query),
+        mock.patch.object(Table, "all_items", flatmoto.moto_all_items),
+    ):
+        yield
+
+
+def answer(client: Any, actions: list[Action]) -> dict[str, Any]:
+    try:
+        client.transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        return {key: exc.response.get(key) for key in ("Error", "CancellationReasons")}
+    return {"Error": None}
+
+
+KINDS = {
+    None: "ok",
+    "TransactionCanceledException": "cancelled",
+    "ValidationException": "invalid",
+    "ResourceNotFoundException": "missing",
+}
+
+
+def kind(outcome: dict[str, Any]) -> str:
+    return KINDS[(outcome["Error"] or {}).get("Code")]
+
+
+def data(client: Any) -> dict[str, Any]:
+    """Every item of every table, and what each index and each partition query returns."""
+    found: dict[str, Any] = {}
+    for name in TABLES.values():
+        found[name] = client.scan(TableName=name)["Items"]
+    for index, partition in [("by_time", "list_pk"), ("by_venue", "venue_pk")]:
+        for value in ("LIVE", "VENUE#hall", "VENUE#club"):
+            found[f"{index} {value}"] = client.query(
+                TableName=EVENTS,
+                IndexName=index,
+                KeyConditionExpression=f"{partition} = :v",
+                ExpressionAttributeValues={":v": s(value)},
+            )["Items"]
+    for user in ("ada", "bob"):
+        found[f"bookings of {user}"] = client.query(
+            TableName=BOOKINGS,
+            KeyConditionExpression="pk = :u AND begins_with(sk, :b)",
+            ExpressionAttributeValues={":u": s(f"USER#{user}"), ":b": s("BOOKING#")},
+            ScanIndexForward=False,
+        )["Items"]
+    return found
+
+
+def run(script: list[tuple[list[Action], str]]) -> list[Any]:
+    """The data before, then each step's answer and the data it leaves."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(None, "cmp")
+        for table, item in SETUP:
+            client.put_item(TableName=table, Item=item)
+        seen = [data(client)]
+        for actions, _ in script:
+            seen.append(answer(client, actions))
+            seen.append(data(client))
+        return seen
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_flat_transactions_answer_and_leave_the_data_exactly_as_moto_does(name: str) -> None:
+    flatmoto.install()
+    with plain_moto():
+        expected = run(SCRIPTS[name])
+    assert [kind(outcome) for outcome in expected[1::2]] == [want for _, want in SCRIPTS[name]], expected
+    assert run(SCRIPTS[name]) == expected
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was() -> None:
+    flatmoto.install()
+    script = SCRIPTS["a cancelled transaction undoes items it added, deleted, changed and moved between indexes"]
+    before, outcome, after = run(script)
+    assert outcome["CancellationReasons"][-1] == {
+        "Code": "ConditionalCheckFailed",
+        "Message": "The conditional request failed",
+        "Item": event("2", 1, venue="club"),
+    }
+    assert after == before
+
+
+def test_a_flat_transaction_copies_no_table() -> None:
+    flatmoto.install()
+    script = [([take("1", 1), put_new(BOOKINGS, booking("ada", "b1"))], "ok"), ([take("2", 9)], "cancelled")]
+
+    def no_table_copies(self: Table, memo: dict[int, Any]) -> Table:
+        raise AssertionError(f"table {self.name} copied")
+
+    with mock.patch.object(Table, "__deepcopy__", no_table_copies, create=True):
+        outcomes = run(script)
+        with plain_moto(), pytest.raises(AssertionError, match="copied"):
+            run(script)
+    assert [kind(outcomes[1]), kind(outcomes[3])] == ["ok", "cancelled"]
