@@ -10,6 +10,9 @@ moto 5.2.5 has two costs that grow with the tables, paid under the local runtime
   secondary indexes are computed from the items at query time.
 - A Query on a table's own key lists and sorts every item of the table, then keeps the partition's.
   Here it is handed only the queried partition, which holds exactly the items it would keep.
+And one leak: moto keeps every model object it ever made in a class-level list (for its dashboard),
+so every item, every query result's copy and every table copy stayed in memory for good. Items are
+not listed there any more; tables and the rest still are.
 """
 
 from __future__ import annotations
@@ -77,6 +80,12 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = _transact_method  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
+    Item.__new__ = _untracked_item  # type: ignore[method-assign,assignment]
+
+
+def _untracked_item(cls: type[Item], *args: Any, **kwargs: Any) -> Item:
+    """Item without BaseModel.__new__, which lists every instance (and so never frees one)."""
+    return object.__new__(cls)
 
 
 def _transact_method(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:

@@ -8,6 +8,8 @@ of it) must be equal.
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +19,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
 
 from devserver import flatmoto
@@ -309,3 +312,19 @@ def test_a_flat_transaction_copies_no_table() -> None:
         with plain_moto(), pytest.raises(AssertionError, match="copied"):
             run(script)
     assert [kind(outcomes[1]), kind(outcomes[3])] == ["ok", "cancelled"]
+
+
+def test_an_item_is_freed_once_the_table_no_longer_holds_it() -> None:
+    flatmoto.install()
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(None, "cmp")
+        client.transact_write_items(TransactItems=[put_new(BOOKINGS, booking("ada", "b1"))])
+        client.query(
+            TableName=BOOKINGS, KeyConditionExpression="pk = :u", ExpressionAttributeValues={":u": s("USER#ada")}
+        )
+        (partition,) = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables[BOOKINGS].items.values()
+        stored = weakref.ref(*partition.values())
+        client.delete_item(TableName=BOOKINGS, Key={"pk": s("USER#ada"), "sk": s("BOOKING#b1")})
+        gc.collect()
+        assert stored() is None
