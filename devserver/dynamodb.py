@@ -24,9 +24,9 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class Serialised:
     """WSGI middleware: one request inside moto at a time, body read and all."""
 
-    def __init__(self, app: WSGIApp) -> None:
+    def __init__(self, app: WSGIApp, lock: threading.Lock) -> None:
         self.app = app
-        self.lock = threading.Lock()
+        self.lock = lock
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self.lock:
@@ -48,11 +48,12 @@ class EmbeddedDynamoDB:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per DynamoDB call otherwise
 
         app: WSGIApp = DomainDispatcherApplication(create_backend_app)
+        self.lock = threading.Lock()  # every request holds it (when serialised), and so must direct readers
         self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", port, Serialised(app) if serialise else app, threaded=True
+            "127.0.0.1", port, Serialised(app, self.lock) if serialise else app, threaded=True
         )
         self._server.socket.listen(128)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), name="moto", daemon=True)
 
     @property
     def endpoint(self) -> str:

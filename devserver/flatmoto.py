@@ -132,20 +132,24 @@ def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]
         if table.stream_shard is not None:
             return None
         try:
-            attrs = op["Item"] if kind == "Put" else op["Key"]
-            hash_key = DynamoType(attrs[table.hash_key_attr])
-            range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+            hash_key, range_key = key_of(table, op["Item"] if kind == "Put" else op["Key"])
         except Exception:  # noqa: BLE001 - any key moto may parse otherwise: leave it all to moto
             return None
         key = (table.name, hash_key, range_key)
         if key not in saved:
-            current = _lookup(table, hash_key, range_key)
+            current = item_at(table, hash_key, range_key)
             saved[key] = copy.deepcopy(current) if current is not None else None
     return saved
 
 
-def _lookup(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Item | None:
-    # .get, not moto's get_item: no empty partition left behind in the defaultdict
+def key_of(table: Table, attrs: dict[str, Any]) -> tuple[DynamoType, DynamoType | None]:
+    """The key moto stores an item under, from the item's or a request's attributes (raises if absent)."""
+    hash_key = DynamoType(attrs[table.hash_key_attr])
+    return hash_key, DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+
+
+def item_at(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Item | None:
+    """The item stored under a key, or None (unlike moto's get_item, leaves no empty partition behind)."""
     stored: Any = table.items.get(hash_key)  # the item, or the partition when there is a range key
     if range_key is None or stored is None:
         return cast(Item | None, stored)

@@ -6,16 +6,19 @@ import os
 import secrets
 import sys
 import threading
+from pathlib import Path
 
 from devserver import template
 from devserver.cors import Cors
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
+from devserver.persistence import Snapshots
 
 LAYER = template.ROOT / "layers" / "shared"
 # The embedded DynamoDB serialises every call, so one may wait behind others far longer than
 # DynamoDB ever takes: a short read timeout would retry (and so repeat) writes that are only queued.
 SERIALISED_READ_TIMEOUT = "10"
+SNAPSHOT = "dynamodb.jsonl"
 
 
 def function_environment(endpoint: str, table_prefix: str, jwt_secret: str) -> dict[str, str]:
@@ -33,13 +36,20 @@ def function_environment(endpoint: str, table_prefix: str, jwt_secret: str) -> d
 
 
 class LocalRuntime:
-    """The API on 127.0.0.1:<port> with its own DynamoDB; a context manager that stops what it started."""
+    """The API on 127.0.0.1:<port> with its own DynamoDB; a context manager that stops what it started.
+
+    With `data_dir`, the embedded DynamoDB's tables are kept in a snapshot there (devserver.persistence):
+    loaded at start unless `fresh`, saved a few seconds after changes and at stop.
+    """
 
     def __init__(
         self,
         port: int = 8000,
         *,
         dynamodb_endpoint: str | None = None,
+        dynamodb_port: int = 0,
+        data_dir: Path | None = None,
+        fresh: bool = False,
         table_prefix: str = "local",
         jwt_secret: str | None = None,
         extra_env: dict[str, str] | None = None,
@@ -50,10 +60,15 @@ class LocalRuntime:
         self.table_prefix = table_prefix
         self.quiet = quiet
         self._external_endpoint = dynamodb_endpoint
+        self._dynamodb_port = dynamodb_port
+        self._data_dir = data_dir
+        self._fresh = fresh
         self._jwt_secret = jwt_secret or secrets.token_urlsafe(48)
         self._extra_env = extra_env or {}
         self._cors = Cors.from_template(cors_origins)
         self.dynamodb: EmbeddedDynamoDB | None = None
+        self.snapshots: Snapshots | None = None
+        self.loaded_items = 0
         self.server: Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -79,22 +94,38 @@ class LocalRuntime:
         return env
 
     def start(self) -> LocalRuntime:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         if not self._external_endpoint:
-            self.dynamodb = EmbeddedDynamoDB().start()
+            self.dynamodb = EmbeddedDynamoDB(self._dynamodb_port).start()
         os.environ.update(self.environment())
         if str(LAYER) not in sys.path:
             sys.path.insert(0, str(LAYER))
         reset_caches()
         create_tables(self.endpoint, self.table_prefix)
+        if self.dynamodb is not None and self._data_dir is not None:
+            tables = table_names(self.table_prefix).values()
+            snapshots = Snapshots(self._data_dir / SNAPSHOT, tables, self.dynamodb.lock)
+            self.loaded_items = 0 if self._fresh else snapshots.load()
+            snapshots.start()
+            self.snapshots = snapshots
         self.server = serve(Gateway(template.routes(), self._cors), self.port, quiet=self.quiet)
-        self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.1,), name="gateway", daemon=True)
         self._thread.start()
-        return self
 
     def stop(self) -> None:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+        if self.snapshots is not None:
+            self.snapshots.stop()
+            self.snapshots = None
         if self.dynamodb is not None:
             self.dynamodb.stop()
 

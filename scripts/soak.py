@@ -230,7 +230,9 @@ def ledger(port: int, event_ids: list[str], tokens: list[str]) -> tuple[int, int
     for token in tokens:
         client, cursor = Client(port, token), ""
         while True:
-            _, page = client.call("GET", "/bookings?limit=100" + (f"&cursor={cursor}" if cursor else ""))
+            status, page = client.call("GET", "/bookings?limit=100" + (f"&cursor={cursor}" if cursor else ""))
+            if status != 200:
+                raise SystemExit(f"reading the booking history failed: {status} {page}")
             held += sum(b["quantity"] for b in page["items"] if b["status"] == "CONFIRMED")
             cursor = page["next_cursor"]
             if not cursor:

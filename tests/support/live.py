@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ class LiveServer:
     dynamodb_endpoint: str
     output: list[str] = field(default_factory=list)
     session: requests.Session = field(default_factory=requests.Session)
+    scratch_dir: str = ""  # its data folder, when made for it alone
 
     def request(self, method: str, path: str, *, token: str | None = None, **kwargs: Any) -> requests.Response:
         headers = dict(kwargs.pop("headers", {}) or {})
@@ -57,13 +60,17 @@ class LiveServer:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        if self.scratch_dir:
+            shutil.rmtree(self.scratch_dir, ignore_errors=True)
 
 
 def start_live_server(extra_env: dict[str, str] | None = None, timeout: float = 60) -> LiveServer:
     port = int((extra_env or {}).get("PORT") or free_port())
     inherited = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT_URL"}
+    scratch = "" if "LOCAL_DATA_DIR" in (extra_env or {}) else tempfile.mkdtemp(prefix="devserver-data-")
     env = {
         **inherited,
+        "LOCAL_DATA_DIR": scratch,  # never the developer's own data (unless extra_env names a folder)
         "PORT": str(port),
         "ADMIN_EMAIL": ADMIN_EMAIL,
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -91,11 +98,13 @@ def start_live_server(extra_env: dict[str, str] | None = None, timeout: float = 
         if line.startswith("DynamoDB"):
             endpoint = line.split()[1]
         if "Ctrl-C to stop" in line:
-            server = LiveServer(process, f"http://127.0.0.1:{port}", endpoint, lines)
+            server = LiveServer(process, f"http://127.0.0.1:{port}", endpoint, lines, scratch_dir=scratch)
             # Keep draining its output: a full pipe would block the server mid-request.
             threading.Thread(target=_drain, args=(process.stdout, lines), daemon=True).start()
             return server
     process.kill()
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
     raise RuntimeError("devserver did not start:\n" + "\n".join(lines))
 
 
