@@ -183,7 +183,7 @@ def write_atomically(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     with temporary.open("w", encoding="utf-8") as file:
-        file.write("\n".join(lines) + "\n")
+        file.writelines(f"{line}\n" for line in lines)  # line by line: no second copy of the whole file in memory
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, path)

@@ -1,0 +1,134 @@
+"""`make run` keeps its data across restarts, stops promptly with it saved, and survives kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import BotoCoreError
+
+from devserver import persistence
+from tests.support.live import LiveServer, free_port, start_live_server
+
+USERS_TABLE = "local-UsersTable"
+
+
+def register(server: LiveServer) -> tuple[str, str]:
+    email, password = f"keep-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery"
+    response = server.request("POST", "/auth/register", json={"name": "Kept", "email": email, "password": password})
+    assert response.status_code == 201, response.text
+    return email, password
+
+
+def dynamodb(server: LiveServer) -> Any:
+    return boto3.client("dynamodb", endpoint_url=server.dynamodb_endpoint)
+
+
+def line(server: LiveServer, label: str) -> str:
+    return next(text for text in server.output if text.startswith(label))
+
+
+def test_accounts_and_events_survive_a_restart_and_fresh_starts_empty(tmp_path: Path) -> None:
+    kept = {"LOCAL_DATA_DIR": str(tmp_path)}
+    port = free_port()
+    first = start_live_server({**kept, "DYNAMODB_PORT": str(port)})
+    try:
+        assert first.dynamodb_endpoint == f"http://127.0.0.1:{port}"
+        assert USERS_TABLE in dynamodb(first).list_tables()["TableNames"]
+        email, password = register(first)
+        event = first.request(
+            "POST",
+            "/events",
+            token=first.admin_token(),
+            json={"name": "Kept Night", "venue": "Hall", "starts_at": "2031-01-01T20:00:00+00:00", "total_tickets": 9},
+        )
+        assert event.status_code == 201, event.text
+        assert line(first, "Sample events").endswith("8 created")
+    finally:
+        first.stop()
+
+    again = start_live_server(kept)
+    try:
+        assert again.login(email, password)
+        assert again.request("GET", f"/events/{event.json()['id']}").json()["name"] == "Kept Night"
+        assert line(again, "Sample events").endswith(" 0 created")
+        assert "already existed" in line(again, "Admin login")
+        assert "items loaded" in line(again, "Data")
+    finally:
+        again.stop()
+
+    fresh = start_live_server({**kept, "FRESH": "1"})
+    try:
+        response = fresh.request("POST", "/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 401
+        assert line(fresh, "Sample events").endswith("8 created")
+    finally:
+        fresh.stop()
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_ends_the_runtime_within_two_seconds_with_the_last_change_saved(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    server = start_live_server({"LOCAL_DATA_DIR": str(tmp_path)})
+    time.sleep(persistence.SAVE_DELAY + 1)  # the start's own changes are saved: the next save is the stop's
+    email, _ = register(server)
+
+    began = time.monotonic()
+    server.process.send_signal(stop_signal)
+    assert server.process.wait(timeout=10) == 0
+    assert time.monotonic() - began < 2
+    assert email in (tmp_path / "dynamodb.jsonl").read_text()
+
+
+def test_kill_9_in_the_middle_of_a_save_leaves_the_last_snapshot_whole(tmp_path: Path) -> None:
+    snapshot = tmp_path / "dynamodb.jsonl"
+    server = start_live_server({"LOCAL_DATA_DIR": str(tmp_path)})
+    client = dynamodb(server)
+    for n in range(60):  # about 20 MB to write: each save takes a while
+        client.put_item(TableName=USERS_TABLE, Item={"pk": {"S": f"BIG#{n}"}, "blob": {"S": "x" * 350_000}})
+    client.put_item(TableName=USERS_TABLE, Item={"pk": {"S": "MARKER"}})
+    written = time.monotonic()
+    while not snapshot.exists() or '"MARKER"' not in snapshot.read_text():
+        assert time.monotonic() - written < 15, "the change was not saved within seconds"
+        time.sleep(0.05)
+
+    busy = threading.Event()
+
+    def keep_changing() -> None:  # so that saves keep coming
+        while not busy.is_set():
+            try:
+                client.put_item(TableName=USERS_TABLE, Item={"pk": {"S": "TICK"}, "at": {"N": str(time.time())}})
+            except BotoCoreError:
+                return  # the server is gone
+            time.sleep(0.02)
+
+    changer = threading.Thread(target=keep_changing)
+    changer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / f".{snapshot.name}.tmp").exists():
+            assert time.monotonic() < deadline, "no save seen in progress"
+            time.sleep(0.001)
+        busy.set()
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+    finally:
+        busy.set()
+        changer.join()
+
+    saved = persistence.read(snapshot)  # complete, or this raises
+    assert sum('"MARKER"' in item for item in saved[USERS_TABLE]) == 1
+    again = start_live_server({"LOCAL_DATA_DIR": str(tmp_path)})
+    try:
+        assert dynamodb(again).get_item(TableName=USERS_TABLE, Key={"pk": {"S": "MARKER"}})["Item"]
+        assert dynamodb(again).get_item(TableName=USERS_TABLE, Key={"pk": {"S": "BIG#59"}})["Item"]
+    finally:
+        again.stop()
