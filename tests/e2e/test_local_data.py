@@ -47,7 +47,13 @@ def test_accounts_and_events_survive_a_restart_and_fresh_starts_empty(tmp_path: 
             "POST",
             "/events",
             token=first.admin_token(),
-            json={"name": "Kept Night", "venue": "Hall", "starts_at": "2031-01-01T20:00:00+00:00", "total_tickets": 9},
+            json={
+                "name": "Kept Night",
+                "venue": "Hall",
+                "starts_at": "2031-01-01T20:00:00+00:00",
+                "total_tickets": 9,
+                "ticket_price": "5.00",
+            },
         )
         assert event.status_code == 201, event.text
         assert line(first, "Sample events").endswith("8 created")
