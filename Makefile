@@ -70,7 +70,7 @@ bench: $(BIN)/.installed .venv-bench/.installed ## cold init per function vs a b
 deploy: build ## sam deploy with samconfig.toml (ENV=prod for the prod section; see docs/DEPLOY.md)
 	$(VENV_SAM)/bin/sam deploy $(if $(ENV),--config-env $(ENV))
 
-soak: $(BIN)/.installed ## a fresh local runtime under mixed load until 10,000 bookings or 15 min: req/s, p95, RSS per 30 s
+soak: $(BIN)/.installed ## a fresh local runtime under mixed load until 10,000 bookings or 20 min: req/s, p95, RSS per 30 s
 	$(BIN)/python -m scripts.soak $(SOAK_ARGS)
 
 openapi: $(BIN)/.installed ## regenerate the OpenAPI document served at /openapi.json from the handlers

@@ -1,6 +1,6 @@
 """Soak test of the local runtime: a front end's mixed load for a while, one line per window.
 
-    make soak                                  # 16 threads until 10,000 bookings or 15 minutes
+    make soak                                  # 16 threads until 10,000 bookings or 20 minutes
     .venv/bin/python -m scripts.soak --bookings 2000 --duration 120 --window 10
 
 It starts `python -m devserver` afresh on a free loopback port (empty data in a temporary folder,
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--bookings", type=int, default=10_000, help="stop after this many bookings")
-    parser.add_argument("--duration", type=float, default=900, help="stop after this many seconds of load")
+    parser.add_argument("--duration", type=float, default=1200, help="stop after this many seconds of load")
     parser.add_argument("--window", type=float, default=30, help="seconds per printed line")
     parser.add_argument("--events", type=int, default=16)
     parser.add_argument("--users", type=int, default=100)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -14,7 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import BotoCoreError
 
-from devserver import persistence
+from devserver import persistence, template
 from tests.support.live import LiveServer, free_port, start_live_server
 
 USERS_TABLE = "local-UsersTable"
@@ -138,3 +140,18 @@ def test_kill_9_in_the_middle_of_a_save_leaves_the_last_snapshot_whole(tmp_path:
         assert dynamodb(again).get_item(TableName=USERS_TABLE, Key={"pk": {"S": "BIG#59"}})["Item"]
     finally:
         again.stop()
+
+
+def test_a_snapshot_that_is_not_whole_stops_the_start_with_the_way_out(tmp_path: Path) -> None:
+    (tmp_path / "dynamodb.jsonl").write_text('{"format": "boxoffice-local-dynamodb", "version": 1}\n{"table": "lo')
+    started = subprocess.run(
+        [sys.executable, "-m", "devserver"],
+        cwd=template.ROOT,
+        env={**os.environ, "LOCAL_DATA_DIR": str(tmp_path), "PORT": str(free_port()), "DYNAMODB_ENDPOINT_URL": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 1
+    assert "Cannot load the saved data" in started.stderr
+    assert "FRESH=1" in started.stderr
