@@ -258,7 +258,11 @@ def main(argv: list[str] | None = None) -> int:
             return soak(args, server, port)
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a runtime that ignores SIGTERM (as before issue 14) must not outlive us
+                server.kill()
+                server.wait()
 
 
 def soak(args: argparse.Namespace, server: subprocess.Popen[str], port: int) -> int:
