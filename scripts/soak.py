@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import random
@@ -283,7 +284,9 @@ def soak(args: argparse.Namespace, server: subprocess.Popen[str], port: int) -> 
         thread.start()
     rates: list[float] = []
     end_rss = start_rss
-    while time.monotonic() - began < args.duration and recorder.bookings < args.bookings:
+    for number in itertools.count(1):
+        if time.monotonic() - began >= args.duration or recorder.bookings >= args.bookings:
+            break
         window_start = time.monotonic()
         while time.monotonic() - window_start < args.window and recorder.bookings < args.bookings:
             time.sleep(0.2)
@@ -292,7 +295,7 @@ def soak(args: argparse.Namespace, server: subprocess.Popen[str], port: int) -> 
         if seconds >= args.window / 2:  # a short last window says little about throughput
             rates.append(len(window.latencies) / seconds)
         print(
-            f"{len(rates):>6} {time.monotonic() - began:>8.0f} {len(window.latencies) / seconds:>7.1f} "
+            f"{number:>6} {time.monotonic() - began:>8.0f} {len(window.latencies) / seconds:>7.1f} "
             f"{p95(window.latencies) * 1000:>7.0f} {end_rss:>7.0f} {recorder.bookings:>9} {window.failures:>6}",
             flush=True,
         )
