@@ -70,8 +70,14 @@ def accounts_steps(run: Run) -> None:
     run.call("update_me", 200, token=old, body={"password": NEW_PASSWORD, "current_password": PASSWORD})
     run.call("get_me", 401, token=old)
     run.ids["user"] = run.login("ada@example.com", NEW_PASSWORD)
-    accounts.create_account("Admin", "admin@example.com", ADMIN_PASSWORD, role="admin")
+    run.ids["admin_id"] = accounts.create_account("Admin", "admin@example.com", ADMIN_PASSWORD, role="admin").id
     run.ids["admin"] = run.login("admin@example.com", ADMIN_PASSWORD)
+    staff = run.call("find_user", 200, token=run.ids["admin"], query={"email": "ada@example.com"}).body
+    run.call("find_user", 403, token=run.ids["user"], query={"email": "ada@example.com"})
+    run.call("set_role", 409, token=run.ids["admin"], path={"user_id": run.ids["admin_id"]}, body={"role": "user"})
+    run.call("set_role", 200, token=run.ids["admin"], path={"user_id": staff["id"]}, body={"role": "staff"})
+    run.ids["staff"] = run.login("ada@example.com", NEW_PASSWORD)
+    run.ids["user"] = run.ids["staff"]  # still a customer too: staff may book like anyone
 
 
 def events_steps(run: Run) -> None:

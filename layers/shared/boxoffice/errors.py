@@ -83,6 +83,16 @@ class EmailTaken(DomainError):
     title = "An account with this email already exists"
 
 
+class UserNotFound(DomainError):
+    code = "USER_NOT_FOUND"
+    title = "No such user"
+
+
+class LastAdmin(DomainError):
+    code = "LAST_ADMIN"
+    title = "The last administrator cannot be demoted"
+
+
 class InvalidCursor(DomainError):
     code = "INVALID_CURSOR"
     title = "The cursor is not valid for this query"
