@@ -139,6 +139,11 @@ class AlreadyCancelled(DomainError):
     title = "The booking is already cancelled"
 
 
+class TicketUsed(DomainError):
+    code = "TICKET_USED"
+    title = "A ticket of this booking has been checked in"
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     title = "This Idempotency-Key was used with a different request"

@@ -50,6 +50,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.NotEnoughTickets: HTTPStatus.CONFLICT,
     errors.BookingNotFound: HTTPStatus.NOT_FOUND,
     errors.AlreadyCancelled: HTTPStatus.CONFLICT,
+    errors.TicketUsed: HTTPStatus.CONFLICT,
     errors.IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.Busy: HTTPStatus.CONFLICT,
     errors.ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,

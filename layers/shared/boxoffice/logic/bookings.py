@@ -36,9 +36,10 @@ from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
 from boxoffice.store import bookings as store
-from boxoffice.store import events as event_store
+from boxoffice.store import tickets as ticket_store
 from boxoffice.store.bookings import (
     BookingRecord,
+    Details,
     EventChanged,
     EventSnapshot,
     IdempotencyClaim,
@@ -107,19 +108,30 @@ def _replay(earlier: IdempotencyRecord, claim: IdempotencyClaim, event: EventRec
     if earlier.fingerprint != claim.fingerprint:
         raise IdempotencyKeyReused()
     logger.info("Booking replayed for its Idempotency-Key", extra={"booking_id": earlier.booking.id})
-    booking = earlier.booking
-    return BookingOutcome(_public(booking, EventSnapshot.of(event) if event else booking.event), replayed=True)
+    events = {event.id: EventSnapshot.of(event)} if event else {}
+    return BookingOutcome(_public(earlier.booking, Details(events=events, tickets={})), replayed=True)
 
 
-def _public(record: BookingRecord, event: EventSnapshot) -> Booking:
-    ticket_status = "VALID" if record.status == store.CONFIRMED else "CANCELLED"
+_AS_WRITTEN = Details(events={}, tickets={})
+
+
+def _public(record: BookingRecord, details: Details = _AS_WRITTEN) -> Booking:
+    """The booking with its event and tickets as `details` read them; without them, as the booking
+    itself last wrote them (a new booking's tickets are VALID, a cancelled one's CANCELLED)."""
+    event = details.events.get(record.event_id, record.event)
+    written = ticket_store.VALID if record.status == store.CONFIRMED else ticket_store.CANCELLED
+    tickets = []
+    for number in record.ticket_numbers:
+        ticket = details.tickets.get((record.event_id, number))
+        status, checked_in_at = (ticket.status, ticket.checked_in_at) if ticket else (written, None)
+        tickets.append({"ticket_number": number, "status": status, "checked_in_at": checked_in_at})
     return Booking.model_validate(
         {
             "id": record.id,
             "event_id": record.event_id,
             "event": {"name": event.name, "venue": event.venue, "starts_at": event.starts_at, "status": event.status},
             "quantity": record.quantity,
-            "tickets": [{"ticket_number": n, "status": ticket_status} for n in record.ticket_numbers],
+            "tickets": tickets,
             "unit_price": record.unit_price,
             "total_price": record.total_price,
             "currency": record.currency,
@@ -184,7 +196,7 @@ def book(
         logger.info(
             "Booking created", extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
         )
-        return BookingOutcome(_public(record, record.event), replayed=False)
+        return BookingOutcome(_public(record), replayed=False)
     raise Busy()
 
 
@@ -202,19 +214,20 @@ def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
 
 def get_booking(principal: Principal, booking_id: str) -> Booking:
     record = _read_own(principal, booking_id)
-    event = event_store.get(record.event_id)
-    return _public(record, EventSnapshot.of(event) if event else record.event)
+    _, details = store.read_details([record])
+    return _public(record, details)
 
 
 def list_bookings(principal: Principal, limit: int, cursor: str | None) -> Page[Booking]:
-    """The caller's bookings, newest first, cancelled ones included: one Query and one BatchGetItem."""
+    """The caller's bookings, newest first, cancelled ones included: one Query and one BatchGetItem
+    (account, the page's events and tickets)."""
     scope = f"bookings:{principal.user_id}"  # a cursor is good for its own user's list only
     after = _position(cursors.unseal(cursor, scope)) if cursor is not None else None
     records, more = store.list_page(principal.user_id, limit, after)
-    user, events = store.read_events(principal.user_id, (r.event_id for r in records))
+    user, details = store.read_details(records, user_id=principal.user_id)
     _require_current(principal, user)
     next_cursor = cursors.seal({"after": records[-1].id}, scope) if more and records else None
-    return Page[Booking](items=[_public(r, events.get(r.event_id, r.event)) for r in records], next_cursor=next_cursor)
+    return Page[Booking](items=[_public(r, details) for r in records], next_cursor=next_cursor)
 
 
 def _position(payload: dict[str, object]) -> str:
@@ -247,7 +260,7 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
             "Booking cancelled",
             extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
         )
-        return _public(cancelled, cancelled.event)
+        return _public(cancelled)
     raise Busy()
 
 

@@ -15,7 +15,7 @@ from boxoffice.models.events import Status as EventStatus
 # booking, the Idempotency-Key and one put per ticket. 4 + MAX_PER_BOOKING must stay <= 100.
 
 BookingStatus = Literal["CONFIRMED", "CANCELLED"]
-TicketStatus = Literal["VALID", "CANCELLED"]
+TicketStatus = Literal["VALID", "CHECKED_IN", "CANCELLED"]
 
 # Printable ASCII (space included), as the IETF Idempotency-Key draft expects of a key.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
@@ -38,8 +38,11 @@ class BookedEvent(ResponseModel):
 
 
 class Ticket(ResponseModel):
+    """A ticket as its holder sees it: its status at the door comes from the ticket itself."""
+
     ticket_number: str
     status: TicketStatus
+    checked_in_at: datetime | None = None
 
 
 class Booking(ResponseModel):
