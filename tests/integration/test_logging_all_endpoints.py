@@ -6,6 +6,7 @@ a function added to the template without a step here fails the coverage test bel
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -109,6 +110,7 @@ def bookings_steps(run: Run) -> None:
 
 def other_steps(run: Run) -> None:
     run.without_sample("docs", 200, "GET", "/openapi.json", run.ids["user"])
+    run.call("jwks", 200)
     run.without_sample("not_found", 404, "POST", "/no/such/route", run.ids["user"])
 
 
@@ -125,7 +127,8 @@ def test_every_endpoint_logs_no_password_hash_or_token(api: Api, logs: Logs) -> 
     text = logs.text
     assert "correlation_id" in text, "the capture saw no request log line"
     hashes = [item["password_hash"] for item in stored_users() if "password_hash" in item]
-    secrets = [PASSWORD, NEW_PASSWORD, ADMIN_PASSWORD, WRONG_PASSWORD, FORGED, os.environ["JWT_SECRET"]]
+    ticket_keys = [v for k, v in json.loads(os.environ["TICKET_KEYS"]).items() if k != "active"]
+    secrets = [PASSWORD, NEW_PASSWORD, ADMIN_PASSWORD, WRONG_PASSWORD, FORGED, os.environ["JWT_SECRET"], *ticket_keys]
     leaked = [s for s in [*secrets, *run.tokens, *hashes] if s in text]
     assert leaked == []
     for marker in ("$2b$", "password_hash", "Bearer ", "eyJ"):  # bcrypt, the stored field, headers, any JWT

@@ -144,6 +144,11 @@ class TicketUsed(DomainError):
     title = "A ticket of this booking has been checked in"
 
 
+class InvalidTicketCode(DomainError):
+    code = "INVALID_TICKET_CODE"
+    title = "The ticket code is not one we signed"
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     title = "This Idempotency-Key was used with a different request"

@@ -51,6 +51,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.BookingNotFound: HTTPStatus.NOT_FOUND,
     errors.AlreadyCancelled: HTTPStatus.CONFLICT,
     errors.TicketUsed: HTTPStatus.CONFLICT,
+    errors.InvalidTicketCode: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.Busy: HTTPStatus.CONFLICT,
     errors.ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,

@@ -12,10 +12,11 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from boxoffice import clock, cursors
+from boxoffice import clock, cursors, ticket_codes
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import (
@@ -109,22 +110,37 @@ def _replay(earlier: IdempotencyRecord, claim: IdempotencyClaim, event: EventRec
         raise IdempotencyKeyReused()
     logger.info("Booking replayed for its Idempotency-Key", extra={"booking_id": earlier.booking.id})
     events = {event.id: EventSnapshot.of(event)} if event else {}
-    return BookingOutcome(_public(earlier.booking, Details(events=events, tickets={})), replayed=True)
+    details = Details(events=events, tickets={})
+    return BookingOutcome(_public(earlier.booking, details, codes=_codes(earlier.booking)), replayed=True)
 
 
 _AS_WRITTEN = Details(events={}, tickets={})
 
 
-def _public(record: BookingRecord, details: Details = _AS_WRITTEN) -> Booking:
+def _codes(record: BookingRecord) -> dict[str, str]:
+    """The tickets' signed codes (the same ones each time: Ed25519 signatures are deterministic)."""
+    return {number: ticket_codes.sign(record.event_id, number) for number in record.ticket_numbers}
+
+
+def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mapping[str, str] | None = None) -> Booking:
     """The booking with its event and tickets as `details` read them; without them, as the booking
-    itself last wrote them (a new booking's tickets are VALID, a cancelled one's CANCELLED)."""
+    itself last wrote them (a new booking's tickets are VALID with `codes`, a cancelled one's CANCELLED).
+    A cancelled ticket shows no code: there is nothing left to scan."""
     event = details.events.get(record.event_id, record.event)
     written = ticket_store.VALID if record.status == store.CONFIRMED else ticket_store.CANCELLED
     tickets = []
     for number in record.ticket_numbers:
         ticket = details.tickets.get((record.event_id, number))
         status, checked_in_at = (ticket.status, ticket.checked_in_at) if ticket else (written, None)
-        tickets.append({"ticket_number": number, "status": status, "checked_in_at": checked_in_at})
+        code = ticket.code if ticket else (codes or {}).get(number)
+        tickets.append(
+            {
+                "ticket_number": number,
+                "status": status,
+                "checked_in_at": checked_in_at,
+                "code": None if status == ticket_store.CANCELLED else code,
+            }
+        )
     return Booking.model_validate(
         {
             "id": record.id,
@@ -182,8 +198,11 @@ def book(
     for _ in range(ATTEMPTS):
         event = bookable(event, request.quantity, now)
         record = _new_record(principal.user_id, event, request.quantity, now)
+        codes = _codes(record)
         try:
-            earlier = store.create(record, priced_by=event, token_version=principal.token_version, claim=claim, now=now)
+            earlier = store.create(
+                record, codes=codes, priced_by=event, token_version=principal.token_version, claim=claim, now=now
+            )
         except EventChanged as changed:
             event = changed.event  # judged again, as DynamoDB saw it
             continue
@@ -196,7 +215,7 @@ def book(
         logger.info(
             "Booking created", extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
         )
-        return BookingOutcome(_public(record), replayed=False)
+        return BookingOutcome(_public(record, codes=codes), replayed=False)
     raise Busy()
 
 

@@ -43,6 +43,11 @@ class Ticket(ResponseModel):
     ticket_number: str
     status: TicketStatus
     checked_in_at: datetime | None = None
+    code: str | None = Field(
+        default=None,
+        description="What the ticket's QR code holds: an EdDSA-signed JWT (ticket number, event id, `kid`) that "
+        "anyone can verify with the keys at /.well-known/jwks.json. Null once the ticket is cancelled.",
+    )
 
 
 class Booking(ResponseModel):

@@ -210,9 +210,16 @@ def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -
 
 
 def create(
-    booking: BookingRecord, *, priced_by: EventRecord, token_version: int, claim: IdempotencyClaim | None, now: datetime
+    booking: BookingRecord,
+    *,
+    codes: Mapping[str, str],
+    priced_by: EventRecord,
+    token_version: int,
+    claim: IdempotencyClaim | None,
+    now: datetime,
 ) -> IdempotencyRecord | None:
     """Book in one transaction, or return what `claim`'s key already stands for (the booking is then not made).
+    Each ticket is put with its code from `codes` (by ticket number).
 
     The event must still be on sale, not started, hold enough tickets and have the price, currency and
     per-booking limit the booking was made from; otherwise EventChanged carries the event as it is.
@@ -260,7 +267,12 @@ def create(
     actions.append(_put(_bookings(), {**_booking_key(booking.user_id, booking.id), **booking.attributes()}))
     actions += [
         tickets.put_action(
-            booking.event_id, number, booking_id=booking.id, user_id=booking.user_id, at=booking.created_at
+            booking.event_id,
+            number,
+            code=codes[number],
+            booking_id=booking.id,
+            user_id=booking.user_id,
+            at=booking.created_at,
         )
         for number in booking.ticket_numbers
     ]

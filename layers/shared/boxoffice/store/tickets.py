@@ -2,8 +2,9 @@
 
 tickets (partition key `pk`, sort key `sk`):
   EVENT#<event id>  TICKET#<ticket number>   ticket_number, event_id, booking_id, user_id, status
-                                             (VALID / CHECKED_IN / CANCELLED), created_at, updated_at,
-                                             checked_in_at, checked_in_by, cancelled_at
+                                             (VALID / CHECKED_IN / CANCELLED), code (signed, for the QR
+                                             code), created_at, updated_at, checked_in_at, checked_in_by,
+                                             cancelled_at
 
 Bookings put their tickets and cancel them inside their own transactions (the actions come from
 here); a booking's tickets are read beside it in the same BatchGetItem, never one by one.
@@ -33,6 +34,7 @@ class TicketRecord:
     status: str
     updated_at: datetime
     checked_in_at: datetime | None
+    code: str | None  # its signed code, as the booking wrote it
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> TicketRecord:
@@ -44,6 +46,7 @@ class TicketRecord:
             status=item["status"],
             updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
             checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
+            code=item.get("code"),
         )
 
 
@@ -60,8 +63,8 @@ def instant(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
-def put_action(event_id: str, number: str, *, booking_id: str, user_id: str, at: datetime) -> dict[str, Any]:
-    """A new VALID ticket, for the booking's transaction (a number already taken fails it)."""
+def put_action(event_id: str, number: str, *, code: str, booking_id: str, user_id: str, at: datetime) -> dict[str, Any]:
+    """A new VALID ticket with its code, for the booking's transaction (a number already taken fails it)."""
     item = {
         **key(event_id, number),
         "ticket_number": number,
@@ -69,6 +72,7 @@ def put_action(event_id: str, number: str, *, booking_id: str, user_id: str, at:
         "booking_id": booking_id,
         "user_id": user_id,
         "status": VALID,
+        "code": code,
         "created_at": at.isoformat(),
         "updated_at": instant(at),
     }
