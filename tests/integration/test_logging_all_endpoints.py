@@ -102,6 +102,13 @@ def bookings_steps(run: Run) -> None:
     run.call("list_bookings", 200, token=user)
     run.call("get_booking", 200, token=user, path={"booking_id": booking["id"]})
     run.call("get_booking", 404, token=run.ids["admin"], path={"booking_id": booking["id"]})
+    door = run.call("create_booking", 201, token=user, path=event, body={"quantity": 1}).body["tickets"][0]
+    scanned = {"event_id": run.ids["event"], "ticket_number": door["ticket_number"]}
+    run.call("check_in", 200, token=run.ids["staff"], path=event, body={"code": door["code"]})
+    run.call("check_in", 409, token=run.ids["staff"], path=event, body={"code": door["code"]})
+    run.call("check_in", 422, token=run.ids["staff"], path=event, body={"code": FORGED})
+    run.call("undo_check_in", 403, token=run.ids["staff"], path=scanned)
+    run.call("undo_check_in", 200, token=run.ids["admin"], path=scanned)
     run.call("cancel_booking", 200, token=user, path={"booking_id": booking["id"]})
     run.call("cancel_booking", 409, token=user, path={"booking_id": booking["id"]})
     run.call("delete_event", 204, token=run.ids["admin"], path=event)

@@ -100,7 +100,7 @@ def ledger(event_id: str) -> Ledger:
 
     event = dynamo.get(settings().events_table, {"pk": f"EVENT#{event_id}", "sk": "EVENT"})
     assert event is not None
-    tickets = [t for t in _scan(settings().tickets_table) if t["event_id"] == event_id]
+    tickets = [t for t in _scan(settings().tickets_table) if t.get("event_id") == event_id]  # not count shards
     bookings = [
         b for b in _scan(settings().bookings_table) if b.get("event_id") == event_id and b["sk"].startswith("BOOKING#")
     ]

@@ -144,6 +144,37 @@ class TicketUsed(DomainError):
     title = "A ticket of this booking has been checked in"
 
 
+class TicketNotFound(DomainError):
+    code = "TICKET_NOT_FOUND"
+    title = "No such ticket for this event"
+
+
+class AlreadyCheckedIn(DomainError):
+    code = "ALREADY_CHECKED_IN"
+    title = "The ticket has already been checked in"
+
+    def __init__(self, checked_in_at: str) -> None:
+        super().__init__(f"Checked in at {checked_in_at}.", checked_in_at=checked_in_at)
+
+
+class TicketCancelled(DomainError):
+    code = "TICKET_CANCELLED"
+    title = "The ticket was cancelled"
+
+
+class WrongEvent(DomainError):
+    code = "WRONG_EVENT"
+    title = "The ticket is for another event"
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"The ticket is for event {event_id}.", ticket_event_id=event_id)
+
+
+class NotCheckedIn(DomainError):
+    code = "NOT_CHECKED_IN"
+    title = "The ticket has not been checked in"
+
+
 class InvalidTicketCode(DomainError):
     code = "INVALID_TICKET_CODE"
     title = "The ticket code is not one we signed"

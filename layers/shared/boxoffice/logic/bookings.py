@@ -50,7 +50,7 @@ from boxoffice.store.bookings import (
 from boxoffice.store.events import ON_SALE, EventRecord
 from boxoffice.store.users import UserRecord
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
 _BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
 # Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
@@ -64,7 +64,7 @@ class BookingOutcome:
 
 
 def _base32(value: int, symbols: int) -> str:
-    return "".join(_CROCKFORD[(value >> 5 * i) & 31] for i in reversed(range(symbols)))
+    return "".join(CROCKFORD[(value >> 5 * i) & 31] for i in reversed(range(symbols)))
 
 
 def new_booking_id(now: datetime) -> str:
@@ -74,8 +74,12 @@ def new_booking_id(now: datetime) -> str:
 
 def new_ticket_number() -> str:
     """140 random bits in Crockford base32, grouped for reading aloud: 7KQ4-M2ZX-...."""
-    symbols = _base32(secrets.randbits(5 * TICKET_SYMBOLS), TICKET_SYMBOLS)
-    return "-".join(symbols[i : i + 4] for i in range(0, TICKET_SYMBOLS, 4))
+    return grouped(_base32(secrets.randbits(5 * TICKET_SYMBOLS), TICKET_SYMBOLS))
+
+
+def grouped(symbols: str) -> str:
+    """A ticket number's symbols as it is written: groups of four joined by dashes."""
+    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
 
 
 def _require_current(principal: Principal, user: UserRecord | None) -> None:

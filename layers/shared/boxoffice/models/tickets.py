@@ -1,10 +1,41 @@
-"""Tickets at the door: the public keys that verify ticket codes."""
+"""Tickets at the door: scans, tickets as door staff see them, and the keys that verify ticket codes."""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from boxoffice.models.common import ResponseModel
+from pydantic import Field, model_validator
+
+from boxoffice.models.bookings import TicketStatus
+from boxoffice.models.common import RequestModel, ResponseModel
+
+
+class CheckInRequest(RequestModel):
+    """A scan (`code`, from the QR code) or a ticket number typed in by hand: exactly one of them."""
+
+    # A code gets its holder in: kept out of reprs, hence out of debug logs, like a password.
+    code: Annotated[str, Field(min_length=1, max_length=1024)] | None = Field(default=None, repr=False)
+    ticket_number: (
+        Annotated[str, Field(min_length=1, max_length=64, description="Any case; dashes and spaces are ignored.")]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _one(self) -> CheckInRequest:
+        if (self.code is None) == (self.ticket_number is None):
+            raise ValueError("give exactly one of code or ticket_number")
+        return self
+
+
+class DoorTicket(ResponseModel):
+    """A ticket as the door sees it: what scanners sync and check-ins answer."""
+
+    ticket_number: str
+    event_id: str
+    status: TicketStatus
+    checked_in_at: datetime | None = None
+    updated_at: datetime
 
 
 class JsonWebKey(ResponseModel):

@@ -6,35 +6,48 @@ tickets (partition key `pk`, sort key `sk`):
                                              code), created_at, updated_at, checked_in_at, checked_in_by,
                                              cancelled_at
 
+  EVENT#<event id>  CHECKINS#<0..7>          checked_in: one shard of the event's count of tickets
+                                             checked in (the shards add up to it)
+
 Bookings put their tickets and cancel them inside their own transactions (the actions come from
 here); a booking's tickets are read beside it in the same BatchGetItem, never one by one.
+
+A check-in is one TransactWriteItems: the ticket VALID -> CHECKED_IN (the condition that makes any
+number of simultaneous scans succeed exactly once), +1 on one shard of the count, and the scanner's
+token check. The count is sharded so that scans of different tickets at one event's doors do not
+all conflict on one counter item; the shard is drawn at random and a stats read sums all of them.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from boxoffice.config import settings
-from boxoffice.store.dynamo import Item, dump, values
+from boxoffice.errors import AlreadyCheckedIn, NotAuthenticated, NotCheckedIn, TicketCancelled, TicketNotFound
+from boxoffice.store import dynamo, users
+from boxoffice.store.dynamo import Cancelled, Item, dump, values
 
 VALID: Final = "VALID"
 CHECKED_IN: Final = "CHECKED_IN"
 CANCELLED: Final = "CANCELLED"
 _TICKET = "TICKET#"
+_CHECKINS = "CHECKINS#"
+CHECKIN_SHARDS = 8
+_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
 @dataclass(frozen=True, slots=True)
 class TicketRecord:
     event_id: str
     ticket_number: str
-    booking_id: str
     status: str
     updated_at: datetime
     checked_in_at: datetime | None
-    code: str | None  # its signed code, as the booking wrote it
+    code: str | None = None  # its signed code, as the booking wrote it (None where not read)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> TicketRecord:
@@ -42,7 +55,6 @@ class TicketRecord:
         return cls(
             event_id=item["event_id"],
             ticket_number=item["ticket_number"],
-            booking_id=item["booking_id"],
             status=item["status"],
             updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
             checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
@@ -100,3 +112,85 @@ def of_items(items: Iterable[Item]) -> dict[tuple[str, str], TicketRecord]:
     """Ticket records by (event id, ticket number)."""
     records = (TicketRecord.from_item(item) for item in items)
     return {(r.event_id, r.ticket_number): r for r in records}
+
+
+def checkin_shard_keys(event_id: str) -> list[dict[str, str]]:
+    return [{"pk": f"EVENT#{event_id}", "sk": f"{_CHECKINS}{shard}"} for shard in range(CHECKIN_SHARDS)]
+
+
+def _count_checkin(event_id: str, delta: int) -> dict[str, Any]:
+    shard = checkin_shard_keys(event_id)[secrets.randbelow(CHECKIN_SHARDS)]
+    return {
+        "Update": {
+            "TableName": table(),
+            "Key": dump(shard),
+            "UpdateExpression": "ADD checked_in :delta",
+            "ExpressionAttributeValues": values(delta=delta),
+        }
+    }
+
+
+def _door_failure(exc: Cancelled) -> Exception:
+    """Why a check-in or its undo failed, from the ticket as the transaction saw it."""
+    if exc.failed_at(2):
+        return NotAuthenticated("The token was revoked.")
+    old = exc.old(0)
+    if old is None:
+        return TicketNotFound()
+    if old["status"] == CANCELLED:
+        return TicketCancelled()
+    if old["status"] == CHECKED_IN:
+        return AlreadyCheckedIn(str(old["checked_in_at"]))
+    return NotCheckedIn()
+
+
+def check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -> TicketRecord:
+    """VALID -> CHECKED_IN at `at`, by the caller `by` (user id, token version), counted, in one transaction."""
+    at_text = at.isoformat()
+    actions = [
+        {
+            "Update": {
+                "TableName": table(),
+                "Key": dump(key(event_id, number)),
+                "UpdateExpression": "SET #status = :in, checked_in_at = :at, checked_in_by = :by,"
+                " updated_at = :updated",
+                "ConditionExpression": "#status = :valid",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(
+                    **{"in": CHECKED_IN}, valid=VALID, at=at_text, by=by[0], updated=instant(at)
+                ),
+                **_ALL_OLD,
+            }
+        },
+        _count_checkin(event_id, +1),
+        users.current_check(*by),
+    ]
+    try:
+        dynamo.transact(actions)
+    except Cancelled as exc:
+        raise _door_failure(exc) from None
+    return TicketRecord(event_id, number, CHECKED_IN, updated_at=at, checked_in_at=at)
+
+
+def undo_check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -> TicketRecord:
+    """CHECKED_IN -> VALID again, uncounted, in one transaction."""
+    actions = [
+        {
+            "Update": {
+                "TableName": table(),
+                "Key": dump(key(event_id, number)),
+                "UpdateExpression": "SET #status = :valid, updated_at = :updated REMOVE checked_in_at, checked_in_by",
+                "ConditionExpression": "#status = :in",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(**{"in": CHECKED_IN}, valid=VALID, updated=instant(at)),
+                **_ALL_OLD,
+            }
+        },
+        _count_checkin(event_id, -1),
+        users.current_check(*by),
+    ]
+    try:
+        dynamo.transact(actions)
+    except Cancelled as exc:
+        raise _door_failure(exc) from None
+    return TicketRecord(event_id, number, VALID, updated_at=at, checked_in_at=None)
