@@ -1,4 +1,5 @@
-"""At the door: door staff check tickets in by their signed code or their number; admins undo one.
+"""At the door: door staff check tickets in by their signed code or their number, and sync an event's
+tickets to scanners that work offline; admins undo a check-in.
 
 The rules: only a VALID ticket of this event gets in, once, however many scanners read it at the same
 moment (the store's conditional update decides); a cancelled ticket never does; a code must be one
@@ -9,16 +10,23 @@ condition says what the ticket was (checked in when, cancelled, or missing).
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
-from boxoffice import clock, ticket_codes
+from boxoffice import clock, cursors, ticket_codes
 from boxoffice.auth import Principal
-from boxoffice.errors import TicketNotFound, WrongEvent
+from boxoffice.errors import EventNotFound, InvalidCursor, InvalidInput, TicketNotFound, WrongEvent
 from boxoffice.logic.bookings import CROCKFORD, TICKET_SYMBOLS, grouped
 from boxoffice.logic.events import event_id_or_404
+from boxoffice.logic.permissions import require_current
+from boxoffice.models.common import Page
 from boxoffice.models.tickets import CheckInRequest, DoorTicket
 from boxoffice.observability import logger, metrics
+from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
 from boxoffice.store.tickets import TicketRecord
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
 
 _SEPARATORS = re.compile(r"[\s-]")
 # Crockford base32 reads the letters people mistake for digits as those digits.
@@ -70,3 +78,41 @@ def undo_check_in(principal: Principal, event_id: str, ticket_number: str) -> Do
     ticket = store.undo_check_in(event_id, number, by=(principal.user_id, principal.token_version), at=clock.now())
     logger.info("Check-in undone", extra={"event_id": event_id, "by": principal.user_id})
     return door_view(ticket)
+
+
+def _since(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        since = datetime.fromisoformat(raw)
+    except ValueError:
+        since = None
+    if since is None or since.tzinfo is None:
+        raise InvalidInput("must be an ISO 8601 date-time with an offset (Z for UTC)", field="updated_since")
+    return since
+
+
+def _position(payload: dict[str, object]) -> str:
+    after = payload.get("after")
+    if not isinstance(after, str) or not after:
+        raise InvalidCursor()
+    return after
+
+
+def list_tickets(
+    principal: Principal, event_id: str, *, updated_since: str | None, limit: int, cursor: str | None
+) -> Page[DoorTicket]:
+    """The event's tickets that changed at or after `updated_since`, in the order they changed: a
+    scanner pages through them once, keeps the last `updated_at` it saw and asks for the changes since
+    then when it is back online. One BatchGetItem (the caller's account, the event) and one Query."""
+    event_id_or_404(event_id)
+    since = _since(updated_since)
+    scope = f"tickets:{event_id}"  # a cursor is good for its own event's list only
+    after = _position(cursors.unseal(cursor, scope)) if cursor is not None else None
+    event, account = event_store.get_for_user(event_id, principal.user_id)
+    require_current(principal, account)
+    if event is None:
+        raise EventNotFound()
+    records, more = store.changed_since(event_id, since, after, limit)
+    next_cursor = cursors.seal({"after": store.sync_key(records[-1])}, scope) if more and records else None
+    return Page[DoorTicket](items=[door_view(r) for r in records], next_cursor=next_cursor)

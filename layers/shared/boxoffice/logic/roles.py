@@ -8,20 +8,16 @@ from __future__ import annotations
 import re
 
 from boxoffice.auth import Principal
-from boxoffice.errors import Busy, InvalidInput, NotAuthenticated, UserNotFound
+from boxoffice.errors import Busy, InvalidInput, UserNotFound
 from boxoffice.logic.accounts import public_user
+from boxoffice.logic.permissions import require_current
 from boxoffice.models.users import RoleChange, User, normalise_email
 from boxoffice.observability import logger
 from boxoffice.store import users
-from boxoffice.store.users import RoleChanged, UserRecord
+from boxoffice.store.users import RoleChanged
 
 ATTEMPTS = 3  # re-reads when another admin changed the same account's role meanwhile
 _USER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def _require_current(principal: Principal, caller: UserRecord | None) -> None:
-    if caller is None or caller.token_version != principal.token_version:
-        raise NotAuthenticated("The token was revoked.")
 
 
 def find_user(principal: Principal, email: str) -> User:
@@ -31,7 +27,7 @@ def find_user(principal: Principal, email: str) -> User:
     except ValueError as exc:
         raise InvalidInput(str(exc), field="email") from None
     caller, found = users.find_for_admin(principal.user_id, normalised)
-    _require_current(principal, caller)
+    require_current(principal, caller)
     if found is None:
         raise UserNotFound()
     return public_user(found)
@@ -43,7 +39,7 @@ def set_role(principal: Principal, user_id: str, request: RoleChange) -> User:
         raise UserNotFound()
     for _ in range(ATTEMPTS):
         caller, target = users.read_pair(principal.user_id, user_id)
-        _require_current(principal, caller)
+        require_current(principal, caller)
         if target is None:
             raise UserNotFound()
         if target.role == request.role:

@@ -3,14 +3,19 @@
 tickets (partition key `pk`, sort key `sk`):
   EVENT#<event id>  TICKET#<ticket number>   ticket_number, event_id, booking_id, user_id, status
                                              (VALID / CHECKED_IN / CANCELLED), code (signed, for the QR
-                                             code), created_at, updated_at, checked_in_at, checked_in_by,
-                                             cancelled_at
+                                             code), created_at, updated_at, updated_key
+                                             (`<updated_at>#<ticket number>`), checked_in_at,
+                                             checked_in_by, cancelled_at
 
   EVENT#<event id>  CHECKINS#<0..7>          checked_in: one shard of the event's count of tickets
                                              checked in (the shards add up to it)
 
 Bookings put their tickets and cancel them inside their own transactions (the actions come from
 here); a booking's tickets are read beside it in the same BatchGetItem, never one by one.
+
+Index by_update (partition `pk`, sort `updated_key`, only what a scanner syncs projected): an
+event's tickets in the order they last changed, so a scanner pages the changes since an instant.
+Every write of a ticket sets updated_at and updated_key together.
 
 A check-in is one TransactWriteItems: the ticket VALID -> CHECKED_IN (the condition that makes any
 number of simultaneous scans succeed exactly once), +1 on one shard of the count, and the scanner's
@@ -29,7 +34,7 @@ from typing import Any, Final
 from boxoffice.config import settings
 from boxoffice.errors import AlreadyCheckedIn, NotAuthenticated, NotCheckedIn, TicketCancelled, TicketNotFound
 from boxoffice.store import dynamo, users
-from boxoffice.store.dynamo import Cancelled, Item, dump, values
+from boxoffice.store.dynamo import Cancelled, Item, aws_errors, client, dump, load, values
 
 VALID: Final = "VALID"
 CHECKED_IN: Final = "CHECKED_IN"
@@ -37,6 +42,7 @@ CANCELLED: Final = "CANCELLED"
 _TICKET = "TICKET#"
 _CHECKINS = "CHECKINS#"
 CHECKIN_SHARDS = 8
+BY_UPDATE = "by_update"
 _ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
@@ -75,6 +81,11 @@ def instant(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
+def _updated(number: str, at: datetime) -> dict[str, str]:
+    """updated_at and the by_update sort key, which every write of a ticket sets together."""
+    return {"updated_at": instant(at), "updated_key": f"{instant(at)}#{number}"}
+
+
 def put_action(event_id: str, number: str, *, code: str, booking_id: str, user_id: str, at: datetime) -> dict[str, Any]:
     """A new VALID ticket with its code, for the booking's transaction (a number already taken fails it)."""
     item = {
@@ -86,7 +97,7 @@ def put_action(event_id: str, number: str, *, code: str, booking_id: str, user_i
         "status": VALID,
         "code": code,
         "created_at": at.isoformat(),
-        "updated_at": instant(at),
+        **_updated(number, at),
     }
     return {"Put": {"TableName": table(), "Item": dump(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
@@ -97,11 +108,12 @@ def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
         "Update": {
             "TableName": table(),
             "Key": dump(key(event_id, number)),
-            "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at, updated_at = :updated",
+            "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at, updated_at = :updated_at,"
+            " updated_key = :updated_key",
             "ConditionExpression": "#status = :valid",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": values(
-                cancelled=CANCELLED, valid=VALID, at=at.isoformat(), updated=instant(at)
+                cancelled=CANCELLED, valid=VALID, at=at.isoformat(), **_updated(number, at)
             ),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -153,11 +165,11 @@ def check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -
                 "TableName": table(),
                 "Key": dump(key(event_id, number)),
                 "UpdateExpression": "SET #status = :in, checked_in_at = :at, checked_in_by = :by,"
-                " updated_at = :updated",
+                " updated_at = :updated_at, updated_key = :updated_key",
                 "ConditionExpression": "#status = :valid",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
-                    **{"in": CHECKED_IN}, valid=VALID, at=at_text, by=by[0], updated=instant(at)
+                    **{"in": CHECKED_IN}, valid=VALID, at=at_text, by=by[0], **_updated(number, at)
                 ),
                 **_ALL_OLD,
             }
@@ -179,10 +191,11 @@ def undo_check_in(event_id: str, number: str, *, by: tuple[str, int], at: dateti
             "Update": {
                 "TableName": table(),
                 "Key": dump(key(event_id, number)),
-                "UpdateExpression": "SET #status = :valid, updated_at = :updated REMOVE checked_in_at, checked_in_by",
+                "UpdateExpression": "SET #status = :valid, updated_at = :updated_at, updated_key = :updated_key"
+                " REMOVE checked_in_at, checked_in_by",
                 "ConditionExpression": "#status = :in",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(**{"in": CHECKED_IN}, valid=VALID, updated=instant(at)),
+                "ExpressionAttributeValues": values(**{"in": CHECKED_IN}, valid=VALID, **_updated(number, at)),
                 **_ALL_OLD,
             }
         },
@@ -194,3 +207,33 @@ def undo_check_in(event_id: str, number: str, *, by: tuple[str, int], at: dateti
     except Cancelled as exc:
         raise _door_failure(exc) from None
     return TicketRecord(event_id, number, VALID, updated_at=at, checked_in_at=None)
+
+
+def changed_since(
+    event_id: str, since: datetime | None, after: str | None, limit: int
+) -> tuple[list[TicketRecord], bool]:
+    """Up to `limit` of the event's tickets that changed at or after `since`, in the order they changed,
+    after the by_update key `after`; and whether more follow. One Query on the index (eventually
+    consistent: a change shows up a moment after it is made)."""
+    query: dict[str, Any] = {
+        "TableName": table(),
+        "IndexName": BY_UPDATE,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": values(pk=f"EVENT#{event_id}"),
+        "Limit": limit + 1,  # one more than asked tells whether a next page exists
+    }
+    if since is not None:
+        query["KeyConditionExpression"] += " AND updated_key >= :lower"
+        query["ExpressionAttributeValues"] |= values(lower=instant(since))
+    if after is not None:
+        number = after.rpartition("#")[2]
+        query["ExclusiveStartKey"] = dump({**key(event_id, number), "updated_key": after})
+    with aws_errors():
+        raw = client().query(**query)
+    items = [load(item) for item in raw.get("Items", [])]
+    return [TicketRecord.from_item(item) for item in items[:limit]], len(items) > limit or "LastEvaluatedKey" in raw
+
+
+def sync_key(ticket: TicketRecord) -> str:
+    """The by_update position of a ticket as read: where the next page starts."""
+    return f"{instant(ticket.updated_at)}#{ticket.ticket_number}"
