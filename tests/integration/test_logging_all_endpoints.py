@@ -111,6 +111,8 @@ def bookings_steps(run: Run) -> None:
     run.call("undo_check_in", 200, token=run.ids["admin"], path=scanned)
     run.call("list_tickets", 200, token=run.ids["staff"], path=event, query={"limit": "1"})
     run.call("list_tickets", 422, token=run.ids["staff"], path=event, query={"updated_since": "soon"})
+    run.call("event_stats", 200, token=run.ids["admin"], path=event)
+    run.call("event_stats", 403, token=run.ids["staff"], path=event)
     run.call("cancel_booking", 200, token=user, path={"booking_id": booking["id"]})
     run.call("cancel_booking", 409, token=user, path={"booking_id": booking["id"]})
     run.call("delete_event", 204, token=run.ids["admin"], path=event)

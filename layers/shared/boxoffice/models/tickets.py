@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from boxoffice.models.bookings import TicketStatus
 from boxoffice.models.common import RequestModel, ResponseModel
+from boxoffice.models.events import PriceOut
 
 
 class CheckInRequest(RequestModel):
@@ -51,3 +52,17 @@ class JsonWebKey(ResponseModel):
 
 class JsonWebKeySet(ResponseModel):
     keys: list[JsonWebKey]
+
+
+class EventStats(ResponseModel):
+    """An event's counters: sold + available == total_tickets; checked_in counts tickets sold and let in."""
+
+    event_id: str
+    total_tickets: int
+    sold: int
+    available: int
+    checked_in: int
+    cancelled: int = Field(description="Tickets released by cancelled bookings.")
+    revenue: dict[str, PriceOut] = Field(
+        description="Money taken, net of cancellations, by currency (an event's currency can change)."
+    )

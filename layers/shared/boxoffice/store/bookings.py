@@ -27,7 +27,7 @@ from typing import Any
 
 from boxoffice.config import settings
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, NotAuthenticated, TicketUsed
-from boxoffice.store import dynamo, tickets, users
+from boxoffice.store import dynamo, stats, tickets, users
 from boxoffice.store.dynamo import Cancelled, Item, aws_errors, client, dump, load, values
 from boxoffice.store.events import ON_SALE, EventRecord, event_key
 from boxoffice.store.tickets import TicketRecord
@@ -224,20 +224,22 @@ def create(
     The event must still be on sale, not started, hold enough tickets and have the price, currency and
     per-booking limit the booking was made from; otherwise EventChanged carries the event as it is.
     """
+    revenue, revenue_names, revenue_values = stats.count_sale(booking.currency, booking.total_price)
     event_update = {
         "Update": {
             "TableName": _events(),
             "Key": dump(event_key(booking.event_id)),
-            "UpdateExpression": "SET available_tickets = available_tickets - :qty",
+            "UpdateExpression": f"SET available_tickets = available_tickets - :qty ADD {revenue}",
             "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
             " AND ticket_price = :price AND currency = :currency AND max_tickets_per_booking >= :qty",
-            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeNames": {"#status": "status", **revenue_names},
             "ExpressionAttributeValues": values(
                 qty=booking.quantity,
                 on_sale=ON_SALE,
                 now=now.isoformat(),
                 price=priced_by.ticket_price,
                 currency=priced_by.currency,
+                **revenue_values,
             ),
             **_ALL_OLD,
         }
@@ -360,6 +362,7 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
     """
     cancelled = replace(booking, status=CANCELLED, cancelled_at=now, event=seen)
     changes = {"status": CANCELLED, "cancelled_at": now.isoformat(), **_snapshot_attributes(seen)}
+    refund, refund_names, refund_values = stats.count_sale(booking.currency, -booking.total_price)
     actions: list[dict[str, Any]] = [
         {
             "Update": {
@@ -377,11 +380,13 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
                 "TableName": _events(),
                 "Key": dump(event_key(booking.event_id)),
                 # A deleted event's tombstone gets its tickets back too: available + sold == total still.
-                "UpdateExpression": "SET available_tickets = available_tickets + :qty",
+                "UpdateExpression": "SET available_tickets = available_tickets + :qty"
+                f" ADD {stats.CANCELLED} :qty, {refund}",
                 "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #name = :name"
                 " AND venue = :venue AND #status = :status",
-                "ExpressionAttributeNames": {"#status": "status", "#name": "name"},
+                "ExpressionAttributeNames": {"#status": "status", "#name": "name", **refund_names},
                 "ExpressionAttributeValues": values(
+                    **refund_values,
                     qty=booking.quantity,
                     now=now.isoformat(),
                     starts_at=seen.starts_at.isoformat(),
