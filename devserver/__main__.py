@@ -8,7 +8,7 @@ import sys
 import threading
 
 from devserver.runtime import LocalRuntime
-from devserver.seed import ensure_admin
+from devserver.seed import ensure_admin, ensure_staff
 
 
 def main() -> int:
@@ -27,9 +27,11 @@ def main() -> int:
         print(f"Cannot start on port {port}: {exc}. Set PORT to another port.", file=sys.stderr)
         return 1
     admin = ensure_admin(os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD"))
-    from devserver.seed import ensure_sample_events
+    staff = ensure_staff(os.environ.get("STAFF_EMAIL"), os.environ.get("STAFF_PASSWORD"))
+    from devserver.seed import ensure_sample_check_ins, ensure_sample_events
 
     samples = ensure_sample_events()
+    checked_in = ensure_sample_check_ins(staff.email)
     base = f"http://localhost:{port}"
     print(f"Box office API   {base}")
     print(f"Swagger UI       {base}/docs")
@@ -40,7 +42,12 @@ def main() -> int:
         print(f"Admin login      {admin.email} / {shown}")
     else:
         print(f"Admin login      {admin.email} (already existed)")
-    print(f"Sample events    {samples} created")
+    if staff.created:
+        shown = staff.password if staff.generated else "(from STAFF_PASSWORD)"
+        print(f"Staff login      {staff.email} / {shown}")
+    else:
+        print(f"Staff login      {staff.email} (already existed)")
+    print(f"Sample events    {samples} created; {checked_in} sample tickets checked in")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
