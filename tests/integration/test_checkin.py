@@ -7,19 +7,12 @@ from typing import Any
 import pytest
 
 from scripts.bench.common import count_calls
+from tests.integration.test_bookings_api import problem
 from tests.support.bookings import Account, new_account, new_event
 from tests.support.codes import forged_codes
 from tests.support.handlers import Api, Result
 
 MISSING_EVENT = "00000000-0000-4000-8000-000000000000"
-
-
-def problem(result: Result, status: int, code: str) -> dict[str, Any]:
-    assert result.status == status, result.body
-    assert result.content_type == "application/problem+json"
-    assert result.body["code"] == code
-    body: dict[str, Any] = result.body
-    return body
 
 
 def booked(api: Api, quantity: int = 2) -> tuple[Account, str, dict[str, Any]]:

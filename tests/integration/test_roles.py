@@ -8,18 +8,11 @@ import pytest
 
 from boxoffice.config import settings
 from boxoffice.store import dynamo
+from tests.integration.test_bookings_api import problem
 from tests.support.bookings import Account, new_account
 from tests.support.handlers import Api, Result
 
 MISSING_USER = "00000000-0000-4000-8000-000000000000"
-
-
-def problem(result: Result, status: int, code: str) -> dict[str, Any]:
-    assert result.status == status, result.body
-    assert result.content_type == "application/problem+json"
-    assert result.body["code"] == code
-    body: dict[str, Any] = result.body
-    return body
 
 
 def set_role(api: Api, who: Account, user_id: str, role: Any) -> Result:

@@ -10,13 +10,9 @@ from typing import Any
 import pytest
 
 from scripts.bench.common import count_calls
+from tests.integration.test_bookings_api import problem
 from tests.support.bookings import Account, call, lambda_pool, new_account, new_event, recount
-from tests.support.handlers import Api, Result
-
-
-def problem(result: Result, status: int, code: str) -> None:
-    assert result.status == status, result.body
-    assert result.body["code"] == code
+from tests.support.handlers import Api
 
 
 def stats(who: Account, event_id: str, api: Api | None = None) -> dict[str, Any]:

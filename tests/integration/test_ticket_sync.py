@@ -10,15 +10,11 @@ import pytest
 
 from boxoffice import clock
 from scripts.bench.common import count_calls
+from tests.integration.test_bookings_api import problem
 from tests.support.bookings import Account, new_account, new_event
 from tests.support.handlers import Api, Result
 
 MISSING_EVENT = "00000000-0000-4000-8000-000000000000"
-
-
-def problem(result: Result, status: int, code: str) -> None:
-    assert result.status == status, result.body
-    assert result.body["code"] == code
 
 
 def book(api: Api, event_id: str, quantity: int) -> tuple[Account, dict[str, Any]]:

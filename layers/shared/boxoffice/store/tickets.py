@@ -156,57 +156,43 @@ def _door_failure(exc: Cancelled) -> Exception:
     return NotCheckedIn()
 
 
-def check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -> TicketRecord:
-    """VALID -> CHECKED_IN at `at`, by the caller `by` (user id, token version), counted, in one transaction."""
-    at_text = at.isoformat()
+def _move(
+    event_id: str, number: str, *, to: str, sets: str, named: dict[str, Any], by: tuple[str, int], at: datetime
+) -> TicketRecord:
+    """One door transaction: the ticket from the other door state to `to` (VALID <-> CHECKED_IN), its
+    count shard moved with it, and the caller's token (user id, token version) still current."""
+    came_from = VALID if to == CHECKED_IN else CHECKED_IN
     actions = [
         {
             "Update": {
                 "TableName": table(),
                 "Key": dump(key(event_id, number)),
-                "UpdateExpression": "SET #status = :in, checked_in_at = :at, checked_in_by = :by,"
-                " updated_at = :updated_at, updated_key = :updated_key",
-                "ConditionExpression": "#status = :valid",
+                "UpdateExpression": f"SET #status = :to, updated_at = :updated_at, updated_key = :updated_key{sets}",
+                "ConditionExpression": "#status = :from",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(
-                    **{"in": CHECKED_IN}, valid=VALID, at=at_text, by=by[0], **_updated(number, at)
-                ),
+                "ExpressionAttributeValues": values(to=to, **{"from": came_from}, **_updated(number, at), **named),
                 **_ALL_OLD,
             }
         },
-        _count_checkin(event_id, +1),
+        _count_checkin(event_id, +1 if to == CHECKED_IN else -1),
         users.current_check(*by),
     ]
     try:
         dynamo.transact(actions)
     except Cancelled as exc:
         raise _door_failure(exc) from None
-    return TicketRecord(event_id, number, CHECKED_IN, updated_at=at, checked_in_at=at)
+    return TicketRecord(event_id, number, to, updated_at=at, checked_in_at=at if to == CHECKED_IN else None)
+
+
+def check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -> TicketRecord:
+    """VALID -> CHECKED_IN at `at`, by the caller `by` (user id, token version), counted, in one transaction."""
+    sets = ", checked_in_at = :at, checked_in_by = :by"
+    return _move(event_id, number, to=CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by[0]}, by=by, at=at)
 
 
 def undo_check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -> TicketRecord:
     """CHECKED_IN -> VALID again, uncounted, in one transaction."""
-    actions = [
-        {
-            "Update": {
-                "TableName": table(),
-                "Key": dump(key(event_id, number)),
-                "UpdateExpression": "SET #status = :valid, updated_at = :updated_at, updated_key = :updated_key"
-                " REMOVE checked_in_at, checked_in_by",
-                "ConditionExpression": "#status = :in",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(**{"in": CHECKED_IN}, valid=VALID, **_updated(number, at)),
-                **_ALL_OLD,
-            }
-        },
-        _count_checkin(event_id, -1),
-        users.current_check(*by),
-    ]
-    try:
-        dynamo.transact(actions)
-    except Cancelled as exc:
-        raise _door_failure(exc) from None
-    return TicketRecord(event_id, number, VALID, updated_at=at, checked_in_at=None)
+    return _move(event_id, number, to=VALID, sets=" REMOVE checked_in_at, checked_in_by", named={}, by=by, at=at)
 
 
 def changed_since(
