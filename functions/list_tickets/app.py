@@ -5,9 +5,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from boxoffice.errors import EventNotFound, Forbidden, InvalidCursor, InvalidInput, NotAuthenticated
-from boxoffice.http import StaffPrincipal, api, failures, lambda_handler
+from boxoffice.http import PageLimit, StaffPrincipal, api, failures, lambda_handler
 from boxoffice.logic import checkin
-from boxoffice.models.common import Page
+from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.tickets import DoorTicket
 
 app = api()
@@ -25,7 +25,7 @@ def list_tickets(
         str | None,
         Query(max_length=40, description="Only tickets changed at or after this instant (ISO 8601, Z or an offset)."),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=checkin.MAX_LIMIT)] = checkin.DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")] = None,
 ) -> Page[DoorTicket]:
     return checkin.list_tickets(principal, event_id, updated_since=updated_since, limit=limit, cursor=cursor)

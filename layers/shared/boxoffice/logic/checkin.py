@@ -25,9 +25,6 @@ from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
 from boxoffice.store.tickets import TicketRecord
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-
 _SEPARATORS = re.compile(r"[\s-]")
 # Crockford base32 reads the letters people mistake for digits as those digits.
 _LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
