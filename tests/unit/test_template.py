@@ -52,9 +52,10 @@ def handler_source(function: dict[str, Any]) -> str:
 
 
 def verifies_or_issues_tokens(function: dict[str, Any]) -> bool:
-    """Handlers that take the caller (CurrentPrincipal/AdminPrincipal), and login, which signs tokens."""
+    """Handlers that take the caller (CurrentPrincipal/AdminPrincipal/StaffPrincipal), and login, which signs tokens."""
     source = handler_source(function)
-    return bool(re.search(r"\b(CurrentPrincipal|AdminPrincipal)\b", source)) or "accounts.login" in source
+    takes_caller = re.search(r"\b(CurrentPrincipal|AdminPrincipal|StaffPrincipal)\b", source)
+    return bool(takes_caller) or "accounts.login" in source
 
 
 def by_function() -> list[Any]:
