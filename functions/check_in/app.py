@@ -21,6 +21,7 @@ app = api()
 
 @app.post(
     "/events/<event_id>/check-ins",
+    operation_id="checkIn",
     tags=["door"],
     responses=failures(
         NotAuthenticated,

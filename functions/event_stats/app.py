@@ -8,7 +8,12 @@ from boxoffice.models.tickets import EventStats
 app = api()
 
 
-@app.get("/events/<event_id>/stats", tags=["door"], responses=failures(NotAuthenticated, Forbidden, EventNotFound))
+@app.get(
+    "/events/<event_id>/stats",
+    operation_id="getEventStats",
+    tags=["door"],
+    responses=failures(NotAuthenticated, Forbidden, EventNotFound),
+)
 def event_stats(event_id: str, principal: AdminPrincipal) -> EventStats:
     return stats.event_stats(principal, event_id)
 

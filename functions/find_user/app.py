@@ -12,7 +12,12 @@ from boxoffice.models.users import User
 app = api()
 
 
-@app.get("/users", tags=["users"], responses=failures(NotAuthenticated, Forbidden, UserNotFound, InvalidInput))
+@app.get(
+    "/users",
+    operation_id="findUser",
+    tags=["users"],
+    responses=failures(NotAuthenticated, Forbidden, UserNotFound, InvalidInput),
+)
 def find_user(
     principal: AdminPrincipal,
     email: Annotated[str, Query(max_length=254, description="The exact address, in any case.")],

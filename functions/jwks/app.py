@@ -15,7 +15,7 @@ app = api()
 CACHE_CONTROL = f"public, max-age={ticket_codes.SECRET_CACHE_SECONDS}"
 
 
-@app.get("/.well-known/jwks.json", tags=["tickets"], responses=failures())
+@app.get("/.well-known/jwks.json", operation_id="getTicketKeys", tags=["tickets"], responses=failures())
 def jwks() -> Response[JsonWebKeySet]:
     keys = JsonWebKeySet.model_validate({"keys": ticket_codes.public_keys()})
     return Response(

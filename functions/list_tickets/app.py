@@ -15,6 +15,7 @@ app = api()
 
 @app.get(
     "/events/<event_id>/tickets",
+    operation_id="listEventTickets",
     tags=["door"],
     responses=failures(NotAuthenticated, Forbidden, EventNotFound, InvalidInput, InvalidCursor),
 )

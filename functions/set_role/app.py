@@ -10,6 +10,7 @@ app = api()
 
 @app.put(
     "/users/<user_id>/role",
+    operation_id="setUserRole",
     tags=["users"],
     responses=failures(NotAuthenticated, Forbidden, UserNotFound, LastAdmin, Busy, InvalidInput),
 )

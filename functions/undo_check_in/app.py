@@ -18,6 +18,7 @@ app = api()
 
 @app.delete(
     "/events/<event_id>/check-ins/<ticket_number>",
+    operation_id="undoCheckIn",
     tags=["door"],
     responses=failures(NotAuthenticated, Forbidden, EventNotFound, TicketNotFound, NotCheckedIn, TicketCancelled, Busy),
 )

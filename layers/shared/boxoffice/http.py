@@ -317,6 +317,8 @@ _SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
     errors.TooManyAttempts: errors.TooManyAttempts(600),
     errors.NotEnoughTickets: errors.NotEnoughTickets(2),
     errors.CapacityBelowSold: errors.CapacityBelowSold(120),
+    errors.AlreadyCheckedIn: errors.AlreadyCheckedIn("2026-12-24T19:05:42.123456+00:00"),
+    errors.WrongEvent: errors.WrongEvent("0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"),
 }
 # Every header problem() can send, as the documentation describes it.
 _PROBLEM_HEADERS = {

@@ -135,6 +135,8 @@ USER_EXAMPLE: JsonDict = {
 
 
 class RoleChange(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "staff"}]})
+
     role: Role
 
 
