@@ -23,7 +23,7 @@ PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.txt constraints.txt layers/shared/requirements.txt
+$(BIN)/.installed: requirements-dev.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed (none of python3.13, python3.12, python3.11, python3 on PATH is); install one or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@echo "Creating $(VENV) with $(PYTHON)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,9 +59,11 @@ build: $(VENV_SAM)/.installed ## sam build (arm64, python3.13)
 	$(OFFLINE) PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml
 
 # The cold-start benchmark runs in what Lambda has: the layer's requirements plus boto3, nothing else.
-.venv-bench/.installed: layers/shared/requirements.txt constraints.txt
+# The ticket codes layer goes to a folder of its own, on the path only of the functions that carry it.
+.venv-bench/.installed: layers/shared/requirements.txt layers/ticket_codes/requirements.txt constraints.txt
 	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install --quiet -r layers/shared/requirements.txt boto3 -c constraints.txt
+	.venv-bench/bin/python -m pip install --quiet --upgrade --target .venv-bench/layers/ticket_codes -r layers/ticket_codes/requirements.txt -c constraints.txt
 	@touch $@
 
 bench: $(BIN)/.installed .venv-bench/.installed ## cold init per function vs a boto3 floor, DynamoDB calls per request, search read amplification

@@ -17,7 +17,14 @@ from pathlib import Path
 from devserver import template
 from devserver.persistence import CorruptSnapshot
 from devserver.runtime import LocalRuntime
-from devserver.seed import ensure_admin
+from devserver.seed import AdminLogin, ensure_admin, ensure_staff
+
+
+def login_line(role: str, login: AdminLogin, password_variable: str) -> str:
+    if not login.created:
+        return f"{role + ' login':<17}{login.email} (already existed; its password is the one it was created with)"
+    shown = login.password if login.generated else f"(from {password_variable})"
+    return f"{role + ' login':<17}{login.email} / {shown}"
 
 
 def main() -> int:
@@ -47,9 +54,11 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     admin = ensure_admin(os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD"))
-    from devserver.seed import ensure_sample_events
+    staff = ensure_staff(os.environ.get("STAFF_EMAIL"), os.environ.get("STAFF_PASSWORD"))
+    from devserver.seed import ensure_sample_check_ins, ensure_sample_events
 
     samples = ensure_sample_events()
+    checked_in = ensure_sample_check_ins(staff.email)
     base = f"http://localhost:{port}"
     print(f"Box office API   {base}")
     print(f"Swagger UI       {base}/docs")
@@ -58,12 +67,10 @@ def main() -> int:
     if runtime.snapshots is not None:
         state = "started empty (FRESH)" if fresh else f"{runtime.loaded_items} items loaded"
         print(f"Data             {runtime.snapshots.path} ({state}; FRESH=1 starts empty)")
-    if admin.created:
-        shown = admin.password if admin.generated else "(from ADMIN_PASSWORD)"
-        print(f"Admin login      {admin.email} / {shown}")
-    else:
-        print(f"Admin login      {admin.email} (already existed; its password is the one it was created with)")
+    print(login_line("Admin", admin, "ADMIN_PASSWORD"))
+    print(login_line("Staff", staff, "STAFF_PASSWORD"))
     print(f"Sample events    {samples} created")
+    print(f"Sample check-ins {checked_in} tickets checked in")
     print("Ctrl-C to stop.", flush=True)
     stop.wait()
     runtime.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -21,17 +22,25 @@ SERIALISED_READ_TIMEOUT = "10"
 SNAPSHOT = "dynamodb.jsonl"
 
 
-def function_environment(endpoint: str, table_prefix: str, jwt_secret: str) -> dict[str, str]:
-    """The template's Globals resolved for a local DynamoDB, with a local signing secret in place of
+def local_ticket_keys() -> str:
+    """A ticket key ring of this run's own, as boxoffice.ticket_codes reads one (TICKET_KEYS, if set,
+    keeps codes valid across restarts against a persistent DynamoDB)."""
+    return os.environ.get("TICKET_KEYS") or json.dumps({"active": "local-1", "local-1": secrets.token_urlsafe(48)})
+
+
+def function_environment(endpoint: str, table_prefix: str, jwt_secret: str, ticket_keys: str) -> dict[str, str]:
+    """The template's Globals resolved for a local DynamoDB, with local signing secrets in place of
     Secrets Manager (which neither this runtime nor a sam local container can reach)."""
     refs = {
         **template.parameters({"Stage": "local", "DynamoEndpoint": endpoint}),
         **table_names(table_prefix),
         "JwtSecret": "",
+        "TicketKeys": "",
     }
     env = template.environment(refs)
     env.update(JWT_SECRET=jwt_secret, JWT_SECRET_ARN="", POWERTOOLS_METRICS_NAMESPACE="boxoffice-local")
     env.update(AWS_READ_TIMEOUT_SECONDS=SERIALISED_READ_TIMEOUT)
+    env.update(TICKET_KEYS=ticket_keys, TICKET_KEYS_ARN="")
     return env
 
 
@@ -64,6 +73,7 @@ class LocalRuntime:
         self._data_dir = data_dir
         self._fresh = fresh
         self._jwt_secret = jwt_secret or secrets.token_urlsafe(48)
+        self._ticket_keys = local_ticket_keys()
         self._extra_env = extra_env or {}
         self._cors = Cors.from_template(cors_origins)
         self.dynamodb: EmbeddedDynamoDB | None = None
@@ -86,7 +96,7 @@ class LocalRuntime:
 
     def environment(self) -> dict[str, str]:
         """What the handlers see: template Globals resolved for this machine, plus local credentials."""
-        env = function_environment(self.endpoint, self.table_prefix, self._jwt_secret)
+        env = function_environment(self.endpoint, self.table_prefix, self._jwt_secret, self._ticket_keys)
         # moto and DynamoDB Local accept any credentials; never reach for real ones.
         env.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_SESSION_TOKEN="local")
         env.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
@@ -138,10 +148,11 @@ class LocalRuntime:
 
 def reset_caches() -> None:
     """Settings and clients are cached per cold start; a runtime started in-process is a new one."""
-    from boxoffice import auth, config, keys
+    from boxoffice import auth, config, keys, ticket_codes
     from boxoffice.store import dynamo
 
     config.settings.cache_clear()
     dynamo.client.cache_clear()
     keys.clear()
     auth.dummy_hash.cache_clear()
+    ticket_codes.clear_cache()

@@ -1,4 +1,5 @@
-"""First-start data: the admin account and a handful of sample events."""
+"""First-start data: the admin and door staff accounts, a handful of sample events, and a few tickets
+already booked and checked in at one of them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class AdminLogin:
+    """A login made at first start (the admin's, or door staff's)."""
+
     email: str
     password: str
     generated: bool
@@ -34,6 +37,56 @@ def ensure_admin(email: str | None, password: str | None, *, promote: bool = Fal
         promoted = promote and accounts.change_role(request.email, "admin")
         return AdminLogin(request.email, request.password, generated, created=False, promoted=promoted)
     return AdminLogin(request.email, request.password, generated, created=True)
+
+
+def ensure_staff(email: str | None, password: str | None) -> AdminLogin:
+    """A door staff account (it checks tickets in); an existing account of that email is kept as it is."""
+    from boxoffice.errors import EmailTaken
+    from boxoffice.logic import accounts
+    from boxoffice.models.users import RegisterRequest
+
+    request = RegisterRequest(
+        name="Door staff", email=email or "staff@example.com", password=password or secrets.token_urlsafe(18)
+    )
+    try:
+        accounts.create_account(request.name, request.email, request.password, role="staff")
+    except EmailTaken:
+        return AdminLogin(request.email, request.password, password is None, created=False)
+    return AdminLogin(request.email, request.password, password is None, created=True)
+
+
+SAMPLE_DOOR_EVENT = "Jazz at the Blue Note"
+
+
+def ensure_sample_check_ins(staff_email: str) -> int:
+    """On a first start, a sample buyer books a few tickets to the jazz night and door staff check some
+    in, all through the domain code: GET /events/{id}/stats and /tickets have something to show.
+    Returns how many were checked in (0 when the buyer exists already: nothing is added twice)."""
+    import uuid
+
+    from boxoffice.auth import Principal
+    from boxoffice.errors import EmailTaken
+    from boxoffice.logic import accounts, bookings, checkin, events
+    from boxoffice.models.bookings import BookingRequest
+    from boxoffice.models.tickets import CheckInRequest
+    from boxoffice.store import users
+
+    event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:sample-event:{SAMPLE_DOOR_EVENT}"))
+    staff = users.find_by_email(staff_email)
+    if staff is None or not events.exists(event_id):
+        return 0
+    try:
+        buyer = accounts.create_account("Sample Buyer", "buyer@example.com", secrets.token_urlsafe(18))
+    except EmailTaken:
+        return 0
+    as_buyer, as_staff = Principal(buyer.id, "user", 0), Principal(staff.id, "staff", staff.token_version)
+    checked_in = 0
+    for quantity, scanned in ((2, 2), (3, 1), (1, 0)):
+        booking = bookings.book(as_buyer, event_id, BookingRequest(quantity=quantity)).booking
+        for ticket in booking.tickets[:scanned]:
+            checkin.check_in(as_staff, event_id, CheckInRequest(code=ticket.code))
+            checked_in += 1
+    return checked_in
 
 
 # name, venue, days from today, local start, UTC offset, tickets, price, currency, per booking, description

@@ -12,9 +12,10 @@ the account with accounts.create_account: the email is claimed by a conditional 
 run keeps the existing account and changes nothing. With --promote an existing account of that email
 becomes an admin instead (accounts.change_role: its password stays, its older tokens stop working).
 The password is ADMIN_PASSWORD when set, else typed in on a terminal, else generated and printed
-once. Your usual AWS credentials are used; they need cloudformation:DescribeStacks and
-dynamodb:PutItem on the users table (dynamodb:GetItem and dynamodb:UpdateItem too for --promote),
-and with the stack's KmsKeyArn set the use of that key through DynamoDB (docs/DEPLOY.md).
+once. Your usual AWS credentials are used; they need cloudformation:DescribeStacks,
+dynamodb:PutItem and dynamodb:UpdateItem (the admin count) on the users table (dynamodb:GetItem too
+for --promote), and with the stack's KmsKeyArn set the use of that key through DynamoDB
+(docs/DEPLOY.md).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ os.environ.update(
     AWS_EC2_METADATA_DISABLED="true",
     BCRYPT_ROUNDS="4",
     JWT_SECRET="test-secret-test-secret-test-secret-0123456789",
+    TICKET_KEYS='{"active": "test-1", "test-1": "test-ticket-key-test-ticket-key-0123456789"}',
     POWERTOOLS_METRICS_NAMESPACE="boxoffice-test",
     POWERTOOLS_SERVICE_NAME="boxoffice",
     POWERTOOLS_DEV="false",

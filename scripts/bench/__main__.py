@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-SECTIONS = ["cold", "accounts", "search", "bookings"]
+SECTIONS = ["cold", "accounts", "search", "bookings", "door"]
 
 
 def main() -> int:

@@ -15,6 +15,9 @@ LAYER = template.ROOT / "layers" / "shared"
 # What Lambda has: the layer's requirements plus boto3, nothing from the dev tools (moto pulls in
 # cryptography, which PyJWT would then import). `make bench` builds it; override with BENCH_PYTHON.
 PYTHON = os.environ.get("BENCH_PYTHON") or str(template.ROOT / ".venv-bench" / "bin" / "python")
+# Layers beyond the shared one are installed (by `make bench`) under .venv-bench/<their ContentUri> and
+# put on the path only of the functions that carry them, as Lambda does.
+LAYERS = Path(os.environ.get("BENCH_LAYERS") or template.ROOT / ".venv-bench")
 
 # Lambda imports the handler module as a top-level module from the code directory, the layer on sys.path.
 _PROBE = """
@@ -65,10 +68,17 @@ def handler(event, context):
 """
 
 
-def _once(path: Path, mode: str) -> tuple[float, float]:
+def _layer_paths(function: str) -> list[str]:
+    """Where the function's own layers (beyond the shared one, already on the path) are installed."""
+    layers = template.resources("AWS::Serverless::LayerVersion")
+    refs = template.resources("AWS::Serverless::Function")[function]["Properties"].get("Layers", [])
+    return [str(LAYERS / layers[ref["Ref"]]["Properties"]["ContentUri"]) for ref in refs if "Ref" in ref]
+
+
+def _once(path: Path, mode: str, layers: list[str]) -> tuple[float, float]:
     env = {
         **os.environ,
-        "PYTHONPATH": str(LAYER),
+        "PYTHONPATH": os.pathsep.join([str(LAYER), *layers]),
         "AWS_DEFAULT_REGION": "us-east-1",
         "JWT_SECRET": "bench",
     }
@@ -84,19 +94,19 @@ def run() -> str:
         floor_file, framework_file = Path(tmp) / "floor.py", Path(tmp) / "framework.py"
         floor_file.write_text(_FLOOR)
         framework_file.write_text(_FRAMEWORK)
-        targets: dict[str, tuple[Path, str]] = {
-            "floor: import boto3 + DynamoDB client": (floor_file, "none"),
-            "framework: floor + Powertools resolver + 1 model": (framework_file, "none"),
+        targets: dict[str, tuple[Path, str, list[str]]] = {
+            "floor: import boto3 + DynamoDB client": (floor_file, "none", []),
+            "framework: floor + Powertools resolver + 1 model": (framework_file, "none", []),
         }
         for route in sorted(template.routes(), key=lambda r: r.code_dir.name):
             module = route.code_dir / f"{route.handler.rsplit('.', 1)[0].replace('.', '/')}.py"
-            targets.setdefault(route.code_dir.name, (module, "client"))
+            targets.setdefault(route.code_dir.name, (module, "client", _layer_paths(route.function)))
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
         # Round-robin, so that the machine's drift over the run falls on every target alike; the
         # first round warms the filesystem and bytecode caches and is dropped.
         for round_number in range(RUNS + 1):
-            for name, (path, mode) in targets.items():
-                sample = _once(path, mode)
+            for name, (path, mode, layers) in targets.items():
+                sample = _once(path, mode, layers)
                 if round_number:
                     samples[name].append(sample)
     floor = median_ms([total for _, total in samples["floor: import boto3 + DynamoDB client"]])

@@ -6,6 +6,7 @@ a function added to the template without a step here fails the coverage test bel
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -70,8 +71,14 @@ def accounts_steps(run: Run) -> None:
     run.call("update_me", 200, token=old, body={"password": NEW_PASSWORD, "current_password": PASSWORD})
     run.call("get_me", 401, token=old)
     run.ids["user"] = run.login("ada@example.com", NEW_PASSWORD)
-    accounts.create_account("Admin", "admin@example.com", ADMIN_PASSWORD, role="admin")
+    run.ids["admin_id"] = accounts.create_account("Admin", "admin@example.com", ADMIN_PASSWORD, role="admin").id
     run.ids["admin"] = run.login("admin@example.com", ADMIN_PASSWORD)
+    staff = run.call("find_user", 200, token=run.ids["admin"], query={"email": "ada@example.com"}).body
+    run.call("find_user", 403, token=run.ids["user"], query={"email": "ada@example.com"})
+    run.call("set_role", 409, token=run.ids["admin"], path={"user_id": run.ids["admin_id"]}, body={"role": "user"})
+    run.call("set_role", 200, token=run.ids["admin"], path={"user_id": staff["id"]}, body={"role": "staff"})
+    run.ids["staff"] = run.login("ada@example.com", NEW_PASSWORD)
+    run.ids["user"] = run.ids["staff"]  # still a customer too: staff may book like anyone
 
 
 def events_steps(run: Run) -> None:
@@ -95,6 +102,17 @@ def bookings_steps(run: Run) -> None:
     run.call("list_bookings", 200, token=user)
     run.call("get_booking", 200, token=user, path={"booking_id": booking["id"]})
     run.call("get_booking", 404, token=run.ids["admin"], path={"booking_id": booking["id"]})
+    door = run.call("create_booking", 201, token=user, path=event, body={"quantity": 1}).body["tickets"][0]
+    scanned = {"event_id": run.ids["event"], "ticket_number": door["ticket_number"]}
+    run.call("check_in", 200, token=run.ids["staff"], path=event, body={"code": door["code"]})
+    run.call("check_in", 409, token=run.ids["staff"], path=event, body={"code": door["code"]})
+    run.call("check_in", 422, token=run.ids["staff"], path=event, body={"code": FORGED})
+    run.call("undo_check_in", 403, token=run.ids["staff"], path=scanned)
+    run.call("undo_check_in", 200, token=run.ids["admin"], path=scanned)
+    run.call("list_tickets", 200, token=run.ids["staff"], path=event, query={"limit": "1"})
+    run.call("list_tickets", 422, token=run.ids["staff"], path=event, query={"updated_since": "soon"})
+    run.call("event_stats", 200, token=run.ids["admin"], path=event)
+    run.call("event_stats", 403, token=run.ids["staff"], path=event)
     run.call("cancel_booking", 200, token=user, path={"booking_id": booking["id"]})
     run.call("cancel_booking", 409, token=user, path={"booking_id": booking["id"]})
     run.call("delete_event", 204, token=run.ids["admin"], path=event)
@@ -103,6 +121,7 @@ def bookings_steps(run: Run) -> None:
 
 def other_steps(run: Run) -> None:
     run.without_sample("docs", 200, "GET", "/openapi.json", run.ids["user"])
+    run.call("jwks", 200)
     run.without_sample("not_found", 404, "POST", "/no/such/route", run.ids["user"])
 
 
@@ -119,7 +138,8 @@ def test_every_endpoint_logs_no_password_hash_or_token(api: Api, logs: Logs) -> 
     text = logs.text
     assert "correlation_id" in text, "the capture saw no request log line"
     hashes = [item["password_hash"] for item in stored_users() if "password_hash" in item]
-    secrets = [PASSWORD, NEW_PASSWORD, ADMIN_PASSWORD, WRONG_PASSWORD, FORGED, os.environ["JWT_SECRET"]]
+    ticket_keys = [v for k, v in json.loads(os.environ["TICKET_KEYS"]).items() if k != "active"]
+    secrets = [PASSWORD, NEW_PASSWORD, ADMIN_PASSWORD, WRONG_PASSWORD, FORGED, os.environ["JWT_SECRET"], *ticket_keys]
     leaked = [s for s in [*secrets, *run.tokens, *hashes] if s in text]
     assert leaked == []
     for marker in ("$2b$", "password_hash", "Bearer ", "eyJ"):  # bcrypt, the stored field, headers, any JWT

@@ -154,6 +154,7 @@ def test_right_current_passwords_give_their_count_back(api: Api) -> None:
 
 def test_a_demoted_admins_token_stops_working_at_once(api: Api) -> None:
     register_and_login(api)
+    accounts.create_account("Other", "other-admin@example.com", "other admin pw", role="admin")  # not the last
     assert accounts.change_role(ADA_LOGIN["email"], "admin")
     admin = api.call("login", body=ADA_LOGIN).body
     assert admin["user"]["role"] == "admin"

@@ -56,8 +56,10 @@ def conflict(size: int) -> list[dict[str, Any]]:
 
 
 def create(**overrides: Any) -> Any:
+    record = overrides.pop("record", booking())
+    codes = {number: f"code-of-{number}" for number in record.ticket_numbers}
     args: dict[str, Any] = {"priced_by": EVENT, "token_version": 0, "claim": None, "now": NOW, **overrides}
-    return store.create(args.pop("record", booking()), **args)
+    return store.create(record, codes=codes, **args)
 
 
 def test_the_largest_booking_with_a_key_fits_one_transaction(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,9 +52,10 @@ def handler_source(function: dict[str, Any]) -> str:
 
 
 def verifies_or_issues_tokens(function: dict[str, Any]) -> bool:
-    """Handlers that take the caller (CurrentPrincipal/AdminPrincipal), and login, which signs tokens."""
+    """Handlers that take the caller (CurrentPrincipal/AdminPrincipal/StaffPrincipal), and login, which signs tokens."""
     source = handler_source(function)
-    return bool(re.search(r"\b(CurrentPrincipal|AdminPrincipal)\b", source)) or "accounts.login" in source
+    takes_caller = re.search(r"\b(CurrentPrincipal|AdminPrincipal|StaffPrincipal)\b", source)
+    return bool(takes_caller) or "accounts.login" in source
 
 
 def by_function() -> list[Any]:
@@ -113,6 +114,11 @@ def test_dynamodb_grants_are_keyed_operations_on_the_stacks_own_tables_and_index
             assert index in indexes, f"{name}: {table} has no index {index}"
 
 
+def signs_or_verifies_ticket_codes(function: dict[str, Any]) -> bool:
+    """Functions that carry the ticket codes layer (cryptography): they alone may read the ticket keys."""
+    return {"Ref": "TicketCodesLayer"} in function["Properties"].get("Layers", [])
+
+
 @pytest.mark.parametrize(("name", "function"), by_function())
 def test_functions_that_use_the_tables_may_use_their_customer_managed_key(name: str, function: dict[str, Any]) -> None:
     # With KmsKeyArn set, DynamoDB refuses every call of a role that may not use the key.
@@ -167,15 +173,18 @@ def test_the_highest_bcrypt_cost_allowed_fits_in_half_of_each_hashing_functions_
 
 
 @pytest.mark.parametrize(("name", "function"), by_function())
-def test_functions_that_verify_or_issue_tokens_can_read_the_signing_secret_and_nothing_else(
-    name: str, function: dict[str, Any]
-) -> None:
+def test_functions_read_the_secrets_they_use_and_nothing_else(name: str, function: dict[str, Any]) -> None:
     grants = [s for s in statements(function) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
-    if verifies_or_issues_tokens(function):
-        assert grants, f"{name} verifies or issues tokens but cannot read the JWT secret"
+    readable = [resource for grant in grants for resource in as_list(grant["Resource"])]
     for grant in grants:
         assert as_list(grant["Action"]) == ["secretsmanager:GetSecretValue"], f"{name}: {grant}"
-        assert grant["Resource"] == {"Ref": "JwtSecret"}, f"{name}: {grant}"
+    jwt, ticket_keys = {"Ref": "JwtSecret"}, {"Ref": "TicketKeys"}
+    if verifies_or_issues_tokens(function):
+        assert jwt in readable, f"{name} verifies or issues tokens but cannot read the JWT secret"
+    if signs_or_verifies_ticket_codes(function):
+        assert ticket_keys in readable, f"{name} carries the ticket codes layer but cannot read the keys"
+    allowed = [jwt, ticket_keys] if signs_or_verifies_ticket_codes(function) else [jwt]  # cursors use the JWT secret
+    assert all(resource in allowed for resource in readable), f"{name} may read {readable}"
 
 
 @pytest.mark.parametrize(("name", "function"), by_function())

@@ -17,7 +17,7 @@ from boxoffice.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
 CLAIMS = ("sub", "role", "ver", "iat", "exp", "iss", "aud")
-ROLES = ("user", "admin")
+ROLES = ("user", "staff", "admin")
 CLOCK_SKEW_SECONDS = 30  # a token minted by an instance whose clock runs slightly ahead is still good
 
 

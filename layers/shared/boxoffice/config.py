@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 DEPLOYED_BCRYPT_ROUNDS = 12
@@ -33,6 +33,8 @@ class Settings:
     aws_connect_timeout_seconds: float
     aws_read_timeout_seconds: float
     request_budget_seconds: float
+    ticket_keys: str | None = field(default=None, repr=False)  # the key ring's JSON, local runs only
+    ticket_keys_arn: str | None = None
 
 
 def _int(name: str, default: int) -> int:
@@ -75,4 +77,6 @@ def settings() -> Settings:
         aws_read_timeout_seconds=_float("AWS_READ_TIMEOUT_SECONDS", 3),
         # The backing-service budget of a call without a Lambda context (boxoffice.deadline).
         request_budget_seconds=_float("REQUEST_BUDGET_SECONDS", 9),
+        ticket_keys=env.get("TICKET_KEYS") or None,
+        ticket_keys_arn=env.get("TICKET_KEYS_ARN") or None,
     )

@@ -83,6 +83,16 @@ class EmailTaken(DomainError):
     title = "An account with this email already exists"
 
 
+class UserNotFound(DomainError):
+    code = "USER_NOT_FOUND"
+    title = "No such user"
+
+
+class LastAdmin(DomainError):
+    code = "LAST_ADMIN"
+    title = "The last administrator cannot be demoted"
+
+
 class InvalidCursor(DomainError):
     code = "INVALID_CURSOR"
     title = "The cursor is not valid for this query"
@@ -127,6 +137,47 @@ class BookingNotFound(DomainError):
 class AlreadyCancelled(DomainError):
     code = "ALREADY_CANCELLED"
     title = "The booking is already cancelled"
+
+
+class TicketUsed(DomainError):
+    code = "TICKET_USED"
+    title = "A ticket of this booking has been checked in"
+
+
+class TicketNotFound(DomainError):
+    code = "TICKET_NOT_FOUND"
+    title = "No such ticket for this event"
+
+
+class AlreadyCheckedIn(DomainError):
+    code = "ALREADY_CHECKED_IN"
+    title = "The ticket has already been checked in"
+
+    def __init__(self, checked_in_at: str) -> None:
+        super().__init__(f"Checked in at {checked_in_at}.", checked_in_at=checked_in_at)
+
+
+class TicketCancelled(DomainError):
+    code = "TICKET_CANCELLED"
+    title = "The ticket was cancelled"
+
+
+class WrongEvent(DomainError):
+    code = "WRONG_EVENT"
+    title = "The ticket is for another event"
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"The ticket is for event {event_id}.", ticket_event_id=event_id)
+
+
+class NotCheckedIn(DomainError):
+    code = "NOT_CHECKED_IN"
+    title = "The ticket has not been checked in"
+
+
+class InvalidTicketCode(DomainError):
+    code = "INVALID_TICKET_CODE"
+    title = "The ticket code is not one we signed"
 
 
 class IdempotencyKeyReused(DomainError):

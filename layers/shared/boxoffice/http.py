@@ -22,7 +22,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from boxoffice import auth, deadline, errors
 from boxoffice.auth import Principal
 from boxoffice.config import settings
-from boxoffice.logic.permissions import require_admin
+from boxoffice.logic.permissions import require_admin, require_staff
 from boxoffice.models.common import MAX_PAGE_SIZE, Problem
 from boxoffice.observability import logger, metrics
 
@@ -40,6 +40,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.Forbidden: HTTPStatus.FORBIDDEN,
     errors.TooManyAttempts: HTTPStatus.TOO_MANY_REQUESTS,
     errors.EmailTaken: HTTPStatus.CONFLICT,
+    errors.UserNotFound: HTTPStatus.NOT_FOUND,
+    errors.LastAdmin: HTTPStatus.CONFLICT,
     errors.InvalidCursor: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.EventNotFound: HTTPStatus.NOT_FOUND,
     errors.CapacityBelowSold: HTTPStatus.CONFLICT,
@@ -48,6 +50,13 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.NotEnoughTickets: HTTPStatus.CONFLICT,
     errors.BookingNotFound: HTTPStatus.NOT_FOUND,
     errors.AlreadyCancelled: HTTPStatus.CONFLICT,
+    errors.TicketUsed: HTTPStatus.CONFLICT,
+    errors.InvalidTicketCode: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.TicketNotFound: HTTPStatus.NOT_FOUND,
+    errors.AlreadyCheckedIn: HTTPStatus.CONFLICT,
+    errors.TicketCancelled: HTTPStatus.CONFLICT,
+    errors.WrongEvent: HTTPStatus.CONFLICT,
+    errors.NotCheckedIn: HTTPStatus.CONFLICT,
     errors.IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.Busy: HTTPStatus.CONFLICT,
     errors.ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
@@ -191,6 +200,12 @@ def _admin_caller(headers: Mapping[str, str]) -> Principal:
     return principal
 
 
+def _staff_caller(headers: Mapping[str, str]) -> Principal:
+    principal = _caller(headers)
+    require_staff(principal)
+    return principal
+
+
 def _principal(request: Request) -> Principal:
     # Verified once, at the edge (lambda_handler), before the body was validated.
     principal: Principal = request.context["principal"]
@@ -202,8 +217,13 @@ def _admin(request: Request) -> Principal:
     return _principal(request)
 
 
+def _staff(request: Request) -> Principal:
+    # As _admin: the edge checks for staff or admin.
+    return _principal(request)
+
+
 Check = Callable[[Mapping[str, str]], Principal]
-_CHECKS: dict[Any, Check] = {_principal: _caller, _admin: _admin_caller}
+_CHECKS: dict[Any, Check] = {_principal: _caller, _admin: _admin_caller, _staff: _staff_caller}
 
 
 def routes(app: APIGatewayHttpResolver) -> list[Route]:
@@ -233,11 +253,11 @@ def _caller_checks(app: APIGatewayHttpResolver) -> list[Check]:
 
 def edge_failures(route: Route) -> tuple[type[errors.DomainError], ...]:
     """The errors a route can answer with before or around its own code, for its documentation:
-    the caller checks (401, and 403 for admins), the body checks (400, 413, 415), request
+    the caller checks (401, and 403 for admins and staff), the body checks (400, 413, 415), request
     validation (422), and DynamoDB failing (503), which every route uses."""
     checks = _route_checks(route)
     kinds: list[type[errors.DomainError]] = [errors.NotAuthenticated] if checks else []
-    if _admin_caller in checks:
+    if _admin_caller in checks or _staff_caller in checks:
         kinds.append(errors.Forbidden)
     dependant = route.dependant
     if dependant.body_params:
@@ -288,6 +308,7 @@ AdminPrincipal = Annotated[Principal, Depends(_admin)]
 SourceIp = Annotated[str, Depends(_source_ip)]
 # A list's page size: `limit: PageLimit = DEFAULT_PAGE_SIZE`.
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+StaffPrincipal = Annotated[Principal, Depends(_staff)]  # door staff or admins
 
 
 # What problems look like in the documentation's examples: errors whose members need values.
@@ -296,6 +317,8 @@ _SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
     errors.TooManyAttempts: errors.TooManyAttempts(600),
     errors.NotEnoughTickets: errors.NotEnoughTickets(2),
     errors.CapacityBelowSold: errors.CapacityBelowSold(120),
+    errors.AlreadyCheckedIn: errors.AlreadyCheckedIn("2026-12-24T19:05:42.123456+00:00"),
+    errors.WrongEvent: errors.WrongEvent("0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"),
 }
 # Every header problem() can send, as the documentation describes it.
 _PROBLEM_HEADERS = {

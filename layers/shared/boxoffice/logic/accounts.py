@@ -13,7 +13,7 @@ from boxoffice.store import throttle, users
 from boxoffice.store.users import UserRecord
 
 
-def _public(record: UserRecord) -> User:
+def public_user(record: UserRecord) -> User:
     return User(id=record.id, name=record.name, email=record.email, role=record.role, created_at=record.created_at)  # type: ignore[arg-type]
 
 
@@ -28,7 +28,7 @@ def create_account(name: str, email: str, password: str, *, role: str = "user") 
         created_at=clock.now(),
     )
     users.create(record)
-    return _public(record)
+    return public_user(record)
 
 
 def register(request: RegisterRequest) -> User:
@@ -63,7 +63,7 @@ def login(request: LoginRequest, source_ip: str) -> Token:
     if not _password_matches(claim, request.password, record.password_hash if record else None) or record is None:
         raise InvalidCredentials()
     token, expires_in = auth.issue_token(record.id, record.role, record.token_version)
-    return Token(access_token=token, expires_in=expires_in, user=_public(record))
+    return Token(access_token=token, expires_in=expires_in, user=public_user(record))
 
 
 def current_user(principal: Principal) -> UserRecord:
@@ -75,7 +75,7 @@ def current_user(principal: Principal) -> UserRecord:
 
 
 def me(principal: Principal) -> User:
-    return _public(current_user(principal))
+    return public_user(current_user(principal))
 
 
 def update_me(principal: Principal, request: UpdateMeRequest, source_ip: str) -> User:
@@ -87,7 +87,7 @@ def update_me(principal: Principal, request: UpdateMeRequest, source_ip: str) ->
         if not _password_matches(claim, request.current_password or "", record.password_hash):
             raise WrongPassword()
         password_hash = auth.hash_password(request.password)
-    return _public(users.update(record, name=request.name, password_hash=password_hash))
+    return public_user(users.update(record, name=request.name, password_hash=password_hash))
 
 
 def change_role(email: str, role: str) -> bool:

@@ -12,10 +12,11 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from boxoffice import clock, cursors
+from boxoffice import clock, cursors, ticket_codes
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import (
@@ -36,9 +37,10 @@ from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
 from boxoffice.store import bookings as store
-from boxoffice.store import events as event_store
+from boxoffice.store import tickets as ticket_store
 from boxoffice.store.bookings import (
     BookingRecord,
+    Details,
     EventChanged,
     EventSnapshot,
     IdempotencyClaim,
@@ -48,7 +50,7 @@ from boxoffice.store.bookings import (
 from boxoffice.store.events import ON_SALE, EventRecord
 from boxoffice.store.users import UserRecord
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
 _BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
 # Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
@@ -62,7 +64,7 @@ class BookingOutcome:
 
 
 def _base32(value: int, symbols: int) -> str:
-    return "".join(_CROCKFORD[(value >> 5 * i) & 31] for i in reversed(range(symbols)))
+    return "".join(CROCKFORD[(value >> 5 * i) & 31] for i in reversed(range(symbols)))
 
 
 def new_booking_id(now: datetime) -> str:
@@ -72,8 +74,12 @@ def new_booking_id(now: datetime) -> str:
 
 def new_ticket_number() -> str:
     """140 random bits in Crockford base32, grouped for reading aloud: 7KQ4-M2ZX-...."""
-    symbols = _base32(secrets.randbits(5 * TICKET_SYMBOLS), TICKET_SYMBOLS)
-    return "-".join(symbols[i : i + 4] for i in range(0, TICKET_SYMBOLS, 4))
+    return grouped(_base32(secrets.randbits(5 * TICKET_SYMBOLS), TICKET_SYMBOLS))
+
+
+def grouped(symbols: str) -> str:
+    """A ticket number's symbols as it is written: groups of four joined by dashes."""
+    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
 
 
 def _require_current(principal: Principal, user: UserRecord | None) -> None:
@@ -107,19 +113,45 @@ def _replay(earlier: IdempotencyRecord, claim: IdempotencyClaim, event: EventRec
     if earlier.fingerprint != claim.fingerprint:
         raise IdempotencyKeyReused()
     logger.info("Booking replayed for its Idempotency-Key", extra={"booking_id": earlier.booking.id})
-    booking = earlier.booking
-    return BookingOutcome(_public(booking, EventSnapshot.of(event) if event else booking.event), replayed=True)
+    events = {event.id: EventSnapshot.of(event)} if event else {}
+    details = Details(events=events, tickets={})
+    return BookingOutcome(_public(earlier.booking, details, codes=_codes(earlier.booking)), replayed=True)
 
 
-def _public(record: BookingRecord, event: EventSnapshot) -> Booking:
-    ticket_status = "VALID" if record.status == store.CONFIRMED else "CANCELLED"
+_AS_WRITTEN = Details(events={}, tickets={})
+
+
+def _codes(record: BookingRecord) -> dict[str, str]:
+    """The tickets' signed codes (the same ones each time: Ed25519 signatures are deterministic)."""
+    return {number: ticket_codes.sign(record.event_id, number) for number in record.ticket_numbers}
+
+
+def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mapping[str, str] | None = None) -> Booking:
+    """The booking with its event and tickets as `details` read them; without them, as the booking
+    itself last wrote them (a new booking's tickets are VALID with `codes`, a cancelled one's CANCELLED).
+    A cancelled ticket shows no code: there is nothing left to scan."""
+    event = details.events.get(record.event_id, record.event)
+    written = ticket_store.VALID if record.status == store.CONFIRMED else ticket_store.CANCELLED
+    tickets = []
+    for number in record.ticket_numbers:
+        ticket = details.tickets.get((record.event_id, number))
+        status, checked_in_at = (ticket.status, ticket.checked_in_at) if ticket else (written, None)
+        code = ticket.code if ticket else (codes or {}).get(number)
+        tickets.append(
+            {
+                "ticket_number": number,
+                "status": status,
+                "checked_in_at": checked_in_at,
+                "code": None if status == ticket_store.CANCELLED else code,
+            }
+        )
     return Booking.model_validate(
         {
             "id": record.id,
             "event_id": record.event_id,
             "event": {"name": event.name, "venue": event.venue, "starts_at": event.starts_at, "status": event.status},
             "quantity": record.quantity,
-            "tickets": [{"ticket_number": n, "status": ticket_status} for n in record.ticket_numbers],
+            "tickets": tickets,
             "unit_price": record.unit_price,
             "total_price": record.total_price,
             "currency": record.currency,
@@ -170,8 +202,11 @@ def book(
     for _ in range(ATTEMPTS):
         event = bookable(event, request.quantity, now)
         record = _new_record(principal.user_id, event, request.quantity, now)
+        codes = _codes(record)
         try:
-            earlier = store.create(record, priced_by=event, token_version=principal.token_version, claim=claim, now=now)
+            earlier = store.create(
+                record, codes=codes, priced_by=event, token_version=principal.token_version, claim=claim, now=now
+            )
         except EventChanged as changed:
             event = changed.event  # judged again, as DynamoDB saw it
             continue
@@ -184,7 +219,7 @@ def book(
         logger.info(
             "Booking created", extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
         )
-        return BookingOutcome(_public(record, record.event), replayed=False)
+        return BookingOutcome(_public(record, codes=codes), replayed=False)
     raise Busy()
 
 
@@ -202,19 +237,20 @@ def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
 
 def get_booking(principal: Principal, booking_id: str) -> Booking:
     record = _read_own(principal, booking_id)
-    event = event_store.get(record.event_id)
-    return _public(record, EventSnapshot.of(event) if event else record.event)
+    _, details = store.read_details([record])
+    return _public(record, details)
 
 
 def list_bookings(principal: Principal, limit: int, cursor: str | None) -> Page[Booking]:
-    """The caller's bookings, newest first, cancelled ones included: one Query and one BatchGetItem."""
+    """The caller's bookings, newest first, cancelled ones included: one Query and one BatchGetItem
+    (account, the page's events and tickets)."""
     scope = f"bookings:{principal.user_id}"  # a cursor is good for its own user's list only
     after = _position(cursors.unseal(cursor, scope)) if cursor is not None else None
     records, more = store.list_page(principal.user_id, limit, after)
-    user, events = store.read_events(principal.user_id, (r.event_id for r in records))
+    user, details = store.read_details(records, user_id=principal.user_id)
     _require_current(principal, user)
     next_cursor = cursors.seal({"after": records[-1].id}, scope) if more and records else None
-    return Page[Booking](items=[_public(r, events.get(r.event_id, r.event)) for r in records], next_cursor=next_cursor)
+    return Page[Booking](items=[_public(r, details) for r in records], next_cursor=next_cursor)
 
 
 def _position(payload: dict[str, object]) -> str:
@@ -247,7 +283,7 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
             "Booking cancelled",
             extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
         )
-        return _public(cancelled, cancelled.event)
+        return _public(cancelled)
     raise Busy()
 
 

@@ -15,7 +15,7 @@ from boxoffice.models.events import Status as EventStatus
 # booking, the Idempotency-Key and one put per ticket. 4 + MAX_PER_BOOKING must stay <= 100.
 
 BookingStatus = Literal["CONFIRMED", "CANCELLED"]
-TicketStatus = Literal["VALID", "CANCELLED"]
+TicketStatus = Literal["VALID", "CHECKED_IN", "CANCELLED"]
 
 # Printable ASCII (space included), as the IETF Idempotency-Key draft expects of a key.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
@@ -37,9 +37,25 @@ class BookedEvent(ResponseModel):
     status: EventStatus
 
 
+# What a ticket code looks like (a real one names its own ticket number and event id).
+CODE_EXAMPLE = (
+    "eyJhbGciOiJFZERTQSIsImtpZCI6InByb2QtMSJ9.eyJ0biI6IjdLUTQtTTJaWC05UFJULVczSE4tQjZERi04WkpDLTVWTUEiLCJldiI6"
+    "IjBiNmYzYzFlLTVkMmEtNGMxZi05YTdlLTJmMWQ4YzNiNGE1MCJ9.4YGT-arY4e7Jao1iJ6PXaDYdHilZn07Wgac1WPTSqOxQHkcHhD5bR_"
+    "lSL_ahBT8Lmh70wBV9Og8jmtxpC22vCw"
+)
+
+
 class Ticket(ResponseModel):
+    """A ticket as its holder sees it: its status at the door comes from the ticket itself."""
+
     ticket_number: str
     status: TicketStatus
+    checked_in_at: datetime | None = None
+    code: str | None = Field(
+        default=None,
+        description="What the ticket's QR code holds: an EdDSA-signed JWT (ticket number, event id, `kid`) that "
+        "anyone can verify with the keys at /.well-known/jwks.json. Null once the ticket is cancelled.",
+    )
 
 
 class Booking(ResponseModel):
@@ -57,8 +73,18 @@ class Booking(ResponseModel):
                     },
                     "quantity": 2,
                     "tickets": [
-                        {"ticket_number": "7KQ4-M2ZX-9PRT-W3HN-B6DF-8ZJC-5VMA", "status": "VALID"},
-                        {"ticket_number": "Q2WE-4RTY-6VPA-8SDF-GH1J-3KMN-5BVC", "status": "VALID"},
+                        {
+                            "ticket_number": "7KQ4-M2ZX-9PRT-W3HN-B6DF-8ZJC-5VMA",
+                            "status": "CHECKED_IN",
+                            "checked_in_at": "2026-12-01T18:05:42.123456Z",
+                            "code": CODE_EXAMPLE,
+                        },
+                        {
+                            "ticket_number": "Q2WE-4RTY-6VPA-8SDF-GH1J-3KMN-5BVC",
+                            "status": "VALID",
+                            "checked_in_at": None,
+                            "code": CODE_EXAMPLE,
+                        },
                     ],
                     "unit_price": "25.00",
                     "total_price": "50.00",

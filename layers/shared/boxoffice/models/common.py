@@ -103,3 +103,5 @@ class Problem(BaseModel):
     )
     available_tickets: int | Extra = Field(None, description="NOT_ENOUGH_TICKETS: how many tickets are left.")
     tickets_sold: int | Extra = Field(None, description="CAPACITY_BELOW_SOLD: the lowest capacity allowed.")
+    checked_in_at: str | Extra = Field(None, description="ALREADY_CHECKED_IN: when the ticket was first let in.")
+    ticket_event_id: str | Extra = Field(None, description="WRONG_EVENT: the event the scanned ticket is for.")

@@ -58,7 +58,7 @@ def _given_password(value: str) -> str:
 _EMAIL_SCHEMA = {"format": "email", "pattern": _EMAIL.pattern, "examples": ["ada@example.com"]}
 Email = Annotated[str, Field(max_length=254, json_schema_extra=_EMAIL_SCHEMA), AfterValidator(normalise_email)]
 Name = Annotated[SingleLine, Field(min_length=1, max_length=100, examples=["Ada Lovelace"])]
-Role = Literal["user", "admin"]
+Role = Literal["user", "staff", "admin"]
 # Passwords are taken exactly as typed (never stripped) and kept out of reprs, hence out of debug logs.
 # JSON Schema counts characters, bcrypt bytes: the lengths below are the rule for ASCII passwords.
 _Unstripped = StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD_BYTES)
@@ -132,6 +132,12 @@ USER_EXAMPLE: JsonDict = {
     "role": "user",
     "created_at": "2026-10-01T09:00:00Z",
 }
+
+
+class RoleChange(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "staff"}]})
+
+    role: Role
 
 
 class User(ResponseModel):

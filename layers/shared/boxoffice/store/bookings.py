@@ -9,9 +9,7 @@ bookings (partition key `pk`, sort key `sk`):
   USER#<user id>  IDEMPOTENCY#<sha256 of key>   fingerprint of the request, booking (a copy that the cancel
                                                 keeps current), expires_at (epoch s; checked in code, TTL
                                                 only tidies)
-tickets (partition key `pk`, sort key `sk`):
-  EVENT#<event id>  TICKET#<ticket number>      ticket_number, event_id, booking_id, user_id, status
-                                                (VALID / CANCELLED), created_at, cancelled_at
+and each ticket in the tickets table (store/tickets.py), read beside its booking in one BatchGetItem.
 
 A booking and a cancellation are each one TransactWriteItems that also moves the event's
 available_tickets, so `available + sold == total` holds at every commit. Failed conditions are
@@ -28,15 +26,15 @@ from decimal import Decimal
 from typing import Any
 
 from boxoffice.config import settings
-from boxoffice.errors import AlreadyCancelled, BookingNotFound, NotAuthenticated
-from boxoffice.store import dynamo, users
+from boxoffice.errors import AlreadyCancelled, BookingNotFound, NotAuthenticated, TicketUsed
+from boxoffice.store import dynamo, stats, tickets, users
 from boxoffice.store.dynamo import Cancelled, Item, aws_errors, client, dump, load, values
 from boxoffice.store.events import ON_SALE, EventRecord, event_key
+from boxoffice.store.tickets import TicketRecord
 from boxoffice.store.users import UserRecord
 
 CONFIRMED, CANCELLED = "CONFIRMED", "CANCELLED"
-VALID = "VALID"
-_BOOKING, _IDEMPOTENCY, _TICKET = "BOOKING#", "IDEMPOTENCY#", "TICKET#"
+_BOOKING, _IDEMPOTENCY = "BOOKING#", "IDEMPOTENCY#"
 _ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 _IS_NEW = "attribute_not_exists(pk)"
 
@@ -162,10 +160,6 @@ def _events() -> str:
     return settings().events_table
 
 
-def _tickets() -> str:
-    return settings().tickets_table
-
-
 def _booking_key(user_id: str, booking_id: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": f"{_BOOKING}{booking_id}"}
 
@@ -177,10 +171,6 @@ def _idempotency_sk(key: str) -> str:
 
 def _idempotency_key(user_id: str, key: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": _idempotency_sk(key)}
-
-
-def _ticket_key(event_id: str, number: str) -> dict[str, str]:
-    return {"pk": f"EVENT#{event_id}", "sk": f"{_TICKET}{number}"}
 
 
 def _snapshot_attributes(event: EventSnapshot) -> Item:
@@ -220,27 +210,36 @@ def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -
 
 
 def create(
-    booking: BookingRecord, *, priced_by: EventRecord, token_version: int, claim: IdempotencyClaim | None, now: datetime
+    booking: BookingRecord,
+    *,
+    codes: Mapping[str, str],
+    priced_by: EventRecord,
+    token_version: int,
+    claim: IdempotencyClaim | None,
+    now: datetime,
 ) -> IdempotencyRecord | None:
     """Book in one transaction, or return what `claim`'s key already stands for (the booking is then not made).
+    Each ticket is put with its code from `codes` (by ticket number).
 
     The event must still be on sale, not started, hold enough tickets and have the price, currency and
     per-booking limit the booking was made from; otherwise EventChanged carries the event as it is.
     """
+    revenue, revenue_names, revenue_values = stats.count_sale(booking.currency, booking.total_price)
     event_update = {
         "Update": {
             "TableName": _events(),
             "Key": dump(event_key(booking.event_id)),
-            "UpdateExpression": "SET available_tickets = available_tickets - :qty",
+            "UpdateExpression": f"SET available_tickets = available_tickets - :qty ADD {revenue}",
             "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
             " AND ticket_price = :price AND currency = :currency AND max_tickets_per_booking >= :qty",
-            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeNames": {"#status": "status", **revenue_names},
             "ExpressionAttributeValues": values(
                 qty=booking.quantity,
                 on_sale=ON_SALE,
                 now=now.isoformat(),
                 price=priced_by.ticket_price,
                 currency=priced_by.currency,
+                **revenue_values,
             ),
             **_ALL_OLD,
         }
@@ -268,7 +267,17 @@ def create(
             }
         )
     actions.append(_put(_bookings(), {**_booking_key(booking.user_id, booking.id), **booking.attributes()}))
-    actions += [_put(_tickets(), _ticket_item(booking, number)) for number in booking.ticket_numbers]
+    actions += [
+        tickets.put_action(
+            booking.event_id,
+            number,
+            code=codes[number],
+            booking_id=booking.id,
+            user_id=booking.user_id,
+            at=booking.created_at,
+        )
+        for number in booking.ticket_numbers
+    ]
     try:
         dynamo.transact(actions)
     except Cancelled as exc:
@@ -290,18 +299,6 @@ def _put(table: str, item: Item) -> dict[str, Any]:
     return {"Put": {"TableName": table, "Item": dump(item), "ConditionExpression": _IS_NEW}}
 
 
-def _ticket_item(booking: BookingRecord, number: str) -> Item:
-    return {
-        **_ticket_key(booking.event_id, number),
-        "ticket_number": number,
-        "event_id": booking.event_id,
-        "booking_id": booking.id,
-        "user_id": booking.user_id,
-        "status": VALID,
-        "created_at": booking.created_at.isoformat(),
-    }
-
-
 def read_booking(user_id: str, booking_id: str) -> tuple[UserRecord | None, BookingRecord | None]:
     """The caller's account and their booking (None: not theirs, or none such), in one BatchGetItem."""
     user, found = _read_with_user(user_id, {_bookings(): [_booking_key(user_id, booking_id)]})
@@ -309,11 +306,32 @@ def read_booking(user_id: str, booking_id: str) -> tuple[UserRecord | None, Book
     return user, (BookingRecord.from_item(item) if item else None)
 
 
-def read_events(user_id: str, event_ids: Iterable[str]) -> tuple[UserRecord | None, dict[str, EventSnapshot]]:
-    """The caller's account and the events of a page of bookings, in one BatchGetItem."""
-    user, found = _read_with_user(user_id, {_events(): [event_key(i) for i in sorted(set(event_ids))]})
+@dataclass(frozen=True, slots=True)
+class Details:
+    """What bookings show beyond their own items: their events and tickets as they are now."""
+
+    events: dict[str, EventSnapshot]
+    tickets: dict[tuple[str, str], TicketRecord]  # by (event id, ticket number)
+
+
+def read_details(records: Iterable[BookingRecord], *, user_id: str | None = None) -> tuple[UserRecord | None, Details]:
+    """The bookings' events and every one of their tickets (and the caller's account, if asked), in one
+    BatchGetItem; one per 100 keys, as a page of large bookings can need more."""
+    records = list(records)
+    keys = {
+        _events(): [event_key(i) for i in sorted({r.event_id for r in records})],
+        tickets.table(): [tickets.key(r.event_id, n) for r in records for n in r.ticket_numbers],
+    }
+    if user_id is None:
+        user, found = None, dynamo.batch_get(keys)
+    else:
+        user, found = _read_with_user(user_id, keys)
     events = (EventRecord.from_item(item) for item in found.get(_events(), []))
-    return user, {event.id: EventSnapshot.of(event) for event in events}
+    details = Details(
+        events={event.id: EventSnapshot.of(event) for event in events},
+        tickets=tickets.of_items(found.get(tickets.table(), [])),
+    )
+    return user, details
 
 
 def list_page(user_id: str, limit: int, after: str | None) -> tuple[list[BookingRecord], bool]:
@@ -336,7 +354,7 @@ def list_page(user_id: str, limit: int, after: str | None) -> tuple[list[Booking
 
 
 def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, now: datetime) -> BookingRecord:
-    """Cancel in one transaction: the booking CONFIRMED -> CANCELLED once, its tickets, the event's count back.
+    """Cancel in one transaction: the booking CONFIRMED -> CANCELLED once, its VALID tickets, the event's count back.
 
     The event must not have started and must still look as `seen` (so the answer shows it as it is at
     commit, without reading it first); otherwise EventChanged carries it. The booking must still be
@@ -344,6 +362,7 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
     """
     cancelled = replace(booking, status=CANCELLED, cancelled_at=now, event=seen)
     changes = {"status": CANCELLED, "cancelled_at": now.isoformat(), **_snapshot_attributes(seen)}
+    refund, refund_names, refund_values = stats.count_sale(booking.currency, -booking.total_price)
     actions: list[dict[str, Any]] = [
         {
             "Update": {
@@ -361,11 +380,13 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
                 "TableName": _events(),
                 "Key": dump(event_key(booking.event_id)),
                 # A deleted event's tombstone gets its tickets back too: available + sold == total still.
-                "UpdateExpression": "SET available_tickets = available_tickets + :qty",
+                "UpdateExpression": "SET available_tickets = available_tickets + :qty"
+                f" ADD {stats.CANCELLED} :qty, {refund}",
                 "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #name = :name"
                 " AND venue = :venue AND #status = :status",
-                "ExpressionAttributeNames": {"#status": "status", "#name": "name"},
+                "ExpressionAttributeNames": {"#status": "status", "#name": "name", **refund_names},
                 "ExpressionAttributeValues": values(
+                    **refund_values,
                     qty=booking.quantity,
                     now=now.isoformat(),
                     starts_at=seen.starts_at.isoformat(),
@@ -380,18 +401,9 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
     ]
     if booking.idempotency_sk is not None:
         actions.append(_update_copy(booking, changes))
-    actions += [
-        {
-            "Update": {
-                "TableName": _tickets(),
-                "Key": dump(_ticket_key(booking.event_id, number)),
-                "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(cancelled=CANCELLED, at=now.isoformat()),
-            }
-        }
-        for number in booking.ticket_numbers
-    ]
+    first_ticket = len(actions)
+    # Each ticket must still be VALID: a ticket checked in at the door keeps its booking from being cancelled.
+    actions += [tickets.cancel_action(booking.event_id, number, now) for number in booking.ticket_numbers]
     try:
         dynamo.transact(actions)
     except Cancelled as exc:
@@ -402,6 +414,9 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
             if old is not None and old["status"] == CANCELLED:
                 raise AlreadyCancelled() from None
             raise BookingNotFound() from None
+        used = [i for i in range(first_ticket, len(actions)) if exc.failed_at(i)]
+        if used:
+            raise TicketUsed(f"{len(used)} of the booking's tickets have been checked in.") from None
         if not exc.failed_at(1) and booking.idempotency_sk is not None:
             # Only the copy failed: its key has expired and stands for another booking now, or is gone.
             return cancel(replace(booking, idempotency_sk=None), seen=seen, token_version=token_version, now=now)

@@ -4,17 +4,20 @@ Items (partition key `pk`, no sort key):
   USER#<id>      the account: id, full_name ("name" is a reserved word), email, role, password_hash,
                  token_version, created_at, updated_at
   EMAIL#<email>  claims a normalised email for one user id (unique by a conditional put)
+  ADMINS         admins: how many accounts have the admin role. Every change of that number moves it in
+                 the same transaction, and a demotion requires it to stay >= 1, so two admins demoting
+                 each other at once cannot leave none.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from boxoffice import clock
 from boxoffice.config import settings
-from boxoffice.errors import EmailTaken, NotAuthenticated
+from boxoffice.errors import Busy, EmailTaken, LastAdmin, NotAuthenticated, UserNotFound
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import Cancelled, aws_errors, client, dump, load, values
 
@@ -54,6 +57,24 @@ def _email_key(email: str) -> dict[str, str]:
     return {"pk": f"EMAIL#{email}"}
 
 
+_ADMINS_KEY = {"pk": "ADMINS"}
+ADMIN = "admin"
+
+
+def _count_admins(delta: int) -> dict[str, Any]:
+    """A transaction action moving the admin count; taking one away needs another to remain."""
+    update: dict[str, Any] = {
+        "TableName": _table(),
+        "Key": dump(_ADMINS_KEY),
+        "UpdateExpression": "ADD admins :delta",
+        "ExpressionAttributeValues": values(delta=delta),
+    }
+    if delta < 0:
+        update["ConditionExpression"] = "admins > :one"
+        update["ExpressionAttributeValues"] |= values(one=1)
+    return {"Update": update}
+
+
 def create(user: UserRecord) -> None:
     """Put the account and claim its email in one transaction: two racing sign-ups, one winner."""
     item = {
@@ -68,19 +89,20 @@ def create(user: UserRecord) -> None:
         "updated_at": user.created_at.isoformat(),
     }
     new = "attribute_not_exists(pk)"
+    actions: list[dict[str, Any]] = [
+        {"Put": {"TableName": _table(), "Item": dump(item), "ConditionExpression": new}},
+        {
+            "Put": {
+                "TableName": _table(),
+                "Item": dump({**_email_key(user.email), "user_id": user.id}),
+                "ConditionExpression": new,
+            }
+        },
+    ]
+    if user.role == ADMIN:
+        actions.append(_count_admins(+1))
     try:
-        dynamo.transact(
-            [
-                {"Put": {"TableName": _table(), "Item": dump(item), "ConditionExpression": new}},
-                {
-                    "Put": {
-                        "TableName": _table(),
-                        "Item": dump({**_email_key(user.email), "user_id": user.id}),
-                        "ConditionExpression": new,
-                    }
-                },
-            ]
-        )
+        dynamo.transact(actions)
     except Cancelled as exc:
         raise EmailTaken() from exc
 
@@ -127,21 +149,18 @@ def update(user: UserRecord, *, name: str | None, password_hash: str | None) -> 
 
 
 def set_role(user_id: str, role: str) -> bool:
-    """Give the account `role`. A change bumps token_version: tokens carry the role, and every older one
-    must stop working at once. False (and nothing written) when it has that role or does not exist."""
-    with aws_errors():
-        try:
-            client().update_item(
-                TableName=_table(),
-                Key=dump(user_key(user_id)),
-                UpdateExpression="SET #role = :role, updated_at = :now, token_version = token_version + :one",
-                ConditionExpression="attribute_exists(pk) AND #role <> :role",
-                ExpressionAttributeNames={"#role": "role"},  # a reserved word
-                ExpressionAttributeValues=values(role=role, now=clock.now().isoformat(), one=1),
-            )
-        except client().exceptions.ConditionalCheckFailedException:
+    """Give the account `role` with no caller to check (operators: `make create-admin ... PROMOTE=1`).
+    False (and nothing written) when it has that role or does not exist; else as change_role."""
+    for _ in range(3):
+        user = get(user_id)
+        if user is None or user.role == role:
             return False
-    return True
+        try:
+            change_role(user, role, caller=None)
+        except RoleChanged:
+            continue  # changed meanwhile: judge it again
+        return True
+    raise Busy()
 
 
 def current_check(user_id: str, token_version: int) -> dict[str, Any]:
@@ -154,3 +173,76 @@ def current_check(user_id: str, token_version: int) -> dict[str, Any]:
             "ExpressionAttributeValues": values(ver=token_version),
         }
     }
+
+
+def find_for_admin(caller_id: str, email: str) -> tuple[UserRecord | None, UserRecord | None]:
+    """The caller's account (for the token check) and the account owning `email`, if any.
+
+    One BatchGetItem (caller, email claim), then one GetItem for the owner when the email is claimed.
+    """
+    found = dynamo.batch_get({_table(): [user_key(caller_id), _email_key(email)]})[_table()]
+    by_pk = {item["pk"]: item for item in found}
+    caller = by_pk.get(user_key(caller_id)["pk"])
+    claim = by_pk.get(_email_key(email)["pk"])
+    owner = get(claim["user_id"]) if claim else None
+    return (UserRecord.from_item(caller) if caller else None), owner
+
+
+def read_pair(caller_id: str, user_id: str) -> tuple[UserRecord | None, UserRecord | None]:
+    """The caller's account and another (or the same) account, in one BatchGetItem."""
+    keys = [user_key(i) for i in dict.fromkeys([caller_id, user_id])]  # BatchGetItem refuses a key twice
+    found = dynamo.batch_get({_table(): keys})[_table()]
+    by_id = {item["id"]: UserRecord.from_item(item) for item in found}
+    return by_id.get(caller_id), by_id.get(user_id)
+
+
+class RoleChanged(Exception):
+    """The account's role is no longer the one the change was decided from: read it again."""
+
+
+def change_role(user: UserRecord, role: str, *, caller: tuple[str, int] | None) -> UserRecord:
+    """Give `user` the role, if it still has the role we read, bumping its token version: tokens carry
+    the role, so every older one stops working at once. The admin count moves in the same transaction
+    and never drops to zero.
+
+    The caller's token (user id, token version), if there is a caller, must still be current: a
+    ConditionCheck, or, when admins change their own role, a condition on the same update (a
+    transaction may touch an item once).
+    """
+    named: dict[str, Any] = {"role": role, "old": user.role, "now": clock.now().isoformat(), "one": 1}
+    condition = "#role = :old"
+    own = caller is not None and caller[0] == user.id
+    if own:
+        condition += " AND token_version = :ver"
+        named["ver"] = caller[1] if caller else None
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": _table(),
+                "Key": dump(user_key(user.id)),
+                "UpdateExpression": "SET #role = :role, updated_at = :now, token_version = token_version + :one",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#role": "role"},  # a reserved word
+                "ExpressionAttributeValues": values(**named),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+    ]
+    if caller is not None and not own:
+        actions.append(current_check(*caller))
+    if ADMIN in (role, user.role):
+        actions.append(_count_admins(+1 if role == ADMIN else -1))
+    try:
+        dynamo.transact(actions)
+    except Cancelled as exc:
+        if exc.failed_at(0):
+            old = exc.old(0)
+            if old is None:
+                raise UserNotFound() from None
+            if old["role"] == user.role:  # only the caller's own token version can have failed
+                raise NotAuthenticated("The token was revoked.") from None
+            raise RoleChanged() from None
+        if caller is not None and not own and exc.failed_at(1):
+            raise NotAuthenticated("The token was revoked.") from None
+        raise LastAdmin() from None
+    return replace(user, role=role, token_version=user.token_version + 1)

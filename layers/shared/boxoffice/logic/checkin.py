@@ -1,0 +1,115 @@
+"""At the door: door staff check tickets in by their signed code or their number, and sync an event's
+tickets to scanners that work offline; admins undo a check-in.
+
+The rules: only a VALID ticket of this event gets in, once, however many scanners read it at the same
+moment (the store's conditional update decides); a cancelled ticket never does; a code must be one
+we signed (any key of the ring) and name this event. Nothing is read before the write: the failed
+condition says what the ticket was (checked in when, cancelled, or missing).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from boxoffice import clock, cursors, ticket_codes
+from boxoffice.auth import Principal
+from boxoffice.errors import EventNotFound, InvalidCursor, InvalidInput, TicketNotFound, WrongEvent
+from boxoffice.logic.bookings import CROCKFORD, TICKET_SYMBOLS, grouped
+from boxoffice.logic.events import event_id_or_404
+from boxoffice.logic.permissions import require_current
+from boxoffice.models.common import Page
+from boxoffice.models.tickets import CheckInRequest, DoorTicket
+from boxoffice.observability import logger, metrics
+from boxoffice.store import events as event_store
+from boxoffice.store import tickets as store
+from boxoffice.store.tickets import TicketRecord
+
+_SEPARATORS = re.compile(r"[\s-]")
+# Crockford base32 reads the letters people mistake for digits as those digits.
+_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def ticket_number_or_404(raw: str) -> str:
+    """A ticket number as issued (`7KQ4-M2ZX-...`) from however it was typed; a malformed one names no
+    ticket and never reaches DynamoDB."""
+    symbols = _SEPARATORS.sub("", raw).upper().translate(_LOOK_ALIKES)
+    if len(symbols) != TICKET_SYMBOLS or not all(c in CROCKFORD for c in symbols):
+        raise TicketNotFound()
+    return grouped(symbols)
+
+
+def door_view(ticket: TicketRecord) -> DoorTicket:
+    return DoorTicket(
+        ticket_number=ticket.ticket_number,
+        event_id=ticket.event_id,
+        status=ticket.status,  # type: ignore[arg-type]
+        checked_in_at=ticket.checked_in_at,
+        updated_at=ticket.updated_at,
+    )
+
+
+def _scanned_number(event_id: str, request: CheckInRequest) -> str:
+    if request.code is None:
+        return ticket_number_or_404(request.ticket_number or "")
+    claim = ticket_codes.verify(request.code)
+    if claim.event_id != event_id:
+        raise WrongEvent(claim.event_id)
+    return ticket_number_or_404(claim.ticket_number)
+
+
+def check_in(principal: Principal, event_id: str, request: CheckInRequest) -> DoorTicket:
+    """One TransactWriteItems, no read: the ticket VALID -> CHECKED_IN, counted, the scanner's token current."""
+    event_id_or_404(event_id)
+    number = _scanned_number(event_id, request)
+    ticket = store.check_in(event_id, number, by=(principal.user_id, principal.token_version), at=clock.now())
+    metrics.add_metric(name="TicketsCheckedIn", unit="Count", value=1)
+    logger.info("Ticket checked in", extra={"event_id": event_id, "by": principal.user_id, "manual": not request.code})
+    return door_view(ticket)
+
+
+def undo_check_in(principal: Principal, event_id: str, ticket_number: str) -> DoorTicket:
+    """An admin lets a checked-in ticket in again (a mistaken scan): CHECKED_IN -> VALID, uncounted."""
+    event_id_or_404(event_id)
+    number = ticket_number_or_404(ticket_number)
+    ticket = store.undo_check_in(event_id, number, by=(principal.user_id, principal.token_version), at=clock.now())
+    logger.info("Check-in undone", extra={"event_id": event_id, "by": principal.user_id})
+    return door_view(ticket)
+
+
+def _since(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        since = datetime.fromisoformat(raw)
+    except ValueError:
+        since = None
+    if since is None or since.tzinfo is None:
+        raise InvalidInput("must be an ISO 8601 date-time with an offset (Z for UTC)", field="updated_since")
+    return since
+
+
+def _position(payload: dict[str, object]) -> str:
+    after = payload.get("after")
+    if not isinstance(after, str) or not after:
+        raise InvalidCursor()
+    return after
+
+
+def list_tickets(
+    principal: Principal, event_id: str, *, updated_since: str | None, limit: int, cursor: str | None
+) -> Page[DoorTicket]:
+    """The event's tickets that changed at or after `updated_since`, in the order they changed: a
+    scanner pages through them once, keeps the last `updated_at` it saw and asks for the changes since
+    then when it is back online. One BatchGetItem (the caller's account, the event) and one Query."""
+    event_id_or_404(event_id)
+    since = _since(updated_since)
+    scope = f"tickets:{event_id}"  # a cursor is good for its own event's list only
+    after = _position(cursors.unseal(cursor, scope)) if cursor is not None else None
+    event, account = event_store.get_for_user(event_id, principal.user_id)
+    require_current(principal, account)
+    if event is None:
+        raise EventNotFound()
+    records, more = store.changed_since(event_id, since, after, limit)
+    next_cursor = cursors.seal({"after": store.sync_key(records[-1])}, scope) if more and records else None
+    return Page[DoorTicket](items=[door_view(r) for r in records], next_cursor=next_cursor)

@@ -1,0 +1,56 @@
+"""Roles: admins find an account by email and make it a user, door staff or an admin.
+
+A role change revokes the account's older tokens (they carry the old role); the last admin stays one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from boxoffice.auth import Principal
+from boxoffice.errors import Busy, InvalidInput, UserNotFound
+from boxoffice.logic.accounts import public_user
+from boxoffice.logic.permissions import require_current
+from boxoffice.models.users import RoleChange, User, normalise_email
+from boxoffice.observability import logger
+from boxoffice.store import users
+from boxoffice.store.users import RoleChanged
+
+ATTEMPTS = 3  # re-reads when another admin changed the same account's role meanwhile
+_USER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def find_user(principal: Principal, email: str) -> User:
+    """The account with exactly this email (compared as stored: trimmed, NFC, lower case)."""
+    try:
+        normalised = normalise_email(email)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="email") from None
+    caller, found = users.find_for_admin(principal.user_id, normalised)
+    require_current(principal, caller)
+    if found is None:
+        raise UserNotFound()
+    return public_user(found)
+
+
+def set_role(principal: Principal, user_id: str, request: RoleChange) -> User:
+    """Give the account `request.role`; the same role again changes nothing (and revokes nothing)."""
+    if not _USER_ID.match(user_id):
+        raise UserNotFound()
+    for _ in range(ATTEMPTS):
+        caller, target = users.read_pair(principal.user_id, user_id)
+        require_current(principal, caller)
+        if target is None:
+            raise UserNotFound()
+        if target.role == request.role:
+            return public_user(target)
+        try:
+            changed = users.change_role(target, request.role, caller=(principal.user_id, principal.token_version))
+        except RoleChanged:
+            continue
+        logger.info(
+            "Role changed",
+            extra={"user_id": target.id, "from_role": target.role, "to_role": changed.role, "by": principal.user_id},
+        )
+        return public_user(changed)
+    raise Busy()

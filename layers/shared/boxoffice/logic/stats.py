@@ -1,0 +1,33 @@
+"""An event's numbers for its organiser: sold, available, checked in, cancelled, and revenue per currency.
+
+Every number is a counter moved in the same transaction as the change it counts (a booking, a cancel,
+a check-in or its undo), so the answer is one read and always adds up: sold + available == total.
+"""
+
+from __future__ import annotations
+
+from boxoffice.auth import Principal
+from boxoffice.errors import EventNotFound
+from boxoffice.logic.events import event_id_or_404
+from boxoffice.logic.permissions import require_current
+from boxoffice.models.tickets import EventStats
+from boxoffice.store import stats as store
+
+
+def event_stats(principal: Principal, event_id: str) -> EventStats:
+    """One BatchGetItem: the admin's account, the event and its check-in count shards."""
+    event_id_or_404(event_id)
+    account, record = store.read(event_id, principal.user_id)
+    require_current(principal, account)
+    if record is None:
+        raise EventNotFound()
+    event = record.event
+    return EventStats(
+        event_id=event.id,
+        total_tickets=event.total_tickets,
+        sold=event.total_tickets - event.available_tickets,
+        available=event.available_tickets,
+        checked_in=record.checked_in,
+        cancelled=record.cancelled,
+        revenue=dict(sorted(record.revenue.items())),
+    )

@@ -1,0 +1,123 @@
+"""Tickets at the door: scans, tickets as door staff see them, and the keys that verify ticket codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from boxoffice.models.bookings import CODE_EXAMPLE, TicketStatus
+from boxoffice.models.common import RequestModel, ResponseModel
+from boxoffice.models.events import PriceOut
+
+
+class CheckInRequest(RequestModel):
+    """A scan (`code`, from the QR code) or a ticket number typed in by hand: exactly one of them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"code": CODE_EXAMPLE}, {"ticket_number": "7KQ4-M2ZX-9PRT-W3HN-B6DF-8ZJC-5VMA"}]
+        }
+    )
+
+    # A code gets its holder in: kept out of reprs, hence out of debug logs, like a password.
+    code: Annotated[str, Field(min_length=1, max_length=1024)] | None = Field(default=None, repr=False)
+    ticket_number: (
+        Annotated[str, Field(min_length=1, max_length=64, description="Any case; dashes and spaces are ignored.")]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _one(self) -> CheckInRequest:
+        if (self.code is None) == (self.ticket_number is None):
+            raise ValueError("give exactly one of code or ticket_number")
+        return self
+
+
+class DoorTicket(ResponseModel):
+    """A ticket as the door sees it: what scanners sync and check-ins answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ticket_number": "7KQ4-M2ZX-9PRT-W3HN-B6DF-8ZJC-5VMA",
+                    "event_id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50",
+                    "status": "CHECKED_IN",
+                    "checked_in_at": "2026-12-01T18:05:42.123456Z",
+                    "updated_at": "2026-12-01T18:05:42.123456Z",
+                }
+            ]
+        }
+    )
+
+    ticket_number: str
+    event_id: str
+    status: TicketStatus
+    checked_in_at: datetime | None = None
+    updated_at: datetime
+
+
+class JsonWebKey(ResponseModel):
+    """An Ed25519 public key (RFC 8037): `x` is the raw key, base64url without padding."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    alg: Literal["EdDSA"]
+    use: Literal["sig"]
+
+
+class JsonWebKeySet(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "keys": [
+                        {
+                            "kty": "OKP",
+                            "crv": "Ed25519",
+                            "x": "zZd7tqRa5QpsN58h37sn8pW9ebfm3Vu7GGUaKuAE24g",
+                            "kid": "prod-1",
+                            "alg": "EdDSA",
+                            "use": "sig",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    keys: list[JsonWebKey]
+
+
+class EventStats(ResponseModel):
+    """An event's counters: sold + available == total_tickets; checked_in counts tickets sold and let in."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50",
+                    "total_tickets": 500,
+                    "sold": 412,
+                    "available": 88,
+                    "checked_in": 377,
+                    "cancelled": 9,
+                    "revenue": {"EUR": "10300.00"},
+                }
+            ]
+        }
+    )
+
+    event_id: str
+    total_tickets: int
+    sold: int
+    available: int
+    checked_in: int
+    cancelled: int = Field(description="Tickets released by cancelled bookings.")
+    revenue: dict[str, PriceOut] = Field(
+        description="Money taken, net of cancellations, by currency (an event's currency can change)."
+    )

@@ -1,0 +1,225 @@
+"""The tickets table: one item per ticket, the source of truth for its status at the door.
+
+tickets (partition key `pk`, sort key `sk`):
+  EVENT#<event id>  TICKET#<ticket number>   ticket_number, event_id, booking_id, user_id, status
+                                             (VALID / CHECKED_IN / CANCELLED), code (signed, for the QR
+                                             code), created_at, updated_at, updated_key
+                                             (`<updated_at>#<ticket number>`), checked_in_at,
+                                             checked_in_by, cancelled_at
+
+  EVENT#<event id>  CHECKINS#<0..7>          checked_in: one shard of the event's count of tickets
+                                             checked in (the shards add up to it)
+
+Bookings put their tickets and cancel them inside their own transactions (the actions come from
+here); a booking's tickets are read beside it in the same BatchGetItem, never one by one.
+
+Index by_update (partition `pk`, sort `updated_key`, only what a scanner syncs projected): an
+event's tickets in the order they last changed, so a scanner pages the changes since an instant.
+Every write of a ticket sets updated_at and updated_key together.
+
+A check-in is one TransactWriteItems: the ticket VALID -> CHECKED_IN (the condition that makes any
+number of simultaneous scans succeed exactly once), +1 on one shard of the count, and the scanner's
+token check. The count is sharded so that scans of different tickets at one event's doors do not
+all conflict on one counter item; the shard is drawn at random and a stats read sums all of them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from boxoffice.config import settings
+from boxoffice.errors import AlreadyCheckedIn, NotAuthenticated, NotCheckedIn, TicketCancelled, TicketNotFound
+from boxoffice.store import dynamo, users
+from boxoffice.store.dynamo import Cancelled, Item, aws_errors, client, dump, load, values
+
+VALID: Final = "VALID"
+CHECKED_IN: Final = "CHECKED_IN"
+CANCELLED: Final = "CANCELLED"
+_TICKET = "TICKET#"
+_CHECKINS = "CHECKINS#"
+CHECKIN_SHARDS = 8
+BY_UPDATE = "by_update"
+_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    event_id: str
+    ticket_number: str
+    status: str
+    updated_at: datetime
+    checked_in_at: datetime | None
+    code: str | None = None  # its signed code, as the booking wrote it (None where not read)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> TicketRecord:
+        checked_in_at = item.get("checked_in_at")
+        return cls(
+            event_id=item["event_id"],
+            ticket_number=item["ticket_number"],
+            status=item["status"],
+            updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
+            checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
+            code=item.get("code"),
+        )
+
+
+def table() -> str:
+    return settings().tickets_table
+
+
+def key(event_id: str, number: str) -> dict[str, str]:
+    return {"pk": f"EVENT#{event_id}", "sk": f"{_TICKET}{number}"}
+
+
+def instant(at: datetime) -> str:
+    """UTC with microseconds, always the same width, so that stored instants sort as text."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _updated(number: str, at: datetime) -> dict[str, str]:
+    """updated_at and the by_update sort key, which every write of a ticket sets together."""
+    return {"updated_at": instant(at), "updated_key": f"{instant(at)}#{number}"}
+
+
+def put_action(event_id: str, number: str, *, code: str, booking_id: str, user_id: str, at: datetime) -> dict[str, Any]:
+    """A new VALID ticket with its code, for the booking's transaction (a number already taken fails it)."""
+    item = {
+        **key(event_id, number),
+        "ticket_number": number,
+        "event_id": event_id,
+        "booking_id": booking_id,
+        "user_id": user_id,
+        "status": VALID,
+        "code": code,
+        "created_at": at.isoformat(),
+        **_updated(number, at),
+    }
+    return {"Put": {"TableName": table(), "Item": dump(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
+    """VALID -> CANCELLED, for the cancel's transaction: a ticket already checked in fails it (ALL_OLD)."""
+    return {
+        "Update": {
+            "TableName": table(),
+            "Key": dump(key(event_id, number)),
+            "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at, updated_at = :updated_at,"
+            " updated_key = :updated_key",
+            "ConditionExpression": "#status = :valid",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values(
+                cancelled=CANCELLED, valid=VALID, at=at.isoformat(), **_updated(number, at)
+            ),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def of_items(items: Iterable[Item]) -> dict[tuple[str, str], TicketRecord]:
+    """Ticket records by (event id, ticket number)."""
+    records = (TicketRecord.from_item(item) for item in items)
+    return {(r.event_id, r.ticket_number): r for r in records}
+
+
+def checkin_shard_keys(event_id: str) -> list[dict[str, str]]:
+    return [{"pk": f"EVENT#{event_id}", "sk": f"{_CHECKINS}{shard}"} for shard in range(CHECKIN_SHARDS)]
+
+
+def _count_checkin(event_id: str, delta: int) -> dict[str, Any]:
+    shard = checkin_shard_keys(event_id)[secrets.randbelow(CHECKIN_SHARDS)]
+    return {
+        "Update": {
+            "TableName": table(),
+            "Key": dump(shard),
+            "UpdateExpression": "ADD checked_in :delta",
+            "ExpressionAttributeValues": values(delta=delta),
+        }
+    }
+
+
+def _door_failure(exc: Cancelled) -> Exception:
+    """Why a check-in or its undo failed, from the ticket as the transaction saw it."""
+    if exc.failed_at(2):
+        return NotAuthenticated("The token was revoked.")
+    old = exc.old(0)
+    if old is None:
+        return TicketNotFound()
+    if old["status"] == CANCELLED:
+        return TicketCancelled()
+    if old["status"] == CHECKED_IN:
+        return AlreadyCheckedIn(str(old["checked_in_at"]))
+    return NotCheckedIn()
+
+
+def _move(
+    event_id: str, number: str, *, to: str, sets: str, named: dict[str, Any], by: tuple[str, int], at: datetime
+) -> TicketRecord:
+    """One door transaction: the ticket from the other door state to `to` (VALID <-> CHECKED_IN), its
+    count shard moved with it, and the caller's token (user id, token version) still current."""
+    came_from = VALID if to == CHECKED_IN else CHECKED_IN
+    actions = [
+        {
+            "Update": {
+                "TableName": table(),
+                "Key": dump(key(event_id, number)),
+                "UpdateExpression": f"SET #status = :to, updated_at = :updated_at, updated_key = :updated_key{sets}",
+                "ConditionExpression": "#status = :from",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(to=to, **{"from": came_from}, **_updated(number, at), **named),
+                **_ALL_OLD,
+            }
+        },
+        _count_checkin(event_id, +1 if to == CHECKED_IN else -1),
+        users.current_check(*by),
+    ]
+    try:
+        dynamo.transact(actions)
+    except Cancelled as exc:
+        raise _door_failure(exc) from None
+    return TicketRecord(event_id, number, to, updated_at=at, checked_in_at=at if to == CHECKED_IN else None)
+
+
+def check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -> TicketRecord:
+    """VALID -> CHECKED_IN at `at`, by the caller `by` (user id, token version), counted, in one transaction."""
+    sets = ", checked_in_at = :at, checked_in_by = :by"
+    return _move(event_id, number, to=CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by[0]}, by=by, at=at)
+
+
+def undo_check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -> TicketRecord:
+    """CHECKED_IN -> VALID again, uncounted, in one transaction."""
+    return _move(event_id, number, to=VALID, sets=" REMOVE checked_in_at, checked_in_by", named={}, by=by, at=at)
+
+
+def changed_since(
+    event_id: str, since: datetime | None, after: str | None, limit: int
+) -> tuple[list[TicketRecord], bool]:
+    """Up to `limit` of the event's tickets that changed at or after `since`, in the order they changed,
+    after the by_update key `after`; and whether more follow. One Query on the index (eventually
+    consistent: a change shows up a moment after it is made)."""
+    query: dict[str, Any] = {
+        "TableName": table(),
+        "IndexName": BY_UPDATE,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": values(pk=f"EVENT#{event_id}"),
+        "Limit": limit + 1,  # one more than asked tells whether a next page exists
+    }
+    if since is not None:
+        query["KeyConditionExpression"] += " AND updated_key >= :lower"
+        query["ExpressionAttributeValues"] |= values(lower=instant(since))
+    if after is not None:
+        number = after.rpartition("#")[2]
+        query["ExclusiveStartKey"] = dump({**key(event_id, number), "updated_key": after})
+    with aws_errors():
+        raw = client().query(**query)
+    items = [load(item) for item in raw.get("Items", [])]
+    return [TicketRecord.from_item(item) for item in items[:limit]], len(items) > limit or "LastEvaluatedKey" in raw
+
+
+def sync_key(ticket: TicketRecord) -> str:
+    """The by_update position of a ticket as read: where the next page starts."""
+    return f"{instant(ticket.updated_at)}#{ticket.ticket_number}"
