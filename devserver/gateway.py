@@ -13,6 +13,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -91,9 +92,21 @@ def _import(route: template.Route, module_name: str, unique: str) -> ModuleType:
     return module
 
 
+# The logical id of the function whose handler is running in this thread (tests attribute AWS calls by it).
+running_function: ContextVar[str | None] = ContextVar("running_function", default=None)
+
+
 def load_handler(route: template.Route, instance: int = 0) -> Handler:
     handler: Handler = getattr(load_module(route, instance), route.handler.rsplit(".", 1)[1])
-    return handler
+
+    def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        token = running_function.set(route.function)
+        try:
+            return handler(event, context)
+        finally:
+            running_function.reset(token)
+
+    return run
 
 
 class Instances:

@@ -19,4 +19,4 @@ os.environ.update(
     POWERTOOLS_DEV="false",
 )
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.iam"]

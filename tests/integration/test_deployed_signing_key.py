@@ -1,0 +1,68 @@
+"""As deployed, the signing key comes from Secrets Manager (JWT_SECRET_ARN), read once per cold start.
+
+The other tests sign with JWT_SECRET; here every function starts cold with the deployed setting and
+answers its events/ sample with a valid token (docs and not_found have none and
+read no secret), so the IAM check (tests/support/iam.py) sees which
+functions read the secret and that their policies let them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities import parameters
+
+from boxoffice import auth
+from boxoffice.logic import accounts
+from devserver.runtime import reset_caches
+from tests.support.events import stock
+from tests.support.handlers import Api, event_files, sample_event
+
+
+@pytest.fixture
+def deployed_secret(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    arn = boto3.client("secretsmanager").create_secret(Name="jwt", SecretString="k" * 64)["ARN"]
+    monkeypatch.setenv("JWT_SECRET", "")
+    monkeypatch.setenv("JWT_SECRET_ARN", arn)
+    reset_caches()
+    yield
+    reset_caches()
+
+
+def cold_start() -> None:
+    """What a new execution environment has: no signing key read yet, in boxoffice or Powertools."""
+    auth.signing_secret.cache_clear()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize("name", [path.stem for path in event_files()])
+def test_every_function_answers_its_sample_with_the_signing_key_from_secrets_manager(
+    name: str, deployed_secret: None, api: Api
+) -> None:
+    body = json.loads(sample_event(name).get("body") or "null")
+    if isinstance(body, dict) and {"email", "password"} <= body.keys():  # the sample's login works
+        accounts.create_account("Ada", body["email"], body["password"])
+    caller = accounts.create_account("Admin", "admin@example.com", "correct horse battery", role="admin")
+    token, _ = auth.issue_token(caller.id, caller.role, 0)
+    cold_start()
+
+    result = api.call(name, token=token)
+
+    assert result.status < 500, result.body  # a denied GetSecretValue would be 503
+    assert result.status != 401, result.body  # the token signed with the deployed key is accepted
+
+
+def test_a_page_of_events_signs_its_cursor_with_the_deployed_key(deployed_secret: None, api: Api) -> None:
+    stock({}, {})
+    cold_start()
+
+    first = api.call("list_events", query={"limit": "1"})
+
+    assert first.status == 200, first.body
+    cold_start()
+    second = api.call("list_events", query={"limit": "1", "cursor": first.body["next_cursor"]})
+    assert second.status == 200, second.body
+    assert second.body["items"][0]["id"] != first.body["items"][0]["id"]

@@ -1,0 +1,382 @@
+"""Least privilege that is also sufficient: every AWS call a function's handler makes in the tests is
+held against that function's inline policy in template.yaml, both ways.
+
+moto enforces no IAM, and AWS authorises a TransactWriteItems by each action inside it and a Query on
+an index by the index's ARN, so a missing grant would show only as AccessDenied once deployed. Every
+call made while a handler runs (devserver.gateway.running_function) is mapped here to the actions and
+resources AWS authorises it by, and
+- refused at once, as AWS would refuse it (AccessDeniedException), when the function's policy lacks
+  one: the test that made it then fails at teardown, naming the grant;
+- recorded, so that after a run of the whole integration suite every grant of every function must have
+  been needed by some call of that function: a grant nothing needs is privilege nobody should hold.
+Under pytest-xdist each worker writes what it recorded to a directory the controller reads at the end.
+
+Policies, resource names and key schemas come from template.yaml, so a function added later is
+covered without touching this file; a policy form it cannot read fails loudly instead of passing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.handlers import BUILTIN_HANDLERS
+
+from devserver import template
+from devserver.gateway import running_function
+
+FUNCTION = "AWS::Serverless::Function"
+INTEGRATION = template.ROOT / "tests" / "integration"
+# Inside a transaction, each action is authorised as the single-item operation it performs.
+_TRANSACT = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+_LEADING_KEYS = "dynamodb:LeadingKeys"
+
+
+@dataclass(frozen=True, order=True)
+class Need:
+    """One permission a call needs: an IAM action on a resource (its logical id, `/index/<name>` for an
+    index, `*` for calls on no resource) and the partition keys it touches, when the call names them."""
+
+    function: str
+    action: str
+    resource: str
+    leading_keys: tuple[str, ...] | None = None
+
+    def __str__(self) -> str:
+        keys = f" (partition keys {', '.join(self.leading_keys)})" if self.leading_keys else ""
+        return f"{self.function}: {self.action} on {self.resource}{keys}"
+
+
+@dataclass(frozen=True)
+class Grant:
+    action: str
+    resource: str  # logical, as Need.resource; may hold IAM wildcards
+    leading_keys: tuple[str, ...] | None = None  # patterns a dynamodb:LeadingKeys condition allows
+
+    def allows(self, need: Need) -> bool:
+        if need.action != self.action or not fnmatchcase(need.resource, self.resource):
+            return False
+        if self.leading_keys is None:
+            return True
+        return need.leading_keys is not None and all(
+            any(fnmatchcase(key, pattern) for pattern in self.leading_keys) for key in need.leading_keys
+        )
+
+    def __str__(self) -> str:
+        keys = f" if partition keys match {', '.join(self.leading_keys)}" if self.leading_keys else ""
+        return f"{self.action} on {self.resource}{keys}"
+
+
+class UnreadablePolicy(Exception):
+    """A policy form this check does not understand: teach it, rather than skip the function."""
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _logical_resource(resource: Any) -> str:
+    if resource == "*":
+        return "*"
+    if isinstance(resource, dict) and "Ref" in resource:
+        return str(resource["Ref"])
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
+        return str(resource["Fn::GetAtt"][0])
+    found = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.+)?", resource.get("Fn::Sub", "")) if isinstance(resource, dict) else None
+    if found:
+        return found.group(1) + (found.group(2) or "")
+    raise UnreadablePolicy(f"resource {resource!r}")
+
+
+def _leading_key_patterns(condition: Any) -> tuple[str, ...] | None:
+    if not condition:
+        return None
+    patterns: list[str] = []
+    for operator, tests in condition.items():
+        if operator not in ("ForAllValues:StringLike", "ForAllValues:StringEquals") or set(tests) != {_LEADING_KEYS}:
+            raise UnreadablePolicy(f"condition {operator} {tests!r}")
+        values = _as_list(tests[_LEADING_KEYS])
+        # StringEquals is literal: bracket the characters fnmatch would read as wildcards.
+        literal = operator.endswith("StringEquals")
+        patterns += [re.sub(r"([*?\[])", r"[\1]", v) if literal else v for v in values]
+    return tuple(patterns)
+
+
+@cache
+def grants(function: str) -> tuple[Grant, ...]:
+    """What `function`'s inline policies in template.yaml allow, one action on one resource at a time."""
+    found: list[Grant] = []
+    for policy in template.resources(FUNCTION)[function]["Properties"].get("Policies", []):
+        if not isinstance(policy, dict) or set(policy) != {"Statement"}:
+            raise UnreadablePolicy(f"{function}: policy {policy!r}")
+        for statement in policy["Statement"]:
+            if statement.get("Effect") != "Allow" or set(statement) - {"Effect", "Action", "Resource", "Condition"}:
+                raise UnreadablePolicy(f"{function}: statement {statement!r}")
+            keys = _leading_key_patterns(statement.get("Condition"))
+            for action in _as_list(statement["Action"]):
+                found += [Grant(action, _logical_resource(r), keys) for r in _as_list(statement["Resource"])]
+    return tuple(found)
+
+
+def allowed(need: Need) -> bool:
+    return any(grant.allows(need) for grant in grants(need.function))
+
+
+# --- what a call needs ---
+
+
+def _physical_to_logical(function: str) -> dict[str, str]:
+    """The names the handlers see in their environment (table names, secret ARNs) -> the logical ids
+    the template's `!Ref`s give them."""
+    variables = {
+        **template.load().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}),
+        **template.resources(FUNCTION)[function]["Properties"].get("Environment", {}).get("Variables", {}),
+    }
+    names = {}
+    for variable, value in variables.items():
+        physical = os.environ.get(variable)
+        if physical and isinstance(value, dict) and "Ref" in value:
+            names[physical] = value["Ref"]
+    return names
+
+
+def _hash_attribute(table: str, index: str | None) -> str | None:
+    props = template.tables().get(table)
+    if props is None:
+        return None
+    schema = props["KeySchema"]
+    if index is not None:
+        indexes = props.get("GlobalSecondaryIndexes", []) + props.get("LocalSecondaryIndexes", [])
+        schema = next((i["KeySchema"] for i in indexes if i["IndexName"] == index), [])
+    return next((k["AttributeName"] for k in schema if k["KeyType"] == "HASH"), None)
+
+
+def _scalar(value: Mapping[str, Any]) -> str:
+    (wire,) = value.values()
+    return str(wire)
+
+
+def _key_values(hash_attribute: str | None, items: Iterable[Mapping[str, Any] | None]) -> tuple[str, ...] | None:
+    """The partition key values of keys or items in DynamoDB's wire format."""
+    values = []
+    for item in items:
+        if hash_attribute is None or item is None or hash_attribute not in item:
+            return None
+        values.append(_scalar(item[hash_attribute]))
+    return tuple(sorted(set(values)))
+
+
+def _queried_key(hash_attribute: str | None, params: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The partition key value of a Query (`#h = :h` or `pk = :pk` in its key condition)."""
+    names = params.get("ExpressionAttributeNames", {})
+    values = params.get("ExpressionAttributeValues", {})
+    for name, value in re.findall(r"([#\w]+)\s*=\s*(:\w+)", params.get("KeyConditionExpression", "")):
+        if names.get(name, name) == hash_attribute and value in values:
+            return (_scalar(values[value]),)
+    return None
+
+
+@dataclass(frozen=True)
+class _Touch:
+    """One table (or index) a DynamoDB call touches, with the keys or items it names."""
+
+    action: str
+    table: str
+    index: str | None = None
+    keys: tuple[Mapping[str, Any] | None, ...] | None = None  # None: keys from the key condition, or none
+
+
+def _dynamodb(operation: str, params: Mapping[str, Any]) -> list[_Touch]:
+    if "TransactItems" in params:
+        touches = []
+        for entry in params["TransactItems"]:
+            ((kind, body),) = entry.items()
+            touches.append(
+                _Touch(f"dynamodb:{_TRANSACT[kind]}", body["TableName"], keys=(body.get("Key", body.get("Item")),))
+            )
+        return touches
+    if "RequestItems" in params:  # BatchGetItem {table: {"Keys": [...]}}; BatchWriteItem {table: [requests]}
+        touches = []
+        for table, requests in params["RequestItems"].items():
+            if isinstance(requests, dict):
+                keys = tuple(requests["Keys"])
+            else:
+                keys = tuple(
+                    r.get("PutRequest", {}).get("Item") or r.get("DeleteRequest", {}).get("Key") for r in requests
+                )
+            touches.append(_Touch(f"dynamodb:{operation}", table, keys=keys))
+        return touches
+    if "TableName" in params:
+        key = params.get("Key", params.get("Item"))
+        return [_Touch(f"dynamodb:{operation}", params["TableName"], params.get("IndexName"), (key,) if key else None)]
+    return [_Touch(f"dynamodb:{operation}", "*")]
+
+
+def needs(function: str, service: str, operation: str, params: Mapping[str, Any]) -> list[Need]:
+    """What AWS authorises one call of `function` by: one Need per action and resource."""
+    logical = _physical_to_logical(function)
+    if service != "dynamodb":
+        resource = params.get("SecretId") if service == "secretsmanager" else None
+        named = logical.get(resource, f"?{resource}") if resource else "*"
+        return [Need(function, f"{service}:{operation}", named)]
+    found = []
+    for touch in _dynamodb(operation, params):
+        if touch.table == "*":
+            found.append(Need(function, touch.action, "*"))
+            continue
+        table = logical.get(touch.table, f"?{touch.table}")  # not one of the stack's: never granted
+        attribute = _hash_attribute(table, touch.index)
+        keys = _key_values(attribute, touch.keys) if touch.keys is not None else _queried_key(attribute, params)
+        resource = f"{table}/index/{touch.index}" if touch.index else table
+        found.append(Need(function, touch.action, resource, keys))
+    return found
+
+
+def unused(recorded: Iterable[Need]) -> dict[str, list[Grant]]:
+    """Each function's grants that no recorded call needed (a function with grants and no calls: all of them)."""
+    by_function: dict[str, list[Need]] = {}
+    for need in recorded:
+        by_function.setdefault(need.function, []).append(need)
+    found = {}
+    for function in template.resources(FUNCTION):
+        idle = [g for g in grants(function) if not any(g.allows(n) for n in by_function.get(function, []))]
+        if idle:
+            found[function] = idle
+    return found
+
+
+# --- recording during the run ---
+
+_recorded: dict[Need, str] = {}  # need -> the first test that made it
+_denied: list[tuple[Need, str]] = []
+
+
+def _current_test() -> str:
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+
+
+def _on_call(params: dict[str, Any], model: Any, **_: Any) -> None:
+    """botocore's provide-client-params hook, on every client: record, and refuse what IAM would."""
+    function = running_function.get()
+    if function is None:  # the test's own setup and checks, not a function
+        return
+    for need in needs(function, model.service_model.signing_name, model.name, params):
+        _recorded.setdefault(need, _current_test())
+        if not allowed(need):
+            _denied.append((need, _current_test()))
+            message = f"not authorized to perform {need.action} on {need.resource} (template.yaml)"
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": message}}, model.name)
+
+
+# Every botocore session registers the built-in handlers when it is made, so every client made from
+# here on (boxoffice's DynamoDB client, Powertools' Secrets Manager provider) calls _on_call.
+BUILTIN_HANDLERS.append(("provide-client-params", _on_call))
+if boto3.DEFAULT_SESSION is not None:
+    boto3.DEFAULT_SESSION.events.register("provide-client-params", _on_call)
+
+
+@pytest.fixture(autouse=True)
+def _calls_are_granted(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails the test that made a call its function's policy does not allow."""
+    start = len(_denied)
+    yield
+    _flush(request.config)
+    denied = [str(need) for need, _ in _denied[start:]]
+    assert not denied, "AWS would deny (AccessDenied), template.yaml grants no:\n  " + "\n  ".join(denied)
+
+
+# --- the check over the whole run ---
+
+_DIRECTORY = pytest.StashKey[Path]()
+_COLLECTED = pytest.StashKey[set[str]]()
+_REPORT = pytest.StashKey[list[str]]()
+
+
+def _flush(config: pytest.Config) -> None:
+    rows = [[n.function, n.action, n.resource, n.leading_keys, test] for n, test in sorted(_recorded.items())]
+    (config.stash[_DIRECTORY] / f"calls-{os.getpid()}.json").write_text(json.dumps(rows))
+
+
+def _read_all(directory: Path) -> dict[Need, str]:
+    found: dict[Need, str] = {}
+    for path in sorted(directory.glob("calls-*.json")):
+        for function, action, resource, keys, test in json.loads(path.read_text()):
+            found.setdefault(Need(function, action, resource, tuple(keys) if keys is not None else None), test)
+    return found
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", None)
+    directory = workerinput["iam_calls"] if workerinput else tempfile.mkdtemp(prefix="iam-calls-")
+    config.stash[_DIRECTORY] = Path(directory)
+    config.stash[_COLLECTED] = set()
+    config.stash[_REPORT] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist's controller: each worker writes its calls where the controller reads them at the end."""
+    node.workerinput["iam_calls"] = str(node.config.stash[_DIRECTORY])
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[_COLLECTED].update(item.nodeid for item in session.items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    node.config.stash[_COLLECTED].update(ids)
+
+
+def _whole_integration_suite(config: pytest.Config) -> bool:
+    files = {nodeid.split("::", 1)[0] for nodeid in config.stash[_COLLECTED]}
+    wanted = {p.relative_to(config.rootpath).as_posix() for p in INTEGRATION.glob("test_*.py")}
+    narrowed = config.option.keyword or config.option.markexpr or config.getoption("deselect", None)
+    return wanted <= files and not narrowed and not config.getoption("lf", False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    _flush(config)
+    if hasattr(config, "workerinput"):
+        return
+    recorded = _read_all(config.stash[_DIRECTORY])
+    shutil.rmtree(config.stash[_DIRECTORY], ignore_errors=True)
+    report = config.stash[_REPORT]
+    if exitstatus != pytest.ExitCode.OK or not _whole_integration_suite(config):
+        report.append("IAM grants: usage not checked (not a passing run of the whole integration suite)")
+        return
+    idle = unused(recorded)
+    if not idle:
+        count = sum(len(grants(f)) for f in template.resources(FUNCTION))
+        report.append(f"IAM grants: all {count} grants of template.yaml were needed by some test's calls")
+        return
+    report.append("IAM grants that no test's call needed (remove them, or test what needs them):")
+    for function, idle_grants in idle.items():
+        called = "" if any(n.function == function for n in recorded) else " (no recorded call at all)"
+        report += [f"  {function}{called}: {grant}" for grant in idle_grants]
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    for line in config.stash.get(_REPORT, []):
+        terminalreporter.write_line(line)
