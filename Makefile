@@ -18,7 +18,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 
-.PHONY: help run test lint format build deploy bench soak openapi clean lock
+.PHONY: help run test test-fast lint format build deploy bench soak openapi clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,8 +40,15 @@ $(VENV_SAM)/.installed: requirements-sam.txt
 run: $(BIN)/.installed ## the API on http://localhost:$${PORT:-8000} (Swagger UI at /docs), data kept in .local-data/ (FRESH=1: start empty)
 	@FRESH=$(FRESH) exec $(BIN)/python -m devserver
 
+# Tests run on every core (pytest-xdist; each worker has its own moto and local runtime); WORKERS=1 runs them in one process.
+WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --dist worksteal)
+
 test: $(BIN)/.installed ## every test: unit, integration (moto), end-to-end (HTTP against the local runtime)
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+test-fast: $(BIN)/.installed ## unit and integration tests only (no HTTP server), for the edit-test loop
+	$(PYTEST) tests/unit tests/integration
 
 lint: $(BIN)/.installed $(VENV_SAM)/.installed ## ruff, mypy, cfn-lint and sam validate --lint
 	$(BIN)/ruff check .

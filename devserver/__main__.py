@@ -59,7 +59,8 @@ def main() -> int:
 
     samples = ensure_sample_events()
     checked_in = ensure_sample_check_ins(staff.email)
-    base = f"http://localhost:{port}"
+    # PORT=0 takes any free port: print the one bound (parallel test workers start one each).
+    base = f"http://localhost:{runtime.server.server_port if runtime.server else port}"
     print(f"Box office API   {base}")
     print(f"Swagger UI       {base}/docs")
     print(f"OpenAPI          {base}/openapi.json")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,12 +19,6 @@ from tests.support.conformance import check_response
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-e2e"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -65,13 +58,14 @@ class LiveServer:
 
 
 def start_live_server(extra_env: dict[str, str] | None = None, timeout: float = 60) -> LiveServer:
-    port = int((extra_env or {}).get("PORT") or free_port())
+    # Port 0: the runtime binds a free port itself and prints it, so parallel workers never collide.
+    port = (extra_env or {}).get("PORT") or "0"
     inherited = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT_URL"}
     scratch = "" if "LOCAL_DATA_DIR" in (extra_env or {}) else tempfile.mkdtemp(prefix="devserver-data-")
     env = {
         **inherited,
         "LOCAL_DATA_DIR": scratch,  # never the developer's own data (unless extra_env names a folder)
-        "PORT": str(port),
+        "PORT": port,
         "ADMIN_EMAIL": ADMIN_EMAIL,
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "BCRYPT_ROUNDS": "4",
@@ -89,16 +83,18 @@ def start_live_server(extra_env: dict[str, str] | None = None, timeout: float = 
     assert process.stdout is not None
     lines: list[str] = []
     deadline = time.monotonic() + timeout
-    endpoint = ""
+    endpoint = url = ""
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
             break
         lines.append(line.rstrip())
+        if line.startswith("Box office API"):
+            url = line.split()[-1].replace("localhost", "127.0.0.1")
         if line.startswith("DynamoDB"):
             endpoint = line.split()[1]
         if "Ctrl-C to stop" in line:
-            server = LiveServer(process, f"http://127.0.0.1:{port}", endpoint, lines, scratch_dir=scratch)
+            server = LiveServer(process, url, endpoint, lines, scratch_dir=scratch)
             # Keep draining its output: a full pipe would block the server mid-request.
             threading.Thread(target=_drain, args=(process.stdout, lines), daemon=True).start()
             return server
