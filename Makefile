@@ -18,7 +18,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 
-.PHONY: help run test test-fast lint format build deploy bench soak openapi clean lock
+.PHONY: help run test test-fast lint format build deploy bench soak mutation openapi clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -82,11 +82,15 @@ deploy: build ## sam deploy with samconfig.toml (ENV=prod for the prod section; 
 soak: $(BIN)/.installed ## a fresh local runtime under mixed load until 10,000 bookings or 20 min: req/s, p95, RSS per 30 s
 	$(BIN)/python -m scripts.soak $(SOAK_ARGS)
 
+# Slow (hours for every mutant): a fixed sample of MUTATION_SAMPLE (150) mutants, niced, within MUTATION_MINUTES (25).
+mutation: $(BIN)/.installed ## mutmut over store/ and logic/ against the unit and integration tests (not in CI)
+	$(BIN)/python -m scripts.mutation $(MUTANTS)
+
 openapi: $(BIN)/.installed ## regenerate the OpenAPI document served at /openapi.json from the handlers
 	$(BIN)/python -m scripts.openapi
 
 clean: ## remove virtualenvs and build output
-	rm -rf $(VENV) $(VENV_SAM) $(VENV_AUDIT) .venv-bench .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_SAM) $(VENV_AUDIT) .venv-bench .mutation .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 lock: $(BIN)/.installed ## re-pin every transitive dependency of .venv into constraints.txt
 	{ echo "# Full transitive pins for .venv (pip install -r requirements-dev.txt -c constraints.txt); regenerate with make lock."; \

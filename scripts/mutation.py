@@ -1,0 +1,105 @@
+"""`make mutation`: mutmut over boxoffice's store/ and logic/, each mutant against the unit and
+integration tests that run its function. Slow, so never in CI; niced and time-boxed.
+
+mutmut names a module by its path (with `src/` stripped) and the package lives in layers/shared/,
+so the run happens in a staging copy, .mutation/, where the package is src/boxoffice. A run of the
+whole selection takes hours on two cores: MUTATION_MINUTES bounds it, and mutmut runs the mutants
+whose tests are fastest first. By default a fixed random sample of MUTATION_SAMPLE mutants runs
+(the same one each time: scores compare); arguments are mutant-name patterns (fnmatch) instead, e.g.
+`make mutation MUTANTS='boxoffice.store.bookings.x_create*'`. `mutmut show <name>`, run in
+.mutation/, prints one mutant's diff.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from fnmatch import fnmatch
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / ".mutation"
+COPIED = ["tests", "devserver", "functions", "events", "scripts", "template.yaml"]
+# Every test reaches the DynamoDB plumbing (store/dynamo.py): its mutants would each run the whole suite.
+CONFIG = """
+[tool.mutmut]
+source_paths = ["src/boxoffice"]
+only_mutate = ["src/boxoffice/store/*", "src/boxoffice/logic/*"]
+do_not_mutate = ["src/boxoffice/store/dynamo.py"]
+pytest_add_cli_args_test_selection = ["tests/unit", "tests/integration"]
+# The OpenAPI drift check and the cold-import check read layers/shared, which the staging copy moves.
+pytest_add_cli_args = [
+    "-p", "no:cacheprovider", "--ignore=tests/unit/test_openapi.py", "--ignore=tests/unit/test_cold_start.py",
+]
+also_copy = [{copied}]
+"""
+
+
+def stage() -> None:
+    """A copy of the repository with the package at src/boxoffice and pytest pointed at it. mutmut's
+    own mutants/ stays: it regenerates only the mutants of files that changed."""
+    for name in ["src", *COPIED]:
+        path = STAGE / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    shutil.copytree(ROOT / "layers" / "shared" / "boxoffice", STAGE / "src" / "boxoffice")
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, STAGE / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, STAGE / name)
+    settings = (ROOT / "pyproject.toml").read_text()
+    settings = re.sub(r"pythonpath = \[[^\]]*\]", 'pythonpath = ["src", "."]', settings)
+    copied = ", ".join(f'"{name}"' for name in COPIED)
+    (STAGE / "pyproject.toml").write_text(settings + CONFIG.format(copied=copied))
+
+
+MUTMUT = [str(Path(sys.executable).parent / "mutmut")]
+
+
+def results() -> dict[str, str]:
+    """Every generated mutant's name and status."""
+    out = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=STAGE, capture_output=True, text=True).stdout
+    return {
+        name.strip(): status.strip() for name, _, status in (line.rpartition(":") for line in out.splitlines()) if name
+    }
+
+
+def mutmut_run(patterns: list[str], deadline: float) -> None:
+    seconds = max(0, deadline - time.monotonic())
+    command = ["nice", "-n", "19", "timeout", f"{seconds:.0f}", *MUTMUT, "run", "--max-children", "2", *patterns]
+    subprocess.run(command, cwd=STAGE, check=False)  # a timeout keeps the results of the mutants that finished
+
+
+def main() -> int:
+    deadline = time.monotonic() + float(os.environ.get("MUTATION_MINUTES", "25")) * 60
+    stage()
+    patterns = sys.argv[1:]
+    if not patterns:
+        if not results():  # first run: generate every mutant and map tests to functions, on a small function
+            mutmut_run(["boxoffice.logic.bookings.x_fingerprint*"], deadline)
+        generated = sorted(results())
+        patterns = random.Random(0).sample(
+            generated, min(len(generated), int(os.environ.get("MUTATION_SAMPLE", "150")))
+        )
+    mutmut_run(patterns, deadline)
+    statuses = Counter(status for name, status in results().items() if any(fnmatch(name, p) for p in patterns))
+    print("\n".join(f"survived: {name}" for name, status in results().items() if status == "survived"))
+    killed, survived = statuses["killed"] + statuses["timeout"], statuses["survived"]
+    tested = killed + survived
+    score = f"{killed / tested:.0%}" if tested else "n/a"
+    print(f"mutants: {dict(statuses)}; score {score} ({killed} of {tested} run to a result)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
