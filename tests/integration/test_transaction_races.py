@@ -141,9 +141,7 @@ def test_a_colliding_booking_id_is_drawn_again_and_never_replaces_a_booking(
 # --- cancelling: the event as the booking last saw it ---
 
 
-def test_a_cancel_shows_the_venue_and_start_as_they_are_after_an_edit(
-    api: Api, alice: Account, admin: Account
-) -> None:
+def test_a_cancel_shows_the_venue_and_start_as_they_are_after_an_edit(api: Api, alice: Account, admin: Account) -> None:
     event_id = new_event(total=10, venue="Old Hall")
     booking_id = book(api, alice, event_id, 1).body["id"]
     later = (clock.now() + timedelta(days=60)).replace(microsecond=0)

@@ -1,6 +1,7 @@
 """Passwords (bcrypt) and access tokens (JWT, HS256 pinned).
 
-bcrypt is imported where it is used: only the functions that hash or verify pay for it.
+bcrypt and PyJWT are imported where they are used: only the functions that hash, verify or sign pay
+for them (every function imports this module through http).
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-
-import jwt
 
 from boxoffice import clock, keys
 from boxoffice.config import DEPLOYED_BCRYPT_ROUNDS, settings
@@ -65,6 +64,8 @@ def signing_secret() -> str:
 
 
 def issue_token(user_id: str, role: str, token_version: int) -> tuple[str, int]:
+    import jwt
+
     config = settings()
     now = clock.epoch()
     claims = {
@@ -103,6 +104,8 @@ def read_token(authorization: str | None) -> Principal:
 
 def _decode(token: str, signing: keys.SigningKeys) -> dict[str, Any] | None:
     """The verified claims, or None when no key of `signing` signed the token."""
+    import jwt
+
     config = settings()
     for key in signing.verifying:
         try:
