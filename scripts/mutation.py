@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / ".mutation"
-COPIED = ["tests", "devserver", "functions", "events", "scripts", "template.yaml"]
+COPIED = ["tests", "devserver", "functions", "events", "scripts", "template.yaml", "samconfig.toml"]
 # Every test reaches the DynamoDB plumbing (store/dynamo.py): its mutants would each run the whole suite.
 CONFIG = """
 [tool.mutmut]
