@@ -34,8 +34,14 @@ only_mutate = ["src/boxoffice/store/*", "src/boxoffice/logic/*"]
 do_not_mutate = ["src/boxoffice/store/dynamo.py"]
 pytest_add_cli_args_test_selection = ["tests/unit", "tests/integration"]
 # The OpenAPI drift check and the cold-import check read layers/shared, which the staging copy moves.
+# The thread races over the embedded moto server time out under a niced, loaded run (a timed-out
+# transaction is retried, and moto ignores ClientRequestToken), so they stay out: every condition
+# they guard also has a deterministic race in tests/integration/test_transaction_races.py.
 pytest_add_cli_args = [
     "-p", "no:cacheprovider", "--ignore=tests/unit/test_openapi.py", "--ignore=tests/unit/test_cold_start.py",
+    "--ignore=tests/integration/test_accounts_race.py", "--ignore=tests/integration/test_bookings_concurrency.py",
+    "--ignore=tests/integration/test_events_capacity_race.py",
+    "--ignore=tests/integration/test_embedded_dynamodb_lock.py",
 ]
 also_copy = [{copied}]
 """

@@ -32,8 +32,11 @@ def admin(api: Api) -> Account:
     return new_account("admin")
 
 
-def book(api: Api, who: Account, event_id: str, quantity: int = 2) -> Result:
-    return api.call("create_booking", token=who.token, path={"event_id": event_id}, body={"quantity": quantity})
+def book(api: Api, who: Account, event_id: str, quantity: int = 2, *, key: str | None = None) -> Result:
+    headers = {"Idempotency-Key": key} if key else None
+    return api.call(
+        "create_booking", token=who.token, path={"event_id": event_id}, body={"quantity": quantity}, headers=headers
+    )
 
 
 def cancel(api: Api, who: Account, booking_id: str) -> Result:
@@ -119,6 +122,27 @@ def test_a_lower_per_booking_limit_between_read_and_write_refuses_the_booking(
     assert ledger(event_id).available == 10
 
 
+def test_a_retry_whose_first_attempt_commits_between_read_and_write_replays_it(
+    api: Api, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event_id = new_event(total=10)
+    first: list[Result] = []
+    between_read_and_write(
+        monkeypatch,
+        booking_store,
+        "read_for_booking",
+        lambda: first.append(book(api, alice, event_id, key="order-7")),
+    )
+
+    retry = book(api, alice, event_id, key="order-7")
+
+    changed(first[0], 201)
+    changed(retry, 201)
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.body["id"] == first[0].body["id"]
+    assert (len(bookings_of(alice.id)), ledger(event_id).available) == (1, 8)
+
+
 # --- booking: the booking's own put ---
 
 
@@ -136,6 +160,21 @@ def test_a_colliding_booking_id_is_drawn_again_and_never_replaces_a_booking(
     changed(second, 201)
     assert sorted(int(b["quantity"]) for b in bookings_of(alice.id)) == [1, 2]
     assert ledger(event_id).balanced
+
+
+# --- cancelling ---
+
+
+def test_a_cancel_racing_another_between_read_and_write_releases_the_tickets_once(
+    api: Api, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event_id = new_event(total=10)
+    booking_id = book(api, alice, event_id, 3).body["id"]
+    between_read_and_write(monkeypatch, booking_store, "read_booking", lambda: changed(cancel(api, alice, booking_id)))
+
+    code(cancel(api, alice, booking_id), 409, "ALREADY_CANCELLED")
+    state = ledger(event_id)
+    assert (state.available, state.valid_tickets, state.balanced) == (10, 0, True)
 
 
 # --- cancelling: the event as the booking last saw it ---
