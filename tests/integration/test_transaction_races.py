@@ -17,6 +17,7 @@ from boxoffice.logic import accounts
 from boxoffice.logic import bookings as booking_logic
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events as event_store
+from boxoffice.store import users as user_store
 from tests.support.bookings import Account, bookings_of, ledger, new_account, new_event
 from tests.support.handlers import Api, Result
 from tests.support.races import Clock, between_read_and_write
@@ -234,6 +235,20 @@ def test_a_colliding_user_id_never_replaces_an_account(api: Api, monkeypatch: py
     login = api.call("login", body={"email": "first@example.com", "password": "correct horse battery"})
     changed(login)
     assert login.body["user"]["name"] == "First"
+
+
+def test_a_password_change_between_read_and_write_refuses_the_other_tokens_edit(
+    api: Api, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def change_password() -> None:
+        body = {"password": "a new password", "current_password": alice.password}
+        changed(api.call("update_me", token=alice.token, body=body))
+
+    between_read_and_write(monkeypatch, user_store, "get", change_password)
+    code(api.call("update_me", token=alice.token, body={"name": "Mallory"}), 401, "UNAUTHENTICATED")
+    login = api.call("login", body={"email": alice.email, "password": "a new password"})
+    changed(login)
+    assert login.body["user"]["name"] != "Mallory"
 
 
 # --- event edits: the event as the edit read it ---
