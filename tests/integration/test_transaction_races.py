@@ -15,10 +15,12 @@ import pytest
 from boxoffice import auth, clock
 from boxoffice.logic import accounts
 from boxoffice.logic import bookings as booking_logic
+from boxoffice.logic import events as event_logic
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events as event_store
 from boxoffice.store import users as user_store
 from tests.support.bookings import Account, bookings_of, ledger, new_account, new_event
+from tests.support.events import event_body
 from tests.support.handlers import Api, Result
 from tests.support.races import Clock, between_read_and_write
 
@@ -249,6 +251,28 @@ def test_a_password_change_between_read_and_write_refuses_the_other_tokens_edit(
     login = api.call("login", body={"email": alice.email, "password": "a new password"})
     changed(login)
     assert login.body["user"]["name"] != "Mallory"
+
+
+# --- events ---
+
+
+def test_a_colliding_event_id_never_replaces_an_event(
+    api: Api, admin: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = new_event(name="First Night")
+
+    class Colliding:
+        @staticmethod
+        def uuid4() -> str:
+            return first
+
+    monkeypatch.setattr(event_logic, "uuid", Colliding)
+    result = api.call("create_event", token=admin.token, body=event_body(name="Second Night"))
+
+    assert result.status != 201, result.body
+    shown = api.call("get_event", path={"event_id": first})
+    changed(shown)
+    assert shown.body["name"] == "First Night"
 
 
 # --- event edits: the event as the edit read it ---
