@@ -42,10 +42,25 @@ pytest_add_cli_args = [
     "--ignore=tests/integration/test_accounts_race.py", "--ignore=tests/integration/test_bookings_concurrency.py",
     "--ignore=tests/integration/test_events_capacity_race.py",
     "--ignore=tests/integration/test_embedded_dynamodb_lock.py",
-    # These swap the Powertools logger's stream, which mutmut has replaced (and closed) in its own process.
-    "--ignore=tests/integration/test_accounts_logs.py", "--ignore=tests/integration/test_logging_all_endpoints.py",
+    "-p", "mutation_streams",
 ]
 also_copy = [{copied}]
+"""
+
+
+# mutmut runs pytest in its own process with stdout swapped for a buffer it later closes; the Powertools
+# logger, made while that buffer was stdout, would keep writing to the closed buffer.
+STREAMS_PLUGIN = """import sys
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _logger_stream_is_open() -> None:
+    from boxoffice.observability import logger
+
+    if getattr(logger.registered_handler.stream, "closed", False):
+        logger.registered_handler.stream = sys.stdout
 """
 
 
@@ -65,9 +80,10 @@ def stage() -> None:
             shutil.copytree(source, STAGE / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, STAGE / name)
+    (STAGE / "mutation_streams.py").write_text(STREAMS_PLUGIN)
     settings = (ROOT / "pyproject.toml").read_text()
     settings = re.sub(r"pythonpath = \[[^\]]*\]", 'pythonpath = ["src", "."]', settings)
-    copied = ", ".join(f'"{name}"' for name in COPIED)
+    copied = ", ".join(f'"{name}"' for name in [*COPIED, "mutation_streams.py"])
     (STAGE / "pyproject.toml").write_text(settings + CONFIG.format(copied=copied))
 
 

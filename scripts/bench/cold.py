@@ -127,10 +127,20 @@ def _fresh_ids(token: str) -> dict[str, str]:
     from boxoffice.models.events import CreateEvent
 
     starts = (clock.now() + timedelta(days=30)).replace(microsecond=0).isoformat()
-    event = events.add_event(
-        CreateEvent.model_validate(
-            {"name": "Bench Night", "venue": "Hall", "starts_at": starts, "total_tickets": 100, "ticket_price": "25"}
-        )
+    # The bulk loader: unconditional writes, so a call that moto answers late and botocore retries
+    # (moto ignores ClientRequestToken) cannot fail on the first attempt's own write.
+    (event,) = events.import_events(
+        [
+            CreateEvent.model_validate(
+                {
+                    "name": "Bench Night",
+                    "venue": "Hall",
+                    "starts_at": starts,
+                    "total_tickets": 100,
+                    "ticket_price": "25",
+                }
+            )
+        ]
     )
     booking = bookings.book(auth.read_token(f"Bearer {token}"), event.id, BookingRequest(quantity=1))
     return {"event_id": event.id, "booking_id": booking.booking.id}
