@@ -13,9 +13,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
-from boxoffice import auth
+from boxoffice import auth, keys
 from boxoffice.logic import accounts
 from devserver.runtime import reset_caches
 from tests.support.events import stock
@@ -33,9 +32,8 @@ def deployed_secret(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 
 
 def cold_start() -> None:
-    """What a new execution environment has: no signing key read yet, in boxoffice or Powertools."""
-    auth.signing_secret.cache_clear()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    """What a new execution environment has: no signing key read yet."""
+    keys.clear()
 
 
 @pytest.mark.parametrize("name", [path.stem for path in event_files()])

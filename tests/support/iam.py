@@ -120,16 +120,34 @@ def _leading_key_patterns(condition: Any) -> tuple[str, ...] | None:
     return tuple(patterns)
 
 
+def _statements(function: str, policy: Any) -> list[dict[str, Any]]:
+    """An inline policy's statements, or those of the stack's managed policy that an `!If` attaches."""
+    if isinstance(policy, dict) and set(policy) == {"Statement"}:
+        return list(policy["Statement"])
+    chosen = policy.get("Fn::If", [None, None, None])[1] if isinstance(policy, dict) else None
+    managed = template.load()["Resources"].get(chosen.get("Ref")) if isinstance(chosen, dict) else None
+    if managed is None or managed["Type"] != "AWS::IAM::ManagedPolicy":
+        raise UnreadablePolicy(f"{function}: policy {policy!r}")
+    return list(managed["Properties"]["PolicyDocument"]["Statement"])
+
+
+def _for_a_service(statement: dict[str, Any]) -> bool:
+    """A grant only a service uses on the function's behalf (kms:ViaService): no call of the function's
+    own needs it, so this check cannot see it used."""
+    condition = statement.get("Condition") or {}
+    return bool(condition) and all(set(tests) == {"kms:ViaService"} for tests in condition.values())
+
+
 @cache
 def grants(function: str) -> tuple[Grant, ...]:
-    """What `function`'s inline policies in template.yaml allow, one action on one resource at a time."""
+    """What `function`'s policies in template.yaml allow, one action on one resource at a time."""
     found: list[Grant] = []
     for policy in template.resources(FUNCTION)[function]["Properties"].get("Policies", []):
-        if not isinstance(policy, dict) or set(policy) != {"Statement"}:
-            raise UnreadablePolicy(f"{function}: policy {policy!r}")
-        for statement in policy["Statement"]:
+        for statement in _statements(function, policy):
             if statement.get("Effect") != "Allow" or set(statement) - {"Effect", "Action", "Resource", "Condition"}:
                 raise UnreadablePolicy(f"{function}: statement {statement!r}")
+            if _for_a_service(statement):
+                continue
             keys = _leading_key_patterns(statement.get("Condition"))
             for action in _as_list(statement["Action"]):
                 found += [Grant(action, _logical_resource(r), keys) for r in _as_list(statement["Resource"])]

@@ -108,3 +108,9 @@ def test_grants_no_call_needed_are_reported_per_function() -> None:
     assert idle[BOOKING] == [Grant("dynamodb:ConditionCheckItem", "UsersTable")]
     assert idle["GetMeFunction"] == list(grants("GetMeFunction"))  # no recorded call at all: every grant
     assert "NotFoundFunction" not in idle  # no policy, nothing to use
+
+
+def test_a_key_only_dynamodb_uses_for_the_function_is_not_expected_from_its_calls() -> None:
+    # TablesKeyAccess (attached with a customer-managed key) holds kms:* conditioned on kms:ViaService.
+    assert not [g for g in grants("RegisterFunction") if g.action.startswith("kms:")]
+    assert Grant("dynamodb:PutItem", "UsersTable") in grants("RegisterFunction")
