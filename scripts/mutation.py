@@ -4,10 +4,10 @@ integration tests that run its function. Slow, so never in CI; niced and time-bo
 mutmut names a module by its path (with `src/` stripped) and the package lives in layers/shared/,
 so the run happens in a staging copy, .mutation/, where the package is src/boxoffice. A run of the
 whole selection takes hours on two cores: MUTATION_MINUTES bounds it, and mutmut runs the mutants
-whose tests are fastest first. By default a fixed random sample of MUTATION_SAMPLE mutants runs
-(the same one each time: scores compare); arguments are mutant-name patterns (fnmatch) instead, e.g.
-`make mutation MUTANTS='boxoffice.store.bookings.x_create*'`. `mutmut show <name>`, run in
-.mutation/, prints one mutant's diff.
+whose tests are fastest first. A fixed random sample of MUTATION_SAMPLE mutants runs (the same one
+each time: scores compare), drawn from those whose names match the arguments (fnmatch), if any, e.g.
+`make mutation MUTANTS='boxoffice.store.bookings.x_create*'`; MUTATION_TESTS (paths) narrows the
+tests. `mutmut show <name>`, run in .mutation/, prints one mutant's diff.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ CONFIG = """
 source_paths = ["src/boxoffice"]
 only_mutate = ["src/boxoffice/store/*", "src/boxoffice/logic/*"]
 do_not_mutate = ["src/boxoffice/store/dynamo.py"]
-pytest_add_cli_args_test_selection = ["tests/unit", "tests/integration"]
+pytest_add_cli_args_test_selection = [{tests}]
 # The OpenAPI drift check and the cold-import check read layers/shared, which the staging copy moves.
 # The thread races over the embedded moto server time out under a niced, loaded run (a timed-out
 # transaction is retried, and moto ignores ClientRequestToken), so they stay out: every condition
@@ -84,7 +84,9 @@ def stage() -> None:
     settings = (ROOT / "pyproject.toml").read_text()
     settings = re.sub(r"pythonpath = \[[^\]]*\]", 'pythonpath = ["src", "."]', settings)
     copied = ", ".join(f'"{name}"' for name in [*COPIED, "mutation_streams.py"])
-    (STAGE / "pyproject.toml").write_text(settings + CONFIG.format(copied=copied))
+    # MUTATION_TESTS narrows the tests (mutmut first runs all of them once to map tests to functions).
+    tests = ", ".join(f'"{t}"' for t in os.environ.get("MUTATION_TESTS", "tests/unit tests/integration").split())
+    (STAGE / "pyproject.toml").write_text(settings + CONFIG.format(copied=copied, tests=tests))
 
 
 MUTMUT = [str(Path(sys.executable).parent / "mutmut")]
@@ -107,14 +109,11 @@ def mutmut_run(patterns: list[str], deadline: float) -> None:
 def main() -> int:
     deadline = time.monotonic() + float(os.environ.get("MUTATION_MINUTES", "25")) * 60
     stage()
-    patterns = sys.argv[1:]
-    if not patterns:
-        if not results():  # first run: generate every mutant and map tests to functions, on a small function
-            mutmut_run(["boxoffice.logic.bookings.x_fingerprint*"], deadline)
-        generated = sorted(results())
-        patterns = random.Random(0).sample(
-            generated, min(len(generated), int(os.environ.get("MUTATION_SAMPLE", "150")))
-        )
+    if not results():  # first run: generate every mutant and map tests to functions, on a small function
+        mutmut_run(["boxoffice.logic.bookings.x_fingerprint*"], deadline)
+    wanted = sys.argv[1:] or ["*"]
+    chosen = [name for name in sorted(results()) if any(fnmatch(name, p) for p in wanted)]
+    patterns = random.Random(0).sample(chosen, min(len(chosen), int(os.environ.get("MUTATION_SAMPLE", "150"))))
     mutmut_run(patterns, deadline)
     statuses = Counter(status for name, status in results().items() if any(fnmatch(name, p) for p in patterns))
     print("\n".join(f"survived: {name}" for name, status in results().items() if status == "survived"))
