@@ -80,10 +80,15 @@ def stage() -> None:
             shutil.copytree(source, STAGE / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, STAGE / name)
+    # Every handler call in the tests checks its answer against the shipped OpenAPI document.
+    document = Path("layers") / "shared" / "boxoffice" / "openapi.json"
+    shutil.rmtree(STAGE / "layers", ignore_errors=True)
+    (STAGE / document).parent.mkdir(parents=True)
+    shutil.copy2(ROOT / document, STAGE / document)
     (STAGE / "mutation_streams.py").write_text(STREAMS_PLUGIN)
     settings = (ROOT / "pyproject.toml").read_text()
     settings = re.sub(r"pythonpath = \[[^\]]*\]", 'pythonpath = ["src", "."]', settings)
-    copied = ", ".join(f'"{name}"' for name in [*COPIED, "mutation_streams.py"])
+    copied = ", ".join(f'"{name}"' for name in [*COPIED, "mutation_streams.py", "layers"])
     # MUTATION_TESTS narrows the tests (mutmut first runs all of them once to map tests to functions).
     tests = ", ".join(f'"{t}"' for t in os.environ.get("MUTATION_TESTS", "tests/unit tests/integration").split())
     (STAGE / "pyproject.toml").write_text(settings + CONFIG.format(copied=copied, tests=tests))
