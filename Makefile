@@ -73,7 +73,7 @@ build: $(VENV_SAM)/.installed ## sam build (arm64, python3.13)
 	.venv-bench/bin/python -m pip install --quiet --upgrade --target .venv-bench/layers/ticket_codes -r layers/ticket_codes/requirements.txt -c constraints.txt
 	@touch $@
 
-bench: $(BIN)/.installed .venv-bench/.installed ## cold init per function vs a boto3 floor, DynamoDB calls per request, search read amplification
+bench: $(BIN)/.installed .venv-bench/.installed ## cold start per function vs a boto3 floor and the bare framework, DynamoDB calls per request, search read amplification
 	$(BIN)/python -m scripts.bench
 
 deploy: build ## sam deploy with samconfig.toml (ENV=prod for the prod section; see docs/DEPLOY.md)

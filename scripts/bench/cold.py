@@ -32,6 +32,9 @@ LAYER = template.ROOT / "layers" / "shared"
 # What Lambda has: the layer's requirements plus boto3, nothing from the dev tools (moto pulls in
 # cryptography, which PyJWT would then import). `make bench` builds it; override with BENCH_PYTHON.
 PYTHON = os.environ.get("BENCH_PYTHON") or str(template.ROOT / ".venv-bench" / "bin" / "python")
+# Layers beyond the shared one are installed (by `make bench`) under .venv-bench/<their ContentUri> and
+# put on the path only of the functions that carry them, as Lambda does.
+LAYERS = Path(os.environ.get("BENCH_LAYERS") or template.ROOT / ".venv-bench")
 FLOOR, FRAMEWORK = "floor: boto3 + DynamoDB client", "bare framework"
 ADMIN_EMAIL, ADMIN_PASSWORD = "bench-admin@example.com", "bench-password"
 
@@ -105,6 +108,7 @@ def handler(event, context):
 class Target:
     module: Path
     request: Callable[[], dict[str, Any]]  # a fresh API Gateway event for each run
+    layers: tuple[str, ...] = ()  # the function's own layers, beyond the shared one
 
 
 @dataclass(frozen=True)
@@ -173,11 +177,22 @@ def _echo_request() -> dict[str, Any]:
     return build_event("POST", "/echo", [("content-type", "application/json")], b'{"name": "x"}', route, {}, "::1")
 
 
+def _layer_paths(function: str) -> tuple[str, ...]:
+    """Where the function's own layers (beyond the shared one, already on the path) are installed."""
+    layers = template.resources("AWS::Serverless::LayerVersion")
+    refs = template.resources("AWS::Serverless::Function")[function]["Properties"].get("Layers", [])
+    return tuple(str(LAYERS / layers[ref["Ref"]]["Properties"]["ContentUri"]) for ref in refs if "Ref" in ref)
+
+
 def _once(target: Target, env: dict[str, str], scratch: Path) -> Sample:
     event_file = scratch / "event.json"
     event_file.write_text(json.dumps(target.request()))
+    path = os.pathsep.join([str(LAYER), *target.layers])
     out = subprocess.run(
-        [PYTHON, "-c", _PROBE, str(target.module), str(event_file)], env=env, capture_output=True, text=True
+        [PYTHON, "-c", _PROBE, str(target.module), str(event_file)],
+        env={**env, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
     )
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
     if out.returncode or line is None or int(line.split()[3]) >= 500:  # a failed request is no cold start
@@ -198,7 +213,6 @@ def run() -> str:
         env = {
             **os.environ,
             **runtime.environment(),
-            "PYTHONPATH": str(LAYER),
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
         token = _admin_token()
@@ -208,7 +222,9 @@ def run() -> str:
         }
         for route in sorted(template.routes(), key=lambda r: r.code_dir.name):
             module = route.code_dir / f"{route.handler.rsplit('.', 1)[0].replace('.', '/')}.py"
-            targets.setdefault(route.code_dir.name, Target(module, _request_for(route, token)))
+            targets.setdefault(
+                route.code_dir.name, Target(module, _request_for(route, token), _layer_paths(route.function))
+            )
         samples: dict[str, list[Sample]] = {name: [] for name in targets}
         started = time.perf_counter()
         # Round-robin, so that the machine's drift over the run falls on every target alike; the
