@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import jwt
-
 from boxoffice.config import settings
 from boxoffice.errors import InvalidTicketCode
 
@@ -123,6 +121,8 @@ def clear_cache() -> None:
 
 def sign(event_id: str, ticket_number: str) -> str:
     """The ticket's code. Ed25519 is deterministic: the same ticket and key always give the same code."""
+    import jwt  # with cryptography installed, PyJWT loads it (and bcrypt) at import
+
     keys = ring()
     return jwt.encode(
         {"tn": ticket_number, "ev": event_id},
@@ -134,6 +134,8 @@ def sign(event_id: str, ticket_number: str) -> str:
 
 def verify(code: str) -> TicketClaim:
     """What a code says, if one of our keys signed it with EdDSA; anything else is InvalidTicketCode."""
+    import jwt
+
     keys = ring()
     try:
         kid = jwt.get_unverified_header(code).get("kid")
