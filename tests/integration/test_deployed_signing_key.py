@@ -13,27 +13,34 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
-from boxoffice import auth, keys
+from boxoffice import auth, keys, ticket_codes
 from boxoffice.logic import accounts
 from devserver.runtime import reset_caches
+from tests.support.bookings import new_account, new_event
 from tests.support.events import stock
 from tests.support.handlers import Api, event_files, sample_event
 
 
 @pytest.fixture
 def deployed_secret(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    arn = boto3.client("secretsmanager").create_secret(Name="jwt", SecretString="k" * 64)["ARN"]
+    client = boto3.client("secretsmanager")
     monkeypatch.setenv("JWT_SECRET", "")
-    monkeypatch.setenv("JWT_SECRET_ARN", arn)
+    monkeypatch.setenv("JWT_SECRET_ARN", client.create_secret(Name="jwt", SecretString="k" * 64)["ARN"])
+    ring = json.dumps({"active": "k-1", "k-1": "t" * 48})
+    monkeypatch.setenv("TICKET_KEYS", "")
+    monkeypatch.setenv("TICKET_KEYS_ARN", client.create_secret(Name="ticket-keys", SecretString=ring)["ARN"])
     reset_caches()
     yield
     reset_caches()
 
 
 def cold_start() -> None:
-    """What a new execution environment has: no signing key read yet."""
+    """What a new execution environment has: no signing key or ticket key ring read yet."""
     keys.clear()
+    ticket_codes.clear_cache()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 @pytest.mark.parametrize("name", [path.stem for path in event_files()])
@@ -64,3 +71,19 @@ def test_a_page_of_events_signs_its_cursor_with_the_deployed_key(deployed_secret
     second = api.call("list_events", query={"limit": "1", "cursor": first.body["next_cursor"]})
     assert second.status == 200, second.body
     assert second.body["items"][0]["id"] != first.body["items"][0]["id"]
+
+
+def test_a_booking_signs_its_tickets_and_the_door_verifies_them_with_the_deployed_ring(
+    deployed_secret: None, api: Api
+) -> None:
+    event_id = new_event(total=10)
+    buyer, staff = new_account(), new_account("staff")
+    cold_start()
+
+    booked = api.call("create_booking", token=buyer.token, path={"event_id": event_id}, body={"quantity": 1})
+
+    assert booked.status == 201, booked.body
+    cold_start()
+    code = booked.body["tickets"][0]["code"]
+    scanned = api.call("check_in", token=staff.token, path={"event_id": event_id}, body={"code": code})
+    assert scanned.status == 200, scanned.body
