@@ -7,7 +7,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -87,11 +86,14 @@ def batch_get(requests: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, 
     return found
 
 
-@dataclass(frozen=True, slots=True)
 class Cancelled(Exception):
     """A transaction lost a condition. reasons[i] is (code, old item or None) for action i."""
 
-    reasons: list[tuple[str, Item | None]]
+    # A plain class, not a frozen dataclass: Python sets __traceback__ on an exception as it
+    # leaves a `with` block, which a frozen (slotted) dataclass refuses with a TypeError.
+    def __init__(self, reasons: list[tuple[str, Item | None]]) -> None:
+        super().__init__("transaction cancelled by a condition")
+        self.reasons = reasons
 
     def failed_at(self, index: int) -> bool:
         return self.reasons[index][0] == "ConditionalCheckFailed"

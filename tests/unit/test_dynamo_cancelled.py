@@ -1,0 +1,24 @@
+"""A lost condition travels as Cancelled through the store's `with` blocks, reasons intact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from boxoffice.store.dynamo import Cancelled
+
+
+@contextmanager
+def passing_through() -> Iterator[None]:
+    yield
+
+
+def test_a_cancelled_transaction_leaves_a_with_block_as_itself() -> None:
+    old = {"pk": "EVENT#1", "available_tickets": 0}
+    with pytest.raises(Cancelled) as caught, passing_through():
+        raise Cancelled([("None", None), ("ConditionalCheckFailed", old)])
+    assert caught.value.failed_at(1)
+    assert not caught.value.failed_at(0)
+    assert caught.value.old(1) == old
