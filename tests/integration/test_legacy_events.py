@@ -57,7 +57,8 @@ def v1_booking(owner: Account, event_id: str, quantity: int) -> str:
     client.put_item(TableName=settings().bookings_table, Item=dynamo.dump(item))
     for number in numbers:
         ticket = {"pk": f"EVENT#{event_id}", "sk": f"TICKET#{number}", "ticket_number": number, "event_id": event_id,
-                  "booking_id": booking_id, "user_id": owner.id, "status": "VALID"}  # fmt: skip
+                  "booking_id": booking_id, "user_id": owner.id, "status": "VALID",
+                  "created_at": item["created_at"]}  # fmt: skip
         client.put_item(TableName=settings().tickets_table, Item=dynamo.dump(ticket))
     return booking_id
 
