@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -89,25 +92,72 @@ def ensure_sample_check_ins(staff_email: str) -> int:
     return checked_in
 
 
-# name, venue, days from today, local start, UTC offset, tickets, price, currency, per booking, description
-SAMPLE_EVENTS: list[tuple[str, str, int, str, str, int, str, str, int, str]] = [
-    ("Beethoven Night: Symphonies 5 & 7", "Royal Albert Hall", 14, "19:30", "+00:00", 5000, "45.00", "GBP", 10,
-     "The London Philharmonic plays the Fifth and the Seventh."),
-    ("Jazz at the Blue Note", "Blue Note New York", 3, "20:00", "-05:00", 200, "35.00", "USD", 6,
-     "Two sets from a quartet in residence. Doors open an hour before."),
-    ("La Traviata", "Teatro alla Scala", 30, "20:00", "+01:00", 1800, "120.00", "EUR", 8,
-     "Verdi's opera in three acts, sung in Italian with surtitles."),
-    ("Nuit de Fauré", "Salle Pleyel", 21, "20:30", "+01:00", 1900, "38.50", "EUR", 10,
-     "Requiem, Pavane and the Élégie for cello and orchestra."),
-    ("Mahler 2: Resurrection", "Philharmonie Berlin", 45, "19:00", "+01:00", 2400, "89.00", "EUR", 10,
-     "Full orchestra, two soloists and the Rundfunkchor."),
-    ("Tokyo Jazz Festival", "Tokyo International Forum", 60, "18:00", "+09:00", 5000, "8500", "JPY", 4,
-     "A night of big bands and trios on the main stage."),
-    ("Stand-up Comedy Night", "The Comedy Store", 5, "21:00", "+00:00", 400, "18.50", "GBP", 6,
-     "Five comedians, one compère. Strictly 18+."),
-    ("Indie Rock Showcase", "Paradiso Amsterdam", 10, "20:00", "+01:00", 1500, "29.99", "EUR", 10,
-     "Four up-and-coming bands; standing only."),
+# Each: a POST /events body without starts_at, plus when it starts: days from today and the local time.
+# Time zones from four continents; the first shows early bird / standard / VIP with a per-user cap.
+SAMPLE_EVENTS: list[dict[str, Any]] = [
+    {
+        "name": "Beethoven Night: Symphonies 5 & 7", "venue": "Royal Albert Hall", "timezone": "Europe/London",
+        "days": 14, "at": "19:30", "total_tickets": 5000, "currency": "GBP", "max_tickets_per_booking": 10,
+        "max_tickets_per_user": 8, "description": "The London Philharmonic plays the Fifth and the Seventh.",
+        "ticket_types": [
+            {"name": "Early bird", "description": "The first 500 seats, until three days from now.",
+             "price": "35.00", "total_tickets": 500, "sales_end_in_days": 3},
+            {"name": "Standard", "price": "45.00"},
+            {"name": "VIP", "description": "Front stalls, a programme and a glass of champagne.",
+             "price": "120.00", "total_tickets": 100, "max_tickets_per_booking": 4},
+        ],
+    },
+    {"name": "Jazz at the Blue Note", "venue": "Blue Note New York", "timezone": "America/New_York", "days": 3,
+     "at": "20:00", "total_tickets": 200, "ticket_price": "35.00", "currency": "USD", "max_tickets_per_booking": 6,
+     "max_tickets_per_user": 6, "description": "Two sets from a quartet in residence. Doors open an hour before."},
+    {
+        "name": "La Traviata", "venue": "Teatro alla Scala", "timezone": "Europe/Rome", "days": 30, "at": "20:00",
+        "total_tickets": 1800, "currency": "EUR", "max_tickets_per_booking": 8,
+        "description": "Verdi's opera in three acts, sung in Italian with surtitles.",
+        "ticket_types": [
+            {"name": "Gallery", "price": "45.00", "total_tickets": 400},
+            {"name": "Stalls", "price": "120.00"},
+            {"name": "Box", "description": "A box for up to four.", "price": "240.00", "total_tickets": 60,
+             "max_tickets_per_booking": 4},
+        ],
+    },
+    {"name": "Nuit de Fauré", "venue": "Salle Pleyel", "timezone": "Europe/Paris", "days": 21, "at": "20:30",
+     "total_tickets": 1900, "ticket_price": "38.50", "currency": "EUR", "max_tickets_per_booking": 10,
+     "description": "Requiem, Pavane and the Élégie for cello and orchestra."},
+    {"name": "Mahler 2: Resurrection", "venue": "Philharmonie Berlin", "timezone": "Europe/Berlin", "days": 45,
+     "at": "19:00", "total_tickets": 2400, "ticket_price": "89.00", "currency": "EUR", "max_tickets_per_booking": 10,
+     "description": "Full orchestra, two soloists and the Rundfunkchor."},
+    {"name": "Tokyo Jazz Festival", "venue": "Tokyo International Forum", "timezone": "Asia/Tokyo", "days": 60,
+     "at": "18:00", "total_tickets": 5000, "ticket_price": "8500", "currency": "JPY", "max_tickets_per_booking": 4,
+     "description": "A night of big bands and trios on the main stage."},
+    {"name": "Stand-up Comedy Night", "venue": "The Comedy Store", "timezone": "Europe/London", "days": 5,
+     "at": "21:00", "total_tickets": 400, "ticket_price": "18.50", "currency": "GBP", "max_tickets_per_booking": 6,
+     "description": "Five comedians, one compère. Strictly 18+."},
+    {"name": "Indie Rock Showcase", "venue": "Paradiso Amsterdam", "timezone": "Europe/Amsterdam", "days": 10,
+     "at": "20:00", "total_tickets": 1500, "ticket_price": "29.99", "currency": "EUR", "max_tickets_per_booking": 10,
+     "description": "Four up-and-coming bands; standing only."},
+    {"name": "Opera under the Sails", "venue": "Sydney Opera House", "timezone": "Australia/Sydney", "days": 40,
+     "at": "19:30", "total_tickets": 2600, "ticket_price": "99.00", "currency": "AUD", "max_tickets_per_booking": 8,
+     "description": "Puccini's Tosca in the Joan Sutherland Theatre."},
 ]  # fmt: skip
+
+
+def sample_request(sample: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The POST /events body of a sample: its start in its venue's local time, windows from now."""
+    body = {k: v for k, v in sample.items() if k not in ("days", "at")}
+    local_day = now.astimezone(ZoneInfo(sample["timezone"])).date() + timedelta(days=sample["days"])
+    starts = datetime.combine(local_day, time.fromisoformat(sample["at"]), ZoneInfo(sample["timezone"]))
+    body["starts_at"] = starts.isoformat()
+    body["ticket_types"] = [
+        {k: v for k, v in t.items() if k != "sales_end_in_days"}
+        | (
+            {"sales_end": (now + timedelta(days=t["sales_end_in_days"])).isoformat()}
+            if "sales_end_in_days" in t
+            else {}
+        )
+        for t in sample.get("ticket_types", [])
+    ] or None
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def ensure_sample_events() -> int:
@@ -117,29 +167,16 @@ def ensure_sample_events() -> int:
     (a deleted sample stays deleted). Start times are days from today, so samples are always upcoming.
     """
     import uuid
-    from datetime import UTC, datetime, timedelta
 
     from boxoffice.logic import events
     from boxoffice.models.events import CreateEvent
 
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
     created = 0
-    for name, venue, days, start, offset, tickets, price, currency, per_booking, description in SAMPLE_EVENTS:
-        event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:sample-event:{name}"))
+    for sample in SAMPLE_EVENTS:
+        event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:sample-event:{sample['name']}"))
         if events.exists(event_id):
             continue
-        request = CreateEvent.model_validate(
-            {
-                "name": name,
-                "description": description,
-                "venue": venue,
-                "starts_at": f"{today + timedelta(days=days)}T{start}:00{offset}",
-                "total_tickets": tickets,
-                "ticket_price": price,
-                "currency": currency,
-                "max_tickets_per_booking": per_booking,
-            }
-        )
-        events.add_event(request, event_id=event_id)
+        events.add_event(CreateEvent.model_validate(sample_request(sample, now)), event_id=event_id)
         created += 1
     return created

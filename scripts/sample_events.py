@@ -16,6 +16,7 @@ from devserver.gateway import build_event
 TOKEN = "Bearer <paste an access_token from POST /auth/login>"
 EVENT_ID = "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"
 BOOKING_ID = "01JDQ7Y3M4N5P6Q7R8S9T0V1W2"
+TICKET_TYPE_ID = "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"
 
 # folder -> (path parameters, query string, body, needs a token)
 SAMPLES: dict[str, tuple[dict[str, str], str, dict[str, Any] | None, bool]] = {
@@ -42,8 +43,24 @@ SAMPLES: dict[str, tuple[dict[str, str], str, dict[str, Any] | None, bool]] = {
     "get_event": ({"event_id": EVENT_ID}, "", None, False),
     "update_event": ({"event_id": EVENT_ID}, "", {"total_tickets": 600}, True),
     "delete_event": ({"event_id": EVENT_ID}, "", None, True),
+    # ticket types
+    "create_ticket_type": (
+        {"event_id": EVENT_ID},
+        "",
+        {
+            "name": "Early bird",
+            "description": "The first 100 seats, until a month before.",
+            "price": "35.00",
+            "total_tickets": 100,
+            "max_tickets_per_booking": 4,
+            "sales_end": "2030-11-01T00:00:00+00:00",
+        },
+        True,
+    ),
+    "update_ticket_type": ({"event_id": EVENT_ID, "ticket_type_id": TICKET_TYPE_ID}, "", {"total_tickets": 150}, True),
+    "delete_ticket_type": ({"event_id": EVENT_ID, "ticket_type_id": TICKET_TYPE_ID}, "", None, True),
     # bookings
-    "create_booking": ({"event_id": EVENT_ID}, "", {"quantity": 2}, True),
+    "create_booking": ({"event_id": EVENT_ID}, "", {"quantity": 2, "ticket_type_id": TICKET_TYPE_ID}, True),
     "list_bookings": ({}, "limit=20", None, True),
     "get_booking": ({"booking_id": BOOKING_ID}, "", None, True),
     "cancel_booking": ({"booking_id": BOOKING_ID}, "", None, True),

@@ -13,7 +13,11 @@ from boxoffice.errors import (
     InvalidInput,
     NotAuthenticated,
     NotEnoughTickets,
+    SalesEnded,
+    SalesNotStarted,
     SoldOut,
+    TicketTypeNotFound,
+    UserLimitReached,
 )
 from boxoffice.http import CurrentPrincipal, api, failures, lambda_handler
 from boxoffice.logic import bookings
@@ -45,9 +49,13 @@ REPLAYED = {
     responses=failures(
         NotAuthenticated,
         EventNotFound,
+        TicketTypeNotFound,
         SoldOut,
         NotEnoughTickets,
         EventStarted,
+        SalesNotStarted,
+        SalesEnded,
+        UserLimitReached,
         Busy,
         InvalidInput,
         IdempotencyKeyReused,

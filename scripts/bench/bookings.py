@@ -130,11 +130,13 @@ def _http_bookings(runtime: LocalRuntime, clients: int) -> tuple[float, int]:
 
 
 def _bare_transactions(runtime: LocalRuntime, clients: int) -> tuple[float, int]:
-    """The writes of a one-ticket booking (the same four actions), without HTTP, auth, validation or the read."""
+    """The writes of a one-ticket booking (the same six actions), without HTTP, auth, validation or the read."""
     from boxoffice.config import settings
+    from boxoffice.logic import events
     from boxoffice.store import users
 
     config, event_id, caller = settings(), _event(1_000_000), _caller()
+    type_id = events.get_event(event_id).ticket_types[0].id
     sessions = threading.local()
 
     def transact(n: int) -> bool:
@@ -146,9 +148,25 @@ def _bare_transactions(runtime: LocalRuntime, clients: int) -> tuple[float, int]
                 {
                     "Update": {
                         "TableName": config.events_table,
-                        "Key": {"pk": {"S": f"EVENT#{event_id}"}, "sk": {"S": "EVENT"}},
-                        "UpdateExpression": "SET available_tickets = available_tickets - :one",
+                        "Key": {"pk": {"S": f"EVENT#{event_id}"}, "sk": {"S": "QUOTA"}},
+                        "UpdateExpression": "SET available_tickets = available_tickets - :one, sold = sold + :one",
                         "ConditionExpression": "available_tickets >= :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": config.events_table,
+                        "Key": {"pk": {"S": f"EVENT#{event_id}"}, "sk": {"S": f"TYPE#{type_id}"}},
+                        "UpdateExpression": "SET sold = sold + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": config.bookings_table,
+                        "Key": {"pk": {"S": f"USER#{caller.user_id}"}, "sk": {"S": f"HOLDING#{event_id}"}},
+                        "UpdateExpression": "ADD tickets :one",
                         "ExpressionAttributeValues": {":one": {"N": "1"}},
                     }
                 },

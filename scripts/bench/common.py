@@ -48,7 +48,6 @@ def _items_in(parsed: dict[str, Any]) -> int:
 @contextmanager
 def count_calls() -> Iterator[Calls]:
     """Counts every DynamoDB call made through boxoffice's client while the block runs."""
-    from boxoffice.store import dynamo
 
     calls = Calls()
 
@@ -56,12 +55,32 @@ def count_calls() -> Iterator[Calls]:
         calls.operations[model.name] += 1
         calls.items_read += _items_in(parsed)
 
-    events = dynamo.client().meta.events
-    events.register("after-call.dynamodb", after, unique_id="bench-count")
-    try:
+    with _hooked("after-call.dynamodb", after):
         yield calls
+
+
+@contextmanager
+def sent_transactions() -> Iterator[list[dict[str, Any]]]:
+    """Every action of every TransactWriteItems sent through boxoffice's client while the block runs."""
+    sent: list[dict[str, Any]] = []
+
+    def before(params: dict[str, Any], **_: Any) -> None:
+        sent.extend(params["TransactItems"])
+
+    with _hooked("provide-client-params.dynamodb.TransactWriteItems", before):
+        yield sent
+
+
+@contextmanager
+def _hooked(event: str, handler: Any) -> Iterator[None]:
+    from boxoffice.store import dynamo
+
+    events = dynamo.client().meta.events
+    events.register(event, handler, unique_id=f"bench-{event}")
+    try:
+        yield
     finally:
-        events.unregister("after-call.dynamodb", unique_id="bench-count")
+        events.unregister(event, unique_id=f"bench-{event}")
 
 
 def median_ms(samples: list[float]) -> float:

@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import BotoCoreError
 
 from devserver import persistence, template
+from devserver.seed import SAMPLE_EVENTS
 from tests.support.live import LiveServer, free_port, start_live_server
 
 USERS_TABLE = "local-UsersTable"
@@ -58,7 +59,7 @@ def test_accounts_and_events_survive_a_restart_and_fresh_starts_empty(tmp_path: 
             },
         )
         assert event.status_code == 201, event.text
-        assert line(first, "Sample events").endswith("8 created")
+        assert line(first, "Sample events").endswith(f" {len(SAMPLE_EVENTS)} created")
     finally:
         first.stop()
 
@@ -76,7 +77,7 @@ def test_accounts_and_events_survive_a_restart_and_fresh_starts_empty(tmp_path: 
     try:
         response = fresh.request("POST", "/auth/login", json={"email": email, "password": password})
         assert response.status_code == 401
-        assert line(fresh, "Sample events").endswith("8 created")
+        assert line(fresh, "Sample events").endswith(f" {len(SAMPLE_EVENTS)} created")
     finally:
         fresh.stop()
 

@@ -42,7 +42,7 @@ def test_a_failing_dynamodb_call_is_a_503_that_emits_a_backing_service_failure(
     failures = [m for m in emitted_metrics(capsys.readouterr().out) if "BackingServiceFailures" in m["names"]]
     assert len(failures) == 1
     assert failures[0]["BackingServiceFailures"] == [1.0]
-    assert failures[0]["failed_operation"] == "dynamodb:GetItem"
+    assert failures[0]["failed_operation"] == "dynamodb:Query"
     assert failures[0]["service"] == "boxoffice"
 
 

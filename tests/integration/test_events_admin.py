@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,8 @@ from boxoffice.config import settings
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import dump, values
 from boxoffice.store.events import event_key
-from tests.support.events import create, event_body, future, raw_item, revoke, sell, token_for
+from boxoffice.store.inventory import quota_key
+from tests.support.events import create, event_body, future, raw_item, raw_quota, revoke, sell, token_for
 from tests.support.handlers import Api, Result
 
 UNKNOWN_ID = "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"
@@ -51,6 +51,7 @@ def test_create_returns_the_event_on_sale_with_every_field(api: Api, admin: str)
     assert set(event) == {
         "id", "name", "description", "venue", "starts_at", "date", "time", "total_tickets", "available_tickets",
         "ticket_price", "currency", "max_tickets_per_booking", "status", "created_at", "updated_at",
+        "timezone", "max_tickets_per_user", "ticket_types",
     }  # fmt: skip
     assert event["starts_at"] == "2031-03-05T18:30:00Z"  # stored and returned in UTC
     assert (event["date"], event["time"]) == ("2031-03-05", "18:30:00")
@@ -59,6 +60,13 @@ def test_create_returns_the_event_on_sale_with_every_field(api: Api, admin: str)
     assert event["currency"] == "GBP"
     assert event["max_tickets_per_booking"] == 10
     assert event["status"] == "ON_SALE"
+    assert (event["timezone"], event["max_tickets_per_user"]) == ("UTC", None)
+    [general] = event["ticket_types"]
+    assert general == {
+        "id": general["id"], "name": "General admission", "description": "", "price": "19.90",
+        "total_tickets": None, "available_tickets": None, "max_tickets_per_booking": 10,
+        "sales_start": None, "sales_end": None,
+    }  # fmt: skip
     assert api.call("get_event", path={"event_id": event["id"]}).body == event
 
 
@@ -69,8 +77,9 @@ def test_create_defaults_the_currency_from_config(api: Api, admin: str) -> None:
 def test_prices_are_exact_decimals_from_numbers_or_strings(api: Api, admin: str) -> None:
     for price in ["0", 0, "0.1", "1000000", "12.30", 12.3, 0.07, "999999.99"]:
         event = create(api, admin, ticket_price=price)
-        assert event["ticket_price"] == f"{Decimal(str(price)):.2f}"
-        assert raw_item(event["id"])["ticket_price"] == Decimal(str(price))  # type: ignore[index]
+        assert event["ticket_price"] == event["ticket_types"][0]["price"] == f"{Decimal(str(price)):.2f}"
+        stored = raw_item(event["id"])["ticket_types"][event["ticket_types"][0]["id"]]["price"]  # type: ignore[index]
+        assert stored == Decimal(str(price))
 
 
 INVALID: list[tuple[str, Any]] = [
@@ -348,24 +357,24 @@ def test_an_event_that_starts_between_the_read_and_the_write_keeps_its_capacity(
     monkeypatch.setattr(store, "get_for_user", read_then_start)
     result = api.call("update_event", token=admin, path={"event_id": event["id"]}, body={"total_tickets": 500})
     problem(result, 409, "EVENT_STARTED")
-    item = raw_item(event["id"])
+    item = raw_quota(event["id"])
     assert item is not None
     assert (item["total_tickets"], item["available_tickets"]) == (100, 100)
 
 
 def reschedule(event_id: str, starts_at: datetime) -> None:
     """Another admin's edit of the start, straight to the item (its word entries do not matter here)."""
-    from boxoffice.store.events import EventRecord
-
-    item = raw_item(event_id)
-    assert item is not None
-    moved = replace(EventRecord.from_item(item), starts_at=starts_at.replace(microsecond=0))
-    dynamo.client().update_item(
-        TableName=settings().events_table,
-        Key=dump(event_key(event_id)),
-        UpdateExpression="SET starts_at = :at, starts_key = :key",
-        ExpressionAttributeValues=values(at=moved.starts_at.isoformat(), key=moved.starts_key),
-    )
+    at = starts_at.replace(microsecond=0).isoformat()
+    for key, names in (
+        (event_key(event_id), "starts_at = :at, starts_key = :key"),
+        (quota_key(event_id), "starts_at = :at"),
+    ):
+        dynamo.client().update_item(
+            TableName=settings().events_table,
+            Key=dump(key),
+            UpdateExpression=f"SET {names}",
+            ExpressionAttributeValues=values(at=at, **({"key": f"{at}#{event_id}"} if "key" in names else {})),
+        )
 
 
 def test_update_rejects_bad_bodies_and_changes_nothing(api: Api, admin: str) -> None:

@@ -19,7 +19,7 @@ from boxoffice import auth
 from boxoffice.errors import Busy, CapacityBelowSold
 from boxoffice.logic import events
 from boxoffice.models.events import UpdateEvent
-from tests.support.events import create, raw_item, sell, token_for
+from tests.support.events import create, raw_quota, sell, token_for
 from tests.support.fixtures import embedded_tables
 from tests.support.handlers import Api
 
@@ -89,7 +89,7 @@ def test_capacity_edits_racing_bookings_never_break_available_plus_sold_equals_t
 
     run_all([buyer] * BUYERS + [lambda s=s: editor(s) for s in range(EDITORS)])  # type: ignore[misc]
 
-    item = raw_item(event_id)
+    item = raw_quota(event_id)
     assert item is not None
     assert item["available_tickets"] >= 0
     assert item["available_tickets"] + sold["tickets"] == item["total_tickets"]
@@ -113,7 +113,7 @@ def test_concurrent_capacity_edits_each_move_available_by_their_own_delta(api: A
         applied.append(total)
 
     run_all([lambda t=t: edit(t) for t in totals])  # type: ignore[misc]
-    item = raw_item(event_id)
+    item = raw_quota(event_id)
     assert item is not None
     assert applied
     assert item["total_tickets"] in applied

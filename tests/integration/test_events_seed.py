@@ -18,7 +18,7 @@ def all_events(api: Api) -> list[dict[str, object]]:
 def test_samples_load_once_and_a_deleted_one_stays_deleted(api: Api) -> None:
     assert ensure_sample_events() == len(SAMPLE_EVENTS)
     listed = all_events(api)
-    assert sorted(e["name"] for e in listed) == sorted(s[0] for s in SAMPLE_EVENTS)
+    assert sorted(e["name"] for e in listed) == sorted(s["name"] for s in SAMPLE_EVENTS)
     assert ensure_sample_events() == 0
     admin = token_for(api, role="admin")
     assert api.call("delete_event", token=admin, path={"event_id": str(listed[0]["id"])}).status == 204
@@ -31,7 +31,7 @@ def test_samples_are_upcoming_and_searchable(api: Api) -> None:
     jazz = api.call("list_events", query={"q": "jazz"}).body["items"]
     assert {e["name"] for e in jazz} == {"Jazz at the Blue Note", "Tokyo Jazz Festival"}
     tokyo = next(e for e in jazz if e["name"] == "Tokyo Jazz Festival")
-    assert (tokyo["time"], tokyo["currency"], tokyo["ticket_price"]) == ("09:00:00", "JPY", "8500.00")
+    assert (tokyo["time"], tokyo["currency"], tokyo["ticket_price"]) == ("18:00:00", "JPY", "8500")
 
 
 def test_the_generator_is_deterministic_and_spreads_over_venues_and_days() -> None:
@@ -47,3 +47,17 @@ def test_the_generator_loads_events_that_search_finds(api: Api) -> None:
     page = api.call("list_events", query={"venue": venue.upper(), "limit": "100"}).body["items"]
     assert page
     assert all(e["venue"] == venue for e in page)
+
+
+def test_samples_show_ticket_types_a_per_user_cap_and_local_times_on_four_continents(api: Api) -> None:
+    ensure_sample_events()
+    listed = all_events(api)
+    zones = {str(e["timezone"]).split("/")[0] for e in listed}
+    assert {"Europe", "America", "Asia", "Australia"} <= zones
+    beethoven = next(e for e in listed if str(e["name"]).startswith("Beethoven"))
+    types = beethoven["ticket_types"]
+    assert isinstance(types, list)
+    assert [t["name"] for t in types] == ["Early bird", "Standard", "VIP"]
+    early = types[0]
+    assert (early["total_tickets"], early["sales_end"] is not None) == (500, True)
+    assert (beethoven["max_tickets_per_user"], beethoven["ticket_price"], beethoven["time"]) == (8, "35.00", "19:30:00")

@@ -91,6 +91,13 @@ def events_steps(run: Run) -> None:
     run.call("get_event", 200, path={"event_id": run.ids["event"]})
     run.call("get_event", 404, path={"event_id": "00000000-0000-0000-0000-000000000000"})
     run.call("update_event", 200, token=admin, path={"event_id": run.ids["event"]}, body={"name": "Beethoven Late"})
+    event = {"event_id": run.ids["event"]}
+    vip = run.call("create_ticket_type", 201, token=admin, path=event, body={"name": "VIP", "price": "90.00"}).body
+    typed = {**event, "ticket_type_id": vip["id"]}
+    run.call("update_ticket_type", 200, token=admin, path=typed, body={"total_tickets": 2})
+    run.call("update_ticket_type", 403, token=user, path=typed, body={"total_tickets": 3})
+    run.call("delete_ticket_type", 204, token=admin, path=typed)
+    run.call("delete_ticket_type", 404, token=admin, path=typed)
 
 
 def bookings_steps(run: Run) -> None:

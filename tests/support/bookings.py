@@ -46,38 +46,74 @@ def new_event(
     starts_in: timedelta = timedelta(days=30),
     name: str = "Moonlight Sonata",
     venue: str = "Royal Hall",
+    types: list[dict[str, Any]] | None = None,
+    per_user: int | None = None,
 ) -> str:
-    """An event created by the events domain, as an operator would; returns its id."""
+    """An event created by the events domain, as an operator would; returns its id. Without `types`, it has
+    one "General admission" type at `price`."""
     from boxoffice import clock
     from boxoffice.logic import events
     from boxoffice.models.events import CreateEvent
 
-    request = CreateEvent(
-        name=name,
-        venue=venue,
-        starts_at=(clock.now() + starts_in).replace(microsecond=0).isoformat(),
-        total_tickets=total,
-        ticket_price=Decimal(price),
-        currency="EUR",
-        max_tickets_per_booking=per_booking,
+    request = CreateEvent.model_validate(
+        {
+            "name": name,
+            "venue": venue,
+            "starts_at": (clock.now() + starts_in).replace(microsecond=0).isoformat(),
+            "total_tickets": total,
+            **({"ticket_types": types} if types is not None else {"ticket_price": Decimal(price)}),
+            "currency": "EUR",
+            "max_tickets_per_booking": per_booking,
+            "max_tickets_per_user": per_user,
+        }
     )
     return events.add_event(request).id
 
 
+def type_ids(event_id: str) -> dict[str, str]:
+    """The event's ticket type ids by name."""
+    from boxoffice.logic import events
+
+    return {t.name: t.id for t in events.get_event(event_id).ticket_types}
+
+
+@dataclass(frozen=True)
+class TypeLedger:
+    """A ticket type's counters beside what its confirmed bookings say was sold."""
+
+    sold: int
+    total: int | None
+    available: int | None
+    confirmed_quantity: int
+
+    @property
+    def balanced(self) -> bool:
+        counted = self.total is None or (self.available is not None and self.available + self.sold == self.total)
+        return counted and self.sold == self.confirmed_quantity and (self.available or 0) >= 0
+
+
 @dataclass(frozen=True)
 class Ledger:
-    """An event's counters beside what its tickets and bookings say was sold."""
+    """An event's counters beside what its tickets and bookings say was sold, overall and per type."""
 
     total: int
     available: int
+    sold: int
     status: str
     valid_tickets: int
     confirmed_quantity: int  # summed over CONFIRMED bookings of the event
     ticket_numbers: list[str]
+    types: dict[str, TypeLedger]
 
     @property
     def balanced(self) -> bool:
-        return self.available + self.valid_tickets == self.total and self.valid_tickets == self.confirmed_quantity
+        return (
+            self.available + self.valid_tickets == self.total
+            and self.sold == self.valid_tickets == self.confirmed_quantity
+            and self.available >= 0
+            and all(t.balanced for t in self.types.values())
+            and sum(t.sold for t in self.types.values()) == self.sold
+        )
 
 
 def _scan(table: str, **params: Any) -> list[dict[str, Any]]:
@@ -96,21 +132,40 @@ def _scan(table: str, **params: Any) -> list[dict[str, Any]]:
 def ledger(event_id: str) -> Ledger:
     """Read straight from the tables (a test may Scan; the API never does)."""
     from boxoffice.config import settings
+    from boxoffice.records import legacy_type_id
     from boxoffice.store import dynamo
 
-    event = dynamo.get(settings().events_table, {"pk": f"EVENT#{event_id}", "sk": "EVENT"})
-    assert event is not None
+    quota = dynamo.get(settings().events_table, {"pk": f"EVENT#{event_id}", "sk": "QUOTA"})
+    assert quota is not None
+    counters = [c for c in _scan(settings().events_table) if c["pk"] == f"EVENT#{event_id}"]
     tickets = [t for t in _scan(settings().tickets_table) if t.get("event_id") == event_id]  # not count shards
     bookings = [
         b for b in _scan(settings().bookings_table) if b.get("event_id") == event_id and b["sk"].startswith("BOOKING#")
     ]
+    confirmed = [b for b in bookings if b["status"] == "CONFIRMED"]
+
+    def type_of(booking: dict[str, Any]) -> str:
+        return str(booking.get("ticket_type_id") or legacy_type_id(event_id))  # v1 bookings have none
+
+    types = {
+        c["sk"].removeprefix("TYPE#"): TypeLedger(
+            sold=int(c["sold"]),
+            total=int(c["total_tickets"]) if "total_tickets" in c else None,
+            available=int(c["available_tickets"]) if "available_tickets" in c else None,
+            confirmed_quantity=sum(int(b["quantity"]) for b in confirmed if type_of(b) == c["sk"][5:]),
+        )
+        for c in counters
+        if c["sk"].startswith("TYPE#")
+    }
     return Ledger(
-        total=int(event["total_tickets"]),
-        available=int(event["available_tickets"]),
-        status=event["status"],
+        total=int(quota["total_tickets"]),
+        available=int(quota["available_tickets"]),
+        sold=int(quota["sold"]),
+        status=quota["status"],
         valid_tickets=sum(t["status"] == "VALID" for t in tickets),
-        confirmed_quantity=sum(int(b["quantity"]) for b in bookings if b["status"] == "CONFIRMED"),
+        confirmed_quantity=sum(int(b["quantity"]) for b in confirmed),
         ticket_numbers=[t["ticket_number"] for t in tickets],
+        types=types,
     )
 
 
@@ -121,8 +176,9 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
     from boxoffice import clock
     from boxoffice.config import settings
     from boxoffice.logic.bookings import new_booking_id, new_ticket_number
+    from boxoffice.records import CONFIRMED
     from boxoffice.store import dynamo, events
-    from boxoffice.store.bookings import CONFIRMED, BookingRecord, EventSnapshot
+    from boxoffice.store.bookings import BookingRecord, EventSnapshot
 
     start = clock.now()
     records = []
@@ -130,21 +186,25 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
         event = events.get(event_id)
         assert event is not None
         moment = start + timedelta(milliseconds=n)  # ids sort by their millisecond
-        price = event.ticket_price
+        kind = event.ticket_types[0]
         records.append(
             BookingRecord(
-                new_booking_id(moment),
-                user_id,
-                event_id,
-                1,
-                (new_ticket_number(),),
-                price,
-                price,
-                event.currency,
-                CONFIRMED,
-                moment,
-                None,
-                EventSnapshot.of(event),
+                id=new_booking_id(moment),
+                user_id=user_id,
+                event_id=event_id,
+                ticket_type_id=kind.id,
+                ticket_type_name=kind.name,
+                ticket_type_quota=kind.total_tickets is not None,
+                counted=True,
+                quantity=1,
+                ticket_numbers=(new_ticket_number(),),
+                unit_price=kind.price,
+                total_price=kind.price,
+                currency=event.currency,
+                status=CONFIRMED,
+                created_at=moment,
+                cancelled_at=None,
+                event=EventSnapshot.of(event),
             )
         )
     items = [{"pk": f"USER#{user_id}", "sk": f"BOOKING#{r.id}", **r.attributes()} for r in records]

@@ -10,7 +10,7 @@ from boxoffice import clock
 from boxoffice.config import settings
 from boxoffice.logic import accounts, events
 from boxoffice.models.events import CreateEvent
-from boxoffice.store import dynamo
+from boxoffice.store import dynamo, inventory
 from boxoffice.store.dynamo import dump, values
 from boxoffice.store.events import event_key
 from tests.support.handlers import Api
@@ -66,13 +66,13 @@ def stock(*overrides: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def sell(event_id: str, quantity: int = 1) -> bool:
-    """What a booking does to the event: take tickets only if enough are left (True when it did)."""
+    """What a booking does to the event's quota: take tickets only if enough are left (True when it did)."""
     client = dynamo.client()
     try:
         client.update_item(
             TableName=settings().events_table,
-            Key=dump(event_key(event_id)),
-            UpdateExpression="SET available_tickets = available_tickets - :q",
+            Key=dump(inventory.quota_key(event_id)),
+            UpdateExpression="SET available_tickets = available_tickets - :q, sold = sold + :q",
             ConditionExpression="available_tickets >= :q",
             ExpressionAttributeValues=values(q=quantity),
         )
@@ -83,3 +83,8 @@ def sell(event_id: str, quantity: int = 1) -> bool:
 
 def raw_item(event_id: str) -> dict[str, Any] | None:
     return dynamo.get(settings().events_table, event_key(event_id))
+
+
+def raw_quota(event_id: str) -> dict[str, Any] | None:
+    """The event's quota item: its total, available and sold counters."""
+    return dynamo.get(settings().events_table, inventory.quota_key(event_id))

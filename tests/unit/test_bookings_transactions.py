@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,12 +11,17 @@ from botocore.stub import Stubber
 
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, Busy, NotAuthenticated
 from boxoffice.models.events import MAX_PER_BOOKING
+from boxoffice.records import Holding
 from boxoffice.store import bookings as store
 from boxoffice.store import dynamo
-from boxoffice.store.bookings import BookingRecord, EventChanged, EventSnapshot, IdempotencyClaim
-from tests.support.records import NOW, event_record
+from boxoffice.store.bookings import BookingRecord, EventSnapshot, IdempotencyClaim
+from boxoffice.store.inventory import StockChanged
+from tests.support.records import NOW, event_record, ticket_type
 
-EVENT = event_record(max_tickets_per_booking=MAX_PER_BOOKING)
+TYPE = ticket_type(max_tickets_per_booking=MAX_PER_BOOKING)
+EVENT = event_record(max_tickets_per_booking=MAX_PER_BOOKING, ticket_types=(TYPE,))
+# Positions of a booking's actions in its TransactWriteItems (named in the store; DynamoDB reports by position).
+QUOTA, KIND, HOLDING, ACCOUNT, KEY = range(5)
 
 
 def booking(quantity: int = 2) -> BookingRecord:
@@ -23,10 +29,14 @@ def booking(quantity: int = 2) -> BookingRecord:
         id="01JDQ7Y3M4N5P6Q7R8S9T0V1W2",
         user_id="u1",
         event_id=EVENT.id,
+        ticket_type_id=TYPE.id,
+        ticket_type_name=TYPE.name,
+        ticket_type_quota=False,
+        counted=True,
         quantity=quantity,
         ticket_numbers=tuple(f"T{i}" for i in range(quantity)),
-        unit_price=EVENT.ticket_price,
-        total_price=EVENT.ticket_price * quantity,
+        unit_price=TYPE.price,
+        total_price=TYPE.price * quantity,
         currency="EUR",
         status="CONFIRMED",
         created_at=NOW,
@@ -55,10 +65,27 @@ def conflict(size: int) -> list[dict[str, Any]]:
     return [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (size - 1)
 
 
+def reasons(size: int, **failed: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """CancellationReasons of `size` actions where those at the named positions failed (with their item)."""
+    positions = {"quota": QUOTA, "kind": KIND, "holding": HOLDING, "account": ACCOUNT, "key": KEY}
+    found: list[dict[str, Any]] = [{"Code": "None"} for _ in range(size)]
+    for name, item in failed.items():
+        found[positions[name]] = {"Code": "ConditionalCheckFailed", **({"Item": dynamo.dump(item)} if item else {})}
+    return found
+
+
 def create(**overrides: Any) -> Any:
     record = overrides.pop("record", booking())
     codes = {number: f"code-of-{number}" for number in record.ticket_numbers}
-    args: dict[str, Any] = {"priced_by": EVENT, "token_version": 0, "claim": None, "now": NOW, **overrides}
+    args: dict[str, Any] = {
+        "event": EVENT,
+        "ticket_type": TYPE,
+        "holding": Holding(),
+        "token_version": 0,
+        "claim": None,
+        "now": NOW,
+        **overrides,
+    }
     return store.create(record, codes=codes, **args)
 
 
@@ -66,62 +93,97 @@ def test_the_largest_booking_with_a_key_fits_one_transaction(monkeypatch: pytest
     sizes: list[int] = []
     monkeypatch.setattr(dynamo, "transact", lambda actions: sizes.append(len(actions)))
     assert create(record=booking(MAX_PER_BOOKING), claim=IdempotencyClaim("k", "f", 0)) is None
-    assert sizes == [MAX_PER_BOOKING + 4]
-    assert sizes[0] <= 100  # DynamoDB's limit per TransactWriteItems
+    # quota, type, holding, account, key, booking and one per ticket: 56, far under DynamoDB's 100.
+    assert sizes == [MAX_PER_BOOKING + 6]
+    assert sizes[0] <= 100
 
 
 def test_conflicts_are_retried_until_the_transaction_commits(stub: Stubber) -> None:
-    cancelled(stub, *conflict(5))
-    cancelled(stub, *conflict(5))
+    cancelled(stub, *conflict(7))
+    cancelled(stub, *conflict(7))
     stub.add_response("transact_write_items", {})
     assert create() is None
 
 
 def test_conflicts_that_outlast_the_attempts_are_busy(stub: Stubber) -> None:
     for _ in range(4):  # config.transaction_max_attempts
-        cancelled(stub, *conflict(5))
+        cancelled(stub, *conflict(7))
     with pytest.raises(Busy):
         create()
 
 
-def test_a_lost_event_condition_carries_the_event_as_dynamodb_saw_it(stub: Stubber) -> None:
-    sold_out = {**dynamo.dump({"pk": f"EVENT#{EVENT.id}", "sk": "EVENT"}), **_event_item(available_tickets=0)}
-    cancelled(stub, {"Code": "ConditionalCheckFailed", "Item": sold_out}, *[{"Code": "None"}] * 4)
-    with pytest.raises(EventChanged) as caught:
+def quota_item(**overrides: Any) -> dict[str, Any]:
+    return {
+        "pk": f"EVENT#{EVENT.id}",
+        "sk": "QUOTA",
+        "total_tickets": 100,
+        "available_tickets": 100,
+        "sold": 0,
+        "status": "ON_SALE",
+        "starts_at": EVENT.starts_at.isoformat(),
+        "currency": "EUR",
+        "max_tickets_per_booking": MAX_PER_BOOKING,
+        **overrides,
+    }
+
+
+def test_a_lost_quota_condition_carries_the_event_as_dynamodb_saw_it(stub: Stubber) -> None:
+    cancelled(stub, *reasons(7, quota=quota_item(available_tickets=0, sold=100)))
+    with pytest.raises(StockChanged) as caught:
         create()
     assert caught.value.event is not None
-    assert caught.value.event.available_tickets == 0
+    assert (caught.value.event.available_tickets, caught.value.ticket_type) == (0, TYPE)
 
 
-def test_a_missing_event_is_changed_to_nothing(stub: Stubber) -> None:
-    cancelled(stub, {"Code": "ConditionalCheckFailed"}, *[{"Code": "None"}] * 4)
-    with pytest.raises(EventChanged) as caught:
+def test_a_lost_type_condition_carries_the_type_as_dynamodb_saw_it(stub: Stubber) -> None:
+    seen = {"pk": "p", "sk": "s", "sold": 40, "total_tickets": 40, "available_tickets": 0, "price": 30}
+    cancelled(stub, *reasons(7, kind={**seen, "max_tickets_per_booking": 10}))
+    with pytest.raises(StockChanged) as caught:
         create()
-    assert caught.value.event is None
+    assert caught.value.ticket_type is not None
+    assert caught.value.ticket_type.available_tickets == 0
+    assert caught.value.ticket_type.price == Decimal(30)
+    assert caught.value.event == EVENT
+
+
+def test_a_deleted_type_is_changed_to_nothing(stub: Stubber) -> None:
+    cancelled(stub, *reasons(7, kind=None))
+    with pytest.raises(StockChanged) as caught:
+        create()
+    assert caught.value.ticket_type is None
+
+
+def test_a_lost_holding_condition_carries_what_the_user_holds(stub: Stubber) -> None:
+    cancelled(stub, *reasons(7, holding={"pk": "p", "sk": "s", "tickets": 3}))
+    with pytest.raises(StockChanged) as caught:
+        create(event=event_record(max_tickets_per_user=4, ticket_types=(TYPE,)))
+    assert caught.value.holding == Holding(3)
 
 
 def test_a_revoked_token_wins_over_every_other_reason(stub: Stubber) -> None:
-    failed = {"Code": "ConditionalCheckFailed"}
-    cancelled(stub, failed, failed, {"Code": "None"}, {"Code": "None"}, {"Code": "None"})
+    cancelled(stub, *reasons(7, quota=quota_item(), account=None))
     with pytest.raises(NotAuthenticated):
         create()
 
 
 def test_a_taken_key_returns_what_it_stands_for(stub: Stubber) -> None:
     earlier = booking()
-    key_item = dynamo.dump({"fingerprint": "f", "expires_at": 99, "booking": earlier.attributes()})
-    failed = {"Code": "ConditionalCheckFailed"}
-    cancelled(stub, failed, {"Code": "None"}, {**failed, "Item": key_item}, *[{"Code": "None"}] * 3)
+    key_item = {"fingerprint": "f", "expires_at": 99, "booking": earlier.attributes()}
+    cancelled(stub, *reasons(8, quota=quota_item(available_tickets=0), key=key_item))
     record = create(claim=IdempotencyClaim("k", "f", 0))
     assert record.booking == earlier
     assert record.fingerprint == "f"
 
 
+def cancel() -> BookingRecord:
+    return store.cancel(booking(), seen=EventSnapshot.of(EVENT), token_version=0, now=NOW)
+
+
 def test_cancel_conflicts_are_retried_then_busy(stub: Stubber) -> None:
     for _ in range(4):
-        cancelled(stub, *conflict(5))
+        cancelled(stub, *conflict(7))
     with pytest.raises(Busy):
-        store.cancel(booking(), seen=EventSnapshot.of(EVENT), token_version=0, now=NOW)
+        cancel()
 
 
 @pytest.mark.parametrize(("item", "error"), [(None, BookingNotFound), ({"status": "CANCELLED"}, AlreadyCancelled)])
@@ -131,26 +193,14 @@ def test_a_lost_booking_condition_is_not_found_or_already_cancelled(
     reason: dict[str, Any] = {"Code": "ConditionalCheckFailed"}
     if item is not None:
         reason["Item"] = dynamo.dump(item)
-    cancelled(stub, reason, *[{"Code": "None"}] * 4)
+    cancelled(stub, reason, *[{"Code": "None"}] * 6)
     with pytest.raises(error):
-        store.cancel(booking(), seen=EventSnapshot.of(EVENT), token_version=0, now=NOW)
+        cancel()
 
 
-def _event_item(**overrides: Any) -> dict[str, Any]:
-    item = {
-        "id": EVENT.id,
-        "name": EVENT.name,
-        "description": "",
-        "venue": EVENT.venue,
-        "starts_at": EVENT.starts_at.isoformat(),
-        "total_tickets": EVENT.total_tickets,
-        "available_tickets": EVENT.available_tickets,
-        "ticket_price": EVENT.ticket_price,
-        "currency": EVENT.currency,
-        "max_tickets_per_booking": EVENT.max_tickets_per_booking,
-        "status": EVENT.status,
-        "created_at": NOW.isoformat(),
-        "updated_at": NOW.isoformat(),
-        **overrides,
-    }
-    return dynamo.dump(item)
+def test_a_cancel_follows_a_type_that_gained_a_sub_quota(stub: Stubber) -> None:
+    with_quota = {"pk": "p", "sk": "s", "sold": 2, "total_tickets": 10, "available_tickets": 8}
+    failed = {"Code": "ConditionalCheckFailed", "Item": dynamo.dump(with_quota)}
+    cancelled(stub, {"Code": "None"}, {"Code": "None"}, failed, *[{"Code": "None"}] * 4)
+    stub.add_response("transact_write_items", {})
+    assert cancel().status == "CANCELLED"

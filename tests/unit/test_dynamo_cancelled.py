@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from boxoffice.store.dynamo import Cancelled
+from boxoffice.store.dynamo import Cancelled, Failed
 
 
 @contextmanager
@@ -22,3 +22,11 @@ def test_a_cancelled_transaction_leaves_a_with_block_as_itself() -> None:
     assert caught.value.failed_at(1)
     assert not caught.value.failed_at(0)
     assert caught.value.old(1) == old
+
+
+def test_a_named_failure_leaves_a_with_block_as_itself() -> None:
+    with pytest.raises(Failed) as caught, passing_through():
+        raise Failed({"quota": ("ConditionalCheckFailed", {"available": 0}), "booking": ("None", None)})
+    assert caught.value.failed("quota")
+    assert not caught.value.failed("booking")
+    assert caught.value.old("quota") == {"available": 0}

@@ -41,15 +41,23 @@ def test_start_is_stored_in_utc_whole_seconds() -> None:
 @pytest.mark.parametrize(
     ("given", "stored"),
     # The edge parses JSON fractions and exponents as Decimal: `1e2` arrives as Decimal("1E+2").
-    [("25.5", "25.50"), (25.5, "25.50"), (19.99, "19.99"), ("0", "0.00"), (7, "7.00"), (Decimal("1E+2"), "100.00")],
+    [
+        ("25.5", "25.5"),
+        (25.5, "25.5"),
+        (19.99, "19.99"),
+        ("0", "0"),
+        (7, "7"),
+        (Decimal("1E+2"), "100"),
+        ("1.250", "1.25"),
+    ],
 )
-def test_price_is_an_exact_decimal_with_two_places(given: Any, stored: str) -> None:
+def test_price_is_an_exact_decimal(given: Any, stored: str) -> None:
     price = CreateEvent.model_validate({**BASE, "ticket_price": given}).ticket_price
     assert isinstance(price, Decimal)
-    assert str(price) == stored
+    assert price == Decimal(stored)
 
 
-BAD_PRICES = ["0.001", 0.001, "-0.01", "1e7", "Infinity", "NaN", "", "1,5", False, None, [1]]
+BAD_PRICES = ["0.0001", 0.0001, "-0.01", "1e7", "Infinity", "NaN", "", "1,5", False, [1]]
 # Decimal() reads more than a price: digit separators, exponents, signs, any script's digits.
 LOOSE_PRICES = ["1_000", "1_0.00", "1E+2", "+5", ".5", "5.", "\u0661\u0660\u0660", "\uff15"]
 
@@ -93,11 +101,33 @@ def test_update_needs_a_field_and_refuses_nulls() -> None:
             UpdateEvent.model_validate(bad)
 
 
-def test_response_serialises_the_price_as_a_two_place_string() -> None:
+@pytest.mark.parametrize(("price", "currency", "shown"), [("5.00", "EUR", "5.00"), ("8500", "JPY", "8500")])
+def test_response_serialises_the_price_as_a_string_in_its_minor_unit(price: str, currency: str, shown: str) -> None:
     now = datetime(2030, 1, 1, tzinfo=UTC)
     event = Event(
-        id="e", name="n", description="", venue="v", starts_at=now, date=now.date(), time=now.time(),
-        total_tickets=1, available_tickets=1, ticket_price=Decimal("5"), currency="EUR",
-        max_tickets_per_booking=1, status="ON_SALE", created_at=now, updated_at=now,
+        id="e", name="n", description="", venue="v", starts_at=now, timezone="UTC", date=now.date(),
+        time=now.time(), total_tickets=1, available_tickets=1, ticket_price=Decimal(price), currency=currency,
+        max_tickets_per_booking=1, max_tickets_per_user=None, ticket_types=[], status="ON_SALE",
+        created_at=now, updated_at=now,
     )  # fmt: skip
-    assert event.model_dump(mode="json")["ticket_price"] == "5.00"
+    assert event.model_dump(mode="json")["ticket_price"] == shown
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/New_York", "Asia/Tokyo", "Etc/GMT+5"])
+def test_a_timezone_is_an_iana_name(zone: str) -> None:
+    assert CreateEvent.model_validate({**BASE, "timezone": zone}).timezone == zone
+
+
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus", "../../etc", "../../etc/passwd", "/etc/localtime", "Europe/../UTC", "", "x" * 70, 5]
+)
+def test_a_timezone_that_is_not_an_iana_name_is_refused(zone: Any) -> None:
+    with pytest.raises(ValidationError):
+        CreateEvent.model_validate({**BASE, "timezone": zone})
+
+
+def test_at_most_twenty_ticket_types() -> None:
+    types = [{"name": f"Type {n}", "price": "10"} for n in range(21)]
+    with pytest.raises(ValidationError):
+        CreateEvent.model_validate({**BASE, "ticket_price": None, "ticket_types": types})
+    assert len(CreateEvent.model_validate({**BASE, "ticket_types": types[:20]}).ticket_types or []) == 20

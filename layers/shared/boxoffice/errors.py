@@ -126,7 +126,52 @@ class NotEnoughTickets(DomainError):
     title = "Not enough tickets left"
 
     def __init__(self, available: int) -> None:
-        super().__init__(f"Only {available} tickets left.", available_tickets=available)
+        # `available` of whichever quota binds (the event's or the ticket type's); `available_tickets` for v1 clients.
+        super().__init__(f"Only {available} tickets left.", available=available, available_tickets=available)
+
+
+class TicketTypeNotFound(DomainError):
+    code = "TICKET_TYPE_NOT_FOUND"
+    title = "No such ticket type for this event"
+
+
+class TicketTypeHasSales(DomainError):
+    code = "TICKET_TYPE_HAS_SALES"
+    title = "The ticket type has live tickets"
+
+    def __init__(self, sold: int) -> None:
+        super().__init__(f"{sold} tickets of this type are live; cancel them first.", tickets_sold=sold)
+
+
+class LastTicketType(DomainError):
+    code = "LAST_TICKET_TYPE"
+    title = "An event keeps at least one ticket type"
+
+
+class SalesNotStarted(DomainError):
+    code = "SALES_NOT_STARTED"
+    title = "Sales of this ticket type have not started"
+
+    def __init__(self, sales_start: str) -> None:
+        super().__init__(f"Sales start at {sales_start}.", sales_start=sales_start)
+
+
+class SalesEnded(DomainError):
+    code = "SALES_ENDED"
+    title = "Sales of this ticket type have ended"
+
+    def __init__(self, sales_end: str) -> None:
+        super().__init__(f"Sales ended at {sales_end}.", sales_end=sales_end)
+
+
+class UserLimitReached(DomainError):
+    code = "USER_LIMIT_REACHED"
+    title = "You may not hold more tickets of this event"
+
+    def __init__(self, remaining: int, limit: int) -> None:
+        super().__init__(
+            f"At most {limit} tickets per person; you may book {remaining} more.", remaining=remaining, limit=limit
+        )
 
 
 class BookingNotFound(DomainError):

@@ -48,6 +48,12 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.EventStarted: HTTPStatus.CONFLICT,
     errors.SoldOut: HTTPStatus.CONFLICT,
     errors.NotEnoughTickets: HTTPStatus.CONFLICT,
+    errors.TicketTypeNotFound: HTTPStatus.NOT_FOUND,
+    errors.TicketTypeHasSales: HTTPStatus.CONFLICT,
+    errors.LastTicketType: HTTPStatus.CONFLICT,
+    errors.SalesNotStarted: HTTPStatus.CONFLICT,
+    errors.SalesEnded: HTTPStatus.CONFLICT,
+    errors.UserLimitReached: HTTPStatus.CONFLICT,
     errors.BookingNotFound: HTTPStatus.NOT_FOUND,
     errors.AlreadyCancelled: HTTPStatus.CONFLICT,
     errors.TicketUsed: HTTPStatus.CONFLICT,
@@ -319,6 +325,10 @@ _SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
     errors.CapacityBelowSold: errors.CapacityBelowSold(120),
     errors.AlreadyCheckedIn: errors.AlreadyCheckedIn("2026-12-24T19:05:42.123456+00:00"),
     errors.WrongEvent: errors.WrongEvent("0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"),
+    errors.TicketTypeHasSales: errors.TicketTypeHasSales(12),
+    errors.SalesNotStarted: errors.SalesNotStarted("2026-11-01T09:00:00+00:00"),
+    errors.SalesEnded: errors.SalesEnded("2026-11-15T00:00:00+00:00"),
+    errors.UserLimitReached: errors.UserLimitReached(1, 4),
 }
 # Every header problem() can send, as the documentation describes it.
 _PROBLEM_HEADERS = {

@@ -1,9 +1,11 @@
 """Bookings: book tickets (safe to retry with an Idempotency-Key), read one's bookings, cancel one.
 
-The rules, in one place: an event can be booked while it is on sale, has not started and has the
-tickets left, up to its per-booking limit; a booking belongs to its user alone; it is cancelled once,
-and only before its event starts. The store enforces them inside each transaction; the checks here
-answer early from the request's one read, and judge the event as the failed transaction saw it.
+The rules, in one place: a ticket type of an event can be booked while the event is on sale and has
+not started, the type's sales window is open, both the event's quota and the type's sub-quota have the
+tickets left, the buyer stays within the event's per-user cap, and up to the per-booking limits; a
+booking belongs to its user alone; it is cancelled once, and only before its event starts. The store
+enforces them inside each transaction; the checks here answer early from the request's one read, and
+judge the stock again as the failed transaction saw it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from boxoffice import clock, cursors, ticket_codes
+from boxoffice import clock, cursors, money, ticket_codes
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import (
@@ -30,12 +32,17 @@ from boxoffice.errors import (
     InvalidInput,
     NotAuthenticated,
     NotEnoughTickets,
+    SalesEnded,
+    SalesNotStarted,
     SoldOut,
+    TicketTypeNotFound,
+    UserLimitReached,
 )
-from boxoffice.logic.events import event_id_or_404
+from boxoffice.logic.access import event_id_or_404
 from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
+from boxoffice.records import CANCELLED, CONFIRMED, ON_SALE, EventRecord, Holding, Stock, TicketType
 from boxoffice.store import bookings as store
 from boxoffice.store import tickets as ticket_store
 from boxoffice.store.bookings import (
@@ -47,7 +54,7 @@ from boxoffice.store.bookings import (
     IdempotencyRecord,
     IdTaken,
 )
-from boxoffice.store.events import ON_SALE, EventRecord
+from boxoffice.store.inventory import StockChanged
 from boxoffice.store.users import UserRecord
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
@@ -87,23 +94,50 @@ def _require_current(principal: Principal, user: UserRecord | None) -> None:
         raise NotAuthenticated("The token was revoked.")
 
 
-def bookable(event: EventRecord | None, quantity: int, now: datetime) -> EventRecord:
-    """The event, if `quantity` of its tickets can be booked now; else the error that says why not."""
+def bookable(
+    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
+) -> Stock:
+    """What `quantity` tickets of the type would be drawn on, if they can be booked now; else the error
+    that says why not (the first rule broken, in the order a buyer can do something about it)."""
     if event is None or event.status != ON_SALE:
         raise EventNotFound()
-    if quantity > event.max_tickets_per_booking:
-        raise InvalidInput(f"must be between 1 and {event.max_tickets_per_booking} for this event", field="quantity")
+    if ticket_type is None:
+        raise TicketTypeNotFound()
+    limit = min(event.max_tickets_per_booking, ticket_type.max_tickets_per_booking)
+    if quantity > limit:
+        whose = "event" if limit == event.max_tickets_per_booking else "ticket type"
+        raise InvalidInput(f"must be between 1 and {limit} for this {whose}", field="quantity")
     if event.starts_at <= now:
         raise EventStarted()
-    if event.available_tickets < quantity:
+    if ticket_type.sales_start is not None and now < ticket_type.sales_start:
+        raise SalesNotStarted(ticket_type.sales_start.isoformat())
+    if ticket_type.sales_end is not None and ticket_type.sales_end <= now:
+        raise SalesEnded(ticket_type.sales_end.isoformat())
+    cap = event.max_tickets_per_user
+    if cap is not None and holding.tickets + quantity > cap:
+        raise UserLimitReached(max(0, cap - holding.tickets), cap)
+    stock = Stock(event, ticket_type, holding)
+    if stock.available < quantity:
         metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
-        raise SoldOut() if event.available_tickets == 0 else NotEnoughTickets(event.available_tickets)
-    return event
+        raise SoldOut() if stock.available == 0 else NotEnoughTickets(stock.available)
+    return stock
+
+
+def chosen_type(event: EventRecord | None, ticket_type_id: str | None) -> TicketType | None:
+    """The type a request names; without a name, the event's only type (naming none of several is 422)."""
+    if event is None:
+        return None
+    if ticket_type_id is not None:
+        return event.ticket_type(ticket_type_id)
+    if len(event.ticket_types) > 1:
+        raise InvalidInput("is required: this event has several ticket types", field="ticket_type_id")
+    return event.ticket_types[0]
 
 
 def fingerprint(event_id: str, request: BookingRequest) -> str:
     """What "the same request" means for an Idempotency-Key: the same event and the same body, as parsed."""
-    canonical = json.dumps({"event_id": event_id, **request.model_dump()}, sort_keys=True)
+    # Unset fields are left out, so a v1 request keeps the fingerprint it had before ticket types.
+    canonical = json.dumps({"event_id": event_id, **request.model_dump(exclude_none=True)}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -131,7 +165,7 @@ def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mappin
     itself last wrote them (a new booking's tickets are VALID with `codes`, a cancelled one's CANCELLED).
     A cancelled ticket shows no code: there is nothing left to scan."""
     event = details.events.get(record.event_id, record.event)
-    written = ticket_store.VALID if record.status == store.CONFIRMED else ticket_store.CANCELLED
+    written = ticket_store.VALID if record.status == CONFIRMED else ticket_store.CANCELLED
     tickets = []
     for number in record.ticket_numbers:
         ticket = details.tickets.get((record.event_id, number))
@@ -150,10 +184,11 @@ def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mappin
             "id": record.id,
             "event_id": record.event_id,
             "event": {"name": event.name, "venue": event.venue, "starts_at": event.starts_at, "status": event.status},
+            "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name},
             "quantity": record.quantity,
             "tickets": tickets,
-            "unit_price": record.unit_price,
-            "total_price": record.total_price,
+            "unit_price": money.in_minor_units(record.unit_price, record.currency),
+            "total_price": money.in_minor_units(record.total_price, record.currency),
             "currency": record.currency,
             "status": record.status,
             "created_at": record.created_at,
@@ -162,17 +197,22 @@ def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mappin
     )
 
 
-def _new_record(user_id: str, event: EventRecord, quantity: int, now: datetime) -> BookingRecord:
+def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> BookingRecord:
+    event, ticket_type = stock.event, stock.ticket_type
     return BookingRecord(
         id=new_booking_id(now),
         user_id=user_id,
         event_id=event.id,
+        ticket_type_id=ticket_type.id,
+        ticket_type_name=ticket_type.name,
+        ticket_type_quota=ticket_type.total_tickets is not None,
+        counted=True,
         quantity=quantity,
         ticket_numbers=tuple(new_ticket_number() for _ in range(quantity)),
-        unit_price=event.ticket_price,
-        total_price=event.ticket_price * quantity,
+        unit_price=ticket_type.price,
+        total_price=ticket_type.price * quantity,
         currency=event.currency,
-        status=store.CONFIRMED,
+        status=CONFIRMED,
         created_at=now,
         cancelled_at=None,
         event=EventSnapshot.of(event),
@@ -182,7 +222,8 @@ def _new_record(user_id: str, event: EventRecord, quantity: int, now: datetime) 
 def book(
     principal: Principal, event_id: str, request: BookingRequest, idempotency_key: str | None = None
 ) -> BookingOutcome:
-    """Book `request.quantity` tickets: one BatchGetItem (account, event, key) and one transaction.
+    """Book `request.quantity` tickets of a type: one BatchGetItem (account, event and quota, holding, key)
+    and one transaction.
 
     With an Idempotency-Key, the key commits in the booking's own transaction: of two racing
     requests one books, the other finds the key taken and answers with that booking.
@@ -198,22 +239,30 @@ def book(
         # Expiry is checked here: DynamoDB's TTL deletes late, moto never does.
         if context.earlier is not None and context.earlier.expires_at > now.timestamp():
             return _replay(context.earlier, claim, context.event)
-    event = context.event
+    event, holding = context.event, context.holding
+    ticket_type = chosen_type(event, request.ticket_type_id)
     for _ in range(ATTEMPTS):
-        event = bookable(event, request.quantity, now)
-        record = _new_record(principal.user_id, event, request.quantity, now)
+        stock = bookable(event, ticket_type, holding, request.quantity, now)
+        record = _new_record(principal.user_id, stock, request.quantity, now)
         codes = _codes(record)
         try:
             earlier = store.create(
-                record, codes=codes, priced_by=event, token_version=principal.token_version, claim=claim, now=now
+                record,
+                codes=codes,
+                event=stock.event,
+                ticket_type=stock.ticket_type,
+                holding=holding,
+                token_version=principal.token_version,
+                claim=claim,
+                now=now,
             )
-        except EventChanged as changed:
-            event = changed.event  # judged again, as DynamoDB saw it
+        except StockChanged as changed:
+            event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
             continue
         except IdTaken:
             continue
         if earlier is not None and claim is not None:
-            return _replay(earlier, claim, event)
+            return _replay(earlier, claim, stock.event)
         metrics.add_metric(name="BookingsCreated", unit="Count", value=1)
         metrics.add_metric(name="TicketsSold", unit="Count", value=record.quantity)
         logger.info(
@@ -267,7 +316,7 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
     since (renamed, deleted), the failed transaction shows it as it is and the cancel goes round again.
     """
     record = _read_own(principal, booking_id)
-    if record.status == store.CANCELLED:
+    if record.status == CANCELLED:
         raise AlreadyCancelled()
     now = clock.now()
     seen = record.event
@@ -275,7 +324,7 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
         try:
             cancelled = store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
         except EventChanged as changed:
-            seen = _cancellable(changed.event, now)
+            seen = _cancellable(seen, changed.seen, now)
             continue
         metrics.add_metric(name="BookingsCancelled", unit="Count", value=1)
         metrics.add_metric(name="TicketsReleased", unit="Count", value=record.quantity)
@@ -287,10 +336,11 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
     raise Busy()
 
 
-def _cancellable(event: EventRecord | None, now: datetime) -> EventSnapshot:
+def _cancellable(seen: EventSnapshot, now_seen: tuple[datetime, str] | None, now: datetime) -> EventSnapshot:
     # Deleted events are cancellable (their tombstone takes the tickets back); started ones are not.
-    if event is None:
+    if now_seen is None:
         raise EventNotFound()
-    if event.starts_at <= now:
+    starts_at, status = now_seen
+    if starts_at <= now:
         raise EventStarted()
-    return EventSnapshot.of(event)
+    return replace(seen, starts_at=starts_at, status=status)

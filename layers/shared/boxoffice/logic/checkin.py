@@ -15,8 +15,8 @@ from datetime import datetime
 from boxoffice import clock, cursors, ticket_codes
 from boxoffice.auth import Principal
 from boxoffice.errors import EventNotFound, InvalidCursor, InvalidInput, TicketNotFound, WrongEvent
+from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import CROCKFORD, TICKET_SYMBOLS, grouped
-from boxoffice.logic.events import event_id_or_404
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.common import Page
 from boxoffice.models.tickets import CheckInRequest, DoorTicket

@@ -5,42 +5,48 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from boxoffice import clock, cursors
+from boxoffice import clock, cursors, money
 from boxoffice.auth import Principal
 from boxoffice.config import settings
-from boxoffice.errors import Busy, EventNotFound, EventStarted, InvalidCursor, InvalidInput, NotAuthenticated
+from boxoffice.errors import Busy, EventNotFound, EventStarted, InvalidCursor, InvalidInput
+from boxoffice.logic import tickettypes
+from boxoffice.logic.access import editable, event_id_or_404
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
-from boxoffice.models.events import CreateEvent, Event, UpdateEvent, venue_key, words
+from boxoffice.models.events import CreateEvent, CreateTicketType, Event, UpdateEvent, venue_key, words
+from boxoffice.records import DEFAULT_TYPE_NAME, ON_SALE, EventRecord
 from boxoffice.store import events as store
-from boxoffice.store.events import ON_SALE, EventRecord, Search
+from boxoffice.store.events import Search
 
 EDIT_ATTEMPTS = 3  # re-reads when another edit changed the event between our read and our write
 # Once an event has started, its bookings rest on everything else (start, capacity, price, venue...).
 CHANGEABLE_AFTER_START = frozenset({"name", "description"})
-_EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _END_OF_TIME = "9999-12-31T23:59:59+00:00"
 
 
 def _public(event: EventRecord) -> Event:
+    local = event.local_start
     return Event(
         id=event.id,
         name=event.name,
         description=event.description,
         venue=event.venue,
         starts_at=event.starts_at,
-        date=event.starts_at.date(),
-        time=event.starts_at.time(),
+        timezone=event.timezone,
+        date=local.date(),
+        time=local.time(),
         total_tickets=event.total_tickets,
         available_tickets=event.available_tickets,
-        ticket_price=event.ticket_price,
+        ticket_price=money.in_minor_units(event.ticket_price, event.currency),
         currency=event.currency,
         max_tickets_per_booking=event.max_tickets_per_booking,
+        max_tickets_per_user=event.max_tickets_per_user,
+        ticket_types=[tickettypes.public(t, event.currency) for t in event.ticket_types],
         status=ON_SALE,
         created_at=event.created_at,
         updated_at=event.updated_at,
@@ -52,34 +58,48 @@ def _require_future(starts_at: datetime) -> None:
         raise InvalidInput("must be in the future", field="starts_at")
 
 
-def event_id_or_404(raw: str) -> str:
-    """Ids are lowercase UUIDs; anything else names no event (and never reaches DynamoDB)."""
-    if not _EVENT_ID.match(raw):
-        raise EventNotFound()
-    return raw
-
-
 # --- admin ---
 
 
+def _ticket_types(request: CreateEvent) -> list[CreateTicketType]:
+    """The types asked for; without any, one "General admission" type at ticket_price (v1 clients)."""
+    if request.ticket_types is not None:
+        if request.ticket_price is not None:
+            raise InvalidInput(
+                "is the lowest ticket type price: leave it out when giving ticket_types", field="ticket_price"
+            )
+        return request.ticket_types
+    if request.ticket_price is None:
+        raise InvalidInput("is required without ticket_types", field="ticket_price")
+    return [CreateTicketType(name=DEFAULT_TYPE_NAME, price=request.ticket_price)]
+
+
 def _record(request: CreateEvent, event_id: str | None = None) -> EventRecord:
-    """A new event on sale: every ticket available."""
+    """A new event on sale: every ticket available, in each of its types."""
     _require_future(request.starts_at)
     now = clock.now()
+    currency = request.currency or settings().default_currency
+    if request.ticket_price is not None:
+        tickettypes.check_price(request.ticket_price, currency, field="ticket_price")
+    per_booking = request.max_tickets_per_booking
+    types = [tickettypes.new(t, per_booking=per_booking, now=now) for t in _ticket_types(request)]
+    tickettypes.check(types, total=request.total_tickets, currency=currency)
     return EventRecord(
         id=event_id or str(uuid.uuid4()),
         name=request.name,
         description=request.description,
         venue=request.venue,
         starts_at=request.starts_at,
+        timezone=request.timezone,
         total_tickets=request.total_tickets,
         available_tickets=request.total_tickets,
-        ticket_price=request.ticket_price,
-        currency=request.currency or settings().default_currency,
-        max_tickets_per_booking=request.max_tickets_per_booking,
+        currency=currency,
+        max_tickets_per_booking=per_booking,
+        max_tickets_per_user=request.max_tickets_per_user,
         status=ON_SALE,
         created_at=now,
         updated_at=now,
+        ticket_types=tuple(types),
     )
 
 
@@ -112,14 +132,26 @@ def import_events(requests: Iterable[CreateEvent]) -> list[Event]:
     return [_public(r) for r in records]
 
 
-def _editable(principal: Principal, event_id: str) -> EventRecord:
-    """The event on sale, read in one round trip with the caller's account to check the token version."""
-    event, account = store.get_for_user(event_id_or_404(event_id), principal.user_id)
-    if account is None or account.token_version != principal.token_version:
-        raise NotAuthenticated("The token was revoked.")
-    if event is None or event.status != ON_SALE:
-        raise EventNotFound()
-    return event
+def _changed(old: EventRecord, changes: dict[str, Any]) -> EventRecord:
+    """The event with the changes, if they keep it consistent: a v1 `ticket_price` prices its only type, a
+    new currency or capacity must still fit every type's price and sub-quota."""
+    price = changes.pop("ticket_price", None)
+    new = dataclasses.replace(old, **changes, updated_at=clock.now())
+    if price is not None:
+        if len(old.ticket_types) > 1:
+            raise InvalidInput("this event has several ticket types: change their prices instead", field="ticket_price")
+        tickettypes.check_price(price, new.currency, field="ticket_price")
+        new = dataclasses.replace(new, ticket_types=(dataclasses.replace(old.ticket_types[0], price=price),))
+    for t in new.ticket_types:
+        if not money.fits(t.price, new.currency):
+            raise InvalidInput(f"does not fit the price of ticket type {t.name!r} ({t.price})", field="currency")
+        if t.total_tickets is not None and t.total_tickets > new.total_tickets:
+            raise InvalidInput(f"is below the sub-quota of ticket type {t.name!r}", field="total_tickets")
+    return new
+
+
+def _current(event: EventRecord, field: str) -> object:
+    return event.ticket_price if field == "ticket_price" else getattr(event, field)
 
 
 def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> Event:
@@ -127,10 +159,10 @@ def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> E
     if "starts_at" in changes:
         _require_future(changes["starts_at"])
     for _ in range(EDIT_ATTEMPTS):
-        old = _editable(principal, event_id)
-        new = dataclasses.replace(old, **changes, updated_at=clock.now())
+        old = editable(principal, event_id)
+        new = _changed(old, dict(changes))
         # A field sent with its current value changes nothing and is no reason to refuse.
-        before_start = any(getattr(new, f) != getattr(old, f) for f in changes.keys() - CHANGEABLE_AFTER_START)
+        before_start = any(changes[f] != _current(old, f) for f in changes.keys() - CHANGEABLE_AFTER_START)
         if before_start and old.starts_at <= new.updated_at:
             raise EventStarted()
         try:
@@ -143,7 +175,7 @@ def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> E
 def delete_event(principal: Principal, event_id: str) -> None:
     for _ in range(EDIT_ATTEMPTS):
         try:
-            return store.delete(_editable(principal, event_id))
+            return store.delete(editable(principal, event_id))
         except store.Stale:
             continue
     raise Busy()
@@ -159,16 +191,31 @@ def get_event(event_id: str) -> Event:
     return _public(event)
 
 
-def _instant(raw: str, field: str, *, end: bool) -> datetime:
-    """An ISO date (from its first or to its last instant, UTC) or date-time (naive means UTC)."""
+# Local days span these UTC instants, over every time zone there is (UTC-12 to UTC+14).
+_EARLIEST_OFFSET, _LATEST_OFFSET = timedelta(hours=14), timedelta(hours=12)
+
+
+def _instant(raw: str, field: str, *, end: bool) -> tuple[datetime, date | None]:
+    """The UTC bound of an ISO date-time (naive means UTC), or of an ISO date, and then that date too.
+
+    A date is a local date at each event's venue: the bound covers that day in every time zone, and
+    the date itself is checked on each event found.
+    """
     try:
-        try:
-            return datetime.combine(date.fromisoformat(raw), time.max if end else time.min, UTC)
-        except ValueError:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    try:
+        if day is None:
             moment = datetime.fromisoformat(raw)
-            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC), None
+        edge = datetime.combine(day, time.max if end else time.min, UTC)
     except (ValueError, OverflowError) as exc:
         raise InvalidInput("must be an ISO 8601 date (2026-12-01) or date-time", field=field) from exc
+    try:
+        return (edge + _LATEST_OFFSET if end else edge - _EARLIEST_OFFSET), day
+    except OverflowError:  # the first or last day there is: no zone reaches past it
+        return edge, day
 
 
 def _bound(moment: datetime, *, end: bool) -> str:
@@ -196,7 +243,9 @@ def list_events(
 ) -> Page[Event]:
     """Events on sale in start order, filtered by name words/prefixes, venue and an inclusive date range.
 
-    Without date_from only events that have not started are listed. The cursor carries the position
+    Dates are the venues' local dates (an 8 pm show in New York on the 3rd is on the 3rd, though it starts
+    on the 4th in UTC); date-times are instants. Without date_from only events that have not started are
+    listed. The cursor carries the position
     and the lower bound of the first page, and is bound to the filters it was issued for.
     """
     terms = tuple(words(_text_filter(q, "q"))) if q is not None else ()
@@ -208,16 +257,17 @@ def list_events(
         raise InvalidInput(str(exc), field="venue") from exc
     if venue is not None and not place:
         raise InvalidInput("must not be blank", field="venue")
-    start = _instant(date_from, "date_from", end=False) if date_from is not None else None
-    end = _instant(date_to, "date_to", end=True) if date_to is not None else None
-    if start is not None and end is not None and end < start:
+    start, first_day = _instant(date_from, "date_from", end=False) if date_from is not None else (None, None)
+    end, last_day = _instant(date_to, "date_to", end=True) if date_to is not None else (None, None)
+    if (start is not None and end is not None and end < start) or (first_day and last_day and last_day < first_day):
         raise InvalidInput("must not be before date_from", field="date_to")
     try:
         lower = _bound(start, end=False) if start is not None else None
         upper = _bound(end, end=True) if end is not None else _END_OF_TIME
     except OverflowError as exc:  # rounding up the very last second there is
         raise InvalidInput("is out of range", field="date_from") from exc
-    scope = hashlib.sha256(json.dumps(["events", terms, place, lower, upper]).encode()).hexdigest()
+    days = [d.isoformat() if d else None for d in (first_day, last_day)]
+    scope = hashlib.sha256(json.dumps(["events", terms, place, lower, upper, days]).encode()).hexdigest()
     after: str | None = None
     if cursor is not None:
         position = cursors.unseal(cursor, scope)
@@ -227,6 +277,7 @@ def list_events(
     lower = lower or _bound(clock.now(), end=False)
     if lower > upper:  # no whole second in the range, or it ended before now: nothing can match
         return Page[Event](items=[])
-    found, last = store.search(Search(lower=lower, upper=upper, terms=terms, venue_key=place), limit, after)
+    query = Search(lower=lower, upper=upper, terms=terms, venue_key=place, first_day=first_day, last_day=last_day)
+    found, last = store.search(query, limit, after)
     next_cursor = cursors.seal({"after": last, "lower": lower}, scope) if last else None
     return Page[Event](items=[_public(e) for e in found], next_cursor=next_cursor)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from boxoffice.auth import Principal
 from boxoffice.errors import EventNotFound
-from boxoffice.logic.events import event_id_or_404
+from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.tickets import EventStats
 from boxoffice.store import stats as store

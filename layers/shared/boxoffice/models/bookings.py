@@ -11,8 +11,9 @@ from boxoffice.models.common import RequestModel, ResponseModel
 from boxoffice.models.events import MAX_PER_BOOKING, CurrencyOut, PriceOut
 from boxoffice.models.events import Status as EventStatus
 
-# A booking is one TransactWriteItems (at most 100 actions): the event, the token check, the
-# booking, the Idempotency-Key and one put per ticket. 4 + MAX_PER_BOOKING must stay <= 100.
+# A booking is one TransactWriteItems (at most 100 actions): the event's quota, the ticket type, the
+# user's holding, the token check, the booking, the Idempotency-Key and one put per ticket.
+# 6 + MAX_PER_BOOKING must stay <= 100.
 
 BookingStatus = Literal["CONFIRMED", "CANCELLED"]
 TicketStatus = Literal["VALID", "CHECKED_IN", "CANCELLED"]
@@ -22,10 +23,19 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 
 
 class BookingRequest(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 2}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"quantity": 2}, {"quantity": 2, "ticket_type_id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"}]
+        }
+    )
 
     # strict: `true` or `"2"` is not a quantity.
     quantity: Annotated[int, Field(strict=True, ge=1, le=MAX_PER_BOOKING)]
+    ticket_type_id: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None,
+        description="Required when the event has several ticket types",
+        examples=["5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"],
+    )
 
 
 class BookedEvent(ResponseModel):
@@ -43,6 +53,11 @@ CODE_EXAMPLE = (
     "IjBiNmYzYzFlLTVkMmEtNGMxZi05YTdlLTJmMWQ4YzNiNGE1MCJ9.4YGT-arY4e7Jao1iJ6PXaDYdHilZn07Wgac1WPTSqOxQHkcHhD5bR_"
     "lSL_ahBT8Lmh70wBV9Og8jmtxpC22vCw"
 )
+
+
+class BookedTicketType(ResponseModel):
+    id: str
+    name: str
 
 
 class Ticket(ResponseModel):
@@ -71,6 +86,7 @@ class Booking(ResponseModel):
                         "starts_at": "2026-12-01T18:30:00Z",
                         "status": "ON_SALE",
                     },
+                    "ticket_type": {"id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "name": "Standard"},
                     "quantity": 2,
                     "tickets": [
                         {
@@ -100,6 +116,7 @@ class Booking(ResponseModel):
     id: str
     event_id: str
     event: BookedEvent
+    ticket_type: BookedTicketType
     quantity: int
     tickets: list[Ticket]
     unit_price: PriceOut

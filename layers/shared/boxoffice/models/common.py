@@ -102,6 +102,13 @@ class Problem(BaseModel):
         None, description="TOO_MANY_ATTEMPTS and BUSY: seconds to wait, as in the Retry-After header."
     )
     available_tickets: int | Extra = Field(None, description="NOT_ENOUGH_TICKETS: how many tickets are left.")
+    available: int | Extra = Field(
+        None, description="NOT_ENOUGH_TICKETS: how many are left in the quota that binds (the event's or the type's)."
+    )
+    remaining: int | Extra = Field(None, description="USER_LIMIT_REACHED: how many more tickets the user may book.")
+    limit: int | Extra = Field(None, description="USER_LIMIT_REACHED: the event's max_tickets_per_user.")
+    sales_start: str | Extra = Field(None, description="SALES_NOT_STARTED: when sales start (ISO 8601).")
+    sales_end: str | Extra = Field(None, description="SALES_ENDED: when sales ended (ISO 8601).")
     tickets_sold: int | Extra = Field(None, description="CAPACITY_BELOW_SOLD: the lowest capacity allowed.")
     checked_in_at: str | Extra = Field(None, description="ALREADY_CHECKED_IN: when the ticket was first let in.")
     ticket_event_id: str | Extra = Field(None, description="WRONG_EVENT: the event the scanned ticket is for.")

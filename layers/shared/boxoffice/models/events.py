@@ -7,6 +7,7 @@ import re
 import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +23,8 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from boxoffice.models.common import MultiLine, Omittable, RequestModel, ResponseModel, SingleLine
+from boxoffice.money import MAX_PLACES
+from boxoffice.records import DEFAULT_TIMEZONE, DEFAULT_TYPE_NAME, MAX_TICKET_TYPES
 
 MAX_TICKETS = 1_000_000
 MAX_PRICE = Decimal("1000000")
@@ -44,6 +47,7 @@ CURRENCIES = frozenset(_CURRENCY_CODES.split())
 
 _WORD = re.compile(r"[^\W_]+")
 MAX_KEY_BYTES = 2000  # DynamoDB's limit on a partition key is 2048 bytes; the store adds a short prefix.
+MAX_NAME_KEY_BYTES = 1000  # a ticket type's folded name is part of a sort key (1024 bytes at most)
 
 
 def fold(text: str) -> str:
@@ -74,6 +78,13 @@ def _indexable(venue: str) -> str:
     return venue
 
 
+def _claimable(name: str) -> str:
+    # Ticket type names are unique by their folded form (venue_key's), which their claim's sort key holds.
+    if len(" ".join(fold(name).split()).encode()) > MAX_NAME_KEY_BYTES:
+        raise ValueError(f"is too long once folded (over {MAX_NAME_KEY_BYTES} bytes)")
+    return name
+
+
 # --- field types ---
 
 
@@ -97,11 +108,25 @@ def _price(value: Any) -> Any:
     return value
 
 
-def _two_places(value: Decimal) -> Decimal:
-    cents = value.quantize(Decimal("0.01"))
-    if value != cents:
-        raise ValueError("must have at most 2 decimal places")
-    return cents
+def _places(value: Decimal) -> Decimal:
+    # The currency's own minor unit (0 for JPY, 3 for KWD) is checked where the currency is known.
+    if value != value.quantize(Decimal(1).scaleb(-MAX_PLACES)):
+        raise ValueError(f"must have at most {MAX_PLACES} decimal places")
+    return value
+
+
+# IANA names: letters, digits, _ + - in /-separated parts. Nothing that could walk a path ("../etc").
+_ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$")
+
+
+def _timezone(value: str) -> str:
+    if len(value) > 64 or not _ZONE.match(value):
+        raise ValueError("must be an IANA time zone name such as Europe/Paris or UTC")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be an IANA time zone name such as Europe/Paris or UTC") from exc
+    return value
 
 
 def _currency(value: Any) -> Any:
@@ -135,18 +160,20 @@ StartsAt = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator
 TotalTickets = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
 PerBooking = Annotated[StrictInt, Field(ge=1, le=MAX_PER_BOOKING)]
 # Money is documented as a decimal string, never a JSON number (clients would send floats): 0 to
-# MAX_PRICE with at most two places. JSON numbers are still read, exactly, for older clients.
-PRICE_PATTERN = r"^(?:(?:0|[1-9][0-9]{0,5})(?:\.[0-9]{1,2})?|1000000(?:\.00?)?)$"
+# MAX_PRICE with at most three places, and no more than its currency's minor unit (checked with the
+# currency). JSON numbers are still read, exactly, for older clients.
+PRICE_PATTERN = r"^(?:(?:0|[1-9][0-9]{0,5})(?:\.[0-9]{1,3})?|1000000(?:\.0{1,3})?)$"
 Price = Annotated[
     Decimal,
     BeforeValidator(_price),
     Field(ge=0, le=MAX_PRICE),
-    AfterValidator(_two_places),
+    AfterValidator(_places),
     WithJsonSchema(
         {
             "type": "string",
             "pattern": PRICE_PATTERN,
-            "description": f"A decimal string, 0 to {MAX_PRICE}, at most two places.",
+            "description": f"A decimal string, 0 to {MAX_PRICE}, with no more places than the currency's minor "
+            "unit (ISO 4217: JPY 0, EUR 2, KWD 3).",
             "examples": ["25.00"],
         }
     ),
@@ -158,11 +185,12 @@ Currency = Annotated[
     BeforeValidator(_currency),  # runs first: "eur" is read as "EUR"
 ]
 CurrencyOut = Annotated[str, Field(pattern=CURRENCY_PATTERN, examples=["EUR"])]
-# Prices leave as strings with two places ("25.00"): JSON numbers would invite float rounding.
+# Prices leave as strings with exactly their currency's places ("25.00", "8500", "1.250"): JSON numbers
+# would invite float rounding. The domain hands them over already written in the currency's minor unit.
 PriceOut = Annotated[
     Decimal,
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "examples": ["25.00"]}),
+    PlainSerializer(lambda d: f"{d:f}", return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{2,3})?$", "examples": ["25.00", "8500"]}),
 ]
 # Serialised as "19:30:00": a time of day without an offset, so not JSON Schema's format "time" (it needs one).
 TimeOfDay = Annotated[
@@ -170,6 +198,62 @@ TimeOfDay = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$", "examples": ["19:30:00"]}),
 ]
 Status = Literal["ON_SALE", "DELETED"]
+Timezone = Annotated[
+    str, AfterValidator(_timezone), Field(description="An IANA time zone name.", examples=["Europe/London"])
+]
+PerUser = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
+TypeName = Annotated[SingleLine, Field(min_length=1, max_length=100), AfterValidator(_claimable)]
+TypeDescription = Annotated[MultiLine, Field(max_length=1000)]
+
+
+TYPE_EXAMPLE: JsonDict = {
+    "name": "Early bird",
+    "description": "The first 100 seats, until a month before.",
+    "price": "35.00",
+    "total_tickets": 100,
+    "max_tickets_per_booking": 4,
+    "sales_start": None,
+    "sales_end": "2026-11-01T00:00:00Z",
+}
+
+
+class CreateTicketType(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [TYPE_EXAMPLE]})
+
+    name: TypeName = Field(examples=["Early bird"])
+    description: TypeDescription = Field(default="", examples=["The first 100 seats, until a month before."])
+    price: Price
+    total_tickets: TotalTickets | None = Field(
+        default=None, description="Its own sub-quota (at most the event's); null: only the event's", examples=[100]
+    )
+    max_tickets_per_booking: PerBooking | None = Field(default=None, description="Default: the event's")
+    sales_start: StartsAt | None = Field(default=None, description="Null: on sale at once")
+    sales_end: StartsAt | None = Field(
+        default=None, description="After sales_start; null: until the event starts", examples=["2026-11-01T00:00:00Z"]
+    )
+
+
+class UpdateTicketType(RequestModel):
+    """Any subset of the fields (at least one); total_tickets, sales_start and sales_end may be null (none)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"total_tickets": 150, "sales_end": None}]})
+
+    name: Omittable[TypeName] = None
+    description: Omittable[TypeDescription] = None
+    price: Omittable[Price] = None
+    total_tickets: TotalTickets | None = None
+    max_tickets_per_booking: Omittable[PerBooking] = None
+    sales_start: StartsAt | None = None
+    sales_end: StartsAt | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> UpdateTicketType:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.model_fields_set}
 
 
 EVENT_EXAMPLE: JsonDict = {
@@ -193,12 +277,21 @@ class CreateEvent(RequestModel):
     starts_at: StartsAt = Field(
         description="ISO 8601 with an offset, in the future.", examples=["2026-12-01T19:30:00+01:00"]
     )
-    total_tickets: TotalTickets
-    ticket_price: Price
+    timezone: Timezone = DEFAULT_TIMEZONE
+    total_tickets: TotalTickets = Field(description="The quota every ticket type draws from")
+    ticket_price: Price | None = Field(
+        default=None, description=f'Without ticket_types: the price of its one "{DEFAULT_TYPE_NAME}" type'
+    )
     currency: Currency | None = Field(
         None, description="An active ISO 4217 code; null or left out: the default currency."
     )
     max_tickets_per_booking: PerBooking = DEFAULT_PER_BOOKING
+    max_tickets_per_user: PerUser | None = Field(
+        default=None, description="Live tickets one user may hold; null: no cap"
+    )
+    ticket_types: list[CreateTicketType] | None = Field(
+        default=None, min_length=1, max_length=MAX_TICKET_TYPES, description="Instead of ticket_price"
+    )
 
 
 class UpdateEvent(RequestModel):
@@ -210,10 +303,12 @@ class UpdateEvent(RequestModel):
     description: Omittable[Description] = None
     venue: Omittable[Venue] = None
     starts_at: Omittable[StartsAt] = None
+    timezone: Omittable[Timezone] = None
     total_tickets: Omittable[TotalTickets] = None
-    ticket_price: Omittable[Price] = None
+    ticket_price: Omittable[Price] = Field(default=None, description="Only for an event with one ticket type")
     currency: Omittable[Currency] = None
     max_tickets_per_booking: Omittable[PerBooking] = None
+    max_tickets_per_user: PerUser | None = Field(default=None, description="null: no cap")
 
     @model_validator(mode="after")
     def _check(self) -> UpdateEvent:
@@ -225,6 +320,24 @@ class UpdateEvent(RequestModel):
         return {f: getattr(self, f) for f in self.model_fields_set}
 
 
+class TicketTypeOut(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", **TYPE_EXAMPLE, "available_tickets": 97}]
+        }
+    )
+
+    id: str
+    name: str
+    description: str
+    price: PriceOut
+    total_tickets: int | None = Field(description="Its own sub-quota; null: only the event's quota limits it")
+    available_tickets: int | None = Field(description="Left in its sub-quota (null without one)")
+    max_tickets_per_booking: int
+    sales_start: dt.datetime | None
+    sales_end: dt.datetime | None
+
+
 class Event(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -233,9 +346,24 @@ class Event(ResponseModel):
                     "id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50",
                     **EVENT_EXAMPLE,
                     "starts_at": "2026-12-01T18:30:00Z",
+                    "timezone": "Europe/Berlin",
                     "date": "2026-12-01",
-                    "time": "18:30:00",
+                    "time": "19:30:00",
                     "available_tickets": 498,
+                    "max_tickets_per_user": None,
+                    "ticket_types": [
+                        {
+                            "id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a",
+                            "name": DEFAULT_TYPE_NAME,
+                            "description": "",
+                            "price": "25.00",
+                            "total_tickets": None,
+                            "available_tickets": None,
+                            "max_tickets_per_booking": 10,
+                            "sales_start": None,
+                            "sales_end": None,
+                        }
+                    ],
                     "status": "ON_SALE",
                     "created_at": "2026-10-01T09:00:00Z",
                     "updated_at": "2026-10-02T10:15:00Z",
@@ -249,13 +377,16 @@ class Event(ResponseModel):
     description: str
     venue: str
     starts_at: dt.datetime = Field(description="ISO 8601 in UTC")
-    date: dt.date = Field(description="starts_at's date (UTC)")
-    time: TimeOfDay = Field(description="starts_at's time of day (UTC), HH:MM:SS")
-    total_tickets: int
+    timezone: str = Field(description="IANA time zone of the venue")
+    date: dt.date = Field(description="The local date at the venue (timezone)")
+    time: TimeOfDay = Field(description="The local time of day at the venue (timezone), HH:MM:SS")
+    total_tickets: int = Field(description="The event's quota, shared by its ticket types")
     available_tickets: int
-    ticket_price: PriceOut = Field(description='A decimal string with two places, e.g. "25.00"')
+    ticket_price: PriceOut = Field(description='The lowest ticket type price, in the currency\'s minor unit ("25.00")')
     currency: CurrencyOut
     max_tickets_per_booking: int
+    max_tickets_per_user: int | None
+    ticket_types: list[TicketTypeOut]
     status: Status
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -1,19 +1,23 @@
 """The bookings and tickets tables: bookings, their tickets, and Idempotency-Keys.
 
 bookings (partition key `pk`, sort key `sk`):
-  USER#<user id>  BOOKING#<booking id>          a booking: id, user_id, event_id, quantity, ticket_numbers,
-                                                unit_price, total_price, currency, status, created_at,
-                                                cancelled_at, its event as last seen (event_name,
-                                                event_venue, event_starts_at, event_status), and the sort
-                                                key of its Idempotency-Key (idempotency_sk) if it had one
+  USER#<user id>  BOOKING#<booking id>          a booking: id, user_id, event_id, ticket_type_id,
+                                                ticket_type_name, ticket_type_quota (whether the type had a
+                                                sub-quota), quantity, ticket_numbers, unit_price, total_price,
+                                                currency, status, created_at, cancelled_at, its event as last
+                                                seen (event_name, event_venue, event_starts_at, event_status),
+                                                and the sort key of its Idempotency-Key (idempotency_sk) if any
+  USER#<user id>  HOLDING#<event id>            the user's live tickets of the event (store/inventory.py)
   USER#<user id>  IDEMPOTENCY#<sha256 of key>   fingerprint of the request, booking (a copy that the cancel
                                                 keeps current), expires_at (epoch s; checked in code, TTL
                                                 only tidies)
 and each ticket in the tickets table (store/tickets.py), read beside its booking in one BatchGetItem.
 
-A booking and a cancellation are each one TransactWriteItems that also moves the event's
-available_tickets, so `available + sold == total` holds at every commit. Failed conditions are
-read from CancellationReasons (with the failing item, ALL_OLD), never from a second read.
+A booking and a cancellation are each one TransactWriteItems that also moves the counters of the
+event's quota, its ticket type and the buyer's holding (store/inventory.py), so `available + sold ==
+total` holds at every commit. Failed conditions are read by action name from CancellationReasons (with
+the failing item, ALL_OLD), never from a second read. Bookings made before ticket types have no
+ticket_type_id: they are of their event's one "General admission" type and never counted in a holding.
 """
 
 from __future__ import annotations
@@ -27,13 +31,22 @@ from typing import Any
 
 from boxoffice.config import settings
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, NotAuthenticated, TicketUsed
-from boxoffice.store import dynamo, stats, tickets, users
-from boxoffice.store.dynamo import Cancelled, Item, aws_errors, client, dump, load, values
-from boxoffice.store.events import ON_SALE, EventRecord, event_key
+from boxoffice.records import (
+    CANCELLED,
+    CONFIRMED,
+    DEFAULT_TYPE_NAME,
+    EventRecord,
+    Holding,
+    TicketType,
+    legacy_type_id,
+)
+from boxoffice.store import dynamo, inventory, tickets, users
+from boxoffice.store import events as event_store
+from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.events import event_key
 from boxoffice.store.tickets import TicketRecord
 from boxoffice.store.users import UserRecord
 
-CONFIRMED, CANCELLED = "CONFIRMED", "CANCELLED"
 _BOOKING, _IDEMPOTENCY = "BOOKING#", "IDEMPOTENCY#"
 _ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 _IS_NEW = "attribute_not_exists(pk)"
@@ -58,6 +71,10 @@ class BookingRecord:
     id: str
     user_id: str
     event_id: str
+    ticket_type_id: str
+    ticket_type_name: str
+    ticket_type_quota: bool  # whether its type had a sub-quota when booked (what a cancel gives back to)
+    counted: bool  # whether it counts in the user's holding (bookings made before ticket types do not)
     quantity: int
     ticket_numbers: tuple[str, ...]
     unit_price: Decimal
@@ -74,6 +91,9 @@ class BookingRecord:
             "id": self.id,
             "user_id": self.user_id,
             "event_id": self.event_id,
+            "ticket_type_id": self.ticket_type_id,
+            "ticket_type_name": self.ticket_type_name,
+            "ticket_type_quota": self.ticket_type_quota,
             "quantity": self.quantity,
             "ticket_numbers": list(self.ticket_numbers),
             "unit_price": self.unit_price,
@@ -89,10 +109,15 @@ class BookingRecord:
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> BookingRecord:
         cancelled_at = item.get("cancelled_at")
+        type_id = item.get("ticket_type_id")
         return cls(
             id=item["id"],
             user_id=item["user_id"],
             event_id=item["event_id"],
+            ticket_type_id=type_id or legacy_type_id(item["event_id"]),
+            ticket_type_name=item.get("ticket_type_name", DEFAULT_TYPE_NAME),
+            ticket_type_quota=bool(item.get("ticket_type_quota", False)),
+            counted=type_id is not None,
             quantity=int(item["quantity"]),
             ticket_numbers=tuple(item["ticket_numbers"]),
             unit_price=Decimal(item["unit_price"]),
@@ -136,16 +161,18 @@ class BookingContext:
     """Everything a booking request reads, in one BatchGetItem."""
 
     user: UserRecord | None
-    event: EventRecord | None
+    event: EventRecord | None  # with its quota's counters; its types' counters are not read
+    holding: Holding  # the caller's live tickets of the event
     earlier: IdempotencyRecord | None  # what the Idempotency-Key already stands for, expired or not
 
 
 class EventChanged(Exception):
-    """The event failed the transaction's condition; `event` is the item as DynamoDB saw it (None: missing)."""
+    """A cancel's condition on the event's quota failed: its start and status as DynamoDB saw them
+    (None: it has no quota item)."""
 
-    def __init__(self, event: EventRecord | None) -> None:
+    def __init__(self, seen: tuple[datetime, str] | None) -> None:
         super().__init__("event changed")
-        self.event = event
+        self.seen = seen
 
 
 class IdTaken(Exception):
@@ -197,14 +224,27 @@ def _first(found: dict[str, list[Item]], table: str) -> Item | None:
 
 
 def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -> BookingContext:
-    keys: dict[str, list[dict[str, str]]] = {_events(): [event_key(event_id)]}
+    """One BatchGetItem: the account, the event with its quota, the caller's holding and the key's record.
+
+    An event stored before ticket types is first moved to today's items (once per event, store.events.upgrade).
+    """
+    keys: dict[str, list[dict[str, str]]] = {
+        _events(): [event_key(event_id), inventory.quota_key(event_id)],
+        _bookings(): [inventory.holding_key(user_id, event_id)],
+    }
     if idempotency_key is not None:
-        keys[_bookings()] = [_idempotency_key(user_id, idempotency_key)]
+        keys[_bookings()].append(_idempotency_key(user_id, idempotency_key))
     user, found = _read_with_user(user_id, keys)
-    event, earlier = _first(found, _events()), _first(found, _bookings())
+    items = found[_events()]
+    described = next((i for i in items if i["sk"] == event_store.EVENT), None)
+    if described is not None and "ticket_types" not in described and event_store.upgrade(event_id):
+        return read_for_booking(user_id, event_id, idempotency_key)
+    own = {i["sk"]: i for i in found[_bookings()]}
+    earlier = own.get(_idempotency_key(user_id, idempotency_key)["sk"]) if idempotency_key is not None else None
     return BookingContext(
         user=user,
-        event=EventRecord.from_item(event) if event else None,
+        event=event_store.assemble(described, items) if described else None,
+        holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         earlier=IdempotencyRecord.from_item(earlier) if earlier else None,
     )
 
@@ -213,7 +253,9 @@ def create(
     booking: BookingRecord,
     *,
     codes: Mapping[str, str],
-    priced_by: EventRecord,
+    event: EventRecord,
+    ticket_type: TicketType,
+    holding: Holding,
     token_version: int,
     claim: IdempotencyClaim | None,
     now: datetime,
@@ -221,30 +263,12 @@ def create(
     """Book in one transaction, or return what `claim`'s key already stands for (the booking is then not made).
     Each ticket is put with its code from `codes` (by ticket number).
 
-    The event must still be on sale, not started, hold enough tickets and have the price, currency and
-    per-booking limit the booking was made from; otherwise EventChanged carries the event as it is.
+    The counters move only under the conditions the booking was judged by (store/inventory.py: take);
+    otherwise StockChanged carries the event, the type and the holding as DynamoDB saw them.
     """
-    revenue, revenue_names, revenue_values = stats.count_sale(booking.currency, booking.total_price)
-    event_update = {
-        "Update": {
-            "TableName": _events(),
-            "Key": dump(event_key(booking.event_id)),
-            "UpdateExpression": f"SET available_tickets = available_tickets - :qty ADD {revenue}",
-            "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
-            " AND ticket_price = :price AND currency = :currency AND max_tickets_per_booking >= :qty",
-            "ExpressionAttributeNames": {"#status": "status", **revenue_names},
-            "ExpressionAttributeValues": values(
-                qty=booking.quantity,
-                on_sale=ON_SALE,
-                now=now.isoformat(),
-                price=priced_by.ticket_price,
-                currency=priced_by.currency,
-                **revenue_values,
-            ),
-            **_ALL_OLD,
-        }
-    }
-    actions: list[dict[str, Any]] = [event_update, users.current_check(booking.user_id, token_version)]
+    tx = Transaction()
+    inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, booking.total_price, now)
+    tx.add("account", users.current_check(booking.user_id, token_version))
     if claim is not None:
         booking = replace(booking, idempotency_sk=_idempotency_sk(claim.key))
         key_item = {
@@ -254,7 +278,8 @@ def create(
             "created_at": booking.created_at.isoformat(),
             "expires_at": claim.expires_at,
         }
-        actions.append(
+        tx.add(
+            "idempotency",
             {
                 "Put": {
                     "TableName": _bookings(),
@@ -264,11 +289,11 @@ def create(
                     "ExpressionAttributeValues": values(now=int(now.timestamp())),
                     **_ALL_OLD,
                 }
-            }
+            },
         )
-    actions.append(_put(_bookings(), {**_booking_key(booking.user_id, booking.id), **booking.attributes()}))
-    actions += [
-        tickets.put_action(
+    tx.add("booking", _put(_bookings(), {**_booking_key(booking.user_id, booking.id), **booking.attributes()}))
+    for n, number in enumerate(booking.ticket_numbers):
+        put = tickets.put_action(
             booking.event_id,
             number,
             code=codes[number],
@@ -276,21 +301,19 @@ def create(
             user_id=booking.user_id,
             at=booking.created_at,
         )
-        for number in booking.ticket_numbers
-    ]
+        tx.add(f"ticket:{n}", put)
     try:
-        dynamo.transact(actions)
-    except Cancelled as exc:
-        if exc.failed_at(1):
+        tx.commit()
+    except Failed as exc:
+        if exc.failed("account"):
             raise NotAuthenticated("The token was revoked.") from None
-        if claim is not None and exc.failed_at(2):
-            earlier = exc.old(2)
+        if exc.failed("idempotency"):
+            earlier = exc.old("idempotency")
             if earlier is None:
                 raise IdTaken() from None  # no ALL_OLD to replay from: go round again and read it
             return IdempotencyRecord.from_item(earlier)
-        if exc.failed_at(0):
-            old = exc.old(0)
-            raise EventChanged(EventRecord.from_item(old) if old else None) from None
+        if any(exc.failed(name) for name in ("quota", "type", "holding")):
+            raise inventory.stock_changed(exc, event, ticket_type, holding) from None
         raise IdTaken() from None
     return None
 
@@ -326,7 +349,7 @@ def read_details(records: Iterable[BookingRecord], *, user_id: str | None = None
         user, found = None, dynamo.batch_get(keys)
     else:
         user, found = _read_with_user(user_id, keys)
-    events = (EventRecord.from_item(item) for item in found.get(_events(), []))
+    events = (event_store.describe(item) for item in found.get(_events(), []))
     details = Details(
         events={event.id: EventSnapshot.of(event) for event in events},
         tickets=tickets.of_items(found.get(tickets.table(), [])),
@@ -354,16 +377,59 @@ def list_page(user_id: str, limit: int, after: str | None) -> tuple[list[Booking
 
 
 def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, now: datetime) -> BookingRecord:
-    """Cancel in one transaction: the booking CONFIRMED -> CANCELLED once, its VALID tickets, the event's count back.
+    """Cancel in one transaction: the booking CONFIRMED -> CANCELLED once (and its copy in its
+    Idempotency-Key), its tickets, and its tickets back to the event's quota, its type and the user's
+    holding.
 
-    The event must not have started and must still look as `seen` (so the answer shows it as it is at
-    commit, without reading it first); otherwise EventChanged carries it. The booking must still be
-    CONFIRMED: of racing cancels exactly one commits, the others get AlreadyCancelled.
+    The event must not have started and must still start when and have the status `seen` says (so the
+    answer shows it as it is at commit, without reading it first); otherwise EventChanged carries it.
+    The booking must still be CONFIRMED: of racing cancels exactly one commits, the others get
+    AlreadyCancelled.
     """
     cancelled = replace(booking, status=CANCELLED, cancelled_at=now, event=seen)
-    changes = {"status": CANCELLED, "cancelled_at": now.isoformat(), **_snapshot_attributes(seen)}
-    refund, refund_names, refund_values = stats.count_sale(booking.currency, -booking.total_price)
-    actions: list[dict[str, Any]] = [
+    sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
+    # Goes round again when the type gained or lost its sub-quota since, an event stored before ticket
+    # types is upgraded, or only the key's copy failed.
+    for _ in range(4):
+        try:
+            _cancel(booking, cancelled, sub_quota=sub_quota, copy=copy, token_version=token_version, now=now)
+        except Failed as exc:
+            if exc.failed("account"):
+                raise NotAuthenticated("The token was revoked.") from None
+            if exc.failed("booking"):
+                old = exc.old("booking")
+                if old is not None and old["status"] == CANCELLED:
+                    raise AlreadyCancelled() from None
+                raise BookingNotFound() from None
+            used = [n for n in range(booking.quantity) if exc.failed(f"ticket:{n}")]
+            if used:
+                raise TicketUsed(f"{len(used)} of the booking's tickets have been checked in.") from None
+            if exc.failed("quota"):
+                quota = exc.old("quota")
+                if quota is None and event_store.upgrade(booking.event_id):
+                    continue
+                raise EventChanged(
+                    (datetime.fromisoformat(quota["starts_at"]), quota["status"]) if quota else None
+                ) from None
+            if exc.failed("type"):
+                shape = inventory.has_sub_quota(exc.old("type"))
+                if shape is None or shape == sub_quota:
+                    raise EventChanged(None) from None
+                sub_quota = shape
+            if exc.failed("copy"):
+                copy = False  # its key has expired and stands for another booking now, or is gone
+            continue
+        return cancelled
+    raise EventChanged(None)
+
+
+def _cancel(
+    booking: BookingRecord, cancelled: BookingRecord, *, sub_quota: bool, copy: bool, token_version: int, now: datetime
+) -> None:
+    changes = {"status": CANCELLED, "cancelled_at": now.isoformat(), **_snapshot_attributes(cancelled.event)}
+    tx = Transaction()
+    tx.add(
+        "booking",
         {
             "Update": {
                 "TableName": _bookings(),
@@ -375,54 +441,28 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
                 **_ALL_OLD,
             }
         },
-        {
-            "Update": {
-                "TableName": _events(),
-                "Key": dump(event_key(booking.event_id)),
-                # A deleted event's tombstone gets its tickets back too: available + sold == total still.
-                "UpdateExpression": "SET available_tickets = available_tickets + :qty"
-                f" ADD {stats.CANCELLED} :qty, {refund}",
-                "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #name = :name"
-                " AND venue = :venue AND #status = :status",
-                "ExpressionAttributeNames": {"#status": "status", "#name": "name", **refund_names},
-                "ExpressionAttributeValues": values(
-                    **refund_values,
-                    qty=booking.quantity,
-                    now=now.isoformat(),
-                    starts_at=seen.starts_at.isoformat(),
-                    name=seen.name,
-                    venue=seen.venue,
-                    status=seen.status,
-                ),
-                **_ALL_OLD,
-            }
-        },
-        users.current_check(booking.user_id, token_version),
-    ]
-    if booking.idempotency_sk is not None:
-        actions.append(_update_copy(booking, changes))
-    first_ticket = len(actions)
+    )
+    # A deleted event's tombstone gets its tickets back too: available + sold == total still.
+    inventory.give_back(
+        tx,
+        event_id=booking.event_id,
+        type_id=booking.ticket_type_id,
+        sub_quota=sub_quota,
+        user_id=booking.user_id if booking.counted else None,
+        quantity=booking.quantity,
+        refund=booking.total_price,
+        currency=booking.currency,
+        starts_at=cancelled.event.starts_at,
+        status=cancelled.event.status,
+        now=now,
+    )
+    tx.add("account", users.current_check(booking.user_id, token_version))
+    if copy:
+        tx.add("copy", _update_copy(booking, changes))
     # Each ticket must still be VALID: a ticket checked in at the door keeps its booking from being cancelled.
-    actions += [tickets.cancel_action(booking.event_id, number, now) for number in booking.ticket_numbers]
-    try:
-        dynamo.transact(actions)
-    except Cancelled as exc:
-        if exc.failed_at(2):
-            raise NotAuthenticated("The token was revoked.") from None
-        if exc.failed_at(0):
-            old = exc.old(0)
-            if old is not None and old["status"] == CANCELLED:
-                raise AlreadyCancelled() from None
-            raise BookingNotFound() from None
-        used = [i for i in range(first_ticket, len(actions)) if exc.failed_at(i)]
-        if used:
-            raise TicketUsed(f"{len(used)} of the booking's tickets have been checked in.") from None
-        if not exc.failed_at(1) and booking.idempotency_sk is not None:
-            # Only the copy failed: its key has expired and stands for another booking now, or is gone.
-            return cancel(replace(booking, idempotency_sk=None), seen=seen, token_version=token_version, now=now)
-        old = exc.old(1)
-        raise EventChanged(EventRecord.from_item(old) if old else None) from None
-    return cancelled
+    for n, number in enumerate(booking.ticket_numbers):
+        tx.add(f"ticket:{n}", tickets.cancel_action(booking.event_id, number, now))
+    tx.commit()
 
 
 def _update_copy(booking: BookingRecord, changes: Mapping[str, Any]) -> dict[str, Any]:

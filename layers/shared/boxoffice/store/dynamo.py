@@ -141,3 +141,41 @@ def transact(actions: Sequence[Mapping[str, Any]], *, sleep: Callable[[float], N
         except BotoCoreError as exc:
             raise aws.unavailable("TransactWriteItems failed") from exc
     raise Busy()
+
+
+class Failed(Exception):
+    """A named transaction lost a condition: which actions failed, and their items as DynamoDB saw them."""
+
+    def __init__(self, reasons: dict[str, tuple[str, Item | None]]) -> None:  # plain, as Cancelled
+        super().__init__("transaction cancelled by a condition")
+        self.reasons = reasons
+
+    def failed(self, name: str) -> bool:
+        return self.reasons.get(name, ("None", None))[0] == "ConditionalCheckFailed"
+
+    def old(self, name: str) -> Item | None:
+        return self.reasons.get(name, ("None", None))[1]
+
+
+class Transaction:
+    """One TransactWriteItems built from named actions, so that a failure is read by name, never by
+    position: adding an action never changes what another's failure means."""
+
+    def __init__(self) -> None:
+        self._actions: dict[str, Mapping[str, Any]] = {}
+
+    def add(self, name: str, action: Mapping[str, Any]) -> Transaction:
+        if name in self._actions:
+            raise ValueError(f"two actions named {name!r}")
+        self._actions[name] = action
+        return self
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+    def commit(self) -> None:
+        """Run it (see transact); a lost condition raises Failed."""
+        try:
+            transact(list(self._actions.values()))
+        except Cancelled as exc:
+            raise Failed(dict(zip(self._actions, exc.reasons, strict=False))) from None

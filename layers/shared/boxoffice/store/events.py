@@ -19,24 +19,34 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
 from boxoffice import clock
 from boxoffice.config import settings
 from boxoffice.errors import Busy, CapacityBelowSold, EventNotFound, NotAuthenticated
 from boxoffice.models.events import venue_key, words
-from boxoffice.store import dynamo, users
-from boxoffice.store.dynamo import Cancelled, Item, aws_errors, client, dump, load, values
+from boxoffice.records import (
+    DEFAULT_TIMEZONE,
+    DEFAULT_TYPE_NAME,
+    DELETED,
+    ON_SALE,
+    EventRecord,
+    TicketType,
+    legacy_type_id,
+)
+from boxoffice.store import dynamo, inventory, users
+from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
 from boxoffice.store.users import UserRecord
 
-ON_SALE: Final = "ON_SALE"
-DELETED: Final = "DELETED"
 LIVE = "LIVE"
 BY_TIME = "by_time"
 BY_VENUE = "by_venue"
+EVENT = "EVENT"
+NAME = "NAME#"
 MAX_PREFIX = 20  # longer query words use their first 20 characters' entries and are checked on the event
 MAX_ACTIONS = 100  # per TransactWriteItems
 MAX_BATCH_WRITE = 25  # per BatchWriteItem
@@ -52,59 +62,26 @@ class Stale(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class EventRecord:
-    id: str
-    name: str
-    description: str
-    venue: str
-    starts_at: datetime  # UTC, whole seconds: its ISO form has a fixed width and sorts as text
-    total_tickets: int
-    available_tickets: int
-    ticket_price: Decimal
-    currency: str
-    max_tickets_per_booking: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def starts_key(self) -> str:
-        return f"{self.starts_at.isoformat()}#{self.id}"
-
-    @classmethod
-    def from_item(cls, item: Item) -> EventRecord:
-        return cls(
-            id=item["id"],
-            name=item["name"],
-            description=item.get("description", ""),
-            venue=item["venue"],
-            starts_at=datetime.fromisoformat(item["starts_at"]),
-            total_tickets=int(item["total_tickets"]),
-            available_tickets=int(item["available_tickets"]),
-            ticket_price=Decimal(item["ticket_price"]),
-            currency=item["currency"],
-            max_tickets_per_booking=int(item["max_tickets_per_booking"]),
-            status=item["status"],
-            created_at=datetime.fromisoformat(item["created_at"]),
-            updated_at=datetime.fromisoformat(item["updated_at"]),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Search:
-    """Events on sale starting within [lower, upper] (UTC ISO instants), optionally by venue and name words."""
+    """Events on sale starting within [lower, upper] (UTC ISO instants) and, when given, on local dates from
+    first_day to last_day at their venues; optionally by venue and name words."""
 
     lower: str
     upper: str
     terms: tuple[str, ...] = ()
     venue_key: str | None = None
+    first_day: date | None = None
+    last_day: date | None = None
 
     def accepts(self, event: EventRecord) -> bool:
         name_words = words(event.name)
+        local_day = event.local_start.date()
         return (
             event.status == ON_SALE
             and all(any(w.startswith(term) for w in name_words) for term in self.terms)
             and (self.venue_key is None or venue_key(event.venue) == self.venue_key)
+            and (self.first_day is None or self.first_day <= local_day)
+            and (self.last_day is None or local_day <= self.last_day)
         )
 
 
@@ -124,7 +101,24 @@ def _word_pk(prefix: str) -> str:
     return f"WORD#{prefix}"
 
 
+def definition(ticket_type: TicketType, position: int) -> Item:
+    """A ticket type as the event item describes it (its counters live in its own item)."""
+    definition = {
+        "name": ticket_type.name,
+        "description": ticket_type.description,
+        "price": ticket_type.price,
+        "total_tickets": ticket_type.total_tickets,
+        "max_tickets_per_booking": ticket_type.max_tickets_per_booking,
+        "sales_start": ticket_type.sales_start.isoformat() if ticket_type.sales_start else None,
+        "sales_end": ticket_type.sales_end.isoformat() if ticket_type.sales_end else None,
+        "created_at": ticket_type.created_at.isoformat(),
+        "position": position,
+    }
+    return {k: v for k, v in definition.items() if v is not None}
+
+
 def _item(event: EventRecord) -> Item:
+    """The descriptive item: everything but the counters, which live in small items of their own."""
     return {
         **event_key(event.id),
         "id": event.id,
@@ -134,17 +128,113 @@ def _item(event: EventRecord) -> Item:
         "venue_key": venue_key(event.venue),
         "starts_at": event.starts_at.isoformat(),
         "starts_key": event.starts_key,
-        "total_tickets": event.total_tickets,
-        "available_tickets": event.available_tickets,
-        "ticket_price": event.ticket_price,
+        "timezone": event.timezone,
         "currency": event.currency,
         "max_tickets_per_booking": event.max_tickets_per_booking,
+        "max_tickets_per_user": event.max_tickets_per_user,
         "status": event.status,
         "created_at": event.created_at.isoformat(),
         "updated_at": event.updated_at.isoformat(),
+        "ticket_types": {t.id: definition(t, n) for n, t in enumerate(event.ticket_types)},
         "list_pk": LIVE,
         "venue_pk": _venue_pk(venue_key(event.venue)),
     }
+
+
+def _is_legacy(item: Item) -> bool:
+    """Stored before ticket types: the counters are on the event item itself."""
+    return "ticket_types" not in item
+
+
+def _ticket_type(type_id: str, definition: Item) -> TicketType:
+    total = definition.get("total_tickets")
+    start, end = definition.get("sales_start"), definition.get("sales_end")
+    return TicketType(
+        id=type_id,
+        name=definition["name"],
+        description=definition.get("description", ""),
+        price=Decimal(definition["price"]),
+        total_tickets=int(total) if total is not None else None,
+        max_tickets_per_booking=int(definition["max_tickets_per_booking"]),
+        sales_start=datetime.fromisoformat(start) if start else None,
+        sales_end=datetime.fromisoformat(end) if end else None,
+        created_at=datetime.fromisoformat(definition["created_at"]),
+    )
+
+
+def describe(item: Item) -> EventRecord:
+    """The event from its descriptive item alone: counters are zero until its counter items are read,
+    except for an event stored before ticket types, which is read as one "General admission" type."""
+    created_at = datetime.fromisoformat(item["created_at"])
+    per_booking = int(item["max_tickets_per_booking"])
+    cap = item.get("max_tickets_per_user")
+    if _is_legacy(item):
+        total, available = int(item["total_tickets"]), int(item["available_tickets"])
+        legacy = TicketType(
+            id=legacy_type_id(item["id"]),
+            name=DEFAULT_TYPE_NAME,
+            description="",
+            price=Decimal(item["ticket_price"]),
+            total_tickets=None,
+            max_tickets_per_booking=per_booking,
+            sales_start=None,
+            sales_end=None,
+            created_at=created_at,
+            sold=total - available,
+        )
+        types: tuple[TicketType, ...] = (legacy,)
+    else:
+        total = available = 0
+        ordered = sorted(item["ticket_types"].items(), key=lambda kv: (kv[1]["created_at"], int(kv[1]["position"])))
+        types = tuple(_ticket_type(type_id, definition) for type_id, definition in ordered)
+    return EventRecord(
+        id=item["id"],
+        name=item["name"],
+        description=item.get("description", ""),
+        venue=item["venue"],
+        starts_at=datetime.fromisoformat(item["starts_at"]),
+        timezone=item.get("timezone", DEFAULT_TIMEZONE),
+        total_tickets=total,
+        available_tickets=available,
+        currency=item["currency"],
+        max_tickets_per_booking=per_booking,
+        max_tickets_per_user=int(cap) if cap is not None else None,
+        status=item["status"],
+        created_at=created_at,
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+        ticket_types=types,
+    )
+
+
+def assemble(item: Item, counters: Iterable[Item]) -> EventRecord:
+    """The event from its descriptive item and whichever of its counter items were read."""
+    event = describe(item)
+    by_sk = {c["sk"]: c for c in counters}
+    if inventory.QUOTA in by_sk:
+        event = inventory.with_quota(event, by_sk[inventory.QUOTA])
+    types = tuple(
+        inventory.with_counter(t, by_sk[f"{inventory.TYPE}{t.id}"]) if f"{inventory.TYPE}{t.id}" in by_sk else t
+        for t in event.ticket_types
+    )
+    return replace(event, ticket_types=types)
+
+
+def _counter_keys(item: Item) -> list[dict[str, str]]:
+    """What a listing reads beside the event: its quota, and the counters of the types with a sub-quota."""
+    if _is_legacy(item):
+        return []
+    subs = [t for t, d in item["ticket_types"].items() if d.get("total_tickets") is not None]
+    return [inventory.quota_key(item["id"]), *(inventory.type_key(item["id"], t) for t in subs)]
+
+
+def _complete(items: list[Item]) -> list[EventRecord]:
+    """Events from their descriptive items with live counters, in one BatchGetItem."""
+    keys = [k for item in items for k in _counter_keys(item)]
+    found = dynamo.batch_get({_table(): keys})[_table()] if keys else []
+    by_event: dict[str, list[Item]] = {}
+    for counter in found:
+        by_event.setdefault(counter["pk"], []).append(counter)
+    return [assemble(item, by_event.get(item["pk"], [])) for item in items]
 
 
 def _entries(event: EventRecord) -> list[Key]:
@@ -179,22 +269,24 @@ def _batch_write(*, puts: Sequence[Key] = (), deletes: Sequence[Key] = ()) -> No
     )
 
 
-def _write(actions: list[dict[str, Any]], *, puts: Sequence[Key] = (), deletes: Sequence[Key] = ()) -> None:
-    """One transaction: `actions` (which carry the conditions) plus the index changes that fit beside them.
+def _write(tx: Transaction, *, puts: Sequence[Key] = (), deletes: Sequence[Key] = ()) -> None:
+    """One transaction: `tx` (whose actions carry the conditions) plus the index changes that fit beside them.
 
     Entries that do not fit are added before the transaction and removed after it, so the index never
     misses a live event; new entries added early are taken back if the transaction is cancelled.
     """
-    room = MAX_ACTIONS - len(actions)
+    room = MAX_ACTIONS - len(tx)
     inline_puts, early = list(puts[:room]), list(puts[room:])
     room -= len(inline_puts)
     inline_deletes, late = list(deletes[:room]), list(deletes[room:])
     _batch_write(puts=early)
-    index = [{"Put": {"TableName": _table(), "Item": _key_item(k)}} for k in inline_puts]
-    index += [{"Delete": {"TableName": _table(), "Key": _key_item(k)}} for k in inline_deletes]
+    for n, key in enumerate(inline_puts):
+        tx.add(f"entry:put:{n}", {"Put": {"TableName": _table(), "Item": _key_item(key)}})
+    for n, key in enumerate(inline_deletes):
+        tx.add(f"entry:delete:{n}", {"Delete": {"TableName": _table(), "Key": _key_item(key)}})
     try:
-        dynamo.transact([*actions, *index])
-    except Cancelled:
+        tx.commit()
+    except Failed:
         _batch_write(deletes=early)
         raise
     _batch_write(deletes=late)
@@ -204,20 +296,34 @@ def _write(actions: list[dict[str, Any]], *, puts: Sequence[Key] = (), deletes: 
 
 
 def get(event_id: str) -> EventRecord | None:
-    """The event, tombstones included, with its live ticket count (strongly consistent)."""
-    item = dynamo.get(_table(), event_key(event_id))
-    return EventRecord.from_item(item) if item else None
+    """The event, tombstones included, with its live counters: one strongly consistent Query of its items."""
+    with aws_errors():
+        raw = client().query(
+            TableName=_table(),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=values(pk=inventory.event_pk(event_id)),
+            ConsistentRead=True,
+        )
+    items = [load(i) for i in raw.get("Items", [])]
+    described = next((i for i in items if i["sk"] == EVENT), None)
+    return assemble(described, items) if described else None
 
 
 def get_for_user(event_id: str, user_id: str) -> tuple[EventRecord | None, UserRecord | None]:
-    """One BatchGetItem: the event and the caller's account (to check the caller's token version)."""
+    """One BatchGetItem: the event with its quota, and the caller's account (to check the token version).
+
+    An event stored before ticket types is first moved to today's items (upgrade), then read again.
+    """
     users_table = settings().users_table
-    found = dynamo.batch_get({_table(): [event_key(event_id)], users_table: [users.user_key(user_id)]})
-    events, accounts = found[_table()], found[users_table]
-    return (
-        EventRecord.from_item(events[0]) if events else None,
-        UserRecord.from_item(accounts[0]) if accounts else None,
+    found = dynamo.batch_get(
+        {_table(): [event_key(event_id), inventory.quota_key(event_id)], users_table: [users.user_key(user_id)]}
     )
+    items, accounts = found[_table()], found[users_table]
+    described = next((i for i in items if i["sk"] == EVENT), None)
+    if described is not None and _is_legacy(described) and upgrade(event_id):
+        return get_for_user(event_id, user_id)
+    event = assemble(described, items) if described else None
+    return event, UserRecord.from_item(accounts[0]) if accounts else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,19 +371,19 @@ def _query(source: _Source, search: Search, after: str | None, limit: int) -> tu
     return [load(i) for i in raw.get("Items", [])], load(last)[source.range_attr] if last else None
 
 
-def _resolve(source: _Source, items: list[Item]) -> list[tuple[str, EventRecord | None]]:
-    """(sort key, event or None when the entry is stale) for each item, in index order."""
+def _resolve(source: _Source, items: list[Item]) -> list[tuple[str, Item | None]]:
+    """(sort key, descriptive item or None when the entry is stale) for each item, in index order."""
     if source.index is not None:
-        return [(i["starts_key"], EventRecord.from_item(i)) for i in items]
+        return [(i["starts_key"], i) for i in items]
     ids = [i["sk"].rpartition("#")[2] for i in items]
     # One event can have two entries in a partition (a stale one beside the live one); BatchGetItem
     # refuses duplicate keys outright, so each event is read once and the entries share it.
     fetched = dynamo.batch_get({_table(): [event_key(e) for e in dict.fromkeys(ids)]})[_table()]
-    by_id = {e["id"]: EventRecord.from_item(e) for e in fetched}
-    resolved: list[tuple[str, EventRecord | None]] = []
+    by_id = {e["id"]: e for e in fetched}
+    resolved: list[tuple[str, Item | None]] = []
     for item, event_id in zip(items, ids, strict=True):
         event = by_id.get(event_id)
-        resolved.append((item["sk"], event if event and event.starts_key == item["sk"] else None))
+        resolved.append((item["sk"], event if event and event["starts_key"] == item["sk"] else None))
     return resolved
 
 
@@ -285,24 +391,25 @@ def search(query: Search, limit: int, after: str | None) -> tuple[list[EventReco
     """Up to `limit` matching events in start order after the sort key `after`, and where to go on from.
 
     The first Query asks for exactly `limit`: when every entry matches (one filter, or none), a page
-    costs one Query (plus one BatchGetItem for word entries) and reads one item (two) per event.
+    costs one Query (plus one BatchGetItem for word entries) and reads one item (two) per event, then
+    one BatchGetItem of the page's counter items (the quota, and each type with a sub-quota).
     Entries that fail a second filter cost extra reads; each further Query asks for twice as many.
     """
     source = _source(query)
-    found: list[EventRecord] = []
+    found: list[Item] = []
     examined = round_ = 0
     while True:
         items, last = _query(source, query, after, min(MAX_QUERY_LIMIT, (limit - len(found)) << round_))
         examined += len(items)
         resolved = _resolve(source, items)
-        for position, (sort_key, event) in enumerate(resolved, start=1):
-            if event is not None and query.accepts(event):
-                found.append(event)
+        for position, (sort_key, item) in enumerate(resolved, start=1):
+            if item is not None and query.accepts(describe(item)):
+                found.append(item)
                 if len(found) == limit:
                     exhausted = last is None and position == len(resolved)
-                    return found, None if exhausted else sort_key
+                    return _complete(found), None if exhausted else sort_key
         if last is None or examined >= MAX_EXAMINED:
-            return found, last
+            return _complete(found), last
         after = last
         round_ += 1
 
@@ -310,107 +417,198 @@ def search(query: Search, limit: int, after: str | None) -> tuple[list[EventReco
 # --- writes ---
 
 
+def _counter_puts(tx: Transaction, event: EventRecord) -> None:
+    """The event's quota item, and each type's counter item and name claim."""
+    tx.add("quota", {"Put": {"TableName": _table(), "Item": dump(inventory.quota_item(event)), **_NEW}})
+    for t in event.ticket_types:
+        tx.add(f"type:{t.id}", {"Put": {"TableName": _table(), "Item": dump(inventory.type_item(event.id, t)), **_NEW}})
+        tx.add(f"name:{t.id}", claim_name(event.id, t.name))
+
+
+def name_key(event_id: str, name: str) -> dict[str, str]:
+    """A ticket type's name claim: type names are unique within an event, ignoring case and accents."""
+    return {"pk": inventory.event_pk(event_id), "sk": f"{NAME}{venue_key(name)}"}
+
+
+def claim_name(event_id: str, name: str) -> dict[str, Any]:
+    return {"Put": {"TableName": _table(), "Item": dump(name_key(event_id, name)), **_NEW}}
+
+
 def create(event: EventRecord, *, caller: tuple[str, int] | None) -> None:
-    """Put the event and its word entries; with a caller, only while the caller's token is current."""
-    check = [users.current_check(*caller)] if caller else []
-    put = {
-        "Put": {"TableName": _table(), "Item": dump(_item(event)), "ConditionExpression": "attribute_not_exists(pk)"}
-    }
+    """Put the event, its counter items and its word entries; with a caller, only while the caller's token
+    is current."""
+    tx = Transaction()
+    if caller:
+        tx.add("account", users.current_check(*caller))
+    tx.add("event", {"Put": {"TableName": _table(), "Item": dump(_item(event)), **_NEW}})
+    _counter_puts(tx, event)
     try:
-        _write([*check, put], puts=_entries(event))
-    except Cancelled as exc:
-        if check and exc.failed_at(0):
+        _write(tx, puts=_entries(event))
+    except Failed as exc:
+        if exc.failed("account"):
             raise NotAuthenticated("The token was revoked.") from exc
         raise
 
 
-def _pins(old: EventRecord, *, capacity: bool, index: bool) -> tuple[list[str], dict[str, str], dict[str, Any]]:
-    """Conditions (with their names and values) that hold while the event is on sale and, where it matters,
-    still has the capacity (`capacity`) or the name and start (`index`) we read."""
-    conditions, names = ["#status = :on_sale"], {"#status": "status"}
-    named: dict[str, Any] = {"on_sale": ON_SALE}
-    if capacity:
-        conditions.append("total_tickets = :old_total")
-        named["old_total"] = old.total_tickets
-    if index:
-        conditions.append("#name = :old_name AND starts_key = :old_key")
-        names["#name"] = "name"
-        named.update(old_name=old.name, old_key=old.starts_key)
-    return conditions, names, named
+def upgrade(event_id: str) -> bool:
+    """Move an event stored before ticket types (counters on the event item) to today's items, once.
+
+    One transaction: the event item loses its counters and gains its one "General admission" type, and
+    the quota and type counter items are put with the counts it had. It holds only while the event item
+    still has those counts, so a sale in between makes it fail; the caller reads again either way.
+    Returns whether the event was in the old shape.
+    """
+    item = dynamo.get(_table(), event_key(event_id))
+    if item is None or not _is_legacy(item):
+        return False
+    event = describe(item)
+    tx = Transaction()
+    tx.add(
+        "event",
+        {
+            "Update": {
+                "TableName": _table(),
+                "Key": dump(event_key(event_id)),
+                "UpdateExpression": "SET ticket_types = :types, #tz = :tz"
+                " REMOVE total_tickets, available_tickets, ticket_price",
+                "ConditionExpression": "attribute_not_exists(ticket_types) AND total_tickets = :total"
+                " AND available_tickets = :available",
+                "ExpressionAttributeNames": {"#tz": "timezone"},
+                "ExpressionAttributeValues": values(
+                    types={t.id: definition(t, n) for n, t in enumerate(event.ticket_types)},
+                    tz=event.timezone,
+                    total=event.total_tickets,
+                    available=event.available_tickets,
+                ),
+            }
+        },
+    )
+    _counter_puts(tx, event)
+    with suppress(Failed):  # upgraded by a racing request, or sold meanwhile: either way the caller reads again
+        tx.commit()
+    return True
 
 
-def _failure(old: EventRecord, current: Item | None, *, capacity: bool) -> Exception:
-    """Why a conditional write on the event failed, from the item as the failing write saw it."""
-    if current is None or current.get("status") != ON_SALE:
-        return EventNotFound()
-    now = EventRecord.from_item(current)
-    if (now.total_tickets, now.name, now.starts_key) != (old.total_tickets, old.name, old.starts_key):
-        return Stale()
-    if capacity:
-        sold = now.total_tickets - now.available_tickets
-        return CapacityBelowSold(sold)
+_NEW = {"ConditionExpression": "attribute_not_exists(pk)"}
+
+
+@dataclass
+class Update:
+    """One UpdateItem's SET and REMOVE clauses, conditions and values, built up field by field."""
+
+    sets: list[str]
+    removes: list[str]
+    conditions: list[str]
+    names: dict[str, str]
+    named: dict[str, Any]
+
+    @classmethod
+    def on_sale(cls) -> Update:
+        return cls([], [], ["#status = :on_sale"], {"#status": "status"}, {"on_sale": ON_SALE})
+
+    def put(self, field: str, value: Any) -> None:
+        """SET the attribute, or REMOVE it when `value` is None."""
+        self.names[f"#{field}"] = field
+        if value is None:
+            self.removes.append(f"#{field}")
+        else:
+            self.sets.append(f"#{field} = :{field}")
+            self.named[field] = value
+
+    def action(self, key: dict[str, str]) -> dict[str, Any]:
+        clauses = [("SET", self.sets), ("REMOVE", self.removes)]
+        request: dict[str, Any] = {
+            "TableName": _table(),
+            "Key": dump(key),
+            "UpdateExpression": " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts),
+            "ConditionExpression": " AND ".join(self.conditions),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if self.names:  # DynamoDB refuses empty maps
+            request["ExpressionAttributeNames"] = self.names
+        if self.named:
+            request["ExpressionAttributeValues"] = values(**self.named)
+        return {"Update": request}
+
+
+def _pin_index(update: Update, old: EventRecord) -> None:
+    """Hold only while the event has the name and start we read, so the word entries we swap are its own."""
+    update.conditions.append("#name = :old_name AND starts_key = :old_key")
+    update.names["#name"] = "name"
+    update.named.update(old_name=old.name, old_key=old.starts_key)
+
+
+def _failure(exc: Failed, new: EventRecord) -> Exception:
+    """Why an edit's transaction failed, from its items as the failing write saw them."""
+    for name in ("event", "quota"):
+        if exc.failed(name):
+            current = exc.old(name)
+            if current is None or current.get("status") != ON_SALE:
+                return EventNotFound()
+    if exc.failed("quota"):
+        sold = int((exc.old("quota") or {})["sold"])
+        if sold > new.total_tickets:
+            return CapacityBelowSold(sold)
     return Stale()
 
 
-_FIELDS = ("name", "description", "venue", "ticket_price", "currency", "max_tickets_per_booking")
+_DESCRIBED = ("name", "description", "venue", "timezone", "currency", "max_tickets_per_booking", "max_tickets_per_user")
+_QUOTA_COPIES = ("currency", "max_tickets_per_booking", "max_tickets_per_user")
 
 
 def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRecord:
-    """Write `new` over `old`, moving available_tickets by the change in capacity, in one conditional write.
+    """Write `new` over `old` in one transaction: the event item, and its quota item when a copy or the
+    capacity changes, and the price of a type whose price changed.
 
-    A capacity change pins the old total (two edits cannot interleave) and requires that enough tickets
-    are unsold (`available >= old total - new total`), so racing bookings and edits keep
-    available + sold == total. A new name or start pins the old ones, so the word entries we swap are
-    the event's own. `before_start`: the write holds only while the stored start is after
-    new.updated_at (another edit may have brought the start forward since our read).
+    A capacity change sets `available = total - sold` on the quota item with the condition `sold <= total`,
+    so racing bookings and edits keep available + sold == total without pinning what we read. A new name
+    or start pins the old ones, so the word entries we swap are the event's own. `before_start`: the write
+    holds only while the stored start is after new.updated_at (another edit may have brought the start
+    forward since our read).
     """
-    capacity = new.total_tickets != old.total_tickets
-    changed = {f: getattr(new, f) for f in _FIELDS if getattr(new, f) != getattr(old, f)}
-    changed["updated_at"] = new.updated_at.isoformat()
-    if new.venue != old.venue:
-        changed.update(venue_key=venue_key(new.venue), venue_pk=_venue_pk(venue_key(new.venue)))
-    if new.starts_at != old.starts_at:
-        changed.update(starts_at=new.starts_at.isoformat(), starts_key=new.starts_key)
-    conditions, names, named = _pins(old, capacity=capacity, index="name" in changed or "starts_key" in changed)
+    described, quota = Update.on_sale(), Update.on_sale()
     if before_start:
-        conditions.append("starts_at > :now")
-        named["now"] = new.updated_at.isoformat()
-    sets = [f"#{f} = :{f}" for f in changed]
-    if capacity:
-        sets.append("total_tickets = :total, available_tickets = available_tickets + :delta")
-        conditions.append("available_tickets >= :unsold")
-        named.update(
-            total=new.total_tickets,
-            delta=new.total_tickets - old.total_tickets,
-            unsold=max(0, old.total_tickets - new.total_tickets),
-        )
-    request: dict[str, Any] = {
-        "TableName": _table(),
-        "Key": dump(event_key(old.id)),
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeNames": {**names, **{f"#{f}": f for f in changed}},
-        "ExpressionAttributeValues": values(**named, **changed),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+        described.conditions.append("starts_at > :now")
+        described.named["now"] = new.updated_at.isoformat()
+    for field in _DESCRIBED:
+        if getattr(new, field) != getattr(old, field):
+            described.put(field, getattr(new, field))
+            if field in _QUOTA_COPIES:
+                quota.put(field, getattr(new, field))
+    described.put("updated_at", new.updated_at.isoformat())
+    if new.venue != old.venue:
+        described.put("venue_key", venue_key(new.venue))
+        described.put("venue_pk", _venue_pk(venue_key(new.venue)))
+    if new.starts_at != old.starts_at:
+        described.put("starts_at", new.starts_at.isoformat())
+        described.put("starts_key", new.starts_key)
+        quota.put("starts_at", new.starts_at.isoformat())
+    if new.name != old.name or new.starts_at != old.starts_at:
+        _pin_index(described, old)
+    if new.total_tickets != old.total_tickets:
+        quota.sets.append("total_tickets = :total, available_tickets = :total - sold")
+        quota.conditions.append("sold <= :total")
+        quota.named["total"] = new.total_tickets
+    repriced = [t for t in new.ticket_types if (o := old.ticket_type(t.id)) is not None and o.price != t.price]
+    for n, t in enumerate(repriced):
+        described.sets.append(f"ticket_types.#t{n}.price = :price{n}")
+        described.names[f"#t{n}"] = t.id
+        described.named[f"price{n}"] = t.price
+    tx = Transaction().add("event", described.action(event_key(old.id)))
+    if quota.sets or quota.removes:
+        tx.add("quota", quota.action(inventory.quota_key(old.id)))
+    for t in repriced:
+        tx.add(f"type:{t.id}", inventory.reprice(old.id, t))
     before, after = _entries(old), _entries(new)
-    if before == after:
-        with aws_errors():
-            try:
-                raw = client().update_item(**request, ReturnValues="ALL_NEW")
-            except client().exceptions.ConditionalCheckFailedException as exc:
-                current: Any = exc.response.get("Item")
-                raise _failure(old, load(current) if current else None, capacity=capacity) from None
-        return EventRecord.from_item(load(raw["Attributes"]))
     try:
         _write(
-            [{"Update": request}],
+            tx,
             puts=[k for k in after if k not in before],
             deletes=[k for k in before if k not in after],
         )
-    except Cancelled as exc:
-        raise _failure(old, exc.old(0), capacity=capacity) from None
-    # A transaction returns no item: read the live one back (its count may have moved meanwhile).
+    except Failed as exc:
+        raise _failure(exc, new) from None
+    # A transaction returns no item: read the live one back (its counts may have moved meanwhile).
     updated = get(old.id)
     if updated is None or updated.status != ON_SALE:  # deleted since: answer as if the delete came first
         raise EventNotFound()
@@ -418,28 +616,29 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
 
 
 def delete(old: EventRecord) -> None:
-    """Keep the event as a tombstone (bookings still point at it), out of every index."""
-    conditions, names, named = _pins(old, capacity=False, index=True)
-    named.update(deleted=DELETED, now=clock.now().isoformat())
-    request = {
-        "TableName": _table(),
-        "Key": dump(event_key(old.id)),
-        "UpdateExpression": "SET #status = :deleted, updated_at = :now REMOVE list_pk, venue_pk",
-        "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values(**named),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+    """Keep the event as a tombstone (bookings still point at it), out of every index; its quota says so too."""
+    described, quota = Update.on_sale(), Update.on_sale()
+    _pin_index(described, old)
+    for update in (described, quota):
+        update.put("status", DELETED)
+    described.put("updated_at", clock.now().isoformat())
+    described.put("list_pk", None)
+    described.put("venue_pk", None)
+    tx = Transaction().add("event", described.action(event_key(old.id)))
+    tx.add("quota", quota.action(inventory.quota_key(old.id)))
     try:
-        _write([{"Update": request}], deletes=_entries(old))
-    except Cancelled as exc:
-        raise _failure(old, exc.old(0), capacity=False) from None
+        _write(tx, deletes=_entries(old))
+    except Failed as exc:
+        raise _failure(exc, old) from None
 
 
 def put_many(events: Iterable[EventRecord]) -> None:
-    """Bulk load (benchmarks, sample data): events and their entries by BatchWriteItem, no conditions."""
+    """Bulk load (benchmarks, sample data): events, counters and entries by BatchWriteItem, no conditions."""
     requests: list[dict[str, Any]] = []
     for event in events:
-        requests.append({"PutRequest": {"Item": dump(_item(event))}})
+        items = [_item(event), inventory.quota_item(event)]
+        items += [inventory.type_item(event.id, t) for t in event.ticket_types]
+        items += [name_key(event.id, t.name) for t in event.ticket_types]
+        requests += [{"PutRequest": {"Item": dump(i)}} for i in items]
         requests += [{"PutRequest": {"Item": _key_item(k)}} for k in _entries(event)]
     _batch(requests)

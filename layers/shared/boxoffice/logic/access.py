@@ -1,0 +1,35 @@
+"""Which event a request acts on: ids that can name one, and the admin's read of an event to edit."""
+
+from __future__ import annotations
+
+import re
+
+from boxoffice.auth import Principal
+from boxoffice.errors import EventNotFound, NotAuthenticated
+from boxoffice.records import ON_SALE, EventRecord
+from boxoffice.store import events as store
+
+_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def is_id(raw: str) -> bool:
+    """Event and ticket type ids are lowercase UUIDs."""
+    return bool(_ID.match(raw))
+
+
+def event_id_or_404(raw: str) -> str:
+    """Anything but a lowercase UUID names no event (and never reaches DynamoDB)."""
+    if not is_id(raw):
+        raise EventNotFound()
+    return raw
+
+
+def editable(principal: Principal, event_id: str) -> EventRecord:
+    """The event on sale with its quota, read in one round trip with the caller's account to check the
+    token version. An event stored before ticket types is moved to today's items first."""
+    event, account = store.get_for_user(event_id_or_404(event_id), principal.user_id)
+    if account is None or account.token_version != principal.token_version:
+        raise NotAuthenticated("The token was revoked.")
+    if event is None or event.status != ON_SALE:
+        raise EventNotFound()
+    return event

@@ -1,0 +1,109 @@
+"""The domain's vocabulary: statuses and the records that logic/ reasons about and store/ persists.
+
+Defined once here so that the rules (logic/) and the items (store/) speak of the same things;
+models/ only shapes them for the wire.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+from zoneinfo import ZoneInfo
+
+ON_SALE: Final = "ON_SALE"
+DELETED: Final = "DELETED"
+CONFIRMED: Final = "CONFIRMED"
+CANCELLED: Final = "CANCELLED"
+VALID: Final = "VALID"
+
+DEFAULT_TYPE_NAME: Final = "General admission"
+DEFAULT_TIMEZONE: Final = "UTC"
+MAX_TICKET_TYPES: Final = 20
+
+
+def legacy_type_id(event_id: str) -> str:
+    """The id of the one ticket type an event stored before ticket types existed is read as (stable)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:event:{event_id}:general-admission"))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketType:
+    """A kind of ticket (early bird, VIP) drawing from its event's quota and, optionally, its own."""
+
+    id: str
+    name: str
+    description: str
+    price: Decimal
+    total_tickets: int | None  # its own sub-quota; None: only the event's quota limits it
+    max_tickets_per_booking: int
+    sales_start: datetime | None
+    sales_end: datetime | None
+    created_at: datetime
+    # Live counters, from the type's counter item (None/0 until read).
+    available_tickets: int | None = None
+    sold: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: str
+    name: str
+    description: str
+    venue: str
+    starts_at: datetime  # UTC, whole seconds: its ISO form has a fixed width and sorts as text
+    timezone: str  # IANA name: where the event happens, for its local date and time
+    total_tickets: int  # the quota every ticket type draws from
+    available_tickets: int
+    currency: str
+    max_tickets_per_booking: int
+    max_tickets_per_user: int | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    ticket_types: tuple[TicketType, ...] = field(default=())
+
+    @property
+    def starts_key(self) -> str:
+        return f"{self.starts_at.isoformat()}#{self.id}"
+
+    @property
+    def sold(self) -> int:
+        return self.total_tickets - self.available_tickets
+
+    @property
+    def ticket_price(self) -> Decimal:
+        """The lowest price of its ticket types ("from")."""
+        return min(t.price for t in self.ticket_types)
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(ZoneInfo(self.timezone))
+
+    def ticket_type(self, type_id: str) -> TicketType | None:
+        return next((t for t in self.ticket_types if t.id == type_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """How many live tickets one user holds for one event (what `max_tickets_per_user` caps)."""
+
+    tickets: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Stock:
+    """What a booking draws on, as read or as DynamoDB last saw it: the event, the type, the buyer's holding."""
+
+    event: EventRecord
+    ticket_type: TicketType
+    holding: Holding
+
+    @property
+    def available(self) -> int:
+        """Tickets of this type that can be sold now: the lower of the event's and the type's counts
+        (the type's own count only when it has a sub-quota and its counter was read)."""
+        own = self.ticket_type.available_tickets
+        return self.event.available_tickets if own is None else min(own, self.event.available_tickets)

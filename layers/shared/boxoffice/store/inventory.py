@@ -1,0 +1,324 @@
+"""Inventory: the small counter items that every booking writes, and the ticket types' admin writes.
+
+events table (beside the descriptive `EVENT#<id>/EVENT` item, which no booking touches):
+  EVENT#<id>  QUOTA            the event's quota: total_tickets, available_tickets, sold; and the copies a
+                               booking's condition needs: status, starts_at, currency, max_tickets_per_booking,
+                               max_tickets_per_user (absent: no cap)
+  EVENT#<id>  TYPE#<type id>   one per ticket type: sold; total_tickets and available_tickets only when it has
+                               a sub-quota; and the copies its condition needs: price, max_tickets_per_booking,
+                               sales_start, sales_end (absent: open)
+bookings table:
+  USER#<user id>  HOLDING#<event id>   tickets: the user's live tickets of the event (max_tickets_per_user)
+
+Counter items carry no index keys and stay far below 1 KB (DynamoDB bills an update by the larger of the
+old and new item, per started KB, twice inside a transaction); more counters (checked_in, revenue) fit.
+`available + sold == total` holds on every counter item at every commit: each write moves both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from boxoffice.config import settings
+from boxoffice.records import ON_SALE, EventRecord, Holding, TicketType
+from boxoffice.store.dynamo import Failed, Item, Transaction, dump, values
+
+QUOTA = "QUOTA"
+TYPE = "TYPE#"
+_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+# Attributes of a type's counter item that its booking condition reads (copies of its definition).
+_TYPE_COPIES = ("price", "max_tickets_per_booking", "sales_start", "sales_end")
+
+
+class StockChanged(Exception):
+    """A booking's condition failed: the event (None: gone), the type (None: gone) and the buyer's holding
+    as DynamoDB saw them, for the rules to judge again."""
+
+    def __init__(self, event: EventRecord | None, ticket_type: TicketType | None, holding: Holding) -> None:
+        super().__init__("stock changed")
+        self.event, self.ticket_type, self.holding = event, ticket_type, holding
+
+
+def event_pk(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
+def quota_key(event_id: str) -> dict[str, str]:
+    return {"pk": event_pk(event_id), "sk": QUOTA}
+
+
+def type_key(event_id: str, type_id: str) -> dict[str, str]:
+    return {"pk": event_pk(event_id), "sk": f"{TYPE}{type_id}"}
+
+
+def holding_key(user_id: str, event_id: str) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": f"HOLDING#{event_id}"}
+
+
+def _events() -> str:
+    return settings().events_table
+
+
+def _bookings() -> str:
+    return settings().bookings_table
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _instant(raw: Any) -> datetime | None:
+    return datetime.fromisoformat(raw) if raw else None
+
+
+# --- items ---
+
+
+def quota_item(event: EventRecord) -> Item:
+    return {
+        **quota_key(event.id),
+        "total_tickets": event.total_tickets,
+        "available_tickets": event.available_tickets,
+        "sold": event.sold,
+        "status": event.status,
+        "starts_at": event.starts_at.isoformat(),
+        "currency": event.currency,
+        "max_tickets_per_booking": event.max_tickets_per_booking,
+        "max_tickets_per_user": event.max_tickets_per_user,
+    }
+
+
+def type_item(event_id: str, ticket_type: TicketType) -> Item:
+    sub_quota = ticket_type.total_tickets is not None
+    return {
+        **type_key(event_id, ticket_type.id),
+        "sold": ticket_type.sold,
+        "total_tickets": ticket_type.total_tickets,
+        "available_tickets": (ticket_type.total_tickets or 0) - ticket_type.sold if sub_quota else None,
+        "price": ticket_type.price,
+        "max_tickets_per_booking": ticket_type.max_tickets_per_booking,
+        "sales_start": _iso(ticket_type.sales_start),
+        "sales_end": _iso(ticket_type.sales_end),
+    }
+
+
+def with_quota(event: EventRecord, item: Item) -> EventRecord:
+    """The event with the counters (and the copies) of its quota item."""
+    cap = item.get("max_tickets_per_user")
+    return replace(
+        event,
+        total_tickets=int(item["total_tickets"]),
+        available_tickets=int(item["available_tickets"]),
+        status=item["status"],
+        starts_at=datetime.fromisoformat(item["starts_at"]),
+        currency=item["currency"],
+        max_tickets_per_booking=int(item["max_tickets_per_booking"]),
+        max_tickets_per_user=int(cap) if cap is not None else None,
+    )
+
+
+def with_counter(ticket_type: TicketType, item: Item) -> TicketType:
+    """The type with the counters (and the copies) of its counter item."""
+    total, available = item.get("total_tickets"), item.get("available_tickets")
+    return replace(
+        ticket_type,
+        sold=int(item["sold"]),
+        total_tickets=int(total) if total is not None else None,
+        available_tickets=int(available) if available is not None else None,
+        price=Decimal(item["price"]),
+        max_tickets_per_booking=int(item["max_tickets_per_booking"]),
+        sales_start=_instant(item.get("sales_start")),
+        sales_end=_instant(item.get("sales_end")),
+    )
+
+
+def holding(item: Item | None) -> Holding:
+    return Holding(int(item.get("tickets", 0))) if item else Holding()
+
+
+# --- a booking takes, a cancel gives back ---
+
+
+CANCELLED_TICKETS = "cancelled_tickets"  # ADD q by every cancel
+_REVENUE = "revenue_"  # revenue_<CURRENCY>: ADD a booking's total, minus it again by its cancel
+
+
+def revenue_attribute(currency: str) -> str:
+    """Currencies are three capital letters (validated on the way in): safe in an attribute name."""
+    return f"{_REVENUE}{currency}"
+
+
+def revenue(item: Item) -> dict[str, Decimal]:
+    """A quota item's revenue by currency."""
+    return {name.removeprefix(_REVENUE): Decimal(v) for name, v in item.items() if name.startswith(_REVENUE)}
+
+
+def take(
+    tx: Transaction,
+    event: EventRecord,
+    ticket_type: TicketType,
+    user_id: str,
+    quantity: int,
+    amount: Decimal,
+    now: datetime,
+) -> None:
+    """Add the booking's counter moves: `quota`, `type` and `holding`, each with the condition it must meet.
+
+    Besides enough tickets (in the event's quota and the type's sub-quota), the event must be on sale and
+    not started, the type on sale, and the price, currency and limits be those the booking was judged by.
+    """
+    cap = event.max_tickets_per_user
+    tx.add(
+        "quota",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(quota_key(event.id)),
+                # The stats counters ride along: revenue_<CURRENCY> counts the money taken.
+                "UpdateExpression": "SET available_tickets = available_tickets - :qty, sold = sold + :qty"
+                " ADD #revenue :amount",
+                "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
+                " AND currency = :currency AND max_tickets_per_booking >= :qty AND "
+                + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"),
+                "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(event.currency)},
+                "ExpressionAttributeValues": values(
+                    qty=quantity,
+                    amount=amount,
+                    on_sale=ON_SALE,
+                    now=now.isoformat(),
+                    currency=event.currency,
+                    **({} if cap is None else {"cap": cap}),
+                ),
+                **_ALL_OLD,
+            }
+        },
+    )
+    sub_quota = ticket_type.total_tickets is not None
+    tx.add(
+        "type",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(type_key(event.id, ticket_type.id)),
+                "UpdateExpression": "SET sold = sold + :qty"
+                + (", available_tickets = available_tickets - :qty" if sub_quota else ""),
+                "ConditionExpression": "price = :price AND max_tickets_per_booking >= :qty"
+                " AND (attribute_not_exists(sales_start) OR sales_start <= :now)"
+                " AND (attribute_not_exists(sales_end) OR sales_end > :now) AND "
+                + ("available_tickets >= :qty" if sub_quota else "attribute_not_exists(available_tickets)"),
+                "ExpressionAttributeValues": values(qty=quantity, price=ticket_type.price, now=now.isoformat()),
+                **_ALL_OLD,
+            }
+        },
+    )
+    holding_update: dict[str, Any] = {
+        "TableName": _bookings(),
+        "Key": dump(holding_key(user_id, event.id)),
+        "UpdateExpression": "ADD tickets :qty",
+        "ExpressionAttributeValues": values(qty=quantity),
+    }
+    if cap is not None:
+        holding_update["ConditionExpression"] = "attribute_not_exists(tickets) OR tickets <= :room"
+        holding_update["ExpressionAttributeValues"] = values(qty=quantity, room=cap - quantity)
+        holding_update.update(_ALL_OLD)
+    tx.add("holding", {"Update": holding_update})
+
+
+def stock_changed(failed: Failed, event: EventRecord, ticket_type: TicketType, held: Holding) -> StockChanged:
+    """What a booking whose counters failed their conditions now faces, from the failed items alone."""
+    seen_event: EventRecord | None = event
+    seen_type: TicketType | None = ticket_type
+    if failed.failed("quota"):
+        old = failed.old("quota")
+        seen_event = with_quota(event, old) if old else None
+    if failed.failed("type"):
+        old = failed.old("type")
+        seen_type = with_counter(ticket_type, old) if old else None
+    if failed.failed("holding"):
+        held = holding(failed.old("holding"))
+    return StockChanged(seen_event, seen_type, held)
+
+
+def give_back(
+    tx: Transaction,
+    *,
+    event_id: str,
+    type_id: str,
+    sub_quota: bool,
+    user_id: str | None,
+    quantity: int,
+    refund: Decimal,
+    currency: str,
+    starts_at: datetime,
+    status: str,
+    now: datetime,
+) -> None:
+    """Add a cancel's counter moves: `quota` (only before the event starts, and while it starts at
+    `starts_at` with `status`, so the answer can show it), `type`, and `holding` (`user_id` None: the
+    booking was never counted there)."""
+    tx.add(
+        "quota",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(quota_key(event_id)),
+                "UpdateExpression": "SET available_tickets = available_tickets + :qty, sold = sold - :qty"
+                f" ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
+                "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status",
+                "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
+                "ExpressionAttributeValues": values(
+                    qty=quantity, refund=-refund, now=now.isoformat(), starts_at=starts_at.isoformat(), status=status
+                ),
+                **_ALL_OLD,
+            }
+        },
+    )
+    tx.add(
+        "type",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(type_key(event_id, type_id)),
+                "UpdateExpression": "SET sold = sold - :qty"
+                + (", available_tickets = available_tickets + :qty" if sub_quota else ""),
+                "ConditionExpression": "attribute_exists(available_tickets)"
+                if sub_quota
+                else "attribute_exists(sold) AND attribute_not_exists(available_tickets)",
+                "ExpressionAttributeValues": values(qty=quantity),
+                **_ALL_OLD,
+            }
+        },
+    )
+    if user_id is not None:
+        tx.add(
+            "holding",
+            {
+                "Update": {
+                    "TableName": _bookings(),
+                    "Key": dump(holding_key(user_id, event_id)),
+                    "UpdateExpression": "ADD tickets :minus",
+                    "ExpressionAttributeValues": values(minus=-quantity),
+                }
+            },
+        )
+
+
+def has_sub_quota(item: Item | None) -> bool | None:
+    """Whether a type's counter item (as a failed cancel saw it) has a sub-quota; None: it is gone."""
+    return None if item is None else "available_tickets" in item
+
+
+def reprice(event_id: str, ticket_type: TicketType) -> dict[str, Any]:
+    """The type's counter item takes its new price (the copy its booking condition pins)."""
+    return {
+        "Update": {
+            "TableName": _events(),
+            "Key": dump(type_key(event_id, ticket_type.id)),
+            "UpdateExpression": "SET price = :price",
+            "ConditionExpression": "attribute_exists(sold)",
+            "ExpressionAttributeValues": values(price=ticket_type.price),
+        }
+    }
