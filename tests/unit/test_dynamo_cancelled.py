@@ -19,9 +19,7 @@ def test_a_cancelled_transaction_leaves_a_with_block_as_itself() -> None:
     old = {"pk": "EVENT#1", "available_tickets": 0}
     with pytest.raises(Cancelled) as caught, passing_through():
         raise Cancelled([("None", None), ("ConditionalCheckFailed", old)])
-    assert caught.value.failed_at(1)
-    assert not caught.value.failed_at(0)
-    assert caught.value.old(1) == old
+    assert caught.value.reasons == [("None", None), ("ConditionalCheckFailed", old)]
 
 
 def test_a_named_failure_leaves_a_with_block_as_itself() -> None:

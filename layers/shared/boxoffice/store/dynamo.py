@@ -87,19 +87,14 @@ def batch_get(requests: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, 
 
 
 class Cancelled(Exception):
-    """A transaction lost a condition. reasons[i] is (code, old item or None) for action i."""
+    """A transaction lost a condition. reasons[i] is (code, old item or None) for action i; Transaction
+    reads them by its actions' names (Failed)."""
 
     # A plain class, not a frozen dataclass: Python sets __traceback__ on an exception as it
     # leaves a `with` block, which a frozen (slotted) dataclass refuses with a TypeError.
     def __init__(self, reasons: list[tuple[str, Item | None]]) -> None:
         super().__init__("transaction cancelled by a condition")
         self.reasons = reasons
-
-    def failed_at(self, index: int) -> bool:
-        return self.reasons[index][0] == "ConditionalCheckFailed"
-
-    def old(self, index: int) -> Item | None:
-        return self.reasons[index][1]
 
 
 def transact(actions: Sequence[Mapping[str, Any]], *, sleep: Callable[[float], None] = time.sleep) -> None:

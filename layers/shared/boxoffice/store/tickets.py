@@ -33,8 +33,8 @@ from typing import Any, Final
 
 from boxoffice.config import settings
 from boxoffice.errors import AlreadyCheckedIn, NotAuthenticated, NotCheckedIn, TicketCancelled, TicketNotFound
-from boxoffice.store import dynamo, users
-from boxoffice.store.dynamo import Cancelled, Item, aws_errors, client, dump, load, values
+from boxoffice.store import users
+from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
 
 VALID: Final = "VALID"
 CHECKED_IN: Final = "CHECKED_IN"
@@ -142,11 +142,11 @@ def _count_checkin(event_id: str, delta: int) -> dict[str, Any]:
     }
 
 
-def _door_failure(exc: Cancelled) -> Exception:
+def _door_failure(exc: Failed) -> Exception:
     """Why a check-in or its undo failed, from the ticket as the transaction saw it."""
-    if exc.failed_at(2):
+    if exc.failed("caller"):
         return NotAuthenticated("The token was revoked.")
-    old = exc.old(0)
+    old = exc.old("ticket")
     if old is None:
         return TicketNotFound()
     if old["status"] == CANCELLED:
@@ -162,7 +162,8 @@ def _move(
     """One door transaction: the ticket from the other door state to `to` (VALID <-> CHECKED_IN), its
     count shard moved with it, and the caller's token (user id, token version) still current."""
     came_from = VALID if to == CHECKED_IN else CHECKED_IN
-    actions = [
+    tx = Transaction().add(
+        "ticket",
         {
             "Update": {
                 "TableName": table(),
@@ -174,12 +175,12 @@ def _move(
                 **_ALL_OLD,
             }
         },
-        _count_checkin(event_id, +1 if to == CHECKED_IN else -1),
-        users.current_check(*by),
-    ]
+    )
+    tx.add("count", _count_checkin(event_id, +1 if to == CHECKED_IN else -1))
+    tx.add("caller", users.current_check(*by))
     try:
-        dynamo.transact(actions)
-    except Cancelled as exc:
+        tx.commit()
+    except Failed as exc:
         raise _door_failure(exc) from None
     return TicketRecord(event_id, number, to, updated_at=at, checked_in_at=at if to == CHECKED_IN else None)
 

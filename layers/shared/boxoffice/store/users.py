@@ -19,7 +19,7 @@ from boxoffice import clock
 from boxoffice.config import settings
 from boxoffice.errors import Busy, EmailTaken, LastAdmin, NotAuthenticated, UserNotFound
 from boxoffice.store import dynamo
-from boxoffice.store.dynamo import Cancelled, aws_errors, client, dump, load, values
+from boxoffice.store.dynamo import Failed, Transaction, aws_errors, client, dump, load, values
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +89,9 @@ def create(user: UserRecord) -> None:
         "updated_at": user.created_at.isoformat(),
     }
     new = "attribute_not_exists(pk)"
-    actions: list[dict[str, Any]] = [
-        {"Put": {"TableName": _table(), "Item": dump(item), "ConditionExpression": new}},
+    tx = Transaction().add("account", {"Put": {"TableName": _table(), "Item": dump(item), "ConditionExpression": new}})
+    tx.add(
+        "email",
         {
             "Put": {
                 "TableName": _table(),
@@ -98,12 +99,12 @@ def create(user: UserRecord) -> None:
                 "ConditionExpression": new,
             }
         },
-    ]
+    )
     if user.role == ADMIN:
-        actions.append(_count_admins(+1))
+        tx.add("admins", _count_admins(+1))
     try:
-        dynamo.transact(actions)
-    except Cancelled as exc:
+        tx.commit()
+    except Failed as exc:
         raise EmailTaken() from exc
 
 
@@ -215,7 +216,8 @@ def change_role(user: UserRecord, role: str, *, caller: tuple[str, int] | None) 
     if own:
         condition += " AND token_version = :ver"
         named["ver"] = caller[1] if caller else None
-    actions: list[dict[str, Any]] = [
+    tx = Transaction().add(
+        "account",
         {
             "Update": {
                 "TableName": _table(),
@@ -226,23 +228,23 @@ def change_role(user: UserRecord, role: str, *, caller: tuple[str, int] | None) 
                 "ExpressionAttributeValues": values(**named),
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
-        }
-    ]
+        },
+    )
     if caller is not None and not own:
-        actions.append(current_check(*caller))
+        tx.add("caller", current_check(*caller))
     if ADMIN in (role, user.role):
-        actions.append(_count_admins(+1 if role == ADMIN else -1))
+        tx.add("admins", _count_admins(+1 if role == ADMIN else -1))
     try:
-        dynamo.transact(actions)
-    except Cancelled as exc:
-        if exc.failed_at(0):
-            old = exc.old(0)
+        tx.commit()
+    except Failed as exc:
+        if exc.failed("account"):
+            old = exc.old("account")
             if old is None:
                 raise UserNotFound() from None
             if old["role"] == user.role:  # only the caller's own token version can have failed
                 raise NotAuthenticated("The token was revoked.") from None
             raise RoleChanged() from None
-        if caller is not None and not own and exc.failed_at(1):
+        if exc.failed("caller"):
             raise NotAuthenticated("The token was revoked.") from None
         raise LastAdmin() from None
     return replace(user, role=role, token_version=user.token_version + 1)
