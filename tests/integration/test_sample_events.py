@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
+from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, DynamoDBStreamModel
 
-from devserver import template
+from devserver import streams, template
+from devserver.gateway import LambdaContext, load_handler
 from tests.support.handlers import Api, event_files, routes_by_folder
+
+# Functions fed by a table's stream have a stream sample; every other sample is an HTTP API event.
+STREAM_FUNCTIONS = {m.function.code_dir.name: m.function for m in streams.stream_mappings()}
+HTTP_SAMPLES = [path for path in event_files() if path.stem not in STREAM_FUNCTIONS]
 
 
 def test_every_function_has_exactly_one_sample_event() -> None:
     functions = {r.code_dir.name for r in template.routes()} - {"docs", "not_found"}
-    assert {path.stem for path in event_files()} == functions
+    assert {path.stem for path in event_files()} == functions | set(STREAM_FUNCTIONS)
 
 
-@pytest.mark.parametrize("path", event_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HTTP_SAMPLES, ids=lambda p: p.stem)
 def test_sample_event_is_a_valid_http_api_v2_event(path) -> None:  # type: ignore[no-untyped-def]
     event = APIGatewayProxyEventV2Model.model_validate(json.loads(path.read_text()))
     route = routes_by_folder()[path.stem]
@@ -24,7 +30,7 @@ def test_sample_event_is_a_valid_http_api_v2_event(path) -> None:  # type: ignor
     assert event.requestContext.http.method == route.method
 
 
-@pytest.mark.parametrize("path", event_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HTTP_SAMPLES, ids=lambda p: p.stem)
 def test_sample_event_runs_its_handler_without_a_server_error(api: Api, path) -> None:  # type: ignore[no-untyped-def]
     # Samples carry a placeholder token: authenticated routes answer 401, the rest their normal answers.
     result = api.call(
@@ -33,3 +39,18 @@ def test_sample_event_runs_its_handler_without_a_server_error(api: Api, path) ->
     assert result.status < 500, result.body
     if result.status >= 400:
         assert result.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("name", sorted(STREAM_FUNCTIONS))
+def test_stream_sample_event_is_a_dynamodb_stream_batch_its_handler_publishes(
+    aws: None, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boxoffice.config import settings
+
+    monkeypatch.setenv("EVENT_BUS_NAME", "test-domain-events")  # the bus the template names in its variables
+    settings.cache_clear()
+    event = json.loads((template.ROOT / "events" / f"{name}.json").read_text())
+    DynamoDBStreamModel.model_validate(event)
+    boto3.client("events").create_event_bus(Name="test-domain-events")
+    handler = load_handler(STREAM_FUNCTIONS[name])
+    assert handler(event, LambdaContext(function_name=name, aws_request_id="sample")) == {"batchItemFailures": []}
