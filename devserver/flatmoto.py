@@ -12,8 +12,9 @@ moto 5.2.5 has two costs that grow with the tables, paid under the local runtime
 - A Query on a table's own key lists and sorts every item of the table, then keeps the partition's.
   Here it is handed only the queried partition, which holds exactly the items it would keep.
 And memory: moto keeps every model object it ever made in a class-level list (for its dashboard),
-so every item, every query result's copy and every table copy stayed in memory for good. Items and
-stream records are not listed there any more; tables and the rest still are. And each item held its own copy of every
+so every item, every query result's copy and every table copy stayed in memory for good. Items,
+stream records and queue messages (the local bus's, devserver/streams.py) are not listed there any
+more; tables and the rest still are. And each item held its own copy of every
 attribute name and short string (ids, statuses, names) that other items repeat: those are stored
 once (interned), which makes a booking's items about a third smaller.
 """
@@ -34,6 +35,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamRecord, Table
+from moto.sqs.models import Message
 
 Transact = Callable[[DynamoDBBackend, list[dict[str, Any]]], None]
 ItemKey = tuple[str, DynamoType, DynamoType | None]  # table name, hash key, range key (None: no range key)
@@ -92,12 +94,13 @@ def install() -> None:
     Table.all_items = _all_items  # type: ignore[method-assign]
     Item.__new__ = _untracked  # type: ignore[method-assign]
     StreamRecord.__new__ = _untracked  # type: ignore[method-assign]
+    Message.__new__ = _untracked  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     DynamoType.__init__ = _value_init  # type: ignore[method-assign]
 
 
 def _untracked(cls: type[Any], *args: Any, **kwargs: Any) -> Any:
-    """An item or stream record without BaseModel.__new__, which lists every instance (and so never frees one)."""
+    """A model without BaseModel.__new__, which lists every instance (and so never frees one)."""
     return object.__new__(cls)
 
 

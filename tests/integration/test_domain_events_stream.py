@@ -179,10 +179,11 @@ def test_records_handed_on_are_dropped_from_moto_and_later_ones_still_arrive(pub
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.table import StreamRecord
+    from moto.sqs.models import Message
 
     from boxoffice.config import settings
 
-    tracked = len(StreamRecord.instances_tracked)  # type: ignore[attr-defined]
+    tracked = len(StreamRecord.instances_tracked), len(Message.instances_tracked)  # type: ignore[attr-defined]
     who = new_account()
     event_id = new_event(total=10)
     assert [book(who, event_id, 1).status for _ in range(3)] == [201] * 3
@@ -191,6 +192,6 @@ def test_records_handed_on_are_dropped_from_moto_and_later_ones_still_arrive(pub
     shard = tables[settings().bookings_table].stream_shard
     assert shard is not None
     assert shard.items == []  # memory stays flat however long `make run` runs
-    assert len(StreamRecord.instances_tracked) == tracked  # type: ignore[attr-defined]
+    assert (len(StreamRecord.instances_tracked), len(Message.instances_tracked)) == tracked  # type: ignore[attr-defined]
     assert book(who, event_id, 1).status == 201
     assert len(wait_for(published, 4)) == 4
