@@ -144,17 +144,22 @@ class DomainEvents:
         return answer["TableDescription"]["LatestStreamArn"]
 
     def _run(self) -> None:
+        drain = True  # the tap may hold what an earlier runtime's bus delivered
         while not self._stop.wait(self.interval):
             for mapping, arn in self._mappings:
-                self._guarded(self._pump, mapping, arn)
-            self._guarded(self._drain_tap)
+                if self._guarded(self._pump, mapping, arn) is not False:
+                    drain = True  # the bus delivers to the tap as it accepts an event
+            if drain:  # until the tap is empty (it gives up to 10 at a time); an idle tick calls nothing
+                drain = self._guarded(self._drain_tap) is not False
 
-    def _guarded(self, step: Callable[..., None], *args: Any) -> None:
+    def _guarded(self, step: Callable[..., bool], *args: Any) -> bool | None:
+        """The step's answer; None when it failed (it is retried on the next tick, as Lambda would)."""
         try:
-            step(*args)
+            return step(*args)
         except Exception:  # noqa: BLE001 - a failing step is retried on the next tick, as Lambda would
             if not self._stop.is_set():
                 traceback.print_exc()
+            return None
 
     def _shard(self, logical: str) -> StreamShard | None:
         """The table's stream shard as moto holds it now (call under the lock: moto may swap the table)."""
@@ -164,16 +169,18 @@ class DomainEvents:
         backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ.get("AWS_DEFAULT_REGION", "us-east-1")]
         return backend.tables[f"{self.prefix}-{logical}"].stream_shard
 
-    def _pump(self, mapping: StreamMapping, arn: str) -> None:
+    def _pump(self, mapping: StreamMapping, arn: str) -> bool:
+        """Hand the next batch of the stream to its function; whether there was one."""
         with self._lock:
             shard = self._shard(mapping.table)
             pending = shard.items[: mapping.batch_size] if shard is not None else []
             batch = [_lambda_record(record.to_json(), arn) for record in pending]
         if not batch:
-            return
+            return False
         done = _resume_after(batch, self._invoke(mapping.function, {"Records": batch}))
         if done is not None:
             self._forget(mapping.table, int(done))
+        return True
 
     def _forget(self, logical: str, done: int) -> None:
         """Drop the records up to sequence number `done` from the shard; the numbers of the records
@@ -189,7 +196,8 @@ class DomainEvents:
         context = LambdaContext(function_name=function.function, aws_request_id=f"stream-{time.time_ns()}")
         return instances(function).invoke(event, context) or {}
 
-    def _drain_tap(self) -> None:
+    def _drain_tap(self) -> bool:
+        """Print and keep what the tap holds; whether it held anything."""
         messages = self._sqs.receive_message(QueueUrl=self._tap, MaxNumberOfMessages=10).get("Messages", [])
         for message in messages:
             published = json.loads(message["Body"])
@@ -199,6 +207,7 @@ class DomainEvents:
         if messages:
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
             self._sqs.delete_message_batch(QueueUrl=self._tap, Entries=entries)  # type: ignore[arg-type]
+        return bool(messages)
 
 
 def _lambda_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
