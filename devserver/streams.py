@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 import threading
 import time
 import traceback
@@ -203,7 +204,10 @@ class DomainEvents:
             published = json.loads(message["Body"])
             self._recent.append(published)
             if not self.quiet:
-                print(f"{PRINTED:<17}{published['detail-type']} {json.dumps(published['detail'])}", flush=True)
+                # One write, newline included: print() writes the newline apart, and the handlers' log
+                # lines from other threads would land between the two.
+                sys.stdout.write(f"{PRINTED:<17}{published['detail-type']} {json.dumps(published['detail'])}\n")
+                sys.stdout.flush()
         if messages:
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
             self._sqs.delete_message_batch(QueueUrl=self._tap, Entries=entries)  # type: ignore[arg-type]

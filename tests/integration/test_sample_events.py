@@ -12,17 +12,17 @@ from devserver import streams, template
 from devserver.gateway import LambdaContext, load_handler
 from tests.support.handlers import Api, event_files, routes_by_folder
 
-# Functions fed by a table's stream have a stream sample; every other sample is an HTTP API event.
+# Functions fed by a table's stream have a stream batch as their sample; event_files() are the HTTP ones.
 STREAM_FUNCTIONS = {m.function.code_dir.name: m.function for m in streams.stream_mappings()}
-HTTP_SAMPLES = [path for path in event_files() if path.stem not in STREAM_FUNCTIONS]
 
 
 def test_every_function_has_exactly_one_sample_event() -> None:
     functions = {r.code_dir.name for r in template.routes()} - {"docs", "not_found"}
-    assert {path.stem for path in event_files()} == functions | set(STREAM_FUNCTIONS)
+    assert {path.stem for path in event_files()} == functions
+    assert {path.stem for path in (template.ROOT / "events").glob("*.json")} == functions | set(STREAM_FUNCTIONS)
 
 
-@pytest.mark.parametrize("path", HTTP_SAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", event_files(), ids=lambda p: p.stem)
 def test_sample_event_is_a_valid_http_api_v2_event(path) -> None:  # type: ignore[no-untyped-def]
     event = APIGatewayProxyEventV2Model.model_validate(json.loads(path.read_text()))
     route = routes_by_folder()[path.stem]
@@ -30,7 +30,7 @@ def test_sample_event_is_a_valid_http_api_v2_event(path) -> None:  # type: ignor
     assert event.requestContext.http.method == route.method
 
 
-@pytest.mark.parametrize("path", HTTP_SAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", event_files(), ids=lambda p: p.stem)
 def test_sample_event_runs_its_handler_without_a_server_error(api: Api, path) -> None:  # type: ignore[no-untyped-def]
     # Samples carry a placeholder token: authenticated routes answer 401, the rest their normal answers.
     result = api.call(
