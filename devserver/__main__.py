@@ -68,6 +68,8 @@ def main() -> int:
     if runtime.snapshots is not None:
         state = "started empty (FRESH)" if fresh else f"{runtime.loaded_items} items loaded"
         print(f"Data             {runtime.snapshots.path} ({state}; FRESH=1 starts empty)")
+    if runtime.domain_events is not None:
+        print("Domain events    each printed as the bus accepts it (docs/events.md)")
     print(login_line("Admin", admin, "ADMIN_PASSWORD"))
     print(login_line("Staff", staff, "STAFF_PASSWORD"))
     print(f"Sample events    {samples} created")

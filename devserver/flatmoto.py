@@ -6,13 +6,15 @@ moto 5.2.5 has two costs that grow with the tables, paid under the local runtime
   runs every check and every write, so conditions, CancellationReasons (with ALL_OLD items),
   validation errors and their order are exactly moto's; only its table copies become no-ops. The
   items the transaction names are copied beforehand instead, and put back in exactly the cases
-  where moto would have put its tables back. Nothing else in a table changes in a transaction:
-  secondary indexes are computed from the items at query time.
+  where moto would have put its tables back, and the stream records it wrote are taken back off
+  the table's stream. Nothing else in a table changes in a transaction: secondary indexes are
+  computed from the items at query time.
 - A Query on a table's own key lists and sorts every item of the table, then keeps the partition's.
   Here it is handed only the queried partition, which holds exactly the items it would keep.
 And memory: moto keeps every model object it ever made in a class-level list (for its dashboard),
-so every item, every query result's copy and every table copy stayed in memory for good. Items are
-not listed there any more; tables and the rest still are. And each item held its own copy of every
+so every item, every query result's copy and every table copy stayed in memory for good. Items,
+stream records and queue messages (the local bus's, devserver/streams.py) are not listed there any
+more; tables and the rest still are. And each item held its own copy of every
 attribute name and short string (ids, statuses, names) that other items repeat: those are stored
 once (interned), which makes a booking's items about a third smaller.
 """
@@ -32,7 +34,8 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamRecord, Table
+from moto.sqs.models import Message
 
 Transact = Callable[[DynamoDBBackend, list[dict[str, Any]]], None]
 ItemKey = tuple[str, DynamoType, DynamoType | None]  # table name, hash key, range key (None: no range key)
@@ -67,14 +70,17 @@ class _CopyWithoutTables:
 def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     """moto's TransactWriteItems, at a cost in proportion to the items it names."""
     saved = _touched_items(backend, transact_items)
-    if saved is None:  # an action this cannot read, or a stream to roll back: moto's whole-table copy
+    if saved is None:  # an action this cannot read: moto's whole-table copy
         moto_transact_write_items(backend, transact_items)
         return
+    streams = _stream_lengths(backend, transact_items)
     _state.active = True
     try:
         moto_transact_write_items(backend, transact_items)
     except (TransactionCanceledException, MockValidationException):
         _restore(backend, saved)  # the two cases where moto puts its tables back
+        for name, length in streams.items():
+            del backend.tables[name].stream_shard.items[length:]  # type: ignore[union-attr]
         raise
     finally:
         _state.active = False
@@ -86,13 +92,15 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = _transact_method  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
-    Item.__new__ = _untracked_item  # type: ignore[method-assign,assignment]
+    Item.__new__ = _untracked  # type: ignore[method-assign]
+    StreamRecord.__new__ = _untracked  # type: ignore[method-assign]
+    Message.__new__ = _untracked  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     DynamoType.__init__ = _value_init  # type: ignore[method-assign]
 
 
-def _untracked_item(cls: type[Item], *args: Any, **kwargs: Any) -> Item:
-    """Item without BaseModel.__new__, which lists every instance (and so never frees one)."""
+def _untracked(cls: type[Any], *args: Any, **kwargs: Any) -> Any:
+    """A model without BaseModel.__new__, which lists every instance (and so never frees one)."""
     return object.__new__(cls)
 
 
@@ -139,8 +147,8 @@ def _all_items(self: Table) -> list[Item]:
 
 def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> dict[ItemKey, Item | None] | None:
     """A copy of each item the transaction names (None where there is none), keyed by table and key;
-    None when a table has a stream, or an action cannot be read as moto will read it (moto also
-    leaves earlier actions applied when an action has more than one operation)."""
+    None when an action cannot be read as moto will read it (moto also leaves earlier actions
+    applied when an action has more than one operation)."""
     saved: dict[ItemKey, Item | None] = {}
     for action in transact_items:
         if len(action) != 1:
@@ -149,8 +157,6 @@ def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]
         table = backend.tables.get(op.get("TableName", "")) if isinstance(op, dict) else None
         if table is None:
             continue  # moto cancels the action (no such table) without writing anything
-        if table.stream_shard is not None:
-            return None
         try:
             hash_key, range_key = key_of(table, op["Item"] if kind == "Put" else op["Key"])
         except Exception:  # noqa: BLE001 - any key moto may parse otherwise: leave it all to moto
@@ -160,6 +166,13 @@ def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]
             current = item_at(table, hash_key, range_key)
             saved[key] = copy.deepcopy(current) if current is not None else None
     return saved
+
+
+def _stream_lengths(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> dict[str, int]:
+    """How many records the stream of each table the transaction names holds (tables with a stream)."""
+    names = {op.get("TableName", "") for action in transact_items for op in action.values() if isinstance(op, dict)}
+    tables = [backend.tables[name] for name in names if name in backend.tables]
+    return {table.name: len(table.stream_shard.items) for table in tables if table.stream_shard is not None}
 
 
 def key_of(table: Table, attrs: dict[str, Any]) -> tuple[DynamoType, DynamoType | None]:

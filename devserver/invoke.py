@@ -95,4 +95,5 @@ def _result(raw: dict[str, Any]) -> Result:
 
 
 def event_files() -> list[Path]:
-    return sorted(EVENTS.glob("*.json"))
+    """The API Gateway samples (a stream consumer's sample is a stream batch: no route to call)."""
+    return sorted(path for path in EVENTS.glob("*.json") if path.stem in routes_by_folder())

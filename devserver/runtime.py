@@ -9,11 +9,12 @@ import sys
 import threading
 from pathlib import Path
 
-from devserver import template
+from devserver import streams, template
 from devserver.cors import Cors
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
 from devserver.persistence import Snapshots
+from devserver.streams import DomainEvents
 
 LAYER = template.ROOT / "layers" / "shared"
 # The embedded DynamoDB serialises every call, so one may wait behind others far longer than
@@ -80,6 +81,7 @@ class LocalRuntime:
         self.snapshots: Snapshots | None = None
         self.loaded_items = 0
         self.server: Server | None = None
+        self.domain_events: DomainEvents | None = None  # with the embedded moto only: it is the local EventBridge
         self._thread: threading.Thread | None = None
 
     @property
@@ -100,6 +102,8 @@ class LocalRuntime:
         # moto and DynamoDB Local accept any credentials; never reach for real ones.
         env.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_SESSION_TOKEN="local")
         env.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+        if not self._external_endpoint:
+            env.update(streams.environment(self.table_prefix, self.endpoint))
         env.update(self._extra_env)
         return env
 
@@ -125,6 +129,8 @@ class LocalRuntime:
             self.loaded_items = 0 if self._fresh else snapshots.load()
             snapshots.start()
             self.snapshots = snapshots
+        if self.dynamodb is not None:
+            self.domain_events = DomainEvents(self.dynamodb, self.table_prefix, quiet=self.quiet).start()
         self.server = serve(Gateway(template.routes(), self._cors), self.port, quiet=self.quiet)
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.1,), name="gateway", daemon=True)
         self._thread.start()
@@ -136,6 +142,8 @@ class LocalRuntime:
         if self.snapshots is not None:
             self.snapshots.stop()
             self.snapshots = None
+        if self.domain_events is not None:
+            self.domain_events.stop()
         if self.dynamodb is not None:
             self.dynamodb.stop()
 
@@ -148,11 +156,12 @@ class LocalRuntime:
 
 def reset_caches() -> None:
     """Settings and clients are cached per cold start; a runtime started in-process is a new one."""
-    from boxoffice import auth, config, keys, ticket_codes
+    from boxoffice import auth, bus, config, keys, ticket_codes
     from boxoffice.store import dynamo
 
     config.settings.cache_clear()
     dynamo.client.cache_clear()
     keys.clear()
+    bus.client.cache_clear()
     auth.dummy_hash.cache_clear()
     ticket_codes.clear_cache()

@@ -2,7 +2,8 @@
 
 `python -m scripts.sample_events` regenerates them from SAMPLES; routes come from template.yaml.
 Authenticated samples carry a placeholder token: `sam local invoke` then answers 401 unless you
-paste a token from POST /auth/login (the tests put in a fresh one).
+paste a token from POST /auth/login (the tests put in a fresh one). The stream consumer's sample
+(events/publish_domain_events.json, a DynamoDB Streams batch) is kept by hand; the tests run it too.
 """
 
 from __future__ import annotations

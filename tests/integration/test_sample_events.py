@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
+from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, DynamoDBStreamModel
 
-from devserver import template
+from devserver import streams, template
+from devserver.gateway import LambdaContext, load_handler
 from tests.support.handlers import Api, event_files, routes_by_folder
+
+# Functions fed by a table's stream have a stream batch as their sample; event_files() are the HTTP ones.
+STREAM_FUNCTIONS = {m.function.code_dir.name: m.function for m in streams.stream_mappings()}
 
 
 def test_every_function_has_exactly_one_sample_event() -> None:
     functions = {r.code_dir.name for r in template.routes()} - {"docs", "not_found"}
     assert {path.stem for path in event_files()} == functions
+    assert {path.stem for path in (template.ROOT / "events").glob("*.json")} == functions | set(STREAM_FUNCTIONS)
 
 
 @pytest.mark.parametrize("path", event_files(), ids=lambda p: p.stem)
@@ -33,3 +39,18 @@ def test_sample_event_runs_its_handler_without_a_server_error(api: Api, path) ->
     assert result.status < 500, result.body
     if result.status >= 400:
         assert result.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("name", sorted(STREAM_FUNCTIONS))
+def test_stream_sample_event_is_a_dynamodb_stream_batch_its_handler_publishes(
+    aws: None, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boxoffice.config import settings
+
+    monkeypatch.setenv("EVENT_BUS_NAME", "test-domain-events")  # the bus the template names in its variables
+    settings.cache_clear()
+    event = json.loads((template.ROOT / "events" / f"{name}.json").read_text())
+    DynamoDBStreamModel.model_validate(event)
+    boto3.client("events").create_event_bus(Name="test-domain-events")
+    handler = load_handler(STREAM_FUNCTIONS[name])
+    assert handler(event, LambdaContext(function_name=name, aws_request_id="sample")) == {"batchItemFailures": []}

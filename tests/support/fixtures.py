@@ -38,9 +38,9 @@ def use_tables(prefix: str, endpoint: str | None) -> None:
 
 
 @contextmanager
-def embedded_tables(prefix: str) -> Iterator[str]:
+def embedded_database(prefix: str) -> Iterator[EmbeddedDynamoDB]:
     """moto's server (every call serialised, as `make run` runs it) with the template's tables, for
-    tests that race threads; yields its endpoint and restores the environment afterwards."""
+    tests that race threads; yields it and restores the environment afterwards."""
     db = EmbeddedDynamoDB().start()
     try:
         with mock.patch.dict(os.environ):
@@ -48,10 +48,17 @@ def embedded_tables(prefix: str) -> Iterator[str]:
             os.environ["AWS_READ_TIMEOUT_SECONDS"] = SERIALISED_READ_TIMEOUT
             use_tables(name, db.endpoint)
             create_tables(db.endpoint, name)
-            yield db.endpoint
+            yield db
     finally:
         db.stop()
         reset_caches()
+
+
+@contextmanager
+def embedded_tables(prefix: str) -> Iterator[str]:
+    """As embedded_database; yields its endpoint."""
+    with embedded_database(prefix) as db:
+        yield db.endpoint
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ _TRANSACT = {
     "Get": "GetItem",
 }
 _LEADING_KEYS = "dynamodb:LeadingKeys"
+_STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 
 
 @dataclass(frozen=True, order=True)
@@ -138,6 +139,28 @@ def _for_a_service(statement: dict[str, Any]) -> bool:
     return bool(condition) and all(set(tests) == {"kms:ViaService"} for tests in condition.values())
 
 
+def _mapped(function: str) -> tuple[list[Any], list[Any]]:
+    """The streams `function`'s event source mappings read, and where they send a batch they give up on."""
+    sources, destinations = [], []
+    for mapping in template.resources("AWS::Lambda::EventSourceMapping").values():
+        props = mapping["Properties"]
+        if props["FunctionName"] == {"Ref": function}:
+            sources.append(props["EventSourceArn"])
+            destinations += [props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")]
+    return sources, [d for d in destinations if d is not None]
+
+
+def _for_its_mappings(function: str, statement: dict[str, Any]) -> bool:
+    """A grant Lambda uses with the function's role to run its event source mappings (read the streams,
+    record a batch given up on): no call of the function's own needs it, so this check cannot see it
+    used. Only the mapped streams and their on-failure destinations qualify."""
+    sources, destinations = _mapped(function)
+    actions, resources = set(_as_list(statement["Action"])), _as_list(statement["Resource"])
+    if actions <= _STREAM_READS:
+        return all(resource in sources for resource in resources)
+    return actions == {"sqs:SendMessage"} and all(resource in destinations for resource in resources)
+
+
 @cache
 def grants(function: str) -> tuple[Grant, ...]:
     """What `function`'s policies in template.yaml allow, one action on one resource at a time."""
@@ -146,7 +169,7 @@ def grants(function: str) -> tuple[Grant, ...]:
         for statement in _statements(function, policy):
             if statement.get("Effect") != "Allow" or set(statement) - {"Effect", "Action", "Resource", "Condition"}:
                 raise UnreadablePolicy(f"{function}: statement {statement!r}")
-            if _for_a_service(statement):
+            if _for_a_service(statement) or _for_its_mappings(function, statement):
                 continue
             keys = _leading_key_patterns(statement.get("Condition"))
             for action in _as_list(statement["Action"]):
@@ -251,6 +274,9 @@ def _dynamodb(operation: str, params: Mapping[str, Any]) -> list[_Touch]:
 def needs(function: str, service: str, operation: str, params: Mapping[str, Any]) -> list[Need]:
     """What AWS authorises one call of `function` by: one Need per action and resource."""
     logical = _physical_to_logical(function)
+    if service == "events":  # PutEvents: each bus its entries name
+        buses = sorted({entry.get("EventBusName", "default") for entry in params.get("Entries", [])})
+        return [Need(function, f"events:{operation}", logical.get(bus, f"?{bus}")) for bus in buses]
     if service != "dynamodb":
         resource = params.get("SecretId") if service == "secretsmanager" else None
         named = logical.get(resource, f"?{resource}") if resource else "*"

@@ -7,6 +7,7 @@ import pytest
 from tests.support.iam import Grant, Need, allowed, grants, needs, unused
 
 BOOKING = "CreateBookingFunction"
+PUBLISH = "PublishDomainEventsFunction"
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +19,7 @@ def table_names(monkeypatch: pytest.MonkeyPatch) -> None:
         ("TICKETS_TABLE", "TicketsTable"),
     ]:
         monkeypatch.setenv(variable, f"t-{logical}")
+    monkeypatch.setenv("EVENT_BUS_NAME", "t-DomainEventBus")
     monkeypatch.setenv("JWT_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf")
 
 
@@ -75,6 +77,22 @@ def test_the_signing_secret_is_named_by_the_arn_in_the_environment() -> None:
     assert needs(BOOKING, "secretsmanager", "GetSecretValue", {"SecretId": arn}) == [
         Need(BOOKING, "secretsmanager:GetSecretValue", "JwtSecret")
     ]
+
+
+def test_put_events_needs_each_bus_its_entries_name_and_only_the_stream_function_may() -> None:
+    entries = [{"EventBusName": "t-DomainEventBus", "Source": "boxoffice"}] * 2
+
+    assert needs(PUBLISH, "events", "PutEvents", {"Entries": entries}) == [
+        Need(PUBLISH, "events:PutEvents", "DomainEventBus")
+    ]
+    assert allowed(Need(PUBLISH, "events:PutEvents", "DomainEventBus"))
+    assert not allowed(Need(BOOKING, "events:PutEvents", "DomainEventBus"))
+    assert not allowed(Need(PUBLISH, "events:PutEvents", "?default"))
+
+
+def test_what_lambda_does_for_the_stream_mappings_is_not_a_grant_the_functions_own_calls_need() -> None:
+    # Reading the streams and recording a batch given up on are the mappings' (Lambda's) calls.
+    assert [(g.action, g.resource) for g in grants(PUBLISH)] == [("events:PutEvents", "DomainEventBus")]
 
 
 def test_a_table_outside_the_template_is_never_granted() -> None:

@@ -22,6 +22,8 @@ DYNAMODB_ACTIONS = {
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
 }
+# What Lambda does with a stream consumer's role to read its mapped streams (on those streams only).
+STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 API_GATEWAY_TIMEOUT = 30
 TABLES_KEY_ACCESS = {"Fn::If": ["UseCustomerKey", {"Ref": "TablesKeyAccess"}, {"Ref": "AWS::NoValue"}]}
 NOTIFY_TOPIC = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
@@ -56,6 +58,12 @@ def verifies_or_issues_tokens(function: dict[str, Any]) -> bool:
     source = handler_source(function)
     takes_caller = re.search(r"\b(CurrentPrincipal|AdminPrincipal|StaffPrincipal)\b", source)
     return bool(takes_caller) or "accounts.login" in source
+
+
+def mappings_of(name: str) -> list[dict[str, Any]]:
+    """The properties of the event source mappings that invoke function `name`."""
+    mappings = template.resources("AWS::Lambda::EventSourceMapping").values()
+    return [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": name}]
 
 
 def by_function() -> list[Any]:
@@ -99,6 +107,11 @@ def test_dynamodb_grants_are_keyed_operations_on_the_stacks_own_tables_and_index
     for statement in statements(function):
         actions = as_list(statement["Action"])
         if not any(a.startswith("dynamodb:") for a in actions):
+            continue
+        if set(actions) <= STREAM_READS:
+            streams = [m["EventSourceArn"] for m in mappings_of(name)]
+            for resource in as_list(statement["Resource"]):
+                assert resource in streams, f"{name}: {resource} is not a stream its event source mappings read"
             continue
         assert set(actions) <= DYNAMODB_ACTIONS, f"{name}: {sorted(set(actions) - DYNAMODB_ACTIONS)}"
         for resource in as_list(statement["Resource"]):
@@ -222,6 +235,40 @@ def test_functions_run_on_arm64_python_3_13() -> None:
     for name, function in functions().items():
         assert "Runtime" not in function["Properties"], name
         assert "Architectures" not in function["Properties"], name
+
+
+def test_stream_consumers_are_explicit_mappings_that_resume_at_a_failure_and_keep_what_they_give_up() -> None:
+    # SAM's `Type: DynamoDB` event attaches AWSLambdaDynamoDBExecutionRole (stream actions on "*").
+    for name, function in functions().items():
+        kinds = {event["Type"] for event in function["Properties"].get("Events", {}).values()}
+        assert "DynamoDB" not in kinds, name
+    mappings = [m["Properties"] for m in template.resources("AWS::Lambda::EventSourceMapping").values()]
+    assert mappings
+    for mapping in mappings:
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert 0 < mapping["MaximumRetryAttempts"] <= 100
+        queue = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        assert resources()[queue]["Type"] == "AWS::SQS::Queue"
+        table = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+        # The mapping reads both images: a domain event is a transition (CONFIRMED -> CANCELLED, ...).
+        assert template.tables()[table]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_only_stream_consumers_publish_domain_events_so_no_request_writes_twice() -> None:
+    buses = set(template.resources("AWS::Events::EventBus"))
+    assert buses
+    for name, function in functions().items():
+        puts = [s for s in statements(function) if any(a.startswith("events:") for a in as_list(s["Action"]))]
+        if not puts:
+            continue
+        routes = [e for e in function["Properties"].get("Events", {}).values() if e["Type"] == "HttpApi"]
+        assert not routes, f"{name} publishes on a request path"
+        assert mappings_of(name), f"{name} publishes but no stream feeds it"
+        for statement in puts:
+            assert as_list(statement["Action"]) == ["events:PutEvents"], name
+            for resource in as_list(statement["Resource"]):
+                bus, attribute = resource["Fn::GetAtt"]
+                assert (bus in buses, attribute) == (True, "Arn"), f"{name} may publish to {resource}"
 
 
 @pytest.mark.parametrize("name", sorted(template.tables()))

@@ -16,6 +16,7 @@ class Settings:
     events_table: str
     bookings_table: str
     tickets_table: str
+    event_bus_name: str  # where domain events go (the stream function's only)
     dynamodb_endpoint_url: str | None
     jwt_secret: str | None
     jwt_secret_arn: str | None
@@ -56,6 +57,7 @@ def settings() -> Settings:
         events_table=env.get("EVENTS_TABLE", "events"),
         bookings_table=env.get("BOOKINGS_TABLE", "bookings"),
         tickets_table=env.get("TICKETS_TABLE", "tickets"),
+        event_bus_name=env.get("EVENT_BUS_NAME", "boxoffice-domain-events"),
         # An empty value (the template's default) means "the real DynamoDB".
         dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
         jwt_secret=env.get("JWT_SECRET") or None,

@@ -478,3 +478,8 @@ def _update_copy(booking: BookingRecord, changes: Mapping[str, Any]) -> dict[str
             "ExpressionAttributeValues": values(id=booking.id, **changes),
         }
     }
+
+
+def booking_in(item: Item) -> BookingRecord | None:
+    """The booking an item of the bookings table holds; None for its other items (keys, holdings, ...)."""
+    return BookingRecord.from_item(item) if str(item.get("sk", "")).startswith(_BOOKING) else None

@@ -54,6 +54,8 @@ class TicketRecord:
     updated_at: datetime
     checked_in_at: datetime | None
     code: str | None = None  # its signed code, as the booking wrote it (None where not read)
+    booking_id: str | None = None  # whose ticket it is (None where not read: the sync index has neither)
+    user_id: str | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> TicketRecord:
@@ -65,6 +67,8 @@ class TicketRecord:
             updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
             checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
             code=item.get("code"),
+            booking_id=item.get("booking_id"),
+            user_id=item.get("user_id"),
         )
 
 
@@ -118,6 +122,11 @@ def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
+
+
+def ticket_in(item: Item) -> TicketRecord | None:
+    """The ticket an item of the tickets table holds; None for its other items (the check-in counts)."""
+    return TicketRecord.from_item(item) if str(item.get("sk", "")).startswith(_TICKET) else None
 
 
 def of_items(items: Iterable[Item]) -> dict[tuple[str, str], TicketRecord]:

@@ -1,0 +1,234 @@
+"""Domain events locally: table streams -> their function -> EventBridge, all inside the embedded moto.
+
+As in AWS, and read from template.yaml like the routes: each AWS::Lambda::EventSourceMapping on a
+table's stream gets its function invoked in-process with the stream's records, batch by batch, in
+the Lambda event format, resuming at the first record the function reports as failed; each
+AWS::Events::EventBus is created in moto, where the function publishes to it. A local-only rule on
+every bus copies what it accepts to a queue, so each domain event is printed as it is published and
+the last ones can be read back (`recent()`, and the printed lines for a runtime in a subprocess).
+
+The records are read from moto's stream shard under the lock every moto request holds, so a read
+never sees half a transaction, and a cancelled transaction's records are gone by then
+(devserver.flatmoto takes them back). Records handed on are dropped from the shard: moto keeps
+every record for good (DynamoDB keeps them 24 hours), and going through its Streams API would also
+keep every shard iterator it ever made, so `make run`'s memory would only grow.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from devserver import template
+from devserver.dynamodb import EmbeddedDynamoDB
+from devserver.gateway import LambdaContext, instances
+
+if TYPE_CHECKING:
+    from moto.dynamodb.models.table import StreamShard
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sqs import SQSClient
+
+PRINTED = "domain event"  # the prefix of each published event's line
+_TAP = "local-domain-events-tap"
+_EVERYTHING = json.dumps({"detail-type": [{"exists": True}]})
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    table: str  # logical id of the table whose stream feeds the function
+    function: template.Route  # only its function, code_dir and handler matter: it has no HTTP route
+    batch_size: int
+
+
+def functions() -> dict[str, template.Route]:
+    """Every function of the template by logical id, as something the gateway's loader can import."""
+    default = template.load().get("Globals", {}).get("Function", {}).get("Handler", "app.handler")
+    return {
+        name: template.Route(
+            "", "", name, template.ROOT / res["Properties"]["CodeUri"], res["Properties"].get("Handler", default)
+        )
+        for name, res in template.resources("AWS::Serverless::Function").items()
+    }
+
+
+def stream_mappings() -> list[StreamMapping]:
+    found = []
+    for mapping in template.resources("AWS::Lambda::EventSourceMapping").values():
+        props = mapping["Properties"]
+        table, attribute = props["EventSourceArn"]["Fn::GetAtt"]
+        if attribute == "StreamArn":
+            function = functions()[props["FunctionName"]["Ref"]]
+            found.append(StreamMapping(table, function, int(props.get("BatchSize", 100))))
+    return found
+
+
+def bus_names(prefix: str) -> dict[str, str]:
+    """Logical id -> local name of each EventBridge bus (a `Ref` to a bus is its name)."""
+    return {logical: f"{prefix}-{logical}" for logical in template.resources("AWS::Events::EventBus")}
+
+
+def environment(prefix: str, endpoint: str) -> dict[str, str]:
+    """The stream functions' own variables, resolved locally, and moto as their EventBridge."""
+    refs = bus_names(prefix)
+    env = {"AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint}
+    for mapping in stream_mappings():
+        resource = template.load()["Resources"][mapping.function.function]
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        env.update({name: template.resolve(value, refs) for name, value in variables.items()})
+    return env
+
+
+class DomainEvents:
+    """Pumps every mapped stream into its function and prints what reaches the buses, until stopped."""
+
+    def __init__(
+        self, db: EmbeddedDynamoDB, prefix: str, *, interval: float = 0.1, quiet: bool = False, keep: int = 200
+    ) -> None:
+        self.endpoint = db.endpoint
+        self.prefix = prefix
+        self.interval = interval
+        self.quiet = quiet
+        self._lock = db.lock
+        self._recent: deque[dict[str, Any]] = deque(maxlen=keep)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="domain-events", daemon=True)
+        self._events: EventBridgeClient = boto3.client("events", endpoint_url=self.endpoint)
+        self._sqs: SQSClient = boto3.client("sqs", endpoint_url=self.endpoint)
+        self._tap = ""
+        self._mappings: list[tuple[StreamMapping, str]] = []  # with the ARN of the table's stream
+
+    def start(self) -> DomainEvents:
+        self._mappings = [(m, self._enable_stream(m.table)) for m in stream_mappings()]
+        self._tap = self._sqs.create_queue(QueueName=f"{self.prefix}-{_TAP}")["QueueUrl"]
+        attributes = self._sqs.get_queue_attributes(QueueUrl=self._tap, AttributeNames=["QueueArn"])["Attributes"]
+        for bus in bus_names(self.prefix).values():
+            if bus not in {b["Name"] for b in self._events.list_event_buses(NamePrefix=bus).get("EventBuses", [])}:
+                self._events.create_event_bus(Name=bus)
+            self._events.put_rule(Name=_TAP, EventBusName=bus, EventPattern=_EVERYTHING)
+            targets = [{"Id": "tap", "Arn": attributes["QueueArn"]}]
+            self._events.put_targets(Rule=_TAP, EventBusName=bus, Targets=targets)  # type: ignore[arg-type]
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def recent(self) -> list[dict[str, Any]]:
+        """The last domain events the buses accepted, oldest first, as EventBridge delivers them."""
+        return list(self._recent)
+
+    def _enable_stream(self, logical: str) -> str:
+        """The table's stream ARN, turning its stream on as the template declares it (CreateTable is
+        given the key schema only, so the same tables work on any local DynamoDB)."""
+        dynamodb = boto3.client("dynamodb", endpoint_url=self.endpoint)
+        name = f"{self.prefix}-{logical}"
+        table = dynamodb.describe_table(TableName=name)["Table"]
+        if table.get("StreamSpecification", {}).get("StreamEnabled"):
+            return table["LatestStreamArn"]
+        view = template.tables()[logical]["StreamSpecification"]["StreamViewType"]
+        answer = dynamodb.update_table(
+            TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": view}
+        )
+        return answer["TableDescription"]["LatestStreamArn"]
+
+    def _run(self) -> None:
+        drain = True  # the tap may hold what an earlier runtime's bus delivered
+        while not self._stop.wait(self.interval):
+            for mapping, arn in self._mappings:
+                if self._guarded(self._pump, mapping, arn) is not False:
+                    drain = True  # the bus delivers to the tap as it accepts an event
+            if drain:  # until the tap is empty (it gives up to 10 at a time); an idle tick calls nothing
+                drain = self._guarded(self._drain_tap) is not False
+
+    def _guarded(self, step: Callable[..., bool], *args: Any) -> bool | None:
+        """The step's answer; None when it failed (it is retried on the next tick, as Lambda would)."""
+        try:
+            return step(*args)
+        except Exception:  # noqa: BLE001 - a failing step is retried on the next tick, as Lambda would
+            if not self._stop.is_set():
+                traceback.print_exc()
+            return None
+
+    def _shard(self, logical: str) -> StreamShard | None:
+        """The table's stream shard as moto holds it now (call under the lock: moto may swap the table)."""
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ.get("AWS_DEFAULT_REGION", "us-east-1")]
+        return backend.tables[f"{self.prefix}-{logical}"].stream_shard
+
+    def _pump(self, mapping: StreamMapping, arn: str) -> bool:
+        """Hand the next batch of the stream to its function; whether there was one."""
+        with self._lock:
+            shard = self._shard(mapping.table)
+            pending = shard.items[: mapping.batch_size] if shard is not None else []
+            batch = [_lambda_record(record.to_json(), arn) for record in pending]
+        if not batch:
+            return False
+        done = _resume_after(batch, self._invoke(mapping.function, {"Records": batch}))
+        if done is not None:
+            self._forget(mapping.table, int(done))
+        return True
+
+    def _forget(self, logical: str, done: int) -> None:
+        """Drop the records up to sequence number `done` from the shard; the numbers of the records
+        that stay and of those to come do not change."""
+        with self._lock:
+            shard = self._shard(logical)
+            handed = done - shard.starting_sequence_number + 1 if shard is not None else 0
+            if shard is not None and handed > 0:
+                del shard.items[:handed]
+                shard.starting_sequence_number += handed
+
+    def _invoke(self, function: template.Route, event: dict[str, Any]) -> dict[str, Any]:
+        context = LambdaContext(function_name=function.function, aws_request_id=f"stream-{time.time_ns()}")
+        return instances(function).invoke(event, context) or {}
+
+    def _drain_tap(self) -> bool:
+        """Print and keep what the tap holds; whether it held anything."""
+        messages = self._sqs.receive_message(QueueUrl=self._tap, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            published = json.loads(message["Body"])
+            self._recent.append(published)
+            if not self.quiet:
+                # One write, newline included: print() writes the newline apart, and the handlers' log
+                # lines from other threads would land between the two.
+                sys.stdout.write(f"{PRINTED:<17}{published['detail-type']} {json.dumps(published['detail'])}\n")
+                sys.stdout.flush()
+        if messages:
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+            self._sqs.delete_message_batch(QueueUrl=self._tap, Entries=entries)  # type: ignore[arg-type]
+        return bool(messages)
+
+
+def _lambda_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
+    """A stream record as Lambda hands it to a function (creation time in epoch seconds), copied out of moto."""
+    copied = copy.deepcopy(record)
+    change = copied["dynamodb"]
+    change["ApproximateCreationDateTime"] = int(change["ApproximateCreationDateTime"].timestamp())
+    return {**copied, "eventSourceARN": arn}
+
+
+def _resume_after(batch: list[dict[str, Any]], answer: dict[str, Any]) -> str | None:
+    """The last sequence number done: before the first reported failure, or the whole batch."""
+    failures = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+    done = None
+    for record in batch:
+        sequence: str = record["dynamodb"]["SequenceNumber"]
+        if sequence in failures:
+            return done
+        done = sequence
+    return done
