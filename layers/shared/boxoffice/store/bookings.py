@@ -365,7 +365,7 @@ def typed(records: Sequence[TicketRecord]) -> list[TicketRecord]:
     untyped = {(r.user_id, r.booking_id) for r in records if r.ticket_type_id is None}
     if not untyped:
         return list(records)
-    found = dynamo.batch_get({_bookings(): [_booking_key(*owner_and_id) for owner_and_id in sorted(untyped)]})
+    found = dynamo.batch_get({_bookings(): [_booking_key(user, booking) for user, booking in sorted(untyped)]})
     booked = {(b.user_id, b.id): b for b in map(BookingRecord.from_item, found[_bookings()])}
     resolved = []
     for record in records:
