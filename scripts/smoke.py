@@ -5,8 +5,11 @@
 
 It registers a throwaway user, logs in, has the admin create an event, finds it by search, books
 (twice with one Idempotency-Key: one booking), reads the history, cancels, checks that the tickets
-came back, and deletes the event. The admin login comes from ADMIN_EMAIL / ADMIN_PASSWORD. Only the
-standard library, so it runs wherever Python 3.11+ does. It never prints a password or a token.
+came back; then at the door: the admin creates an event with two ticket types, the user books the VIP
+one, the admin (who may do what door staff do) checks that ticket in by its code, once, and the stats
+count it under VIP; and it deletes both events. The admin login comes from ADMIN_EMAIL /
+ADMIN_PASSWORD. Only the standard library, so it runs wherever Python 3.11+ does. It never prints a
+password or a token.
 Exit status 0 when every step passed, 1 at the first failed step.
 """
 
@@ -120,6 +123,8 @@ class Flow:
         self.password = secrets.token_urlsafe(16)
         self.idempotency_key = f"smoke-{self.tag}"
         self.user_token = self.admin_token = self.event_id = self.booking_id = ""
+        self.door_event_id = self.vip_id = ""
+        self.vip_ticket: dict[str, Any] = {}
 
     def steps(self) -> list[tuple[str, Callable[[], None]]]:
         return [
@@ -135,7 +140,11 @@ class Flow:
             ("history lists the booking", self.history),
             ("cancel the booking; the tickets come back", self.cancel),
             ("cancelling twice is a conflict", self.cancel_again),
-            ("admin deletes the event; the booking stays in history", self.delete_event),
+            ("admin creates an event with two ticket types", self.create_typed_event),
+            ("book a VIP ticket; the ticket names its type", self.book_vip),
+            ("check the VIP ticket in by its code, once", self.check_in),
+            ("stats count the ticket under its type", self.stats),
+            ("admin deletes the events; the booking stays in history", self.delete_event),
         ]
 
     def docs(self) -> None:
@@ -245,7 +254,53 @@ class Flow:
     def cancel_again(self) -> None:
         expect(self.api.request("DELETE", f"/bookings/{self.booking_id}", token=self.user_token), 409, "second cancel")
 
+    def create_typed_event(self) -> None:
+        types = [
+            {"name": "Standard", "price": "12.50"},
+            {"name": "VIP", "price": "40.00", "total_tickets": 2, "description": "Front rows"},
+        ]
+        body = {**self._event(), "name": f"Smoke door {self.tag}", "ticket_types": types}
+        del body["ticket_price"]
+        event = expect(self.api.request("POST", "/events", token=self.admin_token, body=body), 201, "POST /events")
+        names = {t.get("name"): t for t in event.get("ticket_types", [])}
+        ensure(set(names) == {"Standard", "VIP"}, f"POST /events: ticket types {sorted(map(str, names))}")
+        ensure(event.get("ticket_price") == "12.50", "POST /events: ticket_price is not the lowest type price")
+        self.door_event_id, self.vip_id = event["id"], names["VIP"]["id"]
+
+    def book_vip(self) -> None:
+        path = f"/events/{self.door_event_id}/bookings"
+        body = {"quantity": 1, "ticket_type_id": self.vip_id}
+        booking = expect(self.api.request("POST", path, token=self.user_token, body=body), 201, f"POST {path}")
+        vip = {"id": self.vip_id, "name": "VIP"}
+        ensure(booking.get("total_price") == "40.00", f"VIP booking: total {booking.get('total_price')}")
+        ensure(booking.get("ticket_type") == vip, f"VIP booking: type {booking.get('ticket_type')}")
+        tickets = booking.get("tickets") or []
+        ensure(len(tickets) == 1, f"VIP booking: {len(tickets)} tickets, expected 1")
+        self.vip_ticket = tickets[0]
+        ensure(self.vip_ticket.get("ticket_type") == vip, "VIP booking: the ticket does not name its type")
+        ensure(bool(self.vip_ticket.get("code")), "VIP booking: the ticket has no code")
+
+    def check_in(self) -> None:
+        path = f"/events/{self.door_event_id}/check-ins"
+        body = {"code": self.vip_ticket["code"]}
+        ticket = expect(self.api.request("POST", path, token=self.admin_token, body=body), 200, f"POST {path}")
+        ensure(ticket.get("status") == "CHECKED_IN", f"check-in: status {ticket.get('status')}")
+        ensure(ticket.get("ticket_type", {}).get("name") == "VIP", "check-in: the door does not see VIP")
+        again = expect(self.api.request("POST", path, token=self.admin_token, body=body), 409, "second scan")
+        ensure(again.get("code") == "ALREADY_CHECKED_IN", f"second scan: {again.get('code')}")
+
+    def stats(self) -> None:
+        path = f"/events/{self.door_event_id}/stats"
+        stats = expect(self.api.request("GET", path, token=self.admin_token), 200, f"GET {path}")
+        counted = {t.get("name"): (t.get("sold"), t.get("checked_in"), t.get("available"), t.get("revenue"))
+                   for t in stats.get("ticket_types", [])}  # fmt: skip
+        wanted = {"Standard": (0, 0, None, {}), "VIP": (1, 1, 1, {"EUR": "40.00"})}
+        ensure(counted == wanted, f"stats per type: {counted}")
+        ensure((stats.get("sold"), stats.get("checked_in")) == (1, 1), "stats: the event's totals are off")
+
     def delete_event(self) -> None:
+        door = f"/events/{self.door_event_id}"
+        expect(self.api.request("DELETE", door, token=self.admin_token), 204, "DELETE /events/{id} (ticket types)")
         path = f"/events/{self.event_id}"
         expect(self.api.request("DELETE", path, token=self.admin_token), 204, "DELETE /events/{id}")
         expect(self.api.request("GET", path), 404, "GET /events/{id} after delete")

@@ -166,3 +166,20 @@ def test_a_v1_event_can_be_deleted(api: Api, alice: Account) -> None:
     assert api.call("get_event", path={"event_id": event_id}).status == 404
     kept = api.call("get_booking", token=alice.token, path={"booking_id": booking_id})
     assert (kept.status, kept.body["event"]["status"]) == (200, "DELETED")
+
+
+def test_a_v1_ticket_is_checked_in_as_general_admission_and_counted_under_it(api: Api, alice: Account) -> None:
+    event_id = v1_event(total=10, available=8)
+    v1_booking(alice, event_id, 2)
+    staff, admin = token_for(api, role="staff"), token_for(api, role="admin")
+    general = {"id": legacy_type_id(event_id), "name": "General admission"}
+    number = "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GG00"  # as v1_booking numbers them
+    scan = api.call("check_in", token=staff, path={"event_id": event_id}, body={"ticket_number": number})
+    assert (scan.status, scan.body["ticket_type"]) == (200, general), scan.body
+    synced = api.call("list_tickets", token=staff, path={"event_id": event_id}, query={"limit": "10"}).body["items"]
+    assert [(t["ticket_number"], t["ticket_type"]) for t in synced] == [(number, general)]  # v1 tickets sync once moved
+    stats = api.call("event_stats", token=admin, path={"event_id": event_id}).body
+    assert stats["ticket_types"] == [
+        {**general, "sold": 2, "available": None, "checked_in": 1, "cancelled": 0, "revenue": {}}
+    ]
+    assert (stats["sold"], stats["checked_in"]) == (2, 1)

@@ -59,7 +59,8 @@ def test_a_scanner_gets_every_ticket_of_the_event_in_the_order_they_changed(api:
     assert {t["event_id"] for t in items} == {event_id}
     assert {(t["status"], t["checked_in_at"]) for t in items} == {("VALID", None)}
     assert [t["updated_at"] for t in items] == sorted(t["updated_at"] for t in items)
-    assert set(items[0]) == {"ticket_number", "event_id", "status", "checked_in_at", "updated_at"}
+    assert set(items[0]) == {"ticket_number", "event_id", "ticket_type", "status", "checked_in_at", "updated_at"}
+    assert {t["ticket_type"]["name"] for t in items} == {"General admission"}
 
 
 def test_changes_since_an_instant_bring_check_ins_and_cancellations(api: Api, staff: Account) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -239,28 +240,55 @@ def call(name: str, kwargs: dict[str, Any]) -> Result:
     return Api().call(name, **kwargs)
 
 
-def recount(event_id: str) -> dict[str, Any]:
-    """An event's stats counted from its tickets and bookings themselves (a test may Scan; the API never does)."""
-    from collections import Counter
+def _revenue(bookings: list[dict[str, Any]]) -> dict[str, str]:
+    """What the bookings paid, net of cancellations, by currency (a currency whose bookings were all
+    cancelled shows 0)."""
     from decimal import Decimal
 
-    from boxoffice.config import settings
-
-    tickets = Counter(t["status"] for t in _scan(settings().tickets_table) if t.get("event_id") == event_id)
-    bookings = [
-        b for b in _scan(settings().bookings_table) if b.get("event_id") == event_id and b["sk"].startswith("BOOKING#")
-    ]
     revenue: dict[str, Decimal] = {}
     for booking in bookings:
         paid = Decimal(booking["total_price"]) if booking["status"] == "CONFIRMED" else Decimal(0)
         revenue[booking["currency"]] = revenue.get(booking["currency"], Decimal(0)) + paid
+    return {currency: f"{amount:.2f}" for currency, amount in sorted(revenue.items())}
+
+
+def _counts(tickets: list[dict[str, Any]], bookings: list[dict[str, Any]]) -> dict[str, Any]:
+    statuses = Counter(t["status"] for t in tickets)
+    return {
+        "sold": statuses["VALID"] + statuses["CHECKED_IN"],
+        "checked_in": statuses["CHECKED_IN"],
+        "cancelled": statuses["CANCELLED"],
+        "revenue": _revenue(bookings),
+    }
+
+
+def recount(event_id: str) -> dict[str, Any]:
+    """An event's stats counted from its tickets and bookings themselves, in total and per ticket type (each
+    ticket is of its booking's type). A test may Scan; the API never does."""
+    from boxoffice.config import settings
+    from boxoffice.records import legacy_type_id
+    from boxoffice.store import events
+
+    tickets = [t for t in _scan(settings().tickets_table) if t.get("event_id") == event_id]
+    bookings = [
+        b for b in _scan(settings().bookings_table) if b.get("event_id") == event_id and b["sk"].startswith("BOOKING#")
+    ]
+    type_of = {b["id"]: b.get("ticket_type_id") or legacy_type_id(event_id) for b in bookings}
+    event = events.get(event_id)
+    assert event is not None
     state = ledger(event_id)
+    per_type = []
+    for kind in event.ticket_types:
+        counts = _counts(
+            [t for t in tickets if type_of[t["booking_id"]] == kind.id],
+            [b for b in bookings if type_of[b["id"]] == kind.id],
+        )
+        left = None if kind.total_tickets is None else kind.total_tickets - counts["sold"]
+        per_type.append({"id": kind.id, "name": kind.name, **counts, "available": left})
     return {
         "event_id": event_id,
         "total_tickets": state.total,
-        "sold": tickets["VALID"] + tickets["CHECKED_IN"],
+        **_counts(tickets, bookings),
         "available": state.available,
-        "checked_in": tickets["CHECKED_IN"],
-        "cancelled": tickets["CANCELLED"],
-        "revenue": {currency: f"{amount:.2f}" for currency, amount in sorted(revenue.items())},
+        "ticket_types": per_type,
     }

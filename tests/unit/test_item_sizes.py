@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from scripts.bench.writes import item_size, number_size, transaction_units
 
 
@@ -17,3 +19,13 @@ def test_an_item_weighs_its_names_and_values() -> None:
 
 def test_a_transaction_bills_twice_per_started_kilobyte() -> None:
     assert [transaction_units(s) for s in (1, 1024, 1025, 114_819)] == [2, 2, 4, 226]
+
+
+def test_a_check_in_shard_counting_all_20_types_stays_far_below_1_kb() -> None:
+    from boxoffice.store import dynamo, tickets
+
+    types = [str(uuid.uuid4()) for _ in range(20)]
+    shard = {**tickets.checkin_shard_keys(str(uuid.uuid4()))[7], "checked_in": 999_999}
+    shard |= {tickets.type_counter(t): 999_999 for t in types}
+    assert len({tickets.type_counter(t) for t in types}) == 20
+    assert item_size(dynamo.dump(shard)) < 700

@@ -166,6 +166,8 @@ def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mappin
     A cancelled ticket shows no code: there is nothing left to scan."""
     event = details.events.get(record.event_id, record.event)
     written = ticket_store.VALID if record.status == CONFIRMED else ticket_store.CANCELLED
+    # Every ticket is of its booking's type (tickets written before they recorded it included).
+    ticket_type = {"id": record.ticket_type_id, "name": record.ticket_type_name}
     tickets = []
     for number in record.ticket_numbers:
         ticket = details.tickets.get((record.event_id, number))
@@ -174,6 +176,7 @@ def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mappin
         tickets.append(
             {
                 "ticket_number": number,
+                "ticket_type": ticket_type,
                 "status": status,
                 "checked_in_at": checked_in_at,
                 "code": None if status == ticket_store.CANCELLED else code,
@@ -184,7 +187,7 @@ def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mappin
             "id": record.id,
             "event_id": record.event_id,
             "event": {"name": event.name, "venue": event.venue, "starts_at": event.starts_at, "status": event.status},
-            "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name},
+            "ticket_type": ticket_type,
             "quantity": record.quantity,
             "tickets": tickets,
             "unit_price": money.in_minor_units(record.unit_price, record.currency),

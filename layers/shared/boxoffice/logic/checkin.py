@@ -3,8 +3,9 @@ tickets to scanners that work offline; admins undo a check-in.
 
 The rules: only a VALID ticket of this event gets in, once, however many scanners read it at the same
 moment (the store's conditional update decides); a cancelled ticket never does; a code must be one
-we signed (any key of the ring) and name this event. Nothing is read before the write: the failed
-condition says what the ticket was (checked in when, cancelled, or missing).
+we signed (any key of the ring) and name this event. The ticket is read first, for its type (door
+staff see "VIP"; its type's count moves with it) and to refuse a ticket already in, cancelled or
+missing without a write; a failed condition says what the ticket became meanwhile.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from boxoffice.errors import EventNotFound, InvalidCursor, InvalidInput, TicketN
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import CROCKFORD, TICKET_SYMBOLS, grouped
 from boxoffice.logic.permissions import require_current
+from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import Page
 from boxoffice.models.tickets import CheckInRequest, DoorTicket
 from boxoffice.observability import logger, metrics
+from boxoffice.store import bookings as booking_store
 from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
 from boxoffice.store.tickets import TicketRecord
@@ -40,9 +43,11 @@ def ticket_number_or_404(raw: str) -> str:
 
 
 def door_view(ticket: TicketRecord) -> DoorTicket:
+    type_id, type_name = ticket.ticket_type
     return DoorTicket(
         ticket_number=ticket.ticket_number,
         event_id=ticket.event_id,
+        ticket_type=BookedTicketType(id=type_id, name=type_name),
         status=ticket.status,  # type: ignore[arg-type]
         checked_in_at=ticket.checked_in_at,
         updated_at=ticket.updated_at,
@@ -58,11 +63,22 @@ def _scanned_number(event_id: str, request: CheckInRequest) -> str:
     return ticket_number_or_404(claim.ticket_number)
 
 
+def _at_the_door(principal: Principal, event_id: str, number: str) -> TicketRecord:
+    """The ticket with its type, read with the caller's account: one BatchGetItem (and one more for the
+    booking of a ticket written before tickets recorded their type)."""
+    account, ticket = store.read_for_door(event_id, number, principal.user_id)
+    require_current(principal, account)
+    if ticket is None:
+        raise TicketNotFound()
+    return booking_store.typed([ticket])[0]
+
+
 def check_in(principal: Principal, event_id: str, request: CheckInRequest) -> DoorTicket:
-    """One TransactWriteItems, no read: the ticket VALID -> CHECKED_IN, counted, the scanner's token current."""
+    """One BatchGetItem and one TransactWriteItems: the ticket VALID -> CHECKED_IN, counted with its
+    type, the scanner's token current."""
     event_id_or_404(event_id)
-    number = _scanned_number(event_id, request)
-    ticket = store.check_in(event_id, number, by=(principal.user_id, principal.token_version), at=clock.now())
+    ticket = _at_the_door(principal, event_id, _scanned_number(event_id, request))
+    ticket = store.check_in(ticket, by=(principal.user_id, principal.token_version), at=clock.now())
     metrics.add_metric(name="TicketsCheckedIn", unit="Count", value=1)
     logger.info("Ticket checked in", extra={"event_id": event_id, "by": principal.user_id, "manual": not request.code})
     return door_view(ticket)
@@ -71,8 +87,8 @@ def check_in(principal: Principal, event_id: str, request: CheckInRequest) -> Do
 def undo_check_in(principal: Principal, event_id: str, ticket_number: str) -> DoorTicket:
     """An admin lets a checked-in ticket in again (a mistaken scan): CHECKED_IN -> VALID, uncounted."""
     event_id_or_404(event_id)
-    number = ticket_number_or_404(ticket_number)
-    ticket = store.undo_check_in(event_id, number, by=(principal.user_id, principal.token_version), at=clock.now())
+    ticket = _at_the_door(principal, event_id, ticket_number_or_404(ticket_number))
+    ticket = store.undo_check_in(ticket, by=(principal.user_id, principal.token_version), at=clock.now())
     logger.info("Check-in undone", extra={"event_id": event_id, "by": principal.user_id})
     return door_view(ticket)
 
@@ -101,15 +117,17 @@ def list_tickets(
 ) -> Page[DoorTicket]:
     """The event's tickets that changed at or after `updated_since`, in the order they changed: a
     scanner pages through them once, keeps the last `updated_at` it saw and asks for the changes since
-    then when it is back online. One BatchGetItem (the caller's account, the event) and one Query."""
+    then when it is back online. One BatchGetItem (the caller's account, the event) and one Query (and
+    one BatchGetItem of bookings when the page holds tickets written before tickets recorded their type)."""
     event_id_or_404(event_id)
     since = _since(updated_since)
     scope = f"tickets:{event_id}"  # a cursor is good for its own event's list only
     after = _position(cursors.unseal(cursor, scope)) if cursor is not None else None
-    event, account = event_store.get_for_user(event_id, principal.user_id)
+    event, account = event_store.get_for_user(event_id, principal.user_id, upgrading=False)
     require_current(principal, account)
     if event is None:
         raise EventNotFound()
     records, more = store.changed_since(event_id, since, after, limit)
+    records = booking_store.typed(records)
     next_cursor = cursors.seal({"after": store.sync_key(records[-1])}, scope) if more and records else None
     return Page[DoorTicket](items=[door_view(r) for r in records], next_cursor=next_cursor)

@@ -1,7 +1,8 @@
-"""An event's numbers for its organiser: sold, available, checked in, cancelled, and revenue per currency.
+"""An event's numbers for its organiser: sold, available, checked in, cancelled, and revenue per currency,
+in total and per ticket type.
 
 Every number is a counter moved in the same transaction as the change it counts (a booking, a cancel,
-a check-in or its undo), so the answer is one read and always adds up: sold + available == total.
+a check-in or its undo), so the answer is two reads and always adds up: sold + available == total.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from boxoffice.auth import Principal
 from boxoffice.errors import EventNotFound
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import require_current
-from boxoffice.models.tickets import EventStats
+from boxoffice.models.tickets import EventStats, TicketTypeStats
 from boxoffice.store import stats as store
+from boxoffice.store.stats import TypeStatsRecord
 
 
 def event_stats(principal: Principal, event_id: str) -> EventStats:
-    """One BatchGetItem: the admin's account, the event and its check-in count shards."""
+    """Two BatchGetItems: the admin's account, the event and its check-in count shards; its types' counters."""
     event_id_or_404(event_id)
     account, record = store.read(event_id, principal.user_id)
     require_current(principal, account)
@@ -27,6 +29,20 @@ def event_stats(principal: Principal, event_id: str) -> EventStats:
         total_tickets=event.total_tickets,
         sold=event.total_tickets - event.available_tickets,
         available=event.available_tickets,
+        checked_in=record.checked_in,
+        cancelled=record.cancelled,
+        revenue=dict(sorted(record.revenue.items())),
+        ticket_types=[_type_stats(t) for t in record.ticket_types],
+    )
+
+
+def _type_stats(record: TypeStatsRecord) -> TicketTypeStats:
+    kind = record.ticket_type
+    return TicketTypeStats(
+        id=kind.id,
+        name=kind.name,
+        sold=kind.sold,
+        available=kind.available_tickets,
         checked_in=record.checked_in,
         cancelled=record.cancelled,
         revenue=dict(sorted(record.revenue.items())),

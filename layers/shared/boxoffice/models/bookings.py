@@ -56,6 +56,8 @@ CODE_EXAMPLE = (
 
 
 class BookedTicketType(ResponseModel):
+    """A ticket type as booked: its id, and its name when the booking was made."""
+
     id: str
     name: str
 
@@ -64,6 +66,7 @@ class Ticket(ResponseModel):
     """A ticket as its holder sees it: its status at the door comes from the ticket itself."""
 
     ticket_number: str
+    ticket_type: BookedTicketType
     status: TicketStatus
     checked_in_at: datetime | None = None
     code: str | None = Field(
@@ -91,12 +94,14 @@ class Booking(ResponseModel):
                     "tickets": [
                         {
                             "ticket_number": "7KQ4-M2ZX-9PRT-W3HN-B6DF-8ZJC-5VMA",
+                            "ticket_type": {"id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "name": "Standard"},
                             "status": "CHECKED_IN",
                             "checked_in_at": "2026-12-01T18:05:42.123456Z",
                             "code": CODE_EXAMPLE,
                         },
                         {
                             "ticket_number": "Q2WE-4RTY-6VPA-8SDF-GH1J-3KMN-5BVC",
+                            "ticket_type": {"id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "name": "Standard"},
                             "status": "VALID",
                             "checked_in_at": None,
                             "code": CODE_EXAMPLE,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from boxoffice.models.bookings import CODE_EXAMPLE, TicketStatus
+from boxoffice.models.bookings import CODE_EXAMPLE, BookedTicketType, TicketStatus
 from boxoffice.models.common import RequestModel, ResponseModel
 from boxoffice.models.events import PriceOut
 
@@ -44,6 +44,7 @@ class DoorTicket(ResponseModel):
                 {
                     "ticket_number": "7KQ4-M2ZX-9PRT-W3HN-B6DF-8ZJC-5VMA",
                     "event_id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50",
+                    "ticket_type": {"id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "name": "VIP"},
                     "status": "CHECKED_IN",
                     "checked_in_at": "2026-12-01T18:05:42.123456Z",
                     "updated_at": "2026-12-01T18:05:42.123456Z",
@@ -54,6 +55,7 @@ class DoorTicket(ResponseModel):
 
     ticket_number: str
     event_id: str
+    ticket_type: BookedTicketType
     status: TicketStatus
     checked_in_at: datetime | None = None
     updated_at: datetime
@@ -93,8 +95,22 @@ class JsonWebKeySet(ResponseModel):
     keys: list[JsonWebKey]
 
 
+class TicketTypeStats(ResponseModel):
+    """One ticket type's counters, moved by the same transactions as the event's."""
+
+    id: str
+    name: str
+    sold: int
+    available: int | None = Field(description="What is left of the type's own sub-quota; null without one.")
+    checked_in: int
+    cancelled: int
+    revenue: dict[str, PriceOut]
+
+
 class EventStats(ResponseModel):
-    """An event's counters: sold + available == total_tickets; checked_in counts tickets sold and let in."""
+    """An event's counters: sold + available == total_tickets; checked_in counts tickets sold and let in.
+    `ticket_types` breaks them down by the event's types (sold, checked_in, cancelled and revenue add up
+    to the event's, except what types deleted since had cancelled)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -107,6 +123,26 @@ class EventStats(ResponseModel):
                     "checked_in": 377,
                     "cancelled": 9,
                     "revenue": {"EUR": "10300.00"},
+                    "ticket_types": [
+                        {
+                            "id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a",
+                            "name": "Standard",
+                            "sold": 362,
+                            "available": None,
+                            "checked_in": 330,
+                            "cancelled": 9,
+                            "revenue": {"EUR": "7300.00"},
+                        },
+                        {
+                            "id": "9a1f4c2e-6b3d-4e8a-b7c5-0d2e1f3a4b5c",
+                            "name": "VIP",
+                            "sold": 50,
+                            "available": 0,
+                            "checked_in": 47,
+                            "cancelled": 0,
+                            "revenue": {"EUR": "3000.00"},
+                        },
+                    ],
                 }
             ]
         }
@@ -121,3 +157,4 @@ class EventStats(ResponseModel):
     revenue: dict[str, PriceOut] = Field(
         description="Money taken, net of cancellations, by currency (an event's currency can change)."
     )
+    ticket_types: list[TicketTypeStats] = Field(description="The same counters for each of the event's ticket types.")

@@ -23,7 +23,7 @@ ticket_type_id: they are of their event's one "General admission" type and never
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -299,6 +299,7 @@ def create(
             code=codes[number],
             booking_id=booking.id,
             user_id=booking.user_id,
+            ticket_type=(booking.ticket_type_id, booking.ticket_type_name),
             at=booking.created_at,
         )
         tx.add(f"ticket:{n}", put)
@@ -355,6 +356,24 @@ def read_details(records: Iterable[BookingRecord], *, user_id: str | None = None
         tickets=tickets.of_items(found.get(tickets.table(), [])),
     )
     return user, details
+
+
+def typed(records: Sequence[TicketRecord]) -> list[TicketRecord]:
+    """The tickets, each with its type: a ticket written before tickets recorded theirs takes its
+    booking's (a booking made before ticket types: its event's "General admission"). Those bookings are
+    read in one BatchGetItem; none when every ticket has its own type."""
+    untyped = {(r.user_id, r.booking_id) for r in records if r.ticket_type_id is None}
+    if not untyped:
+        return list(records)
+    found = dynamo.batch_get({_bookings(): [_booking_key(user, booking) for user, booking in sorted(untyped)]})
+    booked = {(b.user_id, b.id): b for b in map(BookingRecord.from_item, found[_bookings()])}
+    resolved = []
+    for record in records:
+        booking = booked.get((record.user_id, record.booking_id))
+        if record.ticket_type_id is None and booking is not None:
+            record = replace(record, ticket_type_id=booking.ticket_type_id, ticket_type_name=booking.ticket_type_name)
+        resolved.append(record)
+    return resolved
 
 
 def list_page(user_id: str, limit: int, after: str | None) -> tuple[list[BookingRecord], bool]:

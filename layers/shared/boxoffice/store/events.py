@@ -309,10 +309,13 @@ def get(event_id: str) -> EventRecord | None:
     return assemble(described, items) if described else None
 
 
-def get_for_user(event_id: str, user_id: str) -> tuple[EventRecord | None, UserRecord | None]:
+def get_for_user(
+    event_id: str, user_id: str, *, upgrading: bool = True
+) -> tuple[EventRecord | None, UserRecord | None]:
     """One BatchGetItem: the event with its quota, and the caller's account (to check the token version).
 
-    An event stored before ticket types is first moved to today's items (upgrade), then read again.
+    An event stored before ticket types is first moved to today's items (upgrade), then read again;
+    unless not `upgrading` (a reader that writes nothing shows it as it is).
     """
     users_table = settings().users_table
     found = dynamo.batch_get(
@@ -320,7 +323,7 @@ def get_for_user(event_id: str, user_id: str) -> tuple[EventRecord | None, UserR
     )
     items, accounts = found[_table()], found[users_table]
     described = next((i for i in items if i["sk"] == EVENT), None)
-    if described is not None and _is_legacy(described) and upgrade(event_id):
+    if described is not None and _is_legacy(described) and upgrading and upgrade(event_id):
         return get_for_user(event_id, user_id)
     event = assemble(described, items) if described else None
     return event, UserRecord.from_item(accounts[0]) if accounts else None

@@ -5,13 +5,14 @@ events table (beside the descriptive `EVENT#<id>/EVENT` item, which no booking t
                                booking's condition needs: status, starts_at, currency, max_tickets_per_booking,
                                max_tickets_per_user (absent: no cap)
   EVENT#<id>  TYPE#<type id>   one per ticket type: sold; total_tickets and available_tickets only when it has
-                               a sub-quota; and the copies its condition needs: price, max_tickets_per_booking,
-                               sales_start, sales_end (absent: open)
+                               a sub-quota; the type's stats counters (cancelled_tickets, revenue_<CURRENCY>,
+                               as on the quota); and the copies its condition needs: price,
+                               max_tickets_per_booking, sales_start, sales_end (absent: open)
 bookings table:
   USER#<user id>  HOLDING#<event id>   tickets: the user's live tickets of the event (max_tickets_per_user)
 
 Counter items carry no index keys and stay far below 1 KB (DynamoDB bills an update by the larger of the
-old and new item, per started KB, twice inside a transaction); more counters (checked_in, revenue) fit.
+old and new item, per started KB, twice inside a transaction).
 `available + sold == total` holds on every counter item at every commit: each write moves both.
 """
 
@@ -152,7 +153,7 @@ def revenue_attribute(currency: str) -> str:
 
 
 def revenue(item: Item) -> dict[str, Decimal]:
-    """A quota item's revenue by currency."""
+    """A quota or type item's revenue by currency."""
     return {name.removeprefix(_REVENUE): Decimal(v) for name, v in item.items() if name.startswith(_REVENUE)}
 
 
@@ -203,13 +204,18 @@ def take(
             "Update": {
                 "TableName": _events(),
                 "Key": dump(type_key(event.id, ticket_type.id)),
+                # The type's own revenue rides along, as on the quota.
                 "UpdateExpression": "SET sold = sold + :qty"
-                + (", available_tickets = available_tickets - :qty" if sub_quota else ""),
+                + (", available_tickets = available_tickets - :qty" if sub_quota else "")
+                + " ADD #revenue :amount",
                 "ConditionExpression": "price = :price AND max_tickets_per_booking >= :qty"
                 " AND (attribute_not_exists(sales_start) OR sales_start <= :now)"
                 " AND (attribute_not_exists(sales_end) OR sales_end > :now) AND "
                 + ("available_tickets >= :qty" if sub_quota else "attribute_not_exists(available_tickets)"),
-                "ExpressionAttributeValues": values(qty=quantity, price=ticket_type.price, now=now.isoformat()),
+                "ExpressionAttributeNames": {"#revenue": revenue_attribute(event.currency)},
+                "ExpressionAttributeValues": values(
+                    qty=quantity, amount=amount, price=ticket_type.price, now=now.isoformat()
+                ),
                 **_ALL_OLD,
             }
         },
@@ -283,11 +289,13 @@ def give_back(
                 "TableName": _events(),
                 "Key": dump(type_key(event_id, type_id)),
                 "UpdateExpression": "SET sold = sold - :qty"
-                + (", available_tickets = available_tickets + :qty" if sub_quota else ""),
+                + (", available_tickets = available_tickets + :qty" if sub_quota else "")
+                + f" ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
                 "ConditionExpression": "attribute_exists(available_tickets)"
                 if sub_quota
                 else "attribute_exists(sold) AND attribute_not_exists(available_tickets)",
-                "ExpressionAttributeValues": values(qty=quantity),
+                "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
+                "ExpressionAttributeValues": values(qty=quantity, refund=-refund),
                 **_ALL_OLD,
             }
         },

@@ -5,9 +5,12 @@ cancel already updates (so counting adds no item to their transactions):
   total_tickets, available_tickets, sold   the live counts
   cancelled_tickets   ADD q by every cancel
   revenue_<CURRENCY>  ADD the total by every booking, minus it by its cancel, in the booking's currency
-On the tickets table, `EVENT#<id>/CHECKINS#<0..7>` (store/tickets.py): checked_in, summed.
+On each ticket type's counter item (`EVENT#<id>/TYPE#<type id>`), which the same transactions update: sold
+(and available_tickets with a sub-quota), and its own cancelled_tickets and revenue_<CURRENCY>.
+On the tickets table, `EVENT#<id>/CHECKINS#<0..7>` (store/tickets.py): checked_in, and each type's share, summed.
 
-Reading them all is one BatchGetItem: the event and its quota, the eight shards (and the caller's account).
+Reading them is two BatchGetItems: the event and its quota, the eight shards (and the caller's account);
+then the counter items of the event's types, whose ids the event item holds.
 An event stored before ticket types has its counts on its own item, and no cancel or revenue counters.
 """
 
@@ -17,10 +20,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from boxoffice.config import settings
-from boxoffice.records import EventRecord
+from boxoffice.records import EventRecord, TicketType
 from boxoffice.store import dynamo, inventory, tickets, users
 from boxoffice.store import events as event_store
+from boxoffice.store.dynamo import Item
 from boxoffice.store.users import UserRecord
+
+
+@dataclass(frozen=True, slots=True)
+class TypeStatsRecord:
+    ticket_type: TicketType  # with its live counters (sold, available_tickets)
+    cancelled: int
+    checked_in: int
+    revenue: dict[str, Decimal]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +41,21 @@ class StatsRecord:
     cancelled: int
     checked_in: int
     revenue: dict[str, Decimal]  # by currency; a currency whose bookings were all cancelled shows 0
+    ticket_types: tuple[TypeStatsRecord, ...]  # in the event's order
+
+
+def _type_counters(event_id: str, described: Item) -> dict[str, Item]:
+    """The counter items of the event's types, by type id, in one BatchGetItem (none for an event stored
+    before ticket types: its one type's counts are the event's own)."""
+    keys = [inventory.type_key(event_id, type_id) for type_id in described.get("ticket_types", {})]
+    if not keys:
+        return {}
+    found = dynamo.batch_get({settings().events_table: keys})[settings().events_table]
+    return {item["sk"].removeprefix(inventory.TYPE): item for item in found}
 
 
 def read(event_id: str, caller_id: str) -> tuple[UserRecord | None, StatsRecord | None]:
-    """The caller's account and the event's counters (None: no such event), in one BatchGetItem."""
+    """The caller's account and the event's counters (None: no such event), in two BatchGetItems."""
     events_table, tickets_table, users_table = settings().events_table, tickets.table(), settings().users_table
     found = dynamo.batch_get(
         {
@@ -45,11 +68,23 @@ def read(event_id: str, caller_id: str) -> tuple[UserRecord | None, StatsRecord 
     items = {item["sk"]: item for item in found[events_table]}
     if event_store.EVENT not in items:
         return account, None
-    counters = items.get(inventory.QUOTA, items[event_store.EVENT])
+    described, shards = items[event_store.EVENT], found[tickets_table]
+    counters = items.get(inventory.QUOTA, described)
+    by_type = _type_counters(event_id, described)
+    event = event_store.assemble(described, [*items.values(), *by_type.values()])
     stats = StatsRecord(
-        event=event_store.assemble(items[event_store.EVENT], items.values()),
+        event=event,
         cancelled=int(counters.get(inventory.CANCELLED_TICKETS, 0)),
-        checked_in=sum(int(shard.get("checked_in", 0)) for shard in found[tickets_table]),
+        checked_in=tickets.checked_in(shards),
         revenue=inventory.revenue(counters),
+        ticket_types=tuple(
+            TypeStatsRecord(
+                ticket_type=t,
+                cancelled=int(by_type.get(t.id, {}).get(inventory.CANCELLED_TICKETS, 0)),
+                checked_in=tickets.checked_in(shards, t.id),
+                revenue=inventory.revenue(by_type.get(t.id, {})),
+            )
+            for t in event.ticket_types
+        ),
     )
     return account, stats

@@ -1,14 +1,17 @@
 """The tickets table: one item per ticket, the source of truth for its status at the door.
 
 tickets (partition key `pk`, sort key `sk`):
-  EVENT#<event id>  TICKET#<ticket number>   ticket_number, event_id, booking_id, user_id, status
+  EVENT#<event id>  TICKET#<ticket number>   ticket_number, event_id, booking_id, user_id, ticket_type_id,
+                                             ticket_type_name (its booking's type, as booked; absent on
+                                             tickets written before tickets recorded it), status
                                              (VALID / CHECKED_IN / CANCELLED), code (signed, for the QR
                                              code), created_at, updated_at, updated_key
                                              (`<updated_at>#<ticket number>`), checked_in_at,
                                              checked_in_by, cancelled_at
 
   EVENT#<event id>  CHECKINS#<0..7>          checked_in: one shard of the event's count of tickets
-                                             checked in (the shards add up to it)
+                                             checked in (the shards add up to it); and per ticket type
+                                             in_<type id, base64url>: that type's share
 
 Bookings put their tickets and cancel them inside their own transactions (the actions come from
 here); a booking's tickets are read beside it in the same BatchGetItem, never one by one.
@@ -17,24 +20,28 @@ Index by_update (partition `pk`, sort `updated_key`, only what a scanner syncs p
 event's tickets in the order they last changed, so a scanner pages the changes since an instant.
 Every write of a ticket sets updated_at and updated_key together.
 
-A check-in is one TransactWriteItems: the ticket VALID -> CHECKED_IN (the condition that makes any
-number of simultaneous scans succeed exactly once), +1 on one shard of the count, and the scanner's
-token check. The count is sharded so that scans of different tickets at one event's doors do not
-all conflict on one counter item; the shard is drawn at random and a stats read sums all of them.
+A check-in reads the ticket (with the scanner's account) for its type, then is one TransactWriteItems:
+the ticket VALID -> CHECKED_IN (the condition that makes any number of simultaneous scans succeed
+exactly once), +1 on one shard of the count and of its type's count, and the scanner's token check.
+The count is sharded so that scans of different tickets at one event's doors do not all conflict on
+one counter item; the shard is drawn at random and a stats read sums all of them.
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
+import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from boxoffice.config import settings
 from boxoffice.errors import AlreadyCheckedIn, NotAuthenticated, NotCheckedIn, TicketCancelled, TicketNotFound
-from boxoffice.store import users
+from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.users import UserRecord
 
 VALID: Final = "VALID"
 CHECKED_IN: Final = "CHECKED_IN"
@@ -53,9 +60,13 @@ class TicketRecord:
     status: str
     updated_at: datetime
     checked_in_at: datetime | None
+    booking_id: str
+    user_id: str
+    # Its booking's type, as booked; None on a ticket written before tickets recorded it (then its
+    # booking's says which: store.bookings.typed).
+    ticket_type_id: str | None
+    ticket_type_name: str | None
     code: str | None = None  # its signed code, as the booking wrote it (None where not read)
-    booking_id: str | None = None  # whose ticket it is (None where not read: the sync index has neither)
-    user_id: str | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> TicketRecord:
@@ -66,10 +77,19 @@ class TicketRecord:
             status=item["status"],
             updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
             checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
+            booking_id=item["booking_id"],
+            user_id=item["user_id"],
+            ticket_type_id=item.get("ticket_type_id"),
+            ticket_type_name=item.get("ticket_type_name"),
             code=item.get("code"),
-            booking_id=item.get("booking_id"),
-            user_id=item.get("user_id"),
         )
+
+    @property
+    def ticket_type(self) -> tuple[str, str]:
+        """Its type (id, name), once known (always, when read through store.bookings.typed)."""
+        if self.ticket_type_id is None or self.ticket_type_name is None:
+            raise LookupError("a ticket written before tickets recorded their type: read it with store.bookings.typed")
+        return self.ticket_type_id, self.ticket_type_name
 
 
 def table() -> str:
@@ -90,14 +110,19 @@ def _updated(number: str, at: datetime) -> dict[str, str]:
     return {"updated_at": instant(at), "updated_key": f"{instant(at)}#{number}"}
 
 
-def put_action(event_id: str, number: str, *, code: str, booking_id: str, user_id: str, at: datetime) -> dict[str, Any]:
-    """A new VALID ticket with its code, for the booking's transaction (a number already taken fails it)."""
+def put_action(
+    event_id: str, number: str, *, code: str, booking_id: str, user_id: str, ticket_type: tuple[str, str], at: datetime
+) -> dict[str, Any]:
+    """A new VALID ticket of `ticket_type` (id, name) with its code, for the booking's transaction (a number
+    already taken fails it)."""
     item = {
         **key(event_id, number),
         "ticket_number": number,
         "event_id": event_id,
         "booking_id": booking_id,
         "user_id": user_id,
+        "ticket_type_id": ticket_type[0],
+        "ticket_type_name": ticket_type[1],
         "status": VALID,
         "code": code,
         "created_at": at.isoformat(),
@@ -139,70 +164,112 @@ def checkin_shard_keys(event_id: str) -> list[dict[str, str]]:
     return [{"pk": f"EVENT#{event_id}", "sk": f"{_CHECKINS}{shard}"} for shard in range(CHECKIN_SHARDS)]
 
 
-def _count_checkin(event_id: str, delta: int) -> dict[str, Any]:
+def type_counter(type_id: str) -> str:
+    """A shard's attribute counting one ticket type's check-ins: `in_` and the type id's 16 bytes in
+    base64url (22 characters), so that a shard with all 20 types stays far below 1 KB. Always used
+    through an expression placeholder (it may hold `-`)."""
+    packed = base64.urlsafe_b64encode(uuid.UUID(type_id).bytes).rstrip(b"=").decode()
+    return f"in_{packed}"
+
+
+def checked_in(shards: Iterable[Item], type_id: str | None = None) -> int:
+    """The check-ins counted on the shards: the event's, or one type's."""
+    name = "checked_in" if type_id is None else type_counter(type_id)
+    return sum(int(shard.get(name, 0)) for shard in shards)
+
+
+def _count_checkin(event_id: str, type_id: str, delta: int) -> dict[str, Any]:
     shard = checkin_shard_keys(event_id)[secrets.randbelow(CHECKIN_SHARDS)]
     return {
         "Update": {
             "TableName": table(),
             "Key": dump(shard),
-            "UpdateExpression": "ADD checked_in :delta",
+            "UpdateExpression": "ADD checked_in :delta, #type :delta",
+            "ExpressionAttributeNames": {"#type": type_counter(type_id)},
             "ExpressionAttributeValues": values(delta=delta),
         }
     }
+
+
+def read_for_door(event_id: str, number: str, caller_id: str) -> tuple[UserRecord | None, TicketRecord | None]:
+    """The caller's account (for the token check) and the ticket (None: no such ticket), in one BatchGetItem."""
+    users_table = settings().users_table
+    found = dynamo.batch_get({users_table: [users.user_key(caller_id)], table(): [key(event_id, number)]})
+    account = UserRecord.from_item(found[users_table][0]) if found[users_table] else None
+    ticket = TicketRecord.from_item(found[table()][0]) if found[table()] else None
+    return account, ticket
+
+
+def _refusal(status: str | None, checked_in_at: object) -> Exception:
+    """Why a ticket in `status` (None: missing) cannot make the door move it asked for."""
+    if status is None:
+        return TicketNotFound()
+    if status == CANCELLED:
+        return TicketCancelled()
+    if status == CHECKED_IN:
+        return AlreadyCheckedIn(str(checked_in_at))
+    return NotCheckedIn()
 
 
 def _door_failure(exc: Failed) -> Exception:
     """Why a check-in or its undo failed, from the ticket as the transaction saw it."""
     if exc.failed("caller"):
         return NotAuthenticated("The token was revoked.")
-    old = exc.old("ticket")
-    if old is None:
-        return TicketNotFound()
-    if old["status"] == CANCELLED:
-        return TicketCancelled()
-    if old["status"] == CHECKED_IN:
-        return AlreadyCheckedIn(str(old["checked_in_at"]))
-    return NotCheckedIn()
+    old = exc.old("ticket") or {}
+    return _refusal(old.get("status"), old.get("checked_in_at"))
 
 
 def _move(
-    event_id: str, number: str, *, to: str, sets: str, named: dict[str, Any], by: tuple[str, int], at: datetime
+    ticket: TicketRecord, *, to: str, sets: str, named: dict[str, Any], by: tuple[str, int], at: datetime
 ) -> TicketRecord:
-    """One door transaction: the ticket from the other door state to `to` (VALID <-> CHECKED_IN), its
-    count shard moved with it, and the caller's token (user id, token version) still current."""
+    """One door transaction: the ticket (as read, its type known) from the other door state to `to`
+    (VALID <-> CHECKED_IN), its count shard and its type's count moved with it, and the caller's token
+    (user id, token version) still current. A ticket read in another state is refused without a write.
+    A ticket written before tickets recorded their type gets it here."""
     came_from = VALID if to == CHECKED_IN else CHECKED_IN
+    if ticket.status != came_from:
+        raise _refusal(ticket.status, ticket.checked_in_at.isoformat() if ticket.checked_in_at else None)
+    (type_id, type_name), number = ticket.ticket_type, ticket.ticket_number
     tx = Transaction().add(
         "ticket",
         {
             "Update": {
                 "TableName": table(),
-                "Key": dump(key(event_id, number)),
-                "UpdateExpression": f"SET #status = :to, updated_at = :updated_at, updated_key = :updated_key{sets}",
+                "Key": dump(key(ticket.event_id, number)),
+                "UpdateExpression": "SET #status = :to, updated_at = :updated_at, updated_key = :updated_key,"
+                f" ticket_type_id = :type_id, ticket_type_name = :type_name{sets}",
                 "ConditionExpression": "#status = :from",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(to=to, **{"from": came_from}, **_updated(number, at), **named),
+                "ExpressionAttributeValues": values(
+                    to=to,
+                    **{"from": came_from},
+                    type_id=type_id,
+                    type_name=type_name,
+                    **_updated(number, at),
+                    **named,
+                ),
                 **_ALL_OLD,
             }
         },
     )
-    tx.add("count", _count_checkin(event_id, +1 if to == CHECKED_IN else -1))
+    tx.add("count", _count_checkin(ticket.event_id, type_id, +1 if to == CHECKED_IN else -1))
     tx.add("caller", users.current_check(*by))
     try:
         tx.commit()
     except Failed as exc:
         raise _door_failure(exc) from None
-    return TicketRecord(event_id, number, to, updated_at=at, checked_in_at=at if to == CHECKED_IN else None)
+    return replace(ticket, status=to, updated_at=at, checked_in_at=at if to == CHECKED_IN else None)
 
 
-def check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -> TicketRecord:
+def check_in(ticket: TicketRecord, *, by: tuple[str, int], at: datetime) -> TicketRecord:
     """VALID -> CHECKED_IN at `at`, by the caller `by` (user id, token version), counted, in one transaction."""
     sets = ", checked_in_at = :at, checked_in_by = :by"
-    return _move(event_id, number, to=CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by[0]}, by=by, at=at)
+    return _move(ticket, to=CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by[0]}, by=by, at=at)
 
 
-def undo_check_in(event_id: str, number: str, *, by: tuple[str, int], at: datetime) -> TicketRecord:
+def undo_check_in(ticket: TicketRecord, *, by: tuple[str, int], at: datetime) -> TicketRecord:
     """CHECKED_IN -> VALID again, uncounted, in one transaction."""
-    return _move(event_id, number, to=VALID, sets=" REMOVE checked_in_at, checked_in_by", named={}, by=by, at=at)
+    return _move(ticket, to=VALID, sets=" REMOVE checked_in_at, checked_in_by", named={}, by=by, at=at)
 
 
 def changed_since(
