@@ -88,7 +88,13 @@ def ended(status: str, **changes: Any) -> dict[str, Any]:
 def ticket_item(status: str = "VALID", **changes: Any) -> dict[str, Any]:
     """A ticket as the booking's transaction puts it, then as the door changes it."""
     put = tickets.put_action(
-        EVENT.id, BOOKING.ticket_numbers[0], code="signed", booking_id=BOOKING.id, user_id=USER, at=NOW
+        EVENT.id,
+        BOOKING.ticket_numbers[0],
+        code="signed",
+        booking_id=BOOKING.id,
+        user_id=USER,
+        ticket_type=(BOOKING.ticket_type_id, BOOKING.ticket_type_name),
+        at=NOW,
     )
     return {**load(put["Put"]["Item"]), "status": status, **changes}
 
