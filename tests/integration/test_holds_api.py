@@ -346,3 +346,44 @@ def test_a_hold_on_an_event_stored_before_ticket_types_upgrades_it_first(api: Ap
     assert hold.body["ticket_type"]["name"] == "General admission"
     state = stock(event_id)
     assert (state.total, state.available, state.held, state.sold) == (10, 6, 2, 2)
+
+
+def test_capacity_changes_move_open_sale_only_and_never_below_what_is_sold_or_held(api: Api, alice: Account) -> None:
+    admin = new_account("admin")
+    event_id = new_event(total=10)
+    place(api, alice, event_id, 4)
+    book(api, alice, event_id, 3)
+
+    def resize(total: int) -> Result:
+        return api.call("update_event", token=admin.token, path={"event_id": event_id}, body={"total_tickets": total})
+
+    assert resize(12).status == 200
+    assert (stock(event_id).available, stock(event_id).balanced) == (5, True)
+    refused = resize(6)
+    problem(refused, 409, "CAPACITY_BELOW_SOLD")
+    assert refused.body["tickets_sold"] == 7
+    assert resize(7).status == 200
+    state = stock(event_id)
+    assert (state.total, state.available, state.held, state.sold, state.balanced) == (7, 0, 4, 3, True)
+
+
+def test_a_ticket_types_sub_quota_leaves_its_held_tickets_out_and_a_type_with_holds_stays(
+    api: Api, alice: Account
+) -> None:
+    admin = new_account("admin")
+    event_id = new_event(total=20, types=[{"name": "Stalls", "price": "30.00"}, {"name": "Balcony", "price": "20.00"}])
+    stalls = type_ids(event_id)["Stalls"]
+    path = {"event_id": event_id, "ticket_type_id": stalls}
+    place(api, alice, event_id, 3, ticket_type_id=stalls)
+
+    def sub_quota(total: int) -> Result:
+        return api.call("update_ticket_type", token=admin.token, path=path, body={"total_tickets": total})
+
+    problem(sub_quota(2), 409, "CAPACITY_BELOW_SOLD")
+    assert sub_quota(5).status == 200
+    assert stock(event_id).types[stalls] == (0, 3, 2, 5)
+    assert sub_quota(4).status == 200
+    assert stock(event_id).types[stalls] == (0, 3, 1, 4)
+    problem(sub_quota(2), 409, "CAPACITY_BELOW_SOLD")
+    problem(api.call("delete_ticket_type", token=admin.token, path=path), 409, "TICKET_TYPE_HAS_SALES")
+    assert stock(event_id).balanced
