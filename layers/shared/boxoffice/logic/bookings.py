@@ -5,7 +5,8 @@ not started, the type's sales window is open, both the event's quota and the typ
 tickets left, the buyer stays within the event's per-user cap, and up to the per-booking limits; a
 booking belongs to its user alone; it is cancelled once, and only before its event starts. The store
 enforces them inside each transaction; the checks here answer early from the request's one read, and
-judge the stock again as the failed transaction saw it.
+judge the stock again as the failed transaction saw it. Checkout holds (logic/holds.py) are judged by
+the same rules; a booking or hold refused for lack of tickets first returns the event's expired holds.
 """
 
 from __future__ import annotations
