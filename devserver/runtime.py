@@ -14,8 +14,8 @@ from devserver.cors import Cors
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
 from devserver.persistence import Snapshots
-from devserver.streams import DomainEvents
 from devserver.scheduler import Scheduler
+from devserver.streams import DomainEvents
 
 LAYER = template.ROOT / "layers" / "shared"
 # The embedded DynamoDB serialises every call, so one may wait behind others far longer than

@@ -5,11 +5,11 @@
 
 It registers a throwaway user, logs in, has the admin create an event, finds it by search, books
 (twice with one Idempotency-Key: one booking), reads the history, cancels, checks that the tickets
-came back, holds tickets, confirms the hold into one booking and cancels that; then at the door: the admin creates an event with two ticket types, the user books the VIP
-one, the admin (who may do what door staff do) checks that ticket in by its code, once, and the stats
-count it under VIP; and it deletes both events. The admin login comes from ADMIN_EMAIL /
-ADMIN_PASSWORD. Only the standard library, so it runs wherever Python 3.11+ does. It never prints a
-password or a token.
+came back, holds tickets, confirms the hold into one booking and cancels that; then at the door: the
+admin creates an event with two ticket types, the user books the VIP one, the admin (who may do what
+door staff do) checks that ticket in by its code, once, and the stats count it under VIP; and it
+deletes both events. The admin login comes from ADMIN_EMAIL / ADMIN_PASSWORD. Only the standard
+library, so it runs wherever Python 3.11+ does. It never prints a password or a token.
 Exit status 0 when every step passed, 1 at the first failed step.
 """
 

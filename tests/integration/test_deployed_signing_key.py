@@ -20,7 +20,7 @@ from boxoffice.logic import accounts
 from devserver.runtime import reset_caches
 from tests.support.bookings import new_account, new_event
 from tests.support.events import stock
-from tests.support.handlers import Api, event_files, routes_by_folder, sample_event
+from tests.support.handlers import Api, event_files, sample_event
 
 
 @pytest.fixture
@@ -43,8 +43,7 @@ def cold_start() -> None:
     parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
-# The HTTP functions' samples: a scheduled function takes no token and reads no secret.
-@pytest.mark.parametrize("name", [path.stem for path in event_files() if path.stem in routes_by_folder()])
+@pytest.mark.parametrize("name", [path.stem for path in event_files()])
 def test_every_function_answers_its_sample_with_the_signing_key_from_secrets_manager(
     name: str, deployed_secret: None, api: Api
 ) -> None:

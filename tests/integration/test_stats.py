@@ -91,8 +91,8 @@ def test_each_ticket_type_has_its_own_numbers(api: Api, admin: Account) -> None:
 
     numbers = stats(admin, event_id, api)
     assert numbers["ticket_types"] == [
-        {"id": ids["Standard"], "name": "Standard", "sold": 3, "held": 0, "available": None, "checked_in": 0, "cancelled": 1,
-         "revenue": {"EUR": "30.00"}},
+        {"id": ids["Standard"], "name": "Standard", "sold": 3, "held": 0, "available": None, "checked_in": 0,
+         "cancelled": 1, "revenue": {"EUR": "30.00"}},
         {"id": ids["VIP"], "name": "VIP", "sold": 2, "held": 0, "available": 3, "checked_in": 2, "cancelled": 0,
          "revenue": {"EUR": "100.00"}},
     ]  # fmt: skip
