@@ -1,5 +1,6 @@
 """Holds over HTTP against `python -m devserver` with HOLD_SECONDS=1, as `HOLD_SECONDS=20 make run`
-would be tried by hand: a hold lapses on time and a refused sale takes its tickets back at once."""
+would be tried by hand: a hold lapses on time, a refused sale takes its tickets back at once, and the
+expiry reaches the domain event bus from the committed release."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.e2e.test_domain_events_http import printed_events
 from tests.support.live import LiveServer, start_live_server
 
 
@@ -40,3 +42,11 @@ def test_a_lapsed_hold_goes_back_on_sale_when_a_booking_would_be_refused(quick: 
     assert booked.status_code == 201, booked.text
     late = quick.request("POST", f"/holds/{hold['id']}/confirm", token=holder)
     assert (late.status_code, late.json()["code"]) == (409, "HOLD_EXPIRED")
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        expired = [d for name, d in printed_events(quick) if name == "HoldExpired" and d["hold_id"] == hold["id"]]
+        if expired:
+            break
+        time.sleep(0.1)
+    assert [(d["event_id"], d["quantity"]) for d in expired] == [(event_id, 2)]
