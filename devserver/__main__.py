@@ -39,7 +39,8 @@ def main() -> int:
         data_dir=None if endpoint else data_dir,
         fresh=fresh,
         jwt_secret=os.environ.get("JWT_SECRET") or None,
-        extra_env={"BCRYPT_ROUNDS": os.environ["BCRYPT_ROUNDS"]} if os.environ.get("BCRYPT_ROUNDS") else None,
+        # Template parameters a developer may shorten for a try by hand (HOLD_SECONDS=20 make run).
+        extra_env={name: os.environ[name] for name in ("BCRYPT_ROUNDS", "HOLD_SECONDS") if os.environ.get(name)},
         cors_origins=os.environ.get("CORS_ALLOWED_ORIGINS", ""),
     )
     try:

@@ -14,6 +14,7 @@ from devserver.cors import Cors
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
 from devserver.persistence import Snapshots
+from devserver.scheduler import Scheduler
 from devserver.streams import DomainEvents
 
 LAYER = template.ROOT / "layers" / "shared"
@@ -82,6 +83,7 @@ class LocalRuntime:
         self.loaded_items = 0
         self.server: Server | None = None
         self.domain_events: DomainEvents | None = None  # with the embedded moto only: it is the local EventBridge
+        self.scheduler: Scheduler | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -134,8 +136,11 @@ class LocalRuntime:
         self.server = serve(Gateway(template.routes(), self._cors), self.port, quiet=self.quiet)
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.1,), name="gateway", daemon=True)
         self._thread.start()
+        self.scheduler = Scheduler(quiet=self.quiet).start()
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()

@@ -51,24 +51,13 @@ class StreamMapping:
     batch_size: int
 
 
-def functions() -> dict[str, template.Route]:
-    """Every function of the template by logical id, as something the gateway's loader can import."""
-    default = template.load().get("Globals", {}).get("Function", {}).get("Handler", "app.handler")
-    return {
-        name: template.Route(
-            "", "", name, template.ROOT / res["Properties"]["CodeUri"], res["Properties"].get("Handler", default)
-        )
-        for name, res in template.resources("AWS::Serverless::Function").items()
-    }
-
-
 def stream_mappings() -> list[StreamMapping]:
     found = []
     for mapping in template.resources("AWS::Lambda::EventSourceMapping").values():
         props = mapping["Properties"]
         table, attribute = props["EventSourceArn"]["Fn::GetAtt"]
         if attribute == "StreamArn":
-            function = functions()[props["FunctionName"]["Ref"]]
+            function = template.functions()[props["FunctionName"]["Ref"]]
             found.append(StreamMapping(table, function, int(props.get("BatchSize", 100))))
     return found
 

@@ -63,8 +63,23 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
     return {name: res for name, res in load()["Resources"].items() if res["Type"] == kind}
 
 
+def _default_handler() -> str:
+    return str(load().get("Globals", {}).get("Function", {}).get("Handler", "app.handler"))
+
+
+def functions() -> dict[str, Route]:
+    """Every function by logical id, as something the gateway's loader can import (scheduled and stream
+    functions have no HTTP route: only their function, code_dir and handler matter)."""
+    return {
+        name: Route(
+            "", "", name, ROOT / res["Properties"]["CodeUri"], res["Properties"].get("Handler", _default_handler())
+        )
+        for name, res in resources("AWS::Serverless::Function").items()
+    }
+
+
 def routes() -> list[Route]:
-    handler_default = load().get("Globals", {}).get("Function", {}).get("Handler", "app.handler")
+    handler_default = _default_handler()
     found = []
     for name, res in resources("AWS::Serverless::Function").items():
         props = res["Properties"]

@@ -1,6 +1,7 @@
-"""Writes events/<function>.json: one API Gateway HTTP API v2 sample event per function.
+"""Writes events/<function>.json: one API Gateway HTTP API v2 sample event per function, and for each
+scheduled function the event EventBridge sends it.
 
-`python -m scripts.sample_events` regenerates them from SAMPLES; routes come from template.yaml.
+`python -m scripts.sample_events` regenerates them from SAMPLES; routes and schedules come from template.yaml.
 Authenticated samples carry a placeholder token: `sam local invoke` then answers 401 unless you
 paste a token from POST /auth/login (the tests put in a fresh one). The stream consumer's sample
 (events/publish_domain_events.json, a DynamoDB Streams batch) is kept by hand; the tests run it too.
@@ -9,14 +10,16 @@ paste a token from POST /auth/login (the tests put in a fresh one). The stream c
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from devserver import template
+from devserver import scheduler, template
 from devserver.gateway import build_event
 
 TOKEN = "Bearer <paste an access_token from POST /auth/login>"
 EVENT_ID = "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"
 BOOKING_ID = "01JDQ7Y3M4N5P6Q7R8S9T0V1W2"
+HOLD_ID = "01JDQ7X9A8B7C6D5E4F3G2H1J0"
 TICKET_TYPE_ID = "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"
 
 # folder -> (path parameters, query string, body, needs a token)
@@ -65,7 +68,13 @@ SAMPLES: dict[str, tuple[dict[str, str], str, dict[str, Any] | None, bool]] = {
     "list_bookings": ({}, "limit=20", None, True),
     "get_booking": ({"booking_id": BOOKING_ID}, "", None, True),
     "cancel_booking": ({"booking_id": BOOKING_ID}, "", None, True),
+    # holds
+    "create_hold": ({"event_id": EVENT_ID}, "", {"quantity": 2, "ticket_type_id": TICKET_TYPE_ID}, True),
+    "get_hold": ({"hold_id": HOLD_ID}, "", None, True),
+    "confirm_hold": ({"hold_id": HOLD_ID}, "", None, True),
+    "release_hold": ({"hold_id": HOLD_ID}, "", None, True),
 }
+SCHEDULED_AT = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def write() -> None:
@@ -91,6 +100,12 @@ def write() -> None:
         event["requestContext"]["time"] = "27/Nov/2026:12:00:00 +0000"
         event["requestContext"]["timeEpoch"] = 1795780800000
         (template.ROOT / "events" / f"{folder}.json").write_text(json.dumps(event, indent=2) + "\n")
+    for schedule in scheduler.schedules():
+        event = scheduler.scheduled_event(schedule.rule, SCHEDULED_AT)
+        event["id"] = f"sample-{schedule.function.code_dir.name}"
+        (template.ROOT / "events" / f"{schedule.function.code_dir.name}.json").write_text(
+            json.dumps(event, indent=2) + "\n"
+        )
 
 
 if __name__ == "__main__":

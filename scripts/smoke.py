@@ -5,11 +5,11 @@
 
 It registers a throwaway user, logs in, has the admin create an event, finds it by search, books
 (twice with one Idempotency-Key: one booking), reads the history, cancels, checks that the tickets
-came back; then at the door: the admin creates an event with two ticket types, the user books the VIP
-one, the admin (who may do what door staff do) checks that ticket in by its code, once, and the stats
-count it under VIP; and it deletes both events. The admin login comes from ADMIN_EMAIL /
-ADMIN_PASSWORD. Only the standard library, so it runs wherever Python 3.11+ does. It never prints a
-password or a token.
+came back, holds tickets, confirms the hold into one booking and cancels that; then at the door: the
+admin creates an event with two ticket types, the user books the VIP one, the admin (who may do what
+door staff do) checks that ticket in by its code, once, and the stats count it under VIP; and it
+deletes both events. The admin login comes from ADMIN_EMAIL / ADMIN_PASSWORD. Only the standard
+library, so it runs wherever Python 3.11+ does. It never prints a password or a token.
 Exit status 0 when every step passed, 1 at the first failed step.
 """
 
@@ -122,7 +122,7 @@ class Flow:
         self.email = f"smoke-{self.tag}@example.com"
         self.password = secrets.token_urlsafe(16)
         self.idempotency_key = f"smoke-{self.tag}"
-        self.user_token = self.admin_token = self.event_id = self.booking_id = ""
+        self.user_token = self.admin_token = self.event_id = self.booking_id = self.hold_id = ""
         self.door_event_id = self.vip_id = ""
         self.vip_ticket: dict[str, Any] = {}
 
@@ -140,6 +140,9 @@ class Flow:
             ("history lists the booking", self.history),
             ("cancel the booking; the tickets come back", self.cancel),
             ("cancelling twice is a conflict", self.cancel_again),
+            ("hold 2 tickets; they leave sale", self.hold),
+            ("confirm the hold: one booking, at the hold's price", self.confirm_hold),
+            ("cancel the hold's booking; the tickets come back", self.cancel),
             ("admin creates an event with two ticket types", self.create_typed_event),
             ("book a VIP ticket; the ticket names its type", self.book_vip),
             ("check the VIP ticket in by its code, once", self.check_in),
@@ -297,6 +300,24 @@ class Flow:
         wanted = {"Standard": (0, 0, None, {}), "VIP": (1, 1, 1, {"EUR": "40.00"})}
         ensure(counted == wanted, f"stats per type: {counted}")
         ensure((stats.get("sold"), stats.get("checked_in")) == (1, 1), "stats: the event's totals are off")
+
+    def hold(self) -> None:
+        reply = self.api.request("POST", f"/events/{self.event_id}/holds", token=self.user_token, body={"quantity": 2})
+        hold = expect(reply, 201, "POST /events/{id}/holds")
+        ensure(hold.get("status") == "HELD" and bool(hold.get("expires_at")), "hold: not HELD with an expiry")
+        self.hold_id = hold["id"]
+        ensure(self._available() == 8, "hold: the event does not show 8 tickets left")
+
+    def confirm_hold(self) -> None:
+        path = f"/holds/{self.hold_id}"
+        headers = {"idempotency-key": f"{self.idempotency_key}-hold"}
+        reply = self.api.request("POST", f"{path}/confirm", token=self.user_token, headers=headers)
+        booking = expect(reply, 201, "POST /holds/{id}/confirm")
+        ensure(booking.get("status") == "CONFIRMED" and booking.get("total_price") == "25.00", "confirm: wrong booking")
+        self.booking_id = booking["id"]
+        hold = expect(self.api.request("GET", path, token=self.user_token), 200, "GET /holds/{id}")
+        ensure(hold.get("status") == "CONFIRMED" and hold.get("booking_id") == self.booking_id, "hold: not CONFIRMED")
+        ensure(self._available() == 8, "confirm: tickets were taken twice")
 
     def delete_event(self) -> None:
         door = f"/events/{self.door_event_id}"

@@ -1,9 +1,6 @@
 """POST /events/{event_id}/bookings: book tickets; an Idempotency-Key makes the request safe to retry."""
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from boxoffice.errors import (
     Busy,
@@ -19,26 +16,11 @@ from boxoffice.errors import (
     TicketTypeNotFound,
     UserLimitReached,
 )
-from boxoffice.http import CurrentPrincipal, api, failures, lambda_handler
+from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, failures, lambda_handler
 from boxoffice.logic import bookings
-from boxoffice.models.bookings import IDEMPOTENCY_KEY_PATTERN, Booking, BookingRequest
+from boxoffice.models.bookings import Booking, BookingRequest
 
 app = api()
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="idempotency-key",
-        pattern=IDEMPOTENCY_KEY_PATTERN,
-        description="1-255 printable characters. The same key and body within 24 h answer with the same booking "
-        "(and `Idempotent-Replayed: true`) instead of booking again.",
-    ),
-]
-
-REPLAYED = {
-    "description": "`true` when this is the booking an earlier request with the same Idempotency-Key made.",
-    "schema": {"type": "string", "enum": ["true"]},
-}
 
 
 @app.post(
@@ -60,7 +42,7 @@ REPLAYED = {
         InvalidInput,
         IdempotencyKeyReused,
         success=201,
-        headers={"Idempotent-Replayed": REPLAYED},
+        headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
     ),
 )
 def create_booking(

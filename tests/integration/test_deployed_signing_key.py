@@ -87,3 +87,19 @@ def test_a_booking_signs_its_tickets_and_the_door_verifies_them_with_the_deploye
     code = booked.body["tickets"][0]["code"]
     scanned = api.call("check_in", token=staff.token, path={"event_id": event_id}, body={"code": code})
     assert scanned.status == 200, scanned.body
+
+
+def test_a_confirmed_hold_signs_its_tickets_with_the_deployed_ring(deployed_secret: None, api: Api) -> None:
+    event_id = new_event(total=10)
+    buyer, staff = new_account(), new_account("staff")
+    hold = api.call("create_hold", token=buyer.token, path={"event_id": event_id}, body={"quantity": 1})
+    assert hold.status == 201, hold.body
+    cold_start()
+
+    booked = api.call("confirm_hold", token=buyer.token, path={"hold_id": hold.body["id"]})
+
+    assert booked.status == 201, booked.body
+    cold_start()
+    code = booked.body["tickets"][0]["code"]
+    scanned = api.call("check_in", token=staff.token, path={"event_id": event_id}, body={"code": code})
+    assert scanned.status == 200, scanned.body

@@ -180,6 +180,6 @@ def test_a_v1_ticket_is_checked_in_as_general_admission_and_counted_under_it(api
     assert [(t["ticket_number"], t["ticket_type"]) for t in synced] == [(number, general)]  # v1 tickets sync once moved
     stats = api.call("event_stats", token=admin, path={"event_id": event_id}).body
     assert stats["ticket_types"] == [
-        {**general, "sold": 2, "available": None, "checked_in": 1, "cancelled": 0, "revenue": {}}
+        {**general, "sold": 2, "held": 0, "available": None, "checked_in": 1, "cancelled": 0, "revenue": {}}
     ]
     assert (stats["sold"], stats["checked_in"]) == (2, 1)

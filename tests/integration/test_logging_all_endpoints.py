@@ -122,8 +122,21 @@ def bookings_steps(run: Run) -> None:
     run.call("event_stats", 403, token=run.ids["staff"], path=event)
     run.call("cancel_booking", 200, token=user, path={"booking_id": booking["id"]})
     run.call("cancel_booking", 409, token=user, path={"booking_id": booking["id"]})
+    holds_steps(run)
     run.call("delete_event", 204, token=run.ids["admin"], path=event)
     run.call("delete_event", 404, token=run.ids["admin"], path=event)
+
+
+def holds_steps(run: Run) -> None:
+    user, event = run.ids["user"], {"event_id": run.ids["event"]}
+    held = run.call("create_hold", 201, token=user, path=event, body={"quantity": 1}).body
+    run.call("get_hold", 200, token=user, path={"hold_id": held["id"]})
+    run.call("get_hold", 404, token=run.ids["admin"], path={"hold_id": held["id"]})
+    run.call("confirm_hold", 201, token=user, path={"hold_id": held["id"]}, headers={"Idempotency-Key": "log-hold"})
+    again = run.call("create_hold", 201, token=user, path=event, body={"quantity": 1}).body
+    run.call("release_hold", 401, token=FORGED, path={"hold_id": again["id"]})
+    run.call("release_hold", 200, token=user, path={"hold_id": again["id"]})
+    run.call("confirm_hold", 409, token=user, path={"hold_id": again["id"]})
 
 
 def other_steps(run: Run) -> None:

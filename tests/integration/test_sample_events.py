@@ -8,18 +8,22 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, DynamoDBStreamModel
 
-from devserver import streams, template
+from devserver import scheduler, streams, template
 from devserver.gateway import LambdaContext, load_handler
 from tests.support.handlers import Api, event_files, routes_by_folder
 
 # Functions fed by a table's stream have a stream batch as their sample; event_files() are the HTTP ones.
 STREAM_FUNCTIONS = {m.function.code_dir.name: m.function for m in streams.stream_mappings()}
+# Scheduled functions have the event EventBridge sends a scheduled target.
+SCHEDULED = {s.function.code_dir.name: s for s in scheduler.schedules()}
 
 
 def test_every_function_has_exactly_one_sample_event() -> None:
     functions = {r.code_dir.name for r in template.routes()} - {"docs", "not_found"}
     assert {path.stem for path in event_files()} == functions
-    assert {path.stem for path in (template.ROOT / "events").glob("*.json")} == functions | set(STREAM_FUNCTIONS)
+    assert {path.stem for path in (template.ROOT / "events").glob("*.json")} == functions | set(STREAM_FUNCTIONS) | set(
+        SCHEDULED
+    )
 
 
 @pytest.mark.parametrize("path", event_files(), ids=lambda p: p.stem)
@@ -54,3 +58,14 @@ def test_stream_sample_event_is_a_dynamodb_stream_batch_its_handler_publishes(
     boto3.client("events").create_event_bus(Name="test-domain-events")
     handler = load_handler(STREAM_FUNCTIONS[name])
     assert handler(event, LambdaContext(function_name=name, aws_request_id="sample")) == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULED))
+def test_scheduled_sample_event_runs_its_handler(aws: None, name: str) -> None:
+    schedule = SCHEDULED[name]
+    event = json.loads((template.ROOT / "events" / f"{name}.json").read_text())
+    assert (event["detail-type"], event["source"]) == ("Scheduled Event", "aws.events")
+    handler = load_handler(schedule.function)
+    assert handler(event, LambdaContext(function_name=schedule.function.function, aws_request_id="sample")) == {
+        "released": 0
+    }

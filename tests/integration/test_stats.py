@@ -40,10 +40,11 @@ def admin(api: Api) -> Account:
 def test_a_new_event_has_sold_nothing(api: Api, admin: Account) -> None:
     event_id = new_event(total=50)
     (general,) = type_ids(event_id).values()
-    nothing = {"sold": 0, "checked_in": 0, "cancelled": 0, "revenue": {}}
+    nothing = {"sold": 0, "held": 0, "checked_in": 0, "cancelled": 0, "revenue": {}}
     assert stats(admin, event_id, api) == {
         "event_id": event_id,
         "total_tickets": 50,
+        "reserved": 0,
         "available": 50,
         **nothing,
         "ticket_types": [{"id": general, "name": "General admission", "available": None, **nothing}],
@@ -62,10 +63,11 @@ def test_bookings_cancels_check_ins_and_undos_move_the_numbers(api: Api, admin: 
     assert api.call("undo_check_in", token=admin.token, path=undo).status == 200
 
     numbers = stats(admin, event_id, api)
-    moved = {"sold": 3, "checked_in": 1, "cancelled": 2, "revenue": {"EUR": "37.50"}}
+    moved = {"sold": 3, "held": 0, "checked_in": 1, "cancelled": 2, "revenue": {"EUR": "37.50"}}
     assert numbers == {
         "event_id": event_id,
         "total_tickets": 20,
+        "reserved": 0,
         "available": 17,
         **moved,
         "ticket_types": [{"id": kept["ticket_type"]["id"], "name": "General admission", "available": None, **moved}],
@@ -89,9 +91,9 @@ def test_each_ticket_type_has_its_own_numbers(api: Api, admin: Account) -> None:
 
     numbers = stats(admin, event_id, api)
     assert numbers["ticket_types"] == [
-        {"id": ids["Standard"], "name": "Standard", "sold": 3, "available": None, "checked_in": 0, "cancelled": 1,
-         "revenue": {"EUR": "30.00"}},
-        {"id": ids["VIP"], "name": "VIP", "sold": 2, "available": 3, "checked_in": 2, "cancelled": 0,
+        {"id": ids["Standard"], "name": "Standard", "sold": 3, "held": 0, "available": None, "checked_in": 0,
+         "cancelled": 1, "revenue": {"EUR": "30.00"}},
+        {"id": ids["VIP"], "name": "VIP", "sold": 2, "held": 0, "available": 3, "checked_in": 2, "cancelled": 0,
          "revenue": {"EUR": "100.00"}},
     ]  # fmt: skip
     assert (numbers["sold"], numbers["checked_in"], numbers["cancelled"]) == (5, 2, 1)

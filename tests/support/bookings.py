@@ -252,10 +252,13 @@ def _revenue(bookings: list[dict[str, Any]]) -> dict[str, str]:
     return {currency: f"{amount:.2f}" for currency, amount in sorted(revenue.items())}
 
 
-def _counts(tickets: list[dict[str, Any]], bookings: list[dict[str, Any]]) -> dict[str, Any]:
+def _counts(
+    tickets: list[dict[str, Any]], bookings: list[dict[str, Any]], holds: list[dict[str, Any]]
+) -> dict[str, Any]:
     statuses = Counter(t["status"] for t in tickets)
     return {
         "sold": statuses["VALID"] + statuses["CHECKED_IN"],
+        "held": sum(int(h["quantity"]) for h in holds if h["status"] == "HELD"),
         "checked_in": statuses["CHECKED_IN"],
         "cancelled": statuses["CANCELLED"],
         "revenue": _revenue(bookings),
@@ -270,9 +273,9 @@ def recount(event_id: str) -> dict[str, Any]:
     from boxoffice.store import events
 
     tickets = [t for t in _scan(settings().tickets_table) if t.get("event_id") == event_id]
-    bookings = [
-        b for b in _scan(settings().bookings_table) if b.get("event_id") == event_id and b["sk"].startswith("BOOKING#")
-    ]
+    items = [i for i in _scan(settings().bookings_table) if i.get("event_id") == event_id]
+    bookings = [b for b in items if b["sk"].startswith("BOOKING#")]
+    holds = [h for h in items if h["sk"].startswith("HOLD#")]
     type_of = {b["id"]: b.get("ticket_type_id") or legacy_type_id(event_id) for b in bookings}
     event = events.get(event_id)
     assert event is not None
@@ -282,13 +285,15 @@ def recount(event_id: str) -> dict[str, Any]:
         counts = _counts(
             [t for t in tickets if type_of[t["booking_id"]] == kind.id],
             [b for b in bookings if type_of[b["id"]] == kind.id],
+            [h for h in holds if h["ticket_type_id"] == kind.id],
         )
-        left = None if kind.total_tickets is None else kind.total_tickets - counts["sold"]
+        left = None if kind.total_tickets is None else kind.total_tickets - counts["sold"] - counts["held"]
         per_type.append({"id": kind.id, "name": kind.name, **counts, "available": left})
     return {
         "event_id": event_id,
         "total_tickets": state.total,
-        **_counts(tickets, bookings),
+        **_counts(tickets, bookings, holds),
+        "reserved": 0,  # no waiting list here: nothing comes back to be kept for it
         "available": state.available,
         "ticket_types": per_type,
     }

@@ -415,3 +415,13 @@ def test_samconfig_deploys_each_stage_with_its_own_stack_and_confirms_prod() -> 
         assert "region" not in deploy, env
         assert "region" not in config[env]["global"]["parameters"], env
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+
+
+def test_holds_last_a_parameter_and_expire_by_a_scheduled_sweep_over_a_sparse_index() -> None:
+    document = template.load()
+    assert document["Parameters"]["HoldSeconds"]["Default"] == 600
+    assert document["Globals"]["Function"]["Environment"]["Variables"]["HOLD_SECONDS"] == {"Ref": "HoldSeconds"}
+    [index] = [i for i in template.tables()["BookingsTable"]["GlobalSecondaryIndexes"] if i["IndexName"] == "by_expiry"]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["held", "held_until"]
+    sweeper = functions()["SweepHoldsFunction"]["Properties"]
+    assert [e["Properties"]["Schedule"] for e in sweeper["Events"].values()] == ["rate(1 minute)"]

@@ -30,6 +30,7 @@ class Settings:
     login_max_account_failures: int  # per account, from every address together, per window
     login_window_seconds: int
     idempotency_ttl_seconds: int
+    hold_seconds: int  # how long a checkout hold keeps its tickets out of sale
     transaction_max_attempts: int
     aws_connect_timeout_seconds: float
     aws_read_timeout_seconds: float
@@ -72,6 +73,7 @@ def settings() -> Settings:
         login_max_account_failures=_int("LOGIN_MAX_ACCOUNT_FAILURES", 100),
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
+        hold_seconds=_int("HOLD_SECONDS", 600),
         transaction_max_attempts=_int("TRANSACTION_MAX_ATTEMPTS", 4),
         # DynamoDB answers in milliseconds; one attempt gives up after 4 s, so that a retry still
         # fits in the 10 s timeout (boxoffice.aws).

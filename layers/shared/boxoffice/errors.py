@@ -225,6 +225,26 @@ class InvalidTicketCode(DomainError):
     title = "The ticket code is not one we signed"
 
 
+class HoldNotFound(DomainError):
+    code = "HOLD_NOT_FOUND"
+    title = "No such hold"
+
+
+class HoldExpired(DomainError):
+    code = "HOLD_EXPIRED"
+    title = "The hold has expired; its tickets went back on sale"
+
+
+class HoldReleased(DomainError):
+    code = "HOLD_RELEASED"
+    title = "The hold was released"
+
+
+class HoldConfirmed(DomainError):
+    code = "HOLD_CONFIRMED"
+    title = "The hold is already confirmed as a booking"
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     title = "This Idempotency-Key was used with a different request"

@@ -15,7 +15,7 @@ from typing import Annotated, Any, get_type_hints
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
 from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 
@@ -23,6 +23,7 @@ from boxoffice import auth, deadline, errors, snapstart  # noqa: F401 - snapstar
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.logic.permissions import require_admin, require_staff
+from boxoffice.models.bookings import IDEMPOTENCY_KEY_PATTERN
 from boxoffice.models.common import MAX_PAGE_SIZE, Problem
 from boxoffice.observability import logger, metrics
 
@@ -64,6 +65,10 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.WrongEvent: HTTPStatus.CONFLICT,
     errors.NotCheckedIn: HTTPStatus.CONFLICT,
     errors.IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.HoldNotFound: HTTPStatus.NOT_FOUND,
+    errors.HoldExpired: HTTPStatus.CONFLICT,
+    errors.HoldReleased: HTTPStatus.CONFLICT,
+    errors.HoldConfirmed: HTTPStatus.CONFLICT,
     errors.Busy: HTTPStatus.CONFLICT,
     errors.ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     errors.Internal: HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -315,6 +320,20 @@ SourceIp = Annotated[str, Depends(_source_ip)]
 # A list's page size: `limit: PageLimit = DEFAULT_PAGE_SIZE`.
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 StaffPrincipal = Annotated[Principal, Depends(_staff)]  # door staff or admins
+# An optional Idempotency-Key header (bookings, hold confirms) and the header that marks its replay.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="idempotency-key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="1-255 printable characters. The same key and body within 24 h answer with the same booking "
+        "(and `Idempotent-Replayed: true`) instead of booking again.",
+    ),
+]
+IDEMPOTENT_REPLAYED = {
+    "description": "`true` when this is the booking an earlier request with the same Idempotency-Key made.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 
 
 # What problems look like in the documentation's examples: errors whose members need values.

@@ -18,6 +18,10 @@ DELETED: Final = "DELETED"
 CONFIRMED: Final = "CONFIRMED"
 CANCELLED: Final = "CANCELLED"
 VALID: Final = "VALID"
+# A checkout hold's life: HELD, then exactly one of the others.
+HELD: Final = "HELD"
+RELEASED: Final = "RELEASED"  # by its owner
+EXPIRED: Final = "EXPIRED"  # past expires_at (by the sweeper, a refused sale, or its owner too late)
 
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"
@@ -45,6 +49,7 @@ class TicketType:
     # Live counters, from the type's counter item (None/0 until read).
     available_tickets: int | None = None
     sold: int = 0
+    held: int = 0  # in live holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,9 @@ class EventRecord:
     created_at: datetime
     updated_at: datetime
     ticket_types: tuple[TicketType, ...] = field(default=())
+    # Out of open sale but not sold (store/inventory.py): in live holds, kept for the waiting list.
+    held: int = 0
+    reserved: int = 0
 
     @property
     def starts_key(self) -> str:
@@ -71,7 +79,7 @@ class EventRecord:
 
     @property
     def sold(self) -> int:
-        return self.total_tickets - self.available_tickets
+        return self.total_tickets - self.available_tickets - self.held - self.reserved
 
     @property
     def ticket_price(self) -> Decimal:

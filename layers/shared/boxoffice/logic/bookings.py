@@ -5,7 +5,8 @@ not started, the type's sales window is open, both the event's quota and the typ
 tickets left, the buyer stays within the event's per-user cap, and up to the per-booking limits; a
 booking belongs to its user alone; it is cancelled once, and only before its event starts. The store
 enforces them inside each transaction; the checks here answer early from the request's one read, and
-judge the stock again as the failed transaction saw it.
+judge the stock again as the failed transaction saw it. Checkout holds (logic/holds.py) are judged by
+the same rules; a booking or hold refused for lack of tickets first returns the event's expired holds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from boxoffice import clock, cursors, money, ticket_codes
 from boxoffice.auth import Principal
@@ -38,6 +40,7 @@ from boxoffice.errors import (
     TicketTypeNotFound,
     UserLimitReached,
 )
+from boxoffice.logic import expiry
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
@@ -58,7 +61,7 @@ from boxoffice.store.inventory import StockChanged
 from boxoffice.store.users import UserRecord
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
-_BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
 # Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
 ATTEMPTS = 3
@@ -141,7 +144,7 @@ def fingerprint(event_id: str, request: BookingRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(earlier: IdempotencyRecord, claim: IdempotencyClaim, event: EventRecord | None) -> BookingOutcome:
+def replay(earlier: IdempotencyRecord, claim: IdempotencyClaim, event: EventRecord | None) -> BookingOutcome:
     """The key's booking as it is now (the key's copy follows a cancel), with `event` (the booking's:
     the fingerprints match) as read by this request, as GET /bookings/{id} would show them."""
     if earlier.fingerprint != claim.fingerprint:
@@ -149,18 +152,20 @@ def _replay(earlier: IdempotencyRecord, claim: IdempotencyClaim, event: EventRec
     logger.info("Booking replayed for its Idempotency-Key", extra={"booking_id": earlier.booking.id})
     events = {event.id: EventSnapshot.of(event)} if event else {}
     details = Details(events=events, tickets={})
-    return BookingOutcome(_public(earlier.booking, details, codes=_codes(earlier.booking)), replayed=True)
+    return BookingOutcome(public_booking(earlier.booking, details, codes=signed_codes(earlier.booking)), replayed=True)
 
 
 _AS_WRITTEN = Details(events={}, tickets={})
 
 
-def _codes(record: BookingRecord) -> dict[str, str]:
+def signed_codes(record: BookingRecord) -> dict[str, str]:
     """The tickets' signed codes (the same ones each time: Ed25519 signatures are deterministic)."""
     return {number: ticket_codes.sign(record.event_id, number) for number in record.ticket_numbers}
 
 
-def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mapping[str, str] | None = None) -> Booking:
+def public_booking(
+    record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mapping[str, str] | None = None
+) -> Booking:
     """The booking with its event and tickets as `details` read them; without them, as the booking
     itself last wrote them (a new booking's tickets are VALID with `codes`, a cancelled one's CANCELLED).
     A cancelled ticket shows no code: there is nothing left to scan."""
@@ -200,26 +205,72 @@ def _public(record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mappin
     )
 
 
-def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> BookingRecord:
-    event, ticket_type = stock.event, stock.ticket_type
+def new_record(
+    user_id: str,
+    event: EventRecord,
+    *,
+    ticket_type: tuple[str, str, bool],
+    quantity: int,
+    unit_price: Decimal,
+    currency: str,
+    now: datetime,
+) -> BookingRecord:
+    """A new CONFIRMED booking of `quantity` fresh ticket numbers; `ticket_type` is (id, name, whether it
+    has a sub-quota)."""
+    type_id, type_name, sub_quota = ticket_type
     return BookingRecord(
         id=new_booking_id(now),
         user_id=user_id,
         event_id=event.id,
-        ticket_type_id=ticket_type.id,
-        ticket_type_name=ticket_type.name,
-        ticket_type_quota=ticket_type.total_tickets is not None,
+        ticket_type_id=type_id,
+        ticket_type_name=type_name,
+        ticket_type_quota=sub_quota,
         counted=True,
         quantity=quantity,
         ticket_numbers=tuple(new_ticket_number() for _ in range(quantity)),
-        unit_price=ticket_type.price,
-        total_price=ticket_type.price * quantity,
-        currency=event.currency,
+        unit_price=unit_price,
+        total_price=unit_price * quantity,
+        currency=currency,
         status=CONFIRMED,
         created_at=now,
         cancelled_at=None,
         event=EventSnapshot.of(event),
     )
+
+
+def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> BookingRecord:
+    event, ticket_type = stock.event, stock.ticket_type
+    kind = (ticket_type.id, ticket_type.name, ticket_type.total_tickets is not None)
+    return new_record(
+        user_id,
+        event,
+        ticket_type=kind,
+        quantity=quantity,
+        unit_price=ticket_type.price,
+        currency=event.currency,
+        now=now,
+    )
+
+
+def judged(
+    user_id: str,
+    event: EventRecord | None,
+    ticket_type: TicketType | None,
+    holding: Holding,
+    quantity: int,
+    now: datetime,
+) -> Stock:
+    """As bookable(); but a refusal for lack of tickets (or of room under the per-user cap, which the buyer's
+    own lapsed holds may fill) first returns the event's expired holds, then judges again on a fresh read:
+    nobody is turned away for tickets that only a lapsed hold still keeps."""
+    try:
+        return bookable(event, ticket_type, holding, quantity, now)
+    except (SoldOut, NotEnoughTickets, UserLimitReached):
+        if event is None or ticket_type is None or not expiry.release_expired(now, event_id=event.id):
+            raise
+    context = store.read_for_booking(user_id, event.id, None)
+    fresh = context.event.ticket_type(ticket_type.id) if context.event else None
+    return bookable(context.event, fresh, context.holding, quantity, now)
 
 
 def book(
@@ -241,20 +292,20 @@ def book(
         claim = IdempotencyClaim(idempotency_key, fingerprint(event_id, request), int(now.timestamp()) + ttl)
         # Expiry is checked here: DynamoDB's TTL deletes late, moto never does.
         if context.earlier is not None and context.earlier.expires_at > now.timestamp():
-            return _replay(context.earlier, claim, context.event)
+            return replay(context.earlier, claim, context.event)
     event, holding = context.event, context.holding
     ticket_type = chosen_type(event, request.ticket_type_id)
     for _ in range(ATTEMPTS):
-        stock = bookable(event, ticket_type, holding, request.quantity, now)
+        stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
         record = _new_record(principal.user_id, stock, request.quantity, now)
-        codes = _codes(record)
+        codes = signed_codes(record)
         try:
             earlier = store.create(
                 record,
                 codes=codes,
                 event=stock.event,
                 ticket_type=stock.ticket_type,
-                holding=holding,
+                holding=stock.holding,
                 token_version=principal.token_version,
                 claim=claim,
                 now=now,
@@ -265,20 +316,20 @@ def book(
         except IdTaken:
             continue
         if earlier is not None and claim is not None:
-            return _replay(earlier, claim, stock.event)
+            return replay(earlier, claim, stock.event)
         metrics.add_metric(name="BookingsCreated", unit="Count", value=1)
         metrics.add_metric(name="TicketsSold", unit="Count", value=record.quantity)
         logger.info(
             "Booking created", extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
         )
-        return BookingOutcome(_public(record, codes=codes), replayed=False)
+        return BookingOutcome(public_booking(record, codes=codes), replayed=False)
     raise Busy()
 
 
 def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
     """The caller's booking; anyone else's is as missing as one that never existed."""
     # Anything that cannot be a booking id is simply not found (and never reaches DynamoDB as a key).
-    if not _BOOKING_ID.match(booking_id):
+    if not BOOKING_ID.match(booking_id):
         raise BookingNotFound()
     user, record = store.read_booking(principal.user_id, booking_id)
     _require_current(principal, user)
@@ -290,7 +341,7 @@ def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
 def get_booking(principal: Principal, booking_id: str) -> Booking:
     record = _read_own(principal, booking_id)
     _, details = store.read_details([record])
-    return _public(record, details)
+    return public_booking(record, details)
 
 
 def list_bookings(principal: Principal, limit: int, cursor: str | None) -> Page[Booking]:
@@ -302,12 +353,12 @@ def list_bookings(principal: Principal, limit: int, cursor: str | None) -> Page[
     user, details = store.read_details(records, user_id=principal.user_id)
     _require_current(principal, user)
     next_cursor = cursors.seal({"after": records[-1].id}, scope) if more and records else None
-    return Page[Booking](items=[_public(r, details) for r in records], next_cursor=next_cursor)
+    return Page[Booking](items=[public_booking(r, details) for r in records], next_cursor=next_cursor)
 
 
 def _position(payload: dict[str, object]) -> str:
     after = payload.get("after")
-    if not isinstance(after, str) or not _BOOKING_ID.match(after):
+    if not isinstance(after, str) or not BOOKING_ID.match(after):
         raise InvalidCursor()
     return after
 
@@ -335,7 +386,7 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
             "Booking cancelled",
             extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
         )
-        return _public(cancelled)
+        return public_booking(cancelled)
     raise Busy()
 
 

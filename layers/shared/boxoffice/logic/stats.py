@@ -1,8 +1,9 @@
 """An event's numbers for its organiser: sold, available, checked in, cancelled, and revenue per currency,
 in total and per ticket type.
 
-Every number is a counter moved in the same transaction as the change it counts (a booking, a cancel,
-a check-in or its undo), so the answer is two reads and always adds up: sold + available == total.
+Every number is a counter moved in the same transaction as the change it counts (a booking, a hold and its
+confirm, release or expiry, a cancel, a check-in or its undo), so the answer is two reads and always adds
+up: sold + held + reserved + available == total.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def event_stats(principal: Principal, event_id: str) -> EventStats:
     return EventStats(
         event_id=event.id,
         total_tickets=event.total_tickets,
-        sold=event.total_tickets - event.available_tickets,
+        sold=event.sold,
+        held=event.held,
+        reserved=event.reserved,
         available=event.available_tickets,
         checked_in=record.checked_in,
         cancelled=record.cancelled,
@@ -42,6 +45,7 @@ def _type_stats(record: TypeStatsRecord) -> TicketTypeStats:
         id=kind.id,
         name=kind.name,
         sold=kind.sold,
+        held=kind.held,
         available=kind.available_tickets,
         checked_in=record.checked_in,
         cancelled=record.cancelled,

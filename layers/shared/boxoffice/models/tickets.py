@@ -101,6 +101,7 @@ class TicketTypeStats(ResponseModel):
     id: str
     name: str
     sold: int
+    held: int = Field(description="In checkout holds that are neither confirmed nor released yet.")
     available: int | None = Field(description="What is left of the type's own sub-quota; null without one.")
     checked_in: int
     cancelled: int
@@ -108,7 +109,8 @@ class TicketTypeStats(ResponseModel):
 
 
 class EventStats(ResponseModel):
-    """An event's counters: sold + available == total_tickets; checked_in counts tickets sold and let in.
+    """An event's counters: sold + held + reserved + available == total_tickets; checked_in counts tickets
+    sold and let in.
     `ticket_types` breaks them down by the event's types (sold, checked_in, cancelled and revenue add up
     to the event's, except what types deleted since had cancelled)."""
 
@@ -119,7 +121,9 @@ class EventStats(ResponseModel):
                     "event_id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50",
                     "total_tickets": 500,
                     "sold": 412,
-                    "available": 88,
+                    "held": 6,
+                    "reserved": 0,
+                    "available": 82,
                     "checked_in": 377,
                     "cancelled": 9,
                     "revenue": {"EUR": "10300.00"},
@@ -128,6 +132,7 @@ class EventStats(ResponseModel):
                             "id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a",
                             "name": "Standard",
                             "sold": 362,
+                            "held": 6,
                             "available": None,
                             "checked_in": 330,
                             "cancelled": 9,
@@ -137,6 +142,7 @@ class EventStats(ResponseModel):
                             "id": "9a1f4c2e-6b3d-4e8a-b7c5-0d2e1f3a4b5c",
                             "name": "VIP",
                             "sold": 50,
+                            "held": 0,
                             "available": 0,
                             "checked_in": 47,
                             "cancelled": 0,
@@ -151,7 +157,9 @@ class EventStats(ResponseModel):
     event_id: str
     total_tickets: int
     sold: int
-    available: int
+    held: int = Field(description="In checkout holds that are neither confirmed nor released yet.")
+    reserved: int = Field(description="Came back while people were waiting: kept for the waiting list.")
+    available: int = Field(description="On open sale.")
     checked_in: int
     cancelled: int = Field(description="Tickets released by cancelled bookings.")
     revenue: dict[str, PriceOut] = Field(

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from boxoffice.config import settings
@@ -196,7 +197,7 @@ def _idempotency_sk(key: str) -> str:
     return f"{_IDEMPOTENCY}{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def _idempotency_key(user_id: str, key: str) -> dict[str, str]:
+def claim_key(user_id: str, key: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": _idempotency_sk(key)}
 
 
@@ -209,7 +210,7 @@ def _snapshot_attributes(event: EventSnapshot) -> Item:
     }
 
 
-def _read_with_user(
+def read_with_user(
     user_id: str, requests: Mapping[str, list[dict[str, str]]]
 ) -> tuple[UserRecord | None, dict[str, list[Item]]]:
     """One BatchGetItem: the caller's account (for the token check) beside the request's own items."""
@@ -233,14 +234,14 @@ def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -
         _bookings(): [inventory.holding_key(user_id, event_id)],
     }
     if idempotency_key is not None:
-        keys[_bookings()].append(_idempotency_key(user_id, idempotency_key))
-    user, found = _read_with_user(user_id, keys)
+        keys[_bookings()].append(claim_key(user_id, idempotency_key))
+    user, found = read_with_user(user_id, keys)
     items = found[_events()]
     described = next((i for i in items if i["sk"] == event_store.EVENT), None)
     if described is not None and "ticket_types" not in described and event_store.upgrade(event_id):
         return read_for_booking(user_id, event_id, idempotency_key)
     own = {i["sk"]: i for i in found[_bookings()]}
-    earlier = own.get(_idempotency_key(user_id, idempotency_key)["sk"]) if idempotency_key is not None else None
+    earlier = own.get(claim_key(user_id, idempotency_key)["sk"]) if idempotency_key is not None else None
     return BookingContext(
         user=user,
         event=event_store.assemble(described, items) if described else None,
@@ -267,12 +268,33 @@ def create(
     otherwise StockChanged carries the event, the type and the holding as DynamoDB saw them.
     """
     tx = Transaction()
-    inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, booking.total_price, now)
+    inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, now, sale=booking.total_price)
     tx.add("account", users.current_check(booking.user_id, token_version))
+    add_booking(tx, booking, codes=codes, claim=claim, now=now)
+    try:
+        tx.commit()
+    except Failed as exc:
+        if exc.failed("account"):
+            raise NotAuthenticated("The token was revoked.") from None
+        earlier = replayed(exc)
+        if earlier is not None:
+            return earlier
+        if any(exc.failed(name) for name in ("quota", "type", "holding")):
+            raise inventory.stock_changed(exc, event, ticket_type, holding) from None
+        raise IdTaken() from None
+    return None
+
+
+def add_booking(
+    tx: Transaction, booking: BookingRecord, *, codes: Mapping[str, str], claim: IdempotencyClaim | None, now: datetime
+) -> None:
+    """Add the puts that make a booking (a direct one, or a hold's confirm): `claim`'s key (`idempotency`),
+    the `booking`, and each of its tickets (`ticket:<n>`) with its code from `codes` (by ticket number).
+    A failure of `idempotency` is read by `replayed`; of the others, an id or number already taken."""
     if claim is not None:
         booking = replace(booking, idempotency_sk=_idempotency_sk(claim.key))
         key_item = {
-            **_idempotency_key(booking.user_id, claim.key),
+            **claim_key(booking.user_id, claim.key),
             "fingerprint": claim.fingerprint,
             "booking": booking.attributes(),
             "created_at": booking.created_at.isoformat(),
@@ -303,20 +325,16 @@ def create(
             at=booking.created_at,
         )
         tx.add(f"ticket:{n}", put)
-    try:
-        tx.commit()
-    except Failed as exc:
-        if exc.failed("account"):
-            raise NotAuthenticated("The token was revoked.") from None
-        if exc.failed("idempotency"):
-            earlier = exc.old("idempotency")
-            if earlier is None:
-                raise IdTaken() from None  # no ALL_OLD to replay from: go round again and read it
-            return IdempotencyRecord.from_item(earlier)
-        if any(exc.failed(name) for name in ("quota", "type", "holding")):
-            raise inventory.stock_changed(exc, event, ticket_type, holding) from None
-        raise IdTaken() from None
-    return None
+
+
+def replayed(exc: Failed) -> IdempotencyRecord | None:
+    """What the Idempotency-Key of a failed add_booking already stands for (None: the key did not fail)."""
+    if not exc.failed("idempotency"):
+        return None
+    earlier = exc.old("idempotency")
+    if earlier is None:
+        raise IdTaken()  # no ALL_OLD to replay from: go round again and read it
+    return IdempotencyRecord.from_item(earlier)
 
 
 def _put(table: str, item: Item) -> dict[str, Any]:
@@ -325,7 +343,7 @@ def _put(table: str, item: Item) -> dict[str, Any]:
 
 def read_booking(user_id: str, booking_id: str) -> tuple[UserRecord | None, BookingRecord | None]:
     """The caller's account and their booking (None: not theirs, or none such), in one BatchGetItem."""
-    user, found = _read_with_user(user_id, {_bookings(): [_booking_key(user_id, booking_id)]})
+    user, found = read_with_user(user_id, {_bookings(): [_booking_key(user_id, booking_id)]})
     item = _first(found, _bookings())
     return user, (BookingRecord.from_item(item) if item else None)
 
@@ -349,7 +367,7 @@ def read_details(records: Iterable[BookingRecord], *, user_id: str | None = None
     if user_id is None:
         user, found = None, dynamo.batch_get(keys)
     else:
-        user, found = _read_with_user(user_id, keys)
+        user, found = read_with_user(user_id, keys)
     events = (event_store.describe(item) for item in found.get(_events(), []))
     details = Details(
         events={event.id: EventSnapshot.of(event) for event in events},
@@ -411,7 +429,8 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
     # types is upgraded, or only the key's copy failed.
     for _ in range(4):
         try:
-            _cancel(booking, cancelled, sub_quota=sub_quota, copy=copy, token_version=token_version, now=now)
+            commit = partial(_cancel, booking, cancelled, sub_quota=sub_quota, copy=copy, by=token_version, now=now)
+            inventory.route_returned(commit)
         except Failed as exc:
             if exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None
@@ -443,7 +462,14 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
 
 
 def _cancel(
-    booking: BookingRecord, cancelled: BookingRecord, *, sub_quota: bool, copy: bool, token_version: int, now: datetime
+    booking: BookingRecord,
+    cancelled: BookingRecord,
+    pool: str,
+    *,
+    sub_quota: bool,
+    copy: bool,
+    by: int,
+    now: datetime,
 ) -> None:
     changes = {"status": CANCELLED, "cancelled_at": now.isoformat(), **_snapshot_attributes(cancelled.event)}
     tx = Transaction()
@@ -473,9 +499,10 @@ def _cancel(
         currency=booking.currency,
         starts_at=cancelled.event.starts_at,
         status=cancelled.event.status,
+        pool=pool,
         now=now,
     )
-    tx.add("account", users.current_check(booking.user_id, token_version))
+    tx.add("account", users.current_check(booking.user_id, by))  # the token version of the caller
     if copy:
         tx.add("copy", _update_copy(booking, changes))
     # Each ticket must still be VALID: a ticket checked in at the door keeps its booking from being cancelled.

@@ -549,9 +549,10 @@ def _failure(exc: Failed, new: EventRecord) -> Exception:
             if current is None or current.get("status") != ON_SALE:
                 return EventNotFound()
     if exc.failed("quota"):
-        sold = int((exc.old("quota") or {})["sold"])
-        if sold > new.total_tickets:
-            return CapacityBelowSold(sold)
+        quota = exc.old("quota") or {}
+        taken = int(quota["total_tickets"]) - int(quota["available_tickets"])  # sold, held or kept for the line
+        if taken > new.total_tickets:
+            return CapacityBelowSold(taken)
     return Stale()
 
 
@@ -563,8 +564,9 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     """Write `new` over `old` in one transaction: the event item, and its quota item when a copy or the
     capacity changes, and the price of a type whose price changed.
 
-    A capacity change sets `available = total - sold` on the quota item with the condition `sold <= total`,
-    so racing bookings and edits keep available + sold == total without pinning what we read. A new name
+    A capacity change moves `available` by the change in `total` on the quota item, while the total is the
+    one we read and enough are on open sale to lose, so racing bookings and holds keep available + held +
+    reserved + sold == total without pinning their counters (a racing capacity edit makes it go round again). A new name
     or start pins the old ones, so the word entries we swap are the event's own. `before_start`: the write
     holds only while the stored start is after new.updated_at (another edit may have brought the start
     forward since our read).
@@ -589,9 +591,12 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     if new.name != old.name or new.starts_at != old.starts_at:
         _pin_index(described, old)
     if new.total_tickets != old.total_tickets:
-        quota.sets.append("total_tickets = :total, available_tickets = :total - sold")
-        quota.conditions.append("sold <= :total")
-        quota.named["total"] = new.total_tickets
+        # By the difference, from the total we read: open sale gains or loses exactly what the capacity does,
+        # and the tickets sold, held or kept for the waiting list stay where they are.
+        change = new.total_tickets - old.total_tickets
+        quota.sets.append("total_tickets = :total, available_tickets = available_tickets + :change")
+        quota.conditions.append("total_tickets = :old_total AND available_tickets >= :cut")
+        quota.named.update(total=new.total_tickets, change=change, old_total=old.total_tickets, cut=max(0, -change))
     repriced = [t for t in new.ticket_types if (o := old.ticket_type(t.id)) is not None and o.price != t.price]
     for n, t in enumerate(repriced):
         described.sets.append(f"ticket_types.#t{n}.price = :price{n}")

@@ -1,29 +1,36 @@
 """Inventory: the small counter items that every booking writes, and the ticket types' admin writes.
 
 events table (beside the descriptive `EVENT#<id>/EVENT` item, which no booking touches):
-  EVENT#<id>  QUOTA            the event's quota: total_tickets, available_tickets, sold; and the copies a
-                               booking's condition needs: status, starts_at, currency, max_tickets_per_booking,
-                               max_tickets_per_user (absent: no cap)
-  EVENT#<id>  TYPE#<type id>   one per ticket type: sold; total_tickets and available_tickets only when it has
-                               a sub-quota; the type's stats counters (cancelled_tickets, revenue_<CURRENCY>,
+  EVENT#<id>  QUOTA            the event's quota: total_tickets, available_tickets (on open sale), sold, held
+                               (in live holds), reserved (came back while people waited: kept for the
+                               waiting list), waiting (live waiting-list entries); absent counters are 0. And
+                               the copies a booking's condition needs: status, starts_at, currency,
+                               max_tickets_per_booking, max_tickets_per_user (absent: no cap)
+  EVENT#<id>  TYPE#<type id>   one per ticket type: sold, held; total_tickets and available_tickets only when it
+                               has a sub-quota; the type's stats counters (cancelled_tickets, revenue_<CURRENCY>,
                                as on the quota); and the copies its condition needs: price,
                                max_tickets_per_booking, sales_start, sales_end (absent: open)
 bookings table:
-  USER#<user id>  HOLDING#<event id>   tickets: the user's live tickets of the event (max_tickets_per_user)
+  USER#<user id>  HOLDING#<event id>   tickets: the user's tickets of the event in live bookings and holds
+                                       (max_tickets_per_user)
 
 Counter items carry no index keys and stay far below 1 KB (DynamoDB bills an update by the larger of the
 old and new item, per started KB, twice inside a transaction).
-`available + sold == total` holds on every counter item at every commit: each write moves both.
+`available + held + reserved + sold == total` holds on the quota at every commit (`available + held + sold
+== total` on a sub-quota): each write moves two of them by the same amount. Open sale (bookings, holds)
+draws on `available_tickets` only; tickets that come back go through `route_returned`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from boxoffice.config import settings
+from boxoffice.errors import Busy
 from boxoffice.records import ON_SALE, EventRecord, Holding, TicketType
 from boxoffice.store.dynamo import Failed, Item, Transaction, dump, values
 
@@ -113,6 +120,8 @@ def with_quota(event: EventRecord, item: Item) -> EventRecord:
         event,
         total_tickets=int(item["total_tickets"]),
         available_tickets=int(item["available_tickets"]),
+        held=int(item.get("held", 0)),
+        reserved=int(item.get("reserved", 0)),
         status=item["status"],
         starts_at=datetime.fromisoformat(item["starts_at"]),
         currency=item["currency"],
@@ -127,6 +136,7 @@ def with_counter(ticket_type: TicketType, item: Item) -> TicketType:
     return replace(
         ticket_type,
         sold=int(item["sold"]),
+        held=int(item.get("held", 0)),
         total_tickets=int(total) if total is not None else None,
         available_tickets=int(available) if available is not None else None,
         price=Decimal(item["price"]),
@@ -163,15 +173,21 @@ def take(
     ticket_type: TicketType,
     user_id: str,
     quantity: int,
-    amount: Decimal,
     now: datetime,
+    *,
+    sale: Decimal | None,
 ) -> None:
-    """Add the booking's counter moves: `quota`, `type` and `holding`, each with the condition it must meet.
+    """Add the counter moves that take tickets off open sale: `quota`, `type` and `holding`, each with the
+    condition it must meet. `sale`: a booking's total (the tickets count as sold, and its revenue); None for
+    a hold (they count as held until it is confirmed, released or expired).
 
     Besides enough tickets (in the event's quota and the type's sub-quota), the event must be on sale and
     not started, the type on sale, and the price, currency and limits be those the booking was judged by.
     """
     cap = event.max_tickets_per_user
+    # A hold's counters may not exist yet on items written before holds.
+    counted = "sold = sold + :qty" if sale is not None else "held = if_not_exists(held, :zero) + :qty"
+    revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
     tx.add(
         "quota",
         {
@@ -179,18 +195,18 @@ def take(
                 "TableName": _events(),
                 "Key": dump(quota_key(event.id)),
                 # The stats counters ride along: revenue_<CURRENCY> counts the money taken.
-                "UpdateExpression": "SET available_tickets = available_tickets - :qty, sold = sold + :qty"
-                " ADD #revenue :amount",
+                "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {counted}"
+                + (" ADD #revenue :amount" if sale is not None else ""),
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
                 " AND currency = :currency AND max_tickets_per_booking >= :qty AND "
                 + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"),
-                "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(event.currency)},
+                "ExpressionAttributeNames": {"#status": "status", **revenue_names},
                 "ExpressionAttributeValues": values(
                     qty=quantity,
-                    amount=amount,
                     on_sale=ON_SALE,
                     now=now.isoformat(),
                     currency=event.currency,
+                    **({"amount": sale} if sale is not None else {"zero": 0}),
                     **({} if cap is None else {"cap": cap}),
                 ),
                 **_ALL_OLD,
@@ -204,17 +220,20 @@ def take(
             "Update": {
                 "TableName": _events(),
                 "Key": dump(type_key(event.id, ticket_type.id)),
-                # The type's own revenue rides along, as on the quota.
-                "UpdateExpression": "SET sold = sold + :qty"
+                # A booking's revenue rides along on the type too, as on the quota.
+                "UpdateExpression": f"SET {counted}"
                 + (", available_tickets = available_tickets - :qty" if sub_quota else "")
-                + " ADD #revenue :amount",
+                + (" ADD #revenue :amount" if sale is not None else ""),
                 "ConditionExpression": "price = :price AND max_tickets_per_booking >= :qty"
                 " AND (attribute_not_exists(sales_start) OR sales_start <= :now)"
                 " AND (attribute_not_exists(sales_end) OR sales_end > :now) AND "
                 + ("available_tickets >= :qty" if sub_quota else "attribute_not_exists(available_tickets)"),
-                "ExpressionAttributeNames": {"#revenue": revenue_attribute(event.currency)},
+                **({"ExpressionAttributeNames": revenue_names} if revenue_names else {}),
                 "ExpressionAttributeValues": values(
-                    qty=quantity, amount=amount, price=ticket_type.price, now=now.isoformat()
+                    qty=quantity,
+                    price=ticket_type.price,
+                    now=now.isoformat(),
+                    **({"amount": sale} if sale is not None else {"zero": 0}),
                 ),
                 **_ALL_OLD,
             }
@@ -231,6 +250,86 @@ def take(
         holding_update["ExpressionAttributeValues"] = values(qty=quantity, room=cap - quantity)
         holding_update.update(_ALL_OLD)
     tx.add("holding", {"Update": holding_update})
+
+
+def settle(
+    tx: Transaction, *, event_id: str, type_id: str, quantity: int, amount: Decimal, currency: str, now: datetime
+) -> None:
+    """Add a hold's confirm moves: `quota` and `type` move its tickets from held to sold (the revenue
+    rides along on both), while the event is on sale and has not started. The holding stays as it is: the
+    tickets stay the buyer's."""
+    tx.add(
+        "quota",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(quota_key(event_id)),
+                "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
+                "ConditionExpression": "#status = :on_sale AND starts_at > :now AND held >= :qty",
+                "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
+                "ExpressionAttributeValues": values(qty=quantity, amount=amount, on_sale=ON_SALE, now=now.isoformat()),
+                **_ALL_OLD,
+            }
+        },
+    )
+    tx.add(
+        "type",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(type_key(event_id, type_id)),
+                "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
+                "ConditionExpression": "held >= :qty",
+                "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
+                "ExpressionAttributeValues": values(qty=quantity, amount=amount),
+                **_ALL_OLD,
+            }
+        },
+    )
+
+
+# --- where returned tickets go ---
+
+AVAILABLE: Final = "available_tickets"  # back on open sale
+RESERVED: Final = "reserved"  # kept for the waiting list: only its allocator moves them on
+ROUTE_ATTEMPTS = 4  # each retry follows a change of `waiting` that DynamoDB reported
+
+
+def _returned(pool: str) -> tuple[str, str]:
+    """The quota's SET clause that puts :qty returned tickets in `pool`, and the condition that it is the
+    right pool: open sale while nobody waits, `reserved` while anyone does."""
+    if pool == AVAILABLE:
+        return "available_tickets = available_tickets + :qty", "(attribute_not_exists(waiting) OR waiting = :zero)"
+    return "reserved = if_not_exists(reserved, :zero) + :qty", "waiting > :zero"
+
+
+def pool_for(quota: Item | None) -> str | None:
+    """Where returned tickets go, for a quota item as DynamoDB saw it (None: it is gone)."""
+    if quota is None:
+        return None
+    return RESERVED if int(quota.get("waiting", 0)) > 0 else AVAILABLE
+
+
+def route_returned(commit: Callable[[str], None]) -> str:
+    """Commit a transaction that returns tickets to the event's quota, into the right pool; returns the pool.
+
+    `commit(pool)` builds and commits the whole transaction, its `quota` action returning the tickets to
+    `pool` under that pool's condition (give_back, release). Tried first with open sale; when the quota's
+    condition fails and its ALL_OLD shows the other pool is right (someone started or stopped waiting),
+    the transaction is committed again with that pool. Every other failure is the caller's.
+    """
+    pool = AVAILABLE
+    for _ in range(ROUTE_ATTEMPTS):
+        try:
+            commit(pool)
+        except Failed as exc:
+            other = pool_for(exc.old("quota")) if exc.failed("quota") else None
+            if other is None or other == pool:
+                raise
+            pool = other
+            continue
+        return pool
+    raise Busy()
 
 
 def stock_changed(failed: Failed, event: EventRecord, ticket_type: TicketType, held: Holding) -> StockChanged:
@@ -260,58 +359,109 @@ def give_back(
     currency: str,
     starts_at: datetime,
     status: str,
+    pool: str,
     now: datetime,
 ) -> None:
-    """Add a cancel's counter moves: `quota` (only before the event starts, and while it starts at
-    `starts_at` with `status`, so the answer can show it), `type`, and `holding` (`user_id` None: the
-    booking was never counted there)."""
+    """Add a cancel's counter moves: `quota` (sold -> `pool`, only before the event starts, and while it
+    starts at `starts_at` with `status`, so the answer can show it), `type`, and `holding` (`user_id` None:
+    the booking was never counted there). Commit it through route_returned."""
+    returned, right_pool = _returned(pool)
     tx.add(
         "quota",
         {
             "Update": {
                 "TableName": _events(),
                 "Key": dump(quota_key(event_id)),
-                "UpdateExpression": "SET available_tickets = available_tickets + :qty, sold = sold - :qty"
+                "UpdateExpression": f"SET {returned}, sold = sold - :qty"
                 f" ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
-                "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status",
+                "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status AND "
+                + right_pool,
                 "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
                 "ExpressionAttributeValues": values(
-                    qty=quantity, refund=-refund, now=now.isoformat(), starts_at=starts_at.isoformat(), status=status
+                    qty=quantity,
+                    refund=-refund,
+                    now=now.isoformat(),
+                    starts_at=starts_at.isoformat(),
+                    status=status,
+                    zero=0,
                 ),
                 **_ALL_OLD,
             }
         },
     )
+    _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=quantity, refund=(refund, currency))
+    if user_id is not None:
+        _give_back_holding(tx, user_id, event_id, quantity)
+
+
+def release(
+    tx: Transaction, *, event_id: str, type_id: str, sub_quota: bool, user_id: str, quantity: int, pool: str
+) -> None:
+    """Add a hold's release moves: `quota` (held -> `pool`; a deleted event's tombstone takes them back too,
+    as for a cancel), `type` (held -> its sub-quota, if it has one) and `holding`. Commit it through
+    route_returned."""
+    returned, right_pool = _returned(pool)
+    tx.add(
+        "quota",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(quota_key(event_id)),
+                "UpdateExpression": f"SET held = held - :qty, {returned}",
+                "ConditionExpression": f"held >= :qty AND {right_pool}",
+                "ExpressionAttributeValues": values(qty=quantity, zero=0),
+                **_ALL_OLD,
+            }
+        },
+    )
+    _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=quantity, refund=None)
+    _give_back_holding(tx, user_id, event_id, quantity)
+
+
+def _give_back_type(
+    tx: Transaction,
+    event_id: str,
+    type_id: str,
+    *,
+    sub_quota: bool,
+    quantity: int,
+    refund: tuple[Decimal, str] | None,
+) -> None:
+    """The type gives `quantity` back, to its sub-quota if it has one (as `sub_quota` says: the condition
+    fails, with ALL_OLD, if it no longer does): from sold with `refund` (a cancel's amount and currency,
+    counted as on the quota), from held without (a hold's release)."""
+    counter = "sold" if refund else "held"
     tx.add(
         "type",
         {
             "Update": {
                 "TableName": _events(),
                 "Key": dump(type_key(event_id, type_id)),
-                "UpdateExpression": "SET sold = sold - :qty"
+                "UpdateExpression": f"SET {counter} = {counter} - :qty"
                 + (", available_tickets = available_tickets + :qty" if sub_quota else "")
-                + f" ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
-                "ConditionExpression": "attribute_exists(available_tickets)"
-                if sub_quota
-                else "attribute_exists(sold) AND attribute_not_exists(available_tickets)",
-                "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
-                "ExpressionAttributeValues": values(qty=quantity, refund=-refund),
+                + (f" ADD {CANCELLED_TICKETS} :qty, #revenue :refund" if refund else ""),
+                "ConditionExpression": f"{counter} >= :qty AND "
+                + ("attribute_exists(available_tickets)" if sub_quota else "attribute_not_exists(available_tickets)"),
+                **({"ExpressionAttributeNames": {"#revenue": revenue_attribute(refund[1])}} if refund else {}),
+                "ExpressionAttributeValues": values(qty=quantity, **({"refund": -refund[0]} if refund else {})),
                 **_ALL_OLD,
             }
         },
     )
-    if user_id is not None:
-        tx.add(
-            "holding",
-            {
-                "Update": {
-                    "TableName": _bookings(),
-                    "Key": dump(holding_key(user_id, event_id)),
-                    "UpdateExpression": "ADD tickets :minus",
-                    "ExpressionAttributeValues": values(minus=-quantity),
-                }
-            },
-        )
+
+
+def _give_back_holding(tx: Transaction, user_id: str, event_id: str, quantity: int) -> None:
+    tx.add(
+        "holding",
+        {
+            "Update": {
+                "TableName": _bookings(),
+                "Key": dump(holding_key(user_id, event_id)),
+                "UpdateExpression": "ADD tickets :minus",
+                "ExpressionAttributeValues": values(minus=-quantity),
+            }
+        },
+    )
 
 
 def has_sub_quota(item: Item | None) -> bool | None:

@@ -2,7 +2,7 @@
 
 On the event's quota item (events table, `EVENT#<id>/QUOTA`, store/inventory.py), which every booking and
 cancel already updates (so counting adds no item to their transactions):
-  total_tickets, available_tickets, sold   the live counts
+  total_tickets, available_tickets, sold, held, reserved   the live counts
   cancelled_tickets   ADD q by every cancel
   revenue_<CURRENCY>  ADD the total by every booking, minus it by its cancel, in the booking's currency
 On each ticket type's counter item (`EVENT#<id>/TYPE#<type id>`), which the same transactions update: sold

@@ -3,8 +3,8 @@ the type's counter item (store/inventory.py) and its name claim (`EVENT#<id>/NAM
 
 Conditions carry the rules that racing writes could break: an event has at most 20 types (a condition on
 the size of its `ticket_types` map), names are unique (claims put with attribute_not_exists), a
-sub-quota never drops below what the type sold (`sold <= :total`), and only a type with nothing sold
-can go (`sold = 0`).
+sub-quota never drops below what the type sold and holds, and only a type with nothing sold or held
+can go (`sold = 0`, `held` absent or 0).
 """
 
 from __future__ import annotations
@@ -100,12 +100,7 @@ def update(event: EventRecord, old: TicketType, new: TicketType) -> TicketType:
         if field in changed:
             counter.put(field, _stored(getattr(new, field)))
     if "total_tickets" in changed:
-        if new.total_tickets is None:
-            counter.removes += ["total_tickets", "available_tickets"]
-        else:
-            counter.sets.append("total_tickets = :total, available_tickets = :total - sold")
-            counter.conditions.append("sold <= :total")
-            counter.named["total"] = new.total_tickets
+        _resize(counter, event.id, old, new)
     if counter.sets or counter.removes:
         tx.add("type", counter.action(inventory.type_key(event.id, new.id)))
     if name_key(event.id, new.name) != name_key(event.id, old.name):  # not for a change of case or accents
@@ -121,6 +116,28 @@ def update(event: EventRecord, old: TicketType, new: TicketType) -> TicketType:
     return inventory.with_counter(new, item)
 
 
+def _resize(counter: Update, event_id: str, old: TicketType, new: TicketType) -> None:
+    """The counter item's part of a new sub-quota: what the type has sold and holds stays off it."""
+    if new.total_tickets is None:
+        counter.removes += ["total_tickets", "available_tickets"]
+        return
+    counter.named["total"] = new.total_tickets
+    if old.total_tickets is not None:
+        # By the difference, from the total we read, as for an event's capacity (store/events.py: update).
+        change = new.total_tickets - old.total_tickets
+        counter.sets.append("total_tickets = :total, available_tickets = available_tickets + :change")
+        counter.conditions.append("total_tickets = :old_total AND available_tickets >= :cut")
+        counter.named.update(change=change, old_total=old.total_tickets, cut=max(0, -change))
+        return
+    # A first sub-quota: `:total - sold - held` is two operations, more than an update may make; the held
+    # count is read and pinned instead (a hold placed meanwhile makes the edit go round again).
+    item = dynamo.get(_table(), inventory.type_key(event_id, new.id)) or {}
+    held, counted = int(item.get("held", 0)), "held" in item
+    counter.sets.append("total_tickets = :total, available_tickets = :room - sold")
+    counter.conditions.append("sold <= :room AND " + ("held = :held" if counted else "attribute_not_exists(held)"))
+    counter.named.update(room=new.total_tickets - held, **({"held": held} if counted else {}))
+
+
 def _update_failure(exc: Failed, new: TicketType) -> Exception:
     failure = _event_failure(exc, new.id)
     if failure is not None:
@@ -129,9 +146,9 @@ def _update_failure(exc: Failed, new: TicketType) -> Exception:
         current: Item | None = exc.old("type")
         if current is None:
             return TicketTypeNotFound()
-        sold = int(current["sold"])
-        if new.total_tickets is not None and sold > new.total_tickets:
-            return CapacityBelowSold(sold)
+        taken = int(current["sold"]) + int(current.get("held", 0))
+        if new.total_tickets is not None and taken > new.total_tickets:
+            return CapacityBelowSold(taken)
     if exc.failed("name"):
         return InvalidInput("must be unique among the event's ticket types", field="name")
     return Stale()  # the currency changed since we checked the price
@@ -151,7 +168,7 @@ def delete(event: EventRecord, ticket_type: TicketType) -> None:
             "Delete": {
                 "TableName": _table(),
                 "Key": dump(inventory.type_key(event.id, ticket_type.id)),
-                "ConditionExpression": "sold = :zero",
+                "ConditionExpression": "sold = :zero AND (attribute_not_exists(held) OR held = :zero)",
                 "ExpressionAttributeValues": values(zero=0),
                 **_ALL_OLD,
             }
@@ -168,5 +185,5 @@ def delete(event: EventRecord, ticket_type: TicketType) -> None:
             current = exc.old("type")
             if current is None:
                 raise TicketTypeNotFound() from None
-            raise TicketTypeHasSales(int(current["sold"])) from None
+            raise TicketTypeHasSales(int(current["sold"]) + int(current.get("held", 0))) from None
         raise LastTicketType() from None

@@ -1,0 +1,38 @@
+"""Expired holds go back: by the scheduled sweep, and at once when a sale would be refused.
+
+Each release is its own transaction conditioned on the hold still being HELD past its expiry, so a
+hold is released exactly once whoever gets there first (the sweep, a refused request, its owner),
+and a confirm that got there first keeps it. Nothing here trusts TTL or a previous sweep.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from boxoffice import clock
+from boxoffice.observability import logger, metrics
+from boxoffice.records import EXPIRED
+from boxoffice.store import holds as store
+from boxoffice.store.holds import HoldChanged
+
+SWEEP_LIMIT = 1000  # holds one sweep releases at most; the next sweep (or a refused sale) takes the rest
+
+
+def release_expired(now: datetime, *, event_id: str | None = None, limit: int = SWEEP_LIMIT) -> int:
+    """Release holds past their expiry (of one event, or all); how many this call released."""
+    released = 0
+    for hold in store.expired(now, event_id=event_id, limit=limit):
+        try:
+            store.release(hold, ended=EXPIRED, now=now)
+        except HoldChanged:
+            continue  # confirmed or released meanwhile: someone else got there first
+        released += 1
+        logger.info("Hold expired", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
+    if released:
+        metrics.add_metric(name="HoldsExpired", unit="Count", value=released)
+    return released
+
+
+def sweep() -> int:
+    """The scheduled sweep: every hold past its expiry goes back (up to SWEEP_LIMIT a run)."""
+    return release_expired(clock.now())

@@ -1,0 +1,249 @@
+"""Checkout holds: tickets kept for a buyer while they pay, confirmed into a booking or given back.
+
+The rules: a hold takes tickets of a type under exactly a booking's conditions (on sale, not started, the
+type's sales window, enough left in the quota and sub-quota, the per-booking limits, the per-user cap,
+which holds count toward) and keeps them until `expires_at` (HOLD_SECONDS after it was placed); only its
+owner sees, confirms or releases it; confirming makes exactly one booking at the hold's price, and only
+before `expires_at` and before the event starts; a hold past `expires_at` is EXPIRED whether or not its
+tickets were swept back yet. The store enforces each of these inside the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from boxoffice import clock
+from boxoffice.auth import Principal
+from boxoffice.config import settings
+from boxoffice.errors import Busy, EventNotFound, EventStarted, HoldConfirmed, HoldExpired, HoldNotFound, HoldReleased
+from boxoffice.logic.access import event_id_or_404
+from boxoffice.logic.bookings import (
+    ATTEMPTS,
+    BOOKING_ID,
+    BookingOutcome,
+    chosen_type,
+    get_booking,
+    judged,
+    new_booking_id,
+    new_record,
+    public_booking,
+    replay,
+    signed_codes,
+)
+from boxoffice.logic.permissions import require_current
+from boxoffice.models.bookings import BookingRequest
+from boxoffice.models.holds import Hold
+from boxoffice.observability import logger, metrics
+from boxoffice.records import CONFIRMED, EXPIRED, HELD, ON_SALE, RELEASED, EventRecord
+from boxoffice.store import bookings as booking_store
+from boxoffice.store import holds as store
+from boxoffice.store.bookings import IdempotencyClaim, IdTaken
+from boxoffice.store.holds import EventGone, HoldChanged, HoldRecord
+from boxoffice.store.inventory import StockChanged
+
+
+def public_hold(record: HoldRecord, now: datetime) -> Hold:
+    lapsed = record.status == HELD and record.expires_at <= now
+    return Hold.model_validate(
+        {
+            "id": record.id,
+            "event_id": record.event_id,
+            "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name},
+            "quantity": record.quantity,
+            "status": EXPIRED if lapsed else record.status,
+            "expires_at": record.expires_at,
+            "unit_price": record.unit_price,
+            "total_price": record.unit_price * record.quantity,
+            "currency": record.currency,
+            "created_at": record.created_at,
+            "booking_id": record.booking_id,
+        }
+    )
+
+
+def expiry_of(now: datetime) -> datetime:
+    """HOLD_SECONDS from now, to the millisecond: the same instant as `expires_at` and as `held_until`."""
+    later = now + timedelta(seconds=settings().hold_seconds)
+    return later.replace(microsecond=later.microsecond // 1000 * 1000)
+
+
+def place_hold(principal: Principal, event_id: str, request: BookingRequest) -> Hold:
+    """Take `request.quantity` tickets of a type off sale for HOLD_SECONDS: one BatchGetItem (account, event
+    and quota, holding) and one transaction."""
+    event_id_or_404(event_id)
+    now = clock.now()
+    context = booking_store.read_for_booking(principal.user_id, event_id, None)
+    require_current(principal, context.user)
+    event, holding = context.event, context.holding
+    ticket_type = chosen_type(event, request.ticket_type_id)
+    for _ in range(ATTEMPTS):
+        stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
+        kind = stock.ticket_type
+        record = HoldRecord(
+            id=new_booking_id(now),
+            user_id=principal.user_id,
+            event_id=stock.event.id,
+            ticket_type_id=kind.id,
+            ticket_type_name=kind.name,
+            ticket_type_quota=kind.total_tickets is not None,
+            quantity=request.quantity,
+            unit_price=kind.price,
+            currency=stock.event.currency,
+            status=HELD,
+            expires_at=expiry_of(now),
+            created_at=now,
+        )
+        try:
+            store.place(
+                record,
+                event=stock.event,
+                ticket_type=kind,
+                holding=stock.holding,
+                token_version=principal.token_version,
+                now=now,
+            )
+        except StockChanged as changed:
+            event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
+            continue
+        except IdTaken:
+            continue
+        metrics.add_metric(name="HoldsPlaced", unit="Count", value=1)
+        logger.info(
+            "Hold placed", extra={"hold_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
+        )
+        return public_hold(record, now)
+    raise Busy()
+
+
+def _read_own(principal: Principal, hold_id: str) -> HoldRecord:
+    """The caller's hold; anyone else's is as missing as one that never existed."""
+    if not BOOKING_ID.match(hold_id):
+        raise HoldNotFound()
+    user, record = store.read_hold(principal.user_id, hold_id)
+    require_current(principal, user)
+    if record is None:
+        raise HoldNotFound()
+    return record
+
+
+def get_hold(principal: Principal, hold_id: str) -> Hold:
+    return public_hold(_read_own(principal, hold_id), clock.now())
+
+
+def _still_held(hold: HoldRecord, now: datetime) -> None:
+    """Nothing, if the hold can still be confirmed or released by its owner; else the error saying why."""
+    if hold.status == RELEASED:
+        raise HoldReleased()
+    if hold.status == EXPIRED or hold.expires_at <= now:
+        raise HoldExpired()
+    if hold.status == CONFIRMED:
+        raise HoldConfirmed()
+
+
+def _already(principal: Principal, hold: HoldRecord, now: datetime) -> BookingOutcome:
+    """A hold past confirming: its one booking if it was confirmed (confirming again answers with that
+    booking, as GET /bookings/{id} shows it), else the error that says why not."""
+    if hold.status == CONFIRMED and hold.booking_id is not None:
+        return BookingOutcome(get_booking(principal, hold.booking_id), replayed=True)
+    _still_held(hold, now)
+    raise HoldNotFound()
+
+
+def _confirmable(event: EventRecord | None, now: datetime) -> EventRecord:
+    """The event, if it still takes a confirm (on sale, not started); else the error that says why not."""
+    if event is None or event.status != ON_SALE:
+        raise EventNotFound()
+    if event.starts_at <= now:
+        raise EventStarted()
+    return event
+
+
+def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None = None) -> BookingOutcome:
+    """Turn the caller's hold into a booking at the hold's price: one BatchGetItem (account, hold, key),
+    one GetItem (its event) and one transaction. A hold makes one booking however often it is confirmed:
+    a repeat, or one that lost a race to another confirm, answers with that booking."""
+    if not BOOKING_ID.match(hold_id):
+        raise HoldNotFound()
+    now = clock.now()
+    context = store.read_for_confirm(principal.user_id, hold_id, idempotency_key)
+    require_current(principal, context.user)
+    claim = None
+    if idempotency_key is not None:
+        fingerprint = hashlib.sha256(f"confirm:{hold_id}".encode()).hexdigest()
+        claim = IdempotencyClaim(
+            idempotency_key, fingerprint, int(now.timestamp()) + settings().idempotency_ttl_seconds
+        )
+        if context.earlier is not None and context.earlier.expires_at > now.timestamp():
+            return replay(context.earlier, claim, None)
+    hold = context.hold
+    if hold is None:
+        raise HoldNotFound()
+    if hold.status != HELD or hold.expires_at <= now:
+        return _already(principal, hold, now)
+    event = store.event_of(hold)
+    for _ in range(ATTEMPTS):
+        event = _confirmable(event, now)
+        kind = (hold.ticket_type_id, hold.ticket_type_name, hold.ticket_type_quota)
+        record = new_record(
+            principal.user_id,
+            event,
+            ticket_type=kind,
+            quantity=hold.quantity,
+            unit_price=hold.unit_price,
+            currency=hold.currency,
+            now=now,
+        )
+        codes = signed_codes(record)
+        try:
+            earlier = store.confirm(
+                hold, record, codes=codes, token_version=principal.token_version, claim=claim, now=now
+            )
+        except HoldChanged as changed:
+            # Confirmed by a racing request, released or expired meanwhile: the transaction's ALL_OLD says which.
+            if changed.hold is None:
+                raise HoldNotFound() from None
+            return _already(principal, changed.hold, now)
+        except EventGone as gone:
+            # Deleted or started since our read: its quota, as the transaction saw it, says which.
+            event = replace(event, starts_at=gone.seen[0], status=gone.seen[1]) if gone.seen else None
+            continue
+        except IdTaken:
+            continue
+        if earlier is not None and claim is not None:
+            return replay(earlier, claim, event)
+        metrics.add_metric(name="HoldsConfirmed", unit="Count", value=1)
+        metrics.add_metric(name="BookingsCreated", unit="Count", value=1)
+        metrics.add_metric(name="TicketsSold", unit="Count", value=record.quantity)
+        logger.info("Hold confirmed", extra={"hold_id": hold.id, "booking_id": record.id, "event_id": hold.event_id})
+        return BookingOutcome(public_booking(record, codes=codes), replayed=False)
+    raise Busy()
+
+
+def release_hold(principal: Principal, hold_id: str) -> Hold:
+    """The owner gives the tickets back before the hold expires: one BatchGetItem, one transaction.
+
+    Past expires_at the hold is released as EXPIRED (its tickets go back all the same) and the answer is
+    HOLD_EXPIRED, as it would be had a sweep got there first.
+    """
+    hold = _read_own(principal, hold_id)
+    now = clock.now()
+    for _ in range(ATTEMPTS):
+        lapsed = hold.status == HELD and hold.expires_at <= now
+        if not lapsed:
+            _still_held(hold, now)
+        try:
+            if lapsed:
+                store.release(hold, ended=EXPIRED, now=now)
+            else:
+                released = store.release(hold, ended=RELEASED, now=now, token_version=principal.token_version)
+        except HoldChanged as changed:
+            hold = changed.hold or hold
+            continue
+        if lapsed:
+            raise HoldExpired()
+        metrics.add_metric(name="HoldsReleased", unit="Count", value=1)
+        logger.info("Hold released", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
+        return public_hold(released, now)
+    raise Busy()

@@ -1,0 +1,48 @@
+"""Checkout holds as the API returns them (placed with the body of a booking: BookingRequest)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from boxoffice.models.bookings import BookedTicketType
+from boxoffice.models.common import ResponseModel
+from boxoffice.models.events import CurrencyOut, PriceOut
+
+HoldStatus = Literal["HELD", "CONFIRMED", "RELEASED", "EXPIRED"]
+
+
+class Hold(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01JD3M5Q8Z7K4X2W9R6T5Y3V1C",
+                    "event_id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50",
+                    "ticket_type": {"id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "name": "Standard"},
+                    "quantity": 2,
+                    "status": "HELD",
+                    "expires_at": "2026-11-02T12:10:00Z",
+                    "unit_price": "25.00",
+                    "total_price": "50.00",
+                    "currency": "EUR",
+                    "created_at": "2026-11-02T12:00:00Z",
+                    "booking_id": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    event_id: str
+    ticket_type: BookedTicketType
+    quantity: int
+    status: HoldStatus = Field(description="EXPIRED as soon as expires_at has passed, whether or not swept yet")
+    expires_at: datetime
+    unit_price: PriceOut = Field(description="The price when the tickets were held: confirming books at it")
+    total_price: PriceOut
+    currency: CurrencyOut
+    created_at: datetime
+    booking_id: str | None = Field(default=None, description="The booking it was confirmed into")

@@ -1,0 +1,359 @@
+"""Checkout holds, in the bookings table: tickets out of open sale until confirmed, released or expired.
+
+bookings (partition key `pk`, sort key `sk`):
+  USER#<user id>  HOLD#<hold id>   id, user_id, event_id, ticket_type_id, ticket_type_name, ticket_type_quota
+                                   (whether the type had a sub-quota), quantity, unit_price, currency, status
+                                   (HELD / CONFIRMED / RELEASED / EXPIRED), expires_at (ISO; a string, so the
+                                   table's TTL never touches it), created_at, ended_at, booking_id (once
+                                   confirmed), waiting_entry_id (a waiting-list offer's entry); and while HELD
+                                   only, `held` ("HELD") and `held_until` (epoch ms): the keys of the sparse
+                                   index by_expiry, where the sweeper and a refused sale find expired holds.
+
+Each change is one TransactWriteItems. Placing takes the tickets off open sale under a booking's own
+conditions (store/inventory.py: take, counted as held); confirming moves HELD -> CONFIRMED and writes the
+booking and its tickets, the counters only moving held -> sold (inventory.settle); releasing moves HELD ->
+RELEASED or EXPIRED and returns them (inventory.release, through route_returned). Expiry is decided by
+`held_until` inside each write (confirm: still in the future; expiry: not), never by TTL or by a sweep
+having run, so of a confirm and a release racing at the deadline exactly one commits, and a hold goes
+back once, whoever gets there first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from boxoffice.config import settings
+from boxoffice.errors import NotAuthenticated
+from boxoffice.records import CONFIRMED, EXPIRED, HELD, EventRecord, Holding, TicketType
+from boxoffice.store import bookings as booking_store
+from boxoffice.store import dynamo, inventory, users
+from boxoffice.store import events as event_store
+from boxoffice.store.bookings import BookingRecord, IdempotencyClaim, IdempotencyRecord, IdTaken
+from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.users import UserRecord
+
+BY_EXPIRY = "by_expiry"
+_HOLD = "HOLD#"
+_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRecord:
+    id: str
+    user_id: str
+    event_id: str
+    ticket_type_id: str
+    ticket_type_name: str
+    ticket_type_quota: bool  # whether its type had a sub-quota when held (what a release gives back to)
+    quantity: int
+    unit_price: Decimal  # the price when the tickets were taken: confirming keeps it
+    currency: str
+    status: str
+    expires_at: datetime
+    created_at: datetime
+    ended_at: datetime | None = None
+    booking_id: str | None = None
+    waiting_entry_id: str | None = None  # a waiting-list offer: the entry it was offered to
+
+    def attributes(self) -> Item:
+        item: Item = {
+            "id": self.id,
+            "user_id": self.user_id,
+            "event_id": self.event_id,
+            "ticket_type_id": self.ticket_type_id,
+            "ticket_type_name": self.ticket_type_name,
+            "ticket_type_quota": self.ticket_type_quota,
+            "quantity": self.quantity,
+            "unit_price": self.unit_price,
+            "currency": self.currency,
+            "status": self.status,
+            "expires_at": self.expires_at.isoformat(),
+            "created_at": self.created_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "booking_id": self.booking_id,
+            "waiting_entry_id": self.waiting_entry_id,
+        }
+        if self.status == HELD:
+            item.update(held=HELD, held_until=_ms(self.expires_at))
+        return item
+
+    def item(self) -> Item:
+        """The whole item, keys included (a Put of a new hold)."""
+        return {**hold_key(self.user_id, self.id), **self.attributes()}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> HoldRecord:
+        ended_at = item.get("ended_at")
+        return cls(
+            id=item["id"],
+            user_id=item["user_id"],
+            event_id=item["event_id"],
+            ticket_type_id=item["ticket_type_id"],
+            ticket_type_name=item["ticket_type_name"],
+            ticket_type_quota=bool(item.get("ticket_type_quota", False)),
+            quantity=int(item["quantity"]),
+            unit_price=Decimal(item["unit_price"]),
+            currency=item["currency"],
+            status=item["status"],
+            expires_at=datetime.fromisoformat(item["expires_at"]),
+            created_at=datetime.fromisoformat(item["created_at"]),
+            ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
+            booking_id=item.get("booking_id"),
+            waiting_entry_id=item.get("waiting_entry_id"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmContext:
+    """What a confirm reads first, in one BatchGetItem."""
+
+    user: UserRecord | None
+    hold: HoldRecord | None
+    earlier: IdempotencyRecord | None  # what the Idempotency-Key already stands for, expired or not
+
+
+class HoldChanged(Exception):
+    """The hold failed the transaction's condition; `hold` is it as DynamoDB saw it (None: missing)."""
+
+    def __init__(self, hold: HoldRecord | None) -> None:
+        super().__init__("hold changed")
+        self.hold = hold
+
+
+class EventGone(Exception):
+    """A confirm's condition on the event's quota failed: the event is deleted or has started; `seen` is its
+    quota item as DynamoDB saw it (None: no such item)."""
+
+    def __init__(self, seen: tuple[datetime, str] | None) -> None:
+        super().__init__("event gone")
+        self.seen = seen
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ms(moment: datetime) -> int:
+    """Epoch milliseconds, exactly (no float rounding): `held_until` is the same instant as `expires_at`."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _bookings() -> str:
+    return settings().bookings_table
+
+
+def hold_key(user_id: str, hold_id: str) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": f"{_HOLD}{hold_id}"}
+
+
+def _hold_changed(exc: Failed) -> HoldChanged:
+    old = exc.old("hold")
+    return HoldChanged(HoldRecord.from_item(old) if old else None)
+
+
+def place(
+    hold: HoldRecord,
+    *,
+    event: EventRecord,
+    ticket_type: TicketType,
+    holding: Holding,
+    token_version: int,
+    now: datetime,
+) -> None:
+    """Take the tickets and put the hold, in one transaction, under a booking's conditions (inventory.take);
+    otherwise StockChanged carries the event, the type and the holding as DynamoDB saw them."""
+    tx = Transaction()
+    inventory.take(tx, event, ticket_type, hold.user_id, hold.quantity, now, sale=None)
+    tx.add("account", users.current_check(hold.user_id, token_version))
+    tx.add(
+        "hold",
+        {
+            "Put": {
+                "TableName": _bookings(),
+                "Item": dump(hold.item()),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    )
+    try:
+        tx.commit()
+    except Failed as exc:
+        if exc.failed("account"):
+            raise NotAuthenticated("The token was revoked.") from None
+        if any(exc.failed(name) for name in ("quota", "type", "holding")):
+            raise inventory.stock_changed(exc, event, ticket_type, holding) from None
+        raise IdTaken() from None
+
+
+def event_of(hold: HoldRecord) -> EventRecord | None:
+    """The hold's event as described (no counters), by one GetItem: what its booking shows of it."""
+    item = dynamo.get(settings().events_table, event_store.event_key(hold.event_id))
+    return event_store.describe(item) if item else None
+
+
+def read_hold(user_id: str, hold_id: str) -> tuple[UserRecord | None, HoldRecord | None]:
+    """The caller's account and their hold (None: not theirs, or none such), in one BatchGetItem."""
+    user, found = booking_store.read_with_user(user_id, {_bookings(): [hold_key(user_id, hold_id)]})
+    items = found.get(_bookings(), [])
+    return user, (HoldRecord.from_item(items[0]) if items else None)
+
+
+def read_for_confirm(user_id: str, hold_id: str, key: str | None) -> ConfirmContext:
+    """The account, the hold and what the Idempotency-Key stands for, in one BatchGetItem."""
+    keys = [hold_key(user_id, hold_id)] + ([booking_store.claim_key(user_id, key)] if key is not None else [])
+    user, found = booking_store.read_with_user(user_id, {_bookings(): keys})
+    items = found.get(_bookings(), [])
+    hold = next((HoldRecord.from_item(i) for i in items if i["sk"].startswith(_HOLD)), None)
+    earlier = next((IdempotencyRecord.from_item(i) for i in items if not i["sk"].startswith(_HOLD)), None)
+    return ConfirmContext(user, hold, earlier)
+
+
+def confirm(
+    hold: HoldRecord,
+    booking: BookingRecord,
+    *,
+    codes: Mapping[str, str],
+    token_version: int,
+    claim: IdempotencyClaim | None,
+    now: datetime,
+) -> IdempotencyRecord | None:
+    """HELD -> CONFIRMED and the booking with its tickets, in one transaction; or what `claim`'s key
+    already stands for (nothing is then written).
+
+    The hold must be HELD and not yet expired (HoldChanged carries it otherwise); its event on sale and
+    not started (EventGone otherwise). The counters only move the tickets from held to sold.
+    """
+    tx = Transaction()
+    tx.add(
+        "hold",
+        {
+            "Update": {
+                "TableName": _bookings(),
+                "Key": dump(hold_key(hold.user_id, hold.id)),
+                "UpdateExpression": "SET #status = :confirmed, booking_id = :booking, ended_at = :at"
+                " REMOVE held, held_until",
+                "ConditionExpression": "#status = :held AND held_until > :now",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(
+                    confirmed=CONFIRMED, booking=booking.id, at=now.isoformat(), held=HELD, now=_ms(now)
+                ),
+                **_ALL_OLD,
+            }
+        },
+    )
+    inventory.settle(
+        tx,
+        event_id=hold.event_id,
+        type_id=hold.ticket_type_id,
+        quantity=hold.quantity,
+        amount=booking.total_price,
+        currency=hold.currency,
+        now=now,
+    )
+    tx.add("account", users.current_check(hold.user_id, token_version))
+    booking_store.add_booking(tx, booking, codes=codes, claim=claim, now=now)
+    try:
+        tx.commit()
+    except Failed as exc:
+        if exc.failed("account"):
+            raise NotAuthenticated("The token was revoked.") from None
+        earlier = booking_store.replayed(exc)
+        if earlier is not None:
+            return earlier
+        if exc.failed("hold"):
+            raise _hold_changed(exc) from None
+        if exc.failed("quota"):
+            quota = exc.old("quota")
+            raise EventGone((datetime.fromisoformat(quota["starts_at"]), quota["status"]) if quota else None) from None
+        raise IdTaken() from None
+    return None
+
+
+def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int | None = None) -> HoldRecord:
+    """HELD -> `ended` (RELEASED or EXPIRED) and the tickets back (to open sale, or kept for the waiting
+    list: inventory.route_returned), in one transaction.
+
+    EXPIRED only once `expires_at` has passed; RELEASED is the owner's (`token_version` is then theirs,
+    checked in the same transaction). Of any number of racing releases and confirms of one hold exactly
+    one commits; the others get HoldChanged with the hold as it is.
+    """
+    sub_quota = hold.ticket_type_quota
+    for _ in range(2):  # once more if its type gained or lost a sub-quota since
+        try:
+            commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
+            inventory.route_returned(commit)
+        except Failed as exc:
+            if token_version is not None and exc.failed("account"):
+                raise NotAuthenticated("The token was revoked.") from None
+            if exc.failed("hold"):
+                raise _hold_changed(exc) from None
+            shape = inventory.has_sub_quota(exc.old("type")) if exc.failed("type") else None
+            if shape is None or shape == sub_quota:
+                raise
+            sub_quota = shape
+            continue
+        return replace(hold, status=ended, ended_at=now)
+    raise HoldChanged(hold)
+
+
+def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: datetime, by: int | None) -> None:
+    condition = "#status = :held" + (" AND held_until <= :now" if ended == EXPIRED else "")
+    tx = Transaction()
+    tx.add(
+        "hold",
+        {
+            "Update": {
+                "TableName": _bookings(),
+                "Key": dump(hold_key(hold.user_id, hold.id)),
+                "UpdateExpression": "SET #status = :ended, ended_at = :at REMOVE held, held_until",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(
+                    ended=ended, at=now.isoformat(), held=HELD, **({"now": _ms(now)} if ended == EXPIRED else {})
+                ),
+                **_ALL_OLD,
+            }
+        },
+    )
+    inventory.release(
+        tx,
+        event_id=hold.event_id,
+        type_id=hold.ticket_type_id,
+        sub_quota=sub_quota,
+        user_id=hold.user_id,
+        quantity=hold.quantity,
+        pool=pool,
+    )
+    if by is not None:
+        tx.add("account", users.current_check(hold.user_id, by))
+    tx.commit()
+
+
+def expired(now: datetime, *, event_id: str | None = None, limit: int = 100) -> list[HoldRecord]:
+    """Up to `limit` holds still HELD past their expiry, soonest expired first (of one event, or all).
+
+    Queries on the sparse index read only held, expired holds (and, for one event, the other events'
+    expired holds beside them: at most a sweep period's worth). The index lags its table by a moment;
+    the release's own condition is what decides.
+    """
+    query: dict[str, Any] = {
+        "TableName": _bookings(),
+        "IndexName": BY_EXPIRY,
+        "KeyConditionExpression": "held = :held AND held_until <= :now",
+        "ExpressionAttributeValues": values(held=HELD, now=_ms(now), **({"event": event_id} if event_id else {})),
+    }
+    if event_id is not None:
+        query["FilterExpression"] = "event_id = :event"
+    found: list[HoldRecord] = []
+    while len(found) < limit:
+        with aws_errors():
+            raw = client().query(**query, Limit=limit)
+        found += [HoldRecord.from_item(load(item)) for item in raw.get("Items", [])]
+        if "LastEvaluatedKey" not in raw:
+            break
+        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+    return found[:limit]

@@ -1,0 +1,98 @@
+"""Holds: DynamoDB round trips per hold, read, confirm, release, and a sweep's reads per expired hold.
+
+Targets (issue 12): hold = 1 tx + 1 read (as a booking); confirm = 1 tx + 2 reads (account, hold and key;
+its event); release = 1 tx + 1 read; a sweep of N expired holds = 1 Query per 1,000 (reading exactly the
+N expired holds) + N transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from devserver.invoke import Api
+from scripts.bench.bookings import QUIET, _caller, _event
+from scripts.bench.common import Calls, count_calls, local_stack, table
+
+SWEPT = (10, 100, 250)
+TARGETS = {
+    "hold": "1 tx + 1 read",
+    "get hold": "1 read",
+    "confirm": "1 tx + 2 reads",
+    "release (owner)": "1 tx + 1 read",
+}
+
+
+@contextmanager
+def _clock_at(moment: datetime) -> Iterator[None]:
+    from boxoffice import clock
+
+    real = clock.now
+    clock.now = lambda: moment
+    try:
+        yield
+    finally:
+        clock.now = real
+
+
+def _round_trips() -> str:
+    api = Api()
+    caller = _caller()
+    event_id = _event(1000)
+    rows = []
+
+    def measure(label: str, name: str, expect: int, **kwargs: Any) -> Any:
+        with count_calls() as calls:
+            result = api.call(name, token=caller.token, **kwargs)
+        assert result.status == expect, (label, result.status, result.body)
+        rows.append([label, str(calls.total), TARGETS[label], calls.describe()])
+        return result.body
+
+    hold = measure("hold", "create_hold", 201, path={"event_id": event_id}, body={"quantity": 2})
+    measure("get hold", "get_hold", 200, path={"hold_id": hold["id"]})
+    measure("confirm", "confirm_hold", 201, path={"hold_id": hold["id"]})
+    other = api.call("create_hold", token=caller.token, path={"event_id": event_id}, body={"quantity": 2}).body
+    measure("release (owner)", "release_hold", 200, path={"hold_id": other["id"]})
+    return "DynamoDB calls per request, holds\n" + table(["request", "calls", "target", "operations"], rows)
+
+
+def _sweeps() -> str:
+    from boxoffice import clock
+    from boxoffice.auth import Principal
+    from boxoffice.config import settings
+    from boxoffice.logic import expiry, holds
+    from boxoffice.models.bookings import BookingRequest
+
+    caller = _caller()
+    principal = Principal(caller.user_id, "user", 0)
+    rows = []
+    for count in SWEPT:
+        event_id = _event(count)
+        for _ in range(count):  # through the domain, with no request budget: only the sweep is measured
+            holds.place_hold(principal, event_id, BookingRequest(quantity=1))
+        later = clock.now() + timedelta(seconds=settings().hold_seconds + 1)
+        with _clock_at(later), count_calls() as calls:
+            released = expiry.sweep()
+        assert released == count, released
+        with _clock_at(later), count_calls() as again:
+            assert expiry.sweep() == 0
+        rows.append(_sweep_row(count, calls, again))
+    headers = ["expired holds", "calls", "items read", "items read per hold", "then an empty sweep"]
+    return "One sweep of N expired holds\n" + table(headers, rows)
+
+
+def _sweep_row(count: int, calls: Calls, empty: Calls) -> list[str]:
+    return [str(count), calls.describe(), str(calls.items_read), f"{calls.items_read / count:.2f}", empty.describe()]
+
+
+def run() -> str:
+    with local_stack(**QUIET) as runtime:
+        assert runtime.scheduler is not None
+        runtime.scheduler.stop()  # its sweeps would release some of the holds a measured sweep counts
+        return f"{_round_trips()}\n\n{_sweeps()}"
+
+
+if __name__ == "__main__":
+    print(run())
