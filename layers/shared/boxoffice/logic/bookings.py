@@ -102,6 +102,18 @@ def bookable(
 ) -> Stock:
     """What `quantity` tickets of the type would be drawn on, if they can be booked now; else the error
     that says why not (the first rule broken, in the order a buyer can do something about it)."""
+    stock = sellable(event, ticket_type, holding, quantity, now)
+    if stock.available < quantity:
+        metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
+        raise SoldOut() if stock.available == 0 else NotEnoughTickets(stock.available)
+    return stock
+
+
+def sellable(
+    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
+) -> Stock:
+    """What `quantity` tickets of the type would be drawn on, if this buyer may have them now as far as
+    every rule but the tickets left goes (the waiting list asks that while too few are left)."""
     if event is None or event.status != ON_SALE:
         raise EventNotFound()
     if ticket_type is None:
@@ -119,11 +131,7 @@ def bookable(
     cap = event.max_tickets_per_user
     if cap is not None and holding.tickets + quantity > cap:
         raise UserLimitReached(max(0, cap - holding.tickets), cap)
-    stock = Stock(event, ticket_type, holding)
-    if stock.available < quantity:
-        metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
-        raise SoldOut() if stock.available == 0 else NotEnoughTickets(stock.available)
-    return stock
+    return Stock(event, ticket_type, holding)
 
 
 def chosen_type(event: EventRecord | None, ticket_type_id: str | None) -> TicketType | None:

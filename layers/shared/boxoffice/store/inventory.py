@@ -127,6 +127,7 @@ def with_quota(event: EventRecord, item: Item) -> EventRecord:
         currency=item["currency"],
         max_tickets_per_booking=int(item["max_tickets_per_booking"]),
         max_tickets_per_user=int(cap) if cap is not None else None,
+        waiting=int(item.get("waiting", 0)),
     )
 
 
@@ -295,12 +296,20 @@ RESERVED: Final = "reserved"  # kept for the waiting list: only its allocator mo
 ROUTE_ATTEMPTS = 4  # each retry follows a change of `waiting` that DynamoDB reported
 
 
-def _returned(pool: str) -> tuple[str, str]:
-    """The quota's SET clause that puts :qty returned tickets in `pool`, and the condition that it is the
-    right pool: open sale while nobody waits, `reserved` while anyone does."""
+# The quota item's condition that nobody is WAITING (absent: nobody ever was); `:zero` is 0.
+NOBODY_WAITS = "(attribute_not_exists(waiting) OR waiting = :zero)"
+# A quota item with tickets in its `reserved` pool carries POOL_KEY = POOLED: the sparse index BY_POOL lists
+# those events for the sweeper, which hands each pool on (logic/waitlist.py), so no request need finish.
+BY_POOL, POOL_KEY, POOLED = "by_pool", "pool_pk", "RESERVED"
+
+
+def returned(pool: str, quantity: str = "qty") -> tuple[str, str, dict[str, Any]]:
+    """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the condition that it
+    is the right pool (open sale while nobody waits, `reserved` while anyone does), and their values."""
     if pool == AVAILABLE:
-        return "available_tickets = available_tickets + :qty", "(attribute_not_exists(waiting) OR waiting = :zero)"
-    return "reserved = if_not_exists(reserved, :zero) + :qty", "waiting > :zero"
+        return f"available_tickets = available_tickets + :{quantity}", NOBODY_WAITS, {"zero": 0}
+    clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
+    return clause, "waiting > :zero", {"zero": 0, "pooled": POOLED}
 
 
 def pool_for(quota: Item | None) -> str | None:
@@ -365,15 +374,14 @@ def give_back(
     """Add a cancel's counter moves: `quota` (sold -> `pool`, only before the event starts, and while it
     starts at `starts_at` with `status`, so the answer can show it), `type`, and `holding` (`user_id` None:
     the booking was never counted there). Commit it through route_returned."""
-    returned, right_pool = _returned(pool)
+    to_pool, right_pool, pool_values = returned(pool)
     tx.add(
         "quota",
         {
             "Update": {
                 "TableName": _events(),
                 "Key": dump(quota_key(event_id)),
-                "UpdateExpression": f"SET {returned}, sold = sold - :qty"
-                f" ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
+                "UpdateExpression": f"SET {to_pool}, sold = sold - :qty ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
                 "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status AND "
                 + right_pool,
                 "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
@@ -383,7 +391,7 @@ def give_back(
                     now=now.isoformat(),
                     starts_at=starts_at.isoformat(),
                     status=status,
-                    zero=0,
+                    **pool_values,
                 ),
                 **_ALL_OLD,
             }
@@ -400,16 +408,16 @@ def release(
     """Add a hold's release moves: `quota` (held -> `pool`; a deleted event's tombstone takes them back too,
     as for a cancel), `type` (held -> its sub-quota, if it has one) and `holding`. Commit it through
     route_returned."""
-    returned, right_pool = _returned(pool)
+    to_pool, right_pool, pool_values = returned(pool)
     tx.add(
         "quota",
         {
             "Update": {
                 "TableName": _events(),
                 "Key": dump(quota_key(event_id)),
-                "UpdateExpression": f"SET held = held - :qty, {returned}",
+                "UpdateExpression": f"SET held = held - :qty, {to_pool}",
                 "ConditionExpression": f"held >= :qty AND {right_pool}",
-                "ExpressionAttributeValues": values(qty=quantity, zero=0),
+                "ExpressionAttributeValues": values(qty=quantity, **pool_values),
                 **_ALL_OLD,
             }
         },
