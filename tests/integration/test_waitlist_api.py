@@ -223,7 +223,9 @@ def test_tickets_coming_back_between_read_and_join_refuse_it_by_condition(
     assert book(api, buyer, event_id, 3).status == 201
 
 
-def test_more_capacity_while_people_wait_is_kept_for_the_line_not_sold_openly(api: Api, admin: Account) -> None:
+def test_more_capacity_while_people_wait_is_offered_to_the_line_and_the_rest_goes_on_sale(
+    api: Api, admin: Account
+) -> None:
     event_id = sold_out(total=10)
     waiter = new_account()
     entry = join(api, waiter, event_id, 2).body
@@ -231,15 +233,28 @@ def test_more_capacity_while_people_wait_is_kept_for_the_line_not_sold_openly(ap
     grown = patch_event(api, admin, event_id, total_tickets=13)
 
     assert grown.status == 200
-    assert grown.body["available_tickets"] == 0
+    counts = tickets(event_id)
+    assert (counts.total, counts.held, counts.reserved, counts.available, counts.waiting) == (13, 2, 0, 1, 0)
+    assert counts.balanced
+    offered = entries(api, waiter).body["items"][0]
+    assert (offered["id"], offered["status"]) == (entry["id"], "OFFERED")
+    assert offered["hold_id"] is not None
+    assert _pooled() == []
+
+
+def test_tickets_nobody_in_line_fits_stay_kept_until_the_line_empties(api: Api, admin: Account) -> None:
+    event_id = sold_out(total=10)
+    waiter = new_account()
+    entry = join(api, waiter, event_id, 4).body
+
+    assert patch_event(api, admin, event_id, total_tickets=13).body["available_tickets"] == 0
+
     counts = tickets(event_id)
     assert (counts.total, counts.reserved, counts.available) == (13, 3, 0)
     assert counts.balanced
     assert book(api, new_account(), event_id).body["code"] == "SOLD_OUT"
     assert _pooled() == [event_id]
-
     assert leave(api, waiter, entry["id"]).status == 200  # nobody waits any more: back on open sale
-
     counts = tickets(event_id)
     assert (counts.reserved, counts.available, counts.waiting) == (0, 3, 0)
     assert counts.balanced
@@ -271,11 +286,11 @@ def test_a_line_that_forms_during_a_capacity_edit_makes_the_edit_keep_the_ticket
 
     event_id = sold_out(total=10)
     waiter = new_account()
-    between_read_and_write(monkeypatch, access.store, "get_for_user", lambda: join(api, waiter, event_id))
+    between_read_and_write(monkeypatch, access.store, "get_for_user", lambda: join(api, waiter, event_id, 2))
 
     assert patch_event(api, admin, event_id, total_tickets=11).status == 200
 
-    counts = tickets(event_id)
+    counts = tickets(event_id)  # one ticket for a line that wants two: kept
     assert (counts.reserved, counts.available, counts.waiting) == (1, 0, 1)
     assert counts.balanced
 

@@ -175,7 +175,7 @@ def test_a_taken_key_returns_what_it_stands_for(stub: Stubber) -> None:
     assert record.fingerprint == "f"
 
 
-def cancel() -> BookingRecord:
+def cancel() -> tuple[BookingRecord, str]:
     return store.cancel(booking(), seen=EventSnapshot.of(EVENT), token_version=0, now=NOW)
 
 

@@ -15,7 +15,7 @@ from boxoffice import clock, cursors, money
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import Busy, EventNotFound, EventStarted, InvalidCursor, InvalidInput
-from boxoffice.logic import tickettypes, waitlist
+from boxoffice.logic import offers, tickettypes
 from boxoffice.logic.access import editable, event_id_or_404
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.events import CreateEvent, CreateTicketType, Event, UpdateEvent, venue_key, words
@@ -170,7 +170,7 @@ def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> E
         except store.Stale:
             continue
         if updated.reserved:  # more capacity while people wait: the line has it first
-            waitlist.allocate(updated.id)
+            offers.allocate(updated.id)
         return _public(updated)
     raise Busy()
 

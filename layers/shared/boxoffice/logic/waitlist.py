@@ -10,6 +10,7 @@ are kept for the line (the quota's `reserved` pool) and go back on open sale onc
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from boxoffice import clock, cursors
@@ -17,18 +18,22 @@ from boxoffice.auth import Principal
 from boxoffice.errors import (
     AlreadyWaiting,
     Busy,
+    HoldConfirmed,
+    HoldExpired,
+    HoldReleased,
     InvalidCursor,
     NotWaiting,
     TicketsAvailable,
     WaitingEntryNotFound,
 )
+from boxoffice.logic import expiry, holds, offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import chosen_type, new_booking_id, sellable
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import OFFERED, WAITING, Stock
+from boxoffice.records import BOOKED, EXPIRED, LEFT, OFFERED, WAITING, Stock
 from boxoffice.store import waitlist as store
 from boxoffice.store.inventory import StockChanged
 from boxoffice.store.waitlist import EntryChanged, EntryRecord
@@ -41,18 +46,21 @@ LIVE = frozenset({WAITING, OFFERED})
 ATTEMPTS = 3
 
 
-def _public(entry: EntryRecord, position: int | None = None) -> WaitingListEntry:
+def _public(entry: EntryRecord, position: int | None = None, *, now: datetime) -> WaitingListEntry:
+    """An offer past its expiry is EXPIRED, whether or not the sweeper has passed it on yet."""
+    offered = entry.status == OFFERED and entry.expires_at is not None and now < entry.expires_at
+    lapsed = entry.status == OFFERED and not offered
     return WaitingListEntry.model_validate(
         {
             "id": entry.id,
             "event_id": entry.event_id,
             "ticket_type": {"id": entry.ticket_type_id, "name": entry.ticket_type_name},
             "quantity": entry.quantity,
-            "status": entry.status,
+            "status": EXPIRED if lapsed else entry.status,
             "position": position,
             "joined_at": entry.joined_at,
-            "hold_id": entry.hold_id if entry.status == OFFERED else None,
-            "expires_at": entry.expires_at if entry.status == OFFERED else None,
+            "hold_id": entry.hold_id if offered else None,
+            "expires_at": entry.expires_at if offered else None,
         }
     )
 
@@ -69,7 +77,8 @@ def _gate(stock: Stock, quantity: int) -> str:
 
 
 def join(principal: Principal, event_id: str, request: WaitingListRequest) -> WaitingListEntry:
-    """Join the event's line: one BatchGetItem, one transaction, then one COUNT Query for the position."""
+    """Join the event's line: one BatchGetItem, one Query for lapsed holds, one transaction, the allocator
+    (tickets kept for the line may fit the new entry at once), then one COUNT Query for the position."""
     event_id_or_404(event_id)
     now = clock.now()
     context = store.read_for_join(principal.user_id, event_id)
@@ -78,9 +87,17 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         raise AlreadyWaiting()
     event, holding = context.event, context.holding
     ticket_type = chosen_type(event, request.ticket_type_id)
+    lapsed_returned = False
     for _ in range(ATTEMPTS):
         stock = sellable(event, ticket_type, holding, request.quantity, now)
         entry, gate = _new_entry(principal.user_id, stock, request.quantity, now), _gate(stock, request.quantity)
+        if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
+            lapsed_returned = True
+            if expiry.release_expired(now, event_id=event_id):
+                context = store.read_for_join(principal.user_id, event_id)
+                event, holding = context.event, context.holding
+                ticket_type = event.ticket_type(stock.ticket_type.id) if event else None
+                continue
         try:
             store.join(entry, stock, gate=gate, token_version=principal.token_version, now=now)
         except StockChanged as changed:
@@ -88,7 +105,9 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
             continue
         metrics.add_metric(name="WaitingListJoins", unit="Count", value=1)
         logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
-        return _public(entry, store.position(entry))
+        if offers.allocate(event_id):  # tickets kept for the line may have fitted this entry at once
+            entry = store.read_entry(principal.user_id, event_id)[1] or entry
+        return _public(entry, store.position(entry) if entry.status == WAITING else None, now=now)
     raise Busy()
 
 
@@ -118,10 +137,14 @@ def _own(principal: Principal, entry_id: str) -> EntryRecord:
 
 
 def leave(principal: Principal, entry_id: str) -> WaitingListEntry:
-    """Leave the line: one BatchGetItem and one transaction. An entry that has ended is NOT_WAITING."""
+    """Leave the line: one BatchGetItem and one transaction, then the line's pool is handed on. Leaving
+    while OFFERED releases the offer (holds.release_hold), which goes to the next in line. An entry that
+    has ended is NOT_WAITING."""
     entry = _own(principal, entry_id)
     now = clock.now()
     for _ in range(ATTEMPTS):
+        if entry.status == OFFERED and entry.hold_id is not None:
+            return _decline(principal, entry, now)
         if entry.status != WAITING:
             raise NotWaiting(entry.status)
         try:
@@ -132,22 +155,23 @@ def leave(principal: Principal, entry_id: str) -> WaitingListEntry:
             entry = changed.entry
             continue
         logger.info("Waiting list left", extra={"entry_id": entry.id, "event_id": entry.event_id})
-        allocate(entry.event_id)
-        return _public(left)
+        offers.allocate(entry.event_id)  # the last to leave puts the pool back on sale
+        return _public(left, now=now)
     raise Busy()
 
 
-def allocate(event_id: str) -> None:
-    """Hand on the event's reserved pool: back to open sale once nobody waits.
-
-    Runs right after anything that changes the pool or the line, and from the sweeper for every event in
-    the pool index, so a request cut short is made good within a sweep period. Every move is conditioned
-    on the counts it read: a race costs another read, never a ticket.
-    """
-    for _ in range(ATTEMPTS):
-        pool = store.read_pool(event_id)
-        if pool.waiting or not (pool.reserved or pool.listed) or store.reopen(event_id, pool.reserved):
-            return
+def _decline(principal: Principal, entry: EntryRecord, now: datetime) -> WaitingListEntry:
+    """Leave with an offer in hand: its hold is released (the entry LEFT in the same transaction)."""
+    try:
+        holds.release_hold(principal, str(entry.hold_id))
+    except HoldExpired:
+        raise NotWaiting(EXPIRED) from None
+    except HoldConfirmed:
+        raise NotWaiting(BOOKED) from None
+    except HoldReleased:
+        raise NotWaiting(LEFT) from None
+    logger.info("Waiting list offer declined", extra={"entry_id": entry.id, "event_id": entry.event_id})
+    return _public(replace(entry, status=LEFT, ended_at=now), now=now)
 
 
 def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[WaitingListEntry]:
@@ -157,7 +181,8 @@ def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[W
     after = _after(cursors.unseal(cursor, scope)) if cursor is not None else None
     user, entries, more = store.list_page(principal.user_id, limit, after)
     require_current(principal, user)
-    items = [_public(e, store.position(e) if e.status == WAITING else None) for e in entries]
+    now = clock.now()
+    items = [_public(e, store.position(e) if e.status == WAITING else None, now=now) for e in entries]
     next_cursor = cursors.seal({"after": entries[-1].event_id}, scope) if more and entries else None
     return Page[WaitingListEntry](items=items, next_cursor=next_cursor)
 

@@ -295,8 +295,8 @@ def _write(tx: Transaction, *, puts: Sequence[Key] = (), deletes: Sequence[Key] 
 # --- reads ---
 
 
-def get(event_id: str) -> EventRecord | None:
-    """The event, tombstones included, with its live counters: one strongly consistent Query of its items."""
+def items_of(event_id: str) -> list[Item]:
+    """The event's items (descriptive, quota, type counters, name claims): one strongly consistent Query."""
     with aws_errors():
         raw = client().query(
             TableName=_table(),
@@ -304,9 +304,17 @@ def get(event_id: str) -> EventRecord | None:
             ExpressionAttributeValues=values(pk=inventory.event_pk(event_id)),
             ConsistentRead=True,
         )
-    items = [load(i) for i in raw.get("Items", [])]
+    return [load(i) for i in raw.get("Items", [])]
+
+
+def from_items(items: list[Item]) -> EventRecord | None:
     described = next((i for i in items if i["sk"] == EVENT), None)
     return assemble(described, items) if described else None
+
+
+def get(event_id: str) -> EventRecord | None:
+    """The event, tombstones included, with its live counters: one strongly consistent Query of its items."""
+    return from_items(items_of(event_id))
 
 
 def get_for_user(

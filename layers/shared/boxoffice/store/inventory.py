@@ -168,6 +168,14 @@ def revenue(item: Item) -> dict[str, Decimal]:
     return {name.removeprefix(_REVENUE): Decimal(v) for name, v in item.items() if name.startswith(_REVENUE)}
 
 
+_HELD = "held = if_not_exists(held, :zero) + :qty"  # a hold's count; absent on items written before holds
+
+
+def _counted(sale: Decimal | None) -> str:
+    """What the tickets taken count as: sold (a booking's, with its `sale` total), else held."""
+    return "sold = sold + :qty" if sale is not None else _HELD
+
+
 def take(
     tx: Transaction,
     event: EventRecord,
@@ -186,8 +194,6 @@ def take(
     not started, the type on sale, and the price, currency and limits be those the booking was judged by.
     """
     cap = event.max_tickets_per_user
-    # A hold's counters may not exist yet on items written before holds.
-    counted = "sold = sold + :qty" if sale is not None else "held = if_not_exists(held, :zero) + :qty"
     revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
     tx.add(
         "quota",
@@ -196,7 +202,7 @@ def take(
                 "TableName": _events(),
                 "Key": dump(quota_key(event.id)),
                 # The stats counters ride along: revenue_<CURRENCY> counts the money taken.
-                "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {counted}"
+                "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {_counted(sale)}"
                 + (" ADD #revenue :amount" if sale is not None else ""),
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
                 " AND currency = :currency AND max_tickets_per_booking >= :qty AND "
@@ -214,7 +220,17 @@ def take(
             }
         },
     )
+    _take_type(tx, event, ticket_type, quantity, now, sale=sale)
+    _take_holding(tx, user_id, event.id, quantity, cap)
+
+
+def _take_type(
+    tx: Transaction, event: EventRecord, ticket_type: TicketType, quantity: int, now: datetime, *, sale: Decimal | None
+) -> None:
+    """The type's count (sold, with the `sale` revenue, or held) and its sub-quota's, while it sells at the
+    price and limits it was judged by."""
     sub_quota = ticket_type.total_tickets is not None
+    revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
     tx.add(
         "type",
         {
@@ -222,7 +238,7 @@ def take(
                 "TableName": _events(),
                 "Key": dump(type_key(event.id, ticket_type.id)),
                 # A booking's revenue rides along on the type too, as on the quota.
-                "UpdateExpression": f"SET {counted}"
+                "UpdateExpression": f"SET {_counted(sale)}"
                 + (", available_tickets = available_tickets - :qty" if sub_quota else "")
                 + (" ADD #revenue :amount" if sale is not None else ""),
                 "ConditionExpression": "price = :price AND max_tickets_per_booking >= :qty"
@@ -240,9 +256,13 @@ def take(
             }
         },
     )
+
+
+def _take_holding(tx: Transaction, user_id: str, event_id: str, quantity: int, cap: int | None) -> None:
+    """The buyer's live tickets of the event + :qty, within the event's per-user cap."""
     holding_update: dict[str, Any] = {
         "TableName": _bookings(),
-        "Key": dump(holding_key(user_id, event.id)),
+        "Key": dump(holding_key(user_id, event_id)),
         "UpdateExpression": "ADD tickets :qty",
         "ExpressionAttributeValues": values(qty=quantity),
     }
@@ -251,6 +271,38 @@ def take(
         holding_update["ExpressionAttributeValues"] = values(qty=quantity, room=cap - quantity)
         holding_update.update(_ALL_OLD)
     tx.add("holding", {"Update": holding_update})
+
+
+def allot(
+    tx: Transaction, event: EventRecord, ticket_type: TicketType, user_id: str, quantity: int, now: datetime
+) -> None:
+    """Add a waiting-list offer's counter moves: `quota` moves the tickets from `reserved` to `held` and counts
+    one fewer WAITING, `type` and `holding` as a hold's (the type selling at its price, the per-user cap)."""
+    cap = event.max_tickets_per_user
+    tx.add(
+        "quota",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(quota_key(event.id)),
+                "UpdateExpression": f"SET reserved = reserved - :qty, {_HELD} ADD waiting :minus_one",
+                "ConditionExpression": "#status = :on_sale AND starts_at > :now AND reserved >= :qty AND "
+                + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"),
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(
+                    qty=quantity,
+                    zero=0,
+                    minus_one=-1,
+                    on_sale=ON_SALE,
+                    now=now.isoformat(),
+                    **({} if cap is None else {"cap": cap}),
+                ),
+                **_ALL_OLD,
+            }
+        },
+    )
+    _take_type(tx, event, ticket_type, quantity, now, sale=None)
+    _take_holding(tx, user_id, event.id, quantity, cap)
 
 
 def settle(

@@ -8,24 +8,27 @@ bookings (partition key `pk`, sort key `sk`):
                                        new entry may replace an ended one, never a live (WAITING/OFFERED) one.
 events:
   LINE#<event id>  <joined_at>#<entry id>   present only while the entry is WAITING: entry_id, user_id,
-                                       ticket_type_id, quantity. joined_at has microseconds and a fixed
-                                       width, so the partition sorts in join order, and an entry's position is
-                                       1 + the number of line items before it (a strongly consistent COUNT).
+                                       ticket_type_id, ticket_type_name, quantity (what an offer needs).
+                                       joined_at has microseconds and a fixed width, so the partition sorts
+                                       in join order, and an entry's position is 1 + the number of line
+                                       items before it (a strongly consistent COUNT).
 
 The quota item counts the line (`waiting`: entries WAITING) in the same transactions that add and remove
 line items, and a join holds only while too few tickets are on open sale: by condition, never by a read.
+An offer (store/offers.py) takes an entry out of the line in the transaction that makes its hold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from boxoffice.config import settings
 from boxoffice.errors import AlreadyWaiting, NotAuthenticated
-from boxoffice.records import LEFT, OFFERED, ON_SALE, WAITING, EventRecord, Holding, Stock
+from boxoffice.records import EXPIRED, LEFT, OFFERED, ON_SALE, WAITING, EventRecord, Holding, Stock
 from boxoffice.store import dynamo, inventory, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
@@ -34,6 +37,7 @@ from boxoffice.store.users import UserRecord
 _WAITING = "WAITING#"
 _LINE = "LINE#"
 _ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+LINE_PAGE = 100  # line items an allocator reads a Query at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,21 @@ class EntryRecord:
             ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
         )
 
+    @classmethod
+    def in_line(cls, event_id: str, item: Mapping[str, Any]) -> EntryRecord:
+        """The WAITING entry a line item stands for."""
+        joined_at, _, _ = item["sk"].partition("#")
+        return cls(
+            id=item["entry_id"],
+            user_id=item["user_id"],
+            event_id=event_id,
+            ticket_type_id=item["ticket_type_id"],
+            ticket_type_name=item["ticket_type_name"],
+            quantity=int(item["quantity"]),
+            status=WAITING,
+            joined_at=datetime.fromisoformat(joined_at),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class JoinContext:
@@ -133,6 +152,7 @@ def _line_item(entry: EntryRecord) -> Item:
         "entry_id": entry.id,
         "user_id": entry.user_id,
         "ticket_type_id": entry.ticket_type_id,
+        "ticket_type_name": entry.ticket_type_name,
         "quantity": entry.quantity,
     }
 
@@ -327,37 +347,117 @@ def list_page(user_id: str, limit: int, after: str | None) -> tuple[UserRecord |
     return user, entries[:limit], len(entries) > limit or "LastEvaluatedKey" in raw
 
 
-# --- the pool of tickets kept for the line ---
+# --- the pool of tickets kept for the line, and offers ---
 
 
-@dataclass(frozen=True, slots=True)
-class Pool:
-    """The tickets an event keeps for its line, and the line's length, from its quota item."""
-
-    reserved: int
-    waiting: int
-    listed: bool  # in the pool index
-
-
-def read_pool(event_id: str) -> Pool:
-    """A strongly consistent GetItem of the event's quota."""
-    quota = dynamo.get(_events(), inventory.quota_key(event_id)) or {}
-    return Pool(int(quota.get("reserved", 0)), int(quota.get("waiting", 0)), inventory.POOL_KEY in quota)
+def read_pool(event_id: str) -> tuple[EventRecord | None, bool]:
+    """The event with its counters and its types' (one strongly consistent Query of its partition), and
+    whether its quota is in the pool index."""
+    items = event_store.items_of(event_id)
+    quota = next((i for i in items if i["sk"] == inventory.QUOTA), {})
+    return event_store.from_items(items), inventory.POOL_KEY in quota
 
 
-def reopen(event_id: str, reserved: int) -> bool:
-    """Once nobody waits, the pool's `reserved` tickets go back on open sale and the event leaves the pool
-    index; False when the pool or the line changed since it was read."""
+def line(event_id: str) -> Iterator[EntryRecord]:
+    """The event's WAITING entries in join order, a strongly consistent Query page (100 line items) at a time."""
+    query: dict[str, Any] = {
+        "TableName": _events(),
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": values(pk=line_pk(event_id)),
+        "ConsistentRead": True,
+        "Limit": LINE_PAGE,
+    }
+    while True:
+        with aws_errors():
+            raw = client().query(**query)
+        yield from (EntryRecord.in_line(event_id, load(item)) for item in raw.get("Items", []))
+        if "LastEvaluatedKey" not in raw:
+            return
+        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+
+
+def _quota_update(event_id: str, expression: str, condition: str, **named: Any) -> bool:
+    """One conditional UpdateItem of the event's quota; False when its condition failed."""
     with aws_errors():
         try:
             client().update_item(
                 TableName=_events(),
                 Key=dump(inventory.quota_key(event_id)),
-                UpdateExpression="SET available_tickets = available_tickets + :reserved, reserved = :zero"
-                f" REMOVE {inventory.POOL_KEY}",
-                ConditionExpression=f"reserved = :reserved AND {inventory.NOBODY_WAITS}",
-                ExpressionAttributeValues=values(reserved=reserved, zero=0),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values(**named),
             )
         except client().exceptions.ConditionalCheckFailedException:
             return False
     return True
+
+
+def reopen(event_id: str, reserved: int) -> bool:
+    """Once nobody waits, the pool's `reserved` tickets go back on open sale and the event leaves the pool
+    index; False when the pool or the line changed since it was read."""
+    return _quota_update(
+        event_id,
+        f"SET available_tickets = available_tickets + :reserved, reserved = :zero REMOVE {inventory.POOL_KEY}",
+        f"reserved = :reserved AND {inventory.NOBODY_WAITS}",
+        reserved=reserved,
+        zero=0,
+    )
+
+
+def unlist(event_id: str) -> bool:
+    """An emptied pool leaves the pool index (unless tickets came back to it meanwhile)."""
+    return _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", "reserved = :zero", zero=0)
+
+
+def pooled(limit: int) -> list[str]:
+    """Up to `limit` events whose quota keeps tickets for its line: one Query of the sparse pool index."""
+    with aws_errors():
+        raw = client().query(
+            TableName=_events(),
+            IndexName=inventory.BY_POOL,
+            KeyConditionExpression=f"{inventory.POOL_KEY} = :pooled",
+            ExpressionAttributeValues=values(pooled=inventory.POOLED),
+            Limit=limit,
+        )
+    return [load(item)["pk"].removeprefix(inventory.event_pk("")) for item in raw.get("Items", [])]
+
+
+def offered(entry: EntryRecord, hold_id: str, expires_at: datetime) -> dict[str, Any]:
+    """The entry WAITING -> OFFERED with its hold, if it is still this entry and WAITING."""
+    return {
+        "Update": {
+            "TableName": _bookings(),
+            "Key": dump(entry_key(entry.user_id, entry.event_id)),
+            "UpdateExpression": "SET #status = :offered, hold_id = :hold, expires_at = :expires",
+            "ConditionExpression": "id = :id AND #status = :waiting",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values(
+                offered=OFFERED, hold=hold_id, expires=expires_at.isoformat(), id=entry.id, waiting=WAITING
+            ),
+            **_ALL_OLD,
+        }
+    }
+
+
+def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: str, now: datetime) -> dict[str, Any]:
+    """The entry OFFERED -> `status` (BOOKED, EXPIRED, LEFT) as its offer hold ends, in the hold's transaction."""
+    return {
+        "Update": {
+            "TableName": _bookings(),
+            "Key": dump(entry_key(user_id, event_id)),
+            "UpdateExpression": "SET #status = :status, ended_at = :now",
+            "ConditionExpression": "id = :id AND #status = :offered",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values(status=status, now=now.isoformat(), id=entry_id, offered=OFFERED),
+        }
+    }
+
+
+def drop(entry: EntryRecord, *, now: datetime) -> None:
+    """WAITING -> EXPIRED for an entry whose ticket type no longer sells: out of the line, one fewer WAITING."""
+    tx = Transaction()
+    tx.add("entry", end_waiting(entry, status=EXPIRED, now=now))
+    tx.add("line", {"Delete": {"TableName": _events(), "Key": dump(line_key(entry))}})
+    tx.add("quota", count_waiting(entry.event_id, -1))
+    with suppress(Failed):  # left, or dropped by a racing allocator: it is out of the line either way
+        tx.commit()
