@@ -203,4 +203,4 @@ def test_a_cancel_follows_a_type_that_gained_a_sub_quota(stub: Stubber) -> None:
     failed = {"Code": "ConditionalCheckFailed", "Item": dynamo.dump(with_quota)}
     cancelled(stub, {"Code": "None"}, {"Code": "None"}, failed, *[{"Code": "None"}] * 4)
     stub.add_response("transact_write_items", {})
-    assert cancel().status == "CANCELLED"
+    assert cancel()[0].status == "CANCELLED"
