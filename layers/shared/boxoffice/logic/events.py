@@ -169,8 +169,8 @@ def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> E
             updated = store.update(old, new, before_start=before_start)
         except store.Stale:
             continue
-        if updated.reserved:  # more capacity while people wait: the line has it first
-            offers.allocate(updated.id)
+        if updated.reserved and offers.allocate(updated.id):  # more capacity while people wait: the line first
+            updated = store.get(updated.id) or updated  # what is left on open sale after the offers
         return _public(updated)
     raise Busy()
 
