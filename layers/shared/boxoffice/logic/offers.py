@@ -40,6 +40,10 @@ def allocate(event_id: str) -> int:
             if (event.reserved or listed) and not lines.reopen(event_id, event.reserved):
                 continue
             return made
+        if not event.reserved:
+            if listed:
+                lines.unlist(event_id)  # fails (and stays listed) if tickets came back meanwhile
+            return made
         if event.status != ON_SALE or event.starts_at <= now:
             return made  # nobody can be offered tickets of a deleted or started event
         offered, left = _offer(event, now)
