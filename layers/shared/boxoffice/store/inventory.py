@@ -3,7 +3,8 @@
 events table (beside the descriptive `EVENT#<id>/EVENT` item, which no booking touches):
   EVENT#<id>  QUOTA            the event's quota: total_tickets, available_tickets (on open sale), sold, held
                                (in live holds), reserved (came back while people waited: kept for the
-                               waiting list), waiting (live waiting-list entries); absent counters are 0. And
+                               waiting list), waiting (WAITING waiting-list entries), pool_pk (while reserved
+                               may be > 0: the key of the sparse index by_pool); absent counters are 0. And
                                the copies a booking's condition needs: status, starts_at, currency,
                                max_tickets_per_booking, max_tickets_per_user (absent: no cap)
   EVENT#<id>  TYPE#<type id>   one per ticket type: sold, held; total_tickets and available_tickets only when it
@@ -14,7 +15,8 @@ bookings table:
   USER#<user id>  HOLDING#<event id>   tickets: the user's tickets of the event in live bookings and holds
                                        (max_tickets_per_user)
 
-Counter items carry no index keys and stay far below 1 KB (DynamoDB bills an update by the larger of the
+Counter items carry no index keys (but the quota's pool_pk, which no booking writes: an update that leaves an
+index key as it is writes no index) and stay far below 1 KB (DynamoDB bills an update by the larger of the
 old and new item, per started KB, twice inside a transaction).
 `available + held + reserved + sold == total` holds on the quota at every commit (`available + held + sold
 == total` on a sub-quota): each write moves two of them by the same amount. Open sale (bookings, holds)
