@@ -22,9 +22,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def book(api: Api, who: Account, event_id: str, quantity: int = 1, **body: Any) -> Result:
-    return api.call(
-        "create_booking", token=who.token, path={"event_id": event_id}, body={"quantity": quantity, **body}
-    )
+    return api.call("create_booking", token=who.token, path={"event_id": event_id}, body={"quantity": quantity, **body})
 
 
 def cancel(api: Api, who: Account, booking_id: str) -> None:
@@ -233,9 +231,7 @@ def test_a_waiter_who_reached_the_per_user_cap_meanwhile_is_passed_over(api: Api
     assert statuses(api, [capped, next_one]) == ["WAITING", "OFFERED"]
 
 
-def test_an_entry_whose_type_stopped_selling_leaves_the_line_and_the_next_is_offered(
-    api: Api, clock: Clock
-) -> None:
+def test_an_entry_whose_type_stopped_selling_leaves_the_line_and_the_next_is_offered(api: Api, clock: Clock) -> None:
     from datetime import timedelta
 
     closing = (clock.now + timedelta(days=1)).isoformat()
