@@ -26,9 +26,10 @@ from boxoffice.errors import (
     TicketsAvailable,
     WaitingEntryNotFound,
 )
+from boxoffice.ids import new_ulid
 from boxoffice.logic import expiry, holds, offers
 from boxoffice.logic.access import event_id_or_404
-from boxoffice.logic.bookings import chosen_type, new_booking_id, sellable
+from boxoffice.logic.bookings import chosen_type, sellable
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
@@ -113,7 +114,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
 
 def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> EntryRecord:
     return EntryRecord(
-        id=f"{stock.event.id}.{new_booking_id(now)}",
+        id=f"{stock.event.id}.{new_ulid(now)}",
         user_id=user_id,
         event_id=stock.event.id,
         ticket_type_id=stock.ticket_type.id,
