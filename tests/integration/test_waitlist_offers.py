@@ -215,6 +215,22 @@ def test_the_sweeper_hands_on_a_pool_a_request_left_behind(
     assert tickets(event_id).reserved == 0
 
 
+def test_the_sweeper_stops_looking_at_the_pool_of_a_deleted_event(api: Api, clock: Clock) -> None:
+    from tests.integration.test_waitlist_api import _pooled
+
+    event_id, buyer, bookings = sold_out_by_singles(api, 2)
+    join(api, new_account(), event_id, 2)
+    cancel(api, buyer, bookings[0])  # kept: the line wants two
+    assert _pooled() == [event_id]
+    admin = new_account("admin")
+    assert api.call("delete_event", token=admin.token, path={"event_id": event_id}).status == 204
+
+    sweep()
+
+    assert _pooled() == []
+    assert tickets(event_id).reserved == 1  # a tombstone's count stays whole
+
+
 def test_a_waiter_who_reached_the_per_user_cap_meanwhile_is_passed_over(api: Api, clock: Clock) -> None:
     from boxoffice.store import dynamo, inventory
 

@@ -45,7 +45,9 @@ def allocate(event_id: str) -> int:
                 lines.unlist(event_id)  # fails (and stays listed) if tickets came back meanwhile
             return made
         if event.status != ON_SALE or event.starts_at <= now:
-            return made  # nobody can be offered tickets of a deleted or started event
+            if listed:  # nobody can be offered tickets of a deleted or started event: the sweeper stops looking
+                lines.unlist(event_id, emptied=False)
+            return made
         offered, left = _offer(event, now)
         made += offered
         if left is None or (left and offered):

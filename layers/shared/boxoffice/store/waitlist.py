@@ -378,15 +378,17 @@ def line(event_id: str) -> Iterator[EntryRecord]:
 
 def _quota_update(event_id: str, expression: str, condition: str, **named: Any) -> bool:
     """One conditional UpdateItem of the event's quota; False when its condition failed."""
+    request: dict[str, Any] = {
+        "TableName": _events(),
+        "Key": dump(inventory.quota_key(event_id)),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+    }
+    if named:  # DynamoDB refuses an empty map
+        request["ExpressionAttributeValues"] = values(**named)
     with aws_errors():
         try:
-            client().update_item(
-                TableName=_events(),
-                Key=dump(inventory.quota_key(event_id)),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values(**named),
-            )
+            client().update_item(**request)
         except client().exceptions.ConditionalCheckFailedException:
             return False
     return True
@@ -404,8 +406,11 @@ def reopen(event_id: str, reserved: int) -> bool:
     )
 
 
-def unlist(event_id: str) -> bool:
-    """An emptied pool leaves the pool index (unless tickets came back to it meanwhile)."""
+def unlist(event_id: str, *, emptied: bool = True) -> bool:
+    """The event leaves the pool index: once its pool is empty (unless tickets came back to it meanwhile),
+    or, `emptied` False, for good (a deleted or started event: nobody can be offered its tickets)."""
+    if not emptied:
+        return _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", "attribute_exists(pk)")
     return _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", "reserved = :zero", zero=0)
 
 
