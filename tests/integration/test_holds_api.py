@@ -332,8 +332,8 @@ def test_tickets_that_come_back_while_people_wait_are_kept_for_the_waiting_list(
     _wait(event_id, 0)
     clock.advance(settings().hold_seconds)
     assert sweep() == 1
-    state = stock(event_id)
-    assert (state.available, state.reserved, state.held, state.balanced) == (5, 5, 0, True)
+    state = stock(event_id)  # nobody waits any more: the sweeper puts what was kept back on open sale
+    assert (state.available, state.reserved, state.held, state.balanced) == (10, 0, 0, True)
     assert state.holds[lapsed["id"]] == "EXPIRED"
 
 

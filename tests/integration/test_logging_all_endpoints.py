@@ -100,6 +100,15 @@ def events_steps(run: Run) -> None:
     run.call("delete_ticket_type", 404, token=admin, path=typed)
 
 
+def waitlist_steps(run: Run) -> None:
+    user, event = run.ids["user"], {"event_id": run.ids["event"]}
+    run.call("join_waiting_list", 409, token=user, path=event, body={"quantity": 1})  # 5 on sale
+    entry = run.call("join_waiting_list", 201, token=user, path=event, body={"quantity": 6}).body
+    run.call("list_waiting_list", 200, token=user)
+    run.call("leave_waiting_list", 404, token=run.ids["admin"], path={"entry_id": entry["id"]})
+    run.call("leave_waiting_list", 200, token=user, path={"entry_id": entry["id"]})
+
+
 def bookings_steps(run: Run) -> None:
     user, event = run.ids["user"], {"event_id": run.ids["event"]}
     headers = {"Idempotency-Key": "log-test-key"}
@@ -145,7 +154,7 @@ def other_steps(run: Run) -> None:
     run.without_sample("not_found", 404, "POST", "/no/such/route", run.ids["user"])
 
 
-SCENARIO: list[Callable[[Run], None]] = [accounts_steps, events_steps, bookings_steps, other_steps]
+SCENARIO: list[Callable[[Run], None]] = [accounts_steps, events_steps, waitlist_steps, bookings_steps, other_steps]
 
 
 def test_every_endpoint_logs_no_password_hash_or_token(api: Api, logs: Logs) -> None:

@@ -175,7 +175,7 @@ def test_a_taken_key_returns_what_it_stands_for(stub: Stubber) -> None:
     assert record.fingerprint == "f"
 
 
-def cancel() -> BookingRecord:
+def cancel() -> tuple[BookingRecord, str]:
     return store.cancel(booking(), seen=EventSnapshot.of(EVENT), token_version=0, now=NOW)
 
 
@@ -203,4 +203,4 @@ def test_a_cancel_follows_a_type_that_gained_a_sub_quota(stub: Stubber) -> None:
     failed = {"Code": "ConditionalCheckFailed", "Item": dynamo.dump(with_quota)}
     cancelled(stub, {"Code": "None"}, {"Code": "None"}, failed, *[{"Code": "None"}] * 4)
     stub.add_response("transact_write_items", {})
-    assert cancel().status == "CANCELLED"
+    assert cancel()[0].status == "CANCELLED"

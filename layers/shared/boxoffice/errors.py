@@ -245,6 +245,32 @@ class HoldConfirmed(DomainError):
     title = "The hold is already confirmed as a booking"
 
 
+class TicketsAvailable(DomainError):
+    code = "TICKETS_AVAILABLE"
+    title = "Enough tickets are on sale: book them instead of waiting"
+
+    def __init__(self, available: int) -> None:
+        super().__init__(f"{available} tickets are on sale.", available=available)
+
+
+class AlreadyWaiting(DomainError):
+    code = "ALREADY_WAITING"
+    title = "You are already on this event's waiting list"
+
+
+class WaitingEntryNotFound(DomainError):
+    code = "WAITING_ENTRY_NOT_FOUND"
+    title = "No such waiting-list entry"
+
+
+class NotWaiting(DomainError):
+    code = "NOT_WAITING"
+    title = "The waiting-list entry has already ended"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"The entry is {status}.", entry_status=status)
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     title = "This Idempotency-Key was used with a different request"

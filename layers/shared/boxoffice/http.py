@@ -64,6 +64,10 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.TicketCancelled: HTTPStatus.CONFLICT,
     errors.WrongEvent: HTTPStatus.CONFLICT,
     errors.NotCheckedIn: HTTPStatus.CONFLICT,
+    errors.TicketsAvailable: HTTPStatus.CONFLICT,
+    errors.AlreadyWaiting: HTTPStatus.CONFLICT,
+    errors.WaitingEntryNotFound: HTTPStatus.NOT_FOUND,
+    errors.NotWaiting: HTTPStatus.CONFLICT,
     errors.IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.HoldNotFound: HTTPStatus.NOT_FOUND,
     errors.HoldExpired: HTTPStatus.CONFLICT,
@@ -348,6 +352,8 @@ _SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
     errors.SalesNotStarted: errors.SalesNotStarted("2026-11-01T09:00:00+00:00"),
     errors.SalesEnded: errors.SalesEnded("2026-11-15T00:00:00+00:00"),
     errors.UserLimitReached: errors.UserLimitReached(1, 4),
+    errors.TicketsAvailable: errors.TicketsAvailable(3),
+    errors.NotWaiting: errors.NotWaiting("BOOKED"),
 }
 # Every header problem() can send, as the documentation describes it.
 _PROBLEM_HEADERS = {

@@ -22,6 +22,12 @@ VALID: Final = "VALID"
 HELD: Final = "HELD"
 RELEASED: Final = "RELEASED"  # by its owner
 EXPIRED: Final = "EXPIRED"  # past expires_at (by the sweeper, a refused sale, or its owner too late)
+# A waiting-list entry: WAITING in the line -> OFFERED a hold -> BOOKED (the hold confirmed) or EXPIRED
+# (the offer lapsed); LEFT by its owner, while WAITING or OFFERED.
+WAITING: Final = "WAITING"
+OFFERED: Final = "OFFERED"
+BOOKED: Final = "BOOKED"
+LEFT: Final = "LEFT"
 
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"
@@ -72,6 +78,7 @@ class EventRecord:
     # Out of open sale but not sold (store/inventory.py): in live holds, kept for the waiting list.
     held: int = 0
     reserved: int = 0
+    waiting: int = 0  # waiting-list entries WAITING
 
     @property
     def starts_key(self) -> str:

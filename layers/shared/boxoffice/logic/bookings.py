@@ -40,7 +40,8 @@ from boxoffice.errors import (
     TicketTypeNotFound,
     UserLimitReached,
 )
-from boxoffice.logic import expiry
+from boxoffice.ids import base32, new_ulid
+from boxoffice.logic import expiry, offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
@@ -57,10 +58,9 @@ from boxoffice.store.bookings import (
     IdempotencyRecord,
     IdTaken,
 )
-from boxoffice.store.inventory import StockChanged
+from boxoffice.store.inventory import RESERVED, StockChanged
 from boxoffice.store.users import UserRecord
 
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
 BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
 # Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
@@ -73,18 +73,12 @@ class BookingOutcome:
     replayed: bool  # the Idempotency-Key's earlier booking: nothing new was made
 
 
-def _base32(value: int, symbols: int) -> str:
-    return "".join(CROCKFORD[(value >> 5 * i) & 31] for i in reversed(range(symbols)))
-
-
-def new_booking_id(now: datetime) -> str:
-    """ULID-style: 48 bits of milliseconds, then 80 random bits. Unique, not guessable, sorts by time."""
-    return _base32(int(now.timestamp() * 1000), 10) + _base32(secrets.randbits(80), 16)
+new_booking_id = new_ulid  # bookings and holds: sortable by time, not guessable
 
 
 def new_ticket_number() -> str:
     """140 random bits in Crockford base32, grouped for reading aloud: 7KQ4-M2ZX-...."""
-    return grouped(_base32(secrets.randbits(5 * TICKET_SYMBOLS), TICKET_SYMBOLS))
+    return grouped(base32(secrets.randbits(5 * TICKET_SYMBOLS), TICKET_SYMBOLS))
 
 
 def grouped(symbols: str) -> str:
@@ -102,6 +96,18 @@ def bookable(
 ) -> Stock:
     """What `quantity` tickets of the type would be drawn on, if they can be booked now; else the error
     that says why not (the first rule broken, in the order a buyer can do something about it)."""
+    stock = sellable(event, ticket_type, holding, quantity, now)
+    if stock.available < quantity:
+        metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
+        raise SoldOut() if stock.available == 0 else NotEnoughTickets(stock.available)
+    return stock
+
+
+def sellable(
+    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
+) -> Stock:
+    """What `quantity` tickets of the type would be drawn on, if this buyer may have them now as far as
+    every rule but the tickets left goes (the waiting list asks that while too few are left)."""
     if event is None or event.status != ON_SALE:
         raise EventNotFound()
     if ticket_type is None:
@@ -119,11 +125,7 @@ def bookable(
     cap = event.max_tickets_per_user
     if cap is not None and holding.tickets + quantity > cap:
         raise UserLimitReached(max(0, cap - holding.tickets), cap)
-    stock = Stock(event, ticket_type, holding)
-    if stock.available < quantity:
-        metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
-        raise SoldOut() if stock.available == 0 else NotEnoughTickets(stock.available)
-    return stock
+    return Stock(event, ticket_type, holding)
 
 
 def chosen_type(event: EventRecord | None, ticket_type_id: str | None) -> TicketType | None:
@@ -376,7 +378,7 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
     seen = record.event
     for _ in range(ATTEMPTS):
         try:
-            cancelled = store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
+            cancelled, pool = store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
         except EventChanged as changed:
             seen = _cancellable(seen, changed.seen, now)
             continue
@@ -386,6 +388,8 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
             "Booking cancelled",
             extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
         )
+        if pool == RESERVED:  # kept for the waiting list: offered to it now
+            offers.allocate(record.event_id)
         return public_booking(cancelled)
     raise Busy()
 

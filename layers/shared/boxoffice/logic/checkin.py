@@ -16,8 +16,9 @@ from datetime import datetime
 from boxoffice import clock, cursors, ticket_codes
 from boxoffice.auth import Principal
 from boxoffice.errors import EventNotFound, InvalidCursor, InvalidInput, TicketNotFound, WrongEvent
+from boxoffice.ids import CROCKFORD
 from boxoffice.logic.access import event_id_or_404
-from boxoffice.logic.bookings import CROCKFORD, TICKET_SYMBOLS, grouped
+from boxoffice.logic.bookings import TICKET_SYMBOLS, grouped
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import Page

@@ -15,7 +15,7 @@ from boxoffice import clock, cursors, money
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import Busy, EventNotFound, EventStarted, InvalidCursor, InvalidInput
-from boxoffice.logic import tickettypes
+from boxoffice.logic import offers, tickettypes
 from boxoffice.logic.access import editable, event_id_or_404
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.events import CreateEvent, CreateTicketType, Event, UpdateEvent, venue_key, words
@@ -166,9 +166,12 @@ def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> E
         if before_start and old.starts_at <= new.updated_at:
             raise EventStarted()
         try:
-            return _public(store.update(old, new, before_start=before_start))
+            updated = store.update(old, new, before_start=before_start)
         except store.Stale:
             continue
+        if updated.reserved and offers.allocate(updated.id):  # more capacity while people wait: the line first
+            updated = store.get(updated.id) or updated  # what is left on open sale after the offers
+        return _public(updated)
     raise Busy()
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from boxoffice import clock
+from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
 from boxoffice.records import EXPIRED
 from boxoffice.store import holds as store
 from boxoffice.store.holds import HoldChanged
+from boxoffice.store.inventory import RESERVED
 
 SWEEP_LIMIT = 1000  # holds one sweep releases at most; the next sweep (or a refused sale) takes the rest
 
@@ -21,18 +23,26 @@ SWEEP_LIMIT = 1000  # holds one sweep releases at most; the next sweep (or a ref
 def release_expired(now: datetime, *, event_id: str | None = None, limit: int = SWEEP_LIMIT) -> int:
     """Release holds past their expiry (of one event, or all); how many this call released."""
     released = 0
+    pooled: set[str] = set()  # events whose returned tickets the waiting list keeps
     for hold in store.expired(now, event_id=event_id, limit=limit):
         try:
-            store.release(hold, ended=EXPIRED, now=now)
+            _, pool = store.release(hold, ended=EXPIRED, now=now)
         except HoldChanged:
             continue  # confirmed or released meanwhile: someone else got there first
         released += 1
+        if pool == RESERVED:
+            pooled.add(hold.event_id)
         logger.info("Hold expired", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
     if released:
         metrics.add_metric(name="HoldsExpired", unit="Count", value=released)
+    for pooled_event in sorted(pooled):
+        offers.allocate(pooled_event)  # an offer that lapsed passes to the next in line
     return released
 
 
 def sweep() -> int:
-    """The scheduled sweep: every hold past its expiry goes back (up to SWEEP_LIMIT a run)."""
-    return release_expired(clock.now())
+    """The scheduled sweep: every hold past its expiry goes back (up to SWEEP_LIMIT a run); then every pool
+    kept for a waiting list is handed on, in case the request that filled it was cut short."""
+    released = release_expired(clock.now())
+    offers.sweep()
+    return released

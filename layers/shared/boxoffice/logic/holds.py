@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from boxoffice import clock
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import Busy, EventNotFound, EventStarted, HoldConfirmed, HoldExpired, HoldNotFound, HoldReleased
+from boxoffice.logic import offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
     ATTEMPTS,
@@ -41,7 +42,7 @@ from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
 from boxoffice.store.bookings import IdempotencyClaim, IdTaken
 from boxoffice.store.holds import EventGone, HoldChanged, HoldRecord
-from boxoffice.store.inventory import StockChanged
+from boxoffice.store.inventory import RESERVED, StockChanged
 
 
 def public_hold(record: HoldRecord, now: datetime) -> Hold:
@@ -61,12 +62,6 @@ def public_hold(record: HoldRecord, now: datetime) -> Hold:
             "booking_id": record.booking_id,
         }
     )
-
-
-def expiry_of(now: datetime) -> datetime:
-    """HOLD_SECONDS from now, to the millisecond: the same instant as `expires_at` and as `held_until`."""
-    later = now + timedelta(seconds=settings().hold_seconds)
-    return later.replace(microsecond=later.microsecond // 1000 * 1000)
 
 
 def place_hold(principal: Principal, event_id: str, request: BookingRequest) -> Hold:
@@ -92,7 +87,7 @@ def place_hold(principal: Principal, event_id: str, request: BookingRequest) -> 
             unit_price=kind.price,
             currency=stock.event.currency,
             status=HELD,
-            expires_at=expiry_of(now),
+            expires_at=store.expiry_of(now),
             created_at=now,
         )
         try:
@@ -235,12 +230,14 @@ def release_hold(principal: Principal, hold_id: str) -> Hold:
             _still_held(hold, now)
         try:
             if lapsed:
-                store.release(hold, ended=EXPIRED, now=now)
+                released, pool = store.release(hold, ended=EXPIRED, now=now)
             else:
-                released = store.release(hold, ended=RELEASED, now=now, token_version=principal.token_version)
+                released, pool = store.release(hold, ended=RELEASED, now=now, token_version=principal.token_version)
         except HoldChanged as changed:
             hold = changed.hold or hold
             continue
+        if pool == RESERVED:  # kept for the waiting list: offered to the next in line now
+            offers.allocate(hold.event_id)
         if lapsed:
             raise HoldExpired()
         metrics.add_metric(name="HoldsReleased", unit="Count", value=1)

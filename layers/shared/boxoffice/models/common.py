@@ -103,7 +103,9 @@ class Problem(BaseModel):
     )
     available_tickets: int | Extra = Field(None, description="NOT_ENOUGH_TICKETS: how many tickets are left.")
     available: int | Extra = Field(
-        None, description="NOT_ENOUGH_TICKETS: how many are left in the quota that binds (the event's or the type's)."
+        None,
+        description="NOT_ENOUGH_TICKETS and TICKETS_AVAILABLE: how many are left in the quota that binds (the "
+        "event's or the type's).",
     )
     remaining: int | Extra = Field(None, description="USER_LIMIT_REACHED: how many more tickets the user may book.")
     limit: int | Extra = Field(None, description="USER_LIMIT_REACHED: the event's max_tickets_per_user.")
@@ -112,3 +114,4 @@ class Problem(BaseModel):
     tickets_sold: int | Extra = Field(None, description="CAPACITY_BELOW_SOLD: the lowest capacity allowed.")
     checked_in_at: str | Extra = Field(None, description="ALREADY_CHECKED_IN: when the ticket was first let in.")
     ticket_event_id: str | Extra = Field(None, description="WRONG_EVENT: the event the scanned ticket is for.")
+    entry_status: str | Extra = Field(None, description="NOT_WAITING: the waiting-list entry's status.")

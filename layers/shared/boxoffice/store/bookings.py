@@ -413,7 +413,9 @@ def list_page(user_id: str, limit: int, after: str | None) -> tuple[list[Booking
     return records[:limit], len(records) > limit or "LastEvaluatedKey" in raw
 
 
-def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, now: datetime) -> BookingRecord:
+def cancel(
+    booking: BookingRecord, *, seen: EventSnapshot, token_version: int, now: datetime
+) -> tuple[BookingRecord, str]:
     """Cancel in one transaction: the booking CONFIRMED -> CANCELLED once (and its copy in its
     Idempotency-Key), its tickets, and its tickets back to the event's quota, its type and the user's
     holding.
@@ -421,7 +423,7 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
     The event must not have started and must still start when and have the status `seen` says (so the
     answer shows it as it is at commit, without reading it first); otherwise EventChanged carries it.
     The booking must still be CONFIRMED: of racing cancels exactly one commits, the others get
-    AlreadyCancelled.
+    AlreadyCancelled. Returns the cancelled booking and the pool its tickets went to (inventory.route_returned).
     """
     cancelled = replace(booking, status=CANCELLED, cancelled_at=now, event=seen)
     sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
@@ -430,7 +432,7 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
     for _ in range(4):
         try:
             commit = partial(_cancel, booking, cancelled, sub_quota=sub_quota, copy=copy, by=token_version, now=now)
-            inventory.route_returned(commit)
+            pool = inventory.route_returned(commit)
         except Failed as exc:
             if exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None
@@ -457,7 +459,7 @@ def cancel(booking: BookingRecord, *, seen: EventSnapshot, token_version: int, n
             if exc.failed("copy"):
                 copy = False  # its key has expired and stands for another booking now, or is gone
             continue
-        return cancelled
+        return cancelled, pool
     raise EventChanged(None)
 
 

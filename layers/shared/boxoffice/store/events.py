@@ -295,8 +295,8 @@ def _write(tx: Transaction, *, puts: Sequence[Key] = (), deletes: Sequence[Key] 
 # --- reads ---
 
 
-def get(event_id: str) -> EventRecord | None:
-    """The event, tombstones included, with its live counters: one strongly consistent Query of its items."""
+def items_of(event_id: str) -> list[Item]:
+    """The event's items (descriptive, quota, type counters, name claims): one strongly consistent Query."""
     with aws_errors():
         raw = client().query(
             TableName=_table(),
@@ -304,9 +304,17 @@ def get(event_id: str) -> EventRecord | None:
             ExpressionAttributeValues=values(pk=inventory.event_pk(event_id)),
             ConsistentRead=True,
         )
-    items = [load(i) for i in raw.get("Items", [])]
+    return [load(i) for i in raw.get("Items", [])]
+
+
+def from_items(items: list[Item]) -> EventRecord | None:
     described = next((i for i in items if i["sk"] == EVENT), None)
     return assemble(described, items) if described else None
+
+
+def get(event_id: str) -> EventRecord | None:
+    """The event, tombstones included, with its live counters: one strongly consistent Query of its items."""
+    return from_items(items_of(event_id))
 
 
 def get_for_user(
@@ -541,18 +549,42 @@ def _pin_index(update: Update, old: EventRecord) -> None:
     update.named.update(old_name=old.name, old_key=old.starts_key)
 
 
-def _failure(exc: Failed, new: EventRecord) -> Exception:
+def _recount(quota: Update, old: EventRecord, total: int) -> None:
+    """A new capacity moves the tickets on open sale by the difference, from the total we read (pinned).
+
+    Fewer: only tickets on open sale can go (never sold, held or reserved ones). More: they are tickets
+    that come back, so they go to the waiting list's pool while anyone waits (inventory.returned), to open
+    sale otherwise; each under a condition on `waiting`, so a line that formed or emptied since our read
+    makes the edit read again.
+    """
+    change = total - old.total_tickets
+    quota.sets.append("total_tickets = :total")
+    quota.conditions.append("total_tickets = :old_total")
+    quota.named.update(total=total, old_total=old.total_tickets, change=abs(change))
+    if change < 0:
+        quota.sets.append("available_tickets = available_tickets - :change")
+        quota.conditions.append("available_tickets >= :change")
+        return
+    to_pool, right_pool, pool_values = inventory.returned(
+        inventory.RESERVED if old.waiting else inventory.AVAILABLE, "change"
+    )
+    quota.sets.append(to_pool)
+    quota.conditions.append(right_pool)
+    quota.named.update(pool_values)
+
+
+def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
     """Why an edit's transaction failed, from its items as the failing write saw them."""
     for name in ("event", "quota"):
         if exc.failed(name):
             current = exc.old(name)
             if current is None or current.get("status") != ON_SALE:
                 return EventNotFound()
-    if exc.failed("quota"):
-        quota = exc.old("quota") or {}
-        taken = int(quota["total_tickets"]) - int(quota["available_tickets"])  # sold, held or kept for the line
-        if taken > new.total_tickets:
-            return CapacityBelowSold(taken)
+    quota = exc.old("quota") if exc.failed("quota") else None
+    if quota is not None and int(quota["total_tickets"]) == old.total_tickets:
+        available = int(quota["available_tickets"])
+        if old.total_tickets - new.total_tickets > available:
+            return CapacityBelowSold(old.total_tickets - available)  # the lowest capacity allowed
     return Stale()
 
 
@@ -591,12 +623,7 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     if new.name != old.name or new.starts_at != old.starts_at:
         _pin_index(described, old)
     if new.total_tickets != old.total_tickets:
-        # By the difference, from the total we read: open sale gains or loses exactly what the capacity does,
-        # and the tickets sold, held or kept for the waiting list stay where they are.
-        change = new.total_tickets - old.total_tickets
-        quota.sets.append("total_tickets = :total, available_tickets = available_tickets + :change")
-        quota.conditions.append("total_tickets = :old_total AND available_tickets >= :cut")
-        quota.named.update(total=new.total_tickets, change=change, old_total=old.total_tickets, cut=max(0, -change))
+        _recount(quota, old, new.total_tickets)
     repriced = [t for t in new.ticket_types if (o := old.ticket_type(t.id)) is not None and o.price != t.price]
     for n, t in enumerate(repriced):
         described.sets.append(f"ticket_types.#t{n}.price = :price{n}")
@@ -615,7 +642,7 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
             deletes=[k for k in before if k not in after],
         )
     except Failed as exc:
-        raise _failure(exc, new) from None
+        raise _failure(exc, new, old) from None
     # A transaction returns no item: read the live one back (its counts may have moved meanwhile).
     updated = get(old.id)
     if updated is None or updated.status != ON_SALE:  # deleted since: answer as if the delete came first
@@ -637,7 +664,7 @@ def delete(old: EventRecord) -> None:
     try:
         _write(tx, deletes=_entries(old))
     except Failed as exc:
-        raise _failure(exc, old) from None
+        raise _failure(exc, old, old) from None
 
 
 def put_many(events: Iterable[EventRecord]) -> None:

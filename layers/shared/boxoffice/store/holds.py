@@ -29,9 +29,9 @@ from typing import Any
 
 from boxoffice.config import settings
 from boxoffice.errors import NotAuthenticated
-from boxoffice.records import CONFIRMED, EXPIRED, HELD, EventRecord, Holding, TicketType
+from boxoffice.records import BOOKED, CONFIRMED, EXPIRED, HELD, LEFT, EventRecord, Holding, TicketType
 from boxoffice.store import bookings as booking_store
-from boxoffice.store import dynamo, inventory, users
+from boxoffice.store import dynamo, inventory, users, waitlist
 from boxoffice.store import events as event_store
 from boxoffice.store.bookings import BookingRecord, IdempotencyClaim, IdempotencyRecord, IdTaken
 from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
@@ -146,6 +146,21 @@ def _bookings() -> str:
     return settings().bookings_table
 
 
+def expiry_of(now: datetime) -> datetime:
+    """HOLD_SECONDS from now, to the millisecond: the same instant as `expires_at` and as `held_until`."""
+    later = now + timedelta(seconds=settings().hold_seconds)
+    return later.replace(microsecond=later.microsecond // 1000 * 1000)
+
+
+def _offer_ends(tx: Transaction, hold: HoldRecord, status: str, now: datetime) -> None:
+    """A waiting-list offer's entry ends with its hold (BOOKED, EXPIRED or LEFT), in the hold's transaction."""
+    if hold.waiting_entry_id is not None:
+        tx.add(
+            "entry",
+            waitlist.offer_ended(hold.user_id, hold.event_id, hold.waiting_entry_id, status=status, now=now),
+        )
+
+
 def hold_key(user_id: str, hold_id: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": f"{_HOLD}{hold_id}"}
 
@@ -255,6 +270,7 @@ def confirm(
         now=now,
     )
     tx.add("account", users.current_check(hold.user_id, token_version))
+    _offer_ends(tx, hold, BOOKED, now)
     booking_store.add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
         tx.commit()
@@ -273,19 +289,20 @@ def confirm(
     return None
 
 
-def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int | None = None) -> HoldRecord:
+def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int | None = None) -> tuple[HoldRecord, str]:
     """HELD -> `ended` (RELEASED or EXPIRED) and the tickets back (to open sale, or kept for the waiting
     list: inventory.route_returned), in one transaction.
 
     EXPIRED only once `expires_at` has passed; RELEASED is the owner's (`token_version` is then theirs,
     checked in the same transaction). Of any number of racing releases and confirms of one hold exactly
-    one commits; the others get HoldChanged with the hold as it is.
+    one commits; the others get HoldChanged with the hold as it is. Returns the hold as released and the
+    pool its tickets went to (inventory.AVAILABLE or RESERVED); a waiting-list offer's entry ends with it.
     """
     sub_quota = hold.ticket_type_quota
     for _ in range(2):  # once more if its type gained or lost a sub-quota since
         try:
             commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
-            inventory.route_returned(commit)
+            pool = inventory.route_returned(commit)
         except Failed as exc:
             if token_version is not None and exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None
@@ -296,7 +313,7 @@ def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int |
                 raise
             sub_quota = shape
             continue
-        return replace(hold, status=ended, ended_at=now)
+        return replace(hold, status=ended, ended_at=now), pool
     raise HoldChanged(hold)
 
 
@@ -330,6 +347,7 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
     )
     if by is not None:
         tx.add("account", users.current_check(hold.user_id, by))
+    _offer_ends(tx, hold, EXPIRED if ended == EXPIRED else LEFT, now)  # released: the user declined it
     tx.commit()
 
 

@@ -3,7 +3,8 @@
 events table (beside the descriptive `EVENT#<id>/EVENT` item, which no booking touches):
   EVENT#<id>  QUOTA            the event's quota: total_tickets, available_tickets (on open sale), sold, held
                                (in live holds), reserved (came back while people waited: kept for the
-                               waiting list), waiting (live waiting-list entries); absent counters are 0. And
+                               waiting list), waiting (WAITING waiting-list entries), pool_pk (while reserved
+                               may be > 0: the key of the sparse index by_pool); absent counters are 0. And
                                the copies a booking's condition needs: status, starts_at, currency,
                                max_tickets_per_booking, max_tickets_per_user (absent: no cap)
   EVENT#<id>  TYPE#<type id>   one per ticket type: sold, held; total_tickets and available_tickets only when it
@@ -14,7 +15,8 @@ bookings table:
   USER#<user id>  HOLDING#<event id>   tickets: the user's tickets of the event in live bookings and holds
                                        (max_tickets_per_user)
 
-Counter items carry no index keys and stay far below 1 KB (DynamoDB bills an update by the larger of the
+Counter items carry no index keys (but the quota's pool_pk, which no booking writes: an update that leaves an
+index key as it is writes no index) and stay far below 1 KB (DynamoDB bills an update by the larger of the
 old and new item, per started KB, twice inside a transaction).
 `available + held + reserved + sold == total` holds on the quota at every commit (`available + held + sold
 == total` on a sub-quota): each write moves two of them by the same amount. Open sale (bookings, holds)
@@ -127,6 +129,7 @@ def with_quota(event: EventRecord, item: Item) -> EventRecord:
         currency=item["currency"],
         max_tickets_per_booking=int(item["max_tickets_per_booking"]),
         max_tickets_per_user=int(cap) if cap is not None else None,
+        waiting=int(item.get("waiting", 0)),
     )
 
 
@@ -167,6 +170,14 @@ def revenue(item: Item) -> dict[str, Decimal]:
     return {name.removeprefix(_REVENUE): Decimal(v) for name, v in item.items() if name.startswith(_REVENUE)}
 
 
+_HELD = "held = if_not_exists(held, :zero) + :qty"  # a hold's count; absent on items written before holds
+
+
+def _counted(sale: Decimal | None) -> str:
+    """What the tickets taken count as: sold (a booking's, with its `sale` total), else held."""
+    return "sold = sold + :qty" if sale is not None else _HELD
+
+
 def take(
     tx: Transaction,
     event: EventRecord,
@@ -185,8 +196,6 @@ def take(
     not started, the type on sale, and the price, currency and limits be those the booking was judged by.
     """
     cap = event.max_tickets_per_user
-    # A hold's counters may not exist yet on items written before holds.
-    counted = "sold = sold + :qty" if sale is not None else "held = if_not_exists(held, :zero) + :qty"
     revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
     tx.add(
         "quota",
@@ -195,7 +204,7 @@ def take(
                 "TableName": _events(),
                 "Key": dump(quota_key(event.id)),
                 # The stats counters ride along: revenue_<CURRENCY> counts the money taken.
-                "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {counted}"
+                "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {_counted(sale)}"
                 + (" ADD #revenue :amount" if sale is not None else ""),
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
                 " AND currency = :currency AND max_tickets_per_booking >= :qty AND "
@@ -213,7 +222,17 @@ def take(
             }
         },
     )
+    _take_type(tx, event, ticket_type, quantity, now, sale=sale)
+    _take_holding(tx, user_id, event.id, quantity, cap)
+
+
+def _take_type(
+    tx: Transaction, event: EventRecord, ticket_type: TicketType, quantity: int, now: datetime, *, sale: Decimal | None
+) -> None:
+    """The type's count (sold, with the `sale` revenue, or held) and its sub-quota's, while it sells at the
+    price and limits it was judged by."""
     sub_quota = ticket_type.total_tickets is not None
+    revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
     tx.add(
         "type",
         {
@@ -221,7 +240,7 @@ def take(
                 "TableName": _events(),
                 "Key": dump(type_key(event.id, ticket_type.id)),
                 # A booking's revenue rides along on the type too, as on the quota.
-                "UpdateExpression": f"SET {counted}"
+                "UpdateExpression": f"SET {_counted(sale)}"
                 + (", available_tickets = available_tickets - :qty" if sub_quota else "")
                 + (" ADD #revenue :amount" if sale is not None else ""),
                 "ConditionExpression": "price = :price AND max_tickets_per_booking >= :qty"
@@ -239,9 +258,13 @@ def take(
             }
         },
     )
+
+
+def _take_holding(tx: Transaction, user_id: str, event_id: str, quantity: int, cap: int | None) -> None:
+    """The buyer's live tickets of the event + :qty, within the event's per-user cap."""
     holding_update: dict[str, Any] = {
         "TableName": _bookings(),
-        "Key": dump(holding_key(user_id, event.id)),
+        "Key": dump(holding_key(user_id, event_id)),
         "UpdateExpression": "ADD tickets :qty",
         "ExpressionAttributeValues": values(qty=quantity),
     }
@@ -250,6 +273,38 @@ def take(
         holding_update["ExpressionAttributeValues"] = values(qty=quantity, room=cap - quantity)
         holding_update.update(_ALL_OLD)
     tx.add("holding", {"Update": holding_update})
+
+
+def allot(
+    tx: Transaction, event: EventRecord, ticket_type: TicketType, user_id: str, quantity: int, now: datetime
+) -> None:
+    """Add a waiting-list offer's counter moves: `quota` moves the tickets from `reserved` to `held` and counts
+    one fewer WAITING, `type` and `holding` as a hold's (the type selling at its price, the per-user cap)."""
+    cap = event.max_tickets_per_user
+    tx.add(
+        "quota",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(quota_key(event.id)),
+                "UpdateExpression": f"SET reserved = reserved - :qty, {_HELD} ADD waiting :minus_one",
+                "ConditionExpression": "#status = :on_sale AND starts_at > :now AND reserved >= :qty AND "
+                + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"),
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(
+                    qty=quantity,
+                    zero=0,
+                    minus_one=-1,
+                    on_sale=ON_SALE,
+                    now=now.isoformat(),
+                    **({} if cap is None else {"cap": cap}),
+                ),
+                **_ALL_OLD,
+            }
+        },
+    )
+    _take_type(tx, event, ticket_type, quantity, now, sale=None)
+    _take_holding(tx, user_id, event.id, quantity, cap)
 
 
 def settle(
@@ -295,12 +350,20 @@ RESERVED: Final = "reserved"  # kept for the waiting list: only its allocator mo
 ROUTE_ATTEMPTS = 4  # each retry follows a change of `waiting` that DynamoDB reported
 
 
-def _returned(pool: str) -> tuple[str, str]:
-    """The quota's SET clause that puts :qty returned tickets in `pool`, and the condition that it is the
-    right pool: open sale while nobody waits, `reserved` while anyone does."""
+# The quota item's condition that nobody is WAITING (absent: nobody ever was); `:zero` is 0.
+NOBODY_WAITS = "(attribute_not_exists(waiting) OR waiting = :zero)"
+# A quota item with tickets in its `reserved` pool carries POOL_KEY = POOLED: the sparse index BY_POOL lists
+# those events for the sweeper, which hands each pool on (logic/waitlist.py), so no request need finish.
+BY_POOL, POOL_KEY, POOLED = "by_pool", "pool_pk", "RESERVED"
+
+
+def returned(pool: str, quantity: str = "qty") -> tuple[str, str, dict[str, Any]]:
+    """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the condition that it
+    is the right pool (open sale while nobody waits, `reserved` while anyone does), and their values."""
     if pool == AVAILABLE:
-        return "available_tickets = available_tickets + :qty", "(attribute_not_exists(waiting) OR waiting = :zero)"
-    return "reserved = if_not_exists(reserved, :zero) + :qty", "waiting > :zero"
+        return f"available_tickets = available_tickets + :{quantity}", NOBODY_WAITS, {"zero": 0}
+    clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
+    return clause, "waiting > :zero", {"zero": 0, "pooled": POOLED}
 
 
 def pool_for(quota: Item | None) -> str | None:
@@ -365,15 +428,14 @@ def give_back(
     """Add a cancel's counter moves: `quota` (sold -> `pool`, only before the event starts, and while it
     starts at `starts_at` with `status`, so the answer can show it), `type`, and `holding` (`user_id` None:
     the booking was never counted there). Commit it through route_returned."""
-    returned, right_pool = _returned(pool)
+    to_pool, right_pool, pool_values = returned(pool)
     tx.add(
         "quota",
         {
             "Update": {
                 "TableName": _events(),
                 "Key": dump(quota_key(event_id)),
-                "UpdateExpression": f"SET {returned}, sold = sold - :qty"
-                f" ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
+                "UpdateExpression": f"SET {to_pool}, sold = sold - :qty ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
                 "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status AND "
                 + right_pool,
                 "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
@@ -383,7 +445,7 @@ def give_back(
                     now=now.isoformat(),
                     starts_at=starts_at.isoformat(),
                     status=status,
-                    zero=0,
+                    **pool_values,
                 ),
                 **_ALL_OLD,
             }
@@ -400,16 +462,16 @@ def release(
     """Add a hold's release moves: `quota` (held -> `pool`; a deleted event's tombstone takes them back too,
     as for a cancel), `type` (held -> its sub-quota, if it has one) and `holding`. Commit it through
     route_returned."""
-    returned, right_pool = _returned(pool)
+    to_pool, right_pool, pool_values = returned(pool)
     tx.add(
         "quota",
         {
             "Update": {
                 "TableName": _events(),
                 "Key": dump(quota_key(event_id)),
-                "UpdateExpression": f"SET held = held - :qty, {returned}",
+                "UpdateExpression": f"SET held = held - :qty, {to_pool}",
                 "ConditionExpression": f"held >= :qty AND {right_pool}",
-                "ExpressionAttributeValues": values(qty=quantity, zero=0),
+                "ExpressionAttributeValues": values(qty=quantity, **pool_values),
                 **_ALL_OLD,
             }
         },

@@ -1,0 +1,195 @@
+"""The fair waiting list: join while too few tickets are on sale, see one's place, leave.
+
+The rules: a user may wait for tickets of a type that they could book right now but for the tickets left
+(the event on sale and not started, the type selling, within the per-booking limits and their per-user
+cap), and only while fewer than they want are on open sale; one live entry per user and event. Places are
+kept in join order; a position is exact when it is answered. Tickets that come back while anyone waits
+are kept for the line (the quota's `reserved` pool) and go back on open sale once nobody waits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+
+from boxoffice import clock, cursors
+from boxoffice.auth import Principal
+from boxoffice.errors import (
+    AlreadyWaiting,
+    Busy,
+    HoldConfirmed,
+    HoldExpired,
+    HoldReleased,
+    InvalidCursor,
+    NotWaiting,
+    TicketsAvailable,
+    WaitingEntryNotFound,
+)
+from boxoffice.ids import new_ulid
+from boxoffice.logic import expiry, holds, offers
+from boxoffice.logic.access import event_id_or_404
+from boxoffice.logic.bookings import chosen_type, sellable
+from boxoffice.logic.permissions import require_current
+from boxoffice.models.common import Page
+from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
+from boxoffice.observability import logger, metrics
+from boxoffice.records import BOOKED, EXPIRED, LEFT, OFFERED, WAITING, Stock
+from boxoffice.store import waitlist as store
+from boxoffice.store.inventory import StockChanged
+from boxoffice.store.waitlist import EntryChanged, EntryRecord
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# `<event id>.<ULID>`: the entry's key (one per user and event) is in its id, and a new join a new id.
+_ENTRY_ID = re.compile(rf"^({_UUID})\.[0-9A-HJKMNP-TV-Z]{{26}}$")
+LIVE = frozenset({WAITING, OFFERED})
+# Each retry follows a change DynamoDB reported (tickets back on sale, a type's sales ending): a few suffice.
+ATTEMPTS = 3
+
+
+def _public(entry: EntryRecord, position: int | None = None, *, now: datetime) -> WaitingListEntry:
+    """An offer past its expiry is EXPIRED, whether or not the sweeper has passed it on yet."""
+    offered = entry.status == OFFERED and entry.expires_at is not None and now < entry.expires_at
+    lapsed = entry.status == OFFERED and not offered
+    return WaitingListEntry.model_validate(
+        {
+            "id": entry.id,
+            "event_id": entry.event_id,
+            "ticket_type": {"id": entry.ticket_type_id, "name": entry.ticket_type_name},
+            "quantity": entry.quantity,
+            "status": EXPIRED if lapsed else entry.status,
+            "position": position,
+            "joined_at": entry.joined_at,
+            "hold_id": entry.hold_id if offered else None,
+            "expires_at": entry.expires_at if offered else None,
+        }
+    )
+
+
+def _gate(stock: Stock, quantity: int) -> str:
+    """The quota whose shortage lets the buyer wait: the event's, else the type's sub-quota (whose count a
+    join does not read: its condition tells); TicketsAvailable when neither is short."""
+    if stock.event.available_tickets < quantity:
+        return "quota"
+    own = stock.ticket_type
+    if own.total_tickets is not None and (own.available_tickets is None or own.available_tickets < quantity):
+        return "type"
+    raise TicketsAvailable(stock.available)
+
+
+def join(principal: Principal, event_id: str, request: WaitingListRequest) -> WaitingListEntry:
+    """Join the event's line: one BatchGetItem, one Query for lapsed holds, one transaction, the allocator
+    (tickets kept for the line may fit the new entry at once), then one COUNT Query for the position."""
+    event_id_or_404(event_id)
+    now = clock.now()
+    context = store.read_for_join(principal.user_id, event_id)
+    require_current(principal, context.user)
+    if context.entry is not None and context.entry.status in LIVE:
+        raise AlreadyWaiting()
+    event, holding = context.event, context.holding
+    ticket_type = chosen_type(event, request.ticket_type_id)
+    lapsed_returned = False
+    for _ in range(ATTEMPTS):
+        stock = sellable(event, ticket_type, holding, request.quantity, now)
+        entry, gate = _new_entry(principal.user_id, stock, request.quantity, now), _gate(stock, request.quantity)
+        if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
+            lapsed_returned = True
+            if expiry.release_expired(now, event_id=event_id):
+                context = store.read_for_join(principal.user_id, event_id)
+                event, holding = context.event, context.holding
+                ticket_type = event.ticket_type(stock.ticket_type.id) if event else None
+                continue
+        try:
+            store.join(entry, stock, gate=gate, token_version=principal.token_version, now=now)
+        except StockChanged as changed:
+            event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
+            continue
+        metrics.add_metric(name="WaitingListJoins", unit="Count", value=1)
+        logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
+        if offers.allocate(event_id):  # tickets kept for the line may have fitted this entry at once
+            entry = store.read_entry(principal.user_id, event_id)[1] or entry
+        return _public(entry, store.position(entry) if entry.status == WAITING else None, now=now)
+    raise Busy()
+
+
+def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> EntryRecord:
+    return EntryRecord(
+        id=f"{stock.event.id}.{new_ulid(now)}",
+        user_id=user_id,
+        event_id=stock.event.id,
+        ticket_type_id=stock.ticket_type.id,
+        ticket_type_name=stock.ticket_type.name,
+        quantity=quantity,
+        status=WAITING,
+        joined_at=now,
+    )
+
+
+def _own(principal: Principal, entry_id: str) -> EntryRecord:
+    """The caller's entry by its id; anyone else's, or one replaced by a new join, is as missing as none."""
+    found = _ENTRY_ID.match(entry_id)
+    if not found:
+        raise WaitingEntryNotFound()
+    user, entry = store.read_entry(principal.user_id, found.group(1))
+    require_current(principal, user)
+    if entry is None or entry.id != entry_id:
+        raise WaitingEntryNotFound()
+    return entry
+
+
+def leave(principal: Principal, entry_id: str) -> WaitingListEntry:
+    """Leave the line: one BatchGetItem and one transaction, then the line's pool is handed on. Leaving
+    while OFFERED releases the offer (holds.release_hold), which goes to the next in line. An entry that
+    has ended is NOT_WAITING."""
+    entry = _own(principal, entry_id)
+    now = clock.now()
+    for _ in range(ATTEMPTS):
+        if entry.status == OFFERED and entry.hold_id is not None:
+            return _decline(principal, entry, now)
+        if entry.status != WAITING:
+            raise NotWaiting(entry.status)
+        try:
+            left = store.leave_line(entry, token_version=principal.token_version, now=now)
+        except EntryChanged as changed:
+            if changed.entry is None or changed.entry.id != entry_id:
+                raise WaitingEntryNotFound() from None
+            entry = changed.entry
+            continue
+        logger.info("Waiting list left", extra={"entry_id": entry.id, "event_id": entry.event_id})
+        offers.allocate(entry.event_id)  # the last to leave puts the pool back on sale
+        return _public(left, now=now)
+    raise Busy()
+
+
+def _decline(principal: Principal, entry: EntryRecord, now: datetime) -> WaitingListEntry:
+    """Leave with an offer in hand: its hold is released (the entry LEFT in the same transaction)."""
+    try:
+        holds.release_hold(principal, str(entry.hold_id))
+    except HoldExpired:
+        raise NotWaiting(EXPIRED) from None
+    except HoldConfirmed:
+        raise NotWaiting(BOOKED) from None
+    except HoldReleased:
+        raise NotWaiting(LEFT) from None
+    logger.info("Waiting list offer declined", extra={"entry_id": entry.id, "event_id": entry.event_id})
+    return _public(replace(entry, status=LEFT, ended_at=now), now=now)
+
+
+def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[WaitingListEntry]:
+    """The caller's entries by event, ended ones included, each WAITING one with its position: one Query,
+    one GetItem (the account) and one COUNT Query per WAITING entry."""
+    scope = f"waiting-list:{principal.user_id}"  # a cursor is good for its own user's list only
+    after = _after(cursors.unseal(cursor, scope)) if cursor is not None else None
+    user, entries, more = store.list_page(principal.user_id, limit, after)
+    require_current(principal, user)
+    now = clock.now()
+    items = [_public(e, store.position(e) if e.status == WAITING else None, now=now) for e in entries]
+    next_cursor = cursors.seal({"after": entries[-1].event_id}, scope) if more and entries else None
+    return Page[WaitingListEntry](items=items, next_cursor=next_cursor)
+
+
+def _after(payload: dict[str, object]) -> str:
+    after = payload.get("after")
+    if not isinstance(after, str) or not re.fullmatch(_UUID, after):
+        raise InvalidCursor()
+    return after

@@ -1,0 +1,51 @@
+"""The waiting list: the request to join, and an entry as the API returns it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from boxoffice.models.bookings import BookedTicketType, BookingRequest
+from boxoffice.models.common import ResponseModel
+
+EntryStatus = Literal["WAITING", "OFFERED", "BOOKED", "EXPIRED", "LEFT"]
+
+
+class WaitingListRequest(BookingRequest):
+    """As a booking: the tickets one would book, once they come back."""
+
+
+class WaitingListEntry(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50.01JD3M5Q8Z7K4X2W9R6T5Y3V1B",
+                    "event_id": "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50",
+                    "ticket_type": {"id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "name": "Standard"},
+                    "quantity": 2,
+                    "status": "WAITING",
+                    "position": 7,
+                    "joined_at": "2026-11-02T12:00:00.123456Z",
+                    "hold_id": None,
+                    "expires_at": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    event_id: str
+    ticket_type: BookedTicketType
+    quantity: int
+    status: EntryStatus
+    position: int | None = Field(
+        default=None, description="While WAITING: 1 for the first in line, exact at the time of the answer."
+    )
+    joined_at: datetime
+    hold_id: str | None = Field(
+        default=None, description="While OFFERED: the hold to confirm (POST /holds/{hold_id}/confirm)."
+    )
+    expires_at: datetime | None = Field(default=None, description="While OFFERED: when the offer lapses.")

@@ -1,0 +1,51 @@
+"""A waiting-list offer: reserved tickets become a hold for the entry's user, in one transaction.
+
+It moves the quota's tickets from `reserved` to `held` and counts one fewer WAITING, the type and the
+user's holding as a hold does (inventory.allot), puts the hold (HELD, with `waiting_entry_id`), takes the
+entry's line item out and moves the entry WAITING -> OFFERED with the hold's id and expiry. Every part is
+conditioned on what it reads from the allocator's one read, so racing allocators offer each ticket once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from boxoffice.config import settings
+from boxoffice.records import EventRecord, TicketType
+from boxoffice.store import inventory
+from boxoffice.store import waitlist as lines
+from boxoffice.store.dynamo import Failed, Transaction, dump
+from boxoffice.store.holds import HoldRecord
+
+
+class OfferRefused(Exception):
+    """An offer's transaction lost a condition: `pool` (the quota changed: read it again), else this entry
+    cannot have it now (it left, its type stopped selling or changed price, its user reached the cap)."""
+
+    def __init__(self, *, pool: bool) -> None:
+        super().__init__("offer refused")
+        self.pool = pool
+
+
+def offer(
+    entry: lines.EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_type: TicketType, now: datetime
+) -> None:
+    """Make `hold` (HELD, for the entry's user) from the event's reserved tickets, in one transaction."""
+    tx = Transaction()
+    inventory.allot(tx, event, ticket_type, entry.user_id, entry.quantity, now)
+    tx.add(
+        "hold",
+        {
+            "Put": {
+                "TableName": settings().bookings_table,
+                "Item": dump(hold.item()),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    )
+    tx.add("line", {"Delete": {"TableName": settings().events_table, "Key": dump(lines.line_key(entry))}})
+    tx.add("entry", lines.offered(entry, hold.id, hold.expires_at))
+    try:
+        tx.commit()
+    except Failed as exc:
+        raise OfferRefused(pool=exc.failed("quota")) from None

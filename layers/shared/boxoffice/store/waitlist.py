@@ -1,0 +1,468 @@
+"""The waiting list: each user's entry in the bookings table, the line itself in the events table.
+
+bookings (partition key `pk`, sort key `sk`):
+  USER#<user id>  WAITING#<event id>   the user's entry for the event: id, user_id, event_id, ticket_type_id,
+                                       ticket_type_name, quantity, status, joined_at, line_sk; hold_id and
+                                       expires_at (ISO: the table's TTL ignores a string) while OFFERED;
+                                       ended_at once BOOKED, EXPIRED or LEFT. One item per user and event: a
+                                       new entry may replace an ended one, never a live (WAITING/OFFERED) one.
+events:
+  LINE#<event id>  <joined_at>#<entry id>   present only while the entry is WAITING: entry_id, user_id,
+                                       ticket_type_id, ticket_type_name, quantity (what an offer needs).
+                                       joined_at has microseconds and a fixed width, so the partition sorts
+                                       in join order, and an entry's position is 1 + the number of line
+                                       items before it (a strongly consistent COUNT).
+
+The quota item counts the line (`waiting`: entries WAITING) in the same transactions that add and remove
+line items, and a join holds only while too few tickets are on open sale: by condition, never by a read.
+An offer (store/offers.py) takes an entry out of the line in the transaction that makes its hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from boxoffice.config import settings
+from boxoffice.errors import AlreadyWaiting, NotAuthenticated
+from boxoffice.records import EXPIRED, LEFT, OFFERED, ON_SALE, WAITING, EventRecord, Holding, Stock
+from boxoffice.store import dynamo, inventory, users
+from boxoffice.store import events as event_store
+from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.users import UserRecord
+
+_WAITING = "WAITING#"
+_LINE = "LINE#"
+_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+LINE_PAGE = 100  # line items an allocator reads a Query at a time
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    id: str
+    user_id: str
+    event_id: str
+    ticket_type_id: str
+    ticket_type_name: str
+    quantity: int
+    status: str
+    joined_at: datetime
+    hold_id: str | None = None
+    expires_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def line_sk(self) -> str:
+        """Its place in the line: join order, then id (microsecond ties are broken, not lost)."""
+        return f"{self.joined_at.isoformat(timespec='microseconds')}#{self.id}"
+
+    def attributes(self) -> Item:
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "event_id": self.event_id,
+            "ticket_type_id": self.ticket_type_id,
+            "ticket_type_name": self.ticket_type_name,
+            "quantity": self.quantity,
+            "status": self.status,
+            "joined_at": self.joined_at.isoformat(timespec="microseconds"),
+            "line_sk": self.line_sk,
+            "hold_id": self.hold_id,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> EntryRecord:
+        expires_at, ended_at = item.get("expires_at"), item.get("ended_at")
+        return cls(
+            id=item["id"],
+            user_id=item["user_id"],
+            event_id=item["event_id"],
+            ticket_type_id=item["ticket_type_id"],
+            ticket_type_name=item["ticket_type_name"],
+            quantity=int(item["quantity"]),
+            status=item["status"],
+            joined_at=datetime.fromisoformat(item["joined_at"]),
+            hold_id=item.get("hold_id"),
+            expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
+            ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
+        )
+
+    @classmethod
+    def in_line(cls, event_id: str, item: Mapping[str, Any]) -> EntryRecord:
+        """The WAITING entry a line item stands for."""
+        joined_at, _, _ = item["sk"].partition("#")
+        return cls(
+            id=item["entry_id"],
+            user_id=item["user_id"],
+            event_id=event_id,
+            ticket_type_id=item["ticket_type_id"],
+            ticket_type_name=item["ticket_type_name"],
+            quantity=int(item["quantity"]),
+            status=WAITING,
+            joined_at=datetime.fromisoformat(joined_at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JoinContext:
+    """Everything a join reads, in one BatchGetItem."""
+
+    user: UserRecord | None
+    event: EventRecord | None  # with its quota's counters; its types' counters are not read
+    holding: Holding
+    entry: EntryRecord | None  # the caller's entry for the event, live or ended
+
+
+class EntryChanged(Exception):
+    """An entry's condition failed: the entry as DynamoDB saw it (None: gone or replaced)."""
+
+    def __init__(self, entry: EntryRecord | None) -> None:
+        super().__init__("entry changed")
+        self.entry = entry
+
+
+def _bookings() -> str:
+    return settings().bookings_table
+
+
+def _events() -> str:
+    return settings().events_table
+
+
+def entry_key(user_id: str, event_id: str) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": f"{_WAITING}{event_id}"}
+
+
+def line_pk(event_id: str) -> str:
+    return f"{_LINE}{event_id}"
+
+
+def line_key(entry: EntryRecord) -> dict[str, str]:
+    return {"pk": line_pk(entry.event_id), "sk": entry.line_sk}
+
+
+def _line_item(entry: EntryRecord) -> Item:
+    return {
+        **line_key(entry),
+        "entry_id": entry.id,
+        "user_id": entry.user_id,
+        "ticket_type_id": entry.ticket_type_id,
+        "ticket_type_name": entry.ticket_type_name,
+        "quantity": entry.quantity,
+    }
+
+
+def read_for_join(user_id: str, event_id: str) -> JoinContext:
+    """One BatchGetItem: the account, the event with its quota, the caller's holding and entry.
+
+    An event stored before ticket types is first moved to today's items (store.events.upgrade).
+    """
+    users_table = settings().users_table
+    found = dynamo.batch_get(
+        {
+            users_table: [users.user_key(user_id)],
+            _events(): [event_store.event_key(event_id), inventory.quota_key(event_id)],
+            _bookings(): [inventory.holding_key(user_id, event_id), entry_key(user_id, event_id)],
+        }
+    )
+    items = found[_events()]
+    described = next((i for i in items if i["sk"] == event_store.EVENT), None)
+    if described is not None and "ticket_types" not in described and event_store.upgrade(event_id):
+        return read_for_join(user_id, event_id)
+    own = {i["sk"]: i for i in found[_bookings()]}
+    entry = own.get(entry_key(user_id, event_id)["sk"])
+    account = found[users_table]
+    return JoinContext(
+        user=UserRecord.from_item(account[0]) if account else None,
+        event=event_store.assemble(described, items) if described else None,
+        holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
+        entry=EntryRecord.from_item(entry) if entry else None,
+    )
+
+
+def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now: datetime) -> None:
+    """Put the entry and its line item and count it on the quota, in one transaction.
+
+    It holds only while the event is on sale and not started, the type still sells, and the quota named by
+    `gate` ("quota": the event's, "type": the type's sub-quota) has fewer than `entry.quantity` tickets on
+    open sale; otherwise StockChanged carries `stock` as DynamoDB saw it. A live entry of the caller's for
+    the event is AlreadyWaiting: of racing joins by one user exactly one commits.
+    """
+    qty = {"qty": entry.quantity}
+    tx = Transaction()
+    tx.add(
+        "entry",
+        {
+            "Put": {
+                "TableName": _bookings(),
+                "Item": dump({**entry_key(entry.user_id, entry.event_id), **entry.attributes()}),
+                "ConditionExpression": "attribute_not_exists(pk) OR NOT #status IN (:waiting, :offered)",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(waiting=WAITING, offered=OFFERED),
+            }
+        },
+    )
+    tx.add("line", {"Put": {"TableName": _events(), "Item": dump(_line_item(entry))}})  # its key has a new id
+    tx.add(
+        "quota",
+        {
+            "Update": {
+                "TableName": _events(),
+                "Key": dump(inventory.quota_key(entry.event_id)),
+                "UpdateExpression": "ADD waiting :one",
+                "ConditionExpression": "#status = :on_sale AND starts_at > :now"
+                + (" AND available_tickets < :qty" if gate == "quota" else ""),
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(
+                    one=1, on_sale=ON_SALE, now=now.isoformat(), **(qty if gate == "quota" else {})
+                ),
+                **_ALL_OLD,
+            }
+        },
+    )
+    tx.add(
+        "type",
+        {
+            "ConditionCheck": {
+                "TableName": _events(),
+                "Key": dump(inventory.type_key(entry.event_id, entry.ticket_type_id)),
+                "ConditionExpression": "attribute_exists(sold)"
+                " AND (attribute_not_exists(sales_end) OR sales_end > :now)"
+                + (" AND available_tickets < :qty" if gate == "type" else ""),
+                "ExpressionAttributeValues": values(now=now.isoformat(), **(qty if gate == "type" else {})),
+                **_ALL_OLD,
+            }
+        },
+    )
+    tx.add("account", users.current_check(entry.user_id, token_version))
+    try:
+        tx.commit()
+    except Failed as exc:
+        if exc.failed("account"):
+            raise NotAuthenticated("The token was revoked.") from None
+        if exc.failed("entry"):
+            raise AlreadyWaiting() from None
+        raise inventory.stock_changed(exc, stock.event, stock.ticket_type, stock.holding) from None
+
+
+def position(entry: EntryRecord) -> int:
+    """1 + how many line items sort before the entry's: strongly consistent COUNT pages (1 MB each,
+    some 10,000 line items), so exact at the time of the answer."""
+    query: dict[str, Any] = {
+        "TableName": _events(),
+        "KeyConditionExpression": "pk = :pk AND sk < :mine",
+        "ExpressionAttributeValues": values(pk=line_pk(entry.event_id), mine=entry.line_sk),
+        "Select": "COUNT",
+        "ConsistentRead": True,
+    }
+    ahead = 0
+    while True:
+        with aws_errors():
+            raw = client().query(**query)
+        ahead += int(raw.get("Count", 0))
+        if "LastEvaluatedKey" not in raw:
+            return ahead + 1
+        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+
+
+def read_entry(user_id: str, event_id: str) -> tuple[UserRecord | None, EntryRecord | None]:
+    """The caller's account and their entry for the event, in one BatchGetItem."""
+    users_table = settings().users_table
+    found = dynamo.batch_get({users_table: [users.user_key(user_id)], _bookings(): [entry_key(user_id, event_id)]})
+    account, entry = found[users_table], found[_bookings()]
+    return (UserRecord.from_item(account[0]) if account else None), (EntryRecord.from_item(entry[0]) if entry else None)
+
+
+def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> EntryRecord:
+    """WAITING -> LEFT in one transaction: the entry, its line item out, the quota's `waiting` - 1.
+
+    The entry must still be this one and WAITING (an offer may have come first): EntryChanged carries it
+    as it is otherwise.
+    """
+    left = replace(entry, status=LEFT, ended_at=now)
+    tx = Transaction()
+    tx.add("entry", end_waiting(entry, status=LEFT, now=now))
+    tx.add("line", {"Delete": {"TableName": _events(), "Key": dump(line_key(entry))}})
+    tx.add("quota", count_waiting(entry.event_id, -1))
+    tx.add("account", users.current_check(entry.user_id, token_version))
+    try:
+        tx.commit()
+    except Failed as exc:
+        if exc.failed("account"):
+            raise NotAuthenticated("The token was revoked.") from None
+        old = exc.old("entry")
+        raise EntryChanged(EntryRecord.from_item(old) if old else None) from None
+    return left
+
+
+def end_waiting(entry: EntryRecord, *, status: str, now: datetime) -> dict[str, Any]:
+    """The entry WAITING -> `status` (its ended_at set), if it is still this entry and WAITING."""
+    return {
+        "Update": {
+            "TableName": _bookings(),
+            "Key": dump(entry_key(entry.user_id, entry.event_id)),
+            "UpdateExpression": "SET #status = :status, ended_at = :now",
+            "ConditionExpression": "id = :id AND #status = :waiting",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values(status=status, now=now.isoformat(), id=entry.id, waiting=WAITING),
+            **_ALL_OLD,
+        }
+    }
+
+
+def count_waiting(event_id: str, delta: int) -> dict[str, Any]:
+    """The quota's count of entries WAITING moves with the line (a deleted event's tombstone too)."""
+    return {
+        "Update": {
+            "TableName": _events(),
+            "Key": dump(inventory.quota_key(event_id)),
+            "UpdateExpression": "ADD waiting :delta",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": values(delta=delta),
+        }
+    }
+
+
+def list_page(user_id: str, limit: int, after: str | None) -> tuple[UserRecord | None, list[EntryRecord], bool]:
+    """The caller's account, up to `limit` of their entries by event id after event id `after`, and whether
+    more follow: one Query and one GetItem."""
+    query: dict[str, Any] = {
+        "TableName": _bookings(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": values(pk=f"USER#{user_id}", prefix=_WAITING),
+        "ConsistentRead": True,
+        "Limit": limit + 1,  # one more than asked tells whether a next page exists
+    }
+    if after is not None:
+        query["ExclusiveStartKey"] = dump(entry_key(user_id, after))
+    with aws_errors():
+        raw = client().query(**query)
+    entries = [EntryRecord.from_item(load(item)) for item in raw.get("Items", [])]
+    user = users.get(user_id)
+    return user, entries[:limit], len(entries) > limit or "LastEvaluatedKey" in raw
+
+
+# --- the pool of tickets kept for the line, and offers ---
+
+
+def read_pool(event_id: str) -> tuple[EventRecord | None, bool]:
+    """The event with its counters and its types' (one strongly consistent Query of its partition), and
+    whether its quota is in the pool index."""
+    items = event_store.items_of(event_id)
+    quota = next((i for i in items if i["sk"] == inventory.QUOTA), {})
+    return event_store.from_items(items), inventory.POOL_KEY in quota
+
+
+def line(event_id: str) -> Iterator[EntryRecord]:
+    """The event's WAITING entries in join order, a strongly consistent Query page (100 line items) at a time."""
+    query: dict[str, Any] = {
+        "TableName": _events(),
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": values(pk=line_pk(event_id)),
+        "ConsistentRead": True,
+        "Limit": LINE_PAGE,
+    }
+    while True:
+        with aws_errors():
+            raw = client().query(**query)
+        yield from (EntryRecord.in_line(event_id, load(item)) for item in raw.get("Items", []))
+        if "LastEvaluatedKey" not in raw:
+            return
+        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+
+
+def _quota_update(event_id: str, expression: str, condition: str, **named: Any) -> bool:
+    """One conditional UpdateItem of the event's quota; False when its condition failed."""
+    request: dict[str, Any] = {
+        "TableName": _events(),
+        "Key": dump(inventory.quota_key(event_id)),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+    }
+    if named:  # DynamoDB refuses an empty map
+        request["ExpressionAttributeValues"] = values(**named)
+    with aws_errors():
+        try:
+            client().update_item(**request)
+        except client().exceptions.ConditionalCheckFailedException:
+            return False
+    return True
+
+
+def reopen(event_id: str, reserved: int) -> bool:
+    """Once nobody waits, the pool's `reserved` tickets go back on open sale and the event leaves the pool
+    index; False when the pool or the line changed since it was read."""
+    return _quota_update(
+        event_id,
+        f"SET available_tickets = available_tickets + :reserved, reserved = :zero REMOVE {inventory.POOL_KEY}",
+        f"reserved = :reserved AND {inventory.NOBODY_WAITS}",
+        reserved=reserved,
+        zero=0,
+    )
+
+
+def unlist(event_id: str, *, emptied: bool = True) -> bool:
+    """The event leaves the pool index: once its pool is empty (unless tickets came back to it meanwhile),
+    or, `emptied` False, for good (a deleted or started event: nobody can be offered its tickets)."""
+    if not emptied:
+        return _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", "attribute_exists(pk)")
+    return _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", "reserved = :zero", zero=0)
+
+
+def pooled(limit: int) -> list[str]:
+    """Up to `limit` events whose quota keeps tickets for its line: one Query of the sparse pool index."""
+    with aws_errors():
+        raw = client().query(
+            TableName=_events(),
+            IndexName=inventory.BY_POOL,
+            KeyConditionExpression=f"{inventory.POOL_KEY} = :pooled",
+            ExpressionAttributeValues=values(pooled=inventory.POOLED),
+            Limit=limit,
+        )
+    return [load(item)["pk"].removeprefix(inventory.event_pk("")) for item in raw.get("Items", [])]
+
+
+def offered(entry: EntryRecord, hold_id: str, expires_at: datetime) -> dict[str, Any]:
+    """The entry WAITING -> OFFERED with its hold, if it is still this entry and WAITING."""
+    return {
+        "Update": {
+            "TableName": _bookings(),
+            "Key": dump(entry_key(entry.user_id, entry.event_id)),
+            "UpdateExpression": "SET #status = :offered, hold_id = :hold, expires_at = :expires",
+            "ConditionExpression": "id = :id AND #status = :waiting",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values(
+                offered=OFFERED, hold=hold_id, expires=expires_at.isoformat(), id=entry.id, waiting=WAITING
+            ),
+            **_ALL_OLD,
+        }
+    }
+
+
+def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: str, now: datetime) -> dict[str, Any]:
+    """The entry OFFERED -> `status` (BOOKED, EXPIRED, LEFT) as its offer hold ends, in the hold's transaction."""
+    return {
+        "Update": {
+            "TableName": _bookings(),
+            "Key": dump(entry_key(user_id, event_id)),
+            "UpdateExpression": "SET #status = :status, ended_at = :now",
+            "ConditionExpression": "id = :id AND #status = :offered",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values(status=status, now=now.isoformat(), id=entry_id, offered=OFFERED),
+        }
+    }
+
+
+def drop(entry: EntryRecord, *, now: datetime) -> None:
+    """WAITING -> EXPIRED for an entry whose ticket type no longer sells: out of the line, one fewer WAITING."""
+    tx = Transaction()
+    tx.add("entry", end_waiting(entry, status=EXPIRED, now=now))
+    tx.add("line", {"Delete": {"TableName": _events(), "Key": dump(line_key(entry))}})
+    tx.add("quota", count_waiting(entry.event_id, -1))
+    with suppress(Failed):  # left, or dropped by a racing allocator: it is out of the line either way
+        tx.commit()

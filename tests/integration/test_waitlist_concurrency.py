@@ -1,0 +1,116 @@
+"""The waiting list under racing clients, through the handlers on threads over moto's server (every call
+serialised, as `make run` runs it): one entry per user however many joins race, exact positions, and
+returned tickets going only to the line while refreshing buyers race for them, with sold + held +
+reserved + available == total at every instant sampled."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import pytest
+
+from devserver.dynamodb import EmbeddedDynamoDB
+from tests.support.bookings import Account, new_account, new_event
+from tests.support.fixtures import embedded_database
+from tests.support.handlers import Api, Result
+from tests.support.holds import stock_now
+from tests.support.waitlist import entries, join, tickets
+
+WORKERS = 16
+
+
+@pytest.fixture(scope="module")
+def db() -> Iterator[EmbeddedDynamoDB]:
+    with embedded_database("waitlist-race") as database:
+        yield database
+
+
+def race(calls: list[Callable[[], Result]], workers: int = WORKERS) -> list[Result]:
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def sold_out(total: int) -> tuple[str, Account, list[str]]:
+    event_id = new_event(total=total)
+    buyer = new_account()
+    api = Api()
+    booked = [
+        api.call("create_booking", token=buyer.token, path={"event_id": event_id}, body={"quantity": 1})
+        for _ in range(total)
+    ]
+    return event_id, buyer, [b.body["id"] for b in booked]
+
+
+def test_twenty_racing_joins_by_one_user_make_one_entry(db: EmbeddedDynamoDB) -> None:
+    event_id, _, _ = sold_out(2)
+    user = new_account()
+
+    results = race([lambda: join(Api(), user, event_id)] * 20)
+
+    assert Counter(r.status for r in results) == {201: 1, 409: 19}
+    assert {r.body["code"] for r in results if r.status == 409} == {"ALREADY_WAITING"}
+    assert len(entries(Api(), user).body["items"]) == 1
+    assert tickets(event_id).waiting == 1
+
+
+def test_thirty_racing_joins_get_exact_distinct_positions_in_join_order(db: EmbeddedDynamoDB) -> None:
+    event_id, _, _ = sold_out(2)
+    people = [new_account() for _ in range(30)]
+
+    results = race([lambda who=who: join(Api(), who, event_id) for who in people])
+
+    assert {r.status for r in results} == {201}
+    listed = [entries(Api(), who).body["items"][0] for who in people]
+    in_join_order = sorted(listed, key=lambda e: (datetime.fromisoformat(e["joined_at"]), e["id"]))
+    assert [e["position"] for e in in_join_order] == list(range(1, 31))
+    assert tickets(event_id).waiting == 30
+
+
+def test_refreshing_buyers_never_get_tickets_returned_while_people_wait(db: EmbeddedDynamoDB) -> None:
+    event_id, buyer, bookings = sold_out(10)
+    line = [new_account() for _ in range(10)]
+    for person in line:
+        assert join(Api(), person, event_id).status == 201
+    refreshers = [new_account() for _ in range(8)]
+    done = threading.Event()
+    samples: list[bool] = []
+    won: list[Result] = []
+
+    def refresh(who: Account) -> None:
+        api = Api()
+        while not done.is_set():
+            for route in ("create_booking", "create_hold"):
+                answer = api.call(route, token=who.token, path={"event_id": event_id}, body={"quantity": 1})
+                if answer.status == 201:
+                    won.append(answer)
+
+    def sample() -> None:
+        while not done.is_set():
+            samples.append(stock_now(db, event_id).balanced)
+            time.sleep(0.005)
+
+    threads = [threading.Thread(target=refresh, args=(who,)) for who in refreshers]
+    threads.append(threading.Thread(target=sample))
+    for thread in threads:
+        thread.start()
+    try:
+        api = Api()
+        for booking_id in bookings:  # ten tickets come back, one by one, while the refreshers race
+            assert api.call("cancel_booking", token=buyer.token, path={"booking_id": booking_id}).status == 200
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+
+    assert won == []
+    assert [entries(Api(), who).body["items"][0]["status"] for who in line] == ["OFFERED"] * 10
+    final = stock_now(db, event_id)
+    assert (final.held, final.reserved, final.available, final.sold) == (10, 0, 0, 0)
+    assert final.balanced
+    assert len(samples) > 20, len(samples)  # sampled throughout, between the racing transactions
+    assert all(samples)
