@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from devserver import template
+from devserver.console import say
 from devserver.persistence import CorruptSnapshot
 from devserver.runtime import LocalRuntime
 from devserver.seed import AdminLogin, ensure_admin, ensure_staff
@@ -62,23 +63,28 @@ def main() -> int:
     checked_in = ensure_sample_check_ins(staff.email)
     # PORT=0 takes any free port: print the one bound (parallel test workers start one each).
     base = f"http://localhost:{runtime.server.server_port if runtime.server else port}"
-    print(f"Box office API   {base}")
-    print(f"Swagger UI       {base}/docs")
-    print(f"OpenAPI          {base}/openapi.json")
-    print(f"DynamoDB         {runtime.endpoint} ({'external' if endpoint else 'embedded moto'})")
+    banner = [
+        f"Box office API   {base}",
+        f"Swagger UI       {base}/docs",
+        f"OpenAPI          {base}/openapi.json",
+        f"DynamoDB         {runtime.endpoint} ({'external' if endpoint else 'embedded moto'})",
+    ]
     if runtime.snapshots is not None:
         state = "started empty (FRESH)" if fresh else f"{runtime.loaded_items} items loaded"
-        print(f"Data             {runtime.snapshots.path} ({state}; FRESH=1 starts empty)")
+        banner.append(f"Data             {runtime.snapshots.path} ({state}; FRESH=1 starts empty)")
     if runtime.domain_events is not None:
-        print("Domain events    each printed as the bus accepts it (docs/events.md)")
-    print(login_line("Admin", admin, "ADMIN_PASSWORD"))
-    print(login_line("Staff", staff, "STAFF_PASSWORD"))
-    print(f"Sample events    {samples} created")
-    print(f"Sample check-ins {checked_in} tickets checked in")
-    print("Ctrl-C to stop.", flush=True)
+        banner.append("Domain events    each printed as the bus accepts it (docs/events.md)")
+    banner += [
+        login_line("Admin", admin, "ADMIN_PASSWORD"),
+        login_line("Staff", staff, "STAFF_PASSWORD"),
+        f"Sample events    {samples} created",
+        f"Sample check-ins {checked_in} tickets checked in",
+        "Ctrl-C to stop.",
+    ]
+    say(*banner)
     stop.wait()
     runtime.stop()
-    print("Stopped.")
+    say("Stopped.")
     return 0
 
 

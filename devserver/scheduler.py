@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from devserver import template
+from devserver.console import say
 from devserver.gateway import LambdaContext, instances
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -99,4 +100,4 @@ class Scheduler:
                 traceback.print_exc()
                 continue
             if not self.quiet:
-                print(f"{'scheduled':<17}{schedule.function.function} {result}", flush=True)
+                say(f"{'scheduled':<17}{schedule.function.function} {result}")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import sys
 import threading
 import time
 import traceback
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from devserver import template
+from devserver.console import say
 from devserver.dynamodb import EmbeddedDynamoDB
 from devserver.gateway import LambdaContext, instances
 
@@ -193,10 +193,7 @@ class DomainEvents:
             published = json.loads(message["Body"])
             self._recent.append(published)
             if not self.quiet:
-                # One write, newline included: print() writes the newline apart, and the handlers' log
-                # lines from other threads would land between the two.
-                sys.stdout.write(f"{PRINTED:<17}{published['detail-type']} {json.dumps(published['detail'])}\n")
-                sys.stdout.flush()
+                say(f"{PRINTED:<17}{published['detail-type']} {json.dumps(published['detail'])}")
         if messages:
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
             self._sqs.delete_message_batch(QueueUrl=self._tap, Entries=entries)  # type: ignore[arg-type]
