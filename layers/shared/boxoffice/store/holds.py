@@ -302,7 +302,7 @@ def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int |
     for _ in range(2):  # once more if its type gained or lost a sub-quota since
         try:
             commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
-            pool = inventory.route_returned(commit)
+            pool = inventory.route_returned(hold.event_id, commit)
         except Failed as exc:
             if token_version is not None and exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None

@@ -373,15 +373,23 @@ def pool_for(quota: Item | None) -> str | None:
     return RESERVED if int(quota.get("waiting", 0)) > 0 else AVAILABLE
 
 
-def route_returned(commit: Callable[[str], None]) -> str:
+# The pool each event's tickets last went to in this process: the first guess of its next return, so that
+# while people wait, a busy event's cancels and the sweeper's releases do not each lose a transaction to
+# the open-sale condition first. A guess only: the condition decides. Bounded: cleared when full.
+_last_pool: dict[str, str] = {}
+_LAST_POOL_EVENTS = 1024
+
+
+def route_returned(event_id: str, commit: Callable[[str], None]) -> str:
     """Commit a transaction that returns tickets to the event's quota, into the right pool; returns the pool.
 
     `commit(pool)` builds and commits the whole transaction, its `quota` action returning the tickets to
-    `pool` under that pool's condition (give_back, release). Tried first with open sale; when the quota's
-    condition fails and its ALL_OLD shows the other pool is right (someone started or stopped waiting),
-    the transaction is committed again with that pool. Every other failure is the caller's.
+    `pool` under that pool's condition (give_back, release). Tried first with the pool this event's last
+    return went to (open sale if none); when the quota's condition fails and its ALL_OLD shows the other
+    pool is right (someone started or stopped waiting), the transaction is committed again with that pool.
+    Every other failure is the caller's.
     """
-    pool = AVAILABLE
+    pool = _last_pool.get(event_id, AVAILABLE)
     for _ in range(ROUTE_ATTEMPTS):
         try:
             commit(pool)
@@ -391,6 +399,9 @@ def route_returned(commit: Callable[[str], None]) -> str:
                 raise
             pool = other
             continue
+        if len(_last_pool) >= _LAST_POOL_EVENTS:
+            _last_pool.clear()
+        _last_pool[event_id] = pool
         return pool
     raise Busy()
 
