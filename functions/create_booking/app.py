@@ -3,18 +3,11 @@
 from aws_lambda_powertools.event_handler import Response
 
 from boxoffice.errors import (
+    SALE_REFUSALS,
     Busy,
-    EventNotFound,
-    EventStarted,
     IdempotencyKeyReused,
     InvalidInput,
     NotAuthenticated,
-    NotEnoughTickets,
-    SalesEnded,
-    SalesNotStarted,
-    SoldOut,
-    TicketTypeNotFound,
-    UserLimitReached,
 )
 from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, failures, lambda_handler
 from boxoffice.logic import bookings
@@ -30,14 +23,7 @@ app = api()
     tags=["bookings"],
     responses=failures(
         NotAuthenticated,
-        EventNotFound,
-        TicketTypeNotFound,
-        SoldOut,
-        NotEnoughTickets,
-        EventStarted,
-        SalesNotStarted,
-        SalesEnded,
-        UserLimitReached,
+        *SALE_REFUSALS,
         Busy,
         InvalidInput,
         IdempotencyKeyReused,

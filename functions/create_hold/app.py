@@ -1,17 +1,10 @@
 """POST /events/{event_id}/holds: take tickets off sale for HOLD_SECONDS while the buyer pays."""
 
 from boxoffice.errors import (
+    SALE_REFUSALS,
     Busy,
-    EventNotFound,
-    EventStarted,
     InvalidInput,
     NotAuthenticated,
-    NotEnoughTickets,
-    SalesEnded,
-    SalesNotStarted,
-    SoldOut,
-    TicketTypeNotFound,
-    UserLimitReached,
 )
 from boxoffice.http import CurrentPrincipal, api, failures, lambda_handler
 from boxoffice.logic import holds
@@ -28,14 +21,7 @@ app = api()
     tags=["holds"],
     responses=failures(
         NotAuthenticated,
-        EventNotFound,
-        TicketTypeNotFound,
-        SoldOut,
-        NotEnoughTickets,
-        EventStarted,
-        SalesNotStarted,
-        SalesEnded,
-        UserLimitReached,
+        *SALE_REFUSALS,
         Busy,
         InvalidInput,
         success=201,

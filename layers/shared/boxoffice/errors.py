@@ -297,6 +297,20 @@ class Internal(DomainError):
     title = "Internal error"
 
 
+# Why a sale (a booking or a hold, both under the same conditions) is refused: each route that sells
+# declares these among its answers.
+SALE_REFUSALS: tuple[type[DomainError], ...] = (
+    EventNotFound,
+    TicketTypeNotFound,
+    SoldOut,
+    NotEnoughTickets,
+    EventStarted,
+    SalesNotStarted,
+    SalesEnded,
+    UserLimitReached,
+)
+
+
 def kinds() -> list[type[DomainError]]:
     """Every domain error type, in definition order: the one list of codes the API can answer with."""
     found: list[type[DomainError]] = []
