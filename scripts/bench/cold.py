@@ -127,9 +127,10 @@ def _admin_token() -> str:
 
 
 def _fresh_ids(token: str) -> dict[str, str]:
-    """An event and a booking of it, new for each run: a DELETE finds something to delete every time."""
+    """An event, a booking and a hold of it, new for each run (a DELETE finds something to delete every
+    time), and the other ids a route's path may name."""
     from boxoffice import auth, clock
-    from boxoffice.logic import bookings, events
+    from boxoffice.logic import bookings, events, holds
     from boxoffice.models.bookings import BookingRequest
     from boxoffice.models.events import CreateEvent
 
@@ -149,8 +150,18 @@ def _fresh_ids(token: str) -> dict[str, str]:
             )
         ]
     )
-    booking = bookings.book(auth.read_token(f"Bearer {token}"), event.id, BookingRequest(quantity=1))
-    return {"event_id": event.id, "booking_id": booking.booking.id}
+    admin = auth.read_token(f"Bearer {token}")
+    booking = bookings.book(admin, event.id, BookingRequest(quantity=1)).booking
+    return {
+        "event_id": event.id,
+        "booking_id": booking.id,
+        "ticket_number": booking.tickets[0].ticket_number,
+        "ticket_type_id": event.ticket_types[0].id,
+        "hold_id": holds.place_hold(admin, event.id, BookingRequest(quantity=1)).id,
+        "user_id": admin.user_id,
+        # Nobody waits for a new event: leaving reads the entry's key and answers 404.
+        "entry_id": f"{event.id}.{'0' * 26}",
+    }
 
 
 def _request_for(route: template.Route, token: str) -> Callable[[], dict[str, Any]]:
@@ -159,12 +170,14 @@ def _request_for(route: template.Route, token: str) -> Callable[[], dict[str, An
     body: Any = json.loads(json.loads(sample.read_text()).get("body") or "null") if sample.exists() else None
     if isinstance(body, dict) and "email" in body:
         body.update(email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
-    raw = json.dumps(body).encode() if body is not None else b""
 
     def request() -> dict[str, Any]:
         ids = _fresh_ids(token)
+        if isinstance(body, dict):  # the sample's ticket type and number are another event's: use this one's
+            body.update({name: ids[name] for name in ("ticket_type_id", "ticket_number") if name in body})
+        raw = json.dumps(body).encode() if body is not None else b""
         path = "/no/such/route" if route.path == "$default" else route.path.format(**ids)
-        params = {name: ids[name] for name in ("event_id", "booking_id") if "{" + name + "}" in route.path}
+        params = {name: value for name, value in ids.items() if "{" + name + "}" in route.path}
         method = "GET" if route.method == "ANY" else route.method
         headers = [("authorization", f"Bearer {token}"), ("content-type", "application/json")]
         return build_event(method, path, headers, raw, route, params, "203.0.113.10")
