@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from boxoffice.auth import Principal
-from boxoffice.errors import EventNotFound, NotAuthenticated
+from boxoffice.errors import EventNotFound
+from boxoffice.logic.permissions import require_current
 from boxoffice.records import ON_SALE, EventRecord
 from boxoffice.store import events as store
 
@@ -28,8 +29,7 @@ def editable(principal: Principal, event_id: str) -> EventRecord:
     """The event on sale with its quota, read in one round trip with the caller's account to check the
     token version. An event stored before ticket types is moved to today's items first."""
     event, account = store.get_for_user(event_id_or_404(event_id), principal.user_id)
-    if account is None or account.token_version != principal.token_version:
-        raise NotAuthenticated("The token was revoked.")
+    require_current(principal, account)
     if event is None or event.status != ON_SALE:
         raise EventNotFound()
     return event

@@ -32,7 +32,6 @@ from boxoffice.errors import (
     IdempotencyKeyReused,
     InvalidCursor,
     InvalidInput,
-    NotAuthenticated,
     NotEnoughTickets,
     SalesEnded,
     SalesNotStarted,
@@ -43,6 +42,7 @@ from boxoffice.errors import (
 from boxoffice.ids import base32, new_ulid
 from boxoffice.logic import expiry, offers
 from boxoffice.logic.access import event_id_or_404
+from boxoffice.logic.permissions import owned, require_current
 from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
@@ -59,7 +59,6 @@ from boxoffice.store.bookings import (
     IdTaken,
 )
 from boxoffice.store.inventory import RESERVED, StockChanged
-from boxoffice.store.users import UserRecord
 
 BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
@@ -84,11 +83,6 @@ def new_ticket_number() -> str:
 def grouped(symbols: str) -> str:
     """A ticket number's symbols as it is written: groups of four joined by dashes."""
     return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
-
-
-def _require_current(principal: Principal, user: UserRecord | None) -> None:
-    if user is None or user.token_version != principal.token_version:
-        raise NotAuthenticated("The token was revoked.")
 
 
 def bookable(
@@ -287,7 +281,7 @@ def book(
     event_id_or_404(event_id)
     now = clock.now()
     context = store.read_for_booking(principal.user_id, event_id, idempotency_key)
-    _require_current(principal, context.user)
+    require_current(principal, context.user)
     claim = None
     if idempotency_key is not None:
         ttl = settings().idempotency_ttl_seconds
@@ -329,15 +323,7 @@ def book(
 
 
 def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
-    """The caller's booking; anyone else's is as missing as one that never existed."""
-    # Anything that cannot be a booking id is simply not found (and never reaches DynamoDB as a key).
-    if not BOOKING_ID.match(booking_id):
-        raise BookingNotFound()
-    user, record = store.read_booking(principal.user_id, booking_id)
-    _require_current(principal, user)
-    if record is None:
-        raise BookingNotFound()
-    return record
+    return owned(principal, booking_id, shape=BOOKING_ID, read=store.read_booking, missing=BookingNotFound)
 
 
 def get_booking(principal: Principal, booking_id: str) -> Booking:
@@ -353,7 +339,7 @@ def list_bookings(principal: Principal, limit: int, cursor: str | None) -> Page[
     after = _position(cursors.unseal(cursor, scope)) if cursor is not None else None
     records, more = store.list_page(principal.user_id, limit, after)
     user, details = store.read_details(records, user_id=principal.user_id)
-    _require_current(principal, user)
+    require_current(principal, user)
     next_cursor = cursors.seal({"after": records[-1].id}, scope) if more and records else None
     return Page[Booking](items=[public_booking(r, details) for r in records], next_cursor=next_cursor)
 

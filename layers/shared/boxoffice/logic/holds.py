@@ -33,7 +33,7 @@ from boxoffice.logic.bookings import (
     replay,
     signed_codes,
 )
-from boxoffice.logic.permissions import require_current
+from boxoffice.logic.permissions import owned, require_current
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
@@ -113,14 +113,7 @@ def place_hold(principal: Principal, event_id: str, request: BookingRequest) -> 
 
 
 def _read_own(principal: Principal, hold_id: str) -> HoldRecord:
-    """The caller's hold; anyone else's is as missing as one that never existed."""
-    if not BOOKING_ID.match(hold_id):
-        raise HoldNotFound()
-    user, record = store.read_hold(principal.user_id, hold_id)
-    require_current(principal, user)
-    if record is None:
-        raise HoldNotFound()
-    return record
+    return owned(principal, hold_id, shape=BOOKING_ID, read=store.read_hold, missing=HoldNotFound)
 
 
 def get_hold(principal: Principal, hold_id: str) -> Hold:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
 from boxoffice.auth import Principal
-from boxoffice.errors import Forbidden, NotAuthenticated
+from boxoffice.errors import DomainError, Forbidden, NotAuthenticated
 from boxoffice.store.users import UserRecord
+
+Record = TypeVar("Record")
 
 
 def require_admin(principal: Principal) -> None:
@@ -22,3 +28,23 @@ def require_current(principal: Principal, account: UserRecord | None) -> None:
     """The caller's account, as just read, still honours the token (not revoked by a password or role change)."""
     if account is None or account.token_version != principal.token_version:
         raise NotAuthenticated("The token was revoked.")
+
+
+def owned(
+    principal: Principal,
+    record_id: str,
+    *,
+    shape: re.Pattern[str],
+    read: Callable[[str, str], tuple[UserRecord | None, Record | None]],
+    missing: type[DomainError],
+) -> Record:
+    """The caller's record (a booking, a hold), read with their account in one call by `read(user id, id)`:
+    anyone else's is as missing as one that never existed, and an id of another `shape` never reaches
+    DynamoDB as a key."""
+    if not shape.match(record_id):
+        raise missing()
+    account, record = read(principal.user_id, record_id)
+    require_current(principal, account)
+    if record is None:
+        raise missing()
+    return record
