@@ -13,8 +13,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -22,11 +20,10 @@ import requests
 
 from devserver.invoke import Api
 from devserver.runtime import LocalRuntime
-from scripts.bench.common import count_calls, local_stack, table
+from scripts.bench.common import QUIET, RoundTrips, local_stack, new_caller, new_event, table
 
 CLIENTS = (1, 8, 32)
 REQUESTS_PER_CLIENT = {1: 100, 8: 16, 32: 4}
-QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 TARGETS = {
     "book": "1 tx + <= 1 read",
     "book with Idempotency-Key": "1 tx + <= 1 read",
@@ -37,56 +34,22 @@ TARGETS = {
 }
 
 
-@dataclass(frozen=True)
-class Caller:
-    user_id: str
-    token: str
-
-
-def _caller() -> Caller:
-    from boxoffice import auth
-    from boxoffice.logic import accounts
-
-    user = accounts.create_account("Bench", f"bench-{time.monotonic_ns()}@example.com", "bench-password")
-    return Caller(user.id, auth.issue_token(user.id, "user", 0)[0])
-
-
-def _event(total: int) -> str:
-    from boxoffice import clock
-    from boxoffice.logic import events
-    from boxoffice.models.events import CreateEvent
-
-    starts = (clock.now() + timedelta(days=30)).replace(microsecond=0).isoformat()
-    request = CreateEvent.model_validate(
-        {"name": "Bench", "venue": "Hall", "starts_at": starts, "total_tickets": total, "ticket_price": "25.00"}
-    )
-    return events.add_event(request).id
-
-
 def _round_trips() -> str:
     api = Api()
-    caller = _caller()
-    event_id = _event(1000)
-    rows = []
-
-    def measure(label: str, name: str, expect: int, **kwargs: Any) -> Any:
-        with count_calls() as calls:
-            result = api.call(name, token=caller.token, **kwargs)
-        assert result.status == expect, (label, result.status, result.body)
-        rows.append([label, str(calls.total), TARGETS[label], calls.describe()])
-        return result.body
-
-    book: dict[str, Any] = {"path": {"event_id": event_id}, "body": {"quantity": 2}}
-    made = measure("book", "create_booking", 201, **book)
-    measure("book with Idempotency-Key", "create_booking", 201, headers={"Idempotency-Key": "bench-1"}, **book)
-    measure("replay of that key", "create_booking", 201, headers={"Idempotency-Key": "bench-1"}, **book)
+    token = new_caller().token
+    trips = RoundTrips(api, TARGETS)
+    book: dict[str, Any] = {"path": {"event_id": new_event(1000)}, "body": {"quantity": 2}, "token": token}
+    made = trips.measure("book", "create_booking", 201, **book)
+    key = {"Idempotency-Key": "bench-1"}
+    trips.measure("book with Idempotency-Key", "create_booking", 201, headers=key, **book)
+    trips.measure("replay of that key", "create_booking", 201, headers=key, **book)
     for _ in range(20):
-        api.call("create_booking", token=caller.token, **book)
-    page = measure("list (page of 20)", "list_bookings", 200, query={"limit": "20"})
+        api.call("create_booking", **book)
+    page = trips.measure("list (page of 20)", "list_bookings", 200, token, query={"limit": "20"})
     assert page["next_cursor"] is not None
-    measure("get", "get_booking", 200, path={"booking_id": made["id"]})
-    measure("cancel", "cancel_booking", 200, path={"booking_id": made["id"]})
-    return "DynamoDB calls per request, bookings\n" + table(["request", "calls", "target", "operations"], rows)
+    trips.measure("get", "get_booking", 200, token, path={"booking_id": made["id"]})
+    trips.measure("cancel", "cancel_booking", 200, token, path={"booking_id": made["id"]})
+    return trips.table("DynamoDB calls per request, bookings")
 
 
 def _rate(clients: int, work: Callable[[int], bool]) -> tuple[float, int]:
@@ -111,8 +74,8 @@ def _rate(clients: int, work: Callable[[int], bool]) -> tuple[float, int]:
 
 
 def _http_bookings(runtime: LocalRuntime, clients: int) -> tuple[float, int]:
-    event_id = _event(1_000_000)
-    callers = [_caller() for _ in range(clients)]
+    event_id = new_event(1_000_000)
+    callers = [new_caller() for _ in range(clients)]
     sessions = threading.local()
 
     def book(n: int) -> bool:
@@ -138,7 +101,7 @@ def _bare_transactions(runtime: LocalRuntime, clients: int) -> tuple[float, int]
     from boxoffice.logic import events
     from boxoffice.store import users
 
-    config, event_id, caller = settings(), _event(1_000_000), _caller()
+    config, event_id, caller = settings(), new_event(1_000_000), new_caller()
     type_id = events.get_event(event_id).ticket_types[0].id
     sessions = threading.local()
 

@@ -5,13 +5,46 @@ from __future__ import annotations
 import contextlib
 import io
 import statistics
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from devserver.invoke import Api
 from devserver.runtime import LocalRuntime
+
+QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    token: str
+
+
+def new_caller() -> Caller:
+    """A new user account and its token."""
+    from boxoffice import auth
+    from boxoffice.logic import accounts
+
+    user = accounts.create_account("Bench", f"bench-{time.monotonic_ns()}@example.com", "bench-password")
+    return Caller(user.id, auth.issue_token(user.id, "user", 0)[0])
+
+
+def new_event(total: int) -> str:
+    """A new event on sale in 30 days with `total` tickets of one type."""
+    from boxoffice import clock
+    from boxoffice.logic import events
+    from boxoffice.models.events import CreateEvent
+
+    starts = (clock.now() + timedelta(days=30)).replace(microsecond=0).isoformat()
+    request = CreateEvent.model_validate(
+        {"name": "Bench", "venue": "Hall", "starts_at": starts, "total_tickets": total, "ticket_price": "25.00"}
+    )
+    return events.add_event(request).id
 
 
 @contextmanager
@@ -94,3 +127,25 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+class RoundTrips:
+    """A "DynamoDB calls per request" table: each request goes through the handlers with its calls counted
+    beside its target; a request answered with another status than expected stops the benchmark."""
+
+    def __init__(self, api: Api, targets: Mapping[str, str], *, items_read: bool = False) -> None:
+        self.api, self.targets, self.items_read = api, targets, items_read
+        self.rows: list[list[str]] = []
+
+    def measure(self, label: str, name: str, expect: int, token: str | None = None, **kwargs: Any) -> Any:
+        """The answer's body."""
+        with count_calls() as calls:
+            result = self.api.call(name, token=token, **kwargs)
+        assert result.status == expect, (label, result.status, result.body)
+        read = [str(calls.items_read)] if self.items_read else []
+        self.rows.append([label, str(calls.total), *read, self.targets[label], calls.describe()])
+        return result.body
+
+    def table(self, title: str, first: str = "request") -> str:
+        read = ["items read"] if self.items_read else []
+        return f"{title}\n" + table([first, "calls", *read, "target", "operations"], self.rows)

@@ -9,11 +9,8 @@ shards, then its types'); a page of tickets for a scanner one BatchGetItem and o
 
 from __future__ import annotations
 
-from typing import Any
-
 from devserver.invoke import Api
-from scripts.bench.bookings import _event
-from scripts.bench.common import count_calls, local_stack, table
+from scripts.bench.common import RoundTrips, local_stack, new_event
 
 TARGETS = {
     "check in by code": "1 write + <= 1 read",
@@ -38,37 +35,31 @@ def _token(role: str) -> tuple[str, str]:
 
 
 def run() -> str:
-    rows = []
     with local_stack():
         api = Api()
+        trips = RoundTrips(api, TARGETS)
         (_, admin), (_, staff), (user_id, buyer) = _token("admin"), _token("staff"), _token("user")
-        event_id = _event(1000)
+        event_id = new_event(1000)
         path = {"event_id": event_id}
         tickets = []
         for _ in range(25):
             made = api.call("create_booking", token=buyer, path=path, body={"quantity": 2})
             tickets += made.body["tickets"]
 
-        def measure(label: str, name: str, expect: int, token: str | None, **kwargs: Any) -> None:
-            with count_calls() as calls:
-                result = api.call(name, token=token, **kwargs)
-            assert result.status == expect, (label, result.status, result.body)
-            rows.append([label, str(calls.total), TARGETS[label], calls.describe()])
-
-        measure("check in by code", "check_in", 200, staff, path=path, body={"code": tickets[0]["code"]})
+        trips.measure("check in by code", "check_in", 200, staff, path=path, body={"code": tickets[0]["code"]})
         by_number = {"ticket_number": tickets[1]["ticket_number"]}
-        measure("check in by number", "check_in", 200, staff, path=path, body=by_number)
-        measure("scan of a ticket already in (409)", "check_in", 409, staff, path=path, body=by_number)
+        trips.measure("check in by number", "check_in", 200, staff, path=path, body=by_number)
+        trips.measure("scan of a ticket already in (409)", "check_in", 409, staff, path=path, body=by_number)
         forged = tickets[2]["code"][:-4] + "AAAA"
-        measure("forged code (422)", "check_in", 422, staff, path=path, body={"code": forged})
+        trips.measure("forged code (422)", "check_in", 422, staff, path=path, body={"code": forged})
         undo = {**path, "ticket_number": tickets[1]["ticket_number"]}
-        measure("undo a check-in", "undo_check_in", 200, admin, path=undo)
-        measure("tickets page (50)", "list_tickets", 200, staff, path=path, query={"limit": "50"})
-        measure("stats", "event_stats", 200, admin, path=path)
-        measure("find a user by email", "find_user", 200, admin, query={"email": "bench-user@example.com"})
-        measure("change a role", "set_role", 200, admin, path={"user_id": user_id}, body={"role": "staff"})
-        measure("JWKS", "jwks", 200, None)
-    return "DynamoDB calls per request, at the door\n" + table(["request", "calls", "target", "operations"], rows)
+        trips.measure("undo a check-in", "undo_check_in", 200, admin, path=undo)
+        trips.measure("tickets page (50)", "list_tickets", 200, staff, path=path, query={"limit": "50"})
+        trips.measure("stats", "event_stats", 200, admin, path=path)
+        trips.measure("find a user by email", "find_user", 200, admin, query={"email": "bench-user@example.com"})
+        trips.measure("change a role", "set_role", 200, admin, path={"user_id": user_id}, body={"role": "staff"})
+        trips.measure("JWKS", "jwks", 200, None)
+    return trips.table("DynamoDB calls per request, at the door")
 
 
 if __name__ == "__main__":

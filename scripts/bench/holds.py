@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from devserver.invoke import Api
-from scripts.bench.bookings import QUIET, _caller, _event
-from scripts.bench.common import Calls, count_calls, local_stack, table
+from scripts.bench.common import QUIET, Calls, RoundTrips, count_calls, local_stack, new_caller, new_event, table
 
 SWEPT = (10, 100, 250)
 TARGETS = {
@@ -39,23 +38,15 @@ def _clock_at(moment: datetime) -> Iterator[None]:
 
 def _round_trips() -> str:
     api = Api()
-    caller = _caller()
-    event_id = _event(1000)
-    rows = []
-
-    def measure(label: str, name: str, expect: int, **kwargs: Any) -> Any:
-        with count_calls() as calls:
-            result = api.call(name, token=caller.token, **kwargs)
-        assert result.status == expect, (label, result.status, result.body)
-        rows.append([label, str(calls.total), TARGETS[label], calls.describe()])
-        return result.body
-
-    hold = measure("hold", "create_hold", 201, path={"event_id": event_id}, body={"quantity": 2})
-    measure("get hold", "get_hold", 200, path={"hold_id": hold["id"]})
-    measure("confirm", "confirm_hold", 201, path={"hold_id": hold["id"]})
-    other = api.call("create_hold", token=caller.token, path={"event_id": event_id}, body={"quantity": 2}).body
-    measure("release (owner)", "release_hold", 200, path={"hold_id": other["id"]})
-    return "DynamoDB calls per request, holds\n" + table(["request", "calls", "target", "operations"], rows)
+    token = new_caller().token
+    trips = RoundTrips(api, TARGETS)
+    place: dict[str, Any] = {"path": {"event_id": new_event(1000)}, "body": {"quantity": 2}}
+    hold = trips.measure("hold", "create_hold", 201, token, **place)
+    trips.measure("get hold", "get_hold", 200, token, path={"hold_id": hold["id"]})
+    trips.measure("confirm", "confirm_hold", 201, token, path={"hold_id": hold["id"]})
+    other = api.call("create_hold", token=token, **place).body
+    trips.measure("release (owner)", "release_hold", 200, token, path={"hold_id": other["id"]})
+    return trips.table("DynamoDB calls per request, holds")
 
 
 def _sweeps() -> str:
@@ -65,11 +56,11 @@ def _sweeps() -> str:
     from boxoffice.logic import expiry, holds
     from boxoffice.models.bookings import BookingRequest
 
-    caller = _caller()
+    caller = new_caller()
     principal = Principal(caller.user_id, "user", 0)
     rows = []
     for count in SWEPT:
-        event_id = _event(count)
+        event_id = new_event(count)
         for _ in range(count):  # through the domain, with no request budget: only the sweep is measured
             holds.place_hold(principal, event_id, BookingRequest(quantity=1))
         later = clock.now() + timedelta(seconds=settings().hold_seconds + 1)

@@ -15,17 +15,23 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from unittest import mock
 
 from devserver.dynamodb import create_tables
 from devserver.invoke import Api
 from devserver.runtime import LAYER, LocalRuntime, reset_caches
 from scripts import seed_events
-from scripts.bench.common import count_calls, table
+from scripts.bench.common import RoundTrips, count_calls, table
 
 EVENTS = 10_000
 LIMIT = 20
+REQUEST_TARGETS = {
+    "POST /events": "1",
+    "GET /events/{id}": "1",
+    "PATCH capacity/price": "3",
+    "PATCH name or start": "3",
+    "DELETE /events/{id}": "2",
+}
 
 
 @contextmanager
@@ -78,7 +84,7 @@ def _search_rows(api: Api) -> list[list[str]]:
     return rows
 
 
-def _request_rows(api: Api) -> list[list[str]]:
+def _requests(api: Api) -> RoundTrips:
     from boxoffice.logic import accounts
 
     accounts.create_account("Bench Admin", "bench-admin@example.com", "bench-password", role="admin")
@@ -87,29 +93,21 @@ def _request_rows(api: Api) -> list[list[str]]:
     start = (datetime.now(UTC) + timedelta(days=40)).replace(microsecond=0).isoformat()
     body = {"name": "Midnight Jazz Session", "venue": "Bench Hall", "starts_at": start, "total_tickets": 100,
             "ticket_price": "20.00"}  # fmt: skip
-    rows: list[list[str]] = []
-
-    def measure(label: str, name: str, status: int, target: str, **kwargs: Any) -> dict[str, Any]:
-        with count_calls() as calls:
-            result = api.call(name, token=token, **kwargs)
-        assert result.status == status, (label, result.status, result.body)
-        rows.append([label, str(calls.total), target, calls.describe()])
-        return result.body if isinstance(result.body, dict) else {}
-
-    event = measure("POST /events", "create_event", 201, "1", body=body)
+    trips = RoundTrips(api, REQUEST_TARGETS)
+    event = trips.measure("POST /events", "create_event", 201, token, body=body)
     path = {"event_id": event["id"]}
-    measure("GET /events/{id}", "get_event", 200, "1", path=path)
+    trips.measure("GET /events/{id}", "get_event", 200, token, path=path)
     # The event and its quota item change in one transaction, which returns no item: a Query reads them back.
-    measure("PATCH capacity/price", "update_event", 200, "3", path=path, body={"total_tickets": 150})
-    measure("PATCH name or start", "update_event", 200, "3", path=path, body={"name": "Late Jazz Session"})
-    measure("DELETE /events/{id}", "delete_event", 204, "2", path=path)
-    return rows
+    trips.measure("PATCH capacity/price", "update_event", 200, token, path=path, body={"total_tickets": 150})
+    trips.measure("PATCH name or start", "update_event", 200, token, path=path, body={"name": "Late Jazz Session"})
+    trips.measure("DELETE /events/{id}", "delete_event", 204, token, path=path)
+    return trips
 
 
 def run() -> str:
     with in_process_moto():
         api = Api()
-        requests = _request_rows(api)  # call counts do not depend on the table's size; moto's time does
+        requests = _requests(api)  # call counts do not depend on the table's size; moto's time does
         seed_events.load(EVENTS)
         search = _search_rows(api)
     return "\n".join(
@@ -121,8 +119,7 @@ def run() -> str:
             ),
             "A Scan would read every item of the table (10,000 events and their word entries) for each page.",
             "",
-            "DynamoDB calls per request, events (token check included)",
-            table(["request", "calls", "target", "operations"], requests),
+            requests.table("DynamoDB calls per request, events (token check included)"),
         ]
     )
 
