@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from devserver import template
 from devserver.gateway import LambdaContext
+from tests.support.conformance import DOCUMENT
 from tests.support.events import create, event_body, token_for
 from tests.support.handlers import Api, sample_event
 
@@ -59,28 +61,56 @@ NOT_OBJECTS = ["[{}]", '"x"', "5", "2.5", "null", "true", "[]"]
 def _body_routes(api: Api) -> dict[str, dict[str, Any]]:
     from tests.support.bookings import new_event
 
-    admin, user = token_for(api, role="admin"), token_for(api)
-    event_id = create(api, admin)["id"]
+    admin, user, staff = token_for(api, role="admin"), token_for(api), token_for(api, role="staff")
+    event_id, on_sale = create(api, admin)["id"], new_event()
+    type_id = api.call("get_event", path={"event_id": event_id}).body["ticket_types"][0]["id"]
+    user_id = api.call("get_me", token=user).body["id"]
     return {
         "register": {"body": {"name": "Bob", "email": "bob@example.com", "password": "correct horse"}},
         "login": {"body": {"email": "bob@example.com", "password": "correct horse"}},
         "update_me": {"body": {"name": "Renamed"}, "token": user},
         "create_event": {"body": event_body(name="Not Created"), "token": admin},
         "update_event": {"body": {"name": "Not Renamed"}, "token": admin, "path": {"event_id": event_id}},
-        "create_booking": {"body": {"quantity": 2}, "token": user, "path": {"event_id": new_event()}},
+        "create_booking": {"body": {"quantity": 2}, "token": user, "path": {"event_id": on_sale}},
+        "create_hold": {"body": {"quantity": 2}, "token": user, "path": {"event_id": on_sale}},
+        "join_waiting_list": {"body": {"quantity": 2}, "token": user, "path": {"event_id": on_sale}},
+        "check_in": {"body": {"ticket_number": "7KQ4-M2ZX-AB12-CD34"}, "token": staff, "path": {"event_id": on_sale}},
+        "create_ticket_type": {
+            "body": {"name": "Not Added", "price": "5"},
+            "token": admin,
+            "path": {"event_id": event_id},
+        },
+        "update_ticket_type": {
+            "body": {"name": "Not Renamed"},
+            "token": admin,
+            "path": {"event_id": event_id, "ticket_type_id": type_id},
+        },
+        "set_role": {"body": {"role": "staff"}, "token": admin, "path": {"user_id": user_id}},
     }
 
 
 def _state(api: Api, routes: dict[str, dict[str, Any]]) -> list[Any]:
     """What any of the routes could have changed."""
-    admin = routes["create_event"]["token"]
+    admin, user = routes["create_event"]["token"], routes["create_booking"]["token"]
     return [
         api.call("login", body=routes["login"]["body"]).status,
-        api.call("get_me", token=routes["update_me"]["token"]).body,
+        api.call("get_me", token=user).body,
         api.call("list_events").body,
-        api.call("list_bookings", token=routes["create_booking"]["token"]).body,
+        api.call("list_bookings", token=user).body,
+        api.call("list_waiting_list", token=user).body,
         api.call("get_event", path=routes["update_event"]["path"], token=admin).body,
+        api.call("event_stats", path=routes["create_booking"]["path"], token=admin).body,
     ]
+
+
+def test_the_body_test_covers_every_route_that_takes_a_body(api: Api) -> None:
+    operations = json.loads(DOCUMENT.read_text())["paths"]
+    taking_a_body = {
+        route.code_dir.name
+        for route in template.routes()
+        if "requestBody" in operations.get(route.path, {}).get(route.method.lower(), {})
+    }
+    assert set(_body_routes(api)) == taking_a_body
 
 
 def test_a_body_that_is_not_a_json_object_is_422_and_changes_nothing_on_every_body_route(api: Api) -> None:
