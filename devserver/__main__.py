@@ -3,6 +3,8 @@
 The embedded DynamoDB's tables are kept in $LOCAL_DATA_DIR (default .local-data/) across restarts;
 FRESH=1 starts with empty tables (the old snapshot is replaced at the first save).
 DYNAMODB_PORT pins the embedded DynamoDB's port (default: any free one).
+LOG_LEVEL sets the handlers' log level (default WARNING: quiet); at INFO or DEBUG the metrics that
+Lambda would send to CloudWatch are printed too.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ def login_line(role: str, login: AdminLogin, password_variable: str) -> str:
     return f"{role + ' login':<17}{login.email} / {shown}"
 
 
+def log_settings(level: str) -> dict[str, str]:
+    """The handlers' Powertools settings for LOG_LEVEL: quiet unless asked, metrics only with the logs."""
+    level = level.upper() or "WARNING"
+    return {
+        "POWERTOOLS_LOG_LEVEL": level,
+        "POWERTOOLS_METRICS_DISABLED": "false" if level in ("DEBUG", "INFO") else "true",
+    }
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
@@ -41,7 +52,8 @@ def main() -> int:
         fresh=fresh,
         jwt_secret=os.environ.get("JWT_SECRET") or None,
         # Template parameters a developer may shorten for a try by hand (HOLD_SECONDS=20 make run).
-        extra_env={name: os.environ[name] for name in ("BCRYPT_ROUNDS", "HOLD_SECONDS") if os.environ.get(name)},
+        extra_env={name: os.environ[name] for name in ("BCRYPT_ROUNDS", "HOLD_SECONDS") if os.environ.get(name)}
+        | log_settings(os.environ.get("LOG_LEVEL", "")),
         cors_origins=os.environ.get("CORS_ALLOWED_ORIGINS", ""),
     )
     try:
@@ -70,9 +82,10 @@ def main() -> int:
         f"DynamoDB         {runtime.endpoint} ({'external' if endpoint else 'embedded moto'})",
     ]
     if runtime.snapshots is not None:
-        state = "started empty (FRESH)" if fresh else f"{runtime.loaded_items} items loaded"
-        banner.append(f"Data             {runtime.snapshots.path} ({state}; FRESH=1 starts empty)")
+        state = "started empty: FRESH=1" if fresh else f"{runtime.loaded_items} items loaded; FRESH=1 starts empty"
+        banner.append(f"Data             {runtime.snapshots.path} ({state})")
     if runtime.domain_events is not None:
+        runtime.domain_events.settle()  # the sample data's events print before the banner, not into it
         banner.append("Domain events    each printed as the bus accepts it (docs/events.md)")
     banner += [
         login_line("Admin", admin, "ADMIN_PASSWORD"),

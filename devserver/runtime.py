@@ -13,6 +13,7 @@ from devserver import streams, template
 from devserver.cors import Cors
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
+from devserver.isolation import isolate_concurrent_requests
 from devserver.persistence import Snapshots
 from devserver.scheduler import Scheduler
 from devserver.streams import DomainEvents
@@ -118,6 +119,7 @@ class LocalRuntime:
         return self
 
     def _start(self) -> None:
+        isolate_concurrent_requests()  # before anything logs: the sample data is made outside any function
         if not self._external_endpoint:
             self.dynamodb = EmbeddedDynamoDB(self._dynamodb_port).start()
         os.environ.update(self.environment())
