@@ -24,9 +24,12 @@ from devserver.seed import AdminLogin, ensure_admin, ensure_staff
 
 
 def login_line(role: str, login: AdminLogin, password_variable: str) -> str:
-    if not login.created:
-        return f"{role + ' login':<17}{login.email} (already existed; its password is the one it was created with)"
-    shown = login.password if login.generated else f"(from {password_variable})"
+    if login.generated and not login.created:
+        kept = f"already existed, password unchanged: {password_variable}=... sets it"
+        return f"{role + ' login':<17}{login.email} ({kept})"
+    shown = (
+        login.password if login.generated else f"(from {password_variable}{'; password reset' if login.reset else ''})"
+    )
     return f"{role + ' login':<17}{login.email} / {shown}"
 
 
@@ -67,8 +70,9 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    admin = ensure_admin(os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD"))
-    staff = ensure_staff(os.environ.get("STAFF_EMAIL"), os.environ.get("STAFF_PASSWORD"))
+    # A password given for an account that exists already becomes its password (the data outlives restarts).
+    admin = ensure_admin(os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD") or None, reset=True)
+    staff = ensure_staff(os.environ.get("STAFF_EMAIL"), os.environ.get("STAFF_PASSWORD") or None, reset=True)
     from devserver.seed import ensure_sample_check_ins, ensure_sample_events
 
     samples = ensure_sample_events()
