@@ -313,3 +313,14 @@ def test_the_answer_check_refuses_what_the_document_does_not_declare(
 ) -> None:
     with pytest.raises((AssertionError, ValidationError)):
         shipped().check(method, path, status, headers, body)
+
+
+def test_date_filters_are_described_as_the_venues_local_dates_as_the_search_reads_them() -> None:
+    from boxoffice.logic.events import DATE_FILTER
+
+    parameters = document()["paths"]["/events"]["get"]["parameters"]
+    for name in ("date_from", "date_to"):
+        described = next(p for p in parameters if p["name"] == name)["description"]
+        assert described.startswith(DATE_FILTER)
+        assert "local date" in described
+        assert "day, UTC" not in described
