@@ -33,9 +33,14 @@ def login_line(role: str, login: AdminLogin, password_variable: str) -> str:
     return f"{role + ' login':<17}{login.email} / {shown}"
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")  # the template's LogLevel values
+
+
 def log_settings(level: str) -> dict[str, str]:
     """The handlers' Powertools settings for LOG_LEVEL: quiet unless asked, metrics only with the logs."""
     level = level.upper() or "WARNING"
+    if level not in LOG_LEVELS:
+        raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
     return {
         "POWERTOOLS_LOG_LEVEL": level,
         "POWERTOOLS_METRICS_DISABLED": "false" if level in ("DEBUG", "INFO") else "true",
@@ -47,6 +52,11 @@ def main() -> int:
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
     data_dir = Path(os.environ.get("LOCAL_DATA_DIR") or template.ROOT / ".local-data")
     fresh = os.environ.get("FRESH", "").lower() in ("1", "true", "yes")
+    try:
+        logs = log_settings(os.environ.get("LOG_LEVEL", ""))
+    except ValueError as exc:
+        print(f"Cannot start: {exc}.", file=sys.stderr)
+        return 1
     runtime = LocalRuntime(
         port,
         dynamodb_endpoint=endpoint,
@@ -55,8 +65,7 @@ def main() -> int:
         fresh=fresh,
         jwt_secret=os.environ.get("JWT_SECRET") or None,
         # Template parameters a developer may shorten for a try by hand (HOLD_SECONDS=20 make run).
-        extra_env={name: os.environ[name] for name in ("BCRYPT_ROUNDS", "HOLD_SECONDS") if os.environ.get(name)}
-        | log_settings(os.environ.get("LOG_LEVEL", "")),
+        extra_env={name: os.environ[name] for name in ("BCRYPT_ROUNDS", "HOLD_SECONDS") if os.environ.get(name)} | logs,
         cors_origins=os.environ.get("CORS_ALLOWED_ORIGINS", ""),
     )
     try:
@@ -91,6 +100,7 @@ def main() -> int:
     if runtime.domain_events is not None:
         runtime.domain_events.settle()  # the sample data's events print before the banner, not into it
         banner.append("Domain events    each printed as the bus accepts it (docs/events.md)")
+    banner.append(f"Handler logs     {logs['POWERTOOLS_LOG_LEVEL']} and above (LOG_LEVEL=INFO shows more)")
     banner += [
         login_line("Admin", admin, "ADMIN_PASSWORD"),
         login_line("Staff", staff, "STAFF_PASSWORD"),
