@@ -100,7 +100,9 @@ def main() -> int:
     if runtime.domain_events is not None:
         runtime.domain_events.settle()  # the sample data's events print before the banner, not into it
         banner.append("Domain events    each printed as the bus accepts it (docs/events.md)")
-    banner.append(f"Handler logs     {logs['POWERTOOLS_LOG_LEVEL']} and above (LOG_LEVEL=INFO shows more)")
+    level = logs["POWERTOOLS_LOG_LEVEL"]
+    more = " (LOG_LEVEL=INFO shows more)" if level in ("WARNING", "ERROR") else ""
+    banner.append(f"Handler logs     {level} and above{more}")
     banner += [
         login_line("Admin", admin, "ADMIN_PASSWORD"),
         login_line("Staff", staff, "STAFF_PASSWORD"),
