@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from devserver import template
-from devserver.console import say
+from devserver.console import keep_lines_whole, say
 from devserver.persistence import CorruptSnapshot
 from devserver.runtime import LocalRuntime
 from devserver.seed import AdminLogin, ensure_admin, ensure_staff
@@ -48,6 +48,7 @@ def log_settings(level: str) -> dict[str, str]:
 
 
 def main() -> int:
+    keep_lines_whole()  # the handlers' threads print logs and metrics at once
     port = int(os.environ.get("PORT", "8000"))
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
     data_dir = Path(os.environ.get("LOCAL_DATA_DIR") or template.ROOT / ".local-data")
