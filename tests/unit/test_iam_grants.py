@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from boxoffice.store import users
 from tests.support.iam import Grant, Need, allowed, grants, needs, unused
 
 BOOKING = "CreateBookingFunction"
@@ -106,7 +107,7 @@ def test_a_table_outside_the_template_is_never_granted() -> None:
 def test_policies_are_read_one_action_on_one_resource_at_a_time() -> None:
     read = set(grants("ListBookingsFunction"))
 
-    assert Grant("dynamodb:BatchGetItem", "UsersTable") in read
+    assert Grant("dynamodb:BatchGetItem", "UsersTable", None, users.READABLE) in read  # no password_hash
     assert Grant("dynamodb:BatchGetItem", "EventsTable") in read
     assert Grant("dynamodb:Query", "UsersTable") not in read
 
@@ -121,7 +122,13 @@ def test_a_leading_keys_condition_allows_only_the_partition_keys_it_names() -> N
 
 def test_grants_no_call_needed_are_reported_per_function() -> None:
     used = [
-        Need(BOOKING, g.action, g.resource, tuple(p.replace("*", "1") for p in g.leading_keys or ()) or None)
+        Need(
+            BOOKING,
+            g.action,
+            g.resource,
+            tuple(p.replace("*", "1") for p in g.leading_keys or ()) or None,
+            g.attributes,
+        )
         for g in grants(BOOKING)
         if g.action != "dynamodb:ConditionCheckItem"
     ]

@@ -461,3 +461,25 @@ def test_holds_last_a_parameter_and_expire_by_a_scheduled_sweep_over_a_sparse_in
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["held", "held_until"]
     sweeper = functions()["SweepHoldsFunction"]["Properties"]
     assert [e["Properties"]["Schedule"] for e in sweeper["Events"].values()] == ["rate(1 minute)"]
+
+
+# The only functions that read password hashes: they check a password.
+READ_PASSWORDS = {"LoginFunction", "UpdateMeFunction"}
+ACCOUNT_READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_only_the_password_checks_may_read_password_hashes(name: str, function: dict[str, Any]) -> None:
+    from boxoffice.store import users
+
+    for statement in statements(function):
+        reads = ACCOUNT_READS & set(as_list(statement["Action"]))
+        if not reads or {"Fn::GetAtt": ["UsersTable", "Arn"]} not in as_list(statement["Resource"]):
+            continue
+        if name in READ_PASSWORDS:
+            continue
+        condition = statement.get("Condition", {})
+        assert condition.get("StringEqualsIfExists") == {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}, name
+        allowed = condition.get("ForAllValues:StringEquals", {}).get("dynamodb:Attributes")
+        assert allowed == list(users.READABLE), f"{name} may read {allowed} of the users table"
+    assert "password_hash" not in users.READABLE
