@@ -77,6 +77,22 @@ def test_a_page_of_events_seals_its_cursor_with_the_deployed_cursor_key(deployed
     assert second.body["items"][0]["id"] != first.body["items"][0]["id"]
 
 
+# A cursor in the one form we issue ("{}" and a 16-byte MAC of zeros): only its MAC, checked with the
+# cursor key, is wrong.
+FORGED_CURSOR = "e30.AAAAAAAAAAAAAAAAAAAAAA"
+
+
+@pytest.mark.parametrize("name", ["list_events", "list_bookings", "list_tickets", "list_waiting_list"])
+def test_every_listing_checks_cursors_with_the_deployed_cursor_key(name: str, deployed_secret: None, api: Api) -> None:
+    staff = new_account("staff")
+    path = {"event_id": new_event()} if name == "list_tickets" else None
+    cold_start()
+
+    result = api.call(name, token=staff.token, path=path, query={"cursor": FORGED_CURSOR})
+
+    assert (result.status, result.body["code"]) == (422, "INVALID_CURSOR"), result.body  # read, not 503
+
+
 def test_a_booking_signs_its_tickets_and_the_door_verifies_them_with_the_deployed_ring(
     deployed_secret: None, api: Api
 ) -> None:
