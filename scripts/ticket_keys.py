@@ -6,7 +6,9 @@
 set's (TicketPublicKeysArn). Every change writes the public keys first: a key is published before
 anything signs with it, and `rotate` makes the new key sign only PUBLISH_LEAD_SECONDS later, when every
 JWKS cache has it. `retire KID` removes a key once every event it signed tickets for is over; `show`
-prints the kids (never a secret); `publish` writes the public keys again from the ring.
+prints the kids (never a secret); `publish` writes the public keys again from the ring. `adopt --from
+ARN` takes the public keys of a ring of the old form (the retired `TicketKeys` secret, kids
+"<stage>-1"), so the codes it signed keep verifying at the door until those kids are retired.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ def _write(client: SecretsManagerClient, keys: str, public: str, ring: str) -> N
 
 
 def _describe(ring: ticket_codes.Ring) -> str:
-    others = sorted(set(ring.keys) - {ring.active, ring.next})
+    others = [*sorted(set(ring.keys) - {ring.active, ring.next}), *(key["kid"] for key in ring.legacy)]
     upcoming = f"next {ring.next} (signs from {ring.next_from.isoformat()}) " if ring.next and ring.next_from else ""
     return f"active {ring.active} {upcoming}verifying {' '.join(others) or '-'}"
 
 
-def run(client: SecretsManagerClient, action: str, keys: str, public: str, kid: str | None) -> str:
+def run(
+    client: SecretsManagerClient, action: str, keys: str, public: str, kid: str | None, old: str | None = None
+) -> str:
     """Carries out `action`; returns what to print (kids and times only)."""
     current = client.get_secret_value(SecretId=keys)["SecretString"]
     now = clock.now()
@@ -47,6 +51,10 @@ def run(client: SecretsManagerClient, action: str, keys: str, public: str, kid: 
         if not kid:
             raise ValueError("retire needs the KID to remove")
         changed = ticket_codes.retire(current, kid, now)
+    elif action == "adopt":
+        if not old:
+            raise ValueError("adopt needs --from, the old ring's secret")
+        changed = ticket_codes.adopt(current, client.get_secret_value(SecretId=old)["SecretString"])
     elif action == "publish":
         changed = current
     else:
@@ -57,17 +65,18 @@ def run(client: SecretsManagerClient, action: str, keys: str, public: str, kid: 
 
 def main(argv: list[str] | None = None, client: SecretsManagerClient | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.ticket_keys", description=__doc__.split("\n")[0])
-    parser.add_argument("action", choices=["init", "rotate", "retire", "show", "publish"])
+    parser.add_argument("action", choices=["init", "rotate", "retire", "show", "publish", "adopt"])
     parser.add_argument("kid", nargs="?", help="the key id to remove (retire)")
     parser.add_argument("--keys", required=True, help="the private ring's secret (TicketSigningKeysArn)")
     parser.add_argument("--public", required=True, help="the public keys' secret (TicketPublicKeysArn)")
+    parser.add_argument("--from", dest="old", help="adopt: the old-form ring's secret (the retained TicketKeys)")
     args = parser.parse_args(argv)
     if client is None:
         import boto3
 
         client = boto3.client("secretsmanager")
     try:
-        print(run(client, args.action, args.keys, args.public, args.kid))
+        print(run(client, args.action, args.keys, args.public, args.kid, args.old))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)  # never the ring itself
         return 1

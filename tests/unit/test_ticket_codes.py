@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from boxoffice import clock, ticket_codes
 from boxoffice.config import settings
@@ -165,3 +166,31 @@ def test_the_signing_keys_cannot_be_retired() -> None:
 
 def test_the_key_ring_never_appears_in_the_settings_repr() -> None:
     assert "test-ticket-key" not in repr(settings())
+
+
+def test_codes_of_an_adopted_old_form_ring_verify_under_their_old_kid_until_retired(
+    monkeypatch: pytest.MonkeyPatch, fresh_settings: None
+) -> None:
+    old_secret = "an-old-stage-ring-secret-an-old-stage-ring-secret"
+    old_ring = json.dumps({"active": "prod-1", "prod-1": old_secret})
+    old_key = Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(b"boxoffice ticket code key v1\x00" + old_secret.encode()).digest()
+    )
+    old_code = jwt.encode(
+        {"tn": NUMBER, "ev": EVENT}, old_key, algorithm="EdDSA", headers={"kid": "prod-1", "typ": None}
+    )
+    start = clock.now()
+
+    adopted = ticket_codes.rotate(ticket_codes.adopt(settings().ticket_keys or "", old_ring), start)
+    use_ring(monkeypatch, adopted)
+
+    assert ticket_codes.verify(old_code) == ticket_codes.TicketClaim(NUMBER, EVENT)
+    assert "prod-1" in [key["kid"] for key in ticket_codes.public_keys()]
+    assert old_secret not in adopted  # only its public key is kept
+    assert jwt.get_unverified_header(ticket_codes.sign(EVENT, NUMBER))["kid"] != "prod-1"  # it never signs
+    with pytest.raises(ValueError, match="already"):
+        ticket_codes.adopt(adopted, old_ring)
+
+    use_ring(monkeypatch, ticket_codes.retire(adopted, "prod-1", start))
+    with pytest.raises(InvalidTicketCode):
+        ticket_codes.verify(old_code)

@@ -91,3 +91,17 @@ def test_init_refuses_a_ring_that_has_keys_and_prints_the_reason_never_the_ring(
     assert out == ""
     assert "rotate instead" in err
     assert all(secret not in err for secret in stack.ring()["keys"].values())
+
+
+def test_adopt_publishes_the_old_rings_public_keys_under_their_old_kids(
+    stack: Secrets, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old_secret = "p" * 64
+    old = stack.client.create_secret(Name="old", SecretString=json.dumps({"active": "prod-1", "prod-1": old_secret}))
+    stack.run("init")
+
+    assert stack.run("adopt", "--from", old["ARN"]) == 0
+
+    assert stack.published() == [stack.ring()["active"], "prod-1"]
+    assert old_secret not in json.dumps(stack.ring())
+    assert "prod-1" in capsys.readouterr().out

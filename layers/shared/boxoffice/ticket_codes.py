@@ -6,12 +6,14 @@ GET /.well-known/jwks.json can check one with no network; only the holder of the
 make one.
 
 Two documents, so that what verifies never holds what signs:
-- the private ring {"active": <kid>, "keys": {<kid>: <secret>}, "next": <kid>, "next_from": <instant>},
-  read only by the functions that sign (TICKET_KEYS locally, the secret TICKET_KEYS_ARN deployed).
-  Each secret is stretched into an Ed25519 private key by SHA-256;
+- the private ring {"active": <kid>, "keys": {<kid>: <secret>}, "next": <kid>, "next_from": <instant>,
+  "legacy": [<JWK>, ...]}, read only by the functions that sign (TICKET_KEYS locally, the secret
+  TICKET_KEYS_ARN deployed). Each secret is stretched into an Ed25519 private key by SHA-256;
 - the public key set {"keys": [<JWK>, ...]} derived from it (public_document), read by the door and
   the JWKS route (TICKET_PUBLIC_KEYS, or the secret TICKET_PUBLIC_KEYS_ARN).
-A kid is the start of the key's RFC 7638 thumbprint, so a new key never takes an old key's kid.
+A kid is the start of the key's RFC 7638 thumbprint, so a new key never takes an old key's kid. The
+public keys of a ring of the old form (kids "<stage>-1", adopt) are kept as "legacy": they verify the
+codes already sent out until retired, and never sign.
 
 Rotation is two-phase (docs/DEPLOY.md, scripts/ticket_keys.py): the new key is published at once and
 becomes `next`, which signs only from `next_from`, PUBLISH_LEAD_SECONDS later, when every JWKS cache
@@ -65,6 +67,7 @@ class Ring:
     keys: dict[str, str] = field(repr=False)
     next: str | None = None
     next_from: datetime | None = None
+    legacy: tuple[dict[str, str], ...] = ()  # public keys of adopted old-form keys: verify only
 
     def signing_kid(self, now: datetime) -> str:
         if self.next is not None and self.next_from is not None and now >= self.next_from:
@@ -75,6 +78,8 @@ class Ring:
         document: dict[str, Any] = {"active": self.active, "keys": self.keys}
         if self.next is not None and self.next_from is not None:
             document |= {"next": self.next, "next_from": self.next_from.isoformat()}
+        if self.legacy:
+            document["legacy"] = list(self.legacy)
         return json.dumps(document)
 
 
@@ -90,7 +95,11 @@ def parse_ring(text: str) -> Ring:
         raise ValueError("the ticket key ring's active key is missing")
     if (upcoming is None) != (start is None) or (upcoming is not None and upcoming not in keys):
         raise ValueError("the ticket key ring's next key needs its key and a next_from instant")
-    return Ring(active, keys, upcoming, datetime.fromisoformat(start) if isinstance(start, str) else None)
+    legacy = document.get("legacy", [])
+    if not isinstance(legacy, list) or not all(isinstance(k, dict) and k.get("kid") not in keys for k in legacy):
+        raise ValueError("the ticket key ring's legacy keys must be public keys under kids of their own")
+    begins = datetime.fromisoformat(start) if isinstance(start, str) else None
+    return Ring(active, keys, upcoming, begins, tuple(legacy))
 
 
 def _private_key(secret: str) -> Ed25519PrivateKey:
@@ -134,7 +143,8 @@ def rotate(text: str, now: datetime) -> str:
         raise ValueError(f"a rotation is under way: key {ring.next} signs from {ring.next_from}")
     kid, secret = _new_key()
     active = ring.signing_kid(now)
-    return Ring(active, {**ring.keys, kid: secret}, kid, now + timedelta(seconds=PUBLISH_LEAD_SECONDS)).text()
+    starts = now + timedelta(seconds=PUBLISH_LEAD_SECONDS)
+    return Ring(active, {**ring.keys, kid: secret}, kid, starts, ring.legacy).text()
 
 
 def retire(text: str, kid: str, now: datetime) -> str:
@@ -142,10 +152,25 @@ def retire(text: str, kid: str, now: datetime) -> str:
     ring = parse_ring(text)
     if kid in (ring.active, ring.next):
         raise ValueError("a key that signs (or is about to) cannot be retired: rotate first")
-    if kid not in ring.keys:
+    legacy = tuple(k for k in ring.legacy if k["kid"] != kid)
+    if kid not in ring.keys and legacy == ring.legacy:
         raise ValueError(f"the ring has no key {kid!r}")
     kept = {k: v for k, v in ring.keys.items() if k != kid}
-    return Ring(ring.active, kept, ring.next, ring.next_from).text()
+    return Ring(ring.active, kept, ring.next, ring.next_from, legacy).text()
+
+
+def adopt(text: str, old: str) -> str:
+    """The ring that also verifies (never signs) what a ring of the old form {"active": <kid>, <kid>:
+    <secret>, ...} signed: its public keys under their old kids, no secret of theirs kept."""
+    ring = parse_ring(text)
+    document = json.loads(old)
+    if not isinstance(document, dict) or not isinstance(document.get("active"), str):
+        raise ValueError("not a ticket key ring of the old form")
+    known = set(ring.keys) | {k["kid"] for k in ring.legacy}
+    adopted = [{**_jwk(secret), "kid": kid} for kid, secret in document.items() if kid != "active"]
+    if any(key["kid"] in known for key in adopted):
+        raise ValueError("the ring already has a key under one of those kids")
+    return Ring(ring.active, ring.keys, ring.next, ring.next_from, (*ring.legacy, *adopted)).text()
 
 
 def public_document(text: str) -> str:
@@ -156,7 +181,8 @@ def public_document(text: str) -> str:
         if jwk["kid"] != kid:  # a secret edited in place under an old kid: every code it signed would fail
             raise ValueError(f"key {kid!r} is not the kid of its secret ({jwk['kid']})")
     first = [k for k in (ring.next, ring.active) if k is not None]
-    return json.dumps({"keys": [jwks[k] for k in [*first, *sorted(set(jwks) - set(first))]]})
+    ordered = [jwks[k] for k in [*first, *sorted(set(jwks) - set(first))]]
+    return json.dumps({"keys": [*ordered, *ring.legacy]})
 
 
 @dataclass(frozen=True, slots=True)
