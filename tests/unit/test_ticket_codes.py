@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from boxoffice import clock, ticket_codes
 from boxoffice.config import settings
-from boxoffice.errors import InvalidTicketCode
+from boxoffice.errors import InvalidTicketCode, ServiceUnavailable
 from tests.support.codes import FORGERIES, forged_codes
 
 EVENT = "6f1c2f0e-1d2b-4c3a-9e8f-7a6b5c4d3e2f"
@@ -194,3 +194,12 @@ def test_codes_of_an_adopted_old_form_ring_verify_under_their_old_kid_until_reti
     use_ring(monkeypatch, ticket_codes.retire(adopted, "prod-1", start))
     with pytest.raises(InvalidTicketCode):
         ticket_codes.verify(old_code)
+
+
+def test_a_ring_never_initialised_makes_signing_unavailable_not_an_error(
+    monkeypatch: pytest.MonkeyPatch, fresh_settings: None
+) -> None:
+    monkeypatch.setenv("TICKET_KEYS", "{}")  # as the stack creates it, before scripts.ticket_keys init
+    settings.cache_clear()
+    with pytest.raises(ServiceUnavailable):
+        ticket_codes.sign(EVENT, NUMBER)

@@ -247,7 +247,13 @@ def clear_cache() -> None:
 def signing_key() -> tuple[str, Ed25519PrivateKey]:
     """The kid and private key that sign now (a rotation's next key once its time has come)."""
     config = settings()
-    ring, keys = _signing_keys(_document(config.ticket_keys, config.ticket_keys_arn, within=SECRET_CACHE_SECONDS))
+    text = _document(config.ticket_keys, config.ticket_keys_arn, within=SECRET_CACHE_SECONDS)
+    try:
+        ring, keys = _signing_keys(text)
+    except ValueError as exc:  # never initialised (the stack makes it empty), or edited by hand
+        from boxoffice import aws
+
+        raise aws.unavailable("The ticket key ring is unusable (docs/DEPLOY.md, ticket code keys)") from exc
     kid = ring.signing_kid(clock.now())
     return kid, keys[kid]
 
