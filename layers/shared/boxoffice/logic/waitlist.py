@@ -47,10 +47,15 @@ LIVE = frozenset({WAITING, OFFERED})
 ATTEMPTS = 3
 
 
+def _lapsed(entry: EntryRecord, now: datetime) -> bool:
+    """An offer past its expiry, whether or not its hold has been released yet."""
+    return entry.status == OFFERED and (entry.expires_at is None or entry.expires_at <= now)
+
+
 def _public(entry: EntryRecord, position: int | None = None, *, now: datetime) -> WaitingListEntry:
     """An offer past its expiry is EXPIRED, whether or not the sweeper has passed it on yet."""
-    offered = entry.status == OFFERED and entry.expires_at is not None and now < entry.expires_at
-    lapsed = entry.status == OFFERED and not offered
+    lapsed = _lapsed(entry, now)
+    offered = entry.status == OFFERED and not lapsed
     return WaitingListEntry.model_validate(
         {
             "id": entry.id,
@@ -84,6 +89,11 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     now = clock.now()
     context = store.read_for_join(principal.user_id, event_id)
     require_current(principal, context.user)
+    if context.entry is not None and context.entry.hold_id is not None and _lapsed(context.entry, now):
+        # The list already shows the offer EXPIRED: its hold goes back first, so the entry ends and a
+        # new one may be put, rather than ALREADY_WAITING until the sweeper passes.
+        expiry.expire_offer(principal.user_id, context.entry.hold_id, now)
+        context = store.read_for_join(principal.user_id, event_id)
     if context.entry is not None and context.entry.status in LIVE:
         raise AlreadyWaiting()
     event, holding = context.event, context.holding
