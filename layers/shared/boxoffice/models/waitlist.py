@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 from boxoffice.models.bookings import BookedTicketType, BookingRequest
 from boxoffice.models.common import ResponseModel
 
-EntryStatus = Literal["WAITING", "OFFERED", "BOOKED", "EXPIRED", "LEFT"]
+EntryStatus = Literal["WAITING", "OFFERED", "BOOKED", "EXPIRED", "LEFT", "CLOSED"]
 
 
 class WaitingListRequest(BookingRequest):

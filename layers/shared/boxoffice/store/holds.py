@@ -302,7 +302,7 @@ def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int |
     for _ in range(2):  # once more if its type gained or lost a sub-quota since
         try:
             commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
-            pool = inventory.route_returned(hold.event_id, commit)
+            pool = inventory.route_returned(hold.event_id, commit, now)
         except Failed as exc:
             if token_version is not None and exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None
@@ -344,6 +344,7 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
         user_id=hold.user_id,
         quantity=hold.quantity,
         pool=pool,
+        now=now,
     )
     if by is not None:
         tx.add("account", users.current_check(hold.user_id, by))
