@@ -115,3 +115,16 @@ def line_items(event_id: str) -> int:
         Select="COUNT",
     )
     return int(raw["Count"])
+
+
+def test_a_deleted_event_nobody_waited_for_leaves_the_sweepers_list_after_one_sweep(api: Api, clock: Clock) -> None:
+    event_id = new_event(total=2)
+    admin = new_account("admin")
+    assert api.call("delete_event", token=admin.token, path={"event_id": event_id}).status == 204
+    assert event_id in _pooled()  # listed by the delete, which does not read the line
+
+    sweep()
+
+    assert event_id not in _pooled()
+    counts = tickets(event_id)
+    assert (counts.available, counts.reserved, counts.waiting) == (2, 0, 0)

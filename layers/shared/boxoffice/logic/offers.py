@@ -51,8 +51,10 @@ def allocate(event_id: str, *, window: int = LINE_WINDOW) -> int:
         if event is None:
             return made
         if not event.waiting:  # nobody waits: the pool goes back on open sale
-            if (event.reserved or listed) and not lines.reopen(event_id, event.reserved):
+            if event.reserved and not lines.reopen(event_id, event.reserved):
                 continue
+            if listed and not event.reserved:
+                lines.unlist(event_id)  # (a deleted event is listed whether or not anyone waited)
             return made
         if not line_open(event.status, event.starts_at, now):
             if not _close(event, listed, window, now):
