@@ -4,8 +4,9 @@ bookings (partition key `pk`, sort key `sk`):
   USER#<user id>  WAITING#<event id>   the user's entry for the event: id, user_id, event_id, ticket_type_id,
                                        ticket_type_name, quantity, status, joined_at, line_sk; hold_id and
                                        expires_at (ISO: the table's TTL ignores a string) while OFFERED;
-                                       ended_at once BOOKED, EXPIRED or LEFT. One item per user and event: a
-                                       new entry may replace an ended one, never a live (WAITING/OFFERED) one.
+                                       ended_at once BOOKED, EXPIRED, LEFT or CLOSED. One item per user and
+                                       event: a new entry may replace an ended one, never a live
+                                       (WAITING/OFFERED) one.
 events:
   LINE#<event id>  <joined_at>#<entry id>   present only while the entry is WAITING: entry_id, user_id,
                                        ticket_type_id, ticket_type_name, quantity (what an offer needs).
