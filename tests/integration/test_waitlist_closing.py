@@ -11,11 +11,11 @@ import pytest
 
 from boxoffice.config import settings
 from tests.integration.test_waitlist_api import _pooled
-from tests.integration.test_waitlist_offers import book, cancel, entry_of, sold_out_by_singles, statuses
+from tests.integration.test_waitlist_offers import _token, book, cancel, entry_of, sold_out_by_singles, statuses
 from tests.support.bookings import Account, new_account, new_event
 from tests.support.handlers import Api
 from tests.support.holds import Clock, place, sweep
-from tests.support.waitlist import join, tickets
+from tests.support.waitlist import join, leave, tickets
 
 
 @pytest.fixture
@@ -128,3 +128,23 @@ def test_a_deleted_event_nobody_waited_for_leaves_the_sweepers_list_after_one_sw
     assert event_id not in _pooled()
     counts = tickets(event_id)
     assert (counts.available, counts.reserved, counts.waiting) == (2, 0, 0)
+
+
+def test_a_request_on_a_line_closed_long_ago_leaves_its_ending_to_the_next_sweep(api: Api, clock: Clock) -> None:
+    event_id, _, _ = sold_out_by_singles(api, 1, starts_in=timedelta(hours=1))
+    leaving, staying = new_account(), new_account()
+    entry = join(api, leaving, event_id).body
+    clock.advance(0.001)
+    join(api, staying, event_id)
+    clock.advance(3 * 3600)  # long past the start: the sweeper no longer looks for it by its start
+    sweep()
+    assert tickets(event_id).waiting == 2
+
+    later = Account(leaving.id, leaving.email, leaving.password, _token(leaving.id))  # a token of the later hour
+    left = leave(api, later, entry["id"])
+
+    assert (left.status, left.body["status"]) == (200, "LEFT")
+    assert stored_entry(staying)["status"] == "WAITING"  # a request ends no one else's entry
+    sweep()
+    assert stored_entry(staying)["status"] == "CLOSED"
+    assert (tickets(event_id).waiting, line_items(event_id), _pooled()) == (0, 0, [])

@@ -5,9 +5,12 @@ the event's `reserved` pool instead of open sale (store/inventory.py: route_retu
 pool on: to the earliest WAITING entries whose quantity fits, whose type still sells and whose user has
 room under the per-user cap, each as a hold for that user (one transaction per entry, store/offers.py);
 an offer that expires comes back to the pool and goes to the next in line; once nobody waits, the pool
-goes back on open sale. It runs right after anything that returns tickets or changes the line, and from
-the sweeper for every event in the pool index, so a request cut short is made good within a sweep
-period. No locks: each move is conditioned on the counts it read, so a race costs a read, never a ticket.
+goes back on open sale, and so does a pool nobody in the line can take (held back by their type's own
+sub-quota or their cap, not by the pool's size). It runs right after anything that returns tickets or
+changes the line, reading only the head of the line (a request's work does not grow with it), and from
+the sweeper for every event in the pool index, reading deeper, so a request cut short is made good
+within a sweep period. The sweeper also ends the lines of deleted and started events (CLOSED). No locks:
+each move is conditioned on the counts it read, so a race costs a read, never a ticket.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ READS = 3  # reads of the pool one allocation makes at most: each further one fo
 # do not is offered within a sweep period.
 LINE_WINDOW = 25
 SWEEP_WINDOW = 1000
+CLOSE_WINDOW = 100  # entries of a closed line one sweep ends (a transaction each); the next sweep goes on
 SWEEP_EVENTS = 100  # events with a pool one sweep hands on; the next sweep takes the rest
 # The sweeper closes the lines of events that started this recently (a few runs: a missed run is made good).
 STARTED_LOOKBACK = timedelta(minutes=3)
@@ -41,9 +45,11 @@ def line_open(status: str, starts_at: datetime, now: datetime) -> bool:
     return status == ON_SALE and starts_at > now
 
 
-def allocate(event_id: str, *, window: int = LINE_WINDOW) -> int:
-    """Hand on the event's reserved pool to the first `window` entries of its line; how many offers this
-    call made. A closed line (its event deleted or started) is ended instead, `window` entries a call."""
+def allocate(event_id: str, *, sweeping: bool = False) -> int:
+    """Hand on the event's reserved pool to the head of its line (LINE_WINDOW entries; SWEEP_WINDOW when
+    `sweeping`); how many offers this call made. A closed line (its event deleted or started) is left to the
+    sweeper, which ends it CLOSE_WINDOW entries a run."""
+    window = SWEEP_WINDOW if sweeping else LINE_WINDOW
     made = 0
     for _ in range(READS):
         event, listed = lines.read_pool(event_id)
@@ -57,7 +63,11 @@ def allocate(event_id: str, *, window: int = LINE_WINDOW) -> int:
                 lines.unlist(event_id)  # (a deleted event is listed whether or not anyone waited)
             return made
         if not line_open(event.status, event.starts_at, now):
-            if not _close(event, listed, window, now):
+            if not sweeping:
+                if not listed:
+                    lines.relist(event_id)  # a request ends no line: the sweeper will
+                return made
+            if not _close(event, listed, now):
                 continue
             return made
         if not event.reserved:
@@ -77,12 +87,12 @@ def allocate(event_id: str, *, window: int = LINE_WINDOW) -> int:
     return made
 
 
-def _close(event: EventRecord, listed: bool, window: int, now: datetime) -> bool:
-    """End `window` entries of a closed line (CLOSED) and put its pool back on open sale; stays listed for
-    the sweeper while entries remain. False when the pool or the line changed since it was read."""
+def _close(event: EventRecord, listed: bool, now: datetime) -> bool:
+    """End CLOSE_WINDOW entries of a closed line (CLOSED) and put its pool back on open sale; stays listed
+    for the next sweep while entries remain. False when the pool or the line changed since it was read."""
     if event.reserved and not lines.release_pool(event.id, event.reserved, event.waiting):
         return False
-    entries, more = lines.line(event.id, window)
+    entries, more = lines.line(event.id, CLOSE_WINDOW)
     for entry in entries:
         lines.drop(entry, status=CLOSED, now=now)
     if more:
@@ -157,4 +167,4 @@ def sweep() -> int:
     now = clock.now()
     pooled = lines.pooled(SWEEP_EVENTS)
     started = lines.started(now - STARTED_LOOKBACK, now, SWEEP_EVENTS)
-    return sum(allocate(event_id, window=SWEEP_WINDOW) for event_id in dict.fromkeys(pooled + started))
+    return sum(allocate(event_id, sweeping=True) for event_id in dict.fromkeys(pooled + started))
