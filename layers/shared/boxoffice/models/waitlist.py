@@ -40,7 +40,10 @@ class WaitingListEntry(ResponseModel):
     event_id: str
     ticket_type: BookedTicketType
     quantity: int
-    status: EntryStatus
+    status: EntryStatus = Field(
+        description="WAITING in line; OFFERED a hold; BOOKED (the offer confirmed); EXPIRED (the offer lapsed, or"
+        " the type stopped selling); LEFT; CLOSED (the event was deleted or has started)."
+    )
     position: int | None = Field(
         default=None, description="While WAITING: 1 for the first in line, exact at the time of the answer."
     )
