@@ -400,7 +400,8 @@ def route_returned(event_id: str, commit: Callable[[str], None], now: datetime) 
     `commit(pool)` builds and commits the whole transaction, its `quota` action returning the tickets to
     `pool` under that pool's condition (give_back, release). Tried first with the pool this event's last
     return went to (open sale if none); when the quota's condition fails and its ALL_OLD shows the other
-    pool is right (someone started or stopped waiting), the transaction is committed again with that pool.
+    pool is right at `now` (someone started or stopped waiting, or the event was deleted or started), the
+    transaction is committed again with that pool.
     Every other failure is the caller's.
     """
     pool = _last_pool.get(event_id, AVAILABLE)
