@@ -109,6 +109,13 @@ def test_the_ceilings_are_set_per_event_on_create_and_patch(api: Api) -> None:
         patched.body["max_holds_per_user"],
         patched.body["hold_cooldown_seconds"],
     ) == (10, 3, 120)  # null: back to one booking's worth
+    # A listing shows them from the quota item it reads anyway (the index projections stay as they are).
+    [listed] = [e for e in api.call("list_events", query={"limit": "100"}).body["items"] if e["id"] == event_id]
+    assert (listed["max_held_tickets_per_user"], listed["max_holds_per_user"], listed["hold_cooldown_seconds"]) == (
+        10,
+        3,
+        120,
+    )
     bad = api.call("update_event", token=admin.token, path={"event_id": event_id}, body={"max_holds_per_user": 0})
     problem(bad, 422, "VALIDATION_FAILED")
 

@@ -5,7 +5,9 @@ type's sales window, enough left in the quota and sub-quota, the per-booking lim
 which holds count toward) and keeps them until `expires_at` (HOLD_SECONDS after it was placed); only its
 owner sees, confirms or releases it; confirming makes exactly one booking at the hold's price, and only
 before `expires_at` and before the event starts; a hold past `expires_at` is EXPIRED whether or not its
-tickets were swept back yet. The store enforces each of these inside the transaction.
+tickets were swept back yet. One account keeps at most the event's hold ceilings off sale (live held
+tickets, live holds), and may not hold again until a cool-down after a hold of theirs expired has passed.
+The store enforces each of these inside the transaction.
 """
 
 from __future__ import annotations
