@@ -176,7 +176,7 @@ class UserLimitReached(DomainError):
 
 class HoldLimitReached(DomainError):
     code = "HOLD_LIMIT_REACHED"
-    title = "You may not hold more tickets of this event"
+    title = "You already hold as many tickets of this event as one account may"
 
     def __init__(self, remaining: int, limit: int, holds: int) -> None:
         super().__init__(

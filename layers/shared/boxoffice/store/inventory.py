@@ -276,7 +276,7 @@ def take(
     )
     _take_type(tx, event, ticket_type, quantity, now, sale=sale)
     if sale is None:
-        _take_holding_held(tx, user_id, event, quantity, now)
+        _take_holding_for_hold(tx, user_id, event, quantity, now)
     else:
         _take_holding(tx, user_id, event.id, quantity, cap)
 
@@ -345,7 +345,7 @@ def _take_holding(tx: Transaction, user_id: str, event_id: str, quantity: int, c
     tx.add("holding", {"Update": holding_update})
 
 
-def _take_holding_held(tx: Transaction, user_id: str, event: EventRecord, quantity: int, now: datetime) -> None:
+def _take_holding_for_hold(tx: Transaction, user_id: str, event: EventRecord, quantity: int, now: datetime) -> None:
     """A hold the buyer places: their live tickets + :qty within the per-user cap, as a booking's, and within
     the hold ceilings (held tickets, holds), and only once a cool-down of theirs has ended."""
     cap = event.max_tickets_per_user
