@@ -51,7 +51,8 @@ def test_create_returns_the_event_on_sale_with_every_field(api: Api, admin: str)
     assert set(event) == {
         "id", "name", "description", "venue", "starts_at", "date", "time", "total_tickets", "available_tickets",
         "ticket_price", "currency", "max_tickets_per_booking", "status", "created_at", "updated_at",
-        "timezone", "max_tickets_per_user", "ticket_types",
+        "timezone", "max_tickets_per_user", "ticket_types", "max_held_tickets_per_user", "max_holds_per_user",
+        "hold_cooldown_seconds",
     }  # fmt: skip
     assert event["starts_at"] == "2031-03-05T18:30:00Z"  # stored and returned in UTC
     assert (event["date"], event["time"]) == ("2031-03-05", "18:30:00")

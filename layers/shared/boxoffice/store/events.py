@@ -132,6 +132,7 @@ def _item(event: EventRecord) -> Item:
         "currency": event.currency,
         "max_tickets_per_booking": event.max_tickets_per_booking,
         "max_tickets_per_user": event.max_tickets_per_user,
+        **inventory.hold_ceilings(event),
         "status": event.status,
         "created_at": event.created_at.isoformat(),
         "updated_at": event.updated_at.isoformat(),
@@ -187,7 +188,7 @@ def describe(item: Item) -> EventRecord:
         total = available = 0
         ordered = sorted(item["ticket_types"].items(), key=lambda kv: (kv[1]["created_at"], int(kv[1]["position"])))
         types = tuple(_ticket_type(type_id, definition) for type_id, definition in ordered)
-    return EventRecord(
+    record = EventRecord(
         id=item["id"],
         name=item["name"],
         description=item.get("description", ""),
@@ -204,6 +205,7 @@ def describe(item: Item) -> EventRecord:
         updated_at=datetime.fromisoformat(item["updated_at"]),
         ticket_types=types,
     )
+    return inventory.with_hold_ceilings(record, item)
 
 
 def assemble(item: Item, counters: Iterable[Item]) -> EventRecord:
@@ -588,8 +590,11 @@ def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
     return Stale()
 
 
-_DESCRIBED = ("name", "description", "venue", "timezone", "currency", "max_tickets_per_booking", "max_tickets_per_user")
-_QUOTA_COPIES = ("currency", "max_tickets_per_booking", "max_tickets_per_user")
+_DESCRIBED = (
+    *("name", "description", "venue", "timezone", "currency", "max_tickets_per_booking", "max_tickets_per_user"),
+    *inventory.HOLD_CEILINGS,
+)
+_QUOTA_COPIES = ("currency", "max_tickets_per_booking", "max_tickets_per_user", *inventory.HOLD_CEILINGS)
 
 
 def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRecord:
