@@ -23,11 +23,13 @@ HELD: Final = "HELD"
 RELEASED: Final = "RELEASED"  # by its owner
 EXPIRED: Final = "EXPIRED"  # past expires_at (by the sweeper, a refused sale, or its owner too late)
 # A waiting-list entry: WAITING in the line -> OFFERED a hold -> BOOKED (the hold confirmed) or EXPIRED
-# (the offer lapsed); LEFT by its owner, while WAITING or OFFERED.
+# (the offer lapsed); LEFT by its owner, while WAITING or OFFERED; CLOSED once its event is deleted or has
+# started (shown at once, stored by the allocator or the sweeper).
 WAITING: Final = "WAITING"
 OFFERED: Final = "OFFERED"
 BOOKED: Final = "BOOKED"
 LEFT: Final = "LEFT"
+CLOSED: Final = "CLOSED"
 
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"

@@ -43,6 +43,23 @@ def release_expired(now: datetime, *, event_id: str | None = None) -> int:
     return released
 
 
+def expire_offer(user_id: str, hold_id: str, now: datetime) -> None:
+    """A waiting-list offer past its expiry goes back now (its owner is joining again), by the same
+    condition on its stored expiry as the sweep's: whoever comes first releases it, once, and its
+    tickets pass to the next in line."""
+    _, hold = store.read_hold(user_id, hold_id)
+    if hold is None:
+        return
+    try:
+        _, pool = store.release(hold, ended=EXPIRED, now=now)
+    except HoldChanged:
+        return  # released, confirmed or expired meanwhile: it no longer holds the entry either way
+    metrics.add_metric(name="HoldsExpired", unit="Count", value=1)
+    logger.info("Hold expired", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
+    if pool == RESERVED:
+        offers.allocate(hold.event_id)
+
+
 def sweep() -> int:
     """The scheduled sweep: every hold past its expiry goes back (up to SWEEP_LIMIT a run); then every pool
     kept for a waiting list is handed on, in case the request that filled it was cut short."""

@@ -441,7 +441,7 @@ def cancel(
     for _ in range(4):
         try:
             commit = partial(_cancel, booking, cancelled, sub_quota=sub_quota, copy=copy, by=token_version, now=now)
-            pool = inventory.route_returned(booking.event_id, commit)
+            pool = inventory.route_returned(booking.event_id, commit, now)
         except Failed as exc:
             if exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None

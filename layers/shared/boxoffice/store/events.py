@@ -661,6 +661,9 @@ def delete(old: EventRecord) -> None:
     _pin_index(described, old)
     for update in (described, quota):
         update.put("status", DELETED)
+    # Listed for the sweeper, which closes any waiting line of the event (and unlists it): the line is
+    # not read here, so a join racing the delete cannot be missed.
+    quota.put(inventory.POOL_KEY, inventory.POOLED)
     described.put("updated_at", clock.now().isoformat())
     described.put("list_pk", None)
     described.put("venue_pk", None)
