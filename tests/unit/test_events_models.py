@@ -108,7 +108,8 @@ def test_response_serialises_the_price_as_a_string_in_its_minor_unit(price: str,
         id="e", name="n", description="", venue="v", starts_at=now, timezone="UTC", date=now.date(),
         time=now.time(), total_tickets=1, available_tickets=1, ticket_price=Decimal(price), currency=currency,
         max_tickets_per_booking=1, max_tickets_per_user=None, ticket_types=[], status="ON_SALE",
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, doors_open_minutes_before=0, doors_close_minutes_after=0,
+        doors_open_at=now, doors_close_at=now,
     )  # fmt: skip
     assert event.model_dump(mode="json")["ticket_price"] == shown
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -32,6 +32,9 @@ LEFT: Final = "LEFT"
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"
 MAX_TICKET_TYPES: Final = 20
+# The door window around an event's start, in minutes: staff scan tickets from doors open to doors close.
+DOORS_OPEN_MINUTES: Final = 6 * 60
+DOORS_CLOSE_MINUTES: Final = 12 * 60
 
 
 def legacy_type_id(event_id: str) -> str:
@@ -79,6 +82,16 @@ class EventRecord:
     held: int = 0
     reserved: int = 0
     waiting: int = 0  # waiting-list entries WAITING
+    doors_open_minutes_before: int = DOORS_OPEN_MINUTES
+    doors_close_minutes_after: int = DOORS_CLOSE_MINUTES
+
+    @property
+    def doors(self) -> tuple[datetime, datetime]:
+        """When check-in opens and closes (the close is the first instant it is closed again)."""
+        return (
+            self.starts_at - timedelta(minutes=self.doors_open_minutes_before),
+            self.starts_at + timedelta(minutes=self.doors_close_minutes_after),
+        )
 
     @property
     def starts_key(self) -> str:

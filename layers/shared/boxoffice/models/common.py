@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
@@ -109,9 +110,15 @@ class Problem(BaseModel):
     )
     remaining: int | Extra = Field(None, description="USER_LIMIT_REACHED: how many more tickets the user may book.")
     limit: int | Extra = Field(None, description="USER_LIMIT_REACHED: the event's max_tickets_per_user.")
-    sales_start: str | Extra = Field(None, description="SALES_NOT_STARTED: when sales start (ISO 8601).")
-    sales_end: str | Extra = Field(None, description="SALES_ENDED: when sales ended (ISO 8601).")
+    sales_start: dt.datetime | Extra = Field(None, description="SALES_NOT_STARTED: when sales start.")
+    sales_end: dt.datetime | Extra = Field(None, description="SALES_ENDED: when sales ended.")
     tickets_sold: int | Extra = Field(None, description="CAPACITY_BELOW_SOLD: the lowest capacity allowed.")
-    checked_in_at: str | Extra = Field(None, description="ALREADY_CHECKED_IN: when the ticket was first let in.")
+    checked_in_at: dt.datetime | Extra = Field(
+        None, description="ALREADY_CHECKED_IN: when the ticket was first let in."
+    )
+    doors_open_at: dt.datetime | Extra = Field(None, description="CHECK_IN_CLOSED: when the event's check-in opens.")
+    doors_close_at: dt.datetime | Extra = Field(
+        None, description="CHECK_IN_CLOSED: when the event's check-in closes (closed from this instant on)."
+    )
     ticket_event_id: str | Extra = Field(None, description="WRONG_EVENT: the event the scanned ticket is for.")
     entry_status: str | Extra = Field(None, description="NOT_WAITING: the waiting-list entry's status.")

@@ -24,7 +24,13 @@ from pydantic.config import JsonDict
 
 from boxoffice.models.common import MultiLine, Omittable, RequestModel, ResponseModel, SingleLine
 from boxoffice.money import MAX_PLACES
-from boxoffice.records import DEFAULT_TIMEZONE, DEFAULT_TYPE_NAME, MAX_TICKET_TYPES
+from boxoffice.records import (
+    DEFAULT_TIMEZONE,
+    DEFAULT_TYPE_NAME,
+    DOORS_CLOSE_MINUTES,
+    DOORS_OPEN_MINUTES,
+    MAX_TICKET_TYPES,
+)
 
 MAX_TICKETS = 1_000_000
 MAX_PRICE = Decimal("1000000")
@@ -202,6 +208,8 @@ Timezone = Annotated[
     str, AfterValidator(_timezone), Field(description="An IANA time zone name.", examples=["Europe/London"])
 ]
 PerUser = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
+MAX_DOOR_MINUTES = 7 * 24 * 60  # a week either side of the start: festivals, multi-day passes
+DoorMinutes = Annotated[StrictInt, Field(ge=0, le=MAX_DOOR_MINUTES)]
 TypeName = Annotated[SingleLine, Field(min_length=1, max_length=100), AfterValidator(_claimable)]
 TypeDescription = Annotated[MultiLine, Field(max_length=1000)]
 
@@ -292,6 +300,12 @@ class CreateEvent(RequestModel):
     ticket_types: list[CreateTicketType] | None = Field(
         default=None, min_length=1, max_length=MAX_TICKET_TYPES, description="Instead of ticket_price"
     )
+    doors_open_minutes_before: DoorMinutes = Field(
+        default=DOORS_OPEN_MINUTES, description="Check-in opens this many minutes before starts_at"
+    )
+    doors_close_minutes_after: DoorMinutes = Field(
+        default=DOORS_CLOSE_MINUTES, description="Check-in closes this many minutes after starts_at"
+    )
 
 
 class UpdateEvent(RequestModel):
@@ -309,6 +323,8 @@ class UpdateEvent(RequestModel):
     currency: Omittable[Currency] = None
     max_tickets_per_booking: Omittable[PerBooking] = None
     max_tickets_per_user: PerUser | None = Field(default=None, description="null: no cap")
+    doors_open_minutes_before: Omittable[DoorMinutes] = None
+    doors_close_minutes_after: Omittable[DoorMinutes] = None
 
     @model_validator(mode="after")
     def _check(self) -> UpdateEvent:
@@ -364,6 +380,10 @@ class Event(ResponseModel):
                             "sales_end": None,
                         }
                     ],
+                    "doors_open_minutes_before": DOORS_OPEN_MINUTES,
+                    "doors_close_minutes_after": DOORS_CLOSE_MINUTES,
+                    "doors_open_at": "2026-12-01T12:30:00Z",
+                    "doors_close_at": "2026-12-02T06:30:00Z",
                     "status": "ON_SALE",
                     "created_at": "2026-10-01T09:00:00Z",
                     "updated_at": "2026-10-02T10:15:00Z",
@@ -387,6 +407,10 @@ class Event(ResponseModel):
     max_tickets_per_booking: int
     max_tickets_per_user: int | None
     ticket_types: list[TicketTypeOut]
+    doors_open_minutes_before: int
+    doors_close_minutes_after: int
+    doors_open_at: dt.datetime = Field(description="When check-in opens (ISO 8601 in UTC)")
+    doors_close_at: dt.datetime = Field(description="When check-in has closed (ISO 8601 in UTC)")
     status: Status
     created_at: dt.datetime
     updated_at: dt.datetime
