@@ -127,3 +127,34 @@ def test_a_page_is_one_batch_read_and_one_query_on_the_index(api: Api, staff: Ac
     with count_calls() as calls:
         assert len(listing(api, staff, event_id, limit=3).body["items"]) == 3
     assert dict(calls.operations) == {"BatchGetItem": 1, "Query": 1}
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_an_instant_that_has_no_utc_time_is_422(api: Api, staff: Account, instant: str) -> None:
+    event_id = new_event()
+    body = problem(listing(api, staff, event_id, updated_since=instant), 422, "VALIDATION_FAILED")
+    assert body["errors"][0]["field"] == "updated_since"
+
+
+@pytest.mark.parametrize("since", ["0999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00-14:00"])
+def test_an_instant_before_the_year_1000_brings_every_ticket(api: Api, staff: Account, since: str) -> None:
+    event_id = new_event()
+    _, booking = book(api, event_id, 3)
+    synced = sync(api, staff, event_id, updated_since=since, limit=2)
+    assert sorted(t["ticket_number"] for t in synced) == sorted(t["ticket_number"] for t in booking["tickets"])
+
+
+def test_a_cursor_pages_only_the_updated_since_it_was_issued_for(api: Api, staff: Account) -> None:
+    event_id = new_event()
+    book(api, event_id, 3)
+    since = "2000-01-01T00:00:00Z"
+    cursor = listing(api, staff, event_id, updated_since=since, limit=1).body["next_cursor"]
+    assert cursor
+    # A later bound than the cursor's position: DynamoDB would refuse its start key (outside the range).
+    later = (clock.now() + timedelta(days=1)).isoformat()
+    for other in ({"updated_since": later}, {"updated_since": "2000-01-01T00:00:01Z"}, {}):
+        problem(listing(api, staff, event_id, cursor=cursor, limit=1, **other), 422, "INVALID_CURSOR")
+    # The same instant written another way is the same query.
+    same = listing(api, staff, event_id, cursor=cursor, limit=1, updated_since="2000-01-01T01:00:00+01:00")
+    assert same.status == 200, same.body
+    assert listing(api, staff, event_id, cursor=cursor, limit=1, updated_since=since).status == 200

@@ -11,7 +11,7 @@ missing without a write; a failed condition says what the ticket became meanwhil
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from boxoffice import clock, cursors, ticket_codes
 from boxoffice.auth import Principal
@@ -106,6 +106,7 @@ def undo_check_in(principal: Principal, event_id: str, ticket_number: str) -> Do
 
 
 def _since(raw: str | None) -> datetime | None:
+    """The instant in UTC; one that has no UTC time (year 1 at +14:00, year 9999 at -14:00) is refused."""
     if raw is None:
         return None
     try:
@@ -114,7 +115,11 @@ def _since(raw: str | None) -> datetime | None:
         since = None
     if since is None or since.tzinfo is None:
         raise InvalidInput("must be an ISO 8601 date-time with an offset (Z for UTC)", field="updated_since")
-    return since
+    try:
+        return since.astimezone(UTC)
+    except OverflowError:
+        detail = "is out of range: its UTC time is before year 1 or after 9999"
+        raise InvalidInput(detail, field="updated_since") from None
 
 
 def _position(payload: dict[str, object]) -> str:
@@ -133,7 +138,9 @@ def list_tickets(
     one BatchGetItem of bookings when the page holds tickets written before tickets recorded their type)."""
     event_id_or_404(event_id)
     since = _since(updated_since)
-    scope = f"tickets:{event_id}"  # a cursor is good for its own event's list only
+    # A cursor is good for its own event's list from its own instant only: DynamoDB refuses a start key
+    # outside the query's range (ValidationException), and a position is meaningless in another list.
+    scope = f"tickets:{event_id}:{since.isoformat() if since else ''}"
     after = _position(cursors.unseal(cursor, scope)) if cursor is not None else None
     event, account = event_store.get_for_user(event_id, principal.user_id, upgrading=False)
     require_current(principal, account)

@@ -115,8 +115,9 @@ def key(event_id: str, number: str) -> dict[str, str]:
 
 
 def instant(at: datetime) -> str:
-    """UTC with microseconds, always the same width, so that stored instants sort as text."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    """UTC with microseconds, always the same width (a four-digit year, 0999 too: strftime writes 999),
+    so that stored instants sort as text."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _updated(number: str, at: datetime) -> dict[str, str]:
