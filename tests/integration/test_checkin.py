@@ -306,3 +306,12 @@ def test_an_event_stored_before_shards_carried_its_door_window_gets_it_at_the_fi
     assert api.call("delete_event", token=admin.token, path={"event_id": event_id}).status == 204
     forget_the_door(event_id)
     problem(scan(api, staff, event_id, code=tickets[1]["code"]), 404, "EVENT_NOT_FOUND")
+
+
+@pytest.mark.parametrize("spelling", ["{code}==", " {code}", "{code} ", "{code}\n"])
+def test_only_the_code_as_issued_lets_its_ticket_in(api: Api, staff: Account, spelling: str) -> None:
+    """Offline scanners deduplicate by the string: another spelling of a code would get its ticket in twice."""
+    _, event_id, booking = booked(api, 1)
+    code = booking["tickets"][0]["code"]
+    problem(scan(api, staff, event_id, code=spelling.format(code=code)), 422, "INVALID_TICKET_CODE")
+    assert scan(api, staff, event_id, code=code).status == 200
