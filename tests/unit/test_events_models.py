@@ -114,7 +114,9 @@ def test_response_serialises_the_price_as_a_string_in_its_minor_unit(price: str,
     assert event.model_dump(mode="json")["ticket_price"] == shown
 
 
-@pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/New_York", "Asia/Tokyo", "Etc/GMT+5"])
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Europe/London", "America/New_York", "Asia/Tokyo", "Etc/GMT+5", "America/Argentina/Buenos_Aires"]
+)
 def test_a_timezone_is_an_iana_name(zone: str) -> None:
     assert CreateEvent.model_validate({**BASE, "timezone": zone}).timezone == zone
 
@@ -125,6 +127,17 @@ def test_a_timezone_is_an_iana_name(zone: str) -> None:
 def test_a_timezone_that_is_not_an_iana_name_is_refused(zone: Any) -> None:
     with pytest.raises(ValidationError):
         CreateEvent.model_validate({**BASE, "timezone": zone})
+
+
+@pytest.mark.parametrize(
+    "zone", ["localtime", "posixrules", "posix/Europe/Paris", "right/UTC", "right/Europe/London", "Factory"]
+)
+def test_files_of_the_zoneinfo_directory_that_are_not_zones_are_refused(zone: str) -> None:
+    """Only the IANA database's zone list (tzdata's): not the host's links, nor the leap-second trees."""
+    with pytest.raises(ValidationError):
+        CreateEvent.model_validate({**BASE, "timezone": zone})
+    with pytest.raises(ValidationError):
+        UpdateEvent.model_validate({"timezone": zone})
 
 
 def test_at_most_twenty_ticket_types() -> None:

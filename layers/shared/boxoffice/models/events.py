@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -125,8 +126,18 @@ def _places(value: Decimal) -> Decimal:
 _ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$")
 
 
+@cache
+def _zones() -> frozenset[str]:
+    """The IANA database's zone names, as the tzdata package lists them (a dependency, so the same on
+    every host): not the host's zoneinfo files like localtime or posixrules, nor its posix/ and right/
+    trees, nor "Factory" (a placeholder zone, "-00", for hosts with none configured)."""
+    from importlib.resources import files
+
+    return frozenset(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()) - {"Factory"}
+
+
 def _timezone(value: str) -> str:
-    if len(value) > 64 or not _ZONE.match(value):
+    if len(value) > 64 or not _ZONE.match(value) or value not in _zones():
         raise ValueError("must be an IANA time zone name such as Europe/Paris or UTC")
     try:
         ZoneInfo(value)
