@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from boxoffice.models.events import CreateEvent, Event, UpdateEvent, fold, venue_key, words
+from boxoffice.models.events import (
+    CreateEvent,
+    CreateTicketType,
+    Event,
+    UpdateEvent,
+    UpdateTicketType,
+    fold,
+    venue_key,
+    words,
+)
 
 BASE: dict[str, Any] = {
     "name": "Beethoven Night",
@@ -145,3 +154,26 @@ def test_at_most_twenty_ticket_types() -> None:
     with pytest.raises(ValidationError):
         CreateEvent.model_validate({**BASE, "ticket_price": None, "ticket_types": types})
     assert len(CreateEvent.model_validate({**BASE, "ticket_types": types[:20]}).ticket_types or []) == 20
+
+
+INVISIBLE = ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u2066"]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("field", ["name", "venue"])
+def test_event_names_and_venues_with_format_characters_are_refused(field: str, invisible: str) -> None:
+    """A zero-width or bidi character makes a look-alike ("Café" and "Café\u200b") or reorders text at the door."""
+    for text in (f"Café{invisible}", f"x{invisible}evil"):
+        with pytest.raises(ValidationError):
+            CreateEvent.model_validate({**BASE, field: text})
+        with pytest.raises(ValidationError):
+            UpdateEvent.model_validate({field: text})
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_ticket_type_names_with_format_characters_are_refused(invisible: str) -> None:
+    for text in (f"VIP{invisible}", f"x{invisible}evil"):
+        with pytest.raises(ValidationError):
+            CreateTicketType.model_validate({"name": text, "price": "10.00"})
+        with pytest.raises(ValidationError):
+            UpdateTicketType.model_validate({"name": text})

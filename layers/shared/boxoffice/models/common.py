@@ -39,6 +39,14 @@ def reject_control(value: str, *, line_breaks: bool = False) -> str:
     return value
 
 
+def reject_format(value: str) -> str:
+    """Refuse format characters (Unicode category Cf: zero-width spaces and joiners, bidi controls, soft
+    hyphens): invisible, they make look-alikes ("VIP" and "VIP\u200b") or reorder what is shown."""
+    if any(unicodedata.category(c) == "Cf" for c in value):
+        raise ValueError("must not contain invisible formatting characters")
+    return value
+
+
 def _single_line(value: str) -> str:
     return unicodedata.normalize("NFC", reject_control(value))
 
@@ -49,6 +57,8 @@ def _multi_line(value: str) -> str:
 
 # Text is stored and returned as data, never interpreted: markup and SQL are inert by construction.
 SingleLine = Annotated[str, AfterValidator(_single_line)]
+# A name that is matched or shown as a label (events, venues, ticket types): no invisible characters either.
+Label = Annotated[SingleLine, AfterValidator(reject_format)]
 MultiLine = Annotated[str, AfterValidator(_multi_line)]
 
 

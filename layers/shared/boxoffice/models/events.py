@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
-from boxoffice.models.common import MultiLine, Omittable, RequestModel, ResponseModel, SingleLine
+from boxoffice.models.common import Label, MultiLine, Omittable, RequestModel, ResponseModel
 from boxoffice.money import MAX_PLACES
 from boxoffice.records import (
     DEFAULT_TIMEZONE,
@@ -170,8 +170,8 @@ def _utc(value: dt.datetime) -> dt.datetime:
         raise ValueError("is out of range") from exc
 
 
-Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
-Venue = Annotated[SingleLine, Field(min_length=1, max_length=200), AfterValidator(_indexable)]
+Name = Annotated[Label, Field(min_length=1, max_length=200)]
+Venue = Annotated[Label, Field(min_length=1, max_length=200), AfterValidator(_indexable)]
 Description = Annotated[MultiLine, Field(max_length=5000)]
 StartsAt = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_utc)]
 TotalTickets = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
@@ -221,7 +221,7 @@ Timezone = Annotated[
 PerUser = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
 MAX_DOOR_MINUTES = 7 * 24 * 60  # a week either side of the start: festivals, multi-day passes
 DoorMinutes = Annotated[StrictInt, Field(ge=0, le=MAX_DOOR_MINUTES)]
-TypeName = Annotated[SingleLine, Field(min_length=1, max_length=100), AfterValidator(_claimable)]
+TypeName = Annotated[Label, Field(min_length=1, max_length=100), AfterValidator(_claimable)]
 TypeDescription = Annotated[MultiLine, Field(max_length=1000)]
 
 

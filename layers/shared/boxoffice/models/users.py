@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.config import JsonDict
 
-from boxoffice.models.common import Omittable, RequestModel, ResponseModel, SingleLine, reject_control
+from boxoffice.models.common import Omittable, RequestModel, ResponseModel, SingleLine, reject_control, reject_format
 
 # The one email rule, the document's pattern and the server's check alike (ECMA-262 and Python read it
 # the same way): a local part and domain labels of anything but spaces, controls, invisible formatting
@@ -32,9 +32,7 @@ def normalise_email(value: str) -> str:
     lower() ("ß" is "ss"); NFKC again after folding keeps the result in normal form. Format characters
     (category Cf, e.g. a zero-width space) are invisible, so they are refused rather than dropped.
     """
-    text = reject_control(value.strip())
-    if any(unicodedata.category(c) == "Cf" for c in text):
-        raise ValueError("must not contain invisible formatting characters")
+    text = reject_format(reject_control(value.strip()))
     email = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     # As sent (the documented rule) and as stored: folding must not make an address of what was none.
     if len(email) > 254 or not _EMAIL.match(text) or not _EMAIL.match(email):
