@@ -203,30 +203,31 @@ def _door(event: EventRecord) -> dict[str, str]:
     return {"doors_open_at": instant(opens), "doors_close_at": instant(closes), "event_status": event.status}
 
 
-def door_actions(event: EventRecord) -> list[tuple[str, dict[str, Any]]]:
-    """Named actions for the event's own transaction: each count shard's copy of its door window and
-    status, as `event` has them (SET: a shard not written yet is created with its copy)."""
+def _door_updates(event: EventRecord, *, keep_newer: bool) -> list[tuple[str, dict[str, Any]]]:
+    """One named UpdateItem per count shard setting its copy of the event's door window and status (a
+    shard not written yet is created with it); `keep_newer`: only where the shard has none yet."""
     door = _door(event)
-    update = "SET " + ", ".join(f"{name} = :{name}" for name in door)
+    value = "if_not_exists({0}, :{0})" if keep_newer else ":{0}"
+    update = "SET " + ", ".join(f"{name} = {value.format(name)}" for name in door)
+    shards = enumerate(checkin_shard_keys(event.id))
     return [
-        (
-            f"door:{n}",
-            {"Update": {"TableName": table(), "Key": dump(shard), "UpdateExpression": update,
-                        "ExpressionAttributeValues": values(**door)}},
-        )
-        for n, shard in enumerate(checkin_shard_keys(event.id))
+        (f"door:{n}", {"Update": {"TableName": table(), "Key": dump(shard), "UpdateExpression": update,
+                                  "ExpressionAttributeValues": values(**door)}})
+        for n, shard in shards
     ]  # fmt: skip
+
+
+def door_actions(event: EventRecord) -> list[tuple[str, dict[str, Any]]]:
+    """For the event's own transaction (create, edit, delete): each shard's copy, as `event` has it."""
+    return _door_updates(event, keep_newer=False)
 
 
 def copy_door(event: EventRecord) -> None:
     """Give the shards that lack it the copy of the event's door window, in one transaction; a copy
     written meanwhile by the event's own edit or delete is newer and stays (if_not_exists)."""
-    door = _door(event)
-    update = "SET " + ", ".join(f"{name} = if_not_exists({name}, :{name})" for name in door)
     tx = Transaction()
-    for n, shard in enumerate(checkin_shard_keys(event.id)):
-        action = {"TableName": table(), "Key": dump(shard), "UpdateExpression": update}
-        tx.add(f"door:{n}", {"Update": action | {"ExpressionAttributeValues": values(**door)}})
+    for name, action in _door_updates(event, keep_newer=True):
+        tx.add(name, action)
     tx.commit()
 
 
