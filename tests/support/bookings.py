@@ -51,9 +51,10 @@ def new_event(
     venue: str = "Royal Hall",
     types: list[dict[str, Any]] | None = None,
     per_user: int | None = None,
+    **fields: Any,
 ) -> str:
     """An event created by the events domain, as an operator would; returns its id. Without `types`, it has
-    one "General admission" type at `price`."""
+    one "General admission" type at `price`; `fields` are any other fields of POST /events."""
     from boxoffice import clock
     from boxoffice.logic import events
     from boxoffice.models.events import CreateEvent
@@ -68,6 +69,7 @@ def new_event(
             "currency": "EUR",
             "max_tickets_per_booking": per_booking,
             "max_tickets_per_user": per_user,
+            **fields,
         }
     )
     return events.add_event(request).id

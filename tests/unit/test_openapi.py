@@ -232,9 +232,15 @@ def test_optional_parameters_and_update_fields_are_never_null() -> None:
     for method, path, operation in operations():
         for parameter in operation.get("parameters", []):
             assert '"null"' not in json.dumps(parameter["schema"]), f"{method} {path} {parameter['name']}"
-    # Null is a value only where it means something: no per-user cap, no sub-quota, an open sales window.
+    # Null is a value only where it means something: no per-user cap, no sub-quota, an open sales window, a
+    # hold ceiling back to its default.
     nullable = {
-        "UpdateEvent": {"max_tickets_per_user"},
+        "UpdateEvent": {
+            "max_tickets_per_user",
+            "max_held_tickets_per_user",
+            "max_holds_per_user",
+            "hold_cooldown_seconds",
+        },
         "UpdateTicketType": {"total_tickets", "sales_start", "sales_end"},
     }
     for name in ("UpdateEvent", "UpdateMeRequest", "UpdateTicketType"):

@@ -179,6 +179,27 @@ class UserLimitReached(DomainError):
         )
 
 
+class HoldLimitReached(DomainError):
+    code = "HOLD_LIMIT_REACHED"
+    title = "You already hold as many tickets of this event as one account may"
+
+    def __init__(self, remaining: int, limit: int, holds: int) -> None:
+        super().__init__(
+            f"At most {limit} tickets in at most {holds} live holds per account; you may hold {remaining} more. "
+            "Confirm or release a hold first.",
+            remaining=remaining,
+            limit=limit,
+        )
+
+
+class HoldCooldown(DomainError):
+    code = "HOLD_COOLDOWN"
+    title = "A hold of yours expired: you may not hold tickets of this event again yet"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"You may hold again in {retry_after} seconds; booking is open now.", retry_after=retry_after)
+
+
 class BookingNotFound(DomainError):
     code = "BOOKING_NOT_FOUND"
     title = "No such booking"

@@ -56,6 +56,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.SalesNotStarted: HTTPStatus.CONFLICT,
     errors.SalesEnded: HTTPStatus.CONFLICT,
     errors.UserLimitReached: HTTPStatus.CONFLICT,
+    errors.HoldLimitReached: HTTPStatus.CONFLICT,
+    errors.HoldCooldown: HTTPStatus.TOO_MANY_REQUESTS,
     errors.BookingNotFound: HTTPStatus.NOT_FOUND,
     errors.AlreadyCancelled: HTTPStatus.CONFLICT,
     errors.TicketUsed: HTTPStatus.CONFLICT,
@@ -326,18 +328,19 @@ SourceIp = Annotated[str, Depends(_source_ip)]
 # A list's page size: `limit: PageLimit = DEFAULT_PAGE_SIZE`.
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 StaffPrincipal = Annotated[Principal, Depends(_staff)]  # door staff or admins
-# An optional Idempotency-Key header (bookings, hold confirms) and the header that marks its replay.
+# An optional Idempotency-Key header (bookings, holds, hold confirms) and the header that marks its replay.
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="idempotency-key",
         pattern=IDEMPOTENCY_KEY_PATTERN,
         description="1-255 printable characters. The same key and body within 24 h answer with the same booking "
-        "(and `Idempotent-Replayed: true`) instead of booking again.",
+        "(or hold) and `Idempotent-Replayed: true` instead of booking (or holding) again; the same key with "
+        "another body (or for another route) is 422 IDEMPOTENCY_KEY_REUSED.",
     ),
 ]
 IDEMPOTENT_REPLAYED = {
-    "description": "`true` when this is the booking an earlier request with the same Idempotency-Key made.",
+    "description": "`true` when this is the booking (or hold) an earlier request with the same Idempotency-Key made.",
     "schema": {"type": "string", "enum": ["true"]},
 }
 
@@ -357,6 +360,8 @@ _SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
     errors.SalesNotStarted: errors.SalesNotStarted(datetime(2026, 11, 1, 9, tzinfo=UTC)),
     errors.SalesEnded: errors.SalesEnded(datetime(2026, 11, 15, tzinfo=UTC)),
     errors.UserLimitReached: errors.UserLimitReached(1, 4),
+    errors.HoldLimitReached: errors.HoldLimitReached(2, 10, 2),
+    errors.HoldCooldown: errors.HoldCooldown(540),
     errors.TicketsAvailable: errors.TicketsAvailable(3),
     errors.NotWaiting: errors.NotWaiting("BOOKED"),
 }

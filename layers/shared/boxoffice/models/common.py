@@ -110,7 +110,7 @@ class Problem(BaseModel):
     )
     errors: list[FieldError] | Extra = Field(None, description="VALIDATION_FAILED: each bad field, in order.")
     retry_after: int | Extra = Field(
-        None, description="TOO_MANY_ATTEMPTS and BUSY: seconds to wait, as in the Retry-After header."
+        None, description="TOO_MANY_ATTEMPTS, BUSY and HOLD_COOLDOWN: seconds to wait, as in the Retry-After header."
     )
     available_tickets: int | Extra = Field(None, description="NOT_ENOUGH_TICKETS: how many tickets are left.")
     available: int | Extra = Field(
@@ -118,8 +118,16 @@ class Problem(BaseModel):
         description="NOT_ENOUGH_TICKETS and TICKETS_AVAILABLE: how many are left in the quota that binds (the "
         "event's or the type's).",
     )
-    remaining: int | Extra = Field(None, description="USER_LIMIT_REACHED: how many more tickets the user may book.")
-    limit: int | Extra = Field(None, description="USER_LIMIT_REACHED: the event's max_tickets_per_user.")
+    remaining: int | Extra = Field(
+        None,
+        description="USER_LIMIT_REACHED: how many more tickets the user may book; HOLD_LIMIT_REACHED: how many "
+        "more they may hold.",
+    )
+    limit: int | Extra = Field(
+        None,
+        description="USER_LIMIT_REACHED: the event's max_tickets_per_user; HOLD_LIMIT_REACHED: its "
+        "max_held_tickets_per_user.",
+    )
     sales_start: dt.datetime | Extra = Field(None, description="SALES_NOT_STARTED: when sales start.")
     sales_end: dt.datetime | Extra = Field(None, description="SALES_ENDED: when sales ended.")
     tickets_sold: int | Extra = Field(None, description="CAPACITY_BELOW_SOLD: the lowest capacity allowed.")

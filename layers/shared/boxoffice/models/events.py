@@ -26,6 +26,8 @@ from pydantic.config import JsonDict
 from boxoffice.models.common import Label, MultiLine, Omittable, RequestModel, ResponseModel
 from boxoffice.money import MAX_PLACES
 from boxoffice.records import (
+    DEFAULT_HOLD_COOLDOWN_SECONDS,
+    DEFAULT_MAX_HOLDS_PER_USER,
     DEFAULT_TIMEZONE,
     DEFAULT_TYPE_NAME,
     DOORS_CLOSE_MINUTES,
@@ -221,6 +223,14 @@ Timezone = Annotated[
 PerUser = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
 MAX_DOOR_MINUTES = 7 * 24 * 60  # a week either side of the start: festivals, multi-day passes
 DoorMinutes = Annotated[StrictInt, Field(ge=0, le=MAX_DOOR_MINUTES)]
+HoldsPerUser = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
+CooldownSeconds = Annotated[StrictInt, Field(ge=0, le=7 * 24 * 3600)]
+_HELD_CEILING = "Live tickets one account may keep in its holds; null: max_tickets_per_booking (one checkout's worth)"
+_HOLDS_CEILING = f"Live holds one account may have; null: {DEFAULT_MAX_HOLDS_PER_USER}"
+_COOLDOWN = (
+    "Seconds after a hold of theirs expired (from its expires_at) before the account may hold again; "
+    f"null: {DEFAULT_HOLD_COOLDOWN_SECONDS}"
+)
 TypeName = Annotated[Label, Field(min_length=1, max_length=100), AfterValidator(_claimable)]
 TypeDescription = Annotated[MultiLine, Field(max_length=1000)]
 
@@ -308,6 +318,9 @@ class CreateEvent(RequestModel):
     max_tickets_per_user: PerUser | None = Field(
         default=None, description="Live tickets one user may hold; null: no cap"
     )
+    max_held_tickets_per_user: PerUser | None = Field(default=None, description=_HELD_CEILING)
+    max_holds_per_user: HoldsPerUser | None = Field(default=None, description=_HOLDS_CEILING)
+    hold_cooldown_seconds: CooldownSeconds | None = Field(default=None, description=_COOLDOWN)
     ticket_types: list[CreateTicketType] | None = Field(
         default=None, min_length=1, max_length=MAX_TICKET_TYPES, description="Instead of ticket_price"
     )
@@ -336,6 +349,9 @@ class UpdateEvent(RequestModel):
     max_tickets_per_user: PerUser | None = Field(default=None, description="null: no cap")
     doors_open_minutes_before: Omittable[DoorMinutes] = None
     doors_close_minutes_after: Omittable[DoorMinutes] = None
+    max_held_tickets_per_user: PerUser | None = Field(default=None, description=_HELD_CEILING)
+    max_holds_per_user: HoldsPerUser | None = Field(default=None, description=_HOLDS_CEILING)
+    hold_cooldown_seconds: CooldownSeconds | None = Field(default=None, description=_COOLDOWN)
 
     @model_validator(mode="after")
     def _check(self) -> UpdateEvent:
@@ -378,6 +394,9 @@ class Event(ResponseModel):
                     "time": "19:30:00",
                     "available_tickets": 498,
                     "max_tickets_per_user": None,
+                    "max_held_tickets_per_user": 10,
+                    "max_holds_per_user": DEFAULT_MAX_HOLDS_PER_USER,
+                    "hold_cooldown_seconds": DEFAULT_HOLD_COOLDOWN_SECONDS,
                     "ticket_types": [
                         {
                             "id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a",
@@ -417,6 +436,11 @@ class Event(ResponseModel):
     currency: CurrencyOut
     max_tickets_per_booking: int
     max_tickets_per_user: int | None
+    max_held_tickets_per_user: int = Field(description="Live tickets one account may keep in its holds")
+    max_holds_per_user: int = Field(description="Live holds one account may have")
+    hold_cooldown_seconds: int = Field(
+        description="Seconds after a hold of theirs expired before an account may hold again"
+    )
     ticket_types: list[TicketTypeOut]
     doors_open_minutes_before: int
     doors_close_minutes_after: int

@@ -134,6 +134,7 @@ def _item(event: EventRecord) -> Item:
         "currency": event.currency,
         "max_tickets_per_booking": event.max_tickets_per_booking,
         "max_tickets_per_user": event.max_tickets_per_user,
+        **inventory.hold_ceilings(event),
         "status": event.status,
         "created_at": event.created_at.isoformat(),
         "updated_at": event.updated_at.isoformat(),
@@ -191,7 +192,7 @@ def describe(item: Item) -> EventRecord:
         total = available = 0
         ordered = sorted(item["ticket_types"].items(), key=lambda kv: (kv[1]["created_at"], int(kv[1]["position"])))
         types = tuple(_ticket_type(type_id, definition) for type_id, definition in ordered)
-    return EventRecord(
+    record = EventRecord(
         id=item["id"],
         name=item["name"],
         description=item.get("description", ""),
@@ -210,6 +211,7 @@ def describe(item: Item) -> EventRecord:
         doors_open_minutes_before=int(item.get("doors_open_minutes_before", DOORS_OPEN_MINUTES)),
         doors_close_minutes_after=int(item.get("doors_close_minutes_after", DOORS_CLOSE_MINUTES)),
     )
+    return inventory.with_hold_ceilings(record, item)
 
 
 def assemble(item: Item, counters: Iterable[Item]) -> EventRecord:
@@ -602,17 +604,20 @@ def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
 
 
 _DESCRIBED = (
-    "name",
-    "description",
-    "venue",
-    "timezone",
-    "currency",
-    "max_tickets_per_booking",
-    "max_tickets_per_user",
-    "doors_open_minutes_before",
-    "doors_close_minutes_after",
+    *(
+        "name",
+        "description",
+        "venue",
+        "timezone",
+        "currency",
+        "max_tickets_per_booking",
+        "max_tickets_per_user",
+        "doors_open_minutes_before",
+        "doors_close_minutes_after",
+    ),
+    *inventory.HOLD_CEILINGS,
 )
-_QUOTA_COPIES = ("currency", "max_tickets_per_booking", "max_tickets_per_user")
+_QUOTA_COPIES = ("currency", "max_tickets_per_booking", "max_tickets_per_user", *inventory.HOLD_CEILINGS)
 
 
 def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRecord:
@@ -681,6 +686,9 @@ def delete(old: EventRecord) -> None:
     _pin_index(described, old)
     for update in (described, quota):
         update.put("status", DELETED)
+    # Listed for the sweeper, which closes any waiting line of the event (and unlists it): the line is
+    # not read here, so a join racing the delete cannot be missed.
+    quota.put(inventory.POOL_KEY, inventory.POOLED)
     described.put("updated_at", clock.now().isoformat())
     described.put("list_pk", None)
     described.put("venue_pk", None)
