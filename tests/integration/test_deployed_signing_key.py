@@ -17,7 +17,7 @@ import pytest
 from boxoffice import auth, keys, ticket_codes
 from boxoffice.logic import accounts
 from devserver.runtime import reset_caches
-from tests.support.bookings import new_account, new_event
+from tests.support.bookings import AT_THE_DOOR, new_account, new_event
 from tests.support.events import stock
 from tests.support.handlers import Api, event_files, sample_event
 
@@ -96,7 +96,7 @@ def test_every_listing_checks_cursors_with_the_deployed_cursor_key(name: str, de
 def test_a_booking_signs_its_tickets_and_the_door_verifies_them_with_the_deployed_ring(
     deployed_secret: None, api: Api
 ) -> None:
-    event_id = new_event(total=10)
+    event_id = new_event(total=10, starts_in=AT_THE_DOOR)
     buyer, staff = new_account(), new_account("staff")
     cold_start()
 
@@ -110,7 +110,7 @@ def test_a_booking_signs_its_tickets_and_the_door_verifies_them_with_the_deploye
 
 
 def test_a_confirmed_hold_signs_its_tickets_with_the_deployed_ring(deployed_secret: None, api: Api) -> None:
-    event_id = new_event(total=10)
+    event_id = new_event(total=10, starts_in=AT_THE_DOOR)
     buyer, staff = new_account(), new_account("staff")
     hold = api.call("create_hold", token=buyer.token, path={"event_id": event_id}, body={"quantity": 1})
     assert hold.status == 201, hold.body

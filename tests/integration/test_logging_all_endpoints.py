@@ -19,7 +19,7 @@ from devserver.gateway import LambdaContext, build_event
 from tests.integration.test_accounts import stored_users
 from tests.integration.test_accounts_logs import Logs
 from tests.integration.test_accounts_logs import logs as logs
-from tests.support.events import event_body
+from tests.support.events import event_body, future
 from tests.support.handlers import Api, Result, routes_by_folder
 
 PASSWORD = "first secret passphrase"
@@ -85,7 +85,9 @@ def events_steps(run: Run) -> None:
     user, admin = run.ids["user"], run.ids["admin"]
     run.call("create_event", 403, token=user, body=event_body())
     run.call("create_event", 401, token=FORGED, body=event_body())
-    run.ids["event"] = run.call("create_event", 201, token=admin, body=event_body(total_tickets=5)).body["id"]
+    run.ids["event"] = run.call(
+        "create_event", 201, token=admin, body=event_body(total_tickets=5, starts_at=future(days=1 / 24))
+    ).body["id"]
     run.call("list_events", 200, query={"q": "beethoven"})
     run.call("list_events", 422, query={"cursor": "not-a-cursor"})
     run.call("get_event", 200, path={"event_id": run.ids["event"]})

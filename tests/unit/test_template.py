@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -457,8 +458,19 @@ def test_holds_last_a_parameter_and_expire_by_a_scheduled_sweep_over_a_sparse_in
     document = template.load()
     assert document["Parameters"]["HoldSeconds"]["Default"] == 600
     assert document["Globals"]["Function"]["Environment"]["Variables"]["HOLD_SECONDS"] == {"Ref": "HoldSeconds"}
-    [index] = [i for i in template.tables()["BookingsTable"]["GlobalSecondaryIndexes"] if i["IndexName"] == "by_expiry"]
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["held", "held_until"]
+    indexes = {i["IndexName"]: i for i in template.tables()["BookingsTable"]["GlobalSecondaryIndexes"]}
+    assert [k["AttributeName"] for k in indexes["by_expiry"]["KeySchema"]] == ["held", "held_until"]
+    # A request reads only its own event's lapsed holds; the platform-wide index is the sweeper's alone.
+    assert [k["AttributeName"] for k in indexes["by_event_expiry"]["KeySchema"]] == ["held_event", "held_until"]
+    readers = {
+        name
+        for name, function in functions().items()
+        for statement in function["Properties"].get("Policies", [])
+        if isinstance(statement, dict)
+        for grant in statement.get("Statement", [])
+        if "index/by_expiry" in json.dumps(grant.get("Resource"))
+    }
+    assert readers == {"SweepHoldsFunction"}
     sweeper = functions()["SweepHoldsFunction"]["Properties"]
     assert [e["Properties"]["Schedule"] for e in sweeper["Events"].values()] == ["rate(1 minute)"]
 

@@ -90,6 +90,29 @@ def test_the_published_keys_hold_no_private_part() -> None:
     assert "test-ticket-key" not in json.dumps(key)
 
 
+def _other_spellings(code: str) -> dict[str, str]:
+    """The same signed bytes written otherwise: base64 padding, whitespace, stray bits in a last character."""
+    header, payload, signature = code.split(".")
+    # 64 signature bytes in 86 characters: the last carries 2 bits no byte uses; flip them.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    stray = alphabet[alphabet.index(signature[-1]) ^ 1]
+    return {
+        "padding": f"{code}==",
+        "padded payload": f"{header}.{payload}=.{signature}",
+        "leading space": f" {code}",
+        "trailing newline": f"{code}\n",
+        "stray bits": f"{header}.{payload}.{signature[:-1]}{stray}",
+    }
+
+
+@pytest.mark.parametrize("spelling", ["padding", "padded payload", "leading space", "trailing newline", "stray bits"])
+def test_only_the_code_as_issued_verifies_not_another_spelling_of_it(spelling: str) -> None:
+    """Offline scanners deduplicate by the string: another string for the same ticket would get in twice."""
+    code = ticket_codes.sign(EVENT, NUMBER)
+    with pytest.raises(InvalidTicketCode):
+        ticket_codes.verify(_other_spellings(code)[spelling])
+
+
 @pytest.mark.parametrize("name", FORGERIES)
 def test_forged_or_malformed_codes_are_refused(name: str) -> None:
     with pytest.raises(InvalidTicketCode):

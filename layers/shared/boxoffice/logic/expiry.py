@@ -18,12 +18,15 @@ from boxoffice.store.holds import HoldChanged
 from boxoffice.store.inventory import RESERVED
 
 SWEEP_LIMIT = 1000  # holds one sweep releases at most; the next sweep (or a refused sale) takes the rest
+IN_REQUEST_RELEASES = 10  # lapsed holds of its event a refused sale releases at most: the sweeper takes the rest
 
 
-def release_expired(now: datetime, *, event_id: str | None = None, limit: int = SWEEP_LIMIT) -> int:
-    """Release holds past their expiry (of one event, or all); how many this call released."""
+def release_expired(now: datetime, *, event_id: str | None = None) -> int:
+    """Release holds past their expiry: up to IN_REQUEST_RELEASES of one event (a request's: its cost stays
+    the same whatever the backlog), or up to SWEEP_LIMIT of all (the sweep's); how many this call released."""
     released = 0
     pooled: set[str] = set()  # events whose returned tickets the waiting list keeps
+    limit = SWEEP_LIMIT if event_id is None else IN_REQUEST_RELEASES
     for hold in store.expired(now, event_id=event_id, limit=limit):
         try:
             _, pool = store.release(hold, ended=EXPIRED, now=now)
@@ -38,6 +41,23 @@ def release_expired(now: datetime, *, event_id: str | None = None, limit: int = 
     for pooled_event in sorted(pooled):
         offers.allocate(pooled_event)  # an offer that lapsed passes to the next in line
     return released
+
+
+def expire_offer(user_id: str, hold_id: str, now: datetime) -> None:
+    """A waiting-list offer past its expiry goes back now (its owner is joining again), by the same
+    condition on its stored expiry as the sweep's: whoever comes first releases it, once, and its
+    tickets pass to the next in line."""
+    _, hold = store.read_hold(user_id, hold_id)
+    if hold is None:
+        return
+    try:
+        _, pool = store.release(hold, ended=EXPIRED, now=now)
+    except HoldChanged:
+        return  # released, confirmed or expired meanwhile: it no longer holds the entry either way
+    metrics.add_metric(name="HoldsExpired", unit="Count", value=1)
+    logger.info("Hold expired", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
+    if pool == RESERVED:
+        offers.allocate(hold.event_id)
 
 
 def sweep() -> int:
