@@ -169,8 +169,9 @@ def test_every_endpoint_logs_no_password_hash_or_token(api: Api, logs: Logs) -> 
     text = logs.text
     assert "correlation_id" in text, "the capture saw no request log line"
     hashes = [item["password_hash"] for item in stored_users() if "password_hash" in item]
-    ticket_keys = [v for k, v in json.loads(os.environ["TICKET_KEYS"]).items() if k != "active"]
-    secrets = [PASSWORD, NEW_PASSWORD, ADMIN_PASSWORD, WRONG_PASSWORD, FORGED, os.environ["JWT_SECRET"], *ticket_keys]
+    ticket_keys = list(json.loads(os.environ["TICKET_KEYS"])["keys"].values())
+    keys = [os.environ["JWT_SECRET"], os.environ["CURSOR_KEY"], *ticket_keys]
+    secrets = [PASSWORD, NEW_PASSWORD, ADMIN_PASSWORD, WRONG_PASSWORD, FORGED, *keys]
     leaked = [s for s in [*secrets, *run.tokens, *hashes] if s in text]
     assert leaked == []
     for marker in ("$2b$", "password_hash", "Bearer ", "eyJ"):  # bcrypt, the stored field, headers, any JWT

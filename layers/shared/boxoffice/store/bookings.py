@@ -218,7 +218,7 @@ def read_with_user(
 ) -> tuple[UserRecord | None, dict[str, list[Item]]]:
     """One BatchGetItem: the caller's account (for the token check) beside the request's own items."""
     users_table = settings().users_table
-    found = dynamo.batch_get({users_table: [users.user_key(user_id)], **requests})
+    found = dynamo.batch_get({users_table: [users.user_key(user_id)], **requests}, attributes=users.readable())
     account = found.pop(users_table)
     return (UserRecord.from_item(account[0]) if account else None), found
 

@@ -335,7 +335,8 @@ def get_for_user(
     """
     users_table = settings().users_table
     found = dynamo.batch_get(
-        {_table(): [event_key(event_id), inventory.quota_key(event_id)], users_table: [users.user_key(user_id)]}
+        {_table(): [event_key(event_id), inventory.quota_key(event_id)], users_table: [users.user_key(user_id)]},
+        attributes=users.readable(),
     )
     items, accounts = found[_table()], found[users_table]
     described = next((i for i in items if i["sk"] == EVENT), None)

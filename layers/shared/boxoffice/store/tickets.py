@@ -251,7 +251,9 @@ def _count_checkin(event_id: str, type_id: str, delta: int, at: datetime) -> dic
 def read_for_door(event_id: str, number: str, caller_id: str) -> tuple[UserRecord | None, TicketRecord | None]:
     """The caller's account (for the token check) and the ticket (None: no such ticket), in one BatchGetItem."""
     users_table = settings().users_table
-    found = dynamo.batch_get({users_table: [users.user_key(caller_id)], table(): [key(event_id, number)]})
+    found = dynamo.batch_get(
+        {users_table: [users.user_key(caller_id)], table(): [key(event_id, number)]}, attributes=users.readable()
+    )
     account = UserRecord.from_item(found[users_table][0]) if found[users_table] else None
     ticket = TicketRecord.from_item(found[table()][0]) if found[table()] else None
     return account, ticket

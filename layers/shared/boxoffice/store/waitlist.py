@@ -168,7 +168,8 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
             users_table: [users.user_key(user_id)],
             _events(): [event_store.event_key(event_id), inventory.quota_key(event_id)],
             _bookings(): [inventory.holding_key(user_id, event_id), entry_key(user_id, event_id)],
-        }
+        },
+        attributes=users.readable(),
     )
     items = found[_events()]
     described = next((i for i in items if i["sk"] == event_store.EVENT), None)
@@ -273,7 +274,10 @@ def position(entry: EntryRecord) -> int:
 def read_entry(user_id: str, event_id: str) -> tuple[UserRecord | None, EntryRecord | None]:
     """The caller's account and their entry for the event, in one BatchGetItem."""
     users_table = settings().users_table
-    found = dynamo.batch_get({users_table: [users.user_key(user_id)], _bookings(): [entry_key(user_id, event_id)]})
+    found = dynamo.batch_get(
+        {users_table: [users.user_key(user_id)], _bookings(): [entry_key(user_id, event_id)]},
+        attributes=users.readable(),
+    )
     account, entry = found[users_table], found[_bookings()]
     return (UserRecord.from_item(account[0]) if account else None), (EntryRecord.from_item(entry[0]) if entry else None)
 
@@ -348,7 +352,8 @@ def list_page(
     entries = [EntryRecord.from_item(load(item)) for item in raw.get("Items", [])]
     users_table = settings().users_table
     found = dynamo.batch_get(
-        {users_table: [users.user_key(user_id)], _events(): [inventory.quota_key(e.event_id) for e in entries[:limit]]}
+        {users_table: [users.user_key(user_id)], _events(): [inventory.quota_key(e.event_id) for e in entries[:limit]]},
+        attributes=users.readable(),
     )
     account = found[users_table]
     events = {
