@@ -495,3 +495,27 @@ def test_only_the_password_checks_may_read_password_hashes(name: str, function: 
         allowed = condition.get("ForAllValues:StringEquals", {}).get("dynamodb:Attributes")
         assert allowed == list(users.READABLE), f"{name} may read {allowed} of the users table"
     assert "password_hash" not in users.READABLE
+
+
+# Written on the event item for the indexes' own sake (their keys are always projected), or never read back.
+_INDEX_KEYS = {"pk", "sk", "list_pk", "venue_pk", "starts_key", "venue_key"}
+
+
+@pytest.mark.parametrize("index", ["by_time", "by_venue"])
+def test_the_event_listings_project_every_field_the_event_item_stores(index: str) -> None:
+    """A listing is read from the index alone: an attribute left out of its projection would show its
+    default there while GET /events/{id} shows the stored value."""
+    from boxoffice.store import events
+    from tests.support.records import event_record
+
+    stored = event_record(
+        max_tickets_per_user=4,
+        max_held_tickets_per_user=2,
+        max_holds_per_user=1,
+        hold_cooldown_seconds=60,
+        doors_open_minutes_before=30,
+        doors_close_minutes_after=90,
+    )
+    [definition] = [i for i in template.tables()["EventsTable"]["GlobalSecondaryIndexes"] if i["IndexName"] == index]
+    projected = set(definition["Projection"]["NonKeyAttributes"])
+    assert set(events._item(stored)) - _INDEX_KEYS <= projected
