@@ -57,7 +57,8 @@ def stream_mappings() -> list[StreamMapping]:
         props = mapping["Properties"]
         table, attribute = props["EventSourceArn"]["Fn::GetAtt"]
         if attribute == "StreamArn":
-            function = template.functions()[props["FunctionName"]["Ref"]]
+            # `Function.Alias` in AWS (the published `live` version); locally the function itself.
+            function = template.functions()[props["FunctionName"]["Ref"].split(".")[0]]
             found.append(StreamMapping(table, function, int(props.get("BatchSize", 100))))
     return found
 

@@ -144,7 +144,7 @@ def _mapped(function: str) -> tuple[list[Any], list[Any]]:
     sources, destinations = [], []
     for mapping in template.resources("AWS::Lambda::EventSourceMapping").values():
         props = mapping["Properties"]
-        if props["FunctionName"] == {"Ref": function}:
+        if props["FunctionName"] == {"Ref": f"{function}.Alias"}:  # the published `live` version
             sources.append(props["EventSourceArn"])
             destinations += [props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")]
     return sources, [d for d in destinations if d is not None]

@@ -63,7 +63,7 @@ def verifies_or_issues_tokens(function: dict[str, Any]) -> bool:
 def mappings_of(name: str) -> list[dict[str, Any]]:
     """The properties of the event source mappings that invoke function `name`."""
     mappings = template.resources("AWS::Lambda::EventSourceMapping").values()
-    return [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": name}]
+    return [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": f"{name}.Alias"}]
 
 
 def by_function() -> list[Any]:
@@ -345,9 +345,10 @@ def test_browsers_may_call_every_route_and_read_the_headers_the_api_sets() -> No
     assert {"authorization", "content-type", "idempotency-key"} <= set(cors["AllowHeaders"])
 
 
-def test_the_shared_layer_goes_with_the_stack() -> None:
+@pytest.mark.parametrize("name", sorted(template.resources("AWS::Serverless::LayerVersion")))
+def test_layers_go_with_the_stack(name: str) -> None:
     # SAM retains every LayerVersion by default: `sam delete` and each update would leave them behind.
-    assert resources()["SharedLayer"]["Properties"]["RetentionPolicy"] == "Delete"
+    assert resources()[name]["Properties"]["RetentionPolicy"] == "Delete"
 
 
 def test_backing_service_failures_alarm_on_the_metric_the_functions_emit() -> None:
