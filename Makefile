@@ -98,7 +98,7 @@ lock: $(BIN)/.installed ## re-pin every transitive dependency of .venv into cons
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 # --- operations (docs/DEPLOY.md) ---
-.PHONY: audit smoke sam-local create-admin
+.PHONY: audit smoke sam-local create-admin replay-domain-events
 SAM ?= $(VENV_SAM)/bin/sam
 
 $(VENV_AUDIT)/.installed: requirements-audit.txt
@@ -121,3 +121,7 @@ sam-local: $(BIN)/.installed build ## sam local start-api on :3000 over a local 
 create-admin: $(BIN)/.installed ## the first admin of a deployed stack: make create-admin STACK=boxoffice-prod
 	@test -n "$(STACK)" || { echo "usage: make create-admin STACK=<stack name> [ADMIN_EMAIL=...] [PROMOTE=1]" >&2; exit 2; }
 	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.create_admin --stack "$(STACK)" $(if $(PROMOTE),--promote)
+
+replay-domain-events: $(BIN)/.installed ## publish again the stream batches kept in the failures bucket: make replay-domain-events STACK=boxoffice-prod
+	@test -n "$(STACK)" || { echo "usage: make replay-domain-events STACK=<stack name>" >&2; exit 2; }
+	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.replay_domain_events --stack "$(STACK)"
