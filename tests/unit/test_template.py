@@ -533,3 +533,27 @@ def test_the_bus_archives_every_domain_event_and_only_the_publisher_may_put_boxo
     assert deny["Condition"]["StringEquals"] == {"events:source": "boxoffice"}
     roles = [{"Fn::GetAtt": [f"{name}Role", "Arn"]} for name in publishers]
     assert deny["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": roles}
+
+
+def test_the_sweeper_never_retries_or_overlaps_and_an_alarm_fires_when_it_stops_running() -> None:
+    document = template.load()
+    sweeper = functions()["SweepHoldsFunction"]["Properties"]
+    # A failed or late run is not worth repeating: the next one comes a minute later.
+    assert sweeper["EventInvokeConfig"] == {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}
+    # One run at a time where the account can reserve concurrency (0 turns the reservation off).
+    reservation = document["Parameters"]["SweeperReservedConcurrency"]
+    assert (reservation["Default"], reservation["MinValue"], reservation["MaxValue"]) == (1, 0, 1)
+    assert sweeper["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReserveSweeperConcurrency", {"Ref": "SweeperReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    [stopped] = [
+        a["Properties"]
+        for a in template.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "Invocations"
+        and a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "SweepHoldsFunction"}}]
+    ]
+    assert (stopped["Statistic"], stopped["ComparisonOperator"]) == ("Sum", "LessThanThreshold")
+    assert stopped["Threshold"] == 1
+    # No data is what a sweeper that stopped looks like.
+    assert stopped["TreatMissingData"] == "breaching"
+    assert stopped["Period"] * stopped["EvaluationPeriods"] <= 600
