@@ -98,7 +98,7 @@ lock: $(BIN)/.installed ## re-pin every transitive dependency of .venv into cons
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 # --- operations (docs/DEPLOY.md) ---
-.PHONY: audit smoke sam-local create-admin replay-domain-events
+.PHONY: audit smoke sam-local create-admin replay-domain-events prune-versions
 SAM ?= $(VENV_SAM)/bin/sam
 
 $(VENV_AUDIT)/.installed: requirements-audit.txt
@@ -125,3 +125,7 @@ create-admin: $(BIN)/.installed ## the first admin of a deployed stack: make cre
 replay-domain-events: $(BIN)/.installed ## publish again the stream batches kept in the failures bucket: make replay-domain-events STACK=boxoffice-prod
 	@test -n "$(STACK)" || { echo "usage: make replay-domain-events STACK=<stack name>" >&2; exit 2; }
 	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.replay_domain_events --stack "$(STACK)"
+
+prune-versions: $(BIN)/.installed ## after a deploy, delete function versions no alias points at: make prune-versions STACK=boxoffice-prod [DRY_RUN=1]
+	@test -n "$(STACK)" || { echo "usage: make prune-versions STACK=<stack name> [DRY_RUN=1]" >&2; exit 2; }
+	@$(BIN)/python -m scripts.prune_versions --stack "$(STACK)" $(if $(DRY_RUN),--dry-run)

@@ -557,3 +557,33 @@ def test_the_sweeper_never_retries_or_overlaps_and_an_alarm_fires_when_it_stops_
     # No data is what a sweeper that stopped looks like.
     assert stopped["TreatMissingData"] == "breaching"
     assert stopped["Period"] * stopped["EvaluationPeriods"] <= 600
+
+
+# The buying path of an on-sale, where a scale-out's cold starts meet buyers (docs/DEPLOY.md, SnapStart).
+BUYING_PATH = {
+    ("POST", "/auth/login"),
+    ("GET", "/events"),
+    ("GET", "/events/{event_id}"),
+    ("POST", "/events/{event_id}/holds"),
+    ("POST", "/holds/{hold_id}/confirm"),
+    ("POST", "/events/{event_id}/bookings"),
+}
+
+
+def snapstart_gigabytes() -> float:
+    globals_ = template.load()["Globals"]["Function"]
+    on = [f["Properties"] for f in functions().values() if "SnapStart" in f["Properties"]]
+    return sum(props.get("MemorySize", globals_["MemorySize"]) for props in on) / 1024
+
+
+def test_snapstart_is_on_the_buying_path_only_and_deploy_md_prices_what_it_caches() -> None:
+    assert "SnapStart" not in template.load()["Globals"]["Function"]
+    buying = {r.function for r in template.routes() if (r.method, r.path) in BUYING_PATH}
+    assert len(buying) == len(BUYING_PATH)
+    for name, function in functions().items():
+        snapstart = function["Properties"].get("SnapStart")
+        expected = {"ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}} if name in buying else None
+        assert snapstart == expected, name
+    # DEPLOY.md's arithmetic starts from the cached gigabytes: it must be this template's.
+    guide = (template.ROOT / "docs" / "DEPLOY.md").read_text()
+    assert f"{len(buying)} functions, {snapstart_gigabytes():g} GB cached" in guide
