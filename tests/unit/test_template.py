@@ -587,3 +587,72 @@ def test_snapstart_is_on_the_buying_path_only_and_deploy_md_prices_what_it_cache
     # DEPLOY.md's arithmetic starts from the cached gigabytes: it must be this template's.
     guide = (template.ROOT / "docs" / "DEPLOY.md").read_text()
     assert f"{len(buying)} functions, {snapstart_gigabytes():g} GB cached" in guide
+
+
+def dashboard_metrics() -> list[tuple[str, str, dict[str, str]]]:
+    """(namespace, metric, dimensions) of every metric the stack's dashboard draws (`...` repeats the row above)."""
+    import json
+
+    [dashboard] = template.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.loads(dashboard["Properties"]["DashboardBody"]["Fn::Sub"])
+    found = []
+    for widget in body["widgets"]:
+        previous: list[Any] = []
+        for row in widget["properties"].get("metrics", []):
+            fields = [f for f in row if not isinstance(f, dict)]
+            fields = [p if f == "..." else f for f, p in zip(fields, previous + [None] * len(fields), strict=False)]
+            previous = fields
+            found.append((fields[0], fields[1], dict(zip(fields[2::2], fields[3::2], strict=True))))
+    return found
+
+
+def test_the_dashboard_shows_sales_errors_throttles_conflicts_lag_and_dead_letters() -> None:
+    drawn = {(namespace, metric) for namespace, metric, _ in dashboard_metrics()}
+    ours = "boxoffice-${Stage}"
+    assert {
+        (ours, "BookingsCreated"),
+        (ours, "HoldsPlaced"),
+        (ours, "ApiThrottled"),
+        ("AWS/ApiGateway", "5xx"),
+        ("AWS/ApiGateway", "4xx"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/DynamoDB", "TransactionConflict"),
+        ("AWS/Lambda", "IteratorAge"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+    } <= drawn
+    # Index throttles: a throttled index throttles the writes of its table too.
+    throttled = {
+        (dims.get("TableName"), dims.get("GlobalSecondaryIndexName"))
+        for _, metric, dims in dashboard_metrics()
+        if metric in {"ReadThrottleEvents", "WriteThrottleEvents"}
+    }
+    for table, props in template.tables().items():
+        assert (f"${{{table}}}", None) in throttled, table
+        for index in props.get("GlobalSecondaryIndexes", []):
+            assert (f"${{{table}}}", index["IndexName"]) in throttled, (table, index["IndexName"])
+    # Per route: each route is its own function, so Lambda's per-function metrics are per-route metrics.
+    per_function = {dims.get("FunctionName") for _, metric, dims in dashboard_metrics() if metric == "Invocations"}
+    assert {f"${{{route.function}}}" for route in template.routes()} <= per_function
+
+
+def test_429s_are_counted_from_the_access_log_and_4xx_and_429_rates_alarm() -> None:
+    [counted] = template.resources("AWS::Logs::MetricFilter").values()
+    assert counted["Properties"]["LogGroupName"] == {"Ref": "ApiAccessLogs"}
+    assert counted["Properties"]["FilterPattern"] == '{ $.status = "429" }'
+    [transformation] = counted["Properties"]["MetricTransformations"]
+    assert (transformation["MetricName"], transformation["MetricValue"]) == ("ApiThrottled", "1")
+    expressions = [
+        q["Expression"]
+        for a in template.resources("AWS::CloudWatch::Alarm").values()
+        for q in a["Properties"].get("Metrics", [])
+        if "Expression" in q
+    ]
+    assert any("throttled" in e and "requests" in e for e in expressions), "no alarm on the 429 rate"
+    assert any("client" in e and "requests" in e for e in expressions), "no alarm on the 4xx rate"
+
+
+@pytest.mark.parametrize("table", ["EventsTable", "BookingsTable"])
+def test_contributor_insights_on_the_hot_tables_is_an_option_off_by_default(table: str) -> None:
+    assert template.load()["Parameters"]["ContributorInsights"]["Default"] == "false"
+    spec = template.tables()[table]["ContributorInsightsSpecification"]
+    assert spec == {"Enabled": {"Fn::If": ["UseContributorInsights", True, False]}}
