@@ -484,8 +484,14 @@ def _is_booking_function(dimensions: list[dict[str, Any]]) -> bool:
     return {"Name": "FunctionName", "Value": {"Ref": booking[0]}} in dimensions if booking else False
 
 
+# The one region the template names: AWS WAF for CloudFront exists in us-east-1 only.
+CLOUDFRONT_WAF_REGION = 'Assert: !Equals [!Ref "AWS::Region", us-east-1]'
+
+
 def test_no_account_ids_or_regions_are_hard_coded() -> None:
     text = (template.ROOT / "template.yaml").read_text()
+    assert text.count(CLOUDFRONT_WAF_REGION) == 1
+    text = text.replace(CLOUDFRONT_WAF_REGION, "")
     assert not re.search(r"\b\d{12}\b", text.replace("[0-9]{12}", "")), "an account id"
     region = r"\b(us|eu|ap|sa|ca|me|af|il|mx)-(east|west|north|south|central|northeast|southeast)-\d\b"
     assert not re.search(region, text), "a region"
@@ -656,3 +662,75 @@ def test_contributor_insights_on_the_hot_tables_is_an_option_off_by_default(tabl
     assert template.load()["Parameters"]["ContributorInsights"]["Default"] == "false"
     spec = template.tables()[table]["ContributorInsightsSpecification"]
     assert spec == {"Enabled": {"Fn::If": ["UseContributorInsights", True, False]}}
+
+
+def edge(name: str) -> dict[str, Any]:
+    resource = resources()[name]
+    assert resource.get("Condition") in {"UseEdge", "CreateEdgeWebAcl"}, f"{name} must exist only with EdgeProtection"
+    return resource["Properties"]
+
+
+def test_edge_protection_is_an_option_off_by_default_that_closes_the_execute_api_endpoint() -> None:
+    parameters = template.load()["Parameters"]
+    assert parameters["EdgeProtection"]["Default"] == "false"
+    api = resources()["HttpApi"]["Properties"]
+    # With CloudFront in front, the API answers only on its custom domain, which CloudFront uses as origin.
+    assert api["DisableExecuteApiEndpoint"] == {"Fn::If": ["UseEdge", True, False]}
+    assert edge("ApiOriginMapping")["ApiId"] == {"Ref": "HttpApi"}
+    assert edge("ApiOriginDomainName")["DomainName"] == {"Ref": "ApiOriginDomain"}
+    # The API's own throttles stay as the last line behind WAF.
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    rules = template.load()["Rules"]
+    assert {"EdgeNeedsItsOrigin", "CloudFrontWafInUsEast1"} <= set(rules)
+
+
+def test_cloudfront_passes_every_request_to_the_api_uncached_with_its_headers() -> None:
+    config = edge("EdgeDistribution")["DistributionConfig"]
+    created, given = {"Fn::GetAtt": ["EdgeWebAcl", "Arn"]}, {"Ref": "EdgeWebAclArn"}
+    assert config["WebACLId"] == {"Fn::If": ["CreateEdgeWebAcl", created, given]}
+    [origin] = config["Origins"]
+    assert origin["DomainName"] == {"Ref": "ApiOriginDomain"}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    behavior = config["DefaultCacheBehavior"]
+    assert set(behavior["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+    # Managed-AllViewerExceptHostHeader: Authorization, Idempotency-Key, query strings; Host is the origin's.
+    assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+
+
+def rate_rules() -> dict[str, dict[str, Any]]:
+    rules = [r for r in edge("EdgeWebAcl")["Rules"] if isinstance(r, dict) and "Name" in r]
+    return {r["Name"]: r for r in rules if "RateBasedStatement" in r["Statement"]}
+
+
+def test_the_web_acl_limits_each_address_on_sign_up_login_buying_and_overall_with_429s() -> None:
+    acl = edge("EdgeWebAcl")
+    assert acl["Scope"] == "CLOUDFRONT"
+    assert acl["DefaultAction"] == {"Allow": {}}
+    limited = rate_rules()
+    assert {"PerIpSignUps", "PerIpLogins", "PerIpPurchases", "PerIpRequests"} <= set(limited)
+    for name, rule in limited.items():
+        statement = rule["Statement"]["RateBasedStatement"]
+        assert statement["AggregateKeyType"] == "IP", name
+        assert rule["Action"] == {"Block": {"CustomResponse": {"ResponseCode": 429}}}, name
+    per_window = {name: r["Statement"]["RateBasedStatement"]["Limit"] for name, r in limited.items()}
+    assert per_window["PerIpSignUps"] < per_window["PerIpLogins"], "a sign-up costs a bcrypt hash and an account"
+    assert per_window["PerIpRequests"] == {"Ref": "EdgeRequestsPerIp"}
+    sign_ups = str(limited["PerIpSignUps"]["Statement"]["RateBasedStatement"]["ScopeDownStatement"])
+    assert "/auth/register" in sign_ups
+    assert "POST" in sign_ups
+
+
+def test_bot_control_is_a_parameter_and_the_known_bad_inputs_are_always_blocked() -> None:
+    assert template.load()["Parameters"]["EdgeBotControl"]["Default"] == "false"
+    rules = edge("EdgeWebAcl")["Rules"]
+    statements = [r["Statement"] for r in rules if "Statement" in r]
+    groups = {s["ManagedRuleGroupStatement"]["Name"] for s in statements if "ManagedRuleGroupStatement" in s}
+    assert "AWSManagedRulesKnownBadInputsRuleSet" in groups
+    [bots] = [r["Fn::If"] for r in rules if isinstance(r, dict) and "Fn::If" in r]
+    assert bots[0] == "UseBotControl"
+    assert bots[1]["Statement"]["ManagedRuleGroupStatement"]["Name"] == "AWSManagedRulesBotControlRuleSet"
+    assert bots[2] == {"Ref": "AWS::NoValue"}
+    logging = [r["Properties"] for r in template.resources("AWS::WAFv2::LoggingConfiguration").values()]
+    assert [entry["ResourceArn"] for entry in logging] == [{"Fn::GetAtt": ["EdgeWebAcl", "Arn"]}]
