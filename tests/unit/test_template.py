@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -138,11 +139,6 @@ def test_dynamodb_grants_are_keyed_operations_on_the_stacks_own_tables_and_index
             assert index in indexes, f"{name}: {table} has no index {index}"
 
 
-def signs_or_verifies_ticket_codes(function: dict[str, Any]) -> bool:
-    """Functions that carry the ticket codes layer (cryptography): they alone may read the ticket keys."""
-    return {"Ref": "TicketCodesLayer"} in function["Properties"].get("Layers", [])
-
-
 @pytest.mark.parametrize(("name", "function"), by_function())
 def test_functions_that_use_the_tables_may_use_their_customer_managed_key(name: str, function: dict[str, Any]) -> None:
     # With KmsKeyArn set, DynamoDB refuses every call of a role that may not use the key.
@@ -196,19 +192,60 @@ def test_the_highest_bcrypt_cost_allowed_fits_in_half_of_each_hashing_functions_
         assert seconds <= timeout / 2, f"{name}: cost {highest} takes ~{seconds:.1f} s of its {timeout} s"
 
 
+# Who may read which secret besides the JWT secret (which every function that takes a caller or signs
+# tokens reads): the private ticket keys only where codes are signed, their public half where they are
+# verified or published, the cursor key where pages are listed.
+SIGNERS = {"CreateBookingFunction", "ConfirmHoldFunction"}
+SECRET_READERS = {
+    "TicketSigningKeys": SIGNERS,
+    "TicketPublicKeys": {"CheckInFunction", "JwksFunction"},
+    "CursorKey": {"ListEventsFunction", "ListBookingsFunction", "ListTicketsFunction", "ListWaitingListFunction"},
+}
+
+
+def readable_secrets(function: dict[str, Any]) -> set[str]:
+    grants = [s for s in statements(function) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+    for grant in grants:
+        assert as_list(grant["Action"]) == ["secretsmanager:GetSecretValue"], grant
+    return {resource["Ref"] for grant in grants for resource in as_list(grant["Resource"])}
+
+
 @pytest.mark.parametrize(("name", "function"), by_function())
 def test_functions_read_the_secrets_they_use_and_nothing_else(name: str, function: dict[str, Any]) -> None:
-    grants = [s for s in statements(function) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
-    readable = [resource for grant in grants for resource in as_list(grant["Resource"])]
-    for grant in grants:
-        assert as_list(grant["Action"]) == ["secretsmanager:GetSecretValue"], f"{name}: {grant}"
-    jwt, ticket_keys = {"Ref": "JwtSecret"}, {"Ref": "TicketKeys"}
+    expected = {secret for secret, readers in SECRET_READERS.items() if name in readers}
     if verifies_or_issues_tokens(function):
-        assert jwt in readable, f"{name} verifies or issues tokens but cannot read the JWT secret"
-    if signs_or_verifies_ticket_codes(function):
-        assert ticket_keys in readable, f"{name} carries the ticket codes layer but cannot read the keys"
-    allowed = [jwt, ticket_keys] if signs_or_verifies_ticket_codes(function) else [jwt]  # cursors use the JWT secret
-    assert all(resource in allowed for resource in readable), f"{name} may read {readable}"
+        expected.add("JwtSecret")
+    assert readable_secrets(function) == expected
+
+
+def test_the_public_listing_holds_no_signing_secret() -> None:
+    assert readable_secrets(functions()["ListEventsFunction"]) == {"CursorKey"}
+
+
+def test_only_the_signing_functions_roles_and_the_named_admins_may_read_the_private_ticket_keys() -> None:
+    policies = [r["Properties"] for r in template.resources("AWS::SecretsManager::ResourcePolicy").values()]
+    (policy,) = [p for p in policies if p["SecretId"] == {"Ref": "TicketSigningKeys"}]
+    assert policy["BlockPublicPolicy"] is True
+    (statement,) = policy["ResourcePolicy"]["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+        "Deny",
+        "*",
+        "secretsmanager:GetSecretValue",
+    )
+    delimiter, listed = statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"]["Fn::Split"]
+    roles = {name[2:-5] for name in re.findall(r"\$\{\w+\.Arn\}", listed["Fn::Sub"])}
+    assert roles == {f"{name}Role" for name in SIGNERS}
+    assert listed["Fn::Sub"].split(delimiter)[-1] == "${TicketKeyAdmins}"
+
+
+@pytest.mark.parametrize(("name", "initial"), [("TicketSigningKeys", "{}"), ("TicketPublicKeys", '{"keys": []}')])
+def test_the_ticket_keys_are_retained_and_never_generated_by_the_stack(name: str, initial: str) -> None:
+    # A generated value is generated again when its settings change, and a SecretString edited here
+    # is written over the ring: either replaces the keys every issued code was signed with.
+    secret = resources()[name]
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert "GenerateSecretString" not in secret["Properties"]
+    assert secret["Properties"]["SecretString"] == initial
 
 
 @pytest.mark.parametrize(("name", "function"), by_function())
@@ -515,8 +552,19 @@ def test_holds_last_a_parameter_and_expire_by_a_scheduled_sweep_over_a_sparse_in
     document = template.load()
     assert document["Parameters"]["HoldSeconds"]["Default"] == 600
     assert document["Globals"]["Function"]["Environment"]["Variables"]["HOLD_SECONDS"] == {"Ref": "HoldSeconds"}
-    [index] = [i for i in template.tables()["BookingsTable"]["GlobalSecondaryIndexes"] if i["IndexName"] == "by_expiry"]
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["held", "held_until"]
+    indexes = {i["IndexName"]: i for i in template.tables()["BookingsTable"]["GlobalSecondaryIndexes"]}
+    assert [k["AttributeName"] for k in indexes["by_expiry"]["KeySchema"]] == ["held", "held_until"]
+    # A request reads only its own event's lapsed holds; the platform-wide index is the sweeper's alone.
+    assert [k["AttributeName"] for k in indexes["by_event_expiry"]["KeySchema"]] == ["held_event", "held_until"]
+    readers = {
+        name
+        for name, function in functions().items()
+        for statement in function["Properties"].get("Policies", [])
+        if isinstance(statement, dict)
+        for grant in statement.get("Statement", [])
+        if "index/by_expiry" in json.dumps(grant.get("Resource"))
+    }
+    assert readers == {"SweepHoldsFunction"}
     sweeper = functions()["SweepHoldsFunction"]["Properties"]
     assert [e["Properties"]["Schedule"] for e in sweeper["Events"].values()] == ["rate(1 minute)"]
 
@@ -734,3 +782,25 @@ def test_bot_control_is_a_parameter_and_the_known_bad_inputs_are_always_blocked(
     assert bots[2] == {"Ref": "AWS::NoValue"}
     logging = [r["Properties"] for r in template.resources("AWS::WAFv2::LoggingConfiguration").values()]
     assert [entry["ResourceArn"] for entry in logging] == [{"Fn::GetAtt": ["EdgeWebAcl", "Arn"]}]
+
+
+# The only functions that read password hashes: they check a password.
+READ_PASSWORDS = {"LoginFunction", "UpdateMeFunction"}
+ACCOUNT_READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_only_the_password_checks_may_read_password_hashes(name: str, function: dict[str, Any]) -> None:
+    from boxoffice.store import users
+
+    for statement in statements(function):
+        reads = ACCOUNT_READS & set(as_list(statement["Action"]))
+        if not reads or {"Fn::GetAtt": ["UsersTable", "Arn"]} not in as_list(statement["Resource"]):
+            continue
+        if name in READ_PASSWORDS:
+            continue
+        condition = statement.get("Condition", {})
+        assert condition.get("StringEqualsIfExists") == {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}, name
+        allowed = condition.get("ForAllValues:StringEquals", {}).get("dynamodb:Attributes")
+        assert allowed == list(users.READABLE), f"{name} may read {allowed} of the users table"
+    assert "password_hash" not in users.READABLE

@@ -18,16 +18,17 @@ from boxoffice.store import holds as store
 from boxoffice.store.holds import HoldChanged, HoldRecord
 from boxoffice.store.inventory import RESERVED
 
-SWEEP_LIMIT = 1000  # holds a refused sale releases at most; the sweep reads them a page at a time
+IN_REQUEST_RELEASES = 10  # lapsed holds of its event a refused sale releases at most: the sweeper takes the rest
 SWEEP_PAGE = 100  # holds the sweep reads per Query
 # What a sweep keeps of its invocation's time: a page's last release, the waiting list's hand-on and its
 # answer. Below it the run stops and the next one (a minute later) takes the rest.
 SWEEP_RESERVE_SECONDS = 5.0
 
 
-def release_expired(now: datetime, *, event_id: str | None = None, limit: int = SWEEP_LIMIT) -> int:
-    """Release holds past their expiry (of one event, or all); how many this call released."""
-    return _release(store.expired(now, event_id=event_id, limit=limit), now, in_time=lambda: True)
+def release_expired(now: datetime, *, event_id: str) -> int:
+    """Release up to IN_REQUEST_RELEASES of one event's holds past their expiry (a request's: its cost stays the
+    same whatever the backlog); how many this call released."""
+    return _release(store.expired(now, event_id=event_id, limit=IN_REQUEST_RELEASES), now, in_time=lambda: True)
 
 
 def _time_left() -> bool:
@@ -55,6 +56,23 @@ def _release(holds: list[HoldRecord], now: datetime, *, in_time: Callable[[], bo
     for pooled_event in sorted(pooled):
         offers.allocate(pooled_event)  # an offer that lapsed passes to the next in line
     return released
+
+
+def expire_offer(user_id: str, hold_id: str, now: datetime) -> None:
+    """A waiting-list offer past its expiry goes back now (its owner is joining again), by the same
+    condition on its stored expiry as the sweep's: whoever comes first releases it, once, and its
+    tickets pass to the next in line."""
+    _, hold = store.read_hold(user_id, hold_id)
+    if hold is None:
+        return
+    try:
+        _, pool = store.release(hold, ended=EXPIRED, now=now)
+    except HoldChanged:
+        return  # released, confirmed or expired meanwhile: it no longer holds the entry either way
+    metrics.add_metric(name="HoldsExpired", unit="Count", value=1)
+    logger.info("Hold expired", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
+    if pool == RESERVED:
+        offers.allocate(hold.event_id)
 
 
 def sweep() -> int:
