@@ -113,6 +113,19 @@ def sent_transactions() -> Iterator[list[dict[str, Any]]]:
 
 
 @contextmanager
+def sent_reads() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """(operation, parameters) of every GetItem and BatchGetItem sent while the block runs."""
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def before(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in {"GetItem", "BatchGetItem"}:
+            sent.append((model.name, dict(params)))
+
+    with _hooked("provide-client-params.dynamodb", before):
+        yield sent
+
+
+@contextmanager
 def _hooked(event: str, handler: Any) -> Iterator[None]:
     from boxoffice.store import dynamo
 

@@ -179,7 +179,7 @@ def _mapped(function: str) -> tuple[list[Any], list[Any]]:
     sources, destinations = [], []
     for mapping in template.resources("AWS::Lambda::EventSourceMapping").values():
         props = mapping["Properties"]
-        if props["FunctionName"] == {"Ref": function}:
+        if props["FunctionName"] == {"Ref": f"{function}.Alias"}:  # the published `live` version
             sources.append(props["EventSourceArn"])
             destinations += [props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")]
     return sources, [d for d in destinations if d is not None]
@@ -193,7 +193,10 @@ def _for_its_mappings(function: str, statement: dict[str, Any]) -> bool:
     actions, resources = set(_as_list(statement["Action"])), _as_list(statement["Resource"])
     if actions <= _STREAM_READS:
         return all(resource in sources for resource in resources)
-    return actions == {"sqs:SendMessage"} and all(resource in destinations for resource in resources)
+    if actions == {"s3:ListBucket"}:  # what Lambda needs beside PutObject to keep a batch in a bucket
+        return all(resource in destinations for resource in resources)
+    objects = [{"Fn::Sub": f"${{{d['Fn::GetAtt'][0]}.Arn}}/*"} for d in destinations]
+    return actions == {"s3:PutObject"} and all(resource in objects for resource in resources)
 
 
 @cache
