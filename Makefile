@@ -23,12 +23,13 @@ PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt
+$(BIN)/.installed: requirements-dev.txt requirements-translator.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed (none of python3.13, python3.12, python3.11, python3 on PATH is); install one or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@echo "Creating $(VENV) with $(PYTHON)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-translator.txt
 	@touch $@
 
 $(VENV_SAM)/.installed: requirements-sam.txt
@@ -97,7 +98,7 @@ lock: $(BIN)/.installed ## re-pin every transitive dependency of .venv into cons
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 # --- operations (docs/DEPLOY.md) ---
-.PHONY: audit smoke sam-local create-admin
+.PHONY: audit smoke sam-local create-admin replay-domain-events prune-versions
 SAM ?= $(VENV_SAM)/bin/sam
 
 $(VENV_AUDIT)/.installed: requirements-audit.txt
@@ -123,3 +124,11 @@ sam-local: $(BIN)/.installed build ## sam local start-api on :3000 over a local 
 create-admin: $(BIN)/.installed ## the first admin of a deployed stack: make create-admin STACK=boxoffice-prod
 	@test -n "$(STACK)" || { echo "usage: make create-admin STACK=<stack name> [ADMIN_EMAIL=...] [PROMOTE=1]" >&2; exit 2; }
 	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.create_admin --stack "$(STACK)" $(if $(PROMOTE),--promote)
+
+replay-domain-events: $(BIN)/.installed ## publish again the stream batches kept in the failures bucket: make replay-domain-events STACK=boxoffice-prod
+	@test -n "$(STACK)" || { echo "usage: make replay-domain-events STACK=<stack name>" >&2; exit 2; }
+	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.replay_domain_events --stack "$(STACK)"
+
+prune-versions: $(BIN)/.installed ## after a deploy, delete function versions no alias points at: make prune-versions STACK=boxoffice-prod [DRY_RUN=1]
+	@test -n "$(STACK)" || { echo "usage: make prune-versions STACK=<stack name> [DRY_RUN=1]" >&2; exit 2; }
+	@$(BIN)/python -m scripts.prune_versions --stack "$(STACK)" $(if $(DRY_RUN),--dry-run)

@@ -1,7 +1,8 @@
 """`python -m devserver` (what `make run` starts): the API on http://localhost:$PORT with no Docker and no AWS.
 
-The embedded DynamoDB's tables are kept in $LOCAL_DATA_DIR (default .local-data/) across restarts;
-FRESH=1 starts with empty tables (the old snapshot is replaced at the first save).
+The embedded DynamoDB's tables and the signing keys are kept in $LOCAL_DATA_DIR (default .local-data/)
+across restarts; FRESH=1 starts with empty tables and new keys (the old snapshot is replaced at the
+first save).
 DYNAMODB_PORT pins the embedded DynamoDB's port (default: any free one).
 LOG_LEVEL sets the handlers' log level (default WARNING: quiet); at INFO or DEBUG the metrics that
 Lambda would send to CloudWatch are printed too.
@@ -64,7 +65,7 @@ def main() -> int:
         dynamodb_port=int(os.environ.get("DYNAMODB_PORT") or 0),
         data_dir=None if endpoint else data_dir,
         fresh=fresh,
-        jwt_secret=os.environ.get("JWT_SECRET") or None,
+        keys_dir=data_dir,  # kept with the data: a restart voids no ticket code or login
         # Template parameters a developer may shorten for a try by hand (HOLD_SECONDS=20 make run).
         extra_env={name: os.environ[name] for name in ("BCRYPT_ROUNDS", "HOLD_SECONDS") if os.environ.get(name)} | logs,
         cors_origins=os.environ.get("CORS_ALLOWED_ORIGINS", ""),

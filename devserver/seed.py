@@ -84,7 +84,8 @@ def ensure_sample_check_ins(staff_email: str) -> int:
     return checked_in
 
 
-# Each: a POST /events body without starts_at, plus when it starts: days from today and the local time.
+# Each: a POST /events body without starts_at, plus when it starts: days from today and the local time,
+# or (the jazz night, whose doors are open for the sample check-ins) minutes from now, to the quarter hour.
 # Time zones from four continents; the first shows early bird / standard / VIP with a per-user cap.
 SAMPLE_EVENTS: list[dict[str, Any]] = [
     {
@@ -99,9 +100,10 @@ SAMPLE_EVENTS: list[dict[str, Any]] = [
              "price": "120.00", "total_tickets": 100, "max_tickets_per_booking": 4},
         ],
     },
-    {"name": "Jazz at the Blue Note", "venue": "Blue Note New York", "timezone": "America/New_York", "days": 3,
-     "at": "20:00", "total_tickets": 200, "ticket_price": "35.00", "currency": "USD", "max_tickets_per_booking": 6,
-     "max_tickets_per_user": 6, "description": "Two sets from a quartet in residence. Doors open an hour before."},
+    {"name": "Jazz at the Blue Note", "venue": "Blue Note New York", "timezone": "America/New_York",
+     "in_minutes": 45, "doors_open_minutes_before": 60, "total_tickets": 200, "ticket_price": "35.00",
+     "currency": "USD", "max_tickets_per_booking": 6, "max_tickets_per_user": 6,
+     "description": "Two sets from a quartet in residence. Doors open an hour before."},
     {
         "name": "La Traviata", "venue": "Teatro alla Scala", "timezone": "Europe/Rome", "days": 30, "at": "20:00",
         "total_tickets": 1800, "currency": "EUR", "max_tickets_per_booking": 8,
@@ -136,9 +138,13 @@ SAMPLE_EVENTS: list[dict[str, Any]] = [
 
 def sample_request(sample: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The POST /events body of a sample: its start in its venue's local time, windows from now."""
-    body = {k: v for k, v in sample.items() if k not in ("days", "at")}
-    local_day = now.astimezone(ZoneInfo(sample["timezone"])).date() + timedelta(days=sample["days"])
-    starts = datetime.combine(local_day, time.fromisoformat(sample["at"]), ZoneInfo(sample["timezone"]))
+    body = {k: v for k, v in sample.items() if k not in ("days", "at", "in_minutes")}
+    if "in_minutes" in sample:
+        soon = now + timedelta(minutes=sample["in_minutes"] + 14)
+        starts = soon.replace(minute=soon.minute // 15 * 15, second=0, microsecond=0)
+    else:
+        local_day = now.astimezone(ZoneInfo(sample["timezone"])).date() + timedelta(days=sample["days"])
+        starts = datetime.combine(local_day, time.fromisoformat(sample["at"]), ZoneInfo(sample["timezone"]))
     body["starts_at"] = starts.isoformat()
     body["ticket_types"] = [
         {k: v for k, v in t.items() if k != "sales_end_in_days"}

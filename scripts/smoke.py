@@ -176,8 +176,8 @@ class Flow:
         ensure(me.get("email") == self.email, "GET /users/me: another user")
         self.admin_token = login(self.api, self.admin_email, self.admin_password, "POST /auth/login (admin)")
 
-    def _event(self) -> dict[str, Any]:
-        starts = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    def _event(self, starts_in: timedelta = timedelta(days=30)) -> dict[str, Any]:
+        starts = (datetime.now(UTC) + starts_in).replace(microsecond=0)
         return {
             "name": f"Smoke test {self.tag}",
             "description": "Created by scripts/smoke.py; deleted at the end of the run.",
@@ -263,7 +263,8 @@ class Flow:
             {"name": "Standard", "price": "12.50"},
             {"name": "VIP", "price": "40.00", "total_tickets": 2, "description": "Front rows"},
         ]
-        body = {**self._event(), "name": f"Smoke door {self.tag}", "ticket_types": types}
+        # Tonight: its doors (6 h before the start by default) are open for the check-in below.
+        body = {**self._event(starts_in=timedelta(hours=2)), "name": f"Smoke door {self.tag}", "ticket_types": types}
         del body["ticket_price"]
         event = expect(self.api.request("POST", "/events", token=self.admin_token, body=body), 201, "POST /events")
         names = {t.get("name"): t for t in event.get("ticket_types", [])}

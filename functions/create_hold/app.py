@@ -1,12 +1,18 @@
-"""POST /events/{event_id}/holds: take tickets off sale for HOLD_SECONDS while the buyer pays."""
+"""POST /events/{event_id}/holds: take tickets off sale for HOLD_SECONDS while the buyer pays; an
+Idempotency-Key makes the request safe to retry."""
+
+from aws_lambda_powertools.event_handler import Response
 
 from boxoffice.errors import (
     SALE_REFUSALS,
     Busy,
+    HoldCooldown,
+    HoldLimitReached,
+    IdempotencyKeyReused,
     InvalidInput,
     NotAuthenticated,
 )
-from boxoffice.http import CurrentPrincipal, api, failures, lambda_handler
+from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, failures, lambda_handler
 from boxoffice.logic import holds
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
@@ -22,13 +28,21 @@ app = api()
     responses=failures(
         NotAuthenticated,
         *SALE_REFUSALS,
+        HoldLimitReached,
+        HoldCooldown,
         Busy,
         InvalidInput,
+        IdempotencyKeyReused,
         success=201,
+        headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
     ),
 )
-def create_hold(event_id: str, body: BookingRequest, principal: CurrentPrincipal) -> Hold:
-    return holds.place_hold(principal, event_id, body)
+def create_hold(
+    event_id: str, body: BookingRequest, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
+) -> Response[Hold]:
+    outcome = holds.place_hold(principal, event_id, body, idempotency_key)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    return Response(status_code=201, content_type="application/json", body=outcome.hold, headers=headers)
 
 
 handler = lambda_handler(app)

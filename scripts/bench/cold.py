@@ -157,7 +157,7 @@ def _fresh_ids(token: str) -> dict[str, str]:
         "booking_id": booking.id,
         "ticket_number": booking.tickets[0].ticket_number,
         "ticket_type_id": event.ticket_types[0].id,
-        "hold_id": holds.place_hold(admin, event.id, BookingRequest(quantity=1)).id,
+        "hold_id": holds.place_hold(admin, event.id, BookingRequest(quantity=1)).hold.id,
         "user_id": admin.user_id,
         # Nobody waits for a new event: leaving reads the entry's key and answers 404.
         "entry_id": f"{event.id}.{'0' * 26}",

@@ -60,7 +60,7 @@ def _sweeps() -> str:
     principal = Principal(caller.user_id, "user", 0)
     rows = []
     for count in SWEPT:
-        event_id = new_event(count)
+        event_id = new_event(count, max_held_tickets_per_user=count, max_holds_per_user=count)  # one holder
         for _ in range(count):  # through the domain, with no request budget: only the sweep is measured
             holds.place_hold(principal, event_id, BookingRequest(quantity=1))
         later = clock.now() + timedelta(seconds=settings().hold_seconds + 1)

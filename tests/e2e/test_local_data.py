@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,44 @@ def test_a_snapshot_that_is_not_whole_stops_the_start_with_the_way_out(tmp_path:
     assert started.returncode == 1
     assert "Cannot load the saved data" in started.stderr
     assert "FRESH=1" in started.stderr
+
+
+def test_a_restart_keeps_issued_logins_and_ticket_codes_valid_and_fresh_makes_new_keys(tmp_path: Path) -> None:
+    # Not the test run's own JWT_SECRET and TICKET_KEYS: the runtime's, kept in the data folder.
+    kept = {"LOCAL_DATA_DIR": str(tmp_path), "JWT_SECRET": "", "TICKET_KEYS": ""}
+    first = start_live_server(kept)
+    try:
+        admin = first.admin_token()
+        starts = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0).isoformat()
+        event = first.request(
+            "POST",
+            "/events",
+            token=admin,
+            json={"name": "Door", "venue": "Hall", "starts_at": starts, "total_tickets": 5, "ticket_price": "5.00"},
+        )
+        assert event.status_code == 201, event.text
+        event_id = event.json()["id"]
+        booked = first.request("POST", f"/events/{event_id}/bookings", token=admin, json={"quantity": 1})
+        assert booked.status_code == 201, booked.text
+        code = booked.json()["tickets"][0]["code"]
+        (key,) = first.request("GET", "/.well-known/jwks.json").json()["keys"]
+    finally:
+        first.stop()
+
+    again = start_live_server(kept)
+    try:
+        assert again.request("GET", "/users/me", token=admin).status_code == 200
+        assert again.request("GET", "/.well-known/jwks.json").json()["keys"] == [key]  # scanners' copy holds
+        scanned = again.request("POST", f"/events/{event_id}/check-ins", token=admin, json={"code": code})
+        assert scanned.status_code == 200, scanned.text
+    finally:
+        again.stop()
+
+    fresh = start_live_server({**kept, "FRESH": "1"})
+    try:
+        (new_key,) = fresh.request("GET", "/.well-known/jwks.json").json()["keys"]
+        assert new_key["kid"] != key["kid"]  # a new key never takes the old one's kid
+        assert fresh.request("GET", "/users/me", token=admin).status_code == 401
+    finally:
+        fresh.stop()
+    assert oct((tmp_path / "keys.json").stat().st_mode & 0o777) == "0o600"

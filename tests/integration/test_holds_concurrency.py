@@ -18,7 +18,7 @@ from boxoffice import clock
 from boxoffice.config import settings
 from boxoffice.store import holds as hold_store
 from devserver.dynamodb import EmbeddedDynamoDB
-from tests.support.bookings import new_account, new_event
+from tests.support.bookings import Account, new_account, new_event
 from tests.support.fixtures import embedded_database
 from tests.support.handlers import Api, Result
 from tests.support.holds import Clock, Stock, confirm, place, stock_now, sweep
@@ -60,7 +60,7 @@ def codes(results: list[Result]) -> Counter[tuple[int, str]]:
 def test_five_hundred_concurrent_holds_on_the_last_hundred_tickets_hold_exactly_a_hundred(
     db: EmbeddedDynamoDB,
 ) -> None:
-    event_id = new_event(total=150)
+    event_id = new_event(total=150, max_held_tickets_per_user=50, max_holds_per_user=5)
     early = new_account()
     assert all(place(Api(), early, event_id, 10).status == 201 for _ in range(5))  # 50 off sale before the rush
     buyers = [new_account() for _ in range(50)]
@@ -144,14 +144,14 @@ def test_a_confirm_racing_the_sweeper_at_the_deadline_either_books_or_releases_n
     base = clock.now()
     monkeypatch.setattr(clock, "now", lambda: getattr(local, "now", base))
     event_id = new_event(total=40)
-    who = new_account()
     outcomes: Counter[str] = Counter()
     for _ in range(20):
         local.now = clock.now()
+        who = new_account()  # one each: a swept hold's cool-down would keep its holder from the next round
         hold = place(Api(), who, event_id, 2).body
         deadline = datetime.fromisoformat(hold["expires_at"])
 
-        def buyer(deadline: datetime = deadline, hold_id: str = hold["id"]) -> Result:
+        def buyer(deadline: datetime = deadline, hold_id: str = hold["id"], who: Account = who) -> Result:
             local.now = deadline - timedelta(milliseconds=1)
             return confirm(Api(), who, hold_id)
 
@@ -168,3 +168,38 @@ def test_a_confirm_racing_the_sweeper_at_the_deadline_either_books_or_releases_n
         assert state.balanced
         outcomes["booked" if booked else "released"] += 1
     assert sum(outcomes.values()) == 20
+
+
+def test_one_accounts_racing_holds_never_pass_its_ceilings(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=500, max_held_tickets_per_user=7, max_holds_per_user=5)
+    hoarder = new_account()
+    results = race([lambda: place(Api(), hoarder, event_id, 2) for _ in range(WORKERS)])
+    assert set(codes(results)) <= {(201, ""), (409, "HOLD_LIMIT_REACHED")}, codes(results)
+    assert sum(r.status == 201 for r in results) == 3  # 3 holds of 2: a 4th would make 8 > 7
+    state = stock_now(db, event_id)
+    assert (state.held, len(state.holds), state.balanced) == (6, 3, True)
+    ones = race([lambda: place(Api(), hoarder, event_id, 1) for _ in range(WORKERS)])
+    assert sum(r.status == 201 for r in ones) == 1  # the 7th ticket, in the 4th hold
+    state = stock_now(db, event_id)
+    assert (state.held, len(state.holds), state.balanced) == (7, 4, True)
+
+
+def test_racing_holds_with_one_idempotency_key_make_one_hold(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=100)
+    buyer = new_account()
+
+    def hold() -> Result:
+        return Api().call(
+            "create_hold",
+            token=buyer.token,
+            path={"event_id": event_id},
+            body={"quantity": 2},
+            headers={"Idempotency-Key": "retry-after-timeout"},
+        )
+
+    results = race([hold for _ in range(WORKERS)])
+    assert codes(results) == {(201, ""): WORKERS}, codes(results)
+    assert len({r.body["id"] for r in results}) == 1
+    assert sum("Idempotent-Replayed" not in r.headers for r in results) == 1
+    state = stock_now(db, event_id)
+    assert (state.held, len(state.holds), state.balanced) == (2, 1, True)

@@ -17,6 +17,8 @@ from tests.support.fixtures import embedded_tables
 from tests.support.handlers import Api, Result
 
 _serial = itertools.count()
+# An event starting this soon has its doors open (the default door window opens 6 h before the start).
+AT_THE_DOOR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,10 @@ def new_event(
     venue: str = "Royal Hall",
     types: list[dict[str, Any]] | None = None,
     per_user: int | None = None,
+    **fields: Any,
 ) -> str:
     """An event created by the events domain, as an operator would; returns its id. Without `types`, it has
-    one "General admission" type at `price`."""
+    one "General admission" type at `price`; `fields` are any other fields of POST /events."""
     from boxoffice import clock
     from boxoffice.logic import events
     from boxoffice.models.events import CreateEvent
@@ -66,6 +69,7 @@ def new_event(
             "currency": "EUR",
             "max_tickets_per_booking": per_booking,
             "max_tickets_per_user": per_user,
+            **fields,
         }
     )
     return events.add_event(request).id

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from openapi_spec_validator import validate
 
 from boxoffice import errors, http
+from boxoffice.models.users import EMAIL_PATTERN
 from devserver import template
 from devserver.gateway import load_module
 from scripts import openapi
@@ -231,9 +232,15 @@ def test_optional_parameters_and_update_fields_are_never_null() -> None:
     for method, path, operation in operations():
         for parameter in operation.get("parameters", []):
             assert '"null"' not in json.dumps(parameter["schema"]), f"{method} {path} {parameter['name']}"
-    # Null is a value only where it means something: no per-user cap, no sub-quota, an open sales window.
+    # Null is a value only where it means something: no per-user cap, no sub-quota, an open sales window, a
+    # hold ceiling back to its default.
     nullable = {
-        "UpdateEvent": {"max_tickets_per_user"},
+        "UpdateEvent": {
+            "max_tickets_per_user",
+            "max_held_tickets_per_user",
+            "max_holds_per_user",
+            "hold_cooldown_seconds",
+        },
         "UpdateTicketType": {"total_tickets", "sales_start", "sales_end"},
     }
     for name in ("UpdateEvent", "UpdateMeRequest", "UpdateTicketType"):
@@ -247,7 +254,8 @@ def test_inputs_carry_the_constraints_the_server_enforces() -> None:
     schemas = document()["components"]["schemas"]
     register = schemas["RegisterRequest"]["properties"]
     assert (register["password"]["minLength"], register["password"]["maxLength"]) == (8, 72)
-    assert (register["email"]["format"], register["email"]["maxLength"]) == ("email", 254)
+    assert (register["email"]["pattern"], register["email"]["maxLength"]) == (EMAIL_PATTERN, 254)
+    assert "format" not in register["email"]  # the pattern is the rule: validators' "email" formats differ
     assert schemas["CreateEvent"]["properties"]["currency"]["anyOf"][0]["pattern"] == "^[A-Z]{3}$"
     assert schemas["Event"]["properties"]["time"].get("format") != "time"  # no offset: not RFC 3339's time
     dates = {p["name"]: p["schema"] for p in document()["paths"]["/events"]["get"]["parameters"]}

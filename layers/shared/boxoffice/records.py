@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -23,15 +23,26 @@ HELD: Final = "HELD"
 RELEASED: Final = "RELEASED"  # by its owner
 EXPIRED: Final = "EXPIRED"  # past expires_at (by the sweeper, a refused sale, or its owner too late)
 # A waiting-list entry: WAITING in the line -> OFFERED a hold -> BOOKED (the hold confirmed) or EXPIRED
-# (the offer lapsed); LEFT by its owner, while WAITING or OFFERED.
+# (the offer lapsed); LEFT by its owner, while WAITING or OFFERED; CLOSED once its event is deleted or has
+# started (shown at once, stored by the allocator or the sweeper).
 WAITING: Final = "WAITING"
 OFFERED: Final = "OFFERED"
 BOOKED: Final = "BOOKED"
 LEFT: Final = "LEFT"
+CLOSED: Final = "CLOSED"
 
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"
 MAX_TICKET_TYPES: Final = 20
+# The door window around an event's start, in minutes: staff scan tickets from doors open to doors close.
+DOORS_OPEN_MINUTES: Final = 6 * 60
+DOORS_CLOSE_MINUTES: Final = 12 * 60
+# What one account may keep off sale per event unless the event says otherwise (its max_held_tickets_per_user
+# defaults to max_tickets_per_booking: one checkout's worth). Two holds let a buyer check out two ticket types
+# (or retry in a second tab) while a hoarder's free accounts each keep at most one booking's worth; the
+# cool-down, as long as a hold itself, gives real buyers a hold period's start on what a hoarder let lapse.
+DEFAULT_MAX_HOLDS_PER_USER: Final = 2
+DEFAULT_HOLD_COOLDOWN_SECONDS: Final = 600
 
 
 def legacy_type_id(event_id: str) -> str:
@@ -79,6 +90,39 @@ class EventRecord:
     held: int = 0
     reserved: int = 0
     waiting: int = 0  # waiting-list entries WAITING
+    doors_open_minutes_before: int = DOORS_OPEN_MINUTES
+    doors_close_minutes_after: int = DOORS_CLOSE_MINUTES
+
+    @property
+    def doors(self) -> tuple[datetime, datetime]:
+        """When check-in opens and closes (the close is the first instant it is closed again)."""
+        return (
+            self.starts_at - timedelta(minutes=self.doors_open_minutes_before),
+            self.starts_at + timedelta(minutes=self.doors_close_minutes_after),
+        )
+
+    # What one account may keep in holds (store/inventory.py: take); None: the default.
+    max_held_tickets_per_user: int | None = None  # None: max_tickets_per_booking, one checkout's worth
+    max_holds_per_user: int | None = None  # None: DEFAULT_MAX_HOLDS_PER_USER
+    hold_cooldown_seconds: int | None = None  # None: DEFAULT_HOLD_COOLDOWN_SECONDS
+
+    @property
+    def held_ceiling(self) -> int:
+        """Live held tickets one account may have."""
+        if self.max_held_tickets_per_user is None:
+            return self.max_tickets_per_booking
+        return self.max_held_tickets_per_user
+
+    @property
+    def holds_ceiling(self) -> int:
+        """Live holds one account may have."""
+        return DEFAULT_MAX_HOLDS_PER_USER if self.max_holds_per_user is None else self.max_holds_per_user
+
+    @property
+    def cooldown(self) -> timedelta:
+        """How long after a hold of theirs expired an account may not hold again."""
+        seconds = self.hold_cooldown_seconds
+        return timedelta(seconds=DEFAULT_HOLD_COOLDOWN_SECONDS if seconds is None else seconds)
 
     @property
     def starts_key(self) -> str:
@@ -103,9 +147,14 @@ class EventRecord:
 
 @dataclass(frozen=True, slots=True)
 class Holding:
-    """How many live tickets one user holds for one event (what `max_tickets_per_user` caps)."""
+    """How many live tickets one user holds for one event (what `max_tickets_per_user` caps), how many of
+    them in holds of their own and in how many (what the hold ceilings cap), and until when a hold of theirs
+    that expired keeps them from holding again."""
 
     tickets: int = 0
+    held_tickets: int = 0
+    holds: int = 0
+    cooldown_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

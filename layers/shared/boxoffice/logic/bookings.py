@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from boxoffice.errors import (
     Busy,
     EventNotFound,
     EventStarted,
+    HoldLimitReached,
     IdempotencyKeyReused,
     InvalidCursor,
     InvalidInput,
@@ -113,9 +114,9 @@ def sellable(
     if event.starts_at <= now:
         raise EventStarted()
     if ticket_type.sales_start is not None and now < ticket_type.sales_start:
-        raise SalesNotStarted(ticket_type.sales_start.isoformat())
+        raise SalesNotStarted(ticket_type.sales_start)
     if ticket_type.sales_end is not None and ticket_type.sales_end <= now:
-        raise SalesEnded(ticket_type.sales_end.isoformat())
+        raise SalesEnded(ticket_type.sales_end)
     cap = event.max_tickets_per_user
     if cap is not None and holding.tickets + quantity > cap:
         raise UserLimitReached(max(0, cap - holding.tickets), cap)
@@ -143,12 +144,13 @@ def fingerprint(event_id: str, request: BookingRequest) -> str:
 def replay(earlier: IdempotencyRecord, claim: IdempotencyClaim, event: EventRecord | None) -> BookingOutcome:
     """The key's booking as it is now (the key's copy follows a cancel), with `event` (the booking's:
     the fingerprints match) as read by this request, as GET /bookings/{id} would show them."""
-    if earlier.fingerprint != claim.fingerprint:
+    booking = earlier.booking
+    if earlier.fingerprint != claim.fingerprint or booking is None:  # None: the key placed a hold
         raise IdempotencyKeyReused()
-    logger.info("Booking replayed for its Idempotency-Key", extra={"booking_id": earlier.booking.id})
+    logger.info("Booking replayed for its Idempotency-Key", extra={"booking_id": booking.id})
     events = {event.id: EventSnapshot.of(event)} if event else {}
     details = Details(events=events, tickets={})
-    return BookingOutcome(public_booking(earlier.booking, details, codes=signed_codes(earlier.booking)), replayed=True)
+    return BookingOutcome(public_booking(booking, details, codes=signed_codes(booking)), replayed=True)
 
 
 _AS_WRITTEN = Details(events={}, tickets={})
@@ -248,6 +250,9 @@ def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> Boo
     )
 
 
+Rules = Callable[[EventRecord | None, TicketType | None, Holding, int, datetime], Stock]
+
+
 def judged(
     user_id: str,
     event: EventRecord | None,
@@ -255,18 +260,20 @@ def judged(
     holding: Holding,
     quantity: int,
     now: datetime,
+    rules: Rules = bookable,
 ) -> Stock:
-    """As bookable(); but a refusal for lack of tickets (or of room under the per-user cap, which the buyer's
-    own lapsed holds may fill) first returns the event's expired holds, then judges again on a fresh read:
-    nobody is turned away for tickets that only a lapsed hold still keeps."""
+    """As `rules` (a booking's, or a hold's); but a refusal for lack of tickets (or of room under the per-user
+    cap or the hold ceilings, which the buyer's own lapsed holds may fill) first returns the event's expired
+    holds (a bounded number), then judges again on a fresh read: nobody is turned away for tickets that only a
+    lapsed hold still keeps."""
     try:
-        return bookable(event, ticket_type, holding, quantity, now)
-    except (SoldOut, NotEnoughTickets, UserLimitReached):
+        return rules(event, ticket_type, holding, quantity, now)
+    except (SoldOut, NotEnoughTickets, UserLimitReached, HoldLimitReached):
         if event is None or ticket_type is None or not expiry.release_expired(now, event_id=event.id):
             raise
     context = store.read_for_booking(user_id, event.id, None)
     fresh = context.event.ticket_type(ticket_type.id) if context.event else None
-    return bookable(context.event, fresh, context.holding, quantity, now)
+    return rules(context.event, fresh, context.holding, quantity, now)
 
 
 def book(

@@ -25,7 +25,8 @@ from boxoffice.store.events import Search
 
 EDIT_ATTEMPTS = 3  # re-reads when another edit changed the event between our read and our write
 # Once an event has started, its bookings rest on everything else (start, capacity, price, venue...).
-CHANGEABLE_AFTER_START = frozenset({"name", "description"})
+# The door window may move at any time (a show running late keeps its doors open longer).
+CHANGEABLE_AFTER_START = frozenset({"name", "description", "doors_open_minutes_before", "doors_close_minutes_after"})
 _END_OF_TIME = "9999-12-31T23:59:59+00:00"
 
 
@@ -46,7 +47,14 @@ def _public(event: EventRecord) -> Event:
         currency=event.currency,
         max_tickets_per_booking=event.max_tickets_per_booking,
         max_tickets_per_user=event.max_tickets_per_user,
+        max_held_tickets_per_user=event.held_ceiling,
+        max_holds_per_user=event.holds_ceiling,
+        hold_cooldown_seconds=int(event.cooldown.total_seconds()),
         ticket_types=[tickettypes.public(t, event.currency) for t in event.ticket_types],
+        doors_open_minutes_before=event.doors_open_minutes_before,
+        doors_close_minutes_after=event.doors_close_minutes_after,
+        doors_open_at=event.doors[0],
+        doors_close_at=event.doors[1],
         status=ON_SALE,
         created_at=event.created_at,
         updated_at=event.updated_at,
@@ -96,10 +104,15 @@ def _record(request: CreateEvent, event_id: str | None = None) -> EventRecord:
         currency=currency,
         max_tickets_per_booking=per_booking,
         max_tickets_per_user=request.max_tickets_per_user,
+        max_held_tickets_per_user=request.max_held_tickets_per_user,
+        max_holds_per_user=request.max_holds_per_user,
+        hold_cooldown_seconds=request.hold_cooldown_seconds,
         status=ON_SALE,
         created_at=now,
         updated_at=now,
         ticket_types=tuple(types),
+        doors_open_minutes_before=request.doors_open_minutes_before,
+        doors_close_minutes_after=request.doors_close_minutes_after,
     )
 
 

@@ -5,26 +5,42 @@ type's sales window, enough left in the quota and sub-quota, the per-booking lim
 which holds count toward) and keeps them until `expires_at` (HOLD_SECONDS after it was placed); only its
 owner sees, confirms or releases it; confirming makes exactly one booking at the hold's price, and only
 before `expires_at` and before the event starts; a hold past `expires_at` is EXPIRED whether or not its
-tickets were swept back yet. The store enforces each of these inside the transaction.
+tickets were swept back yet. One account keeps at most the event's hold ceilings off sale (live held
+tickets, live holds), and may not hold again until a cool-down after a hold of theirs expired has passed.
+The store enforces each of these inside the transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
-from datetime import datetime
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from boxoffice import clock
 from boxoffice.auth import Principal
 from boxoffice.config import settings
-from boxoffice.errors import Busy, EventNotFound, EventStarted, HoldConfirmed, HoldExpired, HoldNotFound, HoldReleased
+from boxoffice.errors import (
+    Busy,
+    EventNotFound,
+    EventStarted,
+    HoldConfirmed,
+    HoldCooldown,
+    HoldExpired,
+    HoldLimitReached,
+    HoldNotFound,
+    HoldReleased,
+    IdempotencyKeyReused,
+)
 from boxoffice.logic import offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
     ATTEMPTS,
     BOOKING_ID,
     BookingOutcome,
+    bookable,
     chosen_type,
+    fingerprint,
     get_booking,
     judged,
     new_booking_id,
@@ -37,10 +53,10 @@ from boxoffice.logic.permissions import owned, require_current
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
-from boxoffice.records import CONFIRMED, EXPIRED, HELD, ON_SALE, RELEASED, EventRecord
+from boxoffice.records import CONFIRMED, EXPIRED, HELD, ON_SALE, RELEASED, EventRecord, Holding, Stock, TicketType
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
-from boxoffice.store.bookings import IdempotencyClaim, IdTaken
+from boxoffice.store.bookings import IdempotencyClaim, IdempotencyRecord, IdTaken
 from boxoffice.store.holds import EventGone, HoldChanged, HoldRecord
 from boxoffice.store.inventory import RESERVED, StockChanged
 
@@ -64,18 +80,67 @@ def public_hold(record: HoldRecord, now: datetime) -> Hold:
     )
 
 
-def place_hold(principal: Principal, event_id: str, request: BookingRequest) -> Hold:
+@dataclass(frozen=True, slots=True)
+class HoldOutcome:
+    hold: Hold
+    replayed: bool  # the Idempotency-Key's earlier hold: nothing new was held
+
+
+def holdable(
+    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
+) -> Stock:
+    """As bookable(), and within what one account may keep off sale: no cool-down running (a hold of theirs
+    expired lately), and no more live held tickets or live holds than the event's ceilings. A hoarder with
+    free accounts takes a booking's worth per account and cannot retake what they let lapse at once."""
+    stock = bookable(event, ticket_type, holding, quantity, now)
+    event = stock.event
+    until = holding.cooldown_until
+    if until is not None and now < until:
+        raise HoldCooldown(math.ceil((until - now) / timedelta(seconds=1)))  # never too early
+    room = event.held_ceiling - holding.held_tickets if holding.holds < event.holds_ceiling else 0
+    if quantity > room:
+        raise HoldLimitReached(max(0, room), event.held_ceiling, event.holds_ceiling)
+    return stock
+
+
+def _fingerprint(event_id: str, request: BookingRequest) -> str:
+    # Not a booking's: a key used to book and then to hold (or back) is a key reused.
+    return hashlib.sha256(f"hold:{fingerprint(event_id, request)}".encode()).hexdigest()
+
+
+def _replay(principal: Principal, earlier: IdempotencyRecord, claim: IdempotencyClaim, now: datetime) -> HoldOutcome:
+    """The key's hold as it is now (one BatchGetItem), if the key was first used for this same request."""
+    if earlier.fingerprint != claim.fingerprint or earlier.hold_id is None:  # None: the key made a booking
+        raise IdempotencyKeyReused()
+    _, hold = store.read_hold(principal.user_id, earlier.hold_id)
+    if hold is None:
+        raise HoldNotFound()
+    logger.info("Hold replayed for its Idempotency-Key", extra={"hold_id": hold.id})
+    return HoldOutcome(public_hold(hold, now), replayed=True)
+
+
+def place_hold(
+    principal: Principal, event_id: str, request: BookingRequest, idempotency_key: str | None = None
+) -> HoldOutcome:
     """Take `request.quantity` tickets of a type off sale for HOLD_SECONDS: one BatchGetItem (account, event
-    and quota, holding) and one transaction."""
+    and quota, holding, key) and one transaction. With an Idempotency-Key, the key commits in the hold's own
+    transaction: of two racing requests one holds, the other finds the key taken and answers with that hold."""
     event_id_or_404(event_id)
     now = clock.now()
-    context = booking_store.read_for_booking(principal.user_id, event_id, None)
+    context = booking_store.read_for_booking(principal.user_id, event_id, idempotency_key)
     require_current(principal, context.user)
+    claim = None
+    if idempotency_key is not None:
+        ttl = settings().idempotency_ttl_seconds
+        claim = IdempotencyClaim(idempotency_key, _fingerprint(event_id, request), int(now.timestamp()) + ttl)
+        if context.earlier is not None and context.earlier.expires_at > now.timestamp():
+            return _replay(principal, context.earlier, claim, now)
     event, holding = context.event, context.holding
     ticket_type = chosen_type(event, request.ticket_type_id)
     for _ in range(ATTEMPTS):
-        stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
+        stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now, rules=holdable)
         kind = stock.ticket_type
+        expires_at = store.expiry_of(now)
         record = HoldRecord(
             id=new_booking_id(now),
             user_id=principal.user_id,
@@ -87,16 +152,18 @@ def place_hold(principal: Principal, event_id: str, request: BookingRequest) -> 
             unit_price=kind.price,
             currency=stock.event.currency,
             status=HELD,
-            expires_at=store.expiry_of(now),
+            expires_at=expires_at,
             created_at=now,
+            cooldown_until=expires_at + stock.event.cooldown,
         )
         try:
-            store.place(
+            earlier = store.place(
                 record,
                 event=stock.event,
                 ticket_type=kind,
                 holding=stock.holding,
                 token_version=principal.token_version,
+                claim=claim,
                 now=now,
             )
         except StockChanged as changed:
@@ -104,11 +171,13 @@ def place_hold(principal: Principal, event_id: str, request: BookingRequest) -> 
             continue
         except IdTaken:
             continue
+        if earlier is not None and claim is not None:
+            return _replay(principal, earlier, claim, now)
         metrics.add_metric(name="HoldsPlaced", unit="Count", value=1)
         logger.info(
             "Hold placed", extra={"hold_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
         )
-        return public_hold(record, now)
+        return HoldOutcome(public_hold(record, now), replayed=False)
     raise Busy()
 
 

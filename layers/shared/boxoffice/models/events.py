@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,9 +23,17 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
-from boxoffice.models.common import MultiLine, Omittable, RequestModel, ResponseModel, SingleLine
+from boxoffice.models.common import Label, MultiLine, Omittable, RequestModel, ResponseModel
 from boxoffice.money import MAX_PLACES
-from boxoffice.records import DEFAULT_TIMEZONE, DEFAULT_TYPE_NAME, MAX_TICKET_TYPES
+from boxoffice.records import (
+    DEFAULT_HOLD_COOLDOWN_SECONDS,
+    DEFAULT_MAX_HOLDS_PER_USER,
+    DEFAULT_TIMEZONE,
+    DEFAULT_TYPE_NAME,
+    DOORS_CLOSE_MINUTES,
+    DOORS_OPEN_MINUTES,
+    MAX_TICKET_TYPES,
+)
 
 MAX_TICKETS = 1_000_000
 MAX_PRICE = Decimal("1000000")
@@ -119,8 +128,18 @@ def _places(value: Decimal) -> Decimal:
 _ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$")
 
 
+@cache
+def _zones() -> frozenset[str]:
+    """The IANA database's zone names, as the tzdata package lists them (a dependency, so the same on
+    every host): not the host's zoneinfo files like localtime or posixrules, nor its posix/ and right/
+    trees, nor "Factory" (a placeholder zone, "-00", for hosts with none configured)."""
+    from importlib.resources import files
+
+    return frozenset(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()) - {"Factory"}
+
+
 def _timezone(value: str) -> str:
-    if len(value) > 64 or not _ZONE.match(value):
+    if len(value) > 64 or not _ZONE.match(value) or value not in _zones():
         raise ValueError("must be an IANA time zone name such as Europe/Paris or UTC")
     try:
         ZoneInfo(value)
@@ -153,8 +172,8 @@ def _utc(value: dt.datetime) -> dt.datetime:
         raise ValueError("is out of range") from exc
 
 
-Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
-Venue = Annotated[SingleLine, Field(min_length=1, max_length=200), AfterValidator(_indexable)]
+Name = Annotated[Label, Field(min_length=1, max_length=200)]
+Venue = Annotated[Label, Field(min_length=1, max_length=200), AfterValidator(_indexable)]
 Description = Annotated[MultiLine, Field(max_length=5000)]
 StartsAt = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_utc)]
 TotalTickets = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
@@ -202,7 +221,17 @@ Timezone = Annotated[
     str, AfterValidator(_timezone), Field(description="An IANA time zone name.", examples=["Europe/London"])
 ]
 PerUser = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
-TypeName = Annotated[SingleLine, Field(min_length=1, max_length=100), AfterValidator(_claimable)]
+MAX_DOOR_MINUTES = 7 * 24 * 60  # a week either side of the start: festivals, multi-day passes
+DoorMinutes = Annotated[StrictInt, Field(ge=0, le=MAX_DOOR_MINUTES)]
+HoldsPerUser = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
+CooldownSeconds = Annotated[StrictInt, Field(ge=0, le=7 * 24 * 3600)]
+_HELD_CEILING = "Live tickets one account may keep in its holds; null: max_tickets_per_booking (one checkout's worth)"
+_HOLDS_CEILING = f"Live holds one account may have; null: {DEFAULT_MAX_HOLDS_PER_USER}"
+_COOLDOWN = (
+    "Seconds after a hold of theirs expired (from its expires_at) before the account may hold again; "
+    f"null: {DEFAULT_HOLD_COOLDOWN_SECONDS}"
+)
+TypeName = Annotated[Label, Field(min_length=1, max_length=100), AfterValidator(_claimable)]
 TypeDescription = Annotated[MultiLine, Field(max_length=1000)]
 
 
@@ -289,8 +318,17 @@ class CreateEvent(RequestModel):
     max_tickets_per_user: PerUser | None = Field(
         default=None, description="Live tickets one user may hold; null: no cap"
     )
+    max_held_tickets_per_user: PerUser | None = Field(default=None, description=_HELD_CEILING)
+    max_holds_per_user: HoldsPerUser | None = Field(default=None, description=_HOLDS_CEILING)
+    hold_cooldown_seconds: CooldownSeconds | None = Field(default=None, description=_COOLDOWN)
     ticket_types: list[CreateTicketType] | None = Field(
         default=None, min_length=1, max_length=MAX_TICKET_TYPES, description="Instead of ticket_price"
+    )
+    doors_open_minutes_before: DoorMinutes = Field(
+        default=DOORS_OPEN_MINUTES, description="Check-in opens this many minutes before starts_at"
+    )
+    doors_close_minutes_after: DoorMinutes = Field(
+        default=DOORS_CLOSE_MINUTES, description="Check-in closes this many minutes after starts_at"
     )
 
 
@@ -309,6 +347,11 @@ class UpdateEvent(RequestModel):
     currency: Omittable[Currency] = None
     max_tickets_per_booking: Omittable[PerBooking] = None
     max_tickets_per_user: PerUser | None = Field(default=None, description="null: no cap")
+    doors_open_minutes_before: Omittable[DoorMinutes] = None
+    doors_close_minutes_after: Omittable[DoorMinutes] = None
+    max_held_tickets_per_user: PerUser | None = Field(default=None, description=_HELD_CEILING)
+    max_holds_per_user: HoldsPerUser | None = Field(default=None, description=_HOLDS_CEILING)
+    hold_cooldown_seconds: CooldownSeconds | None = Field(default=None, description=_COOLDOWN)
 
     @model_validator(mode="after")
     def _check(self) -> UpdateEvent:
@@ -351,6 +394,9 @@ class Event(ResponseModel):
                     "time": "19:30:00",
                     "available_tickets": 498,
                     "max_tickets_per_user": None,
+                    "max_held_tickets_per_user": 10,
+                    "max_holds_per_user": DEFAULT_MAX_HOLDS_PER_USER,
+                    "hold_cooldown_seconds": DEFAULT_HOLD_COOLDOWN_SECONDS,
                     "ticket_types": [
                         {
                             "id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a",
@@ -364,6 +410,10 @@ class Event(ResponseModel):
                             "sales_end": None,
                         }
                     ],
+                    "doors_open_minutes_before": DOORS_OPEN_MINUTES,
+                    "doors_close_minutes_after": DOORS_CLOSE_MINUTES,
+                    "doors_open_at": "2026-12-01T12:30:00Z",
+                    "doors_close_at": "2026-12-02T06:30:00Z",
                     "status": "ON_SALE",
                     "created_at": "2026-10-01T09:00:00Z",
                     "updated_at": "2026-10-02T10:15:00Z",
@@ -386,7 +436,16 @@ class Event(ResponseModel):
     currency: CurrencyOut
     max_tickets_per_booking: int
     max_tickets_per_user: int | None
+    max_held_tickets_per_user: int = Field(description="Live tickets one account may keep in its holds")
+    max_holds_per_user: int = Field(description="Live holds one account may have")
+    hold_cooldown_seconds: int = Field(
+        description="Seconds after a hold of theirs expired before an account may hold again"
+    )
     ticket_types: list[TicketTypeOut]
+    doors_open_minutes_before: int
+    doors_close_minutes_after: int
+    doors_open_at: dt.datetime = Field(description="When check-in opens (ISO 8601 in UTC)")
+    doors_close_at: dt.datetime = Field(description="When check-in has closed (ISO 8601 in UTC)")
     status: Status
     created_at: dt.datetime
     updated_at: dt.datetime

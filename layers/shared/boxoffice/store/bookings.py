@@ -9,7 +9,8 @@ bookings (partition key `pk`, sort key `sk`):
                                                 and the sort key of its Idempotency-Key (idempotency_sk) if any
   USER#<user id>  HOLDING#<event id>            the user's live tickets of the event (store/inventory.py)
   USER#<user id>  IDEMPOTENCY#<sha256 of key>   fingerprint of the request, booking (a copy that the cancel
-                                                keeps current), expires_at (epoch s; checked in code, TTL
+                                                keeps current) or hold_id (a hold's key: the hold is read
+                                                as it is now), expires_at (epoch s; checked in code, TTL
                                                 only tidies)
 and each ticket in the tickets table (store/tickets.py), read beside its booking in one BatchGetItem.
 
@@ -150,11 +151,13 @@ class IdempotencyClaim:
 class IdempotencyRecord:
     fingerprint: str
     expires_at: int
-    booking: BookingRecord  # as it is now: put with the booking, cancelled with it
+    booking: BookingRecord | None  # a booking's key: as it is now (put with the booking, cancelled with it)
+    hold_id: str | None = None  # a hold's key: the hold it placed
 
     @classmethod
     def from_item(cls, item: Item) -> IdempotencyRecord:
-        return cls(item["fingerprint"], int(item["expires_at"]), BookingRecord.from_item(item["booking"]))
+        booking = BookingRecord.from_item(item["booking"]) if "booking" in item else None
+        return cls(item["fingerprint"], int(item["expires_at"]), booking, item.get("hold_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +218,7 @@ def read_with_user(
 ) -> tuple[UserRecord | None, dict[str, list[Item]]]:
     """One BatchGetItem: the caller's account (for the token check) beside the request's own items."""
     users_table = settings().users_table
-    found = dynamo.batch_get({users_table: [users.user_key(user_id)], **requests})
+    found = dynamo.batch_get({users_table: [users.user_key(user_id)], **requests}, attributes=users.readable())
     account = found.pop(users_table)
     return (UserRecord.from_item(account[0]) if account else None), found
 
@@ -293,26 +296,7 @@ def add_booking(
     A failure of `idempotency` is read by `replayed`; of the others, an id or number already taken."""
     if claim is not None:
         booking = replace(booking, idempotency_sk=_idempotency_sk(claim.key))
-        key_item = {
-            **claim_key(booking.user_id, claim.key),
-            "fingerprint": claim.fingerprint,
-            "booking": booking.attributes(),
-            "created_at": booking.created_at.isoformat(),
-            "expires_at": claim.expires_at,
-        }
-        tx.add(
-            "idempotency",
-            {
-                "Put": {
-                    "TableName": _bookings(),
-                    "Item": dump(key_item),
-                    # An expired key is free again; DynamoDB's TTL may not have removed it yet (moto never does).
-                    "ConditionExpression": f"{_IS_NEW} OR expires_at <= :now",
-                    "ExpressionAttributeValues": values(now=int(now.timestamp())),
-                    **_ALL_OLD,
-                }
-            },
-        )
+        add_claim(tx, booking.user_id, claim, now=now, stands_for={"booking": booking.attributes()})
     tx.add("booking", _put(_bookings(), {**_booking_key(booking.user_id, booking.id), **booking.attributes()}))
     for n, number in enumerate(booking.ticket_numbers):
         put = tickets.put_action(
@@ -325,6 +309,31 @@ def add_booking(
             at=booking.created_at,
         )
         tx.add(f"ticket:{n}", put)
+
+
+def add_claim(tx: Transaction, user_id: str, claim: IdempotencyClaim, *, now: datetime, stands_for: Item) -> None:
+    """Add the put of `claim`'s key (`idempotency`) with what it `stands_for` (a booking, a hold's id): it
+    commits only if the key is new or expired, and a failure is read by `replayed`."""
+    key_item = {
+        **claim_key(user_id, claim.key),
+        "fingerprint": claim.fingerprint,
+        **stands_for,
+        "created_at": now.isoformat(),
+        "expires_at": claim.expires_at,
+    }
+    tx.add(
+        "idempotency",
+        {
+            "Put": {
+                "TableName": _bookings(),
+                "Item": dump(key_item),
+                # An expired key is free again; DynamoDB's TTL may not have removed it yet (moto never does).
+                "ConditionExpression": f"{_IS_NEW} OR expires_at <= :now",
+                "ExpressionAttributeValues": values(now=int(now.timestamp())),
+                **_ALL_OLD,
+            }
+        },
+    )
 
 
 def replayed(exc: Failed) -> IdempotencyRecord | None:
@@ -432,7 +441,7 @@ def cancel(
     for _ in range(4):
         try:
             commit = partial(_cancel, booking, cancelled, sub_quota=sub_quota, copy=copy, by=token_version, now=now)
-            pool = inventory.route_returned(booking.event_id, commit)
+            pool = inventory.route_returned(booking.event_id, commit, now)
         except Failed as exc:
             if exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None

@@ -5,9 +5,12 @@ bookings (partition key `pk`, sort key `sk`):
                                    (whether the type had a sub-quota), quantity, unit_price, currency, status
                                    (HELD / CONFIRMED / RELEASED / EXPIRED), expires_at (ISO; a string, so the
                                    table's TTL never touches it), created_at, ended_at, booking_id (once
-                                   confirmed), waiting_entry_id (a waiting-list offer's entry); and while HELD
-                                   only, `held` ("HELD") and `held_until` (epoch ms): the keys of the sparse
-                                   index by_expiry, where the sweeper and a refused sale find expired holds.
+                                   confirmed), waiting_entry_id (a waiting-list offer's entry), cooldown_until
+                                   (epoch ms; only on holds the buyer placed, which the hold ceilings count:
+                                   when their cool-down ends if they expire); and while HELD only, `held`
+                                   ("HELD"), `held_event` (the event id) and `held_until` (epoch ms): the keys
+                                   of the sparse indexes by_expiry (all events: the sweeper's) and
+                                   by_event_expiry (one event's: a refused sale's).
 
 Each change is one TransactWriteItems. Placing takes the tickets off open sale under a booking's own
 conditions (store/inventory.py: take, counted as held); confirming moves HELD -> CONFIRMED and writes the
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -38,6 +41,7 @@ from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client
 from boxoffice.store.users import UserRecord
 
 BY_EXPIRY = "by_expiry"
+BY_EVENT_EXPIRY = "by_event_expiry"
 _HOLD = "HOLD#"
 _ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
@@ -59,6 +63,9 @@ class HoldRecord:
     ended_at: datetime | None = None
     booking_id: str | None = None
     waiting_entry_id: str | None = None  # a waiting-list offer: the entry it was offered to
+    # A hold the buyer placed (counted under the event's hold ceilings): when their cool-down ends if it expires.
+    # None: a waiting-list offer, or a hold placed before the ceilings.
+    cooldown_until: datetime | None = None
 
     def attributes(self) -> Item:
         item: Item = {
@@ -77,9 +84,10 @@ class HoldRecord:
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "booking_id": self.booking_id,
             "waiting_entry_id": self.waiting_entry_id,
+            "cooldown_until": inventory.ms(self.cooldown_until) if self.cooldown_until else None,
         }
         if self.status == HELD:
-            item.update(held=HELD, held_until=_ms(self.expires_at))
+            item.update(held=HELD, held_event=self.event_id, held_until=inventory.ms(self.expires_at))
         return item
 
     def item(self) -> Item:
@@ -88,7 +96,7 @@ class HoldRecord:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> HoldRecord:
-        ended_at = item.get("ended_at")
+        ended_at, cooldown_until = item.get("ended_at"), item.get("cooldown_until")
         return cls(
             id=item["id"],
             user_id=item["user_id"],
@@ -105,6 +113,7 @@ class HoldRecord:
             ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
             booking_id=item.get("booking_id"),
             waiting_entry_id=item.get("waiting_entry_id"),
+            cooldown_until=inventory.from_ms(int(cooldown_until)) if cooldown_until is not None else None,
         )
 
 
@@ -132,14 +141,6 @@ class EventGone(Exception):
     def __init__(self, seen: tuple[datetime, str] | None) -> None:
         super().__init__("event gone")
         self.seen = seen
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _ms(moment: datetime) -> int:
-    """Epoch milliseconds, exactly (no float rounding): `held_until` is the same instant as `expires_at`."""
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _bookings() -> str:
@@ -177,13 +178,18 @@ def place(
     ticket_type: TicketType,
     holding: Holding,
     token_version: int,
+    claim: IdempotencyClaim | None,
     now: datetime,
-) -> None:
-    """Take the tickets and put the hold, in one transaction, under a booking's conditions (inventory.take);
-    otherwise StockChanged carries the event, the type and the holding as DynamoDB saw them."""
+) -> IdempotencyRecord | None:
+    """Take the tickets and put the hold (and `claim`'s key, standing for it), in one transaction, under a
+    booking's conditions and the hold ceilings (inventory.take); otherwise StockChanged carries the event,
+    the type and the holding as DynamoDB saw them. Returns what `claim`'s key already stands for, if it is
+    taken (nothing is then written)."""
     tx = Transaction()
     inventory.take(tx, event, ticket_type, hold.user_id, hold.quantity, now, sale=None)
     tx.add("account", users.current_check(hold.user_id, token_version))
+    if claim is not None:
+        booking_store.add_claim(tx, hold.user_id, claim, now=now, stands_for={"hold_id": hold.id})
     tx.add(
         "hold",
         {
@@ -199,9 +205,13 @@ def place(
     except Failed as exc:
         if exc.failed("account"):
             raise NotAuthenticated("The token was revoked.") from None
+        earlier = booking_store.replayed(exc)
+        if earlier is not None:
+            return earlier
         if any(exc.failed(name) for name in ("quota", "type", "holding")):
             raise inventory.stock_changed(exc, event, ticket_type, holding) from None
         raise IdTaken() from None
+    return None
 
 
 def event_of(hold: HoldRecord) -> EventRecord | None:
@@ -250,11 +260,11 @@ def confirm(
                 "TableName": _bookings(),
                 "Key": dump(hold_key(hold.user_id, hold.id)),
                 "UpdateExpression": "SET #status = :confirmed, booking_id = :booking, ended_at = :at"
-                " REMOVE held, held_until",
+                " REMOVE held, held_event, held_until",
                 "ConditionExpression": "#status = :held AND held_until > :now",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
-                    confirmed=CONFIRMED, booking=booking.id, at=now.isoformat(), held=HELD, now=_ms(now)
+                    confirmed=CONFIRMED, booking=booking.id, at=now.isoformat(), held=HELD, now=inventory.ms(now)
                 ),
                 **_ALL_OLD,
             }
@@ -269,6 +279,8 @@ def confirm(
         currency=hold.currency,
         now=now,
     )
+    if hold.cooldown_until is not None:
+        inventory.unhold(tx, hold.user_id, hold.event_id, hold.quantity)
     tx.add("account", users.current_check(hold.user_id, token_version))
     _offer_ends(tx, hold, BOOKED, now)
     booking_store.add_booking(tx, booking, codes=codes, claim=claim, now=now)
@@ -302,7 +314,7 @@ def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int |
     for _ in range(2):  # once more if its type gained or lost a sub-quota since
         try:
             commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
-            pool = inventory.route_returned(hold.event_id, commit)
+            pool = inventory.route_returned(hold.event_id, commit, now)
         except Failed as exc:
             if token_version is not None and exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None
@@ -326,11 +338,14 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
             "Update": {
                 "TableName": _bookings(),
                 "Key": dump(hold_key(hold.user_id, hold.id)),
-                "UpdateExpression": "SET #status = :ended, ended_at = :at REMOVE held, held_until",
+                "UpdateExpression": "SET #status = :ended, ended_at = :at REMOVE held, held_event, held_until",
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
-                    ended=ended, at=now.isoformat(), held=HELD, **({"now": _ms(now)} if ended == EXPIRED else {})
+                    ended=ended,
+                    at=now.isoformat(),
+                    held=HELD,
+                    **({"now": inventory.ms(now)} if ended == EXPIRED else {}),
                 ),
                 **_ALL_OLD,
             }
@@ -344,6 +359,9 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
         user_id=hold.user_id,
         quantity=hold.quantity,
         pool=pool,
+        now=now,
+        placed=hold.cooldown_until is not None,
+        cooldown_until=hold.cooldown_until if ended == EXPIRED else None,  # the buyer let it lapse
     )
     if by is not None:
         tx.add("account", users.current_check(hold.user_id, by))
@@ -352,26 +370,34 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
 
 
 def expired(now: datetime, *, event_id: str | None = None, limit: int = 100) -> list[HoldRecord]:
-    """Up to `limit` holds still HELD past their expiry, soonest expired first (of one event, or all).
+    """Up to `limit` holds still HELD past their expiry, soonest expired first: of one event (one Query of
+    by_event_expiry, which reads only that event's expired holds: at most `limit` items), or of all
+    (by_expiry, paged until `limit`). The index lags its table by a moment; the release's own condition is
+    what decides."""
+    if event_id is not None:
+        return _page(BY_EVENT_EXPIRY, "held_event = :key", event_id, now, limit, None)[0]
+    found: list[HoldRecord] = []
+    start: dict[str, Any] | None = None
+    while len(found) < limit:
+        page, start = _page(BY_EXPIRY, "held = :key", HELD, now, limit - len(found), start)
+        found += page
+        if start is None:
+            break
+    return found
 
-    Queries on the sparse index read only held, expired holds (and, for one event, the other events'
-    expired holds beside them: at most a sweep period's worth). The index lags its table by a moment;
-    the release's own condition is what decides.
-    """
+
+def _page(
+    index: str, key: str, value: str, now: datetime, limit: int, start: dict[str, Any] | None
+) -> tuple[list[HoldRecord], dict[str, Any] | None]:
     query: dict[str, Any] = {
         "TableName": _bookings(),
-        "IndexName": BY_EXPIRY,
-        "KeyConditionExpression": "held = :held AND held_until <= :now",
-        "ExpressionAttributeValues": values(held=HELD, now=_ms(now), **({"event": event_id} if event_id else {})),
+        "IndexName": index,
+        "KeyConditionExpression": f"{key} AND held_until <= :now",
+        "ExpressionAttributeValues": values(key=value, now=inventory.ms(now)),
+        "Limit": limit,
     }
-    if event_id is not None:
-        query["FilterExpression"] = "event_id = :event"
-    found: list[HoldRecord] = []
-    while len(found) < limit:
-        with aws_errors():
-            raw = client().query(**query, Limit=limit)
-        found += [HoldRecord.from_item(load(item)) for item in raw.get("Items", [])]
-        if "LastEvaluatedKey" not in raw:
-            break
-        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
-    return found[:limit]
+    if start is not None:
+        query["ExclusiveStartKey"] = start
+    with aws_errors():
+        raw = client().query(**query)
+    return [HoldRecord.from_item(load(item)) for item in raw.get("Items", [])], raw.get("LastEvaluatedKey")

@@ -6,14 +6,18 @@ events table (beside the descriptive `EVENT#<id>/EVENT` item, which no booking t
                                waiting list), waiting (WAITING waiting-list entries), pool_pk (while reserved
                                may be > 0: the key of the sparse index by_pool); absent counters are 0. And
                                the copies a booking's condition needs: status, starts_at, currency,
-                               max_tickets_per_booking, max_tickets_per_user (absent: no cap)
+                               max_tickets_per_booking, max_tickets_per_user (absent: no cap), and a hold's:
+                               max_held_tickets_per_user, max_holds_per_user, hold_cooldown_seconds (absent:
+                               the defaults of records.EventRecord)
   EVENT#<id>  TYPE#<type id>   one per ticket type: sold, held; total_tickets and available_tickets only when it
                                has a sub-quota; the type's stats counters (cancelled_tickets, revenue_<CURRENCY>,
                                as on the quota); and the copies its condition needs: price,
                                max_tickets_per_booking, sales_start, sales_end (absent: open)
 bookings table:
   USER#<user id>  HOLDING#<event id>   tickets: the user's tickets of the event in live bookings and holds
-                                       (max_tickets_per_user)
+                                       (max_tickets_per_user); held_tickets and holds: those in live holds the
+                                       user placed, and how many holds (the hold ceilings); cooldown_until
+                                       (epoch ms): no hold before it, set when a hold of theirs expires
 
 Counter items carry no index keys (but the quota's pool_pk, which no booking writes: an update that leaves an
 index key as it is writes no index) and stay far below 1 KB (DynamoDB bills an update by the larger of the
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -87,6 +91,28 @@ def _instant(raw: Any) -> datetime | None:
 # --- items ---
 
 
+# The event's hold ceilings, on its descriptive and quota items alike (absent: the default).
+HOLD_CEILINGS = ("max_held_tickets_per_user", "max_holds_per_user", "hold_cooldown_seconds")
+
+
+def hold_ceilings(event: EventRecord) -> Item:
+    return {name: getattr(event, name) for name in HOLD_CEILINGS}
+
+
+def with_hold_ceilings(event: EventRecord, item: Item) -> EventRecord:
+    """The event with the hold ceilings an item (descriptive or quota) stores."""
+
+    def ceiling(name: str) -> int | None:
+        return int(item[name]) if item.get(name) is not None else None
+
+    return replace(
+        event,
+        max_held_tickets_per_user=ceiling("max_held_tickets_per_user"),
+        max_holds_per_user=ceiling("max_holds_per_user"),
+        hold_cooldown_seconds=ceiling("hold_cooldown_seconds"),
+    )
+
+
 def quota_item(event: EventRecord) -> Item:
     return {
         **quota_key(event.id),
@@ -98,6 +124,7 @@ def quota_item(event: EventRecord) -> Item:
         "currency": event.currency,
         "max_tickets_per_booking": event.max_tickets_per_booking,
         "max_tickets_per_user": event.max_tickets_per_user,
+        **hold_ceilings(event),
     }
 
 
@@ -118,6 +145,7 @@ def type_item(event_id: str, ticket_type: TicketType) -> Item:
 def with_quota(event: EventRecord, item: Item) -> EventRecord:
     """The event with the counters (and the copies) of its quota item."""
     cap = item.get("max_tickets_per_user")
+    event = with_hold_ceilings(event, item)
     return replace(
         event,
         total_tickets=int(item["total_tickets"]),
@@ -150,7 +178,27 @@ def with_counter(ticket_type: TicketType, item: Item) -> TicketType:
 
 
 def holding(item: Item | None) -> Holding:
-    return Holding(int(item.get("tickets", 0))) if item else Holding()
+    if not item:
+        return Holding()
+    until = item.get("cooldown_until")
+    return Holding(
+        tickets=int(item.get("tickets", 0)),
+        held_tickets=int(item.get("held_tickets", 0)),
+        holds=int(item.get("holds", 0)),
+        cooldown_until=from_ms(int(until)) if until is not None else None,
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ms(moment: datetime) -> int:
+    """Epoch milliseconds, exactly (no float rounding): how instants that conditions compare are stored."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def from_ms(epoch_ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=epoch_ms)
 
 
 # --- a booking takes, a cancel gives back ---
@@ -197,6 +245,8 @@ def take(
     """
     cap = event.max_tickets_per_user
     revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
+    # A hold also pins the hold ceilings it was judged by, as read: a ceiling changed since fails it.
+    ceilings, ceiling_values = _pinned_ceilings(event) if sale is None else ("", {})
     tx.add(
         "quota",
         {
@@ -208,7 +258,8 @@ def take(
                 + (" ADD #revenue :amount" if sale is not None else ""),
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
                 " AND currency = :currency AND max_tickets_per_booking >= :qty AND "
-                + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"),
+                + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap")
+                + ceilings,
                 "ExpressionAttributeNames": {"#status": "status", **revenue_names},
                 "ExpressionAttributeValues": values(
                     qty=quantity,
@@ -217,13 +268,32 @@ def take(
                     currency=event.currency,
                     **({"amount": sale} if sale is not None else {"zero": 0}),
                     **({} if cap is None else {"cap": cap}),
+                    **ceiling_values,
                 ),
                 **_ALL_OLD,
             }
         },
     )
     _take_type(tx, event, ticket_type, quantity, now, sale=sale)
-    _take_holding(tx, user_id, event.id, quantity, cap)
+    if sale is None:
+        _take_holding_for_hold(tx, user_id, event, quantity, now)
+    else:
+        _take_holding(tx, user_id, event.id, quantity, cap)
+
+
+def _pinned_ceilings(event: EventRecord) -> tuple[str, dict[str, Any]]:
+    """The quota's condition that the hold ceilings are those of `event` (each absent, or equal), and its
+    values. The default held-tickets ceiling follows max_tickets_per_booking: that is pinned too."""
+    conditions, pinned = [], {}
+    for name in HOLD_CEILINGS:
+        value = getattr(event, name)
+        conditions.append(f"attribute_not_exists({name})" if value is None else f"{name} = :{name}")
+        if value is not None:
+            pinned[name] = value
+    if event.max_held_tickets_per_user is None:
+        conditions.append("max_tickets_per_booking = :per_booking")
+        pinned["per_booking"] = event.max_tickets_per_booking
+    return "".join(f" AND {c}" for c in conditions), pinned
 
 
 def _take_type(
@@ -273,6 +343,55 @@ def _take_holding(tx: Transaction, user_id: str, event_id: str, quantity: int, c
         holding_update["ExpressionAttributeValues"] = values(qty=quantity, room=cap - quantity)
         holding_update.update(_ALL_OLD)
     tx.add("holding", {"Update": holding_update})
+
+
+def _take_holding_for_hold(tx: Transaction, user_id: str, event: EventRecord, quantity: int, now: datetime) -> None:
+    """A hold the buyer places: their live tickets + :qty within the per-user cap, as a booking's, and within
+    the hold ceilings (held tickets, holds), and only once a cool-down of theirs has ended."""
+    cap = event.max_tickets_per_user
+    conditions = [
+        "(attribute_not_exists(held_tickets) OR held_tickets <= :held_room)",
+        "(attribute_not_exists(holds) OR holds <= :holds_room)",
+        "(attribute_not_exists(cooldown_until) OR cooldown_until <= :now)",
+    ]
+    named: dict[str, Any] = {
+        "qty": quantity,
+        "one": 1,
+        "held_room": event.held_ceiling - quantity,
+        "holds_room": event.holds_ceiling - 1,
+        "now": ms(now),
+    }
+    if cap is not None:
+        conditions.append("(attribute_not_exists(tickets) OR tickets <= :room)")
+        named["room"] = cap - quantity
+    tx.add(
+        "holding",
+        {
+            "Update": {
+                "TableName": _bookings(),
+                "Key": dump(holding_key(user_id, event.id)),
+                "UpdateExpression": "ADD tickets :qty, held_tickets :qty, holds :one",
+                "ConditionExpression": " AND ".join(conditions),
+                "ExpressionAttributeValues": values(**named),
+                **_ALL_OLD,
+            }
+        },
+    )
+
+
+def unhold(tx: Transaction, user_id: str, event_id: str, quantity: int) -> None:
+    """A hold the buyer placed is confirmed: its tickets stay theirs (`tickets`) but leave the hold ceilings."""
+    tx.add(
+        "holding",
+        {
+            "Update": {
+                "TableName": _bookings(),
+                "Key": dump(holding_key(user_id, event_id)),
+                "UpdateExpression": "ADD held_tickets :minus, holds :minus_one",
+                "ExpressionAttributeValues": values(minus=-quantity, minus_one=-1),
+            }
+        },
+    )
 
 
 def allot(
@@ -357,20 +476,34 @@ NOBODY_WAITS = "(attribute_not_exists(waiting) OR waiting = :zero)"
 BY_POOL, POOL_KEY, POOLED = "by_pool", "pool_pk", "RESERVED"
 
 
-def returned(pool: str, quantity: str = "qty") -> tuple[str, str, dict[str, Any]]:
+# A returning quota's condition names the event's status as this (give_back also names it #status).
+POOL_NAMES: Final = {"#line_status": "status"}
+
+
+def returned(pool: str, quantity: str = "qty", *, now: datetime | None = None) -> tuple[str, str, dict[str, Any]]:
     """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the condition that it
-    is the right pool (open sale while nobody waits, `reserved` while anyone does), and their values."""
+    is the right pool (open sale while nobody waits, `reserved` while anyone does), and their values.
+
+    With `now`, the line counts only while it is open, the event on sale and not started (a deleted or
+    started event's waiters can never be offered its tickets); the condition then names POOL_NAMES.
+    """
+    line_open = "#line_status = :line_on_sale AND starts_at > :line_now"
+    open_values = {"line_on_sale": ON_SALE, "line_now": now.isoformat()} if now is not None else {}
     if pool == AVAILABLE:
-        return f"available_tickets = available_tickets + :{quantity}", NOBODY_WAITS, {"zero": 0}
+        closed = f"({NOBODY_WAITS} OR NOT ({line_open}))" if now is not None else NOBODY_WAITS
+        return f"available_tickets = available_tickets + :{quantity}", closed, {"zero": 0, **open_values}
     clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
-    return clause, "waiting > :zero", {"zero": 0, "pooled": POOLED}
+    condition = f"waiting > :zero AND {line_open}" if now is not None else "waiting > :zero"
+    return clause, condition, {"zero": 0, "pooled": POOLED, **open_values}
 
 
-def pool_for(quota: Item | None) -> str | None:
-    """Where returned tickets go, for a quota item as DynamoDB saw it (None: it is gone)."""
+def pool_for(quota: Item | None, now: datetime) -> str | None:
+    """Where returned tickets go, for a quota item as DynamoDB saw it (None: it is gone): kept for the line
+    while anyone waits for an event on sale that has not started."""
     if quota is None:
         return None
-    return RESERVED if int(quota.get("waiting", 0)) > 0 else AVAILABLE
+    line_open = quota.get("status") == ON_SALE and datetime.fromisoformat(quota["starts_at"]) > now
+    return RESERVED if line_open and int(quota.get("waiting", 0)) > 0 else AVAILABLE
 
 
 # The pool each event's tickets last went to in this process: the first guess of its next return, so that
@@ -380,13 +513,14 @@ _last_pool: dict[str, str] = {}
 _LAST_POOL_EVENTS = 1024
 
 
-def route_returned(event_id: str, commit: Callable[[str], None]) -> str:
+def route_returned(event_id: str, commit: Callable[[str], None], now: datetime) -> str:
     """Commit a transaction that returns tickets to the event's quota, into the right pool; returns the pool.
 
     `commit(pool)` builds and commits the whole transaction, its `quota` action returning the tickets to
     `pool` under that pool's condition (give_back, release). Tried first with the pool this event's last
     return went to (open sale if none); when the quota's condition fails and its ALL_OLD shows the other
-    pool is right (someone started or stopped waiting), the transaction is committed again with that pool.
+    pool is right at `now` (someone started or stopped waiting, or the event was deleted or started), the
+    transaction is committed again with that pool.
     Every other failure is the caller's.
     """
     pool = _last_pool.get(event_id, AVAILABLE)
@@ -394,7 +528,7 @@ def route_returned(event_id: str, commit: Callable[[str], None]) -> str:
         try:
             commit(pool)
         except Failed as exc:
-            other = pool_for(exc.old("quota")) if exc.failed("quota") else None
+            other = pool_for(exc.old("quota"), now) if exc.failed("quota") else None
             if other is None or other == pool:
                 raise
             pool = other
@@ -439,7 +573,7 @@ def give_back(
     """Add a cancel's counter moves: `quota` (sold -> `pool`, only before the event starts, and while it
     starts at `starts_at` with `status`, so the answer can show it), `type`, and `holding` (`user_id` None:
     the booking was never counted there). Commit it through route_returned."""
-    to_pool, right_pool, pool_values = returned(pool)
+    to_pool, right_pool, pool_values = returned(pool, now=now)
     tx.add(
         "quota",
         {
@@ -449,7 +583,11 @@ def give_back(
                 "UpdateExpression": f"SET {to_pool}, sold = sold - :qty ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
                 "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status AND "
                 + right_pool,
-                "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
+                "ExpressionAttributeNames": {
+                    "#status": "status",
+                    "#revenue": revenue_attribute(currency),
+                    **POOL_NAMES,
+                },
                 "ExpressionAttributeValues": values(
                     qty=quantity,
                     refund=-refund,
@@ -468,12 +606,23 @@ def give_back(
 
 
 def release(
-    tx: Transaction, *, event_id: str, type_id: str, sub_quota: bool, user_id: str, quantity: int, pool: str
+    tx: Transaction,
+    *,
+    event_id: str,
+    type_id: str,
+    sub_quota: bool,
+    user_id: str,
+    quantity: int,
+    pool: str,
+    now: datetime,
+    placed: bool,
+    cooldown_until: datetime | None,
 ) -> None:
     """Add a hold's release moves: `quota` (held -> `pool`; a deleted event's tombstone takes them back too,
-    as for a cancel), `type` (held -> its sub-quota, if it has one) and `holding`. Commit it through
-    route_returned."""
-    to_pool, right_pool, pool_values = returned(pool)
+    as for a cancel), `type` (held -> its sub-quota, if it has one) and `holding` (`placed`: a hold the
+    buyer placed, counted under the hold ceilings; `cooldown_until`: an expiry's, no hold before it).
+    Commit it through route_returned."""
+    to_pool, right_pool, pool_values = returned(pool, now=now)
     tx.add(
         "quota",
         {
@@ -482,13 +631,14 @@ def release(
                 "Key": dump(quota_key(event_id)),
                 "UpdateExpression": f"SET held = held - :qty, {to_pool}",
                 "ConditionExpression": f"held >= :qty AND {right_pool}",
+                "ExpressionAttributeNames": POOL_NAMES,
                 "ExpressionAttributeValues": values(qty=quantity, **pool_values),
                 **_ALL_OLD,
             }
         },
     )
     _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=quantity, refund=None)
-    _give_back_holding(tx, user_id, event_id, quantity)
+    _give_back_holding(tx, user_id, event_id, quantity, placed=placed, cooldown_until=cooldown_until)
 
 
 def _give_back_type(
@@ -523,15 +673,31 @@ def _give_back_type(
     )
 
 
-def _give_back_holding(tx: Transaction, user_id: str, event_id: str, quantity: int) -> None:
+def _give_back_holding(
+    tx: Transaction,
+    user_id: str,
+    event_id: str,
+    quantity: int,
+    *,
+    placed: bool = False,
+    cooldown_until: datetime | None = None,
+) -> None:
+    named: dict[str, Any] = {"minus": -quantity}
+    update = "ADD tickets :minus"
+    if placed:
+        update += ", held_tickets :minus, holds :minus_one"
+        named["minus_one"] = -1
+    if cooldown_until is not None:
+        update = f"SET cooldown_until = :until {update}"
+        named["until"] = ms(cooldown_until)
     tx.add(
         "holding",
         {
             "Update": {
                 "TableName": _bookings(),
                 "Key": dump(holding_key(user_id, event_id)),
-                "UpdateExpression": "ADD tickets :minus",
-                "ExpressionAttributeValues": values(minus=-quantity),
+                "UpdateExpression": update,
+                "ExpressionAttributeValues": values(**named),
             }
         },
     )
