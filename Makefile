@@ -21,7 +21,7 @@ PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.1
 .PHONY: help run test test-fast lint format build deploy bench soak mutation openapi clean lock
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements-dev.txt requirements-translator.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed (none of python3.13, python3.12, python3.11, python3 on PATH is); install one or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -38,7 +38,7 @@ $(VENV_SAM)/.installed: requirements-sam.txt
 	$(VENV_SAM)/bin/python -m pip install --quiet -r requirements-sam.txt
 	@touch $@
 
-run: $(BIN)/.installed ## the API on http://localhost:$${PORT:-8000} (Swagger UI at /docs), data kept in .local-data/ (FRESH=1: start empty)
+run: $(BIN)/.installed ## the API on http://localhost:8000 (PORT=...), Swagger UI at /docs, data kept in .local-data/ (FRESH=1: start empty; LOG_LEVEL=INFO: handler logs)
 	@FRESH=$(FRESH) exec $(BIN)/python -m devserver
 
 # Tests run on every core (pytest-xdist; each worker has its own moto and local runtime); WORKERS=1 runs them in one process.
@@ -62,7 +62,7 @@ format: $(BIN)/.installed ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-build: $(VENV_SAM)/.installed ## sam build (arm64, python3.13)
+build: $(VENV_SAM)/.installed ## sam build (arm64; needs python3.13 on PATH, or pyenv with 3.13)
 	@test -n "$(PYTHON313)" || { echo "error: sam build needs python3.13 on PATH (Lambda's runtime); install it or run make build PYTHON313=/path/to/python3.13" >&2; exit 1; }
 	$(OFFLINE) PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml
 
@@ -111,11 +111,14 @@ audit: $(BIN)/.installed $(VENV_AUDIT)/.installed ## checkov (offline) and cfn-l
 	$(OFFLINE) $(VENV_AUDIT)/bin/checkov --config-file .checkov.yaml -f template.yaml --framework cloudformation --skip-download --compact
 	$(OFFLINE) $(BIN)/cfn-lint -c I -- template.yaml
 
-smoke: ## end-to-end flow against BASE_URL (ADMIN_EMAIL, ADMIN_PASSWORD: an admin login there)
-	@test -n "$(BASE_URL)" || { echo "usage: make smoke BASE_URL=https://... ADMIN_EMAIL=... ADMIN_PASSWORD=..." >&2; exit 2; }
-	@$(or $(wildcard $(BIN)/python),$(PYTHON)) scripts/smoke.py "$(BASE_URL)"
+# Seconds per request: cold calls of emulated (arm64 on x86) sam local containers take 31-47 s.
+SMOKE_TIMEOUT ?= 30
 
-sam-local: $(BIN)/.installed build ## sam local start-api on :3000 over a local DynamoDB (Docker; README: CONTAINER_HOST, SAM=)
+smoke: ## end-to-end flow against BASE_URL (ADMIN_EMAIL, ADMIN_PASSWORD: an admin login there; SMOKE_TIMEOUT=60 per request)
+	@test -n "$(BASE_URL)" || { echo "usage: make smoke BASE_URL=https://... ADMIN_EMAIL=... ADMIN_PASSWORD=... [SMOKE_TIMEOUT=60]" >&2; exit 2; }
+	@$(or $(wildcard $(BIN)/python),$(PYTHON)) scripts/smoke.py "$(BASE_URL)" --timeout $(SMOKE_TIMEOUT)
+
+sam-local: $(BIN)/.installed build ## sam local start-api on :3000 over a local DynamoDB (Docker; README: SAM_LOCAL_ARGS, CONTAINER_HOST, SAM=)
 	$(OFFLINE) PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.sam_local --sam "$(SAM)" $(SAM_LOCAL_ARGS)
 
 create-admin: $(BIN)/.installed ## the first admin of a deployed stack: make create-admin STACK=boxoffice-prod

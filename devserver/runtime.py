@@ -11,6 +11,7 @@ from devserver import streams, template
 from devserver.cors import Cors
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
+from devserver.isolation import isolate_concurrent_requests
 from devserver.local_keys import LocalKeys, local_keys
 from devserver.persistence import Snapshots
 from devserver.scheduler import Scheduler
@@ -113,6 +114,7 @@ class LocalRuntime:
         return self
 
     def _start(self) -> None:
+        isolate_concurrent_requests()  # before anything logs: the sample data is made outside any function
         if not self._external_endpoint:
             self.dynamodb = EmbeddedDynamoDB(self._dynamodb_port).start()
         os.environ.update(self.environment())

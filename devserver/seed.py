@@ -19,43 +19,35 @@ class AdminLogin:
     generated: bool
     created: bool
     promoted: bool = False
+    reset: bool = False  # an existing account's password was set to the one given
 
 
-def ensure_admin(email: str | None, password: str | None, *, promote: bool = False) -> AdminLogin:
+def ensure_admin(email: str | None, password: str | None, *, promote: bool = False, reset: bool = False) -> AdminLogin:
     """Create the admin through the same domain code as any account. An existing account is kept as
-    it is, or with `promote` made an admin (its password stays; its older tokens stop working)."""
+    it is, or with `promote` made an admin (its password stays; its older tokens stop working), or with
+    `reset` given `password` (if one is given: its older tokens stop working when that changes it)."""
+    return _ensure("Administrator", "admin", email or "admin@example.com", password, promote=promote, reset=reset)
+
+
+def ensure_staff(email: str | None, password: str | None, *, reset: bool = False) -> AdminLogin:
+    """A door staff account (it checks tickets in); an existing one is kept, or with `reset` given `password`."""
+    return _ensure("Door staff", "staff", email or "staff@example.com", password, promote=False, reset=reset)
+
+
+def _ensure(name: str, role: str, email: str, password: str | None, *, promote: bool, reset: bool) -> AdminLogin:
     from boxoffice.errors import EmailTaken
     from boxoffice.logic import accounts
     from boxoffice.models.users import RegisterRequest
 
     generated = password is None
-    request = RegisterRequest(
-        name="Administrator",
-        email=email or "admin@example.com",
-        password=password or secrets.token_urlsafe(18),
-    )
+    request = RegisterRequest(name=name, email=email, password=password or secrets.token_urlsafe(18))
     try:
-        accounts.create_account(request.name, request.email, request.password, role="admin")
+        accounts.create_account(request.name, request.email, request.password, role=role)
     except EmailTaken:
-        promoted = promote and accounts.change_role(request.email, "admin")
-        return AdminLogin(request.email, request.password, generated, created=False, promoted=promoted)
+        promoted = promote and accounts.change_role(request.email, role)
+        was_reset = reset and not generated and accounts.reset_password(request.email, request.password)
+        return AdminLogin(request.email, request.password, generated, created=False, promoted=promoted, reset=was_reset)
     return AdminLogin(request.email, request.password, generated, created=True)
-
-
-def ensure_staff(email: str | None, password: str | None) -> AdminLogin:
-    """A door staff account (it checks tickets in); an existing account of that email is kept as it is."""
-    from boxoffice.errors import EmailTaken
-    from boxoffice.logic import accounts
-    from boxoffice.models.users import RegisterRequest
-
-    request = RegisterRequest(
-        name="Door staff", email=email or "staff@example.com", password=password or secrets.token_urlsafe(18)
-    )
-    try:
-        accounts.create_account(request.name, request.email, request.password, role="staff")
-    except EmailTaken:
-        return AdminLogin(request.email, request.password, password is None, created=False)
-    return AdminLogin(request.email, request.password, password is None, created=True)
 
 
 SAMPLE_DOOR_EVENT = "Jazz at the Blue Note"

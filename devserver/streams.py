@@ -120,6 +120,8 @@ class DomainEvents:
         self._events: EventBridgeClient = boto3.client("events", endpoint_url=self.endpoint)
         self._sqs: SQSClient = boto3.client("sqs", endpoint_url=self.endpoint)
         self._tap = ""
+        self._idle_ticks = 0  # ticks that found nothing to hand on or print
+        self._ticked = threading.Condition()
         self._mappings: list[tuple[StreamMapping, str]] = []  # with the ARN of the table's stream
 
     def start(self) -> DomainEvents:
@@ -139,6 +141,13 @@ class DomainEvents:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+    def settle(self, timeout: float = 10) -> None:
+        """Wait until everything written so far has been handed on and printed: two idle ticks, so that
+        one began after this call (or `timeout` seconds, when writes keep coming)."""
+        with self._ticked:
+            goal = self._idle_ticks + 2
+            self._ticked.wait_for(lambda: self._idle_ticks >= goal or self._stop.is_set(), timeout)
 
     def recent(self) -> list[dict[str, Any]]:
         """The last domain events the buses accepted, oldest first, as EventBridge delivers them."""
@@ -161,11 +170,15 @@ class DomainEvents:
     def _run(self) -> None:
         drain = True  # the tap may hold what an earlier runtime's bus delivered
         while not self._stop.wait(self.interval):
+            idle = True
             for mapping, arn in self._mappings:
                 if self._guarded(self._pump, mapping, arn) is not False:
-                    drain = True  # the bus delivers to the tap as it accepts an event
+                    drain, idle = True, False  # the bus delivers to the tap as it accepts an event
             if drain:  # until the tap is empty (it gives up to 10 at a time); an idle tick calls nothing
                 drain = self._guarded(self._drain_tap) is not False
+            with self._ticked:
+                self._idle_ticks += not drain and idle
+                self._ticked.notify_all()
 
     def _guarded(self, step: Callable[..., bool], *args: Any) -> bool | None:
         """The step's answer; None when it failed (it is retried on the next tick, as Lambda would)."""

@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     local = {**function_environment(endpoint, PREFIX, local_keys(None)), "BCRYPT_ROUNDS": rounds}
     with environment({**local, **LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": REGION}):
         create_tables(endpoint, PREFIX)
-        admin = ensure_admin(os.environ.get("ADMIN_EMAIL") or None, os.environ.get("ADMIN_PASSWORD") or None)
+        admin = ensure_admin(
+            os.environ.get("ADMIN_EMAIL") or None, os.environ.get("ADMIN_PASSWORD") or None, reset=True
+        )
 
     in_containers = as_seen_from(endpoint, args.container_host)
     functions = {**local, "DYNAMODB_ENDPOINT_URL": in_containers}

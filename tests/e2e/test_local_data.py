@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError
 
 from devserver import persistence, template
 from devserver.seed import SAMPLE_EVENTS
-from tests.support.live import LiveServer, free_port, start_live_server
+from tests.support.live import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, free_port, start_live_server
 
 USERS_TABLE = "local-UsersTable"
 
@@ -69,7 +69,7 @@ def test_accounts_and_events_survive_a_restart_and_fresh_starts_empty(tmp_path: 
         assert again.login(email, password)
         assert again.request("GET", f"/events/{event.json()['id']}").json()["name"] == "Kept Night"
         assert line(again, "Sample events").endswith(" 0 created")
-        assert "already existed" in line(again, "Admin login")
+        assert line(again, "Admin login").endswith("(from ADMIN_PASSWORD)")
         assert "items loaded" in line(again, "Data")
     finally:
         again.stop()
@@ -81,6 +81,31 @@ def test_accounts_and_events_survive_a_restart_and_fresh_starts_empty(tmp_path: 
         assert line(fresh, "Sample events").endswith(f" {len(SAMPLE_EVENTS)} created")
     finally:
         fresh.stop()
+
+
+def test_admin_password_given_at_a_restart_becomes_the_admins_password(tmp_path: Path) -> None:
+    kept = {"LOCAL_DATA_DIR": str(tmp_path)}
+    first = start_live_server(kept)
+    try:
+        old_token = first.admin_token()
+    finally:
+        first.stop()
+
+    again = start_live_server({**kept, "ADMIN_PASSWORD": "a new admin password"})
+    try:
+        assert line(again, "Admin login").endswith("(from ADMIN_PASSWORD; password reset)")
+        assert again.login(ADMIN_EMAIL, "a new admin password")
+        refused = again.request("POST", "/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        assert refused.status_code == 401
+        assert again.request("GET", "/users/me", token=old_token).status_code == 401  # a reset revokes tokens
+    finally:
+        again.stop()
+
+    unchanged = start_live_server({**kept, "ADMIN_PASSWORD": "a new admin password"})
+    try:
+        assert line(unchanged, "Admin login").endswith("(from ADMIN_PASSWORD)")
+    finally:
+        unchanged.stop()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -321,3 +321,32 @@ def test_the_answer_check_refuses_what_the_document_does_not_declare(
 ) -> None:
     with pytest.raises((AssertionError, ValidationError)):
         shipped().check(method, path, status, headers, body)
+
+
+def test_date_filters_are_described_as_the_venues_local_dates_as_the_search_reads_them() -> None:
+    from boxoffice.logic.events import DATE_FILTER
+
+    parameters = document()["paths"]["/events"]["get"]["parameters"]
+    for name in ("date_from", "date_to"):
+        described = next(p for p in parameters if p["name"] == name)["description"]
+        assert described.startswith(DATE_FILTER)
+        assert "local date" in described
+        assert "day, UTC" not in described
+
+
+@pytest.mark.parametrize("today", ["2026-12-07", "2031-06-30"])
+def test_served_examples_are_dated_relative_to_the_clock_so_the_example_event_is_upcoming(
+    today: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from boxoffice import clock, docs
+
+    now = datetime.fromisoformat(today).replace(hour=23, tzinfo=UTC)
+    monkeypatch.setattr(clock, "now", lambda: now)
+    served = json.loads(docs.openapi_json().body)
+    schemas = served["components"]["schemas"]
+    starts = datetime.fromisoformat(schemas["CreateEvent"]["examples"][0]["starts_at"])
+    sales_end = datetime.fromisoformat(schemas["CreateTicketType"]["examples"][0]["sales_end"])
+    assert now < sales_end < starts
+    assert json.loads(docs.swagger_ui("json").body) == served

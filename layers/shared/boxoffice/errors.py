@@ -214,6 +214,13 @@ class TicketUsed(DomainError):
     code = "TICKET_USED"
     title = "A ticket of this booking has been checked in"
 
+    def __init__(self, used: int | None = None) -> None:
+        if used is None:
+            super().__init__()
+        else:
+            tickets = "1 ticket of the booking has" if used == 1 else f"{used} tickets of the booking have"
+            super().__init__(f"{tickets} been checked in.")
+
 
 class TicketNotFound(DomainError):
     code = "TICKET_NOT_FOUND"

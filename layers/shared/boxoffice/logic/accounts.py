@@ -97,3 +97,13 @@ def change_role(email: str, role: str) -> bool:
     until it expires."""
     user_id = users.find_id(email)
     return user_id is not None and users.set_role(user_id, role)
+
+
+def reset_password(email: str, password: str) -> bool:
+    """An operator's reset of the account registered with `email` (the local runtime's ADMIN_PASSWORD):
+    True if it changed the password, which revokes the account's older tokens as a change by its owner does."""
+    record = users.find_by_email(email)
+    if record is None or auth.verify_password(password, record.password_hash):
+        return False
+    users.update(record, name=None, password_hash=auth.hash_password(password))
+    return True

@@ -207,6 +207,12 @@ def get_event(event_id: str) -> Event:
     return _public(event)
 
 
+# What _instant reads, for the API's description of date_from and date_to.
+DATE_FILTER = (
+    "An ISO 8601 date (a local date at each event's venue, as its `date` shows) or date-time (an instant: "
+    "with an offset, or UTC without one); inclusive."
+)
+
 # Local days span these UTC instants, over every time zone there is (UTC-12 to UTC+14).
 _EARLIEST_OFFSET, _LATEST_OFFSET = timedelta(hours=14), timedelta(hours=12)
 

@@ -99,7 +99,8 @@ class JsonWebKeySet(ResponseModel):
 
 
 class TicketTypeStats(ResponseModel):
-    """One ticket type's counters, moved by the same transactions as the event's."""
+    """One ticket type's counters, moved by the same transactions as the event's. No `reserved`: tickets
+    kept for the waiting list are the event's and take a type only when offered."""
 
     id: str
     name: str

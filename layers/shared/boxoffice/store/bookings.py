@@ -452,7 +452,7 @@ def cancel(
                 raise BookingNotFound() from None
             used = [n for n in range(booking.quantity) if exc.failed(f"ticket:{n}")]
             if used:
-                raise TicketUsed(f"{len(used)} of the booking's tickets have been checked in.") from None
+                raise TicketUsed(len(used)) from None
             if exc.failed("quota"):
                 quota = exc.old("quota")
                 if quota is None and event_store.upgrade(booking.event_id):
