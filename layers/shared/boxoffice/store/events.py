@@ -54,7 +54,6 @@ MAX_ACTIONS = 100  # per TransactWriteItems
 MAX_BATCH_WRITE = 25  # per BatchWriteItem
 MAX_EXAMINED = 1000  # entries one search request reads before it answers with a short page and a cursor
 MAX_QUERY_LIMIT = 100
-LAST_KEY = "9999-12-31T23:59:59+00:00#~"  # after every starts_key
 
 Key = tuple[str, str]
 

@@ -43,8 +43,6 @@ from boxoffice.store.dynamo import Failed, Item, Transaction, dump, values
 QUOTA = "QUOTA"
 TYPE = "TYPE#"
 _ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-# Attributes of a type's counter item that its booking condition reads (copies of its definition).
-_TYPE_COPIES = ("price", "max_tickets_per_booking", "sales_start", "sales_end")
 
 
 class StockChanged(Exception):
