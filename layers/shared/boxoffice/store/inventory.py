@@ -35,14 +35,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from boxoffice.config import settings
 from boxoffice.errors import Busy
 from boxoffice.records import ON_SALE, EventRecord, Holding, TicketType
-from boxoffice.store.dynamo import Failed, Item, Transaction, dump, values
+from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
 
 QUOTA = "QUOTA"
 TYPE = "TYPE#"
-_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
 class StockChanged(Exception):
@@ -68,14 +66,6 @@ def type_key(event_id: str, type_id: str) -> dict[str, str]:
 
 def holding_key(user_id: str, event_id: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": f"HOLDING#{event_id}"}
-
-
-def _events() -> str:
-    return settings().events_table
-
-
-def _bookings() -> str:
-    return settings().bookings_table
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -249,7 +239,7 @@ def take(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event.id)),
                 # The stats counters ride along: revenue_<CURRENCY> counts the money taken.
                 "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {_counted(sale)}"
@@ -268,7 +258,7 @@ def take(
                     **({} if cap is None else {"cap": cap}),
                     **ceiling_values,
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -305,7 +295,7 @@ def _take_type(
         "type",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(type_key(event.id, ticket_type.id)),
                 # A booking's revenue rides along on the type too, as on the quota.
                 "UpdateExpression": f"SET {_counted(sale)}"
@@ -322,7 +312,7 @@ def _take_type(
                     now=now.isoformat(),
                     **({"amount": sale} if sale is not None else {"zero": 0}),
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -331,7 +321,7 @@ def _take_type(
 def _take_holding(tx: Transaction, user_id: str, event_id: str, quantity: int, cap: int | None) -> None:
     """The buyer's live tickets of the event + :qty, within the event's per-user cap."""
     holding_update: dict[str, Any] = {
-        "TableName": _bookings(),
+        "TableName": bookings_table(),
         "Key": dump(holding_key(user_id, event_id)),
         "UpdateExpression": "ADD tickets :qty",
         "ExpressionAttributeValues": values(qty=quantity),
@@ -339,7 +329,7 @@ def _take_holding(tx: Transaction, user_id: str, event_id: str, quantity: int, c
     if cap is not None:
         holding_update["ConditionExpression"] = "attribute_not_exists(tickets) OR tickets <= :room"
         holding_update["ExpressionAttributeValues"] = values(qty=quantity, room=cap - quantity)
-        holding_update.update(_ALL_OLD)
+        holding_update.update(ALL_OLD)
     tx.add("holding", {"Update": holding_update})
 
 
@@ -366,12 +356,12 @@ def _take_holding_for_hold(tx: Transaction, user_id: str, event: EventRecord, qu
         "holding",
         {
             "Update": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Key": dump(holding_key(user_id, event.id)),
                 "UpdateExpression": "ADD tickets :qty, held_tickets :qty, holds :one",
                 "ConditionExpression": " AND ".join(conditions),
                 "ExpressionAttributeValues": values(**named),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -383,7 +373,7 @@ def unhold(tx: Transaction, user_id: str, event_id: str, quantity: int) -> None:
         "holding",
         {
             "Update": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Key": dump(holding_key(user_id, event_id)),
                 "UpdateExpression": "ADD held_tickets :minus, holds :minus_one",
                 "ExpressionAttributeValues": values(minus=-quantity, minus_one=-1),
@@ -402,7 +392,7 @@ def allot(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event.id)),
                 "UpdateExpression": f"SET reserved = reserved - :qty, {_HELD} ADD waiting :minus_one",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND reserved >= :qty AND "
@@ -416,7 +406,7 @@ def allot(
                     now=now.isoformat(),
                     **({} if cap is None else {"cap": cap}),
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -434,13 +424,13 @@ def settle(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event_id)),
                 "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND held >= :qty",
                 "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
                 "ExpressionAttributeValues": values(qty=quantity, amount=amount, on_sale=ON_SALE, now=now.isoformat()),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -448,13 +438,13 @@ def settle(
         "type",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(type_key(event_id, type_id)),
                 "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
                 "ConditionExpression": "held >= :qty",
                 "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
                 "ExpressionAttributeValues": values(qty=quantity, amount=amount),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -576,7 +566,7 @@ def give_back(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event_id)),
                 "UpdateExpression": f"SET {to_pool}, sold = sold - :qty ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
                 "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status AND "
@@ -594,7 +584,7 @@ def give_back(
                     status=status,
                     **pool_values,
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -625,13 +615,13 @@ def release(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event_id)),
                 "UpdateExpression": f"SET held = held - :qty, {to_pool}",
                 "ConditionExpression": f"held >= :qty AND {right_pool}",
                 "ExpressionAttributeNames": POOL_NAMES,
                 "ExpressionAttributeValues": values(qty=quantity, **pool_values),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -656,7 +646,7 @@ def _give_back_type(
         "type",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(type_key(event_id, type_id)),
                 "UpdateExpression": f"SET {counter} = {counter} - :qty"
                 + (", available_tickets = available_tickets + :qty" if sub_quota else "")
@@ -665,7 +655,7 @@ def _give_back_type(
                 + ("attribute_exists(available_tickets)" if sub_quota else "attribute_not_exists(available_tickets)"),
                 **({"ExpressionAttributeNames": {"#revenue": revenue_attribute(refund[1])}} if refund else {}),
                 "ExpressionAttributeValues": values(qty=quantity, **({"refund": -refund[0]} if refund else {})),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -692,7 +682,7 @@ def _give_back_holding(
         "holding",
         {
             "Update": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Key": dump(holding_key(user_id, event_id)),
                 "UpdateExpression": update,
                 "ExpressionAttributeValues": values(**named),
@@ -710,7 +700,7 @@ def reprice(event_id: str, ticket_type: TicketType) -> dict[str, Any]:
     """The type's counter item takes its new price (the copy its booking condition pins)."""
     return {
         "Update": {
-            "TableName": _events(),
+            "TableName": events_table(),
             "Key": dump(type_key(event_id, ticket_type.id)),
             "UpdateExpression": "SET price = :price",
             "ConditionExpression": "attribute_exists(sold)",

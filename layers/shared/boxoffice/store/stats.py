@@ -19,11 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from boxoffice.config import settings
 from boxoffice.records import EventRecord, TicketType
 from boxoffice.store import dynamo, inventory, tickets, users
 from boxoffice.store import events as event_store
-from boxoffice.store.dynamo import Item
+from boxoffice.store.dynamo import Item, events_table, tickets_table, users_table
 from boxoffice.store.users import UserRecord
 
 
@@ -50,26 +49,25 @@ def _type_counters(event_id: str, described: Item) -> dict[str, Item]:
     keys = [inventory.type_key(event_id, type_id) for type_id in described.get("ticket_types", {})]
     if not keys:
         return {}
-    found = dynamo.batch_get({settings().events_table: keys})[settings().events_table]
+    found = dynamo.batch_get({events_table(): keys})[events_table()]
     return {item["sk"].removeprefix(inventory.TYPE): item for item in found}
 
 
 def read(event_id: str, caller_id: str) -> tuple[UserRecord | None, StatsRecord | None]:
     """The caller's account and the event's counters (None: no such event), in two BatchGetItems."""
-    events_table, tickets_table, users_table = settings().events_table, tickets.table(), settings().users_table
     found = dynamo.batch_get(
         {
-            users_table: [users.user_key(caller_id)],
-            events_table: [event_store.event_key(event_id), inventory.quota_key(event_id)],
-            tickets_table: tickets.checkin_shard_keys(event_id),
+            users_table(): [users.user_key(caller_id)],
+            events_table(): [event_store.event_key(event_id), inventory.quota_key(event_id)],
+            tickets_table(): tickets.checkin_shard_keys(event_id),
         },
         attributes=users.readable(),
     )
-    account = UserRecord.from_item(found[users_table][0]) if found[users_table] else None
-    items = {item["sk"]: item for item in found[events_table]}
+    account = UserRecord.from_item(found[users_table()][0]) if found[users_table()] else None
+    items = {item["sk"]: item for item in found[events_table()]}
     if event_store.EVENT not in items:
         return account, None
-    described, shards = items[event_store.EVENT], found[tickets_table]
+    described, shards = items[event_store.EVENT], found[tickets_table()]
     counters = items.get(inventory.QUOTA, described)
     by_type = _type_counters(event_id, described)
     event = event_store.assemble(described, [*items.values(), *by_type.values()])

@@ -42,7 +42,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from boxoffice.config import settings
 from boxoffice.errors import (
     AlreadyCheckedIn,
     CheckInClosed,
@@ -54,7 +53,19 @@ from boxoffice.errors import (
 )
 from boxoffice.records import ON_SALE, EventRecord
 from boxoffice.store import dynamo, users
-from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.dynamo import (
+    ALL_OLD,
+    Failed,
+    Item,
+    Transaction,
+    aws_errors,
+    client,
+    dump,
+    load,
+    tickets_table,
+    users_table,
+    values,
+)
 from boxoffice.store.users import UserRecord
 
 VALID: Final = "VALID"
@@ -64,7 +75,6 @@ _TICKET = "TICKET#"
 _CHECKINS = "CHECKINS#"
 CHECKIN_SHARDS = 8
 BY_UPDATE = "by_update"
-_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +116,6 @@ class TicketRecord:
         return self.ticket_type_id, self.ticket_type_name
 
 
-def table() -> str:
-    return settings().tickets_table
-
-
 def key(event_id: str, number: str) -> dict[str, str]:
     return {"pk": f"EVENT#{event_id}", "sk": f"{_TICKET}{number}"}
 
@@ -143,14 +149,16 @@ def put_action(
         "created_at": at.isoformat(),
         **_updated(number, at),
     }
-    return {"Put": {"TableName": table(), "Item": dump(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {"TableName": tickets_table(), "Item": dump(item), "ConditionExpression": "attribute_not_exists(pk)"}
+    }
 
 
 def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
     """VALID -> CANCELLED, for the cancel's transaction: a ticket already checked in fails it (ALL_OLD)."""
     return {
         "Update": {
-            "TableName": table(),
+            "TableName": tickets_table(),
             "Key": dump(key(event_id, number)),
             "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at, updated_at = :updated_at,"
             " updated_key = :updated_key",
@@ -159,7 +167,7 @@ def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
             "ExpressionAttributeValues": values(
                 cancelled=CANCELLED, valid=VALID, at=at.isoformat(), **_updated(number, at)
             ),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **ALL_OLD,
         }
     }
 
@@ -211,7 +219,7 @@ def _door_updates(event: EventRecord, *, keep_newer: bool) -> list[tuple[str, di
     update = "SET " + ", ".join(f"{name} = {value.format(name)}" for name in door)
     shards = enumerate(checkin_shard_keys(event.id))
     return [
-        (f"door:{n}", {"Update": {"TableName": table(), "Key": dump(shard), "UpdateExpression": update,
+        (f"door:{n}", {"Update": {"TableName": tickets_table(), "Key": dump(shard), "UpdateExpression": update,
                                   "ExpressionAttributeValues": values(**door)}})
         for n, shard in shards
     ]  # fmt: skip
@@ -235,7 +243,7 @@ def _count_checkin(event_id: str, type_id: str, delta: int, at: datetime) -> dic
     """+-1 on a shard drawn at random; a check-in (+1) only while the event is on sale and its doors open."""
     shard = checkin_shard_keys(event_id)[secrets.randbelow(CHECKIN_SHARDS)]
     update: dict[str, Any] = {
-        "TableName": table(),
+        "TableName": tickets_table(),
         "Key": dump(shard),
         "UpdateExpression": "ADD checked_in :delta, #type :delta",
         "ExpressionAttributeNames": {"#type": type_counter(type_id)},
@@ -244,18 +252,18 @@ def _count_checkin(event_id: str, type_id: str, delta: int, at: datetime) -> dic
     if delta > 0:
         update["ConditionExpression"] = "event_status = :on_sale AND doors_open_at <= :now AND doors_close_at > :now"
         update["ExpressionAttributeValues"] |= values(on_sale=ON_SALE, now=instant(at))
-        update |= _ALL_OLD
+        update |= ALL_OLD
     return {"Update": update}
 
 
 def read_for_door(event_id: str, number: str, caller_id: str) -> tuple[UserRecord | None, TicketRecord | None]:
     """The caller's account (for the token check) and the ticket (None: no such ticket), in one BatchGetItem."""
-    users_table = settings().users_table
     found = dynamo.batch_get(
-        {users_table: [users.user_key(caller_id)], table(): [key(event_id, number)]}, attributes=users.readable()
+        {users_table(): [users.user_key(caller_id)], tickets_table(): [key(event_id, number)]},
+        attributes=users.readable(),
     )
-    account = UserRecord.from_item(found[users_table][0]) if found[users_table] else None
-    ticket = TicketRecord.from_item(found[table()][0]) if found[table()] else None
+    account = UserRecord.from_item(found[users_table()][0]) if found[users_table()] else None
+    ticket = TicketRecord.from_item(found[tickets_table()][0]) if found[tickets_table()] else None
     return account, ticket
 
 
@@ -303,7 +311,7 @@ def _move(
         "ticket",
         {
             "Update": {
-                "TableName": table(),
+                "TableName": tickets_table(),
                 "Key": dump(key(ticket.event_id, number)),
                 "UpdateExpression": "SET #status = :to, updated_at = :updated_at, updated_key = :updated_key,"
                 f" ticket_type_id = :type_id, ticket_type_name = :type_name{sets}",
@@ -317,7 +325,7 @@ def _move(
                     **_updated(number, at),
                     **named,
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -348,7 +356,7 @@ def changed_since(
     after the by_update key `after`; and whether more follow. One Query on the index (eventually
     consistent: a change shows up a moment after it is made)."""
     query: dict[str, Any] = {
-        "TableName": table(),
+        "TableName": tickets_table(),
         "IndexName": BY_UPDATE,
         "KeyConditionExpression": "pk = :pk",
         "ExpressionAttributeValues": values(pk=f"EVENT#{event_id}"),
