@@ -1,18 +1,5 @@
-"""The bookings and tickets tables: bookings, their tickets, and Idempotency-Keys.
-
-bookings (partition key `pk`, sort key `sk`):
-  USER#<user id>  BOOKING#<booking id>          a booking: id, user_id, event_id, ticket_type_id,
-                                                ticket_type_name, ticket_type_quota (whether the type had a
-                                                sub-quota), quantity, ticket_numbers, unit_price, total_price,
-                                                currency, status, created_at, cancelled_at, its event as last
-                                                seen (event_name, event_venue, event_starts_at, event_status),
-                                                and the sort key of its Idempotency-Key (idempotency_sk) if any
-  USER#<user id>  HOLDING#<event id>            the user's live tickets of the event (store/inventory.py)
-  USER#<user id>  IDEMPOTENCY#<sha256 of key>   fingerprint of the request, booking (a copy that the cancel
-                                                keeps current) or hold_id (a hold's key: the hold is read
-                                                as it is now), expires_at (epoch s; checked in code, TTL
-                                                only tidies)
-and each ticket in the tickets table (store/tickets.py), read beside its booking in one BatchGetItem.
+"""Bookings, their Idempotency-Keys, and the transactions that book and cancel (bookings table; each
+booking's tickets are store/tickets.py's). Keys and attributes: docs/data-model.md, "bookings and tickets".
 
 A booking and a cancellation are each one TransactWriteItems that also moves the counters of the
 event's quota, its ticket type and the buyer's holding (store/inventory.py), so `available + sold ==

@@ -1,12 +1,5 @@
-"""The events table: events, and a word index that finds them by the words of their names.
-
-Items (partition key `pk`, sort key `sk`; attributes in docs/data-model.md):
-  EVENT#<id>     / EVENT         the event. While it is on sale, list_pk (`LIVE`) puts it in the by_time
-                                 index and venue_pk (`VENUE#<venue_key>`) in by_venue, both sorted by
-                                 starts_key (`<starts_at UTC>#<id>`). Deleting keeps it as a tombstone.
-  WORD#<prefix>  / <starts_key>  one key-only entry per distinct prefix (1..MAX_PREFIX characters) of the
-                                 folded words of an on-sale event's name, so a word or a word's beginning
-                                 is one Query, already in start-time order.
+"""Events (the descriptive item, its create, edit and delete) and the word index that finds them by the
+words of their names, in the events table. Keys, indexes and attributes: docs/data-model.md, "events".
 
 Index entries only point at events: a reader always fetches the event itself and keeps it only if it
 is on sale, starts at the entry's time and still matches. So the writers add entries before the event

@@ -1,16 +1,5 @@
 """Checkout holds, in the bookings table: tickets out of open sale until confirmed, released or expired.
-
-bookings (partition key `pk`, sort key `sk`):
-  USER#<user id>  HOLD#<hold id>   id, user_id, event_id, ticket_type_id, ticket_type_name, ticket_type_quota
-                                   (whether the type had a sub-quota), quantity, unit_price, currency, status
-                                   (HELD / CONFIRMED / RELEASED / EXPIRED), expires_at (ISO; a string, so the
-                                   table's TTL never touches it), created_at, ended_at, booking_id (once
-                                   confirmed), waiting_entry_id (a waiting-list offer's entry), cooldown_until
-                                   (epoch ms; only on holds the buyer placed, which the hold ceilings count:
-                                   when their cool-down ends if they expire); and while HELD only, `held`
-                                   ("HELD"), `held_event` (the event id) and `held_until` (epoch ms): the keys
-                                   of the sparse indexes by_expiry (all events: the sweeper's) and
-                                   by_event_expiry (one event's: a refused sale's).
+Keys, attributes and the expiry indexes: docs/data-model.md, "bookings and tickets".
 
 Each change is one TransactWriteItems. Placing takes the tickets off open sale under a booking's own
 conditions (store/inventory.py: take, counted as held); confirming moves HELD -> CONFIRMED and writes the

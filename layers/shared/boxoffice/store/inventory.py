@@ -1,27 +1,9 @@
-"""Inventory: the small counter items that every booking writes, and the ticket types' admin writes.
+"""Inventory: the small counter items that every booking writes (an event's quota and ticket type
+counters, a buyer's holding), and the ticket types' admin writes. Keys and attributes:
+docs/data-model.md, "events" (quota, ticket type counter) and "bookings and tickets" (holding).
 
-events table (beside the descriptive `EVENT#<id>/EVENT` item, which no booking touches):
-  EVENT#<id>  QUOTA            the event's quota: total_tickets, available_tickets (on open sale), sold, held
-                               (in live holds), reserved (came back while people waited: kept for the
-                               waiting list), waiting (WAITING waiting-list entries), pool_pk (while reserved
-                               may be > 0: the key of the sparse index by_pool); absent counters are 0. And
-                               the copies a booking's condition needs: status, starts_at, currency,
-                               max_tickets_per_booking, max_tickets_per_user (absent: no cap), and a hold's:
-                               max_held_tickets_per_user, max_holds_per_user, hold_cooldown_seconds (absent:
-                               the defaults of records.EventRecord)
-  EVENT#<id>  TYPE#<type id>   one per ticket type: sold, held; total_tickets and available_tickets only when it
-                               has a sub-quota; the type's stats counters (cancelled_tickets, revenue_<CURRENCY>,
-                               as on the quota); and the copies its condition needs: price,
-                               max_tickets_per_booking, sales_start, sales_end (absent: open)
-bookings table:
-  USER#<user id>  HOLDING#<event id>   tickets: the user's tickets of the event in live bookings and holds
-                                       (max_tickets_per_user); held_tickets and holds: those in live holds the
-                                       user placed, and how many holds (the hold ceilings); cooldown_until
-                                       (epoch ms): no hold before it, set when a hold of theirs expires
-
-Counter items carry no index keys (but the quota's pool_pk, which no booking writes: an update that leaves an
-index key as it is writes no index) and stay far below 1 KB (DynamoDB bills an update by the larger of the
-old and new item, per started KB, twice inside a transaction).
+Counter items stay far below 1 KB and no booking writes an index key, because DynamoDB bills an update
+by the larger of the old and new item, per started KB, twice inside a transaction.
 `available + held + reserved + sold == total` holds on the quota at every commit (`available + held + sold
 == total` on a sub-quota): each write moves two of them by the same amount. Open sale (bookings, holds)
 draws on `available_tickets` only; tickets that come back go through `route_returned`.

@@ -1,16 +1,8 @@
-"""An event's sales and door counters, kept in the same transactions as the changes they count.
+"""An event's sales and door counters, kept in the same transactions as the changes they count, and the
+read that sums them. Which item holds which counter: docs/data-model.md, "Stats".
 
-On the event's quota item (events table, `EVENT#<id>/QUOTA`, store/inventory.py), which every booking and
-cancel already updates (so counting adds no item to their transactions):
-  total_tickets, available_tickets, sold, held, reserved   the live counts
-  cancelled_tickets   ADD q by every cancel
-  revenue_<CURRENCY>  ADD the total by every booking, minus it by its cancel, in the booking's currency
-On each ticket type's counter item (`EVENT#<id>/TYPE#<type id>`), which the same transactions update: sold
-(and available_tickets with a sub-quota), and its own cancelled_tickets and revenue_<CURRENCY>.
-On the tickets table, `EVENT#<id>/CHECKINS#<0..7>` (store/tickets.py): checked_in, and each type's share, summed.
-
-Reading them is two BatchGetItems: the event and its quota, the eight shards (and the caller's account);
-then the counter items of the event's types, whose ids the event item holds.
+Reading them is two BatchGetItems: the event and its quota, the eight check-in shards (and the caller's
+account); then the counter items of the event's types, whose ids the event item holds.
 An event stored before ticket types has its counts on its own item, and no cancel or revenue counters.
 """
 

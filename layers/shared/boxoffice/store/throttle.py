@@ -1,8 +1,5 @@
-"""Password-check throttle counters (login and password change), in the users table.
-
-Item (partition key `pk`, no sort key):
-  THROTTLE#<email>  the account's current window: window_start (epoch seconds), failures (from every
-                    address), one `ip_<digest>` count per source address, expires_at (TTL)
+"""Password-check throttle counters (login and password change), in the users table. The item:
+docs/data-model.md, "users" (password-check throttle).
 
 A window opens with its first counted check and lasts `window` seconds. Whether it is over is
 decided by a condition on window_start inside each write: moto never expires TTL items and

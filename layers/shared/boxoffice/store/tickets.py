@@ -1,26 +1,9 @@
-"""The tickets table: one item per ticket, the source of truth for its status at the door.
-
-tickets (partition key `pk`, sort key `sk`):
-  EVENT#<event id>  TICKET#<ticket number>   ticket_number, event_id, booking_id, user_id, ticket_type_id,
-                                             ticket_type_name (its booking's type, as booked; absent on
-                                             tickets written before tickets recorded it), status
-                                             (VALID / CHECKED_IN / CANCELLED), code (signed, for the QR
-                                             code), created_at, updated_at, updated_key
-                                             (`<updated_at>#<ticket number>`), checked_in_at,
-                                             checked_in_by, cancelled_at
-
-  EVENT#<event id>  CHECKINS#<0..7>          checked_in: one shard of the event's count of tickets
-                                             checked in (the shards add up to it); and per ticket type
-                                             in_<type id, base64url>: that type's share; and the copies
-                                             a check-in's condition reads: doors_open_at, doors_close_at
-                                             (fixed-width UTC instants), event_status
+"""The tickets table: one item per ticket, the source of truth for its status at the door, and the
+event's sharded check-in counts. Keys, the by_update index and attributes: docs/data-model.md,
+"bookings and tickets".
 
 Bookings put their tickets and cancel them inside their own transactions (the actions come from
 here); a booking's tickets are read beside it in the same BatchGetItem, never one by one.
-
-Index by_update (partition `pk`, sort `updated_key`, only what a scanner syncs projected): an
-event's tickets in the order they last changed, so a scanner pages the changes since an instant.
-Every write of a ticket sets updated_at and updated_key together.
 
 A check-in reads the ticket (with the scanner's account) for its type, then is one TransactWriteItems:
 the ticket VALID -> CHECKED_IN (the condition that makes any number of simultaneous scans succeed

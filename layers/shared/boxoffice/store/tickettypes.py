@@ -1,5 +1,5 @@
 """A ticket type's admin writes: each one transaction over the event item (which describes the type),
-the type's counter item (store/inventory.py) and its name claim (`EVENT#<id>/NAME#<folded name>`).
+the type's counter item (store/inventory.py) and its name claim (docs/data-model.md, "events").
 
 Conditions carry the rules that racing writes could break: an event has at most 20 types (a condition on
 the size of its `ticket_types` map), names are unique (claims put with attribute_not_exists), a

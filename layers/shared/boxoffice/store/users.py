@@ -1,12 +1,9 @@
-"""The users table: accounts and email claims (its password-check counters are store/throttle.py's).
+"""The users table: accounts, email claims and the admin count (its password-check counters are
+store/throttle.py's). Keys and attributes: docs/data-model.md, "users".
 
-Items (partition key `pk`, no sort key):
-  USER#<id>      the account: id, full_name ("name" is a reserved word), email, role, password_hash,
-                 token_version, created_at, updated_at
-  EMAIL#<email>  claims a normalised email for one user id (unique by a conditional put)
-  ADMINS         admins: how many accounts have the admin role. Every change of that number moves it in
-                 the same transaction, and a demotion requires it to stay >= 1, so two admins demoting
-                 each other at once cannot leave none.
+An email is unique by a conditional put of its claim, and every change of the number of admins moves
+the count in the same transaction (a demotion only while it stays >= 1), so two admins demoting each
+other at once cannot leave none.
 """
 
 from __future__ import annotations

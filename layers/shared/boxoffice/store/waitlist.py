@@ -1,18 +1,6 @@
 """The waiting list: each user's entry in the bookings table, the line itself in the events table.
-
-bookings (partition key `pk`, sort key `sk`):
-  USER#<user id>  WAITING#<event id>   the user's entry for the event: id, user_id, event_id, ticket_type_id,
-                                       ticket_type_name, quantity, status, joined_at, line_sk; hold_id and
-                                       expires_at (ISO: the table's TTL ignores a string) while OFFERED;
-                                       ended_at once BOOKED, EXPIRED, LEFT or CLOSED. One item per user and
-                                       event: a new entry may replace an ended one, never a live
-                                       (WAITING/OFFERED) one.
-events:
-  LINE#<event id>  <joined_at>#<entry id>   present only while the entry is WAITING: entry_id, user_id,
-                                       ticket_type_id, ticket_type_name, quantity (what an offer needs).
-                                       joined_at has microseconds and a fixed width, so the partition sorts
-                                       in join order, and an entry's position is 1 + the number of line
-                                       items before it (a strongly consistent COUNT).
+Keys and attributes: docs/data-model.md, "events" (waiting line) and "bookings and tickets"
+(waiting-list entry).
 
 The quota item counts the line (`waiting`: entries WAITING) in the same transactions that add and remove
 line items, and a join holds only while too few tickets are on open sale: by condition, never by a read.
