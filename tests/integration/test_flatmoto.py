@@ -20,6 +20,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
+from moto.core.utils import get_service_model
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
 
@@ -213,11 +215,12 @@ SCRIPTS: dict[str, list[tuple[list[Action], str]]] = {
 
 @contextmanager
 def plain_moto() -> Iterator[None]:
-    """moto's own TransactWriteItems and Query, whatever flatmoto.install() did in this process."""
+    """moto's own TransactWriteItems, Query and serialiser, whatever flatmoto.install() did in this process."""
     with (
         mock.patch.object(DynamoDBBackend, "transact_write_items", flatmoto.moto_transact_write_items),
         mock.patch.object(Table, "query", flatmoto.moto_query),
         mock.patch.object(Table, "all_items", flatmoto.moto_all_items),
+        mock.patch.object(BaseJSONSerializer, "_serialize_type_structure", flatmoto.moto_serialize_structure),
     ):
         yield
 
@@ -328,3 +331,44 @@ def test_an_item_is_freed_once_the_table_no_longer_holds_it() -> None:
         client.delete_item(TableName=BOOKINGS, Key={"pk": s("USER#ada"), "sk": s("BOOKING#b1")})
         gc.collect()
         assert stored() is None
+
+
+# Every type of attribute value, nested and empty, and binary ones (which moto's serialiser encodes).
+ODD_ITEM = {
+    "s": s(""),
+    "n": {"N": "1.50"},
+    "false": {"BOOL": False},
+    "null": {"NULL": True},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "-2.5"]},
+    "empty map": {"M": {}},
+    "empty list": {"L": []},
+    "deep": {"M": {"x": {"L": [s("y"), {"M": {"q": n(0)}}, {"NULL": True}, {"SS": ["z"]}]}}},
+    "binary": {"B": "AAEC"},
+    "binary set": {"BS": ["AA=="]},
+    "list with a binary": {"L": [{"B": "AA=="}, s("k")]},
+}
+
+
+def serialised(item: dict[str, Any]) -> str:
+    """A GetItem answer for `item`, as moto's DynamoDB serialises it."""
+    operation = get_service_model("dynamodb").operation_model("GetItem")
+    serializer = JSONSerializer(operation_model=operation, pretty_print=False, value_picker=XFormedAttributePicker())
+    body: str = serializer.serialize({"Item": item})["body"]
+    return body
+
+
+def test_attribute_values_are_answered_exactly_as_moto_serialises_them() -> None:
+    flatmoto.install()
+    with plain_moto():
+        expected = serialised(ODD_ITEM)
+    assert serialised(ODD_ITEM) == expected
+
+
+def test_attribute_values_in_wire_form_skip_moto_member_by_member_serialiser() -> None:
+    flatmoto.install()
+    member_by_member = mock.Mock(wraps=flatmoto.moto_serialize_structure)
+    with mock.patch.object(flatmoto, "moto_serialize_structure", member_by_member):
+        serialised(ODD_ITEM)
+    shapes = [c.args[3].name for c in member_by_member.call_args_list]
+    assert shapes.count("AttributeValue") == 4  # the binary, the binary set, the list holding a binary and that one
