@@ -10,7 +10,9 @@ moto 5.2.5 has two costs that grow with the tables, paid under the local runtime
   the table's stream. Nothing else in a table changes in a transaction: secondary indexes are
   computed from the items at query time.
 - A Query on a table's own key lists and sorts every item of the table, then keeps the partition's.
-  Here it is handed only the queried partition, which holds exactly the items it would keep.
+  Here it is handed only the queried partition, which holds exactly the items it would keep. A Query
+  on an index also sorted the whole table first, though it sorts what it keeps again by the index's
+  key and the table's (a total order): here it is handed the items unsorted.
 And memory: moto keeps every model object it ever made in a class-level list (for its dashboard),
 so every item, every query result's copy and every table copy stayed in memory for good. Items,
 stream records and queue messages (the local bus's, devserver/streams.py) are not listed there any
@@ -55,8 +57,9 @@ _moto_value_init = DynamoType.__dict__["__init__"]
 moto_serialize_structure = BaseJSONSerializer.__dict__["_serialize_type_structure"]
 _SHARED_UP_TO = 64  # characters: ids, statuses, names and numbers; longer text is rarely repeated
 _INDEX_NAME = 7  # Table.query's positional parameters: hash_key, ..., projection_expressions, index_name
+_ANY_PARTITION = object()  # a Query on an index: every partition, in no particular order
 # This thread's transaction running with table copies turned off (`active`), or the table and
-# partition key of its Query on a table's own key (`partition`).
+# partition key of its Query on a table's own key, _ANY_PARTITION on an index (`partition`).
 _state = threading.local()
 
 
@@ -157,9 +160,9 @@ def _transact_method(self: DynamoDBBackend, transact_items: list[dict[str, Any]]
 
 def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
     index_name = args[_INDEX_NAME - 1] if len(args) >= _INDEX_NAME else kwargs.get("index_name")
-    if index_name or hash_key is None:
+    if not index_name and hash_key is None:
         return moto_query(self, hash_key, *args, **kwargs)
-    _state.partition = (self, hash_key)
+    _state.partition = (self, _ANY_PARTITION if index_name else hash_key)
     try:
         return moto_query(self, hash_key, *args, **kwargs)
     finally:
@@ -167,11 +170,17 @@ def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) 
 
 
 def _all_items(self: Table) -> list[Item]:
-    """moto's list of every item, sorted by key; only the queried partition's within a Query on the key."""
+    """moto's list of every item, sorted by key; only the queried partition's within a Query on the key,
+    and unsorted within a Query on an index (which sorts its matches by the index's key and then the
+    table's: an order the items' own cannot change)."""
     table, hash_key = getattr(_state, "partition", None) or (None, None)
     if table is not self:
         items: list[Item] = moto_all_items(self)
         return items
+    if hash_key is _ANY_PARTITION:
+        if self.range_key_attr is None:
+            return list(self.items.values())
+        return [item for partition in self.items.values() for item in partition.values()]
     partition = self.items.get(hash_key)
     if not partition:
         return []

@@ -9,6 +9,7 @@ of it) must be equal.
 from __future__ import annotations
 
 import gc
+import random
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -372,3 +373,47 @@ def test_attribute_values_in_wire_form_skip_moto_member_by_member_serialiser() -
         serialised(ODD_ITEM)
     shapes = [c.args[3].name for c in member_by_member.call_args_list]
     assert shapes.count("AttributeValue") == 4  # the binary, the binary set, the list holding a binary and that one
+
+
+def index_pages(ascending: bool) -> list[Any]:
+    """Events put in no order, several on one start time, read back from an index a page at a time."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(None, "cmp")
+        for number in random.Random(7).sample(range(40), 40):
+            item = {**event(str(number), 1, venue="club" if number % 3 else "hall"), "sk": s(f"EVENT{number}")}
+            client.put_item(TableName=EVENTS, Item={**item, "starts_key": s(f"2030-01-{number % 5:02d}")})
+        pages, start = [], {}
+        while True:
+            page = client.query(
+                TableName=EVENTS,
+                IndexName="by_venue",
+                KeyConditionExpression="venue_pk = :v",
+                ExpressionAttributeValues={":v": s("VENUE#club")},
+                ScanIndexForward=ascending,
+                Limit=7,
+                **start,
+            )
+            pages.append(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return pages
+            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+@pytest.mark.parametrize("ascending", [True, False])
+def test_a_query_on_an_index_pages_through_the_items_exactly_as_moto_does(ascending: bool) -> None:
+    flatmoto.install()
+    with plain_moto():
+        expected = index_pages(ascending)
+    assert sum(len(page) for page in expected) == 26
+    assert index_pages(ascending) == expected
+
+
+def test_a_query_on_an_index_does_not_sort_the_whole_table_first() -> None:
+    flatmoto.install()
+
+    def whole_table_sorted(table: Table) -> None:
+        raise AssertionError(f"every item of {table.name} sorted")
+
+    with mock.patch.object(flatmoto, "moto_all_items", whole_table_sorted):
+        assert index_pages(ascending=True)
