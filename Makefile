@@ -21,7 +21,7 @@ PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.1
 .PHONY: help run test test-fast lint format build deploy bench soak mutation openapi clean lock
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 # Two stamps: `make run` installs only what serving needs (requirements-run.txt); test, lint and the
 # rest add the developer tools (requirements-dev.txt) on top.
@@ -32,8 +32,9 @@ $(BIN)/.installed-run: requirements-run.txt constraints.txt layers/shared/requir
 	$(BIN)/python -m pip install --quiet -r requirements-run.txt -c constraints.txt
 	@touch $@
 
-$(BIN)/.installed: $(BIN)/.installed-run requirements-dev.txt
+$(BIN)/.installed: $(BIN)/.installed-run requirements-dev.txt requirements-translator.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-translator.txt
 	@touch $@
 
 $(VENV_SAM)/.installed: requirements-sam.txt
@@ -42,7 +43,7 @@ $(VENV_SAM)/.installed: requirements-sam.txt
 	$(VENV_SAM)/bin/python -m pip install --quiet -r requirements-sam.txt
 	@touch $@
 
-run: $(BIN)/.installed-run ## the API on http://localhost:$${PORT:-8000} (Swagger UI at /docs), data kept in .local-data/ (FRESH=1: start empty)
+run: $(BIN)/.installed-run ## the API on http://localhost:8000 (PORT=...), Swagger UI at /docs, data kept in .local-data/ (FRESH=1: start empty; LOG_LEVEL=INFO: handler logs)
 	@FRESH=$(FRESH) exec $(BIN)/python -m devserver
 
 # Tests run on every core (pytest-xdist; each worker has its own moto and local runtime); WORKERS=1 runs them in one process.
@@ -66,7 +67,7 @@ format: $(BIN)/.installed ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-build: $(VENV_SAM)/.installed ## sam build (arm64, python3.13)
+build: $(VENV_SAM)/.installed ## sam build (arm64; needs python3.13 on PATH, or pyenv with 3.13)
 	@test -n "$(PYTHON313)" || { echo "error: sam build needs python3.13 on PATH (Lambda's runtime); install it or run make build PYTHON313=/path/to/python3.13" >&2; exit 1; }
 	$(OFFLINE) PATH="$(dir $(PYTHON313)):$$PATH" $(VENV_SAM)/bin/sam build --template template.yaml
 
@@ -102,7 +103,7 @@ lock: $(BIN)/.installed ## re-pin every transitive dependency of .venv into cons
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 # --- operations (docs/DEPLOY.md) ---
-.PHONY: audit smoke sam-local create-admin
+.PHONY: audit smoke sam-local create-admin replay-domain-events prune-versions
 SAM ?= $(VENV_SAM)/bin/sam
 
 $(VENV_AUDIT)/.installed: requirements-audit.txt
@@ -115,13 +116,24 @@ audit: $(BIN)/.installed $(VENV_AUDIT)/.installed ## checkov (offline) and cfn-l
 	$(OFFLINE) $(VENV_AUDIT)/bin/checkov --config-file .checkov.yaml -f template.yaml --framework cloudformation --skip-download --compact
 	$(OFFLINE) $(BIN)/cfn-lint -c I -- template.yaml
 
-smoke: ## end-to-end flow against BASE_URL (ADMIN_EMAIL, ADMIN_PASSWORD: an admin login there)
-	@test -n "$(BASE_URL)" || { echo "usage: make smoke BASE_URL=https://... ADMIN_EMAIL=... ADMIN_PASSWORD=..." >&2; exit 2; }
-	@$(or $(wildcard $(BIN)/python),$(PYTHON)) scripts/smoke.py "$(BASE_URL)"
+# Seconds per request: cold calls of emulated (arm64 on x86) sam local containers take 31-47 s.
+SMOKE_TIMEOUT ?= 30
 
-sam-local: $(BIN)/.installed build ## sam local start-api on :3000 over a local DynamoDB (Docker; README: CONTAINER_HOST, SAM=)
+smoke: ## end-to-end flow against BASE_URL (ADMIN_EMAIL, ADMIN_PASSWORD: an admin login there; SMOKE_TIMEOUT=60 per request)
+	@test -n "$(BASE_URL)" || { echo "usage: make smoke BASE_URL=https://... ADMIN_EMAIL=... ADMIN_PASSWORD=... [SMOKE_TIMEOUT=60]" >&2; exit 2; }
+	@$(or $(wildcard $(BIN)/python),$(PYTHON)) scripts/smoke.py "$(BASE_URL)" --timeout $(SMOKE_TIMEOUT)
+
+sam-local: $(BIN)/.installed build ## sam local start-api on :3000 over a local DynamoDB (Docker; README: SAM_LOCAL_ARGS, CONTAINER_HOST, SAM=)
 	$(OFFLINE) PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.sam_local --sam "$(SAM)" $(SAM_LOCAL_ARGS)
 
 create-admin: $(BIN)/.installed ## the first admin of a deployed stack: make create-admin STACK=boxoffice-prod
 	@test -n "$(STACK)" || { echo "usage: make create-admin STACK=<stack name> [ADMIN_EMAIL=...] [PROMOTE=1]" >&2; exit 2; }
 	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.create_admin --stack "$(STACK)" $(if $(PROMOTE),--promote)
+
+replay-domain-events: $(BIN)/.installed ## publish again the stream batches kept in the failures bucket: make replay-domain-events STACK=boxoffice-prod
+	@test -n "$(STACK)" || { echo "usage: make replay-domain-events STACK=<stack name>" >&2; exit 2; }
+	@PYTHONPATH=layers/shared:. $(BIN)/python -m scripts.replay_domain_events --stack "$(STACK)"
+
+prune-versions: $(BIN)/.installed ## after a deploy, delete function versions no alias points at: make prune-versions STACK=boxoffice-prod [DRY_RUN=1]
+	@test -n "$(STACK)" || { echo "usage: make prune-versions STACK=<stack name> [DRY_RUN=1]" >&2; exit 2; }
+	@$(BIN)/python -m scripts.prune_versions --stack "$(STACK)" $(if $(DRY_RUN),--dry-run)

@@ -1,8 +1,11 @@
 """`python -m devserver` (what `make run` starts): the API on http://localhost:$PORT with no Docker and no AWS.
 
-The embedded DynamoDB's tables are kept in $LOCAL_DATA_DIR (default .local-data/) across restarts;
-FRESH=1 starts with empty tables (the old snapshot is replaced at the first save).
+The embedded DynamoDB's tables and the signing keys are kept in $LOCAL_DATA_DIR (default .local-data/)
+across restarts; FRESH=1 starts with empty tables and new keys (the old snapshot is replaced at the
+first save).
 DYNAMODB_PORT pins the embedded DynamoDB's port (default: any free one).
+LOG_LEVEL sets the handlers' log level (default WARNING: quiet); at INFO or DEBUG the metrics that
+Lambda would send to CloudWatch are printed too.
 """
 
 from __future__ import annotations
@@ -15,33 +18,56 @@ import threading
 from pathlib import Path
 
 from devserver import template
-from devserver.console import say
+from devserver.console import keep_lines_whole, say
 from devserver.persistence import CorruptSnapshot
 from devserver.runtime import LocalRuntime
 from devserver.seed import AdminLogin, ensure_admin, ensure_staff
 
 
 def login_line(role: str, login: AdminLogin, password_variable: str) -> str:
-    if not login.created:
-        return f"{role + ' login':<17}{login.email} (already existed; its password is the one it was created with)"
-    shown = login.password if login.generated else f"(from {password_variable})"
+    if login.generated and not login.created:
+        kept = f"already existed, password unchanged: {password_variable}=... sets it"
+        return f"{role + ' login':<17}{login.email} ({kept})"
+    shown = (
+        login.password if login.generated else f"(from {password_variable}{'; password reset' if login.reset else ''})"
+    )
     return f"{role + ' login':<17}{login.email} / {shown}"
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")  # the template's LogLevel values
+
+
+def log_settings(level: str) -> dict[str, str]:
+    """The handlers' Powertools settings for LOG_LEVEL: quiet unless asked, metrics only with the logs."""
+    level = level.upper() or "WARNING"
+    if level not in LOG_LEVELS:
+        raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    return {
+        "POWERTOOLS_LOG_LEVEL": level,
+        "POWERTOOLS_METRICS_DISABLED": "false" if level in ("DEBUG", "INFO") else "true",
+    }
+
+
 def main() -> int:
+    keep_lines_whole()  # the handlers' threads print logs and metrics at once
     port = int(os.environ.get("PORT", "8000"))
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
     data_dir = Path(os.environ.get("LOCAL_DATA_DIR") or template.ROOT / ".local-data")
     fresh = os.environ.get("FRESH", "").lower() in ("1", "true", "yes")
+    try:
+        logs = log_settings(os.environ.get("LOG_LEVEL", ""))
+    except ValueError as exc:
+        print(f"Cannot start: {exc}.", file=sys.stderr)
+        return 1
     runtime = LocalRuntime(
         port,
         dynamodb_endpoint=endpoint,
         dynamodb_port=int(os.environ.get("DYNAMODB_PORT") or 0),
         data_dir=None if endpoint else data_dir,
         fresh=fresh,
-        jwt_secret=os.environ.get("JWT_SECRET") or None,
+        keys_dir=data_dir,  # kept with the data: a restart voids no ticket code or login
         # Template parameters a developer may shorten for a try by hand (HOLD_SECONDS=20 make run).
-        extra_env={name: os.environ[name] for name in ("BCRYPT_ROUNDS", "HOLD_SECONDS") if os.environ.get(name)},
+        extra_env={name: os.environ[name] for name in ("BCRYPT_ROUNDS", "HOLD_SECONDS") if os.environ.get(name)} | logs,
         cors_origins=os.environ.get("CORS_ALLOWED_ORIGINS", ""),
     )
     try:
@@ -55,8 +81,9 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    admin = ensure_admin(os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD"))
-    staff = ensure_staff(os.environ.get("STAFF_EMAIL"), os.environ.get("STAFF_PASSWORD"))
+    # A password given for an account that exists already becomes its password (the data outlives restarts).
+    admin = ensure_admin(os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD") or None, reset=True)
+    staff = ensure_staff(os.environ.get("STAFF_EMAIL"), os.environ.get("STAFF_PASSWORD") or None, reset=True)
     from devserver.seed import ensure_sample_check_ins, ensure_sample_events
 
     samples = ensure_sample_events()
@@ -70,10 +97,14 @@ def main() -> int:
         f"DynamoDB         {runtime.endpoint} ({'external' if endpoint else 'embedded moto'})",
     ]
     if runtime.snapshots is not None:
-        state = "started empty (FRESH)" if fresh else f"{runtime.loaded_items} items loaded"
-        banner.append(f"Data             {runtime.snapshots.path} ({state}; FRESH=1 starts empty)")
+        state = "started empty: FRESH=1" if fresh else f"{runtime.loaded_items} items loaded; FRESH=1 starts empty"
+        banner.append(f"Data             {runtime.snapshots.path} ({state})")
     if runtime.domain_events is not None:
+        runtime.domain_events.settle()  # the sample data's events print before the banner, not into it
         banner.append("Domain events    each printed as the bus accepts it (docs/events.md)")
+    level = logs["POWERTOOLS_LOG_LEVEL"]
+    more = " (LOG_LEVEL=INFO shows more)" if level in ("WARNING", "ERROR") else ""
+    banner.append(f"Handler logs     {level} and above{more}")
     banner += [
         login_line("Admin", admin, "ADMIN_PASSWORD"),
         login_line("Staff", staff, "STAFF_PASSWORD"),

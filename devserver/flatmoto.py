@@ -13,6 +13,10 @@ moto 5.2.5 has two costs that grow with the tables, paid under the local runtime
   Here it is handed only the queried partition, which holds exactly the items it would keep. A Query
   on an index also sorted the whole table first, though it sorts what it keeps again by the index's
   key and the table's (a total order): here it is handed the items unsorted.
+And strictness: moto pages from an ExclusiveStartKey that lies outside the Query's key condition
+(another partition, a sort key outside its range), which DynamoDB refuses with a ValidationException
+("The provided starting key is outside query boundaries based on provided conditions"); here it is
+refused too, so a cursor bug shows up locally and not first in AWS.
 And memory: moto keeps every model object it ever made in a class-level list (for its dashboard),
 so every item, every query result's copy and every table copy stayed in memory for good. Items,
 stream records and queue messages (the local bus's, devserver/streams.py) are not listed there any
@@ -158,8 +162,34 @@ def _transact_method(self: DynamoDBBackend, transact_items: list[dict[str, Any]]
     transact_write_items(self, transact_items)
 
 
+_OUTSIDE = "The provided starting key is outside query boundaries based on provided conditions"
+
+
+def _key_attrs(table: Table, index_name: str | None) -> tuple[str, str | None]:
+    """The hash and range key attributes a Query on the table or one of its indexes is keyed by."""
+    if not index_name:
+        return table.hash_key_attr, table.range_key_attr
+    index = next(i for i in table.all_indexes() if i.name == index_name)
+    kinds = {key["KeyType"]: key["AttributeName"] for key in index.schema}
+    return kinds["HASH"], kinds.get("RANGE")
+
+
+def _check_start(table: Table, hash_key: DynamoType | None, args: tuple[Any, ...], index_name: str | None) -> None:
+    """Refuse an ExclusiveStartKey outside the key condition, as DynamoDB does (moto pages from it)."""
+    range_comparison, range_objs, _, start = args[:4]
+    if not start or hash_key is None:
+        return
+    hash_attr, range_attr = _key_attrs(table, index_name)
+    inside = hash_attr in start and DynamoType(start[hash_attr]) == hash_key
+    if inside and range_comparison and range_attr is not None:
+        inside = range_attr in start and DynamoType(start[range_attr]).compare(range_comparison, range_objs)
+    if not inside:
+        raise MockValidationException(_OUTSIDE)
+
+
 def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
     index_name = args[_INDEX_NAME - 1] if len(args) >= _INDEX_NAME else kwargs.get("index_name")
+    _check_start(self, hash_key, args, index_name)
     if not index_name and hash_key is None:
         return moto_query(self, hash_key, *args, **kwargs)
     _state.partition = (self, _ANY_PARTITION if index_name else hash_key)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import sys
 import threading
 from pathlib import Path
@@ -13,6 +11,8 @@ from devserver import streams, template
 from devserver.cors import Cors
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.gateway import Gateway, Server, serve
+from devserver.isolation import isolate_concurrent_requests
+from devserver.local_keys import LocalKeys, local_keys
 from devserver.persistence import Snapshots
 from devserver.scheduler import Scheduler
 from devserver.streams import DomainEvents
@@ -24,25 +24,20 @@ SERIALISED_READ_TIMEOUT = "10"
 SNAPSHOT = "dynamodb.jsonl"
 
 
-def local_ticket_keys() -> str:
-    """A ticket key ring of this run's own, as boxoffice.ticket_codes reads one (TICKET_KEYS, if set,
-    keeps codes valid across restarts against a persistent DynamoDB)."""
-    return os.environ.get("TICKET_KEYS") or json.dumps({"active": "local-1", "local-1": secrets.token_urlsafe(48)})
-
-
-def function_environment(endpoint: str, table_prefix: str, jwt_secret: str, ticket_keys: str) -> dict[str, str]:
-    """The template's Globals resolved for a local DynamoDB, with local signing secrets in place of
+def function_environment(endpoint: str, table_prefix: str, keys: LocalKeys) -> dict[str, str]:
+    """The template's Globals resolved for a local DynamoDB, with local signing keys in place of
     Secrets Manager (which neither this runtime nor a sam local container can reach)."""
     refs = {
         **template.parameters({"Stage": "local", "DynamoEndpoint": endpoint}),
         **table_names(table_prefix),
-        "JwtSecret": "",
-        "TicketKeys": "",
+        **dict.fromkeys(("JwtSecret", "TicketSigningKeys", "TicketPublicKeys", "CursorKey"), ""),
     }
     env = template.environment(refs)
-    env.update(JWT_SECRET=jwt_secret, JWT_SECRET_ARN="", POWERTOOLS_METRICS_NAMESPACE="boxoffice-local")
+    env.update(JWT_SECRET=keys.jwt_secret, JWT_SECRET_ARN="", POWERTOOLS_METRICS_NAMESPACE="boxoffice-local")
     env.update(AWS_READ_TIMEOUT_SECONDS=SERIALISED_READ_TIMEOUT)
-    env.update(TICKET_KEYS=ticket_keys, TICKET_KEYS_ARN="")
+    env.update(TICKET_KEYS=keys.ticket_keys, TICKET_KEYS_ARN="")
+    env.update(TICKET_PUBLIC_KEYS=keys.ticket_public_keys, TICKET_PUBLIC_KEYS_ARN="")
+    env.update(CURSOR_KEY=keys.cursor_key, CURSOR_KEY_ARN="")
     return env
 
 
@@ -50,7 +45,8 @@ class LocalRuntime:
     """The API on 127.0.0.1:<port> with its own DynamoDB; a context manager that stops what it started.
 
     With `data_dir`, the embedded DynamoDB's tables are kept in a snapshot there (devserver.persistence):
-    loaded at start unless `fresh`, saved a few seconds after changes and at stop.
+    loaded at start unless `fresh`, saved a few seconds after changes and at stop. With `keys_dir`
+    (the same folder, for `make run`), so are the signing keys (devserver.local_keys).
     """
 
     def __init__(
@@ -62,7 +58,7 @@ class LocalRuntime:
         data_dir: Path | None = None,
         fresh: bool = False,
         table_prefix: str = "local",
-        jwt_secret: str | None = None,
+        keys_dir: Path | None = None,
         extra_env: dict[str, str] | None = None,
         cors_origins: str = "",
         quiet: bool = False,
@@ -74,8 +70,8 @@ class LocalRuntime:
         self._dynamodb_port = dynamodb_port
         self._data_dir = data_dir
         self._fresh = fresh
-        self._jwt_secret = jwt_secret or secrets.token_urlsafe(48)
-        self._ticket_keys = local_ticket_keys()
+        use_layer()
+        self.keys = local_keys(keys_dir, fresh=fresh)
         self._extra_env = extra_env or {}
         self._cors = Cors.from_template(cors_origins)
         self.dynamodb: EmbeddedDynamoDB | None = None
@@ -100,7 +96,7 @@ class LocalRuntime:
 
     def environment(self) -> dict[str, str]:
         """What the handlers see: template Globals resolved for this machine, plus local credentials."""
-        env = function_environment(self.endpoint, self.table_prefix, self._jwt_secret, self._ticket_keys)
+        env = function_environment(self.endpoint, self.table_prefix, self.keys)
         # moto and DynamoDB Local accept any credentials; never reach for real ones.
         env.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_SESSION_TOKEN="local")
         env.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
@@ -118,11 +114,10 @@ class LocalRuntime:
         return self
 
     def _start(self) -> None:
+        isolate_concurrent_requests()  # before anything logs: the sample data is made outside any function
         if not self._external_endpoint:
             self.dynamodb = EmbeddedDynamoDB(self._dynamodb_port).start()
         os.environ.update(self.environment())
-        if str(LAYER) not in sys.path:
-            sys.path.insert(0, str(LAYER))
         reset_caches()
         create_tables(self.endpoint, self.table_prefix)
         if self.dynamodb is not None and self._data_dir is not None:
@@ -157,6 +152,12 @@ class LocalRuntime:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def use_layer() -> None:
+    """The shared package importable, as the functions' layer makes it."""
+    if str(LAYER) not in sys.path:
+        sys.path.insert(0, str(LAYER))
 
 
 def reset_caches() -> None:

@@ -19,43 +19,35 @@ class AdminLogin:
     generated: bool
     created: bool
     promoted: bool = False
+    reset: bool = False  # an existing account's password was set to the one given
 
 
-def ensure_admin(email: str | None, password: str | None, *, promote: bool = False) -> AdminLogin:
+def ensure_admin(email: str | None, password: str | None, *, promote: bool = False, reset: bool = False) -> AdminLogin:
     """Create the admin through the same domain code as any account. An existing account is kept as
-    it is, or with `promote` made an admin (its password stays; its older tokens stop working)."""
+    it is, or with `promote` made an admin (its password stays; its older tokens stop working), or with
+    `reset` given `password` (if one is given: its older tokens stop working when that changes it)."""
+    return _ensure("Administrator", "admin", email or "admin@example.com", password, promote=promote, reset=reset)
+
+
+def ensure_staff(email: str | None, password: str | None, *, reset: bool = False) -> AdminLogin:
+    """A door staff account (it checks tickets in); an existing one is kept, or with `reset` given `password`."""
+    return _ensure("Door staff", "staff", email or "staff@example.com", password, promote=False, reset=reset)
+
+
+def _ensure(name: str, role: str, email: str, password: str | None, *, promote: bool, reset: bool) -> AdminLogin:
     from boxoffice.errors import EmailTaken
     from boxoffice.logic import accounts
     from boxoffice.models.users import RegisterRequest
 
     generated = password is None
-    request = RegisterRequest(
-        name="Administrator",
-        email=email or "admin@example.com",
-        password=password or secrets.token_urlsafe(18),
-    )
+    request = RegisterRequest(name=name, email=email, password=password or secrets.token_urlsafe(18))
     try:
-        accounts.create_account(request.name, request.email, request.password, role="admin")
+        accounts.create_account(request.name, request.email, request.password, role=role)
     except EmailTaken:
-        promoted = promote and accounts.change_role(request.email, "admin")
-        return AdminLogin(request.email, request.password, generated, created=False, promoted=promoted)
+        promoted = promote and accounts.change_role(request.email, role)
+        was_reset = reset and not generated and accounts.reset_password(request.email, request.password)
+        return AdminLogin(request.email, request.password, generated, created=False, promoted=promoted, reset=was_reset)
     return AdminLogin(request.email, request.password, generated, created=True)
-
-
-def ensure_staff(email: str | None, password: str | None) -> AdminLogin:
-    """A door staff account (it checks tickets in); an existing account of that email is kept as it is."""
-    from boxoffice.errors import EmailTaken
-    from boxoffice.logic import accounts
-    from boxoffice.models.users import RegisterRequest
-
-    request = RegisterRequest(
-        name="Door staff", email=email or "staff@example.com", password=password or secrets.token_urlsafe(18)
-    )
-    try:
-        accounts.create_account(request.name, request.email, request.password, role="staff")
-    except EmailTaken:
-        return AdminLogin(request.email, request.password, password is None, created=False)
-    return AdminLogin(request.email, request.password, password is None, created=True)
 
 
 SAMPLE_DOOR_EVENT = "Jazz at the Blue Note"
@@ -92,7 +84,8 @@ def ensure_sample_check_ins(staff_email: str) -> int:
     return checked_in
 
 
-# Each: a POST /events body without starts_at, plus when it starts: days from today and the local time.
+# Each: a POST /events body without starts_at, plus when it starts: days from today and the local time,
+# or (the jazz night, whose doors are open for the sample check-ins) minutes from now, to the quarter hour.
 # Time zones from four continents; the first shows early bird / standard / VIP with a per-user cap.
 SAMPLE_EVENTS: list[dict[str, Any]] = [
     {
@@ -107,9 +100,10 @@ SAMPLE_EVENTS: list[dict[str, Any]] = [
              "price": "120.00", "total_tickets": 100, "max_tickets_per_booking": 4},
         ],
     },
-    {"name": "Jazz at the Blue Note", "venue": "Blue Note New York", "timezone": "America/New_York", "days": 3,
-     "at": "20:00", "total_tickets": 200, "ticket_price": "35.00", "currency": "USD", "max_tickets_per_booking": 6,
-     "max_tickets_per_user": 6, "description": "Two sets from a quartet in residence. Doors open an hour before."},
+    {"name": "Jazz at the Blue Note", "venue": "Blue Note New York", "timezone": "America/New_York",
+     "in_minutes": 45, "doors_open_minutes_before": 60, "total_tickets": 200, "ticket_price": "35.00",
+     "currency": "USD", "max_tickets_per_booking": 6, "max_tickets_per_user": 6,
+     "description": "Two sets from a quartet in residence. Doors open an hour before."},
     {
         "name": "La Traviata", "venue": "Teatro alla Scala", "timezone": "Europe/Rome", "days": 30, "at": "20:00",
         "total_tickets": 1800, "currency": "EUR", "max_tickets_per_booking": 8,
@@ -144,9 +138,13 @@ SAMPLE_EVENTS: list[dict[str, Any]] = [
 
 def sample_request(sample: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The POST /events body of a sample: its start in its venue's local time, windows from now."""
-    body = {k: v for k, v in sample.items() if k not in ("days", "at")}
-    local_day = now.astimezone(ZoneInfo(sample["timezone"])).date() + timedelta(days=sample["days"])
-    starts = datetime.combine(local_day, time.fromisoformat(sample["at"]), ZoneInfo(sample["timezone"]))
+    body = {k: v for k, v in sample.items() if k not in ("days", "at", "in_minutes")}
+    if "in_minutes" in sample:
+        soon = now + timedelta(minutes=sample["in_minutes"] + 14)
+        starts = soon.replace(minute=soon.minute // 15 * 15, second=0, microsecond=0)
+    else:
+        local_day = now.astimezone(ZoneInfo(sample["timezone"])).date() + timedelta(days=sample["days"])
+        starts = datetime.combine(local_day, time.fromisoformat(sample["at"]), ZoneInfo(sample["timezone"]))
     body["starts_at"] = starts.isoformat()
     body["ticket_types"] = [
         {k: v for k, v in t.items() if k != "sales_end_in_days"}

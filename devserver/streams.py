@@ -1,11 +1,12 @@
 """Domain events locally: table streams -> their function -> EventBridge, all inside the embedded moto.
 
 As in AWS, and read from template.yaml like the routes: each AWS::Lambda::EventSourceMapping on a
-table's stream gets its function invoked in-process with the stream's records, batch by batch, in
-the Lambda event format, resuming at the first record the function reports as failed; each
-AWS::Events::EventBus is created in moto, where the function publishes to it. A local-only rule on
-every bus copies what it accepts to a queue, so each domain event is printed as it is published and
-the last ones can be read back (`recent()`, and the printed lines for a runtime in a subprocess).
+table's stream gets its function invoked in-process with the stream's records that its
+FilterCriteria let through, batch by batch, in the Lambda event format, resuming at the first
+record the function reports as failed; each AWS::Events::EventBus is created in moto, where the
+function publishes to it. A local-only rule on every bus copies what it accepts to a queue, so each
+domain event is printed as it is published and the last ones can be read back (`recent()`, and the
+printed lines for a runtime in a subprocess).
 
 The records are read from moto's stream shard under the lock every moto request holds, so a read
 never sees half a transaction, and a cancelled transaction's records are gone by then
@@ -49,6 +50,28 @@ class StreamMapping:
     table: str  # logical id of the table whose stream feeds the function
     function: template.Route  # only its function, code_dir and handler matter: it has no HTTP route
     batch_size: int
+    filters: tuple[dict[str, Any], ...] = ()  # FilterCriteria patterns: a record matching none is never handed on
+
+    def accepts(self, record: dict[str, Any]) -> bool:
+        return not self.filters or any(matches(pattern, record) for pattern in self.filters)
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda's event filtering, for the part of its pattern language the template uses: nested fields,
+    each a list of exact values or `{"prefix": ...}`. Anything else is refused, never guessed at."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(key in value and matches(p, value[key]) for key, p in pattern.items())
+    if not isinstance(pattern, list):
+        raise ValueError(f"unsupported filter pattern {pattern!r}")
+    for alternative in pattern:
+        if isinstance(alternative, dict):
+            if set(alternative) != {"prefix"}:
+                raise ValueError(f"unsupported filter pattern {alternative!r}")
+            if isinstance(value, str) and value.startswith(alternative["prefix"]):
+                return True
+        elif alternative == value:
+            return True
+    return False
 
 
 def stream_mappings() -> list[StreamMapping]:
@@ -57,8 +80,10 @@ def stream_mappings() -> list[StreamMapping]:
         props = mapping["Properties"]
         table, attribute = props["EventSourceArn"]["Fn::GetAtt"]
         if attribute == "StreamArn":
-            function = template.functions()[props["FunctionName"]["Ref"]]
-            found.append(StreamMapping(table, function, int(props.get("BatchSize", 100))))
+            # `Function.Alias` in AWS (the published `live` version); locally the function itself.
+            function = template.functions()[props["FunctionName"]["Ref"].split(".")[0]]
+            filters = tuple(json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", []))
+            found.append(StreamMapping(table, function, int(props.get("BatchSize", 100)), filters))
     return found
 
 
@@ -95,6 +120,8 @@ class DomainEvents:
         self._events: EventBridgeClient = boto3.client("events", endpoint_url=self.endpoint)
         self._sqs: SQSClient = boto3.client("sqs", endpoint_url=self.endpoint)
         self._tap = ""
+        self._idle_ticks = 0  # ticks that found nothing to hand on or print
+        self._ticked = threading.Condition()
         self._mappings: list[tuple[StreamMapping, str]] = []  # with the ARN of the table's stream
 
     def start(self) -> DomainEvents:
@@ -114,6 +141,13 @@ class DomainEvents:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+    def settle(self, timeout: float = 10) -> None:
+        """Wait until everything written so far has been handed on and printed: two idle ticks, so that
+        one began after this call (or `timeout` seconds, when writes keep coming)."""
+        with self._ticked:
+            goal = self._idle_ticks + 2
+            self._ticked.wait_for(lambda: self._idle_ticks >= goal or self._stop.is_set(), timeout)
 
     def recent(self) -> list[dict[str, Any]]:
         """The last domain events the buses accepted, oldest first, as EventBridge delivers them."""
@@ -136,11 +170,15 @@ class DomainEvents:
     def _run(self) -> None:
         drain = True  # the tap may hold what an earlier runtime's bus delivered
         while not self._stop.wait(self.interval):
+            idle = True
             for mapping, arn in self._mappings:
                 if self._guarded(self._pump, mapping, arn) is not False:
-                    drain = True  # the bus delivers to the tap as it accepts an event
+                    drain, idle = True, False  # the bus delivers to the tap as it accepts an event
             if drain:  # until the tap is empty (it gives up to 10 at a time); an idle tick calls nothing
                 drain = self._guarded(self._drain_tap) is not False
+            with self._ticked:
+                self._idle_ticks += not drain and idle
+                self._ticked.notify_all()
 
     def _guarded(self, step: Callable[..., bool], *args: Any) -> bool | None:
         """The step's answer; None when it failed (it is retried on the next tick, as Lambda would)."""
@@ -167,7 +205,10 @@ class DomainEvents:
             batch = [_lambda_record(record.to_json(), arn) for record in pending]
         if not batch:
             return False
-        done = _resume_after(batch, self._invoke(mapping.function, {"Records": batch}))
+        # As Lambda does: records no filter matches are passed over without an invocation.
+        wanted = [record for record in batch if mapping.accepts(record)]
+        answer = self._invoke(mapping.function, {"Records": wanted}) if wanted else {}
+        done = _resume_after(batch, answer)
         if done is not None:
             self._forget(mapping.table, int(done))
         return True

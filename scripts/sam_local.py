@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shlex
 import signal
 import subprocess
@@ -26,7 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from devserver import template
 from devserver.dynamodb import EmbeddedDynamoDB, create_tables
-from devserver.runtime import function_environment, local_ticket_keys
+from devserver.local_keys import local_keys
+from devserver.runtime import function_environment
 from devserver.seed import ensure_admin
 from scripts.create_admin import environment
 
@@ -65,11 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     dynamodb = None if args.endpoint else EmbeddedDynamoDB(args.dynamodb_port).start()
     endpoint = args.endpoint or (dynamodb.endpoint if dynamodb else "")
     rounds = os.environ.get("BCRYPT_ROUNDS") or str(template.parameters()["BcryptRounds"])
-    jwt_secret = os.environ.get("JWT_SECRET") or secrets.token_urlsafe(48)
-    local = {**function_environment(endpoint, PREFIX, jwt_secret, local_ticket_keys()), "BCRYPT_ROUNDS": rounds}
+    local = {**function_environment(endpoint, PREFIX, local_keys(None)), "BCRYPT_ROUNDS": rounds}
     with environment({**local, **LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": REGION}):
         create_tables(endpoint, PREFIX)
-        admin = ensure_admin(os.environ.get("ADMIN_EMAIL") or None, os.environ.get("ADMIN_PASSWORD") or None)
+        admin = ensure_admin(
+            os.environ.get("ADMIN_EMAIL") or None, os.environ.get("ADMIN_PASSWORD") or None, reset=True
+        )
 
     in_containers = as_seen_from(endpoint, args.container_host)
     functions = {**local, "DYNAMODB_ENDPOINT_URL": in_containers}

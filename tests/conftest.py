@@ -13,10 +13,16 @@ os.environ.update(
     AWS_EC2_METADATA_DISABLED="true",
     BCRYPT_ROUNDS="4",
     JWT_SECRET="test-secret-test-secret-test-secret-0123456789",
-    TICKET_KEYS='{"active": "test-1", "test-1": "test-ticket-key-test-ticket-key-0123456789"}',
+    CURSOR_KEY="test-cursor-key-test-cursor-key-0123456789",
     POWERTOOLS_METRICS_NAMESPACE="boxoffice-test",
     POWERTOOLS_SERVICE_NAME="boxoffice",
     POWERTOOLS_DEV="false",
 )
+
+# The key ring is derived (its kid is its key's thumbprint); deriving it reads no settings.
+from boxoffice import ticket_codes
+
+TEST_TICKET_KEYS = ticket_codes.new_ring("test-ticket-key-test-ticket-key-0123456789")
+os.environ.update(TICKET_KEYS=TEST_TICKET_KEYS, TICKET_PUBLIC_KEYS=ticket_codes.public_document(TEST_TICKET_KEYS))
 
 pytest_plugins = ["tests.support.fixtures", "tests.support.iam"]

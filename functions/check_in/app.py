@@ -3,6 +3,7 @@
 from boxoffice.errors import (
     AlreadyCheckedIn,
     Busy,
+    CheckInClosed,
     EventNotFound,
     Forbidden,
     InvalidInput,
@@ -31,6 +32,7 @@ app = api()
         AlreadyCheckedIn,
         TicketCancelled,
         WrongEvent,
+        CheckInClosed,
         Busy,
         InvalidTicketCode,
         InvalidInput,

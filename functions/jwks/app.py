@@ -1,4 +1,10 @@
-"""GET /.well-known/jwks.json: the public keys that verify ticket codes, for scanners that work offline."""
+"""GET /.well-known/jwks.json: the public keys that verify ticket codes, for scanners that work offline.
+
+It serves the published public keys as stored (TicketPublicKeys) and never reads the private ring. A
+rotation publishes a new key at once and signs with it only PUBLISH_LEAD_SECONDS (10 min) later: an
+instance here keeps what it read up to 5 min and a scanner keeps this answer up to 5 min more, so every
+scanner that syncs at least that often knows a key before any code signed with it reaches its door.
+"""
 
 from http import HTTPStatus
 
@@ -10,8 +16,7 @@ from boxoffice.models.tickets import JsonWebKeySet
 
 app = api()
 
-# Public and the same for everyone: caches and scanners keep it for five minutes, as long as an instance
-# keeps the ring it read; rotated keys appear before the codes they sign reach anyone's door.
+# Public and the same for everyone: caches and scanners keep it as long as an instance keeps what it read.
 CACHE_CONTROL = f"public, max-age={ticket_codes.SECRET_CACHE_SECONDS}"
 
 

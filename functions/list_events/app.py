@@ -12,7 +12,6 @@ from boxoffice.models.events import Event
 
 app = api()
 
-DATE = "An ISO 8601 date (the whole day, UTC) or date-time (with an offset; without one it is UTC); inclusive."
 DAY_OR_INSTANT = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
 
 
@@ -27,11 +26,13 @@ def list_events(
         str | None,
         Query(
             max_length=40,
-            description=DATE + " Without it, only events not yet started.",
+            description=events.DATE_FILTER + " Without it, only events not yet started.",
             json_schema_extra=DAY_OR_INSTANT,
         ),
     ] = None,
-    date_to: Annotated[str | None, Query(max_length=40, description=DATE, json_schema_extra=DAY_OR_INSTANT)] = None,
+    date_to: Annotated[
+        str | None, Query(max_length=40, description=events.DATE_FILTER, json_schema_extra=DAY_OR_INSTANT)
+    ] = None,
     limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")] = None,
 ) -> Page[Event]:

@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-SECTIONS = ["cold", "accounts", "search", "bookings", "holds", "waitlist", "door", "writes"]
+SECTIONS = ["cold", "accounts", "search", "bookings", "holds", "waitlist", "door", "writes", "cost"]
 
 
 def main() -> int:

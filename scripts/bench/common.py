@@ -34,13 +34,14 @@ def new_caller() -> Caller:
     return Caller(user.id, auth.issue_token(user.id, "user", 0)[0])
 
 
-def new_event(total: int, **fields: int) -> str:
-    """A new event on sale in 30 days with `total` tickets of one type (and any other `fields` of POST /events)."""
+def new_event(total: int, starts_in: timedelta = timedelta(days=30), **fields: int) -> str:
+    """A new event on sale (in 30 days unless told) with `total` tickets of one type (and any other `fields` of
+    POST /events)."""
     from boxoffice import clock
     from boxoffice.logic import events
     from boxoffice.models.events import CreateEvent
 
-    starts = (clock.now() + timedelta(days=30)).replace(microsecond=0).isoformat()
+    starts = (clock.now() + starts_in).replace(microsecond=0).isoformat()
     request = CreateEvent.model_validate(
         {
             "name": "Bench",
@@ -108,6 +109,19 @@ def sent_transactions() -> Iterator[list[dict[str, Any]]]:
         sent.extend(params["TransactItems"])
 
     with _hooked("provide-client-params.dynamodb.TransactWriteItems", before):
+        yield sent
+
+
+@contextmanager
+def sent_reads() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """(operation, parameters) of every GetItem and BatchGetItem sent while the block runs."""
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def before(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in {"GetItem", "BatchGetItem"}:
+            sent.append((model.name, dict(params)))
+
+    with _hooked("provide-client-params.dynamodb", before):
         yield sent
 
 

@@ -9,6 +9,8 @@ shards, then its types'); a page of tickets for a scanner one BatchGetItem and o
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from devserver.invoke import Api
 from scripts.bench.common import RoundTrips, local_stack, new_event
 
@@ -39,7 +41,7 @@ def run() -> str:
         api = Api()
         trips = RoundTrips(api, TARGETS)
         (_, admin), (_, staff), (user_id, buyer) = _token("admin"), _token("staff"), _token("user")
-        event_id = new_event(1000)
+        event_id = new_event(1000, starts_in=timedelta(hours=1))  # doors open: 6 h before by default
         path = {"event_id": event_id}
         tickets = []
         for _ in range(25):

@@ -2,7 +2,8 @@
 an exact position costs at the end of a long line.
 
 A join is one BatchGetItem (account, event and quota, holding, entry), one Query of the event's lapsed
-holds, one transaction, the allocator's read of the event (and of the line, when tickets are kept for it)
+holds, one transaction, the allocator's read of the event (and of the head of the line, one Query of at most
+offers.LINE_WINDOW items, when tickets are kept for it)
 and one COUNT Query of the line ahead, which reads every line item ahead (about 100 bytes each: 1 MB,
 some 10,000 of them, a page). An offer is one more transaction, and one write takes the emptied pool out
 of the pool index. A cancel while people wait commits once when the event's last return went to the line
@@ -24,6 +25,7 @@ TARGETS = {
     "list (1 entry, WAITING)": "3 reads",
     "leave (WAITING)": "1 tx + 2 reads",
     "cancel that makes an offer": "2 tx + 3 reads + 1 write",
+    f"cancel behind {LINE} that nothing kept fits": "2 tx + 3 reads",
 }
 
 
@@ -57,6 +59,15 @@ def _round_trips() -> str:
     for _ in range(LINE):
         api.call("join_waiting_list", token=new_caller().token, path={"event_id": event_id}, body=body)
     joining(f"join (after {LINE})", event_id, 2)
+    # One ticket back, and everyone wants two: the allocator reads one window of the line (offers.LINE_WINDOW
+    # items), not the whole line, and the sweeper reads deeper. The event's first return: it commits twice.
+    trips.measure(
+        f"cancel behind {LINE} that nothing kept fits",
+        "cancel_booking",
+        200,
+        owner.token,
+        path={"booking_id": bookings[0]},
+    )
 
     event_id, bookings = _sold_out(api, owner, 2)
     api.call("join_waiting_list", token=new_caller().token, path={"event_id": event_id}, body={"quantity": 2})

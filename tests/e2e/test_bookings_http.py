@@ -68,8 +68,9 @@ def valid_tickets(live: LiveServer, event_id: str) -> list[str]:
     client = boto3.client("dynamodb", endpoint_url=live.dynamodb_endpoint)
     raw = client.query(
         TableName=table_names("local")["TicketsTable"],
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}},
+        # The partition also keeps the event's check-in count shards (docs/data-model.md).
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :ticket)",
+        ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}, ":ticket": {"S": "TICKET#"}},
         ConsistentRead=True,
     )
     assert "LastEvaluatedKey" not in raw

@@ -30,7 +30,7 @@ def register(live: LiveServer) -> tuple[str, str]:
 
 
 def new_event(live: LiveServer, total: int = 100) -> str:
-    starts = (datetime.now(UTC) + timedelta(days=20)).replace(microsecond=0).isoformat()
+    starts = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0).isoformat()
     body = {"name": "Door Night", "venue": "Hall", "starts_at": starts, "total_tickets": total, "ticket_price": "20.00"}
     response = live.request("POST", "/events", token=live.admin_token(), json=body)
     assert response.status_code == 201, response.text

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from botocore.exceptions import BotoCoreError
 
 from devserver import persistence, template
 from devserver.seed import SAMPLE_EVENTS
-from tests.support.live import LiveServer, free_port, start_live_server
+from tests.support.live import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, free_port, start_live_server
 
 USERS_TABLE = "local-UsersTable"
 
@@ -68,7 +69,7 @@ def test_accounts_and_events_survive_a_restart_and_fresh_starts_empty(tmp_path: 
         assert again.login(email, password)
         assert again.request("GET", f"/events/{event.json()['id']}").json()["name"] == "Kept Night"
         assert line(again, "Sample events").endswith(" 0 created")
-        assert "already existed" in line(again, "Admin login")
+        assert line(again, "Admin login").endswith("(from ADMIN_PASSWORD)")
         assert "items loaded" in line(again, "Data")
     finally:
         again.stop()
@@ -80,6 +81,31 @@ def test_accounts_and_events_survive_a_restart_and_fresh_starts_empty(tmp_path: 
         assert line(fresh, "Sample events").endswith(f" {len(SAMPLE_EVENTS)} created")
     finally:
         fresh.stop()
+
+
+def test_admin_password_given_at_a_restart_becomes_the_admins_password(tmp_path: Path) -> None:
+    kept = {"LOCAL_DATA_DIR": str(tmp_path)}
+    first = start_live_server(kept)
+    try:
+        old_token = first.admin_token()
+    finally:
+        first.stop()
+
+    again = start_live_server({**kept, "ADMIN_PASSWORD": "a new admin password"})
+    try:
+        assert line(again, "Admin login").endswith("(from ADMIN_PASSWORD; password reset)")
+        assert again.login(ADMIN_EMAIL, "a new admin password")
+        refused = again.request("POST", "/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        assert refused.status_code == 401
+        assert again.request("GET", "/users/me", token=old_token).status_code == 401  # a reset revokes tokens
+    finally:
+        again.stop()
+
+    unchanged = start_live_server({**kept, "ADMIN_PASSWORD": "a new admin password"})
+    try:
+        assert line(unchanged, "Admin login").endswith("(from ADMIN_PASSWORD)")
+    finally:
+        unchanged.stop()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -156,3 +182,44 @@ def test_a_snapshot_that_is_not_whole_stops_the_start_with_the_way_out(tmp_path:
     assert started.returncode == 1
     assert "Cannot load the saved data" in started.stderr
     assert "FRESH=1" in started.stderr
+
+
+def test_a_restart_keeps_issued_logins_and_ticket_codes_valid_and_fresh_makes_new_keys(tmp_path: Path) -> None:
+    # Not the test run's own JWT_SECRET and TICKET_KEYS: the runtime's, kept in the data folder.
+    kept = {"LOCAL_DATA_DIR": str(tmp_path), "JWT_SECRET": "", "TICKET_KEYS": ""}
+    first = start_live_server(kept)
+    try:
+        admin = first.admin_token()
+        starts = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0).isoformat()
+        event = first.request(
+            "POST",
+            "/events",
+            token=admin,
+            json={"name": "Door", "venue": "Hall", "starts_at": starts, "total_tickets": 5, "ticket_price": "5.00"},
+        )
+        assert event.status_code == 201, event.text
+        event_id = event.json()["id"]
+        booked = first.request("POST", f"/events/{event_id}/bookings", token=admin, json={"quantity": 1})
+        assert booked.status_code == 201, booked.text
+        code = booked.json()["tickets"][0]["code"]
+        (key,) = first.request("GET", "/.well-known/jwks.json").json()["keys"]
+    finally:
+        first.stop()
+
+    again = start_live_server(kept)
+    try:
+        assert again.request("GET", "/users/me", token=admin).status_code == 200
+        assert again.request("GET", "/.well-known/jwks.json").json()["keys"] == [key]  # scanners' copy holds
+        scanned = again.request("POST", f"/events/{event_id}/check-ins", token=admin, json={"code": code})
+        assert scanned.status_code == 200, scanned.text
+    finally:
+        again.stop()
+
+    fresh = start_live_server({**kept, "FRESH": "1"})
+    try:
+        (new_key,) = fresh.request("GET", "/.well-known/jwks.json").json()["keys"]
+        assert new_key["kid"] != key["kid"]  # a new key never takes the old one's kid
+        assert fresh.request("GET", "/users/me", token=admin).status_code == 401
+    finally:
+        fresh.stop()
+    assert oct((tmp_path / "keys.json").stat().st_mode & 0o777) == "0o600"

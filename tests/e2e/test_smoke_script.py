@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -10,10 +11,10 @@ from devserver import template
 from tests.support.live import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer
 
 
-def smoke(base_url: str, admin_password: str) -> subprocess.CompletedProcess[str]:
+def smoke(base_url: str, admin_password: str, *, timeout: str = "20") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ADMIN_EMAIL": ADMIN_EMAIL, "ADMIN_PASSWORD": admin_password}
     return subprocess.run(
-        [sys.executable, "scripts/smoke.py", base_url, "--timeout", "20"],
+        [sys.executable, "scripts/smoke.py", base_url, "--timeout", timeout],
         cwd=template.ROOT,
         env=env,
         capture_output=True,
@@ -46,4 +47,17 @@ def test_an_unreachable_base_url_is_a_failure_not_a_traceback() -> None:
 
     assert done.returncode == 1
     assert "cannot reach http://127.0.0.1:9" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_request_that_times_out_says_how_to_allow_longer() -> None:
+    with socket.socket() as silent:  # accepts connections and never answers, as a cold container can
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        done = smoke(f"http://127.0.0.1:{port}", ADMIN_PASSWORD, timeout="0.5")
+
+    assert done.returncode == 1
+    assert "timed out after 0.5 s" in done.stderr
+    assert "SMOKE_TIMEOUT" in done.stderr
     assert "Traceback" not in done.stderr

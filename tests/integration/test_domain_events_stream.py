@@ -17,7 +17,7 @@ import pytest
 from devserver import streams
 from devserver.runtime import reset_caches
 from devserver.streams import DomainEvents
-from tests.support.bookings import Account, new_account, new_event
+from tests.support.bookings import AT_THE_DOOR, Account, new_account, new_event
 from tests.support.fixtures import embedded_database
 from tests.support.handlers import Api, Result
 
@@ -53,7 +53,7 @@ def names(events: list[dict[str, Any]]) -> list[str]:
 
 def test_a_booking_and_its_cancel_are_published_once_each_in_order(published: DomainEvents) -> None:
     who = new_account()
-    event_id = new_event(total=10)
+    event_id = new_event(starts_in=AT_THE_DOOR, total=10)
     booking = book(who, event_id, 3).body
     api = Api()
     assert api.call("cancel_booking", token=who.token, path={"booking_id": booking["id"]}).status == 200
@@ -71,7 +71,7 @@ def test_a_booking_and_its_cancel_are_published_once_each_in_order(published: Do
 
 
 def test_only_committed_bookings_are_published_when_many_race_for_the_last_tickets(published: DomainEvents) -> None:
-    event_id = new_event(total=5, per_booking=1)
+    event_id = new_event(starts_in=AT_THE_DOOR, total=5, per_booking=1)
     buyers = [new_account() for _ in range(20)]
     with ThreadPoolExecutor(10) as pool:
         results = list(pool.map(lambda who: book(who, event_id, 1), buyers))
@@ -84,7 +84,7 @@ def test_only_committed_bookings_are_published_when_many_race_for_the_last_ticke
 
 def test_a_check_in_and_its_undo_are_published_and_the_door_counts_are_not(published: DomainEvents) -> None:
     who, staff, admin = new_account(), new_account("staff"), new_account("admin")
-    event_id = new_event()
+    event_id = new_event(starts_in=AT_THE_DOOR)
     booking = book(who, event_id, 2).body
     number = booking["tickets"][0]["ticket_number"]
     api = Api()
@@ -141,7 +141,7 @@ def test_a_cancelled_transaction_is_never_published(published: DomainEvents) -> 
     with pytest.raises(dynamo.Cancelled):
         dynamo.transact([phantom, never])
     who = new_account()
-    assert book(who, new_event(total=2), 1).status == 201
+    assert book(who, new_event(starts_in=AT_THE_DOOR, total=2), 1).status == 201
     events = wait_for(published, 1)
     assert [e["detail"]["user_id"] for e in events] == [who.id]
 
@@ -164,7 +164,7 @@ def test_a_batch_the_bus_refuses_is_published_again_from_the_first_refused_recor
     go, pump = threading.Event(), published._pump
     monkeypatch.setattr(published, "_pump", lambda *args: go.wait() and pump(*args))  # one batch of all three
     who = new_account()
-    event_id = new_event(total=10)
+    event_id = new_event(starts_in=AT_THE_DOOR, total=10)
     booking = book(who, event_id, 1).body
     assert Api().call("cancel_booking", token=who.token, path={"booking_id": booking["id"]}).status == 200
     assert book(who, event_id, 1).status == 201
@@ -185,7 +185,7 @@ def test_records_handed_on_are_dropped_from_moto_and_later_ones_still_arrive(pub
 
     tracked = len(StreamRecord.instances_tracked), len(Message.instances_tracked)  # type: ignore[attr-defined]
     who = new_account()
-    event_id = new_event(total=10)
+    event_id = new_event(starts_in=AT_THE_DOOR, total=10)
     assert [book(who, event_id, 1).status for _ in range(3)] == [201] * 3
     wait_for(published, 3)
     tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].tables

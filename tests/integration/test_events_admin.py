@@ -51,10 +51,12 @@ def test_create_returns_the_event_on_sale_with_every_field(api: Api, admin: str)
     assert set(event) == {
         "id", "name", "description", "venue", "starts_at", "date", "time", "total_tickets", "available_tickets",
         "ticket_price", "currency", "max_tickets_per_booking", "status", "created_at", "updated_at",
-        "timezone", "max_tickets_per_user", "ticket_types", "max_held_tickets_per_user", "max_holds_per_user",
-        "hold_cooldown_seconds",
+        "timezone", "max_tickets_per_user", "ticket_types", "doors_open_minutes_before", "doors_close_minutes_after",
+        "doors_open_at", "doors_close_at", "max_held_tickets_per_user", "max_holds_per_user", "hold_cooldown_seconds",
     }  # fmt: skip
     assert event["starts_at"] == "2031-03-05T18:30:00Z"  # stored and returned in UTC
+    assert (event["doors_open_at"], event["doors_close_at"]) == ("2031-03-05T12:30:00Z", "2031-03-06T06:30:00Z")
+    assert (event["doors_open_minutes_before"], event["doors_close_minutes_after"]) == (360, 720)
     assert (event["date"], event["time"]) == ("2031-03-05", "18:30:00")
     assert event["available_tickets"] == event["total_tickets"] == 100
     assert event["ticket_price"] == "19.90"  # a JSON number in, an exact decimal string out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from devserver.seed import SAMPLE_EVENTS, ensure_sample_events
 from scripts import seed_events
 from tests.support.events import token_for
@@ -61,3 +63,15 @@ def test_samples_show_ticket_types_a_per_user_cap_and_local_times_on_four_contin
     early = types[0]
     assert (early["total_tickets"], early["sales_end"] is not None) == (500, True)
     assert (beethoven["max_tickets_per_user"], beethoven["ticket_price"], beethoven["time"]) == (8, "35.00", "19:30:00")
+
+
+def test_the_sample_jazz_night_has_its_doors_open_and_its_seeded_check_ins_are_real(api: Api) -> None:
+    from devserver.seed import SAMPLE_DOOR_EVENT, ensure_sample_check_ins
+    from tests.support.bookings import new_account
+
+    ensure_sample_events()
+    staff = new_account("staff")
+    assert ensure_sample_check_ins(staff.email) == 3
+    jazz = next(e for e in all_events(api) if e["name"] == SAMPLE_DOOR_EVENT)
+    opens, closes = (datetime.fromisoformat(str(jazz[f"doors_{d}_at"])) for d in ("open", "close"))
+    assert opens <= datetime.now(UTC) < closes

@@ -417,3 +417,51 @@ def test_a_query_on_an_index_does_not_sort_the_whole_table_first() -> None:
 
     with mock.patch.object(flatmoto, "moto_all_items", whole_table_sorted):
         assert index_pages(ascending=True)
+
+
+# --- what moto lets through and DynamoDB refuses ---
+
+TICKETS = TABLES["TicketsTable"]
+
+
+def _sync_page(client: Any, lower: str, start: str | None, *, pk: str = "EVENT#1") -> dict[str, Any]:
+    query: dict[str, Any] = {
+        "TableName": TICKETS,
+        "IndexName": "by_update",
+        "KeyConditionExpression": "pk = :pk AND updated_key >= :lower",
+        "ExpressionAttributeValues": {":pk": s("EVENT#1"), ":lower": s(lower)},
+    }
+    if start is not None:
+        query["ExclusiveStartKey"] = {"pk": s(pk), "sk": s(f"TICKET#{start[-1]}"), "updated_key": s(start)}
+    result: dict[str, Any] = client.query(**query)
+    return result
+
+
+@pytest.mark.parametrize(
+    ("lower", "start", "pk", "refused"),
+    [
+        ("2026-01-01", "2026-06-01#A", "EVENT#1", False),  # inside the range: the next page
+        ("2026-01-01", "2026-01-01#A", "EVENT#1", False),  # on the bound itself (>=)
+        ("2026-07-01", "2026-06-01#A", "EVENT#1", True),  # before the range's lower bound
+        ("2026-01-01", "2026-06-01#A", "EVENT#2", True),  # another partition's key
+    ],
+)
+def test_a_start_key_outside_the_querys_key_condition_is_refused_as_dynamodb_does(
+    lower: str, start: str, pk: str, refused: bool
+) -> None:
+    with mock_aws():
+        flatmoto.install()
+        create_tables(None, "cmp")
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        for number, updated in (("A", "2026-06-01"), ("B", "2026-08-01")):
+            client.put_item(
+                TableName=TICKETS,
+                Item={"pk": s("EVENT#1"), "sk": s(f"TICKET#{number}"), "updated_key": s(f"{updated}#{number}")},
+            )
+        if not refused:
+            assert _sync_page(client, lower, start, pk=pk)["Items"][-1]["sk"] == s("TICKET#B")
+            return
+        with pytest.raises(ClientError) as refusal:
+            _sync_page(client, lower, start, pk=pk)
+        assert refusal.value.response["Error"]["Code"] == "ValidationException"
+        assert "outside query boundaries" in refusal.value.response["Error"]["Message"]

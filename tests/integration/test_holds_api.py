@@ -307,7 +307,10 @@ def test_an_event_deleted_between_read_and_confirm_is_not_found(
 
 
 def _wait(event_id: str, entries: int) -> None:
-    """People join the event's waiting list (the waiting list's own count, as its join would move it)."""
+    """People join the event's waiting list for more tickets than will come back (the waiting list's own
+    count and line items, as its joins would write them), or, with 0, all leave it."""
+    from boxoffice.store import waitlist
+
     table = settings().events_table
     dynamo.client().update_item(
         TableName=table,
@@ -315,6 +318,16 @@ def _wait(event_id: str, entries: int) -> None:
         UpdateExpression="SET waiting = :n",
         ExpressionAttributeValues=dynamo.values(n=entries),
     )
+    line = waitlist.line_pk(event_id)
+    for item in dynamo.client().query(
+        TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues=dynamo.values(pk=line)
+    )["Items"]:
+        dynamo.client().delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    [kind] = type_ids(event_id).values()
+    for n in range(entries):
+        item = {"pk": line, "sk": f"2026-01-01T00:00:00.00000{n}+00:00#{event_id}.{n}", "entry_id": f"{event_id}.{n}"}
+        item |= {"user_id": str(n), "ticket_type_id": kind, "ticket_type_name": "General admission", "quantity": 10}
+        dynamo.client().put_item(TableName=table, Item=dynamo.dump(item))
 
 
 def test_tickets_that_come_back_while_people_wait_are_kept_for_the_waiting_list(

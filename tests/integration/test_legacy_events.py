@@ -15,16 +15,18 @@ from boxoffice import clock
 from boxoffice.config import settings
 from boxoffice.records import legacy_type_id
 from boxoffice.store import dynamo
-from tests.support.bookings import Account, ledger, new_account
+from tests.support.bookings import AT_THE_DOOR, Account, ledger, new_account
 from tests.support.events import token_for
 from tests.support.handlers import Api
 
 
-def v1_event(total: int = 10, available: int = 10, name: str = "Old Faithful") -> str:
+def v1_event(
+    total: int = 10, available: int = 10, name: str = "Old Faithful", starts_in: timedelta = timedelta(days=20)
+) -> str:
     """An event item exactly as the first version wrote it, with its index keys and word entries."""
     event_id = str(uuid.uuid4())
     now = clock.now().replace(microsecond=0)
-    starts = (now + timedelta(days=20)).isoformat()
+    starts = (now + starts_in).isoformat()
     item: dict[str, Any] = {
         "pk": f"EVENT#{event_id}", "sk": "EVENT", "id": event_id, "name": name, "description": "From v1.",
         "venue": "Old Hall", "venue_key": "old hall", "starts_at": starts, "starts_key": f"{starts}#{event_id}",
@@ -169,7 +171,7 @@ def test_a_v1_event_can_be_deleted(api: Api, alice: Account) -> None:
 
 
 def test_a_v1_ticket_is_checked_in_as_general_admission_and_counted_under_it(api: Api, alice: Account) -> None:
-    event_id = v1_event(total=10, available=8)
+    event_id = v1_event(total=10, available=8, starts_in=AT_THE_DOOR)
     v1_booking(alice, event_id, 2)
     staff, admin = token_for(api, role="staff"), token_for(api, role="admin")
     general = {"id": legacy_type_id(event_id), "name": "General admission"}

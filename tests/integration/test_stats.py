@@ -12,7 +12,7 @@ import pytest
 
 from scripts.bench.common import count_calls
 from tests.integration.test_bookings_api import problem
-from tests.support.bookings import Account, call, lambda_pool, new_account, new_event, recount, type_ids
+from tests.support.bookings import AT_THE_DOOR, Account, call, lambda_pool, new_account, new_event, recount, type_ids
 from tests.support.handlers import Api
 
 
@@ -38,7 +38,7 @@ def admin(api: Api) -> Account:
 
 
 def test_a_new_event_has_sold_nothing(api: Api, admin: Account) -> None:
-    event_id = new_event(total=50)
+    event_id = new_event(starts_in=AT_THE_DOOR, total=50)
     (general,) = type_ids(event_id).values()
     nothing = {"sold": 0, "held": 0, "checked_in": 0, "cancelled": 0, "revenue": {}}
     assert stats(admin, event_id, api) == {
@@ -52,7 +52,11 @@ def test_a_new_event_has_sold_nothing(api: Api, admin: Account) -> None:
 
 
 def test_bookings_cancels_check_ins_and_undos_move_the_numbers(api: Api, admin: Account) -> None:
-    event_id, staff, buyer = new_event(total=20, price="12.50"), new_account("staff"), new_account()
+    event_id, staff, buyer = (
+        new_event(starts_in=AT_THE_DOOR, total=20, price="12.50"),
+        new_account("staff"),
+        new_account(),
+    )
     kept = book(api, buyer, event_id, 3)
     dropped = book(api, buyer, event_id, 2)
     assert api.call("cancel_booking", token=buyer.token, path={"booking_id": dropped["id"]}).status == 200
@@ -77,7 +81,11 @@ def test_bookings_cancels_check_ins_and_undos_move_the_numbers(api: Api, admin: 
 
 def test_each_ticket_type_has_its_own_numbers(api: Api, admin: Account) -> None:
     types = [{"name": "Standard", "price": "10.00"}, {"name": "VIP", "price": "50.00", "total_tickets": 5}]
-    event_id, staff, buyer = new_event(total=30, types=types), new_account("staff"), new_account()
+    event_id, staff, buyer = (
+        new_event(starts_in=AT_THE_DOOR, total=30, types=types),
+        new_account("staff"),
+        new_account(),
+    )
     ids = type_ids(event_id)
     standard = book(api, buyer, event_id, 3, ids["Standard"])
     dropped = book(api, buyer, event_id, 1, ids["Standard"])
@@ -102,7 +110,7 @@ def test_each_ticket_type_has_its_own_numbers(api: Api, admin: Account) -> None:
 
 
 def test_revenue_is_kept_per_currency_when_the_event_changes_currency(api: Api, admin: Account) -> None:
-    event_id, buyer = new_event(price="10.00"), new_account()
+    event_id, buyer = new_event(starts_in=AT_THE_DOOR, price="10.00"), new_account()
     euros = book(api, buyer, event_id, 1)
     change = {"currency": "USD", "ticket_price": "11.00"}
     assert api.call("update_event", token=admin.token, path={"event_id": event_id}, body=change).status == 200
@@ -112,14 +120,14 @@ def test_revenue_is_kept_per_currency_when_the_event_changes_currency(api: Api, 
 
 
 def test_stats_are_two_reads_however_many_types(api: Api, admin: Account) -> None:
-    event_id = new_event(types=[{"name": f"Type {n}", "price": "10.00"} for n in range(20)])
+    event_id = new_event(starts_in=AT_THE_DOOR, types=[{"name": f"Type {n}", "price": "10.00"} for n in range(20)])
     with count_calls() as calls:
         assert len(stats(admin, event_id, api)["ticket_types"]) == 20
     assert dict(calls.operations) == {"BatchGetItem": 2}
 
 
 def test_only_admins_see_stats(api: Api, admin: Account) -> None:
-    event_id = new_event()
+    event_id = new_event(starts_in=AT_THE_DOOR)
     path = {"event_id": event_id}
     problem(api.call("event_stats", token=new_account().token, path=path), 403, "FORBIDDEN")
     problem(api.call("event_stats", token=new_account("staff").token, path=path), 403, "FORBIDDEN")
@@ -142,7 +150,7 @@ def test_stats_equal_a_recount_after_racing_bookings_cancels_scans_and_undos(poo
         {"name": "Student", "price": "7.25", "total_tickets": 25},
     ]
     event_id, admin, staff = (
-        new_event(total=120, per_booking=4, types=types),
+        new_event(starts_in=AT_THE_DOOR, total=120, per_booking=4, types=types),
         new_account("admin"),
         new_account("staff"),
     )

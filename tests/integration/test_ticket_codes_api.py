@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
 import jwt
@@ -22,7 +24,8 @@ def test_the_key_set_is_public_cacheable_and_holds_only_public_keys(api: Api) ->
     assert result.status == 200
     assert result.headers["Cache-Control"] == "public, max-age=300"
     (key,) = result.body["keys"]
-    assert key == {"kty": "OKP", "crv": "Ed25519", "x": key["x"], "kid": "test-1", "alg": "EdDSA", "use": "sig"}
+    assert key == {"kty": "OKP", "crv": "Ed25519", "x": key["x"], "kid": key["kid"], "alg": "EdDSA", "use": "sig"}
+    assert result.body == json.loads(os.environ["TICKET_PUBLIC_KEYS"])  # the published document, as stored
 
 
 def test_each_booked_ticket_has_a_code_that_verifies_offline_and_names_it(api: Api) -> None:

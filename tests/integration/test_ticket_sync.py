@@ -11,7 +11,7 @@ import pytest
 from boxoffice import clock
 from scripts.bench.common import count_calls
 from tests.integration.test_bookings_api import problem
-from tests.support.bookings import Account, new_account, new_event
+from tests.support.bookings import AT_THE_DOOR, Account, new_account, new_event
 from tests.support.handlers import Api, Result
 
 MISSING_EVENT = "00000000-0000-4000-8000-000000000000"
@@ -48,7 +48,7 @@ def staff(api: Api) -> Account:
 
 
 def test_a_scanner_gets_every_ticket_of_the_event_in_the_order_they_changed(api: Api, staff: Account) -> None:
-    event_id, other_event = new_event(), new_event(name="Elsewhere")
+    event_id, other_event = new_event(starts_in=AT_THE_DOOR), new_event(starts_in=AT_THE_DOOR, name="Elsewhere")
     # A booking's tickets change at the same instant: they come in ticket number order.
     booked = [n for _ in range(3) for n in sorted(t["ticket_number"] for t in book(api, event_id, 3)[1]["tickets"])]
     book(api, other_event, 2)
@@ -64,7 +64,7 @@ def test_a_scanner_gets_every_ticket_of_the_event_in_the_order_they_changed(api:
 
 
 def test_changes_since_an_instant_bring_check_ins_and_cancellations(api: Api, staff: Account) -> None:
-    event_id = new_event()
+    event_id = new_event(starts_in=AT_THE_DOOR)
     _, first = book(api, event_id, 2)
     buyer, second = book(api, event_id, 2)
     synced = sync(api, staff, event_id)
@@ -86,7 +86,7 @@ def test_changes_since_an_instant_bring_check_ins_and_cancellations(api: Api, st
 
 def test_the_scanner_flow_verifies_offline_then_syncs(api: Api, staff: Account) -> None:
     """README's flow: fetch the keys and the tickets, verify codes with no network, sync the changes."""
-    event_id = new_event()
+    event_id = new_event(starts_in=AT_THE_DOOR)
     _, booking = book(api, event_id, 2)
     jwks = api.call("jwks").body
     known = {t["ticket_number"]: t["status"] for t in sync(api, staff, event_id)}
@@ -98,7 +98,7 @@ def test_the_scanner_flow_verifies_offline_then_syncs(api: Api, staff: Account) 
 
 
 def test_paging_needs_the_events_own_cursor_and_valid_filters(api: Api, staff: Account) -> None:
-    event_id, other = new_event(), new_event(name="Other")
+    event_id, other = new_event(starts_in=AT_THE_DOOR), new_event(starts_in=AT_THE_DOOR, name="Other")
     book(api, event_id, 3)
     cursor = listing(api, staff, event_id, limit=1).body["next_cursor"]
     assert cursor
@@ -113,7 +113,7 @@ def test_paging_needs_the_events_own_cursor_and_valid_filters(api: Api, staff: A
 
 
 def test_who_may_list_an_events_tickets(api: Api, staff: Account) -> None:
-    event_id = new_event()
+    event_id = new_event(starts_in=AT_THE_DOOR)
     problem(listing(api, new_account(), event_id), 403, "FORBIDDEN")
     problem(listing(api, None, event_id), 401, "UNAUTHENTICATED")
     assert listing(api, new_account("admin"), event_id).status == 200
@@ -122,8 +122,39 @@ def test_who_may_list_an_events_tickets(api: Api, staff: Account) -> None:
 
 
 def test_a_page_is_one_batch_read_and_one_query_on_the_index(api: Api, staff: Account) -> None:
-    event_id = new_event()
+    event_id = new_event(starts_in=AT_THE_DOOR)
     book(api, event_id, 5)
     with count_calls() as calls:
         assert len(listing(api, staff, event_id, limit=3).body["items"]) == 3
     assert dict(calls.operations) == {"BatchGetItem": 1, "Query": 1}
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_an_instant_that_has_no_utc_time_is_422(api: Api, staff: Account, instant: str) -> None:
+    event_id = new_event()
+    body = problem(listing(api, staff, event_id, updated_since=instant), 422, "VALIDATION_FAILED")
+    assert body["errors"][0]["field"] == "updated_since"
+
+
+@pytest.mark.parametrize("since", ["0999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00-14:00"])
+def test_an_instant_before_the_year_1000_brings_every_ticket(api: Api, staff: Account, since: str) -> None:
+    event_id = new_event()
+    _, booking = book(api, event_id, 3)
+    synced = sync(api, staff, event_id, updated_since=since, limit=2)
+    assert sorted(t["ticket_number"] for t in synced) == sorted(t["ticket_number"] for t in booking["tickets"])
+
+
+def test_a_cursor_pages_only_the_updated_since_it_was_issued_for(api: Api, staff: Account) -> None:
+    event_id = new_event()
+    book(api, event_id, 3)
+    since = "2000-01-01T00:00:00Z"
+    cursor = listing(api, staff, event_id, updated_since=since, limit=1).body["next_cursor"]
+    assert cursor
+    # A later bound than the cursor's position: DynamoDB would refuse its start key (outside the range).
+    later = (clock.now() + timedelta(days=1)).isoformat()
+    for other in ({"updated_since": later}, {"updated_since": "2000-01-01T00:00:01Z"}, {}):
+        problem(listing(api, staff, event_id, cursor=cursor, limit=1, **other), 422, "INVALID_CURSOR")
+    # The same instant written another way is the same query.
+    same = listing(api, staff, event_id, cursor=cursor, limit=1, updated_since="2000-01-01T01:00:00+01:00")
+    assert same.status == 200, same.body
+    assert listing(api, staff, event_id, cursor=cursor, limit=1, updated_since=since).status == 200

@@ -9,7 +9,7 @@ import pytest
 
 from boxoffice.config import settings
 from boxoffice.store import dynamo
-from tests.support.bookings import Account, new_account, new_event, recount, type_ids
+from tests.support.bookings import AT_THE_DOOR, Account, new_account, new_event, recount, type_ids
 from tests.support.handlers import Api
 
 TYPES = [{"name": "Standard", "price": "20.00"}, {"name": "VIP", "price": "90.00", "total_tickets": 10}]
@@ -51,7 +51,7 @@ def admin(api: Api) -> Account:
 
 
 def test_every_answer_with_a_ticket_names_its_type(api: Api, staff: Account, admin: Account) -> None:
-    event_id, buyer = new_event(types=TYPES), new_account()
+    event_id, buyer = new_event(starts_in=AT_THE_DOOR, types=TYPES), new_account()
     ids = type_ids(event_id)
     vip = book(api, buyer, event_id, ids["VIP"], 2)
     standard = book(api, buyer, event_id, ids["Standard"], 1)
@@ -79,7 +79,7 @@ def test_every_answer_with_a_ticket_names_its_type(api: Api, staff: Account, adm
 
 
 def test_a_ticket_keeps_the_type_name_it_was_booked_under(api: Api, staff: Account, admin: Account) -> None:
-    event_id, buyer = new_event(types=TYPES), new_account()
+    event_id, buyer = new_event(starts_in=AT_THE_DOOR, types=TYPES), new_account()
     ids = type_ids(event_id)
     booking = book(api, buyer, event_id, ids["VIP"], 1)
     path = {"event_id": event_id, "ticket_type_id": ids["VIP"]}
@@ -95,7 +95,7 @@ def test_a_ticket_keeps_the_type_name_it_was_booked_under(api: Api, staff: Accou
 def test_tickets_written_before_they_recorded_a_type_take_their_bookings(
     api: Api, staff: Account, admin: Account
 ) -> None:
-    event_id, buyer = new_event(types=TYPES), new_account()
+    event_id, buyer = new_event(starts_in=AT_THE_DOOR, types=TYPES), new_account()
     ids = type_ids(event_id)
     vip = book(api, buyer, event_id, ids["VIP"], 2)
     standard = book(api, buyer, event_id, ids["Standard"], 1)

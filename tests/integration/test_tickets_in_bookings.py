@@ -63,6 +63,20 @@ def test_a_booking_with_a_checked_in_ticket_cannot_be_cancelled(api: Api) -> Non
     assert sorted(t["status"] for t in again["tickets"]) == ["CHECKED_IN", "VALID"]
 
 
+def test_the_refused_cancel_says_how_many_tickets_were_used_in_correct_english(api: Api) -> None:
+    ada, event_id = new_account(), new_event()
+    booking = book(api, ada, event_id, 3)
+    numbers = [t["ticket_number"] for t in booking["tickets"]]
+
+    mark_checked_in(event_id, numbers[0], datetime.now(UTC))
+    one = api.call("cancel_booking", token=ada.token, path={"booking_id": booking["id"]}).body
+    assert one["detail"] == "1 ticket of the booking has been checked in."
+
+    mark_checked_in(event_id, numbers[1], datetime.now(UTC))
+    two = api.call("cancel_booking", token=ada.token, path={"booking_id": booking["id"]}).body
+    assert two["detail"] == "2 tickets of the booking have been checked in."
+
+
 def test_a_cancelled_booking_shows_its_tickets_cancelled(api: Api) -> None:
     ada = new_account()
     booking = book(api, ada, new_event(), 2)

@@ -17,6 +17,8 @@ from tests.support.fixtures import embedded_tables
 from tests.support.handlers import Api, Result
 
 _serial = itertools.count()
+# An event starting this soon has its doors open (the default door window opens 6 h before the start).
+AT_THE_DOOR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ call made while a handler runs (devserver.gateway.running_function) is mapped he
 resources AWS authorises it by, and
 - refused at once, as AWS would refuse it (AccessDeniedException), when the function's policy lacks
   one: the test that made it then fails at teardown, naming the grant;
-- recorded, so that after a run of the whole integration suite every grant of every function must have
-  been needed by some call of that function: a grant nothing needs is privilege nobody should hold.
+- recorded, with the partition keys and (for reads) the attributes each call names, so that after a
+  run of the whole integration suite every grant of every function must have been needed by some call
+  of that function, and every key pattern of a `dynamodb:LeadingKeys` condition matched by some key
+  it touched: a grant or a pattern nothing needs is privilege nobody should hold.
 Under pytest-xdist each worker writes what it recorded to a directory the controller reads at the end.
 
 Policies, resource names and key schemas come from template.yaml, so a function added later is
@@ -23,7 +25,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
@@ -48,22 +50,28 @@ _TRANSACT = {
     "Get": "GetItem",
 }
 _LEADING_KEYS = "dynamodb:LeadingKeys"
+_ATTRIBUTES = "dynamodb:Attributes"
+_SELECT = "dynamodb:Select"
+_READS = {"GetItem", "Query", "Scan"}  # what a projection narrows (BatchGetItem: per table)
 _STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 
 
 @dataclass(frozen=True, order=True)
 class Need:
     """One permission a call needs: an IAM action on a resource (its logical id, `/index/<name>` for an
-    index, `*` for calls on no resource) and the partition keys it touches, when the call names them."""
+    index, `*` for calls on no resource), the partition keys it touches, when the call names them, and
+    the attributes a read asks for (its projection; None: every attribute)."""
 
     function: str
     action: str
     resource: str
     leading_keys: tuple[str, ...] | None = None
+    attributes: tuple[str, ...] | None = None
 
     def __str__(self) -> str:
         keys = f" (partition keys {', '.join(self.leading_keys)})" if self.leading_keys else ""
-        return f"{self.function}: {self.action} on {self.resource}{keys}"
+        read = f" (attributes {', '.join(self.attributes)})" if self.attributes else ""
+        return f"{self.function}: {self.action} on {self.resource}{keys}{read}"
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,16 @@ class Grant:
     action: str
     resource: str  # logical, as Need.resource; may hold IAM wildcards
     leading_keys: tuple[str, ...] | None = None  # patterns a dynamodb:LeadingKeys condition allows
+    # The attributes a dynamodb:Attributes condition allows; with it, dynamodb:Select must be
+    # SPECIFIC_ATTRIBUTES (if present), so a read that projects nothing (every attribute) is refused.
+    attributes: tuple[str, ...] | None = None
 
     def allows(self, need: Need) -> bool:
         if need.action != self.action or not fnmatchcase(need.resource, self.resource):
+            return False
+        if self.attributes is not None and (
+            need.attributes is None or not set(need.attributes) <= set(self.attributes)
+        ):
             return False
         if self.leading_keys is None:
             return True
@@ -81,9 +96,16 @@ class Grant:
             any(fnmatchcase(key, pattern) for pattern in self.leading_keys) for key in need.leading_keys
         )
 
+    def patterns(self) -> list[Grant]:
+        """The grant as one grant per key pattern: each must be needed on its own."""
+        if self.leading_keys is None:
+            return [self]
+        return [replace(self, leading_keys=(pattern,)) for pattern in self.leading_keys]
+
     def __str__(self) -> str:
         keys = f" if partition keys match {', '.join(self.leading_keys)}" if self.leading_keys else ""
-        return f"{self.action} on {self.resource}{keys}"
+        read = f" reading only {', '.join(self.attributes)}" if self.attributes is not None else ""
+        return f"{self.action} on {self.resource}{keys}{read}"
 
 
 class UnreadablePolicy(Exception):
@@ -107,18 +129,31 @@ def _logical_resource(resource: Any) -> str:
     raise UnreadablePolicy(f"resource {resource!r}")
 
 
-def _leading_key_patterns(condition: Any) -> tuple[str, ...] | None:
-    if not condition:
-        return None
-    patterns: list[str] = []
-    for operator, tests in condition.items():
-        if operator not in ("ForAllValues:StringLike", "ForAllValues:StringEquals") or set(tests) != {_LEADING_KEYS}:
+def _conditions(condition: Any) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """(key patterns of dynamodb:LeadingKeys, attributes of dynamodb:Attributes) a condition allows."""
+    patterns: list[str] | None = None
+    attributes: list[str] | None = None
+    for operator, tests in (condition or {}).items():
+        if operator == "StringEqualsIfExists" and tests == {_SELECT: "SPECIFIC_ATTRIBUTES"}:
+            continue  # goes with dynamodb:Attributes (checked below)
+        if operator not in ("ForAllValues:StringLike", "ForAllValues:StringEquals") or not set(tests) <= {
+            _LEADING_KEYS,
+            _ATTRIBUTES,
+        }:
             raise UnreadablePolicy(f"condition {operator} {tests!r}")
-        values = _as_list(tests[_LEADING_KEYS])
-        # StringEquals is literal: bracket the characters fnmatch would read as wildcards.
         literal = operator.endswith("StringEquals")
-        patterns += [re.sub(r"([*?\[])", r"[\1]", v) if literal else v for v in values]
-    return tuple(patterns)
+        if _LEADING_KEYS in tests:
+            # StringEquals is literal: bracket the characters fnmatch would read as wildcards.
+            values = _as_list(tests[_LEADING_KEYS])
+            patterns = (patterns or []) + [re.sub(r"([*?\[])", r"[\1]", v) if literal else v for v in values]
+        if _ATTRIBUTES in tests:
+            if not literal:
+                raise UnreadablePolicy(f"condition {operator} on {_ATTRIBUTES}: name the attributes")
+            attributes = (attributes or []) + _as_list(tests[_ATTRIBUTES])
+    if attributes is not None and (condition or {}).get("StringEqualsIfExists") != {_SELECT: "SPECIFIC_ATTRIBUTES"}:
+        # Without it, a read that projects nothing is allowed and returns every attribute.
+        raise UnreadablePolicy(f"{_ATTRIBUTES} without {_SELECT} SPECIFIC_ATTRIBUTES")
+    return (tuple(patterns) if patterns is not None else None), (tuple(attributes) if attributes is not None else None)
 
 
 def _statements(function: str, policy: Any) -> list[dict[str, Any]]:
@@ -144,7 +179,7 @@ def _mapped(function: str) -> tuple[list[Any], list[Any]]:
     sources, destinations = [], []
     for mapping in template.resources("AWS::Lambda::EventSourceMapping").values():
         props = mapping["Properties"]
-        if props["FunctionName"] == {"Ref": function}:
+        if props["FunctionName"] == {"Ref": f"{function}.Alias"}:  # the published `live` version
             sources.append(props["EventSourceArn"])
             destinations += [props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")]
     return sources, [d for d in destinations if d is not None]
@@ -158,7 +193,10 @@ def _for_its_mappings(function: str, statement: dict[str, Any]) -> bool:
     actions, resources = set(_as_list(statement["Action"])), _as_list(statement["Resource"])
     if actions <= _STREAM_READS:
         return all(resource in sources for resource in resources)
-    return actions == {"sqs:SendMessage"} and all(resource in destinations for resource in resources)
+    if actions == {"s3:ListBucket"}:  # what Lambda needs beside PutObject to keep a batch in a bucket
+        return all(resource in destinations for resource in resources)
+    objects = [{"Fn::Sub": f"${{{d['Fn::GetAtt'][0]}.Arn}}/*"} for d in destinations]
+    return actions == {"s3:PutObject"} and all(resource in objects for resource in resources)
 
 
 @cache
@@ -171,9 +209,11 @@ def grants(function: str) -> tuple[Grant, ...]:
                 raise UnreadablePolicy(f"{function}: statement {statement!r}")
             if _for_a_service(statement) or _for_its_mappings(function, statement):
                 continue
-            keys = _leading_key_patterns(statement.get("Condition"))
+            keys, attributes = _conditions(statement.get("Condition"))
             for action in _as_list(statement["Action"]):
-                found += [Grant(action, _logical_resource(r), keys) for r in _as_list(statement["Resource"])]
+                found += [
+                    Grant(action, _logical_resource(r), keys, attributes) for r in _as_list(statement["Resource"])
+                ]
     return tuple(found)
 
 
@@ -235,6 +275,15 @@ def _queried_key(hash_attribute: str | None, params: Mapping[str, Any]) -> tuple
     return None
 
 
+def _projected(request: Mapping[str, Any], names: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The top-level attributes a read's ProjectionExpression names (None: no projection, all of them)."""
+    expression = request.get("ProjectionExpression")
+    if expression is None:
+        return None
+    paths = [path.strip() for path in expression.split(",")]
+    return tuple(sorted({names.get(top, top) for top in (re.split(r"[.\[]", path)[0] for path in paths)}))
+
+
 @dataclass(frozen=True)
 class _Touch:
     """One table (or index) a DynamoDB call touches, with the keys or items it names."""
@@ -243,6 +292,7 @@ class _Touch:
     table: str
     index: str | None = None
     keys: tuple[Mapping[str, Any] | None, ...] | None = None  # None: keys from the key condition, or none
+    attributes: tuple[str, ...] | None = None  # what a read projects; None: every attribute (or a write)
 
 
 def _dynamodb(operation: str, params: Mapping[str, Any]) -> list[_Touch]:
@@ -258,16 +308,20 @@ def _dynamodb(operation: str, params: Mapping[str, Any]) -> list[_Touch]:
         touches = []
         for table, requests in params["RequestItems"].items():
             if isinstance(requests, dict):
-                keys = tuple(requests["Keys"])
-            else:
-                keys = tuple(
-                    r.get("PutRequest", {}).get("Item") or r.get("DeleteRequest", {}).get("Key") for r in requests
+                names = requests.get("ExpressionAttributeNames", {})
+                touches.append(
+                    _Touch(f"dynamodb:{operation}", table, None, tuple(requests["Keys"]), _projected(requests, names))
                 )
+                continue
+            keys = tuple(r.get("PutRequest", {}).get("Item") or r.get("DeleteRequest", {}).get("Key") for r in requests)
             touches.append(_Touch(f"dynamodb:{operation}", table, keys=keys))
         return touches
     if "TableName" in params:
         key = params.get("Key", params.get("Item"))
-        return [_Touch(f"dynamodb:{operation}", params["TableName"], params.get("IndexName"), (key,) if key else None)]
+        read = _projected(params, params.get("ExpressionAttributeNames", {})) if operation in _READS else None
+        return [
+            _Touch(f"dynamodb:{operation}", params["TableName"], params.get("IndexName"), (key,) if key else None, read)
+        ]
     return [_Touch(f"dynamodb:{operation}", "*")]
 
 
@@ -290,21 +344,35 @@ def needs(function: str, service: str, operation: str, params: Mapping[str, Any]
         attribute = _hash_attribute(table, touch.index)
         keys = _key_values(attribute, touch.keys) if touch.keys is not None else _queried_key(attribute, params)
         resource = f"{table}/index/{touch.index}" if touch.index else table
-        found.append(Need(function, touch.action, resource, keys))
+        found.append(Need(function, touch.action, resource, keys, touch.attributes))
     return found
 
 
 def unused(recorded: Iterable[Need]) -> dict[str, list[Grant]]:
-    """Each function's grants that no recorded call needed (a function with grants and no calls: all of them)."""
+    """Each function's grants that no recorded call needed (a function with grants and no calls: all of
+    them), a grant with key patterns reported by the patterns no key of its recorded calls matched."""
     by_function: dict[str, list[Need]] = {}
     for need in recorded:
         by_function.setdefault(need.function, []).append(need)
     found = {}
     for function in template.resources(FUNCTION):
-        idle = [g for g in grants(function) if not any(g.allows(n) for n in by_function.get(function, []))]
+        needed = by_function.get(function, [])
+        idle = [
+            narrow
+            for grant in grants(function)
+            for narrow in grant.patterns()
+            if not any(grant.allows(n) and _matches_some_key(narrow, n) for n in needed)
+        ]
         if idle:
             found[function] = idle
     return found
+
+
+def _matches_some_key(narrow: Grant, need: Need) -> bool:
+    if narrow.leading_keys is None:
+        return True
+    (pattern,) = narrow.leading_keys
+    return any(fnmatchcase(key, pattern) for key in need.leading_keys or ())
 
 
 # --- recording during the run ---
@@ -355,15 +423,19 @@ _REPORT = pytest.StashKey[list[str]]()
 
 
 def _flush(config: pytest.Config) -> None:
-    rows = [[n.function, n.action, n.resource, n.leading_keys, test] for n, test in sorted(_recorded.items())]
+    rows = [
+        [n.function, n.action, n.resource, n.leading_keys, n.attributes, test]
+        for n, test in sorted(_recorded.items(), key=lambda row: repr(row[0]))
+    ]
     (config.stash[_DIRECTORY] / f"calls-{os.getpid()}.json").write_text(json.dumps(rows))
 
 
 def _read_all(directory: Path) -> dict[Need, str]:
     found: dict[Need, str] = {}
     for path in sorted(directory.glob("calls-*.json")):
-        for function, action, resource, keys, test in json.loads(path.read_text()):
-            found.setdefault(Need(function, action, resource, tuple(keys) if keys is not None else None), test)
+        for function, action, resource, keys, attributes, test in json.loads(path.read_text()):
+            as_tuple = (tuple(v) if v is not None else None for v in (keys, attributes))
+            found.setdefault(Need(function, action, resource, *as_tuple), test)
     return found
 
 

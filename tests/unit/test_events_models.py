@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from boxoffice.models.events import CreateEvent, Event, UpdateEvent, fold, venue_key, words
+from boxoffice.models.events import (
+    CreateEvent,
+    CreateTicketType,
+    Event,
+    UpdateEvent,
+    UpdateTicketType,
+    fold,
+    venue_key,
+    words,
+)
 
 BASE: dict[str, Any] = {
     "name": "Beethoven Night",
@@ -109,12 +118,15 @@ def test_response_serialises_the_price_as_a_string_in_its_minor_unit(price: str,
         time=now.time(), total_tickets=1, available_tickets=1, ticket_price=Decimal(price), currency=currency,
         max_tickets_per_booking=1, max_tickets_per_user=None, max_held_tickets_per_user=1, max_holds_per_user=2,
         hold_cooldown_seconds=600, ticket_types=[], status="ON_SALE",
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, doors_open_minutes_before=0, doors_close_minutes_after=0,
+        doors_open_at=now, doors_close_at=now,
     )  # fmt: skip
     assert event.model_dump(mode="json")["ticket_price"] == shown
 
 
-@pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/New_York", "Asia/Tokyo", "Etc/GMT+5"])
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Europe/London", "America/New_York", "Asia/Tokyo", "Etc/GMT+5", "America/Argentina/Buenos_Aires"]
+)
 def test_a_timezone_is_an_iana_name(zone: str) -> None:
     assert CreateEvent.model_validate({**BASE, "timezone": zone}).timezone == zone
 
@@ -127,8 +139,42 @@ def test_a_timezone_that_is_not_an_iana_name_is_refused(zone: Any) -> None:
         CreateEvent.model_validate({**BASE, "timezone": zone})
 
 
+@pytest.mark.parametrize(
+    "zone", ["localtime", "posixrules", "posix/Europe/Paris", "right/UTC", "right/Europe/London", "Factory"]
+)
+def test_files_of_the_zoneinfo_directory_that_are_not_zones_are_refused(zone: str) -> None:
+    """Only the IANA database's zone list (tzdata's): not the host's links, nor the leap-second trees."""
+    with pytest.raises(ValidationError):
+        CreateEvent.model_validate({**BASE, "timezone": zone})
+    with pytest.raises(ValidationError):
+        UpdateEvent.model_validate({"timezone": zone})
+
+
 def test_at_most_twenty_ticket_types() -> None:
     types = [{"name": f"Type {n}", "price": "10"} for n in range(21)]
     with pytest.raises(ValidationError):
         CreateEvent.model_validate({**BASE, "ticket_price": None, "ticket_types": types})
     assert len(CreateEvent.model_validate({**BASE, "ticket_types": types[:20]}).ticket_types or []) == 20
+
+
+INVISIBLE = ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u2066"]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("field", ["name", "venue"])
+def test_event_names_and_venues_with_format_characters_are_refused(field: str, invisible: str) -> None:
+    """A zero-width or bidi character makes a look-alike ("Café" and "Café\u200b") or reorders text at the door."""
+    for text in (f"Café{invisible}", f"x{invisible}evil"):
+        with pytest.raises(ValidationError):
+            CreateEvent.model_validate({**BASE, field: text})
+        with pytest.raises(ValidationError):
+            UpdateEvent.model_validate({field: text})
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_ticket_type_names_with_format_characters_are_refused(invisible: str) -> None:
+    for text in (f"VIP{invisible}", f"x{invisible}evil"):
+        with pytest.raises(ValidationError):
+            CreateTicketType.model_validate({"name": text, "price": "10.00"})
+        with pytest.raises(ValidationError):
+            UpdateTicketType.model_validate({"name": text})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from boxoffice.store import users
 from tests.support.iam import Grant, Need, allowed, grants, needs, unused
 
 BOOKING = "CreateBookingFunction"
+UPDATE_ME = "UpdateMeFunction"
 PUBLISH = "PublishDomainEventsFunction"
 
 
@@ -105,7 +107,7 @@ def test_a_table_outside_the_template_is_never_granted() -> None:
 def test_policies_are_read_one_action_on_one_resource_at_a_time() -> None:
     read = set(grants("ListBookingsFunction"))
 
-    assert Grant("dynamodb:BatchGetItem", "UsersTable") in read
+    assert Grant("dynamodb:BatchGetItem", "UsersTable", None, users.READABLE) in read  # no password_hash
     assert Grant("dynamodb:BatchGetItem", "EventsTable") in read
     assert Grant("dynamodb:Query", "UsersTable") not in read
 
@@ -119,7 +121,17 @@ def test_a_leading_keys_condition_allows_only_the_partition_keys_it_names() -> N
 
 
 def test_grants_no_call_needed_are_reported_per_function() -> None:
-    used = [Need(BOOKING, g.action, g.resource) for g in grants(BOOKING) if g.action != "dynamodb:ConditionCheckItem"]
+    used = [
+        Need(
+            BOOKING,
+            g.action,
+            g.resource,
+            tuple(p.replace("*", "1") for p in g.leading_keys or ()) or None,
+            g.attributes,
+        )
+        for g in grants(BOOKING)
+        if g.action != "dynamodb:ConditionCheckItem"
+    ]
 
     idle = unused(used)
 
@@ -131,4 +143,47 @@ def test_grants_no_call_needed_are_reported_per_function() -> None:
 def test_a_key_only_dynamodb_uses_for_the_function_is_not_expected_from_its_calls() -> None:
     # TablesKeyAccess (attached with a customer-managed key) holds kms:* conditioned on kms:ViaService.
     assert not [g for g in grants("RegisterFunction") if g.action.startswith("kms:")]
-    assert Grant("dynamodb:PutItem", "UsersTable") in grants("RegisterFunction")
+    assert Grant("dynamodb:PutItem", "UsersTable", ("USER#*", "EMAIL#*")) in grants("RegisterFunction")
+
+
+def test_a_key_pattern_no_call_touched_is_reported_on_its_own() -> None:
+    used = [
+        Need(UPDATE_ME, "dynamodb:GetItem", "UsersTable", ("USER#1",)),
+        Need(UPDATE_ME, "dynamodb:UpdateItem", "UsersTable", ("USER#1",)),  # never a THROTTLE# counter
+        Need(UPDATE_ME, "dynamodb:PutItem", "UsersTable", ("THROTTLE#1",)),
+        Need(UPDATE_ME, "secretsmanager:GetSecretValue", "JwtSecret"),
+    ]
+
+    assert unused(used)[UPDATE_ME] == [Grant("dynamodb:UpdateItem", "UsersTable", ("THROTTLE#*",))]
+
+
+def test_update_me_may_put_counters_only() -> None:
+    assert allowed(Need(UPDATE_ME, "dynamodb:PutItem", "UsersTable", ("THROTTLE#1",)))
+    assert not allowed(Need(UPDATE_ME, "dynamodb:PutItem", "UsersTable", ("USER#1",)))  # would replace an account
+
+
+def test_reads_record_the_attributes_they_project_and_writes_none() -> None:
+    projected = {
+        "ProjectionExpression": "#n, email, tags[0], address.city",
+        "ExpressionAttributeNames": {"#n": "full_name"},
+    }
+    get = {"TableName": "t-UsersTable", "Key": {"pk": {"S": "USER#u"}}, **projected}
+    batch = {"RequestItems": {"t-UsersTable": {"Keys": [{"pk": {"S": "USER#u"}}], **projected}}}
+    update = {"TableName": "t-UsersTable", "Key": {"pk": {"S": "USER#u"}}, "UpdateExpression": "SET a = :a"}
+
+    (read,) = needs(BOOKING, "dynamodb", "GetItem", get)
+    (batch_read,) = needs(BOOKING, "dynamodb", "BatchGetItem", batch)
+    (write,) = needs(BOOKING, "dynamodb", "UpdateItem", update)
+    (everything,) = needs(BOOKING, "dynamodb", "GetItem", {"TableName": "t-UsersTable", "Key": get["Key"]})
+
+    assert read.attributes == batch_read.attributes == ("address", "email", "full_name", "tags")
+    assert write.attributes is None
+    assert everything.attributes is None  # no projection: every attribute
+
+
+def test_an_attributes_condition_allows_only_reads_that_project_within_it() -> None:
+    grant = Grant("dynamodb:BatchGetItem", "UsersTable", None, ("pk", "email", "role"))
+
+    assert grant.allows(Need("F", "dynamodb:BatchGetItem", "UsersTable", ("USER#1",), ("email", "pk")))
+    assert not grant.allows(Need("F", "dynamodb:BatchGetItem", "UsersTable", ("USER#1",), ("password_hash", "pk")))
+    assert not grant.allows(Need("F", "dynamodb:BatchGetItem", "UsersTable", ("USER#1",)))  # no projection: all

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from openapi_spec_validator import validate
 
 from boxoffice import errors, http
+from boxoffice.models.users import EMAIL_PATTERN
 from devserver import template
 from devserver.gateway import load_module
 from scripts import openapi
@@ -253,7 +254,8 @@ def test_inputs_carry_the_constraints_the_server_enforces() -> None:
     schemas = document()["components"]["schemas"]
     register = schemas["RegisterRequest"]["properties"]
     assert (register["password"]["minLength"], register["password"]["maxLength"]) == (8, 72)
-    assert (register["email"]["format"], register["email"]["maxLength"]) == ("email", 254)
+    assert (register["email"]["pattern"], register["email"]["maxLength"]) == (EMAIL_PATTERN, 254)
+    assert "format" not in register["email"]  # the pattern is the rule: validators' "email" formats differ
     assert schemas["CreateEvent"]["properties"]["currency"]["anyOf"][0]["pattern"] == "^[A-Z]{3}$"
     assert schemas["Event"]["properties"]["time"].get("format") != "time"  # no offset: not RFC 3339's time
     dates = {p["name"]: p["schema"] for p in document()["paths"]["/events"]["get"]["parameters"]}
@@ -319,3 +321,32 @@ def test_the_answer_check_refuses_what_the_document_does_not_declare(
 ) -> None:
     with pytest.raises((AssertionError, ValidationError)):
         shipped().check(method, path, status, headers, body)
+
+
+def test_date_filters_are_described_as_the_venues_local_dates_as_the_search_reads_them() -> None:
+    from boxoffice.logic.events import DATE_FILTER
+
+    parameters = document()["paths"]["/events"]["get"]["parameters"]
+    for name in ("date_from", "date_to"):
+        described = next(p for p in parameters if p["name"] == name)["description"]
+        assert described.startswith(DATE_FILTER)
+        assert "local date" in described
+        assert "day, UTC" not in described
+
+
+@pytest.mark.parametrize("today", ["2026-12-07", "2031-06-30"])
+def test_served_examples_are_dated_relative_to_the_clock_so_the_example_event_is_upcoming(
+    today: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from boxoffice import clock, docs
+
+    now = datetime.fromisoformat(today).replace(hour=23, tzinfo=UTC)
+    monkeypatch.setattr(clock, "now", lambda: now)
+    served = json.loads(docs.openapi_json().body)
+    schemas = served["components"]["schemas"]
+    starts = datetime.fromisoformat(schemas["CreateEvent"]["examples"][0]["starts_at"])
+    sales_end = datetime.fromisoformat(schemas["CreateTicketType"]["examples"][0]["sales_end"])
+    assert now < sales_end < starts
+    assert json.loads(docs.swagger_ui("json").body) == served

@@ -88,3 +88,33 @@ def test_concurrent_requests_adding_and_flushing_metrics_never_fail(capsys: pyte
         sys.setswitchinterval(interval)
     capsys.readouterr()
     assert failures == []
+
+
+def test_log_lines_carry_the_function_of_their_own_thread_and_none_outside_a_function(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from aws_lambda_powertools import Logger
+
+    from devserver.gateway import LambdaContext
+
+    isolate_concurrent_requests()
+    logger = Logger(service="isolation-test")
+    inside, outside = threading.Event(), threading.Event()
+
+    @logger.inject_lambda_context
+    def handler(event: dict[str, object], context: object) -> None:
+        inside.set()
+        outside.wait(5)  # another thread logs while this function's keys are set
+        logger.info("in the function")
+
+    worker = threading.Thread(target=handler, args=({}, LambdaContext("BookingFunction", "r-1")))
+    worker.start()
+    inside.wait(5)
+    logger.info("outside any function")
+    outside.set()
+    worker.join()
+
+    lines = {r["message"]: r.get("function_name") for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert lines == {"outside any function": None, "in the function": "BookingFunction"}

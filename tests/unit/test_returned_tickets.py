@@ -4,6 +4,7 @@ list's `reserved` pool while anyone does, decided inside the returning transacti
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,10 +13,20 @@ from boxoffice.store import inventory
 from boxoffice.store.dynamo import Failed
 
 EVENTS = (f"event-{n}" for n in itertools.count())  # a new event each: no earlier return to guess from
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+def quota(waiting: int, *, status: str = "ON_SALE", starts_in: timedelta = timedelta(days=1)) -> dict[str, object]:
+    """A quota item as a failed condition returns it (what the pool is judged by)."""
+    return {"waiting": waiting, "available_tickets": 0, "status": status, "starts_at": (NOW + starts_in).isoformat()}
 
 
 def lost(name: str, old: dict[str, object] | None) -> Failed:
     return Failed({name: ("ConditionalCheckFailed", old), "hold": ("None", None)})
+
+
+def route(event_id: str, commits: Commits) -> str:
+    return inventory.route_returned(event_id, commits, NOW)
 
 
 class Commits:
@@ -33,50 +44,61 @@ class Commits:
 
 def test_tickets_go_back_on_open_sale_while_nobody_waits() -> None:
     commits = Commits()
-    assert inventory.route_returned(next(EVENTS), commits) == inventory.AVAILABLE
+    assert route(next(EVENTS), commits) == inventory.AVAILABLE
     assert commits.pools == [inventory.AVAILABLE]
 
 
 def test_tickets_are_kept_for_the_waiting_list_when_the_quota_shows_people_waiting() -> None:
-    commits = Commits(lost("quota", {"waiting": 3, "available_tickets": 0}))
-    assert inventory.route_returned(next(EVENTS), commits) == inventory.RESERVED
+    commits = Commits(lost("quota", quota(3)))
+    assert route(next(EVENTS), commits) == inventory.RESERVED
     assert commits.pools == [inventory.AVAILABLE, inventory.RESERVED]
 
 
 def test_the_pool_follows_the_waiting_count_each_time_it_changes() -> None:
-    commits = Commits(lost("quota", {"waiting": 1}), lost("quota", {"waiting": 0}))
-    assert inventory.route_returned(next(EVENTS), commits) == inventory.AVAILABLE
+    commits = Commits(lost("quota", quota(1)), lost("quota", quota(0)))
+    assert route(next(EVENTS), commits) == inventory.AVAILABLE
     assert commits.pools == [inventory.AVAILABLE, inventory.RESERVED, inventory.AVAILABLE]
 
 
 @pytest.mark.parametrize(
     "failure",
-    [lost("quota", {"waiting": 0}), lost("quota", None), lost("hold", {"status": "CONFIRMED"})],
+    [lost("quota", quota(0)), lost("quota", None), lost("hold", {"status": "CONFIRMED"})],
     ids=["quota lost for another reason", "quota gone", "another action"],
 )
 def test_any_other_failure_is_the_callers(failure: Failed) -> None:
     commits = Commits(failure)
     with pytest.raises(Failed) as raised:
-        inventory.route_returned(next(EVENTS), commits)
+        route(next(EVENTS), commits)
     assert raised.value is failure
     assert commits.pools == [inventory.AVAILABLE]
 
 
 def test_a_waiting_count_that_keeps_flipping_is_busy_not_a_loop() -> None:
-    flips = [lost("quota", {"waiting": n % 2}) for n in range(1, inventory.ROUTE_ATTEMPTS + 1)]
+    flips = [lost("quota", quota(n % 2)) for n in range(1, inventory.ROUTE_ATTEMPTS + 1)]
     with pytest.raises(Busy):
-        inventory.route_returned(next(EVENTS), Commits(*flips))
+        route(next(EVENTS), Commits(*flips))
 
 
 def test_an_events_next_return_tries_the_pool_its_last_one_went_to_first() -> None:
     event = next(EVENTS)
-    inventory.route_returned(event, Commits(lost("quota", {"waiting": 2})))
+    route(event, Commits(lost("quota", quota(2))))
     while_waiting = Commits()
-    assert inventory.route_returned(event, while_waiting) == inventory.RESERVED
+    assert route(event, while_waiting) == inventory.RESERVED
     assert while_waiting.pools == [inventory.RESERVED]  # no transaction lost to the open-sale condition
-    line_gone = Commits(lost("quota", {"waiting": 0}))
-    assert inventory.route_returned(event, line_gone) == inventory.AVAILABLE
+    line_gone = Commits(lost("quota", quota(0)))
+    assert route(event, line_gone) == inventory.AVAILABLE
     assert line_gone.pools == [inventory.RESERVED, inventory.AVAILABLE]
     other_event = Commits()
-    inventory.route_returned(next(EVENTS), other_event)
+    route(next(EVENTS), other_event)
     assert other_event.pools == [inventory.AVAILABLE]
+
+
+@pytest.mark.parametrize(
+    "closed", [quota(2, status="DELETED"), quota(2, starts_in=timedelta(0))], ids=["deleted", "started"]
+)
+def test_nobody_waits_for_a_deleted_or_started_event_whatever_its_waiting_count(closed: dict[str, object]) -> None:
+    event = next(EVENTS)
+    route(event, Commits(lost("quota", quota(2))))  # its last return was kept for the line
+    commits = Commits(lost("quota", closed))
+    assert route(event, commits) == inventory.AVAILABLE
+    assert commits.pools == [inventory.RESERVED, inventory.AVAILABLE]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from devserver import template
+from devserver import streams, template
 
 FUNCTION = "AWS::Serverless::Function"
 # What a request path may do to DynamoDB: keyed reads and writes, never Scan or table management.
@@ -64,7 +64,16 @@ def verifies_or_issues_tokens(function: dict[str, Any]) -> bool:
 def mappings_of(name: str) -> list[dict[str, Any]]:
     """The properties of the event source mappings that invoke function `name`."""
     mappings = template.resources("AWS::Lambda::EventSourceMapping").values()
-    return [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": name}]
+    return [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": f"{name}.Alias"}]
+
+
+def objects_of_failure_buckets(name: str) -> list[dict[str, str]]:
+    """`<bucket ARN>/*` of each S3 bucket where function `name`'s stream mappings keep what they give up on."""
+    destinations = [
+        m.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", {}) for m in mappings_of(name)
+    ]
+    buckets = [d["Fn::GetAtt"][0] for d in destinations if resources()[d["Fn::GetAtt"][0]]["Type"] == "AWS::S3::Bucket"]
+    return [{"Fn::Sub": f"${{{bucket}.Arn}}/*"} for bucket in buckets]
 
 
 def by_function() -> list[Any]:
@@ -95,6 +104,8 @@ def test_no_wildcard_actions_or_resources(name: str, function: dict[str, Any]) -
         for action in as_list(statement["Action"]):
             assert "*" not in action, f"{name}: wildcard action {action}"
         for resource in as_list(statement["Resource"]):
+            if resource in objects_of_failure_buckets(name):  # Lambda names the objects it keeps there
+                continue
             assert "*" not in str(resource), f"{name}: wildcard resource {resource}"
             # Intrinsics only: a literal ARN would hard-code an account and region.
             assert isinstance(resource, dict), f"{name}: literal resource {resource}"
@@ -126,11 +137,6 @@ def test_dynamodb_grants_are_keyed_operations_on_the_stacks_own_tables_and_index
             table, index = found.groups()
             indexes = {i["IndexName"] for i in tables[table].get("GlobalSecondaryIndexes", [])}
             assert index in indexes, f"{name}: {table} has no index {index}"
-
-
-def signs_or_verifies_ticket_codes(function: dict[str, Any]) -> bool:
-    """Functions that carry the ticket codes layer (cryptography): they alone may read the ticket keys."""
-    return {"Ref": "TicketCodesLayer"} in function["Properties"].get("Layers", [])
 
 
 @pytest.mark.parametrize(("name", "function"), by_function())
@@ -186,19 +192,60 @@ def test_the_highest_bcrypt_cost_allowed_fits_in_half_of_each_hashing_functions_
         assert seconds <= timeout / 2, f"{name}: cost {highest} takes ~{seconds:.1f} s of its {timeout} s"
 
 
+# Who may read which secret besides the JWT secret (which every function that takes a caller or signs
+# tokens reads): the private ticket keys only where codes are signed, their public half where they are
+# verified or published, the cursor key where pages are listed.
+SIGNERS = {"CreateBookingFunction", "ConfirmHoldFunction"}
+SECRET_READERS = {
+    "TicketSigningKeys": SIGNERS,
+    "TicketPublicKeys": {"CheckInFunction", "JwksFunction"},
+    "CursorKey": {"ListEventsFunction", "ListBookingsFunction", "ListTicketsFunction", "ListWaitingListFunction"},
+}
+
+
+def readable_secrets(function: dict[str, Any]) -> set[str]:
+    grants = [s for s in statements(function) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+    for grant in grants:
+        assert as_list(grant["Action"]) == ["secretsmanager:GetSecretValue"], grant
+    return {resource["Ref"] for grant in grants for resource in as_list(grant["Resource"])}
+
+
 @pytest.mark.parametrize(("name", "function"), by_function())
 def test_functions_read_the_secrets_they_use_and_nothing_else(name: str, function: dict[str, Any]) -> None:
-    grants = [s for s in statements(function) if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
-    readable = [resource for grant in grants for resource in as_list(grant["Resource"])]
-    for grant in grants:
-        assert as_list(grant["Action"]) == ["secretsmanager:GetSecretValue"], f"{name}: {grant}"
-    jwt, ticket_keys = {"Ref": "JwtSecret"}, {"Ref": "TicketKeys"}
+    expected = {secret for secret, readers in SECRET_READERS.items() if name in readers}
     if verifies_or_issues_tokens(function):
-        assert jwt in readable, f"{name} verifies or issues tokens but cannot read the JWT secret"
-    if signs_or_verifies_ticket_codes(function):
-        assert ticket_keys in readable, f"{name} carries the ticket codes layer but cannot read the keys"
-    allowed = [jwt, ticket_keys] if signs_or_verifies_ticket_codes(function) else [jwt]  # cursors use the JWT secret
-    assert all(resource in allowed for resource in readable), f"{name} may read {readable}"
+        expected.add("JwtSecret")
+    assert readable_secrets(function) == expected
+
+
+def test_the_public_listing_holds_no_signing_secret() -> None:
+    assert readable_secrets(functions()["ListEventsFunction"]) == {"CursorKey"}
+
+
+def test_only_the_signing_functions_roles_and_the_named_admins_may_read_the_private_ticket_keys() -> None:
+    policies = [r["Properties"] for r in template.resources("AWS::SecretsManager::ResourcePolicy").values()]
+    (policy,) = [p for p in policies if p["SecretId"] == {"Ref": "TicketSigningKeys"}]
+    assert policy["BlockPublicPolicy"] is True
+    (statement,) = policy["ResourcePolicy"]["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+        "Deny",
+        "*",
+        "secretsmanager:GetSecretValue",
+    )
+    delimiter, listed = statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"]["Fn::Split"]
+    roles = {name[2:-5] for name in re.findall(r"\$\{\w+\.Arn\}", listed["Fn::Sub"])}
+    assert roles == {f"{name}Role" for name in SIGNERS}
+    assert listed["Fn::Sub"].split(delimiter)[-1] == "${TicketKeyAdmins}"
+
+
+@pytest.mark.parametrize(("name", "initial"), [("TicketSigningKeys", "{}"), ("TicketPublicKeys", '{"keys": []}')])
+def test_the_ticket_keys_are_retained_and_never_generated_by_the_stack(name: str, initial: str) -> None:
+    # A generated value is generated again when its settings change, and a SecretString edited here
+    # is written over the ring: either replaces the keys every issued code was signed with.
+    secret = resources()[name]
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert "GenerateSecretString" not in secret["Properties"]
+    assert secret["Properties"]["SecretString"] == initial
 
 
 @pytest.mark.parametrize(("name", "function"), by_function())
@@ -238,21 +285,97 @@ def test_functions_run_on_arm64_python_3_13() -> None:
         assert "Architectures" not in function["Properties"], name
 
 
+def stream_mappings() -> list[dict[str, Any]]:
+    return [m["Properties"] for m in template.resources("AWS::Lambda::EventSourceMapping").values()]
+
+
 def test_stream_consumers_are_explicit_mappings_that_resume_at_a_failure_and_keep_what_they_give_up() -> None:
     # SAM's `Type: DynamoDB` event attaches AWSLambdaDynamoDBExecutionRole (stream actions on "*").
     for name, function in functions().items():
         kinds = {event["Type"] for event in function["Properties"].get("Events", {}).values()}
         assert "DynamoDB" not in kinds, name
-    mappings = [m["Properties"] for m in template.resources("AWS::Lambda::EventSourceMapping").values()]
-    assert mappings
-    for mapping in mappings:
+    assert stream_mappings()
+    for mapping in stream_mappings():
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert 0 < mapping["MaximumRetryAttempts"] <= 100
-        queue = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
-        assert resources()[queue]["Type"] == "AWS::SQS::Queue"
         table = mapping["EventSourceArn"]["Fn::GetAtt"][0]
         # The mapping reads both images: a domain event is a transition (CONFIRMED -> CANCELLED, ...).
         assert template.tables()[table]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_a_failing_record_is_isolated_and_retried_for_hours_never_discarding_its_healthy_neighbours() -> None:
+    for mapping in stream_mappings():
+        # Split a failing batch until the bad record is alone: the records beside it are published meanwhile.
+        assert mapping["BisectBatchOnFunctionError"] is True
+        # Retries are bounded by age, not count: an EventBridge outage of an hour is waited out, and a
+        # record is given up on well inside the stream's 24 hours, so it can still be read there too.
+        assert mapping["MaximumRetryAttempts"] == -1
+        assert 3600 <= mapping["MaximumRecordAgeInSeconds"] <= 12 * 3600
+
+
+def test_what_the_streams_give_up_on_is_kept_whole_and_announced_on_a_queue_an_alarm_watches() -> None:
+    for mapping in stream_mappings():
+        bucket = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        # An S3 destination receives the batch's records themselves; SQS and SNS only their positions.
+        assert resources()[bucket]["Type"] == "AWS::S3::Bucket"
+        queues = [
+            q["Queue"] for q in resources()[bucket]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+        ]
+        assert queues == [{"Fn::GetAtt": ["DomainEventsDeadLetters", "Arn"]}]
+    [alarm] = [
+        a["Properties"]
+        for a in template.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Dimensions")
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DomainEventsDeadLetters", "QueueName"]}}]
+    ]
+    # SQS stops sending metrics for a queue idle for 6 hours: missing data must keep an ALARM an ALARM.
+    assert (alarm["MetricName"], alarm["TreatMissingData"]) == ("ApproximateNumberOfMessagesVisible", "ignore")
+
+
+def stream_record(event_name: str, sk: str) -> dict[str, Any]:
+    return {"eventName": event_name, "dynamodb": {"Keys": {"pk": {"S": "USER#u"}, "sk": {"S": sk}}}}
+
+
+# Which changes can be a domain event (docs/events.md), by the item key shapes of docs/data-model.md.
+PUBLISHED_CHANGES = {
+    "BookingsTable": [("INSERT", "BOOKING#b"), ("MODIFY", "BOOKING#b"), ("INSERT", "HOLD#h"), ("MODIFY", "HOLD#h")],
+    "TicketsTable": [("MODIFY", "TICKET#7KQ4")],
+}
+SILENT_CHANGES = {
+    "BookingsTable": [
+        ("INSERT", "HOLDING#e"),
+        ("MODIFY", "HOLDING#e"),
+        ("INSERT", "IDEMPOTENCY#k"),
+        ("REMOVE", "IDEMPOTENCY#k"),
+        ("MODIFY", "WAITING#e"),
+        ("INSERT", "BENCH#x"),
+    ],
+    "TicketsTable": [("INSERT", "TICKET#7KQ4"), ("MODIFY", "CHECKINS#3"), ("INSERT", "CHECKINS#3")],
+}
+
+
+@pytest.mark.parametrize("table", sorted(PUBLISHED_CHANGES))
+def test_only_changes_that_can_be_domain_events_invoke_the_publisher(table: str) -> None:
+    [mapping] = [m for m in streams.stream_mappings() if m.table == table]
+    assert mapping.filters, f"{table}: every holding, key and counter change would invoke the publisher"
+    for event_name, sk in PUBLISHED_CHANGES[table]:
+        assert mapping.accepts(stream_record(event_name, sk)), (event_name, sk)
+    for event_name, sk in SILENT_CHANGES[table]:
+        assert not mapping.accepts(stream_record(event_name, sk)), (event_name, sk)
+
+
+@pytest.mark.parametrize(
+    "pattern", [{"sk": [{"anything-but": "x"}]}, {"sk": "BOOKING#"}, {"sk": [{"prefix": "A", "suffix": "B"}]}]
+)
+def test_the_local_runtime_refuses_filter_patterns_it_cannot_evaluate_rather_than_guess(pattern: Any) -> None:
+    with pytest.raises(ValueError, match="unsupported filter pattern"):
+        streams.matches(pattern, {"sk": "BOOKING#1"})
+
+
+def test_stream_reads_grant_no_list_streams_which_takes_no_stream_arn() -> None:
+    # dynamodb:ListStreams has no resource-level permission: granted on a stream ARN it allows nothing.
+    for name, function in functions().items():
+        for statement in statements(function):
+            assert "dynamodb:ListStreams" not in as_list(statement["Action"]), name
 
 
 def test_only_stream_consumers_publish_domain_events_so_no_request_writes_twice() -> None:
@@ -346,9 +469,10 @@ def test_browsers_may_call_every_route_and_read_the_headers_the_api_sets() -> No
     assert {"authorization", "content-type", "idempotency-key"} <= set(cors["AllowHeaders"])
 
 
-def test_the_shared_layer_goes_with_the_stack() -> None:
+@pytest.mark.parametrize("name", sorted(template.resources("AWS::Serverless::LayerVersion")))
+def test_layers_go_with_the_stack(name: str) -> None:
     # SAM retains every LayerVersion by default: `sam delete` and each update would leave them behind.
-    assert resources()["SharedLayer"]["Properties"]["RetentionPolicy"] == "Delete"
+    assert resources()[name]["Properties"]["RetentionPolicy"] == "Delete"
 
 
 def test_backing_service_failures_alarm_on_the_metric_the_functions_emit() -> None:
@@ -397,8 +521,14 @@ def _is_booking_function(dimensions: list[dict[str, Any]]) -> bool:
     return {"Name": "FunctionName", "Value": {"Ref": booking[0]}} in dimensions if booking else False
 
 
+# The one region the template names: AWS WAF for CloudFront exists in us-east-1 only.
+CLOUDFRONT_WAF_REGION = 'Assert: !Equals [!Ref "AWS::Region", us-east-1]'
+
+
 def test_no_account_ids_or_regions_are_hard_coded() -> None:
     text = (template.ROOT / "template.yaml").read_text()
+    assert text.count(CLOUDFRONT_WAF_REGION) == 1
+    text = text.replace(CLOUDFRONT_WAF_REGION, "")
     assert not re.search(r"\b\d{12}\b", text.replace("[0-9]{12}", "")), "an account id"
     region = r"\b(us|eu|ap|sa|ca|me|af|il|mx)-(east|west|north|south|central|northeast|southeast)-\d\b"
     assert not re.search(region, text), "a region"
@@ -437,3 +567,264 @@ def test_holds_last_a_parameter_and_expire_by_a_scheduled_sweep_over_a_sparse_in
     assert readers == {"SweepHoldsFunction"}
     sweeper = functions()["SweepHoldsFunction"]["Properties"]
     assert [e["Properties"]["Schedule"] for e in sweeper["Events"].values()] == ["rate(1 minute)"]
+
+
+def test_the_bus_archives_every_domain_event_and_only_the_publisher_may_put_boxoffice_events() -> None:
+    [bus] = template.resources("AWS::Events::EventBus")
+    archives = [a["Properties"] for a in template.resources("AWS::Events::Archive").values()]
+    assert [a["SourceArn"] for a in archives] == [{"Fn::GetAtt": [bus, "Arn"]}]
+    assert archives[0]["RetentionDays"] > 0
+    publishers = [
+        name
+        for name, function in functions().items()
+        if any("events:PutEvents" in as_list(s["Action"]) for s in statements(function))
+    ]
+    assert publishers
+    [deny] = [s for s in resources()[bus]["Properties"]["Policy"]["Statement"] if s["Effect"] == "Deny"]
+    assert (deny["Principal"], deny["Action"]) == ("*", "events:PutEvents")
+    bus_arn = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${AWS::StackName}-domain-events"
+    assert deny["Resource"] == {"Fn::Sub": bus_arn}
+    assert deny["Condition"]["StringEquals"] == {"events:source": "boxoffice"}
+    roles = [{"Fn::GetAtt": [f"{name}Role", "Arn"]} for name in publishers]
+    assert deny["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": roles}
+
+
+def test_the_sweeper_never_retries_or_overlaps_and_an_alarm_fires_when_it_stops_running() -> None:
+    document = template.load()
+    sweeper = functions()["SweepHoldsFunction"]["Properties"]
+    # A failed or late run is not worth repeating: the next one comes a minute later.
+    assert sweeper["EventInvokeConfig"] == {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}
+    # One run at a time where the account can reserve concurrency (0 turns the reservation off).
+    reservation = document["Parameters"]["SweeperReservedConcurrency"]
+    assert (reservation["Default"], reservation["MinValue"], reservation["MaxValue"]) == (1, 0, 1)
+    assert sweeper["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReserveSweeperConcurrency", {"Ref": "SweeperReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    [stopped] = [
+        a["Properties"]
+        for a in template.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "Invocations"
+        and a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "SweepHoldsFunction"}}]
+    ]
+    assert (stopped["Statistic"], stopped["ComparisonOperator"]) == ("Sum", "LessThanThreshold")
+    assert stopped["Threshold"] == 1
+    # No data is what a sweeper that stopped looks like.
+    assert stopped["TreatMissingData"] == "breaching"
+    assert stopped["Period"] * stopped["EvaluationPeriods"] <= 600
+
+
+# The buying path of an on-sale, where a scale-out's cold starts meet buyers (docs/DEPLOY.md, SnapStart).
+BUYING_PATH = {
+    ("POST", "/auth/login"),
+    ("GET", "/events"),
+    ("GET", "/events/{event_id}"),
+    ("POST", "/events/{event_id}/holds"),
+    ("POST", "/holds/{hold_id}/confirm"),
+    ("POST", "/events/{event_id}/bookings"),
+}
+
+
+def snapstart_gigabytes() -> float:
+    globals_ = template.load()["Globals"]["Function"]
+    on = [f["Properties"] for f in functions().values() if "SnapStart" in f["Properties"]]
+    return sum(props.get("MemorySize", globals_["MemorySize"]) for props in on) / 1024
+
+
+def test_snapstart_is_on_the_buying_path_only_and_deploy_md_prices_what_it_caches() -> None:
+    assert "SnapStart" not in template.load()["Globals"]["Function"]
+    buying = {r.function for r in template.routes() if (r.method, r.path) in BUYING_PATH}
+    assert len(buying) == len(BUYING_PATH)
+    for name, function in functions().items():
+        snapstart = function["Properties"].get("SnapStart")
+        expected = {"ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}} if name in buying else None
+        assert snapstart == expected, name
+    # DEPLOY.md's arithmetic starts from the cached gigabytes: it must be this template's.
+    guide = (template.ROOT / "docs" / "DEPLOY.md").read_text()
+    assert f"{len(buying)} functions, {snapstart_gigabytes():g} GB cached" in guide
+
+
+def dashboard_metrics() -> list[tuple[str, str, dict[str, str]]]:
+    """(namespace, metric, dimensions) of every metric the stack's dashboard draws (`...` repeats the row above)."""
+    import json
+
+    [dashboard] = template.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.loads(dashboard["Properties"]["DashboardBody"]["Fn::Sub"])
+    found = []
+    for widget in body["widgets"]:
+        previous: list[Any] = []
+        for row in widget["properties"].get("metrics", []):
+            fields = [f for f in row if not isinstance(f, dict)]
+            fields = [p if f == "..." else f for f, p in zip(fields, previous + [None] * len(fields), strict=False)]
+            previous = fields
+            found.append((fields[0], fields[1], dict(zip(fields[2::2], fields[3::2], strict=True))))
+    return found
+
+
+def test_the_dashboard_shows_sales_errors_throttles_conflicts_lag_and_dead_letters() -> None:
+    drawn = {(namespace, metric) for namespace, metric, _ in dashboard_metrics()}
+    ours = "boxoffice-${Stage}"
+    assert {
+        (ours, "BookingsCreated"),
+        (ours, "HoldsPlaced"),
+        (ours, "ApiThrottled"),
+        ("AWS/ApiGateway", "5xx"),
+        ("AWS/ApiGateway", "4xx"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/DynamoDB", "TransactionConflict"),
+        ("AWS/Lambda", "IteratorAge"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+    } <= drawn
+    # Index throttles: a throttled index throttles the writes of its table too.
+    throttled = {
+        (dims.get("TableName"), dims.get("GlobalSecondaryIndexName"))
+        for _, metric, dims in dashboard_metrics()
+        if metric in {"ReadThrottleEvents", "WriteThrottleEvents"}
+    }
+    for table, props in template.tables().items():
+        assert (f"${{{table}}}", None) in throttled, table
+        for index in props.get("GlobalSecondaryIndexes", []):
+            assert (f"${{{table}}}", index["IndexName"]) in throttled, (table, index["IndexName"])
+    # Per route: each route is its own function, so Lambda's per-function metrics are per-route metrics.
+    per_function = {dims.get("FunctionName") for _, metric, dims in dashboard_metrics() if metric == "Invocations"}
+    assert {f"${{{route.function}}}" for route in template.routes()} <= per_function
+
+
+def test_429s_are_counted_from_the_access_log_and_4xx_and_429_rates_alarm() -> None:
+    [counted] = template.resources("AWS::Logs::MetricFilter").values()
+    assert counted["Properties"]["LogGroupName"] == {"Ref": "ApiAccessLogs"}
+    assert counted["Properties"]["FilterPattern"] == '{ $.status = "429" }'
+    [transformation] = counted["Properties"]["MetricTransformations"]
+    assert (transformation["MetricName"], transformation["MetricValue"]) == ("ApiThrottled", "1")
+    expressions = [
+        q["Expression"]
+        for a in template.resources("AWS::CloudWatch::Alarm").values()
+        for q in a["Properties"].get("Metrics", [])
+        if "Expression" in q
+    ]
+    assert any("throttled" in e and "requests" in e for e in expressions), "no alarm on the 429 rate"
+    assert any("client" in e and "requests" in e for e in expressions), "no alarm on the 4xx rate"
+
+
+@pytest.mark.parametrize("table", ["EventsTable", "BookingsTable"])
+def test_contributor_insights_on_the_hot_tables_is_an_option_off_by_default(table: str) -> None:
+    assert template.load()["Parameters"]["ContributorInsights"]["Default"] == "false"
+    spec = template.tables()[table]["ContributorInsightsSpecification"]
+    assert spec == {"Enabled": {"Fn::If": ["UseContributorInsights", True, False]}}
+
+
+def edge(name: str) -> dict[str, Any]:
+    resource = resources()[name]
+    assert resource.get("Condition") in {"UseEdge", "CreateEdgeWebAcl"}, f"{name} must exist only with EdgeProtection"
+    return resource["Properties"]
+
+
+def test_edge_protection_is_an_option_off_by_default_that_closes_the_execute_api_endpoint() -> None:
+    parameters = template.load()["Parameters"]
+    assert parameters["EdgeProtection"]["Default"] == "false"
+    api = resources()["HttpApi"]["Properties"]
+    # With CloudFront in front, the API answers only on its custom domain, which CloudFront uses as origin.
+    assert api["DisableExecuteApiEndpoint"] == {"Fn::If": ["UseEdge", True, False]}
+    assert edge("ApiOriginMapping")["ApiId"] == {"Ref": "HttpApi"}
+    assert edge("ApiOriginDomainName")["DomainName"] == {"Ref": "ApiOriginDomain"}
+    # The API's own throttles stay as the last line behind WAF.
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    rules = template.load()["Rules"]
+    assert {"EdgeNeedsItsOrigin", "CloudFrontWafInUsEast1"} <= set(rules)
+
+
+def test_cloudfront_passes_every_request_to_the_api_uncached_with_its_headers() -> None:
+    config = edge("EdgeDistribution")["DistributionConfig"]
+    created, given = {"Fn::GetAtt": ["EdgeWebAcl", "Arn"]}, {"Ref": "EdgeWebAclArn"}
+    assert config["WebACLId"] == {"Fn::If": ["CreateEdgeWebAcl", created, given]}
+    [origin] = config["Origins"]
+    assert origin["DomainName"] == {"Ref": "ApiOriginDomain"}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    behavior = config["DefaultCacheBehavior"]
+    assert set(behavior["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+    # Managed-AllViewerExceptHostHeader: Authorization, Idempotency-Key, query strings; Host is the origin's.
+    assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+
+
+def rate_rules() -> dict[str, dict[str, Any]]:
+    rules = [r for r in edge("EdgeWebAcl")["Rules"] if isinstance(r, dict) and "Name" in r]
+    return {r["Name"]: r for r in rules if "RateBasedStatement" in r["Statement"]}
+
+
+def test_the_web_acl_limits_each_address_on_sign_up_login_buying_and_overall_with_429s() -> None:
+    acl = edge("EdgeWebAcl")
+    assert acl["Scope"] == "CLOUDFRONT"
+    assert acl["DefaultAction"] == {"Allow": {}}
+    limited = rate_rules()
+    assert {"PerIpSignUps", "PerIpLogins", "PerIpPurchases", "PerIpRequests"} <= set(limited)
+    for name, rule in limited.items():
+        statement = rule["Statement"]["RateBasedStatement"]
+        assert statement["AggregateKeyType"] == "IP", name
+        assert rule["Action"] == {"Block": {"CustomResponse": {"ResponseCode": 429}}}, name
+    per_window = {name: r["Statement"]["RateBasedStatement"]["Limit"] for name, r in limited.items()}
+    assert per_window["PerIpSignUps"] < per_window["PerIpLogins"], "a sign-up costs a bcrypt hash and an account"
+    assert per_window["PerIpRequests"] == {"Ref": "EdgeRequestsPerIp"}
+    sign_ups = str(limited["PerIpSignUps"]["Statement"]["RateBasedStatement"]["ScopeDownStatement"])
+    assert "/auth/register" in sign_ups
+    assert "POST" in sign_ups
+
+
+def test_bot_control_is_a_parameter_and_the_known_bad_inputs_are_always_blocked() -> None:
+    assert template.load()["Parameters"]["EdgeBotControl"]["Default"] == "false"
+    rules = edge("EdgeWebAcl")["Rules"]
+    statements = [r["Statement"] for r in rules if "Statement" in r]
+    groups = {s["ManagedRuleGroupStatement"]["Name"] for s in statements if "ManagedRuleGroupStatement" in s}
+    assert "AWSManagedRulesKnownBadInputsRuleSet" in groups
+    [bots] = [r["Fn::If"] for r in rules if isinstance(r, dict) and "Fn::If" in r]
+    assert bots[0] == "UseBotControl"
+    assert bots[1]["Statement"]["ManagedRuleGroupStatement"]["Name"] == "AWSManagedRulesBotControlRuleSet"
+    assert bots[2] == {"Ref": "AWS::NoValue"}
+    logging = [r["Properties"] for r in template.resources("AWS::WAFv2::LoggingConfiguration").values()]
+    assert [entry["ResourceArn"] for entry in logging] == [{"Fn::GetAtt": ["EdgeWebAcl", "Arn"]}]
+
+
+# The only functions that read password hashes: they check a password.
+READ_PASSWORDS = {"LoginFunction", "UpdateMeFunction"}
+ACCOUNT_READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+
+
+@pytest.mark.parametrize(("name", "function"), by_function())
+def test_only_the_password_checks_may_read_password_hashes(name: str, function: dict[str, Any]) -> None:
+    from boxoffice.store import users
+
+    for statement in statements(function):
+        reads = ACCOUNT_READS & set(as_list(statement["Action"]))
+        if not reads or {"Fn::GetAtt": ["UsersTable", "Arn"]} not in as_list(statement["Resource"]):
+            continue
+        if name in READ_PASSWORDS:
+            continue
+        condition = statement.get("Condition", {})
+        assert condition.get("StringEqualsIfExists") == {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}, name
+        allowed = condition.get("ForAllValues:StringEquals", {}).get("dynamodb:Attributes")
+        assert allowed == list(users.READABLE), f"{name} may read {allowed} of the users table"
+    assert "password_hash" not in users.READABLE
+
+
+# Written on the event item for the indexes' own sake (their keys are always projected), or never read back.
+_INDEX_KEYS = {"pk", "sk", "list_pk", "venue_pk", "starts_key", "venue_key"}
+
+
+@pytest.mark.parametrize("index", ["by_time", "by_venue"])
+def test_the_event_listings_project_every_field_the_event_item_stores(index: str) -> None:
+    """A listing is read from the index alone: an attribute left out of its projection would show its
+    default there while GET /events/{id} shows the stored value."""
+    from boxoffice.store import events
+    from tests.support.records import event_record
+
+    stored = event_record(
+        max_tickets_per_user=4,
+        max_held_tickets_per_user=2,
+        max_holds_per_user=1,
+        hold_cooldown_seconds=60,
+        doors_open_minutes_before=30,
+        doors_close_minutes_after=90,
+    )
+    [definition] = [i for i in template.tables()["EventsTable"]["GlobalSecondaryIndexes"] if i["IndexName"] == index]
+    projected = set(definition["Projection"]["NonKeyAttributes"])
+    assert set(events._item(stored)) - _INDEX_KEYS <= projected

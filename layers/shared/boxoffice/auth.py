@@ -59,7 +59,7 @@ def dummy_hash() -> str:
 
 
 def signing_secret() -> str:
-    """The key new tokens (and cursors) are signed with: the secret's current version."""
+    """The key new tokens are signed with: the secret's current version."""
     return keys.signing_keys().current
 
 

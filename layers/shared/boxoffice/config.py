@@ -37,6 +37,10 @@ class Settings:
     request_budget_seconds: float
     ticket_keys: str | None = field(default=None, repr=False)  # the key ring's JSON, local runs only
     ticket_keys_arn: str | None = None
+    ticket_public_keys: str | None = None  # the public key set's JSON, local runs only
+    ticket_public_keys_arn: str | None = None
+    cursor_key: str | None = field(default=None, repr=False)  # local runs only
+    cursor_key_arn: str | None = None
 
 
 def _int(name: str, default: int) -> int:
@@ -83,4 +87,8 @@ def settings() -> Settings:
         request_budget_seconds=_float("REQUEST_BUDGET_SECONDS", 9),
         ticket_keys=env.get("TICKET_KEYS") or None,
         ticket_keys_arn=env.get("TICKET_KEYS_ARN") or None,
+        ticket_public_keys=env.get("TICKET_PUBLIC_KEYS") or None,
+        ticket_public_keys_arn=env.get("TICKET_PUBLIC_KEYS_ARN") or None,
+        cursor_key=env.get("CURSOR_KEY") or None,
+        cursor_key_arn=env.get("CURSOR_KEY_ARN") or None,
     )

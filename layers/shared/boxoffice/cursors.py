@@ -1,4 +1,4 @@
-"""Opaque pagination cursors: a JSON payload signed with a key derived from the JWT secret.
+"""Opaque pagination cursors: a JSON payload signed with the cursor key (boxoffice.keys).
 
 A cursor that was altered, or that was issued for another query (another `scope`), is refused
 with 422 INVALID_CURSOR: clients cannot forge a position or smuggle a different filter through it.
@@ -12,15 +12,15 @@ import hmac
 import json
 from typing import Any
 
-from boxoffice.auth import signing_secret
 from boxoffice.errors import InvalidCursor
+from boxoffice.keys import cursor_key
 
 MAX_CURSOR_CHARS = 2048
 
 
 def _key() -> bytes:
-    # A key of its own: a cursor can never pass for a token, nor a token for a cursor.
-    return hmac.new(signing_secret().encode(), b"boxoffice pagination cursor v1", hashlib.sha256).digest()
+    # Derived for this one use: a cursor can never pass for anything else sealed with the key.
+    return hmac.new(cursor_key().encode(), b"boxoffice pagination cursor v1", hashlib.sha256).digest()
 
 
 def _mac(scope: str, body: bytes) -> bytes:

@@ -6,7 +6,10 @@ its status and problem+json body in one place. Nothing here knows about HTTP.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
+
+from boxoffice import clock
 
 
 class DomainError(Exception):
@@ -152,16 +155,18 @@ class SalesNotStarted(DomainError):
     code = "SALES_NOT_STARTED"
     title = "Sales of this ticket type have not started"
 
-    def __init__(self, sales_start: str) -> None:
-        super().__init__(f"Sales start at {sales_start}.", sales_start=sales_start)
+    def __init__(self, sales_start: datetime) -> None:
+        at = clock.text(sales_start)
+        super().__init__(f"Sales start at {at}.", sales_start=at)
 
 
 class SalesEnded(DomainError):
     code = "SALES_ENDED"
     title = "Sales of this ticket type have ended"
 
-    def __init__(self, sales_end: str) -> None:
-        super().__init__(f"Sales ended at {sales_end}.", sales_end=sales_end)
+    def __init__(self, sales_end: datetime) -> None:
+        at = clock.text(sales_end)
+        super().__init__(f"Sales ended at {at}.", sales_end=at)
 
 
 class UserLimitReached(DomainError):
@@ -209,6 +214,13 @@ class TicketUsed(DomainError):
     code = "TICKET_USED"
     title = "A ticket of this booking has been checked in"
 
+    def __init__(self, used: int | None = None) -> None:
+        if used is None:
+            super().__init__()
+        else:
+            tickets = "1 ticket of the booking has" if used == 1 else f"{used} tickets of the booking have"
+            super().__init__(f"{tickets} been checked in.")
+
 
 class TicketNotFound(DomainError):
     code = "TICKET_NOT_FOUND"
@@ -219,13 +231,23 @@ class AlreadyCheckedIn(DomainError):
     code = "ALREADY_CHECKED_IN"
     title = "The ticket has already been checked in"
 
-    def __init__(self, checked_in_at: str) -> None:
-        super().__init__(f"Checked in at {checked_in_at}.", checked_in_at=checked_in_at)
+    def __init__(self, checked_in_at: datetime) -> None:
+        at = clock.text(checked_in_at)
+        super().__init__(f"Checked in at {at}.", checked_in_at=at)
 
 
 class TicketCancelled(DomainError):
     code = "TICKET_CANCELLED"
     title = "The ticket was cancelled"
+
+
+class CheckInClosed(DomainError):
+    code = "CHECK_IN_CLOSED"
+    title = "Check-in is closed: the doors are not open"
+
+    def __init__(self, doors_open_at: datetime, doors_close_at: datetime) -> None:
+        opens, closes = clock.text(doors_open_at), clock.text(doors_close_at)
+        super().__init__(f"Doors open at {opens} and close at {closes}.", doors_open_at=opens, doors_close_at=closes)
 
 
 class WrongEvent(DomainError):

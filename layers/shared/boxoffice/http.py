@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Annotated, Any, get_type_hints
@@ -65,6 +66,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.AlreadyCheckedIn: HTTPStatus.CONFLICT,
     errors.TicketCancelled: HTTPStatus.CONFLICT,
     errors.WrongEvent: HTTPStatus.CONFLICT,
+    errors.CheckInClosed: HTTPStatus.CONFLICT,
     errors.NotCheckedIn: HTTPStatus.CONFLICT,
     errors.TicketsAvailable: HTTPStatus.CONFLICT,
     errors.AlreadyWaiting: HTTPStatus.CONFLICT,
@@ -349,11 +351,14 @@ _SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
     errors.TooManyAttempts: errors.TooManyAttempts(600),
     errors.NotEnoughTickets: errors.NotEnoughTickets(2),
     errors.CapacityBelowSold: errors.CapacityBelowSold(120),
-    errors.AlreadyCheckedIn: errors.AlreadyCheckedIn("2026-12-24T19:05:42.123456+00:00"),
+    errors.AlreadyCheckedIn: errors.AlreadyCheckedIn(datetime(2026, 12, 24, 19, 5, 42, 123456, UTC)),
+    errors.CheckInClosed: errors.CheckInClosed(
+        datetime(2026, 12, 24, 13, 0, tzinfo=UTC), datetime(2026, 12, 25, 7, 0, tzinfo=UTC)
+    ),
     errors.WrongEvent: errors.WrongEvent("0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"),
     errors.TicketTypeHasSales: errors.TicketTypeHasSales(12),
-    errors.SalesNotStarted: errors.SalesNotStarted("2026-11-01T09:00:00+00:00"),
-    errors.SalesEnded: errors.SalesEnded("2026-11-15T00:00:00+00:00"),
+    errors.SalesNotStarted: errors.SalesNotStarted(datetime(2026, 11, 1, 9, tzinfo=UTC)),
+    errors.SalesEnded: errors.SalesEnded(datetime(2026, 11, 15, tzinfo=UTC)),
     errors.UserLimitReached: errors.UserLimitReached(1, 4),
     errors.HoldLimitReached: errors.HoldLimitReached(2, 10, 2),
     errors.HoldCooldown: errors.HoldCooldown(540),

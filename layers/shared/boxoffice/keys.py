@@ -1,5 +1,5 @@
-"""The access-token signing keys: Secrets Manager's current version, and the previous one while it
-can still have signed a live token.
+"""The access-token signing keys (Secrets Manager's current version, and the previous one while it
+can still have signed a live token), the cursor-sealing key, and reading any of the stack's secrets.
 
 Rotating the secret (put-secret-value) makes the new value AWSCURRENT and the old one AWSPREVIOUS.
 Each instance keeps the keys for CACHE_SECONDS, so a rotation reaches every instance within that
@@ -9,6 +9,9 @@ user never meets a 401 because an instance learnt of the rotation before or afte
 the window the previous key is dropped: every token it signed has expired by then.
 
 Locally (JWT_SECRET set) the key comes from the environment and there is nothing to rotate.
+
+Cursors are sealed with a key of their own (CURSOR_KEY, or the secret CURSOR_KEY_ARN), so that the
+public listing routes that hand out cursors never hold the key that signs access tokens.
 """
 
 from __future__ import annotations
@@ -65,6 +68,30 @@ def clear() -> None:
     global _cached
     _cached = None
     _client.cache_clear()
+    cursor_key.cache_clear()
+
+
+@cache
+def cursor_key() -> str:
+    """The key cursors are sealed with, read once per cold start: a new one only voids open cursors."""
+    config = settings()
+    if config.cursor_key:
+        return config.cursor_key
+    if not config.cursor_key_arn:
+        raise RuntimeError("Set CURSOR_KEY (local) or CURSOR_KEY_ARN (deployed)")
+    return secret_value(config.cursor_key_arn, "Reading the cursor key failed")
+
+
+def secret_value(secret_id: str, failure: str) -> str:
+    """A secret's current value; a failed read is a 503 logged with `failure`."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from boxoffice import aws
+
+    try:
+        return _client().get_secret_value(SecretId=secret_id)["SecretString"]
+    except (ClientError, BotoCoreError) as exc:
+        raise aws.unavailable(failure) from exc
 
 
 def _load() -> SigningKeys:

@@ -23,15 +23,20 @@ HELD: Final = "HELD"
 RELEASED: Final = "RELEASED"  # by its owner
 EXPIRED: Final = "EXPIRED"  # past expires_at (by the sweeper, a refused sale, or its owner too late)
 # A waiting-list entry: WAITING in the line -> OFFERED a hold -> BOOKED (the hold confirmed) or EXPIRED
-# (the offer lapsed); LEFT by its owner, while WAITING or OFFERED.
+# (the offer lapsed); LEFT by its owner, while WAITING or OFFERED; CLOSED once its event is deleted or has
+# started (shown at once, stored by the allocator or the sweeper).
 WAITING: Final = "WAITING"
 OFFERED: Final = "OFFERED"
 BOOKED: Final = "BOOKED"
 LEFT: Final = "LEFT"
+CLOSED: Final = "CLOSED"
 
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"
 MAX_TICKET_TYPES: Final = 20
+# The door window around an event's start, in minutes: staff scan tickets from doors open to doors close.
+DOORS_OPEN_MINUTES: Final = 6 * 60
+DOORS_CLOSE_MINUTES: Final = 12 * 60
 # What one account may keep off sale per event unless the event says otherwise (its max_held_tickets_per_user
 # defaults to max_tickets_per_booking: one checkout's worth). Two holds let a buyer check out two ticket types
 # (or retry in a second tab) while a hoarder's free accounts each keep at most one booking's worth; the
@@ -85,6 +90,17 @@ class EventRecord:
     held: int = 0
     reserved: int = 0
     waiting: int = 0  # waiting-list entries WAITING
+    doors_open_minutes_before: int = DOORS_OPEN_MINUTES
+    doors_close_minutes_after: int = DOORS_CLOSE_MINUTES
+
+    @property
+    def doors(self) -> tuple[datetime, datetime]:
+        """When check-in opens and closes (the close is the first instant it is closed again)."""
+        return (
+            self.starts_at - timedelta(minutes=self.doors_open_minutes_before),
+            self.starts_at + timedelta(minutes=self.doors_close_minutes_after),
+        )
+
     # What one account may keep in holds (store/inventory.py: take); None: the default.
     max_held_tickets_per_user: int | None = None  # None: max_tickets_per_booking, one checkout's worth
     max_holds_per_user: int | None = None  # None: DEFAULT_MAX_HOLDS_PER_USER

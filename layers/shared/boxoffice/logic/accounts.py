@@ -66,9 +66,10 @@ def login(request: LoginRequest, source_ip: str) -> Token:
     return Token(access_token=token, expires_in=expires_in, user=public_user(record))
 
 
-def current_user(principal: Principal) -> UserRecord:
-    """The caller's account, if the token is still current (not revoked by a password change)."""
-    record = users.get(principal.user_id)
+def current_user(principal: Principal, *, with_password: bool = False) -> UserRecord:
+    """The caller's account, if the token is still current (not revoked by a password change); its
+    password hash only if asked for (the password change: no other function may read it)."""
+    record = users.get(principal.user_id, with_password=with_password)
     if record is None or record.token_version != principal.token_version:
         raise NotAuthenticated("The token was revoked.")
     return record
@@ -79,7 +80,7 @@ def me(principal: Principal) -> User:
 
 
 def update_me(principal: Principal, request: UpdateMeRequest, source_ip: str) -> User:
-    record = current_user(principal)
+    record = current_user(principal, with_password=True)
     password_hash = None
     if request.password is not None:
         # Counted as a login is: a stolen token must not make guessing the password free.
@@ -96,3 +97,13 @@ def change_role(email: str, role: str) -> bool:
     until it expires."""
     user_id = users.find_id(email)
     return user_id is not None and users.set_role(user_id, role)
+
+
+def reset_password(email: str, password: str) -> bool:
+    """An operator's reset of the account registered with `email` (the local runtime's ADMIN_PASSWORD):
+    True if it changed the password, which revokes the account's older tokens as a change by its owner does."""
+    record = users.find_by_email(email)
+    if record is None or auth.verify_password(password, record.password_hash):
+        return False
+    users.update(record, name=None, password_hash=auth.hash_password(password))
+    return True

@@ -114,9 +114,9 @@ def sellable(
     if event.starts_at <= now:
         raise EventStarted()
     if ticket_type.sales_start is not None and now < ticket_type.sales_start:
-        raise SalesNotStarted(ticket_type.sales_start.isoformat())
+        raise SalesNotStarted(ticket_type.sales_start)
     if ticket_type.sales_end is not None and ticket_type.sales_end <= now:
-        raise SalesEnded(ticket_type.sales_end.isoformat())
+        raise SalesEnded(ticket_type.sales_end)
     cap = event.max_tickets_per_user
     if cap is not None and holding.tickets + quantity > cap:
         raise UserLimitReached(max(0, cap - holding.tickets), cap)

@@ -25,7 +25,8 @@ from boxoffice.store.events import Search
 
 EDIT_ATTEMPTS = 3  # re-reads when another edit changed the event between our read and our write
 # Once an event has started, its bookings rest on everything else (start, capacity, price, venue...).
-CHANGEABLE_AFTER_START = frozenset({"name", "description"})
+# The door window may move at any time (a show running late keeps its doors open longer).
+CHANGEABLE_AFTER_START = frozenset({"name", "description", "doors_open_minutes_before", "doors_close_minutes_after"})
 _END_OF_TIME = "9999-12-31T23:59:59+00:00"
 
 
@@ -50,6 +51,10 @@ def _public(event: EventRecord) -> Event:
         max_holds_per_user=event.holds_ceiling,
         hold_cooldown_seconds=int(event.cooldown.total_seconds()),
         ticket_types=[tickettypes.public(t, event.currency) for t in event.ticket_types],
+        doors_open_minutes_before=event.doors_open_minutes_before,
+        doors_close_minutes_after=event.doors_close_minutes_after,
+        doors_open_at=event.doors[0],
+        doors_close_at=event.doors[1],
         status=ON_SALE,
         created_at=event.created_at,
         updated_at=event.updated_at,
@@ -106,6 +111,8 @@ def _record(request: CreateEvent, event_id: str | None = None) -> EventRecord:
         created_at=now,
         updated_at=now,
         ticket_types=tuple(types),
+        doors_open_minutes_before=request.doors_open_minutes_before,
+        doors_close_minutes_after=request.doors_close_minutes_after,
     )
 
 
@@ -199,6 +206,12 @@ def get_event(event_id: str) -> Event:
         raise EventNotFound()
     return _public(event)
 
+
+# What _instant reads, for the API's description of date_from and date_to.
+DATE_FILTER = (
+    "An ISO 8601 date (a local date at each event's venue, as its `date` shows) or date-time (an instant: "
+    "with an offset, or UTC without one); inclusive."
+)
 
 # Local days span these UTC instants, over every time zone there is (UTC-12 to UTC+14).
 _EARLIEST_OFFSET, _LATEST_OFFSET = timedelta(hours=14), timedelta(hours=12)

@@ -7,27 +7,42 @@ and a confirm that got there first keeps it. Nothing here trusts TTL or a previo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from boxoffice import clock
+from boxoffice import clock, deadline
 from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
 from boxoffice.records import EXPIRED
 from boxoffice.store import holds as store
-from boxoffice.store.holds import HoldChanged
+from boxoffice.store.holds import HoldChanged, HoldRecord
 from boxoffice.store.inventory import RESERVED
 
-SWEEP_LIMIT = 1000  # holds one sweep releases at most; the next sweep (or a refused sale) takes the rest
 IN_REQUEST_RELEASES = 10  # lapsed holds of its event a refused sale releases at most: the sweeper takes the rest
+SWEEP_PAGE = 100  # holds the sweep reads per Query
+# What a sweep keeps of its invocation's time: a page's last release, the waiting list's hand-on and its
+# answer. Below it the run stops and the next one (a minute later) takes the rest.
+SWEEP_RESERVE_SECONDS = 5.0
 
 
-def release_expired(now: datetime, *, event_id: str | None = None) -> int:
-    """Release holds past their expiry: up to IN_REQUEST_RELEASES of one event (a request's: its cost stays
-    the same whatever the backlog), or up to SWEEP_LIMIT of all (the sweep's); how many this call released."""
+def release_expired(now: datetime, *, event_id: str) -> int:
+    """Release up to IN_REQUEST_RELEASES of one event's holds past their expiry (a request's: its cost stays the
+    same whatever the backlog); how many this call released."""
+    return _release(store.expired(now, event_id=event_id, limit=IN_REQUEST_RELEASES), now, in_time=lambda: True)
+
+
+def _time_left() -> bool:
+    """Whether the invocation has more than the sweep's reserve left (always, outside an invocation)."""
+    left = deadline.remaining()
+    return left is None or left > SWEEP_RESERVE_SECONDS
+
+
+def _release(holds: list[HoldRecord], now: datetime, *, in_time: Callable[[], bool]) -> int:
     released = 0
     pooled: set[str] = set()  # events whose returned tickets the waiting list keeps
-    limit = SWEEP_LIMIT if event_id is None else IN_REQUEST_RELEASES
-    for hold in store.expired(now, event_id=event_id, limit=limit):
+    for hold in holds:
+        if not in_time():
+            break
         try:
             _, pool = store.release(hold, ended=EXPIRED, now=now)
         except HoldChanged:
@@ -43,9 +58,35 @@ def release_expired(now: datetime, *, event_id: str | None = None) -> int:
     return released
 
 
+def expire_offer(user_id: str, hold_id: str, now: datetime) -> None:
+    """A waiting-list offer past its expiry goes back now (its owner is joining again), by the same
+    condition on its stored expiry as the sweep's: whoever comes first releases it, once, and its
+    tickets pass to the next in line."""
+    _, hold = store.read_hold(user_id, hold_id)
+    if hold is None:
+        return
+    try:
+        _, pool = store.release(hold, ended=EXPIRED, now=now)
+    except HoldChanged:
+        return  # released, confirmed or expired meanwhile: it no longer holds the entry either way
+    metrics.add_metric(name="HoldsExpired", unit="Count", value=1)
+    logger.info("Hold expired", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
+    if pool == RESERVED:
+        offers.allocate(hold.event_id)
+
+
 def sweep() -> int:
-    """The scheduled sweep: every hold past its expiry goes back (up to SWEEP_LIMIT a run); then every pool
-    kept for a waiting list is handed on, in case the request that filled it was cut short."""
-    released = release_expired(clock.now())
-    offers.sweep()
+    """The scheduled sweep: holds past their expiry go back, a page at a time, for as long as the invocation
+    has more than SWEEP_RESERVE_SECONDS left (Lambda's remaining time, through boxoffice.deadline), not a
+    count; then every pool kept for a waiting list is handed on, in case the request that filled it was
+    cut short. A run short of time leaves the rest to the next one."""
+    released = 0
+    while _time_left():
+        now = clock.now()
+        page = store.expired(now, limit=SWEEP_PAGE)
+        released += _release(page, now, in_time=_time_left)
+        if len(page) < SWEEP_PAGE:
+            break
+    if _time_left():
+        offers.sweep()
     return released

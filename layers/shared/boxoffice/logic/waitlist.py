@@ -34,7 +34,7 @@ from boxoffice.logic.permissions import require_current
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import BOOKED, EXPIRED, LEFT, OFFERED, WAITING, Stock
+from boxoffice.records import BOOKED, CLOSED, EXPIRED, LEFT, OFFERED, WAITING, Stock
 from boxoffice.store import waitlist as store
 from boxoffice.store.inventory import StockChanged
 from boxoffice.store.waitlist import EntryChanged, EntryRecord
@@ -47,17 +47,28 @@ LIVE = frozenset({WAITING, OFFERED})
 ATTEMPTS = 3
 
 
-def _public(entry: EntryRecord, position: int | None = None, *, now: datetime) -> WaitingListEntry:
-    """An offer past its expiry is EXPIRED, whether or not the sweeper has passed it on yet."""
-    offered = entry.status == OFFERED and entry.expires_at is not None and now < entry.expires_at
-    lapsed = entry.status == OFFERED and not offered
+def _lapsed(entry: EntryRecord, now: datetime) -> bool:
+    """An offer past its expiry, whether or not its hold has been released yet."""
+    return entry.status == OFFERED and (entry.expires_at is None or entry.expires_at <= now)
+
+
+def _public(
+    entry: EntryRecord, position: int | None = None, *, now: datetime, closed: bool = False
+) -> WaitingListEntry:
+    """An offer past its expiry is EXPIRED, whether or not the sweeper has passed it on yet; a live entry of
+    a `closed` line is CLOSED, whether or not the sweeper has ended it yet."""
+    lapsed = _lapsed(entry, now)
+    offered = entry.status == OFFERED and not lapsed and not closed
+    status = EXPIRED if lapsed else entry.status
+    if closed and entry.status in LIVE:
+        status = CLOSED
     return WaitingListEntry.model_validate(
         {
             "id": entry.id,
             "event_id": entry.event_id,
             "ticket_type": {"id": entry.ticket_type_id, "name": entry.ticket_type_name},
             "quantity": entry.quantity,
-            "status": EXPIRED if lapsed else entry.status,
+            "status": status,
             "position": position,
             "joined_at": entry.joined_at,
             "hold_id": entry.hold_id if offered else None,
@@ -84,9 +95,15 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     now = clock.now()
     context = store.read_for_join(principal.user_id, event_id)
     require_current(principal, context.user)
-    if context.entry is not None and context.entry.status in LIVE:
-        raise AlreadyWaiting()
+    if context.entry is not None and context.entry.hold_id is not None and _lapsed(context.entry, now):
+        # The list already shows the offer EXPIRED: its hold goes back first, so the entry ends and a
+        # new one may be put, rather than ALREADY_WAITING until the sweeper passes.
+        expiry.expire_offer(principal.user_id, context.entry.hold_id, now)
+        context = store.read_for_join(principal.user_id, event_id)
     event, holding = context.event, context.holding
+    live = event is not None and offers.line_open(event.status, event.starts_at, now)
+    if context.entry is not None and context.entry.status in LIVE and live:
+        raise AlreadyWaiting()  # (of a closed line, the event's own refusal follows: 404 or EVENT_STARTED)
     ticket_type = chosen_type(event, request.ticket_type_id)
     lapsed_returned = False
     for _ in range(ATTEMPTS):
@@ -177,13 +194,17 @@ def _decline(principal: Principal, entry: EntryRecord, now: datetime) -> Waiting
 
 def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[WaitingListEntry]:
     """The caller's entries by event, ended ones included, each WAITING one with its position: one Query,
-    one GetItem (the account) and one COUNT Query per WAITING entry."""
+    one BatchGetItem (the account, the events' quotas) and one COUNT Query per WAITING entry of an open line."""
     scope = f"waiting-list:{principal.user_id}"  # a cursor is good for its own user's list only
     after = _after(cursors.unseal(cursor, scope)) if cursor is not None else None
-    user, entries, more = store.list_page(principal.user_id, limit, after)
+    user, entries, more, events = store.list_page(principal.user_id, limit, after)
     require_current(principal, user)
     now = clock.now()
-    items = [_public(e, store.position(e) if e.status == WAITING else None, now=now) for e in entries]
+    items = []
+    for e in entries:
+        closed = e.event_id not in events or not offers.line_open(*events[e.event_id], now)
+        waiting = e.status == WAITING and not closed
+        items.append(_public(e, store.position(e) if waiting else None, now=now, closed=closed))
     next_cursor = cursors.seal({"after": entries[-1].event_id}, scope) if more and entries else None
     return Page[WaitingListEntry](items=items, next_cursor=next_cursor)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
@@ -38,6 +39,14 @@ def reject_control(value: str, *, line_breaks: bool = False) -> str:
     return value
 
 
+def reject_format(value: str) -> str:
+    """Refuse format characters (Unicode category Cf: zero-width spaces and joiners, bidi controls, soft
+    hyphens): invisible, they make look-alikes ("VIP" and "VIP\u200b") or reorder what is shown."""
+    if any(unicodedata.category(c) == "Cf" for c in value):
+        raise ValueError("must not contain invisible formatting characters")
+    return value
+
+
 def _single_line(value: str) -> str:
     return unicodedata.normalize("NFC", reject_control(value))
 
@@ -48,6 +57,8 @@ def _multi_line(value: str) -> str:
 
 # Text is stored and returned as data, never interpreted: markup and SQL are inert by construction.
 SingleLine = Annotated[str, AfterValidator(_single_line)]
+# A name that is matched or shown as a label (events, venues, ticket types): no invisible characters either.
+Label = Annotated[SingleLine, AfterValidator(reject_format)]
 MultiLine = Annotated[str, AfterValidator(_multi_line)]
 
 
@@ -117,9 +128,15 @@ class Problem(BaseModel):
         description="USER_LIMIT_REACHED: the event's max_tickets_per_user; HOLD_LIMIT_REACHED: its "
         "max_held_tickets_per_user.",
     )
-    sales_start: str | Extra = Field(None, description="SALES_NOT_STARTED: when sales start (ISO 8601).")
-    sales_end: str | Extra = Field(None, description="SALES_ENDED: when sales ended (ISO 8601).")
+    sales_start: dt.datetime | Extra = Field(None, description="SALES_NOT_STARTED: when sales start.")
+    sales_end: dt.datetime | Extra = Field(None, description="SALES_ENDED: when sales ended.")
     tickets_sold: int | Extra = Field(None, description="CAPACITY_BELOW_SOLD: the lowest capacity allowed.")
-    checked_in_at: str | Extra = Field(None, description="ALREADY_CHECKED_IN: when the ticket was first let in.")
+    checked_in_at: dt.datetime | Extra = Field(
+        None, description="ALREADY_CHECKED_IN: when the ticket was first let in."
+    )
+    doors_open_at: dt.datetime | Extra = Field(None, description="CHECK_IN_CLOSED: when the event's check-in opens.")
+    doors_close_at: dt.datetime | Extra = Field(
+        None, description="CHECK_IN_CLOSED: when the event's check-in closes (closed from this instant on)."
+    )
     ticket_event_id: str | Extra = Field(None, description="WRONG_EVENT: the event the scanned ticket is for.")
     entry_status: str | Extra = Field(None, description="NOT_WAITING: the waiting-list entry's status.")

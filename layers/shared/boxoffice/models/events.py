@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,13 +23,15 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
-from boxoffice.models.common import MultiLine, Omittable, RequestModel, ResponseModel, SingleLine
+from boxoffice.models.common import Label, MultiLine, Omittable, RequestModel, ResponseModel
 from boxoffice.money import MAX_PLACES
 from boxoffice.records import (
     DEFAULT_HOLD_COOLDOWN_SECONDS,
     DEFAULT_MAX_HOLDS_PER_USER,
     DEFAULT_TIMEZONE,
     DEFAULT_TYPE_NAME,
+    DOORS_CLOSE_MINUTES,
+    DOORS_OPEN_MINUTES,
     MAX_TICKET_TYPES,
 )
 
@@ -125,8 +128,18 @@ def _places(value: Decimal) -> Decimal:
 _ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$")
 
 
+@cache
+def _zones() -> frozenset[str]:
+    """The IANA database's zone names, as the tzdata package lists them (a dependency, so the same on
+    every host): not the host's zoneinfo files like localtime or posixrules, nor its posix/ and right/
+    trees, nor "Factory" (a placeholder zone, "-00", for hosts with none configured)."""
+    from importlib.resources import files
+
+    return frozenset(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()) - {"Factory"}
+
+
 def _timezone(value: str) -> str:
-    if len(value) > 64 or not _ZONE.match(value):
+    if len(value) > 64 or not _ZONE.match(value) or value not in _zones():
         raise ValueError("must be an IANA time zone name such as Europe/Paris or UTC")
     try:
         ZoneInfo(value)
@@ -159,8 +172,8 @@ def _utc(value: dt.datetime) -> dt.datetime:
         raise ValueError("is out of range") from exc
 
 
-Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
-Venue = Annotated[SingleLine, Field(min_length=1, max_length=200), AfterValidator(_indexable)]
+Name = Annotated[Label, Field(min_length=1, max_length=200)]
+Venue = Annotated[Label, Field(min_length=1, max_length=200), AfterValidator(_indexable)]
 Description = Annotated[MultiLine, Field(max_length=5000)]
 StartsAt = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_utc)]
 TotalTickets = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
@@ -208,6 +221,8 @@ Timezone = Annotated[
     str, AfterValidator(_timezone), Field(description="An IANA time zone name.", examples=["Europe/London"])
 ]
 PerUser = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
+MAX_DOOR_MINUTES = 7 * 24 * 60  # a week either side of the start: festivals, multi-day passes
+DoorMinutes = Annotated[StrictInt, Field(ge=0, le=MAX_DOOR_MINUTES)]
 HoldsPerUser = Annotated[StrictInt, Field(ge=1, le=MAX_TICKETS)]
 CooldownSeconds = Annotated[StrictInt, Field(ge=0, le=7 * 24 * 3600)]
 _HELD_CEILING = "Live tickets one account may keep in its holds; null: max_tickets_per_booking (one checkout's worth)"
@@ -216,7 +231,7 @@ _COOLDOWN = (
     "Seconds after a hold of theirs expired (from its expires_at) before the account may hold again; "
     f"null: {DEFAULT_HOLD_COOLDOWN_SECONDS}"
 )
-TypeName = Annotated[SingleLine, Field(min_length=1, max_length=100), AfterValidator(_claimable)]
+TypeName = Annotated[Label, Field(min_length=1, max_length=100), AfterValidator(_claimable)]
 TypeDescription = Annotated[MultiLine, Field(max_length=1000)]
 
 
@@ -309,6 +324,12 @@ class CreateEvent(RequestModel):
     ticket_types: list[CreateTicketType] | None = Field(
         default=None, min_length=1, max_length=MAX_TICKET_TYPES, description="Instead of ticket_price"
     )
+    doors_open_minutes_before: DoorMinutes = Field(
+        default=DOORS_OPEN_MINUTES, description="Check-in opens this many minutes before starts_at"
+    )
+    doors_close_minutes_after: DoorMinutes = Field(
+        default=DOORS_CLOSE_MINUTES, description="Check-in closes this many minutes after starts_at"
+    )
 
 
 class UpdateEvent(RequestModel):
@@ -326,6 +347,8 @@ class UpdateEvent(RequestModel):
     currency: Omittable[Currency] = None
     max_tickets_per_booking: Omittable[PerBooking] = None
     max_tickets_per_user: PerUser | None = Field(default=None, description="null: no cap")
+    doors_open_minutes_before: Omittable[DoorMinutes] = None
+    doors_close_minutes_after: Omittable[DoorMinutes] = None
     max_held_tickets_per_user: PerUser | None = Field(default=None, description=_HELD_CEILING)
     max_holds_per_user: HoldsPerUser | None = Field(default=None, description=_HOLDS_CEILING)
     hold_cooldown_seconds: CooldownSeconds | None = Field(default=None, description=_COOLDOWN)
@@ -387,6 +410,10 @@ class Event(ResponseModel):
                             "sales_end": None,
                         }
                     ],
+                    "doors_open_minutes_before": DOORS_OPEN_MINUTES,
+                    "doors_close_minutes_after": DOORS_CLOSE_MINUTES,
+                    "doors_open_at": "2026-12-01T12:30:00Z",
+                    "doors_close_at": "2026-12-02T06:30:00Z",
                     "status": "ON_SALE",
                     "created_at": "2026-10-01T09:00:00Z",
                     "updated_at": "2026-10-02T10:15:00Z",
@@ -415,6 +442,10 @@ class Event(ResponseModel):
         description="Seconds after a hold of theirs expired before an account may hold again"
     )
     ticket_types: list[TicketTypeOut]
+    doors_open_minutes_before: int
+    doors_close_minutes_after: int
+    doors_open_at: dt.datetime = Field(description="When check-in opens (ISO 8601 in UTC)")
+    doors_close_at: dt.datetime = Field(description="When check-in has closed (ISO 8601 in UTC)")
     status: Status
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from boxoffice.models.bookings import CODE_EXAMPLE, BookedTicketType, TicketStatus
 from boxoffice.models.common import RequestModel, ResponseModel
@@ -21,8 +21,11 @@ class CheckInRequest(RequestModel):
         }
     )
 
-    # A code gets its holder in: kept out of reprs, hence out of debug logs, like a password.
-    code: Annotated[str, Field(min_length=1, max_length=1024)] | None = Field(default=None, repr=False)
+    # A code gets its holder in: kept out of reprs, hence out of debug logs, like a password. Taken as
+    # sent (not stripped): only the string as issued verifies (ticket_codes.verify).
+    code: Annotated[str, StringConstraints(strip_whitespace=False), Field(min_length=1, max_length=1024)] | None = (
+        Field(default=None, repr=False)
+    )
     ticket_number: (
         Annotated[str, Field(min_length=1, max_length=64, description="Any case; dashes and spaces are ignored.")]
         | None
@@ -96,7 +99,8 @@ class JsonWebKeySet(ResponseModel):
 
 
 class TicketTypeStats(ResponseModel):
-    """One ticket type's counters, moved by the same transactions as the event's."""
+    """One ticket type's counters, moved by the same transactions as the event's. No `reserved`: tickets
+    kept for the waiting list are the event's and take a type only when offered."""
 
     id: str
     name: str

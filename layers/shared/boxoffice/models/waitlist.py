@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 from boxoffice.models.bookings import BookedTicketType, BookingRequest
 from boxoffice.models.common import ResponseModel
 
-EntryStatus = Literal["WAITING", "OFFERED", "BOOKED", "EXPIRED", "LEFT"]
+EntryStatus = Literal["WAITING", "OFFERED", "BOOKED", "EXPIRED", "LEFT", "CLOSED"]
 
 
 class WaitingListRequest(BookingRequest):
@@ -40,7 +40,10 @@ class WaitingListEntry(ResponseModel):
     event_id: str
     ticket_type: BookedTicketType
     quantity: int
-    status: EntryStatus
+    status: EntryStatus = Field(
+        description="WAITING in line; OFFERED a hold; BOOKED (the offer confirmed); EXPIRED (the offer lapsed, or"
+        " the type stopped selling); LEFT; CLOSED (the event was deleted or has started)."
+    )
     position: int | None = Field(
         default=None, description="While WAITING: 1 for the first in line, exact at the time of the answer."
     )

@@ -218,7 +218,7 @@ def read_with_user(
 ) -> tuple[UserRecord | None, dict[str, list[Item]]]:
     """One BatchGetItem: the caller's account (for the token check) beside the request's own items."""
     users_table = settings().users_table
-    found = dynamo.batch_get({users_table: [users.user_key(user_id)], **requests})
+    found = dynamo.batch_get({users_table: [users.user_key(user_id)], **requests}, attributes=users.readable())
     account = found.pop(users_table)
     return (UserRecord.from_item(account[0]) if account else None), found
 
@@ -441,7 +441,7 @@ def cancel(
     for _ in range(4):
         try:
             commit = partial(_cancel, booking, cancelled, sub_quota=sub_quota, copy=copy, by=token_version, now=now)
-            pool = inventory.route_returned(booking.event_id, commit)
+            pool = inventory.route_returned(booking.event_id, commit, now)
         except Failed as exc:
             if exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None
@@ -452,7 +452,7 @@ def cancel(
                 raise BookingNotFound() from None
             used = [n for n in range(booking.quantity) if exc.failed(f"ticket:{n}")]
             if used:
-                raise TicketUsed(f"{len(used)} of the booking's tickets have been checked in.") from None
+                raise TicketUsed(len(used)) from None
             if exc.failed("quota"):
                 quota = exc.old("quota")
                 if quota is None and event_store.upgrade(booking.event_id):

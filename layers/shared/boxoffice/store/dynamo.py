@@ -56,14 +56,28 @@ def aws_errors() -> Iterator[None]:
         raise aws.unavailable("DynamoDB call failed") from exc
 
 
-def get(table: str, key: Mapping[str, Any], *, consistent: bool = True) -> Item | None:
+def projection(attributes: Sequence[str] | None) -> dict[str, Any]:
+    """A read's parameters that fetch `attributes` only (None: every attribute). Names go through
+    placeholders: some (role, ...) are reserved words."""
+    if attributes is None:
+        return {}
+    names = {f"#p{n}": name for n, name in enumerate(attributes)}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+
+
+def get(
+    table: str, key: Mapping[str, Any], *, consistent: bool = True, attributes: Sequence[str] | None = None
+) -> Item | None:
     with aws_errors():
-        raw = client().get_item(TableName=table, Key=dump(key), ConsistentRead=consistent)
+        raw = client().get_item(TableName=table, Key=dump(key), ConsistentRead=consistent, **projection(attributes))
     return load(raw["Item"]) if "Item" in raw else None
 
 
-def batch_get(requests: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Item]]:
-    """BatchGetItem over several tables (strongly consistent), 100 keys a call, retrying unprocessed keys."""
+def batch_get(
+    requests: Mapping[str, Sequence[Mapping[str, Any]]], *, attributes: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, list[Item]]:
+    """BatchGetItem over several tables (strongly consistent), 100 keys a call, retrying unprocessed keys;
+    `attributes` names what to read of a table's items (the others: every attribute)."""
     waiting = [(table, dump(key)) for table, keys in requests.items() for key in keys]
     found: dict[str, list[Item]] = {table: [] for table in requests}
     retries = 0
@@ -71,7 +85,8 @@ def batch_get(requests: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, 
         chunk, waiting = waiting[:MAX_BATCH_GET], waiting[MAX_BATCH_GET:]
         pending: dict[str, Any] = {}
         for table, key in chunk:
-            pending.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
+            read = projection((attributes or {}).get(table))
+            pending.setdefault(table, {"Keys": [], "ConsistentRead": True, **read})["Keys"].append(key)
         with aws_errors():
             raw = client().batch_get_item(RequestItems=pending)
         for table, items in raw.get("Responses", {}).items():

@@ -33,12 +33,14 @@ from boxoffice.records import (
     DEFAULT_TIMEZONE,
     DEFAULT_TYPE_NAME,
     DELETED,
+    DOORS_CLOSE_MINUTES,
+    DOORS_OPEN_MINUTES,
     ON_SALE,
     EventRecord,
     TicketType,
     legacy_type_id,
 )
-from boxoffice.store import dynamo, inventory, users
+from boxoffice.store import dynamo, inventory, tickets, users
 from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
 from boxoffice.store.users import UserRecord
 
@@ -137,6 +139,8 @@ def _item(event: EventRecord) -> Item:
         "created_at": event.created_at.isoformat(),
         "updated_at": event.updated_at.isoformat(),
         "ticket_types": {t.id: definition(t, n) for n, t in enumerate(event.ticket_types)},
+        "doors_open_minutes_before": event.doors_open_minutes_before,
+        "doors_close_minutes_after": event.doors_close_minutes_after,
         "list_pk": LIVE,
         "venue_pk": _venue_pk(venue_key(event.venue)),
     }
@@ -204,6 +208,8 @@ def describe(item: Item) -> EventRecord:
         created_at=created_at,
         updated_at=datetime.fromisoformat(item["updated_at"]),
         ticket_types=types,
+        doors_open_minutes_before=int(item.get("doors_open_minutes_before", DOORS_OPEN_MINUTES)),
+        doors_close_minutes_after=int(item.get("doors_close_minutes_after", DOORS_CLOSE_MINUTES)),
     )
     return inventory.with_hold_ceilings(record, item)
 
@@ -329,7 +335,8 @@ def get_for_user(
     """
     users_table = settings().users_table
     found = dynamo.batch_get(
-        {_table(): [event_key(event_id), inventory.quota_key(event_id)], users_table: [users.user_key(user_id)]}
+        {_table(): [event_key(event_id), inventory.quota_key(event_id)], users_table: [users.user_key(user_id)]},
+        attributes=users.readable(),
     )
     items, accounts = found[_table()], found[users_table]
     described = next((i for i in items if i["sk"] == EVENT), None)
@@ -447,6 +454,12 @@ def claim_name(event_id: str, name: str) -> dict[str, Any]:
     return {"Put": {"TableName": _table(), "Item": dump(name_key(event_id, name)), **_NEW}}
 
 
+def _copy_door(tx: Transaction, event: EventRecord) -> None:
+    """The check-in count shards' copy of the event's door window and status, which check-ins' conditions read."""
+    for name, action in tickets.door_actions(event):
+        tx.add(name, action)
+
+
 def create(event: EventRecord, *, caller: tuple[str, int] | None) -> None:
     """Put the event, its counter items and its word entries; with a caller, only while the caller's token
     is current."""
@@ -455,6 +468,7 @@ def create(event: EventRecord, *, caller: tuple[str, int] | None) -> None:
         tx.add("account", users.current_check(*caller))
     tx.add("event", {"Put": {"TableName": _table(), "Item": dump(_item(event)), **_NEW}})
     _counter_puts(tx, event)
+    _copy_door(tx, event)
     try:
         _write(tx, puts=_entries(event))
     except Failed as exc:
@@ -591,7 +605,17 @@ def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
 
 
 _DESCRIBED = (
-    *("name", "description", "venue", "timezone", "currency", "max_tickets_per_booking", "max_tickets_per_user"),
+    *(
+        "name",
+        "description",
+        "venue",
+        "timezone",
+        "currency",
+        "max_tickets_per_booking",
+        "max_tickets_per_user",
+        "doors_open_minutes_before",
+        "doors_close_minutes_after",
+    ),
     *inventory.HOLD_CEILINGS,
 )
 _QUOTA_COPIES = ("currency", "max_tickets_per_booking", "max_tickets_per_user", *inventory.HOLD_CEILINGS)
@@ -639,6 +663,8 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
         tx.add("quota", quota.action(inventory.quota_key(old.id)))
     for t in repriced:
         tx.add(f"type:{t.id}", inventory.reprice(old.id, t))
+    if new.doors != old.doors:
+        _copy_door(tx, new)
     before, after = _entries(old), _entries(new)
     try:
         _write(
@@ -661,11 +687,15 @@ def delete(old: EventRecord) -> None:
     _pin_index(described, old)
     for update in (described, quota):
         update.put("status", DELETED)
+    # Listed for the sweeper, which closes any waiting line of the event (and unlists it): the line is
+    # not read here, so a join racing the delete cannot be missed.
+    quota.put(inventory.POOL_KEY, inventory.POOLED)
     described.put("updated_at", clock.now().isoformat())
     described.put("list_pk", None)
     described.put("venue_pk", None)
     tx = Transaction().add("event", described.action(event_key(old.id)))
     tx.add("quota", quota.action(inventory.quota_key(old.id)))
+    _copy_door(tx, replace(old, status=DELETED))  # its tickets are let in no more
     try:
         _write(tx, deletes=_entries(old))
     except Failed as exc:

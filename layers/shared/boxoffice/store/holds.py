@@ -314,7 +314,7 @@ def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int |
     for _ in range(2):  # once more if its type gained or lost a sub-quota since
         try:
             commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
-            pool = inventory.route_returned(hold.event_id, commit)
+            pool = inventory.route_returned(hold.event_id, commit, now)
         except Failed as exc:
             if token_version is not None and exc.failed("account"):
                 raise NotAuthenticated("The token was revoked.") from None
@@ -359,6 +359,7 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
         user_id=hold.user_id,
         quantity=hold.quantity,
         pool=pool,
+        now=now,
         placed=hold.cooldown_until is not None,
         cooldown_until=hold.cooldown_until if ended == EXPIRED else None,  # the buyer let it lapse
     )

@@ -476,20 +476,34 @@ NOBODY_WAITS = "(attribute_not_exists(waiting) OR waiting = :zero)"
 BY_POOL, POOL_KEY, POOLED = "by_pool", "pool_pk", "RESERVED"
 
 
-def returned(pool: str, quantity: str = "qty") -> tuple[str, str, dict[str, Any]]:
+# A returning quota's condition names the event's status as this (give_back also names it #status).
+POOL_NAMES: Final = {"#line_status": "status"}
+
+
+def returned(pool: str, quantity: str = "qty", *, now: datetime | None = None) -> tuple[str, str, dict[str, Any]]:
     """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the condition that it
-    is the right pool (open sale while nobody waits, `reserved` while anyone does), and their values."""
+    is the right pool (open sale while nobody waits, `reserved` while anyone does), and their values.
+
+    With `now`, the line counts only while it is open, the event on sale and not started (a deleted or
+    started event's waiters can never be offered its tickets); the condition then names POOL_NAMES.
+    """
+    line_open = "#line_status = :line_on_sale AND starts_at > :line_now"
+    open_values = {"line_on_sale": ON_SALE, "line_now": now.isoformat()} if now is not None else {}
     if pool == AVAILABLE:
-        return f"available_tickets = available_tickets + :{quantity}", NOBODY_WAITS, {"zero": 0}
+        closed = f"({NOBODY_WAITS} OR NOT ({line_open}))" if now is not None else NOBODY_WAITS
+        return f"available_tickets = available_tickets + :{quantity}", closed, {"zero": 0, **open_values}
     clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
-    return clause, "waiting > :zero", {"zero": 0, "pooled": POOLED}
+    condition = f"waiting > :zero AND {line_open}" if now is not None else "waiting > :zero"
+    return clause, condition, {"zero": 0, "pooled": POOLED, **open_values}
 
 
-def pool_for(quota: Item | None) -> str | None:
-    """Where returned tickets go, for a quota item as DynamoDB saw it (None: it is gone)."""
+def pool_for(quota: Item | None, now: datetime) -> str | None:
+    """Where returned tickets go, for a quota item as DynamoDB saw it (None: it is gone): kept for the line
+    while anyone waits for an event on sale that has not started."""
     if quota is None:
         return None
-    return RESERVED if int(quota.get("waiting", 0)) > 0 else AVAILABLE
+    line_open = quota.get("status") == ON_SALE and datetime.fromisoformat(quota["starts_at"]) > now
+    return RESERVED if line_open and int(quota.get("waiting", 0)) > 0 else AVAILABLE
 
 
 # The pool each event's tickets last went to in this process: the first guess of its next return, so that
@@ -499,13 +513,14 @@ _last_pool: dict[str, str] = {}
 _LAST_POOL_EVENTS = 1024
 
 
-def route_returned(event_id: str, commit: Callable[[str], None]) -> str:
+def route_returned(event_id: str, commit: Callable[[str], None], now: datetime) -> str:
     """Commit a transaction that returns tickets to the event's quota, into the right pool; returns the pool.
 
     `commit(pool)` builds and commits the whole transaction, its `quota` action returning the tickets to
     `pool` under that pool's condition (give_back, release). Tried first with the pool this event's last
     return went to (open sale if none); when the quota's condition fails and its ALL_OLD shows the other
-    pool is right (someone started or stopped waiting), the transaction is committed again with that pool.
+    pool is right at `now` (someone started or stopped waiting, or the event was deleted or started), the
+    transaction is committed again with that pool.
     Every other failure is the caller's.
     """
     pool = _last_pool.get(event_id, AVAILABLE)
@@ -513,7 +528,7 @@ def route_returned(event_id: str, commit: Callable[[str], None]) -> str:
         try:
             commit(pool)
         except Failed as exc:
-            other = pool_for(exc.old("quota")) if exc.failed("quota") else None
+            other = pool_for(exc.old("quota"), now) if exc.failed("quota") else None
             if other is None or other == pool:
                 raise
             pool = other
@@ -558,7 +573,7 @@ def give_back(
     """Add a cancel's counter moves: `quota` (sold -> `pool`, only before the event starts, and while it
     starts at `starts_at` with `status`, so the answer can show it), `type`, and `holding` (`user_id` None:
     the booking was never counted there). Commit it through route_returned."""
-    to_pool, right_pool, pool_values = returned(pool)
+    to_pool, right_pool, pool_values = returned(pool, now=now)
     tx.add(
         "quota",
         {
@@ -568,7 +583,11 @@ def give_back(
                 "UpdateExpression": f"SET {to_pool}, sold = sold - :qty ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
                 "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status AND "
                 + right_pool,
-                "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
+                "ExpressionAttributeNames": {
+                    "#status": "status",
+                    "#revenue": revenue_attribute(currency),
+                    **POOL_NAMES,
+                },
                 "ExpressionAttributeValues": values(
                     qty=quantity,
                     refund=-refund,
@@ -595,6 +614,7 @@ def release(
     user_id: str,
     quantity: int,
     pool: str,
+    now: datetime,
     placed: bool,
     cooldown_until: datetime | None,
 ) -> None:
@@ -602,7 +622,7 @@ def release(
     as for a cancel), `type` (held -> its sub-quota, if it has one) and `holding` (`placed`: a hold the
     buyer placed, counted under the hold ceilings; `cooldown_until`: an expiry's, no hold before it).
     Commit it through route_returned."""
-    to_pool, right_pool, pool_values = returned(pool)
+    to_pool, right_pool, pool_values = returned(pool, now=now)
     tx.add(
         "quota",
         {
@@ -611,6 +631,7 @@ def release(
                 "Key": dump(quota_key(event_id)),
                 "UpdateExpression": f"SET held = held - :qty, {to_pool}",
                 "ConditionExpression": f"held >= :qty AND {right_pool}",
+                "ExpressionAttributeNames": POOL_NAMES,
                 "ExpressionAttributeValues": values(qty=quantity, **pool_values),
                 **_ALL_OLD,
             }

@@ -62,7 +62,8 @@ def read(event_id: str, caller_id: str) -> tuple[UserRecord | None, StatsRecord 
             users_table: [users.user_key(caller_id)],
             events_table: [event_store.event_key(event_id), inventory.quota_key(event_id)],
             tickets_table: tickets.checkin_shard_keys(event_id),
-        }
+        },
+        attributes=users.readable(),
     )
     account = UserRecord.from_item(found[users_table][0]) if found[users_table] else None
     items = {item["sk"]: item for item in found[events_table]}

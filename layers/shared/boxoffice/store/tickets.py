@@ -11,7 +11,9 @@ tickets (partition key `pk`, sort key `sk`):
 
   EVENT#<event id>  CHECKINS#<0..7>          checked_in: one shard of the event's count of tickets
                                              checked in (the shards add up to it); and per ticket type
-                                             in_<type id, base64url>: that type's share
+                                             in_<type id, base64url>: that type's share; and the copies
+                                             a check-in's condition reads: doors_open_at, doors_close_at
+                                             (fixed-width UTC instants), event_status
 
 Bookings put their tickets and cancel them inside their own transactions (the actions come from
 here); a booking's tickets are read beside it in the same BatchGetItem, never one by one.
@@ -24,7 +26,10 @@ A check-in reads the ticket (with the scanner's account) for its type, then is o
 the ticket VALID -> CHECKED_IN (the condition that makes any number of simultaneous scans succeed
 exactly once), +1 on one shard of the count and of its type's count, and the scanner's token check.
 The count is sharded so that scans of different tickets at one event's doors do not all conflict on
-one counter item; the shard is drawn at random and a stats read sums all of them.
+one counter item; the shard is drawn at random and a stats read sums all of them. The shard's +1
+holds only while the event is on sale and inside its door window: every shard carries a copy of
+both, written by the event's own create, edit and delete transactions (door_actions), so a delete or
+a new start decides the next scan without the scan reading the event.
 """
 
 from __future__ import annotations
@@ -38,7 +43,16 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from boxoffice.config import settings
-from boxoffice.errors import AlreadyCheckedIn, NotAuthenticated, NotCheckedIn, TicketCancelled, TicketNotFound
+from boxoffice.errors import (
+    AlreadyCheckedIn,
+    CheckInClosed,
+    EventNotFound,
+    NotAuthenticated,
+    NotCheckedIn,
+    TicketCancelled,
+    TicketNotFound,
+)
+from boxoffice.records import ON_SALE, EventRecord
 from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
 from boxoffice.store.users import UserRecord
@@ -101,8 +115,9 @@ def key(event_id: str, number: str) -> dict[str, str]:
 
 
 def instant(at: datetime) -> str:
-    """UTC with microseconds, always the same width, so that stored instants sort as text."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    """UTC with microseconds, always the same width (a four-digit year, 0999 too: strftime writes 999),
+    so that stored instants sort as text."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _updated(number: str, at: datetime) -> dict[str, str]:
@@ -178,36 +193,80 @@ def checked_in(shards: Iterable[Item], type_id: str | None = None) -> int:
     return sum(int(shard.get(name, 0)) for shard in shards)
 
 
-def _count_checkin(event_id: str, type_id: str, delta: int) -> dict[str, Any]:
+class DoorUnknown(Exception):
+    """The drawn count shard has no copy of the event's door window (an event stored before shards
+    carried it): copy it there (copy_door) and scan again."""
+
+
+def _door(event: EventRecord) -> dict[str, str]:
+    opens, closes = event.doors
+    return {"doors_open_at": instant(opens), "doors_close_at": instant(closes), "event_status": event.status}
+
+
+def _door_updates(event: EventRecord, *, keep_newer: bool) -> list[tuple[str, dict[str, Any]]]:
+    """One named UpdateItem per count shard setting its copy of the event's door window and status (a
+    shard not written yet is created with it); `keep_newer`: only where the shard has none yet."""
+    door = _door(event)
+    value = "if_not_exists({0}, :{0})" if keep_newer else ":{0}"
+    update = "SET " + ", ".join(f"{name} = {value.format(name)}" for name in door)
+    shards = enumerate(checkin_shard_keys(event.id))
+    return [
+        (f"door:{n}", {"Update": {"TableName": table(), "Key": dump(shard), "UpdateExpression": update,
+                                  "ExpressionAttributeValues": values(**door)}})
+        for n, shard in shards
+    ]  # fmt: skip
+
+
+def door_actions(event: EventRecord) -> list[tuple[str, dict[str, Any]]]:
+    """For the event's own transaction (create, edit, delete): each shard's copy, as `event` has it."""
+    return _door_updates(event, keep_newer=False)
+
+
+def copy_door(event: EventRecord) -> None:
+    """Give the shards that lack it the copy of the event's door window, in one transaction; a copy
+    written meanwhile by the event's own edit or delete is newer and stays (if_not_exists)."""
+    tx = Transaction()
+    for name, action in _door_updates(event, keep_newer=True):
+        tx.add(name, action)
+    tx.commit()
+
+
+def _count_checkin(event_id: str, type_id: str, delta: int, at: datetime) -> dict[str, Any]:
+    """+-1 on a shard drawn at random; a check-in (+1) only while the event is on sale and its doors open."""
     shard = checkin_shard_keys(event_id)[secrets.randbelow(CHECKIN_SHARDS)]
-    return {
-        "Update": {
-            "TableName": table(),
-            "Key": dump(shard),
-            "UpdateExpression": "ADD checked_in :delta, #type :delta",
-            "ExpressionAttributeNames": {"#type": type_counter(type_id)},
-            "ExpressionAttributeValues": values(delta=delta),
-        }
+    update: dict[str, Any] = {
+        "TableName": table(),
+        "Key": dump(shard),
+        "UpdateExpression": "ADD checked_in :delta, #type :delta",
+        "ExpressionAttributeNames": {"#type": type_counter(type_id)},
+        "ExpressionAttributeValues": values(delta=delta),
     }
+    if delta > 0:
+        update["ConditionExpression"] = "event_status = :on_sale AND doors_open_at <= :now AND doors_close_at > :now"
+        update["ExpressionAttributeValues"] |= values(on_sale=ON_SALE, now=instant(at))
+        update |= _ALL_OLD
+    return {"Update": update}
 
 
 def read_for_door(event_id: str, number: str, caller_id: str) -> tuple[UserRecord | None, TicketRecord | None]:
     """The caller's account (for the token check) and the ticket (None: no such ticket), in one BatchGetItem."""
     users_table = settings().users_table
-    found = dynamo.batch_get({users_table: [users.user_key(caller_id)], table(): [key(event_id, number)]})
+    found = dynamo.batch_get(
+        {users_table: [users.user_key(caller_id)], table(): [key(event_id, number)]}, attributes=users.readable()
+    )
     account = UserRecord.from_item(found[users_table][0]) if found[users_table] else None
     ticket = TicketRecord.from_item(found[table()][0]) if found[table()] else None
     return account, ticket
 
 
-def _refusal(status: str | None, checked_in_at: object) -> Exception:
+def _refusal(status: str | None, checked_in_at: str | None) -> Exception:
     """Why a ticket in `status` (None: missing) cannot make the door move it asked for."""
     if status is None:
         return TicketNotFound()
     if status == CANCELLED:
         return TicketCancelled()
     if status == CHECKED_IN:
-        return AlreadyCheckedIn(str(checked_in_at))
+        return AlreadyCheckedIn(datetime.fromisoformat(str(checked_in_at)))
     return NotCheckedIn()
 
 
@@ -215,6 +274,15 @@ def _door_failure(exc: Failed) -> Exception:
     """Why a check-in or its undo failed, from the ticket as the transaction saw it."""
     if exc.failed("caller"):
         return NotAuthenticated("The token was revoked.")
+    if exc.failed("count"):
+        door = exc.old("count") or {}
+        if "doors_open_at" not in door:
+            return DoorUnknown()
+        if door.get("event_status") != ON_SALE:
+            return EventNotFound()
+        return CheckInClosed(
+            datetime.fromisoformat(door["doors_open_at"]), datetime.fromisoformat(door["doors_close_at"])
+        )
     old = exc.old("ticket") or {}
     return _refusal(old.get("status"), old.get("checked_in_at"))
 
@@ -223,8 +291,9 @@ def _move(
     ticket: TicketRecord, *, to: str, sets: str, named: dict[str, Any], by: tuple[str, int], at: datetime
 ) -> TicketRecord:
     """One door transaction: the ticket (as read, its type known) from the other door state to `to`
-    (VALID <-> CHECKED_IN), its count shard and its type's count moved with it, and the caller's token
-    (user id, token version) still current. A ticket read in another state is refused without a write.
+    (VALID <-> CHECKED_IN), its count shard and its type's count moved with it (a check-in only while
+    the event is on sale and its doors are open: 404 / 409 CHECK_IN_CLOSED, or DoorUnknown), and the
+    caller's token (user id, token version) still current. A ticket read in another state is refused without a write.
     A ticket written before tickets recorded their type gets it here."""
     came_from = VALID if to == CHECKED_IN else CHECKED_IN
     if ticket.status != came_from:
@@ -252,7 +321,7 @@ def _move(
             }
         },
     )
-    tx.add("count", _count_checkin(ticket.event_id, type_id, +1 if to == CHECKED_IN else -1))
+    tx.add("count", _count_checkin(ticket.event_id, type_id, +1 if to == CHECKED_IN else -1, at))
     tx.add("caller", users.current_check(*by))
     try:
         tx.commit()

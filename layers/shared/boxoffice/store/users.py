@@ -28,7 +28,8 @@ class UserRecord:
     name: str
     email: str
     role: str
-    password_hash: str = field(repr=False)  # never in a log line, even one that prints the record
+    # Read only by login and the password change; never in a log line, even one that prints the record.
+    password_hash: str | None = field(repr=False)
     token_version: int
     created_at: datetime
 
@@ -39,14 +40,25 @@ class UserRecord:
             name=item["full_name"],
             email=item["email"],
             role=item["role"],
-            password_hash=item["password_hash"],
+            password_hash=item.get("password_hash"),
             token_version=int(item["token_version"]),
             created_at=datetime.fromisoformat(item["created_at"]),
         )
 
 
+# What every function but login and the password change reads of the users table: an account without
+# its password_hash, and an email claim's user_id. Their IAM grants allow these attributes only
+# (dynamodb:Attributes in template.yaml; tests/unit/test_template.py keeps the two lists the same).
+READABLE = ("pk", "id", "full_name", "email", "role", "token_version", "created_at", "user_id")
+
+
 def _table() -> str:
     return settings().users_table
+
+
+def readable() -> dict[str, tuple[str, ...]]:
+    """batch_get's `attributes` for reads of the users table that need no password hash."""
+    return {_table(): READABLE}
 
 
 def user_key(user_id: str) -> dict[str, str]:
@@ -108,8 +120,8 @@ def create(user: UserRecord) -> None:
         raise EmailTaken() from exc
 
 
-def get(user_id: str) -> UserRecord | None:
-    item = dynamo.get(_table(), user_key(user_id))
+def get(user_id: str, *, with_password: bool = False) -> UserRecord | None:
+    item = dynamo.get(_table(), user_key(user_id), attributes=None if with_password else READABLE)
     return UserRecord.from_item(item) if item else None
 
 
@@ -121,7 +133,7 @@ def find_id(email: str) -> str | None:
 
 def find_by_email(email: str) -> UserRecord | None:
     user_id = find_id(email)
-    return get(user_id) if user_id else None
+    return get(user_id, with_password=True) if user_id else None
 
 
 def update(user: UserRecord, *, name: str | None, password_hash: str | None) -> UserRecord:
@@ -181,7 +193,7 @@ def find_for_admin(caller_id: str, email: str) -> tuple[UserRecord | None, UserR
 
     One BatchGetItem (caller, email claim), then one GetItem for the owner when the email is claimed.
     """
-    found = dynamo.batch_get({_table(): [user_key(caller_id), _email_key(email)]})[_table()]
+    found = dynamo.batch_get({_table(): [user_key(caller_id), _email_key(email)]}, attributes=readable())[_table()]
     by_pk = {item["pk"]: item for item in found}
     caller = by_pk.get(user_key(caller_id)["pk"])
     claim = by_pk.get(_email_key(email)["pk"])
@@ -192,7 +204,7 @@ def find_for_admin(caller_id: str, email: str) -> tuple[UserRecord | None, UserR
 def read_pair(caller_id: str, user_id: str) -> tuple[UserRecord | None, UserRecord | None]:
     """The caller's account and another (or the same) account, in one BatchGetItem."""
     keys = [user_key(i) for i in dict.fromkeys([caller_id, user_id])]  # BatchGetItem refuses a key twice
-    found = dynamo.batch_get({_table(): keys})[_table()]
+    found = dynamo.batch_get({_table(): keys}, attributes=readable())[_table()]
     by_id = {item["id"]: UserRecord.from_item(item) for item in found}
     return by_id.get(caller_id), by_id.get(user_id)
 

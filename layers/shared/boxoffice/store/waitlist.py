@@ -4,8 +4,9 @@ bookings (partition key `pk`, sort key `sk`):
   USER#<user id>  WAITING#<event id>   the user's entry for the event: id, user_id, event_id, ticket_type_id,
                                        ticket_type_name, quantity, status, joined_at, line_sk; hold_id and
                                        expires_at (ISO: the table's TTL ignores a string) while OFFERED;
-                                       ended_at once BOOKED, EXPIRED or LEFT. One item per user and event: a
-                                       new entry may replace an ended one, never a live (WAITING/OFFERED) one.
+                                       ended_at once BOOKED, EXPIRED, LEFT or CLOSED. One item per user and
+                                       event: a new entry may replace an ended one, never a live
+                                       (WAITING/OFFERED) one.
 events:
   LINE#<event id>  <joined_at>#<entry id>   present only while the entry is WAITING: entry_id, user_id,
                                        ticket_type_id, ticket_type_name, quantity (what an offer needs).
@@ -20,7 +21,7 @@ An offer (store/offers.py) takes an entry out of the line in the transaction tha
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -28,7 +29,7 @@ from typing import Any
 
 from boxoffice.config import settings
 from boxoffice.errors import AlreadyWaiting, NotAuthenticated
-from boxoffice.records import EXPIRED, LEFT, OFFERED, ON_SALE, WAITING, EventRecord, Holding, Stock
+from boxoffice.records import LEFT, OFFERED, ON_SALE, WAITING, EventRecord, Holding, Stock
 from boxoffice.store import dynamo, inventory, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
@@ -37,7 +38,6 @@ from boxoffice.store.users import UserRecord
 _WAITING = "WAITING#"
 _LINE = "LINE#"
 _ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-LINE_PAGE = 100  # line items an allocator reads a Query at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +168,8 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
             users_table: [users.user_key(user_id)],
             _events(): [event_store.event_key(event_id), inventory.quota_key(event_id)],
             _bookings(): [inventory.holding_key(user_id, event_id), entry_key(user_id, event_id)],
-        }
+        },
+        attributes=users.readable(),
     )
     items = found[_events()]
     described = next((i for i in items if i["sk"] == event_store.EVENT), None)
@@ -273,7 +274,10 @@ def position(entry: EntryRecord) -> int:
 def read_entry(user_id: str, event_id: str) -> tuple[UserRecord | None, EntryRecord | None]:
     """The caller's account and their entry for the event, in one BatchGetItem."""
     users_table = settings().users_table
-    found = dynamo.batch_get({users_table: [users.user_key(user_id)], _bookings(): [entry_key(user_id, event_id)]})
+    found = dynamo.batch_get(
+        {users_table: [users.user_key(user_id)], _bookings(): [entry_key(user_id, event_id)]},
+        attributes=users.readable(),
+    )
     account, entry = found[users_table], found[_bookings()]
     return (UserRecord.from_item(account[0]) if account else None), (EntryRecord.from_item(entry[0]) if entry else None)
 
@@ -328,9 +332,12 @@ def count_waiting(event_id: str, delta: int) -> dict[str, Any]:
     }
 
 
-def list_page(user_id: str, limit: int, after: str | None) -> tuple[UserRecord | None, list[EntryRecord], bool]:
-    """The caller's account, up to `limit` of their entries by event id after event id `after`, and whether
-    more follow: one Query and one GetItem."""
+def list_page(
+    user_id: str, limit: int, after: str | None
+) -> tuple[UserRecord | None, list[EntryRecord], bool, dict[str, tuple[str, datetime]]]:
+    """The caller's account, up to `limit` of their entries by event id after event id `after`, whether
+    more follow, and each of their events' status and start (from its quota: whether its line is still
+    open): one Query and one BatchGetItem."""
     query: dict[str, Any] = {
         "TableName": _bookings(),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -343,8 +350,18 @@ def list_page(user_id: str, limit: int, after: str | None) -> tuple[UserRecord |
     with aws_errors():
         raw = client().query(**query)
     entries = [EntryRecord.from_item(load(item)) for item in raw.get("Items", [])]
-    user = users.get(user_id)
-    return user, entries[:limit], len(entries) > limit or "LastEvaluatedKey" in raw
+    users_table = settings().users_table
+    found = dynamo.batch_get(
+        {users_table: [users.user_key(user_id)], _events(): [inventory.quota_key(e.event_id) for e in entries[:limit]]},
+        attributes=users.readable(),
+    )
+    account = found[users_table]
+    events = {
+        q["pk"].removeprefix(inventory.event_pk("")): (q["status"], datetime.fromisoformat(q["starts_at"]))
+        for q in found[_events()]
+    }
+    user = UserRecord.from_item(account[0]) if account else None
+    return user, entries[:limit], len(entries) > limit or "LastEvaluatedKey" in raw, events
 
 
 # --- the pool of tickets kept for the line, and offers ---
@@ -358,22 +375,19 @@ def read_pool(event_id: str) -> tuple[EventRecord | None, bool]:
     return event_store.from_items(items), inventory.POOL_KEY in quota
 
 
-def line(event_id: str) -> Iterator[EntryRecord]:
-    """The event's WAITING entries in join order, a strongly consistent Query page (100 line items) at a time."""
-    query: dict[str, Any] = {
-        "TableName": _events(),
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": values(pk=line_pk(event_id)),
-        "ConsistentRead": True,
-        "Limit": LINE_PAGE,
-    }
-    while True:
-        with aws_errors():
-            raw = client().query(**query)
-        yield from (EntryRecord.in_line(event_id, load(item)) for item in raw.get("Items", []))
-        if "LastEvaluatedKey" not in raw:
-            return
-        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+def line(event_id: str, limit: int) -> tuple[list[EntryRecord], bool]:
+    """The first `limit` WAITING entries of the event's line, in join order, and whether more follow: one
+    strongly consistent Query, whatever the line's length."""
+    with aws_errors():
+        raw = client().query(
+            TableName=_events(),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=values(pk=line_pk(event_id)),
+            ConsistentRead=True,
+            Limit=limit,
+        )
+    entries = [EntryRecord.in_line(event_id, load(item)) for item in raw.get("Items", [])]
+    return entries, "LastEvaluatedKey" in raw
 
 
 def _quota_update(event_id: str, expression: str, condition: str, **named: Any) -> bool:
@@ -406,12 +420,30 @@ def reopen(event_id: str, reserved: int) -> bool:
     )
 
 
-def unlist(event_id: str, *, emptied: bool = True) -> bool:
-    """The event leaves the pool index: once its pool is empty (unless tickets came back to it meanwhile),
-    or, `emptied` False, for good (a deleted or started event: nobody can be offered its tickets)."""
-    if not emptied:
-        return _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", "attribute_exists(pk)")
-    return _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", "reserved = :zero", zero=0)
+def release_pool(event_id: str, reserved: int, waiting: int) -> bool:
+    """The pool's `reserved` tickets go back on open sale though `waiting` entries remain: none of them can
+    take them (their event closed, or each is held back by something more tickets cannot change). False
+    when the pool or the line changed since that was judged: a join, a leave or a return makes it read again.
+    """
+    return _quota_update(
+        event_id,
+        f"SET available_tickets = available_tickets + :reserved, reserved = :zero REMOVE {inventory.POOL_KEY}",
+        "reserved = :reserved AND waiting = :waiting",
+        reserved=reserved,
+        waiting=waiting,
+        zero=0,
+    )
+
+
+def unlist(event_id: str) -> bool:
+    """The event leaves the pool index once its pool is empty (unless tickets came back to it meanwhile)."""
+    empty = "attribute_not_exists(reserved) OR reserved = :zero"  # (a deleted event is listed with none)
+    return _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", empty, zero=0)
+
+
+def relist(event_id: str) -> None:
+    """The event stays in the pool index though its pool is empty: the sweeper has work left on its line."""
+    _quota_update(event_id, f"SET {inventory.POOL_KEY} = :pooled", "attribute_exists(pk)", pooled=inventory.POOLED)
 
 
 def pooled(limit: int) -> list[str]:
@@ -458,11 +490,28 @@ def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: str, now:
     }
 
 
-def drop(entry: EntryRecord, *, now: datetime) -> None:
-    """WAITING -> EXPIRED for an entry whose ticket type no longer sells: out of the line, one fewer WAITING."""
+def drop(entry: EntryRecord, *, status: str, now: datetime) -> None:
+    """WAITING -> `status` for an entry that can wait no more (EXPIRED: its type no longer sells; CLOSED:
+    its event was deleted or has started): out of the line, one fewer WAITING."""
     tx = Transaction()
-    tx.add("entry", end_waiting(entry, status=EXPIRED, now=now))
+    tx.add("entry", end_waiting(entry, status=status, now=now))
     tx.add("line", {"Delete": {"TableName": _events(), "Key": dump(line_key(entry))}})
     tx.add("quota", count_waiting(entry.event_id, -1))
     with suppress(Failed):  # left, or dropped by a racing allocator: it is out of the line either way
         tx.commit()
+
+
+def started(since: datetime, until: datetime, limit: int) -> list[str]:
+    """Up to `limit` events on sale that started in [since, until]: one Query of the by_time index."""
+    with aws_errors():
+        raw = client().query(
+            TableName=_events(),
+            IndexName=event_store.BY_TIME,
+            KeyConditionExpression="list_pk = :live AND starts_key BETWEEN :since AND :until",
+            ExpressionAttributeValues=values(
+                live=event_store.LIVE, since=since.isoformat(), until=f"{until.isoformat()}#~"
+            ),
+            ProjectionExpression="pk",
+            Limit=limit,
+        )
+    return [load(item)["pk"].removeprefix(inventory.event_pk("")) for item in raw.get("Items", [])]
