@@ -209,3 +209,18 @@ def test_a_token_revoked_between_the_read_and_the_write_is_refused_and_changes_n
     assert result.status == 401, result.body
     assert result.body["code"] == "UNAUTHENTICATED"
     assert unrevoked(everything(), caller.id) == before
+
+
+def test_a_profile_change_with_a_token_revoked_after_its_read_is_refused_and_changes_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PATCH /users/me is one conditional UpdateItem, not a transaction: its `token_version = :ver` is the check."""
+    from boxoffice.logic import accounts
+    from tests.support.races import between_read_and_write
+
+    user = new_account()
+    before = everything()
+    between_read_and_write(monkeypatch, accounts, "current_user", lambda: revoke(user.id))
+    result = api.call("update_me", token=user.token, body={"name": "Mallory"})
+    assert (result.status, result.body["code"]) == (401, "UNAUTHENTICATED"), result.body
+    assert unrevoked(everything(), user.id) == before
