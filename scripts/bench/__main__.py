@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-SECTIONS = ["cold", "accounts", "search", "bookings", "holds", "waitlist", "door", "writes", "cost"]
+SECTIONS = ["cold", "accounts", "search", "bookings", "holds", "waitlist", "door", "writes", "partitions", "cost"]
 
 
 def main() -> int:
