@@ -39,9 +39,12 @@ def _thawed(key: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
 
 
 class Meter:
-    def __init__(self, raw: Any, prefix: str = "local") -> None:
+    def __init__(self, raw: Any, prefix: str = "local", *, remember: bool = False) -> None:
+        """With `remember`, an item read once is taken as read again (a model's estimate: items that every
+        request writes change by a few bytes, well within a unit), and a Put's item as sent."""
         self.raw = raw
         self.schemas: dict[str, Schema] = schemas(prefix)
+        self.remembered: dict[tuple[str, Any], Item | None] | None = {} if remember else None
 
     def _key(self, table: str, item: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
         return _frozen({k: item[k] for k in self.schemas[table].keys})
@@ -67,7 +70,9 @@ class Meter:
     def items(self, writes: list[Write]) -> dict[tuple[str, Any], Item | None]:
         """The items as stored now, by (table, key), in as few BatchGetItems as it takes."""
         wanted = list(dict.fromkeys((w.table, w.key) for w in writes))
-        found: dict[tuple[str, Any], Item | None] = dict.fromkeys(wanted)
+        known = self.remembered if self.remembered is not None else {}
+        found: dict[tuple[str, Any], Item | None] = {k: known.get(k) for k in wanted}
+        wanted = [k for k in wanted if k not in known]
         for start in range(0, len(wanted), 100):
             request: dict[str, Any] = {}
             for table, key in wanted[start : start + 100]:
@@ -78,6 +83,9 @@ class Meter:
                     for item in items:
                         found[(table, self._key(table, item))] = item
                 request = answer.get("UnprocessedKeys") or {}
+        if self.remembered is not None:
+            self.remembered.update(found)
+            self.remembered.update({(w.table, w.key): w.item for w in writes if w.kind in ("Put", "Delete")})
         return found
 
     def write_charges(
@@ -125,7 +133,7 @@ class Meter:
 
     def _get(self, table: str, key: Mapping[str, Any], consistent: bool, times: int = 1) -> Charge:
         schema = self.schemas[table]
-        item = self.raw.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        item = self.items([Write(table, self._key(table, key), "Get", False)])[(table, self._key(table, key))]
         partition = str(next(iter(key[schema.keys[0]].values())))
         return read_charge(schema, partition, [item_size_of(item)], consistent=consistent, times=times)
 
