@@ -16,7 +16,6 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from scripts.bench.writes import item_size
@@ -71,13 +70,18 @@ def _scalar(value: Mapping[str, Any]) -> str:
     return str(raw)
 
 
-@cache
-def schemas(prefix: str = "local") -> dict[str, Schema]:
-    """Physical table name -> its schema, from template.yaml (as the local runtime names the tables)."""
+def schemas() -> dict[str, Schema]:
+    """Table name (as configured now) -> its schema, from template.yaml."""
+    from boxoffice.config import settings
     from devserver import template
-    from devserver.dynamodb import table_names
 
-    names = table_names(prefix)
+    config = settings()
+    names = {
+        "UsersTable": config.users_table,
+        "EventsTable": config.events_table,
+        "BookingsTable": config.bookings_table,
+        "TicketsTable": config.tickets_table,
+    }
     found = {}
     for logical, props in template.tables().items():
         indexes = tuple(

@@ -7,6 +7,7 @@ the call (what it reads, what it will overwrite) and, for an exact bill, after i
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,11 +40,11 @@ def _thawed(key: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
 
 
 class Meter:
-    def __init__(self, raw: Any, prefix: str = "local", *, remember: bool = False) -> None:
+    def __init__(self, raw: Any, *, remember: bool = False) -> None:
         """With `remember`, an item read once is taken as read again (a model's estimate: items that every
         request writes change by a few bytes, well within a unit), and a Put's item as sent."""
         self.raw = raw
-        self.schemas: dict[str, Schema] = schemas(prefix)
+        self.schemas: dict[str, Schema] = schemas()
         self.remembered: dict[tuple[str, Any], Item | None] | None = {} if remember else None
 
     def _key(self, table: str, item: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -78,7 +79,7 @@ class Meter:
             for table, key in wanted[start : start + 100]:
                 request.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(_thawed(key))
             while request:
-                answer = self.raw.batch_get_item(RequestItems=request)
+                answer = _aside(self.raw.batch_get_item, RequestItems=request)
                 for table, items in answer["Responses"].items():
                     for item in items:
                         found[(table, self._key(table, item))] = item
@@ -157,9 +158,14 @@ class Meter:
         value = re.search(rf"{re.escape(placeholder)}\s*=\s*(:\w+)", condition)
         assert value is not None, condition
         key = str(next(iter(values[value.group(1)].values())))
-        items = self.raw.query(**again)["Items"]
+        items = _aside(self.raw.query, **again)["Items"]
         consistent = bool(params.get("ConsistentRead")) and index is None
         return read_charge(schema, key, [item_size_of(i) for i in items], consistent=consistent, index=index)
+
+
+def _aside(call: Any, **params: Any) -> Any:
+    """A call of the meter's own, in an empty context: not the running function's (nor in its budget)."""
+    return contextvars.Context().run(call, **params)
 
 
 def item_size_of(item: Item | None) -> int:
