@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import random
 import statistics
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -257,7 +258,7 @@ def buyers(count: int) -> list[str]:
 @contextmanager
 def modelled(simulation: Simulation, model: ModelledDynamoDB) -> Iterator[None]:
     """boxoffice's client behind the model; its clock and its conflict backoff in simulated time."""
-    from boxoffice import clock
+    from boxoffice import clock, deadline
     from boxoffice.store import dynamo
 
     real_now, start = clock.now, clock.now()
@@ -266,12 +267,20 @@ def modelled(simulation: Simulation, model: ModelledDynamoDB) -> Iterator[None]:
         actor = simulation.actor()
         return real_now() if actor is None else start + timedelta(seconds=actor.time)
 
+    class Monotonic:
+        """The request budget's clock (boxoffice.deadline), simulated: a request waits in simulated time."""
+
+        def monotonic(self) -> float:
+            actor = simulation.actor()
+            return time.monotonic() if actor is None else actor.time
+
     events = dynamo.client().meta.events
     # The store's conflict backoff, a keyword default bound at import, waits in simulated time.
     defaults = dynamo.transact.__kwdefaults__
     assert defaults is not None
     sleep = defaults["sleep"]
     clock.now = now
+    deadline.time = Monotonic()  # type: ignore[attr-defined,assignment]
     defaults["sleep"] = simulation.wait
     events.register("before-call.dynamodb", model.before_call, unique_id="partition-model")
     try:
@@ -279,6 +288,7 @@ def modelled(simulation: Simulation, model: ModelledDynamoDB) -> Iterator[None]:
     finally:
         events.unregister("before-call.dynamodb", unique_id="partition-model")
         defaults["sleep"] = sleep
+        deadline.time = time  # type: ignore[attr-defined]
         clock.now = real_now
 
 
@@ -324,7 +334,8 @@ def drive(rate: int, tokens: list[str], *, total: int = TOTAL, hold: float = HOL
 def on_sale(rate: int, hold: float, total: int = TOTAL) -> Outcome:
     """One on-sale on a store of its own: moto copies each table a transaction touches, so a store that
     grew over earlier runs would make later ones slower (in real time only)."""
-    with local_stack(**QUIET) as runtime:
+    # Requests refused as busy are part of the measure: their error logs are not.
+    with local_stack(**QUIET | {"POWERTOOLS_LOG_LEVEL": "CRITICAL"}) as runtime:
         assert runtime.scheduler is not None
         assert runtime.domain_events is not None
         runtime.scheduler.stop()  # neither the sweeper nor the stream consumer is part of a booking
