@@ -300,7 +300,8 @@ def drive(rate: int, tokens: list[str], *, total: int = TOTAL, hold: float = HOL
     from scripts.bench.partitions import raw_client
 
     # Lambda scales out: every buyer in flight gets an instance of the function, as it would.
-    instances(routes_by_folder()["create_booking"]).limit = len(tokens)
+    pool = instances(routes_by_folder()["create_booking"])
+    limit, pool.limit = pool.limit, max(pool.limit, len(tokens))
     simulation, api = Simulation(), Api()
     model = ModelledDynamoDB(simulation, Partitions(hold=hold), Meter(raw_client(), remember=True))
     outcome = Outcome(rate, hold, total, tally=model.tally)
@@ -323,8 +324,11 @@ def drive(rate: int, tokens: list[str], *, total: int = TOTAL, hold: float = HOL
 
     for n, token in enumerate(tokens):
         simulation.start_at(n / rate, lambda token=token: buyer(token))  # type: ignore[misc]
-    with modelled(simulation, model):
-        simulation.run()
+    try:
+        with modelled(simulation, model):
+            simulation.run()
+    finally:
+        pool.limit = limit
     available = events.get_event(path["event_id"]).available_tickets
     assert available + len(outcome.booked) == total, (available, len(outcome.booked))  # none lost, none invented
     outcome.available = available
