@@ -26,7 +26,7 @@ class Write:
 
     table: str
     key: tuple[tuple[str, Any], ...]
-    kind: str  # Put, Update, Delete, ConditionCheck
+    kind: str  # Put, Update, Delete, ConditionCheck (or Get: an item a read sizes)
     transactional: bool
     item: Item | None = None
 
