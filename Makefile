@@ -23,11 +23,16 @@ PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.txt requirements-translator.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt
+# Two stamps: `make run` installs only what serving needs (requirements-run.txt); test, lint and the
+# rest add the developer tools (requirements-dev.txt) on top.
+$(BIN)/.installed-run: requirements-run.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed (none of python3.13, python3.12, python3.11, python3 on PATH is); install one or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
-	@echo "Creating $(VENV) with $(PYTHON)"
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-run.txt -c constraints.txt
+	@touch $@
+
+$(BIN)/.installed: $(BIN)/.installed-run requirements-dev.txt requirements-translator.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-translator.txt
 	@touch $@
@@ -38,7 +43,7 @@ $(VENV_SAM)/.installed: requirements-sam.txt
 	$(VENV_SAM)/bin/python -m pip install --quiet -r requirements-sam.txt
 	@touch $@
 
-run: $(BIN)/.installed ## the API on http://localhost:8000 (PORT=...), Swagger UI at /docs, data kept in .local-data/ (FRESH=1: start empty; LOG_LEVEL=INFO: handler logs)
+run: $(BIN)/.installed-run ## the API on http://localhost:8000 (PORT=...), Swagger UI at /docs, data kept in .local-data/ (FRESH=1: start empty; LOG_LEVEL=INFO: handler logs)
 	@FRESH=$(FRESH) exec $(BIN)/python -m devserver
 
 # Tests run on every core (pytest-xdist; each worker has its own moto and local runtime); WORKERS=1 runs them in one process.

@@ -13,7 +13,7 @@ from boxoffice.errors import (
     IdempotencyKeyReused,
     NotAuthenticated,
 )
-from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, failures, lambda_handler
+from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, created, failures, lambda_handler
 from boxoffice.logic import holds
 from boxoffice.models.bookings import Booking
 
@@ -43,8 +43,7 @@ def confirm_hold(
     hold_id: str, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
 ) -> Response[Booking]:
     outcome = holds.confirm_hold(principal, hold_id, idempotency_key)
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-    return Response(status_code=201, content_type="application/json", body=outcome.booking, headers=headers)
+    return created(outcome.booking, replayed=outcome.replayed)
 
 
 handler = lambda_handler(app)

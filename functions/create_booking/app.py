@@ -9,7 +9,7 @@ from boxoffice.errors import (
     InvalidInput,
     NotAuthenticated,
 )
-from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, failures, lambda_handler
+from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, created, failures, lambda_handler
 from boxoffice.logic import bookings
 from boxoffice.models.bookings import Booking, BookingRequest
 
@@ -35,8 +35,7 @@ def create_booking(
     event_id: str, body: BookingRequest, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
 ) -> Response[Booking]:
     outcome = bookings.book(principal, event_id, body, idempotency_key)
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-    return Response(status_code=201, content_type="application/json", body=outcome.booking, headers=headers)
+    return created(outcome.booking, replayed=outcome.replayed)
 
 
 handler = lambda_handler(app)

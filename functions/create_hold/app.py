@@ -12,7 +12,7 @@ from boxoffice.errors import (
     InvalidInput,
     NotAuthenticated,
 )
-from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, failures, lambda_handler
+from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, created, failures, lambda_handler
 from boxoffice.logic import holds
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
@@ -41,8 +41,7 @@ def create_hold(
     event_id: str, body: BookingRequest, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
 ) -> Response[Hold]:
     outcome = holds.place_hold(principal, event_id, body, idempotency_key)
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-    return Response(status_code=201, content_type="application/json", body=outcome.hold, headers=headers)
+    return created(outcome.hold, replayed=outcome.replayed)
 
 
 handler = lambda_handler(app)

@@ -9,6 +9,7 @@ of it) must be equal.
 from __future__ import annotations
 
 import gc
+import random
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
+from moto.core.utils import get_service_model
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
 
@@ -213,11 +216,12 @@ SCRIPTS: dict[str, list[tuple[list[Action], str]]] = {
 
 @contextmanager
 def plain_moto() -> Iterator[None]:
-    """moto's own TransactWriteItems and Query, whatever flatmoto.install() did in this process."""
+    """moto's own TransactWriteItems, Query and serialiser, whatever flatmoto.install() did in this process."""
     with (
         mock.patch.object(DynamoDBBackend, "transact_write_items", flatmoto.moto_transact_write_items),
         mock.patch.object(Table, "query", flatmoto.moto_query),
         mock.patch.object(Table, "all_items", flatmoto.moto_all_items),
+        mock.patch.object(BaseJSONSerializer, "_serialize_type_structure", flatmoto.moto_serialize_structure),
     ):
         yield
 
@@ -328,6 +332,91 @@ def test_an_item_is_freed_once_the_table_no_longer_holds_it() -> None:
         client.delete_item(TableName=BOOKINGS, Key={"pk": s("USER#ada"), "sk": s("BOOKING#b1")})
         gc.collect()
         assert stored() is None
+
+
+# Every type of attribute value, nested and empty, and binary ones (which moto's serialiser encodes).
+ODD_ITEM = {
+    "s": s(""),
+    "n": {"N": "1.50"},
+    "false": {"BOOL": False},
+    "null": {"NULL": True},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "-2.5"]},
+    "empty map": {"M": {}},
+    "empty list": {"L": []},
+    "deep": {"M": {"x": {"L": [s("y"), {"M": {"q": n(0)}}, {"NULL": True}, {"SS": ["z"]}]}}},
+    "binary": {"B": "AAEC"},
+    "binary set": {"BS": ["AA=="]},
+    "list with a binary": {"L": [{"B": "AA=="}, s("k")]},
+}
+
+
+def serialised(item: dict[str, Any]) -> str:
+    """A GetItem answer for `item`, as moto's DynamoDB serialises it."""
+    operation = get_service_model("dynamodb").operation_model("GetItem")
+    serializer = JSONSerializer(operation_model=operation, pretty_print=False, value_picker=XFormedAttributePicker())
+    body: str = serializer.serialize({"Item": item})["body"]
+    return body
+
+
+def test_attribute_values_are_answered_exactly_as_moto_serialises_them() -> None:
+    flatmoto.install()
+    with plain_moto():
+        expected = serialised(ODD_ITEM)
+    assert serialised(ODD_ITEM) == expected
+
+
+def test_attribute_values_in_wire_form_skip_moto_member_by_member_serialiser() -> None:
+    flatmoto.install()
+    member_by_member = mock.Mock(wraps=flatmoto.moto_serialize_structure)
+    with mock.patch.object(flatmoto, "moto_serialize_structure", member_by_member):
+        serialised(ODD_ITEM)
+    shapes = [c.args[3].name for c in member_by_member.call_args_list]
+    assert shapes.count("AttributeValue") == 4  # the binary, the binary set, the list holding a binary and that one
+
+
+def index_pages(ascending: bool) -> list[Any]:
+    """Events put in no order, several on one start time, read back from an index a page at a time."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(None, "cmp")
+        for number in random.Random(7).sample(range(40), 40):
+            item = {**event(str(number), 1, venue="club" if number % 3 else "hall"), "sk": s(f"EVENT{number}")}
+            client.put_item(TableName=EVENTS, Item={**item, "starts_key": s(f"2030-01-{number % 5:02d}")})
+        pages, start = [], {}
+        while True:
+            page = client.query(
+                TableName=EVENTS,
+                IndexName="by_venue",
+                KeyConditionExpression="venue_pk = :v",
+                ExpressionAttributeValues={":v": s("VENUE#club")},
+                ScanIndexForward=ascending,
+                Limit=7,
+                **start,
+            )
+            pages.append(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return pages
+            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+@pytest.mark.parametrize("ascending", [True, False])
+def test_a_query_on_an_index_pages_through_the_items_exactly_as_moto_does(ascending: bool) -> None:
+    flatmoto.install()
+    with plain_moto():
+        expected = index_pages(ascending)
+    assert sum(len(page) for page in expected) == 26
+    assert index_pages(ascending) == expected
+
+
+def test_a_query_on_an_index_does_not_sort_the_whole_table_first() -> None:
+    flatmoto.install()
+
+    def whole_table_sorted(table: Table) -> None:
+        raise AssertionError(f"every item of {table.name} sorted")
+
+    with mock.patch.object(flatmoto, "moto_all_items", whole_table_sorted):
+        assert index_pages(ascending=True)
 
 
 # --- what moto lets through and DynamoDB refuses ---

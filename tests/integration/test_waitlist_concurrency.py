@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import partial
 
 import pytest
 
@@ -114,3 +115,23 @@ def test_refreshing_buyers_never_get_tickets_returned_while_people_wait(db: Embe
     assert final.balanced
     assert len(samples) > 20, len(samples)  # sampled throughout, between the racing transactions
     assert all(samples)
+
+
+def test_allocators_racing_over_one_pool_never_offer_more_than_came_back(db: EmbeddedDynamoDB) -> None:
+    """Ten cancels at once: ten allocators read the pool while the others offer from it. Twenty wait, so
+    only the pool's own `reserved >= q` keeps them from offering more tickets than came back."""
+    event_id, buyer, bookings = sold_out(10)
+    line = [new_account() for _ in range(20)]
+    for person in line:
+        assert join(Api(), person, event_id).status == 201
+
+    def cancel(booking_id: str) -> Result:
+        return Api().call("cancel_booking", token=buyer.token, path={"booking_id": booking_id})
+
+    assert {r.status for r in race([partial(cancel, b) for b in bookings], workers=10)} == {200}
+
+    statuses = Counter(entries(Api(), who).body["items"][0]["status"] for who in line)
+    assert statuses == {"OFFERED": 10, "WAITING": 10}
+    final = stock_now(db, event_id)
+    assert (final.held, final.reserved, final.available, final.sold) == (10, 0, 0, 0)
+    assert final.balanced

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from http import HTTPStatus
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
 from aws_lambda_powertools.event_handler.api_gateway import Route
@@ -339,10 +339,18 @@ IdempotencyKey = Annotated[
         "another body (or for another route) is 422 IDEMPOTENCY_KEY_REUSED.",
     ),
 ]
+Body = TypeVar("Body")
+
 IDEMPOTENT_REPLAYED = {
     "description": "`true` when this is the booking (or hold) an earlier request with the same Idempotency-Key made.",
     "schema": {"type": "string", "enum": ["true"]},
 }
+
+
+def created(body: Body, *, replayed: bool) -> Response[Body]:
+    """201 with `body`, marked `Idempotent-Replayed: true` when an earlier request with the same key made it."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(status_code=201, content_type="application/json", body=body, headers=headers)
 
 
 # What problems look like in the documentation's examples: errors whose members need values.
