@@ -25,15 +25,15 @@ class LocalKeys:
 
     @property
     def ticket_public_keys(self) -> str:
-        from boxoffice import ticket_codes  # the layer is on sys.path once a runtime exists
+        from scripts import ticket_ring  # it imports the layer, on sys.path once a runtime exists
 
-        return ticket_codes.public_document(self.ticket_keys)
+        return ticket_ring.public_document(self.ticket_keys)
 
     @classmethod
     def new(cls) -> LocalKeys:
-        from boxoffice import ticket_codes
+        from scripts import ticket_ring
 
-        return cls(secrets.token_urlsafe(48), ticket_codes.new_ring(), secrets.token_urlsafe(48))
+        return cls(secrets.token_urlsafe(48), ticket_ring.new_ring(), secrets.token_urlsafe(48))
 
 
 def local_keys(folder: Path | None, *, fresh: bool = False) -> LocalKeys:

@@ -18,13 +18,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from boxoffice import clock, ticket_codes
+from scripts import ticket_ring
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
 def _write(client: SecretsManagerClient, keys: str, public: str, ring: str) -> None:
-    document = ticket_codes.public_document(ring)  # refuses a ring it cannot publish, before any write
+    document = ticket_ring.public_document(ring)  # refuses a ring it cannot publish, before any write
     client.put_secret_value(SecretId=public, SecretString=document)
     client.put_secret_value(SecretId=keys, SecretString=ring)
 
@@ -44,17 +45,17 @@ def run(
     if action == "init":
         if current.strip() not in ("", "{}"):
             raise ValueError("the ring already has keys: rotate instead")
-        changed = ticket_codes.new_ring()
+        changed = ticket_ring.new_ring()
     elif action == "rotate":
-        changed = ticket_codes.rotate(current, now)
+        changed = ticket_ring.rotate(current, now)
     elif action == "retire":
         if not kid:
             raise ValueError("retire needs the KID to remove")
-        changed = ticket_codes.retire(current, kid, now)
+        changed = ticket_ring.retire(current, kid, now)
     elif action == "adopt":
         if not old:
             raise ValueError("adopt needs --from, the old ring's secret")
-        changed = ticket_codes.adopt(current, client.get_secret_value(SecretId=old)["SecretString"])
+        changed = ticket_ring.adopt(current, client.get_secret_value(SecretId=old)["SecretString"])
     elif action == "publish":
         changed = current
     else:

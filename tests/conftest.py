@@ -20,9 +20,9 @@ os.environ.update(
 )
 
 # The key ring is derived (its kid is its key's thumbprint); deriving it reads no settings.
-from boxoffice import ticket_codes
+from scripts import ticket_ring
 
-TEST_TICKET_KEYS = ticket_codes.new_ring("test-ticket-key-test-ticket-key-0123456789")
-os.environ.update(TICKET_KEYS=TEST_TICKET_KEYS, TICKET_PUBLIC_KEYS=ticket_codes.public_document(TEST_TICKET_KEYS))
+TEST_TICKET_KEYS = ticket_ring.new_ring("test-ticket-key-test-ticket-key-0123456789")
+os.environ.update(TICKET_KEYS=TEST_TICKET_KEYS, TICKET_PUBLIC_KEYS=ticket_ring.public_document(TEST_TICKET_KEYS))
 
 pytest_plugins = ["tests.support.fixtures", "tests.support.iam"]

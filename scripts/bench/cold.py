@@ -130,14 +130,15 @@ def _fresh_ids(token: str) -> dict[str, str]:
     """An event, a booking and a hold of it, new for each run (a DELETE finds something to delete every
     time), and the other ids a route's path may name."""
     from boxoffice import auth, clock
-    from boxoffice.logic import bookings, events, holds
+    from boxoffice.logic import bookings, holds
     from boxoffice.models.bookings import BookingRequest
     from boxoffice.models.events import CreateEvent
+    from scripts.seed_events import import_events
 
     starts = (clock.now() + timedelta(days=30)).replace(microsecond=0).isoformat()
     # The bulk loader: unconditional writes, so a call that moto answers late and botocore retries
     # (moto ignores ClientRequestToken) cannot fail on the first attempt's own write.
-    (event,) = events.import_events(
+    (event,) = import_events(
         [
             CreateEvent.model_validate(
                 {

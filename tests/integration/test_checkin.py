@@ -285,7 +285,7 @@ def forget_the_door(event_id: str) -> None:
 
     for shard in tickets.checkin_shard_keys(event_id):
         dynamo.client().update_item(
-            TableName=tickets.table(),
+            TableName=dynamo.tickets_table(),
             Key=dynamo.dump(shard),
             UpdateExpression="REMOVE doors_open_at, doors_close_at, event_status",
         )

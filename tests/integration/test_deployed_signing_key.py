@@ -17,6 +17,7 @@ import pytest
 from boxoffice import auth, keys, ticket_codes
 from boxoffice.logic import accounts
 from devserver.runtime import reset_caches
+from scripts import ticket_ring
 from tests.support.bookings import AT_THE_DOOR, new_account, new_event
 from tests.support.events import stock
 from tests.support.handlers import Api, event_files, sample_event
@@ -27,10 +28,10 @@ def deployed_secret(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     client = boto3.client("secretsmanager")
     monkeypatch.setenv("JWT_SECRET", "")
     monkeypatch.setenv("JWT_SECRET_ARN", client.create_secret(Name="jwt", SecretString="k" * 64)["ARN"])
-    ring = ticket_codes.new_ring()
+    ring = ticket_ring.new_ring()
     deployed = {
         "TICKET_KEYS": ring,
-        "TICKET_PUBLIC_KEYS": ticket_codes.public_document(ring),
+        "TICKET_PUBLIC_KEYS": ticket_ring.public_document(ring),
         "CURSOR_KEY": "c" * 64,
     }
     for variable, value in deployed.items():

@@ -18,7 +18,7 @@ from boxoffice import clock, keys, ticket_codes
 from boxoffice.config import settings
 from boxoffice.errors import InvalidTicketCode
 from devserver.runtime import reset_caches
-from scripts import ticket_keys
+from scripts import ticket_keys, ticket_ring
 
 EVENT, NUMBER = "6f1c2f0e-1d2b-4c3a-9e8f-7a6b5c4d3e2f", "7KQ4-M2ZX-AB12-CD34-EF56-GH78-JK90"
 
@@ -90,14 +90,14 @@ def test_no_instance_signs_with_a_new_key_before_a_warm_door_and_cached_jwks_can
     assert stack.script("rotate") == 0
     new_kid = stack.ring()["next"]
 
-    for second in range(0, ticket_codes.PUBLISH_LEAD_SECONDS, 60):
+    for second in range(0, ticket_ring.PUBLISH_LEAD_SECONDS, 60):
         stack.move(1 + second)
         code = ticket_codes.sign(EVENT, NUMBER)  # this instance, re-reading the ring as its cache ages
         fresh = signed_elsewhere(json.dumps(stack.ring()))  # one that has just read it
         assert code == fresh == old, f"{second} s after the rotation, the new key signed"
         assert door_accepts(code)
 
-    stack.move(1 + ticket_codes.PUBLISH_LEAD_SECONDS)
+    stack.move(1 + ticket_ring.PUBLISH_LEAD_SECONDS)
     fresh = signed_elsewhere(json.dumps(stack.ring()))
     assert ticket_codes.public_keys()[0]["kid"] == new_kid  # what the JWKS route serves
     assert fresh != old
@@ -108,8 +108,8 @@ def test_no_instance_signs_with_a_new_key_before_a_warm_door_and_cached_jwks_can
 def test_a_warm_door_reads_the_keys_again_on_an_unknown_kid_at_most_every_30_seconds(stack: Stack) -> None:
     assert door_accepts(ticket_codes.sign(EVENT, NUMBER))  # the door has read the public keys
     # Published out of band (an emergency rotation that signs at once): the door's copy is older.
-    urgent = ticket_codes.rotate(json.dumps(stack.ring()), stack.start - timedelta(hours=1))
-    stack.client.put_secret_value(SecretId=stack.public, SecretString=ticket_codes.public_document(urgent))
+    urgent = ticket_ring.rotate(json.dumps(stack.ring()), stack.start - timedelta(hours=1))
+    stack.client.put_secret_value(SecretId=stack.public, SecretString=ticket_ring.public_document(urgent))
     code = signed_elsewhere(urgent)
     stack.count_reads()
 
@@ -127,6 +127,6 @@ def test_forged_kids_cost_no_more_than_one_read_per_recheck_period(stack: Stack)
     stack.count_reads()
     for second in range(2 * ticket_codes.RECHECK_SECONDS):
         stack.move(second)
-        rogue = ticket_codes.new_ring()  # a key of nobody's, under a kid of its own
+        rogue = ticket_ring.new_ring()  # a key of nobody's, under a kid of its own
         assert not door_accepts(signed_elsewhere(rogue))
     assert stack.reads == ["public"]  # at 30 s; none at 0-29 s nor 31-59 s

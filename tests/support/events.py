@@ -8,11 +8,12 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.config import settings
-from boxoffice.logic import accounts, events
+from boxoffice.logic import accounts
 from boxoffice.models.events import CreateEvent
 from boxoffice.store import dynamo, inventory
 from boxoffice.store.dynamo import dump, values
 from boxoffice.store.events import event_key
+from scripts.seed_events import import_events
 from tests.support.handlers import Api
 
 PASSWORD = "correct horse battery"
@@ -61,7 +62,7 @@ def create(api: Api, token: str, **overrides: Any) -> dict[str, Any]:
 
 def stock(*overrides: dict[str, Any]) -> list[dict[str, Any]]:
     """Many events at once, through the bulk loader (moto's transactions slow down as tables grow)."""
-    loaded = events.import_events([CreateEvent.model_validate(event_body(**o)) for o in overrides])
+    loaded = import_events([CreateEvent.model_validate(event_body(**o)) for o in overrides])
     return [e.model_dump(mode="json") for e in loaded]
 
 

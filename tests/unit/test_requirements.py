@@ -17,7 +17,7 @@ from devserver import template
 ROOT = template.ROOT
 # What `make run` imports: the local runtime and everything it serves (the layers, the functions).
 SERVED = [ROOT / "devserver", ROOT / "layers", ROOT / "functions"]
-FIRST_PARTY = {"boxoffice", "devserver", "functions", "app"}
+FIRST_PARTY = {"boxoffice", "devserver", "functions", "app", "scripts"}  # scripts: the key ring tools devserver shares
 
 
 def requirements(path: Path) -> list[Requirement]:

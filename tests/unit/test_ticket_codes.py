@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from boxoffice import clock, ticket_codes
 from boxoffice.config import settings
 from boxoffice.errors import InvalidTicketCode, ServiceUnavailable
+from scripts import ticket_ring
 from tests.support.codes import FORGERIES, forged_codes
 
 EVENT = "6f1c2f0e-1d2b-4c3a-9e8f-7a6b5c4d3e2f"
@@ -32,7 +33,7 @@ def fresh_settings() -> Iterator[None]:
 def use_ring(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     """The ring `text` and its public keys, as the rotation script writes them."""
     monkeypatch.setenv("TICKET_KEYS", text)
-    monkeypatch.setenv("TICKET_PUBLIC_KEYS", ticket_codes.public_document(text))
+    monkeypatch.setenv("TICKET_PUBLIC_KEYS", ticket_ring.public_document(text))
     settings.cache_clear()
     ticket_codes.clear_cache()
 
@@ -46,19 +47,19 @@ def test_a_code_names_the_ticket_and_event_and_verifies() -> None:
 
 
 def test_each_key_has_a_kid_of_its_own_derived_from_its_public_key() -> None:
-    kids = {json.loads(ticket_codes.new_ring())["active"] for _ in range(3)}
+    kids = {json.loads(ticket_ring.new_ring())["active"] for _ in range(3)}
     assert len(kids) == 3
     (published,) = ticket_codes.public_keys()
     thumbprint = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": published["x"]}, separators=(",", ":"))
     digest = base64.urlsafe_b64encode(hashlib.sha256(thumbprint.encode()).digest()).decode()
-    assert published["kid"] == digest[: ticket_codes.KID_CHARS]  # RFC 7638, cut short for the QR code
+    assert published["kid"] == digest[: ticket_ring.KID_CHARS]  # RFC 7638, cut short for the QR code
 
 
 def test_a_secret_replaced_under_an_old_kid_is_never_published() -> None:
     ring = json.loads(settings().ticket_keys or "")
     ring["keys"][ring["active"]] = "another-secret-another-secret-another-secret"
     with pytest.raises(ValueError, match="not the kid of its secret"):
-        ticket_codes.public_document(json.dumps(ring))
+        ticket_ring.public_document(json.dumps(ring))
 
 
 def test_verifying_needs_only_the_public_keys(monkeypatch: pytest.MonkeyPatch, fresh_settings: None) -> None:
@@ -125,12 +126,12 @@ def test_a_rotation_publishes_the_new_key_at_once_and_signs_with_it_only_after_t
     start = clock.now()
     old_code = ticket_codes.sign(EVENT, NUMBER)
     old_kid = jwt.get_unverified_header(old_code)["kid"]
-    rotated = ticket_codes.rotate(settings().ticket_keys or "", start)
+    rotated = ticket_ring.rotate(settings().ticket_keys or "", start)
     new_kid = json.loads(rotated)["next"]
     use_ring(monkeypatch, rotated)
     assert [k["kid"] for k in ticket_codes.public_keys()] == [new_kid, old_kid]
 
-    lead = timedelta(seconds=ticket_codes.PUBLISH_LEAD_SECONDS)
+    lead = timedelta(seconds=ticket_ring.PUBLISH_LEAD_SECONDS)
     monkeypatch.setattr(clock, "now", lambda: start + lead - timedelta(seconds=1))
     assert ticket_codes.sign(EVENT, NUMBER) == old_code  # scanners may not know the new key yet
     monkeypatch.setattr(clock, "now", lambda: start + lead)
@@ -138,7 +139,7 @@ def test_a_rotation_publishes_the_new_key_at_once_and_signs_with_it_only_after_t
     assert jwt.get_unverified_header(new_code)["kid"] == new_kid
     assert ticket_codes.verify(old_code) == ticket_codes.verify(new_code)
 
-    retired = ticket_codes.retire(ticket_codes.rotate(rotated, start + lead), old_kid, start + lead)
+    retired = ticket_ring.retire(ticket_ring.rotate(rotated, start + lead), old_kid, start + lead)
     use_ring(monkeypatch, retired)
     with pytest.raises(InvalidTicketCode):
         ticket_codes.verify(old_code)
@@ -147,11 +148,11 @@ def test_a_rotation_publishes_the_new_key_at_once_and_signs_with_it_only_after_t
 
 def test_a_second_rotation_waits_for_the_first_to_finish() -> None:
     start = clock.now()
-    rotated = ticket_codes.rotate(settings().ticket_keys or "", start)
+    rotated = ticket_ring.rotate(settings().ticket_keys or "", start)
     with pytest.raises(ValueError, match="under way"):
-        ticket_codes.rotate(rotated, start + timedelta(seconds=60))
+        ticket_ring.rotate(rotated, start + timedelta(seconds=60))
     again = ticket_codes.parse_ring(
-        ticket_codes.rotate(rotated, start + timedelta(seconds=ticket_codes.PUBLISH_LEAD_SECONDS))
+        ticket_ring.rotate(rotated, start + timedelta(seconds=ticket_ring.PUBLISH_LEAD_SECONDS))
     )
     assert again.active == json.loads(rotated)["next"]
     assert len(again.keys) == 3
@@ -179,12 +180,12 @@ def test_the_signing_keys_cannot_be_retired() -> None:
     text = settings().ticket_keys or ""
     active = json.loads(text)["active"]
     with pytest.raises(ValueError, match="rotate first"):
-        ticket_codes.retire(text, active, start)
-    rotated = ticket_codes.rotate(text, start)
+        ticket_ring.retire(text, active, start)
+    rotated = ticket_ring.rotate(text, start)
     with pytest.raises(ValueError, match="rotate first"):
-        ticket_codes.retire(rotated, json.loads(rotated)["next"], start)
+        ticket_ring.retire(rotated, json.loads(rotated)["next"], start)
     with pytest.raises(ValueError, match="no key"):
-        ticket_codes.retire(text, "test-9", start)
+        ticket_ring.retire(text, "test-9", start)
 
 
 def test_the_key_ring_never_appears_in_the_settings_repr() -> None:
@@ -204,7 +205,7 @@ def test_codes_of_an_adopted_old_form_ring_verify_under_their_old_kid_until_reti
     )
     start = clock.now()
 
-    adopted = ticket_codes.rotate(ticket_codes.adopt(settings().ticket_keys or "", old_ring), start)
+    adopted = ticket_ring.rotate(ticket_ring.adopt(settings().ticket_keys or "", old_ring), start)
     use_ring(monkeypatch, adopted)
 
     assert ticket_codes.verify(old_code) == ticket_codes.TicketClaim(NUMBER, EVENT)
@@ -212,9 +213,9 @@ def test_codes_of_an_adopted_old_form_ring_verify_under_their_old_kid_until_reti
     assert old_secret not in adopted  # only its public key is kept
     assert jwt.get_unverified_header(ticket_codes.sign(EVENT, NUMBER))["kid"] != "prod-1"  # it never signs
     with pytest.raises(ValueError, match="already"):
-        ticket_codes.adopt(adopted, old_ring)
+        ticket_ring.adopt(adopted, old_ring)
 
-    use_ring(monkeypatch, ticket_codes.retire(adopted, "prod-1", start))
+    use_ring(monkeypatch, ticket_ring.retire(adopted, "prod-1", start))
     with pytest.raises(InvalidTicketCode):
         ticket_codes.verify(old_code)
 

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from boxoffice import clock, ticket_codes
-from scripts import ticket_keys
+from boxoffice import clock
+from scripts import ticket_keys, ticket_ring
 
 
 class Secrets:
@@ -60,7 +60,7 @@ def test_init_then_rotate_publishes_each_key_before_the_ring_can_sign_with_it(
     ring = stack.ring()
     assert (ring["active"], len(ring["keys"])) == (first, 2)
     assert stack.published() == [ring["next"], first]
-    assert ring["next_from"] == (start + timedelta(seconds=ticket_codes.PUBLISH_LEAD_SECONDS)).isoformat()
+    assert ring["next_from"] == (start + timedelta(seconds=ticket_ring.PUBLISH_LEAD_SECONDS)).isoformat()
     assert stack.writes == ["public", "keys", "public", "keys"]  # never a ring ahead of its public keys
     out = capsys.readouterr().out
     assert all(secret not in out for secret in ring["keys"].values())
@@ -74,7 +74,7 @@ def test_retire_removes_a_key_once_it_no_longer_signs(stack: Secrets, monkeypatc
     stack.run("rotate")
     assert stack.run("retire", first) == 1  # it still signs until the new key's time has come
 
-    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=ticket_codes.PUBLISH_LEAD_SECONDS))
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=ticket_ring.PUBLISH_LEAD_SECONDS))
     stack.run("rotate")
     assert stack.run("retire", first) == 0
     assert first not in stack.ring()["keys"]

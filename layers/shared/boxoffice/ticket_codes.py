@@ -9,16 +9,12 @@ Two documents, so that what verifies never holds what signs:
 - the private ring {"active": <kid>, "keys": {<kid>: <secret>}, "next": <kid>, "next_from": <instant>,
   "legacy": [<JWK>, ...]}, read only by the functions that sign (TICKET_KEYS locally, the secret
   TICKET_KEYS_ARN deployed). Each secret is stretched into an Ed25519 private key by SHA-256;
-- the public key set {"keys": [<JWK>, ...]} derived from it (public_document), read by the door and
-  the JWKS route (TICKET_PUBLIC_KEYS, or the secret TICKET_PUBLIC_KEYS_ARN).
-A kid is the start of the key's RFC 7638 thumbprint, so a new key never takes an old key's kid. The
-public keys of a ring of the old form (kids "<stage>-1", adopt) are kept as "legacy": they verify the
-codes already sent out until retired, and never sign.
-
-Rotation is two-phase (docs/DEPLOY.md, scripts/ticket_keys.py): the new key is published at once and
-becomes `next`, which signs only from `next_from`, PUBLISH_LEAD_SECONDS later, when every JWKS cache
-and every verifying instance has it. A verifier meeting an unknown kid reads the public keys again,
-at most every RECHECK_SECONDS, so a forged kid cannot drive Secrets Manager calls.
+- the public key set {"keys": [<JWK>, ...]} derived from it, read by the door and the JWKS route
+  (TICKET_PUBLIC_KEYS, or the secret TICKET_PUBLIC_KEYS_ARN).
+This module only reads them: making, rotating and publishing a ring is scripts/ticket_ring.py's (run
+by scripts/ticket_keys.py, docs/DEPLOY.md), never deployed. During a rotation the ring's `next` key
+signs only from `next_from`; a verifier meeting an unknown kid reads the public keys again, at most
+every RECHECK_SECONDS, so a forged kid cannot drive Secrets Manager calls.
 
 cryptography is imported inside the functions below, so only the functions that sign or verify load
 it; only their deployment carries it (TicketCodesLayer in template.yaml).
@@ -29,7 +25,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -45,9 +40,6 @@ if TYPE_CHECKING:
 ALGORITHM = "EdDSA"
 SECRET_CACHE_SECONDS = 300  # how long an instance keeps a document it read (and scanners the JWKS)
 RECHECK_SECONDS = 30  # an unknown kid reads the public keys again, at most this often
-# A published key may be unknown to a JWKS instance's cache, then to a scanner's copy of its answer.
-PUBLISH_LEAD_SECONDS = 2 * SECRET_CACHE_SECONDS
-KID_CHARS = 16  # 96 bits of the thumbprint: unique per key, and short in every QR code
 _KDF_CONTEXT = b"boxoffice ticket code key v1\x00"
 _BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -75,14 +67,6 @@ class Ring:
             return self.next
         return self.active
 
-    def text(self) -> str:
-        document: dict[str, Any] = {"active": self.active, "keys": self.keys}
-        if self.next is not None and self.next_from is not None:
-            document |= {"next": self.next, "next_from": self.next_from.isoformat()}
-        if self.legacy:
-            document["legacy"] = list(self.legacy)
-        return json.dumps(document)
-
 
 def parse_ring(text: str) -> Ring:
     """The private ring; one whose active (or next) key is missing is unusable."""
@@ -103,87 +87,11 @@ def parse_ring(text: str) -> Ring:
     return Ring(active, keys, upcoming, begins, tuple(legacy))
 
 
-def _private_key(secret: str) -> Ed25519PrivateKey:
+def private_key(secret: str) -> Ed25519PrivateKey:
+    """The key a ring's secret stands for (scripts/ticket_ring.py derives its public key the same way)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(_KDF_CONTEXT + secret.encode()).digest())
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _jwk(secret: str) -> dict[str, str]:
-    """The public JWK (RFC 8037) of a secret, its kid the start of its RFC 7638 thumbprint."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    raw = _private_key(secret).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    x = _b64(raw)
-    thumbprint = hashlib.sha256(json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":")).encode())
-    kid = _b64(thumbprint.digest())[:KID_CHARS]
-    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": ALGORITHM, "use": "sig"}
-
-
-def _new_key(secret: str | None = None) -> tuple[str, str]:
-    secret = secret or secrets.token_urlsafe(48)
-    return _jwk(secret)["kid"], secret
-
-
-def new_ring(secret: str | None = None) -> str:
-    """A ring with one key (new, unless `secret` is given), signing at once: for a stack nothing was
-    ever signed for (init), a local run, a test."""
-    kid, secret = _new_key(secret)
-    return Ring(kid, {kid: secret}).text()
-
-
-def rotate(text: str, now: datetime) -> str:
-    """The ring with a new key that signs from PUBLISH_LEAD_SECONDS after `now`: publish its public
-    document first. A finished rotation's key becomes the active one; an unfinished one is refused."""
-    ring = parse_ring(text)
-    if ring.next is not None and ring.signing_kid(now) != ring.next:
-        raise ValueError(f"a rotation is under way: key {ring.next} signs from {ring.next_from}")
-    kid, secret = _new_key()
-    active = ring.signing_kid(now)
-    starts = now + timedelta(seconds=PUBLISH_LEAD_SECONDS)
-    return Ring(active, {**ring.keys, kid: secret}, kid, starts, ring.legacy).text()
-
-
-def retire(text: str, kid: str, now: datetime) -> str:
-    """The ring without `kid` (once every event it signed tickets for is over); signing keys stay."""
-    ring = parse_ring(text)
-    if kid in (ring.active, ring.next):
-        raise ValueError("a key that signs (or is about to) cannot be retired: rotate first")
-    legacy = tuple(k for k in ring.legacy if k["kid"] != kid)
-    if kid not in ring.keys and legacy == ring.legacy:
-        raise ValueError(f"the ring has no key {kid!r}")
-    kept = {k: v for k, v in ring.keys.items() if k != kid}
-    return Ring(ring.active, kept, ring.next, ring.next_from, legacy).text()
-
-
-def adopt(text: str, old: str) -> str:
-    """The ring that also verifies (never signs) what a ring of the old form {"active": <kid>, <kid>:
-    <secret>, ...} signed: its public keys under their old kids, no secret of theirs kept."""
-    ring = parse_ring(text)
-    document = json.loads(old)
-    if not isinstance(document, dict) or not isinstance(document.get("active"), str):
-        raise ValueError("not a ticket key ring of the old form")
-    known = set(ring.keys) | {k["kid"] for k in ring.legacy}
-    adopted = [{**_jwk(secret), "kid": kid} for kid, secret in document.items() if kid != "active"]
-    if any(key["kid"] in known for key in adopted):
-        raise ValueError("the ring already has a key under one of those kids")
-    return Ring(ring.active, ring.keys, ring.next, ring.next_from, (*ring.legacy, *adopted)).text()
-
-
-def public_document(text: str) -> str:
-    """The JWKS of every key of the ring, the next and active ones first: what verifiers may read."""
-    ring = parse_ring(text)
-    jwks = {kid: _jwk(secret) for kid, secret in ring.keys.items()}
-    for kid, jwk in jwks.items():
-        if jwk["kid"] != kid:  # a secret edited in place under an old kid: every code it signed would fail
-            raise ValueError(f"key {kid!r} is not the kid of its secret ({jwk['kid']})")
-    first = [k for k in (ring.next, ring.active) if k is not None]
-    ordered = [jwks[k] for k in [*first, *sorted(set(jwks) - set(first))]]
-    return json.dumps({"keys": [*ordered, *ring.legacy]})
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +120,7 @@ def _document(local: str | None, arn: str | None, *, within: int) -> str:
 @lru_cache(maxsize=2)
 def _signing_keys(text: str) -> tuple[Ring, dict[str, Ed25519PrivateKey]]:
     ring = parse_ring(text)
-    return ring, {kid: _private_key(secret) for kid, secret in ring.keys.items()}
+    return ring, {kid: private_key(secret) for kid, secret in ring.keys.items()}
 
 
 @lru_cache(maxsize=2)

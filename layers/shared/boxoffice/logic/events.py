@@ -7,7 +7,6 @@ import hashlib
 import json
 import unicodedata
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -30,7 +29,8 @@ CHANGEABLE_AFTER_START = frozenset({"name", "description", "doors_open_minutes_b
 _END_OF_TIME = "9999-12-31T23:59:59+00:00"
 
 
-def _public(event: EventRecord) -> Event:
+def public(event: EventRecord) -> Event:
+    """The event as the API shows it."""
     local = event.local_start
     return Event(
         id=event.id,
@@ -82,7 +82,7 @@ def _ticket_types(request: CreateEvent) -> list[CreateTicketType]:
     return [CreateTicketType(name=DEFAULT_TYPE_NAME, price=request.ticket_price)]
 
 
-def _record(request: CreateEvent, event_id: str | None = None) -> EventRecord:
+def new_event(request: CreateEvent, event_id: str | None = None) -> EventRecord:
     """A new event on sale: every ticket available, in each of its types."""
     _require_future(request.starts_at)
     now = clock.now()
@@ -118,9 +118,9 @@ def _record(request: CreateEvent, event_id: str | None = None) -> EventRecord:
 
 def create_event(principal: Principal, request: CreateEvent) -> Event:
     """POST /events: the admin's token must still be current when the event is written."""
-    record = _record(request)
+    record = new_event(request)
     store.create(record, caller=(principal.user_id, principal.token_version))
-    return _public(record)
+    return public(record)
 
 
 def add_event(request: CreateEvent, *, event_id: str | None = None) -> Event:
@@ -128,21 +128,14 @@ def add_event(request: CreateEvent, *, event_id: str | None = None) -> Event:
 
     A given `event_id` (a lowercase UUID) lets sample data keep stable ids; it must be new.
     """
-    record = _record(request, event_id_or_404(event_id) if event_id else None)
+    record = new_event(request, event_id_or_404(event_id) if event_id else None)
     store.create(record, caller=None)
-    return _public(record)
+    return public(record)
 
 
 def exists(event_id: str) -> bool:
     """Whether the id was ever used, tombstones included (sample data is loaded once)."""
     return store.get(event_id_or_404(event_id)) is not None
-
-
-def import_events(requests: Iterable[CreateEvent]) -> list[Event]:
-    """Bulk load on behalf of the operator (benchmarks, big test sets): 25 items per BatchWriteItem."""
-    records = [_record(r) for r in requests]
-    store.put_many(records)
-    return [_public(r) for r in records]
 
 
 def _changed(old: EventRecord, changes: dict[str, Any]) -> EventRecord:
@@ -184,7 +177,7 @@ def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> E
             continue
         if updated.reserved and offers.allocate(updated.id):  # more capacity while people wait: the line first
             updated = store.get(updated.id) or updated  # what is left on open sale after the offers
-        return _public(updated)
+        return public(updated)
     raise Busy()
 
 
@@ -204,7 +197,7 @@ def get_event(event_id: str) -> Event:
     event = store.get(event_id_or_404(event_id))
     if event is None or event.status != ON_SALE:
         raise EventNotFound()
-    return _public(event)
+    return public(event)
 
 
 # What _instant reads, for the API's description of date_from and date_to.
@@ -302,4 +295,4 @@ def list_events(
     query = Search(lower=lower, upper=upper, terms=terms, venue_key=place, first_day=first_day, last_day=last_day)
     found, last = store.search(query, limit, after)
     next_cursor = cursors.seal({"after": last, "lower": lower}, scope) if last else None
-    return Page[Event](items=[_public(e) for e in found], next_cursor=next_cursor)
+    return Page[Event](items=[public(e) for e in found], next_cursor=next_cursor)

@@ -1,18 +1,5 @@
-"""The bookings and tickets tables: bookings, their tickets, and Idempotency-Keys.
-
-bookings (partition key `pk`, sort key `sk`):
-  USER#<user id>  BOOKING#<booking id>          a booking: id, user_id, event_id, ticket_type_id,
-                                                ticket_type_name, ticket_type_quota (whether the type had a
-                                                sub-quota), quantity, ticket_numbers, unit_price, total_price,
-                                                currency, status, created_at, cancelled_at, its event as last
-                                                seen (event_name, event_venue, event_starts_at, event_status),
-                                                and the sort key of its Idempotency-Key (idempotency_sk) if any
-  USER#<user id>  HOLDING#<event id>            the user's live tickets of the event (store/inventory.py)
-  USER#<user id>  IDEMPOTENCY#<sha256 of key>   fingerprint of the request, booking (a copy that the cancel
-                                                keeps current) or hold_id (a hold's key: the hold is read
-                                                as it is now), expires_at (epoch s; checked in code, TTL
-                                                only tidies)
-and each ticket in the tickets table (store/tickets.py), read beside its booking in one BatchGetItem.
+"""Bookings, their Idempotency-Keys, and the transactions that book and cancel (bookings table; each
+booking's tickets are store/tickets.py's). Keys and attributes: docs/data-model.md, "bookings and tickets".
 
 A booking and a cancellation are each one TransactWriteItems that also moves the counters of the
 event's quota, its ticket type and the buyer's holding (store/inventory.py), so `available + sold ==
@@ -31,7 +18,6 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from boxoffice.config import settings
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, NotAuthenticated, TicketUsed
 from boxoffice.records import (
     CANCELLED,
@@ -44,13 +30,26 @@ from boxoffice.records import (
 )
 from boxoffice.store import dynamo, inventory, tickets, users
 from boxoffice.store import events as event_store
-from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.dynamo import (
+    ALL_OLD,
+    Failed,
+    Item,
+    Transaction,
+    aws_errors,
+    bookings_table,
+    client,
+    dump,
+    events_table,
+    load,
+    tickets_table,
+    users_table,
+    values,
+)
 from boxoffice.store.events import event_key
 from boxoffice.store.tickets import TicketRecord
 from boxoffice.store.users import UserRecord
 
 _BOOKING, _IDEMPOTENCY = "BOOKING#", "IDEMPOTENCY#"
-_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 _IS_NEW = "attribute_not_exists(pk)"
 
 
@@ -183,14 +182,6 @@ class IdTaken(Exception):
     """A generated booking id or ticket number already exists (astronomically unlikely): draw new ones."""
 
 
-def _bookings() -> str:
-    return settings().bookings_table
-
-
-def _events() -> str:
-    return settings().events_table
-
-
 def _booking_key(user_id: str, booking_id: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": f"{_BOOKING}{booking_id}"}
 
@@ -217,9 +208,8 @@ def read_with_user(
     user_id: str, requests: Mapping[str, list[dict[str, str]]]
 ) -> tuple[UserRecord | None, dict[str, list[Item]]]:
     """One BatchGetItem: the caller's account (for the token check) beside the request's own items."""
-    users_table = settings().users_table
-    found = dynamo.batch_get({users_table: [users.user_key(user_id)], **requests}, attributes=users.readable())
-    account = found.pop(users_table)
+    found = dynamo.batch_get({users_table(): [users.user_key(user_id)], **requests}, attributes=users.readable())
+    account = found.pop(users_table())
     return (UserRecord.from_item(account[0]) if account else None), found
 
 
@@ -233,17 +223,17 @@ def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -
     An event stored before ticket types is first moved to today's items (once per event, store.events.upgrade).
     """
     keys: dict[str, list[dict[str, str]]] = {
-        _events(): [event_key(event_id), inventory.quota_key(event_id)],
-        _bookings(): [inventory.holding_key(user_id, event_id)],
+        events_table(): [event_key(event_id), inventory.quota_key(event_id)],
+        bookings_table(): [inventory.holding_key(user_id, event_id)],
     }
     if idempotency_key is not None:
-        keys[_bookings()].append(claim_key(user_id, idempotency_key))
+        keys[bookings_table()].append(claim_key(user_id, idempotency_key))
     user, found = read_with_user(user_id, keys)
-    items = found[_events()]
+    items = found[events_table()]
     described = next((i for i in items if i["sk"] == event_store.EVENT), None)
     if described is not None and "ticket_types" not in described and event_store.upgrade(event_id):
         return read_for_booking(user_id, event_id, idempotency_key)
-    own = {i["sk"]: i for i in found[_bookings()]}
+    own = {i["sk"]: i for i in found[bookings_table()]}
     earlier = own.get(claim_key(user_id, idempotency_key)["sk"]) if idempotency_key is not None else None
     return BookingContext(
         user=user,
@@ -297,7 +287,7 @@ def add_booking(
     if claim is not None:
         booking = replace(booking, idempotency_sk=_idempotency_sk(claim.key))
         add_claim(tx, booking.user_id, claim, now=now, stands_for={"booking": booking.attributes()})
-    tx.add("booking", _put(_bookings(), {**_booking_key(booking.user_id, booking.id), **booking.attributes()}))
+    tx.add("booking", _put(bookings_table(), {**_booking_key(booking.user_id, booking.id), **booking.attributes()}))
     for n, number in enumerate(booking.ticket_numbers):
         put = tickets.put_action(
             booking.event_id,
@@ -325,12 +315,12 @@ def add_claim(tx: Transaction, user_id: str, claim: IdempotencyClaim, *, now: da
         "idempotency",
         {
             "Put": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Item": dump(key_item),
                 # An expired key is free again; DynamoDB's TTL may not have removed it yet (moto never does).
                 "ConditionExpression": f"{_IS_NEW} OR expires_at <= :now",
                 "ExpressionAttributeValues": values(now=int(now.timestamp())),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -352,8 +342,8 @@ def _put(table: str, item: Item) -> dict[str, Any]:
 
 def read_booking(user_id: str, booking_id: str) -> tuple[UserRecord | None, BookingRecord | None]:
     """The caller's account and their booking (None: not theirs, or none such), in one BatchGetItem."""
-    user, found = read_with_user(user_id, {_bookings(): [_booking_key(user_id, booking_id)]})
-    item = _first(found, _bookings())
+    user, found = read_with_user(user_id, {bookings_table(): [_booking_key(user_id, booking_id)]})
+    item = _first(found, bookings_table())
     return user, (BookingRecord.from_item(item) if item else None)
 
 
@@ -370,17 +360,17 @@ def read_details(records: Iterable[BookingRecord], *, user_id: str | None = None
     BatchGetItem; one per 100 keys, as a page of large bookings can need more."""
     records = list(records)
     keys = {
-        _events(): [event_key(i) for i in sorted({r.event_id for r in records})],
-        tickets.table(): [tickets.key(r.event_id, n) for r in records for n in r.ticket_numbers],
+        events_table(): [event_key(i) for i in sorted({r.event_id for r in records})],
+        tickets_table(): [tickets.key(r.event_id, n) for r in records for n in r.ticket_numbers],
     }
     if user_id is None:
         user, found = None, dynamo.batch_get(keys)
     else:
         user, found = read_with_user(user_id, keys)
-    events = (event_store.describe(item) for item in found.get(_events(), []))
+    events = (event_store.describe(item) for item in found.get(events_table(), []))
     details = Details(
         events={event.id: EventSnapshot.of(event) for event in events},
-        tickets=tickets.of_items(found.get(tickets.table(), [])),
+        tickets=tickets.of_items(found.get(tickets_table(), [])),
     )
     return user, details
 
@@ -392,8 +382,8 @@ def typed(records: Sequence[TicketRecord]) -> list[TicketRecord]:
     untyped = {(r.user_id, r.booking_id) for r in records if r.ticket_type_id is None}
     if not untyped:
         return list(records)
-    found = dynamo.batch_get({_bookings(): [_booking_key(user, booking) for user, booking in sorted(untyped)]})
-    booked = {(b.user_id, b.id): b for b in map(BookingRecord.from_item, found[_bookings()])}
+    found = dynamo.batch_get({bookings_table(): [_booking_key(user, booking) for user, booking in sorted(untyped)]})
+    booked = {(b.user_id, b.id): b for b in map(BookingRecord.from_item, found[bookings_table()])}
     resolved = []
     for record in records:
         booking = booked.get((record.user_id, record.booking_id))
@@ -406,7 +396,7 @@ def typed(records: Sequence[TicketRecord]) -> list[TicketRecord]:
 def list_page(user_id: str, limit: int, after: str | None) -> tuple[list[BookingRecord], bool]:
     """Up to `limit` of the caller's bookings, newest first, after booking id `after`; and whether more follow."""
     query: dict[str, Any] = {
-        "TableName": _bookings(),
+        "TableName": bookings_table(),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": values(pk=f"USER#{user_id}", prefix=_BOOKING),
         "ScanIndexForward": False,
@@ -488,13 +478,13 @@ def _cancel(
         "booking",
         {
             "Update": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Key": dump(_booking_key(booking.user_id, booking.id)),
                 "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in changes),
                 "ConditionExpression": "#status = :confirmed",
                 "ExpressionAttributeNames": {f"#{name}": name for name in changes},
                 "ExpressionAttributeValues": values(confirmed=CONFIRMED, **changes),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -527,7 +517,7 @@ def _update_copy(booking: BookingRecord, changes: Mapping[str, Any]) -> dict[str
     it: a replay then shows the booking as it is, from the read it makes anyway."""
     return {
         "Update": {
-            "TableName": _bookings(),
+            "TableName": bookings_table(),
             "Key": dump({"pk": f"USER#{booking.user_id}", "sk": booking.idempotency_sk}),
             "UpdateExpression": "SET " + ", ".join(f"#booking.#{name} = :{name}" for name in changes),
             "ConditionExpression": "#booking.#id = :id",

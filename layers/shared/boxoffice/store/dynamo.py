@@ -1,4 +1,5 @@
-"""The DynamoDB client, item (de)serialisation, and transactions with bounded conflict retries."""
+"""The DynamoDB client, item (de)serialisation, the table names, and transactions (with bounded conflict
+retries and what their actions share, ALL_OLD)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -165,6 +167,27 @@ class Failed(Exception):
 
     def old(self, name: str) -> Item | None:
         return self.reasons.get(name, ("None", None))[1]
+
+
+# An action's parameters that make a lost condition hand back the item as DynamoDB saw it (Failed.old).
+ALL_OLD: Final[Mapping[str, str]] = MappingProxyType({"ReturnValuesOnConditionCheckFailure": "ALL_OLD"})
+
+
+# The tables by role, named by the environment (template.yaml); read at call time, settings being cached.
+def users_table() -> str:
+    return settings().users_table
+
+
+def events_table() -> str:
+    return settings().events_table
+
+
+def bookings_table() -> str:
+    return settings().bookings_table
+
+
+def tickets_table() -> str:
+    return settings().tickets_table
 
 
 class Transaction:

@@ -1,12 +1,5 @@
-"""The events table: events, and a word index that finds them by the words of their names.
-
-Items (partition key `pk`, sort key `sk`; attributes in docs/data-model.md):
-  EVENT#<id>     / EVENT         the event. While it is on sale, list_pk (`LIVE`) puts it in the by_time
-                                 index and venue_pk (`VENUE#<venue_key>`) in by_venue, both sorted by
-                                 starts_key (`<starts_at UTC>#<id>`). Deleting keeps it as a tombstone.
-  WORD#<prefix>  / <starts_key>  one key-only entry per distinct prefix (1..MAX_PREFIX characters) of the
-                                 folded words of an on-sale event's name, so a word or a word's beginning
-                                 is one Query, already in start-time order.
+"""Events (the descriptive item, its create, edit and delete) and the word index that finds them by the
+words of their names, in the events table. Keys, indexes and attributes: docs/data-model.md, "events".
 
 Index entries only point at events: a reader always fetches the event itself and keeps it only if it
 is on sale, starts at the entry's time and still matches. So the writers add entries before the event
@@ -26,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from boxoffice import clock
-from boxoffice.config import settings
 from boxoffice.errors import Busy, CapacityBelowSold, EventNotFound, NotAuthenticated
 from boxoffice.models.events import venue_key, words
 from boxoffice.records import (
@@ -41,7 +33,19 @@ from boxoffice.records import (
     legacy_type_id,
 )
 from boxoffice.store import dynamo, inventory, tickets, users
-from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.dynamo import (
+    ALL_OLD,
+    Failed,
+    Item,
+    Transaction,
+    aws_errors,
+    client,
+    dump,
+    events_table,
+    load,
+    users_table,
+    values,
+)
 from boxoffice.store.users import UserRecord
 
 LIVE = "LIVE"
@@ -54,7 +58,6 @@ MAX_ACTIONS = 100  # per TransactWriteItems
 MAX_BATCH_WRITE = 25  # per BatchWriteItem
 MAX_EXAMINED = 1000  # entries one search request reads before it answers with a short page and a cursor
 MAX_QUERY_LIMIT = 100
-LAST_KEY = "9999-12-31T23:59:59+00:00#~"  # after every starts_key
 
 Key = tuple[str, str]
 
@@ -85,10 +88,6 @@ class Search:
             and (self.first_day is None or self.first_day <= local_day)
             and (self.last_day is None or local_day <= self.last_day)
         )
-
-
-def _table() -> str:
-    return settings().events_table
 
 
 def event_key(event_id: str) -> dict[str, str]:
@@ -238,7 +237,7 @@ def _counter_keys(item: Item) -> list[dict[str, str]]:
 def _complete(items: list[Item]) -> list[EventRecord]:
     """Events from their descriptive items with live counters, in one BatchGetItem."""
     keys = [k for item in items for k in _counter_keys(item)]
-    found = dynamo.batch_get({_table(): keys})[_table()] if keys else []
+    found = dynamo.batch_get({events_table(): keys})[events_table()] if keys else []
     by_event: dict[str, list[Item]] = {}
     for counter in found:
         by_event.setdefault(counter["pk"], []).append(counter)
@@ -258,7 +257,7 @@ def _key_item(key: Key) -> dict[str, Any]:
 def _batch(requests: list[dict[str, Any]]) -> None:
     """BatchWriteItem in chunks of 25, retrying unprocessed requests with jittered backoff."""
     for start in range(0, len(requests), MAX_BATCH_WRITE):
-        pending: Any = {_table(): requests[start : start + MAX_BATCH_WRITE]}
+        pending: Any = {events_table(): requests[start : start + MAX_BATCH_WRITE]}
         for attempt in range(6):
             if attempt:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not crypto
@@ -289,9 +288,9 @@ def _write(tx: Transaction, *, puts: Sequence[Key] = (), deletes: Sequence[Key] 
     inline_deletes, late = list(deletes[:room]), list(deletes[room:])
     _batch_write(puts=early)
     for n, key in enumerate(inline_puts):
-        tx.add(f"entry:put:{n}", {"Put": {"TableName": _table(), "Item": _key_item(key)}})
+        tx.add(f"entry:put:{n}", {"Put": {"TableName": events_table(), "Item": _key_item(key)}})
     for n, key in enumerate(inline_deletes):
-        tx.add(f"entry:delete:{n}", {"Delete": {"TableName": _table(), "Key": _key_item(key)}})
+        tx.add(f"entry:delete:{n}", {"Delete": {"TableName": events_table(), "Key": _key_item(key)}})
     try:
         tx.commit()
     except Failed:
@@ -307,7 +306,7 @@ def items_of(event_id: str) -> list[Item]:
     """The event's items (descriptive, quota, type counters, name claims): one strongly consistent Query."""
     with aws_errors():
         raw = client().query(
-            TableName=_table(),
+            TableName=events_table(),
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues=values(pk=inventory.event_pk(event_id)),
             ConsistentRead=True,
@@ -333,12 +332,14 @@ def get_for_user(
     An event stored before ticket types is first moved to today's items (upgrade), then read again;
     unless not `upgrading` (a reader that writes nothing shows it as it is).
     """
-    users_table = settings().users_table
     found = dynamo.batch_get(
-        {_table(): [event_key(event_id), inventory.quota_key(event_id)], users_table: [users.user_key(user_id)]},
+        {
+            events_table(): [event_key(event_id), inventory.quota_key(event_id)],
+            users_table(): [users.user_key(user_id)],
+        },
         attributes=users.readable(),
     )
-    items, accounts = found[_table()], found[users_table]
+    items, accounts = found[events_table()], found[users_table()]
     described = next((i for i in items if i["sk"] == EVENT), None)
     if described is not None and _is_legacy(described) and upgrading and upgrade(event_id):
         return get_for_user(event_id, user_id)
@@ -375,7 +376,7 @@ def _source(search: Search) -> _Source:
 def _query(source: _Source, search: Search, after: str | None, limit: int) -> tuple[list[Item], str | None]:
     """One page of the source in start order, and the sort key to go on from (None at the end)."""
     params: dict[str, Any] = {
-        "TableName": _table(),
+        "TableName": events_table(),
         "KeyConditionExpression": "#h = :h AND #r BETWEEN :lo AND :hi",
         "ExpressionAttributeNames": {"#h": source.hash_attr, "#r": source.range_attr},
         "ExpressionAttributeValues": values(h=source.hash_value, lo=search.lower, hi=f"{search.upper}#~"),
@@ -398,7 +399,7 @@ def _resolve(source: _Source, items: list[Item]) -> list[tuple[str, Item | None]
     ids = [i["sk"].rpartition("#")[2] for i in items]
     # One event can have two entries in a partition (a stale one beside the live one); BatchGetItem
     # refuses duplicate keys outright, so each event is read once and the entries share it.
-    fetched = dynamo.batch_get({_table(): [event_key(e) for e in dict.fromkeys(ids)]})[_table()]
+    fetched = dynamo.batch_get({events_table(): [event_key(e) for e in dict.fromkeys(ids)]})[events_table()]
     by_id = {e["id"]: e for e in fetched}
     resolved: list[tuple[str, Item | None]] = []
     for item, event_id in zip(items, ids, strict=True):
@@ -439,9 +440,12 @@ def search(query: Search, limit: int, after: str | None) -> tuple[list[EventReco
 
 def _counter_puts(tx: Transaction, event: EventRecord) -> None:
     """The event's quota item, and each type's counter item and name claim."""
-    tx.add("quota", {"Put": {"TableName": _table(), "Item": dump(inventory.quota_item(event)), **_NEW}})
+    tx.add("quota", {"Put": {"TableName": events_table(), "Item": dump(inventory.quota_item(event)), **_NEW}})
     for t in event.ticket_types:
-        tx.add(f"type:{t.id}", {"Put": {"TableName": _table(), "Item": dump(inventory.type_item(event.id, t)), **_NEW}})
+        tx.add(
+            f"type:{t.id}",
+            {"Put": {"TableName": events_table(), "Item": dump(inventory.type_item(event.id, t)), **_NEW}},
+        )
         tx.add(f"name:{t.id}", claim_name(event.id, t.name))
 
 
@@ -451,7 +455,7 @@ def name_key(event_id: str, name: str) -> dict[str, str]:
 
 
 def claim_name(event_id: str, name: str) -> dict[str, Any]:
-    return {"Put": {"TableName": _table(), "Item": dump(name_key(event_id, name)), **_NEW}}
+    return {"Put": {"TableName": events_table(), "Item": dump(name_key(event_id, name)), **_NEW}}
 
 
 def _copy_door(tx: Transaction, event: EventRecord) -> None:
@@ -466,7 +470,7 @@ def create(event: EventRecord, *, caller: tuple[str, int] | None) -> None:
     tx = Transaction()
     if caller:
         tx.add("account", users.current_check(*caller))
-    tx.add("event", {"Put": {"TableName": _table(), "Item": dump(_item(event)), **_NEW}})
+    tx.add("event", {"Put": {"TableName": events_table(), "Item": dump(_item(event)), **_NEW}})
     _counter_puts(tx, event)
     _copy_door(tx, event)
     try:
@@ -485,7 +489,7 @@ def upgrade(event_id: str) -> bool:
     still has those counts, so a sale in between makes it fail; the caller reads again either way.
     Returns whether the event was in the old shape.
     """
-    item = dynamo.get(_table(), event_key(event_id))
+    item = dynamo.get(events_table(), event_key(event_id))
     if item is None or not _is_legacy(item):
         return False
     event = describe(item)
@@ -494,7 +498,7 @@ def upgrade(event_id: str) -> bool:
         "event",
         {
             "Update": {
-                "TableName": _table(),
+                "TableName": events_table(),
                 "Key": dump(event_key(event_id)),
                 "UpdateExpression": "SET ticket_types = :types, #tz = :tz"
                 " REMOVE total_tickets, available_tickets, ticket_price",
@@ -545,11 +549,11 @@ class Update:
     def action(self, key: dict[str, str]) -> dict[str, Any]:
         clauses = [("SET", self.sets), ("REMOVE", self.removes)]
         request: dict[str, Any] = {
-            "TableName": _table(),
+            "TableName": events_table(),
             "Key": dump(key),
             "UpdateExpression": " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts),
             "ConditionExpression": " AND ".join(self.conditions),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **ALL_OLD,
         }
         if self.names:  # DynamoDB refuses empty maps
             request["ExpressionAttributeNames"] = self.names

@@ -1,16 +1,5 @@
 """Checkout holds, in the bookings table: tickets out of open sale until confirmed, released or expired.
-
-bookings (partition key `pk`, sort key `sk`):
-  USER#<user id>  HOLD#<hold id>   id, user_id, event_id, ticket_type_id, ticket_type_name, ticket_type_quota
-                                   (whether the type had a sub-quota), quantity, unit_price, currency, status
-                                   (HELD / CONFIRMED / RELEASED / EXPIRED), expires_at (ISO; a string, so the
-                                   table's TTL never touches it), created_at, ended_at, booking_id (once
-                                   confirmed), waiting_entry_id (a waiting-list offer's entry), cooldown_until
-                                   (epoch ms; only on holds the buyer placed, which the hold ceilings count:
-                                   when their cool-down ends if they expire); and while HELD only, `held`
-                                   ("HELD"), `held_event` (the event id) and `held_until` (epoch ms): the keys
-                                   of the sparse indexes by_expiry (all events: the sweeper's) and
-                                   by_event_expiry (one event's: a refused sale's).
+Keys, attributes and the expiry indexes: docs/data-model.md, "bookings and tickets".
 
 Each change is one TransactWriteItems. Placing takes the tickets off open sale under a booking's own
 conditions (store/inventory.py: take, counted as held); confirming moves HELD -> CONFIRMED and writes the
@@ -37,13 +26,24 @@ from boxoffice.store import bookings as booking_store
 from boxoffice.store import dynamo, inventory, users, waitlist
 from boxoffice.store import events as event_store
 from boxoffice.store.bookings import BookingRecord, IdempotencyClaim, IdempotencyRecord, IdTaken
-from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.dynamo import (
+    ALL_OLD,
+    Failed,
+    Item,
+    Transaction,
+    aws_errors,
+    bookings_table,
+    client,
+    dump,
+    events_table,
+    load,
+    values,
+)
 from boxoffice.store.users import UserRecord
 
 BY_EXPIRY = "by_expiry"
 BY_EVENT_EXPIRY = "by_event_expiry"
 _HOLD = "HOLD#"
-_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +143,6 @@ class EventGone(Exception):
         self.seen = seen
 
 
-def _bookings() -> str:
-    return settings().bookings_table
-
-
 def expiry_of(now: datetime) -> datetime:
     """HOLD_SECONDS from now, to the millisecond: the same instant as `expires_at` and as `held_until`."""
     later = now + timedelta(seconds=settings().hold_seconds)
@@ -194,7 +190,7 @@ def place(
         "hold",
         {
             "Put": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Item": dump(hold.item()),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
@@ -216,22 +212,22 @@ def place(
 
 def event_of(hold: HoldRecord) -> EventRecord | None:
     """The hold's event as described (no counters), by one GetItem: what its booking shows of it."""
-    item = dynamo.get(settings().events_table, event_store.event_key(hold.event_id))
+    item = dynamo.get(events_table(), event_store.event_key(hold.event_id))
     return event_store.describe(item) if item else None
 
 
 def read_hold(user_id: str, hold_id: str) -> tuple[UserRecord | None, HoldRecord | None]:
     """The caller's account and their hold (None: not theirs, or none such), in one BatchGetItem."""
-    user, found = booking_store.read_with_user(user_id, {_bookings(): [hold_key(user_id, hold_id)]})
-    items = found.get(_bookings(), [])
+    user, found = booking_store.read_with_user(user_id, {bookings_table(): [hold_key(user_id, hold_id)]})
+    items = found.get(bookings_table(), [])
     return user, (HoldRecord.from_item(items[0]) if items else None)
 
 
 def read_for_confirm(user_id: str, hold_id: str, key: str | None) -> ConfirmContext:
     """The account, the hold and what the Idempotency-Key stands for, in one BatchGetItem."""
     keys = [hold_key(user_id, hold_id)] + ([booking_store.claim_key(user_id, key)] if key is not None else [])
-    user, found = booking_store.read_with_user(user_id, {_bookings(): keys})
-    items = found.get(_bookings(), [])
+    user, found = booking_store.read_with_user(user_id, {bookings_table(): keys})
+    items = found.get(bookings_table(), [])
     hold = next((HoldRecord.from_item(i) for i in items if i["sk"].startswith(_HOLD)), None)
     earlier = next((IdempotencyRecord.from_item(i) for i in items if not i["sk"].startswith(_HOLD)), None)
     return ConfirmContext(user, hold, earlier)
@@ -257,7 +253,7 @@ def confirm(
         "hold",
         {
             "Update": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Key": dump(hold_key(hold.user_id, hold.id)),
                 "UpdateExpression": "SET #status = :confirmed, booking_id = :booking, ended_at = :at"
                 " REMOVE held, held_event, held_until",
@@ -266,7 +262,7 @@ def confirm(
                 "ExpressionAttributeValues": values(
                     confirmed=CONFIRMED, booking=booking.id, at=now.isoformat(), held=HELD, now=inventory.ms(now)
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -336,7 +332,7 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
         "hold",
         {
             "Update": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Key": dump(hold_key(hold.user_id, hold.id)),
                 "UpdateExpression": "SET #status = :ended, ended_at = :at REMOVE held, held_event, held_until",
                 "ConditionExpression": condition,
@@ -347,7 +343,7 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
                     held=HELD,
                     **({"now": inventory.ms(now)} if ended == EXPIRED else {}),
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -390,7 +386,7 @@ def _page(
     index: str, key: str, value: str, now: datetime, limit: int, start: dict[str, Any] | None
 ) -> tuple[list[HoldRecord], dict[str, Any] | None]:
     query: dict[str, Any] = {
-        "TableName": _bookings(),
+        "TableName": bookings_table(),
         "IndexName": index,
         "KeyConditionExpression": f"{key} AND held_until <= :now",
         "ExpressionAttributeValues": values(key=value, now=inventory.ms(now)),

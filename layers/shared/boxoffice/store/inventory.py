@@ -1,27 +1,9 @@
-"""Inventory: the small counter items that every booking writes, and the ticket types' admin writes.
+"""Inventory: the small counter items that every booking writes (an event's quota and ticket type
+counters, a buyer's holding), and the ticket types' admin writes. Keys and attributes:
+docs/data-model.md, "events" (quota, ticket type counter) and "bookings and tickets" (holding).
 
-events table (beside the descriptive `EVENT#<id>/EVENT` item, which no booking touches):
-  EVENT#<id>  QUOTA            the event's quota: total_tickets, available_tickets (on open sale), sold, held
-                               (in live holds), reserved (came back while people waited: kept for the
-                               waiting list), waiting (WAITING waiting-list entries), pool_pk (while reserved
-                               may be > 0: the key of the sparse index by_pool); absent counters are 0. And
-                               the copies a booking's condition needs: status, starts_at, currency,
-                               max_tickets_per_booking, max_tickets_per_user (absent: no cap), and a hold's:
-                               max_held_tickets_per_user, max_holds_per_user, hold_cooldown_seconds (absent:
-                               the defaults of records.EventRecord)
-  EVENT#<id>  TYPE#<type id>   one per ticket type: sold, held; total_tickets and available_tickets only when it
-                               has a sub-quota; the type's stats counters (cancelled_tickets, revenue_<CURRENCY>,
-                               as on the quota); and the copies its condition needs: price,
-                               max_tickets_per_booking, sales_start, sales_end (absent: open)
-bookings table:
-  USER#<user id>  HOLDING#<event id>   tickets: the user's tickets of the event in live bookings and holds
-                                       (max_tickets_per_user); held_tickets and holds: those in live holds the
-                                       user placed, and how many holds (the hold ceilings); cooldown_until
-                                       (epoch ms): no hold before it, set when a hold of theirs expires
-
-Counter items carry no index keys (but the quota's pool_pk, which no booking writes: an update that leaves an
-index key as it is writes no index) and stay far below 1 KB (DynamoDB bills an update by the larger of the
-old and new item, per started KB, twice inside a transaction).
+Counter items stay far below 1 KB and no booking writes an index key, because DynamoDB bills an update
+by the larger of the old and new item, per started KB, twice inside a transaction.
 `available + held + reserved + sold == total` holds on the quota at every commit (`available + held + sold
 == total` on a sub-quota): each write moves two of them by the same amount. Open sale (bookings, holds)
 draws on `available_tickets` only; tickets that come back go through `route_returned`.
@@ -35,16 +17,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from boxoffice.config import settings
 from boxoffice.errors import Busy
 from boxoffice.records import ON_SALE, EventRecord, Holding, TicketType
-from boxoffice.store.dynamo import Failed, Item, Transaction, dump, values
+from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
 
 QUOTA = "QUOTA"
 TYPE = "TYPE#"
-_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-# Attributes of a type's counter item that its booking condition reads (copies of its definition).
-_TYPE_COPIES = ("price", "max_tickets_per_booking", "sales_start", "sales_end")
 
 
 class StockChanged(Exception):
@@ -70,14 +48,6 @@ def type_key(event_id: str, type_id: str) -> dict[str, str]:
 
 def holding_key(user_id: str, event_id: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": f"HOLDING#{event_id}"}
-
-
-def _events() -> str:
-    return settings().events_table
-
-
-def _bookings() -> str:
-    return settings().bookings_table
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -251,7 +221,7 @@ def take(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event.id)),
                 # The stats counters ride along: revenue_<CURRENCY> counts the money taken.
                 "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {_counted(sale)}"
@@ -270,7 +240,7 @@ def take(
                     **({} if cap is None else {"cap": cap}),
                     **ceiling_values,
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -307,7 +277,7 @@ def _take_type(
         "type",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(type_key(event.id, ticket_type.id)),
                 # A booking's revenue rides along on the type too, as on the quota.
                 "UpdateExpression": f"SET {_counted(sale)}"
@@ -324,7 +294,7 @@ def _take_type(
                     now=now.isoformat(),
                     **({"amount": sale} if sale is not None else {"zero": 0}),
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -333,7 +303,7 @@ def _take_type(
 def _take_holding(tx: Transaction, user_id: str, event_id: str, quantity: int, cap: int | None) -> None:
     """The buyer's live tickets of the event + :qty, within the event's per-user cap."""
     holding_update: dict[str, Any] = {
-        "TableName": _bookings(),
+        "TableName": bookings_table(),
         "Key": dump(holding_key(user_id, event_id)),
         "UpdateExpression": "ADD tickets :qty",
         "ExpressionAttributeValues": values(qty=quantity),
@@ -341,7 +311,7 @@ def _take_holding(tx: Transaction, user_id: str, event_id: str, quantity: int, c
     if cap is not None:
         holding_update["ConditionExpression"] = "attribute_not_exists(tickets) OR tickets <= :room"
         holding_update["ExpressionAttributeValues"] = values(qty=quantity, room=cap - quantity)
-        holding_update.update(_ALL_OLD)
+        holding_update.update(ALL_OLD)
     tx.add("holding", {"Update": holding_update})
 
 
@@ -368,12 +338,12 @@ def _take_holding_for_hold(tx: Transaction, user_id: str, event: EventRecord, qu
         "holding",
         {
             "Update": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Key": dump(holding_key(user_id, event.id)),
                 "UpdateExpression": "ADD tickets :qty, held_tickets :qty, holds :one",
                 "ConditionExpression": " AND ".join(conditions),
                 "ExpressionAttributeValues": values(**named),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -385,7 +355,7 @@ def unhold(tx: Transaction, user_id: str, event_id: str, quantity: int) -> None:
         "holding",
         {
             "Update": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Key": dump(holding_key(user_id, event_id)),
                 "UpdateExpression": "ADD held_tickets :minus, holds :minus_one",
                 "ExpressionAttributeValues": values(minus=-quantity, minus_one=-1),
@@ -404,7 +374,7 @@ def allot(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event.id)),
                 "UpdateExpression": f"SET reserved = reserved - :qty, {_HELD} ADD waiting :minus_one",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND reserved >= :qty AND "
@@ -418,7 +388,7 @@ def allot(
                     now=now.isoformat(),
                     **({} if cap is None else {"cap": cap}),
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -436,13 +406,13 @@ def settle(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event_id)),
                 "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND held >= :qty",
                 "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
                 "ExpressionAttributeValues": values(qty=quantity, amount=amount, on_sale=ON_SALE, now=now.isoformat()),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -450,13 +420,13 @@ def settle(
         "type",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(type_key(event_id, type_id)),
                 "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
                 "ConditionExpression": "held >= :qty",
                 "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
                 "ExpressionAttributeValues": values(qty=quantity, amount=amount),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -578,7 +548,7 @@ def give_back(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event_id)),
                 "UpdateExpression": f"SET {to_pool}, sold = sold - :qty ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
                 "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status AND "
@@ -596,7 +566,7 @@ def give_back(
                     status=status,
                     **pool_values,
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -627,13 +597,13 @@ def release(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(quota_key(event_id)),
                 "UpdateExpression": f"SET held = held - :qty, {to_pool}",
                 "ConditionExpression": f"held >= :qty AND {right_pool}",
                 "ExpressionAttributeNames": POOL_NAMES,
                 "ExpressionAttributeValues": values(qty=quantity, **pool_values),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -658,7 +628,7 @@ def _give_back_type(
         "type",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(type_key(event_id, type_id)),
                 "UpdateExpression": f"SET {counter} = {counter} - :qty"
                 + (", available_tickets = available_tickets + :qty" if sub_quota else "")
@@ -667,7 +637,7 @@ def _give_back_type(
                 + ("attribute_exists(available_tickets)" if sub_quota else "attribute_not_exists(available_tickets)"),
                 **({"ExpressionAttributeNames": {"#revenue": revenue_attribute(refund[1])}} if refund else {}),
                 "ExpressionAttributeValues": values(qty=quantity, **({"refund": -refund[0]} if refund else {})),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -694,7 +664,7 @@ def _give_back_holding(
         "holding",
         {
             "Update": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Key": dump(holding_key(user_id, event_id)),
                 "UpdateExpression": update,
                 "ExpressionAttributeValues": values(**named),
@@ -712,7 +682,7 @@ def reprice(event_id: str, ticket_type: TicketType) -> dict[str, Any]:
     """The type's counter item takes its new price (the copy its booking condition pins)."""
     return {
         "Update": {
-            "TableName": _events(),
+            "TableName": events_table(),
             "Key": dump(type_key(event_id, ticket_type.id)),
             "UpdateExpression": "SET price = :price",
             "ConditionExpression": "attribute_exists(sold)",

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from boxoffice.config import settings
 from boxoffice.records import EventRecord, TicketType
 from boxoffice.store import inventory
 from boxoffice.store import waitlist as lines
-from boxoffice.store.dynamo import Failed, Transaction, dump
+from boxoffice.store.dynamo import Failed, Transaction, bookings_table, dump, events_table
 from boxoffice.store.holds import HoldRecord
 
 
@@ -37,13 +36,13 @@ def offer(
         "hold",
         {
             "Put": {
-                "TableName": settings().bookings_table,
+                "TableName": bookings_table(),
                 "Item": dump(hold.item()),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
     )
-    tx.add("line", {"Delete": {"TableName": settings().events_table, "Key": dump(lines.line_key(entry))}})
+    tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(lines.line_key(entry))}})
     tx.add("entry", lines.offered(entry, hold.id, hold.expires_at))
     try:
         tx.commit()

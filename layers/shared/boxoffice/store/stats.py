@@ -1,16 +1,8 @@
-"""An event's sales and door counters, kept in the same transactions as the changes they count.
+"""An event's sales and door counters, kept in the same transactions as the changes they count, and the
+read that sums them. Which item holds which counter: docs/data-model.md, "Stats".
 
-On the event's quota item (events table, `EVENT#<id>/QUOTA`, store/inventory.py), which every booking and
-cancel already updates (so counting adds no item to their transactions):
-  total_tickets, available_tickets, sold, held, reserved   the live counts
-  cancelled_tickets   ADD q by every cancel
-  revenue_<CURRENCY>  ADD the total by every booking, minus it by its cancel, in the booking's currency
-On each ticket type's counter item (`EVENT#<id>/TYPE#<type id>`), which the same transactions update: sold
-(and available_tickets with a sub-quota), and its own cancelled_tickets and revenue_<CURRENCY>.
-On the tickets table, `EVENT#<id>/CHECKINS#<0..7>` (store/tickets.py): checked_in, and each type's share, summed.
-
-Reading them is two BatchGetItems: the event and its quota, the eight shards (and the caller's account);
-then the counter items of the event's types, whose ids the event item holds.
+Reading them is two BatchGetItems: the event and its quota, the eight check-in shards (and the caller's
+account); then the counter items of the event's types, whose ids the event item holds.
 An event stored before ticket types has its counts on its own item, and no cancel or revenue counters.
 """
 
@@ -19,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from boxoffice.config import settings
 from boxoffice.records import EventRecord, TicketType
 from boxoffice.store import dynamo, inventory, tickets, users
 from boxoffice.store import events as event_store
-from boxoffice.store.dynamo import Item
+from boxoffice.store.dynamo import Item, events_table, tickets_table, users_table
 from boxoffice.store.users import UserRecord
 
 
@@ -50,26 +41,25 @@ def _type_counters(event_id: str, described: Item) -> dict[str, Item]:
     keys = [inventory.type_key(event_id, type_id) for type_id in described.get("ticket_types", {})]
     if not keys:
         return {}
-    found = dynamo.batch_get({settings().events_table: keys})[settings().events_table]
+    found = dynamo.batch_get({events_table(): keys})[events_table()]
     return {item["sk"].removeprefix(inventory.TYPE): item for item in found}
 
 
 def read(event_id: str, caller_id: str) -> tuple[UserRecord | None, StatsRecord | None]:
     """The caller's account and the event's counters (None: no such event), in two BatchGetItems."""
-    events_table, tickets_table, users_table = settings().events_table, tickets.table(), settings().users_table
     found = dynamo.batch_get(
         {
-            users_table: [users.user_key(caller_id)],
-            events_table: [event_store.event_key(event_id), inventory.quota_key(event_id)],
-            tickets_table: tickets.checkin_shard_keys(event_id),
+            users_table(): [users.user_key(caller_id)],
+            events_table(): [event_store.event_key(event_id), inventory.quota_key(event_id)],
+            tickets_table(): tickets.checkin_shard_keys(event_id),
         },
         attributes=users.readable(),
     )
-    account = UserRecord.from_item(found[users_table][0]) if found[users_table] else None
-    items = {item["sk"]: item for item in found[events_table]}
+    account = UserRecord.from_item(found[users_table()][0]) if found[users_table()] else None
+    items = {item["sk"]: item for item in found[events_table()]}
     if event_store.EVENT not in items:
         return account, None
-    described, shards = items[event_store.EVENT], found[tickets_table]
+    described, shards = items[event_store.EVENT], found[tickets_table()]
     counters = items.get(inventory.QUOTA, described)
     by_type = _type_counters(event_id, described)
     event = event_store.assemble(described, [*items.values(), *by_type.values()])

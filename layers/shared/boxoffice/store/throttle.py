@@ -1,8 +1,5 @@
-"""Password-check throttle counters (login and password change), in the users table.
-
-Item (partition key `pk`, no sort key):
-  THROTTLE#<email>  the account's current window: window_start (epoch seconds), failures (from every
-                    address), one `ip_<digest>` count per source address, expires_at (TTL)
+"""Password-check throttle counters (login and password change), in the users table. The item:
+docs/data-model.md, "users" (password-check throttle).
 
 A window opens with its first counted check and lasts `window` seconds. Whether it is over is
 decided by a condition on window_start inside each write: moto never expires TTL items and
@@ -15,9 +12,8 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
-from boxoffice.config import settings
 from boxoffice.errors import Busy, TooManyAttempts
-from boxoffice.store.dynamo import aws_errors, client, dump, load, values
+from boxoffice.store.dynamo import aws_errors, client, dump, load, users_table, values
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +52,7 @@ def claim(email: str, address: str, now: int, limits: Limits) -> Claim:
     window. A window that is over is replaced by a new one (a conditional Put; of racing checks one
     opens it and the others count in it).
     """
-    table = settings().users_table
+    table = users_table()
     names = _address_names(address)
     end = now + limits.window
     failed = client().exceptions.ConditionalCheckFailedException
@@ -111,7 +107,7 @@ def release(claim: Claim) -> None:
     with aws_errors():
         try:
             client().update_item(
-                TableName=settings().users_table,
+                TableName=users_table(),
                 Key=dump(_key(claim.email)),
                 UpdateExpression="ADD failures :minus_one REMOVE #address",
                 ConditionExpression="window_start = :start",

@@ -1,26 +1,9 @@
-"""The tickets table: one item per ticket, the source of truth for its status at the door.
-
-tickets (partition key `pk`, sort key `sk`):
-  EVENT#<event id>  TICKET#<ticket number>   ticket_number, event_id, booking_id, user_id, ticket_type_id,
-                                             ticket_type_name (its booking's type, as booked; absent on
-                                             tickets written before tickets recorded it), status
-                                             (VALID / CHECKED_IN / CANCELLED), code (signed, for the QR
-                                             code), created_at, updated_at, updated_key
-                                             (`<updated_at>#<ticket number>`), checked_in_at,
-                                             checked_in_by, cancelled_at
-
-  EVENT#<event id>  CHECKINS#<0..7>          checked_in: one shard of the event's count of tickets
-                                             checked in (the shards add up to it); and per ticket type
-                                             in_<type id, base64url>: that type's share; and the copies
-                                             a check-in's condition reads: doors_open_at, doors_close_at
-                                             (fixed-width UTC instants), event_status
+"""The tickets table: one item per ticket, the source of truth for its status at the door, and the
+event's sharded check-in counts. Keys, the by_update index and attributes: docs/data-model.md,
+"bookings and tickets".
 
 Bookings put their tickets and cancel them inside their own transactions (the actions come from
 here); a booking's tickets are read beside it in the same BatchGetItem, never one by one.
-
-Index by_update (partition `pk`, sort `updated_key`, only what a scanner syncs projected): an
-event's tickets in the order they last changed, so a scanner pages the changes since an instant.
-Every write of a ticket sets updated_at and updated_key together.
 
 A check-in reads the ticket (with the scanner's account) for its type, then is one TransactWriteItems:
 the ticket VALID -> CHECKED_IN (the condition that makes any number of simultaneous scans succeed
@@ -42,7 +25,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from boxoffice.config import settings
 from boxoffice.errors import (
     AlreadyCheckedIn,
     CheckInClosed,
@@ -54,7 +36,19 @@ from boxoffice.errors import (
 )
 from boxoffice.records import ON_SALE, EventRecord
 from boxoffice.store import dynamo, users
-from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.dynamo import (
+    ALL_OLD,
+    Failed,
+    Item,
+    Transaction,
+    aws_errors,
+    client,
+    dump,
+    load,
+    tickets_table,
+    users_table,
+    values,
+)
 from boxoffice.store.users import UserRecord
 
 VALID: Final = "VALID"
@@ -64,7 +58,6 @@ _TICKET = "TICKET#"
 _CHECKINS = "CHECKINS#"
 CHECKIN_SHARDS = 8
 BY_UPDATE = "by_update"
-_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +99,6 @@ class TicketRecord:
         return self.ticket_type_id, self.ticket_type_name
 
 
-def table() -> str:
-    return settings().tickets_table
-
-
 def key(event_id: str, number: str) -> dict[str, str]:
     return {"pk": f"EVENT#{event_id}", "sk": f"{_TICKET}{number}"}
 
@@ -143,14 +132,16 @@ def put_action(
         "created_at": at.isoformat(),
         **_updated(number, at),
     }
-    return {"Put": {"TableName": table(), "Item": dump(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {"TableName": tickets_table(), "Item": dump(item), "ConditionExpression": "attribute_not_exists(pk)"}
+    }
 
 
 def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
     """VALID -> CANCELLED, for the cancel's transaction: a ticket already checked in fails it (ALL_OLD)."""
     return {
         "Update": {
-            "TableName": table(),
+            "TableName": tickets_table(),
             "Key": dump(key(event_id, number)),
             "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at, updated_at = :updated_at,"
             " updated_key = :updated_key",
@@ -159,7 +150,7 @@ def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
             "ExpressionAttributeValues": values(
                 cancelled=CANCELLED, valid=VALID, at=at.isoformat(), **_updated(number, at)
             ),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **ALL_OLD,
         }
     }
 
@@ -211,7 +202,7 @@ def _door_updates(event: EventRecord, *, keep_newer: bool) -> list[tuple[str, di
     update = "SET " + ", ".join(f"{name} = {value.format(name)}" for name in door)
     shards = enumerate(checkin_shard_keys(event.id))
     return [
-        (f"door:{n}", {"Update": {"TableName": table(), "Key": dump(shard), "UpdateExpression": update,
+        (f"door:{n}", {"Update": {"TableName": tickets_table(), "Key": dump(shard), "UpdateExpression": update,
                                   "ExpressionAttributeValues": values(**door)}})
         for n, shard in shards
     ]  # fmt: skip
@@ -235,7 +226,7 @@ def _count_checkin(event_id: str, type_id: str, delta: int, at: datetime) -> dic
     """+-1 on a shard drawn at random; a check-in (+1) only while the event is on sale and its doors open."""
     shard = checkin_shard_keys(event_id)[secrets.randbelow(CHECKIN_SHARDS)]
     update: dict[str, Any] = {
-        "TableName": table(),
+        "TableName": tickets_table(),
         "Key": dump(shard),
         "UpdateExpression": "ADD checked_in :delta, #type :delta",
         "ExpressionAttributeNames": {"#type": type_counter(type_id)},
@@ -244,18 +235,18 @@ def _count_checkin(event_id: str, type_id: str, delta: int, at: datetime) -> dic
     if delta > 0:
         update["ConditionExpression"] = "event_status = :on_sale AND doors_open_at <= :now AND doors_close_at > :now"
         update["ExpressionAttributeValues"] |= values(on_sale=ON_SALE, now=instant(at))
-        update |= _ALL_OLD
+        update |= ALL_OLD
     return {"Update": update}
 
 
 def read_for_door(event_id: str, number: str, caller_id: str) -> tuple[UserRecord | None, TicketRecord | None]:
     """The caller's account (for the token check) and the ticket (None: no such ticket), in one BatchGetItem."""
-    users_table = settings().users_table
     found = dynamo.batch_get(
-        {users_table: [users.user_key(caller_id)], table(): [key(event_id, number)]}, attributes=users.readable()
+        {users_table(): [users.user_key(caller_id)], tickets_table(): [key(event_id, number)]},
+        attributes=users.readable(),
     )
-    account = UserRecord.from_item(found[users_table][0]) if found[users_table] else None
-    ticket = TicketRecord.from_item(found[table()][0]) if found[table()] else None
+    account = UserRecord.from_item(found[users_table()][0]) if found[users_table()] else None
+    ticket = TicketRecord.from_item(found[tickets_table()][0]) if found[tickets_table()] else None
     return account, ticket
 
 
@@ -303,7 +294,7 @@ def _move(
         "ticket",
         {
             "Update": {
-                "TableName": table(),
+                "TableName": tickets_table(),
                 "Key": dump(key(ticket.event_id, number)),
                 "UpdateExpression": "SET #status = :to, updated_at = :updated_at, updated_key = :updated_key,"
                 f" ticket_type_id = :type_id, ticket_type_name = :type_name{sets}",
@@ -317,7 +308,7 @@ def _move(
                     **_updated(number, at),
                     **named,
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -348,7 +339,7 @@ def changed_since(
     after the by_update key `after`; and whether more follow. One Query on the index (eventually
     consistent: a change shows up a moment after it is made)."""
     query: dict[str, Any] = {
-        "TableName": table(),
+        "TableName": tickets_table(),
         "IndexName": BY_UPDATE,
         "KeyConditionExpression": "pk = :pk",
         "ExpressionAttributeValues": values(pk=f"EVENT#{event_id}"),

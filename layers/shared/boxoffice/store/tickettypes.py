@@ -1,5 +1,5 @@
 """A ticket type's admin writes: each one transaction over the event item (which describes the type),
-the type's counter item (store/inventory.py) and its name claim (`EVENT#<id>/NAME#<folded name>`).
+the type's counter item (store/inventory.py) and its name claim (docs/data-model.md, "events").
 
 Conditions carry the rules that racing writes could break: an event has at most 20 types (a condition on
 the size of its `ticket_types` map), names are unique (claims put with attribute_not_exists), a
@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from boxoffice import clock
-from boxoffice.config import settings
 from boxoffice.errors import (
     CapacityBelowSold,
     EventNotFound,
@@ -24,14 +23,8 @@ from boxoffice.errors import (
 )
 from boxoffice.records import MAX_TICKET_TYPES, ON_SALE, EventRecord, TicketType
 from boxoffice.store import dynamo, inventory
-from boxoffice.store.dynamo import Failed, Item, Transaction, dump, values
+from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, dump, events_table, values
 from boxoffice.store.events import Stale, Update, claim_name, definition, event_key, name_key
-
-_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-
-
-def _table() -> str:
-    return settings().events_table
 
 
 def _event_failure(exc: Failed, type_id: str) -> Exception | None:
@@ -55,7 +48,7 @@ def add(event: EventRecord, ticket_type: TicketType) -> None:
     described.named.update(most=MAX_TICKET_TYPES, currency=event.currency)
     described.put("updated_at", clock.now().isoformat())
     tx = Transaction().add("event", described.action(event_key(event.id)))
-    tx.add("type", {"Put": {"TableName": _table(), "Item": dump(inventory.type_item(event.id, ticket_type))}})
+    tx.add("type", {"Put": {"TableName": events_table(), "Item": dump(inventory.type_item(event.id, ticket_type))}})
     tx.add("name", claim_name(event.id, ticket_type.name))
     try:
         tx.commit()
@@ -104,13 +97,13 @@ def update(event: EventRecord, old: TicketType, new: TicketType) -> TicketType:
     if counter.sets or counter.removes:
         tx.add("type", counter.action(inventory.type_key(event.id, new.id)))
     if name_key(event.id, new.name) != name_key(event.id, old.name):  # not for a change of case or accents
-        tx.add("old name", {"Delete": {"TableName": _table(), "Key": dump(name_key(event.id, old.name))}})
+        tx.add("old name", {"Delete": {"TableName": events_table(), "Key": dump(name_key(event.id, old.name))}})
         tx.add("name", claim_name(event.id, new.name))
     try:
         tx.commit()
     except Failed as exc:
         raise _update_failure(exc, new) from None
-    item = dynamo.get(_table(), inventory.type_key(event.id, new.id))
+    item = dynamo.get(events_table(), inventory.type_key(event.id, new.id))
     if item is None:  # deleted meanwhile: as if the delete came after
         raise TicketTypeNotFound()
     return inventory.with_counter(new, item)
@@ -131,7 +124,7 @@ def _resize(counter: Update, event_id: str, old: TicketType, new: TicketType) ->
         return
     # A first sub-quota: `:total - sold - held` is two operations, more than an update may make; the held
     # count is read and pinned instead (a hold placed meanwhile makes the edit go round again).
-    item = dynamo.get(_table(), inventory.type_key(event_id, new.id)) or {}
+    item = dynamo.get(events_table(), inventory.type_key(event_id, new.id)) or {}
     held, counted = int(item.get("held", 0)), "held" in item
     counter.sets.append("total_tickets = :total, available_tickets = :room - sold")
     counter.conditions.append("sold <= :room AND " + ("held = :held" if counted else "attribute_not_exists(held)"))
@@ -166,15 +159,15 @@ def delete(event: EventRecord, ticket_type: TicketType) -> None:
         "type",
         {
             "Delete": {
-                "TableName": _table(),
+                "TableName": events_table(),
                 "Key": dump(inventory.type_key(event.id, ticket_type.id)),
                 "ConditionExpression": "sold = :zero AND (attribute_not_exists(held) OR held = :zero)",
                 "ExpressionAttributeValues": values(zero=0),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
-    tx.add("name", {"Delete": {"TableName": _table(), "Key": dump(name_key(event.id, ticket_type.name))}})
+    tx.add("name", {"Delete": {"TableName": events_table(), "Key": dump(name_key(event.id, ticket_type.name))}})
     try:
         tx.commit()
     except Failed as exc:

@@ -1,12 +1,9 @@
-"""The users table: accounts and email claims (its password-check counters are store/throttle.py's).
+"""The users table: accounts, email claims and the admin count (its password-check counters are
+store/throttle.py's). Keys and attributes: docs/data-model.md, "users".
 
-Items (partition key `pk`, no sort key):
-  USER#<id>      the account: id, full_name ("name" is a reserved word), email, role, password_hash,
-                 token_version, created_at, updated_at
-  EMAIL#<email>  claims a normalised email for one user id (unique by a conditional put)
-  ADMINS         admins: how many accounts have the admin role. Every change of that number moves it in
-                 the same transaction, and a demotion requires it to stay >= 1, so two admins demoting
-                 each other at once cannot leave none.
+An email is unique by a conditional put of its claim, and every change of the number of admins moves
+the count in the same transaction (a demotion only while it stays >= 1), so two admins demoting each
+other at once cannot leave none.
 """
 
 from __future__ import annotations
@@ -16,10 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from boxoffice import clock
-from boxoffice.config import settings
 from boxoffice.errors import Busy, EmailTaken, LastAdmin, NotAuthenticated, UserNotFound
 from boxoffice.store import dynamo
-from boxoffice.store.dynamo import Failed, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.dynamo import ALL_OLD, Failed, Transaction, aws_errors, client, dump, load, users_table, values
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +48,9 @@ class UserRecord:
 READABLE = ("pk", "id", "full_name", "email", "role", "token_version", "created_at", "user_id")
 
 
-def _table() -> str:
-    return settings().users_table
-
-
 def readable() -> dict[str, tuple[str, ...]]:
     """batch_get's `attributes` for reads of the users table that need no password hash."""
-    return {_table(): READABLE}
+    return {users_table(): READABLE}
 
 
 def user_key(user_id: str) -> dict[str, str]:
@@ -76,7 +68,7 @@ ADMIN = "admin"
 def _count_admins(delta: int) -> dict[str, Any]:
     """A transaction action moving the admin count; taking one away needs another to remain."""
     update: dict[str, Any] = {
-        "TableName": _table(),
+        "TableName": users_table(),
         "Key": dump(_ADMINS_KEY),
         "UpdateExpression": "ADD admins :delta",
         "ExpressionAttributeValues": values(delta=delta),
@@ -101,12 +93,14 @@ def create(user: UserRecord) -> None:
         "updated_at": user.created_at.isoformat(),
     }
     new = "attribute_not_exists(pk)"
-    tx = Transaction().add("account", {"Put": {"TableName": _table(), "Item": dump(item), "ConditionExpression": new}})
+    tx = Transaction().add(
+        "account", {"Put": {"TableName": users_table(), "Item": dump(item), "ConditionExpression": new}}
+    )
     tx.add(
         "email",
         {
             "Put": {
-                "TableName": _table(),
+                "TableName": users_table(),
                 "Item": dump({**_email_key(user.email), "user_id": user.id}),
                 "ConditionExpression": new,
             }
@@ -121,13 +115,13 @@ def create(user: UserRecord) -> None:
 
 
 def get(user_id: str, *, with_password: bool = False) -> UserRecord | None:
-    item = dynamo.get(_table(), user_key(user_id), attributes=None if with_password else READABLE)
+    item = dynamo.get(users_table(), user_key(user_id), attributes=None if with_password else READABLE)
     return UserRecord.from_item(item) if item else None
 
 
 def find_id(email: str) -> str | None:
     """The id of the account that claimed `email` (one GetItem)."""
-    claim = dynamo.get(_table(), _email_key(email))
+    claim = dynamo.get(users_table(), _email_key(email))
     return str(claim["user_id"]) if claim else None
 
 
@@ -149,7 +143,7 @@ def update(user: UserRecord, *, name: str | None, password_hash: str | None) -> 
     with aws_errors():
         try:
             raw = client().update_item(
-                TableName=_table(),
+                TableName=users_table(),
                 Key=dump(user_key(user.id)),
                 UpdateExpression="SET " + ", ".join(sets),
                 ConditionExpression="token_version = :ver",
@@ -180,7 +174,7 @@ def current_check(user_id: str, token_version: int) -> dict[str, Any]:
     """A transaction action that holds only while the caller's token is current."""
     return {
         "ConditionCheck": {
-            "TableName": _table(),
+            "TableName": users_table(),
             "Key": dump(user_key(user_id)),
             "ConditionExpression": "token_version = :ver",
             "ExpressionAttributeValues": values(ver=token_version),
@@ -193,7 +187,9 @@ def find_for_admin(caller_id: str, email: str) -> tuple[UserRecord | None, UserR
 
     One BatchGetItem (caller, email claim), then one GetItem for the owner when the email is claimed.
     """
-    found = dynamo.batch_get({_table(): [user_key(caller_id), _email_key(email)]}, attributes=readable())[_table()]
+    found = dynamo.batch_get({users_table(): [user_key(caller_id), _email_key(email)]}, attributes=readable())[
+        users_table()
+    ]
     by_pk = {item["pk"]: item for item in found}
     caller = by_pk.get(user_key(caller_id)["pk"])
     claim = by_pk.get(_email_key(email)["pk"])
@@ -204,7 +200,7 @@ def find_for_admin(caller_id: str, email: str) -> tuple[UserRecord | None, UserR
 def read_pair(caller_id: str, user_id: str) -> tuple[UserRecord | None, UserRecord | None]:
     """The caller's account and another (or the same) account, in one BatchGetItem."""
     keys = [user_key(i) for i in dict.fromkeys([caller_id, user_id])]  # BatchGetItem refuses a key twice
-    found = dynamo.batch_get({_table(): keys}, attributes=readable())[_table()]
+    found = dynamo.batch_get({users_table(): keys}, attributes=readable())[users_table()]
     by_id = {item["id"]: UserRecord.from_item(item) for item in found}
     return by_id.get(caller_id), by_id.get(user_id)
 
@@ -232,13 +228,13 @@ def change_role(user: UserRecord, role: str, *, caller: tuple[str, int] | None) 
         "account",
         {
             "Update": {
-                "TableName": _table(),
+                "TableName": users_table(),
                 "Key": dump(user_key(user.id)),
                 "UpdateExpression": "SET #role = :role, updated_at = :now, token_version = token_version + :one",
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#role": "role"},  # a reserved word
                 "ExpressionAttributeValues": values(**named),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                **ALL_OLD,
             }
         },
     )

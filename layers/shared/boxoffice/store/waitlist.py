@@ -1,18 +1,6 @@
 """The waiting list: each user's entry in the bookings table, the line itself in the events table.
-
-bookings (partition key `pk`, sort key `sk`):
-  USER#<user id>  WAITING#<event id>   the user's entry for the event: id, user_id, event_id, ticket_type_id,
-                                       ticket_type_name, quantity, status, joined_at, line_sk; hold_id and
-                                       expires_at (ISO: the table's TTL ignores a string) while OFFERED;
-                                       ended_at once BOOKED, EXPIRED, LEFT or CLOSED. One item per user and
-                                       event: a new entry may replace an ended one, never a live
-                                       (WAITING/OFFERED) one.
-events:
-  LINE#<event id>  <joined_at>#<entry id>   present only while the entry is WAITING: entry_id, user_id,
-                                       ticket_type_id, ticket_type_name, quantity (what an offer needs).
-                                       joined_at has microseconds and a fixed width, so the partition sorts
-                                       in join order, and an entry's position is 1 + the number of line
-                                       items before it (a strongly consistent COUNT).
+Keys and attributes: docs/data-model.md, "events" (waiting line) and "bookings and tickets"
+(waiting-list entry).
 
 The quota item counts the line (`waiting`: entries WAITING) in the same transactions that add and remove
 line items, and a join holds only while too few tickets are on open sale: by condition, never by a read.
@@ -27,17 +15,28 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from boxoffice.config import settings
 from boxoffice.errors import AlreadyWaiting, NotAuthenticated
 from boxoffice.records import LEFT, OFFERED, ON_SALE, WAITING, EventRecord, Holding, Stock
 from boxoffice.store import dynamo, inventory, users
 from boxoffice.store import events as event_store
-from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, load, values
+from boxoffice.store.dynamo import (
+    ALL_OLD,
+    Failed,
+    Item,
+    Transaction,
+    aws_errors,
+    bookings_table,
+    client,
+    dump,
+    events_table,
+    load,
+    users_table,
+    values,
+)
 from boxoffice.store.users import UserRecord
 
 _WAITING = "WAITING#"
 _LINE = "LINE#"
-_ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +125,6 @@ class EntryChanged(Exception):
         self.entry = entry
 
 
-def _bookings() -> str:
-    return settings().bookings_table
-
-
-def _events() -> str:
-    return settings().events_table
-
-
 def entry_key(user_id: str, event_id: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": f"{_WAITING}{event_id}"}
 
@@ -162,22 +153,21 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
 
     An event stored before ticket types is first moved to today's items (store.events.upgrade).
     """
-    users_table = settings().users_table
     found = dynamo.batch_get(
         {
-            users_table: [users.user_key(user_id)],
-            _events(): [event_store.event_key(event_id), inventory.quota_key(event_id)],
-            _bookings(): [inventory.holding_key(user_id, event_id), entry_key(user_id, event_id)],
+            users_table(): [users.user_key(user_id)],
+            events_table(): [event_store.event_key(event_id), inventory.quota_key(event_id)],
+            bookings_table(): [inventory.holding_key(user_id, event_id), entry_key(user_id, event_id)],
         },
         attributes=users.readable(),
     )
-    items = found[_events()]
+    items = found[events_table()]
     described = next((i for i in items if i["sk"] == event_store.EVENT), None)
     if described is not None and "ticket_types" not in described and event_store.upgrade(event_id):
         return read_for_join(user_id, event_id)
-    own = {i["sk"]: i for i in found[_bookings()]}
+    own = {i["sk"]: i for i in found[bookings_table()]}
     entry = own.get(entry_key(user_id, event_id)["sk"])
-    account = found[users_table]
+    account = found[users_table()]
     return JoinContext(
         user=UserRecord.from_item(account[0]) if account else None,
         event=event_store.assemble(described, items) if described else None,
@@ -200,7 +190,7 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
         "entry",
         {
             "Put": {
-                "TableName": _bookings(),
+                "TableName": bookings_table(),
                 "Item": dump({**entry_key(entry.user_id, entry.event_id), **entry.attributes()}),
                 "ConditionExpression": "attribute_not_exists(pk) OR NOT #status IN (:waiting, :offered)",
                 "ExpressionAttributeNames": {"#status": "status"},
@@ -208,12 +198,12 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
             }
         },
     )
-    tx.add("line", {"Put": {"TableName": _events(), "Item": dump(_line_item(entry))}})  # its key has a new id
+    tx.add("line", {"Put": {"TableName": events_table(), "Item": dump(_line_item(entry))}})  # its key has a new id
     tx.add(
         "quota",
         {
             "Update": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(inventory.quota_key(entry.event_id)),
                 "UpdateExpression": "ADD waiting :one",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now"
@@ -222,7 +212,7 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
                 "ExpressionAttributeValues": values(
                     one=1, on_sale=ON_SALE, now=now.isoformat(), **(qty if gate == "quota" else {})
                 ),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -230,13 +220,13 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
         "type",
         {
             "ConditionCheck": {
-                "TableName": _events(),
+                "TableName": events_table(),
                 "Key": dump(inventory.type_key(entry.event_id, entry.ticket_type_id)),
                 "ConditionExpression": "attribute_exists(sold)"
                 " AND (attribute_not_exists(sales_end) OR sales_end > :now)"
                 + (" AND available_tickets < :qty" if gate == "type" else ""),
                 "ExpressionAttributeValues": values(now=now.isoformat(), **(qty if gate == "type" else {})),
-                **_ALL_OLD,
+                **ALL_OLD,
             }
         },
     )
@@ -255,7 +245,7 @@ def position(entry: EntryRecord) -> int:
     """1 + how many line items sort before the entry's: strongly consistent COUNT pages (1 MB each,
     some 10,000 line items), so exact at the time of the answer."""
     query: dict[str, Any] = {
-        "TableName": _events(),
+        "TableName": events_table(),
         "KeyConditionExpression": "pk = :pk AND sk < :mine",
         "ExpressionAttributeValues": values(pk=line_pk(entry.event_id), mine=entry.line_sk),
         "Select": "COUNT",
@@ -273,12 +263,11 @@ def position(entry: EntryRecord) -> int:
 
 def read_entry(user_id: str, event_id: str) -> tuple[UserRecord | None, EntryRecord | None]:
     """The caller's account and their entry for the event, in one BatchGetItem."""
-    users_table = settings().users_table
     found = dynamo.batch_get(
-        {users_table: [users.user_key(user_id)], _bookings(): [entry_key(user_id, event_id)]},
+        {users_table(): [users.user_key(user_id)], bookings_table(): [entry_key(user_id, event_id)]},
         attributes=users.readable(),
     )
-    account, entry = found[users_table], found[_bookings()]
+    account, entry = found[users_table()], found[bookings_table()]
     return (UserRecord.from_item(account[0]) if account else None), (EntryRecord.from_item(entry[0]) if entry else None)
 
 
@@ -291,7 +280,7 @@ def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> Entr
     left = replace(entry, status=LEFT, ended_at=now)
     tx = Transaction()
     tx.add("entry", end_waiting(entry, status=LEFT, now=now))
-    tx.add("line", {"Delete": {"TableName": _events(), "Key": dump(line_key(entry))}})
+    tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(line_key(entry))}})
     tx.add("quota", count_waiting(entry.event_id, -1))
     tx.add("account", users.current_check(entry.user_id, token_version))
     try:
@@ -308,13 +297,13 @@ def end_waiting(entry: EntryRecord, *, status: str, now: datetime) -> dict[str, 
     """The entry WAITING -> `status` (its ended_at set), if it is still this entry and WAITING."""
     return {
         "Update": {
-            "TableName": _bookings(),
+            "TableName": bookings_table(),
             "Key": dump(entry_key(entry.user_id, entry.event_id)),
             "UpdateExpression": "SET #status = :status, ended_at = :now",
             "ConditionExpression": "id = :id AND #status = :waiting",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": values(status=status, now=now.isoformat(), id=entry.id, waiting=WAITING),
-            **_ALL_OLD,
+            **ALL_OLD,
         }
     }
 
@@ -323,7 +312,7 @@ def count_waiting(event_id: str, delta: int) -> dict[str, Any]:
     """The quota's count of entries WAITING moves with the line (a deleted event's tombstone too)."""
     return {
         "Update": {
-            "TableName": _events(),
+            "TableName": events_table(),
             "Key": dump(inventory.quota_key(event_id)),
             "UpdateExpression": "ADD waiting :delta",
             "ConditionExpression": "attribute_exists(pk)",
@@ -339,7 +328,7 @@ def list_page(
     more follow, and each of their events' status and start (from its quota: whether its line is still
     open): one Query and one BatchGetItem."""
     query: dict[str, Any] = {
-        "TableName": _bookings(),
+        "TableName": bookings_table(),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": values(pk=f"USER#{user_id}", prefix=_WAITING),
         "ConsistentRead": True,
@@ -350,15 +339,17 @@ def list_page(
     with aws_errors():
         raw = client().query(**query)
     entries = [EntryRecord.from_item(load(item)) for item in raw.get("Items", [])]
-    users_table = settings().users_table
     found = dynamo.batch_get(
-        {users_table: [users.user_key(user_id)], _events(): [inventory.quota_key(e.event_id) for e in entries[:limit]]},
+        {
+            users_table(): [users.user_key(user_id)],
+            events_table(): [inventory.quota_key(e.event_id) for e in entries[:limit]],
+        },
         attributes=users.readable(),
     )
-    account = found[users_table]
+    account = found[users_table()]
     events = {
         q["pk"].removeprefix(inventory.event_pk("")): (q["status"], datetime.fromisoformat(q["starts_at"]))
-        for q in found[_events()]
+        for q in found[events_table()]
     }
     user = UserRecord.from_item(account[0]) if account else None
     return user, entries[:limit], len(entries) > limit or "LastEvaluatedKey" in raw, events
@@ -380,7 +371,7 @@ def line(event_id: str, limit: int) -> tuple[list[EntryRecord], bool]:
     strongly consistent Query, whatever the line's length."""
     with aws_errors():
         raw = client().query(
-            TableName=_events(),
+            TableName=events_table(),
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues=values(pk=line_pk(event_id)),
             ConsistentRead=True,
@@ -393,7 +384,7 @@ def line(event_id: str, limit: int) -> tuple[list[EntryRecord], bool]:
 def _quota_update(event_id: str, expression: str, condition: str, **named: Any) -> bool:
     """One conditional UpdateItem of the event's quota; False when its condition failed."""
     request: dict[str, Any] = {
-        "TableName": _events(),
+        "TableName": events_table(),
         "Key": dump(inventory.quota_key(event_id)),
         "UpdateExpression": expression,
         "ConditionExpression": condition,
@@ -450,7 +441,7 @@ def pooled(limit: int) -> list[str]:
     """Up to `limit` events whose quota keeps tickets for its line: one Query of the sparse pool index."""
     with aws_errors():
         raw = client().query(
-            TableName=_events(),
+            TableName=events_table(),
             IndexName=inventory.BY_POOL,
             KeyConditionExpression=f"{inventory.POOL_KEY} = :pooled",
             ExpressionAttributeValues=values(pooled=inventory.POOLED),
@@ -463,7 +454,7 @@ def offered(entry: EntryRecord, hold_id: str, expires_at: datetime) -> dict[str,
     """The entry WAITING -> OFFERED with its hold, if it is still this entry and WAITING."""
     return {
         "Update": {
-            "TableName": _bookings(),
+            "TableName": bookings_table(),
             "Key": dump(entry_key(entry.user_id, entry.event_id)),
             "UpdateExpression": "SET #status = :offered, hold_id = :hold, expires_at = :expires",
             "ConditionExpression": "id = :id AND #status = :waiting",
@@ -471,7 +462,7 @@ def offered(entry: EntryRecord, hold_id: str, expires_at: datetime) -> dict[str,
             "ExpressionAttributeValues": values(
                 offered=OFFERED, hold=hold_id, expires=expires_at.isoformat(), id=entry.id, waiting=WAITING
             ),
-            **_ALL_OLD,
+            **ALL_OLD,
         }
     }
 
@@ -480,7 +471,7 @@ def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: str, now:
     """The entry OFFERED -> `status` (BOOKED, EXPIRED, LEFT) as its offer hold ends, in the hold's transaction."""
     return {
         "Update": {
-            "TableName": _bookings(),
+            "TableName": bookings_table(),
             "Key": dump(entry_key(user_id, event_id)),
             "UpdateExpression": "SET #status = :status, ended_at = :now",
             "ConditionExpression": "id = :id AND #status = :offered",
@@ -495,7 +486,7 @@ def drop(entry: EntryRecord, *, status: str, now: datetime) -> None:
     its event was deleted or has started): out of the line, one fewer WAITING."""
     tx = Transaction()
     tx.add("entry", end_waiting(entry, status=status, now=now))
-    tx.add("line", {"Delete": {"TableName": _events(), "Key": dump(line_key(entry))}})
+    tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(line_key(entry))}})
     tx.add("quota", count_waiting(entry.event_id, -1))
     with suppress(Failed):  # left, or dropped by a racing allocator: it is out of the line either way
         tx.commit()
@@ -505,7 +496,7 @@ def started(since: datetime, until: datetime, limit: int) -> list[str]:
     """Up to `limit` events on sale that started in [since, until]: one Query of the by_time index."""
     with aws_errors():
         raw = client().query(
-            TableName=_events(),
+            TableName=events_table(),
             IndexName=event_store.BY_TIME,
             KeyConditionExpression="list_pk = :live AND starts_key BETWEEN :since AND :until",
             ExpressionAttributeValues=values(
