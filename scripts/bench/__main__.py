@@ -6,7 +6,19 @@ import importlib
 import sys
 import time
 
-SECTIONS = ["cold", "accounts", "search", "bookings", "holds", "waitlist", "door", "writes", "cost"]
+SECTIONS = [
+    "cold",
+    "accounts",
+    "search",
+    "bookings",
+    "holds",
+    "waitlist",
+    "door",
+    "writes",
+    "partitions",
+    "partition_model",
+    "cost",
+]
 
 
 def main() -> int:

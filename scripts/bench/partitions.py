@@ -1,0 +1,159 @@
+"""The per-partition bill (issue 20, proof 1): for each request kind, the read and write units every partition
+key of every table and index receives, from the calls the real handler sends (captured on the wire) and the
+items they touch (scripts.bench.capacity); then an event's ceiling: what one partition takes a second
+(1,000 WCU, 3,000 RCU) over the hottest partition's units per booking.
+
+Measured on a 20,000-ticket event as stored today (one quota item: N = 1). The waiting list is measured on a
+sold-out event with LINE_AHEAD people already in line (a join's cost grows with the line today).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from devserver.invoke import Api
+from scripts.bench.capacity import Charge, merged, placeholder
+from scripts.bench.common import QUIET, _hooked, local_stack, new_caller, new_event, table
+from scripts.bench.meter import Meter
+
+PARTITION_WCU, PARTITION_RCU = 1000, 3000  # per second, what one partition takes
+TOTAL = 20_000
+LINE_AHEAD = 10
+
+
+def raw_client() -> Any:
+    """A client of the same endpoint that none of our hooks watch."""
+    import boto3
+
+    from boxoffice.config import settings
+
+    return boto3.client("dynamodb", endpoint_url=settings().dynamodb_endpoint_url)
+
+
+@contextmanager
+def billed() -> Iterator[list[Charge]]:
+    """The charges of every DynamoDB call boxoffice's client sends while the block runs (exact: each write is
+    sized on the item before and after it)."""
+    meter = Meter(raw_client())
+    charges: list[Charge] = []
+    pending: list[Any] = []
+
+    def before(params: dict[str, Any], model: Any, **_: Any) -> None:
+        writes = meter.writes(model.name, params)
+        charges.extend(meter.read_charges(model.name, params))
+        pending.append((writes, meter.items(writes)))
+
+    def after(model: Any, **_: Any) -> None:
+        writes, old = pending.pop()
+        charges.extend(meter.write_charges(writes, old, meter.items(writes)))
+
+    with _hooked("provide-client-params.dynamodb", before), _hooked("after-call.dynamodb", after):
+        yield charges
+
+
+def _staff() -> str:
+    from boxoffice import auth
+    from boxoffice.logic import accounts
+
+    user = accounts.create_account("Staff", "partitions-staff@example.com", "bench-password", role="staff")
+    return auth.issue_token(user.id, "staff", 0)[0]
+
+
+def measure() -> dict[str, list[Charge]]:
+    """Request kind -> the charges of one request of it, through the handlers (call inside a local stack)."""
+    api, bills = Api(), {}
+
+    def call(kind: str, name: str, expect: int, token: str | None = None, **kwargs: Any) -> Any:
+        with billed() as charges:
+            result = api.call(name, token=token, **kwargs)
+        assert result.status == expect, (kind, result.status, result.body)
+        bills[kind] = charges
+        return result.body
+
+    buyer, staff = new_caller(), _staff()
+    path = {"event_id": new_event(TOTAL, starts_in=timedelta(hours=1))}  # within its door window
+    one = call("book 1", "create_booking", 201, buyer.token, path=path, body={"quantity": 1})
+    key = {"Idempotency-Key": "partitions-book-4"}
+    call("book 4 (Idempotency-Key)", "create_booking", 201, buyer.token, path=path, body={"quantity": 4}, headers=key)
+    hold = call("hold 1", "create_hold", 201, buyer.token, path=path, body={"quantity": 1})
+    call("confirm", "confirm_hold", 201, buyer.token, path={"hold_id": hold["id"]})
+    call("cancel (1 ticket)", "cancel_booking", 200, buyer.token, path={"booking_id": one["id"]})
+    call("event read", "get_event", 200, None, path=path)
+    booked = api.call("create_booking", token=buyer.token, path=path, body={"quantity": 1}).body
+    call("check-in", "check_in", 200, staff, path=path, body={"code": booked["tickets"][0]["code"]})
+
+    line = {"event_id": new_event(1)}
+    api.call("create_booking", token=new_caller().token, path=line, body={"quantity": 1})  # sold out
+    for _ in range(LINE_AHEAD):
+        api.call("join_waiting_list", token=new_caller().token, path=line, body={"quantity": 1})
+    entry = call(f"join ({LINE_AHEAD} ahead)", "join_waiting_list", 201, buyer.token, path=line, body={"quantity": 1})
+    call("leave", "leave_waiting_list", 200, buyer.token, path={"entry_id": entry["id"]})
+    return bills
+
+
+def rows(charges: list[Charge]) -> list[list[str]]:
+    """One row per partition key (placeholders for ids), hottest first."""
+    by_key: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for (where, key), (rcu, wcu) in merged(charges).items():
+        total = by_key[(placeholder(key), where)]
+        total[0] += rcu
+        total[1] += wcu
+    ordered = sorted(by_key.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
+    return [[key, where, _units(rcu), _units(wcu)] for (key, where), (rcu, wcu) in ordered]
+
+
+def per_table(charges: list[Charge]) -> str:
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for c in charges:
+        totals[c.where.split("/")[0]][0] += c.rcu
+        totals[c.where.split("/")[0]][1] += c.wcu
+    return "; ".join(f"{t} {_units(r)} RCU {_units(w)} WCU" for t, (r, w) in sorted(totals.items()))
+
+
+def hottest(charges: list[Charge]) -> tuple[tuple[str, float], tuple[str, float]]:
+    """(partition, WCU) and (partition, RCU) of the partitions that take the most of each."""
+    units = merged(charges)
+    (wk, (_, w)) = max(units.items(), key=lambda kv: kv[1][1])
+    (rk, (r, _)) = max(units.items(), key=lambda kv: kv[1][0])
+    return (f"{wk[0]} {placeholder(wk[1])}", w), (f"{rk[0]} {placeholder(rk[1])}", r)
+
+
+def ceiling(charges: list[Charge]) -> tuple[float, str]:
+    """Bookings a second one event takes: its hottest partition's budget over its units per booking."""
+    (wk, w), (rk, r) = hottest(charges)
+    writes, reads = PARTITION_WCU / w, PARTITION_RCU / r
+    text = (
+        f"hottest for writes: {wk} {_units(w)} WCU per booking -> {writes:.0f} bookings/s; hottest for reads: "
+        f"{rk} {_units(r)} RCU per booking -> {reads:.0f} bookings/s"
+    )
+    return min(writes, reads), text
+
+
+def _units(value: float) -> str:
+    return f"{value:g}"
+
+
+def run() -> str:
+    with local_stack(**QUIET) as runtime:
+        assert runtime.scheduler is not None
+        runtime.scheduler.stop()  # its sweeps would be billed to whichever request runs beside them
+        bills = measure()
+    out = [f"Per-partition bill of one request, {TOTAL:,}-ticket event, inventory as stored today (N = 1)"]
+    for kind, charges in bills.items():
+        out.append(f"\n{kind}")
+        out.append(table(["partition key", "table/index", "RCU", "WCU"], rows(charges)))
+        out.append(f"per table: {per_table(charges)}")
+    best, text = ceiling(bills["book 1"])
+    out.append(
+        f"\nPer-event ceiling (book 1): {text}.\n=> about {best:.0f} bookings/s per event, so a {TOTAL:,}-ticket "
+        f"on-sale takes at least {TOTAL / best:.0f} s however many buyers wait."
+    )
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(run())

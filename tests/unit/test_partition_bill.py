@@ -1,0 +1,83 @@
+"""The per-partition bill's arithmetic (scripts.bench.capacity), on hand-made items: DynamoDB's sizing rules,
+a transaction's double billing and the writes an index takes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scripts.bench.capacity import Index, Schema, merged, placeholder, read_charge, write_charges
+from scripts.bench.writes import item_size
+
+BY_STATE = Index("by_state", ("state", "at"), "INCLUDE", ("name",))
+TABLE = Schema("Things", ("pk", "sk"), (BY_STATE,))
+
+
+def thing(padding: int, **extra: str) -> dict[str, Any]:
+    item = {"pk": {"S": "THING#1"}, "sk": {"S": "A"}, "blob": {"S": "x" * padding}}
+    return item | {name: {"S": value} for name, value in extra.items()}
+
+
+def units(charges: Any) -> dict[tuple[str, str], tuple[float, float]]:
+    return merged(charges)
+
+
+def test_a_write_takes_a_unit_per_started_kilobyte_of_the_larger_item() -> None:
+    small, large = thing(100), thing(1500)
+    assert item_size(large) > 1024
+    assert units(write_charges(TABLE, small, large, transactional=False)) == {("Things", "THING#1"): (0, 2)}
+    assert units(write_charges(TABLE, large, small, transactional=False)) == {("Things", "THING#1"): (0, 2)}
+    assert units(write_charges(TABLE, None, small, transactional=False)) == {("Things", "THING#1"): (0, 1)}
+
+
+def test_a_write_inside_a_transaction_takes_twice_the_units() -> None:
+    assert units(write_charges(TABLE, None, thing(1500), transactional=True)) == {("Things", "THING#1"): (0, 4)}
+
+
+def test_an_item_with_an_index_key_writes_the_index_partition_too() -> None:
+    charges = units(write_charges(TABLE, None, thing(10, state="OPEN", at="1", name="n"), transactional=True))
+    assert charges == {("Things", "THING#1"): (0, 2), ("Things/by_state", "OPEN"): (0, 2)}
+
+
+def test_an_item_without_the_index_keys_writes_no_index() -> None:
+    assert units(write_charges(TABLE, None, thing(10, state="OPEN"), transactional=False)) == {
+        ("Things", "THING#1"): (0, 1)
+    }
+
+
+def test_an_update_that_leaves_the_projected_attributes_alone_writes_no_index() -> None:
+    before, after = thing(10, state="OPEN", at="1"), thing(20, state="OPEN", at="1")  # blob is not projected
+    assert units(write_charges(TABLE, before, after, transactional=False)) == {("Things", "THING#1"): (0, 1)}
+
+
+def test_an_item_moving_between_index_keys_deletes_from_one_partition_and_puts_into_another() -> None:
+    before, after = thing(10, state="OPEN", at="1"), thing(10, state="SHUT", at="1")
+    assert units(write_charges(TABLE, before, after, transactional=False)) == {
+        ("Things", "THING#1"): (0, 1),
+        ("Things/by_state", "OPEN"): (0, 1),
+        ("Things/by_state", "SHUT"): (0, 1),
+    }
+
+
+def test_a_condition_check_is_billed_as_a_write_of_the_item_and_writes_no_index() -> None:
+    item = thing(1500, state="OPEN", at="1")
+    charges = write_charges(TABLE, item, item, transactional=True, check_only=True)
+    assert units(charges) == {("Things", "THING#1"): (0, 4)}
+
+
+def test_a_read_takes_a_unit_per_started_4_kb_halved_when_eventually_consistent_doubled_in_a_transaction() -> None:
+    assert read_charge(TABLE, "THING#1", [5000], consistent=True).rcu == 2
+    assert read_charge(TABLE, "THING#1", [5000], consistent=False).rcu == 1
+    assert read_charge(TABLE, "THING#1", [5000], consistent=True, times=2).rcu == 4
+    assert read_charge(TABLE, "THING#1", [0], consistent=False).rcu == 0.5  # nothing found: the minimum
+
+
+def test_a_query_is_billed_on_the_sum_of_its_items_rounded_up_once() -> None:
+    charge = read_charge(TABLE, "OPEN", [1000, 1000, 1000, 1500], consistent=False, index="by_state")
+    assert (charge.where, charge.rcu) == ("Things/by_state", 1.0)  # 4,500 bytes: 2 units, eventually 1
+
+
+def test_partition_keys_compare_by_kind_with_their_ids_replaced() -> None:
+    event = "EVENT#0b7c6f0e-2d7a-4c1e-9a55-3c8d4f5e6a7b"
+    assert placeholder(event) == "EVENT#<id>"
+    assert placeholder("EMAIL#someone@example.com") == "EMAIL#<email>"
+    assert placeholder("SHARD#7") == "SHARD#<n>"

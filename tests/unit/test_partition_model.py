@@ -1,0 +1,66 @@
+"""The partition model's parts: a partition's buckets refuse past their rate in simulated time, transactions
+on an item another one holds conflict, and simulated actors run in the order of their clocks."""
+
+from __future__ import annotations
+
+from scripts.bench.capacity import Charge
+from scripts.bench.partition_model import Partitions
+from scripts.bench.simulated import Simulation
+
+BOOKING = [Charge("EventsTable", "EVENT#1", wcu=4)]
+
+
+def test_a_partition_takes_its_writes_a_second_and_refuses_past_them() -> None:
+    partitions = Partitions(wcu=1000)
+    assert all(not partitions.short(0.0, BOOKING) for _ in range(250))  # 1,000 WCU: 250 bookings of 4
+    assert partitions.short(0.0, BOOKING) == {("EventsTable", "EVENT#1")}
+    assert partitions.short(0.003, BOOKING)  # 3 units back: not yet
+    assert not partitions.short(0.004, BOOKING)  # 4 ms at 1,000 a second
+
+
+def test_a_partition_saves_at_most_one_second_of_units() -> None:
+    partitions = Partitions(wcu=1000)
+    assert not partitions.short(0.0, BOOKING)
+    admitted = 0
+    while not partitions.short(300.0, BOOKING):  # idle for 5 minutes: no burst capacity
+        admitted += 1
+    assert admitted == 250
+
+
+def test_a_refused_call_takes_no_units_from_any_partition() -> None:
+    partitions = Partitions(wcu=1000, rcu=3000)
+    too_much = [Charge("EventsTable", "EVENT#1", wcu=4), Charge("TicketsTable", "EVENT#1", wcu=1001)]
+    assert partitions.short(0.0, too_much) == {("TicketsTable", "EVENT#1")}
+    assert all(not partitions.short(0.0, BOOKING) for _ in range(250))
+
+
+def test_reads_and_writes_have_budgets_of_their_own() -> None:
+    partitions = Partitions(wcu=1000, rcu=3000)
+    read = [Charge("EventsTable", "EVENT#1", rcu=1)]
+    assert all(not partitions.short(0.0, read) for _ in range(3000))
+    assert partitions.short(0.0, read)
+    assert not partitions.short(0.0, BOOKING)
+
+
+def test_a_transaction_conflicts_with_one_that_holds_an_item_it_touches() -> None:
+    partitions = Partitions(hold=0.010)
+    partitions.hold_items(1.0, ["quota", "ticket-1"])
+    assert partitions.conflicts(1.005, ["quota", "ticket-2"]) == {"quota"}
+    assert partitions.conflicts(1.005, ["other"]) == set()
+    assert partitions.conflicts(1.010, ["quota"]) == set()  # released after its hold
+
+
+def test_actors_run_in_the_order_of_their_simulated_clocks() -> None:
+    simulation, seen = Simulation(), []
+
+    def actor(name: str, steps: list[float]) -> None:
+        for step in steps:
+            simulation.wait(step)
+            me = simulation.actor()
+            assert me is not None
+            seen.append((round(me.time, 3), name))
+
+    simulation.start_at(0.0, lambda: actor("slow", [0.5, 0.5]))
+    simulation.start_at(0.1, lambda: actor("quick", [0.1, 0.1, 0.1, 0.5]))
+    simulation.run()
+    assert seen == [(0.2, "quick"), (0.3, "quick"), (0.4, "quick"), (0.5, "slow"), (0.9, "quick"), (1.0, "slow")]
