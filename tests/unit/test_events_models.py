@@ -15,10 +15,8 @@ from boxoffice.models.events import (
     Event,
     UpdateEvent,
     UpdateTicketType,
-    fold,
-    venue_key,
-    words,
 )
+from boxoffice.text import fold, venue_key, words
 
 BASE: dict[str, Any] = {
     "name": "Beethoven Night",
