@@ -294,9 +294,9 @@ def test_every_search_is_a_query_reading_at_most_three_items_per_event_returned(
 def test_a_sparse_combination_answers_short_pages_with_a_cursor_instead_of_reading_on(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from boxoffice.store import events as store
+    from boxoffice.store import search as index
 
-    monkeypatch.setattr(store, "MAX_EXAMINED", 4)
+    monkeypatch.setattr(index, "MAX_EXAMINED", 4)
     hall = "Wigmore Hall"
     stock(*({"name": f"Song Recital {day}", "venue": hall, "starts_at": future(day)} for day in range(1, 12)))
     rare = stock({"name": "Rare Lute Songs", "venue": hall, "starts_at": future(20)})[0]

@@ -1,4 +1,4 @@
-"""Event request models and the text folding that search matches on."""
+"""Event request models."""
 
 from __future__ import annotations
 
@@ -15,9 +15,6 @@ from boxoffice.models.events import (
     Event,
     UpdateEvent,
     UpdateTicketType,
-    fold,
-    venue_key,
-    words,
 )
 
 BASE: dict[str, Any] = {
@@ -27,19 +24,6 @@ BASE: dict[str, Any] = {
     "total_tickets": 100,
     "ticket_price": "25.5",
 }
-
-
-def test_folding_ignores_case_and_accents() -> None:
-    assert fold("Beethóven CAFÉ ß Ｆｕｌｌ") == "beethoven cafe ss full"
-    assert words("Nuit de Fauré — l'été, 2031!") == ["nuit", "de", "faure", "l", "ete", "2031"]
-    assert words("Bach bach BACH") == ["bach"]
-    assert words("<script>x</script>") == ["script", "x"]
-    assert words("🎻 ... ") == []
-
-
-def test_venue_key_ignores_case_accents_and_runs_of_spaces() -> None:
-    assert venue_key("  Salle   PLEYEL ") == venue_key("salle pleyel") == "salle pleyel"
-    assert venue_key("Théâtre du Châtelet") == "theatre du chatelet"
 
 
 def test_start_is_stored_in_utc_whole_seconds() -> None:

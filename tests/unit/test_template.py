@@ -814,7 +814,7 @@ _INDEX_KEYS = {"pk", "sk", "list_pk", "venue_pk", "starts_key", "venue_key"}
 def test_the_event_listings_project_every_field_the_event_item_stores(index: str) -> None:
     """A listing is read from the index alone: an attribute left out of its projection would show its
     default there while GET /events/{id} shows the stored value."""
-    from boxoffice.store import events
+    from boxoffice.store import event_items
     from tests.support.records import event_record
 
     stored = event_record(
@@ -827,4 +827,4 @@ def test_the_event_listings_project_every_field_the_event_item_stores(index: str
     )
     [definition] = [i for i in template.tables()["EventsTable"]["GlobalSecondaryIndexes"] if i["IndexName"] == index]
     projected = set(definition["Projection"]["NonKeyAttributes"])
-    assert set(events._item(stored)) - _INDEX_KEYS <= projected
+    assert set(event_items.descriptive_item(stored)) - _INDEX_KEYS <= projected

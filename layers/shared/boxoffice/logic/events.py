@@ -17,10 +17,11 @@ from boxoffice.errors import Busy, EventNotFound, EventStarted, InvalidCursor, I
 from boxoffice.logic import offers, tickettypes
 from boxoffice.logic.access import editable, event_id_or_404
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
-from boxoffice.models.events import CreateEvent, CreateTicketType, Event, UpdateEvent, venue_key, words
+from boxoffice.models.events import CreateEvent, CreateTicketType, Event, UpdateEvent
 from boxoffice.records import DEFAULT_TYPE_NAME, ON_SALE, EventRecord
 from boxoffice.store import events as store
-from boxoffice.store.events import Search
+from boxoffice.store.search import Search, search
+from boxoffice.text import venue_key, words
 
 EDIT_ATTEMPTS = 3  # re-reads when another edit changed the event between our read and our write
 # Once an event has started, its bookings rest on everything else (start, capacity, price, venue...).
@@ -293,6 +294,6 @@ def list_events(
     if lower > upper:  # no whole second in the range, or it ended before now: nothing can match
         return Page[Event](items=[])
     query = Search(lower=lower, upper=upper, terms=terms, venue_key=place, first_day=first_day, last_day=last_day)
-    found, last = store.search(query, limit, after)
+    found, last = search(query, limit, after)
     next_cursor = cursors.seal({"after": last, "lower": lower}, scope) if last else None
     return Page[Event](items=[public(e) for e in found], next_cursor=next_cursor)

@@ -28,8 +28,7 @@ from boxoffice.records import (
     TicketType,
     legacy_type_id,
 )
-from boxoffice.store import dynamo, inventory, tickets, users
-from boxoffice.store import events as event_store
+from boxoffice.store import dynamo, event_items, inventory, legacy, tickets, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
     Failed,
@@ -45,7 +44,7 @@ from boxoffice.store.dynamo import (
     users_table,
     values,
 )
-from boxoffice.store.events import event_key
+from boxoffice.store.event_items import event_key
 from boxoffice.store.tickets import TicketRecord
 from boxoffice.store.users import UserRecord
 
@@ -220,7 +219,7 @@ def _first(found: dict[str, list[Item]], table: str) -> Item | None:
 def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -> BookingContext:
     """One BatchGetItem: the account, the event with its quota, the caller's holding and the key's record.
 
-    An event stored before ticket types is first moved to today's items (once per event, store.events.upgrade).
+    An event stored before ticket types is first moved to today's items (once per event, store.legacy.upgrade).
     """
     keys: dict[str, list[dict[str, str]]] = {
         events_table(): [event_key(event_id), inventory.quota_key(event_id)],
@@ -230,14 +229,14 @@ def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -
         keys[bookings_table()].append(claim_key(user_id, idempotency_key))
     user, found = read_with_user(user_id, keys)
     items = found[events_table()]
-    described = next((i for i in items if i["sk"] == event_store.EVENT), None)
-    if described is not None and "ticket_types" not in described and event_store.upgrade(event_id):
+    described = next((i for i in items if i["sk"] == event_items.EVENT), None)
+    if described is not None and "ticket_types" not in described and legacy.upgrade(event_id):
         return read_for_booking(user_id, event_id, idempotency_key)
     own = {i["sk"]: i for i in found[bookings_table()]}
     earlier = own.get(claim_key(user_id, idempotency_key)["sk"]) if idempotency_key is not None else None
     return BookingContext(
         user=user,
-        event=event_store.assemble(described, items) if described else None,
+        event=event_items.assemble(described, items) if described else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         earlier=IdempotencyRecord.from_item(earlier) if earlier else None,
     )
@@ -367,7 +366,7 @@ def read_details(records: Iterable[BookingRecord], *, user_id: str | None = None
         user, found = None, dynamo.batch_get(keys)
     else:
         user, found = read_with_user(user_id, keys)
-    events = (event_store.describe(item) for item in found.get(events_table(), []))
+    events = (event_items.describe(item) for item in found.get(events_table(), []))
     details = Details(
         events={event.id: EventSnapshot.of(event) for event in events},
         tickets=tickets.of_items(found.get(tickets_table(), [])),
@@ -445,7 +444,7 @@ def cancel(
                 raise TicketUsed(len(used)) from None
             if exc.failed("quota"):
                 quota = exc.old("quota")
-                if quota is None and event_store.upgrade(booking.event_id):
+                if quota is None and legacy.upgrade(booking.event_id):
                     continue
                 raise EventChanged(
                     (datetime.fromisoformat(quota["starts_at"]), quota["status"]) if quota else None

@@ -23,8 +23,7 @@ from boxoffice.config import settings
 from boxoffice.errors import NotAuthenticated
 from boxoffice.records import BOOKED, CONFIRMED, EXPIRED, HELD, LEFT, EventRecord, Holding, TicketType
 from boxoffice.store import bookings as booking_store
-from boxoffice.store import dynamo, inventory, users, waitlist
-from boxoffice.store import events as event_store
+from boxoffice.store import dynamo, event_items, inventory, users, waitlist
 from boxoffice.store.bookings import BookingRecord, IdempotencyClaim, IdempotencyRecord, IdTaken
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -212,8 +211,8 @@ def place(
 
 def event_of(hold: HoldRecord) -> EventRecord | None:
     """The hold's event as described (no counters), by one GetItem: what its booking shows of it."""
-    item = dynamo.get(events_table(), event_store.event_key(hold.event_id))
-    return event_store.describe(item) if item else None
+    item = dynamo.get(events_table(), event_items.event_key(hold.event_id))
+    return event_items.describe(item) if item else None
 
 
 def read_hold(user_id: str, hold_id: str) -> tuple[UserRecord | None, HoldRecord | None]:

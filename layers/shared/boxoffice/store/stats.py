@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from boxoffice.records import EventRecord, TicketType
-from boxoffice.store import dynamo, inventory, tickets, users
-from boxoffice.store import events as event_store
+from boxoffice.store import dynamo, event_items, inventory, tickets, users
 from boxoffice.store.dynamo import Item, events_table, tickets_table, users_table
 from boxoffice.store.users import UserRecord
 
@@ -50,19 +49,19 @@ def read(event_id: str, caller_id: str) -> tuple[UserRecord | None, StatsRecord 
     found = dynamo.batch_get(
         {
             users_table(): [users.user_key(caller_id)],
-            events_table(): [event_store.event_key(event_id), inventory.quota_key(event_id)],
+            events_table(): [event_items.event_key(event_id), inventory.quota_key(event_id)],
             tickets_table(): tickets.checkin_shard_keys(event_id),
         },
         attributes=users.readable(),
     )
     account = UserRecord.from_item(found[users_table()][0]) if found[users_table()] else None
     items = {item["sk"]: item for item in found[events_table()]}
-    if event_store.EVENT not in items:
+    if event_items.EVENT not in items:
         return account, None
-    described, shards = items[event_store.EVENT], found[tickets_table()]
+    described, shards = items[event_items.EVENT], found[tickets_table()]
     counters = items.get(inventory.QUOTA, described)
     by_type = _type_counters(event_id, described)
-    event = event_store.assemble(described, [*items.values(), *by_type.values()])
+    event = event_items.assemble(described, [*items.values(), *by_type.values()])
     stats = StatsRecord(
         event=event,
         cancelled=int(counters.get(inventory.CANCELLED_TICKETS, 0)),

@@ -24,7 +24,8 @@ from boxoffice.errors import (
 from boxoffice.records import MAX_TICKET_TYPES, ON_SALE, EventRecord, TicketType
 from boxoffice.store import dynamo, inventory
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, dump, events_table, values
-from boxoffice.store.events import Stale, Update, claim_name, definition, event_key, name_key
+from boxoffice.store.event_items import claim_name, definition, event_key, name_key
+from boxoffice.store.events import Stale, Update
 
 
 def _event_failure(exc: Failed, type_id: str) -> Exception | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from boxoffice.errors import AlreadyWaiting, NotAuthenticated
 from boxoffice.records import LEFT, OFFERED, ON_SALE, WAITING, EventRecord, Holding, Stock
-from boxoffice.store import dynamo, inventory, users
+from boxoffice.store import dynamo, event_items, inventory, legacy, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -151,26 +151,26 @@ def _line_item(entry: EntryRecord) -> Item:
 def read_for_join(user_id: str, event_id: str) -> JoinContext:
     """One BatchGetItem: the account, the event with its quota, the caller's holding and entry.
 
-    An event stored before ticket types is first moved to today's items (store.events.upgrade).
+    An event stored before ticket types is first moved to today's items (store.legacy.upgrade).
     """
     found = dynamo.batch_get(
         {
             users_table(): [users.user_key(user_id)],
-            events_table(): [event_store.event_key(event_id), inventory.quota_key(event_id)],
+            events_table(): [event_items.event_key(event_id), inventory.quota_key(event_id)],
             bookings_table(): [inventory.holding_key(user_id, event_id), entry_key(user_id, event_id)],
         },
         attributes=users.readable(),
     )
     items = found[events_table()]
-    described = next((i for i in items if i["sk"] == event_store.EVENT), None)
-    if described is not None and "ticket_types" not in described and event_store.upgrade(event_id):
+    described = next((i for i in items if i["sk"] == event_items.EVENT), None)
+    if described is not None and "ticket_types" not in described and legacy.upgrade(event_id):
         return read_for_join(user_id, event_id)
     own = {i["sk"]: i for i in found[bookings_table()]}
     entry = own.get(entry_key(user_id, event_id)["sk"])
     account = found[users_table()]
     return JoinContext(
         user=UserRecord.from_item(account[0]) if account else None,
-        event=event_store.assemble(described, items) if described else None,
+        event=event_items.assemble(described, items) if described else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         entry=EntryRecord.from_item(entry) if entry else None,
     )
@@ -497,10 +497,10 @@ def started(since: datetime, until: datetime, limit: int) -> list[str]:
     with aws_errors():
         raw = client().query(
             TableName=events_table(),
-            IndexName=event_store.BY_TIME,
+            IndexName=event_items.BY_TIME,
             KeyConditionExpression="list_pk = :live AND starts_key BETWEEN :since AND :until",
             ExpressionAttributeValues=values(
-                live=event_store.LIVE, since=since.isoformat(), until=f"{until.isoformat()}#~"
+                live=event_items.LIVE, since=since.isoformat(), until=f"{until.isoformat()}#~"
             ),
             ProjectionExpression="pk",
             Limit=limit,
