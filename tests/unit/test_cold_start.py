@@ -62,10 +62,13 @@ EDGE = BASE | {"auth", "http", "keys", "logic.permissions", "snapstart"}
 # What the logic a route calls brings in (its store modules and models), by the logic module.
 STORE = {"aws", "store", "store.dynamo", "store.users"}
 ACCOUNTS = STORE | {"logic.accounts", "models", "models.common", "models.users", "store.throttle"}
-EVENT_MODELS = {"models", "models.common", "models.events", "money", "records"}
+WIRE = {"models", "models.common", "models.events", "money"}
+EVENT_MODELS = WIRE | {"records", "text"}
+# The event store: CRUD over its item mapping, the word index and the v1 upgrade it may run.
+EVENT_STORE = {"store.events", "store.event_items", "store.legacy", "store.search"}
 TICKET_TYPES = STORE | EVENT_MODELS | {"logic.access", "logic.tickettypes"}
-TICKET_TYPES |= {"store.events", "store.inventory", "store.tickets", "store.tickettypes"}
-OFFERS = STORE | EVENT_MODELS | {"ids", "logic.offers", "store.bookings", "store.events"}
+TICKET_TYPES |= EVENT_STORE | {"store.inventory", "store.tickets", "store.tickettypes"}
+OFFERS = STORE | EVENT_MODELS | EVENT_STORE | {"ids", "logic.offers", "store.bookings"}
 OFFERS |= {"store.holds", "store.inventory", "store.offers", "store.tickets", "store.waitlist"}
 EVENTS = TICKET_TYPES | OFFERS | {"cursors", "logic.events"}
 SALES = OFFERS | {"cursors", "logic.access", "logic.bookings", "logic.expiry", "models.bookings", "ticket_codes"}
@@ -94,16 +97,17 @@ ROUTED: dict[str, set[str]] = {
     "event_stats": STORE
     | EVENT_MODELS
     | {"logic.access", "logic.stats", "models.bookings", "models.tickets"}
-    | {"store.events", "store.inventory", "store.stats", "store.tickets"},
+    | EVENT_STORE
+    | {"store.inventory", "store.stats", "store.tickets"},
 }
 NEEDS = {
     **{name: EDGE | needs for name, needs in ROUTED.items()},
-    "sweep_holds": BASE | OFFERS | {"logic.expiry"},
+    # The scheduled and stream functions answer no model: they load the store's records, not the wire's.
+    "sweep_holds": BASE | OFFERS - WIRE | {"logic.expiry"},
     "publish_domain_events": BASE
     | STORE
-    | EVENT_MODELS
-    | {"bus", "logic.domain_events", "store.bookings"}
-    | {"store.changes", "store.events", "store.inventory", "store.tickets"},
+    | {"records", "text", "bus", "logic.domain_events", "store.bookings", "store.event_items", "store.legacy"}
+    | {"store.changes", "store.inventory", "store.tickets"},
 }
 
 
