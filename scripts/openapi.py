@@ -2,10 +2,10 @@
 
 `make openapi` runs it; tests/unit/test_openapi.py fails when the committed document drifts.
 
-Each route declares its operationId, success and own failures (boxoffice.http.failures); this adds
-what the shared edge answers for every route alike (boxoffice.http.edge_failures) and states the
-facts of HTTP that Powertools' generator leaves out: a query parameter is absent rather than null,
-a 204 has no content, a public operation needs no token.
+Each route declares its operationId, success and own failures (boxoffice.http.failures, by code); this adds
+what the shared edge answers for every route alike (boxoffice.http.edge_failures), builds every problem
+answer from the codes (boxoffice.catalogue) and states the facts of HTTP that Powertools' generator leaves
+out: a query parameter is absent rather than null, a 204 has no content, a public operation needs no token.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _problem_schemas() -> dict[str, Any]:
 
 
 def _complete(operation: dict[str, Any], edge: tuple[type[DomainError], ...]) -> None:
-    from boxoffice import errors, http
+    from boxoffice import catalogue, errors
 
     responses = {str(status): answer for status, answer in operation["responses"].items()}
     successes = {status: answer for status, answer in responses.items() if status.startswith("2")}
@@ -99,7 +99,7 @@ def _complete(operation: dict[str, Any], edge: tuple[type[DomainError], ...]) ->
     }
     kinds = [kind for kind in errors.kinds() if kind.code in declared or kind in edge]
     # Powertools' own 422 (its validation error shape) goes: ours is among the problems.
-    problems = http.problems(kinds, {"schema": {"$ref": REF.format(model="Problem")}})
+    problems = catalogue.problems(kinds, {"schema": {"$ref": REF.format(model="Problem")}})
     operation["responses"] = {**successes, **{str(status): answer for status, answer in problems.items()}}
     # Swagger UI sends the token where an operation asks for it; public operations say they need none.
     operation["security"] = [{"bearerAuth": []}] if errors.NotAuthenticated in edge else []

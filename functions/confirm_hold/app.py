@@ -13,9 +13,10 @@ from boxoffice.errors import (
     IdempotencyKeyReused,
     NotAuthenticated,
 )
-from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, created, failures, lambda_handler
+from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, api, created, failures, lambda_handler
 from boxoffice.logic import holds
 from boxoffice.models.bookings import Booking
+from boxoffice.params import IdempotencyKey
 
 app = api()
 

@@ -9,9 +9,10 @@ from boxoffice.errors import (
     InvalidInput,
     NotAuthenticated,
 )
-from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, created, failures, lambda_handler
+from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, api, created, failures, lambda_handler
 from boxoffice.logic import bookings
 from boxoffice.models.bookings import Booking, BookingRequest
+from boxoffice.params import IdempotencyKey
 
 app = api()
 

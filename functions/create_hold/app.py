@@ -12,10 +12,11 @@ from boxoffice.errors import (
     InvalidInput,
     NotAuthenticated,
 )
-from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, IdempotencyKey, api, created, failures, lambda_handler
+from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, api, created, failures, lambda_handler
 from boxoffice.logic import holds
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
+from boxoffice.params import IdempotencyKey
 
 app = api()
 

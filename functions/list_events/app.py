@@ -5,10 +5,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from boxoffice.errors import InvalidCursor, InvalidInput
-from boxoffice.http import PageLimit, api, failures, lambda_handler
+from boxoffice.http import api, failures, lambda_handler
 from boxoffice.logic import events
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.events import Event
+from boxoffice.params import PageLimit
 
 app = api()
 

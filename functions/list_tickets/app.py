@@ -5,10 +5,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from boxoffice.errors import EventNotFound, Forbidden, InvalidCursor, InvalidInput, NotAuthenticated
-from boxoffice.http import PageLimit, StaffPrincipal, api, failures, lambda_handler
+from boxoffice.http import StaffPrincipal, api, failures, lambda_handler
 from boxoffice.logic import checkin
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.tickets import DoorTicket
+from boxoffice.params import PageLimit
 
 app = api()
 

@@ -5,10 +5,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from boxoffice.errors import InvalidCursor, NotAuthenticated
-from boxoffice.http import CurrentPrincipal, PageLimit, api, failures, lambda_handler
+from boxoffice.http import CurrentPrincipal, api, failures, lambda_handler
 from boxoffice.logic import waitlist
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.waitlist import WaitingListEntry
+from boxoffice.params import PageLimit
 
 app = api()
 

@@ -1,4 +1,5 @@
-"""What a cold start does: no token or password library at init, and SnapStart's after-restore hook."""
+"""What a cold start does: each function imports only what its route needs, no token or password library
+at init, and SnapStart's after-restore hook."""
 
 from __future__ import annotations
 
@@ -35,6 +36,98 @@ def test_no_function_imports_pyjwt_or_bcrypt_at_init() -> None:
         env={"PYTHONPATH": f"{template.ROOT / 'layers' / 'shared'}", "AWS_DEFAULT_REGION": "us-east-1"},
     )
     assert json.loads(out.stdout.splitlines()[-1]) == []
+
+
+# Third-party libraries are loaded once, then each function is imported in a fork of that process:
+# only our own modules are compared, and 34 cold interpreters would take far longer than 34 forks.
+_IMPORT_EACH_FUNCTION = """
+import importlib.util, json, os, sys
+import aws_lambda_powertools.event_handler, boto3, pydantic
+for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
+    child = os.fork()
+    if child == 0:
+        spec = importlib.util.spec_from_file_location("app", path)
+        sys.modules["app"] = module = importlib.util.module_from_spec(spec)  # as Lambda imports it
+        spec.loader.exec_module(module)
+        ours = sorted(m.removeprefix("boxoffice.") for m in sys.modules if m.startswith("boxoffice."))
+        print(json.dumps([name, ours]), flush=True)
+        os._exit(0)
+    os.waitpid(child, 0)
+"""
+
+# What every function loads: config, logging, the deadline; and every HTTP one the resolver and caller
+# checks (the edge). No model, no store.
+BASE = {"clock", "config", "deadline", "errors", "logic", "observability"}
+EDGE = BASE | {"auth", "http", "keys", "logic.permissions", "snapstart"}
+# What the logic a route calls brings in (its store modules and models), by the logic module.
+STORE = {"aws", "store", "store.dynamo", "store.users"}
+ACCOUNTS = STORE | {"logic.accounts", "models", "models.common", "models.users", "store.throttle"}
+WIRE = {"models", "models.common", "models.events", "money"}
+EVENT_MODELS = WIRE | {"records", "text"}
+# The event store: CRUD over its item mapping, the word index and the v1 upgrade it may run.
+EVENT_STORE = {"store.events", "store.event_items", "store.legacy", "store.search"}
+TICKET_TYPES = STORE | EVENT_MODELS | {"logic.access", "logic.tickettypes"}
+TICKET_TYPES |= EVENT_STORE | {"store.inventory", "store.tickets", "store.tickettypes"}
+OFFERS = STORE | EVENT_MODELS | EVENT_STORE | {"ids", "logic.offers", "store.bookings"}
+OFFERS |= {"store.holds", "store.inventory", "store.offers", "store.tickets", "store.waitlist"}
+EVENTS = TICKET_TYPES | OFFERS | {"cursors", "logic.events"}
+SALES = OFFERS | {"cursors", "logic.access", "logic.bookings", "logic.expiry", "models.bookings", "ticket_codes"}
+HOLDS = SALES | {"logic.holds", "models.holds"}
+WAITING = HOLDS | {"logic.waitlist", "models.waitlist"}
+DOOR = SALES | {"logic.checkin", "models.tickets"}
+# Beyond the edge, by function code directory. The catalogue of OpenAPI samples is nobody's: only
+# scripts/openapi.py builds the document. A new import here costs every cold start of the function.
+ROUTED: dict[str, set[str]] = {
+    "not_found": set(),
+    "docs": {"docs"},
+    "jwks": EVENT_MODELS | {"models.bookings", "models.tickets", "ticket_codes"},
+    **dict.fromkeys(["login", "register", "get_me", "update_me"], ACCOUNTS),
+    **dict.fromkeys(["find_user", "set_role"], ACCOUNTS | {"logic.roles"}),
+    **dict.fromkeys(["create_ticket_type", "update_ticket_type", "delete_ticket_type"], TICKET_TYPES),
+    **dict.fromkeys(["create_event", "get_event", "update_event", "delete_event"], EVENTS),
+    "list_events": EVENTS | {"models.bookings", "params"},
+    **dict.fromkeys(["cancel_booking", "get_booking"], SALES),
+    **dict.fromkeys(["create_booking", "list_bookings"], SALES | {"params"}),
+    **dict.fromkeys(["get_hold", "release_hold"], HOLDS),
+    **dict.fromkeys(["create_hold", "confirm_hold"], HOLDS | {"params"}),
+    **dict.fromkeys(["join_waiting_list", "leave_waiting_list"], WAITING),
+    "list_waiting_list": WAITING | {"params"},
+    **dict.fromkeys(["check_in", "undo_check_in"], DOOR),
+    "list_tickets": DOOR | {"params"},
+    "event_stats": STORE
+    | EVENT_MODELS
+    | {"logic.access", "logic.stats", "models.bookings", "models.tickets"}
+    | EVENT_STORE
+    | {"store.inventory", "store.stats", "store.tickets"},
+}
+NEEDS = {
+    **{name: EDGE | needs for name, needs in ROUTED.items()},
+    # The scheduled and stream functions answer no model: they load the store's records, not the wire's.
+    "sweep_holds": BASE | OFFERS - WIRE | {"logic.expiry"},
+    "publish_domain_events": BASE
+    | STORE
+    | {"records", "text", "bus", "logic.domain_events", "store.bookings", "store.event_items", "store.legacy"}
+    | {"store.changes", "store.inventory", "store.tickets"},
+}
+
+
+def test_each_function_imports_only_what_its_route_needs() -> None:
+    handlers = {
+        route.code_dir.name: route.code_dir / f"{route.handler.split('.')[0]}.py"
+        for route in template.functions().values()
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_EACH_FUNCTION, *(str(x) for item in sorted(handlers.items()) for x in item)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": f"{template.ROOT / 'layers' / 'shared'}", "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    imported = {name: set(modules) for name, modules in map(json.loads, out.stdout.splitlines())}
+    assert set(imported) == set(handlers) == set(NEEDS)
+    # Fewer is welcome too: then tighten NEEDS, so that the list stays what each function loads.
+    unexpected = {name: sorted(modules ^ NEEDS[name]) for name, modules in imported.items()}
+    assert {name: modules for name, modules in unexpected.items() if modules} == {}
 
 
 def test_a_restored_environment_reseeds_the_retry_jitter(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,9 +20,15 @@ FORBIDDEN = {
 }
 
 
+# The edge's own modules outside boxoffice.http: the OpenAPI problem catalogue and the request parameters.
+EDGE = {"catalogue", "params"}
+
+
 def layer(module: str) -> str:
     """The layer of a dotted module name inside the package ("boxoffice.store.events" -> "store")."""
     parts = module.split(".")
+    if len(parts) > 1 and parts[1] in EDGE:
+        return "http"
     return parts[1] if len(parts) > 1 and parts[1] in FORBIDDEN else "base"
 
 

@@ -2,7 +2,7 @@
 valid OpenAPI 3.1, every example valid against its schema, every answer the server can give declared.
 
 A new route or error is held to the same rules: it needs an operationId, its errors need a status in
-boxoffice.http.STATUS (and a sample there if their constructor takes values), and `make openapi`.
+boxoffice.http.STATUS (and a sample in boxoffice.catalogue if their constructor takes values), and `make openapi`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 from openapi_spec_validator import validate
 
-from boxoffice import errors, http
+from boxoffice import catalogue, errors, http
 from boxoffice.models.users import EMAIL_PATTERN
 from devserver import template
 from devserver.gateway import load_module
@@ -157,12 +157,13 @@ def test_problem_codes_are_every_domain_error_and_each_has_a_status() -> None:
 
 @pytest.mark.parametrize("kind", errors.kinds(), ids=lambda kind: kind.code)
 def test_each_problem_on_the_wire_is_declared_by_the_problem_schema(kind: type[errors.DomainError]) -> None:
-    answer = http.sample(kind)
+    answer = catalogue.sample(kind)
     body = json.loads(answer.body or "")
     problem = document()["components"]["schemas"]["Problem"]
     validator(problem).validate(body)
     assert set(body) <= set(problem["properties"]), "declare the new member in models.common.Problem"
-    assert set(answer.headers) - {"Content-Type"} <= set(http._PROBLEM_HEADERS), "document the header in http"
+    sent = set(answer.headers) - {"Content-Type"}
+    assert sent <= set(catalogue._PROBLEM_HEADERS), "document the header in the catalogue"
 
 
 def test_every_problem_answer_is_problem_json_with_an_example_per_code_of_its_status() -> None:
@@ -303,7 +304,7 @@ def test_the_answer_check_passes_a_documented_answer() -> None:
             "/users/me",
             401,
             {"Content-Type": PROBLEM_JSON},
-            json.dumps(json.loads(http.sample(errors.NotAuthenticated).body or "")).encode(),
+            json.dumps(json.loads(catalogue.sample(errors.NotAuthenticated).body or "")).encode(),
         ),  # no WWW-Authenticate
         ("delete", "/events/{event_id}", 204, JSON, b"null"),  # a body on a 204
         ("post", "/events/{event_id}/bookings", 400, {"Content-Type": PROBLEM_JSON}, b'{"code": "BAD"}'),
@@ -312,7 +313,7 @@ def test_the_answer_check_passes_a_documented_answer() -> None:
             "/events/{event_id}",
             404,
             {"Content-Type": PROBLEM_JSON},
-            (http.sample(errors.BookingNotFound).body or "").encode(),
+            (catalogue.sample(errors.BookingNotFound).body or "").encode(),
         ),
     ],
 )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from boxoffice import errors, http
+from boxoffice import catalogue, errors
 from boxoffice.models.common import Problem
 from boxoffice.models.tickets import DoorTicket
 from tests.support.conformance import DOCUMENT
@@ -50,7 +50,7 @@ def test_every_member_and_field_named_as_an_instant_is_documented_as_a_date_time
 
 def test_problems_carry_every_time_member_the_document_declares() -> None:
     declared = {name for name, field in Problem.model_fields.items() if _TIME_NAME.search(name)}
-    sent = {name for kind in errors.kinds() for name in json.loads(http.sample(kind).body or "{}")}
+    sent = {name for kind in errors.kinds() for name in json.loads(catalogue.sample(kind).body or "{}")}
     assert declared <= sent
 
 

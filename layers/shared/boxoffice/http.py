@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Annotated, Any, TypeVar, get_type_hints
@@ -16,7 +15,6 @@ from typing import Annotated, Any, TypeVar, get_type_hints
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
 from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 
@@ -24,8 +22,6 @@ from boxoffice import auth, deadline, errors, snapstart  # noqa: F401 - snapstar
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.logic.permissions import require_admin, require_staff
-from boxoffice.models.bookings import IDEMPOTENCY_KEY_PATTERN
-from boxoffice.models.common import MAX_PAGE_SIZE, Problem
 from boxoffice.observability import logger, metrics
 
 PROBLEM_JSON = "application/problem+json"
@@ -101,7 +97,7 @@ def problem(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any
     return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers)
 
 
-def _domain_error(exc: errors.DomainError) -> Response[str]:
+def domain_error(exc: errors.DomainError) -> Response[str]:
     extra = dict(exc.extra)
     if isinstance(exc, errors.TooManyAttempts | errors.Busy):
         extra["retry_after"] = exc.retry_after
@@ -117,7 +113,7 @@ def _field(loc: tuple[Any, ...]) -> str:
 def _invalid_request(exc: RequestValidationError) -> Response[str]:
     details = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in details):
-        return _domain_error(errors.MalformedBody())
+        return domain_error(errors.MalformedBody())
     # Never echo the input back: it may be a password.
     fields = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "is invalid")} for e in details]
     kind = errors.InvalidInput
@@ -126,7 +122,7 @@ def _invalid_request(exc: RequestValidationError) -> Response[str]:
 
 def _unexpected(exc: Exception) -> Response[str]:
     logger.exception("Unhandled error")
-    return _domain_error(errors.Internal("Something went wrong on our side."))
+    return domain_error(errors.Internal("Something went wrong on our side."))
 
 
 def _not_a_number(literal: str) -> Any:
@@ -189,9 +185,9 @@ def _check_body(event: dict[str, Any]) -> None:
 def api() -> APIGatewayHttpResolver:
     """The resolver every function declares its one route on."""
     app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
-    app.exception_handler(errors.DomainError)(_domain_error)
+    app.exception_handler(errors.DomainError)(domain_error)
     app.exception_handler(RequestValidationError)(_invalid_request)
-    app.exception_handler(RequestUnsupportedContentType)(lambda _: _domain_error(errors.UnsupportedMediaType()))
+    app.exception_handler(RequestUnsupportedContentType)(lambda _: domain_error(errors.UnsupportedMediaType()))
     app.exception_handler(Exception)(_unexpected)
     app.not_found(lambda _: _unrouted(app))
     return app
@@ -206,7 +202,7 @@ def _unrouted(app: APIGatewayHttpResolver) -> Response[Any]:
     event = app.current_event
     if event.http_method == "OPTIONS" and "access-control-request-method" in event.headers:
         return no_content()
-    return _domain_error(errors.RouteNotFound())
+    return domain_error(errors.RouteNotFound())
 
 
 def _caller(headers: Mapping[str, str]) -> Principal:
@@ -303,7 +299,7 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any
             _check_body(event)
         except errors.DomainError as exc:
             app.context.clear()  # as resolve() would: nothing of this request may outlive it
-            response = _domain_error(exc)
+            response = domain_error(exc)
             return {
                 "statusCode": response.status_code,
                 "headers": {"Content-Type": PROBLEM_JSON, **response.headers},
@@ -325,20 +321,7 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 AdminPrincipal = Annotated[Principal, Depends(_admin)]
 # The client's address as API Gateway saw it, for limits that count per address.
 SourceIp = Annotated[str, Depends(_source_ip)]
-# A list's page size: `limit: PageLimit = DEFAULT_PAGE_SIZE`.
-PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 StaffPrincipal = Annotated[Principal, Depends(_staff)]  # door staff or admins
-# An optional Idempotency-Key header (bookings, holds, hold confirms) and the header that marks its replay.
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="idempotency-key",
-        pattern=IDEMPOTENCY_KEY_PATTERN,
-        description="1-255 printable characters. The same key and body within 24 h answer with the same booking "
-        "(or hold) and `Idempotent-Replayed: true` instead of booking (or holding) again; the same key with "
-        "another body (or for another route) is 422 IDEMPOTENCY_KEY_REUSED.",
-    ),
-]
 Body = TypeVar("Body")
 
 IDEMPOTENT_REPLAYED = {
@@ -353,66 +336,6 @@ def created(body: Body, *, replayed: bool) -> Response[Body]:
     return Response(status_code=201, content_type="application/json", body=body, headers=headers)
 
 
-# What problems look like in the documentation's examples: errors whose members need values.
-_SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
-    errors.InvalidInput: errors.InvalidInput("must be in the future", field="starts_at"),
-    errors.TooManyAttempts: errors.TooManyAttempts(600),
-    errors.NotEnoughTickets: errors.NotEnoughTickets(2),
-    errors.CapacityBelowSold: errors.CapacityBelowSold(120),
-    errors.AlreadyCheckedIn: errors.AlreadyCheckedIn(datetime(2026, 12, 24, 19, 5, 42, 123456, UTC)),
-    errors.CheckInClosed: errors.CheckInClosed(
-        datetime(2026, 12, 24, 13, 0, tzinfo=UTC), datetime(2026, 12, 25, 7, 0, tzinfo=UTC)
-    ),
-    errors.WrongEvent: errors.WrongEvent("0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"),
-    errors.TicketTypeHasSales: errors.TicketTypeHasSales(12),
-    errors.SalesNotStarted: errors.SalesNotStarted(datetime(2026, 11, 1, 9, tzinfo=UTC)),
-    errors.SalesEnded: errors.SalesEnded(datetime(2026, 11, 15, tzinfo=UTC)),
-    errors.UserLimitReached: errors.UserLimitReached(1, 4),
-    errors.HoldLimitReached: errors.HoldLimitReached(2, 10, 2),
-    errors.HoldCooldown: errors.HoldCooldown(540),
-    errors.TicketsAvailable: errors.TicketsAvailable(3),
-    errors.NotWaiting: errors.NotWaiting("BOOKED"),
-}
-# Every header problem() can send, as the documentation describes it.
-_PROBLEM_HEADERS = {
-    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer", "minimum": 0}},
-    "WWW-Authenticate": {"description": "How to authenticate", "schema": {"type": "string"}},
-}
-
-
-def sample(kind: type[errors.DomainError]) -> Response[str]:
-    """The response a typical error of this kind gets, exactly as problem() builds it."""
-    return _domain_error(_SAMPLES.get(kind) or kind())
-
-
-def problems(kinds: Iterable[type[errors.DomainError]], schema: Mapping[str, Any]) -> dict[int, Any]:
-    """The OpenAPI responses for these errors: one per status, with an example of each code and the
-    headers that go with them. `schema` is the content's schema entry (a model for Powertools, or a $ref)."""
-    by_status: dict[int, dict[str, Response[str]]] = {}
-    for kind in kinds:
-        by_status.setdefault(int(STATUS[kind]), {})[kind.code] = sample(kind)
-    documented: dict[int, Any] = {}
-    for status, answers in sorted(by_status.items()):
-        bodies = {code: json.loads(answer.body or "{}") for code, answer in answers.items()}
-        headers: dict[str, Any] = {}
-        for name, header in _PROBLEM_HEADERS.items():
-            sent = [code for code, answer in answers.items() if name in answer.headers]
-            if sent:
-                headers[name] = {**header, "description": f"{header['description']} ({', '.join(sent)})."}
-                headers[name]["required"] = len(sent) == len(answers)
-        documented[status] = {
-            "description": "; ".join(f"`{code}`: {body['title']}" for code, body in bodies.items()),
-            "content": {
-                PROBLEM_JSON: {
-                    **schema,
-                    "examples": {code: {"summary": body["title"], "value": body} for code, body in bodies.items()},
-                }
-            },
-            **({"headers": headers} if headers else {}),
-        }
-    return documented
-
-
 def failures(
     *kinds: type[errors.DomainError], success: int = HTTPStatus.OK, headers: Mapping[str, Any] | None = None
 ) -> dict[int, Any]:
@@ -420,6 +343,8 @@ def failures(
     and each error its own code can answer with. The errors of the edge (edge_failures) are added
     when the document is built.
 
+    Only the codes are given here, by status: scripts/openapi.py builds every problem answer (examples,
+    headers, schema) from them with boxoffice.catalogue, so that no function builds them at cold start.
     `success` must equal the route's status_code; tests/unit/test_openapi.py checks that it does.
     """
     answer: dict[str, Any] = {"description": HTTPStatus(success).phrase}
@@ -427,7 +352,14 @@ def failures(
         answer["content"] = {}  # Powertools would otherwise document the return type's JSON
     if headers:
         answer["headers"] = dict(headers)
-    return {int(success): answer, **problems(kinds, {"model": Problem})}
+    codes: dict[int, dict[str, Any]] = {}
+    for kind in kinds:
+        codes.setdefault(int(STATUS[kind]), {})[kind.code] = {}
+    problems = {
+        status: {"description": HTTPStatus(status).phrase, "content": {PROBLEM_JSON: {"examples": examples}}}
+        for status, examples in codes.items()
+    }
+    return {int(success): answer, **problems}
 
 
 def no_content() -> Response[None]:

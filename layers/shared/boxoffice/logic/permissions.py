@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from boxoffice.auth import Principal
 from boxoffice.errors import DomainError, Forbidden, NotAuthenticated
-from boxoffice.store.users import UserRecord
+
+if TYPE_CHECKING:  # only a type here: the edge imports this module and no route needs the store for it
+    from boxoffice.store.users import UserRecord
 
 Record = TypeVar("Record")
 
