@@ -63,16 +63,8 @@ def expire_offer(user_id: str, hold_id: str, now: datetime) -> None:
     condition on its stored expiry as the sweep's: whoever comes first releases it, once, and its
     tickets pass to the next in line."""
     _, hold = store.read_hold(user_id, hold_id)
-    if hold is None:
-        return
-    try:
-        _, pool = store.release(hold, ended=EXPIRED, now=now)
-    except HoldChanged:
-        return  # released, confirmed or expired meanwhile: it no longer holds the entry either way
-    metrics.add_metric(name="HoldsExpired", unit="Count", value=1)
-    logger.info("Hold expired", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
-    if pool == RESERVED:
-        offers.allocate(hold.event_id)
+    if hold is not None:  # released, confirmed or expired meanwhile, _release's condition says so
+        _release([hold], now, in_time=lambda: True)
 
 
 def sweep() -> int:
