@@ -94,7 +94,8 @@ def manifest() -> str:
         "|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| static/{i.name} | {i.package} | {i.version} | {i.licence} (licences/{i.name}.LICENSE) | {i.sha256} | {i.purpose} |"
+        f"| static/{i.name} | {i.package} | {i.version} | {i.licence} (licences/{i.name}.LICENSE) "
+        f"| {i.sha256} | {i.purpose} |"
         for i in PACKAGES
     ]
     return "\n".join(lines) + "\n"

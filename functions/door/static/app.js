@@ -9,12 +9,15 @@ const $ = (id) => document.getElementById(id);
 const SESSION = "boxoffice.door.session";
 const KEYS_MAX_AGE_MS = 5 * 60 * 1000; // the JWKS's max-age: keys a rotation adds are known in time
 const SYNC_EVERY_MS = 30 * 1000;
+const RETRY_MS = 3 * 1000; // after a failed request: navigator.onLine says true on many a dead Wi-Fi
 const HISTORY = 10;
 
 let session = null; // {token, user, expiresAt}
 let event = null; // {id, name, since, keys, keysAt, history, conflicts}
 let tickets = new Map(); // normalised ticket number -> ticket as synced (or marked here)
 let catchingUp = null;
+let retry = null;
+let reachable = true; // the last request got an answer
 let camera = null;
 
 class Offline extends Error {}
@@ -36,8 +39,10 @@ async function api(method, path, body) {
   try {
     response = await fetch(path, { method, headers, body: body && JSON.stringify(body), cache: "no-store" });
   } catch {
+    setReachable(false);
     throw new Offline();
   }
+  setReachable(true);
   if (response.status >= 500) throw new Offline(); // not an answer about the ticket: judge locally
   if (response.status === 401 && session) throw new SignedOut();
   const text = await response.text();
@@ -57,11 +62,21 @@ function notice(text) {
   $("notice").hidden = false;
 }
 
-function networkChanged() {
-  const online = navigator.onLine;
+function renderNetwork() {
+  const online = navigator.onLine && reachable;
   $("network").textContent = online ? "Online" : "Offline";
   $("network").classList.toggle("offline", !online);
-  if (online && event) catchUp();
+}
+
+function setReachable(value) {
+  reachable = value;
+  renderNetwork();
+}
+
+function networkChanged() {
+  reachable = navigator.onLine;
+  renderNetwork();
+  if (navigator.onLine && event && session) catchUp();
 }
 
 function renderCounts() {
@@ -210,7 +225,8 @@ function catchUp() {
       await syncTickets();
     } catch (error) {
       if (error instanceof SignedOut) signedOut();
-      else if (!(error instanceof Offline)) notice(error.message);
+      else if (error instanceof Offline) retry ??= setTimeout(() => (retry = null) ?? (session && event && catchUp()), RETRY_MS);
+      else notice(error.message);
     } finally {
       catchingUp = null;
       if (event && session) await showDoor();
@@ -482,7 +498,7 @@ async function start() {
   session = saved;
   if (!event) return showEvents();
   await showDoor();
-  if (navigator.onLine) catchUp();
+  catchUp();
 }
 
 start().catch(failed);
