@@ -107,9 +107,9 @@ def check() -> list[str]:
     for item in PACKAGES:
         path = STATIC / item.name
         if not path.exists() or _digest(path.read_bytes()) != item.sha256:
-            problems.append(f"{path.relative_to(ROOT)} is not {item.package}@{item.version} as pinned")
+            problems.append(f"static/{item.name} is not {item.package}@{item.version} as pinned")
     if (DOOR / "VENDORED.md").read_text(encoding="utf-8") != manifest():
-        problems.append("functions/door/VENDORED.md is stale")
+        problems.append("VENDORED.md is stale")
     return problems
 
 
