@@ -16,6 +16,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = os.environ.get("DOOR_SCREENSHOTS")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one browser per worker, however its tests are spread
 def browser() -> Iterator[Browser]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         reason = f"NO CHROMIUM at {CHROMIUM}: the door app's browser tests did not run (apt-get install chromium)"
@@ -69,6 +70,8 @@ class Door:
         self.errors: list[str] = []
         self.context.on("request", lambda request: self.requests.append(f"{request.method} {request.url}"))
         self.page: Page = self.context.new_page()
+        self.page_requests: list[str] = []  # the page's own, not its service worker's
+        self.page.on("request", lambda request: self.page_requests.append(request.url))
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
 
@@ -147,8 +150,17 @@ def same_day_zone() -> tuple[str, datetime]:
     raise AssertionError("unreachable: one of three zones 12 hours apart keeps ten minutes within one day")
 
 
-def event_with_tickets(live: LiveServer, zone: str, starts: datetime, quantity: int) -> tuple[str, str, list[str]]:
-    """A new VIP event starting today in `zone`, and `quantity` tickets of it booked: (id, name, codes)."""
+@dataclass
+class DoorEvent:
+    id: str
+    name: str
+    codes: list[str]  # of live tickets
+    cancelled: list[str]  # codes of tickets whose booking was cancelled
+
+
+def event_with_tickets(live: LiveServer, zone: str, starts: datetime, quantity: int, cancelled: int = 0) -> DoorEvent:
+    """A new VIP event starting today in `zone`, `quantity` tickets of it booked, `cancelled` more booked and
+    cancelled."""
     name = f"Door app {uuid.uuid4().hex[:8]}"
     body = {
         "name": name,
@@ -160,16 +172,30 @@ def event_with_tickets(live: LiveServer, zone: str, starts: datetime, quantity: 
     }
     created = live.request("POST", "/events", token=live.admin_token(), json=body)
     assert created.status_code == 201, created.text
+    event_id = created.json()["id"]
     email = f"guest-{uuid.uuid4().hex[:10]}@example.com"
     live.request("POST", "/auth/register", json={"name": "Guest", "email": email, "password": "guest pw 1"})
-    booked = live.request(
-        "POST",
-        f"/events/{created.json()['id']}/bookings",
-        token=live.login(email, "guest pw 1"),
-        json={"quantity": quantity},
-    )
-    assert booked.status_code == 201, booked.text
-    return created.json()["id"], name, [ticket["code"] for ticket in booked.json()["tickets"]]
+    guest = live.login(email, "guest pw 1")
+
+    def book(count: int) -> dict[str, Any]:
+        booked = live.request("POST", f"/events/{event_id}/bookings", token=guest, json={"quantity": count})
+        assert booked.status_code == 201, booked.text
+        booking: dict[str, Any] = booked.json()
+        return booking
+
+    codes = [ticket["code"] for ticket in book(quantity)["tickets"]]
+    gone = []
+    if cancelled:
+        booking = book(cancelled)
+        assert live.request("DELETE", f"/bookings/{booking['id']}", token=guest).status_code == 200
+        gone = [ticket["code"] for ticket in booking["tickets"]]
+    return DoorEvent(event_id, name, codes, gone)
+
+
+def number_of(code: str) -> str:
+    """The ticket number a code names."""
+    number: str = json.loads(base64.urlsafe_b64decode(code.split(".")[1] + "=="))["tn"]
+    return number
 
 
 def forged(code: str, ticket_number: str) -> str:
@@ -198,36 +224,69 @@ def test_a_scan_lets_in_once_and_forged_or_foreign_codes_are_refused_without_a_r
     doors: Callable[[str], Door], live: LiveServer, tmp_path: Path
 ) -> None:
     zone, starts = same_day_zone()
-    _, name, codes = event_with_tickets(live, zone, starts, 2)
-    _, _, (foreign,) = event_with_tickets(live, zone, starts, 1)
+    event = event_with_tickets(live, zone, starts, 2, cancelled=1)
+    foreign = event_with_tickets(live, zone, starts, 1).codes[0]
     door = doors(zone)
-    door.open(*staff(live), name)
+    door.open(*staff(live), event.name)
     assert door.counter() == (0, 2)
 
-    door.scan_photo(codes[0], tmp_path)
+    door.scan_photo(event.codes[0], tmp_path)
     door.sees("ok", "VIP", "Let in: ticket", screenshot="result-let-in")
     assert door.counter() == (1, 2)
-    door.scan_photo(codes[0], tmp_path)
+    door.scan_photo(event.codes[0], tmp_path)
     door.sees("warn", "Already in", "Came in at", screenshot="result-already-in")
+    door.type_in(number_of(event.codes[1]).lower().replace("-", " "))  # typed by hand, as it comes
+    door.sees("ok", "VIP", number_of(event.codes[1]))
+    door.scan_photo(event.cancelled[0], tmp_path)
+    door.sees("bad", "Cancelled", screenshot="result-cancelled")
+    assert door.counter() == (2, 2)
 
     sent = len(door.check_ins_sent())
-    other_ticket = json.loads(base64.urlsafe_b64decode(codes[1].split(".")[1] + "=="))["tn"]
-    door.scan_photo(forged(codes[0], other_ticket), tmp_path)
+    door.scan_photo(forged(event.codes[0], number_of(event.cancelled[0])), tmp_path)
     door.sees("bad", "Forged code", screenshot="result-forged")
     door.scan_photo(foreign, tmp_path)
     door.sees("bad", "Wrong event", screenshot="result-wrong-event")
     assert len(door.check_ins_sent()) == sent  # judged in the browser: nothing was sent
-    assert door.page.locator("#history li").count() == 4
+    assert door.page.locator("#history li").count() == 6
+    token = door.page.evaluate("JSON.parse(sessionStorage.getItem('boxoffice.door.session')).token")
+    assert not [url for url in door.requests if token in url]  # the token travels in a header only
+
+    door.page.click("#logout")
+    expect(door.page.locator("#login-view")).to_be_visible()
+    assert door.page.evaluate("indexedDB.databases().then(found => found.map(db => db.name))") == []
+    assert door.page.evaluate("sessionStorage.length") == 0
+
+
+def test_without_webcrypto_ed25519_the_vendored_library_verifies(
+    doors: Callable[[str], Door], live: LiveServer
+) -> None:
+    zone, starts = same_day_zone()
+    event = event_with_tickets(live, zone, starts, 1)
+    door = doors(zone)
+    # A browser whose WebCrypto lacks Ed25519 (as older Safari): importKey refuses it.
+    door.context.add_init_script(
+        "const original = crypto.subtle.importKey.bind(crypto.subtle);"
+        "crypto.subtle.importKey = (format, key, algorithm, ...rest) => algorithm.name === 'Ed25519'"
+        "  ? Promise.reject(new DOMException('no Ed25519', 'NotSupportedError'))"
+        "  : original(format, key, algorithm, ...rest);"
+    )
+    door.open(*staff(live), event.name)
+    door.type_in(forged(event.codes[0], "AAAA-BBBB"))
+    door.sees("bad", "Forged code")
+    door.type_in(event.codes[0])
+    door.sees("ok", "VIP")
+    assert any(url.endswith("/door/ed25519-3.2.0.js") for url in door.page_requests)
 
 
 def test_offline_scans_queue_and_report_the_ticket_another_door_let_in_first(
     doors: Callable[[str], Door], live: LiveServer, tmp_path: Path
 ) -> None:
     zone, starts = same_day_zone()
-    event_id, name, codes = event_with_tickets(live, zone, starts, 4)
+    event = event_with_tickets(live, zone, starts, 4)
+    event_id, codes = event.id, event.codes
     offline, online = doors(zone), doors(zone)
-    offline.open(*staff(live), name)
-    online.open(*staff(live), name)
+    offline.open(*staff(live), event.name)
+    online.open(*staff(live), event.name)
 
     offline.context.set_offline(True)
     expect(offline.page.locator("#network")).to_have_text("Offline")
@@ -247,8 +306,7 @@ def test_offline_scans_queue_and_report_the_ticket_another_door_let_in_first(
     offline.context.set_offline(False)
     conflicts = offline.page.locator("#conflicts li")
     expect(conflicts).to_have_count(1, timeout=10_000)  # at the next retry (3 s): onLine may lie after a reload
-    ticket_number = json.loads(base64.urlsafe_b64decode(codes[1].split(".")[1] + "=="))["tn"]
-    expect(conflicts).to_contain_text(f"{ticket_number}: already let in")
+    expect(conflicts).to_contain_text(f"{number_of(codes[1])}: already let in")
     expect(offline.page.locator("#sync-status")).not_to_contain_text("to send")
     if SCREENSHOTS:
         offline.page.screenshot(path=str(Path(SCREENSHOTS) / "door-conflict.png"))
@@ -261,14 +319,14 @@ def test_two_doors_scanning_one_ticket_at_once_let_it_in_exactly_once(
     doors: Callable[[str], Door], live: LiveServer
 ) -> None:
     zone, starts = same_day_zone()
-    _, name, (code,) = event_with_tickets(live, zone, starts, 1)
+    event = event_with_tickets(live, zone, starts, 1)
     both = [doors(zone), doors(zone)]
     held: list[Any] = []
     for door in both:
-        door.open(*staff(live), name)
+        door.open(*staff(live), event.name)
         door.page.route("**/check-ins", lambda route: held.append(route))  # hold each scan until both are sent
     for door in both:
-        door.type_in(code)
+        door.type_in(event.codes[0])
     deadline = datetime.now(UTC) + timedelta(seconds=10)
     while len(held) < 2 and datetime.now(UTC) < deadline:
         both[0].page.wait_for_timeout(20)  # the routes' callbacks run while Playwright waits
@@ -286,13 +344,13 @@ def test_the_app_has_no_serious_accessibility_issue(doors: Callable[[str], Door]
     from axe_playwright_python.sync_playwright import Axe
 
     zone, starts = same_day_zone()
-    _, name, (code,) = event_with_tickets(live, zone, starts, 1)
+    event = event_with_tickets(live, zone, starts, 1)
     door = doors(zone)
     door.page.goto(live.url + "/door/")
     screens = {"login": Axe().run(door.page)}
-    door.open(*staff(live), name)
+    door.open(*staff(live), event.name)
     screens["door"] = Axe().run(door.page)
-    door.type_in(code)
+    door.type_in(event.codes[0])
     expect(door.page.locator("#result")).to_be_visible()
     screens["result"] = Axe().run(door.page)
     serious = {
