@@ -216,6 +216,13 @@ async function sendQueue() {
   await store.setMeta("event", event);
 }
 
+function retryLater() {
+  retry ??= setTimeout(() => {
+    retry = null;
+    if (session && event) catchUp();
+  }, RETRY_MS);
+}
+
 /** Back online (or every half minute): the queue first, so synced statuses never undo our own scans. */
 function catchUp() {
   catchingUp ??= (async () => {
@@ -225,7 +232,7 @@ function catchUp() {
       await syncTickets();
     } catch (error) {
       if (error instanceof SignedOut) signedOut();
-      else if (error instanceof Offline) retry ??= setTimeout(() => (retry = null) ?? (session && event && catchUp()), RETRY_MS);
+      else if (error instanceof Offline) retryLater();
       else notice(error.message);
     } finally {
       catchingUp = null;
@@ -412,6 +419,7 @@ async function showEvents(q = "") {
   const query = new URLSearchParams({ date_from: today(), date_to: today(), limit: "50" });
   if (q) query.set("q", q);
   const answer = await api("GET", `/events?${query}`);
+  if (answer.status !== 200) return notice(answer.body.detail || "The events could not be listed.");
   $("event-list").replaceChildren(
     ...answer.body.items.map((found) => {
       const item = document.createElement("li");

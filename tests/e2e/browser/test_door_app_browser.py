@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
+# Chromium's fake camera plays this file (read when a capture starts, so a test writes it just before).
+CAMERA_FILE = Path(tempfile.gettempdir()) / f"door-camera-{os.getpid()}.y4m"
 SCREENSHOTS = os.environ.get("DOOR_SCREENSHOTS")
 
 
@@ -50,9 +53,11 @@ def browser() -> Iterator[Browser]:
             pytest.fail(reason + "; BOXOFFICE_REQUIRE_BROWSER=1 requires them")
         pytest.skip(reason)
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        camera = ["--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={CAMERA_FILE}"]
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera)
         yield launched
         launched.close()
+    CAMERA_FILE.unlink(missing_ok=True)
 
 
 def _refusal(text: str) -> bool:
@@ -101,7 +106,7 @@ class Door:
         self.page.fill("#manual", text)
         self.page.press("#manual", "Enter")
 
-    def sees(self, kind: str, title: str, detail: str = "", screenshot: str | None = None) -> None:
+    def sees(self, kind: str, title: str, detail: str = "", screenshot: str | None = None, close: bool = True) -> None:
         result = self.page.locator("#result")
         expect(result).to_be_visible()
         expect(result).to_have_attribute("data-kind", kind)
@@ -110,7 +115,8 @@ class Door:
         if screenshot and SCREENSHOTS:
             Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(Path(SCREENSHOTS) / f"{screenshot}.png"))
-        self.page.click("#result-close")
+        if close:
+            self.page.click("#result-close")
         expect(result).to_be_hidden()
 
     def check_ins_sent(self) -> list[str]:
@@ -192,6 +198,18 @@ def event_with_tickets(live: LiveServer, zone: str, starts: datetime, quantity: 
     return DoorEvent(event_id, name, codes, gone)
 
 
+def film(code: str, size: int = 480) -> None:
+    """CAMERA_FILE as a still video (YUV4MPEG2, 4:2:0, grey) of the code's QR, as a phone would see it."""
+    rows = list(segno.make(code, error="m", micro=False).matrix_iter(scale=4, border=4))
+    offset = (size - len(rows)) // 2
+    luma = bytearray(b"\xff" * size * size)
+    for y, row in enumerate(rows):
+        start = (offset + y) * size + offset
+        luma[start : start + len(row)] = bytes(0 if dark else 255 for dark in row)
+    frame = b"FRAME\n" + bytes(luma) + b"\x80" * (size * size // 2)
+    CAMERA_FILE.write_bytes(f"YUV4MPEG2 W{size} H{size} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * 2)
+
+
 def number_of(code: str) -> str:
     """The ticket number a code names."""
     number: str = json.loads(base64.urlsafe_b64decode(code.split(".")[1] + "=="))["tn"]
@@ -255,6 +273,19 @@ def test_a_scan_lets_in_once_and_forged_or_foreign_codes_are_refused_without_a_r
     expect(door.page.locator("#login-view")).to_be_visible()
     assert door.page.evaluate("indexedDB.databases().then(found => found.map(db => db.name))") == []
     assert door.page.evaluate("sessionStorage.length") == 0
+
+
+def test_the_camera_scans_a_code_it_sees(doors: Callable[[str], Door], live: LiveServer) -> None:
+    zone, starts = same_day_zone()
+    event = event_with_tickets(live, zone, starts, 1)
+    film(event.codes[0])
+    door = doors(zone)
+    door.context.grant_permissions(["camera"])
+    door.open(*staff(live), event.name)
+    door.page.click("#camera")
+    door.sees("ok", "VIP", number_of(event.codes[0]), close=False)  # hands free: it clears itself
+    door.page.click("#camera")  # stop: the tracks end
+    expect(door.page.locator("#video")).to_be_hidden()
 
 
 def test_without_webcrypto_ed25519_the_vendored_library_verifies(
