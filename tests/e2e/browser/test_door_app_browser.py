@@ -389,3 +389,22 @@ def test_the_app_has_no_serious_accessibility_issue(doors: Callable[[str], Door]
         for screen, found in screens.items()
     }
     assert serious == {"login": [], "door": [], "result": []}
+
+
+def test_the_browser_enforces_the_csp_on_the_app(browser: Browser, live: LiveServer) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(live.url + "/door/")
+        refused = page.evaluate(
+            """() => new Promise(resolve => {
+                document.addEventListener('securitypolicyviolation', e => resolve(e.violatedDirective));
+                const script = document.createElement('script');
+                script.textContent = 'window.injected = true';
+                document.body.append(script);
+            })"""
+        )
+        assert refused == "script-src-elem"
+        assert page.evaluate("window.injected") is None
+    finally:
+        context.close()
