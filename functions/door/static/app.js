@@ -449,6 +449,9 @@ async function prepare(found) {
 async function leaveEvent() {
   const waiting = (await store.queued()).length;
   if (waiting) return notice(`${waiting} scans are not sent yet: go online so they reach the box office first.`);
+  event = null;
+  tickets = new Map();
+  await store.forgetEvent();
   return showEvents();
 }
 

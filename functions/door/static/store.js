@@ -67,6 +67,14 @@ export function startEvent(meta) {
   });
 }
 
+/** Leave the event: its tickets and state go (its queue must be empty). */
+export function forgetEvent() {
+  return run(["meta", "tickets"], "readwrite", (tx) => {
+    tx.objectStore("tickets").clear();
+    tx.objectStore("meta").delete("event");
+  });
+}
+
 export async function erase() {
   if (opened) (await opened).close();
   opened = null;

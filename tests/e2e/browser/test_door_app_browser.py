@@ -238,6 +238,12 @@ def recount(live: LiveServer, event_id: str) -> tuple[int, int]:
     return sum(t["status"] == "CHECKED_IN" for t in tickets), stats["checked_in"]
 
 
+# How many tickets the app keeps in IndexedDB (opening the database as the app does).
+STORED_TICKETS = """new Promise(resolve => { const open = indexedDB.open('boxoffice-door', 1);
+    open.onsuccess = () => { const count = open.result.transaction('tickets').objectStore('tickets').count();
+    count.onsuccess = () => { open.result.close(); resolve(count.result); }; }; })"""
+
+
 def test_a_scan_lets_in_once_and_forged_or_foreign_codes_are_refused_without_a_request(
     doors: Callable[[str], Door], live: LiveServer, tmp_path: Path
 ) -> None:
@@ -269,6 +275,10 @@ def test_a_scan_lets_in_once_and_forged_or_foreign_codes_are_refused_without_a_r
     token = door.page.evaluate("JSON.parse(sessionStorage.getItem('boxoffice.door.session')).token")
     assert not [url for url in door.requests if token in url]  # the token travels in a header only
 
+    assert door.page.evaluate(STORED_TICKETS) == 3  # the two live tickets and the cancelled one
+    door.page.click("#change-event")  # nothing queued: the event's tickets leave the device
+    expect(door.page.locator("#events-view")).to_be_visible()
+    assert door.page.evaluate(STORED_TICKETS) == 0
     door.page.click("#logout")
     expect(door.page.locator("#login-view")).to_be_visible()
     assert door.page.evaluate("indexedDB.databases().then(found => found.map(db => db.name))") == []
