@@ -204,11 +204,14 @@ async function sendQueue() {
     if (answer.status === 200) {
       merge(answer.body, { force: true });
     } else if (answer.body.code === "ALREADY_CHECKED_IN") {
-      event.conflicts.push(`${held.ticket_number}: already let in at ${clockTime(answer.body.checked_in_at)} by another scanner`);
-      tickets.set(scan.key, { ...held, status: "CHECKED_IN", checked_in_at: answer.body.checked_in_at, pending: false });
+      const at = answer.body.checked_in_at;
+      const first = `already let in at ${clockTime(at)}, before this door's scan got through`;
+      event.conflicts.push(`${held.ticket_number}: ${first}`);
+      tickets.set(scan.key, { ...held, status: "CHECKED_IN", checked_in_at: at, pending: false });
     } else {
       event.conflicts.push(`${held.ticket_number}: ${answer.body.title || "refused"}`);
-      tickets.set(scan.key, { ...held, status: answer.body.code === "TICKET_CANCELLED" ? "CANCELLED" : held.status, pending: false });
+      const status = answer.body.code === "TICKET_CANCELLED" ? "CANCELLED" : held.status;
+      tickets.set(scan.key, { ...held, status, pending: false });
     }
     await store.putTickets([tickets.get(scan.key)]);
     await store.unqueue(scan.id);
@@ -281,7 +284,8 @@ async function checkIn(body, ticketNumber, signed) {
   }
   const held = tickets.get(key);
   if (problem.code === "ALREADY_CHECKED_IN") {
-    if (held) await store.putTickets([merge({ ...held, status: "CHECKED_IN", checked_in_at: problem.checked_in_at }, { force: true })]);
+    const inside = { ...held, status: "CHECKED_IN", checked_in_at: problem.checked_in_at };
+    if (held) await store.putTickets([merge(inside, { force: true })]);
     return result("warn", "Already in", `Came in at ${clockTime(problem.checked_in_at)}: ticket ${ticketNumber}`);
   }
   if (problem.code === "TICKET_CANCELLED") {
@@ -289,7 +293,8 @@ async function checkIn(body, ticketNumber, signed) {
     return result("bad", "Cancelled", `Ticket ${ticketNumber} was cancelled.`);
   }
   if (problem.code === "CHECK_IN_CLOSED") {
-    return result("bad", "Doors closed", `Open ${clockTime(problem.doors_open_at)} to ${clockTime(problem.doors_close_at)}.`);
+    const [opens, closes] = [clockTime(problem.doors_open_at), clockTime(problem.doors_close_at)];
+    return result("bad", "Doors closed", `Open ${opens} to ${closes}.`);
   }
   const titles = { WRONG_EVENT: "Wrong event", TICKET_NOT_FOUND: "Unknown ticket", EVENT_NOT_FOUND: "Event deleted" };
   return result("bad", titles[problem.code] ?? problem.title ?? "Refused", problem.detail ?? "");
@@ -437,7 +442,16 @@ async function showEvents(q = "") {
 /** Download the keys and every ticket of the event, so that the door works without a network. */
 async function prepare(found) {
   if ((await store.queued()).length) return notice("Scans of the last event are not sent yet: go online first.");
-  event = { id: found.id, name: found.name, since: null, keys: [], keysAt: 0, syncedAt: null, history: [], conflicts: [] };
+  event = {
+    id: found.id,
+    name: found.name,
+    since: null, // the largest updated_at synced
+    keys: [],
+    keysAt: 0,
+    syncedAt: null,
+    history: [],
+    conflicts: [],
+  };
   tickets = new Map();
   await store.startEvent(event);
   $("sync-status").textContent = "Preparing…";

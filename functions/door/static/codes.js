@@ -25,7 +25,8 @@ export function parse(code) {
     const signature = bytes(parts[2]);
     if (header.alg !== "EdDSA" || typeof header.kid !== "string") return null;
     if (typeof claims.tn !== "string" || typeof claims.ev !== "string" || signature.length !== 64) return null;
-    return { kid: header.kid, ticketNumber: claims.tn, eventId: claims.ev, signed: parts[0] + "." + parts[1], signature };
+    const signed = `${parts[0]}.${parts[1]}`;
+    return { kid: header.kid, ticketNumber: claims.tn, eventId: claims.ev, signed, signature };
   } catch {
     return null;
   }
