@@ -93,6 +93,7 @@ def main() -> int:
     banner = [
         f"Box office API   {base}",
         f"Swagger UI       {base}/docs",
+        f"Door app         {base}/door/",
         f"OpenAPI          {base}/openapi.json",
         f"DynamoDB         {runtime.endpoint} ({'external' if endpoint else 'embedded moto'})",
     ]

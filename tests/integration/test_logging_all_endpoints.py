@@ -46,7 +46,7 @@ class Run:
         return result
 
     def without_sample(self, folder: str, status: int, method: str, path: str, token: str) -> None:
-        """The functions that have no events/ sample (docs, the $default route), through a built event."""
+        """The functions that have no events/ sample (docs, the door app, the $default route), through a built event."""
         route = routes_by_folder()[folder]
         headers = [("host", "localhost"), ("authorization", f"Bearer {token}")]
         event = build_event(method, path, headers, b"", route, {}, "127.0.0.1")
@@ -152,6 +152,7 @@ def holds_steps(run: Run) -> None:
 
 def other_steps(run: Run) -> None:
     run.without_sample("docs", 200, "GET", "/openapi.json", run.ids["user"])
+    run.without_sample("door", 200, "GET", "/door/app.js", run.ids["user"])
     run.call("jwks", 200)
     run.without_sample("not_found", 404, "POST", "/no/such/route", run.ids["user"])
 

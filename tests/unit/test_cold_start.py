@@ -80,6 +80,7 @@ DOOR = SALES | {"logic.checkin", "models.tickets"}
 ROUTED: dict[str, set[str]] = {
     "not_found": set(),
     "docs": {"docs"},
+    "door": {"door"},
     "jwks": EVENT_MODELS | {"models.bookings", "models.tickets", "ticket_codes"},
     **dict.fromkeys(["login", "register", "get_me", "update_me"], ACCOUNTS),
     **dict.fromkeys(["find_user", "set_role"], ACCOUNTS | {"logic.roles"}),
