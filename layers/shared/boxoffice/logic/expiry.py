@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
-from boxoffice import clock, deadline
+from boxoffice import clock, deadline, retry
 from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
 from boxoffice.records import EXPIRED
@@ -54,7 +55,8 @@ def _release(holds: list[HoldRecord], now: datetime, *, in_time: Callable[[], bo
     if released:
         metrics.add_metric(name="HoldsExpired", unit="Count", value=released)
     for pooled_event in sorted(pooled):
-        offers.allocate(pooled_event)  # an offer that lapsed passes to the next in line
+        # An offer that lapsed passes to the next in line: once a request's retry (whose sale was refused) ends.
+        retry.afterwards(partial(offers.allocate, pooled_event))
     return released
 
 
