@@ -124,3 +124,10 @@ def test_put_off_work_may_retry_on_its_own() -> None:
         return "done"
 
     assert retry.retried(step) == "done"
+
+
+def test_an_invocation_started_inside_another_ones_step_runs_a_retry_of_its_own() -> None:
+    handler = retry.alone(lambda event, context: retry.retried(Steps(retry.Again())))
+    assert retry.retried(lambda: handler({}, None)) == "done"
+    with pytest.raises(retry.Nested):  # and the outer step's own code is still refused one
+        retry.retried(lambda: (handler({}, None), retry.retried(Steps()))[1])

@@ -151,10 +151,9 @@ def allocate(event_id: str, *, sweeping: bool = False) -> int:
     `sweeping`); how many offers this call made. A closed line (its event deleted or started) is left to the
     sweeper, which ends it CLOSE_WINDOW entries a run."""
     window = SWEEP_WINDOW if sweeping else LINE_WINDOW
-    made = 0
+    made: list[str] = []  # the holds offered, kept across attempts (a pass may end in a conflict)
 
     def attempt() -> None:
-        nonlocal made
         event, listed = lines.read_pool(event_id)
         if event is None:
             return
@@ -162,8 +161,7 @@ def allocate(event_id: str, *, sweeping: bool = False) -> int:
         move = pool_move(event, listed, now, sweeping=sweeping)
         left = event.reserved
         if move is Move.OFFER:
-            done = _offer(event, window, now)
-            made += done.offered
+            done = _offer(event, window, now, made)
             move, left = after_pass(done, listed), done.left
         if move is Move.AGAIN:
             raise retry.Again()
@@ -181,7 +179,7 @@ def allocate(event_id: str, *, sweeping: bool = False) -> int:
 
     with suppress(Busy):  # the pool kept changing under this call: the sweeper hands on what is left
         retry.retried(attempt)
-    return made
+    return len(made)
 
 
 def _close(event: EventRecord, listed: bool, now: datetime) -> bool:
@@ -199,11 +197,11 @@ def _close(event: EventRecord, listed: bool, now: datetime) -> bool:
     return True
 
 
-def _offer(event: EventRecord, window: int, now: datetime) -> Pass:
-    """Offer the pool down the first `window` entries of the line, in join order, each as `fit` judges it.
-    An entry that cannot have its offer now (it left, its user is at the cap, its type changed price: the
-    store's conditions say) is passed over."""
-    left, made, ended, wanted = event.reserved, 0, 0, False
+def _offer(event: EventRecord, window: int, now: datetime, made: list[str]) -> Pass:
+    """Offer the pool down the first `window` entries of the line, in join order, each as `fit` judges it,
+    adding the holds offered to `made`. An entry that cannot have its offer now (it left, its user is at
+    the cap, its type changed price: the store's conditions say) is passed over."""
+    left, offered, ended, wanted = event.reserved, 0, 0, False
     entries, more = lines.line(event.id, window)
     for entry in entries:
         if left == 0:
@@ -222,13 +220,14 @@ def _offer(event: EventRecord, window: int, now: datetime) -> Pass:
             store.offer(entry, hold, event=event, ticket_type=kind, now=now)
         except OfferRefused as refused:
             if refused.pool:
-                return Pass(made, ended, left, wanted, more, lost_pool=True)
+                return Pass(offered, ended, left, wanted, more, lost_pool=True)
             continue
         left -= entry.quantity
-        made += 1
+        offered += 1
+        made.append(hold.id)
         metrics.add_metric(name="WaitingListOffers", unit="Count", value=1)
         logger.info("Waiting list offer", extra={"entry_id": entry.id, "hold_id": hold.id, "event_id": event.id})
-    return Pass(made, ended, left, wanted, more)
+    return Pass(offered, ended, left, wanted, more)
 
 
 def sweep() -> int:
