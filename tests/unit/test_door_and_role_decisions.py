@@ -4,12 +4,14 @@ store/users.py): no DynamoDB. The moto tests keep the races and the conditions."
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from boxoffice.errors import (
     AlreadyCheckedIn,
+    CheckInClosed,
+    EventNotFound,
     NotAuthenticated,
     NotCheckedIn,
     TicketCancelled,
@@ -76,6 +78,14 @@ def test_a_scan_that_lost_its_race_says_what_the_ticket_became(
     status: str | None, checked_in_at: datetime | None, error: type[Exception]
 ) -> None:
     assert isinstance(checkin.refusal(status, checked_in_at), error)
+
+
+def test_a_deleted_events_door_lets_nobody_in_and_an_on_sale_ones_says_when_it_opens() -> None:
+    closes = NOW + timedelta(hours=6)
+    assert isinstance(checkin.door_refusal("DELETED", NOW, closes), EventNotFound)
+    closed = checkin.door_refusal("ON_SALE", NOW, closes)
+    assert isinstance(closed, CheckInClosed)
+    assert closed.extra["doors_open_at"] == "2026-11-27T12:00:00Z"
 
 
 # --- role changes ---

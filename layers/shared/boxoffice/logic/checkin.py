@@ -19,6 +19,7 @@ from boxoffice import clock, cursors, ticket_codes
 from boxoffice.auth import Principal
 from boxoffice.errors import (
     AlreadyCheckedIn,
+    CheckInClosed,
     DomainError,
     EventNotFound,
     InvalidCursor,
@@ -36,6 +37,7 @@ from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import Page
 from boxoffice.models.tickets import CheckInRequest, DoorTicket
 from boxoffice.observability import logger, metrics
+from boxoffice.records import ON_SALE
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
@@ -90,6 +92,14 @@ def refusal(status: str | None, checked_in_at: datetime | None) -> DomainError:
     return NotCheckedIn()
 
 
+def door_refusal(status: str, opens: datetime, closes: datetime) -> DomainError:
+    """Why the door let nobody in, from the event's status and door window as its count shard had them:
+    a deleted event's tickets are let in no more (404), else the doors were not open."""
+    if status != ON_SALE:
+        return EventNotFound()
+    return CheckInClosed(opens, closes)
+
+
 def movable(ticket: TicketRecord, to: str) -> None:
     """Nothing, if the door may move the ticket to `to` (VALID -> CHECKED_IN, or back); else why not. The
     store's condition decides again at the write, for scans racing this one."""
@@ -99,12 +109,15 @@ def movable(ticket: TicketRecord, to: str) -> None:
 
 
 def _door_move(ticket: TicketRecord, to: str, move: Callable[[], TicketRecord]) -> TicketRecord:
-    """`move()` of a ticket the door may move, its lost race said as `refusal` says it."""
+    """`move()` of a ticket the door may move; a lost race said as `refusal` says it, shut doors as
+    `door_refusal` does."""
     movable(ticket, to)
     try:
         return move()
     except store.TicketMoved as moved:
         raise refusal(moved.status, moved.checked_in_at) from None
+    except store.DoorShut as shut:
+        raise door_refusal(shut.status, shut.opens, shut.closes) from None
 
 
 def _at_the_door(principal: Principal, event_id: str, number: str) -> TicketRecord:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from boxoffice.errors import CheckInClosed, EventNotFound
 from boxoffice.records import ON_SALE, EventRecord
 from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import (
@@ -252,17 +251,23 @@ class TicketMoved(Exception):
         self.checked_in_at = checked_in_at
 
 
+class DoorShut(Exception):
+    """A check-in's condition on its count shard failed: the event's status and door window as the shard
+    had them."""
+
+    def __init__(self, status: str, opens: datetime, closes: datetime) -> None:
+        super().__init__("door shut")
+        self.status, self.opens, self.closes = status, opens, closes
+
+
 def _door_failure(exc: Failed) -> Exception:
-    """Why a check-in or its undo failed, from the ticket as the transaction saw it."""
+    """What a check-in or its undo lost to, from the items as the transaction saw them."""
     if exc.failed("count"):
         door = exc.old("count") or {}
         if "doors_open_at" not in door:
             return DoorUnknown()
-        if door.get("event_status") != ON_SALE:
-            return EventNotFound()
-        return CheckInClosed(
-            datetime.fromisoformat(door["doors_open_at"]), datetime.fromisoformat(door["doors_close_at"])
-        )
+        opens, closes = (datetime.fromisoformat(door[f"doors_{at}_at"]) for at in ("open", "close"))
+        return DoorShut(door["event_status"], opens, closes)
     old = exc.old("ticket") or {}
     at = old.get("checked_in_at")
     return TicketMoved(old.get("status"), datetime.fromisoformat(at) if at else None)
@@ -273,7 +278,7 @@ def _move(
 ) -> TicketRecord:
     """One door transaction: the ticket (as read, its type known) from the other door state to `to`
     (VALID <-> CHECKED_IN), its count shard and its type's count moved with it (a check-in only while
-    the event is on sale and its doors are open: 404 / 409 CHECK_IN_CLOSED, or DoorUnknown), and the
+    the event is on sale and its doors are open: DoorShut, or DoorUnknown), and the
     caller's token (user id, token version) still current; TicketMoved when the ticket is no longer in the
     other state. A ticket written before tickets recorded their type gets it here."""
     came_from = VALID if to == CHECKED_IN else CHECKED_IN
