@@ -31,7 +31,6 @@ class Settings:
     login_window_seconds: int
     idempotency_ttl_seconds: int
     hold_seconds: int  # how long a checkout hold keeps its tickets out of sale
-    transaction_max_attempts: int
     aws_connect_timeout_seconds: float
     aws_read_timeout_seconds: float
     request_budget_seconds: float
@@ -78,7 +77,6 @@ def settings() -> Settings:
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         hold_seconds=_int("HOLD_SECONDS", 600),
-        transaction_max_attempts=_int("TRANSACTION_MAX_ATTEMPTS", 4),
         # DynamoDB answers in milliseconds; one attempt gives up after 4 s, so that a retry still
         # fits in the 10 s timeout (boxoffice.aws).
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1),

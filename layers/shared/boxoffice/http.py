@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 
-from boxoffice import auth, deadline, errors, snapstart  # noqa: F401 - snapstart registers the after-restore hook
+from boxoffice import auth, deadline, errors, retry, snapstart  # noqa: F401 - snapstart registers the after-restore hook
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.logic.permissions import require_admin, require_staff
@@ -290,6 +290,7 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any
     @metrics.log_metrics
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
     @deadline.bounded
+    @retry.alone
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # API Gateway lower-cases header names; sam local and hand-made events may not.
         event["headers"] = {k.lower(): v for k, v in (event.get("headers") or {}).items()}

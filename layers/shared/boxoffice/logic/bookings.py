@@ -20,13 +20,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from boxoffice import clock, cursors, money, ticket_codes
+from boxoffice import clock, cursors, money, retry, ticket_codes
 from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import (
     AlreadyCancelled,
     BookingNotFound,
-    Busy,
     EventNotFound,
     EventStarted,
     HoldLimitReached,
@@ -51,6 +50,7 @@ from boxoffice.records import CANCELLED, CONFIRMED, ON_SALE, EventRecord, Holdin
 from boxoffice.store import bookings as store
 from boxoffice.store import tickets as ticket_store
 from boxoffice.store.bookings import (
+    BookingChanged,
     BookingRecord,
     Details,
     EventChanged,
@@ -63,8 +63,6 @@ from boxoffice.store.inventory import RESERVED, StockChanged
 
 BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
-# Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
-ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +296,9 @@ def book(
             return replay(context.earlier, claim, context.event)
     event, holding = context.event, context.holding
     ticket_type = chosen_type(event, request.ticket_type_id)
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> BookingOutcome:
+        nonlocal event, ticket_type, holding
         stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
         record = _new_record(principal.user_id, stock, request.quantity, now)
         codes = signed_codes(record)
@@ -315,9 +315,9 @@ def book(
             )
         except StockChanged as changed:
             event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
-            continue
+            raise retry.Again() from None
         except IdTaken:
-            continue
+            raise retry.Again() from None
         if earlier is not None and claim is not None:
             return replay(earlier, claim, stock.event)
         metrics.add_metric(name="BookingsCreated", unit="Count", value=1)
@@ -326,7 +326,8 @@ def book(
             "Booking created", extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
         )
         return BookingOutcome(public_booking(record, codes=codes), replayed=False)
-    raise Busy()
+
+    return retry.retried(attempt)
 
 
 def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
@@ -369,22 +370,27 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
         raise AlreadyCancelled()
     now = clock.now()
     seen = record.event
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> tuple[BookingRecord, str]:
+        nonlocal record, seen
         try:
-            cancelled, pool = store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
+            return store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
         except EventChanged as changed:
             seen = _cancellable(seen, changed.seen, now)
-            continue
-        metrics.add_metric(name="BookingsCancelled", unit="Count", value=1)
-        metrics.add_metric(name="TicketsReleased", unit="Count", value=record.quantity)
-        logger.info(
-            "Booking cancelled",
-            extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
-        )
-        if pool == RESERVED:  # kept for the waiting list: offered to it now
-            offers.allocate(record.event_id)
-        return public_booking(cancelled)
-    raise Busy()
+        except BookingChanged as changed:
+            record = changed.booking
+        raise retry.Again()
+
+    cancelled, pool = retry.retried(attempt)
+    metrics.add_metric(name="BookingsCancelled", unit="Count", value=1)
+    metrics.add_metric(name="TicketsReleased", unit="Count", value=record.quantity)
+    logger.info(
+        "Booking cancelled",
+        extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
+    )
+    if pool == RESERVED:  # kept for the waiting list: offered to it now
+        offers.allocate(record.event_id)
+    return public_booking(cancelled)
 
 
 def _cancellable(seen: EventSnapshot, now_seen: tuple[datetime, str] | None, now: datetime) -> EventSnapshot:

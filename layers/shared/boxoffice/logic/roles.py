@@ -7,17 +7,25 @@ from __future__ import annotations
 
 import re
 
+from boxoffice import retry
 from boxoffice.auth import Principal
-from boxoffice.errors import Busy, InvalidInput, UserNotFound
+from boxoffice.errors import InvalidInput, UserNotFound
 from boxoffice.logic.accounts import public_user
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.users import RoleChange, User, normalise_email
 from boxoffice.observability import logger
 from boxoffice.store import users
-from boxoffice.store.users import RoleChanged
+from boxoffice.store.users import UserRecord
 
-ATTEMPTS = 3  # re-reads when another admin changed the same account's role meanwhile
 _USER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def role_change(target: UserRecord | None, role: str) -> tuple[UserRecord, bool]:
+    """The account and whether giving it the role changes anything: the same role again changes (and
+    revokes) nothing; UserNotFound when there is no such account."""
+    if target is None:
+        raise UserNotFound()
+    return target, target.role != role
 
 
 def find_user(principal: Principal, email: str) -> User:
@@ -37,20 +45,18 @@ def set_role(principal: Principal, user_id: str, request: RoleChange) -> User:
     """Give the account `request.role`; the same role again changes nothing (and revokes nothing)."""
     if not _USER_ID.match(user_id):
         raise UserNotFound()
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> User:
         caller, target = users.read_pair(principal.user_id, user_id)
         require_current(principal, caller)
-        if target is None:
-            raise UserNotFound()
-        if target.role == request.role:
+        target, changes = role_change(target, request.role)
+        if not changes:
             return public_user(target)
-        try:
-            changed = users.change_role(target, request.role, caller=(principal.user_id, principal.token_version))
-        except RoleChanged:
-            continue
+        changed = users.change_role(target, request.role, caller=(principal.user_id, principal.token_version))
         logger.info(
             "Role changed",
             extra={"user_id": target.id, "from_role": target.role, "to_role": changed.role, "by": principal.user_id},
         )
         return public_user(changed)
-    raise Busy()
+
+    return retry.retried(attempt)

@@ -20,7 +20,6 @@ from functools import partial
 from typing import Any
 
 from boxoffice.config import settings
-from boxoffice.errors import NotAuthenticated
 from boxoffice.records import BOOKED, CONFIRMED, EXPIRED, HELD, LEFT, EventRecord, Holding, TicketType
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import dynamo, event_items, inventory, users, waitlist
@@ -182,7 +181,7 @@ def place(
     taken (nothing is then written)."""
     tx = Transaction()
     inventory.take(tx, event, ticket_type, hold.user_id, hold.quantity, now, sale=None)
-    tx.add("account", users.current_check(hold.user_id, token_version))
+    users.check_current(tx, hold.user_id, token_version)
     if claim is not None:
         booking_store.add_claim(tx, hold.user_id, claim, now=now, stands_for={"hold_id": hold.id})
     tx.add(
@@ -198,8 +197,6 @@ def place(
     try:
         tx.commit()
     except Failed as exc:
-        if exc.failed("account"):
-            raise NotAuthenticated("The token was revoked.") from None
         earlier = booking_store.replayed(exc)
         if earlier is not None:
             return earlier
@@ -276,14 +273,12 @@ def confirm(
     )
     if hold.cooldown_until is not None:
         inventory.unhold(tx, hold.user_id, hold.event_id, hold.quantity)
-    tx.add("account", users.current_check(hold.user_id, token_version))
+    users.check_current(tx, hold.user_id, token_version)
     _offer_ends(tx, hold, BOOKED, now)
     booking_store.add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
         tx.commit()
     except Failed as exc:
-        if exc.failed("account"):
-            raise NotAuthenticated("The token was revoked.") from None
         earlier = booking_store.replayed(exc)
         if earlier is not None:
             return earlier
@@ -305,23 +300,27 @@ def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int |
     one commits; the others get HoldChanged with the hold as it is. Returns the hold as released and the
     pool its tickets went to (inventory.AVAILABLE or RESERVED); a waiting-list offer's entry ends with it.
     """
-    sub_quota = hold.ticket_type_quota
-    for _ in range(2):  # once more if its type gained or lost a sub-quota since
-        try:
-            commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
-            pool = inventory.route_returned(hold.event_id, commit, now)
-        except Failed as exc:
-            if token_version is not None and exc.failed("account"):
-                raise NotAuthenticated("The token was revoked.") from None
-            if exc.failed("hold"):
-                raise _hold_changed(exc) from None
-            shape = inventory.has_sub_quota(exc.old("type")) if exc.failed("type") else None
-            if shape is None or shape == sub_quota:
-                raise
-            sub_quota = shape
-            continue
-        return replace(hold, status=ended, ended_at=now), pool
-    raise HoldChanged(hold)
+    try:
+        pool = _route_release(hold, ended=ended, sub_quota=hold.ticket_type_quota, now=now, by=token_version)
+    except Failed as exc:
+        shape = inventory.has_sub_quota(exc.old("type")) if exc.failed("type") else None
+        if shape is None or shape == hold.ticket_type_quota:
+            raise
+        # Its type gained or lost a sub-quota since: the release in the form the type has now (not a
+        # retry: nothing was judged from a read, and a second failure is the caller's).
+        pool = _route_release(hold, ended=ended, sub_quota=shape, now=now, by=token_version)
+    return replace(hold, status=ended, ended_at=now), pool
+
+
+def _route_release(hold: HoldRecord, *, ended: str, sub_quota: bool, now: datetime, by: int | None) -> str:
+    """route_returned with the release's transaction; its hold's failure said as such."""
+    try:
+        commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=by)
+        return inventory.route_returned(hold.event_id, commit, now)
+    except Failed as exc:
+        if exc.failed("hold"):
+            raise _hold_changed(exc) from None
+        raise
 
 
 def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: datetime, by: int | None) -> None:
@@ -359,7 +358,7 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
         cooldown_until=hold.cooldown_until if ended == EXPIRED else None,  # the buyer let it lapse
     )
     if by is not None:
-        tx.add("account", users.current_check(hold.user_id, by))
+        users.check_current(tx, hold.user_id, by)
     _offer_ends(tx, hold, EXPIRED if ended == EXPIRED else LEFT, now)  # released: the user declined it
     tx.commit()
 
