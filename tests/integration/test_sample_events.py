@@ -14,8 +14,9 @@ from tests.support.handlers import Api, event_files, routes_by_folder
 
 # Functions fed by a table's stream have a stream batch as their sample; event_files() are the HTTP ones.
 STREAM_FUNCTIONS = {m.function.code_dir.name: m.function for m in streams.stream_mappings()}
-# Scheduled functions have the event EventBridge sends a scheduled target.
+# Scheduled functions have the event EventBridge sends a scheduled target; a rule's target, a domain event.
 SCHEDULED = {s.function.code_dir.name: s for s in scheduler.schedules()}
+RULE_TARGETS = {t.function.code_dir.name for t in streams.rule_targets()}
 
 
 def test_every_function_has_exactly_one_sample_event() -> None:
@@ -23,7 +24,7 @@ def test_every_function_has_exactly_one_sample_event() -> None:
     assert {path.stem for path in event_files()} == functions
     assert {path.stem for path in (template.ROOT / "events").glob("*.json")} == functions | set(STREAM_FUNCTIONS) | set(
         SCHEDULED
-    )
+    ) | RULE_TARGETS
 
 
 @pytest.mark.parametrize("path", event_files(), ids=lambda p: p.stem)
