@@ -55,7 +55,7 @@ class _Sheet(FPDF):
         self.cell(0, 5, label.upper(), new_x="LMARGIN", new_y="NEXT")
         self.set_font(FAMILY, size=size)
         self.set_text_color(0)
-        self.multi_cell(0, size * 0.5, printable(value), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, size * 0.5, printable(value), align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(3)
 
 
@@ -66,7 +66,7 @@ def tickets_pdf(pages: Sequence[TicketPage], *, booking_id: str, notice: str) ->
     for page in pages:
         sheet.add_page()
         sheet.set_font(FAMILY, size=22)
-        sheet.multi_cell(0, 10, printable(page.event_name), new_x="LMARGIN", new_y="NEXT")
+        sheet.multi_cell(0, 10, printable(page.event_name), align="L", new_x="LMARGIN", new_y="NEXT")
         sheet.ln(4)
         top = sheet.get_y()
         sheet.image(io.BytesIO(qr.png(page.code)), x=sheet.w - sheet.r_margin - QR_MM, y=top, w=QR_MM, h=QR_MM)
@@ -85,6 +85,7 @@ def tickets_pdf(pages: Sequence[TicketPage], *, booking_id: str, notice: str) ->
             4.5,
             f"Booking {booking_id}. Show this page, printed or on a screen, at the door: the QR code is "
             "checked once, so a copy lets only one person in.",
+            align="L",
         )
     if not pages:
         sheet.add_page()
