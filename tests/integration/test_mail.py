@@ -28,6 +28,7 @@ from tests.support.bookings import new_account, new_event
 from tests.support.documents import account_named, decoded_qr_codes, pdf_pages
 from tests.support.fixtures import embedded_database
 from tests.support.handlers import Api
+from tests.support.smtp import smtp_server
 from tests.support.waitlist import join
 
 
@@ -308,4 +309,18 @@ def test_mail_turned_off_sends_nothing(ses: Any, api: Api) -> None:
     with mock.patch.dict(os.environ, MAIL_ENABLED="false"):
         reset_caches()
         assert mailer(event)["sent"] == []
+    assert ses_sent() == []
+
+
+def test_mail_smtp_url_sends_through_that_server_instead_of_ses(ses: Any, api: Api) -> None:
+    buyer = new_account()
+    event = confirmed(book(api, buyer.token, new_event(name="Mailpit Night")), buyer.id)
+    with smtp_server() as (url, received), mock.patch.dict(os.environ, MAIL_SMTP_URL=url):
+        reset_caches()
+        (sent,) = mailer(event)["sent"]
+
+    assert sent["where"] == url
+    (raw,) = received
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert (message["Subject"], message["To"].addresses[0].addr_spec) == ("Your tickets: Mailpit Night", buyer.email)
     assert ses_sent() == []
