@@ -43,13 +43,16 @@ def function_environment(endpoint: str, table_prefix: str, keys: LocalKeys) -> d
 
 
 def mail_environment(data_dir: Path | None) -> dict[str, str]:
-    """Where the mailer's messages go: MAIL_SMTP_URL's server when it is set (a local Mailpit, say), else
-    one .eml file each in <data dir>/mail/ (a temporary folder without one)."""
+    """Whether the mailer mails (MAIL_ENABLED, on unless set to false: the tests turn it off where they do
+    not look at mail, as rendering a PDF per booking costs CPU) and where its messages go: MAIL_SMTP_URL's
+    server when it is set (a local Mailpit, say), else one .eml file each in <data dir>/mail/ (a temporary
+    folder without one)."""
+    enabled = {"MAIL_ENABLED": os.environ.get("MAIL_ENABLED") or "true"}
     smtp = os.environ.get("MAIL_SMTP_URL", "")
     if smtp:
-        return {"MAIL_SMTP_URL": smtp, "MAIL_OUTBOX_DIR": ""}
+        return {**enabled, "MAIL_SMTP_URL": smtp, "MAIL_OUTBOX_DIR": ""}
     base = data_dir if data_dir is not None else Path(tempfile.gettempdir()) / f"boxoffice-{os.getpid()}"
-    return {"MAIL_OUTBOX_DIR": str(base / "mail"), "MAIL_SMTP_URL": ""}
+    return {**enabled, "MAIL_OUTBOX_DIR": str(base / "mail"), "MAIL_SMTP_URL": ""}
 
 
 class LocalRuntime:

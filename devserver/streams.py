@@ -121,10 +121,10 @@ def bus_names(prefix: str) -> dict[str, str]:
 
 
 def environment(prefix: str, endpoint: str) -> dict[str, str]:
-    """The stream and rule functions' own variables, resolved locally (parameters at their defaults, but
-    mail on; no SES configuration set), and moto as their EventBridge."""
+    """The stream and rule functions' own variables, resolved locally (parameters at their defaults, so
+    mail off until the runtime turns it on; no SES configuration set), and moto as their EventBridge."""
     refs = {
-        **template.parameters({"MailEnabled": "true"}),
+        **template.parameters(),
         **dict.fromkeys(template.resources("AWS::SES::ConfigurationSet"), ""),
         **bus_names(prefix),
     }

@@ -23,7 +23,7 @@ from icalendar import Calendar
 from devserver import streams, template
 from devserver.gateway import LambdaContext, instances
 from devserver.runtime import reset_caches
-from devserver.streams import DomainEvents
+from devserver.streams import MAILED, DomainEvents
 from tests.support.bookings import new_account, new_event
 from tests.support.documents import account_named, decoded_qr_codes, pdf_pages
 from tests.support.fixtures import embedded_database
@@ -38,9 +38,9 @@ def outbox(tmp_path: Path) -> Iterator[tuple[DomainEvents, Path]]:
     with embedded_database("mail") as db, mock.patch.dict(os.environ):
         prefix = os.environ["BOOKINGS_TABLE"].removesuffix("-BookingsTable")
         os.environ.update(streams.environment(prefix, db.endpoint))
-        os.environ.update(MAIL_OUTBOX_DIR=str(tmp_path / "mail"), MAIL_SMTP_URL="")
+        os.environ.update(MAIL_ENABLED="true", MAIL_OUTBOX_DIR=str(tmp_path / "mail"), MAIL_SMTP_URL="")
         reset_caches()
-        pump = DomainEvents(db, prefix, interval=0.02, quiet=True).start()
+        pump = DomainEvents(db, prefix, interval=0.02, quiet=False).start()
         try:
             yield pump, tmp_path / "mail"
         finally:
@@ -76,7 +76,7 @@ def book(api: Api, token: str, event_id: str, quantity: int = 1) -> dict[str, An
 
 
 def test_a_booking_mails_one_confirmation_with_its_tickets_and_calendar_entry(
-    outbox: tuple[DomainEvents, Path],
+    outbox: tuple[DomainEvents, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, folder = outbox
     api = Api()
@@ -98,6 +98,9 @@ def test_a_booking_mails_one_confirmation_with_its_tickets_and_calendar_entry(
     assert [decoded_qr_codes(page) for page in pages] == [[t["code"]] for t in booking["tickets"]]
     (entry,) = Calendar.from_ical(attached["event.ics"]).walk("VEVENT")
     assert str(entry.decoded("dtstart").tzinfo) == "Europe/Berlin"
+    # And `make run` prints one line for it.
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith(MAILED)]
+    assert printed == [f"{MAILED:<17}to {buyer.email}: Your tickets: Jazz Night"]
 
 
 def test_a_cancel_mails_one_cancellation_and_replaying_the_events_mails_nothing_twice(
