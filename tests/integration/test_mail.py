@@ -327,3 +327,19 @@ def test_mail_smtp_url_sends_through_that_server_instead_of_ses(ses: Any, api: A
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert (message["Subject"], message["To"].addresses[0].addr_spec) == ("Your tickets: Mailpit Night", buyer.email)
     assert ses_sent() == []
+
+
+def test_an_offer_taken_up_before_its_mail_goes_out_is_not_mailed(ses: Any, api: Api) -> None:
+    event_id = new_event(total=1)
+    buyer, waiter = new_account(), new_account()
+    booking = book(api, buyer.token, event_id)
+    entry = join(api, waiter, event_id).body
+    assert api.call("cancel_booking", token=buyer.token, path={"booking_id": booking["id"]}).status == 200
+    hold_id = api.call("list_waiting_list", token=waiter.token).body["items"][0]["hold_id"]
+    offered = {"id": f"HoldOffered:{hold_id}", "version": 1, "event_id": event_id, "user_id": waiter.id}
+    offered |= {"hold_id": hold_id, "waiting_entry_id": entry["id"], "quantity": 1}
+    event = {"source": "boxoffice", "detail-type": "HoldOffered", "detail": offered}
+    assert api.call("confirm_hold", token=waiter.token, path={"hold_id": hold_id}).status == 201
+
+    assert mailer(event)["sent"] == []
+    assert ses_sent() == []

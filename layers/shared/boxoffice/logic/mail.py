@@ -18,6 +18,7 @@ from boxoffice import clock, mailer, money
 from boxoffice.config import settings
 from boxoffice.logic import documents
 from boxoffice.observability import logger, metrics
+from boxoffice.records import HELD
 from boxoffice.render import local_time
 from boxoffice.render.mail import Attachment, Mail, compose, message
 from boxoffice.store import bookings as booking_store
@@ -108,7 +109,8 @@ def _cancelled(detail: Mapping[str, Any]) -> Mail | None:
 
 def _offered(detail: Mapping[str, Any]) -> Mail | None:
     user, hold, event = document_store.read_hold_offer(detail["user_id"], detail["hold_id"], detail["event_id"])
-    if user is None or hold is None or event is None:
+    # An offer confirmed, released or lapsed before its mail went out has nothing left to offer.
+    if user is None or hold is None or event is None or hold.status != HELD:
         return None
     zone = ZoneInfo(event.timezone)
     return compose(
@@ -138,7 +140,8 @@ COMPOSERS: dict[str, Callable[[Mapping[str, Any]], Mail | None]] = {
 
 def deliver(detail_type: str, detail: Mapping[str, Any]) -> Sent | None:
     """Mail what domain event `detail` means to its buyer, once; None when nothing was sent now (mail off,
-    an event that sends none, sent already, or nobody left to tell)."""
+    an event that sends none, sent already, or nothing left to tell: the account or booking is gone, the
+    offer was taken up or lapsed)."""
     compose_for = COMPOSERS.get(detail_type)
     if compose_for is None or not settings().mail_enabled:
         return None
@@ -150,8 +153,8 @@ def deliver(detail_type: str, detail: Mapping[str, Any]) -> Sent | None:
         return None
     try:
         mail = compose_for(detail)
-        if mail is None:  # the account or the booking is gone: nobody to tell
-            marks.settle(reference, token, marks.REFUSED, clock.now())
+        if mail is None:  # nothing to tell any more
+            marks.settle(reference, token, marks.SKIPPED, clock.now())
             return None
         where = mailer.send(message(mail, sender=settings().mail_from, reference=reference))
     except mailer.MailRefused as refused:

@@ -20,6 +20,7 @@ from boxoffice.store.dynamo import aws_errors, client, dump, users_table, values
 SENDING: Final = "SENDING"
 SENT: Final = "SENT"
 REFUSED: Final = "REFUSED"  # SES refused it for good (a suppressed or rejected address): not retried
+SKIPPED: Final = "SKIPPED"  # nothing to tell any more (the account is gone, the offer already taken up)
 LEASE = timedelta(minutes=15)  # longer than the mailer's timeout: a live claim is never taken over
 KEEP = timedelta(days=120)  # longer than the bus archive keeps events, so a replay never mails again
 
@@ -55,7 +56,7 @@ def claim(reference: str, now: datetime) -> str | None:
 
 
 def settle(reference: str, token: str, status: str, now: datetime) -> None:
-    """Mark the claimed marker SENT or REFUSED (a claim taken over meanwhile is left to its new owner)."""
+    """Mark the claimed marker SENT, REFUSED or SKIPPED (a claim taken over meanwhile is left to its new owner)."""
     failed = client().exceptions.ConditionalCheckFailedException
     with aws_errors(), contextlib.suppress(failed):
         client().update_item(
