@@ -40,19 +40,20 @@ def outbox(tmp_path: Path) -> Iterator[tuple[DomainEvents, Path]]:
         os.environ.update(streams.environment(prefix, db.endpoint))
         os.environ.update(MAIL_ENABLED="true", MAIL_OUTBOX_DIR=str(tmp_path / "mail"), MAIL_SMTP_URL="")
         reset_caches()
-        pump = DomainEvents(db, prefix, interval=0.02, quiet=False).start()
+        pump = DomainEvents(db, prefix, interval=0.05, quiet=False).start()
         try:
             yield pump, tmp_path / "mail"
         finally:
             pump.stop()
 
 
-def mails(folder: Path, count: int, timeout: float = 20) -> list[EmailMessage]:
-    """The .eml files in the outbox, oldest first, once there are `count` (and nothing more arrives)."""
+def mails(outbox: tuple[DomainEvents, Path], count: int, timeout: float = 20) -> list[EmailMessage]:
+    """The .eml files in the outbox, oldest first, once there are `count` (and the pump has settled)."""
+    pump, folder = outbox
     deadline = time.monotonic() + timeout
     while len(list(folder.glob("*.eml"))) < count and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.5)
+    pump.settle()
     return [
         email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
         for path in sorted(folder.glob("*.eml"))
@@ -78,13 +79,12 @@ def book(api: Api, token: str, event_id: str, quantity: int = 1) -> dict[str, An
 def test_a_booking_mails_one_confirmation_with_its_tickets_and_calendar_entry(
     outbox: tuple[DomainEvents, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, folder = outbox
     api = Api()
     buyer = account_named("Grace Hopper")
     event_id = new_event(name="Jazz Night", venue="Blue Note", timezone="Europe/Berlin")
     booking = book(api, buyer.token, event_id, 2)
 
-    (message,) = mails(folder, 1)
+    (message,) = mails(outbox, 1)
 
     assert message["To"].addresses[0].addr_spec == buyer.email
     assert message["To"].addresses[0].display_name == "Grace Hopper"
@@ -106,13 +106,12 @@ def test_a_booking_mails_one_confirmation_with_its_tickets_and_calendar_entry(
 def test_a_cancel_mails_one_cancellation_and_replaying_the_events_mails_nothing_twice(
     outbox: tuple[DomainEvents, Path],
 ) -> None:
-    pump, folder = outbox
+    pump, _ = outbox
     api = Api()
     buyer = new_account()
     booking = book(api, buyer.token, new_event(name="Opera"))
     assert api.call("cancel_booking", token=buyer.token, path={"booking_id": booking["id"]}).status == 200
-    sent = mails(folder, 2)
-    pump.settle()
+    sent = mails(outbox, 2)
 
     # The same domain events again (a stream redelivery, or a replay from the bus's archive).
     bus = boto3.client("events", endpoint_url=os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"])
@@ -124,14 +123,13 @@ def test_a_cancel_mails_one_cancellation_and_replaying_the_events_mails_nothing_
     assert bus.put_events(Entries=again)["FailedEntryCount"] == 0  # type: ignore[arg-type]
     pump.settle()
 
-    assert sorted(m["Subject"] for m in mails(folder, 2)) == sorted(m["Subject"] for m in sent)
+    assert sorted(m["Subject"] for m in mails(outbox, 2)) == sorted(m["Subject"] for m in sent)
     assert sorted(m["Subject"] for m in sent) == ["Booking cancelled: Opera", "Your tickets: Opera"]
 
 
 def test_a_waiting_list_offer_mails_what_is_kept_until_when_and_how_to_confirm(
     outbox: tuple[DomainEvents, Path],
 ) -> None:
-    _, folder = outbox
     api = Api()
     event_id = new_event(total=1, name="Sold Out Show", timezone="America/New_York")
     buyer, waiter = new_account(), account_named("Wanda Waiter")
@@ -139,7 +137,7 @@ def test_a_waiting_list_offer_mails_what_is_kept_until_when_and_how_to_confirm(
     assert join(api, waiter, event_id).status == 201
     assert api.call("cancel_booking", token=buyer.token, path={"booking_id": booking["id"]}).status == 200
 
-    offers = [m for m in mails(folder, 3) if m["Subject"].startswith("Tickets kept for you")]
+    offers = [m for m in mails(outbox, 3) if m["Subject"].startswith("Tickets kept for you")]
 
     (offer,) = offers
     assert offer["To"].addresses[0].display_name == "Wanda Waiter"
@@ -152,12 +150,11 @@ def test_a_waiting_list_offer_mails_what_is_kept_until_when_and_how_to_confirm(
 
 
 def test_hostile_names_arrive_escaped_in_html_and_literal_in_text(outbox: tuple[DomainEvents, Path]) -> None:
-    _, folder = outbox
     api = Api()
     buyer = account_named('<img src=x onerror="alert(1)">')
     book(api, buyer.token, new_event(name="<script>alert('x')</script> Night"))
 
-    (message,) = mails(folder, 1)
+    (message,) = mails(outbox, 1)
 
     text, html, _ = parts(message)
     assert "<script>alert('x')</script> Night" in text
