@@ -11,7 +11,6 @@ import random
 import re
 import smtplib
 import time
-from collections.abc import Callable
 from email.message import EmailMessage
 from functools import cache
 from pathlib import Path
@@ -48,7 +47,7 @@ def client() -> Any:  # mypy_boto3_sesv2 is not among the pinned stubs
     return aws.budgeted(boto3.client("sesv2", config=aws.config().merge(retries)))
 
 
-def send(message: EmailMessage, *, sleep: Callable[[float], None] = time.sleep) -> str:
+def send(message: EmailMessage) -> str:
     """Send `message` (From, To and Subject set); where it went: an SES message id, an .eml path, or the
     SMTP server."""
     config = settings()
@@ -56,10 +55,10 @@ def send(message: EmailMessage, *, sleep: Callable[[float], None] = time.sleep) 
         return _to_outbox(message, Path(config.mail_outbox_dir))
     if config.mail_smtp_url:
         return _over_smtp(message, config.mail_smtp_url)
-    return _through_ses(message, sleep)
+    return _through_ses(message)
 
 
-def _through_ses(message: EmailMessage, sleep: Callable[[float], None]) -> str:
+def _through_ses(message: EmailMessage) -> str:
     config = settings()
     request: dict[str, Any] = {
         "FromEmailAddress": config.mail_from,
@@ -81,7 +80,7 @@ def _through_ses(message: EmailMessage, sleep: Callable[[float], None]) -> str:
             if code not in THROTTLED or attempt == ATTEMPTS - 1 or (left is not None and left < delay + 1):
                 raise
             logger.warning("SES throttled the send; retrying", extra={"attempt": attempt + 1, "delay": delay})
-            sleep(delay)
+            time.sleep(delay)
             attempt += 1
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 
 def local_time(at: datetime, timezone: str) -> str:
-    """ "Saturday 12 December 2026, 20:00 CET (Europe/Berlin)": `at` (aware, in `timezone`) as a person reads it."""
+    """`at` (aware, in `timezone`) as a person reads it: "Saturday 12 December 2026, 20:00 CET (Europe/Berlin)"."""
     return f"{at:%A} {at.day} {at:%B %Y, %H:%M} {at.tzname()} ({timezone})"
 
 
@@ -38,4 +38,3 @@ class CalendarEntry:
     description: str
     venue: str
     starts_at: datetime  # aware, in the venue's time zone (a zoneinfo zone)
-    url: str | None = None

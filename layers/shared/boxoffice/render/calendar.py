@@ -26,8 +26,6 @@ def ics(entry: CalendarEntry, *, stamp: datetime) -> bytes:
     event.add("location", entry.venue)
     if entry.description:
         event.add("description", entry.description)
-    if entry.url:
-        event.add("url", entry.url)
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
