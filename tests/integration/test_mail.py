@@ -93,6 +93,7 @@ def test_a_booking_mails_one_confirmation_with_its_tickets_and_calendar_entry(
     assert "Grace Hopper" in text
     assert "Jazz Night" in html
     assert "(Europe/Berlin)" in text
+    assert all(ticket["ticket_number"] in text for ticket in booking["tickets"])
     assert set(attached) == {f"tickets-{booking['id']}.pdf", "event.ics"}
     pages = pdf_pages(attached[f"tickets-{booking['id']}.pdf"])
     assert [decoded_qr_codes(page) for page in pages] == [[t["code"]] for t in booking["tickets"]]
