@@ -101,6 +101,10 @@ ROUTED: dict[str, set[str]] = {
     | EVENT_STORE
     | {"store.inventory", "store.stats", "store.tickets"},
 }
+# What tickets, QR codes and calendar entries read (the renderers themselves load when they render).
+DOCUMENTS = STORE | EVENT_STORE | {"ids", "logic.access", "logic.documents", "records", "render", "text"}
+DOCUMENTS |= {"store.bookings", "store.documents", "store.holds", "store.inventory", "store.tickets", "store.waitlist"}
+ROUTED |= dict.fromkeys(["get_tickets_pdf", "get_ticket_qr", "get_event_calendar"], DOCUMENTS)
 NEEDS = {
     **{name: EDGE | needs for name, needs in ROUTED.items()},
     # The scheduled and stream functions answer no model: they load the store's records, not the wire's.
@@ -109,6 +113,10 @@ NEEDS = {
     | STORE
     | {"records", "text", "bus", "logic.domain_events", "store.bookings", "store.event_items", "store.legacy"}
     | {"store.changes", "store.inventory", "store.tickets"},
+    # The mailer renders with the e-mail templates loaded (a domain event at a time, off the request path).
+    "send_mail": BASE - {"logic"}
+    | DOCUMENTS
+    | {"auth", "keys", "logic", "logic.mail", "logic.permissions", "mailer", "money", "render.mail", "store.mail"},
 }
 
 

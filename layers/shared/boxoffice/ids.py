@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread at a door
+ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")  # bookings and holds
 
 
 def base32(value: int, symbols: int) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -39,7 +38,7 @@ from boxoffice.errors import (
     TicketTypeNotFound,
     UserLimitReached,
 )
-from boxoffice.ids import base32, new_ulid
+from boxoffice.ids import ULID, base32, new_ulid
 from boxoffice.logic import expiry, offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import owned, require_current
@@ -61,7 +60,7 @@ from boxoffice.store.bookings import (
 )
 from boxoffice.store.inventory import RESERVED, StockChanged
 
-BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+BOOKING_ID = ULID
 TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
 
 
