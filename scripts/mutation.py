@@ -44,7 +44,9 @@ pytest_add_cli_args = [
     "-p", "no:cacheprovider", "--ignore=tests/unit/test_openapi.py", "--ignore=tests/unit/test_cold_start.py",
     "--ignore=tests/unit/test_requirements.py",
     "--ignore=tests/integration/test_accounts_race.py", "--ignore=tests/integration/test_bookings_concurrency.py",
-    "--ignore=tests/integration/test_events_capacity_race.py",
+    "--ignore=tests/integration/test_events_capacity_race.py", "--ignore=tests/integration/test_holds_concurrency.py",
+    "--ignore=tests/integration/test_ticket_types_concurrency.py",
+    "--ignore=tests/integration/test_waitlist_concurrency.py",
     "--ignore=tests/integration/test_embedded_dynamodb_lock.py",
     "-p", "mutation_streams",
 ]
