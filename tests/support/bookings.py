@@ -181,7 +181,7 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
     from boxoffice import clock
     from boxoffice.config import settings
     from boxoffice.logic.bookings import new_booking_id, new_ticket_number
-    from boxoffice.records import CONFIRMED
+    from boxoffice.records import BookingStatus
     from boxoffice.store import dynamo, events
     from boxoffice.store.bookings import BookingRecord, EventSnapshot
 
@@ -206,7 +206,7 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
                 unit_price=kind.price,
                 total_price=kind.price,
                 currency=event.currency,
-                status=CONFIRMED,
+                status=BookingStatus.CONFIRMED,
                 created_at=moment,
                 cancelled_at=None,
                 event=EventSnapshot.of(event),

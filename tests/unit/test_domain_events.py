@@ -13,7 +13,7 @@ from botocore.stub import ANY, Stubber
 
 from boxoffice import bus
 from boxoffice.logic import domain_events
-from boxoffice.records import CANCELLED
+from boxoffice.records import BookingStatus
 from boxoffice.store import changes, tickets
 from boxoffice.store.bookings import BookingRecord, EventSnapshot
 from boxoffice.store.dynamo import dump, load
@@ -39,7 +39,7 @@ BOOKING = BookingRecord(
     cancelled_at=None,
     event=EventSnapshot.of(EVENT),
 )
-CANCELLED_BOOKING = replace(BOOKING, status=CANCELLED, cancelled_at=NOW + timedelta(hours=1))
+CANCELLED_BOOKING = replace(BOOKING, status=BookingStatus.CANCELLED, cancelled_at=NOW + timedelta(hours=1))
 HOLD_ID = "01JDQ7X9A8B7C6D5E4F3G2H1J0"
 ENTRY_ID = "01JDQ7W1V2T3S4R5Q6P7N8M9K0"
 

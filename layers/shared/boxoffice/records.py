@@ -1,35 +1,88 @@
-"""The domain's vocabulary: statuses and the records that logic/ reasons about and store/ persists.
+"""The domain's vocabulary: the lifecycles (statuses, roles), the caller, and the records that logic/
+reasons about and store/ persists.
 
-Defined once here so that the rules (logic/) and the items (store/) speak of the same things;
-models/ only shapes them for the wire.
+Defined once here so that the rules (logic/), the items (store/) and the wire (models/, whose enums and the
+OpenAPI document's are these) speak of the same things; store/ keeps only the item mapping. Every HTTP
+function imports this module (the Principal), so it imports nothing heavy: uuid and zoneinfo are loaded where
+they are used.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Final
-from zoneinfo import ZoneInfo
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
 
-ON_SALE: Final = "ON_SALE"
-DELETED: Final = "DELETED"
-CONFIRMED: Final = "CONFIRMED"
-CANCELLED: Final = "CANCELLED"
-VALID: Final = "VALID"
-# A checkout hold's life: HELD, then exactly one of the others.
-HELD: Final = "HELD"
-RELEASED: Final = "RELEASED"  # by its owner
-EXPIRED: Final = "EXPIRED"  # past expires_at (by the sweeper, a refused sale, or its owner too late)
-# A waiting-list entry: WAITING in the line -> OFFERED a hold -> BOOKED (the hold confirmed) or EXPIRED
-# (the offer lapsed); LEFT by its owner, while WAITING or OFFERED; CLOSED once its event is deleted or has
-# started (shown at once, stored by the allocator or the sweeper).
-WAITING: Final = "WAITING"
-OFFERED: Final = "OFFERED"
-BOOKED: Final = "BOOKED"
-LEFT: Final = "LEFT"
-CLOSED: Final = "CLOSED"
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+
+class EventStatus(StrEnum):
+    """An event's life: ON_SALE until an admin deletes it (DELETED: its bookings stay in their owners' history)."""
+
+    ON_SALE = "ON_SALE"
+    DELETED = "DELETED"
+
+
+class BookingStatus(StrEnum):
+    """A booking's life: CONFIRMED, then CANCELLED at most once (by its owner, before the event starts)."""
+
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+
+
+class TicketStatus(StrEnum):
+    """A ticket at the door: VALID, CHECKED_IN once scanned (an admin may undo it), CANCELLED with its booking."""
+
+    VALID = "VALID"
+    CHECKED_IN = "CHECKED_IN"
+    CANCELLED = "CANCELLED"
+
+
+class HoldStatus(StrEnum):
+    """A checkout hold's life: HELD, then exactly one of CONFIRMED (a booking), RELEASED (by its owner) or
+    EXPIRED (past expires_at)."""
+
+    HELD = "HELD"
+    CONFIRMED = "CONFIRMED"
+    RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"  # stored by the sweeper, a refused sale or its owner too late; shown at once
+
+
+class EntryStatus(StrEnum):
+    """A waiting-list entry's life: WAITING in the line, then OFFERED a hold, then BOOKED (the hold confirmed)
+    or EXPIRED (the offer lapsed, or its ticket type stopped selling); LEFT by its owner while WAITING or
+    OFFERED; CLOSED once its event is deleted or has started."""
+
+    WAITING = "WAITING"
+    OFFERED = "OFFERED"
+    BOOKED = "BOOKED"
+    EXPIRED = "EXPIRED"
+    LEFT = "LEFT"
+    CLOSED = "CLOSED"
+
+
+class Role(StrEnum):
+    """What an account may do: book (user), also scan tickets at the door (staff), everything (admin)."""
+
+    USER = "user"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who the verified token says is calling. token_version is checked against the store."""
+
+    user_id: str
+    role: Role
+    token_version: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
 
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"
@@ -47,6 +100,8 @@ DEFAULT_HOLD_COOLDOWN_SECONDS: Final = 600
 
 def legacy_type_id(event_id: str) -> str:
     """The id of the one ticket type an event stored before ticket types existed is read as (stable)."""
+    import uuid
+
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:event:{event_id}:general-admission"))
 
 
@@ -82,7 +137,7 @@ class EventRecord:
     currency: str
     max_tickets_per_booking: int
     max_tickets_per_user: int | None
-    status: str
+    status: EventStatus
     created_at: datetime
     updated_at: datetime
     ticket_types: tuple[TicketType, ...] = field(default=())
@@ -139,6 +194,8 @@ class EventRecord:
 
     @property
     def local_start(self) -> datetime:
+        from zoneinfo import ZoneInfo
+
         return self.starts_at.astimezone(ZoneInfo(self.timezone))
 
     def ticket_type(self, type_id: str) -> TicketType | None:

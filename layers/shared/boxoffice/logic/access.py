@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from boxoffice.auth import Principal
 from boxoffice.errors import EventNotFound
 from boxoffice.logic.permissions import require_current
-from boxoffice.records import ON_SALE, EventRecord
+from boxoffice.records import EventRecord, EventStatus, Principal
 from boxoffice.store import events as store
 
 _ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -30,6 +29,6 @@ def editable(principal: Principal, event_id: str) -> EventRecord:
     token version. An event stored before ticket types is moved to today's items first."""
     event, account = store.get_for_user(event_id_or_404(event_id), principal.user_id)
     require_current(principal, account)
-    if event is None or event.status != ON_SALE:
+    if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
     return event

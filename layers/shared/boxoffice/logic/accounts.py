@@ -5,19 +5,19 @@ from __future__ import annotations
 import uuid
 
 from boxoffice import auth, clock
-from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import InvalidCredentials, NotAuthenticated, WrongPassword
 from boxoffice.models.users import LoginRequest, RegisterRequest, Token, UpdateMeRequest, User
+from boxoffice.records import Principal, Role
 from boxoffice.store import throttle, users
 from boxoffice.store.users import UserRecord
 
 
 def public_user(record: UserRecord) -> User:
-    return User(id=record.id, name=record.name, email=record.email, role=record.role, created_at=record.created_at)  # type: ignore[arg-type]
+    return User(id=record.id, name=record.name, email=record.email, role=record.role, created_at=record.created_at)
 
 
-def create_account(name: str, email: str, password: str, *, role: str = "user") -> User:
+def create_account(name: str, email: str, password: str, *, role: Role = Role.USER) -> User:
     record = UserRecord(
         id=str(uuid.uuid4()),
         name=name,
@@ -91,7 +91,7 @@ def update_me(principal: Principal, request: UpdateMeRequest, source_ip: str) ->
     return public_user(users.update(record, name=request.name, password_hash=password_hash))
 
 
-def change_role(email: str, role: str) -> bool:
+def change_role(email: str, role: Role) -> bool:
     """Give the account registered with `email` a role; True if that changed it. A change revokes the
     account's older tokens (the store bumps its token version): a token's role is otherwise trusted
     until it expires."""

@@ -21,7 +21,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from boxoffice import clock, cursors, money, ticket_codes
-from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import (
     AlreadyCancelled,
@@ -47,9 +46,17 @@ from boxoffice.logic.permissions import owned, require_current
 from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
-from boxoffice.records import CANCELLED, CONFIRMED, ON_SALE, EventRecord, Holding, Stock, TicketType
+from boxoffice.records import (
+    BookingStatus,
+    EventRecord,
+    EventStatus,
+    Holding,
+    Principal,
+    Stock,
+    TicketStatus,
+    TicketType,
+)
 from boxoffice.store import bookings as store
-from boxoffice.store import tickets as ticket_store
 from boxoffice.store.bookings import (
     BookingRecord,
     Details,
@@ -103,7 +110,7 @@ def sellable(
 ) -> Stock:
     """What `quantity` tickets of the type would be drawn on, if this buyer may have them now as far as
     every rule but the tickets left goes (the waiting list asks that while too few are left)."""
-    if event is None or event.status != ON_SALE:
+    if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
     if ticket_type is None:
         raise TicketTypeNotFound()
@@ -168,7 +175,7 @@ def public_booking(
     itself last wrote them (a new booking's tickets are VALID with `codes`, a cancelled one's CANCELLED).
     A cancelled ticket shows no code: there is nothing left to scan."""
     event = details.events.get(record.event_id, record.event)
-    written = ticket_store.VALID if record.status == CONFIRMED else ticket_store.CANCELLED
+    written = TicketStatus.VALID if record.status == BookingStatus.CONFIRMED else TicketStatus.CANCELLED
     # Every ticket is of its booking's type (tickets written before they recorded it included).
     ticket_type = {"id": record.ticket_type_id, "name": record.ticket_type_name}
     tickets = []
@@ -182,7 +189,7 @@ def public_booking(
                 "ticket_type": ticket_type,
                 "status": status,
                 "checked_in_at": checked_in_at,
-                "code": None if status == ticket_store.CANCELLED else code,
+                "code": None if status == TicketStatus.CANCELLED else code,
             }
         )
     return Booking.model_validate(
@@ -229,7 +236,7 @@ def new_record(
         unit_price=unit_price,
         total_price=unit_price * quantity,
         currency=currency,
-        status=CONFIRMED,
+        status=BookingStatus.CONFIRMED,
         created_at=now,
         cancelled_at=None,
         event=EventSnapshot.of(event),
@@ -365,7 +372,7 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
     since (renamed, deleted), the failed transaction shows it as it is and the cancel goes round again.
     """
     record = _read_own(principal, booking_id)
-    if record.status == CANCELLED:
+    if record.status == BookingStatus.CANCELLED:
         raise AlreadyCancelled()
     now = clock.now()
     seen = record.event
@@ -387,7 +394,7 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
     raise Busy()
 
 
-def _cancellable(seen: EventSnapshot, now_seen: tuple[datetime, str] | None, now: datetime) -> EventSnapshot:
+def _cancellable(seen: EventSnapshot, now_seen: tuple[datetime, EventStatus] | None, now: datetime) -> EventSnapshot:
     # Deleted events are cancellable (their tombstone takes the tickets back); started ones are not.
     if now_seen is None:
         raise EventNotFound()

@@ -14,7 +14,6 @@ import re
 from datetime import UTC, datetime
 
 from boxoffice import clock, cursors, ticket_codes
-from boxoffice.auth import Principal
 from boxoffice.errors import EventNotFound, InvalidCursor, InvalidInput, TicketNotFound, WrongEvent
 from boxoffice.ids import CROCKFORD
 from boxoffice.logic.access import event_id_or_404
@@ -24,6 +23,7 @@ from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import Page
 from boxoffice.models.tickets import CheckInRequest, DoorTicket
 from boxoffice.observability import logger, metrics
+from boxoffice.records import Principal
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
@@ -49,7 +49,7 @@ def door_view(ticket: TicketRecord) -> DoorTicket:
         ticket_number=ticket.ticket_number,
         event_id=ticket.event_id,
         ticket_type=BookedTicketType(id=type_id, name=type_name),
-        status=ticket.status,  # type: ignore[arg-type]
+        status=ticket.status,
         checked_in_at=ticket.checked_in_at,
         updated_at=ticket.updated_at,
     )

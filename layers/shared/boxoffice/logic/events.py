@@ -11,14 +11,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from boxoffice import clock, cursors, money
-from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import Busy, EventNotFound, EventStarted, InvalidCursor, InvalidInput
 from boxoffice.logic import offers, tickettypes
 from boxoffice.logic.access import editable, event_id_or_404
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.events import CreateEvent, CreateTicketType, Event, UpdateEvent
-from boxoffice.records import DEFAULT_TYPE_NAME, ON_SALE, EventRecord
+from boxoffice.records import DEFAULT_TYPE_NAME, EventRecord, EventStatus, Principal
 from boxoffice.store import events as store
 from boxoffice.store.search import Search, search
 from boxoffice.text import venue_key, words
@@ -56,7 +55,7 @@ def public(event: EventRecord) -> Event:
         doors_close_minutes_after=event.doors_close_minutes_after,
         doors_open_at=event.doors[0],
         doors_close_at=event.doors[1],
-        status=ON_SALE,
+        status=EventStatus.ON_SALE,
         created_at=event.created_at,
         updated_at=event.updated_at,
     )
@@ -108,7 +107,7 @@ def new_event(request: CreateEvent, event_id: str | None = None) -> EventRecord:
         max_held_tickets_per_user=request.max_held_tickets_per_user,
         max_holds_per_user=request.max_holds_per_user,
         hold_cooldown_seconds=request.hold_cooldown_seconds,
-        status=ON_SALE,
+        status=EventStatus.ON_SALE,
         created_at=now,
         updated_at=now,
         ticket_types=tuple(types),
@@ -196,7 +195,7 @@ def delete_event(principal: Principal, event_id: str) -> None:
 
 def get_event(event_id: str) -> Event:
     event = store.get(event_id_or_404(event_id))
-    if event is None or event.status != ON_SALE:
+    if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
     return public(event)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from boxoffice import clock, deadline
 from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EXPIRED
+from boxoffice.records import HoldStatus
 from boxoffice.store import holds as store
 from boxoffice.store.holds import HoldChanged, HoldRecord
 from boxoffice.store.inventory import RESERVED
@@ -44,7 +44,7 @@ def _release(holds: list[HoldRecord], now: datetime, *, in_time: Callable[[], bo
         if not in_time():
             break
         try:
-            _, pool = store.release(hold, ended=EXPIRED, now=now)
+            _, pool = store.release(hold, ended=HoldStatus.EXPIRED, now=now)
         except HoldChanged:
             continue  # confirmed or released meanwhile: someone else got there first
         released += 1

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from boxoffice import clock
-from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import (
     Busy,
@@ -53,7 +52,7 @@ from boxoffice.logic.permissions import owned, require_current
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
-from boxoffice.records import CONFIRMED, EXPIRED, HELD, ON_SALE, RELEASED, EventRecord, Holding, Stock, TicketType
+from boxoffice.records import EventRecord, EventStatus, Holding, HoldStatus, Principal, Stock, TicketType
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
 from boxoffice.store.bookings import IdempotencyClaim, IdempotencyRecord, IdTaken
@@ -62,14 +61,14 @@ from boxoffice.store.inventory import RESERVED, StockChanged
 
 
 def public_hold(record: HoldRecord, now: datetime) -> Hold:
-    lapsed = record.status == HELD and record.expires_at <= now
+    lapsed = record.status == HoldStatus.HELD and record.expires_at <= now
     return Hold.model_validate(
         {
             "id": record.id,
             "event_id": record.event_id,
             "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name},
             "quantity": record.quantity,
-            "status": EXPIRED if lapsed else record.status,
+            "status": HoldStatus.EXPIRED if lapsed else record.status,
             "expires_at": record.expires_at,
             "unit_price": record.unit_price,
             "total_price": record.unit_price * record.quantity,
@@ -151,7 +150,7 @@ def place_hold(
             quantity=request.quantity,
             unit_price=kind.price,
             currency=stock.event.currency,
-            status=HELD,
+            status=HoldStatus.HELD,
             expires_at=expires_at,
             created_at=now,
             cooldown_until=expires_at + stock.event.cooldown,
@@ -191,18 +190,18 @@ def get_hold(principal: Principal, hold_id: str) -> Hold:
 
 def _still_held(hold: HoldRecord, now: datetime) -> None:
     """Nothing, if the hold can still be confirmed or released by its owner; else the error saying why."""
-    if hold.status == RELEASED:
+    if hold.status == HoldStatus.RELEASED:
         raise HoldReleased()
-    if hold.status == EXPIRED or hold.expires_at <= now:
+    if hold.status == HoldStatus.EXPIRED or hold.expires_at <= now:
         raise HoldExpired()
-    if hold.status == CONFIRMED:
+    if hold.status == HoldStatus.CONFIRMED:
         raise HoldConfirmed()
 
 
 def _already(principal: Principal, hold: HoldRecord, now: datetime) -> BookingOutcome:
     """A hold past confirming: its one booking if it was confirmed (confirming again answers with that
     booking, as GET /bookings/{id} shows it), else the error that says why not."""
-    if hold.status == CONFIRMED and hold.booking_id is not None:
+    if hold.status == HoldStatus.CONFIRMED and hold.booking_id is not None:
         return BookingOutcome(get_booking(principal, hold.booking_id), replayed=True)
     _still_held(hold, now)
     raise HoldNotFound()
@@ -210,7 +209,7 @@ def _already(principal: Principal, hold: HoldRecord, now: datetime) -> BookingOu
 
 def _confirmable(event: EventRecord | None, now: datetime) -> EventRecord:
     """The event, if it still takes a confirm (on sale, not started); else the error that says why not."""
-    if event is None or event.status != ON_SALE:
+    if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
     if event.starts_at <= now:
         raise EventStarted()
@@ -237,7 +236,7 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
     hold = context.hold
     if hold is None:
         raise HoldNotFound()
-    if hold.status != HELD or hold.expires_at <= now:
+    if hold.status != HoldStatus.HELD or hold.expires_at <= now:
         return _already(principal, hold, now)
     event = store.event_of(hold)
     for _ in range(ATTEMPTS):
@@ -287,14 +286,16 @@ def release_hold(principal: Principal, hold_id: str) -> Hold:
     hold = _read_own(principal, hold_id)
     now = clock.now()
     for _ in range(ATTEMPTS):
-        lapsed = hold.status == HELD and hold.expires_at <= now
+        lapsed = hold.status == HoldStatus.HELD and hold.expires_at <= now
         if not lapsed:
             _still_held(hold, now)
         try:
             if lapsed:
-                released, pool = store.release(hold, ended=EXPIRED, now=now)
+                released, pool = store.release(hold, ended=HoldStatus.EXPIRED, now=now)
             else:
-                released, pool = store.release(hold, ended=RELEASED, now=now, token_version=principal.token_version)
+                released, pool = store.release(
+                    hold, ended=HoldStatus.RELEASED, now=now, token_version=principal.token_version
+                )
         except HoldChanged as changed:
             hold = changed.hold or hold
             continue

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from boxoffice import clock
 from boxoffice.ids import new_ulid
 from boxoffice.observability import logger, metrics
-from boxoffice.records import CLOSED, EXPIRED, HELD, ON_SALE, EventRecord
+from boxoffice.records import EntryStatus, EventRecord, EventStatus, HoldStatus
 from boxoffice.store import holds as hold_store
 from boxoffice.store import offers as store
 from boxoffice.store import waitlist as lines
@@ -40,9 +40,9 @@ SWEEP_EVENTS = 100  # events with a pool one sweep hands on; the next sweep take
 STARTED_LOOKBACK = timedelta(minutes=3)
 
 
-def line_open(status: str, starts_at: datetime, now: datetime) -> bool:
+def line_open(status: EventStatus, starts_at: datetime, now: datetime) -> bool:
     """People wait for an event on sale that has not started; a deleted or started event's line is closed."""
-    return status == ON_SALE and starts_at > now
+    return status == EventStatus.ON_SALE and starts_at > now
 
 
 def allocate(event_id: str, *, sweeping: bool = False) -> int:
@@ -94,7 +94,7 @@ def _close(event: EventRecord, listed: bool, now: datetime) -> bool:
         return False
     entries, more = lines.line(event.id, CLOSE_WINDOW)
     for entry in entries:
-        lines.drop(entry, status=CLOSED, now=now)
+        lines.drop(entry, status=EntryStatus.CLOSED, now=now)
     if more:
         lines.relist(event.id)
     elif listed and not event.reserved:
@@ -124,7 +124,9 @@ def _offer(event: EventRecord, window: int, now: datetime) -> _Turn:
             break
         kind = event.ticket_type(entry.ticket_type_id)
         if kind is None or (kind.sales_end is not None and kind.sales_end <= now):
-            lines.drop(entry, status=EXPIRED, now=now)  # its type no longer sells: it would wait for nothing
+            lines.drop(
+                entry, status=EntryStatus.EXPIRED, now=now
+            )  # its type no longer sells: it would wait for nothing
             ended += 1
             continue
         if kind.available_tickets is not None and kind.available_tickets < entry.quantity:
@@ -142,7 +144,7 @@ def _offer(event: EventRecord, window: int, now: datetime) -> _Turn:
             quantity=entry.quantity,
             unit_price=kind.price,
             currency=event.currency,
-            status=HELD,
+            status=HoldStatus.HELD,
             expires_at=hold_store.expiry_of(now),
             created_at=now,
             waiting_entry_id=entry.id,

@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from boxoffice.auth import Principal
 from boxoffice.errors import DomainError, Forbidden, NotAuthenticated
+from boxoffice.records import Principal, Role
 
 if TYPE_CHECKING:  # only a type here: the edge imports this module and no route needs the store for it
     from boxoffice.store.users import UserRecord
@@ -22,7 +22,7 @@ def require_admin(principal: Principal) -> None:
 
 def require_staff(principal: Principal) -> None:
     """Door staff, and admins, who may do everything staff may."""
-    if principal.role not in ("staff", "admin"):
+    if principal.role not in (Role.STAFF, Role.ADMIN):
         raise Forbidden("Only door staff and administrators may do this.")
 
 

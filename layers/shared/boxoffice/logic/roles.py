@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 
-from boxoffice.auth import Principal
 from boxoffice.errors import Busy, InvalidInput, UserNotFound
 from boxoffice.logic.accounts import public_user
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.users import RoleChange, User, normalise_email
 from boxoffice.observability import logger
+from boxoffice.records import Principal
 from boxoffice.store import users
 from boxoffice.store.users import RoleChanged
 

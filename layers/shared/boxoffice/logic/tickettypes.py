@@ -14,11 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from boxoffice import clock, money
-from boxoffice.auth import Principal
 from boxoffice.errors import Busy, InvalidInput, LastTicketType, TicketTypeNotFound
 from boxoffice.logic.access import editable, is_id
 from boxoffice.models.events import CreateTicketType, TicketTypeOut, UpdateTicketType
-from boxoffice.records import MAX_TICKET_TYPES, EventRecord, TicketType
+from boxoffice.records import MAX_TICKET_TYPES, EventRecord, Principal, TicketType
 from boxoffice.store import tickettypes as store
 from boxoffice.store.events import Stale
 from boxoffice.text import venue_key

@@ -14,7 +14,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from boxoffice import clock, cursors
-from boxoffice.auth import Principal
 from boxoffice.errors import (
     AlreadyWaiting,
     Busy,
@@ -34,7 +33,7 @@ from boxoffice.logic.permissions import require_current
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import BOOKED, CLOSED, EXPIRED, LEFT, OFFERED, WAITING, Stock
+from boxoffice.records import EntryStatus, Principal, Stock
 from boxoffice.store import waitlist as store
 from boxoffice.store.inventory import StockChanged
 from boxoffice.store.waitlist import EntryChanged, EntryRecord
@@ -42,14 +41,14 @@ from boxoffice.store.waitlist import EntryChanged, EntryRecord
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # `<event id>.<ULID>`: the entry's key (one per user and event) is in its id, and a new join a new id.
 _ENTRY_ID = re.compile(rf"^({_UUID})\.[0-9A-HJKMNP-TV-Z]{{26}}$")
-LIVE = frozenset({WAITING, OFFERED})
+LIVE = frozenset({EntryStatus.WAITING, EntryStatus.OFFERED})
 # Each retry follows a change DynamoDB reported (tickets back on sale, a type's sales ending): a few suffice.
 ATTEMPTS = 3
 
 
 def _lapsed(entry: EntryRecord, now: datetime) -> bool:
     """An offer past its expiry, whether or not its hold has been released yet."""
-    return entry.status == OFFERED and (entry.expires_at is None or entry.expires_at <= now)
+    return entry.status == EntryStatus.OFFERED and (entry.expires_at is None or entry.expires_at <= now)
 
 
 def _public(
@@ -58,10 +57,10 @@ def _public(
     """An offer past its expiry is EXPIRED, whether or not the sweeper has passed it on yet; a live entry of
     a `closed` line is CLOSED, whether or not the sweeper has ended it yet."""
     lapsed = _lapsed(entry, now)
-    offered = entry.status == OFFERED and not lapsed and not closed
-    status = EXPIRED if lapsed else entry.status
+    offered = entry.status == EntryStatus.OFFERED and not lapsed and not closed
+    status = EntryStatus.EXPIRED if lapsed else entry.status
     if closed and entry.status in LIVE:
-        status = CLOSED
+        status = EntryStatus.CLOSED
     return WaitingListEntry.model_validate(
         {
             "id": entry.id,
@@ -125,7 +124,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
         if offers.allocate(event_id):  # tickets kept for the line may have fitted this entry at once
             entry = store.read_entry(principal.user_id, event_id)[1] or entry
-        return _public(entry, store.position(entry) if entry.status == WAITING else None, now=now)
+        return _public(entry, store.position(entry) if entry.status == EntryStatus.WAITING else None, now=now)
     raise Busy()
 
 
@@ -137,7 +136,7 @@ def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> Entr
         ticket_type_id=stock.ticket_type.id,
         ticket_type_name=stock.ticket_type.name,
         quantity=quantity,
-        status=WAITING,
+        status=EntryStatus.WAITING,
         joined_at=now,
     )
 
@@ -161,9 +160,9 @@ def leave(principal: Principal, entry_id: str) -> WaitingListEntry:
     entry = _own(principal, entry_id)
     now = clock.now()
     for _ in range(ATTEMPTS):
-        if entry.status == OFFERED and entry.hold_id is not None:
+        if entry.status == EntryStatus.OFFERED and entry.hold_id is not None:
             return _decline(principal, entry, now)
-        if entry.status != WAITING:
+        if entry.status != EntryStatus.WAITING:
             raise NotWaiting(entry.status)
         try:
             left = store.leave_line(entry, token_version=principal.token_version, now=now)
@@ -183,13 +182,13 @@ def _decline(principal: Principal, entry: EntryRecord, now: datetime) -> Waiting
     try:
         holds.release_hold(principal, str(entry.hold_id))
     except HoldExpired:
-        raise NotWaiting(EXPIRED) from None
+        raise NotWaiting(EntryStatus.EXPIRED) from None
     except HoldConfirmed:
-        raise NotWaiting(BOOKED) from None
+        raise NotWaiting(EntryStatus.BOOKED) from None
     except HoldReleased:
-        raise NotWaiting(LEFT) from None
+        raise NotWaiting(EntryStatus.LEFT) from None
     logger.info("Waiting list offer declined", extra={"entry_id": entry.id, "event_id": entry.event_id})
-    return _public(replace(entry, status=LEFT, ended_at=now), now=now)
+    return _public(replace(entry, status=EntryStatus.LEFT, ended_at=now), now=now)
 
 
 def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[WaitingListEntry]:
@@ -203,7 +202,7 @@ def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[W
     items = []
     for e in entries:
         closed = e.event_id not in events or not offers.line_open(*events[e.event_id], now)
-        waiting = e.status == WAITING and not closed
+        waiting = e.status == EntryStatus.WAITING and not closed
         items.append(_public(e, store.position(e) if waiting else None, now=now, closed=closed))
     next_cursor = cursors.seal({"after": entries[-1].event_id}, scope) if more and entries else None
     return Page[WaitingListEntry](items=items, next_cursor=next_cursor)

@@ -20,10 +20,10 @@ from typing import Any
 
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, NotAuthenticated, TicketUsed
 from boxoffice.records import (
-    CANCELLED,
-    CONFIRMED,
     DEFAULT_TYPE_NAME,
+    BookingStatus,
     EventRecord,
+    EventStatus,
     Holding,
     TicketType,
     legacy_type_id,
@@ -59,7 +59,7 @@ class EventSnapshot:
     name: str
     venue: str
     starts_at: datetime
-    status: str
+    status: EventStatus
 
     @classmethod
     def of(cls, event: EventRecord) -> EventSnapshot:
@@ -80,7 +80,7 @@ class BookingRecord:
     unit_price: Decimal
     total_price: Decimal
     currency: str
-    status: str
+    status: BookingStatus
     created_at: datetime
     cancelled_at: datetime | None
     event: EventSnapshot  # as last seen: at booking, then at cancelling
@@ -123,14 +123,14 @@ class BookingRecord:
             unit_price=Decimal(item["unit_price"]),
             total_price=Decimal(item["total_price"]),
             currency=item["currency"],
-            status=item["status"],
+            status=BookingStatus(item["status"]),
             created_at=datetime.fromisoformat(item["created_at"]),
             cancelled_at=datetime.fromisoformat(cancelled_at) if cancelled_at else None,
             event=EventSnapshot(
                 name=item["event_name"],
                 venue=item["event_venue"],
                 starts_at=datetime.fromisoformat(item["event_starts_at"]),
-                status=item["event_status"],
+                status=EventStatus(item["event_status"]),
             ),
             idempotency_sk=item.get("idempotency_sk"),
         )
@@ -172,7 +172,7 @@ class EventChanged(Exception):
     """A cancel's condition on the event's quota failed: its start and status as DynamoDB saw them
     (None: it has no quota item)."""
 
-    def __init__(self, seen: tuple[datetime, str] | None) -> None:
+    def __init__(self, seen: tuple[datetime, EventStatus] | None) -> None:
         super().__init__("event changed")
         self.seen = seen
 
@@ -423,7 +423,7 @@ def cancel(
     The booking must still be CONFIRMED: of racing cancels exactly one commits, the others get
     AlreadyCancelled. Returns the cancelled booking and the pool its tickets went to (inventory.route_returned).
     """
-    cancelled = replace(booking, status=CANCELLED, cancelled_at=now, event=seen)
+    cancelled = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, event=seen)
     sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
     # Goes round again when the type gained or lost its sub-quota since, an event stored before ticket
     # types is upgraded, or only the key's copy failed.
@@ -436,7 +436,7 @@ def cancel(
                 raise NotAuthenticated("The token was revoked.") from None
             if exc.failed("booking"):
                 old = exc.old("booking")
-                if old is not None and old["status"] == CANCELLED:
+                if old is not None and old["status"] == BookingStatus.CANCELLED:
                     raise AlreadyCancelled() from None
                 raise BookingNotFound() from None
             used = [n for n in range(booking.quantity) if exc.failed(f"ticket:{n}")]
@@ -447,7 +447,7 @@ def cancel(
                 if quota is None and legacy.upgrade(booking.event_id):
                     continue
                 raise EventChanged(
-                    (datetime.fromisoformat(quota["starts_at"]), quota["status"]) if quota else None
+                    (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
                 ) from None
             if exc.failed("type"):
                 shape = inventory.has_sub_quota(exc.old("type"))
@@ -471,7 +471,11 @@ def _cancel(
     by: int,
     now: datetime,
 ) -> None:
-    changes = {"status": CANCELLED, "cancelled_at": now.isoformat(), **_snapshot_attributes(cancelled.event)}
+    changes = {
+        "status": BookingStatus.CANCELLED,
+        "cancelled_at": now.isoformat(),
+        **_snapshot_attributes(cancelled.event),
+    }
     tx = Transaction()
     tx.add(
         "booking",
@@ -482,7 +486,7 @@ def _cancel(
                 "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in changes),
                 "ConditionExpression": "#status = :confirmed",
                 "ExpressionAttributeNames": {f"#{name}": name for name in changes},
-                "ExpressionAttributeValues": values(confirmed=CONFIRMED, **changes),
+                "ExpressionAttributeValues": values(confirmed=BookingStatus.CONFIRMED, **changes),
                 **ALL_OLD,
             }
         },

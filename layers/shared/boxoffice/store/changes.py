@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
+from boxoffice.records import HoldStatus
 from boxoffice.store.bookings import BookingRecord, booking_in
 from boxoffice.store.dynamo import Item, load
 from boxoffice.store.tickets import TicketRecord, ticket_in
 
-HELD: Final = "HELD"
-EXPIRED: Final = "EXPIRED"
 _HOLD = "HOLD#"
 
 
@@ -33,7 +32,7 @@ class HoldImage:
     event_id: str
     ticket_type_id: str | None
     quantity: int
-    status: str  # HELD, CONFIRMED, RELEASED or EXPIRED
+    status: HoldStatus
     created_at: datetime
     expires_at: datetime
     ended_at: datetime | None
@@ -48,7 +47,7 @@ class HoldImage:
             event_id=item["event_id"],
             ticket_type_id=item.get("ticket_type_id"),
             quantity=int(item["quantity"]),
-            status=item["status"],
+            status=HoldStatus(item["status"]),
             created_at=datetime.fromisoformat(item["created_at"]),
             expires_at=datetime.fromisoformat(item["expires_at"]),
             ended_at=datetime.fromisoformat(ended_at) if ended_at else None,

@@ -15,6 +15,7 @@ from boxoffice.records import (
     DOORS_CLOSE_MINUTES,
     DOORS_OPEN_MINUTES,
     EventRecord,
+    EventStatus,
     TicketType,
     legacy_type_id,
 )
@@ -139,7 +140,7 @@ def describe(item: Item) -> EventRecord:
         currency=item["currency"],
         max_tickets_per_booking=per_booking,
         max_tickets_per_user=int(cap) if cap is not None else None,
-        status=item["status"],
+        status=EventStatus(item["status"]),
         created_at=created_at,
         updated_at=datetime.fromisoformat(item["updated_at"]),
         ticket_types=types,

@@ -9,7 +9,7 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.errors import CapacityBelowSold, EventNotFound, NotAuthenticated
-from boxoffice.records import DELETED, ON_SALE, EventRecord
+from boxoffice.records import EventRecord, EventStatus
 from boxoffice.store import dynamo, event_items, inventory, legacy, search, tickets, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -128,7 +128,7 @@ class Update:
 
     @classmethod
     def on_sale(cls) -> Update:
-        return cls([], [], ["#status = :on_sale"], {"#status": "status"}, {"on_sale": ON_SALE})
+        return cls([], [], ["#status = :on_sale"], {"#status": "status"}, {"on_sale": EventStatus.ON_SALE})
 
     def put(self, field: str, value: Any) -> None:
         """SET the attribute, or REMOVE it when `value` is None."""
@@ -191,7 +191,7 @@ def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
     for name in ("event", "quota"):
         if exc.failed(name):
             current = exc.old(name)
-            if current is None or current.get("status") != ON_SALE:
+            if current is None or current.get("status") != EventStatus.ON_SALE:
                 return EventNotFound()
     quota = exc.old("quota") if exc.failed("quota") else None
     if quota is not None and int(quota["total_tickets"]) == old.total_tickets:
@@ -273,7 +273,7 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
         raise _failure(exc, new, old) from None
     # A transaction returns no item: read the live one back (its counts may have moved meanwhile).
     updated = get(old.id)
-    if updated is None or updated.status != ON_SALE:  # deleted since: answer as if the delete came first
+    if updated is None or updated.status != EventStatus.ON_SALE:  # deleted since: answer as if the delete came first
         raise EventNotFound()
     return updated
 
@@ -283,7 +283,7 @@ def delete(old: EventRecord) -> None:
     described, quota = Update.on_sale(), Update.on_sale()
     _pin_index(described, old)
     for update in (described, quota):
-        update.put("status", DELETED)
+        update.put("status", EventStatus.DELETED)
     # Listed for the sweeper, which closes any waiting line of the event (and unlists it): the line is
     # not read here, so a join racing the delete cannot be missed.
     quota.put(inventory.POOL_KEY, inventory.POOLED)
@@ -292,7 +292,7 @@ def delete(old: EventRecord) -> None:
     described.put("venue_pk", None)
     tx = Transaction().add("event", described.action(event_key(old.id)))
     tx.add("quota", quota.action(inventory.quota_key(old.id)))
-    _copy_door(tx, replace(old, status=DELETED))  # its tickets are let in no more
+    _copy_door(tx, replace(old, status=EventStatus.DELETED))  # its tickets are let in no more
     try:
         search.write(tx, deletes=search.entries(old))
     except Failed as exc:

@@ -21,7 +21,7 @@ from typing import Any
 
 from boxoffice.config import settings
 from boxoffice.errors import NotAuthenticated
-from boxoffice.records import BOOKED, CONFIRMED, EXPIRED, HELD, LEFT, EventRecord, Holding, TicketType
+from boxoffice.records import EntryStatus, EventRecord, EventStatus, Holding, HoldStatus, TicketType
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import dynamo, event_items, inventory, users, waitlist
 from boxoffice.store.bookings import BookingRecord, IdempotencyClaim, IdempotencyRecord, IdTaken
@@ -56,7 +56,7 @@ class HoldRecord:
     quantity: int
     unit_price: Decimal  # the price when the tickets were taken: confirming keeps it
     currency: str
-    status: str
+    status: HoldStatus
     expires_at: datetime
     created_at: datetime
     ended_at: datetime | None = None
@@ -85,8 +85,8 @@ class HoldRecord:
             "waiting_entry_id": self.waiting_entry_id,
             "cooldown_until": inventory.ms(self.cooldown_until) if self.cooldown_until else None,
         }
-        if self.status == HELD:
-            item.update(held=HELD, held_event=self.event_id, held_until=inventory.ms(self.expires_at))
+        if self.status == HoldStatus.HELD:
+            item.update(held=HoldStatus.HELD, held_event=self.event_id, held_until=inventory.ms(self.expires_at))
         return item
 
     def item(self) -> Item:
@@ -106,7 +106,7 @@ class HoldRecord:
             quantity=int(item["quantity"]),
             unit_price=Decimal(item["unit_price"]),
             currency=item["currency"],
-            status=item["status"],
+            status=HoldStatus(item["status"]),
             expires_at=datetime.fromisoformat(item["expires_at"]),
             created_at=datetime.fromisoformat(item["created_at"]),
             ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
@@ -137,7 +137,7 @@ class EventGone(Exception):
     """A confirm's condition on the event's quota failed: the event is deleted or has started; `seen` is its
     quota item as DynamoDB saw it (None: no such item)."""
 
-    def __init__(self, seen: tuple[datetime, str] | None) -> None:
+    def __init__(self, seen: tuple[datetime, EventStatus] | None) -> None:
         super().__init__("event gone")
         self.seen = seen
 
@@ -148,7 +148,7 @@ def expiry_of(now: datetime) -> datetime:
     return later.replace(microsecond=later.microsecond // 1000 * 1000)
 
 
-def _offer_ends(tx: Transaction, hold: HoldRecord, status: str, now: datetime) -> None:
+def _offer_ends(tx: Transaction, hold: HoldRecord, status: EntryStatus, now: datetime) -> None:
     """A waiting-list offer's entry ends with its hold (BOOKED, EXPIRED or LEFT), in the hold's transaction."""
     if hold.waiting_entry_id is not None:
         tx.add(
@@ -259,7 +259,11 @@ def confirm(
                 "ConditionExpression": "#status = :held AND held_until > :now",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
-                    confirmed=CONFIRMED, booking=booking.id, at=now.isoformat(), held=HELD, now=inventory.ms(now)
+                    confirmed=HoldStatus.CONFIRMED,
+                    booking=booking.id,
+                    at=now.isoformat(),
+                    held=HoldStatus.HELD,
+                    now=inventory.ms(now),
                 ),
                 **ALL_OLD,
             }
@@ -277,7 +281,7 @@ def confirm(
     if hold.cooldown_until is not None:
         inventory.unhold(tx, hold.user_id, hold.event_id, hold.quantity)
     tx.add("account", users.current_check(hold.user_id, token_version))
-    _offer_ends(tx, hold, BOOKED, now)
+    _offer_ends(tx, hold, EntryStatus.BOOKED, now)
     booking_store.add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
         tx.commit()
@@ -291,12 +295,16 @@ def confirm(
             raise _hold_changed(exc) from None
         if exc.failed("quota"):
             quota = exc.old("quota")
-            raise EventGone((datetime.fromisoformat(quota["starts_at"]), quota["status"]) if quota else None) from None
+            raise EventGone(
+                (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
+            ) from None
         raise IdTaken() from None
     return None
 
 
-def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int | None = None) -> tuple[HoldRecord, str]:
+def release(
+    hold: HoldRecord, *, ended: HoldStatus, now: datetime, token_version: int | None = None
+) -> tuple[HoldRecord, str]:
     """HELD -> `ended` (RELEASED or EXPIRED) and the tickets back (to open sale, or kept for the waiting
     list: inventory.route_returned), in one transaction.
 
@@ -324,8 +332,8 @@ def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int |
     raise HoldChanged(hold)
 
 
-def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: datetime, by: int | None) -> None:
-    condition = "#status = :held" + (" AND held_until <= :now" if ended == EXPIRED else "")
+def _release(hold: HoldRecord, pool: str, *, ended: HoldStatus, sub_quota: bool, now: datetime, by: int | None) -> None:
+    condition = "#status = :held" + (" AND held_until <= :now" if ended == HoldStatus.EXPIRED else "")
     tx = Transaction()
     tx.add(
         "hold",
@@ -339,8 +347,8 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
                 "ExpressionAttributeValues": values(
                     ended=ended,
                     at=now.isoformat(),
-                    held=HELD,
-                    **({"now": inventory.ms(now)} if ended == EXPIRED else {}),
+                    held=HoldStatus.HELD,
+                    **({"now": inventory.ms(now)} if ended == HoldStatus.EXPIRED else {}),
                 ),
                 **ALL_OLD,
             }
@@ -356,11 +364,13 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
         pool=pool,
         now=now,
         placed=hold.cooldown_until is not None,
-        cooldown_until=hold.cooldown_until if ended == EXPIRED else None,  # the buyer let it lapse
+        cooldown_until=hold.cooldown_until if ended == HoldStatus.EXPIRED else None,  # the buyer let it lapse
     )
     if by is not None:
         tx.add("account", users.current_check(hold.user_id, by))
-    _offer_ends(tx, hold, EXPIRED if ended == EXPIRED else LEFT, now)  # released: the user declined it
+    _offer_ends(
+        tx, hold, EntryStatus.EXPIRED if ended == HoldStatus.EXPIRED else EntryStatus.LEFT, now
+    )  # released: the user declined it
     tx.commit()
 
 
@@ -374,7 +384,7 @@ def expired(now: datetime, *, event_id: str | None = None, limit: int = 100) -> 
     found: list[HoldRecord] = []
     start: dict[str, Any] | None = None
     while len(found) < limit:
-        page, start = _page(BY_EXPIRY, "held = :key", HELD, now, limit - len(found), start)
+        page, start = _page(BY_EXPIRY, "held = :key", HoldStatus.HELD, now, limit - len(found), start)
         found += page
         if start is None:
             break

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from boxoffice.errors import Busy
-from boxoffice.records import ON_SALE, EventRecord, Holding, TicketType
+from boxoffice.records import EventRecord, EventStatus, Holding, TicketType
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
 
 QUOTA = "QUOTA"
@@ -122,7 +122,7 @@ def with_quota(event: EventRecord, item: Item) -> EventRecord:
         available_tickets=int(item["available_tickets"]),
         held=int(item.get("held", 0)),
         reserved=int(item.get("reserved", 0)),
-        status=item["status"],
+        status=EventStatus(item["status"]),
         starts_at=datetime.fromisoformat(item["starts_at"]),
         currency=item["currency"],
         max_tickets_per_booking=int(item["max_tickets_per_booking"]),
@@ -233,7 +233,7 @@ def take(
                 "ExpressionAttributeNames": {"#status": "status", **revenue_names},
                 "ExpressionAttributeValues": values(
                     qty=quantity,
-                    on_sale=ON_SALE,
+                    on_sale=EventStatus.ON_SALE,
                     now=now.isoformat(),
                     currency=event.currency,
                     **({"amount": sale} if sale is not None else {"zero": 0}),
@@ -384,7 +384,7 @@ def allot(
                     qty=quantity,
                     zero=0,
                     minus_one=-1,
-                    on_sale=ON_SALE,
+                    on_sale=EventStatus.ON_SALE,
                     now=now.isoformat(),
                     **({} if cap is None else {"cap": cap}),
                 ),
@@ -411,7 +411,9 @@ def settle(
                 "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND held >= :qty",
                 "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
-                "ExpressionAttributeValues": values(qty=quantity, amount=amount, on_sale=ON_SALE, now=now.isoformat()),
+                "ExpressionAttributeValues": values(
+                    qty=quantity, amount=amount, on_sale=EventStatus.ON_SALE, now=now.isoformat()
+                ),
                 **ALL_OLD,
             }
         },
@@ -458,7 +460,7 @@ def returned(pool: str, quantity: str = "qty", *, now: datetime | None = None) -
     started event's waiters can never be offered its tickets); the condition then names POOL_NAMES.
     """
     line_open = "#line_status = :line_on_sale AND starts_at > :line_now"
-    open_values = {"line_on_sale": ON_SALE, "line_now": now.isoformat()} if now is not None else {}
+    open_values = {"line_on_sale": EventStatus.ON_SALE, "line_now": now.isoformat()} if now is not None else {}
     if pool == AVAILABLE:
         closed = f"({NOBODY_WAITS} OR NOT ({line_open}))" if now is not None else NOBODY_WAITS
         return f"available_tickets = available_tickets + :{quantity}", closed, {"zero": 0, **open_values}
@@ -472,7 +474,7 @@ def pool_for(quota: Item | None, now: datetime) -> str | None:
     while anyone waits for an event on sale that has not started."""
     if quota is None:
         return None
-    line_open = quota.get("status") == ON_SALE and datetime.fromisoformat(quota["starts_at"]) > now
+    line_open = quota.get("status") == EventStatus.ON_SALE and datetime.fromisoformat(quota["starts_at"]) > now
     return RESERVED if line_open and int(quota.get("waiting", 0)) > 0 else AVAILABLE
 
 
@@ -536,7 +538,7 @@ def give_back(
     refund: Decimal,
     currency: str,
     starts_at: datetime,
-    status: str,
+    status: EventStatus,
     pool: str,
     now: datetime,
 ) -> None:

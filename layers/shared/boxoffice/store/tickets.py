@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 from boxoffice.errors import (
     AlreadyCheckedIn,
@@ -34,7 +34,7 @@ from boxoffice.errors import (
     TicketCancelled,
     TicketNotFound,
 )
-from boxoffice.records import ON_SALE, EventRecord
+from boxoffice.records import EventRecord, EventStatus, TicketStatus
 from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -51,9 +51,6 @@ from boxoffice.store.dynamo import (
 )
 from boxoffice.store.users import UserRecord
 
-VALID: Final = "VALID"
-CHECKED_IN: Final = "CHECKED_IN"
-CANCELLED: Final = "CANCELLED"
 _TICKET = "TICKET#"
 _CHECKINS = "CHECKINS#"
 CHECKIN_SHARDS = 8
@@ -64,7 +61,7 @@ BY_UPDATE = "by_update"
 class TicketRecord:
     event_id: str
     ticket_number: str
-    status: str
+    status: TicketStatus
     updated_at: datetime
     checked_in_at: datetime | None
     booking_id: str
@@ -81,7 +78,7 @@ class TicketRecord:
         return cls(
             event_id=item["event_id"],
             ticket_number=item["ticket_number"],
-            status=item["status"],
+            status=TicketStatus(item["status"]),
             updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
             checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
             booking_id=item["booking_id"],
@@ -127,7 +124,7 @@ def put_action(
         "user_id": user_id,
         "ticket_type_id": ticket_type[0],
         "ticket_type_name": ticket_type[1],
-        "status": VALID,
+        "status": TicketStatus.VALID,
         "code": code,
         "created_at": at.isoformat(),
         **_updated(number, at),
@@ -148,7 +145,7 @@ def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
             "ConditionExpression": "#status = :valid",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": values(
-                cancelled=CANCELLED, valid=VALID, at=at.isoformat(), **_updated(number, at)
+                cancelled=TicketStatus.CANCELLED, valid=TicketStatus.VALID, at=at.isoformat(), **_updated(number, at)
             ),
             **ALL_OLD,
         }
@@ -234,7 +231,7 @@ def _count_checkin(event_id: str, type_id: str, delta: int, at: datetime) -> dic
     }
     if delta > 0:
         update["ConditionExpression"] = "event_status = :on_sale AND doors_open_at <= :now AND doors_close_at > :now"
-        update["ExpressionAttributeValues"] |= values(on_sale=ON_SALE, now=instant(at))
+        update["ExpressionAttributeValues"] |= values(on_sale=EventStatus.ON_SALE, now=instant(at))
         update |= ALL_OLD
     return {"Update": update}
 
@@ -254,9 +251,9 @@ def _refusal(status: str | None, checked_in_at: str | None) -> Exception:
     """Why a ticket in `status` (None: missing) cannot make the door move it asked for."""
     if status is None:
         return TicketNotFound()
-    if status == CANCELLED:
+    if status == TicketStatus.CANCELLED:
         return TicketCancelled()
-    if status == CHECKED_IN:
+    if status == TicketStatus.CHECKED_IN:
         return AlreadyCheckedIn(datetime.fromisoformat(str(checked_in_at)))
     return NotCheckedIn()
 
@@ -269,7 +266,7 @@ def _door_failure(exc: Failed) -> Exception:
         door = exc.old("count") or {}
         if "doors_open_at" not in door:
             return DoorUnknown()
-        if door.get("event_status") != ON_SALE:
+        if door.get("event_status") != EventStatus.ON_SALE:
             return EventNotFound()
         return CheckInClosed(
             datetime.fromisoformat(door["doors_open_at"]), datetime.fromisoformat(door["doors_close_at"])
@@ -279,14 +276,14 @@ def _door_failure(exc: Failed) -> Exception:
 
 
 def _move(
-    ticket: TicketRecord, *, to: str, sets: str, named: dict[str, Any], by: tuple[str, int], at: datetime
+    ticket: TicketRecord, *, to: TicketStatus, sets: str, named: dict[str, Any], by: tuple[str, int], at: datetime
 ) -> TicketRecord:
     """One door transaction: the ticket (as read, its type known) from the other door state to `to`
     (VALID <-> CHECKED_IN), its count shard and its type's count moved with it (a check-in only while
     the event is on sale and its doors are open: 404 / 409 CHECK_IN_CLOSED, or DoorUnknown), and the
     caller's token (user id, token version) still current. A ticket read in another state is refused without a write.
     A ticket written before tickets recorded their type gets it here."""
-    came_from = VALID if to == CHECKED_IN else CHECKED_IN
+    came_from = TicketStatus.VALID if to == TicketStatus.CHECKED_IN else TicketStatus.CHECKED_IN
     if ticket.status != came_from:
         raise _refusal(ticket.status, ticket.checked_in_at.isoformat() if ticket.checked_in_at else None)
     (type_id, type_name), number = ticket.ticket_type, ticket.ticket_number
@@ -312,24 +309,24 @@ def _move(
             }
         },
     )
-    tx.add("count", _count_checkin(ticket.event_id, type_id, +1 if to == CHECKED_IN else -1, at))
+    tx.add("count", _count_checkin(ticket.event_id, type_id, +1 if to == TicketStatus.CHECKED_IN else -1, at))
     tx.add("caller", users.current_check(*by))
     try:
         tx.commit()
     except Failed as exc:
         raise _door_failure(exc) from None
-    return replace(ticket, status=to, updated_at=at, checked_in_at=at if to == CHECKED_IN else None)
+    return replace(ticket, status=to, updated_at=at, checked_in_at=at if to == TicketStatus.CHECKED_IN else None)
 
 
 def check_in(ticket: TicketRecord, *, by: tuple[str, int], at: datetime) -> TicketRecord:
     """VALID -> CHECKED_IN at `at`, by the caller `by` (user id, token version), counted, in one transaction."""
     sets = ", checked_in_at = :at, checked_in_by = :by"
-    return _move(ticket, to=CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by[0]}, by=by, at=at)
+    return _move(ticket, to=TicketStatus.CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by[0]}, by=by, at=at)
 
 
 def undo_check_in(ticket: TicketRecord, *, by: tuple[str, int], at: datetime) -> TicketRecord:
     """CHECKED_IN -> VALID again, uncounted, in one transaction."""
-    return _move(ticket, to=VALID, sets=" REMOVE checked_in_at, checked_in_by", named={}, by=by, at=at)
+    return _move(ticket, to=TicketStatus.VALID, sets=" REMOVE checked_in_at, checked_in_by", named={}, by=by, at=at)
 
 
 def changed_since(

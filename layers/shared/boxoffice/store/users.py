@@ -14,6 +14,7 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.errors import Busy, EmailTaken, LastAdmin, NotAuthenticated, UserNotFound
+from boxoffice.records import Role
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import ALL_OLD, Failed, Transaction, aws_errors, client, dump, load, users_table, values
 
@@ -23,7 +24,7 @@ class UserRecord:
     id: str
     name: str
     email: str
-    role: str
+    role: Role
     # Read only by login and the password change; never in a log line, even one that prints the record.
     password_hash: str | None = field(repr=False)
     token_version: int
@@ -35,7 +36,7 @@ class UserRecord:
             id=item["id"],
             name=item["full_name"],
             email=item["email"],
-            role=item["role"],
+            role=Role(item["role"]),
             password_hash=item.get("password_hash"),
             token_version=int(item["token_version"]),
             created_at=datetime.fromisoformat(item["created_at"]),
@@ -62,7 +63,6 @@ def _email_key(email: str) -> dict[str, str]:
 
 
 _ADMINS_KEY = {"pk": "ADMINS"}
-ADMIN = "admin"
 
 
 def _count_admins(delta: int) -> dict[str, Any]:
@@ -106,7 +106,7 @@ def create(user: UserRecord) -> None:
             }
         },
     )
-    if user.role == ADMIN:
+    if user.role == Role.ADMIN:
         tx.add("admins", _count_admins(+1))
     try:
         tx.commit()
@@ -155,7 +155,7 @@ def update(user: UserRecord, *, name: str | None, password_hash: str | None) -> 
     return UserRecord.from_item(load(raw["Attributes"]))
 
 
-def set_role(user_id: str, role: str) -> bool:
+def set_role(user_id: str, role: Role) -> bool:
     """Give the account `role` with no caller to check (operators: `make create-admin ... PROMOTE=1`).
     False (and nothing written) when it has that role or does not exist; else as change_role."""
     for _ in range(3):
@@ -209,7 +209,7 @@ class RoleChanged(Exception):
     """The account's role is no longer the one the change was decided from: read it again."""
 
 
-def change_role(user: UserRecord, role: str, *, caller: tuple[str, int] | None) -> UserRecord:
+def change_role(user: UserRecord, role: Role, *, caller: tuple[str, int] | None) -> UserRecord:
     """Give `user` the role, if it still has the role we read, bumping its token version: tokens carry
     the role, so every older one stops working at once. The admin count moves in the same transaction
     and never drops to zero.
@@ -240,8 +240,8 @@ def change_role(user: UserRecord, role: str, *, caller: tuple[str, int] | None) 
     )
     if caller is not None and not own:
         tx.add("caller", current_check(*caller))
-    if ADMIN in (role, user.role):
-        tx.add("admins", _count_admins(+1 if role == ADMIN else -1))
+    if Role.ADMIN in (role, user.role):
+        tx.add("admins", _count_admins(+1 if role == Role.ADMIN else -1))
     try:
         tx.commit()
     except Failed as exc:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from boxoffice.errors import AlreadyWaiting, NotAuthenticated
-from boxoffice.records import LEFT, OFFERED, ON_SALE, WAITING, EventRecord, Holding, Stock
+from boxoffice.records import EntryStatus, EventRecord, EventStatus, Holding, Stock
 from boxoffice.store import dynamo, event_items, inventory, legacy, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import (
@@ -47,7 +47,7 @@ class EntryRecord:
     ticket_type_id: str
     ticket_type_name: str
     quantity: int
-    status: str
+    status: EntryStatus
     joined_at: datetime
     hold_id: str | None = None
     expires_at: datetime | None = None
@@ -84,7 +84,7 @@ class EntryRecord:
             ticket_type_id=item["ticket_type_id"],
             ticket_type_name=item["ticket_type_name"],
             quantity=int(item["quantity"]),
-            status=item["status"],
+            status=EntryStatus(item["status"]),
             joined_at=datetime.fromisoformat(item["joined_at"]),
             hold_id=item.get("hold_id"),
             expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
@@ -102,7 +102,7 @@ class EntryRecord:
             ticket_type_id=item["ticket_type_id"],
             ticket_type_name=item["ticket_type_name"],
             quantity=int(item["quantity"]),
-            status=WAITING,
+            status=EntryStatus.WAITING,
             joined_at=datetime.fromisoformat(joined_at),
         )
 
@@ -194,7 +194,7 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
                 "Item": dump({**entry_key(entry.user_id, entry.event_id), **entry.attributes()}),
                 "ConditionExpression": "attribute_not_exists(pk) OR NOT #status IN (:waiting, :offered)",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(waiting=WAITING, offered=OFFERED),
+                "ExpressionAttributeValues": values(waiting=EntryStatus.WAITING, offered=EntryStatus.OFFERED),
             }
         },
     )
@@ -210,7 +210,7 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
                 + (" AND available_tickets < :qty" if gate == "quota" else ""),
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
-                    one=1, on_sale=ON_SALE, now=now.isoformat(), **(qty if gate == "quota" else {})
+                    one=1, on_sale=EventStatus.ON_SALE, now=now.isoformat(), **(qty if gate == "quota" else {})
                 ),
                 **ALL_OLD,
             }
@@ -277,9 +277,9 @@ def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> Entr
     The entry must still be this one and WAITING (an offer may have come first): EntryChanged carries it
     as it is otherwise.
     """
-    left = replace(entry, status=LEFT, ended_at=now)
+    left = replace(entry, status=EntryStatus.LEFT, ended_at=now)
     tx = Transaction()
-    tx.add("entry", end_waiting(entry, status=LEFT, now=now))
+    tx.add("entry", end_waiting(entry, status=EntryStatus.LEFT, now=now))
     tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(line_key(entry))}})
     tx.add("quota", count_waiting(entry.event_id, -1))
     tx.add("account", users.current_check(entry.user_id, token_version))
@@ -293,7 +293,7 @@ def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> Entr
     return left
 
 
-def end_waiting(entry: EntryRecord, *, status: str, now: datetime) -> dict[str, Any]:
+def end_waiting(entry: EntryRecord, *, status: EntryStatus, now: datetime) -> dict[str, Any]:
     """The entry WAITING -> `status` (its ended_at set), if it is still this entry and WAITING."""
     return {
         "Update": {
@@ -302,7 +302,9 @@ def end_waiting(entry: EntryRecord, *, status: str, now: datetime) -> dict[str, 
             "UpdateExpression": "SET #status = :status, ended_at = :now",
             "ConditionExpression": "id = :id AND #status = :waiting",
             "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values(status=status, now=now.isoformat(), id=entry.id, waiting=WAITING),
+            "ExpressionAttributeValues": values(
+                status=status, now=now.isoformat(), id=entry.id, waiting=EntryStatus.WAITING
+            ),
             **ALL_OLD,
         }
     }
@@ -323,7 +325,7 @@ def count_waiting(event_id: str, delta: int) -> dict[str, Any]:
 
 def list_page(
     user_id: str, limit: int, after: str | None
-) -> tuple[UserRecord | None, list[EntryRecord], bool, dict[str, tuple[str, datetime]]]:
+) -> tuple[UserRecord | None, list[EntryRecord], bool, dict[str, tuple[EventStatus, datetime]]]:
     """The caller's account, up to `limit` of their entries by event id after event id `after`, whether
     more follow, and each of their events' status and start (from its quota: whether its line is still
     open): one Query and one BatchGetItem."""
@@ -348,7 +350,7 @@ def list_page(
     )
     account = found[users_table()]
     events = {
-        q["pk"].removeprefix(inventory.event_pk("")): (q["status"], datetime.fromisoformat(q["starts_at"]))
+        q["pk"].removeprefix(inventory.event_pk("")): (EventStatus(q["status"]), datetime.fromisoformat(q["starts_at"]))
         for q in found[events_table()]
     }
     user = UserRecord.from_item(account[0]) if account else None
@@ -460,14 +462,18 @@ def offered(entry: EntryRecord, hold_id: str, expires_at: datetime) -> dict[str,
             "ConditionExpression": "id = :id AND #status = :waiting",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": values(
-                offered=OFFERED, hold=hold_id, expires=expires_at.isoformat(), id=entry.id, waiting=WAITING
+                offered=EntryStatus.OFFERED,
+                hold=hold_id,
+                expires=expires_at.isoformat(),
+                id=entry.id,
+                waiting=EntryStatus.WAITING,
             ),
             **ALL_OLD,
         }
     }
 
 
-def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: str, now: datetime) -> dict[str, Any]:
+def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: EntryStatus, now: datetime) -> dict[str, Any]:
     """The entry OFFERED -> `status` (BOOKED, EXPIRED, LEFT) as its offer hold ends, in the hold's transaction."""
     return {
         "Update": {
@@ -476,12 +482,14 @@ def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: str, now:
             "UpdateExpression": "SET #status = :status, ended_at = :now",
             "ConditionExpression": "id = :id AND #status = :offered",
             "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values(status=status, now=now.isoformat(), id=entry_id, offered=OFFERED),
+            "ExpressionAttributeValues": values(
+                status=status, now=now.isoformat(), id=entry_id, offered=EntryStatus.OFFERED
+            ),
         }
     }
 
 
-def drop(entry: EntryRecord, *, status: str, now: datetime) -> None:
+def drop(entry: EntryRecord, *, status: EntryStatus, now: datetime) -> None:
     """WAITING -> `status` for an entry that can wait no more (EXPIRED: its type no longer sells; CLOSED:
     its event was deleted or has started): out of the line, one fewer WAITING."""
     tx = Transaction()
