@@ -180,7 +180,7 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
     counters do not move: for tests of reading bookings only."""
     from boxoffice import clock
     from boxoffice.config import settings
-    from boxoffice.logic.bookings import new_booking_id, new_ticket_number
+    from boxoffice.ids import new_booking_id, new_ticket_number
     from boxoffice.records import BookingStatus
     from boxoffice.store import dynamo, events
     from boxoffice.store.bookings import BookingRecord, EventSnapshot

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
+from boxoffice import ids
 from boxoffice.errors import EventNotFound
 from boxoffice.logic.permissions import require_current
 from boxoffice.records import EventRecord, EventStatus, Principal
 from boxoffice.store import events as store
 
-_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def is_id(raw: str) -> bool:
-    """Event and ticket type ids are lowercase UUIDs."""
-    return bool(_ID.match(raw))
-
 
 def event_id_or_404(raw: str) -> str:
     """Anything but a lowercase UUID names no event (and never reaches DynamoDB)."""
-    if not is_id(raw):
+    if not ids.is_uuid(raw):
         raise EventNotFound()
     return raw
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
-from boxoffice import auth, clock
+from boxoffice import auth, clock, ids
 from boxoffice.config import settings
 from boxoffice.errors import InvalidCredentials, NotAuthenticated, WrongPassword
 from boxoffice.models.users import LoginRequest, RegisterRequest, Token, UpdateMeRequest, User
@@ -19,7 +17,7 @@ def public_user(record: UserRecord) -> User:
 
 def create_account(name: str, email: str, password: str, *, role: Role = Role.USER) -> User:
     record = UserRecord(
-        id=str(uuid.uuid4()),
+        id=ids.new_uuid(),
         name=name,
         email=email,
         role=role,

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from boxoffice import clock, cursors, money, ticket_codes
+from boxoffice import clock, cursors, ids, money, ticket_codes
 from boxoffice.config import settings
 from boxoffice.errors import (
     AlreadyCancelled,
@@ -31,18 +29,14 @@ from boxoffice.errors import (
     HoldLimitReached,
     IdempotencyKeyReused,
     InvalidCursor,
-    InvalidInput,
     NotEnoughTickets,
-    SalesEnded,
-    SalesNotStarted,
     SoldOut,
-    TicketTypeNotFound,
     UserLimitReached,
 )
-from boxoffice.ids import base32, new_ulid
 from boxoffice.logic import expiry, offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import owned, require_current
+from boxoffice.logic.sales import bookable, chosen_type
 from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
@@ -68,8 +62,6 @@ from boxoffice.store.bookings import (
 )
 from boxoffice.store.inventory import RESERVED, StockChanged
 
-BOOKING_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
 # Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
 ATTEMPTS = 3
 
@@ -78,67 +70,6 @@ ATTEMPTS = 3
 class BookingOutcome:
     booking: Booking
     replayed: bool  # the Idempotency-Key's earlier booking: nothing new was made
-
-
-new_booking_id = new_ulid  # bookings and holds: sortable by time, not guessable
-
-
-def new_ticket_number() -> str:
-    """140 random bits in Crockford base32, grouped for reading aloud: 7KQ4-M2ZX-...."""
-    return grouped(base32(secrets.randbits(5 * TICKET_SYMBOLS), TICKET_SYMBOLS))
-
-
-def grouped(symbols: str) -> str:
-    """A ticket number's symbols as it is written: groups of four joined by dashes."""
-    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
-
-
-def bookable(
-    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
-) -> Stock:
-    """What `quantity` tickets of the type would be drawn on, if they can be booked now; else the error
-    that says why not (the first rule broken, in the order a buyer can do something about it)."""
-    stock = sellable(event, ticket_type, holding, quantity, now)
-    if stock.available < quantity:
-        metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
-        raise SoldOut() if stock.available == 0 else NotEnoughTickets(stock.available)
-    return stock
-
-
-def sellable(
-    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
-) -> Stock:
-    """What `quantity` tickets of the type would be drawn on, if this buyer may have them now as far as
-    every rule but the tickets left goes (the waiting list asks that while too few are left)."""
-    if event is None or event.status != EventStatus.ON_SALE:
-        raise EventNotFound()
-    if ticket_type is None:
-        raise TicketTypeNotFound()
-    limit = min(event.max_tickets_per_booking, ticket_type.max_tickets_per_booking)
-    if quantity > limit:
-        whose = "event" if limit == event.max_tickets_per_booking else "ticket type"
-        raise InvalidInput(f"must be between 1 and {limit} for this {whose}", field="quantity")
-    if event.starts_at <= now:
-        raise EventStarted()
-    if ticket_type.sales_start is not None and now < ticket_type.sales_start:
-        raise SalesNotStarted(ticket_type.sales_start)
-    if ticket_type.sales_end is not None and ticket_type.sales_end <= now:
-        raise SalesEnded(ticket_type.sales_end)
-    cap = event.max_tickets_per_user
-    if cap is not None and holding.tickets + quantity > cap:
-        raise UserLimitReached(max(0, cap - holding.tickets), cap)
-    return Stock(event, ticket_type, holding)
-
-
-def chosen_type(event: EventRecord | None, ticket_type_id: str | None) -> TicketType | None:
-    """The type a request names; without a name, the event's only type (naming none of several is 422)."""
-    if event is None:
-        return None
-    if ticket_type_id is not None:
-        return event.ticket_type(ticket_type_id)
-    if len(event.ticket_types) > 1:
-        raise InvalidInput("is required: this event has several ticket types", field="ticket_type_id")
-    return event.ticket_types[0]
 
 
 def fingerprint(event_id: str, request: BookingRequest) -> str:
@@ -224,7 +155,7 @@ def new_record(
     has a sub-quota)."""
     type_id, type_name, sub_quota = ticket_type
     return BookingRecord(
-        id=new_booking_id(now),
+        id=ids.new_booking_id(now),
         user_id=user_id,
         event_id=event.id,
         ticket_type_id=type_id,
@@ -232,7 +163,7 @@ def new_record(
         ticket_type_quota=sub_quota,
         counted=True,
         quantity=quantity,
-        ticket_numbers=tuple(new_ticket_number() for _ in range(quantity)),
+        ticket_numbers=tuple(ids.new_ticket_number() for _ in range(quantity)),
         unit_price=unit_price,
         total_price=unit_price * quantity,
         currency=currency,
@@ -274,13 +205,29 @@ def judged(
     holds (a bounded number), then judges again on a fresh read: nobody is turned away for tickets that only a
     lapsed hold still keeps."""
     try:
-        return rules(event, ticket_type, holding, quantity, now)
+        return _counted(rules, event, ticket_type, holding, quantity, now)
     except (SoldOut, NotEnoughTickets, UserLimitReached, HoldLimitReached):
         if event is None or ticket_type is None or not expiry.release_expired(now, event_id=event.id):
             raise
     context = store.read_for_booking(user_id, event.id, None)
     fresh = context.event.ticket_type(ticket_type.id) if context.event else None
-    return rules(context.event, fresh, context.holding, quantity, now)
+    return _counted(rules, context.event, fresh, context.holding, quantity, now)
+
+
+def _counted(
+    rules: Rules,
+    event: EventRecord | None,
+    ticket_type: TicketType | None,
+    holding: Holding,
+    quantity: int,
+    now: datetime,
+) -> Stock:
+    """`rules`, with each refusal for lack of tickets counted (the rules themselves are pure)."""
+    try:
+        return rules(event, ticket_type, holding, quantity, now)
+    except (SoldOut, NotEnoughTickets):
+        metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
+        raise
 
 
 def book(
@@ -337,7 +284,7 @@ def book(
 
 
 def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
-    return owned(principal, booking_id, shape=BOOKING_ID, read=store.read_booking, missing=BookingNotFound)
+    return owned(principal, booking_id, shape=ids.is_ulid, read=store.read_booking, missing=BookingNotFound)
 
 
 def get_booking(principal: Principal, booking_id: str) -> Booking:
@@ -360,7 +307,7 @@ def list_bookings(principal: Principal, limit: int, cursor: str | None) -> Page[
 
 def _position(payload: dict[str, object]) -> str:
     after = payload.get("after")
-    if not isinstance(after, str) or not BOOKING_ID.match(after):
+    if not isinstance(after, str) or not ids.is_ulid(after):
         raise InvalidCursor()
     return after
 

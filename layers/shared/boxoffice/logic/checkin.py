@@ -10,14 +10,11 @@ missing without a write; a failed condition says what the ticket became meanwhil
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
-from boxoffice import clock, cursors, ticket_codes
+from boxoffice import clock, cursors, ids, ticket_codes
 from boxoffice.errors import EventNotFound, InvalidCursor, InvalidInput, TicketNotFound, WrongEvent
-from boxoffice.ids import CROCKFORD
 from boxoffice.logic.access import event_id_or_404
-from boxoffice.logic.bookings import TICKET_SYMBOLS, grouped
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import Page
@@ -29,18 +26,14 @@ from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
 from boxoffice.store.tickets import TicketRecord
 
-_SEPARATORS = re.compile(r"[\s-]")
-# Crockford base32 reads the letters people mistake for digits as those digits.
-_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
-
 
 def ticket_number_or_404(raw: str) -> str:
     """A ticket number as issued (`7KQ4-M2ZX-...`) from however it was typed; a malformed one names no
     ticket and never reaches DynamoDB."""
-    symbols = _SEPARATORS.sub("", raw).upper().translate(_LOOK_ALIKES)
-    if len(symbols) != TICKET_SYMBOLS or not all(c in CROCKFORD for c in symbols):
+    number = ids.ticket_number(raw)
+    if number is None:
         raise TicketNotFound()
-    return grouped(symbols)
+    return number
 
 
 def door_view(ticket: TicketRecord) -> DoorTicket:

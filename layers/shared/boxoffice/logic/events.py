@@ -6,11 +6,10 @@ import dataclasses
 import hashlib
 import json
 import unicodedata
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from boxoffice import clock, cursors, money
+from boxoffice import clock, cursors, ids, money
 from boxoffice.config import settings
 from boxoffice.errors import Busy, EventNotFound, EventStarted, InvalidCursor, InvalidInput
 from boxoffice.logic import offers, tickettypes
@@ -93,7 +92,7 @@ def new_event(request: CreateEvent, event_id: str | None = None) -> EventRecord:
     types = [tickettypes.new(t, per_booking=per_booking, now=now) for t in _ticket_types(request)]
     tickettypes.check(types, total=request.total_tickets, currency=currency)
     return EventRecord(
-        id=event_id or str(uuid.uuid4()),
+        id=event_id or ids.new_uuid(),
         name=request.name,
         description=request.description,
         venue=request.venue,

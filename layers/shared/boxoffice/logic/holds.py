@@ -13,20 +13,15 @@ The store enforces each of these inside the transaction.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from boxoffice import clock
+from boxoffice import clock, ids
 from boxoffice.config import settings
 from boxoffice.errors import (
     Busy,
-    EventNotFound,
-    EventStarted,
     HoldConfirmed,
-    HoldCooldown,
     HoldExpired,
-    HoldLimitReached,
     HoldNotFound,
     HoldReleased,
     IdempotencyKeyReused,
@@ -35,24 +30,21 @@ from boxoffice.logic import offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
     ATTEMPTS,
-    BOOKING_ID,
     BookingOutcome,
-    bookable,
-    chosen_type,
     fingerprint,
     get_booking,
     judged,
-    new_booking_id,
     new_record,
     public_booking,
     replay,
     signed_codes,
 )
 from boxoffice.logic.permissions import owned, require_current
+from boxoffice.logic.sales import chosen_type, confirmable, holdable
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EventRecord, EventStatus, Holding, HoldStatus, Principal, Stock, TicketType
+from boxoffice.records import HoldStatus, Principal
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
 from boxoffice.store.bookings import IdempotencyClaim, IdempotencyRecord, IdTaken
@@ -83,23 +75,6 @@ def public_hold(record: HoldRecord, now: datetime) -> Hold:
 class HoldOutcome:
     hold: Hold
     replayed: bool  # the Idempotency-Key's earlier hold: nothing new was held
-
-
-def holdable(
-    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
-) -> Stock:
-    """As bookable(), and within what one account may keep off sale: no cool-down running (a hold of theirs
-    expired lately), and no more live held tickets or live holds than the event's ceilings. A hoarder with
-    free accounts takes a booking's worth per account and cannot retake what they let lapse at once."""
-    stock = bookable(event, ticket_type, holding, quantity, now)
-    event = stock.event
-    until = holding.cooldown_until
-    if until is not None and now < until:
-        raise HoldCooldown(math.ceil((until - now) / timedelta(seconds=1)))  # never too early
-    room = event.held_ceiling - holding.held_tickets if holding.holds < event.holds_ceiling else 0
-    if quantity > room:
-        raise HoldLimitReached(max(0, room), event.held_ceiling, event.holds_ceiling)
-    return stock
 
 
 def _fingerprint(event_id: str, request: BookingRequest) -> str:
@@ -141,7 +116,7 @@ def place_hold(
         kind = stock.ticket_type
         expires_at = store.expiry_of(now)
         record = HoldRecord(
-            id=new_booking_id(now),
+            id=ids.new_booking_id(now),
             user_id=principal.user_id,
             event_id=stock.event.id,
             ticket_type_id=kind.id,
@@ -181,7 +156,7 @@ def place_hold(
 
 
 def _read_own(principal: Principal, hold_id: str) -> HoldRecord:
-    return owned(principal, hold_id, shape=BOOKING_ID, read=store.read_hold, missing=HoldNotFound)
+    return owned(principal, hold_id, shape=ids.is_ulid, read=store.read_hold, missing=HoldNotFound)
 
 
 def get_hold(principal: Principal, hold_id: str) -> Hold:
@@ -207,20 +182,11 @@ def _already(principal: Principal, hold: HoldRecord, now: datetime) -> BookingOu
     raise HoldNotFound()
 
 
-def _confirmable(event: EventRecord | None, now: datetime) -> EventRecord:
-    """The event, if it still takes a confirm (on sale, not started); else the error that says why not."""
-    if event is None or event.status != EventStatus.ON_SALE:
-        raise EventNotFound()
-    if event.starts_at <= now:
-        raise EventStarted()
-    return event
-
-
 def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None = None) -> BookingOutcome:
     """Turn the caller's hold into a booking at the hold's price: one BatchGetItem (account, hold, key),
     one GetItem (its event) and one transaction. A hold makes one booking however often it is confirmed:
     a repeat, or one that lost a race to another confirm, answers with that booking."""
-    if not BOOKING_ID.match(hold_id):
+    if not ids.is_ulid(hold_id):
         raise HoldNotFound()
     now = clock.now()
     context = store.read_for_confirm(principal.user_id, hold_id, idempotency_key)
@@ -240,7 +206,7 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
         return _already(principal, hold, now)
     event = store.event_of(hold)
     for _ in range(ATTEMPTS):
-        event = _confirmable(event, now)
+        event = confirmable(event, now)
         kind = (hold.ticket_type_id, hold.ticket_type_name, hold.ticket_type_quota)
         record = new_record(
             principal.user_id,

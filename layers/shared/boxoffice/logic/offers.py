@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from boxoffice import clock
-from boxoffice.ids import new_ulid
+from boxoffice import clock, ids
+from boxoffice.logic.sales import on_sale, selling
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EntryStatus, EventRecord, EventStatus, HoldStatus
+from boxoffice.records import EntryStatus, EventRecord, HoldStatus
 from boxoffice.store import holds as hold_store
 from boxoffice.store import offers as store
 from boxoffice.store import waitlist as lines
@@ -38,11 +38,6 @@ CLOSE_WINDOW = 100  # entries of a closed line one sweep ends (a transaction eac
 SWEEP_EVENTS = 100  # events with a pool one sweep hands on; the next sweep takes the rest
 # The sweeper closes the lines of events that started this recently (a few runs: a missed run is made good).
 STARTED_LOOKBACK = timedelta(minutes=3)
-
-
-def line_open(status: EventStatus, starts_at: datetime, now: datetime) -> bool:
-    """People wait for an event on sale that has not started; a deleted or started event's line is closed."""
-    return status == EventStatus.ON_SALE and starts_at > now
 
 
 def allocate(event_id: str, *, sweeping: bool = False) -> int:
@@ -62,7 +57,7 @@ def allocate(event_id: str, *, sweeping: bool = False) -> int:
             if listed and not event.reserved:
                 lines.unlist(event_id)  # (a deleted event is listed whether or not anyone waited)
             return made
-        if not line_open(event.status, event.starts_at, now):
+        if not on_sale(event.status, event.starts_at, now):  # people wait only for what may sell
             if not sweeping:
                 if not listed:
                     lines.relist(event_id)  # a request ends no line: the sweeper will
@@ -123,7 +118,7 @@ def _offer(event: EventRecord, window: int, now: datetime) -> _Turn:
         if left == 0:
             break
         kind = event.ticket_type(entry.ticket_type_id)
-        if kind is None or (kind.sales_end is not None and kind.sales_end <= now):
+        if kind is None or not selling(kind, now):
             lines.drop(
                 entry, status=EntryStatus.EXPIRED, now=now
             )  # its type no longer sells: it would wait for nothing
@@ -135,7 +130,7 @@ def _offer(event: EventRecord, window: int, now: datetime) -> _Turn:
             wanted = True
             continue
         hold = HoldRecord(
-            id=new_ulid(now),
+            id=ids.new_booking_id(now),
             user_id=entry.user_id,
             event_id=event.id,
             ticket_type_id=kind.id,

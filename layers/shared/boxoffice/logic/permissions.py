@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -36,14 +35,14 @@ def owned(
     principal: Principal,
     record_id: str,
     *,
-    shape: re.Pattern[str],
+    shape: Callable[[str], bool],
     read: Callable[[str, str], tuple[UserRecord | None, Record | None]],
     missing: type[DomainError],
 ) -> Record:
     """The caller's record (a booking, a hold), read with their account in one call by `read(user id, id)`:
     anyone else's is as missing as one that never existed, and an id of another `shape` never reaches
     DynamoDB as a key."""
-    if not shape.match(record_id):
+    if not shape(record_id):
         raise missing()
     account, record = read(principal.user_id, record_id)
     require_current(principal, account)

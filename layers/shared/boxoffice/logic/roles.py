@@ -5,8 +5,7 @@ A role change revokes the account's older tokens (they carry the old role); the 
 
 from __future__ import annotations
 
-import re
-
+from boxoffice import ids
 from boxoffice.errors import Busy, InvalidInput, UserNotFound
 from boxoffice.logic.accounts import public_user
 from boxoffice.logic.permissions import require_current
@@ -17,7 +16,6 @@ from boxoffice.store import users
 from boxoffice.store.users import RoleChanged
 
 ATTEMPTS = 3  # re-reads when another admin changed the same account's role meanwhile
-_USER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def find_user(principal: Principal, email: str) -> User:
@@ -35,7 +33,7 @@ def find_user(principal: Principal, email: str) -> User:
 
 def set_role(principal: Principal, user_id: str, request: RoleChange) -> User:
     """Give the account `request.role`; the same role again changes nothing (and revokes nothing)."""
-    if not _USER_ID.match(user_id):
+    if not ids.is_uuid(user_id):
         raise UserNotFound()
     for _ in range(ATTEMPTS):
         caller, target = users.read_pair(principal.user_id, user_id)

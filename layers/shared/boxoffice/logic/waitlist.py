@@ -9,11 +9,10 @@ are kept for the line (the quota's `reserved` pool) and go back on open sale onc
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import datetime
 
-from boxoffice import clock, cursors
+from boxoffice import clock, cursors, ids
 from boxoffice.errors import (
     AlreadyWaiting,
     Busy,
@@ -25,11 +24,10 @@ from boxoffice.errors import (
     TicketsAvailable,
     WaitingEntryNotFound,
 )
-from boxoffice.ids import new_ulid
 from boxoffice.logic import expiry, holds, offers
 from boxoffice.logic.access import event_id_or_404
-from boxoffice.logic.bookings import chosen_type, sellable
 from boxoffice.logic.permissions import require_current
+from boxoffice.logic.sales import chosen_type, on_sale, sellable
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
@@ -38,9 +36,6 @@ from boxoffice.store import waitlist as store
 from boxoffice.store.inventory import StockChanged
 from boxoffice.store.waitlist import EntryChanged, EntryRecord
 
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-# `<event id>.<ULID>`: the entry's key (one per user and event) is in its id, and a new join a new id.
-_ENTRY_ID = re.compile(rf"^({_UUID})\.[0-9A-HJKMNP-TV-Z]{{26}}$")
 LIVE = frozenset({EntryStatus.WAITING, EntryStatus.OFFERED})
 # Each retry follows a change DynamoDB reported (tickets back on sale, a type's sales ending): a few suffice.
 ATTEMPTS = 3
@@ -100,7 +95,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         expiry.expire_offer(principal.user_id, context.entry.hold_id, now)
         context = store.read_for_join(principal.user_id, event_id)
     event, holding = context.event, context.holding
-    live = event is not None and offers.line_open(event.status, event.starts_at, now)
+    live = event is not None and on_sale(event.status, event.starts_at, now)
     if context.entry is not None and context.entry.status in LIVE and live:
         raise AlreadyWaiting()  # (of a closed line, the event's own refusal follows: 404 or EVENT_STARTED)
     ticket_type = chosen_type(event, request.ticket_type_id)
@@ -130,7 +125,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
 
 def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> EntryRecord:
     return EntryRecord(
-        id=f"{stock.event.id}.{new_ulid(now)}",
+        id=ids.new_entry_id(stock.event.id, now),
         user_id=user_id,
         event_id=stock.event.id,
         ticket_type_id=stock.ticket_type.id,
@@ -143,10 +138,10 @@ def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> Entr
 
 def _own(principal: Principal, entry_id: str) -> EntryRecord:
     """The caller's entry by its id; anyone else's, or one replaced by a new join, is as missing as none."""
-    found = _ENTRY_ID.match(entry_id)
-    if not found:
+    event_id = ids.entry_event(entry_id)
+    if event_id is None:
         raise WaitingEntryNotFound()
-    user, entry = store.read_entry(principal.user_id, found.group(1))
+    user, entry = store.read_entry(principal.user_id, event_id)
     require_current(principal, user)
     if entry is None or entry.id != entry_id:
         raise WaitingEntryNotFound()
@@ -201,7 +196,7 @@ def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[W
     now = clock.now()
     items = []
     for e in entries:
-        closed = e.event_id not in events or not offers.line_open(*events[e.event_id], now)
+        closed = e.event_id not in events or not on_sale(*events[e.event_id], now)
         waiting = e.status == EntryStatus.WAITING and not closed
         items.append(_public(e, store.position(e) if waiting else None, now=now, closed=closed))
     next_cursor = cursors.seal({"after": entries[-1].event_id}, scope) if more and entries else None
@@ -210,6 +205,6 @@ def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[W
 
 def _after(payload: dict[str, object]) -> str:
     after = payload.get("after")
-    if not isinstance(after, str) or not re.fullmatch(_UUID, after):
+    if not isinstance(after, str) or not ids.is_uuid(after):
         raise InvalidCursor()
     return after
