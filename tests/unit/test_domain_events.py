@@ -13,7 +13,7 @@ from botocore.stub import ANY, Stubber
 
 from boxoffice import bus
 from boxoffice.logic import domain_events
-from boxoffice.records import BookingStatus
+from boxoffice.records import BookedType, BookingStatus
 from boxoffice.store import changes, tickets
 from boxoffice.store.bookings import BookingRecord, EventSnapshot
 from boxoffice.store.dynamo import dump, load
@@ -93,7 +93,7 @@ def ticket_item(status: str = "VALID", **changes: Any) -> dict[str, Any]:
         code="signed",
         booking_id=BOOKING.id,
         user_id=USER,
-        ticket_type=(BOOKING.ticket_type_id, BOOKING.ticket_type_name),
+        ticket_type=BookedType(BOOKING.ticket_type_id, BOOKING.ticket_type_name),
         at=NOW,
     )
     return {**load(put["Put"]["Item"]), "status": status, **changes}

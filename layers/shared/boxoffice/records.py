@@ -123,6 +123,21 @@ class TicketType:
     sold: int = 0
     held: int = 0  # in live holds
 
+    @property
+    def booked(self) -> BookedType:
+        """This type as a booking or a hold of it records it now."""
+        return BookedType(self.id, self.name, sub_quota=self.total_tickets is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class BookedType:
+    """A ticket type as a booking, a hold or a ticket recorded it when sold: its id and name then, and whether
+    it had a sub-quota (what a cancel or a release gives back to; a ticket does not record that)."""
+
+    id: str
+    name: str
+    sub_quota: bool = False
+
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:

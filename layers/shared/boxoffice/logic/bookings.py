@@ -41,6 +41,7 @@ from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
 from boxoffice.records import (
+    BookedType,
     BookingStatus,
     EventRecord,
     EventStatus,
@@ -145,22 +146,20 @@ def new_record(
     user_id: str,
     event: EventRecord,
     *,
-    ticket_type: tuple[str, str, bool],
+    ticket_type: BookedType,
     quantity: int,
     unit_price: Decimal,
     currency: str,
     now: datetime,
 ) -> BookingRecord:
-    """A new CONFIRMED booking of `quantity` fresh ticket numbers; `ticket_type` is (id, name, whether it
-    has a sub-quota)."""
-    type_id, type_name, sub_quota = ticket_type
+    """A new CONFIRMED booking of `quantity` fresh ticket numbers of `ticket_type`."""
     return BookingRecord(
         id=ids.new_booking_id(now),
         user_id=user_id,
         event_id=event.id,
-        ticket_type_id=type_id,
-        ticket_type_name=type_name,
-        ticket_type_quota=sub_quota,
+        ticket_type_id=ticket_type.id,
+        ticket_type_name=ticket_type.name,
+        ticket_type_quota=ticket_type.sub_quota,
         counted=True,
         quantity=quantity,
         ticket_numbers=tuple(ids.new_ticket_number() for _ in range(quantity)),
@@ -176,11 +175,10 @@ def new_record(
 
 def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> BookingRecord:
     event, ticket_type = stock.event, stock.ticket_type
-    kind = (ticket_type.id, ticket_type.name, ticket_type.total_tickets is not None)
     return new_record(
         user_id,
         event,
-        ticket_type=kind,
+        ticket_type=ticket_type.booked,
         quantity=quantity,
         unit_price=ticket_type.price,
         currency=event.currency,

@@ -118,7 +118,7 @@ def new_event(request: CreateEvent, event_id: str | None = None) -> EventRecord:
 def create_event(principal: Principal, request: CreateEvent) -> Event:
     """POST /events: the admin's token must still be current when the event is written."""
     record = new_event(request)
-    store.create(record, caller=(principal.user_id, principal.token_version))
+    store.create(record, caller=principal)
     return public(record)
 
 

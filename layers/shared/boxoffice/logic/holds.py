@@ -207,11 +207,10 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
     event = store.event_of(hold)
     for _ in range(ATTEMPTS):
         event = confirmable(event, now)
-        kind = (hold.ticket_type_id, hold.ticket_type_name, hold.ticket_type_quota)
         record = new_record(
             principal.user_id,
             event,
-            ticket_type=kind,
+            ticket_type=hold.booked_type,
             quantity=hold.quantity,
             unit_price=hold.unit_price,
             currency=hold.currency,

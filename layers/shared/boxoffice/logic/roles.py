@@ -43,7 +43,7 @@ def set_role(principal: Principal, user_id: str, request: RoleChange) -> User:
         if target.role == request.role:
             return public_user(target)
         try:
-            changed = users.change_role(target, request.role, caller=(principal.user_id, principal.token_version))
+            changed = users.change_role(target, request.role, caller=principal)
         except RoleChanged:
             continue
         logger.info(

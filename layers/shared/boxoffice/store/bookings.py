@@ -21,6 +21,7 @@ from typing import Any
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, NotAuthenticated, TicketUsed
 from boxoffice.records import (
     DEFAULT_TYPE_NAME,
+    BookedType,
     BookingStatus,
     EventRecord,
     EventStatus,
@@ -294,7 +295,7 @@ def add_booking(
             code=codes[number],
             booking_id=booking.id,
             user_id=booking.user_id,
-            ticket_type=(booking.ticket_type_id, booking.ticket_type_name),
+            ticket_type=BookedType(booking.ticket_type_id, booking.ticket_type_name),
             at=booking.created_at,
         )
         tx.add(f"ticket:{n}", put)

@@ -9,7 +9,7 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.errors import CapacityBelowSold, EventNotFound, NotAuthenticated
-from boxoffice.records import EventRecord, EventStatus
+from boxoffice.records import EventRecord, EventStatus, Principal
 from boxoffice.store import dynamo, event_items, inventory, legacy, search, tickets, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -99,12 +99,12 @@ def _copy_door(tx: Transaction, event: EventRecord) -> None:
         tx.add(name, action)
 
 
-def create(event: EventRecord, *, caller: tuple[str, int] | None) -> None:
+def create(event: EventRecord, *, caller: Principal | None) -> None:
     """Put the event, its counter items and its word entries; with a caller, only while the caller's token
     is current."""
     tx = Transaction()
     if caller:
-        tx.add("account", users.current_check(*caller))
+        tx.add("account", users.current_check(caller.user_id, caller.token_version))
     tx.add("event", {"Put": {"TableName": events_table(), "Item": dump(descriptive_item(event)), **NEW}})
     counter_puts(tx, event)
     _copy_door(tx, event)

@@ -21,7 +21,7 @@ from typing import Any
 
 from boxoffice.config import settings
 from boxoffice.errors import NotAuthenticated
-from boxoffice.records import EntryStatus, EventRecord, EventStatus, Holding, HoldStatus, TicketType
+from boxoffice.records import BookedType, EntryStatus, EventRecord, EventStatus, Holding, HoldStatus, TicketType
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import dynamo, event_items, inventory, users, waitlist
 from boxoffice.store.bookings import BookingRecord, IdempotencyClaim, IdempotencyRecord, IdTaken
@@ -65,6 +65,10 @@ class HoldRecord:
     # A hold the buyer placed (counted under the event's hold ceilings): when their cool-down ends if it expires.
     # None: a waiting-list offer, or a hold placed before the ceilings.
     cooldown_until: datetime | None = None
+
+    @property
+    def booked_type(self) -> BookedType:
+        return BookedType(self.ticket_type_id, self.ticket_type_name, sub_quota=self.ticket_type_quota)
 
     def attributes(self) -> Item:
         item: Item = {

@@ -34,7 +34,7 @@ from boxoffice.errors import (
     TicketCancelled,
     TicketNotFound,
 )
-from boxoffice.records import EventRecord, EventStatus, TicketStatus
+from boxoffice.records import BookedType, EventRecord, EventStatus, Principal, TicketStatus
 from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -89,11 +89,11 @@ class TicketRecord:
         )
 
     @property
-    def ticket_type(self) -> tuple[str, str]:
-        """Its type (id, name), once known (always, when read through store.bookings.typed)."""
+    def ticket_type(self) -> BookedType:
+        """Its type, once known (always, when read through store.bookings.typed)."""
         if self.ticket_type_id is None or self.ticket_type_name is None:
             raise LookupError("a ticket written before tickets recorded their type: read it with store.bookings.typed")
-        return self.ticket_type_id, self.ticket_type_name
+        return BookedType(self.ticket_type_id, self.ticket_type_name)
 
 
 def key(event_id: str, number: str) -> dict[str, str]:
@@ -112,9 +112,9 @@ def _updated(number: str, at: datetime) -> dict[str, str]:
 
 
 def put_action(
-    event_id: str, number: str, *, code: str, booking_id: str, user_id: str, ticket_type: tuple[str, str], at: datetime
+    event_id: str, number: str, *, code: str, booking_id: str, user_id: str, ticket_type: BookedType, at: datetime
 ) -> dict[str, Any]:
-    """A new VALID ticket of `ticket_type` (id, name) with its code, for the booking's transaction (a number
+    """A new VALID ticket of `ticket_type` with its code, for the booking's transaction (a number
     already taken fails it)."""
     item = {
         **key(event_id, number),
@@ -122,8 +122,8 @@ def put_action(
         "event_id": event_id,
         "booking_id": booking_id,
         "user_id": user_id,
-        "ticket_type_id": ticket_type[0],
-        "ticket_type_name": ticket_type[1],
+        "ticket_type_id": ticket_type.id,
+        "ticket_type_name": ticket_type.name,
         "status": TicketStatus.VALID,
         "code": code,
         "created_at": at.isoformat(),
@@ -276,17 +276,17 @@ def _door_failure(exc: Failed) -> Exception:
 
 
 def _move(
-    ticket: TicketRecord, *, to: TicketStatus, sets: str, named: dict[str, Any], by: tuple[str, int], at: datetime
+    ticket: TicketRecord, *, to: TicketStatus, sets: str, named: dict[str, Any], by: Principal, at: datetime
 ) -> TicketRecord:
     """One door transaction: the ticket (as read, its type known) from the other door state to `to`
     (VALID <-> CHECKED_IN), its count shard and its type's count moved with it (a check-in only while
     the event is on sale and its doors are open: 404 / 409 CHECK_IN_CLOSED, or DoorUnknown), and the
-    caller's token (user id, token version) still current. A ticket read in another state is refused without a write.
+    caller's (`by`) token still current. A ticket read in another state is refused without a write.
     A ticket written before tickets recorded their type gets it here."""
     came_from = TicketStatus.VALID if to == TicketStatus.CHECKED_IN else TicketStatus.CHECKED_IN
     if ticket.status != came_from:
         raise _refusal(ticket.status, ticket.checked_in_at.isoformat() if ticket.checked_in_at else None)
-    (type_id, type_name), number = ticket.ticket_type, ticket.ticket_number
+    kind, number = ticket.ticket_type, ticket.ticket_number
     tx = Transaction().add(
         "ticket",
         {
@@ -300,8 +300,8 @@ def _move(
                 "ExpressionAttributeValues": values(
                     to=to,
                     **{"from": came_from},
-                    type_id=type_id,
-                    type_name=type_name,
+                    type_id=kind.id,
+                    type_name=kind.name,
                     **_updated(number, at),
                     **named,
                 ),
@@ -309,8 +309,8 @@ def _move(
             }
         },
     )
-    tx.add("count", _count_checkin(ticket.event_id, type_id, +1 if to == TicketStatus.CHECKED_IN else -1, at))
-    tx.add("caller", users.current_check(*by))
+    tx.add("count", _count_checkin(ticket.event_id, kind.id, +1 if to == TicketStatus.CHECKED_IN else -1, at))
+    tx.add("caller", users.current_check(by.user_id, by.token_version))
     try:
         tx.commit()
     except Failed as exc:
@@ -318,13 +318,15 @@ def _move(
     return replace(ticket, status=to, updated_at=at, checked_in_at=at if to == TicketStatus.CHECKED_IN else None)
 
 
-def check_in(ticket: TicketRecord, *, by: tuple[str, int], at: datetime) -> TicketRecord:
-    """VALID -> CHECKED_IN at `at`, by the caller `by` (user id, token version), counted, in one transaction."""
+def check_in(ticket: TicketRecord, *, by: Principal, at: datetime) -> TicketRecord:
+    """VALID -> CHECKED_IN at `at`, by the caller `by`, counted, in one transaction."""
     sets = ", checked_in_at = :at, checked_in_by = :by"
-    return _move(ticket, to=TicketStatus.CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by[0]}, by=by, at=at)
+    return _move(
+        ticket, to=TicketStatus.CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by.user_id}, by=by, at=at
+    )
 
 
-def undo_check_in(ticket: TicketRecord, *, by: tuple[str, int], at: datetime) -> TicketRecord:
+def undo_check_in(ticket: TicketRecord, *, by: Principal, at: datetime) -> TicketRecord:
     """CHECKED_IN -> VALID again, uncounted, in one transaction."""
     return _move(ticket, to=TicketStatus.VALID, sets=" REMOVE checked_in_at, checked_in_by", named={}, by=by, at=at)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.errors import Busy, EmailTaken, LastAdmin, NotAuthenticated, UserNotFound
-from boxoffice.records import Role
+from boxoffice.records import Principal, Role
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import ALL_OLD, Failed, Transaction, aws_errors, client, dump, load, users_table, values
 
@@ -209,21 +209,21 @@ class RoleChanged(Exception):
     """The account's role is no longer the one the change was decided from: read it again."""
 
 
-def change_role(user: UserRecord, role: Role, *, caller: tuple[str, int] | None) -> UserRecord:
+def change_role(user: UserRecord, role: Role, *, caller: Principal | None) -> UserRecord:
     """Give `user` the role, if it still has the role we read, bumping its token version: tokens carry
     the role, so every older one stops working at once. The admin count moves in the same transaction
     and never drops to zero.
 
-    The caller's token (user id, token version), if there is a caller, must still be current: a
+    The caller's token, if there is a caller, must still be current: a
     ConditionCheck, or, when admins change their own role, a condition on the same update (a
     transaction may touch an item once).
     """
     named: dict[str, Any] = {"role": role, "old": user.role, "now": clock.now().isoformat(), "one": 1}
     condition = "#role = :old"
-    own = caller is not None and caller[0] == user.id
+    own = caller is not None and caller.user_id == user.id
     if own:
         condition += " AND token_version = :ver"
-        named["ver"] = caller[1] if caller else None
+        named["ver"] = caller.token_version if caller else None
     tx = Transaction().add(
         "account",
         {
@@ -239,7 +239,7 @@ def change_role(user: UserRecord, role: Role, *, caller: tuple[str, int] | None)
         },
     )
     if caller is not None and not own:
-        tx.add("caller", current_check(*caller))
+        tx.add("caller", current_check(caller.user_id, caller.token_version))
     if Role.ADMIN in (role, user.role):
         tx.add("admins", _count_admins(+1 if role == Role.ADMIN else -1))
     try:
