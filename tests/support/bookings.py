@@ -181,9 +181,8 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
     from boxoffice import clock
     from boxoffice.config import settings
     from boxoffice.ids import new_booking_id, new_ticket_number
-    from boxoffice.records import BookingStatus
-    from boxoffice.store import dynamo, events
-    from boxoffice.store.bookings import BookingRecord, EventSnapshot
+    from boxoffice.records import BookingRecord, BookingStatus, EventSnapshot
+    from boxoffice.store import bookings, dynamo, events
 
     start = clock.now()
     records = []
@@ -212,7 +211,7 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
                 event=EventSnapshot.of(event),
             )
         )
-    items = [{"pk": f"USER#{user_id}", "sk": f"BOOKING#{r.id}", **r.attributes()} for r in records]
+    items = [{"pk": f"USER#{user_id}", "sk": f"BOOKING#{r.id}", **bookings.booking_attributes(r)} for r in records]
     for chunk in range(0, len(items), 25):
         requests = [{"PutRequest": {"Item": dynamo.dump(i)}} for i in items[chunk : chunk + 25]]
         dynamo.client().batch_write_item(RequestItems={settings().bookings_table: requests})

@@ -11,10 +11,9 @@ from botocore.stub import Stubber
 
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, Busy, NotAuthenticated
 from boxoffice.models.events import MAX_PER_BOOKING
-from boxoffice.records import Holding
+from boxoffice.records import BookingRecord, EventSnapshot, Holding, IdempotencyClaim
 from boxoffice.store import bookings as store
 from boxoffice.store import dynamo
-from boxoffice.store.bookings import BookingRecord, EventSnapshot, IdempotencyClaim
 from boxoffice.store.inventory import StockChanged
 from tests.support.records import NOW, event_record, ticket_type
 
@@ -168,7 +167,7 @@ def test_a_revoked_token_wins_over_every_other_reason(stub: Stubber) -> None:
 
 def test_a_taken_key_returns_what_it_stands_for(stub: Stubber) -> None:
     earlier = booking()
-    key_item = {"fingerprint": "f", "expires_at": 99, "booking": earlier.attributes()}
+    key_item = {"fingerprint": "f", "expires_at": 99, "booking": store.booking_attributes(earlier)}
     cancelled(stub, *reasons(8, quota=quota_item(available_tickets=0), key=key_item))
     record = create(claim=IdempotencyClaim("k", "f", 0))
     assert record.booking == earlier

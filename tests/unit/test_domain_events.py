@@ -13,9 +13,8 @@ from botocore.stub import ANY, Stubber
 
 from boxoffice import bus
 from boxoffice.logic import domain_events
-from boxoffice.records import BookedType, BookingStatus
-from boxoffice.store import changes, tickets
-from boxoffice.store.bookings import BookingRecord, EventSnapshot
+from boxoffice.records import BookedType, BookingRecord, BookingStatus, EventSnapshot
+from boxoffice.store import bookings, changes, tickets
 from boxoffice.store.dynamo import dump, load
 from tests.support.records import NOW, event_record
 
@@ -45,7 +44,7 @@ ENTRY_ID = "01JDQ7W1V2T3S4R5Q6P7N8M9K0"
 
 
 def booking_item(booking: BookingRecord) -> dict[str, Any]:
-    return {"pk": f"USER#{booking.user_id}", "sk": f"BOOKING#{booking.id}", **booking.attributes()}
+    return {"pk": f"USER#{booking.user_id}", "sk": f"BOOKING#{booking.id}", **bookings.booking_attributes(booking)}
 
 
 def v1_booking_item() -> dict[str, Any]:

@@ -42,25 +42,22 @@ from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
 from boxoffice.records import (
     BookedType,
+    BookingRecord,
     BookingStatus,
+    Details,
     EventRecord,
+    EventSnapshot,
     EventStatus,
     Holding,
+    IdempotencyClaim,
+    IdempotencyRecord,
     Principal,
     Stock,
     TicketStatus,
     TicketType,
 )
 from boxoffice.store import bookings as store
-from boxoffice.store.bookings import (
-    BookingRecord,
-    Details,
-    EventChanged,
-    EventSnapshot,
-    IdempotencyClaim,
-    IdempotencyRecord,
-    IdTaken,
-)
+from boxoffice.store.bookings import EventChanged, IdTaken
 from boxoffice.store.inventory import RESERVED, StockChanged
 
 # Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.

@@ -20,11 +20,10 @@ from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import Page
 from boxoffice.models.tickets import CheckInRequest, DoorTicket
 from boxoffice.observability import logger, metrics
-from boxoffice.records import Principal
+from boxoffice.records import Principal, TicketRecord
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
-from boxoffice.store.tickets import TicketRecord
 
 
 def ticket_number_or_404(raw: str) -> str:

@@ -16,11 +16,8 @@ from typing import Any, Final
 
 from boxoffice import bus
 from boxoffice.observability import logger, metrics
-from boxoffice.records import BookingStatus, HoldStatus, TicketStatus
+from boxoffice.records import BookingRecord, BookingStatus, Change, HoldImage, HoldStatus, TicketRecord, TicketStatus
 from boxoffice.store import changes
-from boxoffice.store.bookings import BookingRecord
-from boxoffice.store.changes import Change, HoldImage
-from boxoffice.store.tickets import TicketRecord
 
 SCHEMA_VERSION: Final = 1
 BOOKING_CONFIRMED: Final = "BookingConfirmed"

@@ -13,9 +13,9 @@ from datetime import datetime
 from boxoffice import clock, deadline
 from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HoldStatus
+from boxoffice.records import HoldRecord, HoldStatus
 from boxoffice.store import holds as store
-from boxoffice.store.holds import HoldChanged, HoldRecord
+from boxoffice.store.holds import HoldChanged
 from boxoffice.store.inventory import RESERVED
 
 IN_REQUEST_RELEASES = 10  # lapsed holds of its event a refused sale releases at most: the sweeper takes the rest

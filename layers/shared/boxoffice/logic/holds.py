@@ -44,11 +44,11 @@ from boxoffice.logic.sales import chosen_type, confirmable, holdable
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HoldStatus, Principal
+from boxoffice.records import HoldRecord, HoldStatus, IdempotencyClaim, IdempotencyRecord, Principal
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
-from boxoffice.store.bookings import IdempotencyClaim, IdempotencyRecord, IdTaken
-from boxoffice.store.holds import EventGone, HoldChanged, HoldRecord
+from boxoffice.store.bookings import IdTaken
+from boxoffice.store.holds import EventGone, HoldChanged
 from boxoffice.store.inventory import RESERVED, StockChanged
 
 

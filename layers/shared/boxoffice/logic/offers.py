@@ -21,11 +21,10 @@ from datetime import datetime, timedelta
 from boxoffice import clock, ids
 from boxoffice.logic.sales import on_sale, selling
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EntryStatus, EventRecord, HoldStatus
+from boxoffice.records import EntryStatus, EventRecord, HoldRecord, HoldStatus
 from boxoffice.store import holds as hold_store
 from boxoffice.store import offers as store
 from boxoffice.store import waitlist as lines
-from boxoffice.store.holds import HoldRecord
 from boxoffice.store.offers import OfferRefused
 
 READS = 3  # reads of the pool one allocation makes at most: each further one follows a race it lost

@@ -9,7 +9,7 @@ from boxoffice.errors import DomainError, Forbidden, NotAuthenticated
 from boxoffice.records import Principal, Role
 
 if TYPE_CHECKING:  # only a type here: the edge imports this module and no route needs the store for it
-    from boxoffice.store.users import UserRecord
+    from boxoffice.records import UserRecord
 
 Record = TypeVar("Record")
 

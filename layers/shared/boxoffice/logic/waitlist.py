@@ -31,10 +31,10 @@ from boxoffice.logic.sales import chosen_type, on_sale, sellable
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EntryStatus, Principal, Stock
+from boxoffice.records import EntryRecord, EntryStatus, Principal, Stock
 from boxoffice.store import waitlist as store
 from boxoffice.store.inventory import StockChanged
-from boxoffice.store.waitlist import EntryChanged, EntryRecord
+from boxoffice.store.waitlist import EntryChanged
 
 LIVE = frozenset({EntryStatus.WAITING, EntryStatus.OFFERED})
 # Each retry follows a change DynamoDB reported (tickets back on sale, a type's sales ending): a few suffice.

@@ -9,7 +9,7 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.errors import CapacityBelowSold, EventNotFound, NotAuthenticated
-from boxoffice.records import EventRecord, EventStatus, Principal
+from boxoffice.records import EventRecord, EventStatus, Principal, UserRecord
 from boxoffice.store import dynamo, event_items, inventory, legacy, search, tickets, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -34,7 +34,6 @@ from boxoffice.store.event_items import (
     is_legacy,
     name_key,
 )
-from boxoffice.store.users import UserRecord
 from boxoffice.text import venue_key
 
 
@@ -87,7 +86,7 @@ def get_for_user(
     if described is not None and is_legacy(described) and upgrading and legacy.upgrade(event_id):
         return get_for_user(event_id, user_id)
     event = assemble(described, items) if described else None
-    return event, UserRecord.from_item(accounts[0]) if accounts else None
+    return event, users.user_of(accounts[0]) if accounts else None
 
 
 # --- writes ---

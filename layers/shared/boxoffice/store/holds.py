@@ -21,10 +21,22 @@ from typing import Any
 
 from boxoffice.config import settings
 from boxoffice.errors import NotAuthenticated
-from boxoffice.records import BookedType, EntryStatus, EventRecord, EventStatus, Holding, HoldStatus, TicketType
+from boxoffice.records import (
+    BookingRecord,
+    EntryStatus,
+    EventRecord,
+    EventStatus,
+    Holding,
+    HoldRecord,
+    HoldStatus,
+    IdempotencyClaim,
+    IdempotencyRecord,
+    TicketType,
+    UserRecord,
+)
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import dynamo, event_items, inventory, users, waitlist
-from boxoffice.store.bookings import BookingRecord, IdempotencyClaim, IdempotencyRecord, IdTaken
+from boxoffice.store.bookings import IdTaken
 from boxoffice.store.dynamo import (
     ALL_OLD,
     Failed,
@@ -38,86 +50,61 @@ from boxoffice.store.dynamo import (
     load,
     values,
 )
-from boxoffice.store.users import UserRecord
 
 BY_EXPIRY = "by_expiry"
 BY_EVENT_EXPIRY = "by_event_expiry"
 _HOLD = "HOLD#"
 
 
-@dataclass(frozen=True, slots=True)
-class HoldRecord:
-    id: str
-    user_id: str
-    event_id: str
-    ticket_type_id: str
-    ticket_type_name: str
-    ticket_type_quota: bool  # whether its type had a sub-quota when held (what a release gives back to)
-    quantity: int
-    unit_price: Decimal  # the price when the tickets were taken: confirming keeps it
-    currency: str
-    status: HoldStatus
-    expires_at: datetime
-    created_at: datetime
-    ended_at: datetime | None = None
-    booking_id: str | None = None
-    waiting_entry_id: str | None = None  # a waiting-list offer: the entry it was offered to
-    # A hold the buyer placed (counted under the event's hold ceilings): when their cool-down ends if it expires.
-    # None: a waiting-list offer, or a hold placed before the ceilings.
-    cooldown_until: datetime | None = None
+def hold_attributes(record: HoldRecord) -> Item:
+    item: Item = {
+        "id": record.id,
+        "user_id": record.user_id,
+        "event_id": record.event_id,
+        "ticket_type_id": record.ticket_type_id,
+        "ticket_type_name": record.ticket_type_name,
+        "ticket_type_quota": record.ticket_type_quota,
+        "quantity": record.quantity,
+        "unit_price": record.unit_price,
+        "currency": record.currency,
+        "status": record.status,
+        "expires_at": record.expires_at.isoformat(),
+        "created_at": record.created_at.isoformat(),
+        "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+        "booking_id": record.booking_id,
+        "waiting_entry_id": record.waiting_entry_id,
+        "cooldown_until": inventory.ms(record.cooldown_until) if record.cooldown_until else None,
+    }
+    if record.status == HoldStatus.HELD:
+        item.update(held=HoldStatus.HELD, held_event=record.event_id, held_until=inventory.ms(record.expires_at))
+    return item
 
-    @property
-    def booked_type(self) -> BookedType:
-        return BookedType(self.ticket_type_id, self.ticket_type_name, sub_quota=self.ticket_type_quota)
 
-    def attributes(self) -> Item:
-        item: Item = {
-            "id": self.id,
-            "user_id": self.user_id,
-            "event_id": self.event_id,
-            "ticket_type_id": self.ticket_type_id,
-            "ticket_type_name": self.ticket_type_name,
-            "ticket_type_quota": self.ticket_type_quota,
-            "quantity": self.quantity,
-            "unit_price": self.unit_price,
-            "currency": self.currency,
-            "status": self.status,
-            "expires_at": self.expires_at.isoformat(),
-            "created_at": self.created_at.isoformat(),
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
-            "booking_id": self.booking_id,
-            "waiting_entry_id": self.waiting_entry_id,
-            "cooldown_until": inventory.ms(self.cooldown_until) if self.cooldown_until else None,
-        }
-        if self.status == HoldStatus.HELD:
-            item.update(held=HoldStatus.HELD, held_event=self.event_id, held_until=inventory.ms(self.expires_at))
-        return item
+def hold_item(record: HoldRecord) -> Item:
+    """The whole item, keys included (a Put of a new hold)."""
+    return {**hold_key(record.user_id, record.id), **hold_attributes(record)}
 
-    def item(self) -> Item:
-        """The whole item, keys included (a Put of a new hold)."""
-        return {**hold_key(self.user_id, self.id), **self.attributes()}
 
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> HoldRecord:
-        ended_at, cooldown_until = item.get("ended_at"), item.get("cooldown_until")
-        return cls(
-            id=item["id"],
-            user_id=item["user_id"],
-            event_id=item["event_id"],
-            ticket_type_id=item["ticket_type_id"],
-            ticket_type_name=item["ticket_type_name"],
-            ticket_type_quota=bool(item.get("ticket_type_quota", False)),
-            quantity=int(item["quantity"]),
-            unit_price=Decimal(item["unit_price"]),
-            currency=item["currency"],
-            status=HoldStatus(item["status"]),
-            expires_at=datetime.fromisoformat(item["expires_at"]),
-            created_at=datetime.fromisoformat(item["created_at"]),
-            ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
-            booking_id=item.get("booking_id"),
-            waiting_entry_id=item.get("waiting_entry_id"),
-            cooldown_until=inventory.from_ms(int(cooldown_until)) if cooldown_until is not None else None,
-        )
+def hold_of(item: Mapping[str, Any]) -> HoldRecord:
+    ended_at, cooldown_until = item.get("ended_at"), item.get("cooldown_until")
+    return HoldRecord(
+        id=item["id"],
+        user_id=item["user_id"],
+        event_id=item["event_id"],
+        ticket_type_id=item["ticket_type_id"],
+        ticket_type_name=item["ticket_type_name"],
+        ticket_type_quota=bool(item.get("ticket_type_quota", False)),
+        quantity=int(item["quantity"]),
+        unit_price=Decimal(item["unit_price"]),
+        currency=item["currency"],
+        status=HoldStatus(item["status"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
+        booking_id=item.get("booking_id"),
+        waiting_entry_id=item.get("waiting_entry_id"),
+        cooldown_until=inventory.from_ms(int(cooldown_until)) if cooldown_until is not None else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +154,7 @@ def hold_key(user_id: str, hold_id: str) -> dict[str, str]:
 
 def _hold_changed(exc: Failed) -> HoldChanged:
     old = exc.old("hold")
-    return HoldChanged(HoldRecord.from_item(old) if old else None)
+    return HoldChanged(hold_of(old) if old else None)
 
 
 def place(
@@ -194,7 +181,7 @@ def place(
         {
             "Put": {
                 "TableName": bookings_table(),
-                "Item": dump(hold.item()),
+                "Item": dump(hold_item(hold)),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
@@ -223,7 +210,7 @@ def read_hold(user_id: str, hold_id: str) -> tuple[UserRecord | None, HoldRecord
     """The caller's account and their hold (None: not theirs, or none such), in one BatchGetItem."""
     user, found = booking_store.read_with_user(user_id, {bookings_table(): [hold_key(user_id, hold_id)]})
     items = found.get(bookings_table(), [])
-    return user, (HoldRecord.from_item(items[0]) if items else None)
+    return user, (hold_of(items[0]) if items else None)
 
 
 def read_for_confirm(user_id: str, hold_id: str, key: str | None) -> ConfirmContext:
@@ -231,8 +218,8 @@ def read_for_confirm(user_id: str, hold_id: str, key: str | None) -> ConfirmCont
     keys = [hold_key(user_id, hold_id)] + ([booking_store.claim_key(user_id, key)] if key is not None else [])
     user, found = booking_store.read_with_user(user_id, {bookings_table(): keys})
     items = found.get(bookings_table(), [])
-    hold = next((HoldRecord.from_item(i) for i in items if i["sk"].startswith(_HOLD)), None)
-    earlier = next((IdempotencyRecord.from_item(i) for i in items if not i["sk"].startswith(_HOLD)), None)
+    hold = next((hold_of(i) for i in items if i["sk"].startswith(_HOLD)), None)
+    earlier = next((booking_store.idempotency_of(i) for i in items if not i["sk"].startswith(_HOLD)), None)
     return ConfirmContext(user, hold, earlier)
 
 
@@ -409,4 +396,4 @@ def _page(
         query["ExclusiveStartKey"] = start
     with aws_errors():
         raw = client().query(**query)
-    return [HoldRecord.from_item(load(item)) for item in raw.get("Items", [])], raw.get("LastEvaluatedKey")
+    return [hold_of(load(item)) for item in raw.get("Items", [])], raw.get("LastEvaluatedKey")

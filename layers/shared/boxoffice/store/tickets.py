@@ -21,7 +21,7 @@ import base64
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ from boxoffice.errors import (
     TicketCancelled,
     TicketNotFound,
 )
-from boxoffice.records import BookedType, EventRecord, EventStatus, Principal, TicketStatus
+from boxoffice.records import BookedType, EventRecord, EventStatus, Principal, TicketRecord, TicketStatus, UserRecord
 from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -49,7 +49,6 @@ from boxoffice.store.dynamo import (
     users_table,
     values,
 )
-from boxoffice.store.users import UserRecord
 
 _TICKET = "TICKET#"
 _CHECKINS = "CHECKINS#"
@@ -57,43 +56,20 @@ CHECKIN_SHARDS = 8
 BY_UPDATE = "by_update"
 
 
-@dataclass(frozen=True, slots=True)
-class TicketRecord:
-    event_id: str
-    ticket_number: str
-    status: TicketStatus
-    updated_at: datetime
-    checked_in_at: datetime | None
-    booking_id: str
-    user_id: str
-    # Its booking's type, as booked; None on a ticket written before tickets recorded it (then its
-    # booking's says which: store.bookings.typed).
-    ticket_type_id: str | None
-    ticket_type_name: str | None
-    code: str | None = None  # its signed code, as the booking wrote it (None where not read)
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> TicketRecord:
-        checked_in_at = item.get("checked_in_at")
-        return cls(
-            event_id=item["event_id"],
-            ticket_number=item["ticket_number"],
-            status=TicketStatus(item["status"]),
-            updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
-            checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
-            booking_id=item["booking_id"],
-            user_id=item["user_id"],
-            ticket_type_id=item.get("ticket_type_id"),
-            ticket_type_name=item.get("ticket_type_name"),
-            code=item.get("code"),
-        )
-
-    @property
-    def ticket_type(self) -> BookedType:
-        """Its type, once known (always, when read through store.bookings.typed)."""
-        if self.ticket_type_id is None or self.ticket_type_name is None:
-            raise LookupError("a ticket written before tickets recorded their type: read it with store.bookings.typed")
-        return BookedType(self.ticket_type_id, self.ticket_type_name)
+def ticket_of(item: Mapping[str, Any]) -> TicketRecord:
+    checked_in_at = item.get("checked_in_at")
+    return TicketRecord(
+        event_id=item["event_id"],
+        ticket_number=item["ticket_number"],
+        status=TicketStatus(item["status"]),
+        updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
+        checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
+        booking_id=item["booking_id"],
+        user_id=item["user_id"],
+        ticket_type_id=item.get("ticket_type_id"),
+        ticket_type_name=item.get("ticket_type_name"),
+        code=item.get("code"),
+    )
 
 
 def key(event_id: str, number: str) -> dict[str, str]:
@@ -154,12 +130,12 @@ def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
 
 def ticket_in(item: Item) -> TicketRecord | None:
     """The ticket an item of the tickets table holds; None for its other items (the check-in counts)."""
-    return TicketRecord.from_item(item) if str(item.get("sk", "")).startswith(_TICKET) else None
+    return ticket_of(item) if str(item.get("sk", "")).startswith(_TICKET) else None
 
 
 def of_items(items: Iterable[Item]) -> dict[tuple[str, str], TicketRecord]:
     """Ticket records by (event id, ticket number)."""
-    records = (TicketRecord.from_item(item) for item in items)
+    records = (ticket_of(item) for item in items)
     return {(r.event_id, r.ticket_number): r for r in records}
 
 
@@ -242,8 +218,8 @@ def read_for_door(event_id: str, number: str, caller_id: str) -> tuple[UserRecor
         {users_table(): [users.user_key(caller_id)], tickets_table(): [key(event_id, number)]},
         attributes=users.readable(),
     )
-    account = UserRecord.from_item(found[users_table()][0]) if found[users_table()] else None
-    ticket = TicketRecord.from_item(found[tickets_table()][0]) if found[tickets_table()] else None
+    account = users.user_of(found[users_table()][0]) if found[users_table()] else None
+    ticket = ticket_of(found[tickets_table()][0]) if found[tickets_table()] else None
     return account, ticket
 
 
@@ -353,7 +329,7 @@ def changed_since(
     with aws_errors():
         raw = client().query(**query)
     items = [load(item) for item in raw.get("Items", [])]
-    return [TicketRecord.from_item(item) for item in items[:limit]], len(items) > limit or "LastEvaluatedKey" in raw
+    return [ticket_of(item) for item in items[:limit]], len(items) > limit or "LastEvaluatedKey" in raw
 
 
 def sync_key(ticket: TicketRecord) -> str:

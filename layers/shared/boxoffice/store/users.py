@@ -8,39 +8,27 @@ other at once cannot leave none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from boxoffice import clock
 from boxoffice.errors import Busy, EmailTaken, LastAdmin, NotAuthenticated, UserNotFound
-from boxoffice.records import Principal, Role
+from boxoffice.records import Principal, Role, UserRecord
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import ALL_OLD, Failed, Transaction, aws_errors, client, dump, load, users_table, values
 
 
-@dataclass(frozen=True, slots=True)
-class UserRecord:
-    id: str
-    name: str
-    email: str
-    role: Role
-    # Read only by login and the password change; never in a log line, even one that prints the record.
-    password_hash: str | None = field(repr=False)
-    token_version: int
-    created_at: datetime
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> UserRecord:
-        return cls(
-            id=item["id"],
-            name=item["full_name"],
-            email=item["email"],
-            role=Role(item["role"]),
-            password_hash=item.get("password_hash"),
-            token_version=int(item["token_version"]),
-            created_at=datetime.fromisoformat(item["created_at"]),
-        )
+def user_of(item: dict[str, Any]) -> UserRecord:
+    return UserRecord(
+        id=item["id"],
+        name=item["full_name"],
+        email=item["email"],
+        role=Role(item["role"]),
+        password_hash=item.get("password_hash"),
+        token_version=int(item["token_version"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+    )
 
 
 # What every function but login and the password change reads of the users table: an account without
@@ -116,7 +104,7 @@ def create(user: UserRecord) -> None:
 
 def get(user_id: str, *, with_password: bool = False) -> UserRecord | None:
     item = dynamo.get(users_table(), user_key(user_id), attributes=None if with_password else READABLE)
-    return UserRecord.from_item(item) if item else None
+    return user_of(item) if item else None
 
 
 def find_id(email: str) -> str | None:
@@ -152,7 +140,7 @@ def update(user: UserRecord, *, name: str | None, password_hash: str | None) -> 
             )
         except client().exceptions.ConditionalCheckFailedException as exc:
             raise NotAuthenticated("The token was revoked by a password change.") from exc
-    return UserRecord.from_item(load(raw["Attributes"]))
+    return user_of(load(raw["Attributes"]))
 
 
 def set_role(user_id: str, role: Role) -> bool:
@@ -194,14 +182,14 @@ def find_for_admin(caller_id: str, email: str) -> tuple[UserRecord | None, UserR
     caller = by_pk.get(user_key(caller_id)["pk"])
     claim = by_pk.get(_email_key(email)["pk"])
     owner = get(claim["user_id"]) if claim else None
-    return (UserRecord.from_item(caller) if caller else None), owner
+    return (user_of(caller) if caller else None), owner
 
 
 def read_pair(caller_id: str, user_id: str) -> tuple[UserRecord | None, UserRecord | None]:
     """The caller's account and another (or the same) account, in one BatchGetItem."""
     keys = [user_key(i) for i in dict.fromkeys([caller_id, user_id])]  # BatchGetItem refuses a key twice
     found = dynamo.batch_get({users_table(): keys}, attributes=readable())[users_table()]
-    by_id = {item["id"]: UserRecord.from_item(item) for item in found}
+    by_id = {item["id"]: user_of(item) for item in found}
     return by_id.get(caller_id), by_id.get(user_id)
 
 
