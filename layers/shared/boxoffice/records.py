@@ -71,6 +71,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class Pool(StrEnum):
+    """Where tickets given back (by a cancel, a released or an expired hold) go."""
+
+    AVAILABLE = "AVAILABLE"  # back on open sale
+    RESERVED = "RESERVED"  # kept for the waiting list: only its allocator moves them on
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who the verified token says is calling. token_version is checked against the store."""

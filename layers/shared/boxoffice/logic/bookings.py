@@ -51,6 +51,7 @@ from boxoffice.records import (
     Holding,
     IdempotencyClaim,
     IdempotencyRecord,
+    Pool,
     Principal,
     Stock,
     TicketStatus,
@@ -58,7 +59,7 @@ from boxoffice.records import (
 )
 from boxoffice.store import bookings as store
 from boxoffice.store.bookings import EventChanged, IdTaken
-from boxoffice.store.inventory import RESERVED, StockChanged
+from boxoffice.store.inventory import StockChanged
 
 # Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
 ATTEMPTS = 3
@@ -330,7 +331,7 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
             "Booking cancelled",
             extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
         )
-        if pool == RESERVED:  # kept for the waiting list: offered to it now
+        if pool == Pool.RESERVED:  # kept for the waiting list: offered to it now
             offers.allocate(record.event_id)
         return public_booking(cancelled)
     raise Busy()

@@ -13,10 +13,9 @@ from datetime import datetime
 from boxoffice import clock, deadline
 from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HoldRecord, HoldStatus
+from boxoffice.records import HoldRecord, HoldStatus, Pool
 from boxoffice.store import holds as store
 from boxoffice.store.holds import HoldChanged
-from boxoffice.store.inventory import RESERVED
 
 IN_REQUEST_RELEASES = 10  # lapsed holds of its event a refused sale releases at most: the sweeper takes the rest
 SWEEP_PAGE = 100  # holds the sweep reads per Query
@@ -48,7 +47,7 @@ def _release(holds: list[HoldRecord], now: datetime, *, in_time: Callable[[], bo
         except HoldChanged:
             continue  # confirmed or released meanwhile: someone else got there first
         released += 1
-        if pool == RESERVED:
+        if pool == Pool.RESERVED:
             pooled.add(hold.event_id)
         logger.info("Hold expired", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
     if released:

@@ -44,12 +44,12 @@ from boxoffice.logic.sales import chosen_type, confirmable, holdable
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HoldRecord, HoldStatus, IdempotencyClaim, IdempotencyRecord, Principal
+from boxoffice.records import HoldRecord, HoldStatus, IdempotencyClaim, IdempotencyRecord, Pool, Principal
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
 from boxoffice.store.bookings import IdTaken
 from boxoffice.store.holds import EventGone, HoldChanged
-from boxoffice.store.inventory import RESERVED, StockChanged
+from boxoffice.store.inventory import StockChanged
 
 
 def public_hold(record: HoldRecord, now: datetime) -> Hold:
@@ -264,7 +264,7 @@ def release_hold(principal: Principal, hold_id: str) -> Hold:
         except HoldChanged as changed:
             hold = changed.hold or hold
             continue
-        if pool == RESERVED:  # kept for the waiting list: offered to the next in line now
+        if pool == Pool.RESERVED:  # kept for the waiting list: offered to the next in line now
             offers.allocate(hold.event_id)
         if lapsed:
             raise HoldExpired()

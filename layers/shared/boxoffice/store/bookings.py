@@ -31,6 +31,7 @@ from boxoffice.records import (
     Holding,
     IdempotencyClaim,
     IdempotencyRecord,
+    Pool,
     TicketRecord,
     TicketType,
     UserRecord,
@@ -362,7 +363,7 @@ def list_page(user_id: str, limit: int, after: str | None) -> tuple[list[Booking
 
 def cancel(
     booking: BookingRecord, *, seen: EventSnapshot, token_version: int, now: datetime
-) -> tuple[BookingRecord, str]:
+) -> tuple[BookingRecord, Pool]:
     """Cancel in one transaction: the booking CONFIRMED -> CANCELLED once (and its copy in its
     Idempotency-Key), its tickets, and its tickets back to the event's quota, its type and the user's
     holding.
@@ -413,7 +414,7 @@ def cancel(
 def _cancel(
     booking: BookingRecord,
     cancelled: BookingRecord,
-    pool: str,
+    pool: Pool,
     *,
     sub_quota: bool,
     copy: bool,

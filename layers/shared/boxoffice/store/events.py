@@ -9,7 +9,7 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.errors import CapacityBelowSold, EventNotFound, NotAuthenticated
-from boxoffice.records import EventRecord, EventStatus, Principal, UserRecord
+from boxoffice.records import EventRecord, EventStatus, Pool, Principal, UserRecord
 from boxoffice.store import dynamo, event_items, inventory, legacy, search, tickets, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -177,9 +177,7 @@ def _recount(quota: Update, old: EventRecord, total: int) -> None:
         quota.sets.append("available_tickets = available_tickets - :change")
         quota.conditions.append("available_tickets >= :change")
         return
-    to_pool, right_pool, pool_values = inventory.returned(
-        inventory.RESERVED if old.waiting else inventory.AVAILABLE, "change"
-    )
+    to_pool, right_pool, pool_values = inventory.returned(Pool.RESERVED if old.waiting else Pool.AVAILABLE, "change")
     quota.sets.append(to_pool)
     quota.conditions.append(right_pool)
     quota.named.update(pool_values)

@@ -31,6 +31,7 @@ from boxoffice.records import (
     HoldStatus,
     IdempotencyClaim,
     IdempotencyRecord,
+    Pool,
     TicketType,
     UserRecord,
 )
@@ -295,14 +296,14 @@ def confirm(
 
 def release(
     hold: HoldRecord, *, ended: HoldStatus, now: datetime, token_version: int | None = None
-) -> tuple[HoldRecord, str]:
+) -> tuple[HoldRecord, Pool]:
     """HELD -> `ended` (RELEASED or EXPIRED) and the tickets back (to open sale, or kept for the waiting
     list: inventory.route_returned), in one transaction.
 
     EXPIRED only once `expires_at` has passed; RELEASED is the owner's (`token_version` is then theirs,
     checked in the same transaction). Of any number of racing releases and confirms of one hold exactly
     one commits; the others get HoldChanged with the hold as it is. Returns the hold as released and the
-    pool its tickets went to (inventory.AVAILABLE or RESERVED); a waiting-list offer's entry ends with it.
+    Pool its tickets went to; a waiting-list offer's entry ends with it.
     """
     sub_quota = hold.ticket_type_quota
     for _ in range(2):  # once more if its type gained or lost a sub-quota since
@@ -323,7 +324,9 @@ def release(
     raise HoldChanged(hold)
 
 
-def _release(hold: HoldRecord, pool: str, *, ended: HoldStatus, sub_quota: bool, now: datetime, by: int | None) -> None:
+def _release(
+    hold: HoldRecord, pool: Pool, *, ended: HoldStatus, sub_quota: bool, now: datetime, by: int | None
+) -> None:
     condition = "#status = :held" + (" AND held_until <= :now" if ended == HoldStatus.EXPIRED else "")
     tx = Transaction()
     tx.add(

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from boxoffice.errors import Busy
-from boxoffice.records import EventRecord, EventStatus, Holding, TicketType
+from boxoffice.records import EventRecord, EventStatus, Holding, Pool, TicketType
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
 
 QUOTA = "QUOTA"
@@ -436,8 +436,6 @@ def settle(
 
 # --- where returned tickets go ---
 
-AVAILABLE: Final = "available_tickets"  # back on open sale
-RESERVED: Final = "reserved"  # kept for the waiting list: only its allocator moves them on
 ROUTE_ATTEMPTS = 4  # each retry follows a change of `waiting` that DynamoDB reported
 
 
@@ -452,7 +450,7 @@ BY_POOL, POOL_KEY, POOLED = "by_pool", "pool_pk", "RESERVED"
 POOL_NAMES: Final = {"#line_status": "status"}
 
 
-def returned(pool: str, quantity: str = "qty", *, now: datetime | None = None) -> tuple[str, str, dict[str, Any]]:
+def returned(pool: Pool, quantity: str = "qty", *, now: datetime | None = None) -> tuple[str, str, dict[str, Any]]:
     """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the condition that it
     is the right pool (open sale while nobody waits, `reserved` while anyone does), and their values.
 
@@ -461,7 +459,7 @@ def returned(pool: str, quantity: str = "qty", *, now: datetime | None = None) -
     """
     line_open = "#line_status = :line_on_sale AND starts_at > :line_now"
     open_values = {"line_on_sale": EventStatus.ON_SALE, "line_now": now.isoformat()} if now is not None else {}
-    if pool == AVAILABLE:
+    if pool == Pool.AVAILABLE:
         closed = f"({NOBODY_WAITS} OR NOT ({line_open}))" if now is not None else NOBODY_WAITS
         return f"available_tickets = available_tickets + :{quantity}", closed, {"zero": 0, **open_values}
     clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
@@ -469,23 +467,23 @@ def returned(pool: str, quantity: str = "qty", *, now: datetime | None = None) -
     return clause, condition, {"zero": 0, "pooled": POOLED, **open_values}
 
 
-def pool_for(quota: Item | None, now: datetime) -> str | None:
+def pool_for(quota: Item | None, now: datetime) -> Pool | None:
     """Where returned tickets go, for a quota item as DynamoDB saw it (None: it is gone): kept for the line
     while anyone waits for an event on sale that has not started."""
     if quota is None:
         return None
     line_open = quota.get("status") == EventStatus.ON_SALE and datetime.fromisoformat(quota["starts_at"]) > now
-    return RESERVED if line_open and int(quota.get("waiting", 0)) > 0 else AVAILABLE
+    return Pool.RESERVED if line_open and int(quota.get("waiting", 0)) > 0 else Pool.AVAILABLE
 
 
 # The pool each event's tickets last went to in this process: the first guess of its next return, so that
 # while people wait, a busy event's cancels and the sweeper's releases do not each lose a transaction to
 # the open-sale condition first. A guess only: the condition decides. Bounded: cleared when full.
-_last_pool: dict[str, str] = {}
+_last_pool: dict[str, Pool] = {}
 _LAST_POOL_EVENTS = 1024
 
 
-def route_returned(event_id: str, commit: Callable[[str], None], now: datetime) -> str:
+def route_returned(event_id: str, commit: Callable[[Pool], None], now: datetime) -> Pool:
     """Commit a transaction that returns tickets to the event's quota, into the right pool; returns the pool.
 
     `commit(pool)` builds and commits the whole transaction, its `quota` action returning the tickets to
@@ -495,7 +493,7 @@ def route_returned(event_id: str, commit: Callable[[str], None], now: datetime) 
     transaction is committed again with that pool.
     Every other failure is the caller's.
     """
-    pool = _last_pool.get(event_id, AVAILABLE)
+    pool = _last_pool.get(event_id, Pool.AVAILABLE)
     for _ in range(ROUTE_ATTEMPTS):
         try:
             commit(pool)
@@ -539,7 +537,7 @@ def give_back(
     currency: str,
     starts_at: datetime,
     status: EventStatus,
-    pool: str,
+    pool: Pool,
     now: datetime,
 ) -> None:
     """Add a cancel's counter moves: `quota` (sold -> `pool`, only before the event starts, and while it
@@ -585,7 +583,7 @@ def release(
     sub_quota: bool,
     user_id: str,
     quantity: int,
-    pool: str,
+    pool: Pool,
     now: datetime,
     placed: bool,
     cooldown_until: datetime | None,
