@@ -1,12 +1,11 @@
 """Bookings: book tickets (safe to retry with an Idempotency-Key), read one's bookings, cancel one.
 
-The rules, in one place: a ticket type of an event can be booked while the event is on sale and has
-not started, the type's sales window is open, both the event's quota and the type's sub-quota have the
-tickets left, the buyer stays within the event's per-user cap, and up to the per-booking limits; a
-booking belongs to its user alone; it is cancelled once, and only before its event starts. The store
-enforces them inside each transaction; the checks here answer early from the request's one read, and
-judge the stock again as the failed transaction saw it. Checkout holds (logic/holds.py) are judged by
-the same rules; a booking or hold refused for lack of tickets first returns the event's expired holds.
+What may be booked is judged by the sale rules (logic/sales.py: on sale and not started, the type's
+sales window, the tickets left in the quota and the sub-quota, the per-user cap, the per-booking limits)
+from the request's one read, and again as a failed transaction saw the counters; the store enforces the
+same rules inside each transaction. A booking belongs to its user alone; it is cancelled once, and only
+before its event starts. A booking or hold (logic/holds.py) refused for lack of tickets first returns the
+event's expired holds (judged).
 """
 
 from __future__ import annotations

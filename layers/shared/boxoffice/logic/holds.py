@@ -1,13 +1,13 @@
 """Checkout holds: tickets kept for a buyer while they pay, confirmed into a booking or given back.
 
-The rules: a hold takes tickets of a type under exactly a booking's conditions (on sale, not started, the
-type's sales window, enough left in the quota and sub-quota, the per-booking limits, the per-user cap,
-which holds count toward) and keeps them until `expires_at` (HOLD_SECONDS after it was placed); only its
-owner sees, confirms or releases it; confirming makes exactly one booking at the hold's price, and only
-before `expires_at` and before the event starts; a hold past `expires_at` is EXPIRED whether or not its
-tickets were swept back yet. One account keeps at most the event's hold ceilings off sale (live held
-tickets, live holds), and may not hold again until a cool-down after a hold of theirs expired has passed.
-The store enforces each of these inside the transaction.
+The rules: a hold takes tickets of a type under exactly a booking's conditions, and within the event's
+hold ceilings and cool-down (logic/sales.py: holdable; holds count toward the per-user cap), and keeps
+them until `expires_at` (HOLD_SECONDS after it was placed); only its owner sees, confirms or releases it;
+confirming makes exactly one booking at the hold's price, and only before `expires_at` and before the
+event starts; a hold past `expires_at` is EXPIRED whether or not its tickets were swept back yet. One
+account keeps at most the event's hold ceilings off sale (live held tickets, live holds), and may not
+hold again until a cool-down after a hold of theirs expired has passed. The store enforces each of these
+inside the transaction.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The fair waiting list: join while too few tickets are on sale, see one's place, leave.
 
 The rules: a user may wait for tickets of a type that they could book right now but for the tickets left
-(the event on sale and not started, the type selling, within the per-booking limits and their per-user
-cap), and only while fewer than they want are on open sale; one live entry per user and event. Places are
-kept in join order; a position is exact when it is answered. Tickets that come back while anyone waits
-are kept for the line (the quota's `reserved` pool) and go back on open sale once nobody waits.
+(logic/sales.py: sellable), and only while fewer than they want are on open sale; one live entry per user
+and event. Places are kept in join order; a position is exact when it is answered. Tickets that come back
+while anyone waits are kept for the line (the quota's `reserved` pool) and go back on open sale once
+nobody waits.
 """
 
 from __future__ import annotations
