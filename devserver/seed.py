@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,14 @@ def ensure_admin(email: str | None, password: str | None, *, promote: bool = Fal
     """Create the admin through the same domain code as any account. An existing account is kept as
     it is, or with `promote` made an admin (its password stays; its older tokens stop working), or with
     `reset` given `password` (if one is given: its older tokens stop working when that changes it)."""
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
     return _ensure("Administrator", Role.ADMIN, email or "admin@example.com", password, promote=promote, reset=reset)
 
 
 def ensure_staff(email: str | None, password: str | None, *, reset: bool = False) -> AdminLogin:
     """A door staff account (it checks tickets in); an existing one is kept, or with `reset` given `password`."""
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
     return _ensure("Door staff", Role.STAFF, email or "staff@example.com", password, promote=False, reset=reset)
 
@@ -70,8 +70,8 @@ def ensure_sample_check_ins(staff_email: str) -> int:
     from boxoffice.logic import accounts, bookings, checkin, events
     from boxoffice.models.bookings import BookingRequest
     from boxoffice.models.tickets import CheckInRequest
-    from boxoffice.records import Principal, Role
     from boxoffice.store import users
+    from boxoffice.vocabulary import Principal, Role
 
     event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:sample-event:{SAMPLE_DOOR_EVENT}"))
     staff = users.find_by_email(staff_email)

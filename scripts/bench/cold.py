@@ -121,7 +121,7 @@ class Sample:
 def _admin_token() -> str:
     from boxoffice import auth
     from boxoffice.logic import accounts
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
     user = accounts.create_account("Bench", ADMIN_EMAIL, ADMIN_PASSWORD, role=Role.ADMIN)
     return auth.issue_token(user.id, Role.ADMIN, 0)[0]

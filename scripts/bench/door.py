@@ -16,7 +16,7 @@ from devserver.invoke import Api
 from scripts.bench.common import RoundTrips, local_stack, new_event
 
 if TYPE_CHECKING:
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
 TARGETS = {
     "check in by code": "1 write + <= 1 read",
@@ -41,7 +41,7 @@ def _token(role: Role) -> tuple[str, str]:
 
 
 def run() -> str:
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
     with local_stack():
         api = Api()

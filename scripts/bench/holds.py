@@ -54,7 +54,7 @@ def _sweeps() -> str:
     from boxoffice.config import settings
     from boxoffice.logic import expiry, holds
     from boxoffice.models.bookings import BookingRequest
-    from boxoffice.records import Principal, Role
+    from boxoffice.vocabulary import Principal, Role
 
     caller = new_caller()
     principal = Principal(caller.user_id, Role.USER, 0)

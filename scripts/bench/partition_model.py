@@ -247,7 +247,7 @@ def buyers(count: int) -> list[str]:
     """Tokens of `count` new accounts (made outside the model)."""
     from boxoffice import auth
     from boxoffice.logic import accounts
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
     stamp = datetime.now(UTC).strftime("%H%M%S%f")
     tokens = []

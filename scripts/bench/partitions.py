@@ -58,7 +58,7 @@ def billed() -> Iterator[list[Charge]]:
 def _staff() -> str:
     from boxoffice import auth
     from boxoffice.logic import accounts
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
     user = accounts.create_account("Staff", "partitions-staff@example.com", "bench-password", role=Role.STAFF)
     return auth.issue_token(user.id, Role.STAFF, 0)[0]

@@ -86,7 +86,7 @@ def _search_rows(api: Api) -> list[list[str]]:
 
 def _requests(api: Api) -> RoundTrips:
     from boxoffice.logic import accounts
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
     accounts.create_account("Bench Admin", "bench-admin@example.com", "bench-password", role=Role.ADMIN)
     login = api.call("login", body={"email": "bench-admin@example.com", "password": "bench-password"})

@@ -18,7 +18,7 @@ from devserver.invoke import Api
 from scripts.bench.common import local_stack, sent_transactions, table
 
 if TYPE_CHECKING:
-    from boxoffice.records import Role
+    from boxoffice.vocabulary import Role
 
 PARTITION_WCU = 1000  # per second, DynamoDB's limit for one partition
 KB = 1024
@@ -132,8 +132,8 @@ def _book(quantity: int, idempotent: bool) -> tuple[list[list[str]], dict[str, i
     """One booking of `quantity` through the real handler: its actions' units, per partition, and the
     descriptive item's size (which no booking writes)."""
     from boxoffice.config import settings
-    from boxoffice.records import Role
     from boxoffice.store import dynamo
+    from boxoffice.vocabulary import Role
 
     event_id, type_id = _largest_event()
     token = _account(Role.USER, f"writes-{quantity}-{idempotent}@example.com")
@@ -153,8 +153,8 @@ def _check_in() -> tuple[list[list[str]], dict[str, int], int, int]:
     already counts all 20 types, with six digits each (the largest a shard gets)."""
     from boxoffice.config import settings
     from boxoffice.logic import events
-    from boxoffice.records import Role
     from boxoffice.store import dynamo, tickets
+    from boxoffice.vocabulary import Role
 
     event_id, type_id = _largest_event()
     kinds = events.get_event(event_id).ticket_types

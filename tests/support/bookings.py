@@ -181,8 +181,9 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
     from boxoffice import clock
     from boxoffice.config import settings
     from boxoffice.ids import new_booking_id, new_ticket_number
-    from boxoffice.records import BookingRecord, BookingStatus, EventSnapshot
+    from boxoffice.records import BookingRecord, EventSnapshot
     from boxoffice.store import bookings, dynamo, events
+    from boxoffice.vocabulary import BookingStatus
 
     start = clock.now()
     records = []

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from boxoffice.records import EventRecord, EventStatus, TicketType
+from boxoffice.records import EventRecord, TicketType
+from boxoffice.vocabulary import EventStatus
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

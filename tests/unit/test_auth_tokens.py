@@ -14,7 +14,7 @@ import pytest
 from boxoffice import auth, clock
 from boxoffice.config import settings
 from boxoffice.errors import NotAuthenticated
-from boxoffice.records import Principal
+from boxoffice.vocabulary import Principal
 
 
 def secret() -> str:

@@ -56,11 +56,11 @@ for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
 """
 
 # What every function loads: config, logging, the deadline; and every HTTP one the resolver and caller
-# checks (the edge, with the vocabulary its Principal is part of). No model, no store.
+# checks (the edge, with the vocabulary its Principal is part of). No model, no store, no record.
 BASE = {"clock", "config", "deadline", "errors", "logic", "observability"}
-EDGE = BASE | {"auth", "http", "keys", "logic.permissions", "records", "snapstart"}
+EDGE = BASE | {"auth", "http", "keys", "logic.permissions", "snapstart", "vocabulary"}
 # What the logic a route calls brings in (its store modules and models), by the logic module.
-STORE = {"aws", "store", "store.dynamo", "store.users"}
+STORE = {"aws", "store", "store.dynamo", "store.users", "vocabulary"}
 ACCOUNTS = STORE | {"ids", "logic.accounts", "models", "models.common", "models.users", "store.throttle"}
 WIRE = {"models", "models.common", "models.events", "money"}
 EVENT_MODELS = WIRE | {"records", "text"}

@@ -13,9 +13,10 @@ from botocore.stub import ANY, Stubber
 
 from boxoffice import bus
 from boxoffice.logic import domain_events
-from boxoffice.records import BookedType, BookingRecord, BookingStatus, EventSnapshot
+from boxoffice.records import BookedType, BookingRecord, EventSnapshot
 from boxoffice.store import bookings, changes, tickets
 from boxoffice.store.dynamo import dump, load
+from boxoffice.vocabulary import BookingStatus
 from tests.support.records import NOW, event_record
 
 EVENT = event_record()

@@ -18,7 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 from openapi_spec_validator import validate
 
-from boxoffice import catalogue, errors, http, records
+from boxoffice import catalogue, errors, http, vocabulary
 from boxoffice.models.users import EMAIL_PATTERN
 from devserver import template
 from devserver.gateway import load_module
@@ -355,12 +355,12 @@ def test_served_examples_are_dated_relative_to_the_clock_so_the_example_event_is
 
 
 LIFECYCLES = (
-    records.EventStatus,
-    records.BookingStatus,
-    records.TicketStatus,
-    records.HoldStatus,
-    records.EntryStatus,
-    records.Role,
+    vocabulary.EventStatus,
+    vocabulary.BookingStatus,
+    vocabulary.TicketStatus,
+    vocabulary.HoldStatus,
+    vocabulary.EntryStatus,
+    vocabulary.Role,
 )
 
 

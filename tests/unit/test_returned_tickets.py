@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from boxoffice.errors import Busy
-from boxoffice.records import Pool
 from boxoffice.store import inventory
 from boxoffice.store.dynamo import Failed
+from boxoffice.vocabulary import Pool
 
 EVENTS = (f"event-{n}" for n in itertools.count())  # a new event each: no earlier return to guess from
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)

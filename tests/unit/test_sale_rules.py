@@ -22,7 +22,8 @@ from boxoffice.errors import (
     UserLimitReached,
 )
 from boxoffice.logic import sales
-from boxoffice.records import DEFAULT_MAX_HOLDS_PER_USER, EventRecord, EventStatus, Holding, Stock, TicketType
+from boxoffice.records import DEFAULT_MAX_HOLDS_PER_USER, EventRecord, Holding, Stock, TicketType
+from boxoffice.vocabulary import EventStatus
 from tests.support.records import NOW, event_record, ticket_type
 
 TYPE = ticket_type(max_tickets_per_booking=4)

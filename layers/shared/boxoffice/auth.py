@@ -12,7 +12,7 @@ from typing import Any
 from boxoffice import clock, keys
 from boxoffice.config import DEPLOYED_BCRYPT_ROUNDS, settings
 from boxoffice.errors import NotAuthenticated
-from boxoffice.records import Principal, Role
+from boxoffice.vocabulary import Principal, Role
 
 ALGORITHM = "HS256"
 CLAIMS = ("sub", "role", "ver", "iat", "exp", "iss", "aud")

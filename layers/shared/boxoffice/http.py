@@ -22,7 +22,7 @@ from boxoffice import auth, deadline, errors, snapstart  # noqa: F401 - snapstar
 from boxoffice.config import settings
 from boxoffice.logic.permissions import require_admin, require_staff
 from boxoffice.observability import logger, metrics
-from boxoffice.records import Principal
+from boxoffice.vocabulary import Principal
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -1,94 +1,20 @@
-"""The domain's vocabulary: the lifecycles (statuses, roles), the caller, and the records that logic/
-reasons about and store/ persists.
+"""The domain's records: what logic/ reasons about and store/ persists, in the words of
+boxoffice/vocabulary.py (lifecycles, roles, the caller).
 
-Defined once here so that the rules (logic/), the items (store/) and the wire (models/, whose enums and the
-OpenAPI document's are these) speak of the same things; store/ keeps only the item mapping. Every HTTP
-function imports this module (the Principal), so it imports nothing heavy: uuid and zoneinfo are loaded where
-they are used.
+Defined once here so that the rules (logic/), the items (store/) and the wire (models/) speak of the same
+things; store/ keeps only the item mapping. uuid and zoneinfo are loaded where they are used.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Final
+
+from boxoffice.vocabulary import BookingStatus, EntryStatus, EventStatus, HoldStatus, TicketStatus
 
 if TYPE_CHECKING:
     from decimal import Decimal
-
-
-class EventStatus(StrEnum):
-    """An event's life: ON_SALE until an admin deletes it (DELETED: its bookings stay in their owners' history)."""
-
-    ON_SALE = "ON_SALE"
-    DELETED = "DELETED"
-
-
-class BookingStatus(StrEnum):
-    """A booking's life: CONFIRMED, then CANCELLED at most once (by its owner, before the event starts)."""
-
-    CONFIRMED = "CONFIRMED"
-    CANCELLED = "CANCELLED"
-
-
-class TicketStatus(StrEnum):
-    """A ticket at the door: VALID, CHECKED_IN once scanned (an admin may undo it), CANCELLED with its booking."""
-
-    VALID = "VALID"
-    CHECKED_IN = "CHECKED_IN"
-    CANCELLED = "CANCELLED"
-
-
-class HoldStatus(StrEnum):
-    """A checkout hold's life: HELD, then exactly one of CONFIRMED (a booking), RELEASED (by its owner) or
-    EXPIRED (past expires_at)."""
-
-    HELD = "HELD"
-    CONFIRMED = "CONFIRMED"
-    RELEASED = "RELEASED"
-    EXPIRED = "EXPIRED"  # stored by the sweeper, a refused sale or its owner too late; shown at once
-
-
-class EntryStatus(StrEnum):
-    """A waiting-list entry's life: WAITING in the line, then OFFERED a hold, then BOOKED (the hold confirmed)
-    or EXPIRED (the offer lapsed, or its ticket type stopped selling); LEFT by its owner while WAITING or
-    OFFERED; CLOSED once its event is deleted or has started."""
-
-    WAITING = "WAITING"
-    OFFERED = "OFFERED"
-    BOOKED = "BOOKED"
-    EXPIRED = "EXPIRED"
-    LEFT = "LEFT"
-    CLOSED = "CLOSED"
-
-
-class Role(StrEnum):
-    """What an account may do: book (user), also scan tickets at the door (staff), everything (admin)."""
-
-    USER = "user"
-    STAFF = "staff"
-    ADMIN = "admin"
-
-
-class Pool(StrEnum):
-    """Where tickets given back (by a cancel, a released or an expired hold) go."""
-
-    AVAILABLE = "AVAILABLE"  # back on open sale
-    RESERVED = "RESERVED"  # kept for the waiting list: only its allocator moves them on
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who the verified token says is calling. token_version is checked against the store."""
-
-    user_id: str
-    role: Role
-    token_version: int
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
 
 
 DEFAULT_TYPE_NAME: Final = "General admission"
@@ -252,21 +178,7 @@ class Stock:
         return self.event.available_tickets if own is None else min(own, self.event.available_tickets)
 
 
-# Accounts, tickets, bookings, holds, waiting-list entries: store/* keeps only their item mapping.
-
-
-@dataclass(frozen=True, slots=True)
-class UserRecord:
-    """An account (the users table's item; its email claim and the admin count are the store's)."""
-
-    id: str
-    name: str
-    email: str
-    role: Role
-    # Read only by login and the password change; never in a log line, even one that prints the record.
-    password_hash: str | None = field(repr=False)
-    token_version: int
-    created_at: datetime
+# Tickets, bookings, holds, waiting-list entries: store/* keeps only their item mapping.
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from boxoffice import ids
 from boxoffice.errors import EventNotFound
 from boxoffice.logic.permissions import require_current
-from boxoffice.records import EventRecord, EventStatus, Principal
+from boxoffice.records import EventRecord
 from boxoffice.store import events as store
+from boxoffice.vocabulary import EventStatus, Principal
 
 
 def event_id_or_404(raw: str) -> str:

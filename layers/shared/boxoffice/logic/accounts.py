@@ -6,8 +6,8 @@ from boxoffice import auth, clock, ids
 from boxoffice.config import settings
 from boxoffice.errors import InvalidCredentials, NotAuthenticated, WrongPassword
 from boxoffice.models.users import LoginRequest, RegisterRequest, Token, UpdateMeRequest, User
-from boxoffice.records import Principal, Role, UserRecord
 from boxoffice.store import throttle, users
+from boxoffice.vocabulary import Principal, Role, UserRecord
 
 
 def public_user(record: UserRecord) -> User:

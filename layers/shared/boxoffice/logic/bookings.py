@@ -42,23 +42,19 @@ from boxoffice.observability import logger, metrics
 from boxoffice.records import (
     BookedType,
     BookingRecord,
-    BookingStatus,
     Details,
     EventRecord,
     EventSnapshot,
-    EventStatus,
     Holding,
     IdempotencyClaim,
     IdempotencyRecord,
-    Pool,
-    Principal,
     Stock,
-    TicketStatus,
     TicketType,
 )
 from boxoffice.store import bookings as store
 from boxoffice.store.bookings import EventChanged, IdTaken
 from boxoffice.store.inventory import StockChanged
+from boxoffice.vocabulary import BookingStatus, EventStatus, Pool, Principal, TicketStatus
 
 # Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
 ATTEMPTS = 3

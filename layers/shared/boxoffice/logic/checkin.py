@@ -20,10 +20,11 @@ from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import Page
 from boxoffice.models.tickets import CheckInRequest, DoorTicket
 from boxoffice.observability import logger, metrics
-from boxoffice.records import Principal, TicketRecord
+from boxoffice.records import TicketRecord
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
+from boxoffice.vocabulary import Principal
 
 
 def ticket_number_or_404(raw: str) -> str:

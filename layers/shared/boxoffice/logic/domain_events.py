@@ -16,8 +16,9 @@ from typing import Any, Final
 
 from boxoffice import bus
 from boxoffice.observability import logger, metrics
-from boxoffice.records import BookingRecord, BookingStatus, Change, HoldImage, HoldStatus, TicketRecord, TicketStatus
+from boxoffice.records import BookingRecord, Change, HoldImage, TicketRecord
 from boxoffice.store import changes
+from boxoffice.vocabulary import BookingStatus, HoldStatus, TicketStatus
 
 SCHEMA_VERSION: Final = 1
 BOOKING_CONFIRMED: Final = "BookingConfirmed"

@@ -16,10 +16,11 @@ from boxoffice.logic import offers, tickettypes
 from boxoffice.logic.access import editable, event_id_or_404
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.events import CreateEvent, CreateTicketType, Event, UpdateEvent
-from boxoffice.records import DEFAULT_TYPE_NAME, EventRecord, EventStatus, Principal
+from boxoffice.records import DEFAULT_TYPE_NAME, EventRecord
 from boxoffice.store import events as store
 from boxoffice.store.search import Search, search
 from boxoffice.text import venue_key, words
+from boxoffice.vocabulary import EventStatus, Principal
 
 EDIT_ATTEMPTS = 3  # re-reads when another edit changed the event between our read and our write
 # Once an event has started, its bookings rest on everything else (start, capacity, price, venue...).

@@ -13,9 +13,10 @@ from datetime import datetime
 from boxoffice import clock, deadline
 from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HoldRecord, HoldStatus, Pool
+from boxoffice.records import HoldRecord
 from boxoffice.store import holds as store
 from boxoffice.store.holds import HoldChanged
+from boxoffice.vocabulary import HoldStatus, Pool
 
 IN_REQUEST_RELEASES = 10  # lapsed holds of its event a refused sale releases at most: the sweeper takes the rest
 SWEEP_PAGE = 100  # holds the sweep reads per Query

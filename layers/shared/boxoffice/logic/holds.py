@@ -44,12 +44,13 @@ from boxoffice.logic.sales import chosen_type, confirmable, holdable
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HoldRecord, HoldStatus, IdempotencyClaim, IdempotencyRecord, Pool, Principal
+from boxoffice.records import HoldRecord, IdempotencyClaim, IdempotencyRecord
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
 from boxoffice.store.bookings import IdTaken
 from boxoffice.store.holds import EventGone, HoldChanged
 from boxoffice.store.inventory import StockChanged
+from boxoffice.vocabulary import HoldStatus, Pool, Principal
 
 
 def public_hold(record: HoldRecord, now: datetime) -> Hold:

@@ -21,11 +21,12 @@ from datetime import datetime, timedelta
 from boxoffice import clock, ids
 from boxoffice.logic.sales import on_sale, selling
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EntryStatus, EventRecord, HoldRecord, HoldStatus
+from boxoffice.records import EventRecord, HoldRecord
 from boxoffice.store import holds as hold_store
 from boxoffice.store import offers as store
 from boxoffice.store import waitlist as lines
 from boxoffice.store.offers import OfferRefused
+from boxoffice.vocabulary import EntryStatus, HoldStatus
 
 READS = 3  # reads of the pool one allocation makes at most: each further one follows a race it lost
 # Line items one allocation reads: a request reads the head of the line, a constant whatever its length;

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from boxoffice.errors import DomainError, Forbidden, NotAuthenticated
-from boxoffice.records import Principal, Role
+from boxoffice.vocabulary import Principal, Role
 
 if TYPE_CHECKING:  # only a type here: the edge imports this module and no route needs the store for it
-    from boxoffice.records import UserRecord
+    from boxoffice.vocabulary import UserRecord
 
 Record = TypeVar("Record")
 

@@ -11,9 +11,9 @@ from boxoffice.logic.accounts import public_user
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.users import RoleChange, User, normalise_email
 from boxoffice.observability import logger
-from boxoffice.records import Principal
 from boxoffice.store import users
 from boxoffice.store.users import RoleChanged
+from boxoffice.vocabulary import Principal
 
 ATTEMPTS = 3  # re-reads when another admin changed the same account's role meanwhile
 

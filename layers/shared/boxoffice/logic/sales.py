@@ -24,7 +24,8 @@ from boxoffice.errors import (
     TicketTypeNotFound,
     UserLimitReached,
 )
-from boxoffice.records import EventRecord, EventStatus, Holding, Stock, TicketType
+from boxoffice.records import EventRecord, Holding, Stock, TicketType
+from boxoffice.vocabulary import EventStatus
 
 
 def on_sale(status: EventStatus, starts_at: datetime, now: datetime) -> bool:

@@ -12,8 +12,9 @@ from boxoffice.errors import EventNotFound
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.tickets import EventStats, TicketTypeStats
-from boxoffice.records import Principal, TypeStatsRecord
+from boxoffice.records import TypeStatsRecord
 from boxoffice.store import stats as store
+from boxoffice.vocabulary import Principal
 
 
 def event_stats(principal: Principal, event_id: str) -> EventStats:

@@ -16,10 +16,11 @@ from boxoffice import clock, ids, money
 from boxoffice.errors import Busy, InvalidInput, LastTicketType, TicketTypeNotFound
 from boxoffice.logic.access import editable
 from boxoffice.models.events import CreateTicketType, TicketTypeOut, UpdateTicketType
-from boxoffice.records import MAX_TICKET_TYPES, EventRecord, Principal, TicketType
+from boxoffice.records import MAX_TICKET_TYPES, EventRecord, TicketType
 from boxoffice.store import tickettypes as store
 from boxoffice.store.events import Stale
 from boxoffice.text import venue_key
+from boxoffice.vocabulary import Principal
 
 EDIT_ATTEMPTS = 3
 

@@ -31,10 +31,11 @@ from boxoffice.logic.sales import chosen_type, on_sale, sellable
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EntryRecord, EntryStatus, Principal, Stock
+from boxoffice.records import EntryRecord, Stock
 from boxoffice.store import waitlist as store
 from boxoffice.store.inventory import StockChanged
 from boxoffice.store.waitlist import EntryChanged
+from boxoffice.vocabulary import EntryStatus, Principal
 
 LIVE = frozenset({EntryStatus.WAITING, EntryStatus.OFFERED})
 # Each retry follows a change DynamoDB reported (tickets back on sale, a type's sales ending): a few suffice.

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 
 from boxoffice.models.common import RequestModel, ResponseModel
 from boxoffice.models.events import MAX_PER_BOOKING, CurrencyOut, PriceOut
-from boxoffice.records import BookingStatus, EventStatus, TicketStatus
+from boxoffice.vocabulary import BookingStatus, EventStatus, TicketStatus
 
 # A booking is one TransactWriteItems (at most 100 actions): the event's quota, the ticket type, the
 # user's holding, the token check, the booking, the Idempotency-Key and one put per ticket.

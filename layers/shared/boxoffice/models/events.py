@@ -32,9 +32,9 @@ from boxoffice.records import (
     DOORS_CLOSE_MINUTES,
     DOORS_OPEN_MINUTES,
     MAX_TICKET_TYPES,
-    EventStatus,
 )
 from boxoffice.text import MAX_NAME_KEY_BYTES, fold, venue_key
+from boxoffice.vocabulary import EventStatus
 
 MAX_TICKETS = 1_000_000
 MAX_PRICE = Decimal("1000000")

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import ResponseModel
 from boxoffice.models.events import CurrencyOut, PriceOut
-from boxoffice.records import HoldStatus
+from boxoffice.vocabulary import HoldStatus
 
 
 class Hold(ResponseModel):

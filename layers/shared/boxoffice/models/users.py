@@ -18,7 +18,7 @@ from boxoffice.models.common import (
     reject_control,
     reject_format,
 )
-from boxoffice.records import Role
+from boxoffice.vocabulary import Role
 
 # The one email rule, the document's pattern and the server's check alike (ECMA-262 and Python read it
 # the same way): a local part and domain labels of anything but spaces, controls, invisible formatting

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from boxoffice.models.bookings import BookedTicketType, BookingRequest
 from boxoffice.models.common import ResponseModel
-from boxoffice.records import EntryStatus
+from boxoffice.vocabulary import EntryStatus
 
 
 class WaitingListRequest(BookingRequest):

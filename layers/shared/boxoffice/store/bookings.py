@@ -23,18 +23,14 @@ from boxoffice.records import (
     DEFAULT_TYPE_NAME,
     BookedType,
     BookingRecord,
-    BookingStatus,
     Details,
     EventRecord,
     EventSnapshot,
-    EventStatus,
     Holding,
     IdempotencyClaim,
     IdempotencyRecord,
-    Pool,
     TicketRecord,
     TicketType,
-    UserRecord,
     legacy_type_id,
 )
 from boxoffice.store import dynamo, event_items, inventory, legacy, tickets, users
@@ -54,6 +50,7 @@ from boxoffice.store.dynamo import (
     values,
 )
 from boxoffice.store.event_items import event_key
+from boxoffice.vocabulary import BookingStatus, EventStatus, Pool, UserRecord
 
 _BOOKING, _IDEMPOTENCY = "BOOKING#", "IDEMPOTENCY#"
 _IS_NEW = "attribute_not_exists(pk)"

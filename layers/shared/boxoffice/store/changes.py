@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from boxoffice.records import Change, ChangedRecord, HoldImage, HoldStatus
+from boxoffice.records import Change, ChangedRecord, HoldImage
 from boxoffice.store.bookings import booking_in
 from boxoffice.store.dynamo import Item, load
 from boxoffice.store.tickets import ticket_in
+from boxoffice.vocabulary import HoldStatus
 
 _HOLD = "HOLD#"
 

@@ -15,13 +15,13 @@ from boxoffice.records import (
     DOORS_CLOSE_MINUTES,
     DOORS_OPEN_MINUTES,
     EventRecord,
-    EventStatus,
     TicketType,
     legacy_type_id,
 )
 from boxoffice.store import dynamo, inventory
 from boxoffice.store.dynamo import Item, Transaction, dump, events_table
 from boxoffice.text import venue_key
+from boxoffice.vocabulary import EventStatus
 
 LIVE = "LIVE"
 BY_TIME = "by_time"

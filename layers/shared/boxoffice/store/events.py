@@ -9,7 +9,7 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.errors import CapacityBelowSold, EventNotFound, NotAuthenticated
-from boxoffice.records import EventRecord, EventStatus, Pool, Principal, UserRecord
+from boxoffice.records import EventRecord
 from boxoffice.store import dynamo, event_items, inventory, legacy, search, tickets, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -35,6 +35,7 @@ from boxoffice.store.event_items import (
     name_key,
 )
 from boxoffice.text import venue_key
+from boxoffice.vocabulary import EventStatus, Pool, Principal, UserRecord
 
 
 class Stale(Exception):

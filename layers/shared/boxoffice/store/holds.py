@@ -23,17 +23,12 @@ from boxoffice.config import settings
 from boxoffice.errors import NotAuthenticated
 from boxoffice.records import (
     BookingRecord,
-    EntryStatus,
     EventRecord,
-    EventStatus,
     Holding,
     HoldRecord,
-    HoldStatus,
     IdempotencyClaim,
     IdempotencyRecord,
-    Pool,
     TicketType,
-    UserRecord,
 )
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import dynamo, event_items, inventory, users, waitlist
@@ -51,6 +46,7 @@ from boxoffice.store.dynamo import (
     load,
     values,
 )
+from boxoffice.vocabulary import EntryStatus, EventStatus, HoldStatus, Pool, UserRecord
 
 BY_EXPIRY = "by_expiry"
 BY_EVENT_EXPIRY = "by_event_expiry"

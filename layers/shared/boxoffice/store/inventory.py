@@ -18,8 +18,9 @@ from decimal import Decimal
 from typing import Any, Final
 
 from boxoffice.errors import Busy
-from boxoffice.records import EventRecord, EventStatus, Holding, Pool, TicketType
+from boxoffice.records import EventRecord, Holding, TicketType
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
+from boxoffice.vocabulary import EventStatus, Pool
 
 QUOTA = "QUOTA"
 TYPE = "TYPE#"

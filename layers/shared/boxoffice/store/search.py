@@ -17,11 +17,12 @@ from datetime import date
 from typing import Any
 
 from boxoffice.errors import Busy
-from boxoffice.records import EventRecord, EventStatus
+from boxoffice.records import EventRecord
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, events_table, load, values
 from boxoffice.store.event_items import BY_TIME, BY_VENUE, LIVE, complete, describe, event_key, venue_pk
 from boxoffice.text import venue_key, words
+from boxoffice.vocabulary import EventStatus
 
 MAX_PREFIX = 20  # longer query words use their first 20 characters' entries and are checked on the event
 MAX_ACTIONS = 100  # per TransactWriteItems

@@ -8,9 +8,10 @@ An event stored before ticket types has its counts on its own item, and no cance
 
 from __future__ import annotations
 
-from boxoffice.records import StatsRecord, TypeStatsRecord, UserRecord
+from boxoffice.records import StatsRecord, TypeStatsRecord
 from boxoffice.store import dynamo, event_items, inventory, tickets, users
 from boxoffice.store.dynamo import Item, events_table, tickets_table, users_table
+from boxoffice.vocabulary import UserRecord
 
 
 def _type_counters(event_id: str, described: Item) -> dict[str, Item]:

@@ -34,7 +34,7 @@ from boxoffice.errors import (
     TicketCancelled,
     TicketNotFound,
 )
-from boxoffice.records import BookedType, EventRecord, EventStatus, Principal, TicketRecord, TicketStatus, UserRecord
+from boxoffice.records import BookedType, EventRecord, TicketRecord
 from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -49,6 +49,7 @@ from boxoffice.store.dynamo import (
     users_table,
     values,
 )
+from boxoffice.vocabulary import EventStatus, Principal, TicketStatus, UserRecord
 
 _TICKET = "TICKET#"
 _CHECKINS = "CHECKINS#"

@@ -21,11 +21,12 @@ from boxoffice.errors import (
     TicketTypeHasSales,
     TicketTypeNotFound,
 )
-from boxoffice.records import MAX_TICKET_TYPES, EventRecord, EventStatus, TicketType
+from boxoffice.records import MAX_TICKET_TYPES, EventRecord, TicketType
 from boxoffice.store import dynamo, inventory
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, dump, events_table, values
 from boxoffice.store.event_items import claim_name, definition, event_key, name_key
 from boxoffice.store.events import Stale, Update
+from boxoffice.vocabulary import EventStatus
 
 
 def _event_failure(exc: Failed, type_id: str) -> Exception | None:

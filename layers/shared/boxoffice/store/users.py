@@ -14,9 +14,9 @@ from typing import Any
 
 from boxoffice import clock
 from boxoffice.errors import Busy, EmailTaken, LastAdmin, NotAuthenticated, UserNotFound
-from boxoffice.records import Principal, Role, UserRecord
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import ALL_OLD, Failed, Transaction, aws_errors, client, dump, load, users_table, values
+from boxoffice.vocabulary import Principal, Role, UserRecord
 
 
 def user_of(item: dict[str, Any]) -> UserRecord:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from boxoffice.errors import AlreadyWaiting, NotAuthenticated
-from boxoffice.records import EntryRecord, EntryStatus, EventRecord, EventStatus, Holding, Stock, UserRecord
+from boxoffice.records import EntryRecord, EventRecord, Holding, Stock
 from boxoffice.store import dynamo, event_items, inventory, legacy, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import (
@@ -33,6 +33,7 @@ from boxoffice.store.dynamo import (
     users_table,
     values,
 )
+from boxoffice.vocabulary import EntryStatus, EventStatus, UserRecord
 
 _WAITING = "WAITING#"
 _LINE = "LINE#"
