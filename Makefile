@@ -25,7 +25,7 @@ help: ## list the targets
 
 # Two stamps: `make run` installs only what serving needs (requirements-run.txt); test, lint and the
 # rest add the developer tools (requirements-dev.txt) on top.
-$(BIN)/.installed-run: requirements-run.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt
+$(BIN)/.installed-run: requirements-run.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt layers/render/requirements.txt
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed (none of python3.13, python3.12, python3.11, python3 on PATH is); install one or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -73,10 +73,11 @@ build: $(VENV_SAM)/.installed ## sam build (arm64; needs python3.13 on PATH, or 
 
 # The cold-start benchmark runs in what Lambda has: the layer's requirements plus boto3, nothing else.
 # The ticket codes layer goes to a folder of its own, on the path only of the functions that carry it.
-.venv-bench/.installed: layers/shared/requirements.txt layers/ticket_codes/requirements.txt constraints.txt
+.venv-bench/.installed: layers/shared/requirements.txt layers/ticket_codes/requirements.txt layers/render/requirements.txt constraints.txt
 	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install --quiet -r layers/shared/requirements.txt boto3 -c constraints.txt
 	.venv-bench/bin/python -m pip install --quiet --upgrade --target .venv-bench/layers/ticket_codes -r layers/ticket_codes/requirements.txt -c constraints.txt
+	.venv-bench/bin/python -m pip install --quiet --upgrade --target .venv-bench/layers/render -r layers/render/requirements.txt -c constraints.txt
 	@touch $@
 
 bench: $(BIN)/.installed .venv-bench/.installed ## cold start per function vs a boto3 floor and the bare framework, DynamoDB calls per request, search read amplification

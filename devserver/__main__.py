@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from devserver import template
 from devserver.console import keep_lines_whole, say
@@ -46,6 +47,16 @@ def log_settings(level: str) -> dict[str, str]:
         "POWERTOOLS_LOG_LEVEL": level,
         "POWERTOOLS_METRICS_DISABLED": "false" if level in ("DEBUG", "INFO") else "true",
     }
+
+
+def mail_line(env: dict[str, str]) -> str:
+    """Where the mailer's messages go (an SMTP URL's server only: never its password)."""
+    if env.get("MAIL_ENABLED") != "true":
+        return "off (MAIL_ENABLED=false)"
+    if env.get("MAIL_SMTP_URL"):
+        smtp = urlsplit(env["MAIL_SMTP_URL"])
+        return f"sent through {smtp.scheme}://{smtp.hostname}:{smtp.port or ''}".rstrip(":")
+    return f"saved to {env['MAIL_OUTBOX_DIR']}/, one .eml each (MAIL_SMTP_URL=smtp://host:port sends them)"
 
 
 def main() -> int:
@@ -93,6 +104,7 @@ def main() -> int:
     banner = [
         f"Box office API   {base}",
         f"Swagger UI       {base}/docs",
+        f"Door app         {base}/door/",
         f"OpenAPI          {base}/openapi.json",
         f"DynamoDB         {runtime.endpoint} ({'external' if endpoint else 'embedded moto'})",
     ]
@@ -102,6 +114,7 @@ def main() -> int:
     if runtime.domain_events is not None:
         runtime.domain_events.settle()  # the sample data's events print before the banner, not into it
         banner.append("Domain events    each printed as the bus accepts it (docs/events.md)")
+        banner.append(f"E-mails          {mail_line(runtime.environment())}")
     level = logs["POWERTOOLS_LOG_LEVEL"]
     more = " (LOG_LEVEL=INFO shows more)" if level in ("WARNING", "ERROR") else ""
     banner.append(f"Handler logs     {level} and above{more}")

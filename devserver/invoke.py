@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import uuid
@@ -21,7 +22,7 @@ EVENTS = template.ROOT / "events"
 class Result:
     status: int
     headers: dict[str, str]
-    body: Any  # parsed JSON, or the raw text when it is not JSON
+    body: Any  # parsed JSON, or the raw text when it is not JSON, or bytes when API Gateway gets them base64-encoded
 
     @property
     def content_type(self) -> str:
@@ -87,6 +88,8 @@ class Api:
 def _result(raw: dict[str, Any]) -> Result:
     headers = {k: str(v) for k, v in (raw.get("headers") or {}).items()}
     text = raw.get("body") or ""
+    if raw.get("isBase64Encoded"):
+        return Result(int(raw["statusCode"]), headers, base64.b64decode(text))
     try:
         parsed: Any = json.loads(text) if text else None
     except json.JSONDecodeError:

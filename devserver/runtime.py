@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def function_environment(endpoint: str, table_prefix: str, keys: LocalKeys) -> d
     env.update(TICKET_PUBLIC_KEYS=keys.ticket_public_keys, TICKET_PUBLIC_KEYS_ARN="")
     env.update(CURSOR_KEY=keys.cursor_key, CURSOR_KEY_ARN="")
     return env
+
+
+def mail_environment(data_dir: Path | None) -> dict[str, str]:
+    """Whether the mailer mails (MAIL_ENABLED, on unless set to false: the tests turn it off where they do
+    not look at mail, as rendering a PDF per booking costs CPU) and where its messages go: MAIL_SMTP_URL's
+    server when it is set (a local Mailpit, say), else one .eml file each in <data dir>/mail/ (a temporary
+    folder without one)."""
+    enabled = {"MAIL_ENABLED": os.environ.get("MAIL_ENABLED") or "true"}
+    smtp = os.environ.get("MAIL_SMTP_URL", "")
+    if smtp:
+        return {**enabled, "MAIL_SMTP_URL": smtp, "MAIL_OUTBOX_DIR": ""}
+    base = data_dir if data_dir is not None else Path(tempfile.gettempdir()) / f"boxoffice-{os.getpid()}"
+    return {**enabled, "MAIL_OUTBOX_DIR": str(base / "mail"), "MAIL_SMTP_URL": ""}
 
 
 class LocalRuntime:
@@ -102,6 +116,7 @@ class LocalRuntime:
         env.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
         if not self._external_endpoint:
             env.update(streams.environment(self.table_prefix, self.endpoint))
+            env.update(mail_environment(self._data_dir))
         env.update(self._extra_env)
         return env
 
@@ -162,12 +177,13 @@ def use_layer() -> None:
 
 def reset_caches() -> None:
     """Settings and clients are cached per cold start; a runtime started in-process is a new one."""
-    from boxoffice import auth, bus, config, keys, ticket_codes
+    from boxoffice import auth, bus, config, keys, mailer, ticket_codes
     from boxoffice.store import dynamo
 
     config.settings.cache_clear()
     dynamo.client.cache_clear()
     keys.clear()
     bus.client.cache_clear()
+    mailer.client.cache_clear()
     auth.dummy_hash.cache_clear()
     ticket_codes.clear_cache()

@@ -8,6 +8,11 @@ function publishes to it. A local-only rule on every bus copies what it accepts 
 domain event is printed as it is published and the last ones can be read back (`recent()`, and the
 printed lines for a runtime in a subprocess).
 
+Each AWS::Events::Rule of the template that targets a function (the mailer) is made in moto too, with
+its own event pattern, delivering to a queue of its own; the queue is pumped into the function in-process,
+and a message whose invocation failed stays to be retried, as EventBridge and Lambda's async retries do.
+What the function reports having sent (`{"sent": [{"to", "subject", ...}]}`) is printed, one line each.
+
 The records are read from moto's stream shard under the lock every moto request holds, so a read
 never sees half a transaction, and a cancelled transaction's records are gone by then
 (devserver.flatmoto takes them back). Records handed on are dropped from the shard: moto keeps
@@ -41,6 +46,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 PRINTED = "domain event"  # the prefix of each published event's line
+MAILED = "mail"  # the prefix of each e-mail's line
+RETRY_SECONDS = 2  # a failed delivery to a rule's function is tried again this long after
 _TAP = "local-domain-events-tap"
 _EVERYTHING = json.dumps({"detail-type": [{"exists": True}]})
 
@@ -87,17 +94,43 @@ def stream_mappings() -> list[StreamMapping]:
     return found
 
 
+@dataclass(frozen=True)
+class RuleTarget:
+    rule: str  # logical id of the AWS::Events::Rule
+    bus: str  # logical id of the bus it listens on
+    pattern: dict[str, Any]
+    function: template.Route
+
+
+def rule_targets() -> list[RuleTarget]:
+    """The functions that rules on the template's buses invoke (the `live` alias in AWS)."""
+    found = []
+    for name, rule in template.resources("AWS::Events::Rule").items():
+        props = rule["Properties"]
+        bus = (props.get("EventBusName") or {}).get("Ref")
+        for target in props.get("Targets", []):
+            ref = target["Arn"].get("Ref", "") if isinstance(target["Arn"], dict) else ""
+            if bus and ref.endswith(".Alias"):
+                found.append(RuleTarget(name, bus, props["EventPattern"], template.functions()[ref.split(".")[0]]))
+    return found
+
+
 def bus_names(prefix: str) -> dict[str, str]:
     """Logical id -> local name of each EventBridge bus (a `Ref` to a bus is its name)."""
     return {logical: f"{prefix}-{logical}" for logical in template.resources("AWS::Events::EventBus")}
 
 
 def environment(prefix: str, endpoint: str) -> dict[str, str]:
-    """The stream functions' own variables, resolved locally, and moto as their EventBridge."""
-    refs = bus_names(prefix)
+    """The stream and rule functions' own variables, resolved locally (parameters at their defaults, so
+    mail off until the runtime turns it on; no SES configuration set), and moto as their EventBridge."""
+    refs = {
+        **template.parameters(),
+        **dict.fromkeys(template.resources("AWS::SES::ConfigurationSet"), ""),
+        **bus_names(prefix),
+    }
     env = {"AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint}
-    for mapping in stream_mappings():
-        resource = template.load()["Resources"][mapping.function.function]
+    for function in [m.function for m in stream_mappings()] + [t.function for t in rule_targets()]:
+        resource = template.load()["Resources"][function.function]
         variables = resource["Properties"].get("Environment", {}).get("Variables", {})
         env.update({name: template.resolve(value, refs) for name, value in variables.items()})
     return env
@@ -123,6 +156,7 @@ class DomainEvents:
         self._idle_ticks = 0  # ticks that found nothing to hand on or print
         self._ticked = threading.Condition()
         self._mappings: list[tuple[StreamMapping, str]] = []  # with the ARN of the table's stream
+        self._targets: list[tuple[RuleTarget, str]] = []  # with the URL of the rule's queue
 
     def start(self) -> DomainEvents:
         self._mappings = [(m, self._enable_stream(m.table)) for m in stream_mappings()]
@@ -134,8 +168,20 @@ class DomainEvents:
             self._events.put_rule(Name=_TAP, EventBusName=bus, EventPattern=_EVERYTHING)
             targets = [{"Id": "tap", "Arn": attributes["QueueArn"]}]
             self._events.put_targets(Rule=_TAP, EventBusName=bus, Targets=targets)  # type: ignore[arg-type]
+        self._targets = [(target, self._rule_queue(target)) for target in rule_targets()]
         self._thread.start()
         return self
+
+    def _rule_queue(self, target: RuleTarget) -> str:
+        """The rule, made on its bus in moto, delivering to a queue of its own; the queue's URL."""
+        queue = f"{self.prefix}-rule-{target.rule}"
+        url = self._sqs.create_queue(QueueName=queue, Attributes={"VisibilityTimeout": str(RETRY_SECONDS)})["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        bus = bus_names(self.prefix)[target.bus]
+        name = f"local-{target.rule}"
+        self._events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(target.pattern))
+        self._events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "function", "Arn": arn}])
+        return url
 
     def stop(self) -> None:
         self._stop.set()
@@ -176,6 +222,9 @@ class DomainEvents:
                     drain, idle = True, False  # the bus delivers to the tap as it accepts an event
             if drain:  # until the tap is empty (it gives up to 10 at a time); an idle tick calls nothing
                 drain = self._guarded(self._drain_tap) is not False
+            for target, url in self._targets:
+                if self._guarded(self._deliver, target, url) is not False:
+                    idle = False
             with self._ticked:
                 self._idle_ticks += not drain and idle
                 self._ticked.notify_all()
@@ -226,6 +275,23 @@ class DomainEvents:
     def _invoke(self, function: template.Route, event: dict[str, Any]) -> dict[str, Any]:
         context = LambdaContext(function_name=function.function, aws_request_id=f"stream-{time.time_ns()}")
         return instances(function).invoke(event, context) or {}
+
+    def _deliver(self, target: RuleTarget, url: str) -> bool:
+        """Hand what the rule's queue holds to its function, one event per invocation; whether it held any.
+        A message is deleted once its invocation returned: a failed one is delivered again."""
+        messages = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            try:
+                answer = self._invoke(target.function, json.loads(message["Body"]))
+            except Exception:  # noqa: BLE001 - retried after RETRY_SECONDS, as EventBridge would
+                if not self._stop.is_set():
+                    traceback.print_exc()
+                continue
+            self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            for sent in answer.get("sent", []):
+                if not self.quiet:
+                    say(f"{MAILED:<17}to {sent['to']}: {sent['subject']}")
+        return bool(messages)
 
     def _drain_tap(self) -> bool:
         """Print and keep what the tap holds; whether it held anything."""

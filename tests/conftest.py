@@ -17,6 +17,9 @@ os.environ.update(
     POWERTOOLS_METRICS_NAMESPACE="boxoffice-test",
     POWERTOOLS_SERVICE_NAME="boxoffice",
     POWERTOOLS_DEV="false",
+    # Local runtimes mail every booking (a PDF rendered each time) unless told not to: only the mail
+    # tests turn it on (tests/integration/test_mail.py).
+    MAIL_ENABLED="false",
 )
 
 # The key ring is derived (its kid is its key's thumbprint); deriving it reads no settings.

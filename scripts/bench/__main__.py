@@ -14,6 +14,7 @@ SECTIONS = [
     "holds",
     "waitlist",
     "door",
+    "tickets",
     "writes",
     "partitions",
     "partition_model",

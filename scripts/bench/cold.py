@@ -58,7 +58,7 @@ class Context:
 
 response = module.handler(json.loads(open(sys.argv[2]).read()), Context())
 answered = time.perf_counter()
-print("BENCH", initialised - start, answered - initialised, response["statusCode"])
+print("BENCH", initialised - start, answered - initialised, response.get("statusCode", 200))
 """
 
 _FLOOR = """import os
@@ -109,6 +109,7 @@ class Target:
     module: Path
     request: Callable[[], dict[str, Any]]  # a fresh API Gateway event for each run
     layers: tuple[str, ...] = ()  # the function's own layers, beyond the shared one
+    env: tuple[tuple[str, str], ...] = ()  # its own variables, beyond the runtime's
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,20 @@ def _request_for(route: template.Route, token: str) -> Callable[[], dict[str, An
     return request
 
 
+def _mail_request(token: str) -> Callable[[], dict[str, Any]]:
+    """A fresh booking's BookingConfirmed, as the bus's rule hands it to the mailer (the runtime's outbox:
+    the mail is rendered, PDF and all, and written as an .eml instead of going to SES). Its id is its own,
+    so that no earlier delivery's sent-marker makes it a repeat that sends nothing."""
+
+    def request() -> dict[str, Any]:
+        ids = _fresh_ids(token)
+        detail = {"id": f"BookingConfirmed:{ids['booking_id']}:bench", "version": 1, "event_id": ids["event_id"]}
+        detail |= {"user_id": ids["user_id"], "booking_id": ids["booking_id"], "quantity": 1}
+        return {"source": "boxoffice", "detail-type": "BookingConfirmed", "detail": detail}
+
+    return request
+
+
 def _echo_request() -> dict[str, Any]:
     route = template.Route("POST", "/echo", "Framework", EVENTS, "app.handler")
     return build_event("POST", "/echo", [("content-type", "application/json")], b'{"name": "x"}', route, {}, "::1")
@@ -205,7 +220,7 @@ def _once(target: Target, env: dict[str, str], scratch: Path) -> Sample:
     path = os.pathsep.join([str(LAYER), *target.layers])
     out = subprocess.run(
         [PYTHON, "-c", _PROBE, str(target.module), str(event_file)],
-        env={**env, "PYTHONPATH": path},
+        env={**env, **dict(target.env), "PYTHONPATH": path},
         capture_output=True,
         text=True,
     )
@@ -240,6 +255,10 @@ def run() -> str:
             targets.setdefault(
                 route.code_dir.name, Target(module, _request_for(route, token), _layer_paths(route.function))
             )
+        mailer = template.functions()["SendMailFunction"]
+        targets["send_mail (BookingConfirmed)"] = Target(
+            mailer.code_dir / "app.py", _mail_request(token), _layer_paths(mailer.function), (("MAIL_ENABLED", "true"),)
+        )
         samples: dict[str, list[Sample]] = {name: [] for name in targets}
         started = time.perf_counter()
         # Round-robin, so that the machine's drift over the run falls on every target alike; the

@@ -61,6 +61,7 @@ def local_stack(**env: str) -> Iterator[LocalRuntime]:
     """The embedded DynamoDB with the template's tables and the handlers' environment, quietly."""
     env.setdefault("BCRYPT_ROUNDS", "4")  # call counts do not depend on the cost; time does
     env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    env.setdefault("MAIL_ENABLED", "false")  # no PDF rendered per booking beside what is measured
     # EMF metric lines go to stdout; the benchmark prints its tables there.
     with LocalRuntime(0, quiet=True, extra_env=env) as runtime, contextlib.redirect_stdout(io.StringIO()):
         yield runtime

@@ -260,7 +260,7 @@ def buyers(count: int) -> list[str]:
 @contextmanager
 def modelled(simulation: Simulation, model: ModelledDynamoDB) -> Iterator[None]:
     """boxoffice's client behind the model; its clock and its conflict backoff in simulated time."""
-    from boxoffice import clock, deadline
+    from boxoffice import clock, deadline, retry
     from boxoffice.store import dynamo
 
     real_now, start = clock.now, clock.now()
@@ -277,19 +277,21 @@ def modelled(simulation: Simulation, model: ModelledDynamoDB) -> Iterator[None]:
             return time.monotonic() if actor is None else actor.time
 
     events = dynamo.client().meta.events
-    # The store's conflict backoff, a keyword default bound at import, waits in simulated time.
-    defaults = dynamo.transact.__kwdefaults__
-    assert defaults is not None
-    sleep = defaults["sleep"]
+
+    class Sleep:
+        """The retries' pause before a conflicted transaction goes again (boxoffice.retry), in simulated time."""
+
+        sleep = staticmethod(simulation.wait)
+
     clock.now = now
     deadline.time = Monotonic()  # type: ignore[attr-defined,assignment]
-    defaults["sleep"] = simulation.wait
+    retry.time = Sleep()  # type: ignore[attr-defined,assignment]
     events.register("before-call.dynamodb", model.before_call, unique_id="partition-model")
     try:
         yield
     finally:
         events.unregister("before-call.dynamodb", unique_id="partition-model")
-        defaults["sleep"] = sleep
+        retry.time = time  # type: ignore[attr-defined]
         deadline.time = time  # type: ignore[attr-defined]
         clock.now = real_now
 

@@ -109,13 +109,13 @@ def test_book_replay_list_read_and_cancel(live: LiveServer) -> None:
     assert available(live, event_id) == 20
 
 
-def test_a_thousand_racing_attempts_on_the_last_hundred_tickets_sell_exactly_a_hundred(live: LiveServer) -> None:
+def test_three_hundred_racing_attempts_on_the_last_hundred_tickets_sell_exactly_a_hundred(live: LiveServer) -> None:
     event_id = new_event(live, total=150)
     early = user_token(live)
     assert {book(live, early, event_id, 10).status_code for _ in range(5)} == {201}  # 50 sold before the rush
     tokens = [user_token(live) for _ in range(16)]
     rng = random.Random(2024)
-    attempts = [(rng.choice(tokens), rng.randint(1, 4)) for _ in range(1000)]
+    attempts = [(rng.choice(tokens), rng.randint(1, 4)) for _ in range(300)]
 
     responses = race([lambda t=t, q=q: book(live, t, event_id, q) for t, q in attempts])
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from boxoffice import clock
+from boxoffice import clock, retry
 from scripts.bench.common import count_calls
 from tests.support.bookings import Account, bookings_of, ledger, new_account, new_event, put_bookings
 from tests.support.events import stock
@@ -606,7 +606,7 @@ def test_conflicts_that_outlast_the_retries_are_409_busy_with_retry_after(api: A
         result = book(api, alice, event_id, 2)
     problem(result, 409, "BUSY")
     assert int(result.headers["Retry-After"]) >= 1
-    assert len(calls) == 4  # config.transaction_max_attempts
+    assert len(calls) == retry.ATTEMPTS
     assert ledger(event_id).available == 10
     assert bookings_of(alice.id) == []
 

@@ -42,14 +42,14 @@ def codes(results: list[Result]) -> Counter[tuple[int, str]]:
     return Counter((r.status, r.body["code"] if r.status >= 400 else "") for r in results)
 
 
-def test_a_thousand_attempts_on_the_last_hundred_tickets_sell_exactly_a_hundred(pool: Pool) -> None:
+def test_three_hundred_attempts_on_the_last_hundred_tickets_sell_exactly_a_hundred(pool: Pool) -> None:
     event_id = new_event(total=150, per_booking=10)
     early = new_account()
     assert {r.status for r in run(pool, [booking(early, event_id, 10)] * 5)} == {201}  # 50 sold before the rush
     buyers = [new_account() for _ in range(40)]
     rng = random.Random(1000)
 
-    results = run(pool, [booking(rng.choice(buyers), event_id, rng.randint(1, 4)) for _ in range(1000)])
+    results = run(pool, [booking(rng.choice(buyers), event_id, rng.randint(1, 4)) for _ in range(300)])
 
     assert set(codes(results)) <= {(201, ""), (409, "SOLD_OUT"), (409, "NOT_ENOUGH_TICKETS")}, codes(results)
     sold = [r.body for r in results if r.status == 201]
@@ -118,7 +118,7 @@ def editor_session(token: str, event_id: str, seed: float) -> list[tuple[str, in
 def test_bookings_cancels_and_capacity_edits_racing_keep_available_plus_sold_equal_to_total(pool: Pool) -> None:
     event_id = new_event(total=60, per_booking=4)
     admin = new_account("admin")
-    buyers = [new_account() for _ in range(20)]
+    buyers = [new_account() for _ in range(12)]
     rng = random.Random(7)
     answers: Counter[tuple[str, int, str]] = Counter()
 

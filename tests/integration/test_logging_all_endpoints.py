@@ -46,7 +46,7 @@ class Run:
         return result
 
     def without_sample(self, folder: str, status: int, method: str, path: str, token: str) -> None:
-        """The functions that have no events/ sample (docs, the $default route), through a built event."""
+        """The functions that have no events/ sample (docs, the door app, the $default route), through a built event."""
         route = routes_by_folder()[folder]
         headers = [("host", "localhost"), ("authorization", f"Bearer {token}")]
         event = build_event(method, path, headers, b"", route, {}, "127.0.0.1")
@@ -120,6 +120,12 @@ def bookings_steps(run: Run) -> None:
     run.call("list_bookings", 200, token=user)
     run.call("get_booking", 200, token=user, path={"booking_id": booking["id"]})
     run.call("get_booking", 404, token=run.ids["admin"], path={"booking_id": booking["id"]})
+    run.call("get_tickets_pdf", 200, token=user, path={"booking_id": booking["id"]})
+    run.call("get_tickets_pdf", 404, token=run.ids["admin"], path={"booking_id": booking["id"]})
+    ticket = {"booking_id": booking["id"], "ticket_number": booking["tickets"][0]["ticket_number"]}
+    run.call("get_ticket_qr", 200, token=user, path=ticket)
+    run.call("get_ticket_qr", 404, token=run.ids["admin"], path=ticket)
+    run.call("get_event_calendar", 200, path=event)
     door = run.call("create_booking", 201, token=user, path=event, body={"quantity": 1}).body["tickets"][0]
     scanned = {"event_id": run.ids["event"], "ticket_number": door["ticket_number"]}
     run.call("check_in", 200, token=run.ids["staff"], path=event, body={"code": door["code"]})
@@ -152,6 +158,7 @@ def holds_steps(run: Run) -> None:
 
 def other_steps(run: Run) -> None:
     run.without_sample("docs", 200, "GET", "/openapi.json", run.ids["user"])
+    run.without_sample("door", 200, "GET", "/door/app.js", run.ids["user"])
     run.call("jwks", 200)
     run.without_sample("not_found", 404, "POST", "/no/such/route", run.ids["user"])
 

@@ -6,7 +6,11 @@ import json
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, DynamoDBStreamModel
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventV2Model,
+    DynamoDBStreamModel,
+    EventBridgeModel,
+)
 
 from devserver import scheduler, streams, template
 from devserver.gateway import LambdaContext, load_handler
@@ -14,16 +18,18 @@ from tests.support.handlers import Api, event_files, routes_by_folder
 
 # Functions fed by a table's stream have a stream batch as their sample; event_files() are the HTTP ones.
 STREAM_FUNCTIONS = {m.function.code_dir.name: m.function for m in streams.stream_mappings()}
-# Scheduled functions have the event EventBridge sends a scheduled target.
+# Scheduled functions have the event EventBridge sends a scheduled target; a rule's target, a domain event.
 SCHEDULED = {s.function.code_dir.name: s for s in scheduler.schedules()}
+RULE_TARGETS = {t.function.code_dir.name for t in streams.rule_targets()}
 
 
 def test_every_function_has_exactly_one_sample_event() -> None:
-    functions = {r.code_dir.name for r in template.routes()} - {"docs", "not_found"}
+    # Static answers need no sample: the docs, the door app's files, the $default 404.
+    functions = {r.code_dir.name for r in template.routes()} - {"docs", "door", "not_found"}
     assert {path.stem for path in event_files()} == functions
     assert {path.stem for path in (template.ROOT / "events").glob("*.json")} == functions | set(STREAM_FUNCTIONS) | set(
         SCHEDULED
-    )
+    ) | RULE_TARGETS
 
 
 @pytest.mark.parametrize("path", event_files(), ids=lambda p: p.stem)
@@ -68,4 +74,23 @@ def test_scheduled_sample_event_runs_its_handler(aws: None, name: str) -> None:
     handler = load_handler(schedule.function)
     assert handler(event, LambdaContext(function_name=schedule.function.function, aws_request_id="sample")) == {
         "released": 0
+    }
+
+
+@pytest.mark.parametrize("target", streams.rule_targets(), ids=lambda t: t.function.code_dir.name)
+def test_rule_sample_event_is_one_the_rule_passes_and_its_handler_takes(
+    aws: None, target: streams.RuleTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An EventBridge event the rule's pattern matches, as `sam local invoke -e` hands it over; the booking it
+    # names is not in these tables, so the mailer finds nothing to tell (with mail on, as deployed).
+    from boxoffice.config import settings
+
+    monkeypatch.setenv("MAIL_ENABLED", "true")
+    settings.cache_clear()
+    event = json.loads((template.ROOT / "events" / f"{target.function.code_dir.name}.json").read_text())
+    EventBridgeModel.model_validate(event)
+    assert streams.matches(target.pattern, event)
+    handler = load_handler(target.function)
+    assert handler(event, LambdaContext(function_name=target.function.function, aws_request_id="sample")) == {
+        "sent": []
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -81,7 +82,8 @@ def test_a_resend_after_a_server_error_carries_the_same_token(scripted: Scripted
 
 def test_a_transaction_retried_after_a_conflict_is_a_new_request(scripted: ScriptedDynamoDB) -> None:
     scripted.answers = [(400, CONFLICT), (400, CONFLICT), (200, {})]
-    dynamo.transact([PUT], sleep=lambda _: None)
+    with mock.patch.object(time, "sleep"):
+        dynamo.transact([PUT])
     tokens = scripted.tokens()
     assert len(tokens) == 3
     assert len(set(tokens)) == 3

@@ -94,10 +94,10 @@ def _costs(api: Api, clock: Clock, length: int) -> dict[str, tuple[Counter[str],
     return costs
 
 
-def test_handing_on_the_pool_costs_a_request_the_same_behind_ten_entries_or_six_windows_of_them(
+def test_handing_on_the_pool_costs_a_request_the_same_behind_ten_entries_or_three_windows_of_them(
     api: Api, clock: Clock
 ) -> None:
-    short, long = _costs(api, clock, 10), _costs(api, clock, 6 * offers.LINE_WINDOW)
+    short, long = _costs(api, clock, 10), _costs(api, clock, 3 * offers.LINE_WINDOW)
 
     for request in ("cancel", "join", "leave"):
         assert long[request][0] == short[request][0], request  # the same calls, one line Query at most

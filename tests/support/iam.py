@@ -52,6 +52,7 @@ _TRANSACT = {
 _LEADING_KEYS = "dynamodb:LeadingKeys"
 _ATTRIBUTES = "dynamodb:Attributes"
 _SELECT = "dynamodb:Select"
+_FROM_ADDRESS = "ses:FromAddress"
 _READS = {"GetItem", "Query", "Scan"}  # what a projection narrows (BatchGetItem: per table)
 _STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 
@@ -67,11 +68,13 @@ class Need:
     resource: str
     leading_keys: tuple[str, ...] | None = None
     attributes: tuple[str, ...] | None = None
+    sender: str | None = None  # an SES send's From address (the template parameter that names it)
 
     def __str__(self) -> str:
         keys = f" (partition keys {', '.join(self.leading_keys)})" if self.leading_keys else ""
         read = f" (attributes {', '.join(self.attributes)})" if self.attributes else ""
-        return f"{self.function}: {self.action} on {self.resource}{keys}{read}"
+        sender = f" (from {self.sender})" if self.sender else ""
+        return f"{self.function}: {self.action} on {self.resource}{keys}{read}{sender}"
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,12 @@ class Grant:
     # The attributes a dynamodb:Attributes condition allows; with it, dynamodb:Select must be
     # SPECIFIC_ATTRIBUTES (if present), so a read that projects nothing (every attribute) is refused.
     attributes: tuple[str, ...] | None = None
+    sender: str | None = None  # the From address an ses:FromAddress condition requires
 
     def allows(self, need: Need) -> bool:
         if need.action != self.action or not fnmatchcase(need.resource, self.resource):
+            return False
+        if self.sender is not None and need.sender != self.sender:
             return False
         if self.attributes is not None and (
             need.attributes is None or not set(need.attributes) <= set(self.attributes)
@@ -123,10 +129,40 @@ def _logical_resource(resource: Any) -> str:
         return str(resource["Ref"])
     if isinstance(resource, dict) and "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
         return str(resource["Fn::GetAtt"][0])
-    found = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.+)?", resource.get("Fn::Sub", "")) if isinstance(resource, dict) else None
+    sub = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+    found = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.+)?", sub) if isinstance(sub, str) else None
     if found:
         return found.group(1) + (found.group(2) or "")
+    ses = _ses_resource(resource)
+    if ses is not None:
+        return ses
     raise UnreadablePolicy(f"resource {resource!r}")
+
+
+_SES_ARN = re.compile(r"arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:([a-z-]+)/\$\{(\w+)\}")
+
+
+def _ses_resource(resource: Any) -> str | None:
+    """An SES identity or configuration set ARN as "ses:<kind>/<what names it>": the parameter or resource
+    its `${...}` refers to, or "domain of <parameter>" for a domain taken from an address parameter."""
+    sub = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+    text, variables = (sub[0], sub[1]) if isinstance(sub, list) else (sub, {})
+    found = _SES_ARN.fullmatch(text) if isinstance(text, str) else None
+    if found is None:
+        return None
+    kind, name = found.groups()
+    value = variables.get(name)
+    if value is None:
+        return f"ses:{kind}/{name}"
+    if value == {"Fn::Select": [1, {"Fn::Split": ["@", value["Fn::Select"][1]["Fn::Split"][1]]}]}:
+        return f"ses:{kind}/domain of {value['Fn::Select'][1]['Fn::Split'][1]['Ref']}"
+    raise UnreadablePolicy(f"resource {resource!r}")
+
+
+def _sender(condition: Any) -> str | None:
+    """The template parameter an ses:FromAddress condition requires the From address to be."""
+    tests = (condition or {}).get("StringEquals", {})
+    return str(tests[_FROM_ADDRESS]["Ref"]) if set(tests) == {_FROM_ADDRESS} else None
 
 
 def _conditions(condition: Any) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
@@ -136,6 +172,8 @@ def _conditions(condition: Any) -> tuple[tuple[str, ...] | None, tuple[str, ...]
     for operator, tests in (condition or {}).items():
         if operator == "StringEqualsIfExists" and tests == {_SELECT: "SPECIFIC_ATTRIBUTES"}:
             continue  # goes with dynamodb:Attributes (checked below)
+        if operator == "StringEquals" and set(tests) == {_FROM_ADDRESS}:
+            continue  # the sender (_sender)
         if operator not in ("ForAllValues:StringLike", "ForAllValues:StringEquals") or not set(tests) <= {
             _LEADING_KEYS,
             _ATTRIBUTES,
@@ -210,9 +248,11 @@ def grants(function: str) -> tuple[Grant, ...]:
             if _for_a_service(statement) or _for_its_mappings(function, statement):
                 continue
             keys, attributes = _conditions(statement.get("Condition"))
+            sender = _sender(statement.get("Condition"))
             for action in _as_list(statement["Action"]):
                 found += [
-                    Grant(action, _logical_resource(r), keys, attributes) for r in _as_list(statement["Resource"])
+                    Grant(action, _logical_resource(r), keys, attributes, sender)
+                    for r in _as_list(statement["Resource"])
                 ]
     return tuple(found)
 
@@ -331,6 +371,8 @@ def needs(function: str, service: str, operation: str, params: Mapping[str, Any]
     if service == "events":  # PutEvents: each bus its entries name
         buses = sorted({entry.get("EventBusName", "default") for entry in params.get("Entries", [])})
         return [Need(function, f"events:{operation}", logical.get(bus, f"?{bus}")) for bus in buses]
+    if service == "ses":  # SendEmail: the sender's identity and the configuration set, if one is named
+        return _ses(function, operation, params, logical)
     if service != "dynamodb":
         resource = params.get("SecretId") if service == "secretsmanager" else None
         named = logical.get(resource, f"?{resource}") if resource else "*"
@@ -346,6 +388,18 @@ def needs(function: str, service: str, operation: str, params: Mapping[str, Any]
         resource = f"{table}/index/{touch.index}" if touch.index else table
         found.append(Need(function, touch.action, resource, keys, touch.attributes))
     return found
+
+
+def _ses(function: str, operation: str, params: Mapping[str, Any], logical: Mapping[str, str]) -> list[Need]:
+    """SES authorises a send by the identity it sends as: the From address's own when that address is
+    verified, else its domain's; so a function that sends from a parameter's address needs both (which
+    one a deployment uses is the operator's choice: docs/DEPLOY.md)."""
+    sender = logical.get(params["FromEmailAddress"], f"?{params['FromEmailAddress']}")
+    resources = [f"ses:identity/{sender}", f"ses:identity/domain of {sender}"]
+    if params.get("ConfigurationSetName"):
+        named = params["ConfigurationSetName"]
+        resources.append(f"ses:configuration-set/{logical.get(named, f'?{named}')}")
+    return [Need(function, f"ses:{operation}", resource, sender=sender) for resource in resources]
 
 
 def unused(recorded: Iterable[Need]) -> dict[str, list[Grant]]:
@@ -424,7 +478,7 @@ _REPORT = pytest.StashKey[list[str]]()
 
 def _flush(config: pytest.Config) -> None:
     rows = [
-        [n.function, n.action, n.resource, n.leading_keys, n.attributes, test]
+        [n.function, n.action, n.resource, n.leading_keys, n.attributes, n.sender, test]
         for n, test in sorted(_recorded.items(), key=lambda row: repr(row[0]))
     ]
     (config.stash[_DIRECTORY] / f"calls-{os.getpid()}.json").write_text(json.dumps(rows))
@@ -433,9 +487,9 @@ def _flush(config: pytest.Config) -> None:
 def _read_all(directory: Path) -> dict[Need, str]:
     found: dict[Need, str] = {}
     for path in sorted(directory.glob("calls-*.json")):
-        for function, action, resource, keys, attributes, test in json.loads(path.read_text()):
+        for function, action, resource, keys, attributes, sender, test in json.loads(path.read_text()):
             as_tuple = (tuple(v) if v is not None else None for v in (keys, attributes))
-            found.setdefault(Need(function, action, resource, *as_tuple), test)
+            found.setdefault(Need(function, action, resource, *as_tuple, sender=sender), test)
     return found
 
 

@@ -3,6 +3,7 @@ on a clock the test controls."""
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -18,13 +19,14 @@ def between_read_and_write(
     monkeypatch: pytest.MonkeyPatch, module: ModuleType, read: str, change: Callable[[], object]
 ) -> None:
     """Run `change` once, right after the next call of `module.read` returns: what a concurrent
-    request could do after our read and before our conditional write."""
+    request could do after our read and before our conditional write. It runs in a context of its own,
+    as another request would: none of ours (its retry, its deadline) is running in it."""
     original = getattr(module, read)
 
     def read_then_change(*args: Any, **kwargs: Any) -> Any:
         monkeypatch.setattr(module, read, original)
         found = original(*args, **kwargs)
-        change()
+        contextvars.Context().run(change)
         return found
 
     monkeypatch.setattr(module, read, read_then_change)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
+from boxoffice import clock, retry
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, Busy, NotAuthenticated
+from boxoffice.logic import bookings
 from boxoffice.models.events import MAX_PER_BOOKING
 from boxoffice.records import BookingRecord, EventSnapshot, Holding, IdempotencyClaim
 from boxoffice.store import bookings as store
 from boxoffice.store import dynamo
 from boxoffice.store.inventory import StockChanged
+from boxoffice.vocabulary import Principal, Role, UserRecord
 from tests.support.records import NOW, event_record, ticket_type
 
 TYPE = ticket_type(max_tickets_per_booking=MAX_PER_BOOKING)
@@ -105,7 +112,7 @@ def test_conflicts_are_retried_until_the_transaction_commits(stub: Stubber) -> N
 
 
 def test_conflicts_that_outlast_the_attempts_are_busy(stub: Stubber) -> None:
-    for _ in range(4):  # config.transaction_max_attempts
+    for _ in range(retry.ATTEMPTS):
         cancelled(stub, *conflict(7))
     with pytest.raises(Busy):
         create()
@@ -174,12 +181,12 @@ def test_a_taken_key_returns_what_it_stands_for(stub: Stubber) -> None:
     assert record.fingerprint == "f"
 
 
-def cancel() -> tuple[BookingRecord, str]:
-    return store.cancel(booking(), seen=EventSnapshot.of(EVENT), token_version=0, now=NOW)
+def cancel(record: BookingRecord | None = None) -> tuple[BookingRecord, str]:
+    return store.cancel(record or booking(), seen=EventSnapshot.of(EVENT), token_version=0, now=NOW)
 
 
 def test_cancel_conflicts_are_retried_then_busy(stub: Stubber) -> None:
-    for _ in range(4):
+    for _ in range(retry.ATTEMPTS):
         cancelled(stub, *conflict(7))
     with pytest.raises(Busy):
         cancel()
@@ -201,5 +208,32 @@ def test_a_cancel_follows_a_type_that_gained_a_sub_quota(stub: Stubber) -> None:
     with_quota = {"pk": "p", "sk": "s", "sold": 2, "total_tickets": 10, "available_tickets": 8}
     failed = {"Code": "ConditionalCheckFailed", "Item": dynamo.dump(with_quota)}
     cancelled(stub, {"Code": "None"}, {"Code": "None"}, failed, *[{"Code": "None"}] * 4)
+    with pytest.raises(store.BookingChanged) as changed:
+        cancel()
+    assert changed.value.booking == replace(booking(), ticket_type_quota=True)  # the form to cancel it in now
     stub.add_response("transact_write_items", {})
-    assert cancel()[0].status == "CANCELLED"
+    assert cancel(changed.value.booking)[0].status == "CANCELLED"
+
+
+def test_a_cancel_whose_event_keeps_changing_sends_at_most_the_one_bound_of_transactions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each commit loses the quota's condition: someone started waiting (the other pool is right), stopped
+    # (the other pool again), then the same pool fails for the event's sake (a new start). Retried in
+    # nested loops these multiply; under the one retry they add up to retry.ATTEMPTS transactions.
+    record = replace(booking(), event_id=str(uuid.uuid4()))  # an event whose pool nothing has guessed yet
+    starts_at = (clock.now() + timedelta(days=30)).isoformat()
+    waiting = itertools.cycle([1, 0, 0])
+    sent: list[list[str]] = []
+
+    def commit(tx: dynamo.Transaction) -> None:
+        sent.append(list(tx._actions))
+        quota = {"status": "ON_SALE", "starts_at": starts_at, "waiting": next(waiting)}
+        raise dynamo.Failed({"quota": ("ConditionalCheckFailed", quota)})
+
+    account = UserRecord("u1", "Ada", "ada@example.com", Role.USER, None, 0, NOW)
+    monkeypatch.setattr(dynamo.Transaction, "commit", commit)
+    monkeypatch.setattr(store, "read_booking", lambda user_id, booking_id: (account, record))
+    with pytest.raises(Busy):
+        bookings.cancel_booking(Principal("u1", Role.USER, 0), record.id)
+    assert len(sent) == retry.ATTEMPTS

@@ -58,9 +58,9 @@ for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
 # What every function loads: config, logging, the deadline; and every HTTP one the resolver and caller
 # checks (the edge, with the vocabulary its Principal is part of). No model, no store, no record.
 BASE = {"clock", "config", "deadline", "errors", "logic", "observability"}
-EDGE = BASE | {"auth", "http", "keys", "logic.permissions", "snapstart", "vocabulary"}
+EDGE = BASE | {"auth", "http", "keys", "logic.permissions", "retry", "snapstart", "vocabulary"}
 # What the logic a route calls brings in (its store modules and models), by the logic module.
-STORE = {"aws", "store", "store.dynamo", "store.users", "vocabulary"}
+STORE = {"aws", "retry", "store", "store.dynamo", "store.users", "vocabulary"}
 ACCOUNTS = STORE | {"ids", "logic.accounts", "models", "models.common", "models.users", "store.throttle"}
 WIRE = {"models", "models.common", "models.events", "money"}
 EVENT_MODELS = WIRE | {"records", "text"}
@@ -82,6 +82,7 @@ DOOR |= {"models.bookings", "models.tickets", "store.bookings"}
 ROUTED: dict[str, set[str]] = {
     "not_found": set(),
     "docs": {"docs"},
+    "door": {"door"},
     "jwks": EVENT_MODELS | {"models.bookings", "models.tickets", "ticket_codes"},
     **dict.fromkeys(["login", "register", "get_me", "update_me"], ACCOUNTS),
     **dict.fromkeys(["find_user", "set_role"], ACCOUNTS | {"logic.roles"}),
@@ -102,6 +103,10 @@ ROUTED: dict[str, set[str]] = {
     | EVENT_STORE
     | {"store.inventory", "store.stats", "store.tickets"},
 }
+# What tickets, QR codes and calendar entries read (the renderers themselves load when they render).
+DOCUMENTS = STORE | EVENT_STORE | {"ids", "logic.access", "logic.documents", "records", "render", "text"}
+DOCUMENTS |= {"store.bookings", "store.documents", "store.holds", "store.inventory", "store.tickets", "store.waitlist"}
+ROUTED |= dict.fromkeys(["get_tickets_pdf", "get_ticket_qr", "get_event_calendar"], DOCUMENTS)
 NEEDS = {
     **{name: EDGE | needs for name, needs in ROUTED.items()},
     # The scheduled and stream functions answer no model: they load the store's records, not the wire's.
@@ -110,6 +115,10 @@ NEEDS = {
     | STORE
     | {"records", "text", "bus", "logic.domain_events", "store.bookings", "store.event_items", "store.legacy"}
     | {"store.changes", "store.inventory", "store.tickets"},
+    # The mailer renders with the e-mail templates loaded (a domain event at a time, off the request path).
+    "send_mail": BASE - {"logic"}
+    | DOCUMENTS
+    | {"logic", "logic.mail", "logic.permissions", "mailer", "money", "render.mail", "store.mail"},
 }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from boxoffice import retry
 from boxoffice.errors import Busy
 from boxoffice.store import dynamo
 
@@ -33,7 +35,7 @@ class FakeDynamoDB:
 def fake_dynamodb(monkeypatch: pytest.MonkeyPatch, throttled: int = 0) -> FakeDynamoDB:
     fake = FakeDynamoDB(throttled)
     monkeypatch.setattr(dynamo, "client", lambda: fake)
-    monkeypatch.setattr(dynamo.time, "sleep", lambda _: None)
+    monkeypatch.setattr(time, "sleep", lambda _: None)
     return fake
 
 
@@ -50,13 +52,13 @@ def test_more_than_100_keys_over_several_tables_go_100_a_call(monkeypatch: pytes
 
 
 def test_unprocessed_keys_are_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = fake_dynamodb(monkeypatch, throttled=4)
+    fake = fake_dynamodb(monkeypatch, throttled=retry.ATTEMPTS - 1)
     assert len(dynamo.batch_get({"a": keys(3)})["a"]) == 3
-    assert fake.calls == [3, 1, 1, 1, 1]
+    assert fake.calls == [3] + [1] * (retry.ATTEMPTS - 1)
 
 
-def test_keys_still_unprocessed_after_four_retries_are_busy(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = fake_dynamodb(monkeypatch, throttled=5)
+def test_keys_still_unprocessed_after_the_retries_are_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = fake_dynamodb(monkeypatch, throttled=retry.ATTEMPTS)
     with pytest.raises(Busy):
         dynamo.batch_get({"a": keys(3)})
-    assert len(fake.calls) == 5
+    assert len(fake.calls) == retry.ATTEMPTS

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from boxoffice.store import dynamo
+from boxoffice.errors import NotAuthenticated
+from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import Failed, Transaction
 
 
@@ -46,3 +47,29 @@ def test_two_actions_may_not_share_a_name() -> None:
     with pytest.raises(ValueError, match="quota"):
         tx.add("quota", check("b"))
     assert len(tx) == 1
+
+
+def cancelled_by(stub: Stubber, *codes: str) -> None:
+    stub.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        modeled_fields={"CancellationReasons": [{"Code": code} for code in codes]},
+    )
+
+
+def test_a_revoked_token_check_is_not_authenticated_whatever_else_failed(stub: Stubber) -> None:
+    cancelled_by(stub, "ConditionalCheckFailed", "ConditionalCheckFailed")
+    tx = Transaction().add("quota", check("quota"))
+    users.check_current(tx, "u1", 3)
+    with pytest.raises(NotAuthenticated, match="The token was revoked"):
+        tx.commit()
+
+
+def test_a_token_check_that_holds_leaves_the_other_failures_to_the_caller(stub: Stubber) -> None:
+    cancelled_by(stub, "ConditionalCheckFailed", "None")
+    tx = Transaction().add("quota", check("quota"))
+    users.check_current(tx, "u1", 3, name="caller")
+    with pytest.raises(Failed) as caught:
+        tx.commit()
+    assert caught.value.failed("quota")
+    assert not caught.value.failed("caller")

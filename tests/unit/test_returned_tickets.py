@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from boxoffice import retry
 from boxoffice.errors import Busy
 from boxoffice.store import inventory
 from boxoffice.store.dynamo import Failed
@@ -75,7 +76,7 @@ def test_any_other_failure_is_the_callers(failure: Failed) -> None:
 
 
 def test_a_waiting_count_that_keeps_flipping_is_busy_not_a_loop() -> None:
-    flips = [lost("quota", quota(n % 2)) for n in range(1, inventory.ROUTE_ATTEMPTS + 1)]
+    flips = [lost("quota", quota(n % 2)) for n in range(1, retry.ATTEMPTS + 1)]
     with pytest.raises(Busy):
         route(next(EVENTS), Commits(*flips))
 

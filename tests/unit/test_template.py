@@ -251,6 +251,8 @@ def test_the_ticket_keys_are_retained_and_never_generated_by_the_stack(name: str
 @pytest.mark.parametrize(("name", "function"), by_function())
 def test_timeouts_stay_below_api_gateways_limit(name: str, function: dict[str, Any]) -> None:
     timeout = function["Properties"].get("Timeout", template.load()["Globals"]["Function"]["Timeout"])
+    if name == "SendMailFunction":  # invoked by the bus, asynchronously: no API Gateway waits for it
+        return
     assert timeout < API_GATEWAY_TIMEOUT, f"{name}: {timeout} s; API Gateway gives up at {API_GATEWAY_TIMEOUT} s"
 
 

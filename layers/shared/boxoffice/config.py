@@ -31,7 +31,6 @@ class Settings:
     login_window_seconds: int
     idempotency_ttl_seconds: int
     hold_seconds: int  # how long a checkout hold keeps its tickets out of sale
-    transaction_max_attempts: int
     aws_connect_timeout_seconds: float
     aws_read_timeout_seconds: float
     request_budget_seconds: float
@@ -41,6 +40,13 @@ class Settings:
     ticket_public_keys_arn: str | None = None
     cursor_key: str | None = field(default=None, repr=False)  # local runs only
     cursor_key_arn: str | None = None
+    # E-mail (the mailer's only): the sender, whether to send at all, and where messages go. SES (with its
+    # configuration set) when deployed; locally an outbox folder of .eml files, or an SMTP server.
+    mail_from: str = "tickets@example.com"
+    mail_enabled: bool = True
+    mail_configuration_set: str | None = None
+    mail_outbox_dir: str | None = None
+    mail_smtp_url: str | None = None
 
 
 def _int(name: str, default: int) -> int:
@@ -78,7 +84,6 @@ def settings() -> Settings:
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         hold_seconds=_int("HOLD_SECONDS", 600),
-        transaction_max_attempts=_int("TRANSACTION_MAX_ATTEMPTS", 4),
         # DynamoDB answers in milliseconds; one attempt gives up after 4 s, so that a retry still
         # fits in the 10 s timeout (boxoffice.aws).
         aws_connect_timeout_seconds=_float("AWS_CONNECT_TIMEOUT_SECONDS", 1),
@@ -91,4 +96,9 @@ def settings() -> Settings:
         ticket_public_keys_arn=env.get("TICKET_PUBLIC_KEYS_ARN") or None,
         cursor_key=env.get("CURSOR_KEY") or None,
         cursor_key_arn=env.get("CURSOR_KEY_ARN") or None,
+        mail_from=env.get("MAIL_FROM") or "tickets@example.com",
+        mail_enabled=env.get("MAIL_ENABLED", "true").lower() == "true",
+        mail_configuration_set=env.get("MAIL_CONFIGURATION_SET") or None,
+        mail_outbox_dir=env.get("MAIL_OUTBOX_DIR") or None,
+        mail_smtp_url=env.get("MAIL_SMTP_URL") or None,
     )

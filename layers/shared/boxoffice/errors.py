@@ -56,6 +56,11 @@ class NotAuthenticated(DomainError):
     code = "UNAUTHENTICATED"
     title = "A valid bearer token is required"
 
+    @classmethod
+    def revoked(cls) -> NotAuthenticated:
+        """A token that was current once, revoked since by a password or role change."""
+        return cls("The token was revoked.")
+
 
 class InvalidCredentials(DomainError):
     code = "INVALID_CREDENTIALS"

@@ -18,13 +18,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 
-from boxoffice import auth, deadline, errors, snapstart  # noqa: F401 - snapstart registers the after-restore hook
+from boxoffice import auth, deadline, errors, retry, snapstart  # noqa: F401 - snapstart registers the after-restore hook
 from boxoffice.config import settings
 from boxoffice.logic.permissions import require_admin, require_staff
 from boxoffice.observability import logger, metrics
 from boxoffice.vocabulary import Principal
 
 PROBLEM_JSON = "application/problem+json"
+# The media types of the documents a buyer takes away (GET .../tickets.pdf, .../qr.svg, .../calendar.ics).
+PDF = "application/pdf"
+SVG = "image/svg+xml"
+CALENDAR = "text/calendar"
+_BINARY = {"type": "string", "format": "binary"}
 
 STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -290,6 +295,7 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any
     @metrics.log_metrics
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
     @deadline.bounded
+    @retry.alone
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # API Gateway lower-cases header names; sam local and hand-made events may not.
         event["headers"] = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
@@ -337,11 +343,14 @@ def created(body: Body, *, replayed: bool) -> Response[Body]:
 
 
 def failures(
-    *kinds: type[errors.DomainError], success: int = HTTPStatus.OK, headers: Mapping[str, Any] | None = None
+    *kinds: type[errors.DomainError],
+    success: int = HTTPStatus.OK,
+    headers: Mapping[str, Any] | None = None,
+    content: str | None = None,
 ) -> dict[int, Any]:
-    """OpenAPI `responses` of a route: its success (the return model, with any `headers` it sends)
-    and each error its own code can answer with. The errors of the edge (edge_failures) are added
-    when the document is built.
+    """OpenAPI `responses` of a route: its success (the return model, with any `headers` it sends; or
+    a document of media type `content`) and each error its own code can answer with. The errors of the
+    edge (edge_failures) are added when the document is built.
 
     Only the codes are given here, by status: scripts/openapi.py builds every problem answer (examples,
     headers, schema) from them with boxoffice.catalogue, so that no function builds them at cold start.
@@ -352,6 +361,8 @@ def failures(
         answer["content"] = {}  # Powertools would otherwise document the return type's JSON
     if headers:
         answer["headers"] = dict(headers)
+    if content is not None:
+        answer["content"] = {content: {"schema": _BINARY}}
     codes: dict[int, dict[str, Any]] = {}
     for kind in kinds:
         codes.setdefault(int(STATUS[kind]), {})[kind.code] = {}
@@ -360,6 +371,17 @@ def failures(
         for status, examples in codes.items()
     }
     return {int(success): answer, **problems}
+
+
+RouteFunction = TypeVar("RouteFunction", bound=Callable[..., Any])
+
+
+def document(route: RouteFunction) -> RouteFunction:
+    """A route that answers a document (a PDF, an SVG, a calendar), not JSON. Powertools validates and
+    serializes a declared return type as JSON (bytes as UTF-8 text, which a PDF is not), so its return
+    annotation is hidden from Powertools; the OpenAPI document takes the media type from `failures`."""
+    route.__annotations__.pop("return", None)
+    return route
 
 
 def no_content() -> Response[None]:

@@ -68,7 +68,7 @@ def current_user(principal: Principal, *, with_password: bool = False) -> UserRe
     password hash only if asked for (the password change: no other function may read it)."""
     record = users.get(principal.user_id, with_password=with_password)
     if record is None or record.token_version != principal.token_version:
-        raise NotAuthenticated("The token was revoked.")
+        raise NotAuthenticated.revoked()
     return record
 
 

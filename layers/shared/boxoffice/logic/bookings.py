@@ -17,12 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from boxoffice import clock, cursors, ids, money, ticket_codes
+from boxoffice import clock, cursors, ids, money, retry, ticket_codes
 from boxoffice.config import settings
 from boxoffice.errors import (
     AlreadyCancelled,
     BookingNotFound,
-    Busy,
     EventNotFound,
     EventStarted,
     HoldLimitReached,
@@ -52,12 +51,9 @@ from boxoffice.records import (
     TicketType,
 )
 from boxoffice.store import bookings as store
-from boxoffice.store.bookings import EventChanged, IdTaken
+from boxoffice.store.bookings import BookingChanged, EventChanged, IdTaken
 from boxoffice.store.inventory import StockChanged
 from boxoffice.vocabulary import BookingStatus, EventStatus, Pool, Principal, TicketStatus
-
-# Each retry follows a change DynamoDB reported (a new price, a rename): a few are plenty.
-ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +239,9 @@ def book(
             return replay(context.earlier, claim, context.event)
     event, holding = context.event, context.holding
     ticket_type = chosen_type(event, request.ticket_type_id)
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> BookingOutcome:
+        nonlocal event, ticket_type, holding
         stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
         record = _new_record(principal.user_id, stock, request.quantity, now)
         codes = signed_codes(record)
@@ -260,9 +258,9 @@ def book(
             )
         except StockChanged as changed:
             event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
-            continue
+            raise retry.Again() from None
         except IdTaken:
-            continue
+            raise retry.Again() from None
         if earlier is not None and claim is not None:
             return replay(earlier, claim, stock.event)
         metrics.add_metric(name="BookingsCreated", unit="Count", value=1)
@@ -271,7 +269,8 @@ def book(
             "Booking created", extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
         )
         return BookingOutcome(public_booking(record, codes=codes), replayed=False)
-    raise Busy()
+
+    return retry.retried(attempt)
 
 
 def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
@@ -314,22 +313,27 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
         raise AlreadyCancelled()
     now = clock.now()
     seen = record.event
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> tuple[BookingRecord, Pool]:
+        nonlocal record, seen
         try:
-            cancelled, pool = store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
+            return store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
         except EventChanged as changed:
             seen = _cancellable(seen, changed.seen, now)
-            continue
-        metrics.add_metric(name="BookingsCancelled", unit="Count", value=1)
-        metrics.add_metric(name="TicketsReleased", unit="Count", value=record.quantity)
-        logger.info(
-            "Booking cancelled",
-            extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
-        )
-        if pool == Pool.RESERVED:  # kept for the waiting list: offered to it now
-            offers.allocate(record.event_id)
-        return public_booking(cancelled)
-    raise Busy()
+        except BookingChanged as changed:
+            record = changed.booking
+        raise retry.Again()
+
+    cancelled, pool = retry.retried(attempt)
+    metrics.add_metric(name="BookingsCancelled", unit="Count", value=1)
+    metrics.add_metric(name="TicketsReleased", unit="Count", value=record.quantity)
+    logger.info(
+        "Booking cancelled",
+        extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
+    )
+    if pool == Pool.RESERVED:  # kept for the waiting list: offered to it now
+        offers.allocate(record.event_id)
+    return public_booking(cancelled)
 
 
 def _cancellable(seen: EventSnapshot, now_seen: tuple[datetime, EventStatus] | None, now: datetime) -> EventSnapshot:

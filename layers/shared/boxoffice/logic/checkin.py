@@ -10,10 +10,23 @@ missing without a write; a failed condition says what the ticket became meanwhil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from boxoffice import clock, cursors, ids, ticket_codes
-from boxoffice.errors import EventNotFound, InvalidCursor, InvalidInput, TicketNotFound, WrongEvent
+from boxoffice.errors import (
+    AlreadyCheckedIn,
+    CheckInClosed,
+    DomainError,
+    EventNotFound,
+    InvalidCursor,
+    InvalidInput,
+    NotCheckedIn,
+    TicketCancelled,
+    TicketNotFound,
+    WrongEvent,
+)
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.bookings import BookedTicketType
@@ -24,7 +37,7 @@ from boxoffice.records import TicketRecord
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
-from boxoffice.vocabulary import Principal
+from boxoffice.vocabulary import EventStatus, Principal, TicketStatus
 
 
 def ticket_number_or_404(raw: str) -> str:
@@ -57,6 +70,48 @@ def _scanned_number(event_id: str, request: CheckInRequest) -> str:
     return ticket_number_or_404(claim.ticket_number)
 
 
+# --- check-in outcomes: pure decisions over a ticket's state ---
+
+
+def refusal(status: TicketStatus | None, checked_in_at: datetime | None) -> DomainError:
+    """Why a ticket in `status` (None: missing) cannot make the door move asked of it."""
+    if status is None:
+        return TicketNotFound()
+    if status == TicketStatus.CANCELLED:
+        return TicketCancelled()
+    if status == TicketStatus.CHECKED_IN and checked_in_at is not None:  # (a ticket is checked in with its time)
+        return AlreadyCheckedIn(checked_in_at)
+    return NotCheckedIn()
+
+
+def door_refusal(status: EventStatus, opens: datetime, closes: datetime) -> DomainError:
+    """Why the door let nobody in, from the event's status and door window as its count shard had them:
+    a deleted event's tickets are let in no more (404), else the doors were not open."""
+    if status != EventStatus.ON_SALE:
+        return EventNotFound()
+    return CheckInClosed(opens, closes)
+
+
+def movable(ticket: TicketRecord, to: TicketStatus) -> None:
+    """Nothing, if the door may move the ticket to `to` (VALID -> CHECKED_IN, or back); else why not. The
+    store's condition decides again at the write, for scans racing this one."""
+    came_from = TicketStatus.VALID if to == TicketStatus.CHECKED_IN else TicketStatus.CHECKED_IN
+    if ticket.status != came_from:
+        raise refusal(ticket.status, ticket.checked_in_at)
+
+
+def _door_move(ticket: TicketRecord, to: TicketStatus, move: Callable[[], TicketRecord]) -> TicketRecord:
+    """`move()` of a ticket the door may move; a lost race said as `refusal` says it, shut doors as
+    `door_refusal` does."""
+    movable(ticket, to)
+    try:
+        return move()
+    except store.TicketMoved as moved:
+        raise refusal(moved.status, moved.checked_in_at) from None
+    except store.DoorShut as shut:
+        raise door_refusal(shut.status, shut.opens, shut.closes) from None
+
+
 def _at_the_door(principal: Principal, event_id: str, number: str) -> TicketRecord:
     """The ticket with its type, read with the caller's account: one BatchGetItem (and one more for the
     booking of a ticket written before tickets recorded their type)."""
@@ -73,15 +128,15 @@ def check_in(principal: Principal, event_id: str, request: CheckInRequest) -> Do
     CHECK_IN_CLOSED outside its window)."""
     event_id_or_404(event_id)
     ticket = _at_the_door(principal, event_id, _scanned_number(event_id, request))
-    at = clock.now()
+    check = partial(store.check_in, ticket, by=principal, at=clock.now())
     try:
-        ticket = store.check_in(ticket, by=principal, at=at)
+        ticket = _door_move(ticket, TicketStatus.CHECKED_IN, check)
     except store.DoorUnknown:  # an event stored before its count shards carried its door window: copy it once
         event = event_store.get(event_id)
         if event is None:
             raise EventNotFound() from None
         store.copy_door(event)
-        ticket = store.check_in(ticket, by=principal, at=at)
+        ticket = _door_move(ticket, TicketStatus.CHECKED_IN, check)
     metrics.add_metric(name="TicketsCheckedIn", unit="Count", value=1)
     logger.info("Ticket checked in", extra={"event_id": event_id, "by": principal.user_id, "manual": not request.code})
     return door_view(ticket)
@@ -93,7 +148,8 @@ def undo_check_in(principal: Principal, event_id: str, ticket_number: str) -> Do
     frees the ticket for its buyer's cancel (a refund after a mistaken or a cancelled night)."""
     event_id_or_404(event_id)
     ticket = _at_the_door(principal, event_id, ticket_number_or_404(ticket_number))
-    ticket = store.undo_check_in(ticket, by=principal, at=clock.now())
+    undo = partial(store.undo_check_in, ticket, by=principal, at=clock.now())
+    ticket = _door_move(ticket, TicketStatus.VALID, undo)
     logger.info("Check-in undone", extra={"event_id": event_id, "by": principal.user_id})
     return door_view(ticket)
 

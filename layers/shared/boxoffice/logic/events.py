@@ -9,9 +9,9 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from boxoffice import clock, cursors, ids, money
+from boxoffice import clock, cursors, ids, money, retry
 from boxoffice.config import settings
-from boxoffice.errors import Busy, EventNotFound, EventStarted, InvalidCursor, InvalidInput
+from boxoffice.errors import EventNotFound, EventStarted, InvalidCursor, InvalidInput
 from boxoffice.logic import offers, tickettypes
 from boxoffice.logic.access import editable, event_id_or_404
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
@@ -22,7 +22,6 @@ from boxoffice.store.search import Search, search
 from boxoffice.text import venue_key, words
 from boxoffice.vocabulary import EventStatus, Principal
 
-EDIT_ATTEMPTS = 3  # re-reads when another edit changed the event between our read and our write
 # Once an event has started, its bookings rest on everything else (start, capacity, price, venue...).
 # The door window may move at any time (a show running late keeps its doors open longer).
 CHANGEABLE_AFTER_START = frozenset({"name", "description", "doors_open_minutes_before", "doors_close_minutes_after"})
@@ -164,30 +163,24 @@ def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> E
     changes = request.changes()
     if "starts_at" in changes:
         _require_future(changes["starts_at"])
-    for _ in range(EDIT_ATTEMPTS):
+
+    def attempt() -> EventRecord:
         old = editable(principal, event_id)
         new = _changed(old, dict(changes))
         # A field sent with its current value changes nothing and is no reason to refuse.
         before_start = any(changes[f] != _current(old, f) for f in changes.keys() - CHANGEABLE_AFTER_START)
         if before_start and old.starts_at <= new.updated_at:
             raise EventStarted()
-        try:
-            updated = store.update(old, new, before_start=before_start)
-        except store.Stale:
-            continue
-        if updated.reserved and offers.allocate(updated.id):  # more capacity while people wait: the line first
-            updated = store.get(updated.id) or updated  # what is left on open sale after the offers
-        return public(updated)
-    raise Busy()
+        return store.update(old, new, before_start=before_start)
+
+    updated = retry.retried(attempt)
+    if updated.reserved and offers.allocate(updated.id):  # more capacity while people wait: the line first
+        updated = store.get(updated.id) or updated  # what is left on open sale after the offers
+    return public(updated)
 
 
 def delete_event(principal: Principal, event_id: str) -> None:
-    for _ in range(EDIT_ATTEMPTS):
-        try:
-            return store.delete(editable(principal, event_id))
-        except store.Stale:
-            continue
-    raise Busy()
+    retry.retried(lambda: store.delete(editable(principal, event_id)))
 
 
 # --- public ---

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
-from boxoffice import clock, deadline
+from boxoffice import clock, deadline, retry
 from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
 from boxoffice.records import HoldRecord
@@ -40,22 +41,32 @@ def _time_left() -> bool:
 def _release(holds: list[HoldRecord], now: datetime, *, in_time: Callable[[], bool]) -> int:
     released = 0
     pooled: set[str] = set()  # events whose returned tickets the waiting list keeps
-    for hold in holds:
-        if not in_time():
-            break
-        try:
-            _, pool = store.release(hold, ended=HoldStatus.EXPIRED, now=now)
-        except HoldChanged:
-            continue  # confirmed or released meanwhile: someone else got there first
-        released += 1
-        if pool == Pool.RESERVED:
-            pooled.add(hold.event_id)
-        logger.info("Hold expired", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
+    try:
+        for hold in holds:
+            if not in_time():
+                break
+            try:
+                _, pool = store.release(hold, ended=HoldStatus.EXPIRED, now=now)
+            except HoldChanged:
+                continue  # confirmed or released meanwhile: someone else got there first
+            released += 1
+            if pool == Pool.RESERVED:
+                pooled.add(hold.event_id)
+            extra = {"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity}
+            logger.info("Hold expired", extra=extra)
+    except retry.Again:
+        _hand_on(pooled)  # the running step goes round again: what was released already is handed on
+        raise
     if released:
         metrics.add_metric(name="HoldsExpired", unit="Count", value=released)
-    for pooled_event in sorted(pooled):
-        offers.allocate(pooled_event)  # an offer that lapsed passes to the next in line
+    _hand_on(pooled)
     return released
+
+
+def _hand_on(pooled: set[str]) -> None:
+    """An offer that lapsed passes to the next in line: once the running retry (a refused sale's) is over."""
+    for event_id in sorted(pooled):
+        retry.afterwards(partial(offers.allocate, event_id))
 
 
 def expire_offer(user_id: str, hold_id: str, now: datetime) -> None:

@@ -16,10 +16,9 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from boxoffice import clock, ids
+from boxoffice import clock, ids, retry
 from boxoffice.config import settings
 from boxoffice.errors import (
-    Busy,
     HoldConfirmed,
     HoldExpired,
     HoldNotFound,
@@ -29,7 +28,6 @@ from boxoffice.errors import (
 from boxoffice.logic import offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
-    ATTEMPTS,
     BookingOutcome,
     fingerprint,
     get_booking,
@@ -52,16 +50,41 @@ from boxoffice.store.holds import EventGone, HoldChanged
 from boxoffice.store.inventory import StockChanged
 from boxoffice.vocabulary import HoldStatus, Pool, Principal
 
+# --- hold expiry: pure decisions over a hold record and the time ---
+
+
+def lapsed(hold: HoldRecord, now: datetime) -> bool:
+    """Still HELD at or past its expiry: expired, whether or not its tickets have been swept back yet."""
+    return hold.status == HoldStatus.HELD and hold.expires_at <= now
+
+
+def still_held(hold: HoldRecord, now: datetime) -> None:
+    """Nothing, if the hold can still be confirmed or released by its owner; else the error saying why."""
+    if hold.status == HoldStatus.RELEASED:
+        raise HoldReleased()
+    if hold.status == HoldStatus.EXPIRED or hold.expires_at <= now:
+        raise HoldExpired()
+    if hold.status == HoldStatus.CONFIRMED:
+        raise HoldConfirmed()
+
+
+def ending(hold: HoldRecord, now: datetime) -> HoldStatus:
+    """How its owner's release ends the hold: EXPIRED once lapsed (its tickets go back all the same, and the
+    answer is HOLD_EXPIRED), RELEASED while still held; else the error saying why neither."""
+    if lapsed(hold, now):
+        return HoldStatus.EXPIRED
+    still_held(hold, now)
+    return HoldStatus.RELEASED
+
 
 def public_hold(record: HoldRecord, now: datetime) -> Hold:
-    lapsed = record.status == HoldStatus.HELD and record.expires_at <= now
     return Hold.model_validate(
         {
             "id": record.id,
             "event_id": record.event_id,
             "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name},
             "quantity": record.quantity,
-            "status": HoldStatus.EXPIRED if lapsed else record.status,
+            "status": HoldStatus.EXPIRED if lapsed(record, now) else record.status,
             "expires_at": record.expires_at,
             "unit_price": record.unit_price,
             "total_price": record.unit_price * record.quantity,
@@ -112,7 +135,9 @@ def place_hold(
             return _replay(principal, context.earlier, claim, now)
     event, holding = context.event, context.holding
     ticket_type = chosen_type(event, request.ticket_type_id)
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> HoldOutcome:
+        nonlocal event, ticket_type, holding
         stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now, rules=holdable)
         kind = stock.ticket_type
         expires_at = store.expiry_of(now)
@@ -143,9 +168,9 @@ def place_hold(
             )
         except StockChanged as changed:
             event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
-            continue
+            raise retry.Again() from None
         except IdTaken:
-            continue
+            raise retry.Again() from None
         if earlier is not None and claim is not None:
             return _replay(principal, earlier, claim, now)
         metrics.add_metric(name="HoldsPlaced", unit="Count", value=1)
@@ -153,7 +178,8 @@ def place_hold(
             "Hold placed", extra={"hold_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
         )
         return HoldOutcome(public_hold(record, now), replayed=False)
-    raise Busy()
+
+    return retry.retried(attempt)
 
 
 def _read_own(principal: Principal, hold_id: str) -> HoldRecord:
@@ -164,22 +190,12 @@ def get_hold(principal: Principal, hold_id: str) -> Hold:
     return public_hold(_read_own(principal, hold_id), clock.now())
 
 
-def _still_held(hold: HoldRecord, now: datetime) -> None:
-    """Nothing, if the hold can still be confirmed or released by its owner; else the error saying why."""
-    if hold.status == HoldStatus.RELEASED:
-        raise HoldReleased()
-    if hold.status == HoldStatus.EXPIRED or hold.expires_at <= now:
-        raise HoldExpired()
-    if hold.status == HoldStatus.CONFIRMED:
-        raise HoldConfirmed()
-
-
 def _already(principal: Principal, hold: HoldRecord, now: datetime) -> BookingOutcome:
     """A hold past confirming: its one booking if it was confirmed (confirming again answers with that
     booking, as GET /bookings/{id} shows it), else the error that says why not."""
     if hold.status == HoldStatus.CONFIRMED and hold.booking_id is not None:
         return BookingOutcome(get_booking(principal, hold.booking_id), replayed=True)
-    _still_held(hold, now)
+    still_held(hold, now)
     raise HoldNotFound()
 
 
@@ -203,11 +219,13 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
     hold = context.hold
     if hold is None:
         raise HoldNotFound()
-    if hold.status != HoldStatus.HELD or hold.expires_at <= now:
+    if hold.status != HoldStatus.HELD or lapsed(hold, now):
         return _already(principal, hold, now)
-    event = store.event_of(hold)
-    for _ in range(ATTEMPTS):
-        event = confirmable(event, now)
+    seen = store.event_of(hold)
+
+    def attempt() -> BookingOutcome:
+        nonlocal seen
+        event = confirmable(seen, now)
         record = new_record(
             principal.user_id,
             event,
@@ -229,10 +247,10 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
             return _already(principal, changed.hold, now)
         except EventGone as gone:
             # Deleted or started since our read: its quota, as the transaction saw it, says which.
-            event = replace(event, starts_at=gone.seen[0], status=gone.seen[1]) if gone.seen else None
-            continue
+            seen = replace(event, starts_at=gone.seen[0], status=gone.seen[1]) if gone.seen else None
+            raise retry.Again() from None
         except IdTaken:
-            continue
+            raise retry.Again() from None
         if earlier is not None and claim is not None:
             return replay(earlier, claim, event)
         metrics.add_metric(name="HoldsConfirmed", unit="Count", value=1)
@@ -240,7 +258,8 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
         metrics.add_metric(name="TicketsSold", unit="Count", value=record.quantity)
         logger.info("Hold confirmed", extra={"hold_id": hold.id, "booking_id": record.id, "event_id": hold.event_id})
         return BookingOutcome(public_booking(record, codes=codes), replayed=False)
-    raise Busy()
+
+    return retry.retried(attempt)
 
 
 def release_hold(principal: Principal, hold_id: str) -> Hold:
@@ -251,25 +270,23 @@ def release_hold(principal: Principal, hold_id: str) -> Hold:
     """
     hold = _read_own(principal, hold_id)
     now = clock.now()
-    for _ in range(ATTEMPTS):
-        lapsed = hold.status == HoldStatus.HELD and hold.expires_at <= now
-        if not lapsed:
-            _still_held(hold, now)
+
+    def attempt() -> tuple[HoldRecord, Pool]:
+        nonlocal hold
+        ended = ending(hold, now)
+        # Past its expiry the hold is no longer its owner's to release: no token check, as a sweep's.
+        by = principal.token_version if ended == HoldStatus.RELEASED else None
         try:
-            if lapsed:
-                released, pool = store.release(hold, ended=HoldStatus.EXPIRED, now=now)
-            else:
-                released, pool = store.release(
-                    hold, ended=HoldStatus.RELEASED, now=now, token_version=principal.token_version
-                )
+            return store.release(hold, ended=ended, now=now, token_version=by)
         except HoldChanged as changed:
             hold = changed.hold or hold
-            continue
-        if pool == Pool.RESERVED:  # kept for the waiting list: offered to the next in line now
-            offers.allocate(hold.event_id)
-        if lapsed:
-            raise HoldExpired()
-        metrics.add_metric(name="HoldsReleased", unit="Count", value=1)
-        logger.info("Hold released", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
-        return public_hold(released, now)
-    raise Busy()
+            raise retry.Again() from None
+
+    released, pool = retry.retried(attempt)
+    if pool == Pool.RESERVED:  # kept for the waiting list: offered to the next in line now
+        offers.allocate(hold.event_id)
+    if released.status == HoldStatus.EXPIRED:
+        raise HoldExpired()
+    metrics.add_metric(name="HoldsReleased", unit="Count", value=1)
+    logger.info("Hold released", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})
+    return public_hold(released, now)

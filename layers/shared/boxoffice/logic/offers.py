@@ -15,20 +15,22 @@ each move is conditioned on the counts it read, so a race costs a read, never a 
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
-from boxoffice import clock, ids
+from boxoffice import clock, ids, retry
+from boxoffice.errors import Busy
 from boxoffice.logic.sales import on_sale, selling
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EventRecord, HoldRecord
+from boxoffice.records import EntryRecord, EventRecord, HoldRecord, TicketType
 from boxoffice.store import holds as hold_store
 from boxoffice.store import offers as store
 from boxoffice.store import waitlist as lines
 from boxoffice.store.offers import OfferRefused
 from boxoffice.vocabulary import EntryStatus, HoldStatus
 
-READS = 3  # reads of the pool one allocation makes at most: each further one follows a race it lost
 # Line items one allocation reads: a request reads the head of the line, a constant whatever its length;
 # the sweeper reads deeper (one Query either way), so an entry that fits behind a long line of entries that
 # do not is offered within a sweep period.
@@ -40,46 +42,138 @@ SWEEP_EVENTS = 100  # events with a pool one sweep hands on; the next sweep take
 STARTED_LOOKBACK = timedelta(minutes=3)
 
 
+# --- the allocator's decisions: pure, over the records it read ---
+
+
+class Move(Enum):
+    """What the allocator does with an event's pool, after reading it (and after a pass down the line)."""
+
+    NOTHING = "nothing"
+    REOPEN = "reopen"  # nobody waits: the reserved pool goes back on open sale
+    UNLIST = "unlist"  # nothing is reserved: the event leaves the sweeper's pool index
+    RELIST = "relist"  # a request found the line closed: the sweeper, which ends lines, will see the event
+    CLOSE = "close"  # the sweeper found the line closed: its entries end, its pool goes back on open sale
+    OFFER = "offer"  # hand the pool down the line
+    RELEASE = "release"  # nobody in line can take what is left, however many come back: back on open sale
+    AGAIN = "again"  # the pool or the line changed under the pass: judge it again from a new read
+
+
+def pool_move(event: EventRecord, listed: bool, now: datetime, *, sweeping: bool) -> Move:
+    """What to do with the event's reserved pool, as read (`listed`: it is in the sweeper's pool index)."""
+    if not event.waiting:
+        if event.reserved:
+            return Move.REOPEN
+        return Move.UNLIST if listed else Move.NOTHING  # (a deleted event is listed whether or not anyone waited)
+    if not on_sale(event.status, event.starts_at, now):  # people wait only for what may sell
+        if sweeping:
+            return Move.CLOSE
+        return Move.NOTHING if listed else Move.RELIST  # a request ends no line: the sweeper will
+    if not event.reserved:
+        return Move.UNLIST if listed else Move.NOTHING
+    return Move.OFFER
+
+
+class Fit(Enum):
+    """How a waiting entry stands to the pool left, in its turn."""
+
+    ENDS = "ends"  # its type no longer sells: it would wait for nothing (EXPIRED)
+    PASSED = "passed"  # its type's own sub-quota is short: the next in line may fit
+    WAITS = "waits"  # it wants more than is left: the pool is kept for it until more come back
+    OFFERED = "offered"  # it fits: offered as a hold
+
+
+def fit(entry: EntryRecord, kind: TicketType | None, left: int, now: datetime) -> Fit:
+    """How `entry` (of type `kind`, None: deleted) stands to `left` tickets of the pool at `now`."""
+    if kind is None or not selling(kind, now):
+        return Fit.ENDS
+    if kind.available_tickets is not None and kind.available_tickets < entry.quantity:
+        return Fit.PASSED
+    if entry.quantity > left:
+        return Fit.WAITS
+    return Fit.OFFERED
+
+
+def offered_hold(event: EventRecord, entry: EntryRecord, kind: TicketType, now: datetime) -> HoldRecord:
+    """What an entry is offered: a hold of its quantity of its type at the type's price, for its user, for
+    HOLD_SECONDS, tied to the entry."""
+    return HoldRecord(
+        id=ids.new_booking_id(now),
+        user_id=entry.user_id,
+        event_id=event.id,
+        ticket_type_id=kind.id,
+        ticket_type_name=kind.name,
+        ticket_type_quota=kind.total_tickets is not None,
+        quantity=entry.quantity,
+        unit_price=kind.price,
+        currency=event.currency,
+        status=HoldStatus.HELD,
+        expires_at=hold_store.expiry_of(now),
+        created_at=now,
+        waiting_entry_id=entry.id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """One pass of the pool down the head of the line."""
+
+    offered: int  # offers made
+    ended: int  # entries ended (their type no longer sells)
+    left: int  # tickets of the pool not offered
+    wanted: bool  # some entry read waits for more tickets than are left
+    more: bool  # the line goes on past the entries read
+    lost_pool: bool = False  # an offer found the pool changed since it was read
+
+
+def after_pass(done: Pass, listed: bool) -> Move:
+    """What the pool needs once a pass is done."""
+    # Tickets left after offers or ends: the line may have emptied, or an entry that fits moved up.
+    if done.lost_pool or (done.left and (done.offered or done.ended)):
+        return Move.AGAIN
+    if done.left == 0:
+        return Move.UNLIST if listed else Move.NOTHING
+    if not done.wanted and not done.more:
+        return Move.RELEASE
+    return Move.NOTHING
+
+
+# --- the allocator ---
+
+
 def allocate(event_id: str, *, sweeping: bool = False) -> int:
     """Hand on the event's reserved pool to the head of its line (LINE_WINDOW entries; SWEEP_WINDOW when
     `sweeping`); how many offers this call made. A closed line (its event deleted or started) is left to the
     sweeper, which ends it CLOSE_WINDOW entries a run."""
     window = SWEEP_WINDOW if sweeping else LINE_WINDOW
-    made = 0
-    for _ in range(READS):
+    made: list[str] = []  # the holds offered, kept across attempts (a pass may end in a conflict)
+
+    def attempt() -> None:
         event, listed = lines.read_pool(event_id)
-        now = clock.now()
         if event is None:
-            return made
-        if not event.waiting:  # nobody waits: the pool goes back on open sale
-            if event.reserved and not lines.reopen(event_id, event.reserved):
-                continue
-            if listed and not event.reserved:
-                lines.unlist(event_id)  # (a deleted event is listed whether or not anyone waited)
-            return made
-        if not on_sale(event.status, event.starts_at, now):  # people wait only for what may sell
-            if not sweeping:
-                if not listed:
-                    lines.relist(event_id)  # a request ends no line: the sweeper will
-                return made
-            if not _close(event, listed, now):
-                continue
-            return made
-        if not event.reserved:
-            if listed:
-                lines.unlist(event_id)  # fails (and stays listed) if tickets came back meanwhile
-            return made
-        turn = _offer(event, window, now)
-        made += turn.offered
-        if turn.changed:
-            continue  # the pool or the line changed under this pass: judge it again from a new read
-        if turn.left == 0:
-            if listed:
-                lines.unlist(event_id)  # fails (and stays listed) if tickets came back meanwhile
-        elif not turn.wanted and not turn.more and not lines.release_pool(event_id, turn.left, event.waiting):
-            continue  # nobody in line can take them: back on open sale, unless the line changed meanwhile
-        return made
-    return made
+            return
+        now = clock.now()
+        move = pool_move(event, listed, now, sweeping=sweeping)
+        left = event.reserved
+        if move is Move.OFFER:
+            done = _offer(event, window, now, made)
+            move, left = after_pass(done, listed), done.left
+        if move is Move.AGAIN:
+            raise retry.Again()
+        if move is Move.REOPEN and not lines.reopen(event_id, left):
+            raise retry.Again()
+        if move is Move.CLOSE and not _close(event, listed, now):
+            raise retry.Again()
+        # Nobody in line can take them: back on open sale, unless the line changed meanwhile.
+        if move is Move.RELEASE and not lines.release_pool(event_id, left, event.waiting):
+            raise retry.Again()
+        if move is Move.UNLIST:
+            lines.unlist(event_id)  # fails (and stays listed) if tickets came back meanwhile
+        if move is Move.RELIST:
+            lines.relist(event_id)
+
+    with suppress(Busy):  # the pool kept changing under this call: the sweeper hands on what is left
+        retry.retried(attempt)
+    return len(made)
 
 
 def _close(event: EventRecord, listed: bool, now: datetime) -> bool:
@@ -97,65 +191,37 @@ def _close(event: EventRecord, listed: bool, now: datetime) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class _Turn:
-    offered: int  # offers made
-    left: int  # tickets of the pool not offered
-    changed: bool  # the pool changed under an offer, or entries were offered or ended: read again
-    wanted: bool  # some entry read waits for more tickets than are left, and nothing else holds it back
-    more: bool  # the line goes on past the entries read
-
-
-def _offer(event: EventRecord, window: int, now: datetime) -> _Turn:
-    """Offer the pool down the first `window` entries of the line, in join order.
-
-    An entry that wants more than is left may take them once more come back, so the pool is kept for it;
-    one that cannot take them however many come back (its type's own sub-quota is short, its user is at the
-    cap, its type changed price) is passed over; one whose type no longer sells is ended."""
-    left, made, ended, wanted = event.reserved, 0, 0, False
+def _offer(event: EventRecord, window: int, now: datetime, made: list[str]) -> Pass:
+    """Offer the pool down the first `window` entries of the line, in join order, each as `fit` judges it,
+    adding the holds offered to `made`. An entry that cannot have its offer now (it left, its user is at
+    the cap, its type changed price: the store's conditions say) is passed over."""
+    left, offered, ended, wanted = event.reserved, 0, 0, False
     entries, more = lines.line(event.id, window)
     for entry in entries:
         if left == 0:
             break
         kind = event.ticket_type(entry.ticket_type_id)
-        if kind is None or not selling(kind, now):
-            lines.drop(
-                entry, status=EntryStatus.EXPIRED, now=now
-            )  # its type no longer sells: it would wait for nothing
+        verdict = fit(entry, kind, left, now)
+        if verdict is Fit.ENDS:
+            lines.drop(entry, status=EntryStatus.EXPIRED, now=now)
             ended += 1
             continue
-        if kind.available_tickets is not None and kind.available_tickets < entry.quantity:
-            continue  # its type's own sub-quota is short: the next in line may fit
-        if entry.quantity > left:
-            wanted = True
+        wanted = wanted or verdict is Fit.WAITS
+        if verdict is not Fit.OFFERED or kind is None:  # (kind is None: it ENDS)
             continue
-        hold = HoldRecord(
-            id=ids.new_booking_id(now),
-            user_id=entry.user_id,
-            event_id=event.id,
-            ticket_type_id=kind.id,
-            ticket_type_name=kind.name,
-            ticket_type_quota=kind.total_tickets is not None,
-            quantity=entry.quantity,
-            unit_price=kind.price,
-            currency=event.currency,
-            status=HoldStatus.HELD,
-            expires_at=hold_store.expiry_of(now),
-            created_at=now,
-            waiting_entry_id=entry.id,
-        )
+        hold = offered_hold(event, entry, kind, now)
         try:
             store.offer(entry, hold, event=event, ticket_type=kind, now=now)
         except OfferRefused as refused:
             if refused.pool:
-                return _Turn(made, left, changed=True, wanted=wanted, more=more)
-            continue  # this entry left, or cannot have them now (cap, price): the next one may
+                return Pass(offered, ended, left, wanted, more, lost_pool=True)
+            continue
         left -= entry.quantity
-        made += 1
+        offered += 1
+        made.append(hold.id)
         metrics.add_metric(name="WaitingListOffers", unit="Count", value=1)
         logger.info("Waiting list offer", extra={"entry_id": entry.id, "hold_id": hold.id, "event_id": event.id})
-    changed = bool(left and (made or ended))  # the line may have emptied, or an entry that fits moved up
-    return _Turn(made, left, changed=changed, wanted=wanted, more=more)
+    return Pass(offered, ended, left, wanted, more)
 
 
 def sweep() -> int:

@@ -28,7 +28,7 @@ def require_staff(principal: Principal) -> None:
 def require_current(principal: Principal, account: UserRecord | None) -> None:
     """The caller's account, as just read, still honours the token (not revoked by a password or role change)."""
     if account is None or account.token_version != principal.token_version:
-        raise NotAuthenticated("The token was revoked.")
+        raise NotAuthenticated.revoked()
 
 
 def owned(

@@ -12,17 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from boxoffice import clock, ids, money
-from boxoffice.errors import Busy, InvalidInput, LastTicketType, TicketTypeNotFound
+from boxoffice import clock, ids, money, retry
+from boxoffice.errors import InvalidInput, LastTicketType, TicketTypeNotFound
 from boxoffice.logic.access import editable
 from boxoffice.models.events import CreateTicketType, TicketTypeOut, UpdateTicketType
 from boxoffice.records import MAX_TICKET_TYPES, EventRecord, TicketType
 from boxoffice.store import tickettypes as store
-from boxoffice.store.events import Stale
 from boxoffice.text import venue_key
 from boxoffice.vocabulary import Principal
-
-EDIT_ATTEMPTS = 3
 
 
 def public(ticket_type: TicketType, currency: str) -> TicketTypeOut:
@@ -92,48 +89,45 @@ def _own(event: EventRecord, type_id: str) -> TicketType:
 def add_ticket_type(principal: Principal, event_id: str, request: CreateTicketType) -> TicketTypeOut:
     """POST /events/{id}/ticket-types: one transaction puts the type's counter item and its description
     on the event, while the event has fewer than 20 types and none of the same name."""
-    for _ in range(EDIT_ATTEMPTS):
+
+    def attempt() -> TicketTypeOut:
         event = editable(principal, event_id)
         ticket_type = new(request, per_booking=event.max_tickets_per_booking, now=clock.now())
         if len(event.ticket_types) >= MAX_TICKET_TYPES:
             raise InvalidInput(f"the event already has {MAX_TICKET_TYPES} ticket types", field="ticket_types")
         _check_one(ticket_type, total=event.total_tickets, currency=event.currency, prefix="")
         _check_name(ticket_type, event.ticket_types, field="name")
-        try:
-            store.add(event, ticket_type)
-        except Stale:
-            continue
+        store.add(event, ticket_type)
         return public(ticket_type, event.currency)
-    raise Busy()
+
+    return retry.retried(attempt)
 
 
 def update_ticket_type(principal: Principal, event_id: str, type_id: str, request: UpdateTicketType) -> TicketTypeOut:
     """PATCH: any field; a new total_tickets moves the type's available count in the same conditional
     write (409 CAPACITY_BELOW_SOLD below what it has sold)."""
     changes = request.changes()
-    for _ in range(EDIT_ATTEMPTS):
+
+    def attempt() -> TicketTypeOut:
         event = editable(principal, event_id)
         old = _own(event, type_id)
         updated = dataclasses.replace(old, **changes)
         _check_one(updated, total=event.total_tickets, currency=event.currency, prefix="")
         _check_name(updated, event.ticket_types, field="name")
-        try:
-            return public(store.update(event, old, updated), event.currency)
-        except Stale:
-            continue
-    raise Busy()
+        return public(store.update(event, old, updated), event.currency)
+
+    return retry.retried(attempt)
 
 
 def delete_ticket_type(principal: Principal, event_id: str, type_id: str) -> None:
     """DELETE: only a type with no live tickets (409 TICKET_TYPE_HAS_SALES), and never the last one (409
     LAST_TICKET_TYPE)."""
-    for _ in range(EDIT_ATTEMPTS):
+
+    def attempt() -> None:
         event = editable(principal, event_id)
         ticket_type = _own(event, type_id)
         if len(event.ticket_types) == 1:
             raise LastTicketType()
-        try:
-            return store.delete(event, ticket_type)
-        except Stale:
-            continue
-    raise Busy()
+        store.delete(event, ticket_type)
+
+    retry.retried(attempt)

@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from boxoffice import clock, cursors, ids
+from boxoffice import clock, cursors, ids, retry
 from boxoffice.errors import (
     AlreadyWaiting,
-    Busy,
     HoldConfirmed,
     HoldExpired,
     HoldReleased,
@@ -38,25 +37,57 @@ from boxoffice.store.waitlist import EntryChanged
 from boxoffice.vocabulary import EntryStatus, Principal
 
 LIVE = frozenset({EntryStatus.WAITING, EntryStatus.OFFERED})
-# Each retry follows a change DynamoDB reported (tickets back on sale, a type's sales ending): a few suffice.
-ATTEMPTS = 3
 
 
-def _lapsed(entry: EntryRecord, now: datetime) -> bool:
+# --- the waiting list's decisions: pure, over the records read ---
+
+
+def lapsed(entry: EntryRecord, now: datetime) -> bool:
     """An offer past its expiry, whether or not its hold has been released yet."""
     return entry.status == EntryStatus.OFFERED and (entry.expires_at is None or entry.expires_at <= now)
+
+
+def shown_status(entry: EntryRecord, now: datetime, *, closed: bool = False) -> EntryStatus:
+    """An offer past its expiry is EXPIRED, whether or not the sweeper has passed it on yet; a live entry of
+    a `closed` line is CLOSED, whether or not the sweeper has ended it yet."""
+    if closed and entry.status in LIVE:
+        return EntryStatus.CLOSED
+    return EntryStatus.EXPIRED if lapsed(entry, now) else entry.status
+
+
+def join_gate(stock: Stock, quantity: int) -> str:
+    """The quota whose shortage lets the buyer wait: the event's, else the type's sub-quota (whose count a
+    join does not read: its condition tells); TicketsAvailable when neither is short."""
+    if stock.event.available_tickets < quantity:
+        return "quota"
+    own = stock.ticket_type
+    if own.total_tickets is not None and (own.available_tickets is None or own.available_tickets < quantity):
+        return "type"
+    raise TicketsAvailable(stock.available)
+
+
+def may_join(entry: EntryRecord | None, line_open: bool) -> None:
+    """Nothing, if the user may join the line; AlreadyWaiting while their entry is live in an open line
+    (of a closed line, the event's own refusal follows: 404 or EVENT_STARTED)."""
+    if entry is not None and entry.status in LIVE and line_open:
+        raise AlreadyWaiting()
+
+
+def declines(entry: EntryRecord) -> bool:
+    """Whether leaving declines an offer in hand (its hold is released) rather than leaving the line;
+    NotWaiting for an entry that has ended."""
+    if entry.status == EntryStatus.OFFERED and entry.hold_id is not None:
+        return True
+    if entry.status != EntryStatus.WAITING:
+        raise NotWaiting(entry.status)
+    return False
 
 
 def _public(
     entry: EntryRecord, position: int | None = None, *, now: datetime, closed: bool = False
 ) -> WaitingListEntry:
-    """An offer past its expiry is EXPIRED, whether or not the sweeper has passed it on yet; a live entry of
-    a `closed` line is CLOSED, whether or not the sweeper has ended it yet."""
-    lapsed = _lapsed(entry, now)
-    offered = entry.status == EntryStatus.OFFERED and not lapsed and not closed
-    status = EntryStatus.EXPIRED if lapsed else entry.status
-    if closed and entry.status in LIVE:
-        status = EntryStatus.CLOSED
+    status = shown_status(entry, now, closed=closed)
+    offered = status == EntryStatus.OFFERED  # its hold and expiry are shown while the offer stands
     return WaitingListEntry.model_validate(
         {
             "id": entry.id,
@@ -72,17 +103,6 @@ def _public(
     )
 
 
-def _gate(stock: Stock, quantity: int) -> str:
-    """The quota whose shortage lets the buyer wait: the event's, else the type's sub-quota (whose count a
-    join does not read: its condition tells); TicketsAvailable when neither is short."""
-    if stock.event.available_tickets < quantity:
-        return "quota"
-    own = stock.ticket_type
-    if own.total_tickets is not None and (own.available_tickets is None or own.available_tickets < quantity):
-        return "type"
-    raise TicketsAvailable(stock.available)
-
-
 def join(principal: Principal, event_id: str, request: WaitingListRequest) -> WaitingListEntry:
     """Join the event's line: one BatchGetItem, one Query for lapsed holds, one transaction, the allocator
     (tickets kept for the line may fit the new entry at once), then one COUNT Query for the position."""
@@ -90,38 +110,40 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     now = clock.now()
     context = store.read_for_join(principal.user_id, event_id)
     require_current(principal, context.user)
-    if context.entry is not None and context.entry.hold_id is not None and _lapsed(context.entry, now):
+    if context.entry is not None and context.entry.hold_id is not None and lapsed(context.entry, now):
         # The list already shows the offer EXPIRED: its hold goes back first, so the entry ends and a
         # new one may be put, rather than ALREADY_WAITING until the sweeper passes.
         expiry.expire_offer(principal.user_id, context.entry.hold_id, now)
         context = store.read_for_join(principal.user_id, event_id)
     event, holding = context.event, context.holding
-    live = event is not None and on_sale(event.status, event.starts_at, now)
-    if context.entry is not None and context.entry.status in LIVE and live:
-        raise AlreadyWaiting()  # (of a closed line, the event's own refusal follows: 404 or EVENT_STARTED)
+    may_join(context.entry, event is not None and on_sale(event.status, event.starts_at, now))
     ticket_type = chosen_type(event, request.ticket_type_id)
     lapsed_returned = False
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> EntryRecord:
+        nonlocal event, ticket_type, holding, lapsed_returned
         stock = sellable(event, ticket_type, holding, request.quantity, now)
-        entry, gate = _new_entry(principal.user_id, stock, request.quantity, now), _gate(stock, request.quantity)
+        entry, gate = _new_entry(principal.user_id, stock, request.quantity, now), join_gate(stock, request.quantity)
         if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
             lapsed_returned = True
             if expiry.release_expired(now, event_id=event_id):
-                context = store.read_for_join(principal.user_id, event_id)
-                event, holding = context.event, context.holding
+                fresh = store.read_for_join(principal.user_id, event_id)
+                event, holding = fresh.event, fresh.holding
                 ticket_type = event.ticket_type(stock.ticket_type.id) if event else None
-                continue
+                raise retry.Again()
         try:
             store.join(entry, stock, gate=gate, token_version=principal.token_version, now=now)
         except StockChanged as changed:
             event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
-            continue
-        metrics.add_metric(name="WaitingListJoins", unit="Count", value=1)
-        logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
-        if offers.allocate(event_id):  # tickets kept for the line may have fitted this entry at once
-            entry = store.read_entry(principal.user_id, event_id)[1] or entry
-        return _public(entry, store.position(entry) if entry.status == EntryStatus.WAITING else None, now=now)
-    raise Busy()
+            raise retry.Again() from None
+        return entry
+
+    entry = retry.retried(attempt)
+    metrics.add_metric(name="WaitingListJoins", unit="Count", value=1)
+    logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
+    if offers.allocate(event_id):  # tickets kept for the line may have fitted this entry at once
+        entry = store.read_entry(principal.user_id, event_id)[1] or entry
+    return _public(entry, store.position(entry) if entry.status == EntryStatus.WAITING else None, now=now)
 
 
 def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> EntryRecord:
@@ -155,22 +177,26 @@ def leave(principal: Principal, entry_id: str) -> WaitingListEntry:
     has ended is NOT_WAITING."""
     entry = _own(principal, entry_id)
     now = clock.now()
-    for _ in range(ATTEMPTS):
-        if entry.status == EntryStatus.OFFERED and entry.hold_id is not None:
-            return _decline(principal, entry, now)
-        if entry.status != EntryStatus.WAITING:
-            raise NotWaiting(entry.status)
+
+    def attempt() -> EntryRecord | None:
+        """The entry as left, or None when it holds an offer (declined after the retry: it is one itself)."""
+        nonlocal entry
+        if declines(entry):
+            return None
         try:
-            left = store.leave_line(entry, token_version=principal.token_version, now=now)
+            return store.leave_line(entry, token_version=principal.token_version, now=now)
         except EntryChanged as changed:
             if changed.entry is None or changed.entry.id != entry_id:
                 raise WaitingEntryNotFound() from None
             entry = changed.entry
-            continue
-        logger.info("Waiting list left", extra={"entry_id": entry.id, "event_id": entry.event_id})
-        offers.allocate(entry.event_id)  # the last to leave puts the pool back on sale
-        return _public(left, now=now)
-    raise Busy()
+            raise retry.Again() from None
+
+    left = retry.retried(attempt)
+    if left is None:
+        return _decline(principal, entry, now)
+    logger.info("Waiting list left", extra={"entry_id": entry.id, "event_id": entry.event_id})
+    offers.allocate(entry.event_id)  # the last to leave puts the pool back on sale
+    return _public(left, now=now)
 
 
 def _decline(principal: Principal, entry: EntryRecord, now: datetime) -> WaitingListEntry:

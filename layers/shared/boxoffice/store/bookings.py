@@ -18,7 +18,8 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from boxoffice.errors import AlreadyCancelled, BookingNotFound, NotAuthenticated, TicketUsed
+from boxoffice import retry
+from boxoffice.errors import AlreadyCancelled, BookingNotFound, TicketUsed
 from boxoffice.records import (
     DEFAULT_TYPE_NAME,
     BookedType,
@@ -121,6 +122,14 @@ class BookingContext:
     earlier: IdempotencyRecord | None  # what the Idempotency-Key already stands for, expired or not
 
 
+class BookingChanged(retry.Again):
+    """A cancel must be written in another form: `booking` is the booking in that form (store.cancel)."""
+
+    def __init__(self, booking: BookingRecord) -> None:
+        super().__init__("booking changed")
+        self.booking = booking
+
+
 class EventChanged(Exception):
     """A cancel's condition on the event's quota failed: its start and status as DynamoDB saw them
     (None: it has no quota item)."""
@@ -214,13 +223,11 @@ def create(
     """
     tx = Transaction()
     inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, now, sale=booking.total_price)
-    tx.add("account", users.current_check(booking.user_id, token_version))
+    users.check_current(tx, booking.user_id, token_version)
     add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
         tx.commit()
     except Failed as exc:
-        if exc.failed("account"):
-            raise NotAuthenticated("The token was revoked.") from None
         earlier = replayed(exc)
         if earlier is not None:
             return earlier
@@ -368,44 +375,41 @@ def cancel(
     The event must not have started and must still start when and have the status `seen` says (so the
     answer shows it as it is at commit, without reading it first); otherwise EventChanged carries it.
     The booking must still be CONFIRMED: of racing cancels exactly one commits, the others get
-    AlreadyCancelled. Returns the cancelled booking and the pool its tickets went to (inventory.route_returned).
+    AlreadyCancelled. BookingChanged (a retry.Again) carries the booking in the form to cancel it in now:
+    its type gained or lost its sub-quota since, or only the key's copy failed; a plain Again follows the
+    upgrade of an event stored before ticket types. Returns the cancelled booking and the pool its tickets
+    went to (inventory.route_returned).
     """
     cancelled = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, event=seen)
     sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
-    # Goes round again when the type gained or lost its sub-quota since, an event stored before ticket
-    # types is upgraded, or only the key's copy failed.
-    for _ in range(4):
-        try:
-            commit = partial(_cancel, booking, cancelled, sub_quota=sub_quota, copy=copy, by=token_version, now=now)
-            pool = inventory.route_returned(booking.event_id, commit, now)
-        except Failed as exc:
-            if exc.failed("account"):
-                raise NotAuthenticated("The token was revoked.") from None
-            if exc.failed("booking"):
-                old = exc.old("booking")
-                if old is not None and old["status"] == BookingStatus.CANCELLED:
-                    raise AlreadyCancelled() from None
-                raise BookingNotFound() from None
-            used = [n for n in range(booking.quantity) if exc.failed(f"ticket:{n}")]
-            if used:
-                raise TicketUsed(len(used)) from None
-            if exc.failed("quota"):
-                quota = exc.old("quota")
-                if quota is None and legacy.upgrade(booking.event_id):
-                    continue
-                raise EventChanged(
-                    (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
-                ) from None
-            if exc.failed("type"):
-                shape = inventory.has_sub_quota(exc.old("type"))
-                if shape is None or shape == sub_quota:
-                    raise EventChanged(None) from None
-                sub_quota = shape
-            if exc.failed("copy"):
-                copy = False  # its key has expired and stands for another booking now, or is gone
-            continue
-        return cancelled, pool
-    raise EventChanged(None)
+    try:
+        commit = partial(_cancel, booking, cancelled, sub_quota=sub_quota, copy=copy, by=token_version, now=now)
+        pool = inventory.route_returned(booking.event_id, commit, now)
+    except Failed as exc:
+        if exc.failed("booking"):
+            old = exc.old("booking")
+            if old is not None and old["status"] == BookingStatus.CANCELLED:
+                raise AlreadyCancelled() from None
+            raise BookingNotFound() from None
+        used = [n for n in range(booking.quantity) if exc.failed(f"ticket:{n}")]
+        if used:
+            raise TicketUsed(len(used)) from None
+        if exc.failed("quota"):
+            quota = exc.old("quota")
+            if quota is None and legacy.upgrade(booking.event_id):
+                raise retry.Again() from None
+            raise EventChanged(
+                (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
+            ) from None
+        if exc.failed("type"):
+            shape = inventory.has_sub_quota(exc.old("type"))
+            if shape is None or shape == sub_quota:
+                raise EventChanged(None) from None
+            booking = replace(booking, ticket_type_quota=shape)
+        if exc.failed("copy"):
+            booking = replace(booking, idempotency_sk=None)  # its key has expired and stands for another, or is gone
+        raise BookingChanged(booking) from None
+    return cancelled, pool
 
 
 def _cancel(
@@ -453,7 +457,7 @@ def _cancel(
         pool=pool,
         now=now,
     )
-    tx.add("account", users.current_check(booking.user_id, by))  # the token version of the caller
+    users.check_current(tx, booking.user_id, by)
     if copy:
         tx.add("copy", _update_copy(booking, changes))
     # Each ticket must still be VALID: a ticket checked in at the door keeps its booking from being cancelled.

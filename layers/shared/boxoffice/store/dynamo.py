@@ -1,14 +1,12 @@
-"""The DynamoDB client, item (de)serialisation, the table names, and transactions (with bounded conflict
-retries and what their actions share, ALL_OLD)."""
+"""The DynamoDB client, item (de)serialisation, the table names, and transactions (their conflicts retried
+by boxoffice.retry, and what their actions share, ALL_OLD)."""
 
 from __future__ import annotations
 
-import random
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -16,9 +14,8 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from boxoffice import aws
+from boxoffice import aws, retry
 from boxoffice.config import settings
-from boxoffice.errors import Busy
 from boxoffice.observability import metrics
 
 if TYPE_CHECKING:
@@ -78,29 +75,30 @@ def get(
 def batch_get(
     requests: Mapping[str, Sequence[Mapping[str, Any]]], *, attributes: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, list[Item]]:
-    """BatchGetItem over several tables (strongly consistent), 100 keys a call, retrying unprocessed keys;
-    `attributes` names what to read of a table's items (the others: every attribute)."""
+    """BatchGetItem over several tables (strongly consistent), 100 keys a call, asking unprocessed keys again
+    (a Conflict: retry.once); `attributes` names what to read of a table's items (the others: every attribute)."""
     waiting = [(table, dump(key)) for table, keys in requests.items() for key in keys]
     found: dict[str, list[Item]] = {table: [] for table in requests}
-    retries = 0
-    while waiting:
-        chunk, waiting = waiting[:MAX_BATCH_GET], waiting[MAX_BATCH_GET:]
-        pending: dict[str, Any] = {}
-        for table, key in chunk:
-            read = projection((attributes or {}).get(table))
-            pending.setdefault(table, {"Keys": [], "ConsistentRead": True, **read})["Keys"].append(key)
-        with aws_errors():
-            raw = client().batch_get_item(RequestItems=pending)
-        for table, items in raw.get("Responses", {}).items():
-            found[table].extend(load(i) for i in items)
-        unprocessed = [(t, k) for t, left in (raw.get("UnprocessedKeys") or {}).items() for k in left["Keys"]]
-        if unprocessed:
-            retries += 1
-            if retries == 5:
-                raise Busy()
-            time.sleep(0.02 * 2**retries * random.random())  # noqa: S311 - jitter, not crypto
-            waiting = unprocessed + waiting
-    return found
+
+    def read() -> dict[str, list[Item]]:
+        nonlocal waiting
+        while waiting:
+            chunk, rest = waiting[:MAX_BATCH_GET], waiting[MAX_BATCH_GET:]
+            pending: dict[str, Any] = {}
+            for table, key in chunk:
+                read = projection((attributes or {}).get(table))
+                pending.setdefault(table, {"Keys": [], "ConsistentRead": True, **read})["Keys"].append(key)
+            with aws_errors():
+                raw = client().batch_get_item(RequestItems=pending)
+            for table, items in raw.get("Responses", {}).items():
+                found[table].extend(load(i) for i in items)
+            unprocessed = [(t, k) for t, left in (raw.get("UnprocessedKeys") or {}).items() for k in left["Keys"]]
+            waiting = unprocessed + rest
+            if unprocessed:
+                raise retry.Conflict()  # throttled: asked again (what was read is kept) after a pause
+        return found
+
+    return retry.once(read)
 
 
 class Cancelled(Exception):
@@ -114,45 +112,43 @@ class Cancelled(Exception):
         self.reasons = reasons
 
 
-def transact(actions: Sequence[Mapping[str, Any]], *, sleep: Callable[[float], None] = time.sleep) -> None:
-    """Run one TransactWriteItems. Conflicts are retried with jittered backoff, then 409 BUSY.
+def transact(actions: Sequence[Mapping[str, Any]]) -> None:
+    """Run one TransactWriteItems; a conflict or throttling is a retry.Conflict (retry.once: the running
+    retry's step goes round again, else the transaction alone is sent again), and outlasting them 409 BUSY.
 
     A lost condition raises Cancelled with each action's reason (and old item, when the action
     asked for ALL_OLD), so the caller can tell which rule failed without a second, racy read.
     """
-    attempts = settings().transaction_max_attempts
-    for attempt in range(attempts):
-        try:
-            # botocore resends the same request after a timeout or a 5xx; had the first one committed,
-            # the resend would lose its own conditions (a cancel "already cancelled", a booking's ids
-            # "taken"). With a token DynamoDB answers the resend as the first. A new token per attempt
-            # of ours: a conflict-cancelled transaction is a new request when it is retried.
-            client().transact_write_items(
-                TransactItems=list(actions),  # type: ignore[arg-type]
-                ClientRequestToken=str(uuid.uuid4()),
-            )
-            return
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            if error.get("Code") != "TransactionCanceledException":
-                raise aws.unavailable("TransactWriteItems failed") from exc
-            reasons = [
-                (r.get("Code", "None"), load(r["Item"]) if "Item" in r else None)
-                for r in exc.response.get("CancellationReasons", [])
-            ]
-            codes = {code for code, _ in reasons}
-            if "ConditionalCheckFailed" in codes:
-                raise Cancelled(reasons) from None
-            if codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}:
-                metrics.add_metric(name="TransactionConflictRetries", unit="Count", value=1)
-                if attempt + 1 < attempts:
-                    sleep(random.uniform(0, 0.025 * 2**attempt))  # noqa: S311 - full jitter, not crypto
-                    continue
-                raise Busy() from None
-            raise aws.unavailable("Transaction cancelled", reasons=sorted(codes)) from exc
-        except BotoCoreError as exc:
+    retry.once(partial(_transact_once, actions))
+
+
+def _transact_once(actions: Sequence[Mapping[str, Any]]) -> None:
+    try:
+        # botocore resends the same request after a timeout or a 5xx; had the first one committed,
+        # the resend would lose its own conditions (a cancel "already cancelled", a booking's ids
+        # "taken"). With a token DynamoDB answers the resend as the first. A new token per attempt
+        # of ours: a conflict-cancelled transaction is a new request when it is retried.
+        client().transact_write_items(
+            TransactItems=list(actions),  # type: ignore[arg-type]
+            ClientRequestToken=str(uuid.uuid4()),
+        )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") != "TransactionCanceledException":
             raise aws.unavailable("TransactWriteItems failed") from exc
-    raise Busy()
+        reasons = [
+            (r.get("Code", "None"), load(r["Item"]) if "Item" in r else None)
+            for r in exc.response.get("CancellationReasons", [])
+        ]
+        codes = {code for code, _ in reasons}
+        if "ConditionalCheckFailed" in codes:
+            raise Cancelled(reasons) from None
+        if codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}:
+            metrics.add_metric(name="TransactionConflictRetries", unit="Count", value=1)
+            raise retry.Conflict() from None
+        raise aws.unavailable("Transaction cancelled", reasons=sorted(codes)) from exc
+    except BotoCoreError as exc:
+        raise aws.unavailable("TransactWriteItems failed") from exc
 
 
 class Failed(Exception):
@@ -196,19 +192,30 @@ class Transaction:
 
     def __init__(self) -> None:
         self._actions: dict[str, Mapping[str, Any]] = {}
+        self._refusals: dict[str, Callable[[], Exception]] = {}
 
-    def add(self, name: str, action: Mapping[str, Any]) -> Transaction:
+    def add(
+        self, name: str, action: Mapping[str, Any], *, refused: Callable[[], Exception] | None = None
+    ) -> Transaction:
+        """Add a named action; with `refused`, its failure is that error, whatever else failed (a check that
+        says why the whole request is refused, such as the caller's token: its callers need not map it)."""
         if name in self._actions:
             raise ValueError(f"two actions named {name!r}")
         self._actions[name] = action
+        if refused is not None:
+            self._refusals[name] = refused
         return self
 
     def __len__(self) -> int:
         return len(self._actions)
 
     def commit(self) -> None:
-        """Run it (see transact); a lost condition raises Failed."""
+        """Run it (see transact); a lost condition raises the refusal of a failed action that has one, else Failed."""
         try:
             transact(list(self._actions.values()))
         except Cancelled as exc:
-            raise Failed(dict(zip(self._actions, exc.reasons, strict=False))) from None
+            failed = Failed(dict(zip(self._actions, exc.reasons, strict=False)))
+            for name, refusal in self._refusals.items():
+                if failed.failed(name):
+                    raise refusal() from None
+            raise failed from None

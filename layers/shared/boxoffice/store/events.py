@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from boxoffice import clock
-from boxoffice.errors import CapacityBelowSold, EventNotFound, NotAuthenticated
+from boxoffice import clock, retry
+from boxoffice.errors import CapacityBelowSold, EventNotFound
 from boxoffice.records import EventRecord
 from boxoffice.store import dynamo, event_items, inventory, legacy, search, tickets, users
 from boxoffice.store.dynamo import (
@@ -38,8 +38,8 @@ from boxoffice.text import venue_key
 from boxoffice.vocabulary import EventStatus, Pool, Principal, UserRecord
 
 
-class Stale(Exception):
-    """The event changed between our read and our conditional write; read it again and retry."""
+class Stale(retry.Again):
+    """The event changed between our read and our conditional write: read it again (retry.retried)."""
 
 
 # --- reads ---
@@ -104,16 +104,11 @@ def create(event: EventRecord, *, caller: Principal | None) -> None:
     is current."""
     tx = Transaction()
     if caller:
-        tx.add("account", users.current_check(caller.user_id, caller.token_version))
+        users.check_current(tx, caller.user_id, caller.token_version)
     tx.add("event", {"Put": {"TableName": events_table(), "Item": dump(descriptive_item(event)), **NEW}})
     counter_puts(tx, event)
     _copy_door(tx, event)
-    try:
-        search.write(tx, puts=search.entries(event))
-    except Failed as exc:
-        if exc.failed("account"):
-            raise NotAuthenticated("The token was revoked.") from exc
-        raise
+    search.write(tx, puts=search.entries(event))
 
 
 @dataclass

@@ -20,7 +20,6 @@ from functools import partial
 from typing import Any
 
 from boxoffice.config import settings
-from boxoffice.errors import NotAuthenticated
 from boxoffice.records import (
     BookingRecord,
     EventRecord,
@@ -170,7 +169,7 @@ def place(
     taken (nothing is then written)."""
     tx = Transaction()
     inventory.take(tx, event, ticket_type, hold.user_id, hold.quantity, now, sale=None)
-    tx.add("account", users.current_check(hold.user_id, token_version))
+    users.check_current(tx, hold.user_id, token_version)
     if claim is not None:
         booking_store.add_claim(tx, hold.user_id, claim, now=now, stands_for={"hold_id": hold.id})
     tx.add(
@@ -186,8 +185,6 @@ def place(
     try:
         tx.commit()
     except Failed as exc:
-        if exc.failed("account"):
-            raise NotAuthenticated("The token was revoked.") from None
         earlier = booking_store.replayed(exc)
         if earlier is not None:
             return earlier
@@ -268,14 +265,12 @@ def confirm(
     )
     if hold.cooldown_until is not None:
         inventory.unhold(tx, hold.user_id, hold.event_id, hold.quantity)
-    tx.add("account", users.current_check(hold.user_id, token_version))
+    users.check_current(tx, hold.user_id, token_version)
     _offer_ends(tx, hold, EntryStatus.BOOKED, now)
     booking_store.add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
         tx.commit()
     except Failed as exc:
-        if exc.failed("account"):
-            raise NotAuthenticated("The token was revoked.") from None
         earlier = booking_store.replayed(exc)
         if earlier is not None:
             return earlier
@@ -301,23 +296,27 @@ def release(
     one commits; the others get HoldChanged with the hold as it is. Returns the hold as released and the
     Pool its tickets went to; a waiting-list offer's entry ends with it.
     """
-    sub_quota = hold.ticket_type_quota
-    for _ in range(2):  # once more if its type gained or lost a sub-quota since
-        try:
-            commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
-            pool = inventory.route_returned(hold.event_id, commit, now)
-        except Failed as exc:
-            if token_version is not None and exc.failed("account"):
-                raise NotAuthenticated("The token was revoked.") from None
-            if exc.failed("hold"):
-                raise _hold_changed(exc) from None
-            shape = inventory.has_sub_quota(exc.old("type")) if exc.failed("type") else None
-            if shape is None or shape == sub_quota:
-                raise
-            sub_quota = shape
-            continue
-        return replace(hold, status=ended, ended_at=now), pool
-    raise HoldChanged(hold)
+    try:
+        pool = _route_release(hold, ended=ended, sub_quota=hold.ticket_type_quota, now=now, by=token_version)
+    except Failed as exc:
+        shape = inventory.has_sub_quota(exc.old("type")) if exc.failed("type") else None
+        if shape is None or shape == hold.ticket_type_quota:
+            raise
+        # Its type gained or lost a sub-quota since: the release in the form the type has now (not a
+        # retry: nothing was judged from a read, and a second failure is the caller's).
+        pool = _route_release(hold, ended=ended, sub_quota=shape, now=now, by=token_version)
+    return replace(hold, status=ended, ended_at=now), pool
+
+
+def _route_release(hold: HoldRecord, *, ended: HoldStatus, sub_quota: bool, now: datetime, by: int | None) -> Pool:
+    """route_returned with the release's transaction; its hold's failure said as such."""
+    try:
+        commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=by)
+        return inventory.route_returned(hold.event_id, commit, now)
+    except Failed as exc:
+        if exc.failed("hold"):
+            raise _hold_changed(exc) from None
+        raise
 
 
 def _release(
@@ -357,7 +356,7 @@ def _release(
         cooldown_until=hold.cooldown_until if ended == HoldStatus.EXPIRED else None,  # the buyer let it lapse
     )
     if by is not None:
-        tx.add("account", users.current_check(hold.user_id, by))
+        users.check_current(tx, hold.user_id, by)
     _offer_ends(
         tx, hold, EntryStatus.EXPIRED if ended == HoldStatus.EXPIRED else EntryStatus.LEFT, now
     )  # released: the user declined it

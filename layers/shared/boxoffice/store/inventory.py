@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from boxoffice.errors import Busy
+from boxoffice import retry
 from boxoffice.records import EventRecord, Holding, TicketType
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
 from boxoffice.vocabulary import EventStatus, Pool
@@ -437,9 +437,6 @@ def settle(
 
 # --- where returned tickets go ---
 
-ROUTE_ATTEMPTS = 4  # each retry follows a change of `waiting` that DynamoDB reported
-
-
 # The quota item's condition that nobody is WAITING (absent: nobody ever was); `:zero` is 0.
 NOBODY_WAITS = "(attribute_not_exists(waiting) OR waiting = :zero)"
 # A quota item with tickets in its `reserved` pool carries POOL_KEY = POOLED: the sparse index BY_POOL lists
@@ -488,27 +485,33 @@ def route_returned(event_id: str, commit: Callable[[Pool], None], now: datetime)
     """Commit a transaction that returns tickets to the event's quota, into the right pool; returns the pool.
 
     `commit(pool)` builds and commits the whole transaction, its `quota` action returning the tickets to
-    `pool` under that pool's condition (give_back, release). Tried first with the pool this event's last
-    return went to (open sale if none); when the quota's condition fails and its ALL_OLD shows the other
-    pool is right at `now` (someone started or stopped waiting, or the event was deleted or started), the
-    transaction is committed again with that pool.
-    Every other failure is the caller's.
+    `pool` under that pool's condition (give_back, release). Tried with the pool this event's last return
+    went to, or was found to need (open sale if none); when the quota's condition fails and its ALL_OLD
+    shows the other pool is right at `now` (someone started or stopped waiting, or the event was deleted or
+    started), that pool is remembered and the transaction goes round again (retry.once: with the step it
+    is part of, if any). Every other failure is the caller's.
     """
-    pool = _last_pool.get(event_id, Pool.AVAILABLE)
-    for _ in range(ROUTE_ATTEMPTS):
+
+    def step() -> Pool:
+        pool = _last_pool.get(event_id, Pool.AVAILABLE)
         try:
             commit(pool)
         except Failed as exc:
             other = pool_for(exc.old("quota"), now) if exc.failed("quota") else None
             if other is None or other == pool:
                 raise
-            pool = other
-            continue
-        if len(_last_pool) >= _LAST_POOL_EVENTS:
-            _last_pool.clear()
-        _last_pool[event_id] = pool
+            _remember(event_id, other)
+            raise retry.Again() from None
+        _remember(event_id, pool)
         return pool
-    raise Busy()
+
+    return retry.once(step)
+
+
+def _remember(event_id: str, pool: Pool) -> None:
+    if len(_last_pool) >= _LAST_POOL_EVENTS:
+        _last_pool.clear()
+    _last_pool[event_id] = pool
 
 
 def stock_changed(failed: Failed, event: EventRecord, ticket_type: TicketType, held: Holding) -> StockChanged:

@@ -9,14 +9,13 @@ wrong answer, only a wasted read.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from boxoffice.errors import Busy
+from boxoffice import retry
+from boxoffice.errors import DomainError
 from boxoffice.records import EventRecord
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, events_table, load, values
@@ -72,18 +71,20 @@ def key_item(key: Key) -> dict[str, Any]:
 
 
 def batch(requests: list[dict[str, Any]]) -> None:
-    """BatchWriteItem in chunks of 25, retrying unprocessed requests with jittered backoff."""
-    for start in range(0, len(requests), MAX_BATCH_WRITE):
-        pending: Any = {events_table(): requests[start : start + MAX_BATCH_WRITE]}
-        for attempt in range(6):
-            if attempt:
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not crypto
+    """BatchWriteItem in chunks of 25, sending unprocessed requests again (a Conflict: retry.once)."""
+    waiting: list[Any] = list(requests)
+
+    def write() -> None:
+        nonlocal waiting
+        while waiting:
+            chunk, rest = waiting[:MAX_BATCH_WRITE], waiting[MAX_BATCH_WRITE:]
             with aws_errors():
-                pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems")
-            if not pending:
-                break
-        else:
-            raise Busy()
+                left = client().batch_write_item(RequestItems={events_table(): chunk}).get("UnprocessedItems")
+            waiting = [*(left or {}).get(events_table(), []), *rest]
+            if left:
+                raise retry.Conflict()  # throttled: the rest is sent again (what was written stays) after a pause
+
+    retry.once(write)
 
 
 def _batch_write(*, puts: Sequence[Key] = (), deletes: Sequence[Key] = ()) -> None:
@@ -97,7 +98,8 @@ def write(tx: Transaction, *, puts: Sequence[Key] = (), deletes: Sequence[Key] =
     """One transaction: `tx` (whose actions carry the conditions) plus the index changes that fit beside them.
 
     Entries that do not fit are added before the transaction and removed after it, so the index never
-    misses a live event; new entries added early are taken back if the transaction is cancelled.
+    misses a live event; new entries added early are taken back if the transaction is cancelled (or is to be
+    sent again: a conflict).
     """
     room = MAX_ACTIONS - len(tx)
     inline_puts, early = list(puts[:room]), list(puts[room:])
@@ -110,7 +112,7 @@ def write(tx: Transaction, *, puts: Sequence[Key] = (), deletes: Sequence[Key] =
         tx.add(f"entry:delete:{n}", {"Delete": {"TableName": events_table(), "Key": key_item(key)}})
     try:
         tx.commit()
-    except Failed:
+    except (Failed, DomainError, retry.Again):  # not committed: refused (a revoked token), busy, or to be resent
         _batch_write(deletes=early)
         raise
     _batch_write(deletes=late)

@@ -12,7 +12,8 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
-from boxoffice.errors import Busy, TooManyAttempts
+from boxoffice import retry
+from boxoffice.errors import TooManyAttempts
 from boxoffice.store.dynamo import aws_errors, client, dump, load, users_table, values
 
 
@@ -56,8 +57,9 @@ def claim(email: str, address: str, now: int, limits: Limits) -> Claim:
     names = _address_names(address)
     end = now + limits.window
     failed = client().exceptions.ConditionalCheckFailedException
-    with aws_errors():
-        for _ in range(3):
+
+    def attempt() -> Claim:
+        with aws_errors():
             try:
                 raw = client().update_item(
                     TableName=table,
@@ -92,10 +94,11 @@ def claim(email: str, address: str, now: int, limits: Limits) -> Claim:
                     ConditionExpression="window_start = :seen",
                     ExpressionAttributeValues=values(seen=current),
                 )
-                return Claim(email, address, now)
             except failed:
-                continue  # another check opened the new window first: count in that one
-    raise Busy()
+                raise retry.Again() from None  # another check opened the new window first: count in that one
+            return Claim(email, address, now)
+
+    return retry.retried(attempt)
 
 
 def release(claim: Claim) -> None:

@@ -25,15 +25,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from boxoffice.errors import (
-    AlreadyCheckedIn,
-    CheckInClosed,
-    EventNotFound,
-    NotAuthenticated,
-    NotCheckedIn,
-    TicketCancelled,
-    TicketNotFound,
-)
 from boxoffice.records import BookedType, EventRecord, TicketRecord
 from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import (
@@ -224,32 +215,36 @@ def read_for_door(event_id: str, number: str, caller_id: str) -> tuple[UserRecor
     return account, ticket
 
 
-def _refusal(status: str | None, checked_in_at: str | None) -> Exception:
-    """Why a ticket in `status` (None: missing) cannot make the door move it asked for."""
-    if status is None:
-        return TicketNotFound()
-    if status == TicketStatus.CANCELLED:
-        return TicketCancelled()
-    if status == TicketStatus.CHECKED_IN:
-        return AlreadyCheckedIn(datetime.fromisoformat(str(checked_in_at)))
-    return NotCheckedIn()
+class TicketMoved(Exception):
+    """A door transaction's condition on the ticket failed: its status (None: missing) and check-in time as
+    DynamoDB saw them."""
+
+    def __init__(self, status: TicketStatus | None, checked_in_at: datetime | None) -> None:
+        super().__init__("ticket moved")
+        self.status = status
+        self.checked_in_at = checked_in_at
+
+
+class DoorShut(Exception):
+    """A check-in's condition on its count shard failed: the event's status and door window as the shard
+    had them."""
+
+    def __init__(self, status: EventStatus, opens: datetime, closes: datetime) -> None:
+        super().__init__("door shut")
+        self.status, self.opens, self.closes = status, opens, closes
 
 
 def _door_failure(exc: Failed) -> Exception:
-    """Why a check-in or its undo failed, from the ticket as the transaction saw it."""
-    if exc.failed("caller"):
-        return NotAuthenticated("The token was revoked.")
+    """What a check-in or its undo lost to, from the items as the transaction saw them."""
     if exc.failed("count"):
         door = exc.old("count") or {}
         if "doors_open_at" not in door:
             return DoorUnknown()
-        if door.get("event_status") != EventStatus.ON_SALE:
-            return EventNotFound()
-        return CheckInClosed(
-            datetime.fromisoformat(door["doors_open_at"]), datetime.fromisoformat(door["doors_close_at"])
-        )
+        opens, closes = (datetime.fromisoformat(door[f"doors_{at}_at"]) for at in ("open", "close"))
+        return DoorShut(EventStatus(door["event_status"]), opens, closes)
     old = exc.old("ticket") or {}
-    return _refusal(old.get("status"), old.get("checked_in_at"))
+    status, at = old.get("status"), old.get("checked_in_at")
+    return TicketMoved(TicketStatus(status) if status else None, datetime.fromisoformat(at) if at else None)
 
 
 def _move(
@@ -257,12 +252,10 @@ def _move(
 ) -> TicketRecord:
     """One door transaction: the ticket (as read, its type known) from the other door state to `to`
     (VALID <-> CHECKED_IN), its count shard and its type's count moved with it (a check-in only while
-    the event is on sale and its doors are open: 404 / 409 CHECK_IN_CLOSED, or DoorUnknown), and the
-    caller's (`by`) token still current. A ticket read in another state is refused without a write.
-    A ticket written before tickets recorded their type gets it here."""
+    the event is on sale and its doors are open: DoorShut, or DoorUnknown), and the
+    caller's (`by`) token still current; TicketMoved when the ticket is no longer in the
+    other state. A ticket written before tickets recorded their type gets it here."""
     came_from = TicketStatus.VALID if to == TicketStatus.CHECKED_IN else TicketStatus.CHECKED_IN
-    if ticket.status != came_from:
-        raise _refusal(ticket.status, ticket.checked_in_at.isoformat() if ticket.checked_in_at else None)
     kind, number = ticket.ticket_type, ticket.ticket_number
     tx = Transaction().add(
         "ticket",
@@ -287,7 +280,7 @@ def _move(
         },
     )
     tx.add("count", _count_checkin(ticket.event_id, kind.id, +1 if to == TicketStatus.CHECKED_IN else -1, at))
-    tx.add("caller", users.current_check(by.user_id, by.token_version))
+    users.check_current(tx, by.user_id, by.token_version, name="caller")
     try:
         tx.commit()
     except Failed as exc:

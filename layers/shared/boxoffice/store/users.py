@@ -12,10 +12,21 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from boxoffice import clock
-from boxoffice.errors import Busy, EmailTaken, LastAdmin, NotAuthenticated, UserNotFound
+from boxoffice import clock, retry
+from boxoffice.errors import EmailTaken, LastAdmin, NotAuthenticated, UserNotFound
 from boxoffice.store import dynamo
-from boxoffice.store.dynamo import ALL_OLD, Failed, Transaction, aws_errors, client, dump, load, users_table, values
+from boxoffice.store.dynamo import (
+    ALL_OLD,
+    Failed,
+    Item,
+    Transaction,
+    aws_errors,
+    client,
+    dump,
+    load,
+    users_table,
+    values,
+)
 from boxoffice.vocabulary import Principal, Role, UserRecord
 
 
@@ -146,16 +157,15 @@ def update(user: UserRecord, *, name: str | None, password_hash: str | None) -> 
 def set_role(user_id: str, role: Role) -> bool:
     """Give the account `role` with no caller to check (operators: `make create-admin ... PROMOTE=1`).
     False (and nothing written) when it has that role or does not exist; else as change_role."""
-    for _ in range(3):
+
+    def attempt() -> bool:
         user = get(user_id)
         if user is None or user.role == role:
             return False
-        try:
-            change_role(user, role, caller=None)
-        except RoleChanged:
-            continue  # changed meanwhile: judge it again
+        change_role(user, role, caller=None)  # RoleChanged: changed meanwhile, judged again
         return True
-    raise Busy()
+
+    return retry.retried(attempt)
 
 
 def current_check(user_id: str, token_version: int) -> dict[str, Any]:
@@ -168,6 +178,12 @@ def current_check(user_id: str, token_version: int) -> dict[str, Any]:
             "ExpressionAttributeValues": values(ver=token_version),
         }
     }
+
+
+def check_current(tx: Transaction, user_id: str, token_version: int, *, name: str = "account") -> None:
+    """Add current_check to `tx`: its failure is the transaction's NotAuthenticated.revoked(), whatever else
+    failed, so no caller maps it."""
+    tx.add(name, current_check(user_id, token_version), refused=NotAuthenticated.revoked)
 
 
 def find_for_admin(caller_id: str, email: str) -> tuple[UserRecord | None, UserRecord | None]:
@@ -193,8 +209,24 @@ def read_pair(caller_id: str, user_id: str) -> tuple[UserRecord | None, UserReco
     return by_id.get(caller_id), by_id.get(user_id)
 
 
-class RoleChanged(Exception):
+class RoleChanged(retry.Again):
     """The account's role is no longer the one the change was decided from: read it again."""
+
+
+def admins_moved(old_role: Role, new_role: Role) -> int:
+    """How a role change moves the count of admins (which never drops to zero)."""
+    return (new_role == Role.ADMIN) - (old_role == Role.ADMIN)
+
+
+def role_refusal(read_role: Role, seen: Item | None) -> Exception:
+    """Why a role change decided on `read_role` lost its condition on the account, as DynamoDB `seen` it
+    (None: gone): the account is gone, the role changed meanwhile (read again), or else only the caller's
+    own token version can have failed (an admin changing their own role)."""
+    if seen is None:
+        return UserNotFound()
+    if seen["role"] == read_role:
+        return NotAuthenticated.revoked()
+    return RoleChanged()
 
 
 def change_role(user: UserRecord, role: Role, *, caller: Principal | None) -> UserRecord:
@@ -227,20 +259,14 @@ def change_role(user: UserRecord, role: Role, *, caller: Principal | None) -> Us
         },
     )
     if caller is not None and not own:
-        tx.add("caller", current_check(caller.user_id, caller.token_version))
-    if Role.ADMIN in (role, user.role):
-        tx.add("admins", _count_admins(+1 if role == Role.ADMIN else -1))
+        check_current(tx, caller.user_id, caller.token_version, name="caller")
+    moved = admins_moved(user.role, role)
+    if moved:
+        tx.add("admins", _count_admins(moved))
     try:
         tx.commit()
     except Failed as exc:
         if exc.failed("account"):
-            old = exc.old("account")
-            if old is None:
-                raise UserNotFound() from None
-            if old["role"] == user.role:  # only the caller's own token version can have failed
-                raise NotAuthenticated("The token was revoked.") from None
-            raise RoleChanged() from None
-        if exc.failed("caller"):
-            raise NotAuthenticated("The token was revoked.") from None
+            raise role_refusal(user.role, exc.old("account")) from None
         raise LastAdmin() from None
     return replace(user, role=role, token_version=user.token_version + 1)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from boxoffice.errors import AlreadyWaiting, NotAuthenticated
+from boxoffice.errors import AlreadyWaiting
 from boxoffice.records import EntryRecord, EventRecord, Holding, Stock
 from boxoffice.store import dynamo, event_items, inventory, legacy, users
 from boxoffice.store import events as event_store
@@ -216,12 +216,10 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
             }
         },
     )
-    tx.add("account", users.current_check(entry.user_id, token_version))
+    users.check_current(tx, entry.user_id, token_version)
     try:
         tx.commit()
     except Failed as exc:
-        if exc.failed("account"):
-            raise NotAuthenticated("The token was revoked.") from None
         if exc.failed("entry"):
             raise AlreadyWaiting() from None
         raise inventory.stock_changed(exc, stock.event, stock.ticket_type, stock.holding) from None
@@ -268,12 +266,10 @@ def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> Entr
     tx.add("entry", end_waiting(entry, status=EntryStatus.LEFT, now=now))
     tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(line_key(entry))}})
     tx.add("quota", count_waiting(entry.event_id, -1))
-    tx.add("account", users.current_check(entry.user_id, token_version))
+    users.check_current(tx, entry.user_id, token_version)
     try:
         tx.commit()
     except Failed as exc:
-        if exc.failed("account"):
-            raise NotAuthenticated("The token was revoked.") from None
         old = exc.old("entry")
         raise EntryChanged(entry_of(old) if old else None) from None
     return left
