@@ -6,8 +6,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from boxoffice.vocabulary import Role
 
 
 @dataclass(frozen=True)
@@ -26,15 +29,19 @@ def ensure_admin(email: str | None, password: str | None, *, promote: bool = Fal
     """Create the admin through the same domain code as any account. An existing account is kept as
     it is, or with `promote` made an admin (its password stays; its older tokens stop working), or with
     `reset` given `password` (if one is given: its older tokens stop working when that changes it)."""
-    return _ensure("Administrator", "admin", email or "admin@example.com", password, promote=promote, reset=reset)
+    from boxoffice.vocabulary import Role
+
+    return _ensure("Administrator", Role.ADMIN, email or "admin@example.com", password, promote=promote, reset=reset)
 
 
 def ensure_staff(email: str | None, password: str | None, *, reset: bool = False) -> AdminLogin:
     """A door staff account (it checks tickets in); an existing one is kept, or with `reset` given `password`."""
-    return _ensure("Door staff", "staff", email or "staff@example.com", password, promote=False, reset=reset)
+    from boxoffice.vocabulary import Role
+
+    return _ensure("Door staff", Role.STAFF, email or "staff@example.com", password, promote=False, reset=reset)
 
 
-def _ensure(name: str, role: str, email: str, password: str | None, *, promote: bool, reset: bool) -> AdminLogin:
+def _ensure(name: str, role: Role, email: str, password: str | None, *, promote: bool, reset: bool) -> AdminLogin:
     from boxoffice.errors import EmailTaken
     from boxoffice.logic import accounts
     from boxoffice.models.users import RegisterRequest
@@ -59,12 +66,12 @@ def ensure_sample_check_ins(staff_email: str) -> int:
     Returns how many were checked in (0 when the buyer exists already: nothing is added twice)."""
     import uuid
 
-    from boxoffice.auth import Principal
     from boxoffice.errors import EmailTaken
     from boxoffice.logic import accounts, bookings, checkin, events
     from boxoffice.models.bookings import BookingRequest
     from boxoffice.models.tickets import CheckInRequest
     from boxoffice.store import users
+    from boxoffice.vocabulary import Principal, Role
 
     event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:sample-event:{SAMPLE_DOOR_EVENT}"))
     staff = users.find_by_email(staff_email)
@@ -74,7 +81,7 @@ def ensure_sample_check_ins(staff_email: str) -> int:
         buyer = accounts.create_account("Sample Buyer", "buyer@example.com", secrets.token_urlsafe(18))
     except EmailTaken:
         return 0
-    as_buyer, as_staff = Principal(buyer.id, "user", 0), Principal(staff.id, "staff", staff.token_version)
+    as_buyer, as_staff = Principal(buyer.id, Role.USER, 0), Principal(staff.id, Role.STAFF, staff.token_version)
     checked_in = 0
     for quantity, scanned in ((2, 2), (3, 1), (1, 0)):
         booking = bookings.book(as_buyer, event_id, BookingRequest(quantity=quantity)).booking

@@ -122,9 +122,10 @@ class Sample:
 def _admin_token() -> str:
     from boxoffice import auth
     from boxoffice.logic import accounts
+    from boxoffice.vocabulary import Role
 
-    user = accounts.create_account("Bench", ADMIN_EMAIL, ADMIN_PASSWORD, role="admin")
-    return auth.issue_token(user.id, "admin", 0)[0]
+    user = accounts.create_account("Bench", ADMIN_EMAIL, ADMIN_PASSWORD, role=Role.ADMIN)
+    return auth.issue_token(user.id, Role.ADMIN, 0)[0]
 
 
 def _fresh_ids(token: str) -> dict[str, str]:

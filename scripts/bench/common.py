@@ -29,9 +29,10 @@ def new_caller() -> Caller:
     """A new user account and its token."""
     from boxoffice import auth
     from boxoffice.logic import accounts
+    from boxoffice.vocabulary import Role
 
     user = accounts.create_account("Bench", f"bench-{time.monotonic_ns()}@example.com", "bench-password")
-    return Caller(user.id, auth.issue_token(user.id, "user", 0)[0])
+    return Caller(user.id, auth.issue_token(user.id, Role.USER, 0)[0])
 
 
 def new_event(total: int, starts_in: timedelta = timedelta(days=30), **fields: int) -> str:

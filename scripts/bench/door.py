@@ -10,9 +10,13 @@ shards, then its types'); a page of tickets for a scanner one BatchGetItem and o
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from devserver.invoke import Api
 from scripts.bench.common import RoundTrips, local_stack, new_event
+
+if TYPE_CHECKING:
+    from boxoffice.vocabulary import Role
 
 TARGETS = {
     "check in by code": "1 write + <= 1 read",
@@ -28,7 +32,7 @@ TARGETS = {
 }
 
 
-def _token(role: str) -> tuple[str, str]:
+def _token(role: Role) -> tuple[str, str]:
     from boxoffice import auth
     from boxoffice.logic import accounts
 
@@ -37,10 +41,12 @@ def _token(role: str) -> tuple[str, str]:
 
 
 def run() -> str:
+    from boxoffice.vocabulary import Role
+
     with local_stack():
         api = Api()
         trips = RoundTrips(api, TARGETS)
-        (_, admin), (_, staff), (user_id, buyer) = _token("admin"), _token("staff"), _token("user")
+        (_, admin), (_, staff), (user_id, buyer) = _token(Role.ADMIN), _token(Role.STAFF), _token(Role.USER)
         event_id = new_event(1000, starts_in=timedelta(hours=1))  # doors open: 6 h before by default
         path = {"event_id": event_id}
         tickets = []

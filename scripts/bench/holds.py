@@ -51,13 +51,13 @@ def _round_trips() -> str:
 
 def _sweeps() -> str:
     from boxoffice import clock
-    from boxoffice.auth import Principal
     from boxoffice.config import settings
     from boxoffice.logic import expiry, holds
     from boxoffice.models.bookings import BookingRequest
+    from boxoffice.vocabulary import Principal, Role
 
     caller = new_caller()
-    principal = Principal(caller.user_id, "user", 0)
+    principal = Principal(caller.user_id, Role.USER, 0)
     rows = []
     for count in SWEPT:
         event_id = new_event(count, max_held_tickets_per_user=count, max_holds_per_user=count)  # one holder

@@ -247,12 +247,13 @@ def buyers(count: int) -> list[str]:
     """Tokens of `count` new accounts (made outside the model)."""
     from boxoffice import auth
     from boxoffice.logic import accounts
+    from boxoffice.vocabulary import Role
 
     stamp = datetime.now(UTC).strftime("%H%M%S%f")
     tokens = []
     for n in range(count):
         user = accounts.create_account("Buyer", f"model-{stamp}-{n}@example.com", "bench-password")
-        tokens.append(auth.issue_token(user.id, "user", 0)[0])
+        tokens.append(auth.issue_token(user.id, Role.USER, 0)[0])
     return tokens
 
 

@@ -58,9 +58,10 @@ def billed() -> Iterator[list[Charge]]:
 def _staff() -> str:
     from boxoffice import auth
     from boxoffice.logic import accounts
+    from boxoffice.vocabulary import Role
 
-    user = accounts.create_account("Staff", "partitions-staff@example.com", "bench-password", role="staff")
-    return auth.issue_token(user.id, "staff", 0)[0]
+    user = accounts.create_account("Staff", "partitions-staff@example.com", "bench-password", role=Role.STAFF)
+    return auth.issue_token(user.id, Role.STAFF, 0)[0]
 
 
 def measure() -> dict[str, list[Charge]]:

@@ -86,8 +86,9 @@ def _search_rows(api: Api) -> list[list[str]]:
 
 def _requests(api: Api) -> RoundTrips:
     from boxoffice.logic import accounts
+    from boxoffice.vocabulary import Role
 
-    accounts.create_account("Bench Admin", "bench-admin@example.com", "bench-password", role="admin")
+    accounts.create_account("Bench Admin", "bench-admin@example.com", "bench-password", role=Role.ADMIN)
     login = api.call("login", body={"email": "bench-admin@example.com", "password": "bench-password"})
     token = login.body["access_token"]
     start = (datetime.now(UTC) + timedelta(days=40)).replace(microsecond=0).isoformat()

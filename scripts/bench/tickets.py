@@ -32,7 +32,7 @@ def run() -> str:
 
 def _run() -> str:
     from boxoffice import ticket_codes
-    from boxoffice.logic.bookings import new_ticket_number
+    from boxoffice.ids import new_ticket_number
     from boxoffice.render import CalendarEntry, TicketPage
     from boxoffice.render.calendar import ics
     from boxoffice.render.qr import svg

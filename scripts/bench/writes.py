@@ -12,10 +12,13 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devserver.invoke import Api
 from scripts.bench.common import local_stack, sent_transactions, table
+
+if TYPE_CHECKING:
+    from boxoffice.vocabulary import Role
 
 PARTITION_WCU = 1000  # per second, DynamoDB's limit for one partition
 KB = 1024
@@ -117,7 +120,7 @@ def _bill(sent: list[dict[str, Any]]) -> tuple[list[list[str]], dict[str, int], 
     return rows, dict(per_partition), total
 
 
-def _account(role: str, email: str) -> str:
+def _account(role: Role, email: str) -> str:
     from boxoffice import auth
     from boxoffice.logic import accounts
 
@@ -130,9 +133,10 @@ def _book(quantity: int, idempotent: bool) -> tuple[list[list[str]], dict[str, i
     descriptive item's size (which no booking writes)."""
     from boxoffice.config import settings
     from boxoffice.store import dynamo
+    from boxoffice.vocabulary import Role
 
     event_id, type_id = _largest_event()
-    token = _account("user", f"writes-{quantity}-{idempotent}@example.com")
+    token = _account(Role.USER, f"writes-{quantity}-{idempotent}@example.com")
     headers = {"Idempotency-Key": "k" * 255} if idempotent else None
     body = {"quantity": quantity, "ticket_type_id": type_id}
     with sent_transactions() as sent:
@@ -150,6 +154,7 @@ def _check_in() -> tuple[list[list[str]], dict[str, int], int, int]:
     from boxoffice.config import settings
     from boxoffice.logic import events
     from boxoffice.store import dynamo, tickets
+    from boxoffice.vocabulary import Role
 
     event_id, type_id = _largest_event()
     kinds = events.get_event(event_id).ticket_types
@@ -162,7 +167,7 @@ def _check_in() -> tuple[list[list[str]], dict[str, int], int, int]:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=dynamo.values(many=999_999),
         )
-    buyer, staff = _account("user", "writes-door-buyer@example.com"), _account("staff", "writes-door@example.com")
+    buyer, staff = _account(Role.USER, "writes-door-buyer@example.com"), _account(Role.STAFF, "writes-door@example.com")
     path = {"event_id": event_id}
     made = Api().call("create_booking", token=buyer, path=path, body={"quantity": 1, "ticket_type_id": type_id})
     assert made.status == 201, made.body

@@ -172,7 +172,7 @@ def test_the_main_flow_works_through_a_client_generated_from_the_document(
     assert cancelled.cancelled_at is not None
     deleted = api["delete_event"].sync_detailed(event.id, client=admin)
     assert (deleted.status_code, deleted.content) == (204, b"")
-    assert api["get_booking"].sync(booking.id, client=ada).event.status == models.BookedEventStatus.DELETED
+    assert api["get_booking"].sync(booking.id, client=ada).event.status == models.EventStatus.DELETED
     assert len(conformance.checked) == 17  # every answer above was checked against the document
 
 

@@ -226,13 +226,13 @@ def test_a_price_change_after_our_read_books_at_the_new_price(
 
 
 def test_a_colliding_ticket_number_is_drawn_again(api: Api, alice: Account, monkeypatch: pytest.MonkeyPatch) -> None:
-    from boxoffice.logic import bookings
+    from boxoffice import ids
 
     event_id = new_event()
     taken = book(api, alice, event_id, 1).body["tickets"][0]["ticket_number"]
     draws = iter([taken])
-    fresh = bookings.new_ticket_number
-    monkeypatch.setattr(bookings, "new_ticket_number", lambda: next(draws, None) or fresh())
+    fresh = ids.new_ticket_number
+    monkeypatch.setattr(ids, "new_ticket_number", lambda: next(draws, None) or fresh())
     result = book(api, alice, event_id, 1)
     assert result.status == 201
     assert result.body["tickets"][0]["ticket_number"] != taken

@@ -76,7 +76,7 @@ def test_the_confirm_transaction_itself_refuses_a_hold_on_its_expiry_instant(api
     assert hold is not None
     event = hold_store.event_of(hold)
     assert event is not None
-    kind = (hold.ticket_type_id, hold.ticket_type_name, hold.ticket_type_quota)
+    kind = hold.booked_type
 
     def confirmed_at(now: datetime) -> None:
         record = new_record(

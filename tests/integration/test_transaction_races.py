@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from boxoffice import auth, clock
+from boxoffice import auth, clock, ids
 from boxoffice.logic import accounts
-from boxoffice.logic import bookings as booking_logic
 from boxoffice.logic import events as event_logic
 from boxoffice.models.events import CreateEvent
 from boxoffice.store import bookings as booking_store
@@ -157,8 +156,8 @@ def test_a_colliding_booking_id_is_drawn_again_and_never_replaces_a_booking(
     event_id = new_event(total=10)
     first = book(api, alice, event_id, 1).body["id"]
     draws = iter([first])
-    fresh = booking_logic.new_booking_id
-    monkeypatch.setattr(booking_logic, "new_booking_id", lambda now: next(draws, None) or fresh(now))
+    fresh = ids.new_booking_id
+    monkeypatch.setattr(ids, "new_booking_id", lambda now: next(draws, None) or fresh(now))
 
     second = book(api, alice, event_id, 2)
 
@@ -225,12 +224,7 @@ def test_a_cancel_shows_the_new_start_after_only_the_start_moved(api: Api, alice
 def test_a_colliding_user_id_never_replaces_an_account(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     first = accounts.create_account("First", "first@example.com", "correct horse battery")
 
-    class Colliding:
-        @staticmethod
-        def uuid4() -> str:
-            return first.id
-
-    monkeypatch.setattr(accounts, "uuid", Colliding)
+    monkeypatch.setattr(ids, "new_uuid", lambda: first.id)
     result = api.call("register", body={"name": "Second", "email": "second@example.com", "password": "another horse"})
 
     assert result.status != 201, result.body

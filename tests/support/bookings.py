@@ -180,10 +180,10 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
     counters do not move: for tests of reading bookings only."""
     from boxoffice import clock
     from boxoffice.config import settings
-    from boxoffice.logic.bookings import new_booking_id, new_ticket_number
-    from boxoffice.records import CONFIRMED
-    from boxoffice.store import dynamo, events
-    from boxoffice.store.bookings import BookingRecord, EventSnapshot
+    from boxoffice.ids import new_booking_id, new_ticket_number
+    from boxoffice.records import BookingRecord, EventSnapshot
+    from boxoffice.store import bookings, dynamo, events
+    from boxoffice.vocabulary import BookingStatus
 
     start = clock.now()
     records = []
@@ -206,13 +206,13 @@ def put_bookings(user_id: str, event_ids: list[str]) -> list[str]:
                 unit_price=kind.price,
                 total_price=kind.price,
                 currency=event.currency,
-                status=CONFIRMED,
+                status=BookingStatus.CONFIRMED,
                 created_at=moment,
                 cancelled_at=None,
                 event=EventSnapshot.of(event),
             )
         )
-    items = [{"pk": f"USER#{user_id}", "sk": f"BOOKING#{r.id}", **r.attributes()} for r in records]
+    items = [{"pk": f"USER#{user_id}", "sk": f"BOOKING#{r.id}", **bookings.booking_attributes(r)} for r in records]
     for chunk in range(0, len(items), 25):
         requests = [{"PutRequest": {"Item": dynamo.dump(i)}} for i in items[chunk : chunk + 25]]
         dynamo.client().batch_write_item(RequestItems={settings().bookings_table: requests})

@@ -1,4 +1,4 @@
-"""Store records for unit tests that need no DynamoDB."""
+"""Domain records for unit tests that need no DynamoDB."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from boxoffice.records import EventRecord, TicketType
+from boxoffice.vocabulary import EventStatus
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -35,7 +36,7 @@ _EVENT = EventRecord(
     currency="EUR",
     max_tickets_per_booking=10,
     max_tickets_per_user=None,
-    status="ON_SALE",
+    status=EventStatus.ON_SALE,
     created_at=NOW,
     updated_at=NOW,
     ticket_types=(_TYPE,),

@@ -12,9 +12,9 @@ import jwt
 import pytest
 
 from boxoffice import auth, clock
-from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.errors import NotAuthenticated
+from boxoffice.vocabulary import Principal
 
 
 def secret() -> str:

@@ -14,16 +14,14 @@ import pytest
 from botocore.stub import Stubber
 
 from boxoffice import clock, retry
-from boxoffice.auth import Principal
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, Busy, NotAuthenticated
 from boxoffice.logic import bookings
 from boxoffice.models.events import MAX_PER_BOOKING
-from boxoffice.records import Holding
+from boxoffice.records import BookingRecord, EventSnapshot, Holding, IdempotencyClaim
 from boxoffice.store import bookings as store
 from boxoffice.store import dynamo
-from boxoffice.store.bookings import BookingRecord, EventSnapshot, IdempotencyClaim
 from boxoffice.store.inventory import StockChanged
-from boxoffice.store.users import UserRecord
+from boxoffice.vocabulary import Principal, Role, UserRecord
 from tests.support.records import NOW, event_record, ticket_type
 
 TYPE = ticket_type(max_tickets_per_booking=MAX_PER_BOOKING)
@@ -176,7 +174,7 @@ def test_a_revoked_token_wins_over_every_other_reason(stub: Stubber) -> None:
 
 def test_a_taken_key_returns_what_it_stands_for(stub: Stubber) -> None:
     earlier = booking()
-    key_item = {"fingerprint": "f", "expires_at": 99, "booking": earlier.attributes()}
+    key_item = {"fingerprint": "f", "expires_at": 99, "booking": store.booking_attributes(earlier)}
     cancelled(stub, *reasons(8, quota=quota_item(available_tickets=0), key=key_item))
     record = create(claim=IdempotencyClaim("k", "f", 0))
     assert record.booking == earlier
@@ -233,9 +231,9 @@ def test_a_cancel_whose_event_keeps_changing_sends_at_most_the_one_bound_of_tran
         quota = {"status": "ON_SALE", "starts_at": starts_at, "waiting": next(waiting)}
         raise dynamo.Failed({"quota": ("ConditionalCheckFailed", quota)})
 
-    account = UserRecord("u1", "Ada", "ada@example.com", "user", None, 0, NOW)
+    account = UserRecord("u1", "Ada", "ada@example.com", Role.USER, None, 0, NOW)
     monkeypatch.setattr(dynamo.Transaction, "commit", commit)
     monkeypatch.setattr(store, "read_booking", lambda user_id, booking_id: (account, record))
     with pytest.raises(Busy):
-        bookings.cancel_booking(Principal("u1", "user", 0), record.id)
+        bookings.cancel_booking(Principal("u1", Role.USER, 0), record.id)
     assert len(sent) == retry.ATTEMPTS

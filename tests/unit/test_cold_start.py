@@ -56,25 +56,27 @@ for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
 """
 
 # What every function loads: config, logging, the deadline; and every HTTP one the resolver and caller
-# checks (the edge). No model, no store.
+# checks (the edge, with the vocabulary its Principal is part of). No model, no store, no record.
 BASE = {"clock", "config", "deadline", "errors", "logic", "observability"}
-EDGE = BASE | {"auth", "http", "keys", "logic.permissions", "retry", "snapstart"}
+EDGE = BASE | {"auth", "http", "keys", "logic.permissions", "retry", "snapstart", "vocabulary"}
 # What the logic a route calls brings in (its store modules and models), by the logic module.
-STORE = {"aws", "retry", "store", "store.dynamo", "store.users"}
-ACCOUNTS = STORE | {"logic.accounts", "models", "models.common", "models.users", "store.throttle"}
+STORE = {"aws", "retry", "store", "store.dynamo", "store.users", "vocabulary"}
+ACCOUNTS = STORE | {"ids", "logic.accounts", "models", "models.common", "models.users", "store.throttle"}
 WIRE = {"models", "models.common", "models.events", "money"}
 EVENT_MODELS = WIRE | {"records", "text"}
 # The event store: CRUD over its item mapping, the word index and the v1 upgrade it may run.
 EVENT_STORE = {"store.events", "store.event_items", "store.legacy", "store.search"}
-TICKET_TYPES = STORE | EVENT_MODELS | {"logic.access", "logic.tickettypes"}
+TICKET_TYPES = STORE | EVENT_MODELS | {"ids", "logic.access", "logic.tickettypes"}
 TICKET_TYPES |= EVENT_STORE | {"store.inventory", "store.tickets", "store.tickettypes"}
-OFFERS = STORE | EVENT_MODELS | EVENT_STORE | {"ids", "logic.offers", "store.bookings"}
+OFFERS = STORE | EVENT_MODELS | EVENT_STORE | {"ids", "logic.offers", "logic.sales", "store.bookings"}
 OFFERS |= {"store.holds", "store.inventory", "store.offers", "store.tickets", "store.waitlist"}
 EVENTS = TICKET_TYPES | OFFERS | {"cursors", "logic.events"}
 SALES = OFFERS | {"cursors", "logic.access", "logic.bookings", "logic.expiry", "models.bookings", "ticket_codes"}
 HOLDS = SALES | {"logic.holds", "models.holds"}
 WAITING = HOLDS | {"logic.waitlist", "models.waitlist"}
-DOOR = SALES | {"logic.checkin", "models.tickets"}
+# The door reads tickets and their bookings; it sells nothing, so no sale rule, hold or waiting list.
+DOOR = TICKET_TYPES - {"logic.tickettypes", "store.tickettypes"} | {"cursors", "logic.checkin", "ticket_codes"}
+DOOR |= {"models.bookings", "models.tickets", "store.bookings"}
 # Beyond the edge, by function code directory. The catalogue of OpenAPI samples is nobody's: only
 # scripts/openapi.py builds the document. A new import here costs every cold start of the function.
 ROUTED: dict[str, set[str]] = {
@@ -97,7 +99,7 @@ ROUTED: dict[str, set[str]] = {
     "list_tickets": DOOR | {"params"},
     "event_stats": STORE
     | EVENT_MODELS
-    | {"logic.access", "logic.stats", "models.bookings", "models.tickets"}
+    | {"ids", "logic.access", "logic.stats", "models.bookings", "models.tickets"}
     | EVENT_STORE
     | {"store.inventory", "store.stats", "store.tickets"},
 }
@@ -116,7 +118,7 @@ NEEDS = {
     # The mailer renders with the e-mail templates loaded (a domain event at a time, off the request path).
     "send_mail": BASE - {"logic"}
     | DOCUMENTS
-    | {"auth", "keys", "logic", "logic.mail", "logic.permissions", "mailer", "money", "render.mail", "store.mail"},
+    | {"logic", "logic.mail", "logic.permissions", "mailer", "money", "render.mail", "store.mail"},
 }
 
 

@@ -13,10 +13,10 @@ from botocore.stub import ANY, Stubber
 
 from boxoffice import bus
 from boxoffice.logic import domain_events
-from boxoffice.records import CANCELLED
-from boxoffice.store import changes, tickets
-from boxoffice.store.bookings import BookingRecord, EventSnapshot
+from boxoffice.records import BookedType, BookingRecord, EventSnapshot
+from boxoffice.store import bookings, changes, tickets
 from boxoffice.store.dynamo import dump, load
+from boxoffice.vocabulary import BookingStatus
 from tests.support.records import NOW, event_record
 
 EVENT = event_record()
@@ -39,13 +39,13 @@ BOOKING = BookingRecord(
     cancelled_at=None,
     event=EventSnapshot.of(EVENT),
 )
-CANCELLED_BOOKING = replace(BOOKING, status=CANCELLED, cancelled_at=NOW + timedelta(hours=1))
+CANCELLED_BOOKING = replace(BOOKING, status=BookingStatus.CANCELLED, cancelled_at=NOW + timedelta(hours=1))
 HOLD_ID = "01JDQ7X9A8B7C6D5E4F3G2H1J0"
 ENTRY_ID = "01JDQ7W1V2T3S4R5Q6P7N8M9K0"
 
 
 def booking_item(booking: BookingRecord) -> dict[str, Any]:
-    return {"pk": f"USER#{booking.user_id}", "sk": f"BOOKING#{booking.id}", **booking.attributes()}
+    return {"pk": f"USER#{booking.user_id}", "sk": f"BOOKING#{booking.id}", **bookings.booking_attributes(booking)}
 
 
 def v1_booking_item() -> dict[str, Any]:
@@ -93,7 +93,7 @@ def ticket_item(status: str = "VALID", **changes: Any) -> dict[str, Any]:
         code="signed",
         booking_id=BOOKING.id,
         user_id=USER,
-        ticket_type=(BOOKING.ticket_type_id, BOOKING.ticket_type_name),
+        ticket_type=BookedType(BOOKING.ticket_type_id, BOOKING.ticket_type_name),
         at=NOW,
     )
     return {**load(put["Put"]["Item"]), "status": status, **changes}

@@ -10,7 +10,8 @@ import pytest
 
 from boxoffice.errors import HoldConfirmed, HoldExpired, HoldReleased
 from boxoffice.logic import holds
-from boxoffice.store.holds import HoldRecord
+from boxoffice.records import HoldRecord
+from boxoffice.vocabulary import HoldStatus
 from tests.support.records import NOW
 
 HOLD = HoldRecord(
@@ -23,7 +24,7 @@ HOLD = HoldRecord(
     quantity=2,
     unit_price=Decimal("25.00"),
     currency="EUR",
-    status="HELD",
+    status=HoldStatus.HELD,
     expires_at=NOW,
     created_at=NOW - timedelta(minutes=10),
 )
@@ -35,15 +36,15 @@ def test_a_held_hold_lapses_at_the_instant_of_its_expiry(now: datetime, lapsed: 
     assert holds.lapsed(HOLD, now) is lapsed
 
 
-@pytest.mark.parametrize("status", ["CONFIRMED", "RELEASED", "EXPIRED"])
-def test_a_hold_that_has_ended_does_not_lapse_again(status: str) -> None:
+@pytest.mark.parametrize("status", [HoldStatus.CONFIRMED, HoldStatus.RELEASED, HoldStatus.EXPIRED])
+def test_a_hold_that_has_ended_does_not_lapse_again(status: HoldStatus) -> None:
     assert not holds.lapsed(replace(HOLD, status=status), AFTER)
 
 
 def test_a_lapsed_hold_shows_expired_before_any_sweep() -> None:
-    assert holds.public_hold(HOLD, BEFORE).status == "HELD"
-    assert holds.public_hold(HOLD, NOW).status == "EXPIRED"
-    assert holds.public_hold(replace(HOLD, status="CONFIRMED"), AFTER).status == "CONFIRMED"
+    assert holds.public_hold(HOLD, BEFORE).status == HoldStatus.HELD
+    assert holds.public_hold(HOLD, NOW).status == HoldStatus.EXPIRED
+    assert holds.public_hold(replace(HOLD, status=HoldStatus.CONFIRMED), AFTER).status == HoldStatus.CONFIRMED
 
 
 def test_a_hold_is_still_held_until_the_instant_of_its_expiry() -> None:
@@ -53,21 +54,23 @@ def test_a_hold_is_still_held_until_the_instant_of_its_expiry() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "error"), [("RELEASED", HoldReleased), ("EXPIRED", HoldExpired), ("CONFIRMED", HoldConfirmed)]
+    ("status", "error"),
+    [(HoldStatus.RELEASED, HoldReleased), (HoldStatus.EXPIRED, HoldExpired), (HoldStatus.CONFIRMED, HoldConfirmed)],
 )
-def test_a_hold_that_has_ended_says_how(status: str, error: type[Exception]) -> None:
+def test_a_hold_that_has_ended_says_how(status: HoldStatus, error: type[Exception]) -> None:
     with pytest.raises(error):
         holds.still_held(replace(HOLD, status=status), BEFORE)
 
 
 def test_a_release_ends_a_hold_released_before_its_expiry_and_expired_from_it() -> None:
-    assert holds.ending(HOLD, BEFORE) == "RELEASED"
-    assert holds.ending(HOLD, NOW) == "EXPIRED"
+    assert holds.ending(HOLD, BEFORE) == HoldStatus.RELEASED
+    assert holds.ending(HOLD, NOW) == HoldStatus.EXPIRED
 
 
 @pytest.mark.parametrize(
-    ("status", "error"), [("RELEASED", HoldReleased), ("EXPIRED", HoldExpired), ("CONFIRMED", HoldConfirmed)]
+    ("status", "error"),
+    [(HoldStatus.RELEASED, HoldReleased), (HoldStatus.EXPIRED, HoldExpired), (HoldStatus.CONFIRMED, HoldConfirmed)],
 )
-def test_a_release_of_a_hold_that_has_ended_is_refused(status: str, error: type[Exception]) -> None:
+def test_a_release_of_a_hold_that_has_ended_is_refused(status: HoldStatus, error: type[Exception]) -> None:
     with pytest.raises(error):
         holds.ending(replace(HOLD, status=status), BEFORE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 from openapi_spec_validator import validate
 
-from boxoffice import catalogue, errors, http
+from boxoffice import catalogue, errors, http, vocabulary
 from boxoffice.models.users import EMAIL_PATTERN
 from devserver import template
 from devserver.gateway import load_module
@@ -353,3 +354,39 @@ def test_served_examples_are_dated_relative_to_the_clock_so_the_example_event_is
     sales_end = datetime.fromisoformat(schemas["CreateTicketType"]["examples"][0]["sales_end"])
     assert now < sales_end < starts
     assert json.loads(docs.swagger_ui("json").body) == served
+
+
+LIFECYCLES = (
+    vocabulary.EventStatus,
+    vocabulary.BookingStatus,
+    vocabulary.TicketStatus,
+    vocabulary.HoldStatus,
+    vocabulary.EntryStatus,
+    vocabulary.Role,
+)
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda e: e.__name__)
+def test_each_lifecycle_is_one_schema_with_exactly_the_values_of_its_enum(lifecycle: type[StrEnum]) -> None:
+    schema = document()["components"]["schemas"][lifecycle.__name__]
+    assert (schema["type"], schema["enum"]) == ("string", [member.value for member in lifecycle])
+
+
+def enum_schemas(node: Any, where: str = "") -> Iterator[tuple[str, list[Any]]]:
+    """Every schema of the document that lists values (`enum`), where it is."""
+    if isinstance(node, dict):
+        if isinstance(node.get("enum"), list):
+            yield where, node["enum"]
+        for key, value in node.items():
+            yield from enum_schemas(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from enum_schemas(value, f"{where}/{n}")
+
+
+def test_no_schema_restates_a_lifecycle_instead_of_referring_to_it() -> None:
+    # A status or role written out again in a model (a Literal) would drift from the enum the code uses.
+    named = {f"/components/schemas/{lifecycle.__name__}" for lifecycle in LIFECYCLES}
+    values = {value for lifecycle in LIFECYCLES for value in lifecycle}
+    restated = [where for where, listed in enum_schemas(document()) if where not in named and set(listed) & values]
+    assert restated == []

@@ -12,6 +12,7 @@ from boxoffice import retry
 from boxoffice.errors import Busy
 from boxoffice.store import inventory
 from boxoffice.store.dynamo import Failed
+from boxoffice.vocabulary import Pool
 
 EVENTS = (f"event-{n}" for n in itertools.count())  # a new event each: no earlier return to guess from
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -26,7 +27,7 @@ def lost(name: str, old: dict[str, object] | None) -> Failed:
     return Failed({name: ("ConditionalCheckFailed", old), "hold": ("None", None)})
 
 
-def route(event_id: str, commits: Commits) -> str:
+def route(event_id: str, commits: Commits) -> Pool:
     return inventory.route_returned(event_id, commits, NOW)
 
 
@@ -35,9 +36,9 @@ class Commits:
 
     def __init__(self, *failures: Failed) -> None:
         self.failures = list(failures)
-        self.pools: list[str] = []
+        self.pools: list[Pool] = []
 
-    def __call__(self, pool: str) -> None:
+    def __call__(self, pool: Pool) -> None:
         self.pools.append(pool)
         if self.failures:
             raise self.failures.pop(0)
@@ -45,20 +46,20 @@ class Commits:
 
 def test_tickets_go_back_on_open_sale_while_nobody_waits() -> None:
     commits = Commits()
-    assert route(next(EVENTS), commits) == inventory.AVAILABLE
-    assert commits.pools == [inventory.AVAILABLE]
+    assert route(next(EVENTS), commits) == Pool.AVAILABLE
+    assert commits.pools == [Pool.AVAILABLE]
 
 
 def test_tickets_are_kept_for_the_waiting_list_when_the_quota_shows_people_waiting() -> None:
     commits = Commits(lost("quota", quota(3)))
-    assert route(next(EVENTS), commits) == inventory.RESERVED
-    assert commits.pools == [inventory.AVAILABLE, inventory.RESERVED]
+    assert route(next(EVENTS), commits) == Pool.RESERVED
+    assert commits.pools == [Pool.AVAILABLE, Pool.RESERVED]
 
 
 def test_the_pool_follows_the_waiting_count_each_time_it_changes() -> None:
     commits = Commits(lost("quota", quota(1)), lost("quota", quota(0)))
-    assert route(next(EVENTS), commits) == inventory.AVAILABLE
-    assert commits.pools == [inventory.AVAILABLE, inventory.RESERVED, inventory.AVAILABLE]
+    assert route(next(EVENTS), commits) == Pool.AVAILABLE
+    assert commits.pools == [Pool.AVAILABLE, Pool.RESERVED, Pool.AVAILABLE]
 
 
 @pytest.mark.parametrize(
@@ -71,7 +72,7 @@ def test_any_other_failure_is_the_callers(failure: Failed) -> None:
     with pytest.raises(Failed) as raised:
         route(next(EVENTS), commits)
     assert raised.value is failure
-    assert commits.pools == [inventory.AVAILABLE]
+    assert commits.pools == [Pool.AVAILABLE]
 
 
 def test_a_waiting_count_that_keeps_flipping_is_busy_not_a_loop() -> None:
@@ -84,14 +85,14 @@ def test_an_events_next_return_tries_the_pool_its_last_one_went_to_first() -> No
     event = next(EVENTS)
     route(event, Commits(lost("quota", quota(2))))
     while_waiting = Commits()
-    assert route(event, while_waiting) == inventory.RESERVED
-    assert while_waiting.pools == [inventory.RESERVED]  # no transaction lost to the open-sale condition
+    assert route(event, while_waiting) == Pool.RESERVED
+    assert while_waiting.pools == [Pool.RESERVED]  # no transaction lost to the open-sale condition
     line_gone = Commits(lost("quota", quota(0)))
-    assert route(event, line_gone) == inventory.AVAILABLE
-    assert line_gone.pools == [inventory.RESERVED, inventory.AVAILABLE]
+    assert route(event, line_gone) == Pool.AVAILABLE
+    assert line_gone.pools == [Pool.RESERVED, Pool.AVAILABLE]
     other_event = Commits()
     route(next(EVENTS), other_event)
-    assert other_event.pools == [inventory.AVAILABLE]
+    assert other_event.pools == [Pool.AVAILABLE]
 
 
 @pytest.mark.parametrize(
@@ -101,5 +102,5 @@ def test_nobody_waits_for_a_deleted_or_started_event_whatever_its_waiting_count(
     event = next(EVENTS)
     route(event, Commits(lost("quota", quota(2))))  # its last return was kept for the line
     commits = Commits(lost("quota", closed))
-    assert route(event, commits) == inventory.AVAILABLE
-    assert commits.pools == [inventory.RESERVED, inventory.AVAILABLE]
+    assert route(event, commits) == Pool.AVAILABLE
+    assert commits.pools == [Pool.RESERVED, Pool.AVAILABLE]

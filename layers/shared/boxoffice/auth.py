@@ -6,31 +6,17 @@ for them (every function imports this module through http).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from boxoffice import clock, keys
 from boxoffice.config import DEPLOYED_BCRYPT_ROUNDS, settings
 from boxoffice.errors import NotAuthenticated
+from boxoffice.vocabulary import Principal, Role
 
 ALGORITHM = "HS256"
 CLAIMS = ("sub", "role", "ver", "iat", "exp", "iss", "aud")
-ROLES = ("user", "staff", "admin")
 CLOCK_SKEW_SECONDS = 30  # a token minted by an instance whose clock runs slightly ahead is still good
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who the verified token says is calling. token_version is checked against the store."""
-
-    user_id: str
-    role: str
-    token_version: int
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 def hash_password(password: str) -> str:
@@ -63,7 +49,7 @@ def signing_secret() -> str:
     return keys.signing_keys().current
 
 
-def issue_token(user_id: str, role: str, token_version: int) -> tuple[str, int]:
+def issue_token(user_id: str, role: Role, token_version: int) -> tuple[str, int]:
     import jwt
 
     config = settings()
@@ -93,13 +79,13 @@ def read_token(authorization: str | None) -> Principal:
     now = clock.epoch()
     if not (
         isinstance(sub, str)
-        and role in ROLES
+        and role in tuple(Role)  # (compared, never hashed: a claim may be a list)
         and all(_is_int(v) for v in (version, issued, expires))
         and issued <= now + CLOCK_SKEW_SECONDS
         and now < expires
     ):
         raise NotAuthenticated("The token is invalid or expired.")
-    return Principal(sub, role, version)
+    return Principal(sub, Role(role), version)
 
 
 def _decode(token: str, signing: keys.SigningKeys) -> dict[str, Any] | None:

@@ -19,10 +19,10 @@ from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.logging import correlation_paths
 
 from boxoffice import auth, deadline, errors, retry, snapstart  # noqa: F401 - snapstart registers the after-restore hook
-from boxoffice.auth import Principal
 from boxoffice.config import settings
 from boxoffice.logic.permissions import require_admin, require_staff
 from boxoffice.observability import logger, metrics
+from boxoffice.vocabulary import Principal
 
 PROBLEM_JSON = "application/problem+json"
 # The media types of the documents a buyer takes away (GET .../tickets.pdf, .../qr.svg, .../calendar.ics).

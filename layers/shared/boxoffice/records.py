@@ -1,35 +1,21 @@
-"""The domain's vocabulary: statuses and the records that logic/ reasons about and store/ persists.
+"""The domain's records: what logic/ reasons about and store/ persists, in the words of
+boxoffice/vocabulary.py (lifecycles, roles, the caller).
 
-Defined once here so that the rules (logic/) and the items (store/) speak of the same things;
-models/ only shapes them for the wire.
+Defined once here so that the rules (logic/), the items (store/) and the wire (models/) speak of the same
+things; store/ keeps only the item mapping. uuid and zoneinfo are loaded where they are used.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Final
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Final
 
-ON_SALE: Final = "ON_SALE"
-DELETED: Final = "DELETED"
-CONFIRMED: Final = "CONFIRMED"
-CANCELLED: Final = "CANCELLED"
-VALID: Final = "VALID"
-# A checkout hold's life: HELD, then exactly one of the others.
-HELD: Final = "HELD"
-RELEASED: Final = "RELEASED"  # by its owner
-EXPIRED: Final = "EXPIRED"  # past expires_at (by the sweeper, a refused sale, or its owner too late)
-# A waiting-list entry: WAITING in the line -> OFFERED a hold -> BOOKED (the hold confirmed) or EXPIRED
-# (the offer lapsed); LEFT by its owner, while WAITING or OFFERED; CLOSED once its event is deleted or has
-# started (shown at once, stored by the allocator or the sweeper).
-WAITING: Final = "WAITING"
-OFFERED: Final = "OFFERED"
-BOOKED: Final = "BOOKED"
-LEFT: Final = "LEFT"
-CLOSED: Final = "CLOSED"
+from boxoffice.vocabulary import BookingStatus, EntryStatus, EventStatus, HoldStatus, TicketStatus
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
 
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"
@@ -47,6 +33,8 @@ DEFAULT_HOLD_COOLDOWN_SECONDS: Final = 600
 
 def legacy_type_id(event_id: str) -> str:
     """The id of the one ticket type an event stored before ticket types existed is read as (stable)."""
+    import uuid
+
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:event:{event_id}:general-admission"))
 
 
@@ -68,6 +56,21 @@ class TicketType:
     sold: int = 0
     held: int = 0  # in live holds
 
+    @property
+    def booked(self) -> BookedType:
+        """This type as a booking or a hold of it records it now."""
+        return BookedType(self.id, self.name, sub_quota=self.total_tickets is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class BookedType:
+    """A ticket type as a booking, a hold or a ticket recorded it when sold: its id and name then, and whether
+    it had a sub-quota (what a cancel or a release gives back to; a ticket does not record that)."""
+
+    id: str
+    name: str
+    sub_quota: bool = False
+
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:
@@ -82,7 +85,7 @@ class EventRecord:
     currency: str
     max_tickets_per_booking: int
     max_tickets_per_user: int | None
-    status: str
+    status: EventStatus
     created_at: datetime
     updated_at: datetime
     ticket_types: tuple[TicketType, ...] = field(default=())
@@ -139,6 +142,8 @@ class EventRecord:
 
     @property
     def local_start(self) -> datetime:
+        from zoneinfo import ZoneInfo
+
         return self.starts_at.astimezone(ZoneInfo(self.timezone))
 
     def ticket_type(self, type_id: str) -> TicketType | None:
@@ -171,3 +176,192 @@ class Stock:
         (the type's own count only when it has a sub-quota and its counter was read)."""
         own = self.ticket_type.available_tickets
         return self.event.available_tickets if own is None else min(own, self.event.available_tickets)
+
+
+# Tickets, bookings, holds, waiting-list entries: store/* keeps only their item mapping.
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    """A ticket as the door knows it: its status, when it was checked in, whose booking it belongs to."""
+
+    event_id: str
+    ticket_number: str
+    status: TicketStatus
+    updated_at: datetime
+    checked_in_at: datetime | None
+    booking_id: str
+    user_id: str
+    # Its booking's type, as booked; None on a ticket written before tickets recorded it (then its
+    # booking's says which: store.bookings.typed).
+    ticket_type_id: str | None
+    ticket_type_name: str | None
+    code: str | None = None  # its signed code, as the booking wrote it (None where not read)
+
+    @property
+    def ticket_type(self) -> BookedType:
+        """Its type, once known (always, when read through store.bookings.typed)."""
+        if self.ticket_type_id is None or self.ticket_type_name is None:
+            raise LookupError("a ticket written before tickets recorded their type: read it with store.bookings.typed")
+        return BookedType(self.ticket_type_id, self.ticket_type_name)
+
+
+@dataclass(frozen=True, slots=True)
+class EventSnapshot:
+    """What a booking shows of its event."""
+
+    name: str
+    venue: str
+    starts_at: datetime
+    status: EventStatus
+
+    @classmethod
+    def of(cls, event: EventRecord) -> EventSnapshot:
+        return cls(name=event.name, venue=event.venue, starts_at=event.starts_at, status=event.status)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRecord:
+    """A booking: its tickets' numbers, prices as booked, its status, and its event as it last saw it."""
+
+    id: str
+    user_id: str
+    event_id: str
+    ticket_type_id: str
+    ticket_type_name: str
+    ticket_type_quota: bool  # whether its type had a sub-quota when booked (what a cancel gives back to)
+    counted: bool  # whether it counts in the user's holding (bookings made before ticket types do not)
+    quantity: int
+    ticket_numbers: tuple[str, ...]
+    unit_price: Decimal
+    total_price: Decimal
+    currency: str
+    status: BookingStatus
+    created_at: datetime
+    cancelled_at: datetime | None
+    event: EventSnapshot  # as last seen: at booking, then at cancelling
+    idempotency_sk: str | None = None  # its Idempotency-Key's item, whose copy of it a cancel updates too
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """An Idempotency-Key to commit with a new booking."""
+
+    key: str
+    fingerprint: str  # of the request the key was first used for
+    expires_at: int  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """What an Idempotency-Key stands for: a booking (as it is now) or the hold it placed."""
+
+    fingerprint: str
+    expires_at: int
+    booking: BookingRecord | None  # a booking's key: as it is now (put with the booking, cancelled with it)
+    hold_id: str | None = None  # a hold's key: the hold it placed
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """What bookings show beyond their own items: their events and tickets as they are now."""
+
+    events: dict[str, EventSnapshot]
+    tickets: dict[tuple[str, str], TicketRecord]  # by (event id, ticket number)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRecord:
+    """A checkout hold: tickets of one type kept off sale for one user until `expires_at`."""
+
+    id: str
+    user_id: str
+    event_id: str
+    ticket_type_id: str
+    ticket_type_name: str
+    ticket_type_quota: bool  # whether its type had a sub-quota when held (what a release gives back to)
+    quantity: int
+    unit_price: Decimal  # the price when the tickets were taken: confirming keeps it
+    currency: str
+    status: HoldStatus
+    expires_at: datetime
+    created_at: datetime
+    ended_at: datetime | None = None
+    booking_id: str | None = None
+    waiting_entry_id: str | None = None  # a waiting-list offer: the entry it was offered to
+    # A hold the buyer placed (counted under the event's hold ceilings): when their cool-down ends if it expires.
+    # None: a waiting-list offer, or a hold placed before the ceilings.
+    cooldown_until: datetime | None = None
+
+    @property
+    def booked_type(self) -> BookedType:
+        return BookedType(self.ticket_type_id, self.ticket_type_name, sub_quota=self.ticket_type_quota)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    """A user's place in an event's waiting line (one per user and event), and the offer it got, if any."""
+
+    id: str
+    user_id: str
+    event_id: str
+    ticket_type_id: str
+    ticket_type_name: str
+    quantity: int
+    status: EntryStatus
+    joined_at: datetime
+    hold_id: str | None = None
+    expires_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldImage:
+    """What domain events read of a checkout hold (`USER#<user id>/HOLD#<hold id>` in the bookings
+    table, written by the holds' store): who holds how many of what, its status and instants, and the
+    waiting-list entry it was offered to (None: a hold the buyer placed)."""
+
+    id: str
+    user_id: str
+    event_id: str
+    ticket_type_id: str | None
+    quantity: int
+    status: HoldStatus
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    waiting_entry_id: str | None
+
+
+# What a committed change of an item (a DynamoDB stream record) is to the domain: bookings, holds and tickets.
+ChangedRecord = BookingRecord | HoldImage | TicketRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A committed change of one item: the domain's record before and after (None: none, or not ours)."""
+
+    sequence: str  # the stream record's SequenceNumber: where a retry of the batch resumes
+    before: ChangedRecord | None
+    after: ChangedRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class TypeStatsRecord:
+    """One ticket type's counters, for the event's stats."""
+
+    ticket_type: TicketType  # with its live counters (sold, available_tickets)
+    cancelled: int
+    checked_in: int
+    revenue: dict[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRecord:
+    """The counters of an event and its ticket types, for its stats."""
+
+    event: EventRecord
+    cancelled: int
+    checked_in: int
+    revenue: dict[str, Decimal]  # by currency; a currency whose bookings were all cancelled shows 0
+    ticket_types: tuple[TypeStatsRecord, ...]  # in the event's order

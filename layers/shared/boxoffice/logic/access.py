@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
-from boxoffice.auth import Principal
+from boxoffice import ids
 from boxoffice.errors import EventNotFound
 from boxoffice.logic.permissions import require_current
-from boxoffice.records import ON_SALE, EventRecord
+from boxoffice.records import EventRecord
 from boxoffice.store import events as store
-
-_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def is_id(raw: str) -> bool:
-    """Event and ticket type ids are lowercase UUIDs."""
-    return bool(_ID.match(raw))
+from boxoffice.vocabulary import EventStatus, Principal
 
 
 def event_id_or_404(raw: str) -> str:
     """Anything but a lowercase UUID names no event (and never reaches DynamoDB)."""
-    if not is_id(raw):
+    if not ids.is_uuid(raw):
         raise EventNotFound()
     return raw
 
@@ -30,6 +22,6 @@ def editable(principal: Principal, event_id: str) -> EventRecord:
     token version. An event stored before ticket types is moved to today's items first."""
     event, account = store.get_for_user(event_id_or_404(event_id), principal.user_id)
     require_current(principal, account)
-    if event is None or event.status != ON_SALE:
+    if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
     return event

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
-
-from boxoffice import auth, clock
-from boxoffice.auth import Principal
+from boxoffice import auth, clock, ids
 from boxoffice.config import settings
 from boxoffice.errors import InvalidCredentials, NotAuthenticated, WrongPassword
 from boxoffice.models.users import LoginRequest, RegisterRequest, Token, UpdateMeRequest, User
 from boxoffice.store import throttle, users
-from boxoffice.store.users import UserRecord
+from boxoffice.vocabulary import Principal, Role, UserRecord
 
 
 def public_user(record: UserRecord) -> User:
-    return User(id=record.id, name=record.name, email=record.email, role=record.role, created_at=record.created_at)  # type: ignore[arg-type]
+    return User(id=record.id, name=record.name, email=record.email, role=record.role, created_at=record.created_at)
 
 
-def create_account(name: str, email: str, password: str, *, role: str = "user") -> User:
+def create_account(name: str, email: str, password: str, *, role: Role = Role.USER) -> User:
     record = UserRecord(
-        id=str(uuid.uuid4()),
+        id=ids.new_uuid(),
         name=name,
         email=email,
         role=role,
@@ -91,7 +88,7 @@ def update_me(principal: Principal, request: UpdateMeRequest, source_ip: str) ->
     return public_user(users.update(record, name=request.name, password_hash=password_hash))
 
 
-def change_role(email: str, role: str) -> bool:
+def change_role(email: str, role: Role) -> bool:
     """Give the account registered with `email` a role; True if that changed it. A change revokes the
     account's older tokens (the store bumps its token version): a token's role is otherwise trusted
     until it expires."""

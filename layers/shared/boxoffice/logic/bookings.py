@@ -1,26 +1,23 @@
 """Bookings: book tickets (safe to retry with an Idempotency-Key), read one's bookings, cancel one.
 
-The rules, in one place: a ticket type of an event can be booked while the event is on sale and has
-not started, the type's sales window is open, both the event's quota and the type's sub-quota have the
-tickets left, the buyer stays within the event's per-user cap, and up to the per-booking limits; a
-booking belongs to its user alone; it is cancelled once, and only before its event starts. The store
-enforces them inside each transaction; the checks here answer early from the request's one read, and
-judge the stock again as the failed transaction saw it. Checkout holds (logic/holds.py) are judged by
-the same rules; a booking or hold refused for lack of tickets first returns the event's expired holds.
+What may be booked is judged by the sale rules (logic/sales.py: on sale and not started, the type's
+sales window, the tickets left in the quota and the sub-quota, the per-user cap, the per-booking limits)
+from the request's one read, and again as a failed transaction saw the counters; the store enforces the
+same rules inside each transaction. A booking belongs to its user alone; it is cancelled once, and only
+before its event starts. A booking or hold (logic/holds.py) refused for lack of tickets first returns the
+event's expired holds (judged).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from boxoffice import clock, cursors, money, retry, ticket_codes
-from boxoffice.auth import Principal
+from boxoffice import clock, cursors, ids, money, retry, ticket_codes
 from boxoffice.config import settings
 from boxoffice.errors import (
     AlreadyCancelled,
@@ -30,105 +27,39 @@ from boxoffice.errors import (
     HoldLimitReached,
     IdempotencyKeyReused,
     InvalidCursor,
-    InvalidInput,
     NotEnoughTickets,
-    SalesEnded,
-    SalesNotStarted,
     SoldOut,
-    TicketTypeNotFound,
     UserLimitReached,
 )
-from boxoffice.ids import ULID, base32, new_ulid
 from boxoffice.logic import expiry, offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import owned, require_current
+from boxoffice.logic.sales import bookable, chosen_type
 from boxoffice.models.bookings import Booking, BookingRequest
 from boxoffice.models.common import Page
 from boxoffice.observability import logger, metrics
-from boxoffice.records import CANCELLED, CONFIRMED, ON_SALE, EventRecord, Holding, Stock, TicketType
-from boxoffice.store import bookings as store
-from boxoffice.store import tickets as ticket_store
-from boxoffice.store.bookings import (
-    BookingChanged,
+from boxoffice.records import (
+    BookedType,
     BookingRecord,
     Details,
-    EventChanged,
+    EventRecord,
     EventSnapshot,
+    Holding,
     IdempotencyClaim,
     IdempotencyRecord,
-    IdTaken,
+    Stock,
+    TicketType,
 )
-from boxoffice.store.inventory import RESERVED, StockChanged
-
-BOOKING_ID = ULID
-TICKET_SYMBOLS = 28  # 140 random bits, in 7 groups of 4
+from boxoffice.store import bookings as store
+from boxoffice.store.bookings import BookingChanged, EventChanged, IdTaken
+from boxoffice.store.inventory import StockChanged
+from boxoffice.vocabulary import BookingStatus, EventStatus, Pool, Principal, TicketStatus
 
 
 @dataclass(frozen=True, slots=True)
 class BookingOutcome:
     booking: Booking
     replayed: bool  # the Idempotency-Key's earlier booking: nothing new was made
-
-
-new_booking_id = new_ulid  # bookings and holds: sortable by time, not guessable
-
-
-def new_ticket_number() -> str:
-    """140 random bits in Crockford base32, grouped for reading aloud: 7KQ4-M2ZX-...."""
-    return grouped(base32(secrets.randbits(5 * TICKET_SYMBOLS), TICKET_SYMBOLS))
-
-
-def grouped(symbols: str) -> str:
-    """A ticket number's symbols as it is written: groups of four joined by dashes."""
-    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
-
-
-def bookable(
-    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
-) -> Stock:
-    """What `quantity` tickets of the type would be drawn on, if they can be booked now; else the error
-    that says why not (the first rule broken, in the order a buyer can do something about it)."""
-    stock = sellable(event, ticket_type, holding, quantity, now)
-    if stock.available < quantity:
-        metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
-        raise SoldOut() if stock.available == 0 else NotEnoughTickets(stock.available)
-    return stock
-
-
-def sellable(
-    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
-) -> Stock:
-    """What `quantity` tickets of the type would be drawn on, if this buyer may have them now as far as
-    every rule but the tickets left goes (the waiting list asks that while too few are left)."""
-    if event is None or event.status != ON_SALE:
-        raise EventNotFound()
-    if ticket_type is None:
-        raise TicketTypeNotFound()
-    limit = min(event.max_tickets_per_booking, ticket_type.max_tickets_per_booking)
-    if quantity > limit:
-        whose = "event" if limit == event.max_tickets_per_booking else "ticket type"
-        raise InvalidInput(f"must be between 1 and {limit} for this {whose}", field="quantity")
-    if event.starts_at <= now:
-        raise EventStarted()
-    if ticket_type.sales_start is not None and now < ticket_type.sales_start:
-        raise SalesNotStarted(ticket_type.sales_start)
-    if ticket_type.sales_end is not None and ticket_type.sales_end <= now:
-        raise SalesEnded(ticket_type.sales_end)
-    cap = event.max_tickets_per_user
-    if cap is not None and holding.tickets + quantity > cap:
-        raise UserLimitReached(max(0, cap - holding.tickets), cap)
-    return Stock(event, ticket_type, holding)
-
-
-def chosen_type(event: EventRecord | None, ticket_type_id: str | None) -> TicketType | None:
-    """The type a request names; without a name, the event's only type (naming none of several is 422)."""
-    if event is None:
-        return None
-    if ticket_type_id is not None:
-        return event.ticket_type(ticket_type_id)
-    if len(event.ticket_types) > 1:
-        raise InvalidInput("is required: this event has several ticket types", field="ticket_type_id")
-    return event.ticket_types[0]
 
 
 def fingerprint(event_id: str, request: BookingRequest) -> str:
@@ -165,7 +96,7 @@ def public_booking(
     itself last wrote them (a new booking's tickets are VALID with `codes`, a cancelled one's CANCELLED).
     A cancelled ticket shows no code: there is nothing left to scan."""
     event = details.events.get(record.event_id, record.event)
-    written = ticket_store.VALID if record.status == CONFIRMED else ticket_store.CANCELLED
+    written = TicketStatus.VALID if record.status == BookingStatus.CONFIRMED else TicketStatus.CANCELLED
     # Every ticket is of its booking's type (tickets written before they recorded it included).
     ticket_type = {"id": record.ticket_type_id, "name": record.ticket_type_name}
     tickets = []
@@ -179,7 +110,7 @@ def public_booking(
                 "ticket_type": ticket_type,
                 "status": status,
                 "checked_in_at": checked_in_at,
-                "code": None if status == ticket_store.CANCELLED else code,
+                "code": None if status == TicketStatus.CANCELLED else code,
             }
         )
     return Booking.model_validate(
@@ -204,29 +135,27 @@ def new_record(
     user_id: str,
     event: EventRecord,
     *,
-    ticket_type: tuple[str, str, bool],
+    ticket_type: BookedType,
     quantity: int,
     unit_price: Decimal,
     currency: str,
     now: datetime,
 ) -> BookingRecord:
-    """A new CONFIRMED booking of `quantity` fresh ticket numbers; `ticket_type` is (id, name, whether it
-    has a sub-quota)."""
-    type_id, type_name, sub_quota = ticket_type
+    """A new CONFIRMED booking of `quantity` fresh ticket numbers of `ticket_type`."""
     return BookingRecord(
-        id=new_booking_id(now),
+        id=ids.new_booking_id(now),
         user_id=user_id,
         event_id=event.id,
-        ticket_type_id=type_id,
-        ticket_type_name=type_name,
-        ticket_type_quota=sub_quota,
+        ticket_type_id=ticket_type.id,
+        ticket_type_name=ticket_type.name,
+        ticket_type_quota=ticket_type.sub_quota,
         counted=True,
         quantity=quantity,
-        ticket_numbers=tuple(new_ticket_number() for _ in range(quantity)),
+        ticket_numbers=tuple(ids.new_ticket_number() for _ in range(quantity)),
         unit_price=unit_price,
         total_price=unit_price * quantity,
         currency=currency,
-        status=CONFIRMED,
+        status=BookingStatus.CONFIRMED,
         created_at=now,
         cancelled_at=None,
         event=EventSnapshot.of(event),
@@ -235,11 +164,10 @@ def new_record(
 
 def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> BookingRecord:
     event, ticket_type = stock.event, stock.ticket_type
-    kind = (ticket_type.id, ticket_type.name, ticket_type.total_tickets is not None)
     return new_record(
         user_id,
         event,
-        ticket_type=kind,
+        ticket_type=ticket_type.booked,
         quantity=quantity,
         unit_price=ticket_type.price,
         currency=event.currency,
@@ -264,13 +192,29 @@ def judged(
     holds (a bounded number), then judges again on a fresh read: nobody is turned away for tickets that only a
     lapsed hold still keeps."""
     try:
-        return rules(event, ticket_type, holding, quantity, now)
+        return _counted(rules, event, ticket_type, holding, quantity, now)
     except (SoldOut, NotEnoughTickets, UserLimitReached, HoldLimitReached):
         if event is None or ticket_type is None or not expiry.release_expired(now, event_id=event.id):
             raise
     context = store.read_for_booking(user_id, event.id, None)
     fresh = context.event.ticket_type(ticket_type.id) if context.event else None
-    return rules(context.event, fresh, context.holding, quantity, now)
+    return _counted(rules, context.event, fresh, context.holding, quantity, now)
+
+
+def _counted(
+    rules: Rules,
+    event: EventRecord | None,
+    ticket_type: TicketType | None,
+    holding: Holding,
+    quantity: int,
+    now: datetime,
+) -> Stock:
+    """`rules`, with each refusal for lack of tickets counted (the rules themselves are pure)."""
+    try:
+        return rules(event, ticket_type, holding, quantity, now)
+    except (SoldOut, NotEnoughTickets):
+        metrics.add_metric(name="SoldOutRejections", unit="Count", value=1)
+        raise
 
 
 def book(
@@ -330,7 +274,7 @@ def book(
 
 
 def _read_own(principal: Principal, booking_id: str) -> BookingRecord:
-    return owned(principal, booking_id, shape=BOOKING_ID, read=store.read_booking, missing=BookingNotFound)
+    return owned(principal, booking_id, shape=ids.is_ulid, read=store.read_booking, missing=BookingNotFound)
 
 
 def get_booking(principal: Principal, booking_id: str) -> Booking:
@@ -353,7 +297,7 @@ def list_bookings(principal: Principal, limit: int, cursor: str | None) -> Page[
 
 def _position(payload: dict[str, object]) -> str:
     after = payload.get("after")
-    if not isinstance(after, str) or not BOOKING_ID.match(after):
+    if not isinstance(after, str) or not ids.is_ulid(after):
         raise InvalidCursor()
     return after
 
@@ -365,12 +309,12 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
     since (renamed, deleted), the failed transaction shows it as it is and the cancel goes round again.
     """
     record = _read_own(principal, booking_id)
-    if record.status == CANCELLED:
+    if record.status == BookingStatus.CANCELLED:
         raise AlreadyCancelled()
     now = clock.now()
     seen = record.event
 
-    def attempt() -> tuple[BookingRecord, str]:
+    def attempt() -> tuple[BookingRecord, Pool]:
         nonlocal record, seen
         try:
             return store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
@@ -387,12 +331,12 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
         "Booking cancelled",
         extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
     )
-    if pool == RESERVED:  # kept for the waiting list: offered to it now
+    if pool == Pool.RESERVED:  # kept for the waiting list: offered to it now
         offers.allocate(record.event_id)
     return public_booking(cancelled)
 
 
-def _cancellable(seen: EventSnapshot, now_seen: tuple[datetime, str] | None, now: datetime) -> EventSnapshot:
+def _cancellable(seen: EventSnapshot, now_seen: tuple[datetime, EventStatus] | None, now: datetime) -> EventSnapshot:
     # Deleted events are cancellable (their tombstone takes the tickets back); started ones are not.
     if now_seen is None:
         raise EventNotFound()

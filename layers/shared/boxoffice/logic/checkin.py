@@ -10,13 +10,11 @@ missing without a write; a failed condition says what the ticket became meanwhil
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 
-from boxoffice import clock, cursors, ticket_codes
-from boxoffice.auth import Principal
+from boxoffice import clock, cursors, ids, ticket_codes
 from boxoffice.errors import (
     AlreadyCheckedIn,
     CheckInClosed,
@@ -29,41 +27,35 @@ from boxoffice.errors import (
     TicketNotFound,
     WrongEvent,
 )
-from boxoffice.ids import CROCKFORD
 from boxoffice.logic.access import event_id_or_404
-from boxoffice.logic.bookings import TICKET_SYMBOLS, grouped
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import Page
 from boxoffice.models.tickets import CheckInRequest, DoorTicket
 from boxoffice.observability import logger, metrics
-from boxoffice.records import ON_SALE
+from boxoffice.records import TicketRecord
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events as event_store
 from boxoffice.store import tickets as store
-from boxoffice.store.tickets import CANCELLED, CHECKED_IN, VALID, TicketRecord
-
-_SEPARATORS = re.compile(r"[\s-]")
-# Crockford base32 reads the letters people mistake for digits as those digits.
-_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+from boxoffice.vocabulary import EventStatus, Principal, TicketStatus
 
 
 def ticket_number_or_404(raw: str) -> str:
     """A ticket number as issued (`7KQ4-M2ZX-...`) from however it was typed; a malformed one names no
     ticket and never reaches DynamoDB."""
-    symbols = _SEPARATORS.sub("", raw).upper().translate(_LOOK_ALIKES)
-    if len(symbols) != TICKET_SYMBOLS or not all(c in CROCKFORD for c in symbols):
+    number = ids.ticket_number(raw)
+    if number is None:
         raise TicketNotFound()
-    return grouped(symbols)
+    return number
 
 
 def door_view(ticket: TicketRecord) -> DoorTicket:
-    type_id, type_name = ticket.ticket_type
+    kind = ticket.ticket_type
     return DoorTicket(
         ticket_number=ticket.ticket_number,
         event_id=ticket.event_id,
-        ticket_type=BookedTicketType(id=type_id, name=type_name),
-        status=ticket.status,  # type: ignore[arg-type]
+        ticket_type=BookedTicketType(id=kind.id, name=kind.name),
+        status=ticket.status,
         checked_in_at=ticket.checked_in_at,
         updated_at=ticket.updated_at,
     )
@@ -81,34 +73,34 @@ def _scanned_number(event_id: str, request: CheckInRequest) -> str:
 # --- check-in outcomes: pure decisions over a ticket's state ---
 
 
-def refusal(status: str | None, checked_in_at: datetime | None) -> DomainError:
+def refusal(status: TicketStatus | None, checked_in_at: datetime | None) -> DomainError:
     """Why a ticket in `status` (None: missing) cannot make the door move asked of it."""
     if status is None:
         return TicketNotFound()
-    if status == CANCELLED:
+    if status == TicketStatus.CANCELLED:
         return TicketCancelled()
-    if status == CHECKED_IN and checked_in_at is not None:  # (a ticket is checked in with its time)
+    if status == TicketStatus.CHECKED_IN and checked_in_at is not None:  # (a ticket is checked in with its time)
         return AlreadyCheckedIn(checked_in_at)
     return NotCheckedIn()
 
 
-def door_refusal(status: str, opens: datetime, closes: datetime) -> DomainError:
+def door_refusal(status: EventStatus, opens: datetime, closes: datetime) -> DomainError:
     """Why the door let nobody in, from the event's status and door window as its count shard had them:
     a deleted event's tickets are let in no more (404), else the doors were not open."""
-    if status != ON_SALE:
+    if status != EventStatus.ON_SALE:
         return EventNotFound()
     return CheckInClosed(opens, closes)
 
 
-def movable(ticket: TicketRecord, to: str) -> None:
+def movable(ticket: TicketRecord, to: TicketStatus) -> None:
     """Nothing, if the door may move the ticket to `to` (VALID -> CHECKED_IN, or back); else why not. The
     store's condition decides again at the write, for scans racing this one."""
-    came_from = VALID if to == CHECKED_IN else CHECKED_IN
+    came_from = TicketStatus.VALID if to == TicketStatus.CHECKED_IN else TicketStatus.CHECKED_IN
     if ticket.status != came_from:
         raise refusal(ticket.status, ticket.checked_in_at)
 
 
-def _door_move(ticket: TicketRecord, to: str, move: Callable[[], TicketRecord]) -> TicketRecord:
+def _door_move(ticket: TicketRecord, to: TicketStatus, move: Callable[[], TicketRecord]) -> TicketRecord:
     """`move()` of a ticket the door may move; a lost race said as `refusal` says it, shut doors as
     `door_refusal` does."""
     movable(ticket, to)
@@ -136,16 +128,15 @@ def check_in(principal: Principal, event_id: str, request: CheckInRequest) -> Do
     CHECK_IN_CLOSED outside its window)."""
     event_id_or_404(event_id)
     ticket = _at_the_door(principal, event_id, _scanned_number(event_id, request))
-    by, at = (principal.user_id, principal.token_version), clock.now()
-    check = partial(store.check_in, ticket, by=by, at=at)
+    check = partial(store.check_in, ticket, by=principal, at=clock.now())
     try:
-        ticket = _door_move(ticket, CHECKED_IN, check)
+        ticket = _door_move(ticket, TicketStatus.CHECKED_IN, check)
     except store.DoorUnknown:  # an event stored before its count shards carried its door window: copy it once
         event = event_store.get(event_id)
         if event is None:
             raise EventNotFound() from None
         store.copy_door(event)
-        ticket = _door_move(ticket, CHECKED_IN, check)
+        ticket = _door_move(ticket, TicketStatus.CHECKED_IN, check)
     metrics.add_metric(name="TicketsCheckedIn", unit="Count", value=1)
     logger.info("Ticket checked in", extra={"event_id": event_id, "by": principal.user_id, "manual": not request.code})
     return door_view(ticket)
@@ -157,8 +148,8 @@ def undo_check_in(principal: Principal, event_id: str, ticket_number: str) -> Do
     frees the ticket for its buyer's cancel (a refund after a mistaken or a cancelled night)."""
     event_id_or_404(event_id)
     ticket = _at_the_door(principal, event_id, ticket_number_or_404(ticket_number))
-    undo = partial(store.undo_check_in, ticket, by=(principal.user_id, principal.token_version), at=clock.now())
-    ticket = _door_move(ticket, VALID, undo)
+    undo = partial(store.undo_check_in, ticket, by=principal, at=clock.now())
+    ticket = _door_move(ticket, TicketStatus.VALID, undo)
     logger.info("Check-in undone", extra={"event_id": event_id, "by": principal.user_id})
     return door_view(ticket)
 

@@ -10,24 +10,21 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from boxoffice import clock
-from boxoffice.auth import Principal
+from boxoffice import clock, ids
 from boxoffice.errors import BookingNotFound, EventNotFound, TicketCancelled, TicketNotFound
-from boxoffice.ids import ULID
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import owned
-from boxoffice.records import ON_SALE, VALID, EventRecord
+from boxoffice.records import BookingRecord, EventRecord
 from boxoffice.render import CalendarEntry, TicketPage
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import documents as store
 from boxoffice.store.documents import Sheet
-from boxoffice.store.tickets import CANCELLED
-from boxoffice.store.users import UserRecord
+from boxoffice.vocabulary import EventStatus, Principal, TicketStatus, UserRecord
 
 NO_VALID_TICKETS = "This booking has no valid tickets left: they were cancelled or have been used."
 EVENT_GONE = "This event was cancelled by the organiser: its tickets are no longer valid."
 
-Owned = tuple[UserRecord, booking_store.BookingRecord]
+Owned = tuple[UserRecord, BookingRecord]
 
 
 def _with_account(user_id: str, booking_id: str) -> tuple[UserRecord | None, Owned | None]:
@@ -37,14 +34,14 @@ def _with_account(user_id: str, booking_id: str) -> tuple[UserRecord | None, Own
 
 def _own(principal: Principal, booking_id: str) -> tuple[str, Sheet]:
     """The holder's name and the caller's booking as its tickets print it (anyone else's: 404)."""
-    account, booking = owned(principal, booking_id, shape=ULID, read=_with_account, missing=BookingNotFound)
+    account, booking = owned(principal, booking_id, shape=ids.is_ulid, read=_with_account, missing=BookingNotFound)
     return account.name, store.read_sheet(booking)
 
 
 def pages(holder: str, sheet: Sheet) -> list[TicketPage]:
     """One page per ticket that can still be scanned, in the booking's order."""
     event = sheet.event
-    if event is None or event.status != ON_SALE:
+    if event is None or event.status != EventStatus.ON_SALE:
         return []
     found = [sheet.tickets.get(number) for number in sheet.booking.ticket_numbers]
     return [
@@ -59,7 +56,7 @@ def pages(holder: str, sheet: Sheet) -> list[TicketPage]:
             code=ticket.code,
         )
         for ticket in found
-        if ticket is not None and ticket.status == VALID and ticket.code
+        if ticket is not None and ticket.status == TicketStatus.VALID and ticket.code
     ]
 
 
@@ -67,7 +64,7 @@ def render_pdf(holder: str, sheet: Sheet) -> bytes:
     from boxoffice.render.tickets_pdf import tickets_pdf
 
     printed = pages(holder, sheet)
-    gone = sheet.event is None or sheet.event.status != ON_SALE
+    gone = sheet.event is None or sheet.event.status != EventStatus.ON_SALE
     return tickets_pdf(printed, booking_id=sheet.booking.id, notice=EVENT_GONE if gone else NO_VALID_TICKETS)
 
 
@@ -85,7 +82,7 @@ def ticket_qr(principal: Principal, booking_id: str, ticket_number: str) -> str:
     ticket = sheet.tickets.get(ticket_number) if ticket_number in sheet.booking.ticket_numbers else None
     if ticket is None:
         raise TicketNotFound()
-    if ticket.status == CANCELLED or not ticket.code:
+    if ticket.status == TicketStatus.CANCELLED or not ticket.code:
         raise TicketCancelled()
     return qr.svg(ticket.code)
 
@@ -109,6 +106,6 @@ def render_ics(event: EventRecord) -> bytes:
 def event_calendar(event_id: str) -> bytes:
     """GET /events/{id}/calendar.ics: one GetItem; a deleted event has none."""
     event = store.read_event(event_id_or_404(event_id))
-    if event is None or event.status != ON_SALE:
+    if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
     return render_ics(event)

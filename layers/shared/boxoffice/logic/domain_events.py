@@ -16,11 +16,9 @@ from typing import Any, Final
 
 from boxoffice import bus
 from boxoffice.observability import logger, metrics
-from boxoffice.records import CANCELLED, CONFIRMED
+from boxoffice.records import BookingRecord, Change, HoldImage, TicketRecord
 from boxoffice.store import changes
-from boxoffice.store.bookings import BookingRecord
-from boxoffice.store.changes import EXPIRED, HELD, Change, HoldImage
-from boxoffice.store.tickets import CHECKED_IN, VALID, TicketRecord
+from boxoffice.vocabulary import BookingStatus, HoldStatus, TicketStatus
 
 SCHEMA_VERSION: Final = 1
 BOOKING_CONFIRMED: Final = "BookingConfirmed"
@@ -88,19 +86,22 @@ def of(change: Change) -> DomainEvent | None:
     """The domain event a committed change is, if any (most changes are none: keys, counters, edits)."""
     before, after = change.before, change.after
     if isinstance(after, BookingRecord):
-        if before is None and after.status == CONFIRMED:
+        if before is None and after.status == BookingStatus.CONFIRMED:
             return _booking(BOOKING_CONFIRMED, after, after.created_at)
-        if isinstance(before, BookingRecord) and (before.status, after.status) == (CONFIRMED, CANCELLED):
+        if isinstance(before, BookingRecord) and (before.status, after.status) == (
+            BookingStatus.CONFIRMED,
+            BookingStatus.CANCELLED,
+        ):
             return _booking(BOOKING_CANCELLED, after, after.cancelled_at or after.created_at)
     if isinstance(after, HoldImage):
-        if before is None and after.status == HELD and after.waiting_entry_id is not None:
+        if before is None and after.status == HoldStatus.HELD and after.waiting_entry_id is not None:
             return _hold(HOLD_OFFERED, after, after.created_at, expires_at=after.expires_at.isoformat())
-        if isinstance(before, HoldImage) and (before.status, after.status) == (HELD, EXPIRED):
+        if isinstance(before, HoldImage) and (before.status, after.status) == (HoldStatus.HELD, HoldStatus.EXPIRED):
             return _hold(HOLD_EXPIRED, after, after.ended_at or after.expires_at)
     if isinstance(after, TicketRecord) and isinstance(before, TicketRecord):
-        if (before.status, after.status) == (VALID, CHECKED_IN):
+        if (before.status, after.status) == (TicketStatus.VALID, TicketStatus.CHECKED_IN):
             return _ticket(TICKET_CHECKED_IN, after, after.checked_in_at or after.updated_at)
-        if (before.status, after.status) == (CHECKED_IN, VALID):
+        if (before.status, after.status) == (TicketStatus.CHECKED_IN, TicketStatus.VALID):
             return _ticket(TICKET_CHECK_IN_UNDONE, after, after.updated_at)
     return None
 

@@ -6,22 +6,21 @@ import dataclasses
 import hashlib
 import json
 import unicodedata
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from boxoffice import clock, cursors, money, retry
-from boxoffice.auth import Principal
+from boxoffice import clock, cursors, ids, money, retry
 from boxoffice.config import settings
 from boxoffice.errors import EventNotFound, EventStarted, InvalidCursor, InvalidInput
 from boxoffice.logic import offers, tickettypes
 from boxoffice.logic.access import editable, event_id_or_404
 from boxoffice.models.common import DEFAULT_PAGE_SIZE, Page
 from boxoffice.models.events import CreateEvent, CreateTicketType, Event, UpdateEvent
-from boxoffice.records import DEFAULT_TYPE_NAME, ON_SALE, EventRecord
+from boxoffice.records import DEFAULT_TYPE_NAME, EventRecord
 from boxoffice.store import events as store
 from boxoffice.store.search import Search, search
 from boxoffice.text import venue_key, words
+from boxoffice.vocabulary import EventStatus, Principal
 
 # Once an event has started, its bookings rest on everything else (start, capacity, price, venue...).
 # The door window may move at any time (a show running late keeps its doors open longer).
@@ -55,7 +54,7 @@ def public(event: EventRecord) -> Event:
         doors_close_minutes_after=event.doors_close_minutes_after,
         doors_open_at=event.doors[0],
         doors_close_at=event.doors[1],
-        status=ON_SALE,
+        status=EventStatus.ON_SALE,
         created_at=event.created_at,
         updated_at=event.updated_at,
     )
@@ -93,7 +92,7 @@ def new_event(request: CreateEvent, event_id: str | None = None) -> EventRecord:
     types = [tickettypes.new(t, per_booking=per_booking, now=now) for t in _ticket_types(request)]
     tickettypes.check(types, total=request.total_tickets, currency=currency)
     return EventRecord(
-        id=event_id or str(uuid.uuid4()),
+        id=event_id or ids.new_uuid(),
         name=request.name,
         description=request.description,
         venue=request.venue,
@@ -107,7 +106,7 @@ def new_event(request: CreateEvent, event_id: str | None = None) -> EventRecord:
         max_held_tickets_per_user=request.max_held_tickets_per_user,
         max_holds_per_user=request.max_holds_per_user,
         hold_cooldown_seconds=request.hold_cooldown_seconds,
-        status=ON_SALE,
+        status=EventStatus.ON_SALE,
         created_at=now,
         updated_at=now,
         ticket_types=tuple(types),
@@ -119,7 +118,7 @@ def new_event(request: CreateEvent, event_id: str | None = None) -> EventRecord:
 def create_event(principal: Principal, request: CreateEvent) -> Event:
     """POST /events: the admin's token must still be current when the event is written."""
     record = new_event(request)
-    store.create(record, caller=(principal.user_id, principal.token_version))
+    store.create(record, caller=principal)
     return public(record)
 
 
@@ -189,7 +188,7 @@ def delete_event(principal: Principal, event_id: str) -> None:
 
 def get_event(event_id: str) -> Event:
     event = store.get(event_id_or_404(event_id))
-    if event is None or event.status != ON_SALE:
+    if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
     return public(event)
 

@@ -14,10 +14,10 @@ from functools import partial
 from boxoffice import clock, deadline, retry
 from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EXPIRED
+from boxoffice.records import HoldRecord
 from boxoffice.store import holds as store
-from boxoffice.store.holds import HoldChanged, HoldRecord
-from boxoffice.store.inventory import RESERVED
+from boxoffice.store.holds import HoldChanged
+from boxoffice.vocabulary import HoldStatus, Pool
 
 IN_REQUEST_RELEASES = 10  # lapsed holds of its event a refused sale releases at most: the sweeper takes the rest
 SWEEP_PAGE = 100  # holds the sweep reads per Query
@@ -46,11 +46,11 @@ def _release(holds: list[HoldRecord], now: datetime, *, in_time: Callable[[], bo
             if not in_time():
                 break
             try:
-                _, pool = store.release(hold, ended=EXPIRED, now=now)
+                _, pool = store.release(hold, ended=HoldStatus.EXPIRED, now=now)
             except HoldChanged:
                 continue  # confirmed or released meanwhile: someone else got there first
             released += 1
-            if pool == RESERVED:
+            if pool == Pool.RESERVED:
                 pooled.add(hold.event_id)
             extra = {"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity}
             logger.info("Hold expired", extra=extra)

@@ -1,32 +1,26 @@
 """Checkout holds: tickets kept for a buyer while they pay, confirmed into a booking or given back.
 
-The rules: a hold takes tickets of a type under exactly a booking's conditions (on sale, not started, the
-type's sales window, enough left in the quota and sub-quota, the per-booking limits, the per-user cap,
-which holds count toward) and keeps them until `expires_at` (HOLD_SECONDS after it was placed); only its
-owner sees, confirms or releases it; confirming makes exactly one booking at the hold's price, and only
-before `expires_at` and before the event starts; a hold past `expires_at` is EXPIRED whether or not its
-tickets were swept back yet. One account keeps at most the event's hold ceilings off sale (live held
-tickets, live holds), and may not hold again until a cool-down after a hold of theirs expired has passed.
-The store enforces each of these inside the transaction.
+The rules: a hold takes tickets of a type under exactly a booking's conditions, and within the event's
+hold ceilings and cool-down (logic/sales.py: holdable; holds count toward the per-user cap), and keeps
+them until `expires_at` (HOLD_SECONDS after it was placed); only its owner sees, confirms or releases it;
+confirming makes exactly one booking at the hold's price, and only before `expires_at` and before the
+event starts; a hold past `expires_at` is EXPIRED whether or not its tickets were swept back yet. One
+account keeps at most the event's hold ceilings off sale (live held tickets, live holds), and may not
+hold again until a cool-down after a hold of theirs expired has passed. The store enforces each of these
+inside the transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from boxoffice import clock, retry
-from boxoffice.auth import Principal
+from boxoffice import clock, ids, retry
 from boxoffice.config import settings
 from boxoffice.errors import (
-    EventNotFound,
-    EventStarted,
     HoldConfirmed,
-    HoldCooldown,
     HoldExpired,
-    HoldLimitReached,
     HoldNotFound,
     HoldReleased,
     IdempotencyKeyReused,
@@ -34,55 +28,53 @@ from boxoffice.errors import (
 from boxoffice.logic import offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
-    BOOKING_ID,
     BookingOutcome,
-    bookable,
-    chosen_type,
     fingerprint,
     get_booking,
     judged,
-    new_booking_id,
     new_record,
     public_booking,
     replay,
     signed_codes,
 )
 from boxoffice.logic.permissions import owned, require_current
+from boxoffice.logic.sales import chosen_type, confirmable, holdable
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
-from boxoffice.records import CONFIRMED, EXPIRED, HELD, ON_SALE, RELEASED, EventRecord, Holding, Stock, TicketType
+from boxoffice.records import HoldRecord, IdempotencyClaim, IdempotencyRecord
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
-from boxoffice.store.bookings import IdempotencyClaim, IdempotencyRecord, IdTaken
-from boxoffice.store.holds import EventGone, HoldChanged, HoldRecord
-from boxoffice.store.inventory import RESERVED, StockChanged
+from boxoffice.store.bookings import IdTaken
+from boxoffice.store.holds import EventGone, HoldChanged
+from boxoffice.store.inventory import StockChanged
+from boxoffice.vocabulary import HoldStatus, Pool, Principal
 
 # --- hold expiry: pure decisions over a hold record and the time ---
 
 
 def lapsed(hold: HoldRecord, now: datetime) -> bool:
     """Still HELD at or past its expiry: expired, whether or not its tickets have been swept back yet."""
-    return hold.status == HELD and hold.expires_at <= now
+    return hold.status == HoldStatus.HELD and hold.expires_at <= now
 
 
 def still_held(hold: HoldRecord, now: datetime) -> None:
     """Nothing, if the hold can still be confirmed or released by its owner; else the error saying why."""
-    if hold.status == RELEASED:
+    if hold.status == HoldStatus.RELEASED:
         raise HoldReleased()
-    if hold.status == EXPIRED or hold.expires_at <= now:
+    if hold.status == HoldStatus.EXPIRED or hold.expires_at <= now:
         raise HoldExpired()
-    if hold.status == CONFIRMED:
+    if hold.status == HoldStatus.CONFIRMED:
         raise HoldConfirmed()
 
 
-def ending(hold: HoldRecord, now: datetime) -> str:
+def ending(hold: HoldRecord, now: datetime) -> HoldStatus:
     """How its owner's release ends the hold: EXPIRED once lapsed (its tickets go back all the same, and the
     answer is HOLD_EXPIRED), RELEASED while still held; else the error saying why neither."""
     if lapsed(hold, now):
-        return EXPIRED
+        return HoldStatus.EXPIRED
     still_held(hold, now)
-    return RELEASED
+    return HoldStatus.RELEASED
 
 
 def public_hold(record: HoldRecord, now: datetime) -> Hold:
@@ -92,7 +84,7 @@ def public_hold(record: HoldRecord, now: datetime) -> Hold:
             "event_id": record.event_id,
             "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name},
             "quantity": record.quantity,
-            "status": EXPIRED if lapsed(record, now) else record.status,
+            "status": HoldStatus.EXPIRED if lapsed(record, now) else record.status,
             "expires_at": record.expires_at,
             "unit_price": record.unit_price,
             "total_price": record.unit_price * record.quantity,
@@ -107,23 +99,6 @@ def public_hold(record: HoldRecord, now: datetime) -> Hold:
 class HoldOutcome:
     hold: Hold
     replayed: bool  # the Idempotency-Key's earlier hold: nothing new was held
-
-
-def holdable(
-    event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
-) -> Stock:
-    """As bookable(), and within what one account may keep off sale: no cool-down running (a hold of theirs
-    expired lately), and no more live held tickets or live holds than the event's ceilings. A hoarder with
-    free accounts takes a booking's worth per account and cannot retake what they let lapse at once."""
-    stock = bookable(event, ticket_type, holding, quantity, now)
-    event = stock.event
-    until = holding.cooldown_until
-    if until is not None and now < until:
-        raise HoldCooldown(math.ceil((until - now) / timedelta(seconds=1)))  # never too early
-    room = event.held_ceiling - holding.held_tickets if holding.holds < event.holds_ceiling else 0
-    if quantity > room:
-        raise HoldLimitReached(max(0, room), event.held_ceiling, event.holds_ceiling)
-    return stock
 
 
 def _fingerprint(event_id: str, request: BookingRequest) -> str:
@@ -167,7 +142,7 @@ def place_hold(
         kind = stock.ticket_type
         expires_at = store.expiry_of(now)
         record = HoldRecord(
-            id=new_booking_id(now),
+            id=ids.new_booking_id(now),
             user_id=principal.user_id,
             event_id=stock.event.id,
             ticket_type_id=kind.id,
@@ -176,7 +151,7 @@ def place_hold(
             quantity=request.quantity,
             unit_price=kind.price,
             currency=stock.event.currency,
-            status=HELD,
+            status=HoldStatus.HELD,
             expires_at=expires_at,
             created_at=now,
             cooldown_until=expires_at + stock.event.cooldown,
@@ -208,7 +183,7 @@ def place_hold(
 
 
 def _read_own(principal: Principal, hold_id: str) -> HoldRecord:
-    return owned(principal, hold_id, shape=BOOKING_ID, read=store.read_hold, missing=HoldNotFound)
+    return owned(principal, hold_id, shape=ids.is_ulid, read=store.read_hold, missing=HoldNotFound)
 
 
 def get_hold(principal: Principal, hold_id: str) -> Hold:
@@ -218,26 +193,17 @@ def get_hold(principal: Principal, hold_id: str) -> Hold:
 def _already(principal: Principal, hold: HoldRecord, now: datetime) -> BookingOutcome:
     """A hold past confirming: its one booking if it was confirmed (confirming again answers with that
     booking, as GET /bookings/{id} shows it), else the error that says why not."""
-    if hold.status == CONFIRMED and hold.booking_id is not None:
+    if hold.status == HoldStatus.CONFIRMED and hold.booking_id is not None:
         return BookingOutcome(get_booking(principal, hold.booking_id), replayed=True)
     still_held(hold, now)
     raise HoldNotFound()
-
-
-def _confirmable(event: EventRecord | None, now: datetime) -> EventRecord:
-    """The event, if it still takes a confirm (on sale, not started); else the error that says why not."""
-    if event is None or event.status != ON_SALE:
-        raise EventNotFound()
-    if event.starts_at <= now:
-        raise EventStarted()
-    return event
 
 
 def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None = None) -> BookingOutcome:
     """Turn the caller's hold into a booking at the hold's price: one BatchGetItem (account, hold, key),
     one GetItem (its event) and one transaction. A hold makes one booking however often it is confirmed:
     a repeat, or one that lost a race to another confirm, answers with that booking."""
-    if not BOOKING_ID.match(hold_id):
+    if not ids.is_ulid(hold_id):
         raise HoldNotFound()
     now = clock.now()
     context = store.read_for_confirm(principal.user_id, hold_id, idempotency_key)
@@ -253,18 +219,17 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
     hold = context.hold
     if hold is None:
         raise HoldNotFound()
-    if hold.status != HELD or lapsed(hold, now):
+    if hold.status != HoldStatus.HELD or lapsed(hold, now):
         return _already(principal, hold, now)
     seen = store.event_of(hold)
 
     def attempt() -> BookingOutcome:
         nonlocal seen
-        event = _confirmable(seen, now)
-        kind = (hold.ticket_type_id, hold.ticket_type_name, hold.ticket_type_quota)
+        event = confirmable(seen, now)
         record = new_record(
             principal.user_id,
             event,
-            ticket_type=kind,
+            ticket_type=hold.booked_type,
             quantity=hold.quantity,
             unit_price=hold.unit_price,
             currency=hold.currency,
@@ -306,11 +271,11 @@ def release_hold(principal: Principal, hold_id: str) -> Hold:
     hold = _read_own(principal, hold_id)
     now = clock.now()
 
-    def attempt() -> tuple[HoldRecord, str]:
+    def attempt() -> tuple[HoldRecord, Pool]:
         nonlocal hold
         ended = ending(hold, now)
         # Past its expiry the hold is no longer its owner's to release: no token check, as a sweep's.
-        by = principal.token_version if ended == RELEASED else None
+        by = principal.token_version if ended == HoldStatus.RELEASED else None
         try:
             return store.release(hold, ended=ended, now=now, token_version=by)
         except HoldChanged as changed:
@@ -318,9 +283,9 @@ def release_hold(principal: Principal, hold_id: str) -> Hold:
             raise retry.Again() from None
 
     released, pool = retry.retried(attempt)
-    if pool == RESERVED:  # kept for the waiting list: offered to the next in line now
+    if pool == Pool.RESERVED:  # kept for the waiting list: offered to the next in line now
         offers.allocate(hold.event_id)
-    if released.status == EXPIRED:
+    if released.status == HoldStatus.EXPIRED:
         raise HoldExpired()
     metrics.add_metric(name="HoldsReleased", unit="Count", value=1)
     logger.info("Hold released", extra={"hold_id": hold.id, "event_id": hold.event_id, "quantity": hold.quantity})

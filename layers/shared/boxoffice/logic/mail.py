@@ -18,15 +18,14 @@ from boxoffice import clock, mailer, money
 from boxoffice.config import settings
 from boxoffice.logic import documents
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HELD
+from boxoffice.records import BookingRecord
 from boxoffice.render import local_time
 from boxoffice.render.mail import Attachment, Mail, compose, message
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import documents as document_store
 from boxoffice.store import mail as marks
-from boxoffice.store.bookings import BookingRecord
 from boxoffice.store.documents import Sheet
-from boxoffice.store.users import UserRecord
+from boxoffice.vocabulary import HoldStatus, UserRecord
 
 BOOKING_CONFIRMED = "BookingConfirmed"
 BOOKING_CANCELLED = "BookingCancelled"
@@ -110,7 +109,7 @@ def _cancelled(detail: Mapping[str, Any]) -> Mail | None:
 def _offered(detail: Mapping[str, Any]) -> Mail | None:
     user, hold, event = document_store.read_hold_offer(detail["user_id"], detail["hold_id"], detail["event_id"])
     # An offer confirmed, released or lapsed before its mail went out has nothing left to offer.
-    if user is None or hold is None or event is None or hold.status != HELD:
+    if user is None or hold is None or event is None or hold.status != HoldStatus.HELD:
         return None
     zone = ZoneInfo(event.timezone)
     return compose(

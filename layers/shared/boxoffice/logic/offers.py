@@ -20,17 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from boxoffice import clock, retry
+from boxoffice import clock, ids, retry
 from boxoffice.errors import Busy
-from boxoffice.ids import new_ulid
+from boxoffice.logic.sales import on_sale, selling
 from boxoffice.observability import logger, metrics
-from boxoffice.records import CLOSED, EXPIRED, HELD, ON_SALE, EventRecord, TicketType
+from boxoffice.records import EntryRecord, EventRecord, HoldRecord, TicketType
 from boxoffice.store import holds as hold_store
 from boxoffice.store import offers as store
 from boxoffice.store import waitlist as lines
-from boxoffice.store.holds import HoldRecord
 from boxoffice.store.offers import OfferRefused
-from boxoffice.store.waitlist import EntryRecord
+from boxoffice.vocabulary import EntryStatus, HoldStatus
 
 # Line items one allocation reads: a request reads the head of the line, a constant whatever its length;
 # the sweeper reads deeper (one Query either way), so an entry that fits behind a long line of entries that
@@ -44,11 +43,6 @@ STARTED_LOOKBACK = timedelta(minutes=3)
 
 
 # --- the allocator's decisions: pure, over the records it read ---
-
-
-def line_open(status: str, starts_at: datetime, now: datetime) -> bool:
-    """People wait for an event on sale that has not started; a deleted or started event's line is closed."""
-    return status == ON_SALE and starts_at > now
 
 
 class Move(Enum):
@@ -70,7 +64,7 @@ def pool_move(event: EventRecord, listed: bool, now: datetime, *, sweeping: bool
         if event.reserved:
             return Move.REOPEN
         return Move.UNLIST if listed else Move.NOTHING  # (a deleted event is listed whether or not anyone waited)
-    if not line_open(event.status, event.starts_at, now):
+    if not on_sale(event.status, event.starts_at, now):  # people wait only for what may sell
         if sweeping:
             return Move.CLOSE
         return Move.NOTHING if listed else Move.RELIST  # a request ends no line: the sweeper will
@@ -90,7 +84,7 @@ class Fit(Enum):
 
 def fit(entry: EntryRecord, kind: TicketType | None, left: int, now: datetime) -> Fit:
     """How `entry` (of type `kind`, None: deleted) stands to `left` tickets of the pool at `now`."""
-    if kind is None or (kind.sales_end is not None and kind.sales_end <= now):
+    if kind is None or not selling(kind, now):
         return Fit.ENDS
     if kind.available_tickets is not None and kind.available_tickets < entry.quantity:
         return Fit.PASSED
@@ -103,7 +97,7 @@ def offered_hold(event: EventRecord, entry: EntryRecord, kind: TicketType, now: 
     """What an entry is offered: a hold of its quantity of its type at the type's price, for its user, for
     HOLD_SECONDS, tied to the entry."""
     return HoldRecord(
-        id=new_ulid(now),
+        id=ids.new_booking_id(now),
         user_id=entry.user_id,
         event_id=event.id,
         ticket_type_id=kind.id,
@@ -112,7 +106,7 @@ def offered_hold(event: EventRecord, entry: EntryRecord, kind: TicketType, now: 
         quantity=entry.quantity,
         unit_price=kind.price,
         currency=event.currency,
-        status=HELD,
+        status=HoldStatus.HELD,
         expires_at=hold_store.expiry_of(now),
         created_at=now,
         waiting_entry_id=entry.id,
@@ -189,7 +183,7 @@ def _close(event: EventRecord, listed: bool, now: datetime) -> bool:
         return False
     entries, more = lines.line(event.id, CLOSE_WINDOW)
     for entry in entries:
-        lines.drop(entry, status=CLOSED, now=now)
+        lines.drop(entry, status=EntryStatus.CLOSED, now=now)
     if more:
         lines.relist(event.id)
     elif listed and not event.reserved:
@@ -209,7 +203,7 @@ def _offer(event: EventRecord, window: int, now: datetime, made: list[str]) -> P
         kind = event.ticket_type(entry.ticket_type_id)
         verdict = fit(entry, kind, left, now)
         if verdict is Fit.ENDS:
-            lines.drop(entry, status=EXPIRED, now=now)
+            lines.drop(entry, status=EntryStatus.EXPIRED, now=now)
             ended += 1
             continue
         wanted = wanted or verdict is Fit.WAITS

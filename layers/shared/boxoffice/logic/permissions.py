@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from boxoffice.auth import Principal
 from boxoffice.errors import DomainError, Forbidden, NotAuthenticated
+from boxoffice.vocabulary import Principal, Role
 
 if TYPE_CHECKING:  # only a type here: the edge imports this module and no route needs the store for it
-    from boxoffice.store.users import UserRecord
+    from boxoffice.vocabulary import UserRecord
 
 Record = TypeVar("Record")
 
@@ -22,7 +21,7 @@ def require_admin(principal: Principal) -> None:
 
 def require_staff(principal: Principal) -> None:
     """Door staff, and admins, who may do everything staff may."""
-    if principal.role not in ("staff", "admin"):
+    if principal.role not in (Role.STAFF, Role.ADMIN):
         raise Forbidden("Only door staff and administrators may do this.")
 
 
@@ -36,14 +35,14 @@ def owned(
     principal: Principal,
     record_id: str,
     *,
-    shape: re.Pattern[str],
+    shape: Callable[[str], bool],
     read: Callable[[str, str], tuple[UserRecord | None, Record | None]],
     missing: type[DomainError],
 ) -> Record:
     """The caller's record (a booking, a hold), read with their account in one call by `read(user id, id)`:
     anyone else's is as missing as one that never existed, and an id of another `shape` never reaches
     DynamoDB as a key."""
-    if not shape.match(record_id):
+    if not shape(record_id):
         raise missing()
     account, record = read(principal.user_id, record_id)
     require_current(principal, account)

@@ -5,22 +5,17 @@ A role change revokes the account's older tokens (they carry the old role); the 
 
 from __future__ import annotations
 
-import re
-
-from boxoffice import retry
-from boxoffice.auth import Principal
+from boxoffice import ids, retry
 from boxoffice.errors import InvalidInput, UserNotFound
 from boxoffice.logic.accounts import public_user
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.users import RoleChange, User, normalise_email
 from boxoffice.observability import logger
 from boxoffice.store import users
-from boxoffice.store.users import UserRecord
-
-_USER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+from boxoffice.vocabulary import Principal, Role, UserRecord
 
 
-def role_change(target: UserRecord | None, role: str) -> tuple[UserRecord, bool]:
+def role_change(target: UserRecord | None, role: Role) -> tuple[UserRecord, bool]:
     """The account and whether giving it the role changes anything: the same role again changes (and
     revokes) nothing; UserNotFound when there is no such account."""
     if target is None:
@@ -43,7 +38,7 @@ def find_user(principal: Principal, email: str) -> User:
 
 def set_role(principal: Principal, user_id: str, request: RoleChange) -> User:
     """Give the account `request.role`; the same role again changes nothing (and revokes nothing)."""
-    if not _USER_ID.match(user_id):
+    if not ids.is_uuid(user_id):
         raise UserNotFound()
 
     def attempt() -> User:
@@ -52,7 +47,7 @@ def set_role(principal: Principal, user_id: str, request: RoleChange) -> User:
         target, changes = role_change(target, request.role)
         if not changes:
             return public_user(target)
-        changed = users.change_role(target, request.role, caller=(principal.user_id, principal.token_version))
+        changed = users.change_role(target, request.role, caller=principal)
         logger.info(
             "Role changed",
             extra={"user_id": target.id, "from_role": target.role, "to_role": changed.role, "by": principal.user_id},

@@ -8,13 +8,13 @@ up: sold + held + reserved + available == total.
 
 from __future__ import annotations
 
-from boxoffice.auth import Principal
 from boxoffice.errors import EventNotFound
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import require_current
 from boxoffice.models.tickets import EventStats, TicketTypeStats
+from boxoffice.records import TypeStatsRecord
 from boxoffice.store import stats as store
-from boxoffice.store.stats import TypeStatsRecord
+from boxoffice.vocabulary import Principal
 
 
 def event_stats(principal: Principal, event_id: str) -> EventStats:

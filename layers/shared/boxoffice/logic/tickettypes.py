@@ -8,19 +8,18 @@ an event (ignoring case and accents), and an event has 1 to 20 types.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from boxoffice import clock, money, retry
-from boxoffice.auth import Principal
+from boxoffice import clock, ids, money, retry
 from boxoffice.errors import InvalidInput, LastTicketType, TicketTypeNotFound
-from boxoffice.logic.access import editable, is_id
+from boxoffice.logic.access import editable
 from boxoffice.models.events import CreateTicketType, TicketTypeOut, UpdateTicketType
 from boxoffice.records import MAX_TICKET_TYPES, EventRecord, TicketType
 from boxoffice.store import tickettypes as store
 from boxoffice.text import venue_key
+from boxoffice.vocabulary import Principal
 
 
 def public(ticket_type: TicketType, currency: str) -> TicketTypeOut:
@@ -40,7 +39,7 @@ def public(ticket_type: TicketType, currency: str) -> TicketTypeOut:
 def new(request: CreateTicketType, *, per_booking: int, now: datetime) -> TicketType:
     """A type as requested, nothing sold; the per-booking limit defaults to the event's."""
     return TicketType(
-        id=str(uuid.uuid4()),
+        id=ids.new_uuid(),
         name=request.name,
         description=request.description,
         price=request.price,
@@ -81,7 +80,7 @@ def check(types: Sequence[TicketType], *, total: int, currency: str) -> None:
 
 
 def _own(event: EventRecord, type_id: str) -> TicketType:
-    found = event.ticket_type(type_id) if is_id(type_id) else None
+    found = event.ticket_type(type_id) if ids.is_uuid(type_id) else None
     if found is None:
         raise TicketTypeNotFound()
     return found

@@ -1,20 +1,18 @@
 """The fair waiting list: join while too few tickets are on sale, see one's place, leave.
 
 The rules: a user may wait for tickets of a type that they could book right now but for the tickets left
-(the event on sale and not started, the type selling, within the per-booking limits and their per-user
-cap), and only while fewer than they want are on open sale; one live entry per user and event. Places are
-kept in join order; a position is exact when it is answered. Tickets that come back while anyone waits
-are kept for the line (the quota's `reserved` pool) and go back on open sale once nobody waits.
+(logic/sales.py: sellable), and only while fewer than they want are on open sale; one live entry per user
+and event. Places are kept in join order; a position is exact when it is answered. Tickets that come back
+while anyone waits are kept for the line (the quota's `reserved` pool) and go back on open sale once
+nobody waits.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import datetime
 
-from boxoffice import clock, cursors, retry
-from boxoffice.auth import Principal
+from boxoffice import clock, cursors, ids, retry
 from boxoffice.errors import (
     AlreadyWaiting,
     HoldConfirmed,
@@ -25,23 +23,20 @@ from boxoffice.errors import (
     TicketsAvailable,
     WaitingEntryNotFound,
 )
-from boxoffice.ids import new_ulid
 from boxoffice.logic import expiry, holds, offers
 from boxoffice.logic.access import event_id_or_404
-from boxoffice.logic.bookings import chosen_type, sellable
 from boxoffice.logic.permissions import require_current
+from boxoffice.logic.sales import chosen_type, on_sale, sellable
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import BOOKED, CLOSED, EXPIRED, LEFT, OFFERED, WAITING, Stock
+from boxoffice.records import EntryRecord, Stock
 from boxoffice.store import waitlist as store
 from boxoffice.store.inventory import StockChanged
-from boxoffice.store.waitlist import EntryChanged, EntryRecord
+from boxoffice.store.waitlist import EntryChanged
+from boxoffice.vocabulary import EntryStatus, Principal
 
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-# `<event id>.<ULID>`: the entry's key (one per user and event) is in its id, and a new join a new id.
-_ENTRY_ID = re.compile(rf"^({_UUID})\.[0-9A-HJKMNP-TV-Z]{{26}}$")
-LIVE = frozenset({WAITING, OFFERED})
+LIVE = frozenset({EntryStatus.WAITING, EntryStatus.OFFERED})
 
 
 # --- the waiting list's decisions: pure, over the records read ---
@@ -49,15 +44,15 @@ LIVE = frozenset({WAITING, OFFERED})
 
 def lapsed(entry: EntryRecord, now: datetime) -> bool:
     """An offer past its expiry, whether or not its hold has been released yet."""
-    return entry.status == OFFERED and (entry.expires_at is None or entry.expires_at <= now)
+    return entry.status == EntryStatus.OFFERED and (entry.expires_at is None or entry.expires_at <= now)
 
 
-def shown_status(entry: EntryRecord, now: datetime, *, closed: bool = False) -> str:
+def shown_status(entry: EntryRecord, now: datetime, *, closed: bool = False) -> EntryStatus:
     """An offer past its expiry is EXPIRED, whether or not the sweeper has passed it on yet; a live entry of
     a `closed` line is CLOSED, whether or not the sweeper has ended it yet."""
     if closed and entry.status in LIVE:
-        return CLOSED
-    return EXPIRED if lapsed(entry, now) else entry.status
+        return EntryStatus.CLOSED
+    return EntryStatus.EXPIRED if lapsed(entry, now) else entry.status
 
 
 def join_gate(stock: Stock, quantity: int) -> str:
@@ -81,9 +76,9 @@ def may_join(entry: EntryRecord | None, line_open: bool) -> None:
 def declines(entry: EntryRecord) -> bool:
     """Whether leaving declines an offer in hand (its hold is released) rather than leaving the line;
     NotWaiting for an entry that has ended."""
-    if entry.status == OFFERED and entry.hold_id is not None:
+    if entry.status == EntryStatus.OFFERED and entry.hold_id is not None:
         return True
-    if entry.status != WAITING:
+    if entry.status != EntryStatus.WAITING:
         raise NotWaiting(entry.status)
     return False
 
@@ -92,7 +87,7 @@ def _public(
     entry: EntryRecord, position: int | None = None, *, now: datetime, closed: bool = False
 ) -> WaitingListEntry:
     status = shown_status(entry, now, closed=closed)
-    offered = status == OFFERED  # its hold and expiry are shown while the offer stands
+    offered = status == EntryStatus.OFFERED  # its hold and expiry are shown while the offer stands
     return WaitingListEntry.model_validate(
         {
             "id": entry.id,
@@ -121,7 +116,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         expiry.expire_offer(principal.user_id, context.entry.hold_id, now)
         context = store.read_for_join(principal.user_id, event_id)
     event, holding = context.event, context.holding
-    may_join(context.entry, event is not None and offers.line_open(event.status, event.starts_at, now))
+    may_join(context.entry, event is not None and on_sale(event.status, event.starts_at, now))
     ticket_type = chosen_type(event, request.ticket_type_id)
     lapsed_returned = False
 
@@ -148,28 +143,28 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
     if offers.allocate(event_id):  # tickets kept for the line may have fitted this entry at once
         entry = store.read_entry(principal.user_id, event_id)[1] or entry
-    return _public(entry, store.position(entry) if entry.status == WAITING else None, now=now)
+    return _public(entry, store.position(entry) if entry.status == EntryStatus.WAITING else None, now=now)
 
 
 def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> EntryRecord:
     return EntryRecord(
-        id=f"{stock.event.id}.{new_ulid(now)}",
+        id=ids.new_entry_id(stock.event.id, now),
         user_id=user_id,
         event_id=stock.event.id,
         ticket_type_id=stock.ticket_type.id,
         ticket_type_name=stock.ticket_type.name,
         quantity=quantity,
-        status=WAITING,
+        status=EntryStatus.WAITING,
         joined_at=now,
     )
 
 
 def _own(principal: Principal, entry_id: str) -> EntryRecord:
     """The caller's entry by its id; anyone else's, or one replaced by a new join, is as missing as none."""
-    found = _ENTRY_ID.match(entry_id)
-    if not found:
+    event_id = ids.entry_event(entry_id)
+    if event_id is None:
         raise WaitingEntryNotFound()
-    user, entry = store.read_entry(principal.user_id, found.group(1))
+    user, entry = store.read_entry(principal.user_id, event_id)
     require_current(principal, user)
     if entry is None or entry.id != entry_id:
         raise WaitingEntryNotFound()
@@ -209,13 +204,13 @@ def _decline(principal: Principal, entry: EntryRecord, now: datetime) -> Waiting
     try:
         holds.release_hold(principal, str(entry.hold_id))
     except HoldExpired:
-        raise NotWaiting(EXPIRED) from None
+        raise NotWaiting(EntryStatus.EXPIRED) from None
     except HoldConfirmed:
-        raise NotWaiting(BOOKED) from None
+        raise NotWaiting(EntryStatus.BOOKED) from None
     except HoldReleased:
-        raise NotWaiting(LEFT) from None
+        raise NotWaiting(EntryStatus.LEFT) from None
     logger.info("Waiting list offer declined", extra={"entry_id": entry.id, "event_id": entry.event_id})
-    return _public(replace(entry, status=LEFT, ended_at=now), now=now)
+    return _public(replace(entry, status=EntryStatus.LEFT, ended_at=now), now=now)
 
 
 def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[WaitingListEntry]:
@@ -228,8 +223,8 @@ def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[W
     now = clock.now()
     items = []
     for e in entries:
-        closed = e.event_id not in events or not offers.line_open(*events[e.event_id], now)
-        waiting = e.status == WAITING and not closed
+        closed = e.event_id not in events or not on_sale(*events[e.event_id], now)
+        waiting = e.status == EntryStatus.WAITING and not closed
         items.append(_public(e, store.position(e) if waiting else None, now=now, closed=closed))
     next_cursor = cursors.seal({"after": entries[-1].event_id}, scope) if more and entries else None
     return Page[WaitingListEntry](items=items, next_cursor=next_cursor)
@@ -237,6 +232,6 @@ def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[W
 
 def _after(payload: dict[str, object]) -> str:
     after = payload.get("after")
-    if not isinstance(after, str) or not re.fullmatch(_UUID, after):
+    if not isinstance(after, str) or not ids.is_uuid(after):
         raise InvalidCursor()
     return after

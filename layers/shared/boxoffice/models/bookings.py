@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
 from boxoffice.models.common import RequestModel, ResponseModel
 from boxoffice.models.events import MAX_PER_BOOKING, CurrencyOut, PriceOut
-from boxoffice.models.events import Status as EventStatus
+from boxoffice.vocabulary import BookingStatus, EventStatus, TicketStatus
 
 # A booking is one TransactWriteItems (at most 100 actions): the event's quota, the ticket type, the
 # user's holding, the token check, the booking, the Idempotency-Key and one put per ticket.
 # 6 + MAX_PER_BOOKING must stay <= 100.
 
-BookingStatus = Literal["CONFIRMED", "CANCELLED"]
-TicketStatus = Literal["VALID", "CHECKED_IN", "CANCELLED"]
 
 # Printable ASCII (space included), as the IETF Idempotency-Key draft expects of a key.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"

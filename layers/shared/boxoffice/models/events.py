@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -34,6 +34,7 @@ from boxoffice.records import (
     MAX_TICKET_TYPES,
 )
 from boxoffice.text import MAX_NAME_KEY_BYTES, fold, venue_key
+from boxoffice.vocabulary import EventStatus
 
 MAX_TICKETS = 1_000_000
 MAX_PRICE = Decimal("1000000")
@@ -189,7 +190,6 @@ TimeOfDay = Annotated[
     dt.time,
     WithJsonSchema({"type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$", "examples": ["19:30:00"]}),
 ]
-Status = Literal["ON_SALE", "DELETED"]
 Timezone = Annotated[
     str, AfterValidator(_timezone), Field(description="An IANA time zone name.", examples=["Europe/London"])
 ]
@@ -419,6 +419,6 @@ class Event(ResponseModel):
     doors_close_minutes_after: int
     doors_open_at: dt.datetime = Field(description="When check-in opens (ISO 8601 in UTC)")
     doors_close_at: dt.datetime = Field(description="When check-in has closed (ISO 8601 in UTC)")
-    status: Status
+    status: EventStatus
     created_at: dt.datetime
     updated_at: dt.datetime

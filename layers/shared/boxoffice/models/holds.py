@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import ConfigDict, Field
 
 from boxoffice.models.bookings import BookedTicketType
 from boxoffice.models.common import ResponseModel
 from boxoffice.models.events import CurrencyOut, PriceOut
-
-HoldStatus = Literal["HELD", "CONFIRMED", "RELEASED", "EXPIRED"]
+from boxoffice.vocabulary import HoldStatus
 
 
 class Hold(ResponseModel):

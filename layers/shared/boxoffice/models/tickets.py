@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from boxoffice.models.bookings import CODE_EXAMPLE, BookedTicketType, TicketStatus
+from boxoffice.models.bookings import CODE_EXAMPLE, BookedTicketType
 from boxoffice.models.common import RequestModel, ResponseModel
 from boxoffice.models.events import PriceOut
+from boxoffice.vocabulary import TicketStatus
 
 
 class CheckInRequest(RequestModel):

@@ -10,7 +10,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.config import JsonDict
 
-from boxoffice.models.common import Omittable, RequestModel, ResponseModel, SingleLine, reject_control, reject_format
+from boxoffice.models.common import (
+    Omittable,
+    RequestModel,
+    ResponseModel,
+    SingleLine,
+    reject_control,
+    reject_format,
+)
+from boxoffice.vocabulary import Role
 
 # The one email rule, the document's pattern and the server's check alike (ECMA-262 and Python read it
 # the same way): a local part and domain labels of anything but spaces, controls, invisible formatting
@@ -69,7 +77,6 @@ _EMAIL_SCHEMA = {
 }
 Email = Annotated[str, Field(max_length=254, json_schema_extra=_EMAIL_SCHEMA), AfterValidator(normalise_email)]
 Name = Annotated[SingleLine, Field(min_length=1, max_length=100, examples=["Ada Lovelace"])]
-Role = Literal["user", "staff", "admin"]
 # Passwords are taken exactly as typed (never stripped) and kept out of reprs, hence out of debug logs.
 # JSON Schema counts characters, bcrypt bytes: the lengths below are the rule for ASCII passwords.
 _Unstripped = StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD_BYTES)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import ConfigDict, Field
 
 from boxoffice.models.bookings import BookedTicketType, BookingRequest
 from boxoffice.models.common import ResponseModel
-
-EntryStatus = Literal["WAITING", "OFFERED", "BOOKED", "EXPIRED", "LEFT", "CLOSED"]
+from boxoffice.vocabulary import EntryStatus
 
 
 class WaitingListRequest(BookingRequest):

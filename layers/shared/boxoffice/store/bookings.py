@@ -21,11 +21,16 @@ from typing import Any
 from boxoffice import retry
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, TicketUsed
 from boxoffice.records import (
-    CANCELLED,
-    CONFIRMED,
     DEFAULT_TYPE_NAME,
+    BookedType,
+    BookingRecord,
+    Details,
     EventRecord,
+    EventSnapshot,
     Holding,
+    IdempotencyClaim,
+    IdempotencyRecord,
+    TicketRecord,
     TicketType,
     legacy_type_id,
 )
@@ -46,117 +51,65 @@ from boxoffice.store.dynamo import (
     values,
 )
 from boxoffice.store.event_items import event_key
-from boxoffice.store.tickets import TicketRecord
-from boxoffice.store.users import UserRecord
+from boxoffice.vocabulary import BookingStatus, EventStatus, Pool, UserRecord
 
 _BOOKING, _IDEMPOTENCY = "BOOKING#", "IDEMPOTENCY#"
 _IS_NEW = "attribute_not_exists(pk)"
 
 
-@dataclass(frozen=True, slots=True)
-class EventSnapshot:
-    """What a booking shows of its event."""
-
-    name: str
-    venue: str
-    starts_at: datetime
-    status: str
-
-    @classmethod
-    def of(cls, event: EventRecord) -> EventSnapshot:
-        return cls(name=event.name, venue=event.venue, starts_at=event.starts_at, status=event.status)
-
-
-@dataclass(frozen=True, slots=True)
-class BookingRecord:
-    id: str
-    user_id: str
-    event_id: str
-    ticket_type_id: str
-    ticket_type_name: str
-    ticket_type_quota: bool  # whether its type had a sub-quota when booked (what a cancel gives back to)
-    counted: bool  # whether it counts in the user's holding (bookings made before ticket types do not)
-    quantity: int
-    ticket_numbers: tuple[str, ...]
-    unit_price: Decimal
-    total_price: Decimal
-    currency: str
-    status: str
-    created_at: datetime
-    cancelled_at: datetime | None
-    event: EventSnapshot  # as last seen: at booking, then at cancelling
-    idempotency_sk: str | None = None  # its Idempotency-Key's item, whose copy of it a cancel updates too
-
-    def attributes(self) -> Item:
-        return {
-            "id": self.id,
-            "user_id": self.user_id,
-            "event_id": self.event_id,
-            "ticket_type_id": self.ticket_type_id,
-            "ticket_type_name": self.ticket_type_name,
-            "ticket_type_quota": self.ticket_type_quota,
-            "quantity": self.quantity,
-            "ticket_numbers": list(self.ticket_numbers),
-            "unit_price": self.unit_price,
-            "total_price": self.total_price,
-            "currency": self.currency,
-            "status": self.status,
-            "created_at": self.created_at.isoformat(),
-            "cancelled_at": self.cancelled_at.isoformat() if self.cancelled_at else None,
-            "idempotency_sk": self.idempotency_sk,
-            **_snapshot_attributes(self.event),
-        }
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> BookingRecord:
-        cancelled_at = item.get("cancelled_at")
-        type_id = item.get("ticket_type_id")
-        return cls(
-            id=item["id"],
-            user_id=item["user_id"],
-            event_id=item["event_id"],
-            ticket_type_id=type_id or legacy_type_id(item["event_id"]),
-            ticket_type_name=item.get("ticket_type_name", DEFAULT_TYPE_NAME),
-            ticket_type_quota=bool(item.get("ticket_type_quota", False)),
-            counted=type_id is not None,
-            quantity=int(item["quantity"]),
-            ticket_numbers=tuple(item["ticket_numbers"]),
-            unit_price=Decimal(item["unit_price"]),
-            total_price=Decimal(item["total_price"]),
-            currency=item["currency"],
-            status=item["status"],
-            created_at=datetime.fromisoformat(item["created_at"]),
-            cancelled_at=datetime.fromisoformat(cancelled_at) if cancelled_at else None,
-            event=EventSnapshot(
-                name=item["event_name"],
-                venue=item["event_venue"],
-                starts_at=datetime.fromisoformat(item["event_starts_at"]),
-                status=item["event_status"],
-            ),
-            idempotency_sk=item.get("idempotency_sk"),
-        )
+def booking_attributes(record: BookingRecord) -> Item:
+    return {
+        "id": record.id,
+        "user_id": record.user_id,
+        "event_id": record.event_id,
+        "ticket_type_id": record.ticket_type_id,
+        "ticket_type_name": record.ticket_type_name,
+        "ticket_type_quota": record.ticket_type_quota,
+        "quantity": record.quantity,
+        "ticket_numbers": list(record.ticket_numbers),
+        "unit_price": record.unit_price,
+        "total_price": record.total_price,
+        "currency": record.currency,
+        "status": record.status,
+        "created_at": record.created_at.isoformat(),
+        "cancelled_at": record.cancelled_at.isoformat() if record.cancelled_at else None,
+        "idempotency_sk": record.idempotency_sk,
+        **_snapshot_attributes(record.event),
+    }
 
 
-@dataclass(frozen=True, slots=True)
-class IdempotencyClaim:
-    """An Idempotency-Key to commit with a new booking."""
+def booking_of(item: Mapping[str, Any]) -> BookingRecord:
+    cancelled_at = item.get("cancelled_at")
+    type_id = item.get("ticket_type_id")
+    return BookingRecord(
+        id=item["id"],
+        user_id=item["user_id"],
+        event_id=item["event_id"],
+        ticket_type_id=type_id or legacy_type_id(item["event_id"]),
+        ticket_type_name=item.get("ticket_type_name", DEFAULT_TYPE_NAME),
+        ticket_type_quota=bool(item.get("ticket_type_quota", False)),
+        counted=type_id is not None,
+        quantity=int(item["quantity"]),
+        ticket_numbers=tuple(item["ticket_numbers"]),
+        unit_price=Decimal(item["unit_price"]),
+        total_price=Decimal(item["total_price"]),
+        currency=item["currency"],
+        status=BookingStatus(item["status"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        cancelled_at=datetime.fromisoformat(cancelled_at) if cancelled_at else None,
+        event=EventSnapshot(
+            name=item["event_name"],
+            venue=item["event_venue"],
+            starts_at=datetime.fromisoformat(item["event_starts_at"]),
+            status=EventStatus(item["event_status"]),
+        ),
+        idempotency_sk=item.get("idempotency_sk"),
+    )
 
-    key: str
-    fingerprint: str  # of the request the key was first used for
-    expires_at: int  # epoch seconds
 
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    fingerprint: str
-    expires_at: int
-    booking: BookingRecord | None  # a booking's key: as it is now (put with the booking, cancelled with it)
-    hold_id: str | None = None  # a hold's key: the hold it placed
-
-    @classmethod
-    def from_item(cls, item: Item) -> IdempotencyRecord:
-        booking = BookingRecord.from_item(item["booking"]) if "booking" in item else None
-        return cls(item["fingerprint"], int(item["expires_at"]), booking, item.get("hold_id"))
+def idempotency_of(item: Item) -> IdempotencyRecord:
+    booking = booking_of(item["booking"]) if "booking" in item else None
+    return IdempotencyRecord(item["fingerprint"], int(item["expires_at"]), booking, item.get("hold_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +134,7 @@ class EventChanged(Exception):
     """A cancel's condition on the event's quota failed: its start and status as DynamoDB saw them
     (None: it has no quota item)."""
 
-    def __init__(self, seen: tuple[datetime, str] | None) -> None:
+    def __init__(self, seen: tuple[datetime, EventStatus] | None) -> None:
         super().__init__("event changed")
         self.seen = seen
 
@@ -218,7 +171,7 @@ def read_with_user(
     """One BatchGetItem: the caller's account (for the token check) beside the request's own items."""
     found = dynamo.batch_get({users_table(): [users.user_key(user_id)], **requests}, attributes=users.readable())
     account = found.pop(users_table())
-    return (UserRecord.from_item(account[0]) if account else None), found
+    return (users.user_of(account[0]) if account else None), found
 
 
 def _first(found: dict[str, list[Item]], table: str) -> Item | None:
@@ -247,7 +200,7 @@ def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -
         user=user,
         event=event_items.assemble(described, items) if described else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
-        earlier=IdempotencyRecord.from_item(earlier) if earlier else None,
+        earlier=idempotency_of(earlier) if earlier else None,
     )
 
 
@@ -292,8 +245,10 @@ def add_booking(
     A failure of `idempotency` is read by `replayed`; of the others, an id or number already taken."""
     if claim is not None:
         booking = replace(booking, idempotency_sk=_idempotency_sk(claim.key))
-        add_claim(tx, booking.user_id, claim, now=now, stands_for={"booking": booking.attributes()})
-    tx.add("booking", _put(bookings_table(), {**_booking_key(booking.user_id, booking.id), **booking.attributes()}))
+        add_claim(tx, booking.user_id, claim, now=now, stands_for={"booking": booking_attributes(booking)})
+    tx.add(
+        "booking", _put(bookings_table(), {**_booking_key(booking.user_id, booking.id), **booking_attributes(booking)})
+    )
     for n, number in enumerate(booking.ticket_numbers):
         put = tickets.put_action(
             booking.event_id,
@@ -301,7 +256,7 @@ def add_booking(
             code=codes[number],
             booking_id=booking.id,
             user_id=booking.user_id,
-            ticket_type=(booking.ticket_type_id, booking.ticket_type_name),
+            ticket_type=BookedType(booking.ticket_type_id, booking.ticket_type_name),
             at=booking.created_at,
         )
         tx.add(f"ticket:{n}", put)
@@ -339,7 +294,7 @@ def replayed(exc: Failed) -> IdempotencyRecord | None:
     earlier = exc.old("idempotency")
     if earlier is None:
         raise IdTaken()  # no ALL_OLD to replay from: go round again and read it
-    return IdempotencyRecord.from_item(earlier)
+    return idempotency_of(earlier)
 
 
 def _put(table: str, item: Item) -> dict[str, Any]:
@@ -350,15 +305,7 @@ def read_booking(user_id: str, booking_id: str) -> tuple[UserRecord | None, Book
     """The caller's account and their booking (None: not theirs, or none such), in one BatchGetItem."""
     user, found = read_with_user(user_id, {bookings_table(): [_booking_key(user_id, booking_id)]})
     item = _first(found, bookings_table())
-    return user, (BookingRecord.from_item(item) if item else None)
-
-
-@dataclass(frozen=True, slots=True)
-class Details:
-    """What bookings show beyond their own items: their events and tickets as they are now."""
-
-    events: dict[str, EventSnapshot]
-    tickets: dict[tuple[str, str], TicketRecord]  # by (event id, ticket number)
+    return user, (booking_of(item) if item else None)
 
 
 def read_details(records: Iterable[BookingRecord], *, user_id: str | None = None) -> tuple[UserRecord | None, Details]:
@@ -389,7 +336,7 @@ def typed(records: Sequence[TicketRecord]) -> list[TicketRecord]:
     if not untyped:
         return list(records)
     found = dynamo.batch_get({bookings_table(): [_booking_key(user, booking) for user, booking in sorted(untyped)]})
-    booked = {(b.user_id, b.id): b for b in map(BookingRecord.from_item, found[bookings_table()])}
+    booked = {(b.user_id, b.id): b for b in map(booking_of, found[bookings_table()])}
     resolved = []
     for record in records:
         booking = booked.get((record.user_id, record.booking_id))
@@ -413,14 +360,14 @@ def list_page(user_id: str, limit: int, after: str | None) -> tuple[list[Booking
         query["ExclusiveStartKey"] = dump(_booking_key(user_id, after))
     with aws_errors():
         raw = client().query(**query)
-    records = [BookingRecord.from_item(load(item)) for item in raw.get("Items", [])]
+    records = [booking_of(load(item)) for item in raw.get("Items", [])]
     # LastEvaluatedKey with fewer items than asked: DynamoDB stopped at 1 MB, so more may follow.
     return records[:limit], len(records) > limit or "LastEvaluatedKey" in raw
 
 
 def cancel(
     booking: BookingRecord, *, seen: EventSnapshot, token_version: int, now: datetime
-) -> tuple[BookingRecord, str]:
+) -> tuple[BookingRecord, Pool]:
     """Cancel in one transaction: the booking CONFIRMED -> CANCELLED once (and its copy in its
     Idempotency-Key), its tickets, and its tickets back to the event's quota, its type and the user's
     holding.
@@ -433,7 +380,7 @@ def cancel(
     upgrade of an event stored before ticket types. Returns the cancelled booking and the pool its tickets
     went to (inventory.route_returned).
     """
-    cancelled = replace(booking, status=CANCELLED, cancelled_at=now, event=seen)
+    cancelled = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, event=seen)
     sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
     try:
         commit = partial(_cancel, booking, cancelled, sub_quota=sub_quota, copy=copy, by=token_version, now=now)
@@ -441,7 +388,7 @@ def cancel(
     except Failed as exc:
         if exc.failed("booking"):
             old = exc.old("booking")
-            if old is not None and old["status"] == CANCELLED:
+            if old is not None and old["status"] == BookingStatus.CANCELLED:
                 raise AlreadyCancelled() from None
             raise BookingNotFound() from None
         used = [n for n in range(booking.quantity) if exc.failed(f"ticket:{n}")]
@@ -452,7 +399,7 @@ def cancel(
             if quota is None and legacy.upgrade(booking.event_id):
                 raise retry.Again() from None
             raise EventChanged(
-                (datetime.fromisoformat(quota["starts_at"]), quota["status"]) if quota else None
+                (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
             ) from None
         if exc.failed("type"):
             shape = inventory.has_sub_quota(exc.old("type"))
@@ -468,14 +415,18 @@ def cancel(
 def _cancel(
     booking: BookingRecord,
     cancelled: BookingRecord,
-    pool: str,
+    pool: Pool,
     *,
     sub_quota: bool,
     copy: bool,
     by: int,
     now: datetime,
 ) -> None:
-    changes = {"status": CANCELLED, "cancelled_at": now.isoformat(), **_snapshot_attributes(cancelled.event)}
+    changes = {
+        "status": BookingStatus.CANCELLED,
+        "cancelled_at": now.isoformat(),
+        **_snapshot_attributes(cancelled.event),
+    }
     tx = Transaction()
     tx.add(
         "booking",
@@ -486,7 +437,7 @@ def _cancel(
                 "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in changes),
                 "ConditionExpression": "#status = :confirmed",
                 "ExpressionAttributeNames": {f"#{name}": name for name in changes},
-                "ExpressionAttributeValues": values(confirmed=CONFIRMED, **changes),
+                "ExpressionAttributeValues": values(confirmed=BookingStatus.CONFIRMED, **changes),
                 **ALL_OLD,
             }
         },
@@ -532,4 +483,4 @@ def _update_copy(booking: BookingRecord, changes: Mapping[str, Any]) -> dict[str
 
 def booking_in(item: Item) -> BookingRecord | None:
     """The booking an item of the bookings table holds; None for its other items (keys, holdings, ...)."""
-    return BookingRecord.from_item(item) if str(item.get("sk", "")).startswith(_BOOKING) else None
+    return booking_of(item) if str(item.get("sk", "")).startswith(_BOOKING) else None

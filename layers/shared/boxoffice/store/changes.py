@@ -9,68 +9,39 @@ back as a change of nothing, so every record keeps its place in the batch.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
-from boxoffice.store.bookings import BookingRecord, booking_in
+from boxoffice.records import Change, ChangedRecord, HoldImage
+from boxoffice.store.bookings import booking_in
 from boxoffice.store.dynamo import Item, load
-from boxoffice.store.tickets import TicketRecord, ticket_in
+from boxoffice.store.tickets import ticket_in
+from boxoffice.vocabulary import HoldStatus
 
-HELD: Final = "HELD"
-EXPIRED: Final = "EXPIRED"
 _HOLD = "HOLD#"
 
 
-@dataclass(frozen=True, slots=True)
-class HoldImage:
-    """What domain events read of a checkout hold (`USER#<user id>/HOLD#<hold id>` in the bookings
-    table, written by the holds' store): who holds how many of what, its status and instants, and the
-    waiting-list entry it was offered to (None: a hold the buyer placed)."""
-
-    id: str
-    user_id: str
-    event_id: str
-    ticket_type_id: str | None
-    quantity: int
-    status: str  # HELD, CONFIRMED, RELEASED or EXPIRED
-    created_at: datetime
-    expires_at: datetime
-    ended_at: datetime | None
-    waiting_entry_id: str | None
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> HoldImage:
-        ended_at = item.get("ended_at")
-        return cls(
-            id=item["id"],
-            user_id=item["user_id"],
-            event_id=item["event_id"],
-            ticket_type_id=item.get("ticket_type_id"),
-            quantity=int(item["quantity"]),
-            status=item["status"],
-            created_at=datetime.fromisoformat(item["created_at"]),
-            expires_at=datetime.fromisoformat(item["expires_at"]),
-            ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
-            waiting_entry_id=item.get("waiting_entry_id"),
-        )
-
-
-Record = BookingRecord | HoldImage | TicketRecord
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    sequence: str  # the record's SequenceNumber: where a retry of the batch resumes
-    before: Record | None
-    after: Record | None
+def hold_image_of(item: Mapping[str, Any]) -> HoldImage:
+    ended_at = item.get("ended_at")
+    return HoldImage(
+        id=item["id"],
+        user_id=item["user_id"],
+        event_id=item["event_id"],
+        ticket_type_id=item.get("ticket_type_id"),
+        quantity=int(item["quantity"]),
+        status=HoldStatus(item["status"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]),
+        ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
+        waiting_entry_id=item.get("waiting_entry_id"),
+    )
 
 
 def _hold_in(item: Item) -> HoldImage | None:
-    return HoldImage.from_item(item) if str(item.get("sk", "")).startswith(_HOLD) else None
+    return hold_image_of(item) if str(item.get("sk", "")).startswith(_HOLD) else None
 
 
-def _record(image: Mapping[str, Any] | None) -> Record | None:
+def _record(image: Mapping[str, Any] | None) -> ChangedRecord | None:
     if not image:
         return None
     item = load(image)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from boxoffice.records import EventRecord
+from boxoffice.records import BookingRecord, EventRecord, HoldRecord, TicketRecord
 from boxoffice.store import dynamo, event_items, tickets
-from boxoffice.store.bookings import BookingRecord, read_with_user
+from boxoffice.store.bookings import read_with_user
 from boxoffice.store.dynamo import bookings_table, events_table, tickets_table
-from boxoffice.store.holds import HoldRecord, hold_key
-from boxoffice.store.tickets import TicketRecord
-from boxoffice.store.users import UserRecord
+from boxoffice.store.holds import hold_key, hold_of
+from boxoffice.vocabulary import UserRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +47,7 @@ def read_hold_offer(
         user_id, {bookings_table(): [hold_key(user_id, hold_id)], events_table(): [event_items.event_key(event_id)]}
     )
     items = found.get(bookings_table(), [])
-    return user, (HoldRecord.from_item(items[0]) if items else None), _event(found)
+    return user, (hold_of(items[0]) if items else None), _event(found)
 
 
 def read_event(event_id: str) -> EventRecord | None:

@@ -21,6 +21,7 @@ from boxoffice.records import (
 from boxoffice.store import dynamo, inventory
 from boxoffice.store.dynamo import Item, Transaction, dump, events_table
 from boxoffice.text import venue_key
+from boxoffice.vocabulary import EventStatus
 
 LIVE = "LIVE"
 BY_TIME = "by_time"
@@ -139,7 +140,7 @@ def describe(item: Item) -> EventRecord:
         currency=item["currency"],
         max_tickets_per_booking=per_booking,
         max_tickets_per_user=int(cap) if cap is not None else None,
-        status=item["status"],
+        status=EventStatus(item["status"]),
         created_at=created_at,
         updated_at=datetime.fromisoformat(item["updated_at"]),
         ticket_types=types,

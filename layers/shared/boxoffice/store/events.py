@@ -9,7 +9,7 @@ from typing import Any
 
 from boxoffice import clock, retry
 from boxoffice.errors import CapacityBelowSold, EventNotFound
-from boxoffice.records import DELETED, ON_SALE, EventRecord
+from boxoffice.records import EventRecord
 from boxoffice.store import dynamo, event_items, inventory, legacy, search, tickets, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -34,8 +34,8 @@ from boxoffice.store.event_items import (
     is_legacy,
     name_key,
 )
-from boxoffice.store.users import UserRecord
 from boxoffice.text import venue_key
+from boxoffice.vocabulary import EventStatus, Pool, Principal, UserRecord
 
 
 class Stale(retry.Again):
@@ -87,7 +87,7 @@ def get_for_user(
     if described is not None and is_legacy(described) and upgrading and legacy.upgrade(event_id):
         return get_for_user(event_id, user_id)
     event = assemble(described, items) if described else None
-    return event, UserRecord.from_item(accounts[0]) if accounts else None
+    return event, users.user_of(accounts[0]) if accounts else None
 
 
 # --- writes ---
@@ -99,12 +99,12 @@ def _copy_door(tx: Transaction, event: EventRecord) -> None:
         tx.add(name, action)
 
 
-def create(event: EventRecord, *, caller: tuple[str, int] | None) -> None:
+def create(event: EventRecord, *, caller: Principal | None) -> None:
     """Put the event, its counter items and its word entries; with a caller, only while the caller's token
     is current."""
     tx = Transaction()
     if caller:
-        users.check_current(tx, *caller)
+        users.check_current(tx, caller.user_id, caller.token_version)
     tx.add("event", {"Put": {"TableName": events_table(), "Item": dump(descriptive_item(event)), **NEW}})
     counter_puts(tx, event)
     _copy_door(tx, event)
@@ -123,7 +123,7 @@ class Update:
 
     @classmethod
     def on_sale(cls) -> Update:
-        return cls([], [], ["#status = :on_sale"], {"#status": "status"}, {"on_sale": ON_SALE})
+        return cls([], [], ["#status = :on_sale"], {"#status": "status"}, {"on_sale": EventStatus.ON_SALE})
 
     def put(self, field: str, value: Any) -> None:
         """SET the attribute, or REMOVE it when `value` is None."""
@@ -173,9 +173,7 @@ def _recount(quota: Update, old: EventRecord, total: int) -> None:
         quota.sets.append("available_tickets = available_tickets - :change")
         quota.conditions.append("available_tickets >= :change")
         return
-    to_pool, right_pool, pool_values = inventory.returned(
-        inventory.RESERVED if old.waiting else inventory.AVAILABLE, "change"
-    )
+    to_pool, right_pool, pool_values = inventory.returned(Pool.RESERVED if old.waiting else Pool.AVAILABLE, "change")
     quota.sets.append(to_pool)
     quota.conditions.append(right_pool)
     quota.named.update(pool_values)
@@ -186,7 +184,7 @@ def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
     for name in ("event", "quota"):
         if exc.failed(name):
             current = exc.old(name)
-            if current is None or current.get("status") != ON_SALE:
+            if current is None or current.get("status") != EventStatus.ON_SALE:
                 return EventNotFound()
     quota = exc.old("quota") if exc.failed("quota") else None
     if quota is not None and int(quota["total_tickets"]) == old.total_tickets:
@@ -268,7 +266,7 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
         raise _failure(exc, new, old) from None
     # A transaction returns no item: read the live one back (its counts may have moved meanwhile).
     updated = get(old.id)
-    if updated is None or updated.status != ON_SALE:  # deleted since: answer as if the delete came first
+    if updated is None or updated.status != EventStatus.ON_SALE:  # deleted since: answer as if the delete came first
         raise EventNotFound()
     return updated
 
@@ -278,7 +276,7 @@ def delete(old: EventRecord) -> None:
     described, quota = Update.on_sale(), Update.on_sale()
     _pin_index(described, old)
     for update in (described, quota):
-        update.put("status", DELETED)
+        update.put("status", EventStatus.DELETED)
     # Listed for the sweeper, which closes any waiting line of the event (and unlists it): the line is
     # not read here, so a join racing the delete cannot be missed.
     quota.put(inventory.POOL_KEY, inventory.POOLED)
@@ -287,7 +285,7 @@ def delete(old: EventRecord) -> None:
     described.put("venue_pk", None)
     tx = Transaction().add("event", described.action(event_key(old.id)))
     tx.add("quota", quota.action(inventory.quota_key(old.id)))
-    _copy_door(tx, replace(old, status=DELETED))  # its tickets are let in no more
+    _copy_door(tx, replace(old, status=EventStatus.DELETED))  # its tickets are let in no more
     try:
         search.write(tx, deletes=search.entries(old))
     except Failed as exc:

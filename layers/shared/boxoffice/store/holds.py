@@ -20,10 +20,18 @@ from functools import partial
 from typing import Any
 
 from boxoffice.config import settings
-from boxoffice.records import BOOKED, CONFIRMED, EXPIRED, HELD, LEFT, EventRecord, Holding, TicketType
+from boxoffice.records import (
+    BookingRecord,
+    EventRecord,
+    Holding,
+    HoldRecord,
+    IdempotencyClaim,
+    IdempotencyRecord,
+    TicketType,
+)
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import dynamo, event_items, inventory, users, waitlist
-from boxoffice.store.bookings import BookingRecord, IdempotencyClaim, IdempotencyRecord, IdTaken
+from boxoffice.store.bookings import IdTaken
 from boxoffice.store.dynamo import (
     ALL_OLD,
     Failed,
@@ -37,82 +45,62 @@ from boxoffice.store.dynamo import (
     load,
     values,
 )
-from boxoffice.store.users import UserRecord
+from boxoffice.vocabulary import EntryStatus, EventStatus, HoldStatus, Pool, UserRecord
 
 BY_EXPIRY = "by_expiry"
 BY_EVENT_EXPIRY = "by_event_expiry"
 _HOLD = "HOLD#"
 
 
-@dataclass(frozen=True, slots=True)
-class HoldRecord:
-    id: str
-    user_id: str
-    event_id: str
-    ticket_type_id: str
-    ticket_type_name: str
-    ticket_type_quota: bool  # whether its type had a sub-quota when held (what a release gives back to)
-    quantity: int
-    unit_price: Decimal  # the price when the tickets were taken: confirming keeps it
-    currency: str
-    status: str
-    expires_at: datetime
-    created_at: datetime
-    ended_at: datetime | None = None
-    booking_id: str | None = None
-    waiting_entry_id: str | None = None  # a waiting-list offer: the entry it was offered to
-    # A hold the buyer placed (counted under the event's hold ceilings): when their cool-down ends if it expires.
-    # None: a waiting-list offer, or a hold placed before the ceilings.
-    cooldown_until: datetime | None = None
+def hold_attributes(record: HoldRecord) -> Item:
+    item: Item = {
+        "id": record.id,
+        "user_id": record.user_id,
+        "event_id": record.event_id,
+        "ticket_type_id": record.ticket_type_id,
+        "ticket_type_name": record.ticket_type_name,
+        "ticket_type_quota": record.ticket_type_quota,
+        "quantity": record.quantity,
+        "unit_price": record.unit_price,
+        "currency": record.currency,
+        "status": record.status,
+        "expires_at": record.expires_at.isoformat(),
+        "created_at": record.created_at.isoformat(),
+        "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+        "booking_id": record.booking_id,
+        "waiting_entry_id": record.waiting_entry_id,
+        "cooldown_until": inventory.ms(record.cooldown_until) if record.cooldown_until else None,
+    }
+    if record.status == HoldStatus.HELD:
+        item.update(held=HoldStatus.HELD, held_event=record.event_id, held_until=inventory.ms(record.expires_at))
+    return item
 
-    def attributes(self) -> Item:
-        item: Item = {
-            "id": self.id,
-            "user_id": self.user_id,
-            "event_id": self.event_id,
-            "ticket_type_id": self.ticket_type_id,
-            "ticket_type_name": self.ticket_type_name,
-            "ticket_type_quota": self.ticket_type_quota,
-            "quantity": self.quantity,
-            "unit_price": self.unit_price,
-            "currency": self.currency,
-            "status": self.status,
-            "expires_at": self.expires_at.isoformat(),
-            "created_at": self.created_at.isoformat(),
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
-            "booking_id": self.booking_id,
-            "waiting_entry_id": self.waiting_entry_id,
-            "cooldown_until": inventory.ms(self.cooldown_until) if self.cooldown_until else None,
-        }
-        if self.status == HELD:
-            item.update(held=HELD, held_event=self.event_id, held_until=inventory.ms(self.expires_at))
-        return item
 
-    def item(self) -> Item:
-        """The whole item, keys included (a Put of a new hold)."""
-        return {**hold_key(self.user_id, self.id), **self.attributes()}
+def hold_item(record: HoldRecord) -> Item:
+    """The whole item, keys included (a Put of a new hold)."""
+    return {**hold_key(record.user_id, record.id), **hold_attributes(record)}
 
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> HoldRecord:
-        ended_at, cooldown_until = item.get("ended_at"), item.get("cooldown_until")
-        return cls(
-            id=item["id"],
-            user_id=item["user_id"],
-            event_id=item["event_id"],
-            ticket_type_id=item["ticket_type_id"],
-            ticket_type_name=item["ticket_type_name"],
-            ticket_type_quota=bool(item.get("ticket_type_quota", False)),
-            quantity=int(item["quantity"]),
-            unit_price=Decimal(item["unit_price"]),
-            currency=item["currency"],
-            status=item["status"],
-            expires_at=datetime.fromisoformat(item["expires_at"]),
-            created_at=datetime.fromisoformat(item["created_at"]),
-            ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
-            booking_id=item.get("booking_id"),
-            waiting_entry_id=item.get("waiting_entry_id"),
-            cooldown_until=inventory.from_ms(int(cooldown_until)) if cooldown_until is not None else None,
-        )
+
+def hold_of(item: Mapping[str, Any]) -> HoldRecord:
+    ended_at, cooldown_until = item.get("ended_at"), item.get("cooldown_until")
+    return HoldRecord(
+        id=item["id"],
+        user_id=item["user_id"],
+        event_id=item["event_id"],
+        ticket_type_id=item["ticket_type_id"],
+        ticket_type_name=item["ticket_type_name"],
+        ticket_type_quota=bool(item.get("ticket_type_quota", False)),
+        quantity=int(item["quantity"]),
+        unit_price=Decimal(item["unit_price"]),
+        currency=item["currency"],
+        status=HoldStatus(item["status"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
+        booking_id=item.get("booking_id"),
+        waiting_entry_id=item.get("waiting_entry_id"),
+        cooldown_until=inventory.from_ms(int(cooldown_until)) if cooldown_until is not None else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +124,7 @@ class EventGone(Exception):
     """A confirm's condition on the event's quota failed: the event is deleted or has started; `seen` is its
     quota item as DynamoDB saw it (None: no such item)."""
 
-    def __init__(self, seen: tuple[datetime, str] | None) -> None:
+    def __init__(self, seen: tuple[datetime, EventStatus] | None) -> None:
         super().__init__("event gone")
         self.seen = seen
 
@@ -147,7 +135,7 @@ def expiry_of(now: datetime) -> datetime:
     return later.replace(microsecond=later.microsecond // 1000 * 1000)
 
 
-def _offer_ends(tx: Transaction, hold: HoldRecord, status: str, now: datetime) -> None:
+def _offer_ends(tx: Transaction, hold: HoldRecord, status: EntryStatus, now: datetime) -> None:
     """A waiting-list offer's entry ends with its hold (BOOKED, EXPIRED or LEFT), in the hold's transaction."""
     if hold.waiting_entry_id is not None:
         tx.add(
@@ -162,7 +150,7 @@ def hold_key(user_id: str, hold_id: str) -> dict[str, str]:
 
 def _hold_changed(exc: Failed) -> HoldChanged:
     old = exc.old("hold")
-    return HoldChanged(HoldRecord.from_item(old) if old else None)
+    return HoldChanged(hold_of(old) if old else None)
 
 
 def place(
@@ -189,7 +177,7 @@ def place(
         {
             "Put": {
                 "TableName": bookings_table(),
-                "Item": dump(hold.item()),
+                "Item": dump(hold_item(hold)),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
@@ -216,7 +204,7 @@ def read_hold(user_id: str, hold_id: str) -> tuple[UserRecord | None, HoldRecord
     """The caller's account and their hold (None: not theirs, or none such), in one BatchGetItem."""
     user, found = booking_store.read_with_user(user_id, {bookings_table(): [hold_key(user_id, hold_id)]})
     items = found.get(bookings_table(), [])
-    return user, (HoldRecord.from_item(items[0]) if items else None)
+    return user, (hold_of(items[0]) if items else None)
 
 
 def read_for_confirm(user_id: str, hold_id: str, key: str | None) -> ConfirmContext:
@@ -224,8 +212,8 @@ def read_for_confirm(user_id: str, hold_id: str, key: str | None) -> ConfirmCont
     keys = [hold_key(user_id, hold_id)] + ([booking_store.claim_key(user_id, key)] if key is not None else [])
     user, found = booking_store.read_with_user(user_id, {bookings_table(): keys})
     items = found.get(bookings_table(), [])
-    hold = next((HoldRecord.from_item(i) for i in items if i["sk"].startswith(_HOLD)), None)
-    earlier = next((IdempotencyRecord.from_item(i) for i in items if not i["sk"].startswith(_HOLD)), None)
+    hold = next((hold_of(i) for i in items if i["sk"].startswith(_HOLD)), None)
+    earlier = next((booking_store.idempotency_of(i) for i in items if not i["sk"].startswith(_HOLD)), None)
     return ConfirmContext(user, hold, earlier)
 
 
@@ -256,7 +244,11 @@ def confirm(
                 "ConditionExpression": "#status = :held AND held_until > :now",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
-                    confirmed=CONFIRMED, booking=booking.id, at=now.isoformat(), held=HELD, now=inventory.ms(now)
+                    confirmed=HoldStatus.CONFIRMED,
+                    booking=booking.id,
+                    at=now.isoformat(),
+                    held=HoldStatus.HELD,
+                    now=inventory.ms(now),
                 ),
                 **ALL_OLD,
             }
@@ -274,7 +266,7 @@ def confirm(
     if hold.cooldown_until is not None:
         inventory.unhold(tx, hold.user_id, hold.event_id, hold.quantity)
     users.check_current(tx, hold.user_id, token_version)
-    _offer_ends(tx, hold, BOOKED, now)
+    _offer_ends(tx, hold, EntryStatus.BOOKED, now)
     booking_store.add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
         tx.commit()
@@ -286,19 +278,23 @@ def confirm(
             raise _hold_changed(exc) from None
         if exc.failed("quota"):
             quota = exc.old("quota")
-            raise EventGone((datetime.fromisoformat(quota["starts_at"]), quota["status"]) if quota else None) from None
+            raise EventGone(
+                (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
+            ) from None
         raise IdTaken() from None
     return None
 
 
-def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int | None = None) -> tuple[HoldRecord, str]:
+def release(
+    hold: HoldRecord, *, ended: HoldStatus, now: datetime, token_version: int | None = None
+) -> tuple[HoldRecord, Pool]:
     """HELD -> `ended` (RELEASED or EXPIRED) and the tickets back (to open sale, or kept for the waiting
     list: inventory.route_returned), in one transaction.
 
     EXPIRED only once `expires_at` has passed; RELEASED is the owner's (`token_version` is then theirs,
     checked in the same transaction). Of any number of racing releases and confirms of one hold exactly
     one commits; the others get HoldChanged with the hold as it is. Returns the hold as released and the
-    pool its tickets went to (inventory.AVAILABLE or RESERVED); a waiting-list offer's entry ends with it.
+    Pool its tickets went to; a waiting-list offer's entry ends with it.
     """
     try:
         pool = _route_release(hold, ended=ended, sub_quota=hold.ticket_type_quota, now=now, by=token_version)
@@ -312,7 +308,7 @@ def release(hold: HoldRecord, *, ended: str, now: datetime, token_version: int |
     return replace(hold, status=ended, ended_at=now), pool
 
 
-def _route_release(hold: HoldRecord, *, ended: str, sub_quota: bool, now: datetime, by: int | None) -> str:
+def _route_release(hold: HoldRecord, *, ended: HoldStatus, sub_quota: bool, now: datetime, by: int | None) -> Pool:
     """route_returned with the release's transaction; its hold's failure said as such."""
     try:
         commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=by)
@@ -323,8 +319,10 @@ def _route_release(hold: HoldRecord, *, ended: str, sub_quota: bool, now: dateti
         raise
 
 
-def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: datetime, by: int | None) -> None:
-    condition = "#status = :held" + (" AND held_until <= :now" if ended == EXPIRED else "")
+def _release(
+    hold: HoldRecord, pool: Pool, *, ended: HoldStatus, sub_quota: bool, now: datetime, by: int | None
+) -> None:
+    condition = "#status = :held" + (" AND held_until <= :now" if ended == HoldStatus.EXPIRED else "")
     tx = Transaction()
     tx.add(
         "hold",
@@ -338,8 +336,8 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
                 "ExpressionAttributeValues": values(
                     ended=ended,
                     at=now.isoformat(),
-                    held=HELD,
-                    **({"now": inventory.ms(now)} if ended == EXPIRED else {}),
+                    held=HoldStatus.HELD,
+                    **({"now": inventory.ms(now)} if ended == HoldStatus.EXPIRED else {}),
                 ),
                 **ALL_OLD,
             }
@@ -355,11 +353,13 @@ def _release(hold: HoldRecord, pool: str, *, ended: str, sub_quota: bool, now: d
         pool=pool,
         now=now,
         placed=hold.cooldown_until is not None,
-        cooldown_until=hold.cooldown_until if ended == EXPIRED else None,  # the buyer let it lapse
+        cooldown_until=hold.cooldown_until if ended == HoldStatus.EXPIRED else None,  # the buyer let it lapse
     )
     if by is not None:
         users.check_current(tx, hold.user_id, by)
-    _offer_ends(tx, hold, EXPIRED if ended == EXPIRED else LEFT, now)  # released: the user declined it
+    _offer_ends(
+        tx, hold, EntryStatus.EXPIRED if ended == HoldStatus.EXPIRED else EntryStatus.LEFT, now
+    )  # released: the user declined it
     tx.commit()
 
 
@@ -373,7 +373,7 @@ def expired(now: datetime, *, event_id: str | None = None, limit: int = 100) -> 
     found: list[HoldRecord] = []
     start: dict[str, Any] | None = None
     while len(found) < limit:
-        page, start = _page(BY_EXPIRY, "held = :key", HELD, now, limit - len(found), start)
+        page, start = _page(BY_EXPIRY, "held = :key", HoldStatus.HELD, now, limit - len(found), start)
         found += page
         if start is None:
             break
@@ -394,4 +394,4 @@ def _page(
         query["ExclusiveStartKey"] = start
     with aws_errors():
         raw = client().query(**query)
-    return [HoldRecord.from_item(load(item)) for item in raw.get("Items", [])], raw.get("LastEvaluatedKey")
+    return [hold_of(load(item)) for item in raw.get("Items", [])], raw.get("LastEvaluatedKey")

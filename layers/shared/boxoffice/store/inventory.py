@@ -18,8 +18,9 @@ from decimal import Decimal
 from typing import Any, Final
 
 from boxoffice import retry
-from boxoffice.records import ON_SALE, EventRecord, Holding, TicketType
+from boxoffice.records import EventRecord, Holding, TicketType
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
+from boxoffice.vocabulary import EventStatus, Pool
 
 QUOTA = "QUOTA"
 TYPE = "TYPE#"
@@ -122,7 +123,7 @@ def with_quota(event: EventRecord, item: Item) -> EventRecord:
         available_tickets=int(item["available_tickets"]),
         held=int(item.get("held", 0)),
         reserved=int(item.get("reserved", 0)),
-        status=item["status"],
+        status=EventStatus(item["status"]),
         starts_at=datetime.fromisoformat(item["starts_at"]),
         currency=item["currency"],
         max_tickets_per_booking=int(item["max_tickets_per_booking"]),
@@ -233,7 +234,7 @@ def take(
                 "ExpressionAttributeNames": {"#status": "status", **revenue_names},
                 "ExpressionAttributeValues": values(
                     qty=quantity,
-                    on_sale=ON_SALE,
+                    on_sale=EventStatus.ON_SALE,
                     now=now.isoformat(),
                     currency=event.currency,
                     **({"amount": sale} if sale is not None else {"zero": 0}),
@@ -384,7 +385,7 @@ def allot(
                     qty=quantity,
                     zero=0,
                     minus_one=-1,
-                    on_sale=ON_SALE,
+                    on_sale=EventStatus.ON_SALE,
                     now=now.isoformat(),
                     **({} if cap is None else {"cap": cap}),
                 ),
@@ -411,7 +412,9 @@ def settle(
                 "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND held >= :qty",
                 "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
-                "ExpressionAttributeValues": values(qty=quantity, amount=amount, on_sale=ON_SALE, now=now.isoformat()),
+                "ExpressionAttributeValues": values(
+                    qty=quantity, amount=amount, on_sale=EventStatus.ON_SALE, now=now.isoformat()
+                ),
                 **ALL_OLD,
             }
         },
@@ -434,10 +437,6 @@ def settle(
 
 # --- where returned tickets go ---
 
-AVAILABLE: Final = "available_tickets"  # back on open sale
-RESERVED: Final = "reserved"  # kept for the waiting list: only its allocator moves them on
-
-
 # The quota item's condition that nobody is WAITING (absent: nobody ever was); `:zero` is 0.
 NOBODY_WAITS = "(attribute_not_exists(waiting) OR waiting = :zero)"
 # A quota item with tickets in its `reserved` pool carries POOL_KEY = POOLED: the sparse index BY_POOL lists
@@ -449,7 +448,7 @@ BY_POOL, POOL_KEY, POOLED = "by_pool", "pool_pk", "RESERVED"
 POOL_NAMES: Final = {"#line_status": "status"}
 
 
-def returned(pool: str, quantity: str = "qty", *, now: datetime | None = None) -> tuple[str, str, dict[str, Any]]:
+def returned(pool: Pool, quantity: str = "qty", *, now: datetime | None = None) -> tuple[str, str, dict[str, Any]]:
     """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the condition that it
     is the right pool (open sale while nobody waits, `reserved` while anyone does), and their values.
 
@@ -457,8 +456,8 @@ def returned(pool: str, quantity: str = "qty", *, now: datetime | None = None) -
     started event's waiters can never be offered its tickets); the condition then names POOL_NAMES.
     """
     line_open = "#line_status = :line_on_sale AND starts_at > :line_now"
-    open_values = {"line_on_sale": ON_SALE, "line_now": now.isoformat()} if now is not None else {}
-    if pool == AVAILABLE:
+    open_values = {"line_on_sale": EventStatus.ON_SALE, "line_now": now.isoformat()} if now is not None else {}
+    if pool == Pool.AVAILABLE:
         closed = f"({NOBODY_WAITS} OR NOT ({line_open}))" if now is not None else NOBODY_WAITS
         return f"available_tickets = available_tickets + :{quantity}", closed, {"zero": 0, **open_values}
     clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
@@ -466,23 +465,23 @@ def returned(pool: str, quantity: str = "qty", *, now: datetime | None = None) -
     return clause, condition, {"zero": 0, "pooled": POOLED, **open_values}
 
 
-def pool_for(quota: Item | None, now: datetime) -> str | None:
+def pool_for(quota: Item | None, now: datetime) -> Pool | None:
     """Where returned tickets go, for a quota item as DynamoDB saw it (None: it is gone): kept for the line
     while anyone waits for an event on sale that has not started."""
     if quota is None:
         return None
-    line_open = quota.get("status") == ON_SALE and datetime.fromisoformat(quota["starts_at"]) > now
-    return RESERVED if line_open and int(quota.get("waiting", 0)) > 0 else AVAILABLE
+    line_open = quota.get("status") == EventStatus.ON_SALE and datetime.fromisoformat(quota["starts_at"]) > now
+    return Pool.RESERVED if line_open and int(quota.get("waiting", 0)) > 0 else Pool.AVAILABLE
 
 
 # The pool each event's tickets last went to in this process: the first guess of its next return, so that
 # while people wait, a busy event's cancels and the sweeper's releases do not each lose a transaction to
 # the open-sale condition first. A guess only: the condition decides. Bounded: cleared when full.
-_last_pool: dict[str, str] = {}
+_last_pool: dict[str, Pool] = {}
 _LAST_POOL_EVENTS = 1024
 
 
-def route_returned(event_id: str, commit: Callable[[str], None], now: datetime) -> str:
+def route_returned(event_id: str, commit: Callable[[Pool], None], now: datetime) -> Pool:
     """Commit a transaction that returns tickets to the event's quota, into the right pool; returns the pool.
 
     `commit(pool)` builds and commits the whole transaction, its `quota` action returning the tickets to
@@ -493,8 +492,8 @@ def route_returned(event_id: str, commit: Callable[[str], None], now: datetime) 
     is part of, if any). Every other failure is the caller's.
     """
 
-    def step() -> str:
-        pool = _last_pool.get(event_id, AVAILABLE)
+    def step() -> Pool:
+        pool = _last_pool.get(event_id, Pool.AVAILABLE)
         try:
             commit(pool)
         except Failed as exc:
@@ -509,7 +508,7 @@ def route_returned(event_id: str, commit: Callable[[str], None], now: datetime) 
     return retry.once(step)
 
 
-def _remember(event_id: str, pool: str) -> None:
+def _remember(event_id: str, pool: Pool) -> None:
     if len(_last_pool) >= _LAST_POOL_EVENTS:
         _last_pool.clear()
     _last_pool[event_id] = pool
@@ -541,8 +540,8 @@ def give_back(
     refund: Decimal,
     currency: str,
     starts_at: datetime,
-    status: str,
-    pool: str,
+    status: EventStatus,
+    pool: Pool,
     now: datetime,
 ) -> None:
     """Add a cancel's counter moves: `quota` (sold -> `pool`, only before the event starts, and while it
@@ -588,7 +587,7 @@ def release(
     sub_quota: bool,
     user_id: str,
     quantity: int,
-    pool: str,
+    pool: Pool,
     now: datetime,
     placed: bool,
     cooldown_until: datetime | None,

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from boxoffice.records import EventRecord, TicketType
-from boxoffice.store import inventory
+from boxoffice.records import EntryRecord, EventRecord, HoldRecord, TicketType
+from boxoffice.store import holds, inventory
 from boxoffice.store import waitlist as lines
 from boxoffice.store.dynamo import Failed, Transaction, bookings_table, dump, events_table
-from boxoffice.store.holds import HoldRecord
 
 
 class OfferRefused(Exception):
@@ -26,9 +25,7 @@ class OfferRefused(Exception):
         self.pool = pool
 
 
-def offer(
-    entry: lines.EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_type: TicketType, now: datetime
-) -> None:
+def offer(entry: EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_type: TicketType, now: datetime) -> None:
     """Make `hold` (HELD, for the entry's user) from the event's reserved tickets, in one transaction."""
     tx = Transaction()
     inventory.allot(tx, event, ticket_type, entry.user_id, entry.quantity, now)
@@ -37,7 +34,7 @@ def offer(
         {
             "Put": {
                 "TableName": bookings_table(),
-                "Item": dump(hold.item()),
+                "Item": dump(holds.hold_item(hold)),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },

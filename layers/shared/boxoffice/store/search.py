@@ -16,11 +16,12 @@ from typing import Any
 
 from boxoffice import retry
 from boxoffice.errors import DomainError
-from boxoffice.records import ON_SALE, EventRecord
+from boxoffice.records import EventRecord
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, events_table, load, values
 from boxoffice.store.event_items import BY_TIME, BY_VENUE, LIVE, complete, describe, event_key, venue_pk
 from boxoffice.text import venue_key, words
+from boxoffice.vocabulary import EventStatus
 
 MAX_PREFIX = 20  # longer query words use their first 20 characters' entries and are checked on the event
 MAX_ACTIONS = 100  # per TransactWriteItems
@@ -47,7 +48,7 @@ class Search:
         name_words = words(event.name)
         local_day = event.local_start.date()
         return (
-            event.status == ON_SALE
+            event.status == EventStatus.ON_SALE
             and all(any(w.startswith(term) for w in name_words) for term in self.terms)
             and (self.venue_key is None or venue_key(event.venue) == self.venue_key)
             and (self.first_day is None or self.first_day <= local_day)

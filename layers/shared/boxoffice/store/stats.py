@@ -8,30 +8,10 @@ An event stored before ticket types has its counts on its own item, and no cance
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
-from boxoffice.records import EventRecord, TicketType
+from boxoffice.records import StatsRecord, TypeStatsRecord
 from boxoffice.store import dynamo, event_items, inventory, tickets, users
 from boxoffice.store.dynamo import Item, events_table, tickets_table, users_table
-from boxoffice.store.users import UserRecord
-
-
-@dataclass(frozen=True, slots=True)
-class TypeStatsRecord:
-    ticket_type: TicketType  # with its live counters (sold, available_tickets)
-    cancelled: int
-    checked_in: int
-    revenue: dict[str, Decimal]
-
-
-@dataclass(frozen=True, slots=True)
-class StatsRecord:
-    event: EventRecord
-    cancelled: int
-    checked_in: int
-    revenue: dict[str, Decimal]  # by currency; a currency whose bookings were all cancelled shows 0
-    ticket_types: tuple[TypeStatsRecord, ...]  # in the event's order
+from boxoffice.vocabulary import UserRecord
 
 
 def _type_counters(event_id: str, described: Item) -> dict[str, Item]:
@@ -54,7 +34,7 @@ def read(event_id: str, caller_id: str) -> tuple[UserRecord | None, StatsRecord 
         },
         attributes=users.readable(),
     )
-    account = UserRecord.from_item(found[users_table()][0]) if found[users_table()] else None
+    account = users.user_of(found[users_table()][0]) if found[users_table()] else None
     items = {item["sk"]: item for item in found[events_table()]}
     if event_items.EVENT not in items:
         return account, None

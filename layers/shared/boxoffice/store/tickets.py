@@ -21,11 +21,11 @@ import base64
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
-from boxoffice.records import ON_SALE, EventRecord
+from boxoffice.records import BookedType, EventRecord, TicketRecord
 from boxoffice.store import dynamo, users
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -40,54 +40,28 @@ from boxoffice.store.dynamo import (
     users_table,
     values,
 )
-from boxoffice.store.users import UserRecord
+from boxoffice.vocabulary import EventStatus, Principal, TicketStatus, UserRecord
 
-VALID: Final = "VALID"
-CHECKED_IN: Final = "CHECKED_IN"
-CANCELLED: Final = "CANCELLED"
 _TICKET = "TICKET#"
 _CHECKINS = "CHECKINS#"
 CHECKIN_SHARDS = 8
 BY_UPDATE = "by_update"
 
 
-@dataclass(frozen=True, slots=True)
-class TicketRecord:
-    event_id: str
-    ticket_number: str
-    status: str
-    updated_at: datetime
-    checked_in_at: datetime | None
-    booking_id: str
-    user_id: str
-    # Its booking's type, as booked; None on a ticket written before tickets recorded it (then its
-    # booking's says which: store.bookings.typed).
-    ticket_type_id: str | None
-    ticket_type_name: str | None
-    code: str | None = None  # its signed code, as the booking wrote it (None where not read)
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> TicketRecord:
-        checked_in_at = item.get("checked_in_at")
-        return cls(
-            event_id=item["event_id"],
-            ticket_number=item["ticket_number"],
-            status=item["status"],
-            updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
-            checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
-            booking_id=item["booking_id"],
-            user_id=item["user_id"],
-            ticket_type_id=item.get("ticket_type_id"),
-            ticket_type_name=item.get("ticket_type_name"),
-            code=item.get("code"),
-        )
-
-    @property
-    def ticket_type(self) -> tuple[str, str]:
-        """Its type (id, name), once known (always, when read through store.bookings.typed)."""
-        if self.ticket_type_id is None or self.ticket_type_name is None:
-            raise LookupError("a ticket written before tickets recorded their type: read it with store.bookings.typed")
-        return self.ticket_type_id, self.ticket_type_name
+def ticket_of(item: Mapping[str, Any]) -> TicketRecord:
+    checked_in_at = item.get("checked_in_at")
+    return TicketRecord(
+        event_id=item["event_id"],
+        ticket_number=item["ticket_number"],
+        status=TicketStatus(item["status"]),
+        updated_at=datetime.fromisoformat(item.get("updated_at") or item["created_at"]),
+        checked_in_at=datetime.fromisoformat(checked_in_at) if checked_in_at else None,
+        booking_id=item["booking_id"],
+        user_id=item["user_id"],
+        ticket_type_id=item.get("ticket_type_id"),
+        ticket_type_name=item.get("ticket_type_name"),
+        code=item.get("code"),
+    )
 
 
 def key(event_id: str, number: str) -> dict[str, str]:
@@ -106,9 +80,9 @@ def _updated(number: str, at: datetime) -> dict[str, str]:
 
 
 def put_action(
-    event_id: str, number: str, *, code: str, booking_id: str, user_id: str, ticket_type: tuple[str, str], at: datetime
+    event_id: str, number: str, *, code: str, booking_id: str, user_id: str, ticket_type: BookedType, at: datetime
 ) -> dict[str, Any]:
-    """A new VALID ticket of `ticket_type` (id, name) with its code, for the booking's transaction (a number
+    """A new VALID ticket of `ticket_type` with its code, for the booking's transaction (a number
     already taken fails it)."""
     item = {
         **key(event_id, number),
@@ -116,9 +90,9 @@ def put_action(
         "event_id": event_id,
         "booking_id": booking_id,
         "user_id": user_id,
-        "ticket_type_id": ticket_type[0],
-        "ticket_type_name": ticket_type[1],
-        "status": VALID,
+        "ticket_type_id": ticket_type.id,
+        "ticket_type_name": ticket_type.name,
+        "status": TicketStatus.VALID,
         "code": code,
         "created_at": at.isoformat(),
         **_updated(number, at),
@@ -139,7 +113,7 @@ def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
             "ConditionExpression": "#status = :valid",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": values(
-                cancelled=CANCELLED, valid=VALID, at=at.isoformat(), **_updated(number, at)
+                cancelled=TicketStatus.CANCELLED, valid=TicketStatus.VALID, at=at.isoformat(), **_updated(number, at)
             ),
             **ALL_OLD,
         }
@@ -148,12 +122,12 @@ def cancel_action(event_id: str, number: str, at: datetime) -> dict[str, Any]:
 
 def ticket_in(item: Item) -> TicketRecord | None:
     """The ticket an item of the tickets table holds; None for its other items (the check-in counts)."""
-    return TicketRecord.from_item(item) if str(item.get("sk", "")).startswith(_TICKET) else None
+    return ticket_of(item) if str(item.get("sk", "")).startswith(_TICKET) else None
 
 
 def of_items(items: Iterable[Item]) -> dict[tuple[str, str], TicketRecord]:
     """Ticket records by (event id, ticket number)."""
-    records = (TicketRecord.from_item(item) for item in items)
+    records = (ticket_of(item) for item in items)
     return {(r.event_id, r.ticket_number): r for r in records}
 
 
@@ -225,7 +199,7 @@ def _count_checkin(event_id: str, type_id: str, delta: int, at: datetime) -> dic
     }
     if delta > 0:
         update["ConditionExpression"] = "event_status = :on_sale AND doors_open_at <= :now AND doors_close_at > :now"
-        update["ExpressionAttributeValues"] |= values(on_sale=ON_SALE, now=instant(at))
+        update["ExpressionAttributeValues"] |= values(on_sale=EventStatus.ON_SALE, now=instant(at))
         update |= ALL_OLD
     return {"Update": update}
 
@@ -236,8 +210,8 @@ def read_for_door(event_id: str, number: str, caller_id: str) -> tuple[UserRecor
         {users_table(): [users.user_key(caller_id)], tickets_table(): [key(event_id, number)]},
         attributes=users.readable(),
     )
-    account = UserRecord.from_item(found[users_table()][0]) if found[users_table()] else None
-    ticket = TicketRecord.from_item(found[tickets_table()][0]) if found[tickets_table()] else None
+    account = users.user_of(found[users_table()][0]) if found[users_table()] else None
+    ticket = ticket_of(found[tickets_table()][0]) if found[tickets_table()] else None
     return account, ticket
 
 
@@ -245,7 +219,7 @@ class TicketMoved(Exception):
     """A door transaction's condition on the ticket failed: its status (None: missing) and check-in time as
     DynamoDB saw them."""
 
-    def __init__(self, status: str | None, checked_in_at: datetime | None) -> None:
+    def __init__(self, status: TicketStatus | None, checked_in_at: datetime | None) -> None:
         super().__init__("ticket moved")
         self.status = status
         self.checked_in_at = checked_in_at
@@ -255,7 +229,7 @@ class DoorShut(Exception):
     """A check-in's condition on its count shard failed: the event's status and door window as the shard
     had them."""
 
-    def __init__(self, status: str, opens: datetime, closes: datetime) -> None:
+    def __init__(self, status: EventStatus, opens: datetime, closes: datetime) -> None:
         super().__init__("door shut")
         self.status, self.opens, self.closes = status, opens, closes
 
@@ -267,22 +241,22 @@ def _door_failure(exc: Failed) -> Exception:
         if "doors_open_at" not in door:
             return DoorUnknown()
         opens, closes = (datetime.fromisoformat(door[f"doors_{at}_at"]) for at in ("open", "close"))
-        return DoorShut(door["event_status"], opens, closes)
+        return DoorShut(EventStatus(door["event_status"]), opens, closes)
     old = exc.old("ticket") or {}
-    at = old.get("checked_in_at")
-    return TicketMoved(old.get("status"), datetime.fromisoformat(at) if at else None)
+    status, at = old.get("status"), old.get("checked_in_at")
+    return TicketMoved(TicketStatus(status) if status else None, datetime.fromisoformat(at) if at else None)
 
 
 def _move(
-    ticket: TicketRecord, *, to: str, sets: str, named: dict[str, Any], by: tuple[str, int], at: datetime
+    ticket: TicketRecord, *, to: TicketStatus, sets: str, named: dict[str, Any], by: Principal, at: datetime
 ) -> TicketRecord:
     """One door transaction: the ticket (as read, its type known) from the other door state to `to`
     (VALID <-> CHECKED_IN), its count shard and its type's count moved with it (a check-in only while
     the event is on sale and its doors are open: DoorShut, or DoorUnknown), and the
-    caller's token (user id, token version) still current; TicketMoved when the ticket is no longer in the
+    caller's (`by`) token still current; TicketMoved when the ticket is no longer in the
     other state. A ticket written before tickets recorded their type gets it here."""
-    came_from = VALID if to == CHECKED_IN else CHECKED_IN
-    (type_id, type_name), number = ticket.ticket_type, ticket.ticket_number
+    came_from = TicketStatus.VALID if to == TicketStatus.CHECKED_IN else TicketStatus.CHECKED_IN
+    kind, number = ticket.ticket_type, ticket.ticket_number
     tx = Transaction().add(
         "ticket",
         {
@@ -296,8 +270,8 @@ def _move(
                 "ExpressionAttributeValues": values(
                     to=to,
                     **{"from": came_from},
-                    type_id=type_id,
-                    type_name=type_name,
+                    type_id=kind.id,
+                    type_name=kind.name,
                     **_updated(number, at),
                     **named,
                 ),
@@ -305,24 +279,26 @@ def _move(
             }
         },
     )
-    tx.add("count", _count_checkin(ticket.event_id, type_id, +1 if to == CHECKED_IN else -1, at))
-    users.check_current(tx, *by, name="caller")
+    tx.add("count", _count_checkin(ticket.event_id, kind.id, +1 if to == TicketStatus.CHECKED_IN else -1, at))
+    users.check_current(tx, by.user_id, by.token_version, name="caller")
     try:
         tx.commit()
     except Failed as exc:
         raise _door_failure(exc) from None
-    return replace(ticket, status=to, updated_at=at, checked_in_at=at if to == CHECKED_IN else None)
+    return replace(ticket, status=to, updated_at=at, checked_in_at=at if to == TicketStatus.CHECKED_IN else None)
 
 
-def check_in(ticket: TicketRecord, *, by: tuple[str, int], at: datetime) -> TicketRecord:
-    """VALID -> CHECKED_IN at `at`, by the caller `by` (user id, token version), counted, in one transaction."""
+def check_in(ticket: TicketRecord, *, by: Principal, at: datetime) -> TicketRecord:
+    """VALID -> CHECKED_IN at `at`, by the caller `by`, counted, in one transaction."""
     sets = ", checked_in_at = :at, checked_in_by = :by"
-    return _move(ticket, to=CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by[0]}, by=by, at=at)
+    return _move(
+        ticket, to=TicketStatus.CHECKED_IN, sets=sets, named={"at": at.isoformat(), "by": by.user_id}, by=by, at=at
+    )
 
 
-def undo_check_in(ticket: TicketRecord, *, by: tuple[str, int], at: datetime) -> TicketRecord:
+def undo_check_in(ticket: TicketRecord, *, by: Principal, at: datetime) -> TicketRecord:
     """CHECKED_IN -> VALID again, uncounted, in one transaction."""
-    return _move(ticket, to=VALID, sets=" REMOVE checked_in_at, checked_in_by", named={}, by=by, at=at)
+    return _move(ticket, to=TicketStatus.VALID, sets=" REMOVE checked_in_at, checked_in_by", named={}, by=by, at=at)
 
 
 def changed_since(
@@ -347,7 +323,7 @@ def changed_since(
     with aws_errors():
         raw = client().query(**query)
     items = [load(item) for item in raw.get("Items", [])]
-    return [TicketRecord.from_item(item) for item in items[:limit]], len(items) > limit or "LastEvaluatedKey" in raw
+    return [ticket_of(item) for item in items[:limit]], len(items) > limit or "LastEvaluatedKey" in raw
 
 
 def sync_key(ticket: TicketRecord) -> str:

@@ -21,11 +21,12 @@ from boxoffice.errors import (
     TicketTypeHasSales,
     TicketTypeNotFound,
 )
-from boxoffice.records import MAX_TICKET_TYPES, ON_SALE, EventRecord, TicketType
+from boxoffice.records import MAX_TICKET_TYPES, EventRecord, TicketType
 from boxoffice.store import dynamo, inventory
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, dump, events_table, values
 from boxoffice.store.event_items import claim_name, definition, event_key, name_key
 from boxoffice.store.events import Stale, Update
+from boxoffice.vocabulary import EventStatus
 
 
 def _event_failure(exc: Failed, type_id: str) -> Exception | None:
@@ -33,7 +34,7 @@ def _event_failure(exc: Failed, type_id: str) -> Exception | None:
     if not exc.failed("event"):
         return None
     current = exc.old("event")
-    if current is None or current.get("status") != ON_SALE:
+    if current is None or current.get("status") != EventStatus.ON_SALE:
         return EventNotFound()
     if type_id not in current.get("ticket_types", {}):
         return TicketTypeNotFound()
@@ -57,7 +58,7 @@ def add(event: EventRecord, ticket_type: TicketType) -> None:
         if exc.failed("name"):
             raise InvalidInput("must be unique among the event's ticket types", field="name") from None
         current = exc.old("event")
-        if current is None or current.get("status") != ON_SALE:
+        if current is None or current.get("status") != EventStatus.ON_SALE:
             raise EventNotFound() from None
         if len(current.get("ticket_types", {})) >= MAX_TICKET_TYPES:
             raise InvalidInput(f"the event already has {MAX_TICKET_TYPES} ticket types", field="ticket_types") from None

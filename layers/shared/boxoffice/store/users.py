@@ -8,7 +8,7 @@ other at once cannot leave none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -27,30 +27,19 @@ from boxoffice.store.dynamo import (
     users_table,
     values,
 )
+from boxoffice.vocabulary import Principal, Role, UserRecord
 
 
-@dataclass(frozen=True, slots=True)
-class UserRecord:
-    id: str
-    name: str
-    email: str
-    role: str
-    # Read only by login and the password change; never in a log line, even one that prints the record.
-    password_hash: str | None = field(repr=False)
-    token_version: int
-    created_at: datetime
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> UserRecord:
-        return cls(
-            id=item["id"],
-            name=item["full_name"],
-            email=item["email"],
-            role=item["role"],
-            password_hash=item.get("password_hash"),
-            token_version=int(item["token_version"]),
-            created_at=datetime.fromisoformat(item["created_at"]),
-        )
+def user_of(item: dict[str, Any]) -> UserRecord:
+    return UserRecord(
+        id=item["id"],
+        name=item["full_name"],
+        email=item["email"],
+        role=Role(item["role"]),
+        password_hash=item.get("password_hash"),
+        token_version=int(item["token_version"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+    )
 
 
 # What every function but login and the password change reads of the users table: an account without
@@ -73,7 +62,6 @@ def _email_key(email: str) -> dict[str, str]:
 
 
 _ADMINS_KEY = {"pk": "ADMINS"}
-ADMIN = "admin"
 
 
 def _count_admins(delta: int) -> dict[str, Any]:
@@ -117,7 +105,7 @@ def create(user: UserRecord) -> None:
             }
         },
     )
-    if user.role == ADMIN:
+    if user.role == Role.ADMIN:
         tx.add("admins", _count_admins(+1))
     try:
         tx.commit()
@@ -127,7 +115,7 @@ def create(user: UserRecord) -> None:
 
 def get(user_id: str, *, with_password: bool = False) -> UserRecord | None:
     item = dynamo.get(users_table(), user_key(user_id), attributes=None if with_password else READABLE)
-    return UserRecord.from_item(item) if item else None
+    return user_of(item) if item else None
 
 
 def find_id(email: str) -> str | None:
@@ -163,10 +151,10 @@ def update(user: UserRecord, *, name: str | None, password_hash: str | None) -> 
             )
         except client().exceptions.ConditionalCheckFailedException as exc:
             raise NotAuthenticated("The token was revoked by a password change.") from exc
-    return UserRecord.from_item(load(raw["Attributes"]))
+    return user_of(load(raw["Attributes"]))
 
 
-def set_role(user_id: str, role: str) -> bool:
+def set_role(user_id: str, role: Role) -> bool:
     """Give the account `role` with no caller to check (operators: `make create-admin ... PROMOTE=1`).
     False (and nothing written) when it has that role or does not exist; else as change_role."""
 
@@ -210,14 +198,14 @@ def find_for_admin(caller_id: str, email: str) -> tuple[UserRecord | None, UserR
     caller = by_pk.get(user_key(caller_id)["pk"])
     claim = by_pk.get(_email_key(email)["pk"])
     owner = get(claim["user_id"]) if claim else None
-    return (UserRecord.from_item(caller) if caller else None), owner
+    return (user_of(caller) if caller else None), owner
 
 
 def read_pair(caller_id: str, user_id: str) -> tuple[UserRecord | None, UserRecord | None]:
     """The caller's account and another (or the same) account, in one BatchGetItem."""
     keys = [user_key(i) for i in dict.fromkeys([caller_id, user_id])]  # BatchGetItem refuses a key twice
     found = dynamo.batch_get({users_table(): keys}, attributes=readable())[users_table()]
-    by_id = {item["id"]: UserRecord.from_item(item) for item in found}
+    by_id = {item["id"]: user_of(item) for item in found}
     return by_id.get(caller_id), by_id.get(user_id)
 
 
@@ -225,12 +213,12 @@ class RoleChanged(retry.Again):
     """The account's role is no longer the one the change was decided from: read it again."""
 
 
-def admins_moved(old_role: str, new_role: str) -> int:
+def admins_moved(old_role: Role, new_role: Role) -> int:
     """How a role change moves the count of admins (which never drops to zero)."""
-    return (new_role == ADMIN) - (old_role == ADMIN)
+    return (new_role == Role.ADMIN) - (old_role == Role.ADMIN)
 
 
-def role_refusal(read_role: str, seen: Item | None) -> Exception:
+def role_refusal(read_role: Role, seen: Item | None) -> Exception:
     """Why a role change decided on `read_role` lost its condition on the account, as DynamoDB `seen` it
     (None: gone): the account is gone, the role changed meanwhile (read again), or else only the caller's
     own token version can have failed (an admin changing their own role)."""
@@ -241,21 +229,21 @@ def role_refusal(read_role: str, seen: Item | None) -> Exception:
     return RoleChanged()
 
 
-def change_role(user: UserRecord, role: str, *, caller: tuple[str, int] | None) -> UserRecord:
+def change_role(user: UserRecord, role: Role, *, caller: Principal | None) -> UserRecord:
     """Give `user` the role, if it still has the role we read, bumping its token version: tokens carry
     the role, so every older one stops working at once. The admin count moves in the same transaction
     and never drops to zero.
 
-    The caller's token (user id, token version), if there is a caller, must still be current: a
+    The caller's token, if there is a caller, must still be current: a
     ConditionCheck, or, when admins change their own role, a condition on the same update (a
     transaction may touch an item once).
     """
     named: dict[str, Any] = {"role": role, "old": user.role, "now": clock.now().isoformat(), "one": 1}
     condition = "#role = :old"
-    own = caller is not None and caller[0] == user.id
+    own = caller is not None and caller.user_id == user.id
     if own:
         condition += " AND token_version = :ver"
-        named["ver"] = caller[1] if caller else None
+        named["ver"] = caller.token_version if caller else None
     tx = Transaction().add(
         "account",
         {
@@ -271,7 +259,7 @@ def change_role(user: UserRecord, role: str, *, caller: tuple[str, int] | None) 
         },
     )
     if caller is not None and not own:
-        check_current(tx, *caller, name="caller")
+        check_current(tx, caller.user_id, caller.token_version, name="caller")
     moved = admins_moved(user.role, role)
     if moved:
         tx.add("admins", _count_admins(moved))

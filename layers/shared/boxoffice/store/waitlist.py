@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from boxoffice.errors import AlreadyWaiting
-from boxoffice.records import LEFT, OFFERED, ON_SALE, WAITING, EventRecord, Holding, Stock
+from boxoffice.records import EntryRecord, EventRecord, Holding, Stock
 from boxoffice.store import dynamo, event_items, inventory, legacy, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import (
@@ -33,78 +33,64 @@ from boxoffice.store.dynamo import (
     users_table,
     values,
 )
-from boxoffice.store.users import UserRecord
+from boxoffice.vocabulary import EntryStatus, EventStatus, UserRecord
 
 _WAITING = "WAITING#"
 _LINE = "LINE#"
 
 
-@dataclass(frozen=True, slots=True)
-class EntryRecord:
-    id: str
-    user_id: str
-    event_id: str
-    ticket_type_id: str
-    ticket_type_name: str
-    quantity: int
-    status: str
-    joined_at: datetime
-    hold_id: str | None = None
-    expires_at: datetime | None = None
-    ended_at: datetime | None = None
+def line_sk(record: EntryRecord) -> str:
+    """Its place in the line: join order, then id (microsecond ties are broken, not lost)."""
+    return f"{record.joined_at.isoformat(timespec='microseconds')}#{record.id}"
 
-    @property
-    def line_sk(self) -> str:
-        """Its place in the line: join order, then id (microsecond ties are broken, not lost)."""
-        return f"{self.joined_at.isoformat(timespec='microseconds')}#{self.id}"
 
-    def attributes(self) -> Item:
-        return {
-            "id": self.id,
-            "user_id": self.user_id,
-            "event_id": self.event_id,
-            "ticket_type_id": self.ticket_type_id,
-            "ticket_type_name": self.ticket_type_name,
-            "quantity": self.quantity,
-            "status": self.status,
-            "joined_at": self.joined_at.isoformat(timespec="microseconds"),
-            "line_sk": self.line_sk,
-            "hold_id": self.hold_id,
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
-        }
+def entry_attributes(record: EntryRecord) -> Item:
+    return {
+        "id": record.id,
+        "user_id": record.user_id,
+        "event_id": record.event_id,
+        "ticket_type_id": record.ticket_type_id,
+        "ticket_type_name": record.ticket_type_name,
+        "quantity": record.quantity,
+        "status": record.status,
+        "joined_at": record.joined_at.isoformat(timespec="microseconds"),
+        "line_sk": line_sk(record),
+        "hold_id": record.hold_id,
+        "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+        "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+    }
 
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> EntryRecord:
-        expires_at, ended_at = item.get("expires_at"), item.get("ended_at")
-        return cls(
-            id=item["id"],
-            user_id=item["user_id"],
-            event_id=item["event_id"],
-            ticket_type_id=item["ticket_type_id"],
-            ticket_type_name=item["ticket_type_name"],
-            quantity=int(item["quantity"]),
-            status=item["status"],
-            joined_at=datetime.fromisoformat(item["joined_at"]),
-            hold_id=item.get("hold_id"),
-            expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
-            ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
-        )
 
-    @classmethod
-    def in_line(cls, event_id: str, item: Mapping[str, Any]) -> EntryRecord:
-        """The WAITING entry a line item stands for."""
-        joined_at, _, _ = item["sk"].partition("#")
-        return cls(
-            id=item["entry_id"],
-            user_id=item["user_id"],
-            event_id=event_id,
-            ticket_type_id=item["ticket_type_id"],
-            ticket_type_name=item["ticket_type_name"],
-            quantity=int(item["quantity"]),
-            status=WAITING,
-            joined_at=datetime.fromisoformat(joined_at),
-        )
+def entry_of(item: Mapping[str, Any]) -> EntryRecord:
+    expires_at, ended_at = item.get("expires_at"), item.get("ended_at")
+    return EntryRecord(
+        id=item["id"],
+        user_id=item["user_id"],
+        event_id=item["event_id"],
+        ticket_type_id=item["ticket_type_id"],
+        ticket_type_name=item["ticket_type_name"],
+        quantity=int(item["quantity"]),
+        status=EntryStatus(item["status"]),
+        joined_at=datetime.fromisoformat(item["joined_at"]),
+        hold_id=item.get("hold_id"),
+        expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
+        ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
+    )
+
+
+def entry_in_line(event_id: str, item: Mapping[str, Any]) -> EntryRecord:
+    """The WAITING entry a line item stands for."""
+    joined_at, _, _ = item["sk"].partition("#")
+    return EntryRecord(
+        id=item["entry_id"],
+        user_id=item["user_id"],
+        event_id=event_id,
+        ticket_type_id=item["ticket_type_id"],
+        ticket_type_name=item["ticket_type_name"],
+        quantity=int(item["quantity"]),
+        status=EntryStatus.WAITING,
+        joined_at=datetime.fromisoformat(joined_at),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +120,7 @@ def line_pk(event_id: str) -> str:
 
 
 def line_key(entry: EntryRecord) -> dict[str, str]:
-    return {"pk": line_pk(entry.event_id), "sk": entry.line_sk}
+    return {"pk": line_pk(entry.event_id), "sk": line_sk(entry)}
 
 
 def _line_item(entry: EntryRecord) -> Item:
@@ -169,10 +155,10 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
     entry = own.get(entry_key(user_id, event_id)["sk"])
     account = found[users_table()]
     return JoinContext(
-        user=UserRecord.from_item(account[0]) if account else None,
+        user=users.user_of(account[0]) if account else None,
         event=event_items.assemble(described, items) if described else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
-        entry=EntryRecord.from_item(entry) if entry else None,
+        entry=entry_of(entry) if entry else None,
     )
 
 
@@ -191,10 +177,10 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
         {
             "Put": {
                 "TableName": bookings_table(),
-                "Item": dump({**entry_key(entry.user_id, entry.event_id), **entry.attributes()}),
+                "Item": dump({**entry_key(entry.user_id, entry.event_id), **entry_attributes(entry)}),
                 "ConditionExpression": "attribute_not_exists(pk) OR NOT #status IN (:waiting, :offered)",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(waiting=WAITING, offered=OFFERED),
+                "ExpressionAttributeValues": values(waiting=EntryStatus.WAITING, offered=EntryStatus.OFFERED),
             }
         },
     )
@@ -210,7 +196,7 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
                 + (" AND available_tickets < :qty" if gate == "quota" else ""),
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
-                    one=1, on_sale=ON_SALE, now=now.isoformat(), **(qty if gate == "quota" else {})
+                    one=1, on_sale=EventStatus.ON_SALE, now=now.isoformat(), **(qty if gate == "quota" else {})
                 ),
                 **ALL_OLD,
             }
@@ -245,7 +231,7 @@ def position(entry: EntryRecord) -> int:
     query: dict[str, Any] = {
         "TableName": events_table(),
         "KeyConditionExpression": "pk = :pk AND sk < :mine",
-        "ExpressionAttributeValues": values(pk=line_pk(entry.event_id), mine=entry.line_sk),
+        "ExpressionAttributeValues": values(pk=line_pk(entry.event_id), mine=line_sk(entry)),
         "Select": "COUNT",
         "ConsistentRead": True,
     }
@@ -266,7 +252,7 @@ def read_entry(user_id: str, event_id: str) -> tuple[UserRecord | None, EntryRec
         attributes=users.readable(),
     )
     account, entry = found[users_table()], found[bookings_table()]
-    return (UserRecord.from_item(account[0]) if account else None), (EntryRecord.from_item(entry[0]) if entry else None)
+    return (users.user_of(account[0]) if account else None), (entry_of(entry[0]) if entry else None)
 
 
 def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> EntryRecord:
@@ -275,9 +261,9 @@ def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> Entr
     The entry must still be this one and WAITING (an offer may have come first): EntryChanged carries it
     as it is otherwise.
     """
-    left = replace(entry, status=LEFT, ended_at=now)
+    left = replace(entry, status=EntryStatus.LEFT, ended_at=now)
     tx = Transaction()
-    tx.add("entry", end_waiting(entry, status=LEFT, now=now))
+    tx.add("entry", end_waiting(entry, status=EntryStatus.LEFT, now=now))
     tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(line_key(entry))}})
     tx.add("quota", count_waiting(entry.event_id, -1))
     users.check_current(tx, entry.user_id, token_version)
@@ -285,11 +271,11 @@ def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> Entr
         tx.commit()
     except Failed as exc:
         old = exc.old("entry")
-        raise EntryChanged(EntryRecord.from_item(old) if old else None) from None
+        raise EntryChanged(entry_of(old) if old else None) from None
     return left
 
 
-def end_waiting(entry: EntryRecord, *, status: str, now: datetime) -> dict[str, Any]:
+def end_waiting(entry: EntryRecord, *, status: EntryStatus, now: datetime) -> dict[str, Any]:
     """The entry WAITING -> `status` (its ended_at set), if it is still this entry and WAITING."""
     return {
         "Update": {
@@ -298,7 +284,9 @@ def end_waiting(entry: EntryRecord, *, status: str, now: datetime) -> dict[str, 
             "UpdateExpression": "SET #status = :status, ended_at = :now",
             "ConditionExpression": "id = :id AND #status = :waiting",
             "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values(status=status, now=now.isoformat(), id=entry.id, waiting=WAITING),
+            "ExpressionAttributeValues": values(
+                status=status, now=now.isoformat(), id=entry.id, waiting=EntryStatus.WAITING
+            ),
             **ALL_OLD,
         }
     }
@@ -319,7 +307,7 @@ def count_waiting(event_id: str, delta: int) -> dict[str, Any]:
 
 def list_page(
     user_id: str, limit: int, after: str | None
-) -> tuple[UserRecord | None, list[EntryRecord], bool, dict[str, tuple[str, datetime]]]:
+) -> tuple[UserRecord | None, list[EntryRecord], bool, dict[str, tuple[EventStatus, datetime]]]:
     """The caller's account, up to `limit` of their entries by event id after event id `after`, whether
     more follow, and each of their events' status and start (from its quota: whether its line is still
     open): one Query and one BatchGetItem."""
@@ -334,7 +322,7 @@ def list_page(
         query["ExclusiveStartKey"] = dump(entry_key(user_id, after))
     with aws_errors():
         raw = client().query(**query)
-    entries = [EntryRecord.from_item(load(item)) for item in raw.get("Items", [])]
+    entries = [entry_of(load(item)) for item in raw.get("Items", [])]
     found = dynamo.batch_get(
         {
             users_table(): [users.user_key(user_id)],
@@ -344,10 +332,10 @@ def list_page(
     )
     account = found[users_table()]
     events = {
-        q["pk"].removeprefix(inventory.event_pk("")): (q["status"], datetime.fromisoformat(q["starts_at"]))
+        q["pk"].removeprefix(inventory.event_pk("")): (EventStatus(q["status"]), datetime.fromisoformat(q["starts_at"]))
         for q in found[events_table()]
     }
-    user = UserRecord.from_item(account[0]) if account else None
+    user = users.user_of(account[0]) if account else None
     return user, entries[:limit], len(entries) > limit or "LastEvaluatedKey" in raw, events
 
 
@@ -373,7 +361,7 @@ def line(event_id: str, limit: int) -> tuple[list[EntryRecord], bool]:
             ConsistentRead=True,
             Limit=limit,
         )
-    entries = [EntryRecord.in_line(event_id, load(item)) for item in raw.get("Items", [])]
+    entries = [entry_in_line(event_id, load(item)) for item in raw.get("Items", [])]
     return entries, "LastEvaluatedKey" in raw
 
 
@@ -456,14 +444,18 @@ def offered(entry: EntryRecord, hold_id: str, expires_at: datetime) -> dict[str,
             "ConditionExpression": "id = :id AND #status = :waiting",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": values(
-                offered=OFFERED, hold=hold_id, expires=expires_at.isoformat(), id=entry.id, waiting=WAITING
+                offered=EntryStatus.OFFERED,
+                hold=hold_id,
+                expires=expires_at.isoformat(),
+                id=entry.id,
+                waiting=EntryStatus.WAITING,
             ),
             **ALL_OLD,
         }
     }
 
 
-def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: str, now: datetime) -> dict[str, Any]:
+def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: EntryStatus, now: datetime) -> dict[str, Any]:
     """The entry OFFERED -> `status` (BOOKED, EXPIRED, LEFT) as its offer hold ends, in the hold's transaction."""
     return {
         "Update": {
@@ -472,12 +464,14 @@ def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: str, now:
             "UpdateExpression": "SET #status = :status, ended_at = :now",
             "ConditionExpression": "id = :id AND #status = :offered",
             "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values(status=status, now=now.isoformat(), id=entry_id, offered=OFFERED),
+            "ExpressionAttributeValues": values(
+                status=status, now=now.isoformat(), id=entry_id, offered=EntryStatus.OFFERED
+            ),
         }
     }
 
 
-def drop(entry: EntryRecord, *, status: str, now: datetime) -> None:
+def drop(entry: EntryRecord, *, status: EntryStatus, now: datetime) -> None:
     """WAITING -> `status` for an entry that can wait no more (EXPIRED: its type no longer sells; CLOSED:
     its event was deleted or has started): out of the line, one fewer WAITING."""
     tx = Transaction()
