@@ -3,7 +3,7 @@
 from boxoffice.errors import EventNotFound, Forbidden, NotAuthenticated
 from boxoffice.http import AdminPrincipal, api, failures, lambda_handler
 from boxoffice.logic import stats
-from boxoffice.models.tickets import EventStats
+from boxoffice.models.stats import EventStats
 
 app = api()
 

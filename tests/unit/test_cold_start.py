@@ -97,9 +97,9 @@ ROUTED: dict[str, set[str]] = {
     "list_waiting_list": WAITING | {"params"},
     **dict.fromkeys(["check_in", "undo_check_in"], DOOR),
     "list_tickets": DOOR | {"params"},
+    # The stats shape needs neither the event's, the booking's nor the ticket's models.
     "event_stats": STORE
-    | EVENT_MODELS
-    | {"ids", "logic.access", "logic.stats", "models.bookings", "models.tickets"}
+    | {"ids", "logic.access", "logic.stats", "models", "models.common", "models.stats", "records", "text"}
     | EVENT_STORE
     | {"store.inventory", "store.stats", "store.tickets"},
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from boxoffice.models.tickets import TicketTypeStats
+from boxoffice.models.stats import TicketTypeStats
 from devserver import template
 from tests.support import readme
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from boxoffice.errors import EventNotFound
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import require_current
-from boxoffice.models.tickets import EventStats, TicketTypeStats
+from boxoffice.models.stats import EventStats, TicketTypeStats
 from boxoffice.records import TypeStatsRecord
 from boxoffice.store import stats as store
 from boxoffice.vocabulary import Principal

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from boxoffice.models.common import RequestModel, ResponseModel
-from boxoffice.models.events import MAX_PER_BOOKING, CurrencyOut, PriceOut
+from boxoffice.models.common import CurrencyOut, PriceOut, RequestModel, ResponseModel
+from boxoffice.models.events import MAX_PER_BOOKING
 from boxoffice.vocabulary import BookingStatus, EventStatus, TicketStatus
 
 # A booking is one TransactWriteItems (at most 100 actions): the event's quota, the ticket type, the

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
 
 from boxoffice import errors
@@ -60,6 +61,17 @@ SingleLine = Annotated[str, AfterValidator(_single_line)]
 # A name that is matched or shown as a label (events, venues, ticket types): no invisible characters either.
 Label = Annotated[SingleLine, AfterValidator(reject_format)]
 MultiLine = Annotated[str, AfterValidator(_multi_line)]
+
+
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+CurrencyOut = Annotated[str, Field(pattern=CURRENCY_PATTERN, examples=["EUR"])]
+# Prices leave as strings with exactly their currency's places ("25.00", "8500", "1.250"): JSON numbers
+# would invite float rounding. The domain hands them over already written in the currency's minor unit.
+PriceOut = Annotated[
+    Decimal,
+    PlainSerializer(lambda d: f"{d:f}", return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{2,3})?$", "examples": ["25.00", "8500"]}),
+]
 
 
 # Every list pages the same way: `limit` 1-100 items, 20 when not given.

@@ -15,14 +15,22 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     StrictInt,
     WithJsonSchema,
     model_validator,
 )
 from pydantic.config import JsonDict
 
-from boxoffice.models.common import Label, MultiLine, Omittable, RequestModel, ResponseModel
+from boxoffice.models.common import (
+    CURRENCY_PATTERN,
+    CurrencyOut,
+    Label,
+    MultiLine,
+    Omittable,
+    PriceOut,
+    RequestModel,
+    ResponseModel,
+)
 from boxoffice.money import MAX_PLACES
 from boxoffice.records import (
     DEFAULT_HOLD_COOLDOWN_SECONDS,
@@ -171,19 +179,10 @@ Price = Annotated[
         }
     ),
 ]
-CURRENCY_PATTERN = r"^[A-Z]{3}$"
 Currency = Annotated[
     str,
     Field(pattern=CURRENCY_PATTERN, description="An active ISO 4217 currency code.", examples=["EUR"]),
     BeforeValidator(_currency),  # runs first: "eur" is read as "EUR"
-]
-CurrencyOut = Annotated[str, Field(pattern=CURRENCY_PATTERN, examples=["EUR"])]
-# Prices leave as strings with exactly their currency's places ("25.00", "8500", "1.250"): JSON numbers
-# would invite float rounding. The domain hands them over already written in the currency's minor unit.
-PriceOut = Annotated[
-    Decimal,
-    PlainSerializer(lambda d: f"{d:f}", return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{2,3})?$", "examples": ["25.00", "8500"]}),
 ]
 # Serialised as "19:30:00": a time of day without an offset, so not JSON Schema's format "time" (it needs one).
 TimeOfDay = Annotated[

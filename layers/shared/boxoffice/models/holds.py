@@ -7,8 +7,7 @@ from datetime import datetime
 from pydantic import ConfigDict, Field
 
 from boxoffice.models.bookings import BookedTicketType
-from boxoffice.models.common import ResponseModel
-from boxoffice.models.events import CurrencyOut, PriceOut
+from boxoffice.models.common import CurrencyOut, PriceOut, ResponseModel
 from boxoffice.vocabulary import HoldStatus
 
 
