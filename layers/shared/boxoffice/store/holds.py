@@ -52,8 +52,9 @@ BY_EXPIRY = "by_expiry"
 BY_EVENT_EXPIRY = "by_event_expiry"
 _HOLD = "HOLD#"
 # by_expiry's partition keys: a hold writes its shard's partition when placed and when it ends (4 WCU with a
-# transaction's doubling), so one key takes 250 holds a second. A rush's 5,000 holds a second need 20; 32
-# leaves room for a second on-sale at the same time. Changing it needs a sweep of the old keys (as LEGACY).
+# transaction's doubling), so one key takes 250 holds a second. 32 take 8,000: more than the bookings table's
+# default quota lets through (5,000 holds a second at 8 WCU each), so the index never binds first; 16 would
+# stop below one event's 5,000/s. Lowering it would strand the holds of the keys dropped: sweep them too.
 EXPIRY_SHARDS = 32
 # The one key every hold had before the shards: still read by the sweeper, so holds placed before the
 # upgrade go back like any other (no migration step; none is placed under it any more).
