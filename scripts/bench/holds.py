@@ -1,8 +1,9 @@
 """Holds: DynamoDB round trips per hold, read, confirm, release, and a sweep's reads per expired hold.
 
 Targets (issue 12): hold = 1 tx + 1 read (as a booking); confirm = 1 tx + 2 reads (account, hold and key;
-its event); release = 1 tx + 1 read; a sweep of N expired holds = 1 Query per 1,000 (reading exactly the
-N expired holds) + N transactions.
+its event); release = 1 tx + 1 read; a sweep of N expired holds = a round of Queries per 100 holds, one per
+by_expiry key not yet read to its end (33 at most: 32 shards and the key before them), reading exactly the
+N expired holds, + N transactions.
 """
 
 from __future__ import annotations

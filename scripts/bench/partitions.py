@@ -23,6 +23,7 @@ from scripts.bench.meter import Meter
 PARTITION_WCU, PARTITION_RCU = 1000, 3000  # per second, what one partition takes
 TOTAL = 20_000
 LINE_AHEAD = 10
+SPREAD_HOLDS = 64  # holds placed to show how by_expiry's shards share them
 
 
 def raw_client() -> Any:
@@ -96,6 +97,26 @@ def measure() -> dict[str, list[Charge]]:
     return bills
 
 
+def expiry_spread(holds: int = SPREAD_HOLDS) -> dict[str, float]:
+    """by_expiry partition key -> the write units `holds` one-ticket holds of one event put on it, placed through
+    the handler (call inside a local stack)."""
+    api, buyer = Api(), new_caller()
+    path = {"event_id": new_event(holds, max_holds_per_user=holds, max_held_tickets_per_user=holds)}
+    with billed() as charges:
+        for _ in range(holds):
+            placed = api.call("create_hold", token=buyer.token, path=path, body={"quantity": 1})
+            assert placed.status == 201, placed.body
+    return {key: wcu for (where, key), (_, wcu) in merged(charges).items() if where.endswith("/by_expiry")}
+
+
+def spread_line(units: dict[str, float]) -> str:
+    total, hottest = sum(units.values()), max(units.values())
+    return (
+        f"by_expiry, {SPREAD_HOLDS} holds of one event: {len(units)} partition keys written, the hottest takes "
+        f"{_units(hottest)} of {_units(total)} WCU ({hottest / total:.0%}); one key took them all before the shards"
+    )
+
+
 def rows(charges: list[Charge]) -> list[list[str]]:
     """One row per partition key (placeholders for ids), hottest first."""
     by_key: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -143,11 +164,13 @@ def run() -> str:
         assert runtime.scheduler is not None
         runtime.scheduler.stop()  # its sweeps would be billed to whichever request runs beside them
         bills = measure()
+        spread = expiry_spread()
     out = [f"Per-partition bill of one request, {TOTAL:,}-ticket event, inventory as stored today (N = 1)"]
     for kind, charges in bills.items():
         out.append(f"\n{kind}")
         out.append(table(["partition key", "table/index", "RCU", "WCU"], rows(charges)))
         out.append(f"per table: {per_table(charges)}")
+    out.append(f"\n{spread_line(spread)}")
     best, text = ceiling(bills["book 1"])
     out.append(
         f"\nPer-event ceiling (book 1): {text}.\n=> about {best:.0f} bookings/s per event, so a {TOTAL:,}-ticket "

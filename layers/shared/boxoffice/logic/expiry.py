@@ -20,7 +20,7 @@ from boxoffice.store.holds import HoldChanged
 from boxoffice.vocabulary import HoldStatus, Pool
 
 IN_REQUEST_RELEASES = 10  # lapsed holds of its event a refused sale releases at most: the sweeper takes the rest
-SWEEP_PAGE = 100  # holds the sweep reads per Query
+SWEEP_PAGE = 100  # holds a sweep round reads, over all the shards of by_expiry
 # What a sweep keeps of its invocation's time: a page's last release, the waiting list's hand-on and its
 # answer. Below it the run stops and the next one (a minute later) takes the rest.
 SWEEP_RESERVE_SECONDS = 5.0
@@ -79,17 +79,16 @@ def expire_offer(user_id: str, hold_id: str, now: datetime) -> None:
 
 
 def sweep() -> int:
-    """The scheduled sweep: holds past their expiry go back, a page at a time, for as long as the invocation
-    has more than SWEEP_RESERVE_SECONDS left (Lambda's remaining time, through boxoffice.deadline), not a
-    count; then every pool kept for a waiting list is handed on, in case the request that filled it was
-    cut short. A run short of time leaves the rest to the next one."""
+    """The scheduled sweep: holds past their expiry go back, a round at a time (SWEEP_PAGE holds, spread over
+    by_expiry's shards: store.ExpiredHolds), for as long as the invocation has more than
+    SWEEP_RESERVE_SECONDS left (Lambda's remaining time, through boxoffice.deadline), not a count; then every
+    pool kept for a waiting list is handed on, in case the request that filled it was cut short. A run short
+    of time leaves the rest to the next one."""
     released = 0
-    while _time_left():
+    scan = store.ExpiredHolds()
+    while not scan.done and _time_left():
         now = clock.now()
-        page = store.expired(now, limit=SWEEP_PAGE)
-        released += _release(page, now, in_time=_time_left)
-        if len(page) < SWEEP_PAGE:
-            break
+        released += _release(scan.next_round(now, limit=SWEEP_PAGE), now, in_time=_time_left)
     if _time_left():
         offers.sweep()
     return released

@@ -12,6 +12,7 @@ back once, whoever gets there first.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -50,6 +51,22 @@ from boxoffice.vocabulary import EntryStatus, EventStatus, HoldStatus, Pool, Use
 BY_EXPIRY = "by_expiry"
 BY_EVENT_EXPIRY = "by_event_expiry"
 _HOLD = "HOLD#"
+# by_expiry's partition keys: a hold writes its shard's partition when placed and when it ends (4 WCU with a
+# transaction's doubling), so one key takes 250 holds a second. 32 take 8,000: more than the bookings table's
+# default quota lets through (5,000 holds a second at 8 WCU each), so the index never binds first; 16 would
+# stop below one event's 5,000/s. Lowering it would strand the holds of the keys dropped: sweep them too.
+EXPIRY_SHARDS = 32
+# The one key every hold had before the shards: still read by the sweeper, so holds placed before the
+# upgrade go back like any other (no migration step; none is placed under it any more).
+LEGACY_EXPIRY_KEY = "HELD"
+EXPIRY_KEYS = (*(f"HELD#{n}" for n in range(EXPIRY_SHARDS)), LEGACY_EXPIRY_KEY)
+
+
+def expiry_key(hold_id: str) -> str:
+    """The hold's by_expiry partition key: a hash of its whole id (a ULID's first symbols are its
+    millisecond, shared by the holds of a rush), so the same for every write and even over the shards."""
+    digest = hashlib.blake2b(hold_id.encode(), digest_size=4).digest()
+    return f"HELD#{int.from_bytes(digest, 'big') % EXPIRY_SHARDS}"
 
 
 def hold_attributes(record: HoldRecord) -> Item:
@@ -72,7 +89,7 @@ def hold_attributes(record: HoldRecord) -> Item:
         "cooldown_until": inventory.ms(record.cooldown_until) if record.cooldown_until else None,
     }
     if record.status == HoldStatus.HELD:
-        item.update(held=HoldStatus.HELD, held_event=record.event_id, held_until=inventory.ms(record.expires_at))
+        item.update(held=expiry_key(record.id), held_event=record.event_id, held_until=inventory.ms(record.expires_at))
     return item
 
 
@@ -363,21 +380,47 @@ def _release(
     tx.commit()
 
 
-def expired(now: datetime, *, event_id: str | None = None, limit: int = 100) -> list[HoldRecord]:
-    """Up to `limit` holds still HELD past their expiry, soonest expired first: of one event (one Query of
-    by_event_expiry, which reads only that event's expired holds: at most `limit` items), or of all
-    (by_expiry, paged until `limit`). The index lags its table by a moment; the release's own condition is
-    what decides."""
-    if event_id is not None:
-        return _page(BY_EVENT_EXPIRY, "held_event = :key", event_id, now, limit, None)[0]
-    found: list[HoldRecord] = []
-    start: dict[str, Any] | None = None
-    while len(found) < limit:
-        page, start = _page(BY_EXPIRY, "held = :key", HoldStatus.HELD, now, limit - len(found), start)
-        found += page
-        if start is None:
-            break
-    return found
+def expired(now: datetime, *, event_id: str, limit: int) -> list[HoldRecord]:
+    """Up to `limit` of one event's holds still HELD past their expiry, soonest expired first: one Query of
+    by_event_expiry, which reads only that event's expired holds (at most `limit` items). The index lags its
+    table by a moment; the release's own condition is what decides."""
+    return _page(BY_EVENT_EXPIRY, "held_event = :key", event_id, now, limit, None)[0]
+
+
+class ExpiredHolds:
+    """The sweeper's reading of by_expiry: the holds of every event still HELD past their expiry, round after
+    round, over every key (the shards, and the key before them).
+
+    A round's `limit` is split evenly over the keys not yet read to their end, the odd ones going to the
+    keys at the front, which then move to the back: a key with a backlog takes its share of each round and
+    no more, so it delays no other key's holds. Each key is read on from where its last page stopped (the
+    holds before were released or had changed meanwhile), so nothing is read twice and a run ends.
+    """
+
+    def __init__(self) -> None:
+        self._keys = list(EXPIRY_KEYS)
+        self._starts: dict[str, dict[str, Any] | None] = {}
+
+    @property
+    def done(self) -> bool:
+        """Every key read to its end."""
+        return not self._keys
+
+    def next_round(self, now: datetime, *, limit: int) -> list[HoldRecord]:
+        """Up to `limit` holds expired by `now`, spread over the keys, soonest expired first."""
+        base, odd = divmod(limit, len(self._keys)) if self._keys else (0, 0)
+        shares = {key: base + (n < odd) for n, key in enumerate(self._keys)}
+        self._keys = self._keys[odd:] + self._keys[:odd]
+        found: list[HoldRecord] = []
+        for key, share in shares.items():
+            if share == 0:
+                continue
+            page, start = _page(BY_EXPIRY, "held = :key", key, now, share, self._starts.get(key))
+            found += page
+            self._starts[key] = start
+            if start is None:
+                self._keys.remove(key)
+        return sorted(found, key=lambda hold: hold.expires_at)
 
 
 def _page(
