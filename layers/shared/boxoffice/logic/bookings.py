@@ -329,7 +329,10 @@ def cancel_ticket(principal: Principal, booking_id: str, ticket_number: str) -> 
         if number not in now_record.live_tickets:
             raise TicketCancelled()
 
-    return _cancel(principal, record, (number,), judge)
+    try:
+        return _cancel(principal, record, (number,), judge)
+    except AlreadyCancelled:  # the whole booking went, this ticket with it
+        raise TicketCancelled() from None
 
 
 def _cancel(

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from boxoffice import retry
-from boxoffice.errors import BookingNotFound, TicketUsed
+from boxoffice.errors import AlreadyCancelled, BookingNotFound, TicketUsed
 from boxoffice.records import (
     DEFAULT_TYPE_NAME,
     BookedType,
@@ -383,11 +383,11 @@ def cancel(
     The event must not have started and must still start when and have the status `seen` says (so the
     answer shows it as it is at commit, without reading it first); otherwise EventChanged carries it.
     The booking must still be CONFIRMED with the tickets it was read with (its quantity): of racing cancels
-    each ticket goes back once, and a loser gets BookingChanged (a retry.Again) with the booking as it is
-    now, to judge again. BookingChanged also carries the booking in the form to cancel it in now: its type
-    gained or lost its sub-quota since, or only the key's copy failed; a plain Again follows the upgrade of
-    an event stored before ticket types. Returns the booking as cancelled and the pool its tickets went to
-    (inventory.route_returned).
+    each ticket goes back once; a loser gets AlreadyCancelled, or BookingChanged (a retry.Again) with the
+    booking as it is now, to judge again. BookingChanged also carries the booking in the form to cancel it
+    in now: its type gained or lost its sub-quota since, or only the key's copy failed; a plain Again
+    follows the upgrade of an event stored before ticket types. Returns the booking as cancelled and the
+    pool its tickets went to (inventory.route_returned).
     """
     returned = booking.live_tickets if numbers is None else numbers
     if set(returned) == set(booking.live_tickets):
@@ -429,7 +429,9 @@ def cancel(
             old = exc.old("booking")
             if old is None:
                 raise BookingNotFound() from None
-            raise BookingChanged(booking_of(old)) from None
+            if old["status"] == BookingStatus.CANCELLED:
+                raise AlreadyCancelled() from None
+            raise BookingChanged(booking_of(old)) from None  # some of its tickets went since
         used = [n for n in range(len(returned)) if exc.failed(f"ticket:{n}")]
         if used:
             raise TicketUsed(len(used)) from None
