@@ -243,6 +243,7 @@ class BookingRecord:
     idempotency_sk: str | None = None  # its Idempotency-Key's item, whose copy of it a cancel updates too
     # Tickets cancelled one by one while it stays CONFIRMED: `quantity` and `total_price` count the rest.
     cancelled_tickets: tuple[str, ...] = ()
+    ticket_cancelled_at: datetime | None = None  # when the latest of those went
 
     @property
     def live_tickets(self) -> tuple[str, ...]:

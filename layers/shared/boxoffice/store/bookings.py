@@ -75,12 +75,13 @@ def booking_attributes(record: BookingRecord) -> Item:
         "cancelled_at": record.cancelled_at.isoformat() if record.cancelled_at else None,
         "idempotency_sk": record.idempotency_sk,
         "cancelled_tickets": list(record.cancelled_tickets),
+        "ticket_cancelled_at": record.ticket_cancelled_at.isoformat() if record.ticket_cancelled_at else None,
         **_snapshot_attributes(record.event),
     }
 
 
 def booking_of(item: Mapping[str, Any]) -> BookingRecord:
-    cancelled_at = item.get("cancelled_at")
+    cancelled_at, ticket_cancelled_at = item.get("cancelled_at"), item.get("ticket_cancelled_at")
     type_id = item.get("ticket_type_id")
     return BookingRecord(
         id=item["id"],
@@ -106,6 +107,7 @@ def booking_of(item: Mapping[str, Any]) -> BookingRecord:
         ),
         idempotency_sk=item.get("idempotency_sk"),
         cancelled_tickets=tuple(item.get("cancelled_tickets", ())),
+        ticket_cancelled_at=datetime.fromisoformat(ticket_cancelled_at) if ticket_cancelled_at else None,
     )
 
 
@@ -401,12 +403,14 @@ def cancel(
             quantity=booking.quantity - len(returned),
             total_price=booking.total_price - refund,
             cancelled_tickets=booking.cancelled_tickets + returned,
+            ticket_cancelled_at=now,
             event=seen,
         )
         changes = {
             "quantity": after.quantity,
             "total_price": after.total_price,
             "cancelled_tickets": list(after.cancelled_tickets),
+            "ticket_cancelled_at": now.isoformat(),
         }
     changes.update(_snapshot_attributes(seen))
     sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
