@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from scripts.bench.common import count_calls
 from tests.integration.test_bookings_api import move_clock, problem
 from tests.support.bookings import (
     AT_THE_DOOR,
@@ -105,6 +106,17 @@ def test_one_ticket_goes_back_to_every_counter_and_the_booking_shows_it(api: Api
     stats = api.call("event_stats", token=admin.token, path={"event_id": event_id}).body
     assert (stats["sold"], stats["cancelled"], stats["revenue"]) == (4, 1, {"EUR": "80.00"})
     assert stats == recount(event_id)
+
+
+def test_a_cancel_is_one_read_one_transaction_and_one_read_of_what_is_left(api: Api, alice: Account) -> None:
+    made = book(api, alice, new_event(total=10), 3)
+    with count_calls() as calls:
+        assert cancel_ticket(api, alice, made["id"], numbers(made)[0]).status == 200
+    assert calls.operations == {"BatchGetItem": 2, "TransactWriteItems": 1}
+    with count_calls() as calls:  # the last ticket's answer is the cancelled booking: nothing left to read
+        for number in numbers(made)[1:]:
+            assert cancel_ticket(api, alice, made["id"], number).status == 200
+    assert calls.operations == {"BatchGetItem": 2 + 1, "TransactWriteItems": 2}
 
 
 def test_someone_elses_booking_and_tickets_not_in_the_booking_are_not_found(api: Api, alice: Account) -> None:
