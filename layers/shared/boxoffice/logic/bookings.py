@@ -95,7 +95,8 @@ def public_booking(
     record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mapping[str, str] | None = None
 ) -> Booking:
     """The booking with its event and tickets as `details` read them; without them, as the booking
-    itself last wrote them (a new booking's tickets are VALID with `codes`, a cancelled one's CANCELLED).
+    itself last wrote them (a new booking's tickets are VALID with `codes`; a cancelled one's, and those
+    cancelled alone, CANCELLED).
     A cancelled ticket shows no code: there is nothing left to scan."""
     event = details.events.get(record.event_id, record.event)
     live = record.live_tickets
@@ -319,7 +320,8 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
 
 def cancel_ticket(principal: Principal, booking_id: str, ticket_number: str) -> Booking:
     """Cancel one ticket of the caller's booking before its event starts (the booking too, if it is its last
-    ticket): one BatchGetItem and one transaction. A ticket not of the booking is not found."""
+    ticket): one BatchGetItem and one transaction, then one BatchGetItem of the tickets it has left to show
+    them as they are. A ticket not of the booking is not found."""
     record = _read_own(principal, booking_id)
     number = ids.ticket_number(ticket_number)
     if number is None or number not in record.ticket_numbers:
