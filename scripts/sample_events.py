@@ -21,6 +21,7 @@ EVENT_ID = "0b6f3c1e-5d2a-4c1f-9a7e-2f1d8c3b4a50"
 BOOKING_ID = "01JDQ7Y3M4N5P6Q7R8S9T0V1W2"
 HOLD_ID = "01JDQ7X9A8B7C6D5E4F3G2H1J0"
 TICKET_TYPE_ID = "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"
+TICKET_NUMBER = "7KQ4-M2ZX-8H3D-QW9P-5T6V-B1N2-C3R4"
 
 # folder -> (path parameters, query string, body, needs a token)
 SAMPLES: dict[str, tuple[dict[str, str], str, dict[str, Any] | None, bool]] = {
@@ -68,6 +69,7 @@ SAMPLES: dict[str, tuple[dict[str, str], str, dict[str, Any] | None, bool]] = {
     "list_bookings": ({}, "limit=20", None, True),
     "get_booking": ({"booking_id": BOOKING_ID}, "", None, True),
     "cancel_booking": ({"booking_id": BOOKING_ID}, "", None, True),
+    "cancel_ticket": ({"booking_id": BOOKING_ID, "ticket_number": TICKET_NUMBER}, "", None, True),
     # holds
     "create_hold": ({"event_id": EVENT_ID}, "", {"quantity": 2, "ticket_type_id": TICKET_TYPE_ID}, True),
     "get_hold": ({"hold_id": HOLD_ID}, "", None, True),

@@ -80,10 +80,13 @@ def measure() -> dict[str, list[Charge]]:
     path = {"event_id": new_event(TOTAL, starts_in=timedelta(hours=1))}  # within its door window
     one = call("book 1", "create_booking", 201, buyer.token, path=path, body={"quantity": 1})
     key = {"Idempotency-Key": "partitions-book-4"}
-    call("book 4 (Idempotency-Key)", "create_booking", 201, buyer.token, path=path, body={"quantity": 4}, headers=key)
+    four = call("book 4 (Idempotency-Key)", "create_booking", 201, buyer.token, path=path, body={"quantity": 4},
+                headers=key)  # fmt: skip
     hold = call("hold 1", "create_hold", 201, buyer.token, path=path, body={"quantity": 1})
     call("confirm", "confirm_hold", 201, buyer.token, path={"hold_id": hold["id"]})
     call("cancel (1 ticket)", "cancel_booking", 200, buyer.token, path={"booking_id": one["id"]})
+    ticket = {"booking_id": four["id"], "ticket_number": four["tickets"][0]["ticket_number"]}
+    call("cancel 1 ticket of 4", "cancel_ticket", 200, buyer.token, path=ticket)
     call("event read", "get_event", 200, None, path=path)
     booked = api.call("create_booking", token=buyer.token, path=path, body={"quantity": 1}).body
     call("check-in", "check_in", 200, staff, path=path, body={"code": booked["tickets"][0]["code"]})

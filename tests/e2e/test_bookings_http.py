@@ -142,6 +142,25 @@ def test_twenty_racing_cancels_of_one_booking_release_it_once(live: LiveServer) 
     assert valid_tickets(live, event_id) == []
 
 
+def test_racing_single_ticket_cancels_and_a_whole_cancel_return_each_ticket_once(live: LiveServer) -> None:
+    token = user_token(live)
+    event_id = new_event(live, total=10)
+    booking = book(live, token, event_id, 4).json()
+    path = f"/bookings/{booking['id']}"
+    one = [t["ticket_number"] for t in booking["tickets"]][:3]
+
+    calls = [lambda n=n: live.request("DELETE", f"{path}/tickets/{n}", token=token) for n in one * 3]
+    responses = race([*calls, lambda: live.request("DELETE", path, token=token)])
+
+    answers = Counter((r.status_code, r.json().get("code", "")) for r in responses)
+    assert set(answers) <= {(200, ""), (409, "TICKET_CANCELLED"), (409, "BUSY")}, answers
+    left = valid_tickets(live, event_id)
+    assert available(live, event_id) == 10 - len(left)
+    shown = live.request("GET", path, token=token).json()
+    assert shown["quantity"] == len(left) or shown["status"] == "CANCELLED"
+    assert sorted(t["ticket_number"] for t in shown["tickets"] if t["status"] == "VALID") == sorted(left)
+
+
 def test_twenty_racing_requests_with_one_idempotency_key_make_one_booking(live: LiveServer) -> None:
     token = user_token(live)
     event_id = new_event(live, total=10)

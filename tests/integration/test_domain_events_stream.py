@@ -70,6 +70,24 @@ def test_a_booking_and_its_cancel_are_published_once_each_in_order(published: Do
         assert who.email not in str(event)  # ids, never personal data
 
 
+def test_one_ticket_cancelled_is_ticket_cancelled_and_the_last_one_the_bookings_cancel(
+    published: DomainEvents,
+) -> None:
+    who = new_account()
+    event_id = new_event(starts_in=AT_THE_DOOR, total=10)
+    booking = book(who, event_id, 2).body
+    first, last = (t["ticket_number"] for t in booking["tickets"])
+    api = Api()
+    for number in (first, first, last):
+        api.call("cancel_ticket", token=who.token, path={"booking_id": booking["id"], "ticket_number": number})
+    events = wait_for(published, 3)
+    assert names(events) == ["BookingConfirmed", "TicketCancelled", "BookingCancelled"]
+    detail = events[1]["detail"]
+    assert (detail["id"], detail["ticket_number"], detail["quantity"]) == (f"TicketCancelled:{booking['id']}:{first}",
+                                                                          first, 1)  # fmt: skip
+    assert events[2]["detail"]["quantity"] == 1
+
+
 def test_only_committed_bookings_are_published_when_many_race_for_the_last_tickets(published: DomainEvents) -> None:
     event_id = new_event(starts_in=AT_THE_DOOR, total=5, per_booking=1)
     buyers = [new_account() for _ in range(20)]

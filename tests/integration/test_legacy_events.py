@@ -121,6 +121,21 @@ def test_cancelling_a_v1_booking_of_a_v1_event_upgrades_the_event_first(api: Api
     assert (state.available, state.sold, state.balanced) == (10, 0, True)
 
 
+def test_cancelling_one_ticket_of_a_v1_booking_of_a_v1_event_upgrades_the_event_first(api: Api, alice: Account) -> None:
+    event_id = v1_event(total=10, available=6)
+    old = v1_booking(alice, event_id, 4)
+    path = {"booking_id": old, "ticket_number": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GG00"}
+    cancelled = api.call("cancel_ticket", token=alice.token, path=path)
+    assert cancelled.status == 200, cancelled.body
+    assert (cancelled.body["status"], cancelled.body["quantity"], cancelled.body["total_price"]) == (
+        "CONFIRMED",
+        3,
+        "60.00",
+    )
+    state = ledger(event_id)
+    assert (state.available, state.sold, state.balanced) == (7, 3, True)
+
+
 def test_an_admin_edits_a_v1_event_after_upgrading_it(api: Api) -> None:
     event_id = v1_event(total=10, available=4)
     admin = token_for(api, role="admin")

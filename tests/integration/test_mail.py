@@ -128,6 +128,25 @@ def test_a_cancel_mails_one_cancellation_and_replaying_the_events_mails_nothing_
     assert sorted(m["Subject"] for m in sent) == ["Booking cancelled: Opera", "Your tickets: Opera"]
 
 
+def test_one_ticket_cancelled_mails_which_ticket_went_and_what_is_left(outbox: tuple[DomainEvents, Path]) -> None:
+    api = Api()
+    buyer = new_account()
+    booking = book(api, buyer.token, new_event(name="Ballet", price="25.00"), 3)
+    gone = booking["tickets"][1]["ticket_number"]
+    path = {"booking_id": booking["id"], "ticket_number": gone}
+    assert api.call("cancel_ticket", token=buyer.token, path=path).status == 200
+
+    sent = {m["Subject"]: m for m in mails(outbox, 2)}
+
+    assert set(sent) == {"Your tickets: Ballet", "Ticket cancelled: Ballet"}
+    text, html, attached = parts(sent["Ticket cancelled: Ballet"])
+    assert gone in text
+    assert gone in html
+    assert "2 tickets left" in text
+    assert "50.00 EUR" in text
+    assert attached == {}
+
+
 def test_a_waiting_list_offer_mails_what_is_kept_until_when_and_how_to_confirm(
     outbox: tuple[DomainEvents, Path],
 ) -> None:

@@ -204,6 +204,15 @@ def test_a_lost_booking_condition_is_not_found_or_already_cancelled(
         cancel()
 
 
+def test_a_lost_booking_condition_on_a_booking_with_fewer_tickets_carries_it_as_it_is(stub: Stubber) -> None:
+    now = replace(booking(3), quantity=2, total_price=TYPE.price * 2, cancelled_tickets=("T0",))
+    item = {"pk": "USER#u1", "sk": f"BOOKING#{now.id}", **store.booking_attributes(now)}
+    cancelled(stub, {"Code": "ConditionalCheckFailed", "Item": dynamo.dump(item)}, *[{"Code": "None"}] * 7)
+    with pytest.raises(store.BookingChanged) as changed:
+        cancel(booking(3))
+    assert changed.value.booking == now  # judged again on the tickets it has left
+
+
 def test_a_cancel_follows_a_type_that_gained_a_sub_quota(stub: Stubber) -> None:
     with_quota = {"pk": "p", "sk": "s", "sold": 2, "total_tickets": 10, "available_tickets": 8}
     failed = {"Code": "ConditionalCheckFailed", "Item": dynamo.dump(with_quota)}

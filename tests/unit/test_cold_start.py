@@ -89,7 +89,7 @@ ROUTED: dict[str, set[str]] = {
     **dict.fromkeys(["create_ticket_type", "update_ticket_type", "delete_ticket_type"], TICKET_TYPES),
     **dict.fromkeys(["create_event", "get_event", "update_event", "delete_event"], EVENTS),
     "list_events": EVENTS | {"models.bookings", "params"},
-    **dict.fromkeys(["cancel_booking", "get_booking"], SALES),
+    **dict.fromkeys(["cancel_booking", "cancel_ticket", "get_booking"], SALES),
     **dict.fromkeys(["create_booking", "list_bookings"], SALES | {"params"}),
     **dict.fromkeys(["get_hold", "release_hold"], HOLDS),
     **dict.fromkeys(["create_hold", "confirm_hold"], HOLDS | {"params"}),

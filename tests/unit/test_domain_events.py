@@ -150,6 +150,32 @@ def test_confirmed_to_cancelled_is_booking_cancelled_at_the_cancel_instant() -> 
     assert event.detail["occurred_at"] == (NOW + timedelta(hours=1)).isoformat()
 
 
+def test_one_ticket_cancelled_alone_is_ticket_cancelled_with_the_tickets_left() -> None:
+    gone = BOOKING.ticket_numbers[1]
+    at = NOW + timedelta(hours=2)
+    after = replace(
+        BOOKING,
+        quantity=1,
+        total_price=EVENT.ticket_price,
+        cancelled_tickets=(gone,),
+        ticket_cancelled_at=at,
+    )
+    [event] = events_of(record(1, booking_item(BOOKING), booking_item(after)))
+    assert event is not None
+    assert event.name == "TicketCancelled"
+    assert event.detail == {
+        "id": f"TicketCancelled:{BOOKING.id}:{gone}",
+        "version": 1,
+        "occurred_at": at.isoformat(),
+        "event_id": EVENT.id,
+        "user_id": USER,
+        "booking_id": BOOKING.id,
+        "ticket_type_id": EVENT.ticket_types[0].id,
+        "ticket_number": gone,
+        "quantity": 1,
+    }
+
+
 def test_a_booking_made_before_ticket_types_is_of_its_events_general_admission_type() -> None:
     from boxoffice.records import legacy_type_id
 

@@ -241,6 +241,16 @@ class BookingRecord:
     cancelled_at: datetime | None
     event: EventSnapshot  # as last seen: at booking, then at cancelling
     idempotency_sk: str | None = None  # its Idempotency-Key's item, whose copy of it a cancel updates too
+    # Tickets cancelled one by one while it stays CONFIRMED: `quantity` and `total_price` count the rest.
+    cancelled_tickets: tuple[str, ...] = ()
+    ticket_cancelled_at: datetime | None = None  # when the latest of those went
+
+    @property
+    def live_tickets(self) -> tuple[str, ...]:
+        """The tickets not cancelled (none once the booking is)."""
+        if self.status == BookingStatus.CANCELLED:
+            return ()
+        return tuple(n for n in self.ticket_numbers if n not in self.cancelled_tickets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,8 @@ from boxoffice.errors import (
     InvalidCursor,
     NotEnoughTickets,
     SoldOut,
+    TicketCancelled,
+    TicketNotFound,
     UserLimitReached,
 )
 from boxoffice.logic import expiry, offers
@@ -93,15 +95,17 @@ def public_booking(
     record: BookingRecord, details: Details = _AS_WRITTEN, codes: Mapping[str, str] | None = None
 ) -> Booking:
     """The booking with its event and tickets as `details` read them; without them, as the booking
-    itself last wrote them (a new booking's tickets are VALID with `codes`, a cancelled one's CANCELLED).
+    itself last wrote them (a new booking's tickets are VALID with `codes`; a cancelled one's, and those
+    cancelled alone, CANCELLED).
     A cancelled ticket shows no code: there is nothing left to scan."""
     event = details.events.get(record.event_id, record.event)
-    written = TicketStatus.VALID if record.status == BookingStatus.CONFIRMED else TicketStatus.CANCELLED
+    live = record.live_tickets
     # Every ticket is of its booking's type (tickets written before they recorded it included).
     ticket_type = {"id": record.ticket_type_id, "name": record.ticket_type_name}
     tickets = []
     for number in record.ticket_numbers:
         ticket = details.tickets.get((record.event_id, number))
+        written = TicketStatus.VALID if number in live else TicketStatus.CANCELLED
         status, checked_in_at = (ticket.status, ticket.checked_in_at) if ticket else (written, None)
         code = ticket.code if ticket else (codes or {}).get(number)
         tickets.append(
@@ -303,21 +307,56 @@ def _position(payload: dict[str, object]) -> str:
 
 
 def cancel_booking(principal: Principal, booking_id: str) -> Booking:
-    """Cancel the caller's booking before its event starts: one BatchGetItem and one transaction.
+    """Cancel the caller's booking (all the tickets it has left) before its event starts: one BatchGetItem
+    and one transaction."""
+    record = _read_own(principal, booking_id)
+
+    def judge(now_record: BookingRecord) -> None:
+        if now_record.status == BookingStatus.CANCELLED:
+            raise AlreadyCancelled()
+
+    return _cancel(principal, record, None, judge)
+
+
+def cancel_ticket(principal: Principal, booking_id: str, ticket_number: str) -> Booking:
+    """Cancel one ticket of the caller's booking before its event starts (the booking too, if it is its last
+    ticket): one BatchGetItem and one transaction, then one BatchGetItem of the tickets it has left to show
+    them as they are. A ticket not of the booking is not found."""
+    record = _read_own(principal, booking_id)
+    number = ids.ticket_number(ticket_number)
+    if number is None or number not in record.ticket_numbers:
+        raise TicketNotFound()
+
+    def judge(now_record: BookingRecord) -> None:
+        if number not in now_record.live_tickets:
+            raise TicketCancelled()
+
+    try:
+        return _cancel(principal, record, (number,), judge)
+    except AlreadyCancelled:  # the whole booking went, this ticket with it
+        raise TicketCancelled() from None
+
+
+def _cancel(
+    principal: Principal,
+    record: BookingRecord,
+    numbers: tuple[str, ...] | None,
+    judge: Callable[[BookingRecord], None],
+) -> Booking:
+    """Cancel the booking's tickets `numbers` (None: all it has left) once `judge` allows it, judged again on
+    the booking as a lost transaction saw it.
 
     The transaction checks the event against the booking's picture of it; if the event has changed
     since (renamed, deleted), the failed transaction shows it as it is and the cancel goes round again.
     """
-    record = _read_own(principal, booking_id)
-    if record.status == BookingStatus.CANCELLED:
-        raise AlreadyCancelled()
     now = clock.now()
     seen = record.event
 
     def attempt() -> tuple[BookingRecord, Pool]:
         nonlocal record, seen
+        judge(record)
         try:
-            return store.cancel(record, seen=seen, token_version=principal.token_version, now=now)
+            return store.cancel(record, seen=seen, token_version=principal.token_version, now=now, numbers=numbers)
         except EventChanged as changed:
             seen = _cancellable(seen, changed.seen, now)
         except BookingChanged as changed:
@@ -325,15 +364,20 @@ def cancel_booking(principal: Principal, booking_id: str) -> Booking:
         raise retry.Again()
 
     cancelled, pool = retry.retried(attempt)
-    metrics.add_metric(name="BookingsCancelled", unit="Count", value=1)
-    metrics.add_metric(name="TicketsReleased", unit="Count", value=record.quantity)
+    returned = record.quantity - (cancelled.quantity if cancelled.status == BookingStatus.CONFIRMED else 0)
+    metrics.add_metric(name="BookingsCancelled" if numbers is None else "TicketsCancelled", unit="Count", value=1)
+    metrics.add_metric(name="TicketsReleased", unit="Count", value=returned)
     logger.info(
-        "Booking cancelled",
-        extra={"booking_id": record.id, "event_id": record.event_id, "quantity": record.quantity},
+        "Booking cancelled" if numbers is None else "Ticket cancelled",
+        extra={"booking_id": record.id, "event_id": record.event_id, "quantity": returned},
     )
     if pool == Pool.RESERVED:  # kept for the waiting list: offered to it now
         offers.allocate(record.event_id)
-    return public_booking(cancelled)
+    if cancelled.status == BookingStatus.CANCELLED:
+        return public_booking(cancelled)
+    # Its other tickets as they are (checked in, their codes), as GET /bookings/{id} shows them.
+    _, details = store.read_details([cancelled])
+    return public_booking(cancelled, details)
 
 
 def _cancellable(seen: EventSnapshot, now_seen: tuple[datetime, EventStatus] | None, now: datetime) -> EventSnapshot:

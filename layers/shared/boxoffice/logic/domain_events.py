@@ -27,6 +27,7 @@ HOLD_OFFERED: Final = "HoldOffered"
 HOLD_EXPIRED: Final = "HoldExpired"
 TICKET_CHECKED_IN: Final = "TicketCheckedIn"
 TICKET_CHECK_IN_UNDONE: Final = "TicketCheckInUndone"
+TICKET_CANCELLED: Final = "TicketCancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,22 @@ def _booking(name: str, booking: BookingRecord, at: datetime) -> DomainEvent:
         user_id=booking.user_id,
         booking_id=booking.id,
         ticket_type_id=booking.ticket_type_id,
+        quantity=booking.quantity,
+    )
+
+
+def _ticket_cancelled(booking: BookingRecord, at: datetime) -> DomainEvent:
+    # One ticket goes per change (DELETE /bookings/{id}/tickets/{n}): the latest one added.
+    number = booking.cancelled_tickets[-1]
+    return _event(
+        TICKET_CANCELLED,
+        f"{booking.id}:{number}",
+        at,
+        event_id=booking.event_id,
+        user_id=booking.user_id,
+        booking_id=booking.id,
+        ticket_type_id=booking.ticket_type_id,
+        ticket_number=number,
         quantity=booking.quantity,
     )
 
@@ -93,6 +110,12 @@ def of(change: Change) -> DomainEvent | None:
             BookingStatus.CANCELLED,
         ):
             return _booking(BOOKING_CANCELLED, after, after.cancelled_at or after.created_at)
+        if (
+            isinstance(before, BookingRecord)
+            and before.status == after.status == BookingStatus.CONFIRMED
+            and len(after.cancelled_tickets) > len(before.cancelled_tickets)
+        ):
+            return _ticket_cancelled(after, after.ticket_cancelled_at or after.created_at)
     if isinstance(after, HoldImage):
         if before is None and after.status == HoldStatus.HELD and after.waiting_entry_id is not None:
             return _hold(HOLD_OFFERED, after, after.created_at, expires_at=after.expires_at.isoformat())

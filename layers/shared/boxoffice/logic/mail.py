@@ -1,10 +1,11 @@
 """E-mails from domain events: what a buyer is told, once per domain event.
 
 BookingConfirmed sends the tickets (PDF) and the calendar entry (.ics); BookingCancelled says the
-tickets are void; HoldOffered tells someone on the waiting list what is kept for them, until when, and how
-to confirm. Check-ins send nothing. Each mail is sent once per domain event id: a conditional sent-marker
-is claimed before sending (store/mail.py), so a redelivered or replayed event sends nothing twice; a
-failure worth retrying gives the claim back and raises, so Lambda's retry sends it.
+tickets are void, TicketCancelled which one is and what the booking has left; HoldOffered tells someone
+on the waiting list what is kept for them, until when, and how to confirm. Check-ins send nothing. Each
+mail is sent once per domain event id: a conditional sent-marker is claimed before sending
+(store/mail.py), so a redelivered or replayed event sends nothing twice; a failure worth retrying gives
+the claim back and raises, so Lambda's retry sends it.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from boxoffice.store import bookings as booking_store
 from boxoffice.store import documents as document_store
 from boxoffice.store import mail as marks
 from boxoffice.store.documents import Sheet
-from boxoffice.vocabulary import HoldStatus, UserRecord
+from boxoffice.vocabulary import BookingStatus, HoldStatus, UserRecord
 
 BOOKING_CONFIRMED = "BookingConfirmed"
 BOOKING_CANCELLED = "BookingCancelled"
+TICKET_CANCELLED = "TicketCancelled"
 HOLD_OFFERED = "HoldOffered"
 
 
@@ -106,6 +108,23 @@ def _cancelled(detail: Mapping[str, Any]) -> Mail | None:
     )
 
 
+def _ticket_cancelled(detail: Mapping[str, Any]) -> Mail | None:
+    found = _read_booking(detail)
+    if found is None:
+        return None
+    user, sheet = found
+    # The booking as it is now: later cancels may have left fewer tickets than the event said, or none.
+    left = sheet.booking.quantity if sheet.booking.status == BookingStatus.CONFIRMED else 0
+    values = {**_booking_values(sheet), "ticket_number": detail["ticket_number"], "left": left}
+    return compose(
+        "ticket_cancelled",
+        to_name=user.name,
+        to_address=user.email,
+        subject=f"Ticket cancelled: {values['event_name']}",
+        values=values,
+    )
+
+
 def _offered(detail: Mapping[str, Any]) -> Mail | None:
     user, hold, event = document_store.read_hold_offer(detail["user_id"], detail["hold_id"], detail["event_id"])
     # An offer confirmed, released or lapsed before its mail went out has nothing left to offer.
@@ -133,6 +152,7 @@ def _offered(detail: Mapping[str, Any]) -> Mail | None:
 COMPOSERS: dict[str, Callable[[Mapping[str, Any]], Mail | None]] = {
     BOOKING_CONFIRMED: _confirmed,
     BOOKING_CANCELLED: _cancelled,
+    TICKET_CANCELLED: _ticket_cancelled,
     HOLD_OFFERED: _offered,
 }
 

@@ -74,12 +74,14 @@ def booking_attributes(record: BookingRecord) -> Item:
         "created_at": record.created_at.isoformat(),
         "cancelled_at": record.cancelled_at.isoformat() if record.cancelled_at else None,
         "idempotency_sk": record.idempotency_sk,
+        "cancelled_tickets": list(record.cancelled_tickets),
+        "ticket_cancelled_at": record.ticket_cancelled_at.isoformat() if record.ticket_cancelled_at else None,
         **_snapshot_attributes(record.event),
     }
 
 
 def booking_of(item: Mapping[str, Any]) -> BookingRecord:
-    cancelled_at = item.get("cancelled_at")
+    cancelled_at, ticket_cancelled_at = item.get("cancelled_at"), item.get("ticket_cancelled_at")
     type_id = item.get("ticket_type_id")
     return BookingRecord(
         id=item["id"],
@@ -104,6 +106,8 @@ def booking_of(item: Mapping[str, Any]) -> BookingRecord:
             status=EventStatus(item["event_status"]),
         ),
         idempotency_sk=item.get("idempotency_sk"),
+        cancelled_tickets=tuple(item.get("cancelled_tickets", ())),
+        ticket_cancelled_at=datetime.fromisoformat(ticket_cancelled_at) if ticket_cancelled_at else None,
     )
 
 
@@ -366,32 +370,73 @@ def list_page(user_id: str, limit: int, after: str | None) -> tuple[list[Booking
 
 
 def cancel(
-    booking: BookingRecord, *, seen: EventSnapshot, token_version: int, now: datetime
+    booking: BookingRecord,
+    *,
+    seen: EventSnapshot,
+    token_version: int,
+    now: datetime,
+    numbers: tuple[str, ...] | None = None,
 ) -> tuple[BookingRecord, Pool]:
-    """Cancel in one transaction: the booking CONFIRMED -> CANCELLED once (and its copy in its
-    Idempotency-Key), its tickets, and its tickets back to the event's quota, its type and the user's
-    holding.
+    """Cancel in one transaction the booking's tickets `numbers` (None: all it has left): each ticket
+    VALID -> CANCELLED, the booking (and its copy in its Idempotency-Key) changed to match, and the tickets
+    back to the event's quota, its type and the user's holding. The booking goes CONFIRMED -> CANCELLED once
+    its last tickets go; until then its `quantity` and `total_price` count the tickets left.
 
     The event must not have started and must still start when and have the status `seen` says (so the
     answer shows it as it is at commit, without reading it first); otherwise EventChanged carries it.
-    The booking must still be CONFIRMED: of racing cancels exactly one commits, the others get
-    AlreadyCancelled. BookingChanged (a retry.Again) carries the booking in the form to cancel it in now:
-    its type gained or lost its sub-quota since, or only the key's copy failed; a plain Again follows the
-    upgrade of an event stored before ticket types. Returns the cancelled booking and the pool its tickets
-    went to (inventory.route_returned).
+    The booking must still be CONFIRMED with the tickets it was read with (its quantity): of racing cancels
+    each ticket goes back once; a loser gets AlreadyCancelled, or BookingChanged (a retry.Again) with the
+    booking as it is now, to judge again. BookingChanged also carries the booking in the form to cancel it
+    in now: its type gained or lost its sub-quota since, or only the key's copy failed; a plain Again
+    follows the upgrade of an event stored before ticket types. Returns the booking as cancelled and the
+    pool its tickets went to (inventory.route_returned).
     """
-    cancelled = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, event=seen)
+    returned = booking.live_tickets if numbers is None else numbers
+    if set(returned) == set(booking.live_tickets):
+        after = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, event=seen)
+        changes: Item = {"status": BookingStatus.CANCELLED, "cancelled_at": now.isoformat()}
+        refund = booking.total_price
+    else:
+        refund = booking.unit_price * len(returned)
+        after = replace(
+            booking,
+            quantity=booking.quantity - len(returned),
+            total_price=booking.total_price - refund,
+            cancelled_tickets=booking.cancelled_tickets + returned,
+            ticket_cancelled_at=now,
+            event=seen,
+        )
+        changes = {
+            "quantity": after.quantity,
+            "total_price": after.total_price,
+            "cancelled_tickets": list(after.cancelled_tickets),
+            "ticket_cancelled_at": now.isoformat(),
+        }
+    changes.update(_snapshot_attributes(seen))
     sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
     try:
-        commit = partial(_cancel, booking, cancelled, sub_quota=sub_quota, copy=copy, by=token_version, now=now)
+        commit = partial(
+            _cancel,
+            booking,
+            returned,
+            changes,
+            seen=seen,
+            refund=refund,
+            sub_quota=sub_quota,
+            copy=copy,
+            by=token_version,
+            now=now,
+        )
         pool = inventory.route_returned(booking.event_id, commit, now)
     except Failed as exc:
         if exc.failed("booking"):
             old = exc.old("booking")
-            if old is not None and old["status"] == BookingStatus.CANCELLED:
+            if old is None:
+                raise BookingNotFound() from None
+            if old["status"] == BookingStatus.CANCELLED:
                 raise AlreadyCancelled() from None
-            raise BookingNotFound() from None
-        used = [n for n in range(booking.quantity) if exc.failed(f"ticket:{n}")]
+            raise BookingChanged(booking_of(old)) from None  # some of its tickets went since
+        used = [n for n in range(len(returned)) if exc.failed(f"ticket:{n}")]
         if used:
             raise TicketUsed(len(used)) from None
         if exc.failed("quota"):
@@ -409,24 +454,22 @@ def cancel(
         if exc.failed("copy"):
             booking = replace(booking, idempotency_sk=None)  # its key has expired and stands for another, or is gone
         raise BookingChanged(booking) from None
-    return cancelled, pool
+    return after, pool
 
 
 def _cancel(
     booking: BookingRecord,
-    cancelled: BookingRecord,
+    returned: tuple[str, ...],
+    changes: Item,
     pool: Pool,
     *,
+    now: datetime,
+    seen: EventSnapshot,
+    refund: Decimal,
     sub_quota: bool,
     copy: bool,
     by: int,
-    now: datetime,
 ) -> None:
-    changes = {
-        "status": BookingStatus.CANCELLED,
-        "cancelled_at": now.isoformat(),
-        **_snapshot_attributes(cancelled.event),
-    }
     tx = Transaction()
     tx.add(
         "booking",
@@ -435,9 +478,13 @@ def _cancel(
                 "TableName": bookings_table(),
                 "Key": dump(_booking_key(booking.user_id, booking.id)),
                 "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in changes),
-                "ConditionExpression": "#status = :confirmed",
-                "ExpressionAttributeNames": {f"#{name}": name for name in changes},
-                "ExpressionAttributeValues": values(confirmed=BookingStatus.CONFIRMED, **changes),
+                # The quantity pins the tickets it had when read: a ticket cancelled since fails it.
+                "ConditionExpression": "#status = :confirmed AND #quantity = :before",
+                "ExpressionAttributeNames": {"#quantity": "quantity", "#status": "status"}
+                | {f"#{name}": name for name in changes},
+                "ExpressionAttributeValues": values(
+                    confirmed=BookingStatus.CONFIRMED, before=booking.quantity, **changes
+                ),
                 **ALL_OLD,
             }
         },
@@ -449,19 +496,19 @@ def _cancel(
         type_id=booking.ticket_type_id,
         sub_quota=sub_quota,
         user_id=booking.user_id if booking.counted else None,
-        quantity=booking.quantity,
-        refund=booking.total_price,
+        quantity=len(returned),
+        refund=refund,
         currency=booking.currency,
-        starts_at=cancelled.event.starts_at,
-        status=cancelled.event.status,
+        starts_at=seen.starts_at,
+        status=seen.status,
         pool=pool,
         now=now,
     )
     users.check_current(tx, booking.user_id, by)
     if copy:
         tx.add("copy", _update_copy(booking, changes))
-    # Each ticket must still be VALID: a ticket checked in at the door keeps its booking from being cancelled.
-    for n, number in enumerate(booking.ticket_numbers):
+    # Each ticket must still be VALID: a ticket checked in at the door keeps it from being cancelled.
+    for n, number in enumerate(returned):
         tx.add(f"ticket:{n}", tickets.cancel_action(booking.event_id, number, now))
     tx.commit()
 
