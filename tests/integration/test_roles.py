@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from boxoffice.config import settings
 from boxoffice.store import dynamo
+from tests.integration.test_accounts_logs import Logs
+from tests.integration.test_accounts_logs import logs as logs
 from tests.integration.test_bookings_api import problem
 from tests.support.bookings import Account, new_account
 from tests.support.handlers import Api, Result
@@ -72,6 +75,17 @@ def test_an_admin_makes_a_user_staff_and_the_users_older_tokens_stop_working(api
     login = api.call("login", body={"email": ada.email, "password": ada.password})
     assert login.body["user"]["role"] == "staff"
     assert api.call("get_me", token=login.body["access_token"]).body["role"] == "staff"
+
+
+def test_a_role_change_leaves_an_audit_line_naming_both_roles_and_who_changed_it(
+    api: Api, admin: Account, logs: Logs
+) -> None:
+    ada = new_account()
+    assert set_role(api, admin, ada.id, "staff").status == 200
+    lines = [json.loads(line) for line in logs.text.splitlines() if '"Role changed"' in line]
+    assert [(x["user_id"], x["from_role"], x["to_role"], x["by"]) for x in lines] == [
+        (ada.id, "user", "staff", admin.id)
+    ]
 
 
 def test_setting_the_role_an_account_already_has_changes_nothing(api: Api, admin: Account) -> None:

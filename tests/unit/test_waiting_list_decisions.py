@@ -124,6 +124,12 @@ def test_an_entry_that_has_ended_cannot_leave(status: EntryStatus) -> None:
         waitlist.declines(replace(ENTRY, status=status))
 
 
+@pytest.mark.parametrize("status", [EntryStatus.BOOKED, EntryStatus.EXPIRED, EntryStatus.LEFT])
+def test_an_entry_that_ended_after_an_offer_keeps_its_hold_id_but_cannot_leave(status: EntryStatus) -> None:
+    with pytest.raises(NotWaiting):
+        waitlist.declines(replace(OFFER, status=status))
+
+
 def test_the_line_keeps_join_order_to_the_microsecond_and_breaks_ties_by_id() -> None:
     first = replace(ENTRY, id=f"{EVENT.id}.B", joined_at=NOW)
     tied = replace(ENTRY, id=f"{EVENT.id}.C", joined_at=NOW)
