@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +28,11 @@ class Logs:
     def text(self) -> str:
         records = "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.__dict__}" for r in self._caplog.records)
         return self._stream.getvalue() + "\n" + records
+
+    def lines(self, message: str) -> list[dict[str, Any]]:
+        """Our logger's JSON lines with this message, in order."""
+        written = (json.loads(line) for line in self._stream.getvalue().splitlines() if line.startswith('{"'))
+        return [line for line in written if line.get("message") == message]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -82,7 +81,7 @@ def test_a_role_change_leaves_an_audit_line_naming_both_roles_and_who_changed_it
 ) -> None:
     ada = new_account()
     assert set_role(api, admin, ada.id, "staff").status == 200
-    lines = [json.loads(line) for line in logs.text.splitlines() if '"Role changed"' in line]
+    lines = logs.lines("Role changed")
     assert [(x["user_id"], x["from_role"], x["to_role"], x["by"]) for x in lines] == [
         (ada.id, "user", "staff", admin.id)
     ]
