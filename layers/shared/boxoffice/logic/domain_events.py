@@ -42,33 +42,24 @@ def _event(name: str, subject: str, at: datetime, *, event_id: str, user_id: str
     return DomainEvent(name, {**common, "event_id": event_id, "user_id": user_id, **fields})
 
 
-def _booking(name: str, booking: BookingRecord, at: datetime) -> DomainEvent:
+def _booking(name: str, booking: BookingRecord, at: datetime, subject: str = "", **fields: Any) -> DomainEvent:
     return _event(
         name,
-        booking.id,
+        subject or booking.id,
         at,
         event_id=booking.event_id,
         user_id=booking.user_id,
         booking_id=booking.id,
         ticket_type_id=booking.ticket_type_id,
         quantity=booking.quantity,
+        **fields,
     )
 
 
 def _ticket_cancelled(booking: BookingRecord, at: datetime) -> DomainEvent:
     # One ticket goes per change (DELETE /bookings/{id}/tickets/{n}): the latest one added.
     number = booking.cancelled_tickets[-1]
-    return _event(
-        TICKET_CANCELLED,
-        f"{booking.id}:{number}",
-        at,
-        event_id=booking.event_id,
-        user_id=booking.user_id,
-        booking_id=booking.id,
-        ticket_type_id=booking.ticket_type_id,
-        ticket_number=number,
-        quantity=booking.quantity,
-    )
+    return _booking(TICKET_CANCELLED, booking, at, f"{booking.id}:{number}", ticket_number=number)
 
 
 def _hold(name: str, hold: HoldImage, at: datetime, **fields: Any) -> DomainEvent:
