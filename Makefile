@@ -23,18 +23,29 @@ PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-# Two stamps: `make run` installs only what serving needs (requirements-run.txt); test, lint and the
-# rest add the developer tools (requirements-dev.txt) on top.
-$(BIN)/.installed-run: requirements-run.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt layers/render/requirements.txt
+# Three stamps: `make run` installs only what serving needs (requirements-run.txt); `make test` adds the
+# test tools (requirements-test.txt, in one pip run on a fresh clone); lint and the rest add the developer
+# tools (requirements-dev.txt). --no-compile: Python compiles what it imports, not all 500 MB up front.
+RUN_REQUIREMENTS := requirements-run.txt constraints.txt layers/shared/requirements.txt layers/ticket_codes/requirements.txt layers/render/requirements.txt
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --no-compile
+define venv
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed (none of python3.13, python3.12, python3.11, python3 on PATH is); install one or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
-	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-run.txt -c constraints.txt
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV) && $(PIP_INSTALL) --upgrade pip; }
+endef
+
+$(BIN)/.installed-run: $(RUN_REQUIREMENTS)
+	$(venv)
+	$(PIP_INSTALL) -r requirements-run.txt -c constraints.txt
 	@touch $@
 
-$(BIN)/.installed: $(BIN)/.installed-run requirements-dev.txt requirements-translator.txt
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements-translator.txt
+$(BIN)/.installed-test: $(RUN_REQUIREMENTS) requirements-test.txt
+	$(venv)
+	$(PIP_INSTALL) -r requirements-test.txt -c constraints.txt
+	@touch $(BIN)/.installed-run $@
+
+$(BIN)/.installed: $(BIN)/.installed-test requirements-dev.txt requirements-translator.txt
+	$(PIP_INSTALL) -r requirements-dev.txt -c constraints.txt
+	$(PIP_INSTALL) --no-deps -r requirements-translator.txt
 	@touch $@
 
 $(VENV_SAM)/.installed: requirements-sam.txt
@@ -50,10 +61,10 @@ run: $(BIN)/.installed-run ## the API on http://localhost:8000 (PORT=...), Swagg
 WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --dist worksteal)
 
-test: $(BIN)/.installed ## every test: unit, integration (moto), end-to-end (HTTP against the local runtime)
+test: $(BIN)/.installed-test ## every test: unit, integration (moto), end-to-end (HTTP against the local runtime)
 	$(PYTEST)
 
-test-fast: $(BIN)/.installed ## unit and integration tests only (no HTTP server), for the edit-test loop
+test-fast: $(BIN)/.installed-test ## unit and integration tests only (no HTTP server), for the edit-test loop
 	$(PYTEST) tests/unit tests/integration
 
 lint: $(BIN)/.installed $(VENV_SAM)/.installed ## ruff, mypy, cfn-lint and sam validate --lint

@@ -92,10 +92,16 @@ def served_third_party_imports() -> dict[str, set[str]]:
     return found
 
 
-def test_the_developer_requirements_include_the_run_requirements() -> None:
-    dev = ROOT / "requirements-dev.txt"
-    assert "-r requirements-run.txt" in dev.read_text(encoding="utf-8").splitlines()
-    assert pins(ROOT / "requirements-run.txt").items() <= pins(dev).items()
+def test_each_requirements_file_includes_the_one_below_it_run_then_test_then_dev() -> None:
+    for upper, lower in (("test", "run"), ("dev", "test")):
+        path = ROOT / f"requirements-{upper}.txt"
+        assert f"-r requirements-{lower}.txt" in path.read_text(encoding="utf-8").splitlines()
+        assert pins(ROOT / f"requirements-{lower}.txt").items() <= pins(path).items()
+
+
+def test_make_test_installs_no_lint_or_mutation_tool() -> None:
+    # `make test` from a clean clone installs requirements-test.txt only: the linters are make lint's.
+    assert not {"ruff", "mypy", "cfn-lint", "mutmut"} & pins(ROOT / "requirements-test.txt").keys()
 
 
 def test_every_pin_is_the_one_constraints_txt_holds() -> None:
