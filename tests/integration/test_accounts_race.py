@@ -18,7 +18,7 @@ import pytest
 
 from boxoffice.config import settings
 from tests.integration.test_accounts import ADA, ADA_LOGIN, stored_users
-from tests.support.fixtures import embedded_tables
+from tests.support.fixtures import serialised_moto
 from tests.support.handlers import Api, Result
 from tests.unit.test_auth_passwords import spy_checkpw
 from tests.unit.test_auth_tokens import frozen_clock
@@ -28,7 +28,7 @@ RACERS = 8
 
 @pytest.fixture(scope="module")
 def embedded() -> Iterator[None]:
-    with embedded_tables("race"):
+    with serialised_moto("race"):
         yield
 
 

@@ -20,7 +20,7 @@ from boxoffice.errors import Busy, CapacityBelowSold
 from boxoffice.logic import events
 from boxoffice.models.events import UpdateEvent
 from tests.support.events import create, raw_quota, sell, token_for
-from tests.support.fixtures import embedded_tables
+from tests.support.fixtures import serialised_moto
 from tests.support.handlers import Api
 
 CAPACITY = 40
@@ -31,7 +31,7 @@ EDITS_EACH = 8
 
 @pytest.fixture
 def api() -> Iterator[Api]:
-    with embedded_tables("cap"):
+    with serialised_moto("cap"):
         yield Api()
 
 

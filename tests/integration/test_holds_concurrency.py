@@ -17,9 +17,8 @@ import pytest
 from boxoffice import clock
 from boxoffice.config import settings
 from boxoffice.store import holds as hold_store
-from devserver.dynamodb import EmbeddedDynamoDB
 from tests.support.bookings import Account, new_account, new_event
-from tests.support.fixtures import embedded_database
+from tests.support.fixtures import SerialisedMoto, serialised_moto
 from tests.support.handlers import Api, Result
 from tests.support.holds import Clock, Stock, confirm, place, stock_now, sweep
 
@@ -27,8 +26,8 @@ WORKERS = 32
 
 
 @pytest.fixture(scope="module")
-def db() -> Iterator[EmbeddedDynamoDB]:
-    with embedded_database("holds-race") as database:
+def db() -> Iterator[SerialisedMoto]:
+    with serialised_moto("holds-race") as database:
         yield database
 
 
@@ -58,7 +57,7 @@ def codes(results: list[Result]) -> Counter[tuple[int, str]]:
 
 
 def test_a_hundred_and_fifty_concurrent_holds_on_the_last_fifty_tickets_hold_exactly_fifty(
-    db: EmbeddedDynamoDB,
+    db: SerialisedMoto,
 ) -> None:
     event_id = new_event(total=100, max_held_tickets_per_user=50, max_holds_per_user=5)
     early = new_account()
@@ -72,7 +71,7 @@ def test_a_hundred_and_fifty_concurrent_holds_on_the_last_fifty_tickets_hold_exa
 
 
 def test_holds_expiring_while_bookings_race_keep_the_stock_whole_and_each_goes_back_once(
-    db: EmbeddedDynamoDB, releases: Counter[str], monkeypatch: pytest.MonkeyPatch
+    db: SerialisedMoto, releases: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     moment = Clock(monkeypatch)
     event_id = new_event(total=50)
@@ -122,7 +121,7 @@ def test_holds_expiring_while_bookings_race_keep_the_stock_whole_and_each_goes_b
     assert set(releases.values()) == {1}
 
 
-def test_twenty_concurrent_confirms_of_one_hold_make_one_booking(db: EmbeddedDynamoDB) -> None:
+def test_twenty_concurrent_confirms_of_one_hold_make_one_booking(db: SerialisedMoto) -> None:
     event_id = new_event(total=10)
     who = new_account()
     hold_id = place(Api(), who, event_id, 2).body["id"]
@@ -136,7 +135,7 @@ def test_twenty_concurrent_confirms_of_one_hold_make_one_booking(db: EmbeddedDyn
 
 
 def test_a_confirm_racing_the_sweeper_at_the_deadline_either_books_or_releases_never_both(
-    db: EmbeddedDynamoDB, monkeypatch: pytest.MonkeyPatch
+    db: SerialisedMoto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Each thread has its own "now": the buyer's a millisecond before the deadline, the sweeper's at
     # it, so each one's condition alone would pass and only the transactions' order decides.
@@ -170,7 +169,7 @@ def test_a_confirm_racing_the_sweeper_at_the_deadline_either_books_or_releases_n
     assert sum(outcomes.values()) == 20
 
 
-def test_one_accounts_racing_holds_never_pass_its_ceilings(db: EmbeddedDynamoDB) -> None:
+def test_one_accounts_racing_holds_never_pass_its_ceilings(db: SerialisedMoto) -> None:
     event_id = new_event(total=500, max_held_tickets_per_user=7, max_holds_per_user=5)
     hoarder = new_account()
     results = race([lambda: place(Api(), hoarder, event_id, 2) for _ in range(WORKERS)])
@@ -184,7 +183,7 @@ def test_one_accounts_racing_holds_never_pass_its_ceilings(db: EmbeddedDynamoDB)
     assert (state.held, len(state.holds), state.balanced) == (7, 4, True)
 
 
-def test_racing_holds_with_one_idempotency_key_make_one_hold(db: EmbeddedDynamoDB) -> None:
+def test_racing_holds_with_one_idempotency_key_make_one_hold(db: SerialisedMoto) -> None:
     event_id = new_event(total=100)
     buyer = new_account()
 

@@ -15,9 +15,8 @@ from functools import partial
 
 import pytest
 
-from devserver.dynamodb import EmbeddedDynamoDB
 from tests.support.bookings import Account, new_account, new_event
-from tests.support.fixtures import embedded_database
+from tests.support.fixtures import SerialisedMoto, serialised_moto
 from tests.support.handlers import Api, Result
 from tests.support.holds import stock_now
 from tests.support.waitlist import entries, join, tickets
@@ -26,8 +25,8 @@ WORKERS = 16
 
 
 @pytest.fixture(scope="module")
-def db() -> Iterator[EmbeddedDynamoDB]:
-    with embedded_database("waitlist-race") as database:
+def db() -> Iterator[SerialisedMoto]:
+    with serialised_moto("waitlist-race") as database:
         yield database
 
 
@@ -47,7 +46,7 @@ def sold_out(total: int) -> tuple[str, Account, list[str]]:
     return event_id, buyer, [b.body["id"] for b in booked]
 
 
-def test_twenty_racing_joins_by_one_user_make_one_entry(db: EmbeddedDynamoDB) -> None:
+def test_twenty_racing_joins_by_one_user_make_one_entry(db: SerialisedMoto) -> None:
     event_id, _, _ = sold_out(2)
     user = new_account()
 
@@ -59,7 +58,7 @@ def test_twenty_racing_joins_by_one_user_make_one_entry(db: EmbeddedDynamoDB) ->
     assert tickets(event_id).waiting == 1
 
 
-def test_thirty_racing_joins_get_exact_distinct_positions_in_join_order(db: EmbeddedDynamoDB) -> None:
+def test_thirty_racing_joins_get_exact_distinct_positions_in_join_order(db: SerialisedMoto) -> None:
     event_id, _, _ = sold_out(2)
     people = [new_account() for _ in range(30)]
 
@@ -72,7 +71,7 @@ def test_thirty_racing_joins_get_exact_distinct_positions_in_join_order(db: Embe
     assert tickets(event_id).waiting == 30
 
 
-def test_refreshing_buyers_never_get_tickets_returned_while_people_wait(db: EmbeddedDynamoDB) -> None:
+def test_refreshing_buyers_never_get_tickets_returned_while_people_wait(db: SerialisedMoto) -> None:
     event_id, buyer, bookings = sold_out(10)
     line = [new_account() for _ in range(10)]
     for person in line:
@@ -117,7 +116,7 @@ def test_refreshing_buyers_never_get_tickets_returned_while_people_wait(db: Embe
     assert all(samples)
 
 
-def test_allocators_racing_over_one_pool_never_offer_more_than_came_back(db: EmbeddedDynamoDB) -> None:
+def test_allocators_racing_over_one_pool_never_offer_more_than_came_back(db: SerialisedMoto) -> None:
     """Ten cancels at once: ten allocators read the pool while the others offer from it. Twenty wait, so
     only the pool's own `reserved >= q` keeps them from offering more tickets than came back."""
     event_id, buyer, bookings = sold_out(10)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from multiprocessing.pool import Pool, ThreadPool
 from typing import Any
 
-from tests.support.fixtures import embedded_tables
+from tests.support.fixtures import serialised_moto
 from tests.support.handlers import Api, Result
 
 _serial = itertools.count()
@@ -229,13 +229,13 @@ def bookings_of(user_id: str) -> list[dict[str, Any]]:
 
 @contextmanager
 def lambda_pool(prefix: str, workers: int) -> Iterator[Pool]:
-    """`workers` threads that call the handlers, over moto's server with every call serialised.
+    """`workers` threads that call the handlers, over moto with every call serialised.
 
     Each call takes a function instance of its own from the local runtime's pool (one request per
     instance, as each Lambda execution environment serves one), and the runtime keeps Powertools'
     per-request state per thread (devserver/isolation.py), so no two calls share a request context.
     """
-    with embedded_tables(prefix), ThreadPool(workers) as pool:
+    with serialised_moto(prefix), ThreadPool(workers) as pool:
         yield pool
 
 

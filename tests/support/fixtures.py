@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
@@ -15,6 +17,7 @@ from moto import mock_aws
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.base_backend import BackendDict
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.dynamodb.models.table import Table
 
 from boxoffice.observability import metrics
@@ -42,28 +45,48 @@ def use_tables(prefix: str, endpoint: str | None) -> None:
     reset_caches()
 
 
+def _new_tables(prefix: str, endpoint: str | None) -> None:
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
+    use_tables(name, endpoint)
+    create_tables(endpoint, name)
+
+
 @contextmanager
 def embedded_database(prefix: str) -> Iterator[EmbeddedDynamoDB]:
-    """moto's server (every call serialised, as `make run` runs it) with the template's tables, for
-    tests that race threads; yields it and restores the environment afterwards."""
+    """moto's server (every call serialised, as `make run` runs it) with the template's tables, for tests
+    of what the local runtime adds around it (streams, the bus); yields it and restores the environment."""
     db = EmbeddedDynamoDB().start()
     try:
         with mock.patch.dict(os.environ):
-            name = f"{prefix}{uuid.uuid4().hex[:8]}"
             os.environ["AWS_READ_TIMEOUT_SECONDS"] = SERIALISED_READ_TIMEOUT
-            use_tables(name, db.endpoint)
-            create_tables(db.endpoint, name)
+            _new_tables(prefix, db.endpoint)
             yield db
     finally:
         db.stop()
         reset_caches()
 
 
+@dataclass(frozen=True)
+class SerialisedMoto:
+    lock: threading.Lock  # held by every call, and so must be by a test reading moto's memory directly
+
+
 @contextmanager
-def embedded_tables(prefix: str) -> Iterator[str]:
-    """As embedded_database; yields its endpoint."""
-    with embedded_database(prefix) as db:
-        yield db.endpoint
+def serialised_moto(prefix: str) -> Iterator[SerialisedMoto]:
+    """moto in this process with the template's tables and every call serialised (as the local runtime's
+    server serialises them: moto's backends are not thread-safe), for tests that race threads. Threads still
+    interleave between any two calls; what is saved is the HTTP round trip of each (half a call's CPU)."""
+    lock = threading.Lock()
+    dispatch = BotocoreStubber.process_request
+
+    def one_at_a_time(stubber: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return dispatch(stubber, request)
+
+    with mock_aws(), mock.patch.object(BotocoreStubber, "process_request", one_at_a_time), mock.patch.dict(os.environ):
+        _new_tables(prefix, None)
+        yield SerialisedMoto(lock)
+    reset_caches()
 
 
 class SharedMoto:

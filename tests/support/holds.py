@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from devserver.dynamodb import EmbeddedDynamoDB
 from tests.support.bookings import Account, _scan
+from tests.support.fixtures import SerialisedMoto
 from tests.support.handlers import Api, Result
 
 
@@ -128,7 +128,7 @@ def stock(event_id: str) -> Stock:
     return _stock(counters, tickets, holds)
 
 
-def stock_now(db: EmbeddedDynamoDB, event_id: str) -> Stock:
+def stock_now(db: SerialisedMoto, event_id: str) -> Stock:
     """The event's Stock as one instant: read from moto's memory while its one lock keeps every request
     out, so no transaction is half seen (a test-only view; the API never reads like this). Only the
     items are copied under the lock; they are decoded after it."""
