@@ -28,8 +28,9 @@ from moto.dynamodb.models.table import Table
 
 from devserver import flatmoto
 from devserver.dynamodb import create_tables, table_names
+from tests.support.fixtures import empty_tables
 
-TABLES = table_names("cmp")
+TABLES = table_names("test")  # the `aws` fixture's tables
 EVENTS, BOOKINGS, USERS = TABLES["EventsTable"], TABLES["BookingsTable"], TABLES["UsersTable"]
 Action = dict[str, Any]
 
@@ -269,22 +270,27 @@ def data(client: Any) -> dict[str, Any]:
     return found
 
 
+def set_up() -> Any:
+    """A client of the template's tables holding SETUP's items only."""
+    empty_tables()
+    client = boto3.client("dynamodb")
+    for table, item in SETUP:
+        client.put_item(TableName=table, Item=item)
+    return client
+
+
 def run(script: list[tuple[list[Action], str]]) -> list[Any]:
     """The data before, then each step's answer and the data it leaves."""
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_tables(None, "cmp")
-        for table, item in SETUP:
-            client.put_item(TableName=table, Item=item)
-        seen = [data(client)]
-        for actions, _ in script:
-            seen.append(answer(client, actions))
-            seen.append(data(client))
-        return seen
+    client = set_up()
+    seen = [data(client)]
+    for actions, _ in script:
+        seen.append(answer(client, actions))
+        seen.append(data(client))
+    return seen
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
-def test_flat_transactions_answer_and_leave_the_data_exactly_as_moto_does(name: str) -> None:
+def test_flat_transactions_answer_and_leave_the_data_exactly_as_moto_does(aws: None, name: str) -> None:
     flatmoto.install()
     with plain_moto():
         expected = run(SCRIPTS[name])
@@ -292,7 +298,7 @@ def test_flat_transactions_answer_and_leave_the_data_exactly_as_moto_does(name: 
     assert run(SCRIPTS[name]) == expected
 
 
-def test_a_cancelled_transaction_leaves_every_item_as_it_was() -> None:
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws: None) -> None:
     flatmoto.install()
     script = SCRIPTS["a cancelled transaction undoes items it added, deleted, changed and moved between indexes"]
     before, outcome, after = run(script)
@@ -304,25 +310,27 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was() -> None:
     assert after == before
 
 
-def test_a_flat_transaction_copies_no_table() -> None:
+def test_a_flat_transaction_copies_no_table(aws: None) -> None:
     flatmoto.install()
     script = [([take("1", 1), put_new(BOOKINGS, booking("ada", "b1"))], "ok"), ([take("2", 9)], "cancelled")]
 
     def no_table_copies(self: Table, memo: dict[int, Any]) -> Table:
         raise AssertionError(f"table {self.name} copied")
 
-    with mock.patch.object(Table, "__deepcopy__", no_table_copies, create=True):
-        outcomes = run(script)
-        with plain_moto(), pytest.raises(AssertionError, match="copied"):
-            run(script)
-    assert [kind(outcomes[1]), kind(outcomes[3])] == ["ok", "cancelled"]
+    def answers(client: Any) -> list[str]:
+        with mock.patch.object(Table, "__deepcopy__", no_table_copies, create=True):
+            return [kind(answer(client, actions)) for actions, _ in script]
+
+    assert answers(set_up()) == ["ok", "cancelled"]
+    with plain_moto(), pytest.raises(AssertionError, match="copied"):
+        answers(set_up())
 
 
 def test_an_item_is_freed_once_the_table_no_longer_holds_it() -> None:
     flatmoto.install()
     with mock_aws():
         client = boto3.client("dynamodb")
-        create_tables(None, "cmp")
+        create_tables(None, "test")
         client.transact_write_items(TransactItems=[put_new(BOOKINGS, booking("ada", "b1"))])
         client.query(
             TableName=BOOKINGS, KeyConditionExpression="pk = :u", ExpressionAttributeValues={":u": s("USER#ada")}
@@ -377,31 +385,30 @@ def test_attribute_values_in_wire_form_skip_moto_member_by_member_serialiser() -
 
 def index_pages(ascending: bool) -> list[Any]:
     """Events put in no order, several on one start time, read back from an index a page at a time."""
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_tables(None, "cmp")
-        for number in random.Random(7).sample(range(40), 40):
-            item = {**event(str(number), 1, venue="club" if number % 3 else "hall"), "sk": s(f"EVENT{number}")}
-            client.put_item(TableName=EVENTS, Item={**item, "starts_key": s(f"2030-01-{number % 5:02d}")})
-        pages, start = [], {}
-        while True:
-            page = client.query(
-                TableName=EVENTS,
-                IndexName="by_venue",
-                KeyConditionExpression="venue_pk = :v",
-                ExpressionAttributeValues={":v": s("VENUE#club")},
-                ScanIndexForward=ascending,
-                Limit=7,
-                **start,
-            )
-            pages.append(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return pages
-            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+    empty_tables()
+    client = boto3.client("dynamodb")
+    for number in random.Random(7).sample(range(40), 40):
+        item = {**event(str(number), 1, venue="club" if number % 3 else "hall"), "sk": s(f"EVENT{number}")}
+        client.put_item(TableName=EVENTS, Item={**item, "starts_key": s(f"2030-01-{number % 5:02d}")})
+    pages, start = [], {}
+    while True:
+        page = client.query(
+            TableName=EVENTS,
+            IndexName="by_venue",
+            KeyConditionExpression="venue_pk = :v",
+            ExpressionAttributeValues={":v": s("VENUE#club")},
+            ScanIndexForward=ascending,
+            Limit=7,
+            **start,
+        )
+        pages.append(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return pages
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
 @pytest.mark.parametrize("ascending", [True, False])
-def test_a_query_on_an_index_pages_through_the_items_exactly_as_moto_does(ascending: bool) -> None:
+def test_a_query_on_an_index_pages_through_the_items_exactly_as_moto_does(aws: None, ascending: bool) -> None:
     flatmoto.install()
     with plain_moto():
         expected = index_pages(ascending)
@@ -409,7 +416,7 @@ def test_a_query_on_an_index_pages_through_the_items_exactly_as_moto_does(ascend
     assert index_pages(ascending) == expected
 
 
-def test_a_query_on_an_index_does_not_sort_the_whole_table_first() -> None:
+def test_a_query_on_an_index_does_not_sort_the_whole_table_first(aws: None) -> None:
     flatmoto.install()
 
     def whole_table_sorted(table: Table) -> None:
@@ -451,7 +458,7 @@ def test_a_start_key_outside_the_querys_key_condition_is_refused_as_dynamodb_doe
 ) -> None:
     with mock_aws():
         flatmoto.install()
-        create_tables(None, "cmp")
+        create_tables(None, "test")
         client = boto3.client("dynamodb", region_name="us-east-1")
         for number, updated in (("A", "2026-06-01"), ("B", "2026-08-01")):
             client.put_item(

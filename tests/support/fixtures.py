@@ -146,6 +146,12 @@ def _moto_stopped_at_the_end() -> Iterator[None]:
     _moto.stop()
 
 
+def empty_tables() -> None:
+    """Within an `aws` test: every backend reset and the template's tables empty, as the test began (to run
+    one script twice, say)."""
+    _moto.fresh()
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """Fresh in-memory DynamoDB (moto) with the tables of template.yaml, for one test."""
