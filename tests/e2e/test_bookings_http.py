@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import random
-import threading
 import uuid
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import boto3
-import pytest
 import requests
 
 from devserver.dynamodb import table_names
-from tests.support.live import LiveServer, start_live_server
+from tests.support.live import LiveServer
 
 T = TypeVar("T")
 CLIENTS = 32
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveServer]:
-    """A devserver of our own whose output is read as it comes: a thousand bookings log more than a
-    pipe holds, and a server blocked writing to a full pipe answers nothing."""
-    server = start_live_server()
-    assert server.process.stdout is not None
-    drain = threading.Thread(target=deque, args=(server.process.stdout, 0), daemon=True)
-    drain.start()
-    yield server
-    server.stop()
 
 
 def user_token(live: LiveServer) -> str:

@@ -5,34 +5,17 @@ expiry reaches the domain event bus from the committed release."""
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from tests.e2e.test_domain_events_http import printed_events
-from tests.support.live import LiveServer, start_live_server
-
-
-@pytest.fixture(scope="module")
-def quick() -> Iterator[LiveServer]:
-    server = start_live_server(extra_env={"HOLD_SECONDS": "1"})
-    yield server
-    server.stop()
-
-
-def fan(live: LiveServer) -> str:
-    email = f"fan-{uuid.uuid4().hex[:10]}@example.com"
-    assert live.request("POST", "/auth/register", json={"name": "Fan", "email": email, "password": "fan password"}).ok
-    return live.login(email, "fan password")
+from tests.support.live import LiveServer
 
 
 def test_a_lapsed_hold_goes_back_on_sale_when_a_booking_would_be_refused(quick: LiveServer) -> None:
     starts = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat()
     body = {"name": "Quick", "venue": "Hall", "starts_at": starts, "total_tickets": 2, "ticket_price": "10.00"}
     event_id = quick.request("POST", "/events", token=quick.admin_token(), json=body).json()["id"]
-    holder, buyer = fan(quick), fan(quick)
+    holder, buyer = quick.fan(), quick.fan()
     hold = quick.request("POST", f"/events/{event_id}/holds", token=holder, json={"quantity": 2}).json()
     assert hold["status"] == "HELD"
     assert quick.request("POST", f"/events/{event_id}/bookings", token=buyer, json={"quantity": 1}).status_code == 409

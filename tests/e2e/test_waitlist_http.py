@@ -5,27 +5,10 @@ goes back on sale at once when a booking would be refused."""
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
-from tests.support.live import LiveServer, start_live_server
-
-
-@pytest.fixture(scope="module")
-def quick() -> Iterator[LiveServer]:
-    server = start_live_server(extra_env={"HOLD_SECONDS": "1"})
-    yield server
-    server.stop()
-
-
-def fan(live: LiveServer) -> str:
-    email = f"fan-{uuid.uuid4().hex[:10]}@example.com"
-    assert live.request("POST", "/auth/register", json={"name": "Fan", "email": email, "password": "fan password"}).ok
-    return live.login(email, "fan password")
+from tests.support.live import LiveServer
 
 
 def entry(live: LiveServer, token: str) -> dict[str, Any]:
@@ -37,7 +20,7 @@ def test_a_fan_in_line_is_offered_a_returned_ticket_and_a_lapsed_offer_goes_back
     starts = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat()
     body = {"name": "Sold out", "venue": "Hall", "starts_at": starts, "total_tickets": 2, "ticket_price": "10.00"}
     event_id = quick.request("POST", "/events", token=quick.admin_token(), json=body).json()["id"]
-    buyer, first, second = fan(quick), fan(quick), fan(quick)
+    buyer, first, second = quick.fan(), quick.fan(), quick.fan()
     bookings = [
         quick.request("POST", f"/events/{event_id}/bookings", token=buyer, json={"quantity": 1}).json()["id"]
         for _ in range(2)

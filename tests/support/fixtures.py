@@ -187,6 +187,15 @@ def live() -> Iterator[LiveServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def quick() -> Iterator[LiveServer]:
+    """The local runtime with holds and offers of one second (HOLD_SECONDS=1, as `HOLD_SECONDS=20 make run` is
+    tried by hand); one per test session, started when first asked for."""
+    server = start_live_server({"HOLD_SECONDS": "1"})
+    yield server
+    server.stop()
+
+
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "/e2e/" in str(item.fspath):

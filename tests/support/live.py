@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,13 @@ class LiveServer:
         assert response.status_code == 200, response.text
         token: str = response.json()["access_token"]
         return token
+
+    def fan(self) -> str:
+        """The token of a new account."""
+        email = f"fan-{uuid.uuid4().hex[:10]}@example.com"
+        body = {"name": "Fan", "email": email, "password": "fan password"}
+        assert self.request("POST", "/auth/register", json=body).ok
+        return self.login(email, "fan password")
 
     def admin_token(self) -> str:
         return self.login(ADMIN_EMAIL, ADMIN_PASSWORD)
