@@ -10,16 +10,17 @@ failure at once, answered as 503 problem+json while the function still runs.
 
 from __future__ import annotations
 
+import sys
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from boxoffice import deadline
 from boxoffice.config import settings
-from boxoffice.errors import ServiceUnavailable
-from boxoffice.observability import backing_service_failed, logger
+from boxoffice.errors import ServiceUnavailable, Throttled
+from boxoffice.observability import backing_service_failed, logger, request_throttled
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 ClientT = TypeVar("ClientT", bound="BaseClient")
 
 MAX_ATTEMPTS = 3
+# What AWS answers a call over a partition's, a table's or the account's throughput (DynamoDB's three).
+THROTTLING = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 _operation: ContextVar[str] = ContextVar("operation", default="none")
 
 
@@ -42,11 +45,23 @@ def current_operation() -> str:
     return _operation.get()
 
 
-def unavailable(message: str, **extra: Any) -> ServiceUnavailable:
-    """The 503 for a failed call, logged (with the exception in flight) and counted, once."""
+def unavailable(message: str, **extra: Any) -> ServiceUnavailable | Throttled:
+    """The 503 for a failed call (the exception in flight), logged and counted, once: THROTTLED when AWS
+    throttled it past botocore's retries, else SERVICE_UNAVAILABLE."""
+    failure = sys.exc_info()[1]
+    if isinstance(failure, ClientError) and failure.response.get("Error", {}).get("Code") in THROTTLING:
+        logger.warning(message, extra={**extra, "error": failure.response["Error"]["Code"]})
+        return throttled()
     logger.exception(message, extra=extra)
     backing_service_failed(current_operation())
     return ServiceUnavailable()
+
+
+def throttled() -> Throttled:
+    """The 503 for a request AWS throttled past its retries, counted: an on-sale's expected answer, not a
+    failure (DynamoDB's ThrottledRequests says which table)."""
+    request_throttled(current_operation())
+    return Throttled()
 
 
 def attempt_seconds() -> float:

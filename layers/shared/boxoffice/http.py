@@ -80,6 +80,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.HoldConfirmed: HTTPStatus.CONFLICT,
     errors.Busy: HTTPStatus.CONFLICT,
     errors.ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    errors.Throttled: HTTPStatus.SERVICE_UNAVAILABLE,
     errors.Internal: HTTPStatus.INTERNAL_SERVER_ERROR,
 }
 
@@ -104,7 +105,7 @@ def problem(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any
 
 def domain_error(exc: errors.DomainError) -> Response[str]:
     extra = dict(exc.extra)
-    if isinstance(exc, errors.TooManyAttempts | errors.Busy):
+    if isinstance(exc, errors.TooManyAttempts | errors.Busy | errors.Throttled):
         extra["retry_after"] = exc.retry_after
     return problem(STATUS[type(exc)], exc.code, exc.title, exc.detail, **extra)
 

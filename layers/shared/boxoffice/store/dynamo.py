@@ -76,7 +76,7 @@ def batch_get(
     requests: Mapping[str, Sequence[Mapping[str, Any]]], *, attributes: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, list[Item]]:
     """BatchGetItem over several tables (strongly consistent), 100 keys a call, asking unprocessed keys again
-    (a Conflict: retry.once); `attributes` names what to read of a table's items (the others: every attribute)."""
+    (throttled: retry.once); `attributes` names what to read of a table's items (the others: every attribute)."""
     waiting = [(table, dump(key)) for table, keys in requests.items() for key in keys]
     found: dict[str, list[Item]] = {table: [] for table in requests}
 
@@ -95,7 +95,7 @@ def batch_get(
             unprocessed = [(t, k) for t, left in (raw.get("UnprocessedKeys") or {}).items() for k in left["Keys"]]
             waiting = unprocessed + rest
             if unprocessed:
-                raise retry.Conflict()  # throttled: asked again (what was read is kept) after a pause
+                raise retry.Throttled()  # asked again (what was read is kept) after a pause
         return found
 
     return retry.once(read)
@@ -114,7 +114,8 @@ class Cancelled(Exception):
 
 def transact(actions: Sequence[Mapping[str, Any]]) -> None:
     """Run one TransactWriteItems; a conflict or throttling is a retry.Conflict (retry.once: the running
-    retry's step goes round again, else the transaction alone is sent again), and outlasting them 409 BUSY.
+    retry's step goes round again, else the transaction alone is sent again), and outlasting them 409 BUSY
+    (503 THROTTLED when the last was throttled: nothing was written).
 
     A lost condition raises Cancelled with each action's reason (and old item, when the action
     asked for ALL_OLD), so the caller can tell which rule failed without a second, racy read.
@@ -143,9 +144,12 @@ def _transact_once(actions: Sequence[Mapping[str, Any]]) -> None:
         codes = {code for code, _ in reasons}
         if "ConditionalCheckFailed" in codes:
             raise Cancelled(reasons) from None
-        if codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}:
+        if "TransactionConflict" in codes:
             metrics.add_metric(name="TransactionConflictRetries", unit="Count", value=1)
             raise retry.Conflict() from None
+        if codes & {"ThrottlingError", "ProvisionedThroughputExceeded"}:  # an item's partition or its table
+            metrics.add_metric(name="TransactionThrottledRetries", unit="Count", value=1)
+            raise retry.Throttled() from None
         raise aws.unavailable("Transaction cancelled", reasons=sorted(codes)) from exc
     except BotoCoreError as exc:
         raise aws.unavailable("TransactWriteItems failed") from exc
