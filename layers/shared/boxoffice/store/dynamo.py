@@ -73,10 +73,14 @@ def get(
 
 
 def batch_get(
-    requests: Mapping[str, Sequence[Mapping[str, Any]]], *, attributes: Mapping[str, Sequence[str]] | None = None
+    requests: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    attributes: Mapping[str, Sequence[str]] | None = None,
+    consistent: bool = True,
 ) -> dict[str, list[Item]]:
-    """BatchGetItem over several tables (strongly consistent), 100 keys a call, asking unprocessed keys again
-    (throttled: retry.once); `attributes` names what to read of a table's items (the others: every attribute)."""
+    """BatchGetItem over several tables (strongly consistent unless not `consistent`), 100 keys a call, asking
+    unprocessed keys again (throttled: retry.once); `attributes` names what to read of a table's items (the
+    others: every attribute)."""
     waiting = [(table, dump(key)) for table, keys in requests.items() for key in keys]
     found: dict[str, list[Item]] = {table: [] for table in requests}
 
@@ -87,7 +91,7 @@ def batch_get(
             pending: dict[str, Any] = {}
             for table, key in chunk:
                 read = projection((attributes or {}).get(table))
-                pending.setdefault(table, {"Keys": [], "ConsistentRead": True, **read})["Keys"].append(key)
+                pending.setdefault(table, {"Keys": [], "ConsistentRead": consistent, **read})["Keys"].append(key)
             with aws_errors():
                 raw = client().batch_get_item(RequestItems=pending)
             for table, items in raw.get("Responses", {}).items():
