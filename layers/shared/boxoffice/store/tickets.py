@@ -163,7 +163,7 @@ def of_items(items: Iterable[Item]) -> dict[tuple[str, str], TicketRecord]:
 
 
 def checkin_shard_keys(event_id: str) -> list[dict[str, str]]:
-    return [{"pk": _event_partition(event_id), "sk": f"{_CHECKINS}{shard}"} for shard in range(CHECKIN_SHARDS)]
+    return [{"pk": f"EVENT#{event_id}", "sk": f"{_CHECKINS}{shard}"} for shard in range(CHECKIN_SHARDS)]
 
 
 def type_counter(type_id: str) -> str:
@@ -344,17 +344,13 @@ def changed_since(
     is read in change order and the reads merged (eventually consistent: a change shows up a moment after
     it is made). A by_update key names one change of one ticket, so `after` is a position in every
     partition at once: a key condition, valid in each, whatever the shard."""
-    expression, bound = "pk = :pk", dict[str, Any]()
-    if after is not None:
-        expression, bound = f"{expression} AND updated_key > :bound", values(bound=after)
-    elif since is not None:
-        expression, bound = f"{expression} AND updated_key >= :bound", values(bound=instant(since))
+    condition, bound = _changes_range(since, after)
     sources = [
         _Changes(
             {
                 "TableName": tickets_table(),
                 "IndexName": BY_UPDATE,
-                "KeyConditionExpression": expression,
+                "KeyConditionExpression": f"pk = :pk{condition}",
                 "ExpressionAttributeValues": values(pk=partition) | bound,
             }
         )
@@ -372,6 +368,16 @@ def changed_since(
             break
         merged.append(min(ready, key=lambda source: str(source.items[0]["updated_key"])).items.popleft())
     return [ticket_of(item) for item in merged[:limit]], len(merged) > limit
+
+
+def _changes_range(since: datetime | None, after: str | None) -> tuple[str, dict[str, Any]]:
+    """The condition on updated_key a sync page reads, the same in every partition, and its value: after the
+    cursor's change, else from `since`, else every change."""
+    if after is not None:
+        return " AND updated_key > :bound", values(bound=after)
+    if since is not None:
+        return " AND updated_key >= :bound", values(bound=instant(since))
+    return "", {}
 
 
 class _Changes:
