@@ -10,7 +10,6 @@ failure at once, answered as 503 problem+json while the function still runs.
 
 from __future__ import annotations
 
-import sys
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
 ClientT = TypeVar("ClientT", bound="BaseClient")
 
 MAX_ATTEMPTS = 3
-# What AWS answers a call over a partition's, a table's or the account's throughput (DynamoDB's three).
+# What DynamoDB answers a call over a partition's, a table's or the account's throughput.
 THROTTLING = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 _operation: ContextVar[str] = ContextVar("operation", default="none")
 
@@ -45,21 +44,22 @@ def current_operation() -> str:
     return _operation.get()
 
 
-def unavailable(message: str, **extra: Any) -> ServiceUnavailable | Throttled:
-    """The 503 for a failed call (the exception in flight), logged and counted, once: THROTTLED when AWS
-    throttled it past botocore's retries, else SERVICE_UNAVAILABLE."""
-    failure = sys.exc_info()[1]
-    if isinstance(failure, ClientError) and failure.response.get("Error", {}).get("Code") in THROTTLING:
-        logger.warning(message, extra={**extra, "error": failure.response["Error"]["Code"]})
-        return throttled()
+def unavailable(message: str, **extra: Any) -> ServiceUnavailable:
+    """The 503 for a failed call, logged (with the exception in flight) and counted, once."""
     logger.exception(message, extra=extra)
     backing_service_failed(current_operation())
     return ServiceUnavailable()
 
 
-def throttled() -> Throttled:
-    """The 503 for a request AWS throttled past its retries, counted: an on-sale's expected answer, not a
-    failure (DynamoDB's ThrottledRequests says which table)."""
+def throttling(exc: BaseException) -> bool:
+    """Whether a failed call was throttled (botocore's retries of it spent)."""
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in THROTTLING
+
+
+def throttled(message: str) -> Throttled:
+    """The 503 THROTTLED for a request DynamoDB throttled past the retries, logged and counted apart from
+    failures: during an on-sale it is load shed, and it wrote nothing."""
+    logger.warning(message, extra={"operation": current_operation()})
     request_throttled(current_operation())
     return Throttled()
 

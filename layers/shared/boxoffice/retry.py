@@ -109,7 +109,7 @@ def alone(handler: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
 def _throttled() -> errors.Throttled:
     from boxoffice import aws  # only once a retry ends throttled: the edge imports this module, not botocore
 
-    return aws.throttled()
+    return aws.throttled("DynamoDB throttled every attempt")
 
 
 def _time_for_another() -> bool:

@@ -48,11 +48,16 @@ def values(**named: Any) -> dict[str, Any]:
 
 @contextmanager
 def aws_errors() -> Iterator[None]:
-    """Anything DynamoDB fails with that the caller did not handle is a 503, logged once."""
+    """Anything DynamoDB fails with that the caller did not handle is a 503, logged once: THROTTLED when it
+    throttled the call past botocore's retries, else SERVICE_UNAVAILABLE."""
     try:
         yield
     except (ClientError, BotoCoreError) as exc:
-        raise aws.unavailable("DynamoDB call failed") from exc
+        raise _failure(exc, "DynamoDB call failed") from exc
+
+
+def _failure(exc: ClientError | BotoCoreError, message: str) -> Exception:
+    return aws.throttled(f"{message}: throttled") if aws.throttling(exc) else aws.unavailable(message)
 
 
 def projection(attributes: Sequence[str] | None) -> dict[str, Any]:
@@ -140,7 +145,7 @@ def _transact_once(actions: Sequence[Mapping[str, Any]]) -> None:
     except ClientError as exc:
         error = exc.response.get("Error", {})
         if error.get("Code") != "TransactionCanceledException":
-            raise aws.unavailable("TransactWriteItems failed") from exc
+            raise _failure(exc, "TransactWriteItems failed") from exc
         reasons = [
             (r.get("Code", "None"), load(r["Item"]) if "Item" in r else None)
             for r in exc.response.get("CancellationReasons", [])
