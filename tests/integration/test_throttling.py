@@ -99,3 +99,12 @@ def test_a_throttled_cancel_changes_nothing_and_can_be_retried(api: Api, alice: 
     assert ledger(event_id).available == 8
     assert api.call("cancel_booking", token=alice.token, path={"booking_id": booking_id}).status == 200
     assert ledger(event_id).available == 10
+
+
+def test_a_sync_page_whose_partition_reads_are_throttled_is_503(api: Api) -> None:
+    """The sync reads the event's ticket partitions side by side: a throttled one is the page's answer."""
+    event_id = new_event(total=10)
+    staff = new_account("staff")
+    with throttled("Query", "ProvisionedThroughputExceededException", times=1):
+        page = api.call("list_tickets", token=staff.token, path={"event_id": event_id}, query={"limit": "10"})
+    throttled_answer(page)
