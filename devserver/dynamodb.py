@@ -88,5 +88,9 @@ def create_tables(endpoint: str | None, prefix: str) -> None:
         if name in existing:
             continue
         spec = {k: props[k] for k in _TABLE_KEYS if k in props}
+        if "GlobalSecondaryIndexes" in spec:  # pre-warming (WarmThroughput) is for deployed tables only
+            spec["GlobalSecondaryIndexes"] = [
+                {k: v for k, v in index.items() if k != "WarmThroughput"} for index in spec["GlobalSecondaryIndexes"]
+            ]
         client.create_table(TableName=name, **spec)
         client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})

@@ -40,7 +40,7 @@ def build() -> dict[str, Any]:
     sys.path.insert(0, str(template.ROOT / "layers" / "shared"))
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
-    from boxoffice import http
+    from boxoffice import errors, http
 
     merge = OpenAPIMerge(title=TITLE, version="1.0.0", description=DESCRIPTION, on_conflict="error")
     edges: Edges = {}
@@ -50,8 +50,10 @@ def build() -> dict[str, Any]:
             continue
         seen.add(route.function)
         module = load_module(route)
+        # A function that may call DynamoDB may be throttled by it: 503 THROTTLED beside the edge's answers.
+        throttled = (errors.Throttled,) if uses_dynamodb(route.function) else ()
         for declared in http.routes(module.app):
-            edges[(declared.openapi_path, declared.method.lower())] = http.edge_failures(declared)
+            edges[(declared.openapi_path, declared.method.lower())] = (*http.edge_failures(declared), *throttled)
         merge.add_schema(_summarised(module.app.get_openapi_schema(title=TITLE), module.__doc__))
     # Through Powertools' own serialiser: the raw schema holds enums and models, not plain JSON.
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
@@ -71,6 +73,14 @@ def build() -> dict[str, Any]:
         for method, operation in operations.items():
             _complete(operation, edges[(path, method)])
     return document
+
+
+def uses_dynamodb(function: str) -> bool:
+    """Whether the function's policy in template.yaml grants any DynamoDB action."""
+    policies = template.resources("AWS::Serverless::Function")[function]["Properties"].get("Policies", [])
+    statements = [s for policy in policies if isinstance(policy, dict) for s in policy.get("Statement", [])]
+    actions = [a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    return any(str(action).startswith("dynamodb:") for action in actions)
 
 
 def _problem_schemas() -> dict[str, Any]:

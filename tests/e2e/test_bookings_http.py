@@ -51,16 +51,21 @@ def book(live: LiveServer, token: str, event_id: str, quantity: int, key: str | 
 
 def valid_tickets(live: LiveServer, event_id: str) -> list[str]:
     """Straight from the tickets table of the local runtime's DynamoDB."""
+    from boxoffice.store import tickets
+
     client = boto3.client("dynamodb", endpoint_url=live.dynamodb_endpoint)
-    raw = client.query(
-        TableName=table_names("local")["TicketsTable"],
-        # The partition also keeps the event's check-in count shards (docs/data-model.md).
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :ticket)",
-        ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}, ":ticket": {"S": "TICKET#"}},
-        ConsistentRead=True,
-    )
-    assert "LastEvaluatedKey" not in raw
-    return [i["ticket_number"]["S"] for i in raw["Items"] if i["status"]["S"] == "VALID"]
+    items = []
+    for partition in tickets.partitions(event_id):  # its shards, and the event's own key (docs/data-model.md)
+        raw = client.query(
+            TableName=table_names("local")["TicketsTable"],
+            # The event's own key also keeps its check-in count shards.
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :ticket)",
+            ExpressionAttributeValues={":pk": {"S": partition}, ":ticket": {"S": "TICKET#"}},
+            ConsistentRead=True,
+        )
+        assert "LastEvaluatedKey" not in raw
+        items += raw["Items"]
+    return [i["ticket_number"]["S"] for i in items if i["status"]["S"] == "VALID"]
 
 
 def available(live: LiveServer, event_id: str) -> int:

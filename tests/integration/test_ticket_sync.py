@@ -9,6 +9,8 @@ import jwt
 import pytest
 
 from boxoffice import clock
+from boxoffice.config import settings
+from boxoffice.store import dynamo, tickets
 from scripts.bench.common import count_calls
 from tests.integration.test_bookings_api import problem
 from tests.support.bookings import AT_THE_DOOR, Account, new_account, new_event
@@ -121,12 +123,13 @@ def test_who_may_list_an_events_tickets(api: Api, staff: Account) -> None:
     problem(listing(api, staff, "not-an-event"), 404, "EVENT_NOT_FOUND")
 
 
-def test_a_page_is_one_batch_read_and_one_query_on_the_index(api: Api, staff: Account) -> None:
+def test_a_page_is_one_batch_read_and_one_query_per_partition_of_the_index(api: Api, staff: Account) -> None:
     event_id = new_event(starts_in=AT_THE_DOOR)
-    book(api, event_id, 5)
+    book(api, event_id, 2)
     with count_calls() as calls:
-        assert len(listing(api, staff, event_id, limit=3).body["items"]) == 3
-    assert dict(calls.operations) == {"BatchGetItem": 1, "Query": 1}
+        assert len(listing(api, staff, event_id, limit=1).body["items"]) == 1
+    # Its shards and the event's own key, each read once: a first read of 2 covers a page of 1 and its next.
+    assert dict(calls.operations) == {"BatchGetItem": 1, "Query": tickets.TICKET_SHARDS + 1}
 
 
 @pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
@@ -158,3 +161,75 @@ def test_a_cursor_pages_only_the_updated_since_it_was_issued_for(api: Api, staff
     same = listing(api, staff, event_id, cursor=cursor, limit=1, updated_since="2000-01-01T01:00:00+01:00")
     assert same.status == 200, same.body
     assert listing(api, staff, event_id, cursor=cursor, limit=1, updated_since=since).status == 200
+
+
+# --- tickets spread over partitions, and tickets stored before they were ---
+
+
+def stored_before_spreading(event_id: str, booking: dict[str, Any], owner: Account) -> None:
+    """The booking and its tickets as the version before spreading wrote them: the tickets under the
+    event's own key, the booking without `tickets_spread`."""
+    config, client = settings(), dynamo.client()
+    for ticket in booking["tickets"]:
+        spread = tickets.key(event_id, ticket["ticket_number"], spread=True)
+        item = client.get_item(TableName=config.tickets_table, Key=dynamo.dump(spread), ConsistentRead=True)["Item"]
+        before = tickets.key(event_id, ticket["ticket_number"], spread=False)
+        client.put_item(TableName=config.tickets_table, Item={**item, **dynamo.dump(before)})
+        client.delete_item(TableName=config.tickets_table, Key=dynamo.dump(spread))
+    client.update_item(
+        TableName=config.bookings_table,
+        Key=dynamo.dump({"pk": f"USER#{owner.id}", "sk": f"BOOKING#{booking['id']}"}),
+        UpdateExpression="REMOVE tickets_spread",
+    )
+
+
+def test_sync_over_every_partition_returns_each_change_once_in_order_across_pages(api: Api, staff: Account) -> None:
+    event_id = new_event(starts_in=AT_THE_DOOR)
+    bought = [book(api, event_id, 4) for _ in range(6)]
+    stored_before_spreading(event_id, bought[0][1], bought[0][0])
+    numbers = {t["ticket_number"] for _, booking in bought for t in booking["tickets"]}
+    assert len({tickets.key(event_id, n, spread=True)["pk"] for n in numbers}) > 10
+
+    seen: list[dict[str, Any]] = []
+    page = listing(api, staff, event_id, limit=5)
+    # Changes made while the scanner pages: the old-layout ticket checked in, a new booking cancelled.
+    old_ticket = bought[0][1]["tickets"][2]["ticket_number"]
+    scan = api.call("check_in", token=staff.token, path={"event_id": event_id}, body={"ticket_number": old_ticket})
+    assert scan.status == 200, scan.body
+    buyer, cancelled = bought[3]
+    assert api.call("cancel_booking", token=buyer.token, path={"booking_id": cancelled["id"]}).status == 200
+    while True:
+        assert page.status == 200, page.body
+        seen += page.body["items"]
+        if page.body["next_cursor"] is None:
+            break
+        page = listing(api, staff, event_id, limit=5, cursor=page.body["next_cursor"])
+
+    changes = [(t["updated_at"], t["ticket_number"]) for t in seen]
+    assert changes == sorted(set(changes))  # in change order, each change once
+    assert {number for _, number in changes} == numbers
+    latest = {t["ticket_number"]: t["status"] for t in seen}  # the last change of each ticket wins
+    assert latest[old_ticket] == "CHECKED_IN"
+    assert {n for n, status in latest.items() if status == "CANCELLED"} == {
+        t["ticket_number"] for t in cancelled["tickets"]
+    }
+
+
+def test_tickets_stored_before_spreading_are_read_checked_in_and_cancelled(api: Api, staff: Account) -> None:
+    event_id = new_event(starts_in=AT_THE_DOOR)
+    owner, booking = book(api, event_id, 3)
+    stored_before_spreading(event_id, booking, owner)
+    first, *rest = [t["ticket_number"] for t in booking["tickets"]]
+
+    scan = api.call("check_in", token=staff.token, path={"event_id": event_id}, body={"ticket_number": first})
+    assert (scan.status, scan.body["status"]) == (200, "CHECKED_IN"), scan.body
+    read = api.call("get_booking", token=owner.token, path={"booking_id": booking["id"]})
+    assert [t["status"] for t in read.body["tickets"]] == ["CHECKED_IN", "VALID", "VALID"]
+    path = {"booking_id": booking["id"], "ticket_number": rest[0]}
+    assert api.call("cancel_ticket", token=owner.token, path=path).status == 200
+    assert {t["ticket_number"]: t["status"] for t in sync(api, staff, event_id)} == {
+        first: "CHECKED_IN",
+        rest[0]: "CANCELLED",
+        rest[1]: "VALID",
+    }
+    assert not any(dynamo.get(settings().tickets_table, tickets.key(event_id, n, spread=True)) for n in (first, *rest))

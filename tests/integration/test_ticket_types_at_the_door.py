@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from boxoffice.config import settings
-from boxoffice.store import dynamo
+from boxoffice.store import dynamo, tickets
 from tests.support.bookings import AT_THE_DOOR, Account, new_account, new_event, recount, type_ids
 from tests.support.handlers import Api
 
@@ -35,7 +35,7 @@ def as_written_before_tickets_had_types(event_id: str, numbers: list[str]) -> No
     for number in numbers:
         dynamo.client().update_item(
             TableName=settings().tickets_table,
-            Key=dynamo.dump({"pk": f"EVENT#{event_id}", "sk": f"TICKET#{number}"}),
+            Key=dynamo.dump(tickets.key(event_id, number, spread=True)),
             UpdateExpression="REMOVE ticket_type_id, ticket_type_name",
         )
 
@@ -113,7 +113,7 @@ def test_tickets_written_before_they_recorded_a_type_take_their_bookings(
     scan = api.call("check_in", token=staff.token, path={"event_id": event_id}, body={"ticket_number": numbers[0]})
     assert (scan.status, scan.body["ticket_type"]) == (200, named)
     # A door move records the type on the ticket, so later reads need no booking.
-    stored = dynamo.get(settings().tickets_table, {"pk": f"EVENT#{event_id}", "sk": f"TICKET#{numbers[0]}"})
+    stored = dynamo.get(settings().tickets_table, tickets.key(event_id, numbers[0], spread=True))
     assert stored is not None
     assert (stored["ticket_type_id"], stored["ticket_type_name"]) == (ids["VIP"], "VIP")
     as_written_before_tickets_had_types(event_id, numbers[:1])  # as if checked in by the version before

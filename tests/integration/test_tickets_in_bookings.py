@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boxoffice.config import settings
-from boxoffice.store import dynamo
+from boxoffice.store import dynamo, tickets
 from scripts.bench.common import count_calls
 from tests.support.bookings import Account, new_account, new_event
 from tests.support.handlers import Api
@@ -23,7 +23,7 @@ def mark_checked_in(event_id: str, number: str, at: datetime) -> None:
     """As a door scan leaves a ticket (written directly: this file is about reading tickets back)."""
     dynamo.client().update_item(
         TableName=settings().tickets_table,
-        Key=dynamo.dump({"pk": f"EVENT#{event_id}", "sk": f"TICKET#{number}"}),
+        Key=dynamo.dump(tickets.key(event_id, number, spread=True)),
         UpdateExpression="SET #s = :s, checked_in_at = :at",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues=dynamo.values(s="CHECKED_IN", at=at.isoformat()),

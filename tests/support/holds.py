@@ -123,7 +123,9 @@ def stock(event_id: str) -> Stock:
     config = settings()
     partition = f"EVENT#{event_id}"
     counters = [c for c in _scan(config.events_table) if c["pk"] == partition]
-    tickets = [t for t in _scan(config.tickets_table) if t["pk"] == partition and t["sk"].startswith("TICKET#")]
+    tickets = [
+        t for t in _scan(config.tickets_table) if t.get("event_id") == event_id and t["sk"].startswith("TICKET#")
+    ]
     holds = [i for i in _scan(config.bookings_table) if i.get("event_id") == event_id and i["sk"].startswith("HOLD#")]
     return _stock(counters, tickets, holds)
 
@@ -137,6 +139,7 @@ def stock_now(db: SerialisedMoto, event_id: str) -> Stock:
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     from boxoffice.config import settings
+    from boxoffice.store import tickets as ticket_store
     from boxoffice.store.dynamo import load
 
     config = settings()
@@ -144,7 +147,12 @@ def stock_now(db: SerialisedMoto, event_id: str) -> Stock:
     with db.lock:
         tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].tables
         counters = [i.to_json() for i in tables[config.events_table].items[partition].values()]
-        tickets = [i.to_json() for i in tables[config.tickets_table].items.get(partition, {}).values()]
+        stored = tables[config.tickets_table].items
+        tickets = [
+            i.to_json()
+            for pk in ticket_store.partitions(event_id)
+            for i in stored.get(DynamoType({"S": pk}), {}).values()
+        ]
         holds = [
             i.to_json()
             for i in tables[config.bookings_table].all_items()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from boxoffice import retry
-from boxoffice.errors import Busy
+from boxoffice.errors import Throttled
 from boxoffice.store import dynamo
 
 
@@ -57,8 +57,8 @@ def test_unprocessed_keys_are_asked_again(monkeypatch: pytest.MonkeyPatch) -> No
     assert fake.calls == [3] + [1] * (retry.ATTEMPTS - 1)
 
 
-def test_keys_still_unprocessed_after_the_retries_are_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_still_unprocessed_after_the_retries_are_throttled(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = fake_dynamodb(monkeypatch, throttled=retry.ATTEMPTS)
-    with pytest.raises(Busy):
+    with pytest.raises(Throttled):
         dynamo.batch_get({"a": keys(3)})
     assert len(fake.calls) == retry.ATTEMPTS

@@ -194,6 +194,20 @@ def test_edge_answers_are_documented_where_the_edge_sends_them() -> None:
     assert "422" not in document()["paths"]["/users/me"]["get"]["responses"]
 
 
+def test_every_route_that_calls_dynamodb_declares_503_throttled_with_retry_after() -> None:
+    paths = document()["paths"]
+    for route in template.routes():
+        if route.route_key in UNDOCUMENTED:
+            continue
+        responses = paths[route.path][route.method.lower()]["responses"]
+        throttled = "THROTTLED" in _codes({"responses": responses}, "503")
+        assert throttled == openapi.uses_dynamodb(route.function), route.route_key
+        if throttled:
+            assert "THROTTLED" in responses["503"]["headers"]["Retry-After"]["description"]
+    assert not openapi.uses_dynamodb("JwksFunction")
+    assert openapi.uses_dynamodb("CreateBookingFunction")
+
+
 def _codes(operation: dict[str, Any], status: str) -> set[str]:
     return set(operation["responses"].get(status, {}).get("content", {}).get(PROBLEM_JSON, {}).get("examples", {}))
 

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 
 from boxoffice import deadline, retry
-from boxoffice.errors import Busy
+from boxoffice.errors import Busy, Throttled
 
 
 class Steps:
@@ -53,6 +53,19 @@ def test_conflicts_are_retried_after_a_jittered_pause_but_not_after_the_last(pau
         retry.retried(step)
     assert len(pauses) == retry.ATTEMPTS - 1
     assert all(0 <= p <= 0.025 * 2**n for n, p in enumerate(pauses))
+
+
+def test_throttling_that_outlasts_the_attempts_is_throttled_not_busy(pauses: list[float]) -> None:
+    step = Steps(retry.Conflict(), *[retry.Throttled() for _ in range(retry.ATTEMPTS - 1)])
+    with pytest.raises(Throttled):
+        retry.retried(step)
+    assert len(pauses) == retry.ATTEMPTS - 1  # paused like a conflict
+
+
+def test_a_last_attempt_lost_to_a_conflict_is_busy_whatever_came_before(pauses: list[float]) -> None:
+    step = Steps(*[retry.Throttled() for _ in range(retry.ATTEMPTS - 1)], retry.Conflict())
+    with pytest.raises(Busy):
+        retry.retried(step)
 
 
 def test_any_other_failure_is_the_callers_at_once() -> None:

@@ -433,15 +433,67 @@ def test_api_throttles_and_allows_no_cross_origin_calls_unless_configured() -> N
     assert "*" not in str(cors[1])
 
 
+SELLING_ROUTES = {"POST /events/{event_id}/bookings", "POST /events/{event_id}/holds", "POST /holds/{hold_id}/confirm"}
+
+
 def test_the_bcrypt_routes_have_their_own_lower_throttles() -> None:
     api = resources()["HttpApi"]["Properties"]
     default = api["DefaultRouteSettings"]
     own = api["RouteSettings"]
-    assert set(own) == {"POST /auth/login", "POST /auth/register"}
+    assert set(own) == {"POST /auth/login", "POST /auth/register", *SELLING_ROUTES}
     assert set(own) <= {route.route_key for route in template.routes()}, "a throttle for a route that is gone"
-    for settings in own.values():
-        assert 0 < settings["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
-        assert 0 < settings["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+    for route in ("POST /auth/login", "POST /auth/register"):
+        assert 0 < own[route]["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+        assert 0 < own[route]["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+
+
+def test_an_on_sale_raises_the_selling_routes_throttle_and_reserves_their_concurrency_by_parameters() -> None:
+    document = template.load()
+    api, parameters = resources()["HttpApi"]["Properties"], document["Parameters"]
+    for route in SELLING_ROUTES:
+        assert api["RouteSettings"][route] == {
+            "ThrottlingRateLimit": {"Ref": "SellingRouteRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "SellingRouteBurstLimit"},
+        }
+    # Until raised, the selling routes throttle as every other route does.
+    assert parameters["SellingRouteRateLimit"]["Default"] == api["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    assert parameters["SellingRouteBurstLimit"]["Default"] == api["DefaultRouteSettings"]["ThrottlingBurstLimit"]
+    selling = {r.function for r in template.routes() if r.route_key in SELLING_ROUTES}
+    assert parameters["SellingReservedConcurrency"]["Default"] == 0  # off: a reservation is also a ceiling
+    for name, function in functions().items():
+        reserved = function["Properties"].get("ReservedConcurrentExecutions")
+        if name in selling:
+            assert reserved == {
+                "Fn::If": ["ReserveSellingConcurrency", {"Ref": "SellingReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+            }
+        else:
+            assert name == "SweepHoldsFunction" or reserved is None, name
+
+
+WARM = {
+    "Fn::If": [
+        "WarmTables",
+        {"ReadUnitsPerSecond": {"Ref": "WarmReadUnits"}, "WriteUnitsPerSecond": {"Ref": "WarmWriteUnits"}},
+        {"Ref": "AWS::NoValue"},
+    ]
+}
+
+
+def test_tables_and_the_selling_indexes_are_pre_warmed_by_parameters_off_by_default() -> None:
+    parameters = template.load()["Parameters"]
+    assert (parameters["WarmReadUnits"]["Default"], parameters["WarmWriteUnits"]["Default"]) == (0, 0)
+    tables = template.resources("AWS::DynamoDB::Table")
+    assert set(tables) == {"UsersTable", "EventsTable", "BookingsTable", "TicketsTable"}
+    for table in tables.values():
+        assert table["Properties"]["WarmThroughput"] == WARM
+    indexes = {
+        index["IndexName"]: index.get("WarmThroughput")
+        for table in tables.values()
+        for index in table["Properties"].get("GlobalSecondaryIndexes", [])
+    }
+    # The indexes a booking, hold, confirm or cancel writes; the listings' are written by admins only.
+    assert {name for name, warm in indexes.items() if warm == WARM} == {"by_update", "by_expiry", "by_event_expiry"}
+    assert {name for name, warm in indexes.items() if warm is None} == {"by_time", "by_venue", "by_pool"}
 
 
 DYNAMODB_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}

@@ -14,12 +14,12 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from boxoffice import deadline
 from boxoffice.config import settings
-from boxoffice.errors import ServiceUnavailable
-from boxoffice.observability import backing_service_failed, logger
+from boxoffice.errors import ServiceUnavailable, Throttled
+from boxoffice.observability import backing_service_failed, logger, request_throttled
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 ClientT = TypeVar("ClientT", bound="BaseClient")
 
 MAX_ATTEMPTS = 3
+# What DynamoDB answers a call over a partition's, a table's or the account's throughput.
+THROTTLING = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 _operation: ContextVar[str] = ContextVar("operation", default="none")
 
 
@@ -47,6 +49,19 @@ def unavailable(message: str, **extra: Any) -> ServiceUnavailable:
     logger.exception(message, extra=extra)
     backing_service_failed(current_operation())
     return ServiceUnavailable()
+
+
+def throttling(exc: BaseException) -> bool:
+    """Whether a failed call was throttled (botocore's retries of it spent)."""
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in THROTTLING
+
+
+def throttled(message: str) -> Throttled:
+    """The 503 THROTTLED for a request DynamoDB throttled past the retries, logged and counted apart from
+    failures: during an on-sale it is load shed, and it wrote nothing."""
+    logger.warning(message, extra={"operation": current_operation()})
+    request_throttled(current_operation())
+    return Throttled()
 
 
 def attempt_seconds() -> float:

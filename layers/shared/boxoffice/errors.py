@@ -338,6 +338,18 @@ class ServiceUnavailable(DomainError):
     title = "A backing service failed; retry shortly"
 
 
+class Throttled(DomainError):
+    """DynamoDB throttled the request (a partition, a table or the account over its throughput) beyond the
+    retries it fits: nothing was written, and the same request may succeed a moment later."""
+
+    code = "THROTTLED"
+    title = "Too many requests at this moment; retry shortly"
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__(f"Retry in {retry_after} second(s).")
+        self.retry_after = retry_after
+
+
 class Internal(DomainError):
     """A bug: never raised on purpose; the answer to any exception nothing else handled."""
 

@@ -80,6 +80,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.HoldConfirmed: HTTPStatus.CONFLICT,
     errors.Busy: HTTPStatus.CONFLICT,
     errors.ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    errors.Throttled: HTTPStatus.SERVICE_UNAVAILABLE,
     errors.Internal: HTTPStatus.INTERNAL_SERVER_ERROR,
 }
 
@@ -104,7 +105,7 @@ def problem(status: HTTPStatus, code: str, title: str, detail: str, **extra: Any
 
 def domain_error(exc: errors.DomainError) -> Response[str]:
     extra = dict(exc.extra)
-    if isinstance(exc, errors.TooManyAttempts | errors.Busy):
+    if isinstance(exc, errors.TooManyAttempts | errors.Busy | errors.Throttled):
         extra["retry_after"] = exc.retry_after
     return problem(STATUS[type(exc)], exc.code, exc.title, exc.detail, **extra)
 
@@ -306,14 +307,24 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any
         except errors.DomainError as exc:
             app.context.clear()  # as resolve() would: nothing of this request may outlive it
             response = domain_error(exc)
-            return {
-                "statusCode": response.status_code,
-                "headers": {"Content-Type": PROBLEM_JSON, **response.headers},
-                "body": response.body,
-            }
-        return app.resolve(event, context)
+            return _not_stored_unless_said(
+                {
+                    "statusCode": response.status_code,
+                    "headers": {"Content-Type": PROBLEM_JSON, **response.headers},
+                    "body": response.body,
+                }
+            )
+        return _not_stored_unless_said(app.resolve(event, context))
 
     return handler
+
+
+def _not_stored_unless_said(answer: dict[str, Any]) -> dict[str, Any]:
+    """`Cache-Control: no-store` on an answer that does not say how it may be cached."""
+    headers = answer.setdefault("headers", {})
+    if not any(name.lower() == "cache-control" for name in headers):
+        headers["Cache-Control"] = NOT_STORED
+    return answer
 
 
 def _source_ip(request: Request) -> str:
@@ -334,6 +345,30 @@ IDEMPOTENT_REPLAYED = {
     "description": "`true` when this is the booking (or hold) an earlier request with the same Idempotency-Key made.",
     "schema": {"type": "string", "enum": ["true"]},
 }
+
+
+# Public reads (an event, a search page): a CDN in front may serve an answer for a second, and a second more
+# while it asks again, so an on-sale's refreshes reach the origin about once a second per edge location.
+PUBLIC_CACHE_CONTROL = "public, max-age=1, stale-while-revalidate=1"
+CACHEABLE = {
+    "description": f"`{PUBLIC_CACHE_CONTROL}`: the same for everyone, so a CDN may keep it a second; the"
+    " availability shown may be a second old (two while a CDN refreshes it). A booking never is: its"
+    " transaction decides.",
+    "schema": {"type": "string"},
+}
+# Every other answer (for one caller, a write, an error) says it must not be stored, so that no cache in
+# front ever serves it to someone else.
+NOT_STORED = "no-store"
+
+
+def cacheable(body: Body) -> Response[Body]:
+    """200 with `body`, which any cache may keep for a second (CACHEABLE)."""
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type="application/json",
+        body=body,
+        headers={"Cache-Control": PUBLIC_CACHE_CONTROL},
+    )
 
 
 def created(body: Body, *, replayed: bool) -> Response[Body]:

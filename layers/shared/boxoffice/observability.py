@@ -28,3 +28,10 @@ def backing_service_failed(operation: str) -> None:
     """
     metrics.add_metric(name="BackingServiceFailures", unit=MetricUnit.Count, value=1)
     metrics.add_metadata(key="failed_operation", value=operation)
+
+
+def request_throttled(operation: str) -> None:
+    """Count a request answered 503 THROTTLED (DynamoDB throttled it past the retries): apart from
+    BackingServiceFailures, as a rush's throttling is load to shed, not a fault."""
+    metrics.add_metric(name="RequestsThrottled", unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="throttled_operation", value=operation)

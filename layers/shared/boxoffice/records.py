@@ -197,6 +197,9 @@ class TicketRecord:
     ticket_type_id: str | None
     ticket_type_name: str | None
     code: str | None = None  # its signed code, as the booking wrote it (None where not read)
+    # Stored under its shard of the event's tickets (store/tickets.py); False: under the event's own key,
+    # as tickets were before they were spread.
+    spread: bool = True
 
     @property
     def ticket_type(self) -> BookedType:
@@ -244,6 +247,7 @@ class BookingRecord:
     # Tickets cancelled one by one while it stays CONFIRMED: `quantity` and `total_price` count the rest.
     cancelled_tickets: tuple[str, ...] = ()
     ticket_cancelled_at: datetime | None = None  # when the latest of those went
+    tickets_spread: bool = True  # its tickets are stored under their shards (False: made before they were)
 
     @property
     def live_tickets(self) -> tuple[str, ...]:

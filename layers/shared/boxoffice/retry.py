@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import Any, TypeVar
 
-from boxoffice import deadline
+from boxoffice import deadline, errors
 from boxoffice.errors import Busy
 
 T = TypeVar("T")
@@ -37,9 +37,14 @@ class Again(Exception):
 
 
 class Conflict(Again):
-    """DynamoDB cancelled the write for another one in flight, or throttled it: again, after a pause."""
+    """DynamoDB cancelled the write for another one in flight: again, after a pause."""
 
     pause = True
+
+
+class Throttled(Conflict):
+    """DynamoDB throttled the call (a transaction, or keys a batch read left unprocessed): again, after a
+    pause; when the retry ends on it, the answer is errors.Throttled (503), not Busy."""
 
 
 class Nested(RuntimeError):
@@ -47,11 +52,13 @@ class Nested(RuntimeError):
 
 
 def retried(step: Callable[[], T]) -> T:
-    """`step()`'s result, run again on Again up to ATTEMPTS times and while the budget lasts; else Busy."""
+    """`step()`'s result, run again on Again up to ATTEMPTS times and while the budget lasts; else Busy, or
+    errors.Throttled when the last attempt was throttled."""
     if _running.get() is not None:
         raise Nested("a retry inside another retry's step")
     later: list[Callable[[], object]] = []
     token = _running.set(later)
+    last: Again | None = None
     try:
         for attempt in range(ATTEMPTS):
             if attempt and not _time_for_another():
@@ -59,9 +66,10 @@ def retried(step: Callable[[], T]) -> T:
             try:
                 return step()
             except Again as again:
+                last = again
                 if again.pause and attempt + 1 < ATTEMPTS:
                     time.sleep(random.uniform(0, 0.025 * 2**attempt))  # noqa: S311 - full jitter, not crypto
-        raise Busy()
+        raise _throttled() if isinstance(last, Throttled) else Busy()
     finally:
         _running.reset(token)
         for work in later:
@@ -96,6 +104,12 @@ def alone(handler: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
             _running.reset(token)
 
     return invocation
+
+
+def _throttled() -> errors.Throttled:
+    from boxoffice import aws  # only once a retry ends throttled: the edge imports this module, not botocore
+
+    return aws.throttled("DynamoDB throttled every attempt")
 
 
 def _time_for_another() -> bool:

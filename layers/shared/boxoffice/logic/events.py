@@ -187,7 +187,10 @@ def delete_event(principal: Principal, event_id: str) -> None:
 
 
 def get_event(event_id: str) -> Event:
-    event = store.get(event_id_or_404(event_id))
+    """The public view of an event on sale: an eventually consistent read (availability may be a second old;
+    a booking's own transaction is what decides), so everyone refreshing it during an on-sale reads a
+    replica, at half the cost, and a CDN may keep the answer a second (http.cacheable)."""
+    event = store.get(event_id_or_404(event_id), consistent=False)
     if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
     return public(event)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from boxoffice import clock, ids, retry
-from boxoffice.errors import Busy
+from boxoffice.errors import Busy, Throttled
 from boxoffice.logic.sales import on_sale, selling
 from boxoffice.observability import logger, metrics
 from boxoffice.records import EntryRecord, EventRecord, HoldRecord, TicketType
@@ -171,7 +171,8 @@ def allocate(event_id: str, *, sweeping: bool = False) -> int:
         if move is Move.RELIST:
             lines.relist(event_id)
 
-    with suppress(Busy):  # the pool kept changing under this call: the sweeper hands on what is left
+    # The pool kept changing under this call, or DynamoDB throttled it: the sweeper hands on what is left.
+    with suppress(Busy, Throttled):
         retry.retried(attempt)
     return len(made)
 

@@ -122,7 +122,9 @@ class Problem(BaseModel):
     )
     errors: list[FieldError] | Extra = Field(None, description="VALIDATION_FAILED: each bad field, in order.")
     retry_after: int | Extra = Field(
-        None, description="TOO_MANY_ATTEMPTS, BUSY and HOLD_COOLDOWN: seconds to wait, as in the Retry-After header."
+        None,
+        description="TOO_MANY_ATTEMPTS, BUSY, THROTTLED and HOLD_COOLDOWN: seconds to wait, as in the Retry-After"
+        " header.",
     )
     available_tickets: int | Extra = Field(None, description="NOT_ENOUGH_TICKETS: how many tickets are left.")
     available: int | Extra = Field(

@@ -403,7 +403,10 @@ class Event(ResponseModel):
     date: dt.date = Field(description="The local date at the venue (timezone)")
     time: TimeOfDay = Field(description="The local time of day at the venue (timezone), HH:MM:SS")
     total_tickets: int = Field(description="The event's quota, shared by its ticket types")
-    available_tickets: int
+    available_tickets: int = Field(
+        description="On sale now; in GET /events and GET /events/{event_id} it may be a second old (a booking"
+        " is decided by its own transaction, never by this number)"
+    )
     ticket_price: PriceOut = Field(description='The lowest ticket type price, in the currency\'s minor unit ("25.00")')
     currency: CurrencyOut
     max_tickets_per_booking: int

@@ -76,6 +76,7 @@ def booking_attributes(record: BookingRecord) -> Item:
         "idempotency_sk": record.idempotency_sk,
         "cancelled_tickets": list(record.cancelled_tickets),
         "ticket_cancelled_at": record.ticket_cancelled_at.isoformat() if record.ticket_cancelled_at else None,
+        "tickets_spread": record.tickets_spread,
         **_snapshot_attributes(record.event),
     }
 
@@ -108,6 +109,7 @@ def booking_of(item: Mapping[str, Any]) -> BookingRecord:
         idempotency_sk=item.get("idempotency_sk"),
         cancelled_tickets=tuple(item.get("cancelled_tickets", ())),
         ticket_cancelled_at=datetime.fromisoformat(ticket_cancelled_at) if ticket_cancelled_at else None,
+        tickets_spread=bool(item.get("tickets_spread", False)),
     )
 
 
@@ -318,7 +320,9 @@ def read_details(records: Iterable[BookingRecord], *, user_id: str | None = None
     records = list(records)
     keys = {
         events_table(): [event_key(i) for i in sorted({r.event_id for r in records})],
-        tickets_table(): [tickets.key(r.event_id, n) for r in records for n in r.ticket_numbers],
+        tickets_table(): [
+            tickets.key(r.event_id, n, spread=r.tickets_spread) for r in records for n in r.ticket_numbers
+        ],
     }
     if user_id is None:
         user, found = None, dynamo.batch_get(keys)
@@ -509,7 +513,7 @@ def _cancel(
         tx.add("copy", _update_copy(booking, changes))
     # Each ticket must still be VALID: a ticket checked in at the door keeps it from being cancelled.
     for n, number in enumerate(returned):
-        tx.add(f"ticket:{n}", tickets.cancel_action(booking.event_id, number, now))
+        tx.add(f"ticket:{n}", tickets.cancel_action(booking.event_id, number, now, spread=booking.tickets_spread))
     tx.commit()
 
 

@@ -32,7 +32,10 @@ def read_sheet(booking: BookingRecord) -> Sheet:
     found = dynamo.batch_get(
         {
             events_table(): [event_items.event_key(booking.event_id)],
-            tickets_table(): [tickets.key(booking.event_id, number) for number in booking.ticket_numbers],
+            tickets_table(): [
+                tickets.key(booking.event_id, number, spread=booking.tickets_spread)
+                for number in booking.ticket_numbers
+            ],
         }
     )
     by_number = {number: record for (_, number), record in tickets.of_items(found[tickets_table()]).items()}

@@ -48,11 +48,16 @@ def values(**named: Any) -> dict[str, Any]:
 
 @contextmanager
 def aws_errors() -> Iterator[None]:
-    """Anything DynamoDB fails with that the caller did not handle is a 503, logged once."""
+    """Anything DynamoDB fails with that the caller did not handle is a 503, logged once: THROTTLED when it
+    throttled the call past botocore's retries, else SERVICE_UNAVAILABLE."""
     try:
         yield
     except (ClientError, BotoCoreError) as exc:
-        raise aws.unavailable("DynamoDB call failed") from exc
+        raise _failure(exc, "DynamoDB call failed") from exc
+
+
+def _failure(exc: ClientError | BotoCoreError, message: str) -> Exception:
+    return aws.throttled(f"{message}: throttled") if aws.throttling(exc) else aws.unavailable(message)
 
 
 def projection(attributes: Sequence[str] | None) -> dict[str, Any]:
@@ -73,10 +78,14 @@ def get(
 
 
 def batch_get(
-    requests: Mapping[str, Sequence[Mapping[str, Any]]], *, attributes: Mapping[str, Sequence[str]] | None = None
+    requests: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    attributes: Mapping[str, Sequence[str]] | None = None,
+    consistent: bool = True,
 ) -> dict[str, list[Item]]:
-    """BatchGetItem over several tables (strongly consistent), 100 keys a call, asking unprocessed keys again
-    (a Conflict: retry.once); `attributes` names what to read of a table's items (the others: every attribute)."""
+    """BatchGetItem over several tables (strongly consistent unless not `consistent`), 100 keys a call, asking
+    unprocessed keys again (throttled: retry.once); `attributes` names what to read of a table's items (the
+    others: every attribute)."""
     waiting = [(table, dump(key)) for table, keys in requests.items() for key in keys]
     found: dict[str, list[Item]] = {table: [] for table in requests}
 
@@ -87,7 +96,7 @@ def batch_get(
             pending: dict[str, Any] = {}
             for table, key in chunk:
                 read = projection((attributes or {}).get(table))
-                pending.setdefault(table, {"Keys": [], "ConsistentRead": True, **read})["Keys"].append(key)
+                pending.setdefault(table, {"Keys": [], "ConsistentRead": consistent, **read})["Keys"].append(key)
             with aws_errors():
                 raw = client().batch_get_item(RequestItems=pending)
             for table, items in raw.get("Responses", {}).items():
@@ -95,7 +104,7 @@ def batch_get(
             unprocessed = [(t, k) for t, left in (raw.get("UnprocessedKeys") or {}).items() for k in left["Keys"]]
             waiting = unprocessed + rest
             if unprocessed:
-                raise retry.Conflict()  # throttled: asked again (what was read is kept) after a pause
+                raise retry.Throttled()  # asked again (what was read is kept) after a pause
         return found
 
     return retry.once(read)
@@ -114,7 +123,8 @@ class Cancelled(Exception):
 
 def transact(actions: Sequence[Mapping[str, Any]]) -> None:
     """Run one TransactWriteItems; a conflict or throttling is a retry.Conflict (retry.once: the running
-    retry's step goes round again, else the transaction alone is sent again), and outlasting them 409 BUSY.
+    retry's step goes round again, else the transaction alone is sent again), and outlasting them 409 BUSY
+    (503 THROTTLED when the last was throttled: nothing was written).
 
     A lost condition raises Cancelled with each action's reason (and old item, when the action
     asked for ALL_OLD), so the caller can tell which rule failed without a second, racy read.
@@ -135,7 +145,7 @@ def _transact_once(actions: Sequence[Mapping[str, Any]]) -> None:
     except ClientError as exc:
         error = exc.response.get("Error", {})
         if error.get("Code") != "TransactionCanceledException":
-            raise aws.unavailable("TransactWriteItems failed") from exc
+            raise _failure(exc, "TransactWriteItems failed") from exc
         reasons = [
             (r.get("Code", "None"), load(r["Item"]) if "Item" in r else None)
             for r in exc.response.get("CancellationReasons", [])
@@ -143,9 +153,12 @@ def _transact_once(actions: Sequence[Mapping[str, Any]]) -> None:
         codes = {code for code, _ in reasons}
         if "ConditionalCheckFailed" in codes:
             raise Cancelled(reasons) from None
-        if codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}:
+        if "TransactionConflict" in codes:
             metrics.add_metric(name="TransactionConflictRetries", unit="Count", value=1)
             raise retry.Conflict() from None
+        if codes & {"ThrottlingError", "ProvisionedThroughputExceeded"}:  # an item's partition or its table
+            metrics.add_metric(name="TransactionThrottledRetries", unit="Count", value=1)
+            raise retry.Throttled() from None
         raise aws.unavailable("Transaction cancelled", reasons=sorted(codes)) from exc
     except BotoCoreError as exc:
         raise aws.unavailable("TransactWriteItems failed") from exc

@@ -172,9 +172,10 @@ def _counter_keys(item: Item) -> list[dict[str, str]]:
 
 
 def complete(items: list[Item]) -> list[EventRecord]:
-    """Events from their descriptive items with live counters, in one BatchGetItem."""
+    """Events from their descriptive items with their counters, in one eventually consistent BatchGetItem
+    (for search: availability may be a moment old, and no read of an on-sale's counters is strong)."""
     keys = [k for item in items for k in _counter_keys(item)]
-    found = dynamo.batch_get({events_table(): keys})[events_table()] if keys else []
+    found = dynamo.batch_get({events_table(): keys}, consistent=False)[events_table()] if keys else []
     by_event: dict[str, list[Item]] = {}
     for counter in found:
         by_event.setdefault(counter["pk"], []).append(counter)

@@ -45,14 +45,15 @@ class Stale(retry.Again):
 # --- reads ---
 
 
-def items_of(event_id: str) -> list[Item]:
-    """The event's items (descriptive, quota, type counters, name claims): one strongly consistent Query."""
+def items_of(event_id: str, *, consistent: bool = True) -> list[Item]:
+    """The event's items (descriptive, quota, type counters, name claims): one Query, strongly consistent
+    unless not `consistent`."""
     with aws_errors():
         raw = client().query(
             TableName=events_table(),
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues=values(pk=inventory.event_pk(event_id)),
-            ConsistentRead=True,
+            ConsistentRead=consistent,
         )
     return [load(i) for i in raw.get("Items", [])]
 
@@ -62,9 +63,10 @@ def from_items(items: list[Item]) -> EventRecord | None:
     return assemble(described, items) if described else None
 
 
-def get(event_id: str) -> EventRecord | None:
-    """The event, tombstones included, with its live counters: one strongly consistent Query of its items."""
-    return from_items(items_of(event_id))
+def get(event_id: str, *, consistent: bool = True) -> EventRecord | None:
+    """The event, tombstones included, with its counters: one Query of its items, strongly consistent unless
+    not `consistent` (a public read, which may show them a moment old)."""
+    return from_items(items_of(event_id, consistent=consistent))
 
 
 def get_for_user(

@@ -170,7 +170,8 @@ def _resolve(source: _Source, items: list[Item]) -> list[tuple[str, Item | None]
     ids = [i["sk"].rpartition("#")[2] for i in items]
     # One event can have two entries in a partition (a stale one beside the live one); BatchGetItem
     # refuses duplicate keys outright, so each event is read once and the entries share it.
-    fetched = dynamo.batch_get({events_table(): [event_key(e) for e in dict.fromkeys(ids)]})[events_table()]
+    keys = [event_key(e) for e in dict.fromkeys(ids)]
+    fetched = dynamo.batch_get({events_table(): keys}, consistent=False)[events_table()]  # a public read
     by_id = {e["id"]: e for e in fetched}
     resolved: list[tuple[str, Item | None]] = []
     for item, event_id in zip(items, ids, strict=True):
