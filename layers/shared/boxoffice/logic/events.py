@@ -9,7 +9,7 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from boxoffice import clock, cursors, ids, money, retry
+from boxoffice import clock, cursors, ids, money, retry, shards
 from boxoffice.config import settings
 from boxoffice.errors import EventNotFound, EventStarted, InvalidCursor, InvalidInput
 from boxoffice.logic import offers, tickettypes
@@ -52,6 +52,7 @@ def public(event: EventRecord) -> Event:
         ticket_types=[tickettypes.public(t, event.currency) for t in event.ticket_types],
         doors_open_minutes_before=event.doors_open_minutes_before,
         doors_close_minutes_after=event.doors_close_minutes_after,
+        inventory_shards=event.inventory_shards,
         doors_open_at=event.doors[0],
         doors_close_at=event.doors[1],
         status=EventStatus.ON_SALE,
@@ -112,6 +113,7 @@ def new_event(request: CreateEvent, event_id: str | None = None) -> EventRecord:
         ticket_types=tuple(types),
         doors_open_minutes_before=request.doors_open_minutes_before,
         doors_close_minutes_after=request.doors_close_minutes_after,
+        inventory_shards=request.inventory_shards or shards.default_count(request.total_tickets),
     )
 
 

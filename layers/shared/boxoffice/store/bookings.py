@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from boxoffice import retry
+from boxoffice import retry, shards
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, TicketUsed
 from boxoffice.records import (
     DEFAULT_TYPE_NAME,
@@ -76,8 +76,19 @@ def booking_attributes(record: BookingRecord) -> Item:
         "idempotency_sk": record.idempotency_sk,
         "cancelled_tickets": list(record.cancelled_tickets),
         "ticket_cancelled_at": record.ticket_cancelled_at.isoformat() if record.ticket_cancelled_at else None,
+        "shards": shards_attribute(record.shards),
         **_snapshot_attributes(record.event),
     }
+
+
+def shards_attribute(parts: Iterable[tuple[int, int]]) -> dict[str, int] | None:
+    """Where a booking's or a hold's tickets came from, as stored: absent when all from shard 0."""
+    taken = {str(k): n for k, n in parts if n}
+    return taken if set(taken) - {"0"} else None
+
+
+def shards_of(item: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
+    return tuple(sorted((int(k), int(n)) for k, n in (item.get("shards") or {}).items()))
 
 
 def booking_of(item: Mapping[str, Any]) -> BookingRecord:
@@ -108,6 +119,7 @@ def booking_of(item: Mapping[str, Any]) -> BookingRecord:
         idempotency_sk=item.get("idempotency_sk"),
         cancelled_tickets=tuple(item.get("cancelled_tickets", ())),
         ticket_cancelled_at=datetime.fromisoformat(ticket_cancelled_at) if ticket_cancelled_at else None,
+        shards=shards_of(item),
     )
 
 
@@ -226,7 +238,9 @@ def create(
     otherwise StockChanged carries the event, the type and the holding as DynamoDB saw them.
     """
     tx = Transaction()
-    inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, now, sale=booking.total_price)
+    plan = inventory.plan_for(event, ticket_type, booking.quantity)
+    booking = replace(booking, shards=tuple(sorted(plan.items())))
+    inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, now, sale=booking.total_price, plan=plan)
     users.check_current(tx, booking.user_id, token_version)
     add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
@@ -235,8 +249,8 @@ def create(
         earlier = replayed(exc)
         if earlier is not None:
             return earlier
-        if any(exc.failed(name) for name in ("quota", "type", "holding")):
-            raise inventory.stock_changed(exc, event, ticket_type, holding) from None
+        if exc.failed("holding") or inventory.failed_quota(exc, plan)[0] or inventory.failed_type_shape(exc, plan)[0]:
+            raise inventory.stock_changed(exc, event, ticket_type, holding, plan) from None
         raise IdTaken() from None
     return None
 
@@ -396,8 +410,10 @@ def cancel(
         after = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, event=seen)
         changes: Item = {"status": BookingStatus.CANCELLED, "cancelled_at": now.isoformat()}
         refund = booking.total_price
+        parts = booking.source
     else:
         refund = booking.unit_price * len(returned)
+        parts, kept = shards.drop(booking.source, len(returned))
         after = replace(
             booking,
             quantity=booking.quantity - len(returned),
@@ -405,6 +421,7 @@ def cancel(
             cancelled_tickets=booking.cancelled_tickets + returned,
             ticket_cancelled_at=now,
             event=seen,
+            shards=tuple(sorted(kept.items())) if booking.shards else (),
         )
         changes = {
             "quantity": after.quantity,
@@ -412,6 +429,8 @@ def cancel(
             "cancelled_tickets": list(after.cancelled_tickets),
             "ticket_cancelled_at": now.isoformat(),
         }
+        if booking.shards:  # the shards its tickets left came from
+            changes["shards"] = {str(k): n for k, n in after.shards}
     changes.update(_snapshot_attributes(seen))
     sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
     try:
@@ -420,6 +439,7 @@ def cancel(
             booking,
             returned,
             changes,
+            parts=parts,
             seen=seen,
             refund=refund,
             sub_quota=sub_quota,
@@ -446,8 +466,8 @@ def cancel(
             raise EventChanged(
                 (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
             ) from None
-        if exc.failed("type"):
-            shape = inventory.has_sub_quota(exc.old("type"))
+        failed_type, shape = inventory.failed_type_shape(exc, parts)
+        if failed_type:
             if shape is None or shape == sub_quota:
                 raise EventChanged(None) from None
             booking = replace(booking, ticket_type_quota=shape)
@@ -463,6 +483,7 @@ def _cancel(
     changes: Item,
     pool: Pool,
     *,
+    parts: Mapping[int, int],
     now: datetime,
     seen: EventSnapshot,
     refund: Decimal,
@@ -496,7 +517,7 @@ def _cancel(
         type_id=booking.ticket_type_id,
         sub_quota=sub_quota,
         user_id=booking.user_id if booking.counted else None,
-        quantity=len(returned),
+        parts=parts,
         refund=refund,
         currency=booking.currency,
         starts_at=seen.starts_at,

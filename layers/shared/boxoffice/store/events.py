@@ -46,7 +46,8 @@ class Stale(retry.Again):
 
 
 def items_of(event_id: str) -> list[Item]:
-    """The event's items (descriptive, quota, type counters, name claims): one strongly consistent Query."""
+    """The event's items (descriptive, quota, type counters, name claims): one strongly consistent Query;
+    and a sharded event's other stock shards, one BatchGetItem."""
     with aws_errors():
         raw = client().query(
             TableName=events_table(),
@@ -54,7 +55,15 @@ def items_of(event_id: str) -> list[Item]:
             ExpressionAttributeValues=values(pk=inventory.event_pk(event_id)),
             ConsistentRead=True,
         )
-    return [load(i) for i in raw.get("Items", [])]
+    items = [load(i) for i in raw.get("Items", [])]
+    return items + with_shards(items)
+
+
+def with_shards(items: list[Item]) -> list[Item]:
+    """The other stock shards' items of the event among `items` (none for an unsharded one)."""
+    described = next((i for i in items if i["sk"] == EVENT), None)
+    keys = event_items.shard_keys(described) if described else []
+    return dynamo.batch_get({events_table(): keys})[events_table()] if keys else []
 
 
 def from_items(items: list[Item]) -> EventRecord | None:
@@ -68,9 +77,10 @@ def get(event_id: str) -> EventRecord | None:
 
 
 def get_for_user(
-    event_id: str, user_id: str, *, upgrading: bool = True
+    event_id: str, user_id: str, *, upgrading: bool = True, stock: bool = True
 ) -> tuple[EventRecord | None, UserRecord | None]:
-    """One BatchGetItem: the event with its quota, and the caller's account (to check the token version).
+    """One BatchGetItem: the event with its quota, and the caller's account (to check the token version);
+    with `stock`, a sharded event's other stock shards too (a second BatchGetItem).
 
     An event stored before ticket types is first moved to today's items (legacy.upgrade), then read again;
     unless not `upgrading` (a reader that writes nothing shows it as it is).
@@ -86,6 +96,8 @@ def get_for_user(
     described = next((i for i in items if i["sk"] == EVENT), None)
     if described is not None and is_legacy(described) and upgrading and legacy.upgrade(event_id):
         return get_for_user(event_id, user_id)
+    if stock:
+        items += with_shards(items)
     event = assemble(described, items) if described else None
     return event, users.user_of(accounts[0]) if accounts else None
 
@@ -106,9 +118,16 @@ def create(event: EventRecord, *, caller: Principal | None) -> None:
     if caller:
         users.check_current(tx, caller.user_id, caller.token_version)
     tx.add("event", {"Put": {"TableName": events_table(), "Item": dump(descriptive_item(event)), **NEW}})
-    counter_puts(tx, event)
+    shards = counter_puts(tx, event)
     _copy_door(tx, event)
-    search.write(tx, puts=search.entries(event))
+    # Its other stock shards (up to 63 x 21 items) go first, beside the transaction: their keys are new and
+    # nothing reads them before the event exists; taken back if it is not created.
+    search.batch([{"PutRequest": {"Item": dump(item)}} for item in shards])
+    try:
+        search.write(tx, puts=search.entries(event))
+    except Exception:
+        search.batch([{"DeleteRequest": {"Key": dump({"pk": i["pk"], "sk": i["sk"]})}} for i in shards])
+        raise
 
 
 @dataclass
@@ -296,8 +315,7 @@ def put_many(events: Iterable[EventRecord]) -> None:
     """Bulk load (benchmarks, sample data): events, counters and entries by BatchWriteItem, no conditions."""
     requests: list[dict[str, Any]] = []
     for event in events:
-        items = [descriptive_item(event), inventory.quota_item(event)]
-        items += [inventory.type_item(event.id, t) for t in event.ticket_types]
+        items = [descriptive_item(event), *inventory.stock_items(event)]
         items += [name_key(event.id, t.name) for t in event.ticket_types]
         requests += [{"PutRequest": {"Item": dump(i)}} for i in items]
         requests += [{"PutRequest": {"Item": search.key_item(k)}} for k in search.entries(event)]
