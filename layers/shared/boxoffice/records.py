@@ -97,11 +97,18 @@ class EventRecord:
     waiting: int = 0  # waiting-list entries WAITING
     doors_open_minutes_before: int = DOORS_OPEN_MINUTES
     doors_close_minutes_after: int = DOORS_CLOSE_MINUTES
-    # Its open stock lives in this many shard items (store/inventory.py); `available_tickets` is their sum,
-    # known when every shard was read (shard_stock: each one's, from one atomic read; empty: unread).
+    # Its open stock lives in stock shards (store/inventory.py); `available_tickets` is their sum, known
+    # when every shard was read (shard_stock: each one's; empty: unread). Bookings spread over the first
+    # `inventory_shards`; shards beyond them (left by a lower count) are drained but still counted.
     inventory_shards: int = 1
+    stock_shards: int = 1
     stock_known: bool = True
     shard_stock: tuple[int, ...] = ()
+
+    @property
+    def stocked(self) -> int:
+        """How many stock shards hold its counters."""
+        return max(self.inventory_shards, self.stock_shards)
 
     @property
     def doors(self) -> tuple[datetime, datetime]:

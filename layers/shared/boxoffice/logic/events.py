@@ -143,6 +143,8 @@ def _changed(old: EventRecord, changes: dict[str, Any]) -> EventRecord:
     """The event with the changes, if they keep it consistent: a v1 `ticket_price` prices its only type, a
     new currency or capacity must still fit every type's price and sub-quota."""
     price = changes.pop("ticket_price", None)
+    if "inventory_shards" in changes and "total_tickets" in changes:  # both move the shards' open stock
+        raise InvalidInput("must be changed on its own, not with total_tickets", field="inventory_shards")
     new = dataclasses.replace(old, **changes, updated_at=clock.now())
     if price is not None:
         if len(old.ticket_types) > 1:

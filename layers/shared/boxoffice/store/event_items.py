@@ -81,6 +81,7 @@ def descriptive_item(event: EventRecord) -> Item:
         "venue_pk": venue_pk(venue_key(event.venue)),
         # Absent: one, as for every event stored before stock shards.
         "inventory_shards": event.inventory_shards if event.inventory_shards > 1 else None,
+        "stock_shards": event.stock_shards if event.stock_shards > event.inventory_shards else None,
     }
 
 
@@ -149,6 +150,7 @@ def describe(item: Item) -> EventRecord:
         doors_open_minutes_before=int(item.get("doors_open_minutes_before", DOORS_OPEN_MINUTES)),
         doors_close_minutes_after=int(item.get("doors_close_minutes_after", DOORS_CLOSE_MINUTES)),
         inventory_shards=int(item.get("inventory_shards", 1)),
+        stock_shards=int(item.get("stock_shards") or item.get("inventory_shards") or 1),
     )
     return inventory.with_hold_ceilings(record, item)
 
@@ -165,14 +167,14 @@ def assemble(item: Item, counters: Iterable[Item]) -> EventRecord:
         inventory.with_counter(t, by_sk[f"{inventory.TYPE}{t.id}"]) if f"{inventory.TYPE}{t.id}" in by_sk else t
         for t in event.ticket_types
     )
-    if event.inventory_shards > 1 and inventory.QUOTA in by_sk:
+    if event.stocked > 1 and inventory.QUOTA in by_sk:
         return inventory.with_shards(event, types, (c for c in counters if c["pk"] != item["pk"]))
     return replace(event, ticket_types=types)
 
 
 def shard_keys(item: Item) -> list[dict[str, str]]:
     """The items of the event's stock shards beyond its own partition: their quota and sub-quota counters."""
-    count = int(item.get("inventory_shards", 1))
+    count = int(item.get("stock_shards") or item.get("inventory_shards") or 1)
     if count == 1 or is_legacy(item):
         return []
     subs = [t for t, d in item["ticket_types"].items() if d.get("total_tickets") is not None]

@@ -200,7 +200,7 @@ def with_quota(event: EventRecord, item: Item) -> EventRecord:
         held=int(item.get("held", 0)),
         reserved=int(item.get("reserved", 0)),
         waiting=int(item.get("waiting", 0)),
-        stock_known=event.inventory_shards == 1,
+        stock_known=event.stocked == 1,
     )
 
 
@@ -215,7 +215,7 @@ def with_shards(event: EventRecord, types: Iterable[TicketType], items: Iterable
             quotas[shard] = item
         elif item["sk"].startswith(TYPE):
             counters.setdefault(item["sk"].removeprefix(TYPE), {})[shard] = item
-    others = range(1, event.inventory_shards)
+    others = range(1, event.stocked)
     if not all(k in quotas for k in others):
         return replace(event, ticket_types=tuple(types))
     stock = (event.available_tickets, *(int(quotas[k]["available_tickets"]) for k in others))
@@ -260,6 +260,21 @@ def with_counter(ticket_type: TicketType, item: Item) -> TicketType:
         max_tickets_per_booking=int(item["max_tickets_per_booking"]),
         sales_start=_instant(item.get("sales_start")),
         sales_end=_instant(item.get("sales_end")),
+    )
+
+
+def with_counters(ticket_type: TicketType, items: list[Item]) -> TicketType:
+    """The type with its counters summed over its stock shards' items (shard 0's first)."""
+    first = with_counter(ticket_type, items[0])
+    others = items[1:]
+    available = first.available_tickets
+    return replace(
+        first,
+        sold=first.sold + sum(int(i["sold"]) for i in others),
+        held=first.held + sum(int(i.get("held", 0)) for i in others),
+        available_tickets=None
+        if available is None
+        else available + sum(int(i.get("available_tickets", 0)) for i in others),
     )
 
 
@@ -682,7 +697,7 @@ def stock_changed(
     if failed.failed("holding"):
         held = holding(failed.old("holding"))
     short = any(failed.failed(quota_action(k)) or failed.failed(type_action(k)) for k in parts)
-    if short and seen_event is not None and seen_type is not None and seen_event.inventory_shards > 1:
+    if short and seen_event is not None and seen_type is not None and seen_event.stocked > 1:
         seen_event, seen_type = read_stock(seen_event, seen_type)
     return StockChanged(seen_event, seen_type, held)
 
@@ -698,11 +713,26 @@ def with_type_rules(ticket_type: TicketType, item: Item) -> TicketType:
     )
 
 
+def shard_stock(event: EventRecord) -> tuple[int, ...]:
+    """The open stock of each of the event's shards, from one TransactGetItems (a serialisable snapshot)."""
+    items = dynamo.transact_get(events_table(), [quota_key(event.id, k) for k in range(event.stocked)])
+    by_shard = {shard_of(i["pk"]): int(i["available_tickets"]) for i in items}
+    return tuple(by_shard.get(k, 0) for k in range(event.stocked))
+
+
+def type_stock(event: EventRecord, type_id: str) -> list[Item]:
+    """The type's counter in each of the event's stock shards (empty for one not written), from one
+    TransactGetItems."""
+    items = dynamo.transact_get(events_table(), [type_key(event.id, type_id, k) for k in range(event.stocked)])
+    by_shard = {shard_of(i["pk"]): i for i in items}
+    return [by_shard.get(k, {}) for k in range(event.stocked)]
+
+
 def read_stock(event: EventRecord, ticket_type: TicketType) -> tuple[EventRecord, TicketType]:
     """The event's open stock in every shard (and the type's sub-quota's), by TransactGetItems: one
     serialisable snapshot, so a sum that falls short was short at one moment, never pieced together from
     reads at different times. Shard 0's items bring its counters as with_quota and with_counter read them."""
-    count = event.inventory_shards
+    count = event.stocked
     keys = [quota_key(event.id, k) for k in range(count)]
     if ticket_type.total_tickets is not None:
         keys += [type_key(event.id, ticket_type.id, k) for k in range(count)]
@@ -733,7 +763,7 @@ def plan_for(event: EventRecord, ticket_type: TicketType, quantity: int) -> dict
     snapshot of every shard (after one fell short), one with enough or several (shards.plan); else one
     guessed without reading (shards.first_guess)."""
     count = event.inventory_shards
-    if count == 1:
+    if event.stocked == 1:
         return {0: quantity}
     if event.shard_stock:
         own = ticket_type.shard_stock if ticket_type.total_tickets is not None and ticket_type.shard_stock else None
@@ -950,12 +980,12 @@ def has_sub_quota(item: Item | None) -> bool | None:
     return None if item is None else "available_tickets" in item
 
 
-def reprice(event_id: str, ticket_type: TicketType) -> dict[str, Any]:
-    """The type's counter item takes its new price (the copy its booking condition pins)."""
+def reprice(event_id: str, ticket_type: TicketType, shard: int = 0) -> dict[str, Any]:
+    """The type's counter item in `shard` takes its new price (the copy its booking condition pins)."""
     return {
         "Update": {
             "TableName": events_table(),
-            "Key": dump(type_key(event_id, ticket_type.id)),
+            "Key": dump(type_key(event_id, ticket_type.id, shard)),
             "UpdateExpression": "SET price = :price",
             "ConditionExpression": "attribute_exists(sold)",
             "ExpressionAttributeValues": values(price=ticket_type.price),
