@@ -231,6 +231,32 @@ def _move(update: Update, delta: int, name: str, *, had: int | None = None) -> N
     update.named[name] = abs(delta)
 
 
+def _stage(items: list[Item], old: EventRecord) -> None:
+    """Put new stock shards' items, 99 to a transaction, each while the event has the shards and the
+    update we read: a racing re-shard that made one of them live makes us read again (an overwrite would
+    lose its tickets), and a racing edit makes them be written again with its rules."""
+    for start in range(0, len(items), search.MAX_ACTIONS - 1):
+        pin = Update([], [], ["updated_at = :read_at"], {}, {"read_at": old.updated_at.isoformat()})
+        pin_shards(pin, old)
+        check = pin.action(event_key(old.id))["Update"]
+        tx = Transaction().add(
+            "event",
+            {
+                "ConditionCheck": {
+                    k: check[k]
+                    for k in ("TableName", "Key", "ConditionExpression", "ExpressionAttributeValues")
+                    if k in check
+                }
+            },
+        )
+        for n, item in enumerate(items[start : start + search.MAX_ACTIONS - 1]):
+            tx.add(f"shard:{n}", {"Put": {"TableName": events_table(), "Item": dump(item)}})
+        try:
+            tx.commit()
+        except Failed:
+            raise Stale() from None
+
+
 class Shards:
     """The updates of an event's stock shards beyond shard 0 (whose item is the quota), made as needed."""
 
@@ -253,7 +279,7 @@ def _reshard(described: Update, quota: Update, others: Shards, old: EventRecord,
     count drains the shards beyond it; they keep their sold and held tickets, and still count."""
     count = new.inventory_shards
     stocked = max(old.stocked, count)
-    puts = [
+    puts: list[Item] = [
         item
         for shard in range(old.stocked, stocked)
         for item in (
@@ -261,7 +287,7 @@ def _reshard(described: Update, quota: Update, others: Shards, old: EventRecord,
             *(inventory.type_item(new.id, t, shard, 0) for t in new.ticket_types),
         )
     ]
-    search.batch([{"PutRequest": {"Item": dump(item)}} for item in puts])
+    _stage(puts, old)
     stock = inventory.shard_stock(old) + (0,) * (stocked - old.stocked)
     target = shards.split(sum(stock), count) + [0] * (stocked - count)
     for shard, (had, wanted) in enumerate(zip(stock, target, strict=True)):
