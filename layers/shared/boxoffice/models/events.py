@@ -394,6 +394,7 @@ class Event(ResponseModel):
                     ],
                     "doors_open_minutes_before": DOORS_OPEN_MINUTES,
                     "doors_close_minutes_after": DOORS_CLOSE_MINUTES,
+                    "inventory_shards": 2,
                     "doors_open_at": "2026-12-01T12:30:00Z",
                     "doors_close_at": "2026-12-02T06:30:00Z",
                     "status": "ON_SALE",
