@@ -308,3 +308,37 @@ def test_expired_holds_in_every_shard_go_back_at_once_for_a_request_they_would_o
     assert result.status == 201, result.body
     state = stock_now(db, event_id)
     assert (state.available, state.held + state.sold, state.balanced) == (0, 4, True)
+
+
+def join(who: Account, event_id: str, quantity: int, **body: Any) -> Result:
+    return Api().call(
+        "join_waiting_list", token=who.token, path={"event_id": event_id}, body={"quantity": quantity, **body}
+    )
+
+
+def test_a_join_waits_only_while_all_the_shards_together_have_fewer_than_it_wants(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=8, inventory_shards=4)  # 2 in each shard: more than shard 0 alone
+    assert join(new_account(), event_id, 3).body["code"] == "TICKETS_AVAILABLE"
+    assert book(new_account(), event_id, 7).status == 201
+    waiting = join(new_account(), event_id, 2)
+    assert waiting.status == 201, waiting.body
+    assert waiting.body["status"] == "WAITING"
+
+
+def test_a_join_for_a_sub_quota_spread_over_shards_counts_every_shard(db: EmbeddedDynamoDB) -> None:
+    types = [{"name": "Floor", "price": "10.00", "total_tickets": 8}, {"name": "Seats", "price": "5.00"}]
+    event_id = new_event(total=40, inventory_shards=4, types=types)
+    floor = next(
+        t["id"]
+        for t in Api().call("get_event", path={"event_id": event_id}).body["ticket_types"]
+        if t["name"] == "Floor"
+    )
+    assert join(new_account(), event_id, 3, ticket_type_id=floor).body["code"] == "TICKETS_AVAILABLE"
+    assert book_type(new_account(), event_id, 7, floor).status == 201
+    waiting = join(new_account(), event_id, 2, ticket_type_id=floor)
+    assert waiting.status == 201, waiting.body
+
+
+def book_type(who: Account, event_id: str, quantity: int, type_id: str) -> Result:
+    body = {"quantity": quantity, "ticket_type_id": type_id}
+    return Api().call("create_booking", token=who.token, path={"event_id": event_id}, body=body)

@@ -720,6 +720,33 @@ def shard_stock(event: EventRecord) -> tuple[int, ...]:
     return tuple(by_shard.get(k, 0) for k in range(event.stocked))
 
 
+def with_stock(event: EventRecord) -> EventRecord:
+    """A sharded event with its open stock summed from one atomic read of its shards (unsharded: as it is)."""
+    if event.stocked == 1:
+        return event
+    stock = shard_stock(event)
+    return replace(event, available_tickets=sum(stock), shard_stock=stock, stock_known=True)
+
+
+def short_checks(tx: Transaction, name: str, key: Callable[[int], dict[str, str]], seen: list[int]) -> None:
+    """A waiting-list join's proof that fewer are on sale than it wants, across stock shards: each shard
+    beyond 0 still has at most what one atomic read `seen` (whose sum was short), so their sum still is.
+    Shard 0's own condition (`available_tickets <= :mine`) is the caller's."""
+    for shard in range(1, len(seen)):
+        tx.add(
+            f"{name}#{shard}",
+            {
+                "ConditionCheck": {
+                    "TableName": events_table(),
+                    "Key": dump(key(shard)),
+                    "ConditionExpression": "available_tickets <= :seen",
+                    "ExpressionAttributeValues": values(seen=seen[shard]),
+                    **ALL_OLD,
+                }
+            },
+        )
+
+
 def type_stock(event: EventRecord, type_id: str) -> list[Item]:
     """The type's counter in each of the event's stock shards (empty for one not written), from one
     TransactGetItems."""
