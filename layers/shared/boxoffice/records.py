@@ -104,6 +104,8 @@ class EventRecord:
     stock_shards: int = 1
     stock_known: bool = True
     shard_stock: tuple[int, ...] = ()
+    # A booking's read of one stock shard: (shard, what it has of the type asked for); None: not read.
+    read_shard: tuple[int, int] | None = None
 
     @property
     def stocked(self) -> int:

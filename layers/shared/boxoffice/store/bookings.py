@@ -194,27 +194,47 @@ def _first(found: dict[str, list[Item]], table: str) -> Item | None:
     return next(iter(found.get(table, [])), None)
 
 
-def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -> BookingContext:
-    """One BatchGetItem: the account, the event with its quota, the caller's holding and the key's record.
+def read_for_booking(
+    user_id: str, event_id: str, idempotency_key: str | None, ticket_type_id: str | None = None
+) -> BookingContext:
+    """One BatchGetItem: the account, the caller's holding and the key's record, and the event's small stock
+    items: the quota and type counter of one stock shard, guessed at random (inventory.guess). The event's
+    descriptive item (up to 100 KB) is read in the same call only when this process has not read it in
+    the last second (event_items.recent) or does not know the type asked for: its names are all a booking
+    takes from it, every rule is on the stock items.
 
     An event stored before ticket types is first moved to today's items (once per event, store.legacy.upgrade).
     """
+    described = event_items.recent(event_id)
+    if described is not None and ticket_type_id is not None and ticket_type_id not in described["ticket_types"]:
+        described = None  # a type added since: read the event
+    types = list(described["ticket_types"]) if described is not None else []
+    type_id = ticket_type_id or (types[0] if len(types) == 1 else None)
+    shard = inventory.guess(event_id, event_items.stocked(described)) if described is not None else 0
+    events_keys = [inventory.quota_key(event_id, shard)]
+    if described is None:
+        events_keys.append(event_key(event_id))
+    elif type_id is not None:
+        events_keys.append(inventory.type_key(event_id, type_id, shard))
     keys: dict[str, list[dict[str, str]]] = {
-        events_table(): [event_key(event_id), inventory.quota_key(event_id)],
+        events_table(): events_keys,
         bookings_table(): [inventory.holding_key(user_id, event_id)],
     }
     if idempotency_key is not None:
         keys[bookings_table()].append(claim_key(user_id, idempotency_key))
     user, found = read_with_user(user_id, keys)
     items = found[events_table()]
-    described = next((i for i in items if i["sk"] == event_items.EVENT), None)
-    if described is not None and "ticket_types" not in described and legacy.upgrade(event_id):
-        return read_for_booking(user_id, event_id, idempotency_key)
+    if described is None:
+        described = next((i for i in items if i["sk"] == event_items.EVENT), None)
+        if described is not None and "ticket_types" not in described and legacy.upgrade(event_id):
+            return read_for_booking(user_id, event_id, idempotency_key, ticket_type_id)
+        if described is not None:
+            event_items.keep(described)
     own = {i["sk"]: i for i in found[bookings_table()]}
     earlier = own.get(claim_key(user_id, idempotency_key)["sk"]) if idempotency_key is not None else None
     return BookingContext(
         user=user,
-        event=event_items.assemble(described, items) if described else None,
+        event=inventory.with_shard_read(event_items.describe(described), shard, items) if described else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         earlier=idempotency_of(earlier) if earlier else None,
     )
@@ -238,7 +258,7 @@ def create(
     otherwise StockChanged carries the event, the type and the holding as DynamoDB saw them.
     """
     tx = Transaction()
-    plan = inventory.plan_for(event, ticket_type, booking.quantity)
+    plan = inventory.plan_for(event, ticket_type, holding, booking.quantity)
     booking = replace(booking, shards=tuple(sorted(plan.items())))
     inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, now, sale=booking.total_price, plan=plan)
     users.check_current(tx, booking.user_id, token_version)

@@ -3,6 +3,7 @@ written from one. Keys, indexes and attributes: docs/data-model.md, "events"."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -29,6 +30,42 @@ BY_VENUE = "by_venue"
 EVENT = "EVENT"
 NAME = "NAME#"
 NEW = {"ConditionExpression": "attribute_not_exists(pk)"}
+
+
+# The descriptive items this process read lately, by event id: a booking takes the event's and its types'
+# names from here instead of reading the (up to 100 KB) item each time. Every rule a booking's condition
+# reads is on the small stock items it reads anyway; a name may be RECENT_SECONDS old (a rename in another
+# process), and this process's own edits forget what they change. Bounded: cleared when full.
+RECENT_SECONDS = 1.0
+_RECENT_EVENTS = 1024
+_recent: dict[str, tuple[float, Item]] = {}
+
+
+def recent(event_id: str) -> Item | None:
+    """The event's descriptive item as this process read it less than RECENT_SECONDS ago (None: not)."""
+    kept = _recent.get(event_id)
+    return kept[1] if kept is not None and time.monotonic() - kept[0] < RECENT_SECONDS else None
+
+
+def keep(item: Item) -> None:
+    if is_legacy(item):  # upgraded on its next read: not worth keeping
+        return
+    if len(_recent) >= _RECENT_EVENTS:
+        _recent.clear()
+    _recent[item["id"]] = (time.monotonic(), item)
+
+
+def forget(event_id: str | None = None) -> None:
+    """An edit changed the event (None: every event, a new runtime): read its item again next time."""
+    if event_id is None:
+        _recent.clear()
+    else:
+        _recent.pop(event_id, None)
+
+
+def stocked(item: Item) -> int:
+    """How many stock shards the event's descriptive item says it has."""
+    return int(item.get("stock_shards") or item.get("inventory_shards") or 1)
 
 
 def event_key(event_id: str) -> dict[str, str]:
@@ -174,7 +211,7 @@ def assemble(item: Item, counters: Iterable[Item]) -> EventRecord:
 
 def shard_keys(item: Item) -> list[dict[str, str]]:
     """The items of the event's stock shards beyond its own partition: their quota and sub-quota counters."""
-    count = int(item.get("stock_shards") or item.get("inventory_shards") or 1)
+    count = stocked(item)
     if count == 1 or is_legacy(item):
         return []
     subs = [t for t, d in item["ticket_types"].items() if d.get("total_tickets") is not None]

@@ -394,6 +394,8 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
         )
     except Failed as exc:
         raise _failure(exc, new, old) from None
+    finally:
+        event_items.forget(old.id)
     # A transaction returns no item: read the live one back (its counts may have moved meanwhile).
     updated = get(old.id)
     if updated is None or updated.status != EventStatus.ON_SALE:  # deleted since: answer as if the delete came first
@@ -422,6 +424,8 @@ def delete(old: EventRecord) -> None:
         search.write(tx, deletes=search.entries(old))
     except Failed as exc:
         raise _failure(exc, old, old) from None
+    finally:
+        event_items.forget(old.id)
 
 
 def put_many(events: Iterable[EventRecord]) -> None:

@@ -187,7 +187,7 @@ def place(
     the type and the holding as DynamoDB saw them. Returns what `claim`'s key already stands for, if it is
     taken (nothing is then written)."""
     tx = Transaction()
-    plan = inventory.plan_for(event, ticket_type, hold.quantity)
+    plan = inventory.plan_for(event, ticket_type, holding, hold.quantity)
     hold = replace(hold, shards=tuple(sorted(plan.items())))
     inventory.take(tx, event, ticket_type, hold.user_id, hold.quantity, now, sale=None, plan=plan)
     users.check_current(tx, hold.user_id, token_version)

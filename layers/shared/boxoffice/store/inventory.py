@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from boxoffice import retry, shards
-from boxoffice.records import EventRecord, Holding, TicketType
+from boxoffice.records import EventRecord, Holding, Stock, TicketType
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
 from boxoffice.vocabulary import EventStatus, Pool
@@ -769,9 +769,10 @@ def read_stock(event: EventRecord, ticket_type: TicketType) -> tuple[EventRecord
         return event, ticket_type
     counter = next((i for i in items if i["pk"] == event_pk(event.id) and i["sk"] != QUOTA), None)
     own = with_counter(ticket_type, counter) if counter else replace(ticket_type, sold=0, held=0)
-    sharded = with_shards(with_quota(event, main), [own], items)
+    types = [own if t.id == own.id else t for t in event.ticket_types] or [own]
+    sharded = with_shards(with_quota(event, main), types, items)
     _believe(sharded)
-    return sharded, sharded.ticket_types[0] if sharded.ticket_types else own
+    return sharded, next((t for t in sharded.ticket_types if t.id == own.id), own)
 
 
 # Per event, the shards this process last found empty: a first guess avoids them (a guess only: the
@@ -785,18 +786,54 @@ def _believe(event: EventRecord) -> None:
     _empty[event.id] = frozenset(k for k, left in enumerate(event.shard_stock) if left == 0)
 
 
-def plan_for(event: EventRecord, ticket_type: TicketType, quantity: int) -> dict[int, int]:
+def guess(event_id: str, count: int) -> int:
+    """The stock shard a booking or a hold reads and tries first (shards.first_guess)."""
+    return shards.first_guess(count, _empty.get(event_id, frozenset())) if count > 1 else 0
+
+
+def with_shard_read(event: EventRecord, shard: int, items: Iterable[Item]) -> EventRecord:
+    """The event (from its descriptive item) with what a booking read of one stock shard: its quota (shard
+    0's brings the counters, as with_quota; another's the rules it carries) and the counter of the type asked
+    for (its rules, and what it has of a sub-quota). A sharded event's stock stays unknown but for that
+    shard's (read_shard)."""
+    quota = next((i for i in items if i["sk"] == QUOTA and shard_of(i["pk"]) == shard), None)
+    counter = next((i for i in items if i["sk"].startswith(TYPE) and shard_of(i["pk"]) == shard), None)
+    if quota is None:
+        return event
+    event = with_quota(event, quota) if shard == 0 else with_rules(event, quota)
+    left = int(quota["available_tickets"])
+    if counter is not None:
+        type_id = counter["sk"].removeprefix(TYPE)
+        types = tuple(
+            (with_counter(t, counter) if shard == 0 else with_type_rules(t, counter)) if t.id == type_id else t
+            for t in event.ticket_types
+        )
+        if "available_tickets" in counter:
+            left = min(left, int(counter["available_tickets"]))
+        event = replace(event, ticket_types=types)
+    return replace(event, read_shard=(shard, left), stock_known=False) if event.stocked > 1 else event
+
+
+def plan_for(event: EventRecord, ticket_type: TicketType, holding: Holding, quantity: int) -> dict[int, int]:
     """Which shards a booking or a hold of `quantity` takes from: shard 0 for an unsharded event; from a
-    snapshot of every shard (after one fell short), one with enough or several (shards.plan); else one
-    guessed without reading (shards.first_guess)."""
+    snapshot of every shard, one with enough or several (shards.plan); the shard its read found with enough;
+    else one guessed without reading (shards.first_guess). A read shard that is short makes it read every
+    shard (read_stock): StockChanged when they have too few together, for the rules to refuse."""
     count = event.inventory_shards
     if event.stocked == 1:
         return {0: quantity}
+    if not event.shard_stock and event.read_shard is not None:
+        shard, left = event.read_shard
+        if left >= quantity:
+            return {shard: quantity}
+        event, ticket_type = read_stock(event, ticket_type)
     if event.shard_stock:
         own = ticket_type.shard_stock if ticket_type.total_tickets is not None and ticket_type.shard_stock else None
         planned = shards.plan(shards.combined(event.shard_stock, own), quantity)
         if planned is not None:
             return planned
+        if event.read_shard is not None or Stock(event, ticket_type, holding).available < quantity:
+            raise StockChanged(replace(event, read_shard=None), ticket_type, holding)
     return {shards.first_guess(count, _empty.get(event.id, frozenset())): quantity}
 
 

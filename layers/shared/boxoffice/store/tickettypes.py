@@ -22,7 +22,7 @@ from boxoffice.errors import (
     TicketTypeNotFound,
 )
 from boxoffice.records import MAX_TICKET_TYPES, EventRecord, TicketType
-from boxoffice.store import dynamo, inventory
+from boxoffice.store import dynamo, event_items, inventory
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, dump, events_table, values
 from boxoffice.store.event_items import claim_name, definition, event_key, name_key
 from boxoffice.store.events import Stale, Update, pin_shards
@@ -59,6 +59,7 @@ def add(event: EventRecord, ticket_type: TicketType) -> None:
         item = inventory.type_item(event.id, ticket_type, shard, stock if total is not None else None)
         tx.add(inventory.type_action(shard), {"Put": {"TableName": events_table(), "Item": dump(item)}})
     tx.add("name", claim_name(event.id, ticket_type.name))
+    event_items.forget(event.id)  # read again by this process's next booking
     try:
         tx.commit()
     except Failed as exc:
@@ -114,6 +115,7 @@ def update(event: EventRecord, old: TicketType, new: TicketType) -> TicketType:
     if name_key(event.id, new.name) != name_key(event.id, old.name):  # not for a change of case or accents
         tx.add("old name", {"Delete": {"TableName": events_table(), "Key": dump(name_key(event.id, old.name))}})
         tx.add("name", claim_name(event.id, new.name))
+    event_items.forget(event.id)  # read again by this process's next booking
     try:
         tx.commit()
     except Failed as exc:
@@ -232,6 +234,7 @@ def delete(event: EventRecord, ticket_type: TicketType) -> None:
             },
         )
     tx.add("name", {"Delete": {"TableName": events_table(), "Key": dump(name_key(event.id, ticket_type.name))}})
+    event_items.forget(event.id)  # read again by this process's next booking
     try:
         tx.commit()
     except Failed as exc:
