@@ -369,3 +369,31 @@ def test_a_join_for_a_sub_quota_spread_over_shards_counts_every_shard(db: Embedd
 def book_type(who: Account, event_id: str, quantity: int, type_id: str) -> Result:
     body = {"quantity": quantity, "ticket_type_id": type_id}
     return Api().call("create_booking", token=who.token, path={"event_id": event_id}, body=body)
+
+
+def type_call(admin: Account, route: str, event_id: str, type_id: str | None = None, **body: Any) -> Result:
+    path = {"event_id": event_id, **({"ticket_type_id": type_id} if type_id else {})}
+    return Api().call(route, token=admin.token, path=path, body=body or None)
+
+
+def test_ticket_types_are_added_resized_repriced_and_deleted_in_every_shard(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=40, inventory_shards=4)
+    admin = new_account("admin")
+    added = type_call(admin, "create_ticket_type", event_id, name="Balcony", price="30.00", total_tickets=8)
+    assert added.status == 201, added.body
+    balcony = added.body["id"]
+    assert book_type(new_account(), event_id, 6, balcony).status == 201  # from two shards or more
+    cut = type_call(admin, "update_ticket_type", event_id, balcony, total_tickets=7)
+    assert (cut.status, cut.body["available_tickets"]) == (200, 1), cut.body
+    below = type_call(admin, "update_ticket_type", event_id, balcony, total_tickets=5)
+    assert (below.status, below.body["code"]) == (409, "CAPACITY_BELOW_SOLD")
+    repriced = type_call(admin, "update_ticket_type", event_id, balcony, price="35.00", total_tickets=None)
+    assert (repriced.status, repriced.body["available_tickets"]) == (200, None), repriced.body
+    booked = book_type(new_account(), event_id, 4, balcony).body
+    assert booked["unit_price"] == "35.00"
+    capped = type_call(admin, "update_ticket_type", event_id, balcony, total_tickets=12)
+    assert (capped.status, capped.body["available_tickets"]) == (200, 2), capped.body
+    spare = type_call(admin, "create_ticket_type", event_id, name="Spare", price="1.00").body["id"]
+    assert type_call(admin, "delete_ticket_type", event_id, spare).status == 204
+    assert type_call(admin, "delete_ticket_type", event_id, balcony).body["code"] == "TICKET_TYPE_HAS_SALES"
+    assert stock_now(db, event_id).balanced
