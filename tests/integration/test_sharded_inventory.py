@@ -397,3 +397,21 @@ def test_ticket_types_are_added_resized_repriced_and_deleted_in_every_shard(db: 
     assert type_call(admin, "delete_ticket_type", event_id, spare).status == 204
     assert type_call(admin, "delete_ticket_type", event_id, balcony).body["code"] == "TICKET_TYPE_HAS_SALES"
     assert stock_now(db, event_id).balanced
+
+
+def test_a_returned_sub_quota_ticket_is_offered_from_the_shard_that_has_its_share(db: EmbeddedDynamoDB) -> None:
+    types = [{"name": "Floor", "price": "10.00", "total_tickets": 4}, {"name": "Seats", "price": "5.00"}]
+    event_id = new_event(total=8, inventory_shards=4, types=types)  # one Floor ticket in each shard
+    shown = Api().call("get_event", path={"event_id": event_id}).body
+    floor = next(t["id"] for t in shown["ticket_types"] if t["name"] == "Floor")
+    buyer, waiter = new_account(), new_account()
+    booking = book_type(buyer, event_id, 4, floor).body
+    assert join(waiter, event_id, 1, ticket_type_id=floor).status == 201
+    ticket = {"booking_id": booking["id"], "ticket_number": booking["tickets"][0]["ticket_number"]}
+    assert Api().call("cancel_ticket", token=buyer.token, path=ticket).status == 200
+    [entry] = Api().call("list_waiting_list", token=waiter.token).body["items"]
+    assert entry["status"] == "OFFERED", entry
+    confirmed = Api().call("confirm_hold", token=waiter.token, path={"hold_id": entry["hold_id"]})
+    assert confirmed.status == 201, confirmed.body
+    state = stock_now(db, event_id)
+    assert (state.sold, state.reserved, state.balanced) == (4, 0, True)

@@ -512,35 +512,66 @@ def unhold(tx: Transaction, user_id: str, event_id: str, quantity: int) -> None:
 
 
 def allot(
-    tx: Transaction, event: EventRecord, ticket_type: TicketType, user_id: str, quantity: int, now: datetime
+    tx: Transaction,
+    event: EventRecord,
+    ticket_type: TicketType,
+    user_id: str,
+    quantity: int,
+    now: datetime,
+    *,
+    shard: int = 0,
 ) -> None:
-    """Add a waiting-list offer's counter moves: `quota` moves the tickets from `reserved` to `held` and counts
-    one fewer WAITING, `type` and `holding` as a hold's (the type selling at its price, the per-user cap)."""
+    """Add a waiting-list offer's counter moves: `quota` moves the tickets from `reserved` to `held` (in
+    `shard`, whose type counter gives its share of a sub-quota: offer_shard) and counts one fewer WAITING,
+    `type` and `holding` as a hold's (the type selling at its price, the per-user cap)."""
     cap = event.max_tickets_per_user
+    held = "" if shard else f", {_HELD}"
     tx.add(
         "quota",
         {
             "Update": {
                 "TableName": events_table(),
                 "Key": dump(quota_key(event.id)),
-                "UpdateExpression": f"SET reserved = reserved - :qty, {_HELD} ADD waiting :minus_one",
+                "UpdateExpression": f"SET reserved = reserved - :qty{held} ADD waiting :minus_one",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND reserved >= :qty AND "
                 + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"),
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
                     qty=quantity,
-                    zero=0,
                     minus_one=-1,
                     on_sale=EventStatus.ON_SALE,
                     now=now.isoformat(),
+                    **({} if shard else {"zero": 0}),
                     **({} if cap is None else {"cap": cap}),
                 ),
                 **ALL_OLD,
             }
         },
     )
-    _take_type(tx, event, ticket_type, quantity, now, sale=None)
+    if shard:
+        tx.add(
+            quota_action(shard),
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(quota_key(event.id, shard)),
+                    "UpdateExpression": f"SET {_HELD}",
+                    "ExpressionAttributeValues": values(qty=quantity, zero=0),
+                }
+            },
+        )
+    _take_type(tx, event, ticket_type, quantity, now, sale=None, shard=shard)
     _take_holding(tx, user_id, event.id, quantity, cap)
+
+
+def offer_shard(event: EventRecord, ticket_type: TicketType, quantity: int) -> int:
+    """The stock shard an offer's hold counts in: shard 0, unless the type's sub-quota is spread over shards
+    and shard 0's share is short (one atomic read): then one whose share is enough (0 if none is: the
+    offer's condition then fails)."""
+    if ticket_type.total_tickets is None or event.stocked == 1:
+        return 0
+    stock = [int(i.get("available_tickets", 0)) for i in type_stock(event, ticket_type.id)]
+    return next((k for k, left in enumerate(stock) if left >= quantity), 0)
 
 
 def settle(
