@@ -210,7 +210,8 @@ def read_for_booking(
         described = None  # a type added since: read the event
     types = list(described["ticket_types"]) if described is not None else []
     type_id = ticket_type_id or (types[0] if len(types) == 1 else None)
-    shard = inventory.guess(event_id, event_items.stocked(described)) if described is not None else 0
+    # Among the selling shards only: drained ones (beyond a lowered count) are found by the atomic read.
+    shard = inventory.guess(event_id, int(described.get("inventory_shards") or 1)) if described is not None else 0
     events_keys = [inventory.quota_key(event_id, shard)]
     if described is None:
         events_keys.append(event_key(event_id))
