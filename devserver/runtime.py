@@ -178,8 +178,9 @@ def use_layer() -> None:
 def reset_caches() -> None:
     """Settings and clients are cached per cold start; a runtime started in-process is a new one."""
     from boxoffice import auth, bus, config, keys, mailer, ticket_codes
-    from boxoffice.store import dynamo
+    from boxoffice.store import dynamo, event_items
 
+    event_items.forget()
     config.settings.cache_clear()
     dynamo.client.cache_clear()
     keys.clear()

@@ -53,7 +53,9 @@ def test_create_returns_the_event_on_sale_with_every_field(api: Api, admin: str)
         "ticket_price", "currency", "max_tickets_per_booking", "status", "created_at", "updated_at",
         "timezone", "max_tickets_per_user", "ticket_types", "doors_open_minutes_before", "doors_close_minutes_after",
         "doors_open_at", "doors_close_at", "max_held_tickets_per_user", "max_holds_per_user", "hold_cooldown_seconds",
+        "inventory_shards",
     }  # fmt: skip
+    assert event["inventory_shards"] == 1  # the default for 100 tickets
     assert event["starts_at"] == "2031-03-05T18:30:00Z"  # stored and returned in UTC
     assert (event["doors_open_at"], event["doors_close_at"]) == ("2031-03-05T12:30:00Z", "2031-03-06T06:30:00Z")
     assert (event["doors_open_minutes_before"], event["doors_close_minutes_after"]) == (360, 720)

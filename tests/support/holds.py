@@ -88,30 +88,36 @@ class Stock:
 
 
 def _stock(counters: Iterable[dict[str, Any]], tickets: Iterable[dict[str, Any]], holds: list[dict[str, Any]]) -> Stock:
-    by_sk = {c["sk"]: c for c in counters}
-    quota = by_sk["QUOTA"]
+    """Counters summed over the event's stock shards (shard 0's items alone keep the totals)."""
+    counters = list(counters)
+    quotas = [c for c in counters if c["sk"] == "QUOTA"]
+    quota = next(c for c in quotas if "#S" not in c["pk"])
 
-    def count(item: dict[str, Any], name: str) -> int | None:
-        return int(item[name]) if name in item else None
+    def summed(items: Iterable[dict[str, Any]], name: str) -> int | None:
+        found = [int(i[name]) for i in items if name in i]
+        return sum(found) if found else None
 
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for c in counters:
+        if c["sk"].startswith("TYPE#"):
+            by_type.setdefault(c["sk"].removeprefix("TYPE#"), []).append(c)
     return Stock(
         total=int(quota["total_tickets"]),
-        available=int(quota["available_tickets"]),
-        sold=int(quota["sold"]),
-        held=int(quota.get("held", 0)),
+        available=summed(quotas, "available_tickets") or 0,
+        sold=summed(quotas, "sold") or 0,
+        held=summed(quotas, "held") or 0,
         reserved=int(quota.get("reserved", 0)),
         valid_tickets=sum(t["status"] == "VALID" for t in tickets),
         holding=sum(int(h["quantity"]) for h in holds if h["status"] == "HELD"),
         holds={h["id"]: h["status"] for h in holds},
         types={
-            sk.removeprefix("TYPE#"): (
-                int(c["sold"]),
-                int(c.get("held", 0)),
-                count(c, "available_tickets"),
-                count(c, "total_tickets"),
+            type_id: (
+                summed(items, "sold") or 0,
+                summed(items, "held") or 0,
+                summed(items, "available_tickets"),
+                summed(items, "total_tickets"),
             )
-            for sk, c in by_sk.items()
-            if sk.startswith("TYPE#")
+            for type_id, items in by_type.items()
         },
     )
 
@@ -122,7 +128,7 @@ def stock(event_id: str) -> Stock:
 
     config = settings()
     partition = f"EVENT#{event_id}"
-    counters = [c for c in _scan(config.events_table) if c["pk"] == partition]
+    counters = [c for c in _scan(config.events_table) if c["pk"] == partition or c["pk"].startswith(f"{partition}#S")]
     tickets = [
         t for t in _scan(config.tickets_table) if t.get("event_id") == event_id and t["sk"].startswith("TICKET#")
     ]
@@ -146,7 +152,9 @@ def stock_now(db: SerialisedMoto, event_id: str) -> Stock:
     partition = DynamoType({"S": f"EVENT#{event_id}"})
     with db.lock:
         tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].tables
-        counters = [i.to_json() for i in tables[config.events_table].items[partition].values()]
+        events = tables[config.events_table].items
+        shards = [k for k in events if k == partition or str(k.value).startswith(f"{partition.value}#S")]
+        counters = [i.to_json() for k in shards for i in events[k].values()]
         stored = tables[config.tickets_table].items
         tickets = [
             i.to_json()

@@ -62,10 +62,10 @@ EDGE = BASE | {"auth", "http", "keys", "logic.permissions", "retry", "snapstart"
 # What the logic a route calls brings in (its store modules and models), by the logic module.
 STORE = {"aws", "retry", "store", "store.dynamo", "store.users", "vocabulary"}
 ACCOUNTS = STORE | {"ids", "logic.accounts", "models", "models.common", "models.users", "store.throttle"}
-WIRE = {"models", "models.common", "models.events", "money"}
+WIRE = {"models", "models.common", "models.events", "money", "shards"}
 EVENT_MODELS = WIRE | {"records", "text"}
 # The event store: CRUD over its item mapping, the word index and the v1 upgrade it may run.
-EVENT_STORE = {"store.events", "store.event_items", "store.legacy", "store.search"}
+EVENT_STORE = {"store.events", "store.event_items", "store.legacy", "store.search", "shards"}
 TICKET_TYPES = STORE | EVENT_MODELS | {"ids", "logic.access", "logic.tickettypes"}
 TICKET_TYPES |= EVENT_STORE | {"store.inventory", "store.tickets", "store.tickettypes"}
 OFFERS = STORE | EVENT_MODELS | EVENT_STORE | {"ids", "logic.offers", "logic.sales", "store.bookings"}
@@ -110,10 +110,11 @@ ROUTED |= dict.fromkeys(["get_tickets_pdf", "get_ticket_qr", "get_event_calendar
 NEEDS = {
     **{name: EDGE | needs for name, needs in ROUTED.items()},
     # The scheduled and stream functions answer no model: they load the store's records, not the wire's.
-    "sweep_holds": BASE | OFFERS - WIRE | {"logic.expiry"},
+    "sweep_holds": BASE | OFFERS - WIRE | {"logic.expiry", "shards"},
     "publish_domain_events": BASE
     | STORE
     | {"records", "text", "bus", "logic.domain_events", "store.bookings", "store.event_items", "store.legacy"}
+    | {"shards"}
     | {"store.changes", "store.inventory", "store.tickets"},
     # The mailer renders with the e-mail templates loaded (a domain event at a time, off the request path).
     "send_mail": BASE - {"logic"}

@@ -103,7 +103,7 @@ def test_response_serialises_the_price_as_a_string_in_its_minor_unit(price: str,
         max_tickets_per_booking=1, max_tickets_per_user=None, max_held_tickets_per_user=1, max_holds_per_user=2,
         hold_cooldown_seconds=600, ticket_types=[], status="ON_SALE",
         created_at=now, updated_at=now, doors_open_minutes_before=0, doors_close_minutes_after=0,
-        doors_open_at=now, doors_close_at=now,
+        doors_open_at=now, doors_close_at=now, inventory_shards=1,
     )  # fmt: skip
     assert event.model_dump(mode="json")["ticket_price"] == shown
 

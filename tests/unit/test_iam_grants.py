@@ -135,7 +135,10 @@ def test_grants_no_call_needed_are_reported_per_function() -> None:
 
     idle = unused(used)
 
-    assert idle[BOOKING] == [Grant("dynamodb:ConditionCheckItem", "UsersTable")]
+    assert idle[BOOKING] == [
+        Grant("dynamodb:ConditionCheckItem", "EventsTable"),
+        Grant("dynamodb:ConditionCheckItem", "UsersTable"),
+    ]
     assert idle["GetMeFunction"] == list(grants("GetMeFunction"))  # no recorded call at all: every grant
     assert "NotFoundFunction" not in idle  # no policy, nothing to use
 

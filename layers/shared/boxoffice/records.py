@@ -55,6 +55,8 @@ class TicketType:
     available_tickets: int | None = None
     sold: int = 0
     held: int = 0  # in live holds
+    # Its sub-quota's open stock in each of the event's shards, as one atomic read saw them (empty: unread).
+    shard_stock: tuple[int, ...] = ()
 
     @property
     def booked(self) -> BookedType:
@@ -95,6 +97,20 @@ class EventRecord:
     waiting: int = 0  # waiting-list entries WAITING
     doors_open_minutes_before: int = DOORS_OPEN_MINUTES
     doors_close_minutes_after: int = DOORS_CLOSE_MINUTES
+    # Its open stock lives in stock shards (store/inventory.py); `available_tickets` is their sum, known
+    # when every shard was read (shard_stock: each one's; empty: unread). Bookings spread over the first
+    # `inventory_shards`; shards beyond them (left by a lower count) are drained but still counted.
+    inventory_shards: int = 1
+    stock_shards: int = 1
+    stock_known: bool = True
+    shard_stock: tuple[int, ...] = ()
+    # A booking's read of one stock shard: (shard, what it has of the type asked for); None: not read.
+    read_shard: tuple[int, int] | None = None
+
+    @property
+    def stocked(self) -> int:
+        """How many stock shards hold its counters."""
+        return max(self.inventory_shards, self.stock_shards)
 
     @property
     def doors(self) -> tuple[datetime, datetime]:
@@ -177,6 +193,11 @@ class Stock:
         own = self.ticket_type.available_tickets
         return self.event.available_tickets if own is None else min(own, self.event.available_tickets)
 
+    @property
+    def known(self) -> bool:
+        """Whether `available` was read: a sharded event's booking reads no shard until one falls short."""
+        return self.event.stock_known
+
 
 # Tickets, bookings, holds, waiting-list entries: store/* keeps only their item mapping.
 
@@ -248,6 +269,13 @@ class BookingRecord:
     cancelled_tickets: tuple[str, ...] = ()
     ticket_cancelled_at: datetime | None = None  # when the latest of those went
     tickets_spread: bool = True  # its tickets are stored under their shards (False: made before they were)
+    # The stock shards its live tickets came from, (shard, tickets) pairs (empty: all from shard 0).
+    shards: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def source(self) -> dict[int, int]:
+        """Shard -> its live tickets taken from there: what a cancel gives back to."""
+        return dict(self.shards) or {0: self.quantity}
 
     @property
     def live_tickets(self) -> tuple[str, ...]:
@@ -306,6 +334,13 @@ class HoldRecord:
     # A hold the buyer placed (counted under the event's hold ceilings): when their cool-down ends if it expires.
     # None: a waiting-list offer, or a hold placed before the ceilings.
     cooldown_until: datetime | None = None
+    # The stock shards its tickets came from, (shard, tickets) pairs (empty: all from shard 0).
+    shards: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def source(self) -> dict[int, int]:
+        """Shard -> tickets held there: what a confirm or a release moves."""
+        return dict(self.shards) or {0: self.quantity}
 
     @property
     def booked_type(self) -> BookedType:

@@ -200,7 +200,7 @@ def judged(
     except (SoldOut, NotEnoughTickets, UserLimitReached, HoldLimitReached):
         if event is None or ticket_type is None or not expiry.release_expired(now, event_id=event.id):
             raise
-    context = store.read_for_booking(user_id, event.id, None)
+    context = store.read_for_booking(user_id, event.id, None, ticket_type.id)
     fresh = context.event.ticket_type(ticket_type.id) if context.event else None
     return _counted(rules, context.event, fresh, context.holding, quantity, now)
 
@@ -232,7 +232,7 @@ def book(
     """
     event_id_or_404(event_id)
     now = clock.now()
-    context = store.read_for_booking(principal.user_id, event_id, idempotency_key)
+    context = store.read_for_booking(principal.user_id, event_id, idempotency_key, request.ticket_type_id)
     require_current(principal, context.user)
     claim = None
     if idempotency_key is not None:

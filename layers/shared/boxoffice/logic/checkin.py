@@ -191,7 +191,7 @@ def list_tickets(
     # outside the query's range (ValidationException), and a position is meaningless in another list.
     scope = f"tickets:{event_id}:{since.isoformat() if since else ''}"
     after = _position(cursors.unseal(cursor, scope)) if cursor is not None else None
-    event, account = event_store.get_for_user(event_id, principal.user_id, upgrading=False)
+    event, account = event_store.get_for_user(event_id, principal.user_id, upgrading=False, stock=False)
     require_current(principal, account)
     if event is None:
         raise EventNotFound()

@@ -9,7 +9,7 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from boxoffice import clock, cursors, ids, money, retry
+from boxoffice import clock, cursors, ids, money, retry, shards
 from boxoffice.config import settings
 from boxoffice.errors import EventNotFound, EventStarted, InvalidCursor, InvalidInput
 from boxoffice.logic import offers, tickettypes
@@ -52,6 +52,7 @@ def public(event: EventRecord) -> Event:
         ticket_types=[tickettypes.public(t, event.currency) for t in event.ticket_types],
         doors_open_minutes_before=event.doors_open_minutes_before,
         doors_close_minutes_after=event.doors_close_minutes_after,
+        inventory_shards=event.inventory_shards,
         doors_open_at=event.doors[0],
         doors_close_at=event.doors[1],
         status=EventStatus.ON_SALE,
@@ -112,6 +113,7 @@ def new_event(request: CreateEvent, event_id: str | None = None) -> EventRecord:
         ticket_types=tuple(types),
         doors_open_minutes_before=request.doors_open_minutes_before,
         doors_close_minutes_after=request.doors_close_minutes_after,
+        inventory_shards=request.inventory_shards or shards.default_count(request.total_tickets),
     )
 
 
@@ -141,6 +143,8 @@ def _changed(old: EventRecord, changes: dict[str, Any]) -> EventRecord:
     """The event with the changes, if they keep it consistent: a v1 `ticket_price` prices its only type, a
     new currency or capacity must still fit every type's price and sub-quota."""
     price = changes.pop("ticket_price", None)
+    if "inventory_shards" in changes and "total_tickets" in changes:  # both move the shards' open stock
+        raise InvalidInput("must be changed on its own, not with total_tickets", field="inventory_shards")
     new = dataclasses.replace(old, **changes, updated_at=clock.now())
     if price is not None:
         if len(old.ticket_types) > 1:

@@ -125,7 +125,7 @@ def place_hold(
     transaction: of two racing requests one holds, the other finds the key taken and answers with that hold."""
     event_id_or_404(event_id)
     now = clock.now()
-    context = booking_store.read_for_booking(principal.user_id, event_id, idempotency_key)
+    context = booking_store.read_for_booking(principal.user_id, event_id, idempotency_key, request.ticket_type_id)
     require_current(principal, context.user)
     claim = None
     if idempotency_key is not None:

@@ -78,9 +78,10 @@ def bookable(
     event: EventRecord | None, ticket_type: TicketType | None, holding: Holding, quantity: int, now: datetime
 ) -> Stock:
     """What a booking of `quantity` tickets of the type would draw on: as sellable(), with the tickets left
-    in both the event's quota and the type's sub-quota."""
+    in both the event's quota and the type's sub-quota (a sharded event's, once read: until then its
+    shards' conditions judge them)."""
     stock = sellable(event, ticket_type, holding, quantity, now)
-    if stock.available < quantity:
+    if stock.known and stock.available < quantity:
         raise SoldOut() if stock.available == 0 else NotEnoughTickets(stock.available)
     return stock
 

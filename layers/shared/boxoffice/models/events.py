@@ -41,6 +41,7 @@ from boxoffice.records import (
     DOORS_OPEN_MINUTES,
     MAX_TICKET_TYPES,
 )
+from boxoffice.shards import MAX_SHARDS
 from boxoffice.text import MAX_NAME_KEY_BYTES, fold, venue_key
 from boxoffice.vocabulary import EventStatus
 
@@ -269,6 +270,13 @@ EVENT_EXAMPLE: JsonDict = {
 }
 
 
+InventoryShards = Annotated[StrictInt, Field(ge=1, le=MAX_SHARDS)]
+_SHARDS = (
+    "The stock shards its open sale is split over, each a partition of its own that bookings spread over "
+    '(null or left out: one per 400 tickets, 1 to 64; see docs/data-model.md, "Stock shards")'
+)
+
+
 class CreateEvent(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [EVENT_EXAMPLE]})
 
@@ -302,6 +310,7 @@ class CreateEvent(RequestModel):
     doors_close_minutes_after: DoorMinutes = Field(
         default=DOORS_CLOSE_MINUTES, description="Check-in closes this many minutes after starts_at"
     )
+    inventory_shards: InventoryShards | None = Field(default=None, description=_SHARDS)
 
 
 class UpdateEvent(RequestModel):
@@ -324,6 +333,7 @@ class UpdateEvent(RequestModel):
     max_held_tickets_per_user: PerUser | None = Field(default=None, description=_HELD_CEILING)
     max_holds_per_user: HoldsPerUser | None = Field(default=None, description=_HOLDS_CEILING)
     hold_cooldown_seconds: CooldownSeconds | None = Field(default=None, description=_COOLDOWN)
+    inventory_shards: Omittable[InventoryShards] = Field(default=None, description=_SHARDS)
 
     @model_validator(mode="after")
     def _check(self) -> UpdateEvent:
@@ -384,6 +394,7 @@ class Event(ResponseModel):
                     ],
                     "doors_open_minutes_before": DOORS_OPEN_MINUTES,
                     "doors_close_minutes_after": DOORS_CLOSE_MINUTES,
+                    "inventory_shards": 2,
                     "doors_open_at": "2026-12-01T12:30:00Z",
                     "doors_close_at": "2026-12-02T06:30:00Z",
                     "status": "ON_SALE",
@@ -419,6 +430,7 @@ class Event(ResponseModel):
     ticket_types: list[TicketTypeOut]
     doors_open_minutes_before: int
     doors_close_minutes_after: int
+    inventory_shards: int = Field(description="The stock shards its open sale is split over (1-64)")
     doors_open_at: dt.datetime = Field(description="When check-in opens (ISO 8601 in UTC)")
     doors_close_at: dt.datetime = Field(description="When check-in has closed (ISO 8601 in UTC)")
     status: EventStatus

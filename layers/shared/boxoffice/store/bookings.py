@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from boxoffice import retry
+from boxoffice import retry, shards
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, TicketUsed
 from boxoffice.records import (
     DEFAULT_TYPE_NAME,
@@ -77,8 +77,19 @@ def booking_attributes(record: BookingRecord) -> Item:
         "cancelled_tickets": list(record.cancelled_tickets),
         "ticket_cancelled_at": record.ticket_cancelled_at.isoformat() if record.ticket_cancelled_at else None,
         "tickets_spread": record.tickets_spread,
+        "shards": shards_attribute(record.shards),
         **_snapshot_attributes(record.event),
     }
+
+
+def shards_attribute(parts: Iterable[tuple[int, int]]) -> dict[str, int] | None:
+    """Where a booking's or a hold's tickets came from, as stored: absent when all from shard 0."""
+    taken = {str(k): n for k, n in parts if n}
+    return taken if set(taken) - {"0"} else None
+
+
+def shards_of(item: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
+    return tuple(sorted((int(k), int(n)) for k, n in (item.get("shards") or {}).items()))
 
 
 def booking_of(item: Mapping[str, Any]) -> BookingRecord:
@@ -110,6 +121,7 @@ def booking_of(item: Mapping[str, Any]) -> BookingRecord:
         cancelled_tickets=tuple(item.get("cancelled_tickets", ())),
         ticket_cancelled_at=datetime.fromisoformat(ticket_cancelled_at) if ticket_cancelled_at else None,
         tickets_spread=bool(item.get("tickets_spread", False)),
+        shards=shards_of(item),
     )
 
 
@@ -184,27 +196,48 @@ def _first(found: dict[str, list[Item]], table: str) -> Item | None:
     return next(iter(found.get(table, [])), None)
 
 
-def read_for_booking(user_id: str, event_id: str, idempotency_key: str | None) -> BookingContext:
-    """One BatchGetItem: the account, the event with its quota, the caller's holding and the key's record.
+def read_for_booking(
+    user_id: str, event_id: str, idempotency_key: str | None, ticket_type_id: str | None = None
+) -> BookingContext:
+    """One BatchGetItem: the account, the caller's holding and the key's record, and the event's small stock
+    items: the quota and type counter of one stock shard, guessed at random (inventory.guess). The event's
+    descriptive item (up to 100 KB) is read in the same call only when this process has not read it in
+    the last second (event_items.recent) or does not know the type asked for: its names are all a booking
+    takes from it, every rule is on the stock items.
 
     An event stored before ticket types is first moved to today's items (once per event, store.legacy.upgrade).
     """
+    described = event_items.recent(event_id)
+    if described is not None and ticket_type_id is not None and ticket_type_id not in described["ticket_types"]:
+        described = None  # a type added since: read the event
+    types = list(described["ticket_types"]) if described is not None else []
+    type_id = ticket_type_id or (types[0] if len(types) == 1 else None)
+    # Among the selling shards only: drained ones (beyond a lowered count) are found by the atomic read.
+    shard = inventory.guess(event_id, int(described.get("inventory_shards") or 1)) if described is not None else 0
+    events_keys = [inventory.quota_key(event_id, shard)]
+    if described is None:
+        events_keys.append(event_key(event_id))
+    elif type_id is not None:
+        events_keys.append(inventory.type_key(event_id, type_id, shard))
     keys: dict[str, list[dict[str, str]]] = {
-        events_table(): [event_key(event_id), inventory.quota_key(event_id)],
+        events_table(): events_keys,
         bookings_table(): [inventory.holding_key(user_id, event_id)],
     }
     if idempotency_key is not None:
         keys[bookings_table()].append(claim_key(user_id, idempotency_key))
     user, found = read_with_user(user_id, keys)
     items = found[events_table()]
-    described = next((i for i in items if i["sk"] == event_items.EVENT), None)
-    if described is not None and "ticket_types" not in described and legacy.upgrade(event_id):
-        return read_for_booking(user_id, event_id, idempotency_key)
+    if described is None:
+        described = next((i for i in items if i["sk"] == event_items.EVENT), None)
+        if described is not None and "ticket_types" not in described and legacy.upgrade(event_id):
+            return read_for_booking(user_id, event_id, idempotency_key, ticket_type_id)
+        if described is not None:
+            event_items.keep(described)
     own = {i["sk"]: i for i in found[bookings_table()]}
     earlier = own.get(claim_key(user_id, idempotency_key)["sk"]) if idempotency_key is not None else None
     return BookingContext(
         user=user,
-        event=event_items.assemble(described, items) if described else None,
+        event=inventory.with_shard_read(event_items.describe(described), shard, items) if described else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         earlier=idempotency_of(earlier) if earlier else None,
     )
@@ -228,7 +261,9 @@ def create(
     otherwise StockChanged carries the event, the type and the holding as DynamoDB saw them.
     """
     tx = Transaction()
-    inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, now, sale=booking.total_price)
+    plan = inventory.plan_for(event, ticket_type, holding, booking.quantity)
+    booking = replace(booking, shards=tuple(sorted(plan.items())))
+    inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, now, sale=booking.total_price, plan=plan)
     users.check_current(tx, booking.user_id, token_version)
     add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
@@ -237,8 +272,8 @@ def create(
         earlier = replayed(exc)
         if earlier is not None:
             return earlier
-        if any(exc.failed(name) for name in ("quota", "type", "holding")):
-            raise inventory.stock_changed(exc, event, ticket_type, holding) from None
+        if exc.failed("holding") or inventory.failed_quota(exc, plan)[0] or inventory.failed_type_shape(exc, plan)[0]:
+            raise inventory.stock_changed(exc, event, ticket_type, holding, plan) from None
         raise IdTaken() from None
     return None
 
@@ -400,8 +435,10 @@ def cancel(
         after = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, event=seen)
         changes: Item = {"status": BookingStatus.CANCELLED, "cancelled_at": now.isoformat()}
         refund = booking.total_price
+        parts = booking.source
     else:
         refund = booking.unit_price * len(returned)
+        parts, kept = shards.drop(booking.source, len(returned))
         after = replace(
             booking,
             quantity=booking.quantity - len(returned),
@@ -409,6 +446,7 @@ def cancel(
             cancelled_tickets=booking.cancelled_tickets + returned,
             ticket_cancelled_at=now,
             event=seen,
+            shards=tuple(sorted(kept.items())) if booking.shards else (),
         )
         changes = {
             "quantity": after.quantity,
@@ -416,6 +454,8 @@ def cancel(
             "cancelled_tickets": list(after.cancelled_tickets),
             "ticket_cancelled_at": now.isoformat(),
         }
+        if booking.shards:  # the shards its tickets left came from
+            changes["shards"] = {str(k): n for k, n in after.shards}
     changes.update(_snapshot_attributes(seen))
     sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
     try:
@@ -424,6 +464,7 @@ def cancel(
             booking,
             returned,
             changes,
+            parts=parts,
             seen=seen,
             refund=refund,
             sub_quota=sub_quota,
@@ -450,8 +491,8 @@ def cancel(
             raise EventChanged(
                 (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
             ) from None
-        if exc.failed("type"):
-            shape = inventory.has_sub_quota(exc.old("type"))
+        failed_type, shape = inventory.failed_type_shape(exc, parts)
+        if failed_type:
             if shape is None or shape == sub_quota:
                 raise EventChanged(None) from None
             booking = replace(booking, ticket_type_quota=shape)
@@ -467,6 +508,7 @@ def _cancel(
     changes: Item,
     pool: Pool,
     *,
+    parts: Mapping[int, int],
     now: datetime,
     seen: EventSnapshot,
     refund: Decimal,
@@ -500,7 +542,7 @@ def _cancel(
         type_id=booking.ticket_type_id,
         sub_quota=sub_quota,
         user_id=booking.user_id if booking.counted else None,
-        quantity=len(returned),
+        parts=parts,
         refund=refund,
         currency=booking.currency,
         starts_at=seen.starts_at,

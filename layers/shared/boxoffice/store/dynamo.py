@@ -110,6 +110,31 @@ def batch_get(
     return retry.once(read)
 
 
+MAX_TRANSACT_GET = 100  # items per TransactGetItems call
+
+
+def transact_get(table: str, keys: Sequence[Mapping[str, Any]]) -> list[Item]:
+    """The items of `keys` that exist, by TransactGetItems: each call a serialisable snapshot (100 keys a
+    call). A conflict with a write in flight is a retry.Conflict (retry.once), as for a transaction."""
+
+    def read() -> list[Item]:
+        found: list[Item] = []
+        for start in range(0, len(keys), MAX_TRANSACT_GET):
+            chunk = [{"Get": {"TableName": table, "Key": dump(k)}} for k in keys[start : start + MAX_TRANSACT_GET]]
+            try:
+                raw = client().transact_get_items(TransactItems=chunk)  # type: ignore[arg-type]
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                    raise retry.Conflict() from None
+                raise aws.unavailable("TransactGetItems failed") from exc
+            except BotoCoreError as exc:
+                raise aws.unavailable("TransactGetItems failed") from exc
+            found += [load(r["Item"]) for r in raw.get("Responses", []) if r.get("Item")]
+        return found
+
+    return retry.once(read)
+
+
 class Cancelled(Exception):
     """A transaction lost a condition. reasons[i] is (code, old item or None) for action i; Transaction
     reads them by its actions' names (Failed)."""

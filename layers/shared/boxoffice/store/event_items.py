@@ -3,6 +3,7 @@ written from one. Keys, indexes and attributes: docs/data-model.md, "events"."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -29,6 +30,42 @@ BY_VENUE = "by_venue"
 EVENT = "EVENT"
 NAME = "NAME#"
 NEW = {"ConditionExpression": "attribute_not_exists(pk)"}
+
+
+# The descriptive items this process read lately, by event id: a booking takes the event's and its types'
+# names from here instead of reading the (up to 100 KB) item each time. Every rule a booking's condition
+# reads is on the small stock items it reads anyway; a name may be RECENT_SECONDS old (a rename in another
+# process), and this process's own edits forget what they change. Bounded: cleared when full.
+RECENT_SECONDS = 1.0
+_RECENT_EVENTS = 1024
+_recent: dict[str, tuple[float, Item]] = {}
+
+
+def recent(event_id: str) -> Item | None:
+    """The event's descriptive item as this process read it less than RECENT_SECONDS ago (None: not)."""
+    kept = _recent.get(event_id)
+    return kept[1] if kept is not None and time.monotonic() - kept[0] < RECENT_SECONDS else None
+
+
+def keep(item: Item) -> None:
+    if is_legacy(item):  # upgraded on its next read: not worth keeping
+        return
+    if len(_recent) >= _RECENT_EVENTS:
+        _recent.clear()
+    _recent[item["id"]] = (time.monotonic(), item)
+
+
+def forget(event_id: str | None = None) -> None:
+    """An edit changed the event (None: every event, a new runtime): read its item again next time."""
+    if event_id is None:
+        _recent.clear()
+    else:
+        _recent.pop(event_id, None)
+
+
+def stocked(item: Item) -> int:
+    """How many stock shards the event's descriptive item says it has."""
+    return int(item.get("stock_shards") or item.get("inventory_shards") or 1)
 
 
 def event_key(event_id: str) -> dict[str, str]:
@@ -79,6 +116,9 @@ def descriptive_item(event: EventRecord) -> Item:
         "doors_close_minutes_after": event.doors_close_minutes_after,
         "list_pk": LIVE,
         "venue_pk": venue_pk(venue_key(event.venue)),
+        # Absent: one, as for every event stored before stock shards.
+        "inventory_shards": event.inventory_shards if event.inventory_shards > 1 else None,
+        "stock_shards": event.stock_shards if event.stock_shards > event.inventory_shards else None,
     }
 
 
@@ -146,29 +186,45 @@ def describe(item: Item) -> EventRecord:
         ticket_types=types,
         doors_open_minutes_before=int(item.get("doors_open_minutes_before", DOORS_OPEN_MINUTES)),
         doors_close_minutes_after=int(item.get("doors_close_minutes_after", DOORS_CLOSE_MINUTES)),
+        inventory_shards=int(item.get("inventory_shards", 1)),
+        stock_shards=int(item.get("stock_shards") or item.get("inventory_shards") or 1),
     )
     return inventory.with_hold_ceilings(record, item)
 
 
 def assemble(item: Item, counters: Iterable[Item]) -> EventRecord:
-    """The event from its descriptive item and whichever of its counter items were read."""
+    """The event from its descriptive item and whichever of its counter items were read: shard 0's (its
+    own partition's), and those of its other stock shards, summed when every one was read."""
     event = describe(item)
-    by_sk = {c["sk"]: c for c in counters}
+    counters = list(counters)
+    by_sk = {c["sk"]: c for c in counters if c["pk"] == item["pk"]}
     if inventory.QUOTA in by_sk:
         event = inventory.with_quota(event, by_sk[inventory.QUOTA])
     types = tuple(
         inventory.with_counter(t, by_sk[f"{inventory.TYPE}{t.id}"]) if f"{inventory.TYPE}{t.id}" in by_sk else t
         for t in event.ticket_types
     )
+    if event.stocked > 1 and inventory.QUOTA in by_sk:
+        return inventory.with_shards(event, types, (c for c in counters if c["pk"] != item["pk"]))
     return replace(event, ticket_types=types)
 
 
+def shard_keys(item: Item) -> list[dict[str, str]]:
+    """The items of the event's stock shards beyond its own partition: their quota and sub-quota counters."""
+    count = stocked(item)
+    if count == 1 or is_legacy(item):
+        return []
+    subs = [t for t, d in item["ticket_types"].items() if d.get("total_tickets") is not None]
+    return inventory.shard_keys(item["id"], count, subs)
+
+
 def _counter_keys(item: Item) -> list[dict[str, str]]:
-    """What a listing reads beside the event: its quota, and the counters of the types with a sub-quota."""
+    """What a listing reads beside the event: its quota, and the counters of the types with a sub-quota,
+    in each of its stock shards."""
     if is_legacy(item):
         return []
     subs = [t for t, d in item["ticket_types"].items() if d.get("total_tickets") is not None]
-    return [inventory.quota_key(item["id"]), *(inventory.type_key(item["id"], t) for t in subs)]
+    return [inventory.quota_key(item["id"]), *(inventory.type_key(item["id"], t) for t in subs), *shard_keys(item)]
 
 
 def complete(items: list[Item]) -> list[EventRecord]:
@@ -182,15 +238,19 @@ def complete(items: list[Item]) -> list[EventRecord]:
     return [assemble(item, by_event.get(item["pk"], [])) for item in items]
 
 
-def counter_puts(tx: Transaction, event: EventRecord) -> None:
-    """The event's quota item, and each type's counter item and name claim."""
-    tx.add("quota", {"Put": {"TableName": events_table(), "Item": dump(inventory.quota_item(event)), **NEW}})
+def counter_puts(tx: Transaction, event: EventRecord) -> list[Item]:
+    """The event's quota item, and each type's counter item and name claim (shard 0's); returns the items of
+    its other stock shards, which the caller puts beside the transaction (they would not fit in it)."""
+    own: list[Item] = []
+    others: list[Item] = []
+    for item in inventory.stock_items(event):
+        (own if item["pk"] == inventory.event_pk(event.id) else others).append(item)
+    for item in own:
+        name = "quota" if item["sk"] == inventory.QUOTA else f"type:{item['sk'].removeprefix(inventory.TYPE)}"
+        tx.add(name, {"Put": {"TableName": events_table(), "Item": dump(item), **NEW}})
     for t in event.ticket_types:
-        tx.add(
-            f"type:{t.id}",
-            {"Put": {"TableName": events_table(), "Item": dump(inventory.type_item(event.id, t)), **NEW}},
-        )
         tx.add(f"name:{t.id}", claim_name(event.id, t.name))
+    return others
 
 
 def name_key(event_id: str, name: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from boxoffice import clock, retry
+from boxoffice import clock, retry, shards
 from boxoffice.errors import CapacityBelowSold, EventNotFound
 from boxoffice.records import EventRecord
 from boxoffice.store import dynamo, event_items, inventory, legacy, search, tickets, users
@@ -46,8 +46,8 @@ class Stale(retry.Again):
 
 
 def items_of(event_id: str, *, consistent: bool = True) -> list[Item]:
-    """The event's items (descriptive, quota, type counters, name claims): one Query, strongly consistent
-    unless not `consistent`."""
+    """The event's items (descriptive, quota, type counters, name claims): one Query; and a sharded event's
+    other stock shards, one BatchGetItem; strongly consistent unless not `consistent`."""
     with aws_errors():
         raw = client().query(
             TableName=events_table(),
@@ -55,7 +55,15 @@ def items_of(event_id: str, *, consistent: bool = True) -> list[Item]:
             ExpressionAttributeValues=values(pk=inventory.event_pk(event_id)),
             ConsistentRead=consistent,
         )
-    return [load(i) for i in raw.get("Items", [])]
+    items = [load(i) for i in raw.get("Items", [])]
+    return items + with_shards(items, consistent=consistent)
+
+
+def with_shards(items: list[Item], *, consistent: bool = True) -> list[Item]:
+    """The other stock shards' items of the event among `items` (none for an unsharded one)."""
+    described = next((i for i in items if i["sk"] == EVENT), None)
+    keys = event_items.shard_keys(described) if described else []
+    return dynamo.batch_get({events_table(): keys}, consistent=consistent)[events_table()] if keys else []
 
 
 def from_items(items: list[Item]) -> EventRecord | None:
@@ -70,9 +78,10 @@ def get(event_id: str, *, consistent: bool = True) -> EventRecord | None:
 
 
 def get_for_user(
-    event_id: str, user_id: str, *, upgrading: bool = True
+    event_id: str, user_id: str, *, upgrading: bool = True, stock: bool = True
 ) -> tuple[EventRecord | None, UserRecord | None]:
-    """One BatchGetItem: the event with its quota, and the caller's account (to check the token version).
+    """One BatchGetItem: the event with its quota, and the caller's account (to check the token version);
+    with `stock`, a sharded event's other stock shards too (a second BatchGetItem).
 
     An event stored before ticket types is first moved to today's items (legacy.upgrade), then read again;
     unless not `upgrading` (a reader that writes nothing shows it as it is).
@@ -88,6 +97,8 @@ def get_for_user(
     described = next((i for i in items if i["sk"] == EVENT), None)
     if described is not None and is_legacy(described) and upgrading and legacy.upgrade(event_id):
         return get_for_user(event_id, user_id)
+    if stock:
+        items += with_shards(items)
     event = assemble(described, items) if described else None
     return event, users.user_of(accounts[0]) if accounts else None
 
@@ -108,9 +119,16 @@ def create(event: EventRecord, *, caller: Principal | None) -> None:
     if caller:
         users.check_current(tx, caller.user_id, caller.token_version)
     tx.add("event", {"Put": {"TableName": events_table(), "Item": dump(descriptive_item(event)), **NEW}})
-    counter_puts(tx, event)
+    shards = counter_puts(tx, event)
     _copy_door(tx, event)
-    search.write(tx, puts=search.entries(event))
+    # Its other stock shards (up to 63 x 21 items) go first, beside the transaction: their keys are new and
+    # nothing reads them before the event exists; taken back if it is not created.
+    search.batch([{"PutRequest": {"Item": dump(item)}} for item in shards])
+    try:
+        search.write(tx, puts=search.entries(event))
+    except Exception:
+        search.batch([{"DeleteRequest": {"Key": dump({"pk": i["pk"], "sk": i["sk"]})}} for i in shards])
+        raise
 
 
 @dataclass
@@ -152,6 +170,15 @@ class Update:
         return {"Update": request}
 
 
+def pin_shards(update: Update, old: EventRecord) -> None:
+    """Hold only while the event has the stock shards we read: an edit writes copies to each of them."""
+    if old.stocked == 1:
+        update.conditions.append("attribute_not_exists(inventory_shards)")
+        return
+    update.conditions.append("inventory_shards = :shards")
+    update.named["shards"] = old.inventory_shards
+
+
 def _pin_index(update: Update, old: EventRecord) -> None:
     """Hold only while the event has the name and start we read, so the word entries we swap are its own."""
     update.conditions.append("#name = :old_name AND starts_key = :old_key")
@@ -159,18 +186,28 @@ def _pin_index(update: Update, old: EventRecord) -> None:
     update.named.update(old_name=old.name, old_key=old.starts_key)
 
 
-def _recount(quota: Update, old: EventRecord, total: int) -> None:
+def _recount(quota: Update, old: EventRecord, total: int, others: Shards) -> None:
     """A new capacity moves the tickets on open sale by the difference, from the total we read (pinned).
 
-    Fewer: only tickets on open sale can go (never sold, held or reserved ones). More: they are tickets
-    that come back, so they go to the waiting list's pool while anyone waits (inventory.returned), to open
-    sale otherwise; each under a condition on `waiting`, so a line that formed or emptied since our read
-    makes the edit read again.
+    Fewer: only tickets on open sale can go (never sold, held or reserved ones), from whichever stock
+    shards have them (one atomic read of all: below what they hold together is CAPACITY_BELOW_SOLD). More:
+    they are tickets that come back, so they go to the waiting list's pool while anyone waits
+    (inventory.returned), to open sale otherwise (shard 0's); each under a condition on `waiting`, so a line
+    that formed or emptied since our read makes the edit read again.
     """
     change = total - old.total_tickets
     quota.sets.append("total_tickets = :total")
     quota.conditions.append("total_tickets = :old_total")
     quota.named.update(total=total, old_total=old.total_tickets, change=abs(change))
+    if change < 0 and old.stocked > 1:
+        stock = inventory.shard_stock(old)
+        cuts = shards.plan(stock, -change)
+        if cuts is None:
+            raise CapacityBelowSold(old.total_tickets - sum(stock))
+        for shard, cut in cuts.items():
+            _move(quota if shard == 0 else others.of(shard), -cut, f"cut{shard}")
+        quota.named.pop("change")
+        return
     if change < 0:
         quota.sets.append("available_tickets = available_tickets - :change")
         quota.conditions.append("available_tickets >= :change")
@@ -181,6 +218,88 @@ def _recount(quota: Update, old: EventRecord, total: int) -> None:
     quota.named.update(pool_values)
 
 
+def _move(update: Update, delta: int, name: str, *, had: int | None = None) -> None:
+    """A shard's open stock moves by `delta`, never below zero; a loss only while it still has `had`."""
+    if delta < 0:
+        update.sets.append(f"available_tickets = available_tickets - :{name}")
+        if had is None:
+            update.conditions.append(f"available_tickets >= :{name}")
+        else:
+            update.conditions.append(f"available_tickets = :had_{name}")
+            update.named[f"had_{name}"] = had
+    else:
+        update.sets.append(f"available_tickets = available_tickets + :{name}")
+    update.named[name] = abs(delta)
+
+
+def _stage(items: list[Item], old: EventRecord) -> None:
+    """Put new stock shards' items, 99 to a transaction, each while the event has the shards and the
+    update we read: a racing re-shard that made one of them live makes us read again (an overwrite would
+    lose its tickets), and a racing edit makes them be written again with its rules."""
+    for start in range(0, len(items), search.MAX_ACTIONS - 1):
+        pin = Update([], [], ["updated_at = :read_at"], {}, {"read_at": old.updated_at.isoformat()})
+        pin_shards(pin, old)
+        check = pin.action(event_key(old.id))["Update"]
+        tx = Transaction().add(
+            "event",
+            {
+                "ConditionCheck": {
+                    k: check[k]
+                    for k in ("TableName", "Key", "ConditionExpression", "ExpressionAttributeValues")
+                    if k in check
+                }
+            },
+        )
+        for n, item in enumerate(items[start : start + search.MAX_ACTIONS - 1]):
+            tx.add(f"shard:{n}", {"Put": {"TableName": events_table(), "Item": dump(item)}})
+        try:
+            tx.commit()
+        except Failed:
+            raise Stale() from None
+
+
+class Shards:
+    """The updates of an event's stock shards beyond shard 0 (whose item is the quota), made as needed."""
+
+    def __init__(self) -> None:
+        self.updates: dict[int, Update] = {}
+
+    def of(self, shard: int) -> Update:
+        return self.updates.setdefault(shard, Update([], [], ["attribute_exists(available_tickets)"], {}, {}))
+
+    def add_to(self, tx: Transaction, event_id: str) -> None:
+        for shard, update in sorted(self.updates.items()):
+            tx.add(inventory.quota_action(shard), update.action(inventory.quota_key(event_id, shard)))
+
+
+def _reshard(described: Update, quota: Update, others: Shards, old: EventRecord, new: EventRecord) -> None:
+    """Bookings spread over `new.inventory_shards` shards from now on: shards it has never had are put first,
+    empty, with the event's rules (the edit pins updated_at, so no other edit slipped in since they were
+    written); in this transaction its open stock is spread evenly over the selling shards (one atomic read;
+    each shard's move conditioned on what it had, so a racing booking makes the edit read again). A lower
+    count drains the shards beyond it; they keep their sold and held tickets, and still count."""
+    count = new.inventory_shards
+    stocked = max(old.stocked, count)
+    puts: list[Item] = [
+        item
+        for shard in range(old.stocked, stocked)
+        for item in (
+            inventory.quota_item(new, shard, 0),
+            *(inventory.type_item(new.id, t, shard, 0) for t in new.ticket_types),
+        )
+    ]
+    _stage(puts, old)
+    stock = inventory.shard_stock(old) + (0,) * (stocked - old.stocked)
+    target = shards.split(sum(stock), count) + [0] * (stocked - count)
+    for shard, (had, wanted) in enumerate(zip(stock, target, strict=True)):
+        if had != wanted:
+            _move(quota if shard == 0 else others.of(shard), wanted - had, f"move{shard}", had=had)
+    described.put("inventory_shards", count if stocked > 1 else None)
+    described.put("stock_shards", stocked if stocked > count else None)
+    described.conditions.append("updated_at = :read_at")
+    described.named["read_at"] = old.updated_at.isoformat()
+
+
 def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
     """Why an edit's transaction failed, from its items as the failing write saw them."""
     for name in ("event", "quota"):
@@ -189,7 +308,7 @@ def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
             if current is None or current.get("status") != EventStatus.ON_SALE:
                 return EventNotFound()
     quota = exc.old("quota") if exc.failed("quota") else None
-    if quota is not None and int(quota["total_tickets"]) == old.total_tickets:
+    if quota is not None and old.stocked == 1 and int(quota["total_tickets"]) == old.total_tickets:
         available = int(quota["available_tickets"])
         if old.total_tickets - new.total_tickets > available:
             return CapacityBelowSold(old.total_tickets - available)  # the lowest capacity allowed
@@ -224,15 +343,17 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     holds only while the stored start is after new.updated_at (another edit may have brought the start
     forward since our read).
     """
-    described, quota = Update.on_sale(), Update.on_sale()
+    described, quota, others = Update.on_sale(), Update.on_sale(), Shards()
+    pin_shards(described, old)
     if before_start:
         described.conditions.append("starts_at > :now")
         described.named["now"] = new.updated_at.isoformat()
+    copies: dict[str, Any] = {}
     for field in _DESCRIBED:
         if getattr(new, field) != getattr(old, field):
             described.put(field, getattr(new, field))
             if field in _QUOTA_COPIES:
-                quota.put(field, getattr(new, field))
+                copies[field] = getattr(new, field)
     described.put("updated_at", new.updated_at.isoformat())
     if new.venue != old.venue:
         described.put("venue_key", venue_key(new.venue))
@@ -240,11 +361,17 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     if new.starts_at != old.starts_at:
         described.put("starts_at", new.starts_at.isoformat())
         described.put("starts_key", new.starts_key)
-        quota.put("starts_at", new.starts_at.isoformat())
+        copies["starts_at"] = new.starts_at.isoformat()
     if new.name != old.name or new.starts_at != old.starts_at:
         _pin_index(described, old)
+    # Every stock shard carries the copies its bookings' conditions read.
+    for shard in range(old.stocked):
+        for field, value in copies.items():
+            (quota if shard == 0 else others.of(shard)).put(field, value)
     if new.total_tickets != old.total_tickets:
-        _recount(quota, old, new.total_tickets)
+        _recount(quota, old, new.total_tickets, others)
+    if new.inventory_shards != old.inventory_shards:
+        _reshard(described, quota, others, old, new)
     repriced = [t for t in new.ticket_types if (o := old.ticket_type(t.id)) is not None and o.price != t.price]
     for n, t in enumerate(repriced):
         described.sets.append(f"ticket_types.#t{n}.price = :price{n}")
@@ -253,8 +380,10 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     tx = Transaction().add("event", described.action(event_key(old.id)))
     if quota.sets or quota.removes:
         tx.add("quota", quota.action(inventory.quota_key(old.id)))
+    others.add_to(tx, old.id)
     for t in repriced:
-        tx.add(f"type:{t.id}", inventory.reprice(old.id, t))
+        for shard in range(old.stocked):
+            tx.add(f"type:{t.id}" + (f"#{shard}" if shard else ""), inventory.reprice(old.id, t, shard))
     if new.doors != old.doors:
         _copy_door(tx, new)
     before, after = search.entries(old), search.entries(new)
@@ -266,6 +395,8 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
         )
     except Failed as exc:
         raise _failure(exc, new, old) from None
+    finally:
+        event_items.forget(old.id)
     # A transaction returns no item: read the live one back (its counts may have moved meanwhile).
     updated = get(old.id)
     if updated is None or updated.status != EventStatus.ON_SALE:  # deleted since: answer as if the delete came first
@@ -275,9 +406,10 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
 
 def delete(old: EventRecord) -> None:
     """Keep the event as a tombstone (bookings still point at it), out of every index; its quota says so too."""
-    described, quota = Update.on_sale(), Update.on_sale()
+    described, quota, others = Update.on_sale(), Update.on_sale(), Shards()
     _pin_index(described, old)
-    for update in (described, quota):
+    pin_shards(described, old)
+    for update in (described, quota, *(others.of(k) for k in range(1, old.stocked))):
         update.put("status", EventStatus.DELETED)
     # Listed for the sweeper, which closes any waiting line of the event (and unlists it): the line is
     # not read here, so a join racing the delete cannot be missed.
@@ -287,19 +419,21 @@ def delete(old: EventRecord) -> None:
     described.put("venue_pk", None)
     tx = Transaction().add("event", described.action(event_key(old.id)))
     tx.add("quota", quota.action(inventory.quota_key(old.id)))
+    others.add_to(tx, old.id)
     _copy_door(tx, replace(old, status=EventStatus.DELETED))  # its tickets are let in no more
     try:
         search.write(tx, deletes=search.entries(old))
     except Failed as exc:
         raise _failure(exc, old, old) from None
+    finally:
+        event_items.forget(old.id)
 
 
 def put_many(events: Iterable[EventRecord]) -> None:
     """Bulk load (benchmarks, sample data): events, counters and entries by BatchWriteItem, no conditions."""
     requests: list[dict[str, Any]] = []
     for event in events:
-        items = [descriptive_item(event), inventory.quota_item(event)]
-        items += [inventory.type_item(event.id, t) for t in event.ticket_types]
+        items = [descriptive_item(event), *inventory.stock_items(event)]
         items += [name_key(event.id, t.name) for t in event.ticket_types]
         requests += [{"PutRequest": {"Item": dump(i)}} for i in items]
         requests += [{"PutRequest": {"Item": search.key_item(k)}} for k in search.entries(event)]

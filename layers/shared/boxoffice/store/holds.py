@@ -87,6 +87,7 @@ def hold_attributes(record: HoldRecord) -> Item:
         "booking_id": record.booking_id,
         "waiting_entry_id": record.waiting_entry_id,
         "cooldown_until": inventory.ms(record.cooldown_until) if record.cooldown_until else None,
+        "shards": booking_store.shards_attribute(record.shards),
     }
     if record.status == HoldStatus.HELD:
         item.update(held=expiry_key(record.id), held_event=record.event_id, held_until=inventory.ms(record.expires_at))
@@ -117,6 +118,7 @@ def hold_of(item: Mapping[str, Any]) -> HoldRecord:
         booking_id=item.get("booking_id"),
         waiting_entry_id=item.get("waiting_entry_id"),
         cooldown_until=inventory.from_ms(int(cooldown_until)) if cooldown_until is not None else None,
+        shards=booking_store.shards_of(item),
     )
 
 
@@ -185,7 +187,9 @@ def place(
     the type and the holding as DynamoDB saw them. Returns what `claim`'s key already stands for, if it is
     taken (nothing is then written)."""
     tx = Transaction()
-    inventory.take(tx, event, ticket_type, hold.user_id, hold.quantity, now, sale=None)
+    plan = inventory.plan_for(event, ticket_type, holding, hold.quantity)
+    hold = replace(hold, shards=tuple(sorted(plan.items())))
+    inventory.take(tx, event, ticket_type, hold.user_id, hold.quantity, now, sale=None, plan=plan)
     users.check_current(tx, hold.user_id, token_version)
     if claim is not None:
         booking_store.add_claim(tx, hold.user_id, claim, now=now, stands_for={"hold_id": hold.id})
@@ -205,8 +209,8 @@ def place(
         earlier = booking_store.replayed(exc)
         if earlier is not None:
             return earlier
-        if any(exc.failed(name) for name in ("quota", "type", "holding")):
-            raise inventory.stock_changed(exc, event, ticket_type, holding) from None
+        if exc.failed("holding") or inventory.failed_quota(exc, plan)[0] or inventory.failed_type_shape(exc, plan)[0]:
+            raise inventory.stock_changed(exc, event, ticket_type, holding, plan) from None
         raise IdTaken() from None
     return None
 
@@ -247,8 +251,10 @@ def confirm(
     already stands for (nothing is then written).
 
     The hold must be HELD and not yet expired (HoldChanged carries it otherwise); its event on sale and
-    not started (EventGone otherwise). The counters only move the tickets from held to sold.
+    not started (EventGone otherwise). The counters only move the tickets from held to sold, in the stock
+    shards the hold took them from (the booking records those).
     """
+    booking = replace(booking, shards=hold.shards)
     tx = Transaction()
     tx.add(
         "hold",
@@ -275,7 +281,7 @@ def confirm(
         tx,
         event_id=hold.event_id,
         type_id=hold.ticket_type_id,
-        quantity=hold.quantity,
+        parts=hold.source,
         amount=booking.total_price,
         currency=hold.currency,
         now=now,
@@ -293,8 +299,8 @@ def confirm(
             return earlier
         if exc.failed("hold"):
             raise _hold_changed(exc) from None
-        if exc.failed("quota"):
-            quota = exc.old("quota")
+        failed_quota, quota = inventory.failed_quota(exc, hold.source)
+        if failed_quota:
             raise EventGone(
                 (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
             ) from None
@@ -316,7 +322,7 @@ def release(
     try:
         pool = _route_release(hold, ended=ended, sub_quota=hold.ticket_type_quota, now=now, by=token_version)
     except Failed as exc:
-        shape = inventory.has_sub_quota(exc.old("type")) if exc.failed("type") else None
+        _, shape = inventory.failed_type_shape(exc, hold.source)
         if shape is None or shape == hold.ticket_type_quota:
             raise
         # Its type gained or lost a sub-quota since: the release in the form the type has now (not a
@@ -366,7 +372,7 @@ def _release(
         type_id=hold.ticket_type_id,
         sub_quota=sub_quota,
         user_id=hold.user_id,
-        quantity=hold.quantity,
+        parts=hold.source,
         pool=pool,
         now=now,
         placed=hold.cooldown_until is not None,

@@ -11,19 +11,22 @@ draws on `available_tickets` only; tickets that come back go through `route_retu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from boxoffice import retry
-from boxoffice.records import EventRecord, Holding, TicketType
+from boxoffice import retry, shards
+from boxoffice.records import EventRecord, Holding, Stock, TicketType
+from boxoffice.store import dynamo
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
 from boxoffice.vocabulary import EventStatus, Pool
 
 QUOTA = "QUOTA"
 TYPE = "TYPE#"
+SHARD = "#S"
 
 
 class StockChanged(Exception):
@@ -39,12 +42,32 @@ def event_pk(event_id: str) -> str:
     return f"EVENT#{event_id}"
 
 
-def quota_key(event_id: str) -> dict[str, str]:
-    return {"pk": event_pk(event_id), "sk": QUOTA}
+def shard_pk(event_id: str, shard: int = 0) -> str:
+    """A stock shard's partition key: shard 0 is the event's own (its quota and type counters, as before
+    shards existed), shard k > 0 `EVENT#<id>#S<k>`, a partition of its own."""
+    return event_pk(event_id) if shard == 0 else f"{event_pk(event_id)}{SHARD}{shard}"
 
 
-def type_key(event_id: str, type_id: str) -> dict[str, str]:
-    return {"pk": event_pk(event_id), "sk": f"{TYPE}{type_id}"}
+def shard_of(pk: str) -> int:
+    _, _, shard = pk.partition(SHARD)
+    return int(shard) if shard else 0
+
+
+def quota_key(event_id: str, shard: int = 0) -> dict[str, str]:
+    return {"pk": shard_pk(event_id, shard), "sk": QUOTA}
+
+
+def type_key(event_id: str, type_id: str, shard: int = 0) -> dict[str, str]:
+    return {"pk": shard_pk(event_id, shard), "sk": f"{TYPE}{type_id}"}
+
+
+def quota_action(shard: int) -> str:
+    """A transaction's name for a shard's stock item: shard 0's is the event's quota."""
+    return "quota" if shard == 0 else f"quota#{shard}"
+
+
+def type_action(shard: int) -> str:
+    return "type" if shard == 0 else f"type#{shard}"
 
 
 def holding_key(user_id: str, event_id: str) -> dict[str, str]:
@@ -84,12 +107,12 @@ def with_hold_ceilings(event: EventRecord, item: Item) -> EventRecord:
     )
 
 
-def quota_item(event: EventRecord) -> Item:
+# The copies of the event's rules on every stock shard's item, which a booking's or a hold's condition reads.
+QUOTA_COPIES = ("status", "starts_at", "currency", "max_tickets_per_booking", "max_tickets_per_user", *HOLD_CEILINGS)
+
+
+def rules(event: EventRecord) -> Item:
     return {
-        **quota_key(event.id),
-        "total_tickets": event.total_tickets,
-        "available_tickets": event.available_tickets,
-        "sold": event.sold,
         "status": event.status,
         "starts_at": event.starts_at.isoformat(),
         "currency": event.currency,
@@ -99,13 +122,35 @@ def quota_item(event: EventRecord) -> Item:
     }
 
 
-def type_item(event_id: str, ticket_type: TicketType) -> Item:
-    sub_quota = ticket_type.total_tickets is not None
+def quota_item(event: EventRecord, shard: int = 0, stock: int | None = None) -> Item:
+    """A stock shard's item with `stock` tickets on open sale (None: all the event has); shard 0's is the
+    event's quota, which also keeps its total (and its waiting list's pool and count)."""
+    counts = {"total_tickets": event.total_tickets, "sold": event.sold} if shard == 0 else {"sold": 0}
     return {
-        **type_key(event_id, ticket_type.id),
-        "sold": ticket_type.sold,
-        "total_tickets": ticket_type.total_tickets,
-        "available_tickets": (ticket_type.total_tickets or 0) - ticket_type.sold if sub_quota else None,
+        **quota_key(event.id, shard),
+        "available_tickets": event.available_tickets if stock is None else stock,
+        **counts,
+        **rules(event),
+    }
+
+
+def type_item(event_id: str, ticket_type: TicketType, shard: int = 0, stock: int | None = None) -> Item:
+    """A type's counter in a stock shard, with `stock` of its sub-quota (None: all it has left); shard 0's
+    keeps the sub-quota's total."""
+    sub_quota = ticket_type.total_tickets is not None
+    left = (ticket_type.total_tickets or 0) - ticket_type.sold if stock is None else stock
+    return {
+        **type_key(event_id, ticket_type.id, shard),
+        "sold": ticket_type.sold if shard == 0 else 0,
+        "total_tickets": ticket_type.total_tickets if shard == 0 else None,
+        "available_tickets": left if sub_quota else None,
+        **type_rules(ticket_type),
+    }
+
+
+def type_rules(ticket_type: TicketType) -> Item:
+    """The copies of the type's rules on each of its counters, which its booking's condition reads."""
+    return {
         "price": ticket_type.price,
         "max_tickets_per_booking": ticket_type.max_tickets_per_booking,
         "sales_start": _iso(ticket_type.sales_start),
@@ -113,22 +158,92 @@ def type_item(event_id: str, ticket_type: TicketType) -> Item:
     }
 
 
-def with_quota(event: EventRecord, item: Item) -> EventRecord:
-    """The event with the counters (and the copies) of its quota item."""
+def stock_items(event: EventRecord) -> list[Item]:
+    """A new event's stock: its tickets (and each sub-quota) split evenly over its shards."""
+    count = event.inventory_shards
+    items = [quota_item(event, k, stock) for k, stock in enumerate(shards.split(event.available_tickets, count))]
+    for t in event.ticket_types:
+        sub = shards.split(t.total_tickets - t.sold, count) if t.total_tickets is not None else [0] * count
+        items += [type_item(event.id, t, k, stock) for k, stock in enumerate(sub)]
+    return items
+
+
+def shard_keys(event_id: str, count: int, type_ids: Iterable[str]) -> list[dict[str, str]]:
+    """The stock items of shards 1.. (shard 0's are the event's own): quota and the types'."""
+    types = list(type_ids)
+    return [
+        key for k in range(1, count) for key in (quota_key(event_id, k), *(type_key(event_id, t, k) for t in types))
+    ]
+
+
+def with_rules(event: EventRecord, item: Item) -> EventRecord:
+    """The event with the copies of its rules on a stock shard's item."""
     cap = item.get("max_tickets_per_user")
     event = with_hold_ceilings(event, item)
     return replace(
         event,
-        total_tickets=int(item["total_tickets"]),
-        available_tickets=int(item["available_tickets"]),
-        held=int(item.get("held", 0)),
-        reserved=int(item.get("reserved", 0)),
         status=EventStatus(item["status"]),
         starts_at=datetime.fromisoformat(item["starts_at"]),
         currency=item["currency"],
         max_tickets_per_booking=int(item["max_tickets_per_booking"]),
         max_tickets_per_user=int(cap) if cap is not None else None,
+    )
+
+
+def with_quota(event: EventRecord, item: Item) -> EventRecord:
+    """The event with the counters (and the copies) of its quota item: shard 0's, so its open stock is
+    known only if it has no other shard."""
+    return replace(
+        with_rules(event, item),
+        total_tickets=int(item["total_tickets"]),
+        available_tickets=int(item["available_tickets"]),
+        held=int(item.get("held", 0)),
+        reserved=int(item.get("reserved", 0)),
         waiting=int(item.get("waiting", 0)),
+        stock_known=event.stocked == 1,
+    )
+
+
+def with_shards(event: EventRecord, types: Iterable[TicketType], items: Iterable[Item]) -> EventRecord:
+    """The event and its types (with shard 0's counters) summed over every stock shard's items, from `items`
+    (shards 1.. as read; an event whose every shard was not read keeps its stock unknown)."""
+    quotas: dict[int, Item] = {}
+    counters: dict[str, dict[int, Item]] = {}
+    for item in items:
+        shard = shard_of(item["pk"])
+        if item["sk"] == QUOTA:
+            quotas[shard] = item
+        elif item["sk"].startswith(TYPE):
+            counters.setdefault(item["sk"].removeprefix(TYPE), {})[shard] = item
+    others = range(1, event.stocked)
+    if not all(k in quotas for k in others):
+        return replace(event, ticket_types=tuple(types))
+    stock = (event.available_tickets, *(int(quotas[k]["available_tickets"]) for k in others))
+    summed = []
+    for t in types:
+        parts = counters.get(t.id, {})
+        own: tuple[int, ...] = ()
+        if t.available_tickets is not None:
+            own = (
+                t.available_tickets,
+                *(int(parts[k].get("available_tickets", 0)) if k in parts else 0 for k in others),
+            )
+        summed.append(
+            replace(
+                t,
+                sold=t.sold + sum(int(parts[k]["sold"]) for k in parts),
+                held=t.held + sum(int(parts[k].get("held", 0)) for k in parts),
+                available_tickets=sum(own) if own else None,
+                shard_stock=own,
+            )
+        )
+    return replace(
+        event,
+        available_tickets=sum(stock),
+        held=event.held + sum(int(quotas[k].get("held", 0)) for k in others),
+        shard_stock=stock,
+        stock_known=True,
+        ticket_types=tuple(summed),
     )
 
 
@@ -145,6 +260,21 @@ def with_counter(ticket_type: TicketType, item: Item) -> TicketType:
         max_tickets_per_booking=int(item["max_tickets_per_booking"]),
         sales_start=_instant(item.get("sales_start")),
         sales_end=_instant(item.get("sales_end")),
+    )
+
+
+def with_counters(ticket_type: TicketType, items: list[Item]) -> TicketType:
+    """The type with its counters summed over its stock shards' items (shard 0's first)."""
+    first = with_counter(ticket_type, items[0])
+    others = items[1:]
+    available = first.available_tickets
+    return replace(
+        first,
+        sold=first.sold + sum(int(i["sold"]) for i in others),
+        held=first.held + sum(int(i.get("held", 0)) for i in others),
+        available_tickets=None
+        if available is None
+        else available + sum(int(i.get("available_tickets", 0)) for i in others),
     )
 
 
@@ -206,46 +336,52 @@ def take(
     now: datetime,
     *,
     sale: Decimal | None,
+    plan: shards.Plan | None = None,
 ) -> None:
-    """Add the counter moves that take tickets off open sale: `quota`, `type` and `holding`, each with the
-    condition it must meet. `sale`: a booking's total (the tickets count as sold, and its revenue); None for
-    a hold (they count as held until it is confirmed, released or expired).
+    """Add the counter moves that take tickets off open sale: in each stock shard of `plan` (shard -> tickets;
+    None: all from shard 0) its `quota` and `type` items, and the buyer's `holding`, each with the condition
+    it must meet. `sale`: a booking's total (the tickets count as sold, and its revenue, shared over the
+    shards); None for a hold (they count as held until it is confirmed, released or expired).
 
-    Besides enough tickets (in the event's quota and the type's sub-quota), the event must be on sale and
-    not started, the type on sale, and the price, currency and limits be those the booking was judged by.
+    Besides enough tickets (in each shard's stock and its share of the type's sub-quota), the event must be
+    on sale and not started, the type on sale, and the price, currency and limits be those the booking was
+    judged by: every shard's items carry copies of them.
     """
     cap = event.max_tickets_per_user
     revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
     # A hold also pins the hold ceilings it was judged by, as read: a ceiling changed since fails it.
     ceilings, ceiling_values = _pinned_ceilings(event) if sale is None else ("", {})
-    tx.add(
-        "quota",
-        {
-            "Update": {
-                "TableName": events_table(),
-                "Key": dump(quota_key(event.id)),
-                # The stats counters ride along: revenue_<CURRENCY> counts the money taken.
-                "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {_counted(sale)}"
-                + (" ADD #revenue :amount" if sale is not None else ""),
-                "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
-                " AND currency = :currency AND max_tickets_per_booking >= :qty AND "
-                + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap")
-                + ceilings,
-                "ExpressionAttributeNames": {"#status": "status", **revenue_names},
-                "ExpressionAttributeValues": values(
-                    qty=quantity,
-                    on_sale=EventStatus.ON_SALE,
-                    now=now.isoformat(),
-                    currency=event.currency,
-                    **({"amount": sale} if sale is not None else {"zero": 0}),
-                    **({} if cap is None else {"cap": cap}),
-                    **ceiling_values,
-                ),
-                **ALL_OLD,
-            }
-        },
-    )
-    _take_type(tx, event, ticket_type, quantity, now, sale=sale)
+    for shard, part in (plan or {0: quantity}).items():
+        amount = {"amount": sale * part / quantity} if sale is not None else {"zero": 0}
+        tx.add(
+            quota_action(shard),
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(quota_key(event.id, shard)),
+                    # The stats counters ride along: revenue_<CURRENCY> counts the money taken.
+                    "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {_counted(sale)}"
+                    + (" ADD #revenue :amount" if sale is not None else ""),
+                    "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
+                    " AND currency = :currency AND max_tickets_per_booking >= :whole AND "
+                    + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap")
+                    + ceilings,
+                    "ExpressionAttributeNames": {"#status": "status", **revenue_names},
+                    "ExpressionAttributeValues": values(
+                        qty=part,
+                        whole=quantity,
+                        on_sale=EventStatus.ON_SALE,
+                        now=now.isoformat(),
+                        currency=event.currency,
+                        **amount,
+                        **({} if cap is None else {"cap": cap}),
+                        **ceiling_values,
+                    ),
+                    **ALL_OLD,
+                }
+            },
+        )
+        _take_type(tx, event, ticket_type, quantity, now, sale=sale, shard=shard, part=part)
     if sale is None:
         _take_holding_for_hold(tx, user_id, event, quantity, now)
     else:
@@ -268,32 +404,42 @@ def _pinned_ceilings(event: EventRecord) -> tuple[str, dict[str, Any]]:
 
 
 def _take_type(
-    tx: Transaction, event: EventRecord, ticket_type: TicketType, quantity: int, now: datetime, *, sale: Decimal | None
+    tx: Transaction,
+    event: EventRecord,
+    ticket_type: TicketType,
+    quantity: int,
+    now: datetime,
+    *,
+    sale: Decimal | None,
+    shard: int = 0,
+    part: int | None = None,
 ) -> None:
-    """The type's count (sold, with the `sale` revenue, or held) and its sub-quota's, while it sells at the
-    price and limits it was judged by."""
+    """The type's count in `shard` (its `part` of the `quantity`: sold, with its share of the `sale`
+    revenue, or held) and its share of the sub-quota, while it sells at the price and limits it was judged by."""
     sub_quota = ticket_type.total_tickets is not None
     revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
+    part = quantity if part is None else part
     tx.add(
-        "type",
+        type_action(shard),
         {
             "Update": {
                 "TableName": events_table(),
-                "Key": dump(type_key(event.id, ticket_type.id)),
+                "Key": dump(type_key(event.id, ticket_type.id, shard)),
                 # A booking's revenue rides along on the type too, as on the quota.
                 "UpdateExpression": f"SET {_counted(sale)}"
                 + (", available_tickets = available_tickets - :qty" if sub_quota else "")
                 + (" ADD #revenue :amount" if sale is not None else ""),
-                "ConditionExpression": "price = :price AND max_tickets_per_booking >= :qty"
+                "ConditionExpression": "price = :price AND max_tickets_per_booking >= :whole"
                 " AND (attribute_not_exists(sales_start) OR sales_start <= :now)"
                 " AND (attribute_not_exists(sales_end) OR sales_end > :now) AND "
                 + ("available_tickets >= :qty" if sub_quota else "attribute_not_exists(available_tickets)"),
                 **({"ExpressionAttributeNames": revenue_names} if revenue_names else {}),
                 "ExpressionAttributeValues": values(
-                    qty=quantity,
+                    qty=part,
+                    whole=quantity,
                     price=ticket_type.price,
                     now=now.isoformat(),
-                    **({"amount": sale} if sale is not None else {"zero": 0}),
+                    **({"amount": sale * part / quantity} if sale is not None else {"zero": 0}),
                 ),
                 **ALL_OLD,
             }
@@ -366,73 +512,122 @@ def unhold(tx: Transaction, user_id: str, event_id: str, quantity: int) -> None:
 
 
 def allot(
-    tx: Transaction, event: EventRecord, ticket_type: TicketType, user_id: str, quantity: int, now: datetime
+    tx: Transaction,
+    event: EventRecord,
+    ticket_type: TicketType,
+    user_id: str,
+    quantity: int,
+    now: datetime,
+    *,
+    shard: int = 0,
 ) -> None:
-    """Add a waiting-list offer's counter moves: `quota` moves the tickets from `reserved` to `held` and counts
-    one fewer WAITING, `type` and `holding` as a hold's (the type selling at its price, the per-user cap)."""
+    """Add a waiting-list offer's counter moves: `quota` moves the tickets from `reserved` to `held` (in
+    `shard`, whose type counter gives its share of a sub-quota: offer_shard) and counts one fewer WAITING,
+    `type` and `holding` as a hold's (the type selling at its price, the per-user cap)."""
     cap = event.max_tickets_per_user
+    held = "" if shard else f", {_HELD}"
     tx.add(
         "quota",
         {
             "Update": {
                 "TableName": events_table(),
                 "Key": dump(quota_key(event.id)),
-                "UpdateExpression": f"SET reserved = reserved - :qty, {_HELD} ADD waiting :minus_one",
+                "UpdateExpression": f"SET reserved = reserved - :qty{held} ADD waiting :minus_one",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND reserved >= :qty AND "
                 + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"),
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
                     qty=quantity,
-                    zero=0,
                     minus_one=-1,
                     on_sale=EventStatus.ON_SALE,
                     now=now.isoformat(),
+                    **({} if shard else {"zero": 0}),
                     **({} if cap is None else {"cap": cap}),
                 ),
                 **ALL_OLD,
             }
         },
     )
-    _take_type(tx, event, ticket_type, quantity, now, sale=None)
+    if shard:
+        tx.add(
+            quota_action(shard),
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(quota_key(event.id, shard)),
+                    "UpdateExpression": f"SET {_HELD}",
+                    "ExpressionAttributeValues": values(qty=quantity, zero=0),
+                }
+            },
+        )
+    _take_type(tx, event, ticket_type, quantity, now, sale=None, shard=shard)
     _take_holding(tx, user_id, event.id, quantity, cap)
 
 
+def offer_shard(event: EventRecord, ticket_type: TicketType, quantity: int) -> int:
+    """The stock shard an offer's hold counts in: shard 0, unless the type's sub-quota is spread over shards
+    and shard 0's share is short (one atomic read): then one whose share is enough (0 if none is: the
+    offer's condition then fails)."""
+    if ticket_type.total_tickets is None or event.stocked == 1:
+        return 0
+    stock = [int(i.get("available_tickets", 0)) for i in type_stock(event, ticket_type.id)]
+    return next((k for k, left in enumerate(stock) if left >= quantity), 0)
+
+
 def settle(
-    tx: Transaction, *, event_id: str, type_id: str, quantity: int, amount: Decimal, currency: str, now: datetime
+    tx: Transaction,
+    *,
+    event_id: str,
+    type_id: str,
+    parts: shards.Plan,
+    amount: Decimal,
+    currency: str,
+    now: datetime,
 ) -> None:
-    """Add a hold's confirm moves: `quota` and `type` move its tickets from held to sold (the revenue
-    rides along on both), while the event is on sale and has not started. The holding stays as it is: the
-    tickets stay the buyer's."""
-    tx.add(
-        "quota",
-        {
-            "Update": {
-                "TableName": events_table(),
-                "Key": dump(quota_key(event_id)),
-                "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
-                "ConditionExpression": "#status = :on_sale AND starts_at > :now AND held >= :qty",
-                "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
-                "ExpressionAttributeValues": values(
-                    qty=quantity, amount=amount, on_sale=EventStatus.ON_SALE, now=now.isoformat()
-                ),
-                **ALL_OLD,
-            }
-        },
-    )
-    tx.add(
-        "type",
-        {
-            "Update": {
-                "TableName": events_table(),
-                "Key": dump(type_key(event_id, type_id)),
-                "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
-                "ConditionExpression": "held >= :qty",
-                "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
-                "ExpressionAttributeValues": values(qty=quantity, amount=amount),
-                **ALL_OLD,
-            }
-        },
-    )
+    """Add a hold's confirm moves: in each stock shard it holds tickets in (`parts`: shard -> tickets), its
+    `quota` and `type` items move them from held to sold (the revenue, `amount` in all, shared over them),
+    while the event is on sale and has not started. The holding stays as it is: the tickets stay the buyer's."""
+    quantity = sum(parts.values())
+    for shard, part in parts.items():
+        share = amount * part / quantity
+        tx.add(
+            quota_action(shard),
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(quota_key(event_id, shard)),
+                    "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
+                    "ConditionExpression": "#status = :on_sale AND starts_at > :now AND held >= :qty",
+                    "ExpressionAttributeNames": {"#status": "status", "#revenue": revenue_attribute(currency)},
+                    "ExpressionAttributeValues": values(
+                        qty=part, amount=share, on_sale=EventStatus.ON_SALE, now=now.isoformat()
+                    ),
+                    **ALL_OLD,
+                }
+            },
+        )
+        tx.add(
+            type_action(shard),
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(type_key(event_id, type_id, shard)),
+                    "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
+                    "ConditionExpression": "held >= :qty",
+                    "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
+                    "ExpressionAttributeValues": values(qty=part, amount=share),
+                    **ALL_OLD,
+                }
+            },
+        )
+
+
+def failed_quota(failed: Failed, parts: Iterable[int]) -> tuple[bool, Item | None]:
+    """Whether one of the shards' stock items failed its condition, and the first such as DynamoDB saw it."""
+    for shard in parts:
+        if failed.failed(quota_action(shard)):
+            return True, failed.old(quota_action(shard))
+    return False, None
 
 
 # --- where returned tickets go ---
@@ -514,19 +709,163 @@ def _remember(event_id: str, pool: Pool) -> None:
     _last_pool[event_id] = pool
 
 
-def stock_changed(failed: Failed, event: EventRecord, ticket_type: TicketType, held: Holding) -> StockChanged:
-    """What a booking whose counters failed their conditions now faces, from the failed items alone."""
+def stock_changed(
+    failed: Failed, event: EventRecord, ticket_type: TicketType, held: Holding, plan: shards.Plan | None = None
+) -> StockChanged:
+    """What a booking whose counters failed their conditions now faces, from the failed items (their copies
+    of the rules); a sharded event's stock from one atomic read of every shard: a shard that fell short
+    says nothing of the others."""
     seen_event: EventRecord | None = event
     seen_type: TicketType | None = ticket_type
-    if failed.failed("quota"):
-        old = failed.old("quota")
-        seen_event = with_quota(event, old) if old else None
-    if failed.failed("type"):
-        old = failed.old("type")
-        seen_type = with_counter(ticket_type, old) if old else None
+    parts = list(plan or {0: 0})
+    for shard in parts:
+        if failed.failed(quota_action(shard)) and seen_event is not None:
+            old = failed.old(quota_action(shard))
+            seen_event = None if old is None else (with_quota if shard == 0 else with_rules)(seen_event, old)
+        if failed.failed(type_action(shard)) and seen_type is not None:
+            old = failed.old(type_action(shard))
+            seen_type = None if old is None else (with_counter if shard == 0 else with_type_rules)(seen_type, old)
     if failed.failed("holding"):
         held = holding(failed.old("holding"))
+    short = any(failed.failed(quota_action(k)) or failed.failed(type_action(k)) for k in parts)
+    if short and seen_event is not None and seen_type is not None and seen_event.stocked > 1:
+        seen_event, seen_type = read_stock(seen_event, seen_type)
     return StockChanged(seen_event, seen_type, held)
+
+
+def with_type_rules(ticket_type: TicketType, item: Item) -> TicketType:
+    """The type with the copies of its rules on a stock shard's counter."""
+    return replace(
+        ticket_type,
+        price=Decimal(item["price"]),
+        max_tickets_per_booking=int(item["max_tickets_per_booking"]),
+        sales_start=_instant(item.get("sales_start")),
+        sales_end=_instant(item.get("sales_end")),
+    )
+
+
+def shard_stock(event: EventRecord) -> tuple[int, ...]:
+    """The open stock of each of the event's shards, from one TransactGetItems (a serialisable snapshot)."""
+    items = dynamo.transact_get(events_table(), [quota_key(event.id, k) for k in range(event.stocked)])
+    by_shard = {shard_of(i["pk"]): int(i["available_tickets"]) for i in items}
+    return tuple(by_shard.get(k, 0) for k in range(event.stocked))
+
+
+def with_stock(event: EventRecord) -> EventRecord:
+    """A sharded event with its open stock summed from one atomic read of its shards (unsharded: as it is)."""
+    if event.stocked == 1:
+        return event
+    stock = shard_stock(event)
+    return replace(event, available_tickets=sum(stock), shard_stock=stock, stock_known=True)
+
+
+def short_checks(tx: Transaction, name: str, key: Callable[[int], dict[str, str]], seen: list[int]) -> None:
+    """A waiting-list join's proof that fewer are on sale than it wants, across stock shards: each shard
+    beyond 0 still has at most what one atomic read `seen` (whose sum was short), so their sum still is.
+    Shard 0's own condition (`available_tickets <= :mine`) is the caller's."""
+    for shard in range(1, len(seen)):
+        tx.add(
+            f"{name}#{shard}",
+            {
+                "ConditionCheck": {
+                    "TableName": events_table(),
+                    "Key": dump(key(shard)),
+                    "ConditionExpression": "available_tickets <= :seen",
+                    "ExpressionAttributeValues": values(seen=seen[shard]),
+                    **ALL_OLD,
+                }
+            },
+        )
+
+
+def type_stock(event: EventRecord, type_id: str) -> list[Item]:
+    """The type's counter in each of the event's stock shards (empty for one not written), from one
+    TransactGetItems."""
+    items = dynamo.transact_get(events_table(), [type_key(event.id, type_id, k) for k in range(event.stocked)])
+    by_shard = {shard_of(i["pk"]): i for i in items}
+    return [by_shard.get(k, {}) for k in range(event.stocked)]
+
+
+def read_stock(event: EventRecord, ticket_type: TicketType) -> tuple[EventRecord, TicketType]:
+    """The event's open stock in every shard (and the type's sub-quota's), by TransactGetItems: one
+    serialisable snapshot, so a sum that falls short was short at one moment, never pieced together from
+    reads at different times. Shard 0's items bring its counters as with_quota and with_counter read them."""
+    count = event.stocked
+    keys = [quota_key(event.id, k) for k in range(count)]
+    if ticket_type.total_tickets is not None:
+        keys += [type_key(event.id, ticket_type.id, k) for k in range(count)]
+    items = dynamo.transact_get(events_table(), keys)
+    main = next((i for i in items if i["pk"] == event_pk(event.id) and i["sk"] == QUOTA), None)
+    if main is None:
+        return event, ticket_type
+    counter = next((i for i in items if i["pk"] == event_pk(event.id) and i["sk"] != QUOTA), None)
+    own = with_counter(ticket_type, counter) if counter else replace(ticket_type, sold=0, held=0)
+    types = [own if t.id == own.id else t for t in event.ticket_types] or [own]
+    sharded = with_shards(with_quota(event, main), types, items)
+    _believe(sharded)
+    return sharded, next((t for t in sharded.ticket_types if t.id == own.id), own)
+
+
+# Per event, the shards this process last found empty: a first guess avoids them (a guess only: the
+# conditions decide, and the atomic read finds tickets that came back). Bounded: cleared when full.
+_empty: dict[str, frozenset[int]] = {}
+
+
+def _believe(event: EventRecord) -> None:
+    if len(_empty) >= _LAST_POOL_EVENTS:
+        _empty.clear()
+    _empty[event.id] = frozenset(k for k, left in enumerate(event.shard_stock) if left == 0)
+
+
+def guess(event_id: str, count: int) -> int:
+    """The stock shard a booking or a hold reads and tries first (shards.first_guess)."""
+    return shards.first_guess(count, _empty.get(event_id, frozenset())) if count > 1 else 0
+
+
+def with_shard_read(event: EventRecord, shard: int, items: Iterable[Item]) -> EventRecord:
+    """The event (from its descriptive item) with what a booking read of one stock shard: its quota (shard
+    0's brings the counters, as with_quota; another's the rules it carries) and the counter of the type asked
+    for (its rules, and what it has of a sub-quota). A sharded event's stock stays unknown but for that
+    shard's (read_shard)."""
+    quota = next((i for i in items if i["sk"] == QUOTA and shard_of(i["pk"]) == shard), None)
+    counter = next((i for i in items if i["sk"].startswith(TYPE) and shard_of(i["pk"]) == shard), None)
+    if quota is None:
+        return event
+    event = with_quota(event, quota) if shard == 0 else with_rules(event, quota)
+    left = int(quota["available_tickets"])
+    if counter is not None:
+        type_id = counter["sk"].removeprefix(TYPE)
+        types = tuple(
+            (with_counter(t, counter) if shard == 0 else with_type_rules(t, counter)) if t.id == type_id else t
+            for t in event.ticket_types
+        )
+        if "available_tickets" in counter:
+            left = min(left, int(counter["available_tickets"]))
+        event = replace(event, ticket_types=types)
+    return replace(event, read_shard=(shard, left), stock_known=False) if event.stocked > 1 else event
+
+
+def plan_for(event: EventRecord, ticket_type: TicketType, holding: Holding, quantity: int) -> dict[int, int]:
+    """Which shards a booking or a hold of `quantity` takes from: shard 0 for an unsharded event; from a
+    snapshot of every shard, one with enough or several (shards.plan); the shard its read found with enough;
+    else one guessed without reading (shards.first_guess). A read shard that is short makes it read every
+    shard (read_stock): StockChanged when they have too few together, for the rules to refuse."""
+    count = event.inventory_shards
+    if event.stocked == 1:
+        return {0: quantity}
+    if not event.shard_stock and event.read_shard is not None:
+        shard, left = event.read_shard
+        if left >= quantity:
+            return {shard: quantity}
+        event, ticket_type = read_stock(event, ticket_type)
+    if event.shard_stock:
+        own = ticket_type.shard_stock if ticket_type.total_tickets is not None and ticket_type.shard_stock else None
+        planned = shards.plan(shards.combined(event.shard_stock, own), quantity)
+        if planned is not None:
+            return planned
+        if event.read_shard is not None or Stock(event, ticket_type, holding).available < quantity:
+            raise StockChanged(replace(event, read_shard=None), ticket_type, holding)
+    return {shards.first_guess(count, _empty.get(event.id, frozenset())): quantity}
 
 
 def give_back(
@@ -536,7 +875,7 @@ def give_back(
     type_id: str,
     sub_quota: bool,
     user_id: str | None,
-    quantity: int,
+    parts: shards.Plan,
     refund: Decimal,
     currency: str,
     starts_at: datetime,
@@ -546,35 +885,24 @@ def give_back(
 ) -> None:
     """Add a cancel's counter moves: `quota` (sold -> `pool`, only before the event starts, and while it
     starts at `starts_at` with `status`, so the answer can show it), `type`, and `holding` (`user_id` None:
-    the booking was never counted there). Commit it through route_returned."""
-    to_pool, right_pool, pool_values = returned(pool, now=now)
-    tx.add(
-        "quota",
-        {
-            "Update": {
-                "TableName": events_table(),
-                "Key": dump(quota_key(event_id)),
-                "UpdateExpression": f"SET {to_pool}, sold = sold - :qty ADD {CANCELLED_TICKETS} :qty, #revenue :refund",
-                "ConditionExpression": "starts_at > :now AND starts_at = :starts_at AND #status = :status AND "
-                + right_pool,
-                "ExpressionAttributeNames": {
-                    "#status": "status",
-                    "#revenue": revenue_attribute(currency),
-                    **POOL_NAMES,
-                },
-                "ExpressionAttributeValues": values(
-                    qty=quantity,
-                    refund=-refund,
-                    now=now.isoformat(),
-                    starts_at=starts_at.isoformat(),
-                    status=status,
-                    **pool_values,
-                ),
-                **ALL_OLD,
-            }
-        },
+    the booking was never counted there), each in the stock shards the tickets came from (`parts`: shard ->
+    tickets; the `refund` shared over them). Commit it through route_returned."""
+    quantity = sum(parts.values())
+    _return(
+        tx,
+        event_id,
+        parts,
+        pool,
+        counter="sold",
+        condition="starts_at > :now AND starts_at = :starts_at AND #status = :status",
+        names={"#status": "status"},
+        named={"now": now.isoformat(), "starts_at": starts_at.isoformat(), "status": status},
+        refund=(refund, currency),
+        now=now,
     )
-    _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=quantity, refund=(refund, currency))
+    for shard, part in parts.items():
+        refunded = (refund * part / quantity, currency)
+        _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=part, refund=refunded, shard=shard)
     if user_id is not None:
         _give_back_holding(tx, user_id, event_id, quantity)
 
@@ -586,33 +914,88 @@ def release(
     type_id: str,
     sub_quota: bool,
     user_id: str,
-    quantity: int,
+    parts: shards.Plan,
     pool: Pool,
     now: datetime,
     placed: bool,
     cooldown_until: datetime | None,
 ) -> None:
     """Add a hold's release moves: `quota` (held -> `pool`; a deleted event's tombstone takes them back too,
-    as for a cancel), `type` (held -> its sub-quota, if it has one) and `holding` (`placed`: a hold the
-    buyer placed, counted under the hold ceilings; `cooldown_until`: an expiry's, no hold before it).
-    Commit it through route_returned."""
-    to_pool, right_pool, pool_values = returned(pool, now=now)
-    tx.add(
-        "quota",
-        {
-            "Update": {
-                "TableName": events_table(),
-                "Key": dump(quota_key(event_id)),
-                "UpdateExpression": f"SET held = held - :qty, {to_pool}",
-                "ConditionExpression": f"held >= :qty AND {right_pool}",
-                "ExpressionAttributeNames": POOL_NAMES,
-                "ExpressionAttributeValues": values(qty=quantity, **pool_values),
-                **ALL_OLD,
-            }
-        },
-    )
-    _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=quantity, refund=None)
+    as for a cancel), `type` (held -> its sub-quota, if it has one), in the stock shards it holds tickets in
+    (`parts`), and `holding` (`placed`: a hold the buyer placed, counted under the hold ceilings;
+    `cooldown_until`: an expiry's, no hold before it). Commit it through route_returned."""
+    _return(tx, event_id, parts, pool, counter="held", condition="", names={}, named={}, refund=None, now=now)
+    for shard, part in parts.items():
+        _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=part, refund=None, shard=shard)
+    quantity = sum(parts.values())
     _give_back_holding(tx, user_id, event_id, quantity, placed=placed, cooldown_until=cooldown_until)
+
+
+def _return(
+    tx: Transaction,
+    event_id: str,
+    parts: shards.Plan,
+    pool: Pool,
+    *,
+    counter: str,
+    condition: str,
+    names: dict[str, str],
+    named: dict[str, Any],
+    refund: tuple[Decimal, str] | None,
+    now: datetime,
+) -> None:
+    """Tickets leave `counter` (sold, held) in each shard of `parts` and go to `pool`: open sale in that
+    same shard, or the event's `reserved` on its quota. The quota (shard 0's item) carries the pool's
+    condition and `condition` in any case: as an update when it moves anything, else as a ConditionCheck."""
+    quantity = sum(parts.values())
+    to_pool, right_pool, pool_values = returned(pool, "part" if pool == Pool.AVAILABLE else "qty", now=now)
+    main_sets: list[str] = [to_pool] if pool == Pool.RESERVED else []
+    main_adds: list[str] = []
+    main_values: dict[str, Any] = {**named, **pool_values, "qty": quantity}
+    revenue_names = {"#revenue": revenue_attribute(refund[1])} if refund else {}
+    for shard, part in parts.items():
+        sets = [f"{counter} = {counter} - :part"] + ([to_pool] if pool == Pool.AVAILABLE else [])
+        adds = [f"{CANCELLED_TICKETS} :part", "#revenue :refund"] if refund else []
+        moved = {"part": part, **({"refund": -refund[0] * part / quantity} if refund else {})}
+        if shard == 0:
+            main_sets += sets
+            main_adds += adds
+            main_values.update(moved)
+            continue
+        tx.add(
+            quota_action(shard),
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(quota_key(event_id, shard)),
+                    "UpdateExpression": f"SET {', '.join(sets)}" + (f" ADD {', '.join(adds)}" if adds else ""),
+                    **({"ExpressionAttributeNames": revenue_names} if revenue_names else {}),
+                    "ExpressionAttributeValues": values(**moved),
+                }
+            },
+        )
+    held_condition = f"{counter} >= :part" if 0 in parts and counter == "held" else ""
+    guard = " AND ".join(c for c in (condition, held_condition, right_pool) if c)
+    update = f"SET {', '.join(main_sets)}" + (f" ADD {', '.join(main_adds)}" if main_adds else "") if main_sets else ""
+    said = f"{update} {guard}"
+    request: dict[str, Any] = {
+        "TableName": events_table(),
+        "Key": dump(quota_key(event_id)),
+        "ConditionExpression": guard,
+        "ExpressionAttributeNames": _used(said, {**names, **POOL_NAMES, **revenue_names}, "#"),
+        "ExpressionAttributeValues": values(**_used(said, main_values, ":")),
+        **ALL_OLD,
+    }
+    if update:
+        tx.add("quota", {"Update": {**request, "UpdateExpression": update}})
+    else:
+        tx.add("quota", {"ConditionCheck": request})
+
+
+def _used(expression: str, named: Mapping[str, Any], mark: str) -> dict[str, Any]:
+    """The names (`#`) or values (`:`) an expression uses: DynamoDB refuses any it does not."""
+    used = set(re.findall(rf"{mark}\w+", expression))
+    return {k: v for k, v in named.items() if (k if mark == "#" else f":{k}") in used}
 
 
 def _give_back_type(
@@ -623,17 +1006,18 @@ def _give_back_type(
     sub_quota: bool,
     quantity: int,
     refund: tuple[Decimal, str] | None,
+    shard: int = 0,
 ) -> None:
-    """The type gives `quantity` back, to its sub-quota if it has one (as `sub_quota` says: the condition
-    fails, with ALL_OLD, if it no longer does): from sold with `refund` (a cancel's amount and currency,
-    counted as on the quota), from held without (a hold's release)."""
+    """The type gives `quantity` back in `shard`, to its share of the sub-quota if it has one (as `sub_quota`
+    says: the condition fails, with ALL_OLD, if it no longer does): from sold with `refund` (a cancel's
+    amount and currency, counted as on the quota), from held without (a hold's release)."""
     counter = "sold" if refund else "held"
     tx.add(
-        "type",
+        type_action(shard),
         {
             "Update": {
                 "TableName": events_table(),
-                "Key": dump(type_key(event_id, type_id)),
+                "Key": dump(type_key(event_id, type_id, shard)),
                 "UpdateExpression": f"SET {counter} = {counter} - :qty"
                 + (", available_tickets = available_tickets + :qty" if sub_quota else "")
                 + (f" ADD {CANCELLED_TICKETS} :qty, #revenue :refund" if refund else ""),
@@ -677,17 +1061,26 @@ def _give_back_holding(
     )
 
 
+def failed_type_shape(failed: Failed, parts: Iterable[int]) -> tuple[bool, bool | None]:
+    """Whether a type counter of the shards failed its condition, and then whether it has a sub-quota now
+    (None: it is gone)."""
+    for shard in parts:
+        if failed.failed(type_action(shard)):
+            return True, has_sub_quota(failed.old(type_action(shard)))
+    return False, None
+
+
 def has_sub_quota(item: Item | None) -> bool | None:
     """Whether a type's counter item (as a failed cancel saw it) has a sub-quota; None: it is gone."""
     return None if item is None else "available_tickets" in item
 
 
-def reprice(event_id: str, ticket_type: TicketType) -> dict[str, Any]:
-    """The type's counter item takes its new price (the copy its booking condition pins)."""
+def reprice(event_id: str, ticket_type: TicketType, shard: int = 0) -> dict[str, Any]:
+    """The type's counter item in `shard` takes its new price (the copy its booking condition pins)."""
     return {
         "Update": {
             "TableName": events_table(),
-            "Key": dump(type_key(event_id, ticket_type.id)),
+            "Key": dump(type_key(event_id, ticket_type.id, shard)),
             "UpdateExpression": "SET price = :price",
             "ConditionExpression": "attribute_exists(sold)",
             "ExpressionAttributeValues": values(price=ticket_type.price),

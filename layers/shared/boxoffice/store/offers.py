@@ -8,6 +8,7 @@ conditioned on what it reads from the allocator's one read, so racing allocators
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from boxoffice.records import EntryRecord, EventRecord, HoldRecord, TicketType
@@ -28,7 +29,9 @@ class OfferRefused(Exception):
 def offer(entry: EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_type: TicketType, now: datetime) -> None:
     """Make `hold` (HELD, for the entry's user) from the event's reserved tickets, in one transaction."""
     tx = Transaction()
-    inventory.allot(tx, event, ticket_type, entry.user_id, entry.quantity, now)
+    shard = inventory.offer_shard(event, ticket_type, entry.quantity)
+    hold = replace(hold, shards=((shard, entry.quantity),)) if shard else hold
+    inventory.allot(tx, event, ticket_type, entry.user_id, entry.quantity, now, shard=shard)
     tx.add(
         "hold",
         {

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from boxoffice import clock
+from boxoffice import clock, shards
 from boxoffice.errors import (
     CapacityBelowSold,
     EventNotFound,
@@ -22,10 +22,10 @@ from boxoffice.errors import (
     TicketTypeNotFound,
 )
 from boxoffice.records import MAX_TICKET_TYPES, EventRecord, TicketType
-from boxoffice.store import dynamo, inventory
+from boxoffice.store import dynamo, event_items, inventory
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, dump, events_table, values
 from boxoffice.store.event_items import claim_name, definition, event_key, name_key
-from boxoffice.store.events import Stale, Update
+from boxoffice.store.events import Stale, Update, pin_shards
 from boxoffice.vocabulary import EventStatus
 
 
@@ -49,9 +49,17 @@ def add(event: EventRecord, ticket_type: TicketType) -> None:
     described.conditions.append("size(ticket_types) < :most AND currency = :currency")
     described.named.update(most=MAX_TICKET_TYPES, currency=event.currency)
     described.put("updated_at", clock.now().isoformat())
+    pin_shards(described, event)
     tx = Transaction().add("event", described.action(event_key(event.id)))
-    tx.add("type", {"Put": {"TableName": events_table(), "Item": dump(inventory.type_item(event.id, ticket_type))}})
+    # A sub-quota is split over the selling stock shards, as at the event's creation.
+    total = ticket_type.total_tickets
+    split = shards.split(total, event.inventory_shards) if total is not None else []
+    for shard in range(event.stocked):
+        stock = split[shard] if shard < len(split) else 0
+        item = inventory.type_item(event.id, ticket_type, shard, stock if total is not None else None)
+        tx.add(inventory.type_action(shard), {"Put": {"TableName": events_table(), "Item": dump(item)}})
     tx.add("name", claim_name(event.id, ticket_type.name))
+    event_items.forget(event.id)  # read again by this process's next booking
     try:
         tx.commit()
     except Failed as exc:
@@ -89,26 +97,35 @@ def update(event: EventRecord, old: TicketType, new: TicketType) -> TicketType:
             described.sets.append(f"{path} = :f{n}")
             described.named[f"f{n}"] = value
     described.put("updated_at", clock.now().isoformat())
+    pin_shards(described, event)
     tx = Transaction().add("event", described.action(event_key(event.id)))
-    counter = Update([], [], ["attribute_exists(sold)"], {}, {})
-    for field in _COUNTED:
-        if field in changed:
-            counter.put(field, _stored(getattr(new, field)))
+    counters = [Update([], [], ["attribute_exists(sold)"], {}, {}) for _ in range(event.stocked)]
+    for counter in counters:  # every stock shard's counter carries the copies its bookings' conditions read
+        for field in _COUNTED:
+            if field in changed:
+                counter.put(field, _stored(getattr(new, field)))
     if "total_tickets" in changed:
-        _resize(counter, event.id, old, new)
-    if counter.sets or counter.removes:
-        tx.add("type", counter.action(inventory.type_key(event.id, new.id)))
+        if event.stocked == 1:
+            _resize(counters[0], event.id, old, new)
+        else:
+            _resize_shards(counters, event, old, new)
+    for shard, counter in enumerate(counters):
+        if counter.sets or counter.removes:
+            tx.add(inventory.type_action(shard), counter.action(inventory.type_key(event.id, new.id, shard)))
     if name_key(event.id, new.name) != name_key(event.id, old.name):  # not for a change of case or accents
         tx.add("old name", {"Delete": {"TableName": events_table(), "Key": dump(name_key(event.id, old.name))}})
         tx.add("name", claim_name(event.id, new.name))
+    event_items.forget(event.id)  # read again by this process's next booking
     try:
         tx.commit()
     except Failed as exc:
         raise _update_failure(exc, new) from None
-    item = dynamo.get(events_table(), inventory.type_key(event.id, new.id))
-    if item is None:  # deleted meanwhile: as if the delete came after
+    items = [dynamo.get(events_table(), inventory.type_key(event.id, new.id))]
+    if event.stocked > 1:
+        items = list(inventory.type_stock(event, new.id))
+    if not items[0]:  # deleted meanwhile: as if the delete came after
         raise TicketTypeNotFound()
-    return inventory.with_counter(new, item)
+    return inventory.with_counters(new, [i for i in items if i])
 
 
 def _resize(counter: Update, event_id: str, old: TicketType, new: TicketType) -> None:
@@ -131,6 +148,51 @@ def _resize(counter: Update, event_id: str, old: TicketType, new: TicketType) ->
     counter.sets.append("total_tickets = :total, available_tickets = :room - sold")
     counter.conditions.append("sold <= :room AND " + ("held = :held" if counted else "attribute_not_exists(held)"))
     counter.named.update(room=new.total_tickets - held, **({"held": held} if counted else {}))
+
+
+def _resize_shards(counters: list[Update], event: EventRecord, old: TicketType, new: TicketType) -> None:
+    """A new sub-quota of a type whose counters are in several stock shards, from one atomic read of them:
+    each shard's share pinned by condition (a booking or hold since makes the edit read again). None: every
+    share goes. A first sub-quota: what the type has not sold or held, split over the selling shards. A
+    changed one: more goes to shard 0, less comes from the shards that have it (CAPACITY_BELOW_SOLD below
+    what it has sold and holds)."""
+    if new.total_tickets is None:
+        counters[0].removes += ["total_tickets", "available_tickets"]
+        for counter in counters[1:]:
+            counter.removes.append("available_tickets")
+        return
+    items = inventory.type_stock(event, new.id)
+    counters[0].sets.append("total_tickets = :total")
+    counters[0].named["total"] = new.total_tickets
+    if old.total_tickets is None:
+        taken = sum(int(i.get("sold", 0)) + int(i.get("held", 0)) for i in items)
+        if taken > new.total_tickets:
+            raise CapacityBelowSold(taken)
+        split = shards.split(new.total_tickets - taken, event.inventory_shards)
+        for shard, (counter, item) in enumerate(zip(counters, items, strict=True)):
+            counter.sets.append("available_tickets = :share")
+            counter.conditions.append(
+                "sold = :sold AND " + ("held = :held" if "held" in item else "attribute_not_exists(held)")
+            )
+            counter.named.update(share=split[shard] if shard < len(split) else 0, sold=int(item.get("sold", 0)))
+            if "held" in item:
+                counter.named["held"] = int(item["held"])
+        return
+    counters[0].conditions.append("total_tickets = :old_total")
+    counters[0].named["old_total"] = old.total_tickets
+    change = new.total_tickets - old.total_tickets
+    if change >= 0:
+        counters[0].sets.append("available_tickets = available_tickets + :change")
+        counters[0].named["change"] = change
+        return
+    stock = [int(i.get("available_tickets", 0)) for i in items]
+    cuts = shards.plan(stock, -change)
+    if cuts is None:
+        raise CapacityBelowSold(old.total_tickets - sum(stock))
+    for shard, cut in cuts.items():
+        counters[shard].sets.append("available_tickets = available_tickets - :cut")
+        counters[shard].conditions.append("available_tickets >= :cut")
+        counters[shard].named["cut"] = cut
 
 
 def _update_failure(exc: Failed, new: TicketType) -> Exception:
@@ -156,29 +218,42 @@ def delete(event: EventRecord, ticket_type: TicketType) -> None:
     described.conditions.append("attribute_exists(ticket_types.#type) AND size(ticket_types) > :one")
     described.named["one"] = 1
     described.put("updated_at", clock.now().isoformat())
+    pin_shards(described, event)
     tx = Transaction().add("event", described.action(event_key(event.id)))
-    tx.add(
-        "type",
-        {
-            "Delete": {
-                "TableName": events_table(),
-                "Key": dump(inventory.type_key(event.id, ticket_type.id)),
-                "ConditionExpression": "sold = :zero AND (attribute_not_exists(held) OR held = :zero)",
-                "ExpressionAttributeValues": values(zero=0),
-                **ALL_OLD,
-            }
-        },
-    )
+    for shard in range(event.stocked):  # its counter in every stock shard, none with a live ticket
+        tx.add(
+            inventory.type_action(shard),
+            {
+                "Delete": {
+                    "TableName": events_table(),
+                    "Key": dump(inventory.type_key(event.id, ticket_type.id, shard)),
+                    "ConditionExpression": "sold = :zero AND (attribute_not_exists(held) OR held = :zero)",
+                    "ExpressionAttributeValues": values(zero=0),
+                    **ALL_OLD,
+                }
+            },
+        )
     tx.add("name", {"Delete": {"TableName": events_table(), "Key": dump(name_key(event.id, ticket_type.name))}})
+    event_items.forget(event.id)  # read again by this process's next booking
     try:
         tx.commit()
     except Failed as exc:
         failure = _event_failure(exc, ticket_type.id)
         if failure is not None:
             raise failure from None
-        if exc.failed("type"):
-            current = exc.old("type")
+        failed, current = _failed_counter(exc, event)
+        if failed:
             if current is None:
                 raise TicketTypeNotFound() from None
             raise TicketTypeHasSales(int(current["sold"]) + int(current.get("held", 0))) from None
+        if not exc.failed("event"):
+            raise Stale() from None  # its stock shards changed since our read
         raise LastTicketType() from None
+
+
+def _failed_counter(exc: Failed, event: EventRecord) -> tuple[bool, Item | None]:
+    """Whether one of the type's counters failed its condition, and the first such as DynamoDB saw it."""
+    for shard in range(event.stocked):
+        if exc.failed(inventory.type_action(shard)):
+            return True, exc.old(inventory.type_action(shard))
+    return False, None

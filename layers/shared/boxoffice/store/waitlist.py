@@ -156,7 +156,8 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
     account = found[users_table()]
     return JoinContext(
         user=users.user_of(account[0]) if account else None,
-        event=event_items.assemble(described, items) if described else None,
+        # A sharded event's stock from one atomic read: a join must see what all its shards have.
+        event=inventory.with_stock(event_items.assemble(described, items)) if described else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         entry=entry_of(entry) if entry else None,
     )
@@ -171,6 +172,12 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
     the event is AlreadyWaiting: of racing joins by one user exactly one commits.
     """
     qty = {"qty": entry.quantity}
+    event, own = stock.event, stock.ticket_type
+    # A sharded event: each shard keeps at most what one atomic read saw, whose sum is short (shards.py).
+    quota_seen = list(event.shard_stock) if gate == "quota" and event.stocked > 1 else []
+    type_seen = _type_seen(stock, entry.quantity) if gate == "type" and event.stocked > 1 else []
+    quota_short = "available_tickets <= :mine" if quota_seen else "available_tickets < :qty"
+    type_short = "available_tickets <= :mine" if type_seen else "available_tickets < :qty"
     tx = Transaction()
     tx.add(
         "entry",
@@ -185,6 +192,7 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
         },
     )
     tx.add("line", {"Put": {"TableName": events_table(), "Item": dump(_line_item(entry))}})  # its key has a new id
+    quota_values = ({"mine": quota_seen[0]} if quota_seen else qty) if gate == "quota" else {}
     tx.add(
         "quota",
         {
@@ -193,15 +201,16 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
                 "Key": dump(inventory.quota_key(entry.event_id)),
                 "UpdateExpression": "ADD waiting :one",
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now"
-                + (" AND available_tickets < :qty" if gate == "quota" else ""),
+                + (f" AND {quota_short}" if gate == "quota" else ""),
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
-                    one=1, on_sale=EventStatus.ON_SALE, now=now.isoformat(), **(qty if gate == "quota" else {})
+                    one=1, on_sale=EventStatus.ON_SALE, now=now.isoformat(), **quota_values
                 ),
                 **ALL_OLD,
             }
         },
     )
+    type_values = ({"mine": type_seen[0]} if type_seen else qty) if gate == "type" else {}
     tx.add(
         "type",
         {
@@ -210,19 +219,34 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
                 "Key": dump(inventory.type_key(entry.event_id, entry.ticket_type_id)),
                 "ConditionExpression": "attribute_exists(sold)"
                 " AND (attribute_not_exists(sales_end) OR sales_end > :now)"
-                + (" AND available_tickets < :qty" if gate == "type" else ""),
-                "ExpressionAttributeValues": values(now=now.isoformat(), **(qty if gate == "type" else {})),
+                + (f" AND {type_short}" if gate == "type" else ""),
+                "ExpressionAttributeValues": values(now=now.isoformat(), **type_values),
                 **ALL_OLD,
             }
         },
     )
+    inventory.short_checks(tx, "quota", lambda k: inventory.quota_key(event.id, k), quota_seen)
+    inventory.short_checks(tx, "type", lambda k: inventory.type_key(event.id, own.id, k), type_seen)
     users.check_current(tx, entry.user_id, token_version)
     try:
         tx.commit()
     except Failed as exc:
         if exc.failed("entry"):
             raise AlreadyWaiting() from None
-        raise inventory.stock_changed(exc, stock.event, stock.ticket_type, stock.holding) from None
+        every_shard = dict.fromkeys(range(event.stocked), 0)
+        raise inventory.stock_changed(exc, stock.event, stock.ticket_type, stock.holding, every_shard) from None
+
+
+def _type_seen(stock: Stock, quantity: int) -> list[int]:
+    """The type's sub-quota in each stock shard, from one atomic read; StockChanged (with their sum) when
+    they have enough together after all."""
+    items = inventory.type_stock(stock.event, stock.ticket_type.id)
+    seen = [int(i.get("available_tickets", 0)) for i in items]
+    if sum(seen) >= quantity:
+        raise inventory.StockChanged(
+            stock.event, replace(stock.ticket_type, available_tickets=sum(seen)), stock.holding
+        )
+    return seen
 
 
 def position(entry: EntryRecord) -> int:
