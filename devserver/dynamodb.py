@@ -79,6 +79,16 @@ def table_names(prefix: str) -> dict[str, str]:
 _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode")
 
 
+def table_spec(props: dict[str, Any]) -> dict[str, Any]:
+    """A template table's keys, indexes and billing: what CreateTable takes anywhere (moto, DynamoDB Local)."""
+    spec = {k: props[k] for k in _TABLE_KEYS if k in props}
+    if "GlobalSecondaryIndexes" in spec:  # pre-warming (WarmThroughput) is for deployed tables only
+        spec["GlobalSecondaryIndexes"] = [
+            {k: v for k, v in index.items() if k != "WarmThroughput"} for index in spec["GlobalSecondaryIndexes"]
+        ]
+    return spec
+
+
 def create_tables(endpoint: str | None, prefix: str) -> None:
     """Create each table of template.yaml that is missing at `endpoint` (moto, DynamoDB Local ...)."""
     client = boto3.client("dynamodb", endpoint_url=endpoint)
@@ -87,10 +97,5 @@ def create_tables(endpoint: str | None, prefix: str) -> None:
         name = table_names(prefix)[logical]
         if name in existing:
             continue
-        spec = {k: props[k] for k in _TABLE_KEYS if k in props}
-        if "GlobalSecondaryIndexes" in spec:  # pre-warming (WarmThroughput) is for deployed tables only
-            spec["GlobalSecondaryIndexes"] = [
-                {k: v for k, v in index.items() if k != "WarmThroughput"} for index in spec["GlobalSecondaryIndexes"]
-            ]
-        client.create_table(TableName=name, **spec)
+        client.create_table(TableName=name, **table_spec(props))
         client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})

@@ -13,16 +13,16 @@ from moto import mock_aws
 
 from boxoffice.logic import accounts
 from devserver import template
+from devserver.dynamodb import table_spec
 from scripts import create_admin
 
 STACK = "boxoffice-test"
-_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
 
 
 def _stack_template(rounds: int) -> str:
     """The template's tables and the outputs and parameters the script reads, for moto's CloudFormation."""
     tables = {
-        logical: {"Type": "AWS::DynamoDB::Table", "Properties": {k: props[k] for k in _TABLE_KEYS if k in props}}
+        logical: {"Type": "AWS::DynamoDB::Table", "Properties": table_spec(props)}
         for logical, props in template.tables().items()
     }
     parameters = {"BcryptRounds": {"Type": "Number", "Default": rounds}, "Stage": {"Type": "String", "Default": "test"}}
