@@ -323,6 +323,8 @@ class EntryRecord:
     hold_id: str | None = None
     expires_at: datetime | None = None
     ended_at: datetime | None = None
+    line_shard: int | None = None  # its line's shard (store/line.py); None: the line of before the shards
+    line_waiting: int | None = None  # entries WAITING just after it joined: a bound on those ahead of it
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from boxoffice.store.event_items import (
     name_key,
 )
 from boxoffice.text import venue_key
-from boxoffice.vocabulary import EventStatus, Pool, Principal, UserRecord
+from boxoffice.vocabulary import EventStatus, Principal, UserRecord
 
 
 class Stale(retry.Again):
@@ -157,13 +157,13 @@ def _pin_index(update: Update, old: EventRecord) -> None:
     update.named.update(old_name=old.name, old_key=old.starts_key)
 
 
-def _recount(quota: Update, old: EventRecord, total: int) -> None:
+def _recount(quota: Update, old: EventRecord, total: int) -> inventory.Waiters | None:
     """A new capacity moves the tickets on open sale by the difference, from the total we read (pinned).
 
     Fewer: only tickets on open sale can go (never sold, held or reserved ones). More: they are tickets
     that come back, so they go to the waiting list's pool while anyone waits (inventory.returned), to open
-    sale otherwise; each under a condition on `waiting`, so a line that formed or emptied since our read
-    makes the edit read again.
+    sale otherwise; each under the conditions on the line's counters (the waiters returned, for
+    inventory.check_waiters), so a line that formed or emptied since makes the edit go round again.
     """
     change = total - old.total_tickets
     quota.sets.append("total_tickets = :total")
@@ -172,11 +172,14 @@ def _recount(quota: Update, old: EventRecord, total: int) -> None:
     if change < 0:
         quota.sets.append("available_tickets = available_tickets - :change")
         quota.conditions.append("available_tickets >= :change")
-        return
-    to_pool, right_pool, pool_values = inventory.returned(Pool.RESERVED if old.waiting else Pool.AVAILABLE, "change")
+        return None
+    seen = inventory.waiters_for(old.id)
+    seen = inventory.NOBODY if seen == inventory.CLOSED else seen  # (an edit is of an open event)
+    to_pool, right_pool, pool_values = inventory.returned(inventory.pool_of(seen), "change", seen=seen)
     quota.sets.append(to_pool)
     quota.conditions.append(right_pool)
     quota.named.update(pool_values)
+    return seen
 
 
 def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
@@ -241,8 +244,7 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
         quota.put("starts_at", new.starts_at.isoformat())
     if new.name != old.name or new.starts_at != old.starts_at:
         _pin_index(described, old)
-    if new.total_tickets != old.total_tickets:
-        _recount(quota, old, new.total_tickets)
+    seen = _recount(quota, old, new.total_tickets) if new.total_tickets != old.total_tickets else None
     repriced = [t for t in new.ticket_types if (o := old.ticket_type(t.id)) is not None and o.price != t.price]
     for n, t in enumerate(repriced):
         described.sets.append(f"ticket_types.#t{n}.price = :price{n}")
@@ -251,6 +253,8 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     tx = Transaction().add("event", described.action(event_key(old.id)))
     if quota.sets or quota.removes:
         tx.add("quota", quota.action(inventory.quota_key(old.id)))
+    if seen is not None:
+        inventory.check_waiters(tx, old.id, seen)
     for t in repriced:
         tx.add(f"type:{t.id}", inventory.reprice(old.id, t))
     if new.doors != old.doors:
@@ -263,6 +267,8 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
             deletes=[k for k in before if k not in after],
         )
     except Failed as exc:
+        if seen is not None and inventory.learned(old.id, exc, None, seen):
+            raise Stale() from None  # someone joined or left the line since: the edit goes round again
         raise _failure(exc, new, old) from None
     # A transaction returns no item: read the live one back (its counts may have moved meanwhile).
     updated = get(old.id)
