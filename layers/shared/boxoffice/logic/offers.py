@@ -198,6 +198,7 @@ def _offer(event: EventRecord, counts: Counts, window: int, now: datetime, made:
     adding the holds offered to `made`. An entry that cannot have its offer now (it left, its user is at
     the cap, its type changed price: the store's conditions say) is passed over."""
     left, offered, ended, wanted = event.reserved, 0, 0, False
+    head = True  # nobody read so far still waits: the entry is the head of the line (it counts as served)
     entries, more = lines.head(event.id, window, counts)
     for entry in entries:
         if left == 0:
@@ -205,18 +206,20 @@ def _offer(event: EventRecord, counts: Counts, window: int, now: datetime, made:
         kind = event.ticket_type(entry.ticket_type_id)
         verdict = fit(entry, kind, left, now)
         if verdict is Fit.ENDS:
-            lines.drop(entry, status=EntryStatus.EXPIRED, now=now)
+            lines.drop(entry, status=EntryStatus.EXPIRED, now=now, served=head)
             ended += 1
             continue
         wanted = wanted or verdict is Fit.WAITS
         if verdict is not Fit.OFFERED or kind is None:  # (kind is None: it ENDS)
+            head = False
             continue
         hold = offered_hold(event, entry, kind, now)
         try:
-            store.offer(entry, hold, event=event, ticket_type=kind, now=now)
+            store.offer(entry, hold, event=event, ticket_type=kind, now=now, head=head)
         except OfferRefused as refused:
             if refused.pool:
                 return Pass(offered, ended, left, wanted, more, lost_pool=True)
+            head = False  # (it may have left: then the next is the head, but a bound may stay above)
             continue
         left -= entry.quantity
         offered += 1

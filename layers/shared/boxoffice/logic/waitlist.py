@@ -148,7 +148,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
                 retry.afterwards(lambda: offers.allocate(event_id))  # returns kept for it meanwhile go on
                 raise
         counts = after.waiting
-        return store.note_waiting(entry, counts.total)
+        return store.note_waiting(entry, counts)
 
     entry = retry.retried(attempt)
     metrics.add_metric(name="WaitingListJoins", unit="Count", value=1)

@@ -44,24 +44,28 @@ def counter_key(event_id: str, shard: int) -> dict[str, str]:
     return {"pk": f"{_COUNTER}{event_id}#{shard}", "sk": COUNT}
 
 
-def count(event_id: str, shard: int, delta: int) -> dict[str, Any]:
-    """Shard `shard`'s count of entries WAITING moves with its line items, in the same transaction."""
+def count(event_id: str, shard: int, delta: int, *, served: bool = False) -> dict[str, Any]:
+    """Shard `shard`'s count of entries WAITING moves with its line items, in the same transaction; `served`:
+    the entry leaving is the head of the whole line (nobody WAITING ahead of it), counted in `served`, which
+    bounds every later position (position_bound)."""
     return {
         "Update": {
             "TableName": events_table(),
             "Key": dump(counter_key(event_id, shard)),
-            "UpdateExpression": "ADD waiting :delta",
-            "ExpressionAttributeValues": values(delta=delta),
+            "UpdateExpression": "ADD waiting :delta" + (", served :one" if served else ""),
+            "ExpressionAttributeValues": values(delta=delta, **({"one": 1} if served else {})),
         }
     }
 
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """How many entries WAITING, per line shard and in the legacy line (the quota's `waiting`)."""
+    """How many entries WAITING, per line shard and in the legacy line (the quota's `waiting`), and how many
+    have left the line from its head in all (`served`: offered or ended with nobody waiting ahead)."""
 
     shards: tuple[int, ...]
     legacy: int = 0
+    served: int = 0
 
     @property
     def total(self) -> int:
@@ -77,11 +81,14 @@ class Counts:
 def counts(event_id: str, legacy: int = 0) -> Counts:
     """Every shard's count, in one strongly consistent BatchGetItem (LINE_SHARDS small items)."""
     found = dynamo.batch_get({events_table(): [counter_key(event_id, k) for k in range(LINE_SHARDS)]})
-    by_key = {item["pk"]: int(item.get("waiting", 0)) for item in found[events_table()]}
-    return Counts(
-        tuple(by_key.get(counter_key(event_id, k)["pk"], 0) for k in range(LINE_SHARDS)),
-        legacy,
-    )
+    return counted(event_id, found[events_table()], legacy)
+
+
+def counted(event_id: str, items: Iterable[Item], legacy: int = 0) -> Counts:
+    """The event's Counts from whichever of its counter items are among `items` (a missing one: 0)."""
+    mine = {item["pk"]: item for item in items if item["sk"] == COUNT}
+    found = [mine.get(counter_key(event_id, k)["pk"], {}) for k in range(LINE_SHARDS)]
+    return Counts(tuple(int(i.get("waiting", 0)) for i in found), legacy, sum(int(i.get("served", 0)) for i in found))
 
 
 def _check(event_id: str, shard: int, condition: str, **named: int) -> dict[str, Any]:

@@ -26,8 +26,11 @@ class OfferRefused(Exception):
         self.pool = pool
 
 
-def offer(entry: EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_type: TicketType, now: datetime) -> None:
-    """Make `hold` (HELD, for the entry's user) from the event's reserved tickets, in one transaction."""
+def offer(
+    entry: EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_type: TicketType, now: datetime, head: bool
+) -> None:
+    """Make `hold` (HELD, for the entry's user) from the event's reserved tickets, in one transaction (`head`:
+    nobody waits ahead of the entry, so it counts as served from the line's head)."""
     tx = Transaction()
     inventory.allot(tx, event, ticket_type, entry.user_id, entry.quantity, now, legacy_line=entry.line_shard is None)
     tx.add(
@@ -42,7 +45,7 @@ def offer(entry: EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_ty
     )
     tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(lines.line_key(entry))}})
     if entry.line_shard is not None:  # (the legacy line is counted by the quota's update, in allot)
-        tx.add("count", lines.count_entry(entry, -1))
+        tx.add("count", lines.count_entry(entry, -1, served=head))
     tx.add("entry", lines.offered(entry, hold.id, hold.expires_at))
     try:
         tx.commit()

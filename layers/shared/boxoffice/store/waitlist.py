@@ -62,12 +62,13 @@ def entry_attributes(record: EntryRecord) -> Item:
         "ended_at": record.ended_at.isoformat() if record.ended_at else None,
         "line_shard": record.line_shard,
         "line_waiting": record.line_waiting,
+        "line_served": record.line_served,
     }
 
 
 def entry_of(item: Mapping[str, Any]) -> EntryRecord:
     expires_at, ended_at = item.get("expires_at"), item.get("ended_at")
-    shard, waiting = item.get("line_shard"), item.get("line_waiting")
+    shard, waiting, served = item.get("line_shard"), item.get("line_waiting"), item.get("line_served")
     return EntryRecord(
         id=item["id"],
         user_id=item["user_id"],
@@ -82,6 +83,7 @@ def entry_of(item: Mapping[str, Any]) -> EntryRecord:
         ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
         line_shard=None if shard is None else int(shard),
         line_waiting=None if waiting is None else int(waiting),
+        line_served=None if served is None else int(served),
     )
 
 
@@ -131,11 +133,12 @@ def line_key(entry: EntryRecord) -> dict[str, str]:
     return {"pk": line.line_pk(entry.event_id, shard(entry)), "sk": line_sk(entry)}
 
 
-def count_entry(entry: EntryRecord, delta: int) -> dict[str, Any]:
-    """The count of the entry's shard moves by `delta` (the quota's `waiting` for the legacy line)."""
+def count_entry(entry: EntryRecord, delta: int, *, served: bool = False) -> dict[str, Any]:
+    """The count of the entry's shard moves by `delta` (the quota's `waiting` for the legacy line); `served`:
+    it leaves from the head of the line (line.count)."""
     if entry.line_shard is None:
         return count_waiting(entry.event_id, delta)
-    return line.count(entry.event_id, entry.line_shard, delta)
+    return line.count(entry.event_id, entry.line_shard, delta, served=served)
 
 
 def _line_item(entry: EntryRecord) -> Item:
@@ -222,14 +225,14 @@ def gate_now(stock: Stock) -> GateNow:
     event, kind = stock.event, stock.ticket_type
     keys = [inventory.quota_key(event.id), inventory.type_key(event.id, kind.id)]
     keys += [line.counter_key(event.id, k) for k in range(line.LINE_SHARDS)]
-    found = {(i["pk"], i["sk"]): i for i in dynamo.batch_get({events_table(): keys})[events_table()]}
+    items = dynamo.batch_get({events_table(): keys})[events_table()]
+    found = {(i["pk"], i["sk"]): i for i in items}
     quota = found.get((inventory.event_pk(event.id), inventory.QUOTA))
     counter = found.get((inventory.event_pk(event.id), inventory.type_key(event.id, kind.id)["sk"]))
-    shards = tuple(int(found.get((k["pk"], k["sk"]), {}).get("waiting", 0)) for k in keys[2:])
     return GateNow(
         event=inventory.with_quota(event, quota) if quota else None,
         ticket_type=inventory.with_counter(kind, counter) if counter else None,
-        waiting=line.Counts(shards, int((quota or {}).get("waiting", 0))),
+        waiting=line.counted(event.id, items, int((quota or {}).get("waiting", 0))),
     )
 
 
@@ -258,18 +261,18 @@ def withdraw(entry: EntryRecord) -> bool:
     return True
 
 
-def note_waiting(entry: EntryRecord, waiting: int) -> EntryRecord:
-    """Keep on the entry how many waited just after it joined (the bound of its position): one UpdateItem
-    of the user's own item, if it is still this entry."""
+def note_waiting(entry: EntryRecord, counts: line.Counts) -> EntryRecord:
+    """Keep on the entry the line's counts just after it joined, the start of its position's bound: one
+    UpdateItem of the user's own item, if it is still this entry."""
     with aws_errors(), suppress(client().exceptions.ConditionalCheckFailedException):
         client().update_item(
             TableName=bookings_table(),
             Key=dump(entry_key(entry.user_id, entry.event_id)),
-            UpdateExpression="SET line_waiting = :waiting",
+            UpdateExpression="SET line_waiting = :waiting, line_served = :served",
             ConditionExpression="id = :id",
-            ExpressionAttributeValues=values(waiting=waiting, id=entry.id),
+            ExpressionAttributeValues=values(waiting=counts.total, served=counts.served, id=entry.id),
         )
-    return replace(entry, line_waiting=waiting)
+    return replace(entry, line_waiting=counts.total, line_served=counts.served)
 
 
 # Below this many entries ahead (by its bound), a position is counted exactly: at most this many line items.
@@ -280,7 +283,8 @@ def position(entry: EntryRecord, counts: line.Counts) -> int:
     """1 + how many WAITING entries are ahead of the entry: exact (strongly consistent COUNT Queries of
     each shard's items ahead, at most EXACT_BELOW items in all) when its bound says fewer than EXACT_BELOW
     are ahead, else the bound (position_bound)."""
-    bound = position_bound(counts.total, entry.line_waiting)
+    at_join = None if entry.line_waiting is None else (entry.line_waiting, entry.line_served or 0)
+    bound = position_bound(counts.total, counts.served, at_join)
     if bound > EXACT_BELOW:
         return bound
     # Entries of the line of before the shards joined before every sharded one.
@@ -306,12 +310,17 @@ def position(entry: EntryRecord, counts: line.Counts) -> int:
     return ahead + 1
 
 
-def position_bound(waiting_now: int, waiting_at_join: int | None) -> int:
-    """The most a WAITING entry's position can be: everyone waiting now (the entry included), and no more
-    than just after it joined (nobody joins ahead of an entry already in line; its line_waiting counts
-    everyone committed before it). Pure: the arithmetic of the bound."""
-    now = max(waiting_now, 1)
-    return now if waiting_at_join is None else max(1, min(now, waiting_at_join))
+def position_bound(waiting: int, served: int, at_join: tuple[int, int] | None) -> int:
+    """The most a WAITING entry's position can be, from the line's counts now (`waiting`, `served`) and just
+    after it joined (`at_join`, the same two): everyone waiting now (the entry included), and no more than
+    waited when it joined less those served from the head since (while it waits, the head is ahead of it;
+    nobody joins ahead of an entry already in line). Entries that left from elsewhere are not taken off:
+    an upper bound. Pure: the arithmetic of the bound."""
+    now = max(waiting, 1)
+    if at_join is None:
+        return now
+    waited, served_then = at_join
+    return max(1, min(now, waited - (served - served_then)))
 
 
 def read_entry(user_id: str, event_id: str) -> tuple[UserRecord | None, EntryRecord | None]:
@@ -411,15 +420,11 @@ def list_page(
         attributes=users.readable(),
     )
     account = found[users_table()]
-    counters = {i["pk"]: int(i.get("waiting", 0)) for i in found[events_table()] if i["sk"] == line.COUNT}
     events = {
         event_id: LineState(
             EventStatus(q["status"]),
             datetime.fromisoformat(q["starts_at"]),
-            line.Counts(
-                tuple(counters.get(line.counter_key(event_id, k)["pk"], 0) for k in range(line.LINE_SHARDS)),
-                int(q.get("waiting", 0)),
-            ),
+            line.counted(event_id, found[events_table()], int(q.get("waiting", 0))),
         )
         for q in found[events_table()]
         if q["sk"] == inventory.QUOTA and (event_id := q["pk"].removeprefix(inventory.event_pk("")))
@@ -577,13 +582,13 @@ def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: EntryStat
     }
 
 
-def drop(entry: EntryRecord, *, status: EntryStatus, now: datetime) -> None:
+def drop(entry: EntryRecord, *, status: EntryStatus, now: datetime, served: bool = False) -> None:
     """WAITING -> `status` for an entry that can wait no more (EXPIRED: its type no longer sells; CLOSED:
-    its event was deleted or has started): out of the line, one fewer WAITING."""
+    its event was deleted or has started): out of the line, one fewer WAITING (`served`: from its head)."""
     tx = Transaction()
     tx.add("entry", end_waiting(entry, status=status, now=now))
     tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(line_key(entry))}})
-    tx.add("count", count_entry(entry, -1))
+    tx.add("count", count_entry(entry, -1, served=served))
     with suppress(Failed):  # left, or dropped by a racing allocator: it is out of the line either way
         tx.commit()
 
