@@ -106,9 +106,9 @@ def _public(
 
 def join(principal: Principal, event_id: str, request: WaitingListRequest) -> WaitingListEntry:
     """Join the event's line: one BatchGetItem, one Query for lapsed holds, one transaction, one BatchGetItem
-    that judges the gate again (the join is taken back if it no longer holds), the allocator (tickets kept
-    for the line may fit the new entry at once), then the position: its bound kept on the entry (one
-    UpdateItem), counted exactly when fewer than 1,000 are ahead."""
+    that judges the gate again (the join is taken back if it no longer holds), the allocator when that read
+    shows tickets kept for the line (they may fit the new entry at once), then the position: its bound kept
+    on the entry (one UpdateItem), counted exactly when fewer than 1,000 are ahead."""
     event_id_or_404(event_id)
     now = clock.now()
     context = store.read_for_join(principal.user_id, event_id)
@@ -122,13 +122,13 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     may_join(context.entry, event is not None and on_sale(event.status, event.starts_at, now))
     ticket_type = chosen_type(event, request.ticket_type_id)
     lapsed_returned = False
-    counts = None
+    counts, kept = None, 0
 
     def attempt() -> EntryRecord:
-        nonlocal event, ticket_type, holding, lapsed_returned, counts
+        nonlocal event, ticket_type, holding, lapsed_returned, counts, kept
         stock = sellable(event, ticket_type, holding, request.quantity, now)
         entry = _new_entry(principal.user_id, stock, request.quantity, now)
-        join_gate(stock, request.quantity)
+        gate = join_gate(stock, request.quantity)
         if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
             lapsed_returned = True
             if expiry.release_expired(now, event_id=event_id):
@@ -140,20 +140,22 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         # The gate again, after the commit: tickets that came back between the read and the commit went on
         # open sale (nobody waited yet); from the commit on they come to the line, so this read is the last
         # that can find the gate open.
-        after = store.gate_now(stock)
+        after = store.gate_now(stock, type_counter=gate == "type")
         try:
             join_gate(sellable(after.event, after.ticket_type, holding, request.quantity, now), request.quantity)
         except DomainError:
             if store.withdraw(entry):  # (else an offer or a leave came first: the entry stands as it is)
                 retry.afterwards(lambda: offers.allocate(event_id))  # returns kept for it meanwhile go on
                 raise
-        counts = after.waiting
+        counts, kept = after.waiting, after.event.reserved if after.event else 0
         return store.note_waiting(entry, counts)
 
     entry = retry.retried(attempt)
     metrics.add_metric(name="WaitingListJoins", unit="Count", value=1)
     logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
-    if offers.allocate(event_id):  # tickets kept for the line may have fitted this entry at once
+    # Tickets kept for the line may fit this entry at once; none kept as it joined: any that come back
+    # later are handed on by whatever returns them (which reads the line with this entry in it).
+    if kept and offers.allocate(event_id):
         entry = store.read_entry(principal.user_id, event_id)[1] or entry
     if entry.status != EntryStatus.WAITING or counts is None:
         return _public(entry, now=now)
