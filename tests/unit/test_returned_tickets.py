@@ -134,3 +134,27 @@ def test_the_conditions_of_each_pool_name_what_they_check() -> None:
     assert closed.startswith("NOT (")  # a closed line takes returns whoever waits: no counter is checked
     assert "waiting > :zero" in legacy
     assert "waiting" not in shard  # shard 3's counter is checked by its own ConditionCheck
+
+
+def test_an_event_nobody_ever_queued_for_returns_without_checking_the_line_counters() -> None:
+    unused = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.UNUSED)[1]
+    assert f"attribute_not_exists({inventory.LINE_USED})" in unused  # the quota says: no counter to check
+    assert inventory.waiters_for(next(EVENTS)) == inventory.UNUSED  # the first guess of any event
+
+
+def test_a_quota_showing_its_line_was_used_makes_the_return_check_the_counters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from boxoffice.store import line
+
+    monkeypatch.setattr(line, "counts", lambda event_id: line.Counts((0, 0, 0, 0, 4, 0, 0, 0)))
+    event = next(EVENTS)
+    used = {**quota(0), inventory.LINE_USED: True}
+    commits = Commits(lost("quota", used))  # someone joined the sharded line since: read who waits
+
+    assert route(event, commits) == Pool.RESERVED
+    assert inventory.waiters_for(event) == 4
+    monkeypatch.setattr(line, "counts", lambda event_id: line.Counts((0,) * 8))
+    again = next(EVENTS)
+    assert route(again, Commits(lost("quota", used))) == Pool.AVAILABLE
+    assert inventory.waiters_for(again) == inventory.NOBODY  # every counter checked from now on

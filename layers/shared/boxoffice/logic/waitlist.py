@@ -136,7 +136,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
                 event, holding = fresh.event, fresh.holding
                 ticket_type = event.ticket_type(stock.ticket_type.id) if event else None
                 raise retry.Again()
-        entry = store.join(entry, token_version=principal.token_version)
+        entry = store.join(entry, token_version=principal.token_version, first=not context.line_used)
         # The gate again, after the commit: tickets that came back between the read and the commit went on
         # open sale (nobody waited yet); from the commit on they come to the line, so this read is the last
         # that can find the gate open.

@@ -174,7 +174,7 @@ def _recount(quota: Update, old: EventRecord, total: int) -> inventory.Waiters |
         quota.conditions.append("available_tickets >= :change")
         return None
     seen = inventory.waiters_for(old.id)
-    seen = inventory.NOBODY if seen == inventory.CLOSED else seen  # (an edit is of an open event)
+    seen = inventory.UNUSED if seen == inventory.CLOSED else seen  # (an edit is of an open event)
     to_pool, right_pool, pool_values = inventory.returned(inventory.pool_of(seen), "change", seen=seen)
     quota.sets.append(to_pool)
     quota.conditions.append(right_pool)

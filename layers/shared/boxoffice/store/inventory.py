@@ -459,14 +459,20 @@ BY_POOL, POOL_KEY, POOLED = "by_pool", "pool_pk", "RESERVED"
 POOL_NAMES: Final = {"#line_status": "status"}
 
 # Who waits for an event's returns: a line shard seen with someone in it (line.LEGACY: the quota's own
-# line), NOBODY (every counter 0), or CLOSED (the event deleted or started: nobody can be offered anything).
+# line), NOBODY (every counter 0), UNUSED (nobody ever joined the event's sharded line: the quota has no
+# LINE_USED, so no counter need be checked), or CLOSED (the event deleted or started: nobody can be offered
+# anything).
 NOBODY: Final = "nobody"
+UNUSED: Final = "unused"
 CLOSED: Final = "closed"
 Waiters = int | str
+# Set on the quota by an event's first join into the sharded line (never removed): until then a return
+# checks no line counter, so the events nobody queues for pay nothing for the line's shards.
+LINE_USED: Final = "line_used"
 
 
 def returned(
-    pool: Pool, quantity: str = "qty", *, now: datetime | None = None, seen: Waiters = NOBODY
+    pool: Pool, quantity: str = "qty", *, now: datetime | None = None, seen: Waiters = UNUSED
 ) -> tuple[str, str, dict[str, Any]]:
     """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the quota's part of the
     condition that it is the right pool (open sale while nobody waits, `reserved` while anyone does, as
@@ -481,8 +487,8 @@ def returned(
         to_sale = f"available_tickets = available_tickets + :{quantity}"
         if seen == CLOSED and now is not None:
             return to_sale, f"NOT ({line_open})", open_values
-        nobody = f"{NOBODY_WAITS} AND {line_open}" if now is not None else NOBODY_WAITS
-        return to_sale, nobody, {"zero": 0, **open_values}
+        nobody = NOBODY_WAITS if seen == NOBODY else f"attribute_not_exists({LINE_USED}) AND {NOBODY_WAITS}"
+        return to_sale, f"{nobody} AND {line_open}" if now is not None else nobody, {"zero": 0, **open_values}
     clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
     someone = ["waiting > :zero"] if seen == line.LEGACY else []
     condition = " AND ".join([*someone, *([line_open] if now is not None else [])]) or "attribute_exists(pk)"
@@ -499,9 +505,9 @@ def check_waiters(tx: Transaction, event_id: str, seen: Waiters) -> None:
 
 
 def waiters_for(event_id: str, pool: Pool | None = None) -> Waiters:
-    """Who waits for the event's returns as this process last saw it (NOBODY if it never did), in the terms
-    of `pool` when given (the pool the caller commits to)."""
-    seen = _last_seen.get(event_id, NOBODY)
+    """Who waits for the event's returns as this process last saw it (UNUSED if it never did: the cheapest
+    guess), in the terms of `pool` when given (the pool the caller commits to)."""
+    seen = _last_seen.get(event_id, UNUSED)
     if pool == Pool.RESERVED and not isinstance(seen, int):
         return line.LEGACY
     if pool == Pool.AVAILABLE and isinstance(seen, int):
@@ -517,6 +523,9 @@ def learned(event_id: str, failed: Failed, now: datetime | None, tried: Waiters)
     """Whether a transaction that returned tickets under `tried`'s conditions failed because someone else
     waits (or nobody does, or the line closed): then that is remembered for its next try."""
     seen = _seen_in(failed, now, tried)
+    if seen == NOBODY and tried == UNUSED:  # the line has been used: one read guesses better than 8 checks
+        shard = line.counts(event_id).someone()
+        seen = NOBODY if shard is None else shard
     if seen is None or seen == tried:
         return False
     _remember(event_id, seen)
@@ -533,7 +542,8 @@ def _seen_in(failed: Failed, now: datetime | None, tried: Waiters) -> Waiters | 
             return CLOSED
         if int(quota.get("waiting", 0)) > 0:
             return line.LEGACY
-        return NOBODY if tried in (CLOSED, line.LEGACY) else None  # else it failed for something else
+        used = NOBODY if LINE_USED in quota else UNUSED
+        return used if tried in (CLOSED, line.LEGACY, UNUSED) and used != tried else None  # else: something else
     shard = line.seen_waiting(failed)
     if shard is not None:
         return shard

@@ -135,22 +135,22 @@ def head(
 ) -> tuple[list[Any], bool]:
     """The first `limit` line items of the event in join order over `shards`, and whether more follow.
 
-    Each shard is read from its head (one strongly consistent Query of `limit` / shards items, rounded up:
-    about `limit` items in all), and the heads are merged by sort key (joined_at, then id). An item is
+    Each shard is read from its head (one strongly consistent Query; `limit` items shared out over the
+    shards, at least one each), and the heads are merged by sort key (joined_at, then id). An item is
     returned only if no shard cut short could still hold an earlier one: the merge stops at the earliest
     last item of a shard read in part (so at least one shard's worth is returned while any is left).
     """
     read = list(shards)
-    per_shard = -(-limit // max(len(read), 1))
+    share, extra = divmod(limit, max(len(read), 1))
     pages: list[tuple[int, list[Item], bool]] = []
-    for shard in read:
+    for n, shard in enumerate(read):
         with dynamo.aws_errors():
             raw = dynamo.client().query(
                 TableName=events_table(),
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues=values(pk=line_pk(event_id, shard)),
                 ConsistentRead=True,
-                Limit=per_shard,
+                Limit=max(1, share + (n < extra)),
             )
         pages.append((shard, [dynamo.load(i) for i in raw.get("Items", [])], "LastEvaluatedKey" in raw))
     merged = list(heapq.merge(*([(i["sk"], shard, i) for i in items] for shard, items, _ in pages)))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from boxoffice.errors import AlreadyWaiting
+from boxoffice.errors import AlreadyWaiting, EventNotFound
 from boxoffice.records import EntryRecord, EventRecord, Holding, Stock, TicketType
 from boxoffice.store import dynamo, event_items, inventory, legacy, line, users
 from boxoffice.store import events as event_store
@@ -111,6 +111,7 @@ class JoinContext:
     event: EventRecord | None  # with its quota's counters; its types' counters are not read
     holding: Holding
     entry: EntryRecord | None  # the caller's entry for the event, live or ended
+    line_used: bool = True  # someone joined the event's sharded line before (inventory.LINE_USED)
 
 
 class EntryChanged(Exception):
@@ -172,7 +173,9 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
     own = {i["sk"]: i for i in found[bookings_table()]}
     entry = own.get(entry_key(user_id, event_id)["sk"])
     account = found[users_table()]
+    quota = next((i for i in items if i["sk"] == inventory.QUOTA), {})
     return JoinContext(
+        line_used=inventory.LINE_USED in quota,
         user=users.user_of(account[0]) if account else None,
         event=event_items.assemble(described, items) if described else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
@@ -180,8 +183,10 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
     )
 
 
-def join(entry: EntryRecord, *, token_version: int) -> EntryRecord:
+def join(entry: EntryRecord, *, token_version: int, first: bool = False) -> EntryRecord:
     """Put the entry and its line item in its shard and count it there, in one transaction; the entry as put.
+    `first`: the quota showed no LINE_USED, which this join sets (once per event: returns check the line's
+    counters from then on).
 
     A live entry of the caller's for the event is AlreadyWaiting: of racing joins by one user exactly one
     commits. Nothing here conditions on the event's own items (a ConditionCheck costs write units on their
@@ -203,11 +208,24 @@ def join(entry: EntryRecord, *, token_version: int) -> EntryRecord:
     )
     tx.add("line", {"Put": {"TableName": events_table(), "Item": dump(_line_item(entry))}})  # its key has a new id
     tx.add("count", count_entry(entry, 1))
+    if first:
+        tx.add(
+            "quota",
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(inventory.quota_key(entry.event_id)),
+                    "UpdateExpression": f"SET {inventory.LINE_USED} = :used",
+                    "ConditionExpression": "attribute_exists(pk)",  # (never a quota of its own)
+                    "ExpressionAttributeValues": values(used=True),
+                }
+            },
+        )
     users.check_current(tx, entry.user_id, token_version)
     try:
         tx.commit()
-    except Failed:  # the entry's is the one condition left (a revoked token is the transaction's own answer)
-        raise AlreadyWaiting() from None
+    except Failed as exc:  # (a revoked token is the transaction's own answer)
+        raise EventNotFound() if exc.failed("quota") else AlreadyWaiting() from None
     return entry
 
 
