@@ -71,6 +71,11 @@ class Counts:
     def total(self) -> int:
         return sum(self.shards) + self.legacy
 
+    def lined(self) -> list[int]:
+        """The shards anyone waits in (LEGACY first: the old line joined before any shard): the only ones a
+        read of the line's head or of those ahead need query (whoever joins an empty one since is behind)."""
+        return [LEGACY] * bool(self.legacy) + [k for k, n in enumerate(self.shards) if n > 0]
+
     def someone(self) -> int | None:
         """A shard where someone waits (LEGACY: the old line), None when nobody does."""
         if self.legacy > 0:

@@ -308,9 +308,7 @@ def position(entry: EntryRecord, counts: line.Counts) -> int:
     if bound > EXACT_BELOW:
         return bound
     # Entries of the line of before the shards joined before every sharded one.
-    shards = [line.LEGACY] * bool(counts.legacy or entry.line_shard is None)
-    if entry.line_shard is not None:
-        shards += range(line.LINE_SHARDS)
+    shards = [line.LEGACY] if entry.line_shard is None else counts.lined()
     ahead = 0
     for k in shards:
         query: dict[str, Any] = {
@@ -469,10 +467,9 @@ def read_pool(event_id: str) -> tuple[EventRecord | None, bool, line.Counts]:
 
 def head(event_id: str, limit: int, counts: line.Counts) -> tuple[list[EntryRecord], bool]:
     """The first `limit` WAITING entries of the event's line, in join order over its shards, and whether
-    more follow: one strongly consistent Query a shard (and the legacy line while anyone waits in it),
-    about `limit` items in all, whatever the line's length."""
-    shards = [line.LEGACY] * bool(counts.legacy) + [*range(line.LINE_SHARDS)]
-    return line.head(event_id, limit, shards, lambda k, item: entry_in_line(event_id, k, item))
+    more follow: one strongly consistent Query a shard anyone waits in (and the legacy line while anyone
+    waits in it), `limit` items in all, whatever the line's length."""
+    return line.head(event_id, limit, counts.lined(), lambda k, item: entry_in_line(event_id, k, item))
 
 
 def _quota_update(event_id: str, expression: str, condition: str, **named: Any) -> bool:
