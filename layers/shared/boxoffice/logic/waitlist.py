@@ -128,7 +128,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         nonlocal event, ticket_type, holding, lapsed_returned, counts, kept
         stock = sellable(event, ticket_type, holding, request.quantity, now)
         entry = _new_entry(principal.user_id, stock, request.quantity, now)
-        gate = join_gate(stock, request.quantity)
+        join_gate(stock, request.quantity)
         if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
             lapsed_returned = True
             if expiry.release_expired(now, event_id=event_id):
@@ -140,7 +140,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         # The gate again, after the commit: tickets that came back between the read and the commit went on
         # open sale (nobody waited yet); from the commit on they come to the line, so this read is the last
         # that can find the gate open.
-        after = store.gate_now(stock, type_counter=gate == "type")
+        after = store.gate_now(stock)
         try:
             join_gate(sellable(after.event, after.ticket_type, holding, request.quantity, now), request.quantity)
         except DomainError:

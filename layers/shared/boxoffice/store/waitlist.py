@@ -238,12 +238,11 @@ class GateNow:
     waiting: line.Counts
 
 
-def gate_now(stock: Stock, *, type_counter: bool) -> GateNow:
-    """The quota, the type's counter (if `type_counter`: its sub-quota is the gate; else the type as read
-    before) and the line's counters, in one strongly consistent BatchGetItem: 1 RCU on the event's
-    partition (2 with the type), the rest on the line's counters."""
+def gate_now(stock: Stock) -> GateNow:
+    """The quota, the type's counter (its sales window and sub-quota) and the line's counters, in one
+    strongly consistent BatchGetItem: 2 RCU on the event's partition, the rest on the line's counters."""
     event, kind = stock.event, stock.ticket_type
-    keys = [inventory.quota_key(event.id)] + [inventory.type_key(event.id, kind.id)] * type_counter
+    keys = [inventory.quota_key(event.id), inventory.type_key(event.id, kind.id)]
     keys += [line.counter_key(event.id, k) for k in range(line.LINE_SHARDS)]
     items = dynamo.batch_get({events_table(): keys})[events_table()]
     found = {(i["pk"], i["sk"]): i for i in items}
@@ -251,7 +250,7 @@ def gate_now(stock: Stock, *, type_counter: bool) -> GateNow:
     counter = found.get((inventory.event_pk(event.id), inventory.type_key(event.id, kind.id)["sk"]))
     return GateNow(
         event=inventory.with_quota(event, quota) if quota else None,
-        ticket_type=(inventory.with_counter(kind, counter) if counter else None) if type_counter else kind,
+        ticket_type=inventory.with_counter(kind, counter) if counter else None,
         waiting=line.counted(event.id, items, int((quota or {}).get("waiting", 0))),
     )
 
