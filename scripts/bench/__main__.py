@@ -13,6 +13,7 @@ SECTIONS = [
     "bookings",
     "holds",
     "waitlist",
+    "line",
     "door",
     "tickets",
     "writes",

@@ -71,6 +71,7 @@ def local_stack(**env: str) -> Iterator[LocalRuntime]:
 class Calls:
     operations: Counter[str] = field(default_factory=Counter)
     items_read: int = 0
+    items_written: int = 0  # each action of a transaction (a ConditionCheck too), each item of a batch
 
     @property
     def total(self) -> int:
@@ -98,8 +99,19 @@ def count_calls() -> Iterator[Calls]:
         calls.operations[model.name] += 1
         calls.items_read += _items_in(parsed)
 
-    with _hooked("after-call.dynamodb", after):
+    def before(params: dict[str, Any], model: Any, **_: Any) -> None:
+        calls.items_written += _items_sent(model.name, params)
+
+    with _hooked("after-call.dynamodb", after), _hooked("provide-client-params.dynamodb", before):
         yield calls
+
+
+def _items_sent(operation: str, params: dict[str, Any]) -> int:
+    if operation == "TransactWriteItems":
+        return len(params["TransactItems"])
+    if operation == "BatchWriteItem":
+        return sum(len(requests) for requests in params["RequestItems"].values())
+    return 1 if operation in {"PutItem", "UpdateItem", "DeleteItem"} else 0
 
 
 @contextmanager

@@ -309,7 +309,7 @@ def test_an_event_deleted_between_read_and_confirm_is_not_found(
 def _wait(event_id: str, entries: int) -> None:
     """People join the event's waiting list for more tickets than will come back (the waiting list's own
     count and line items, as its joins would write them), or, with 0, all leave it."""
-    from boxoffice.store import waitlist
+    from boxoffice.store import line as lines
 
     table = settings().events_table
     dynamo.client().update_item(
@@ -318,7 +318,7 @@ def _wait(event_id: str, entries: int) -> None:
         UpdateExpression="SET waiting = :n",
         ExpressionAttributeValues=dynamo.values(n=entries),
     )
-    line = waitlist.line_pk(event_id)
+    line = lines.line_pk(event_id, lines.LEGACY)  # the line of before the shards, counted on the quota
     for item in dynamo.client().query(
         TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues=dynamo.values(pk=line)
     )["Items"]:

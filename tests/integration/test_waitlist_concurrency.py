@@ -1,10 +1,12 @@
 """The waiting list under racing clients, through the handlers on threads over moto's server (every call
 serialised, as `make run` runs it): one entry per user however many joins race, exact positions, and
 returned tickets going only to the line while refreshing buyers race for them, with sold + held +
-reserved + available == total at every instant sampled."""
+reserved + available == total at every instant sampled; racing joins and leaves keep each line shard's
+count equal to its line items."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -134,3 +136,62 @@ def test_allocators_racing_over_one_pool_never_offer_more_than_came_back(db: Ser
     final = stock_now(db, event_id)
     assert (final.held, final.reserved, final.available, final.sold) == (10, 0, 0, 0)
     assert final.balanced
+
+
+def line_now(db: SerialisedMoto, event_id: str) -> tuple[list[int], list[int]]:
+    """Per shard, the line items and the counter's `waiting`, as one instant (read under moto's lock)."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from boxoffice.config import settings
+    from boxoffice.store import line
+    from boxoffice.store.dynamo import load
+
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].tables
+    with db.lock:
+        items = {
+            pk: [i.to_json() for i in by_sk.values()]
+            for pk, by_sk in tables[settings().events_table].items.items()
+            if pk.value.startswith(("LINE#", "LINECOUNT#")) and event_id in pk.value
+        }
+    decoded = {pk.value: [load(i["Attributes"]) for i in found] for pk, found in items.items()}
+    in_line = [len(decoded.get(line.line_pk(event_id, k), [])) for k in range(line.LINE_SHARDS)]
+    counted = [
+        sum(int(c.get("waiting", 0)) for c in decoded.get(line.counter_key(event_id, k)["pk"], []))
+        for k in range(line.LINE_SHARDS)
+    ]
+    return in_line, counted
+
+
+def test_racing_joins_and_leaves_keep_every_shards_count_equal_to_its_line(db: SerialisedMoto) -> None:
+    event_id, _, _ = sold_out(1)
+    people = [new_account() for _ in range(24)]
+    done = threading.Event()
+    samples: list[tuple[list[int], list[int]]] = []
+
+    def sample() -> None:
+        while not done.is_set():
+            samples.append(line_now(db, event_id))
+            time.sleep(0.002)
+
+    def join_and_maybe_leave(n: int) -> Result:
+        joined = join(Api(), people[n], event_id)
+        if n % 2 or joined.status != 201:
+            return joined
+        return Api().call("leave_waiting_list", token=people[n].token, path={"entry_id": joined.body["id"]})
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        results = race([partial(join_and_maybe_leave, n) for n in range(len(people))], workers=12)
+    finally:
+        done.set()
+        sampler.join()
+
+    assert {r.status for r in results} == {200, 201}
+    in_line, counted = line_now(db, event_id)
+    assert in_line == counted
+    assert sum(counted) == tickets(event_id).waiting == 12
+    assert len([n for n in in_line if n]) > 1  # spread over several shards
+    assert len(samples) > 5, len(samples)
+    assert all(items == counts for items, counts in samples)

@@ -10,6 +10,8 @@ import pytest
 
 from boxoffice.config import settings
 from boxoffice.logic import offers
+from boxoffice.records import EntryRecord
+from boxoffice.store.line import shard_of
 from tests.support.bookings import Account, new_account, new_event, type_ids
 from tests.support.handlers import Api, Result
 from tests.support.holds import Clock, confirm, place, release, sweep
@@ -49,9 +51,13 @@ def statuses(api: Api, people: list[Account]) -> list[str]:
 def test_tickets_that_come_back_one_by_one_are_offered_to_the_line_in_join_order(api: Api, clock: Clock) -> None:
     event_id, buyer, bookings = sold_out_by_singles(api, 5)
     line = [new_account() for _ in range(12)]
+    shards = set()
     for n, person in enumerate(line, start=1):
         clock.advance(0.001)
-        assert join(api, person, event_id).body["position"] == n
+        joined = join(api, person, event_id).body
+        assert joined["position"] == n
+        shards.add(shard_of(joined["id"]))
+    assert len(shards) > 2  # the line spreads over shards: offers merge them back into join order
 
     for n, booking_id in enumerate(bookings, start=1):
         cancel(api, buyer, booking_id)
@@ -286,3 +292,53 @@ def _entry(who: Account) -> dict[str, Any]:
         if dynamo.load(i)["pk"] == f"USER#{who.id}" and dynamo.load(i)["sk"].startswith("WAITING#")
     ]
     return dynamo.load(item)
+
+
+def test_a_line_stored_before_the_shards_is_served_first_and_counted_on_the_quota(api: Api, clock: Clock) -> None:
+    """An entry that joined before the line had shards: its line item under `LINE#<event>`, counted by the
+    quota's `waiting`. It keeps its place ahead of every later join, is offered first, and leaves the
+    quota's count as it goes."""
+    from boxoffice.config import settings
+    from boxoffice.store import dynamo, inventory
+    from boxoffice.store import waitlist as store
+    from boxoffice.vocabulary import EntryStatus
+
+    event_id, buyer, bookings = sold_out_by_singles(api, 2)
+    early, late = new_account(), new_account()
+    [kind] = type_ids(event_id).values()
+    old = EntryRecord(
+        id=f"{event_id}.01JDQ7Y3M4N5P6Q7R8S9T0V1W2",
+        user_id=early.id,
+        event_id=event_id,
+        ticket_type_id=kind,
+        ticket_type_name="General admission",
+        quantity=1,
+        status=EntryStatus.WAITING,
+        joined_at=clock.now,
+    )
+    table = settings().events_table
+    attributes = {k: v for k, v in store.entry_attributes(old).items() if not k.startswith("line_") or k == "line_sk"}
+    dynamo.client().put_item(
+        TableName=settings().bookings_table, Item=dynamo.dump({**store.entry_key(early.id, event_id), **attributes})
+    )
+    line_item = {"pk": f"LINE#{event_id}", "sk": store.line_sk(old), "entry_id": old.id, "user_id": early.id}
+    line_item |= {"ticket_type_id": kind, "ticket_type_name": "General admission", "quantity": 1}
+    dynamo.client().put_item(TableName=table, Item=dynamo.dump(line_item))
+    dynamo.client().update_item(
+        TableName=table,
+        Key=dynamo.dump(inventory.quota_key(event_id)),
+        UpdateExpression="SET waiting = :one",
+        ExpressionAttributeValues=dynamo.values(one=1),
+    )
+    clock.advance(0.001)
+
+    assert join(api, late, event_id).body["position"] == 2
+    assert entry_of(api, early)["position"] == 1
+    cancel(api, buyer, bookings[0])
+
+    assert (entry_of(api, early)["status"], entry_of(api, late)["status"]) == ("OFFERED", "WAITING")
+    assert entry_of(api, late)["position"] == 1
+    quota = dynamo.get(table, inventory.quota_key(event_id))
+    assert quota is not None
+    assert int(quota["waiting"]) == 0  # the old line is empty: only the shards count from now on
+    assert tickets(event_id).waiting == 1

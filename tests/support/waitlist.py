@@ -52,15 +52,16 @@ class Tickets:
 
 def tickets(event_id: str) -> Tickets:
     from boxoffice.config import settings
-    from boxoffice.store import dynamo, inventory
+    from boxoffice.store import dynamo, inventory, line
 
     quota = dynamo.get(settings().events_table, inventory.quota_key(event_id))
     assert quota is not None
+    shards = line.counts(event_id, int(quota.get("waiting", 0)))
     return Tickets(
         total=int(quota["total_tickets"]),
         available=int(quota["available_tickets"]),
         held=int(quota.get("held", 0)),
         reserved=int(quota.get("reserved", 0)),
         sold=int(quota["sold"]),
-        waiting=int(quota.get("waiting", 0)),
+        waiting=shards.total,  # the line's shards and the legacy line the quota counts
     )

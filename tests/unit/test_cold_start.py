@@ -67,9 +67,9 @@ EVENT_MODELS = WIRE | {"records", "text"}
 # The event store: CRUD over its item mapping, the word index and the v1 upgrade it may run.
 EVENT_STORE = {"store.events", "store.event_items", "store.legacy", "store.search", "shards"}
 TICKET_TYPES = STORE | EVENT_MODELS | {"ids", "logic.access", "logic.tickettypes"}
-TICKET_TYPES |= EVENT_STORE | {"store.inventory", "store.tickets", "store.tickettypes"}
+TICKET_TYPES |= EVENT_STORE | {"store.inventory", "store.line", "store.tickets", "store.tickettypes"}
 OFFERS = STORE | EVENT_MODELS | EVENT_STORE | {"ids", "logic.offers", "logic.sales", "store.bookings"}
-OFFERS |= {"store.holds", "store.inventory", "store.offers", "store.tickets", "store.waitlist"}
+OFFERS |= {"store.holds", "store.inventory", "store.line", "store.offers", "store.tickets", "store.waitlist"}
 EVENTS = TICKET_TYPES | OFFERS | {"cursors", "logic.events"}
 SALES = OFFERS | {"cursors", "logic.access", "logic.bookings", "logic.expiry", "models.bookings", "ticket_codes"}
 HOLDS = SALES | {"logic.holds", "models.holds"}
@@ -101,11 +101,19 @@ ROUTED: dict[str, set[str]] = {
     "event_stats": STORE
     | {"ids", "logic.access", "logic.stats", "models", "models.common", "models.stats", "records", "text"}
     | EVENT_STORE
-    | {"store.inventory", "store.stats", "store.tickets"},
+    | {"store.inventory", "store.line", "store.stats", "store.tickets"},
 }
 # What tickets, QR codes and calendar entries read (the renderers themselves load when they render).
 DOCUMENTS = STORE | EVENT_STORE | {"ids", "logic.access", "logic.documents", "records", "render", "text"}
-DOCUMENTS |= {"store.bookings", "store.documents", "store.holds", "store.inventory", "store.tickets", "store.waitlist"}
+DOCUMENTS |= {
+    "store.bookings",
+    "store.documents",
+    "store.holds",
+    "store.inventory",
+    "store.line",
+    "store.tickets",
+    "store.waitlist",
+}
 ROUTED |= dict.fromkeys(["get_tickets_pdf", "get_ticket_qr", "get_event_calendar"], DOCUMENTS)
 NEEDS = {
     **{name: EDGE | needs for name, needs in ROUTED.items()},
@@ -115,7 +123,7 @@ NEEDS = {
     | STORE
     | {"records", "text", "bus", "logic.domain_events", "store.bookings", "store.event_items", "store.legacy"}
     | {"shards"}
-    | {"store.changes", "store.inventory", "store.tickets"},
+    | {"store.changes", "store.inventory", "store.line", "store.tickets"},
     # The mailer renders with the e-mail templates loaded (a domain event at a time, off the request path).
     "send_mail": BASE - {"logic"}
     | DOCUMENTS

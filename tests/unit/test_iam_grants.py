@@ -135,10 +135,8 @@ def test_grants_no_call_needed_are_reported_per_function() -> None:
 
     idle = unused(used)
 
-    assert idle[BOOKING] == [
-        Grant("dynamodb:ConditionCheckItem", "EventsTable"),
-        Grant("dynamodb:ConditionCheckItem", "UsersTable"),
-    ]
+    assert Grant("dynamodb:ConditionCheckItem", "UsersTable") in idle[BOOKING]
+    assert idle[BOOKING] == [g for g in grants(BOOKING) if g.action == "dynamodb:ConditionCheckItem"]
     assert idle["GetMeFunction"] == list(grants("GetMeFunction"))  # no recorded call at all: every grant
     assert "NotFoundFunction" not in idle  # no policy, nothing to use
 

@@ -104,3 +104,57 @@ def test_nobody_waits_for_a_deleted_or_started_event_whatever_its_waiting_count(
     commits = Commits(lost("quota", closed))
     assert route(event, commits) == Pool.AVAILABLE
     assert commits.pools == [Pool.RESERVED, Pool.AVAILABLE]
+
+
+# --- a line spread over shards: who waits is on the shards' counters (store/line.py) ---
+
+
+def counter_lost(name: str, waiting: int) -> Failed:
+    return Failed({name: ("ConditionalCheckFailed", {"waiting": waiting}), "hold": ("None", None)})
+
+
+def test_a_shard_seen_with_someone_waiting_keeps_the_tickets_and_is_checked_next_time() -> None:
+    event = next(EVENTS)
+    commits = Commits(counter_lost("waiters:5", 2))  # "nobody": every counter 0, and shard 5's is not
+    assert route(event, commits) == Pool.RESERVED
+    assert inventory.waiters_for(event) == 5  # the next return checks shard 5 still has someone
+    emptied = Commits(counter_lost("waiters", 0))  # it emptied: "nobody" again, every counter checked
+    assert route(event, emptied) == Pool.AVAILABLE
+    assert (emptied.pools, inventory.waiters_for(event)) == ([Pool.RESERVED, Pool.AVAILABLE], inventory.NOBODY)
+
+
+def test_the_conditions_of_each_pool_name_what_they_check() -> None:
+    nobody = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.NOBODY)[1]
+    closed = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.CLOSED)[1]
+    legacy = inventory.returned(Pool.RESERVED, now=NOW, seen=-1)[1]
+    shard = inventory.returned(Pool.RESERVED, now=NOW, seen=3)[1]
+
+    assert inventory.NOBODY_WAITS in nobody  # the quota's old line
+    assert "NOT" not in nobody  # while open
+    assert closed.startswith("NOT (")  # a closed line takes returns whoever waits: no counter is checked
+    assert "waiting > :zero" in legacy
+    assert "waiting" not in shard  # shard 3's counter is checked by its own ConditionCheck
+
+
+def test_an_event_nobody_ever_queued_for_returns_without_checking_the_line_counters() -> None:
+    unused = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.UNUSED)[1]
+    assert f"attribute_not_exists({inventory.LINE_USED})" in unused  # the quota says: no counter to check
+    assert inventory.waiters_for(next(EVENTS)) == inventory.UNUSED  # the first guess of any event
+
+
+def test_a_quota_showing_its_line_was_used_makes_the_return_check_the_counters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from boxoffice.store import line
+
+    monkeypatch.setattr(line, "counts", lambda event_id: line.Counts((0, 0, 0, 0, 4, 0, 0, 0)))
+    event = next(EVENTS)
+    used = {**quota(0), inventory.LINE_USED: True}
+    commits = Commits(lost("quota", used))  # someone joined the sharded line since: read who waits
+
+    assert route(event, commits) == Pool.RESERVED
+    assert inventory.waiters_for(event) == 4
+    monkeypatch.setattr(line, "counts", lambda event_id: line.Counts((0,) * 8))
+    again = next(EVENTS)
+    assert route(again, Commits(lost("quota", used))) == Pool.AVAILABLE
+    assert inventory.waiters_for(again) == inventory.NOBODY  # every counter checked from now on

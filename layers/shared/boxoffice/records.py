@@ -362,6 +362,9 @@ class EntryRecord:
     hold_id: str | None = None
     expires_at: datetime | None = None
     ended_at: datetime | None = None
+    line_shard: int | None = None  # its line's shard (store/line.py); None: the line of before the shards
+    line_waiting: int | None = None  # entries WAITING just after it joined: a bound on those ahead of it
+    line_served: int | None = None  # entries served from the line's head until then (store/line.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,11 @@ room under the per-user cap, each as a hold for that user (one transaction per e
 an offer that expires comes back to the pool and goes to the next in line; once nobody waits, the pool
 goes back on open sale, and so does a pool nobody in the line can take (held back by their type's own
 sub-quota or their cap, not by the pool's size). It runs right after anything that returns tickets or
-changes the line, reading only the head of the line (a request's work does not grow with it), and from
-the sweeper for every event in the pool index, reading deeper, so a request cut short is made good
-within a sweep period. The sweeper also ends the lines of deleted and started events (CLOSED). No locks:
-each move is conditioned on the counts it read, so a race costs a read, never a ticket.
+changes the line, reading only the head of the line, merged over its shards in join order (a request's
+work does not grow with it), and from the sweeper for every event in the pool index, reading deeper, so a
+request cut short is made good within a sweep period. The sweeper also ends the lines of deleted and
+started events (CLOSED). No locks: each move is conditioned on the counts it read,
+so a race costs a read, never a ticket.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from boxoffice.records import EntryRecord, EventRecord, HoldRecord, TicketType
 from boxoffice.store import holds as hold_store
 from boxoffice.store import offers as store
 from boxoffice.store import waitlist as lines
+from boxoffice.store.line import Counts
 from boxoffice.store.offers import OfferRefused
 from boxoffice.vocabulary import EntryStatus, HoldStatus
 
@@ -148,23 +150,23 @@ def allocate(event_id: str, *, sweeping: bool = False) -> int:
     made: list[str] = []  # the holds offered, kept across attempts (a pass may end in a conflict)
 
     def attempt() -> None:
-        event, listed = lines.read_pool(event_id)
+        event, listed, counts = lines.read_pool(event_id)
         if event is None:
             return
         now = clock.now()
         move = pool_move(event, listed, now, sweeping=sweeping)
         left = event.reserved
         if move is Move.OFFER:
-            done = _offer(event, window, now, made)
+            done = _offer(event, counts, window, now, made)
             move, left = after_pass(done, listed), done.left
         if move is Move.AGAIN:
             raise retry.Again()
         if move is Move.REOPEN and not lines.reopen(event_id, left):
             raise retry.Again()
-        if move is Move.CLOSE and not _close(event, listed, now):
+        if move is Move.CLOSE and not _close(event, counts, listed, now):
             raise retry.Again()
         # Nobody in line can take them: back on open sale, unless the line changed meanwhile.
-        if move is Move.RELEASE and not lines.release_pool(event_id, left, event.waiting):
+        if move is Move.RELEASE and not lines.release_pool(event_id, left, counts):
             raise retry.Again()
         if move is Move.UNLIST:
             lines.unlist(event_id)  # fails (and stays listed) if tickets came back meanwhile
@@ -177,12 +179,12 @@ def allocate(event_id: str, *, sweeping: bool = False) -> int:
     return len(made)
 
 
-def _close(event: EventRecord, listed: bool, now: datetime) -> bool:
+def _close(event: EventRecord, counts: Counts, listed: bool, now: datetime) -> bool:
     """End CLOSE_WINDOW entries of a closed line (CLOSED) and put its pool back on open sale; stays listed
     for the next sweep while entries remain. False when the pool or the line changed since it was read."""
-    if event.reserved and not lines.release_pool(event.id, event.reserved, event.waiting):
+    if event.reserved and not lines.release_pool(event.id, event.reserved, counts):
         return False
-    entries, more = lines.line(event.id, CLOSE_WINDOW)
+    entries, more = lines.head(event.id, CLOSE_WINDOW, counts)
     for entry in entries:
         lines.drop(entry, status=EntryStatus.CLOSED, now=now)
     if more:
@@ -192,30 +194,33 @@ def _close(event: EventRecord, listed: bool, now: datetime) -> bool:
     return True
 
 
-def _offer(event: EventRecord, window: int, now: datetime, made: list[str]) -> Pass:
+def _offer(event: EventRecord, counts: Counts, window: int, now: datetime, made: list[str]) -> Pass:
     """Offer the pool down the first `window` entries of the line, in join order, each as `fit` judges it,
     adding the holds offered to `made`. An entry that cannot have its offer now (it left, its user is at
     the cap, its type changed price: the store's conditions say) is passed over."""
     left, offered, ended, wanted = event.reserved, 0, 0, False
-    entries, more = lines.line(event.id, window)
+    head = True  # nobody read so far still waits: the entry is the head of the line (it counts as served)
+    entries, more = lines.head(event.id, window, counts)
     for entry in entries:
         if left == 0:
             break
         kind = event.ticket_type(entry.ticket_type_id)
         verdict = fit(entry, kind, left, now)
         if verdict is Fit.ENDS:
-            lines.drop(entry, status=EntryStatus.EXPIRED, now=now)
+            lines.drop(entry, status=EntryStatus.EXPIRED, now=now, served=head)
             ended += 1
             continue
         wanted = wanted or verdict is Fit.WAITS
         if verdict is not Fit.OFFERED or kind is None:  # (kind is None: it ENDS)
+            head = False
             continue
         hold = offered_hold(event, entry, kind, now)
         try:
-            store.offer(entry, hold, event=event, ticket_type=kind, now=now)
+            store.offer(entry, hold, event=event, ticket_type=kind, now=now, head=head)
         except OfferRefused as refused:
             if refused.pool:
                 return Pass(offered, ended, left, wanted, more, lost_pool=True)
+            head = False  # (it may have left: then the next is the head, but a bound may stay above)
             continue
         left -= entry.quantity
         offered += 1

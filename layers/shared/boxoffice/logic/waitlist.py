@@ -2,7 +2,8 @@
 
 The rules: a user may wait for tickets of a type that they could book right now but for the tickets left
 (logic/sales.py: sellable), and only while fewer than they want are on open sale; one live entry per user
-and event. Places are kept in join order; a position is exact when it is answered. Tickets that come back
+and event. Places are kept in join order; a position is exact when fewer than 1,000 are ahead, else an
+upper bound (store.waitlist.position). Tickets that come back
 while anyone waits are kept for the line (the quota's `reserved` pool) and go back on open sale once
 nobody waits.
 """
@@ -15,6 +16,7 @@ from datetime import datetime
 from boxoffice import clock, cursors, ids, retry
 from boxoffice.errors import (
     AlreadyWaiting,
+    DomainError,
     HoldConfirmed,
     HoldExpired,
     HoldReleased,
@@ -32,7 +34,6 @@ from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
 from boxoffice.records import EntryRecord, Stock
 from boxoffice.store import waitlist as store
-from boxoffice.store.inventory import StockChanged
 from boxoffice.store.waitlist import EntryChanged
 from boxoffice.vocabulary import EntryStatus, Principal
 
@@ -104,8 +105,10 @@ def _public(
 
 
 def join(principal: Principal, event_id: str, request: WaitingListRequest) -> WaitingListEntry:
-    """Join the event's line: one BatchGetItem, one Query for lapsed holds, one transaction, the allocator
-    (tickets kept for the line may fit the new entry at once), then one COUNT Query for the position."""
+    """Join the event's line: one BatchGetItem, one Query for lapsed holds, one transaction, one BatchGetItem
+    that judges the gate again (the join is taken back if it no longer holds), the allocator when that read
+    shows tickets kept for the line (they may fit the new entry at once), then the position: its bound kept
+    on the entry (one UpdateItem), counted exactly when fewer than 1,000 are ahead."""
     event_id_or_404(event_id)
     now = clock.now()
     context = store.read_for_join(principal.user_id, event_id)
@@ -119,11 +122,13 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     may_join(context.entry, event is not None and on_sale(event.status, event.starts_at, now))
     ticket_type = chosen_type(event, request.ticket_type_id)
     lapsed_returned = False
+    counts, kept = None, 0
 
     def attempt() -> EntryRecord:
-        nonlocal event, ticket_type, holding, lapsed_returned
+        nonlocal event, ticket_type, holding, lapsed_returned, counts, kept
         stock = sellable(event, ticket_type, holding, request.quantity, now)
-        entry, gate = _new_entry(principal.user_id, stock, request.quantity, now), join_gate(stock, request.quantity)
+        entry = _new_entry(principal.user_id, stock, request.quantity, now)
+        join_gate(stock, request.quantity)
         if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
             lapsed_returned = True
             if expiry.release_expired(now, event_id=event_id):
@@ -131,19 +136,30 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
                 event, holding = fresh.event, fresh.holding
                 ticket_type = event.ticket_type(stock.ticket_type.id) if event else None
                 raise retry.Again()
+        entry = store.join(entry, token_version=principal.token_version, first=not context.line_used)
+        # The gate again, after the commit: tickets that came back between the read and the commit went on
+        # open sale (nobody waited yet); from the commit on they come to the line, so this read is the last
+        # that can find the gate open.
+        after = store.gate_now(stock)
         try:
-            store.join(entry, stock, gate=gate, token_version=principal.token_version, now=now)
-        except StockChanged as changed:
-            event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
-            raise retry.Again() from None
-        return entry
+            join_gate(sellable(after.event, after.ticket_type, holding, request.quantity, now), request.quantity)
+        except DomainError:
+            if store.withdraw(entry):  # (else an offer or a leave came first: the entry stands as it is)
+                retry.afterwards(lambda: offers.allocate(event_id))  # returns kept for it meanwhile go on
+                raise
+        counts, kept = after.waiting, after.event.reserved if after.event else 0
+        return store.note_waiting(entry, counts)
 
     entry = retry.retried(attempt)
     metrics.add_metric(name="WaitingListJoins", unit="Count", value=1)
     logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
-    if offers.allocate(event_id):  # tickets kept for the line may have fitted this entry at once
+    # Tickets kept for the line may fit this entry at once; none kept as it joined: any that come back
+    # later are handed on by whatever returns them (which reads the line with this entry in it).
+    if kept and offers.allocate(event_id):
         entry = store.read_entry(principal.user_id, event_id)[1] or entry
-    return _public(entry, store.position(entry) if entry.status == EntryStatus.WAITING else None, now=now)
+    if entry.status != EntryStatus.WAITING or counts is None:
+        return _public(entry, now=now)
+    return _public(entry, store.position(entry, counts), now=now)  # the line as the join saw it: a bound still
 
 
 def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> EntryRecord:
@@ -215,7 +231,8 @@ def _decline(principal: Principal, entry: EntryRecord, now: datetime) -> Waiting
 
 def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[WaitingListEntry]:
     """The caller's entries by event, ended ones included, each WAITING one with its position: one Query,
-    one BatchGetItem (the account, the events' quotas) and one COUNT Query per WAITING entry of an open line."""
+    one BatchGetItem (the account, the events' quotas and line counters) and, per WAITING entry of an open
+    line with fewer than 1,000 ahead, one COUNT Query a line shard."""
     scope = f"waiting-list:{principal.user_id}"  # a cursor is good for its own user's list only
     after = _after(cursors.unseal(cursor, scope)) if cursor is not None else None
     user, entries, more, events = store.list_page(principal.user_id, limit, after)
@@ -223,9 +240,10 @@ def list_entries(principal: Principal, limit: int, cursor: str | None) -> Page[W
     now = clock.now()
     items = []
     for e in entries:
-        closed = e.event_id not in events or not on_sale(*events[e.event_id], now)
-        waiting = e.status == EntryStatus.WAITING and not closed
-        items.append(_public(e, store.position(e) if waiting else None, now=now, closed=closed))
+        line = events.get(e.event_id)
+        closed = line is None or not on_sale(line.status, line.starts_at, now)
+        place = store.position(e, line.counts) if line and not closed and e.status == EntryStatus.WAITING else None
+        items.append(_public(e, place, now=now, closed=closed))
     next_cursor = cursors.seal({"after": entries[-1].event_id}, scope) if more and entries else None
     return Page[WaitingListEntry](items=items, next_cursor=next_cursor)
 

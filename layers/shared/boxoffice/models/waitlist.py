@@ -43,7 +43,10 @@ class WaitingListEntry(ResponseModel):
         " the type stopped selling); LEFT; CLOSED (the event was deleted or has started)."
     )
     position: int | None = Field(
-        default=None, description="While WAITING: 1 for the first in line, exact at the time of the answer."
+        default=None,
+        description="While WAITING: 1 for the first in line. Exact when fewer than 1,000 are ahead; behind more,"
+        " an upper bound (never less than the true place): the line's length when the entry joined, less those"
+        " served from its head since.",
     )
     joined_at: datetime
     hold_id: str | None = Field(

@@ -35,7 +35,7 @@ from boxoffice.store.event_items import (
     name_key,
 )
 from boxoffice.text import venue_key
-from boxoffice.vocabulary import EventStatus, Pool, Principal, UserRecord
+from boxoffice.vocabulary import EventStatus, Principal, UserRecord
 
 
 class Stale(retry.Again):
@@ -186,14 +186,15 @@ def _pin_index(update: Update, old: EventRecord) -> None:
     update.named.update(old_name=old.name, old_key=old.starts_key)
 
 
-def _recount(quota: Update, old: EventRecord, total: int, others: Shards) -> None:
-    """A new capacity moves the tickets on open sale by the difference, from the total we read (pinned).
+def _recount(quota: Update, old: EventRecord, total: int, others: Shards) -> inventory.Waiters | None:
+    """A new capacity moves the tickets on open sale by the difference, from the total we read (pinned); who
+    waits as the conditions put it, for inventory.check_waiters (None: the line is not asked).
 
     Fewer: only tickets on open sale can go (never sold, held or reserved ones), from whichever stock
     shards have them (one atomic read of all: below what they hold together is CAPACITY_BELOW_SOLD). More:
     they are tickets that come back, so they go to the waiting list's pool while anyone waits
-    (inventory.returned), to open sale otherwise (shard 0's); each under a condition on `waiting`, so a line
-    that formed or emptied since our read makes the edit read again.
+    (inventory.returned), to open sale otherwise (shard 0's); each under the conditions on the line's
+    counters, so a line that formed or emptied since our read makes the edit go round again.
     """
     change = total - old.total_tickets
     quota.sets.append("total_tickets = :total")
@@ -207,15 +208,18 @@ def _recount(quota: Update, old: EventRecord, total: int, others: Shards) -> Non
         for shard, cut in cuts.items():
             _move(quota if shard == 0 else others.of(shard), -cut, f"cut{shard}")
         quota.named.pop("change")
-        return
+        return None
     if change < 0:
         quota.sets.append("available_tickets = available_tickets - :change")
         quota.conditions.append("available_tickets >= :change")
-        return
-    to_pool, right_pool, pool_values = inventory.returned(Pool.RESERVED if old.waiting else Pool.AVAILABLE, "change")
+        return None
+    seen = inventory.waiters_for(old.id)
+    seen = inventory.UNUSED if seen == inventory.CLOSED else seen  # (an edit is of an open event)
+    to_pool, right_pool, pool_values = inventory.returned(inventory.pool_of(seen), "change", seen=seen)
     quota.sets.append(to_pool)
     quota.conditions.append(right_pool)
     quota.named.update(pool_values)
+    return seen
 
 
 def _move(update: Update, delta: int, name: str, *, had: int | None = None) -> None:
@@ -368,8 +372,7 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     for shard in range(old.stocked):
         for field, value in copies.items():
             (quota if shard == 0 else others.of(shard)).put(field, value)
-    if new.total_tickets != old.total_tickets:
-        _recount(quota, old, new.total_tickets, others)
+    seen = _recount(quota, old, new.total_tickets, others) if new.total_tickets != old.total_tickets else None
     if new.inventory_shards != old.inventory_shards:
         _reshard(described, quota, others, old, new)
     repriced = [t for t in new.ticket_types if (o := old.ticket_type(t.id)) is not None and o.price != t.price]
@@ -381,6 +384,8 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     if quota.sets or quota.removes:
         tx.add("quota", quota.action(inventory.quota_key(old.id)))
     others.add_to(tx, old.id)
+    if seen is not None:
+        inventory.check_waiters(tx, old.id, seen)
     for t in repriced:
         for shard in range(old.stocked):
             tx.add(f"type:{t.id}" + (f"#{shard}" if shard else ""), inventory.reprice(old.id, t, shard))
@@ -394,6 +399,8 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
             deletes=[k for k in before if k not in after],
         )
     except Failed as exc:
+        if seen is not None and inventory.learned(old.id, exc, None, seen):
+            raise Stale() from None  # someone joined or left the line since: the edit goes round again
         raise _failure(exc, new, old) from None
     finally:
         event_items.forget(old.id)

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from boxoffice import retry, shards
 from boxoffice.records import EventRecord, Holding, Stock, TicketType
-from boxoffice.store import dynamo
+from boxoffice.store import dynamo, line
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
 from boxoffice.vocabulary import EventStatus, Pool
 
@@ -520,10 +520,12 @@ def allot(
     now: datetime,
     *,
     shard: int = 0,
+    legacy_line: bool = False,
 ) -> None:
     """Add a waiting-list offer's counter moves: `quota` moves the tickets from `reserved` to `held` (in
-    `shard`, whose type counter gives its share of a sub-quota: offer_shard) and counts one fewer WAITING,
-    `type` and `holding` as a hold's (the type selling at its price, the per-user cap)."""
+    `shard`, whose type counter gives its share of a sub-quota: offer_shard; and counts one fewer WAITING for
+    an entry of a `legacy_line`: a sharded line counts its own), `type` and `holding` as a hold's (the type
+    selling at its price, the per-user cap)."""
     cap = event.max_tickets_per_user
     held = "" if shard else f", {_HELD}"
     tx.add(
@@ -532,13 +534,14 @@ def allot(
             "Update": {
                 "TableName": events_table(),
                 "Key": dump(quota_key(event.id)),
-                "UpdateExpression": f"SET reserved = reserved - :qty{held} ADD waiting :minus_one",
+                "UpdateExpression": f"SET reserved = reserved - :qty{held}"
+                + (" ADD waiting :minus_one" if legacy_line else ""),
                 "ConditionExpression": "#status = :on_sale AND starts_at > :now AND reserved >= :qty AND "
                 + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"),
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values(
                     qty=quantity,
-                    minus_one=-1,
+                    **({"minus_one": -1} if legacy_line else {}),
                     on_sale=EventStatus.ON_SALE,
                     now=now.isoformat(),
                     **({} if shard else {"zero": 0}),
@@ -632,7 +635,8 @@ def failed_quota(failed: Failed, parts: Iterable[int]) -> tuple[bool, Item | Non
 
 # --- where returned tickets go ---
 
-# The quota item's condition that nobody is WAITING (absent: nobody ever was); `:zero` is 0.
+# The quota item's condition that nobody is WAITING in its legacy line (absent: nobody ever was); `:zero` is 0.
+# A sharded line's counters are store/line.py's: `check_waiters` adds their conditions to the transaction.
 NOBODY_WAITS = "(attribute_not_exists(waiting) OR waiting = :zero)"
 # A quota item with tickets in its `reserved` pool carries POOL_KEY = POOLED: the sparse index BY_POOL lists
 # those events for the sweeper, which hands each pool on (logic/waitlist.py), so no request need finish.
@@ -642,10 +646,25 @@ BY_POOL, POOL_KEY, POOLED = "by_pool", "pool_pk", "RESERVED"
 # A returning quota's condition names the event's status as this (give_back also names it #status).
 POOL_NAMES: Final = {"#line_status": "status"}
 
+# Who waits for an event's returns: a line shard seen with someone in it (line.LEGACY: the quota's own
+# line), NOBODY (every counter 0), UNUSED (nobody ever joined the event's sharded line: the quota has no
+# LINE_USED, so no counter need be checked), or CLOSED (the event deleted or started: nobody can be offered
+# anything).
+NOBODY: Final = "nobody"
+UNUSED: Final = "unused"
+CLOSED: Final = "closed"
+Waiters = int | str
+# Set on the quota by an event's first join into the sharded line (never removed): until then a return
+# checks no line counter, so the events nobody queues for pay nothing for the line's shards.
+LINE_USED: Final = "line_used"
 
-def returned(pool: Pool, quantity: str = "qty", *, now: datetime | None = None) -> tuple[str, str, dict[str, Any]]:
-    """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the condition that it
-    is the right pool (open sale while nobody waits, `reserved` while anyone does), and their values.
+
+def returned(
+    pool: Pool, quantity: str = "qty", *, now: datetime | None = None, seen: Waiters = UNUSED
+) -> tuple[str, str, dict[str, Any]]:
+    """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the quota's part of the
+    condition that it is the right pool (open sale while nobody waits, `reserved` while anyone does, as
+    `seen`), and their values; check_waiters adds the line counters' part.
 
     With `now`, the line counts only while it is open, the event on sale and not started (a deleted or
     started event's waiters can never be offered its tickets); the condition then names POOL_NAMES.
@@ -653,26 +672,82 @@ def returned(pool: Pool, quantity: str = "qty", *, now: datetime | None = None) 
     line_open = "#line_status = :line_on_sale AND starts_at > :line_now"
     open_values = {"line_on_sale": EventStatus.ON_SALE, "line_now": now.isoformat()} if now is not None else {}
     if pool == Pool.AVAILABLE:
-        closed = f"({NOBODY_WAITS} OR NOT ({line_open}))" if now is not None else NOBODY_WAITS
-        return f"available_tickets = available_tickets + :{quantity}", closed, {"zero": 0, **open_values}
+        to_sale = f"available_tickets = available_tickets + :{quantity}"
+        if seen == CLOSED and now is not None:
+            return to_sale, f"NOT ({line_open})", open_values
+        nobody = NOBODY_WAITS if seen == NOBODY else f"attribute_not_exists({LINE_USED}) AND {NOBODY_WAITS}"
+        return to_sale, f"{nobody} AND {line_open}" if now is not None else nobody, {"zero": 0, **open_values}
     clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
-    condition = f"waiting > :zero AND {line_open}" if now is not None else "waiting > :zero"
+    someone = ["waiting > :zero"] if seen == line.LEGACY else []
+    condition = " AND ".join([*someone, *([line_open] if now is not None else [])]) or "attribute_exists(pk)"
     return clause, condition, {"zero": 0, "pooled": POOLED, **open_values}
 
 
-def pool_for(quota: Item | None, now: datetime) -> Pool | None:
-    """Where returned tickets go, for a quota item as DynamoDB saw it (None: it is gone): kept for the line
-    while anyone waits for an event on sale that has not started."""
-    if quota is None:
-        return None
-    line_open = quota.get("status") == EventStatus.ON_SALE and datetime.fromisoformat(quota["starts_at"]) > now
-    return Pool.RESERVED if line_open and int(quota.get("waiting", 0)) > 0 else Pool.AVAILABLE
+def check_waiters(tx: Transaction, event_id: str, seen: Waiters) -> None:
+    """The line counters' part of the pool's condition: every counter 0 (NOBODY), or the shard seen with
+    someone in it still has someone (the legacy line and a closed one are the quota's part)."""
+    if seen == NOBODY:
+        line.check_nobody(tx, event_id)
+    elif isinstance(seen, int) and seen != line.LEGACY:
+        line.check_someone(tx, event_id, seen)
 
 
-# The pool each event's tickets last went to in this process: the first guess of its next return, so that
-# while people wait, a busy event's cancels and the sweeper's releases do not each lose a transaction to
-# the open-sale condition first. A guess only: the condition decides. Bounded: cleared when full.
-_last_pool: dict[str, Pool] = {}
+def waiters_for(event_id: str, pool: Pool | None = None) -> Waiters:
+    """Who waits for the event's returns as this process last saw it (UNUSED if it never did: the cheapest
+    guess), in the terms of `pool` when given (the pool the caller commits to)."""
+    seen = _last_seen.get(event_id, UNUSED)
+    if pool == Pool.RESERVED and not isinstance(seen, int):
+        return line.LEGACY
+    if pool == Pool.AVAILABLE and isinstance(seen, int):
+        return NOBODY
+    return seen
+
+
+def pool_of(seen: Waiters) -> Pool:
+    return Pool.RESERVED if isinstance(seen, int) else Pool.AVAILABLE
+
+
+def learned(event_id: str, failed: Failed, now: datetime | None, tried: Waiters) -> bool:
+    """Whether a transaction that returned tickets under `tried`'s conditions failed because someone else
+    waits (or nobody does, or the line closed): then that is remembered for its next try."""
+    seen = _seen_in(failed, now, tried)
+    if seen == NOBODY and tried == UNUSED:  # the line has been used: one read guesses better than 8 checks
+        shard = line.counts(event_id).someone()
+        seen = NOBODY if shard is None else shard
+    if seen is None or seen == tried:
+        return False
+    _remember(event_id, seen)
+    return True
+
+
+def _seen_in(failed: Failed, now: datetime | None, tried: Waiters) -> Waiters | None:
+    """Who waits, as a failed transaction's items show it; None: they show nothing about it."""
+    if failed.failed("quota"):
+        quota = failed.old("quota")
+        if quota is None:
+            return None
+        if now is not None and not line_open(quota, now):
+            return CLOSED
+        if int(quota.get("waiting", 0)) > 0:
+            return line.LEGACY
+        used = NOBODY if LINE_USED in quota else UNUSED
+        return used if tried in (CLOSED, line.LEGACY, UNUSED) and used != tried else None  # else: something else
+    shard = line.seen_waiting(failed)
+    if shard is not None:
+        return shard
+    return NOBODY if failed.failed("waiters") else None
+
+
+def line_open(quota: Item, now: datetime) -> bool:
+    """Whether the event's line is open, for its quota item as DynamoDB saw it: its event on sale and not
+    started (returns may be kept for it; else they go on open sale)."""
+    return quota.get("status") == EventStatus.ON_SALE and datetime.fromisoformat(quota["starts_at"]) > now
+
+
+# Who waited for each event's returns when this process last saw: the first guess of its next return, so
+# that while people wait, a busy event's cancels and the sweeper's releases do not each lose a transaction
+# to the open-sale condition first. A guess only: the conditions decide. Bounded: cleared when full.
+_last_seen: dict[str, Waiters] = {}
 _LAST_POOL_EVENTS = 1024
 
 
@@ -680,33 +755,30 @@ def route_returned(event_id: str, commit: Callable[[Pool], None], now: datetime)
     """Commit a transaction that returns tickets to the event's quota, into the right pool; returns the pool.
 
     `commit(pool)` builds and commits the whole transaction, its `quota` action returning the tickets to
-    `pool` under that pool's condition (give_back, release). Tried with the pool this event's last return
-    went to, or was found to need (open sale if none); when the quota's condition fails and its ALL_OLD
-    shows the other pool is right at `now` (someone started or stopped waiting, or the event was deleted or
-    started), that pool is remembered and the transaction goes round again (retry.once: with the step it
-    is part of, if any). Every other failure is the caller's.
+    `pool` under that pool's conditions (give_back, release: the quota's, and the line counters' as
+    check_waiters adds them). Tried with who waited at this event's last return in this process (nobody,
+    if none), and when a condition fails showing that someone else waits, or nobody, or that the line
+    closed, that is remembered and the transaction goes round again (retry.once: with the step it is part
+    of, if any). Every other failure is the caller's.
     """
 
     def step() -> Pool:
-        pool = _last_pool.get(event_id, Pool.AVAILABLE)
+        seen = waiters_for(event_id)
         try:
-            commit(pool)
+            commit(pool_of(seen))
         except Failed as exc:
-            other = pool_for(exc.old("quota"), now) if exc.failed("quota") else None
-            if other is None or other == pool:
+            if not learned(event_id, exc, now, seen):
                 raise
-            _remember(event_id, other)
             raise retry.Again() from None
-        _remember(event_id, pool)
-        return pool
+        return pool_of(seen)
 
     return retry.once(step)
 
 
-def _remember(event_id: str, pool: Pool) -> None:
-    if len(_last_pool) >= _LAST_POOL_EVENTS:
-        _last_pool.clear()
-    _last_pool[event_id] = pool
+def _remember(event_id: str, seen: Waiters) -> None:
+    if len(_last_seen) >= _LAST_POOL_EVENTS:
+        _last_seen.clear()
+    _last_seen[event_id] = seen
 
 
 def stock_changed(
@@ -757,25 +829,6 @@ def with_stock(event: EventRecord) -> EventRecord:
         return event
     stock = shard_stock(event)
     return replace(event, available_tickets=sum(stock), shard_stock=stock, stock_known=True)
-
-
-def short_checks(tx: Transaction, name: str, key: Callable[[int], dict[str, str]], seen: list[int]) -> None:
-    """A waiting-list join's proof that fewer are on sale than it wants, across stock shards: each shard
-    beyond 0 still has at most what one atomic read `seen` (whose sum was short), so their sum still is.
-    Shard 0's own condition (`available_tickets <= :mine`) is the caller's."""
-    for shard in range(1, len(seen)):
-        tx.add(
-            f"{name}#{shard}",
-            {
-                "ConditionCheck": {
-                    "TableName": events_table(),
-                    "Key": dump(key(shard)),
-                    "ConditionExpression": "available_tickets <= :seen",
-                    "ExpressionAttributeValues": values(seen=seen[shard]),
-                    **ALL_OLD,
-                }
-            },
-        )
 
 
 def type_stock(event: EventRecord, type_id: str) -> list[Item]:
@@ -948,7 +1001,9 @@ def _return(
     same shard, or the event's `reserved` on its quota. The quota (shard 0's item) carries the pool's
     condition and `condition` in any case: as an update when it moves anything, else as a ConditionCheck."""
     quantity = sum(parts.values())
-    to_pool, right_pool, pool_values = returned(pool, "part" if pool == Pool.AVAILABLE else "qty", now=now)
+    seen = waiters_for(event_id, pool)
+    to_pool, right_pool, pool_values = returned(pool, "part" if pool == Pool.AVAILABLE else "qty", now=now, seen=seen)
+    check_waiters(tx, event_id, seen)
     main_sets: list[str] = [to_pool] if pool == Pool.RESERVED else []
     main_adds: list[str] = []
     main_values: dict[str, Any] = {**named, **pool_values, "qty": quantity}

@@ -1,6 +1,7 @@
 """A waiting-list offer: reserved tickets become a hold for the entry's user, in one transaction.
 
-It moves the quota's tickets from `reserved` to `held` and counts one fewer WAITING, the type and the
+It moves the quota's tickets from `reserved` to `held` and counts one fewer WAITING in the entry's line
+shard, the type and the
 user's holding as a hold does (inventory.allot), puts the hold (HELD, with `waiting_entry_id`), takes the
 entry's line item out and moves the entry WAITING -> OFFERED with the hold's id and expiry. Every part is
 conditioned on what it reads from the allocator's one read, so racing allocators offer each ticket once.
@@ -26,12 +27,17 @@ class OfferRefused(Exception):
         self.pool = pool
 
 
-def offer(entry: EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_type: TicketType, now: datetime) -> None:
-    """Make `hold` (HELD, for the entry's user) from the event's reserved tickets, in one transaction."""
+def offer(
+    entry: EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_type: TicketType, now: datetime, head: bool
+) -> None:
+    """Make `hold` (HELD, for the entry's user) from the event's reserved tickets, in one transaction (`head`:
+    nobody waits ahead of the entry, so it counts as served from the line's head)."""
     tx = Transaction()
     shard = inventory.offer_shard(event, ticket_type, entry.quantity)
     hold = replace(hold, shards=((shard, entry.quantity),)) if shard else hold
-    inventory.allot(tx, event, ticket_type, entry.user_id, entry.quantity, now, shard=shard)
+    inventory.allot(
+        tx, event, ticket_type, entry.user_id, entry.quantity, now, shard=shard, legacy_line=entry.line_shard is None
+    )
     tx.add(
         "hold",
         {
@@ -43,6 +49,8 @@ def offer(entry: EntryRecord, hold: HoldRecord, *, event: EventRecord, ticket_ty
         },
     )
     tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(lines.line_key(entry))}})
+    if entry.line_shard is not None:  # (the legacy line is counted by the quota's update, in allot)
+        tx.add("count", lines.count_entry(entry, -1, served=head))
     tx.add("entry", lines.offered(entry, hold.id, hold.expires_at))
     try:
         tx.commit()

@@ -2,22 +2,25 @@
 Keys and attributes: docs/data-model.md, "events" (waiting line) and "bookings and tickets"
 (waiting-list entry).
 
-The quota item counts the line (`waiting`: entries WAITING) in the same transactions that add and remove
-line items, and a join holds only while too few tickets are on open sale: by condition, never by a read.
-An offer (store/offers.py) takes an entry out of the line in the transaction that makes its hold.
+The line is spread over shards (store/line.py), each counting its entries WAITING (`waiting`) in the same
+transactions that add and remove its line items; the line of an event stored before the shards is counted
+by the quota's `waiting` as before. A join writes no item of the event's own partition: its gate (too few
+tickets on open sale) is judged from the join's read and again from a read after its commit, which takes
+the entry back if tickets came back in between (logic/waitlist.py). An offer (store/offers.py) takes an
+entry out of the line in the transaction that makes its hold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from boxoffice.errors import AlreadyWaiting
-from boxoffice.records import EntryRecord, EventRecord, Holding, Stock
-from boxoffice.store import dynamo, event_items, inventory, legacy, users
+from boxoffice.errors import AlreadyWaiting, EventNotFound
+from boxoffice.records import EntryRecord, EventRecord, Holding, Stock, TicketType
+from boxoffice.store import dynamo, event_items, inventory, legacy, line, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -36,7 +39,6 @@ from boxoffice.store.dynamo import (
 from boxoffice.vocabulary import EntryStatus, EventStatus, UserRecord
 
 _WAITING = "WAITING#"
-_LINE = "LINE#"
 
 
 def line_sk(record: EntryRecord) -> str:
@@ -58,11 +60,15 @@ def entry_attributes(record: EntryRecord) -> Item:
         "hold_id": record.hold_id,
         "expires_at": record.expires_at.isoformat() if record.expires_at else None,
         "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+        "line_shard": record.line_shard,
+        "line_waiting": record.line_waiting,
+        "line_served": record.line_served,
     }
 
 
 def entry_of(item: Mapping[str, Any]) -> EntryRecord:
     expires_at, ended_at = item.get("expires_at"), item.get("ended_at")
+    shard, waiting, served = item.get("line_shard"), item.get("line_waiting"), item.get("line_served")
     return EntryRecord(
         id=item["id"],
         user_id=item["user_id"],
@@ -75,11 +81,14 @@ def entry_of(item: Mapping[str, Any]) -> EntryRecord:
         hold_id=item.get("hold_id"),
         expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
         ended_at=datetime.fromisoformat(ended_at) if ended_at else None,
+        line_shard=None if shard is None else int(shard),
+        line_waiting=None if waiting is None else int(waiting),
+        line_served=None if served is None else int(served),
     )
 
 
-def entry_in_line(event_id: str, item: Mapping[str, Any]) -> EntryRecord:
-    """The WAITING entry a line item stands for."""
+def entry_in_line(event_id: str, shard: int, item: Mapping[str, Any]) -> EntryRecord:
+    """The WAITING entry a line item of `shard` stands for."""
     joined_at, _, _ = item["sk"].partition("#")
     return EntryRecord(
         id=item["entry_id"],
@@ -90,6 +99,7 @@ def entry_in_line(event_id: str, item: Mapping[str, Any]) -> EntryRecord:
         quantity=int(item["quantity"]),
         status=EntryStatus.WAITING,
         joined_at=datetime.fromisoformat(joined_at),
+        line_shard=None if shard == line.LEGACY else shard,
     )
 
 
@@ -101,6 +111,7 @@ class JoinContext:
     event: EventRecord | None  # with its quota's counters; its types' counters are not read
     holding: Holding
     entry: EntryRecord | None  # the caller's entry for the event, live or ended
+    line_used: bool = True  # someone joined the event's sharded line before (inventory.LINE_USED)
 
 
 class EntryChanged(Exception):
@@ -115,12 +126,20 @@ def entry_key(user_id: str, event_id: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": f"{_WAITING}{event_id}"}
 
 
-def line_pk(event_id: str) -> str:
-    return f"{_LINE}{event_id}"
+def shard(entry: EntryRecord) -> int:
+    return line.LEGACY if entry.line_shard is None else entry.line_shard
 
 
 def line_key(entry: EntryRecord) -> dict[str, str]:
-    return {"pk": line_pk(entry.event_id), "sk": line_sk(entry)}
+    return {"pk": line.line_pk(entry.event_id, shard(entry)), "sk": line_sk(entry)}
+
+
+def count_entry(entry: EntryRecord, delta: int, *, served: bool = False) -> dict[str, Any]:
+    """The count of the entry's shard moves by `delta` (the quota's `waiting` for the legacy line); `served`:
+    it leaves from the head of the line (line.count)."""
+    if entry.line_shard is None:
+        return count_waiting(entry.event_id, delta)
+    return line.count(entry.event_id, entry.line_shard, delta, served=served)
 
 
 def _line_item(entry: EntryRecord) -> Item:
@@ -154,7 +173,9 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
     own = {i["sk"]: i for i in found[bookings_table()]}
     entry = own.get(entry_key(user_id, event_id)["sk"])
     account = found[users_table()]
+    quota = next((i for i in items if i["sk"] == inventory.QUOTA), {})
     return JoinContext(
+        line_used=inventory.LINE_USED in quota,
         user=users.user_of(account[0]) if account else None,
         # A sharded event's stock from one atomic read: a join must see what all its shards have.
         event=inventory.with_stock(event_items.assemble(described, items)) if described else None,
@@ -163,21 +184,16 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
     )
 
 
-def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now: datetime) -> None:
-    """Put the entry and its line item and count it on the quota, in one transaction.
+def join(entry: EntryRecord, *, token_version: int, first: bool = False) -> EntryRecord:
+    """Put the entry and its line item in its shard and count it there, in one transaction; the entry as put.
+    `first`: the quota showed no LINE_USED, which this join sets (once per event: returns check the line's
+    counters from then on).
 
-    It holds only while the event is on sale and not started, the type still sells, and the quota named by
-    `gate` ("quota": the event's, "type": the type's sub-quota) has fewer than `entry.quantity` tickets on
-    open sale; otherwise StockChanged carries `stock` as DynamoDB saw it. A live entry of the caller's for
-    the event is AlreadyWaiting: of racing joins by one user exactly one commits.
+    A live entry of the caller's for the event is AlreadyWaiting: of racing joins by one user exactly one
+    commits. Nothing here conditions on the event's own items (a ConditionCheck costs write units on their
+    partition, which every booking writes): the caller judges the gate again once committed (gate_now).
     """
-    qty = {"qty": entry.quantity}
-    event, own = stock.event, stock.ticket_type
-    # A sharded event: each shard keeps at most what one atomic read saw, whose sum is short (shards.py).
-    quota_seen = list(event.shard_stock) if gate == "quota" and event.stocked > 1 else []
-    type_seen = _type_seen(stock, entry.quantity) if gate == "type" and event.stocked > 1 else []
-    quota_short = "available_tickets <= :mine" if quota_seen else "available_tickets < :qty"
-    type_short = "available_tickets <= :mine" if type_seen else "available_tickets < :qty"
+    entry = replace(entry, line_shard=line.shard_of(entry.id))
     tx = Transaction()
     tx.add(
         "entry",
@@ -192,81 +208,142 @@ def join(entry: EntryRecord, stock: Stock, *, gate: str, token_version: int, now
         },
     )
     tx.add("line", {"Put": {"TableName": events_table(), "Item": dump(_line_item(entry))}})  # its key has a new id
-    quota_values = ({"mine": quota_seen[0]} if quota_seen else qty) if gate == "quota" else {}
-    tx.add(
-        "quota",
-        {
-            "Update": {
-                "TableName": events_table(),
-                "Key": dump(inventory.quota_key(entry.event_id)),
-                "UpdateExpression": "ADD waiting :one",
-                "ConditionExpression": "#status = :on_sale AND starts_at > :now"
-                + (f" AND {quota_short}" if gate == "quota" else ""),
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(
-                    one=1, on_sale=EventStatus.ON_SALE, now=now.isoformat(), **quota_values
-                ),
-                **ALL_OLD,
-            }
-        },
-    )
-    type_values = ({"mine": type_seen[0]} if type_seen else qty) if gate == "type" else {}
-    tx.add(
-        "type",
-        {
-            "ConditionCheck": {
-                "TableName": events_table(),
-                "Key": dump(inventory.type_key(entry.event_id, entry.ticket_type_id)),
-                "ConditionExpression": "attribute_exists(sold)"
-                " AND (attribute_not_exists(sales_end) OR sales_end > :now)"
-                + (f" AND {type_short}" if gate == "type" else ""),
-                "ExpressionAttributeValues": values(now=now.isoformat(), **type_values),
-                **ALL_OLD,
-            }
-        },
-    )
-    inventory.short_checks(tx, "quota", lambda k: inventory.quota_key(event.id, k), quota_seen)
-    inventory.short_checks(tx, "type", lambda k: inventory.type_key(event.id, own.id, k), type_seen)
+    tx.add("count", count_entry(entry, 1))
+    if first:
+        tx.add(
+            "quota",
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(inventory.quota_key(entry.event_id)),
+                    "UpdateExpression": f"SET {inventory.LINE_USED} = :used",
+                    "ConditionExpression": "attribute_exists(pk)",  # (never a quota of its own)
+                    "ExpressionAttributeValues": values(used=True),
+                }
+            },
+        )
     users.check_current(tx, entry.user_id, token_version)
     try:
         tx.commit()
-    except Failed as exc:
-        if exc.failed("entry"):
-            raise AlreadyWaiting() from None
-        every_shard = dict.fromkeys(range(event.stocked), 0)
-        raise inventory.stock_changed(exc, stock.event, stock.ticket_type, stock.holding, every_shard) from None
+    except Failed as exc:  # (a revoked token is the transaction's own answer)
+        raise EventNotFound() if exc.failed("quota") else AlreadyWaiting() from None
+    return entry
 
 
-def _type_seen(stock: Stock, quantity: int) -> list[int]:
-    """The type's sub-quota in each stock shard, from one atomic read; StockChanged (with their sum) when
-    they have enough together after all."""
-    items = inventory.type_stock(stock.event, stock.ticket_type.id)
-    seen = [int(i.get("available_tickets", 0)) for i in items]
-    if sum(seen) >= quantity:
-        raise inventory.StockChanged(
-            stock.event, replace(stock.ticket_type, available_tickets=sum(seen)), stock.holding
+@dataclass(frozen=True, slots=True)
+class GateNow:
+    """What a committed join reads to judge its gate again, and the line's length just after it."""
+
+    event: EventRecord | None  # the event as joined, with its quota's counters as they are now
+    ticket_type: TicketType | None  # its type, with its counter as it is now
+    waiting: line.Counts
+
+
+def gate_now(stock: Stock) -> GateNow:
+    """The quota, the type's counter (its sales window and sub-quota) and the line's counters, in one
+    strongly consistent BatchGetItem: 2 RCU on the event's partition, the rest on the line's counters; a
+    sharded event's stock then from one atomic read of every shard."""
+    event, kind = stock.event, stock.ticket_type
+    keys = [inventory.quota_key(event.id), inventory.type_key(event.id, kind.id)]
+    keys += [line.counter_key(event.id, k) for k in range(line.LINE_SHARDS)]
+    items = dynamo.batch_get({events_table(): keys})[events_table()]
+    found = {(i["pk"], i["sk"]): i for i in items}
+    quota = found.get((inventory.event_pk(event.id), inventory.QUOTA))
+    counter = found.get((inventory.event_pk(event.id), inventory.type_key(event.id, kind.id)["sk"]))
+    now_event = inventory.with_quota(event, quota) if quota else None
+    now_type = inventory.with_counter(kind, counter) if counter else None
+    if now_event is not None and now_type is not None and now_event.stocked > 1:
+        now_event, now_type = inventory.read_stock(now_event, now_type)  # every shard, at one moment
+    return GateNow(
+        event=now_event,
+        ticket_type=now_type,
+        waiting=line.counted(event.id, items, int((quota or {}).get("waiting", 0))),
+    )
+
+
+def withdraw(entry: EntryRecord) -> bool:
+    """Take back a join whose gate no longer holds: the entry (if still this one and WAITING) and its line
+    item go, its count goes down, in one transaction. False when an offer or a leave came first."""
+    tx = Transaction()
+    tx.add(
+        "entry",
+        {
+            "Delete": {
+                "TableName": bookings_table(),
+                "Key": dump(entry_key(entry.user_id, entry.event_id)),
+                "ConditionExpression": "id = :id AND #status = :waiting",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(id=entry.id, waiting=EntryStatus.WAITING),
+            }
+        },
+    )
+    tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(line_key(entry))}})
+    tx.add("count", count_entry(entry, -1))
+    try:
+        tx.commit()
+    except Failed:
+        return False
+    return True
+
+
+def note_waiting(entry: EntryRecord, counts: line.Counts) -> EntryRecord:
+    """Keep on the entry the line's counts just after it joined, the start of its position's bound: one
+    UpdateItem of the user's own item, if it is still this entry."""
+    with aws_errors(), suppress(client().exceptions.ConditionalCheckFailedException):
+        client().update_item(
+            TableName=bookings_table(),
+            Key=dump(entry_key(entry.user_id, entry.event_id)),
+            UpdateExpression="SET line_waiting = :waiting, line_served = :served",
+            ConditionExpression="id = :id",
+            ExpressionAttributeValues=values(waiting=counts.total, served=counts.served, id=entry.id),
         )
-    return seen
+    return replace(entry, line_waiting=counts.total, line_served=counts.served)
 
 
-def position(entry: EntryRecord) -> int:
-    """1 + how many line items sort before the entry's: strongly consistent COUNT pages (1 MB each,
-    some 10,000 line items), so exact at the time of the answer."""
-    query: dict[str, Any] = {
-        "TableName": events_table(),
-        "KeyConditionExpression": "pk = :pk AND sk < :mine",
-        "ExpressionAttributeValues": values(pk=line_pk(entry.event_id), mine=line_sk(entry)),
-        "Select": "COUNT",
-        "ConsistentRead": True,
-    }
+# Below this many entries ahead (by its bound), a position is counted exactly: at most this many line items.
+EXACT_BELOW = 1000
+
+
+def position(entry: EntryRecord, counts: line.Counts) -> int:
+    """1 + how many WAITING entries are ahead of the entry: exact (strongly consistent COUNT Queries of
+    each shard's items ahead, at most EXACT_BELOW items in all) when its bound says fewer than EXACT_BELOW
+    are ahead, else the bound (position_bound)."""
+    at_join = None if entry.line_waiting is None else (entry.line_waiting, entry.line_served or 0)
+    bound = position_bound(counts.total, counts.served, at_join)
+    if bound > EXACT_BELOW:
+        return bound
+    # Entries of the line of before the shards joined before every sharded one.
+    shards = [line.LEGACY] if entry.line_shard is None else counts.lined()
     ahead = 0
-    while True:
-        with aws_errors():
-            raw = client().query(**query)
-        ahead += int(raw.get("Count", 0))
-        if "LastEvaluatedKey" not in raw:
-            return ahead + 1
-        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+    for k in shards:
+        query: dict[str, Any] = {
+            "TableName": events_table(),
+            "KeyConditionExpression": "pk = :pk AND sk < :mine",
+            "ExpressionAttributeValues": values(pk=line.line_pk(entry.event_id, k), mine=line_sk(entry)),
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        while True:
+            with aws_errors():
+                raw = client().query(**query)
+            ahead += int(raw.get("Count", 0))
+            if "LastEvaluatedKey" not in raw:
+                break
+            query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+    return ahead + 1
+
+
+def position_bound(waiting: int, served: int, at_join: tuple[int, int] | None) -> int:
+    """The most a WAITING entry's position can be, from the line's counts now (`waiting`, `served`) and just
+    after it joined (`at_join`, the same two): everyone waiting now (the entry included), and no more than
+    waited when it joined less those served from the head since (while it waits, the head is ahead of it;
+    nobody joins ahead of an entry already in line). Entries that left from elsewhere are not taken off:
+    an upper bound. Pure: the arithmetic of the bound."""
+    now = max(waiting, 1)
+    if at_join is None:
+        return now
+    waited, served_then = at_join
+    return max(1, min(now, waited - (served - served_then)))
 
 
 def read_entry(user_id: str, event_id: str) -> tuple[UserRecord | None, EntryRecord | None]:
@@ -280,7 +357,7 @@ def read_entry(user_id: str, event_id: str) -> tuple[UserRecord | None, EntryRec
 
 
 def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> EntryRecord:
-    """WAITING -> LEFT in one transaction: the entry, its line item out, the quota's `waiting` - 1.
+    """WAITING -> LEFT in one transaction: the entry, its line item out, its shard's count - 1.
 
     The entry must still be this one and WAITING (an offer may have come first): EntryChanged carries it
     as it is otherwise.
@@ -289,7 +366,7 @@ def leave_line(entry: EntryRecord, *, token_version: int, now: datetime) -> Entr
     tx = Transaction()
     tx.add("entry", end_waiting(entry, status=EntryStatus.LEFT, now=now))
     tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(line_key(entry))}})
-    tx.add("quota", count_waiting(entry.event_id, -1))
+    tx.add("count", count_entry(entry, -1))
     users.check_current(tx, entry.user_id, token_version)
     try:
         tx.commit()
@@ -317,7 +394,7 @@ def end_waiting(entry: EntryRecord, *, status: EntryStatus, now: datetime) -> di
 
 
 def count_waiting(event_id: str, delta: int) -> dict[str, Any]:
-    """The quota's count of entries WAITING moves with the line (a deleted event's tombstone too)."""
+    """The quota's count of the legacy line's entries WAITING moves with it (a deleted event's tombstone too)."""
     return {
         "Update": {
             "TableName": events_table(),
@@ -329,12 +406,21 @@ def count_waiting(event_id: str, delta: int) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class LineState:
+    """An event's line as a list shows it: whether it is open (from the quota) and its counts."""
+
+    status: EventStatus
+    starts_at: datetime
+    counts: line.Counts
+
+
 def list_page(
     user_id: str, limit: int, after: str | None
-) -> tuple[UserRecord | None, list[EntryRecord], bool, dict[str, tuple[EventStatus, datetime]]]:
+) -> tuple[UserRecord | None, list[EntryRecord], bool, dict[str, LineState]]:
     """The caller's account, up to `limit` of their entries by event id after event id `after`, whether
-    more follow, and each of their events' status and start (from its quota: whether its line is still
-    open): one Query and one BatchGetItem."""
+    more follow, and each of their events' line (its quota's status and start: whether it is still open;
+    the counts of its shards): one Query and one BatchGetItem (two above 100 keys)."""
     query: dict[str, Any] = {
         "TableName": bookings_table(),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -347,17 +433,24 @@ def list_page(
     with aws_errors():
         raw = client().query(**query)
     entries = [entry_of(load(item)) for item in raw.get("Items", [])]
+    waiting = [e.event_id for e in entries[:limit] if e.status == EntryStatus.WAITING]
     found = dynamo.batch_get(
         {
             users_table(): [users.user_key(user_id)],
-            events_table(): [inventory.quota_key(e.event_id) for e in entries[:limit]],
+            events_table(): [inventory.quota_key(e.event_id) for e in entries[:limit]]
+            + [line.counter_key(event_id, k) for event_id in waiting for k in range(line.LINE_SHARDS)],
         },
         attributes=users.readable(),
     )
     account = found[users_table()]
     events = {
-        q["pk"].removeprefix(inventory.event_pk("")): (EventStatus(q["status"]), datetime.fromisoformat(q["starts_at"]))
+        event_id: LineState(
+            EventStatus(q["status"]),
+            datetime.fromisoformat(q["starts_at"]),
+            line.counted(event_id, found[events_table()], int(q.get("waiting", 0))),
+        )
         for q in found[events_table()]
+        if q["sk"] == inventory.QUOTA and (event_id := q["pk"].removeprefix(inventory.event_pk("")))
     }
     user = users.user_of(account[0]) if account else None
     return user, entries[:limit], len(entries) > limit or "LastEvaluatedKey" in raw, events
@@ -366,27 +459,22 @@ def list_page(
 # --- the pool of tickets kept for the line, and offers ---
 
 
-def read_pool(event_id: str) -> tuple[EventRecord | None, bool]:
-    """The event with its counters and its types' (one strongly consistent Query of its partition), and
-    whether its quota is in the pool index."""
+def read_pool(event_id: str) -> tuple[EventRecord | None, bool, line.Counts]:
+    """The event with its counters and its types' (one strongly consistent Query of its partition), whether
+    its quota is in the pool index, and its line's counts (one BatchGetItem); the event's `waiting` is
+    their sum."""
     items = event_store.items_of(event_id)
     quota = next((i for i in items if i["sk"] == inventory.QUOTA), {})
-    return event_store.from_items(items), inventory.POOL_KEY in quota
+    event = event_store.from_items(items)
+    counts = line.counts(event_id, event.waiting if event else 0)
+    return (replace(event, waiting=counts.total) if event else None), inventory.POOL_KEY in quota, counts
 
 
-def line(event_id: str, limit: int) -> tuple[list[EntryRecord], bool]:
-    """The first `limit` WAITING entries of the event's line, in join order, and whether more follow: one
-    strongly consistent Query, whatever the line's length."""
-    with aws_errors():
-        raw = client().query(
-            TableName=events_table(),
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=values(pk=line_pk(event_id)),
-            ConsistentRead=True,
-            Limit=limit,
-        )
-    entries = [entry_in_line(event_id, load(item)) for item in raw.get("Items", [])]
-    return entries, "LastEvaluatedKey" in raw
+def head(event_id: str, limit: int, counts: line.Counts) -> tuple[list[EntryRecord], bool]:
+    """The first `limit` WAITING entries of the event's line, in join order over its shards, and whether
+    more follow: one strongly consistent Query a shard anyone waits in (and the legacy line while anyone
+    waits in it), `limit` items in all, whatever the line's length."""
+    return line.head(event_id, limit, counts.lined(), lambda k, item: entry_in_line(event_id, k, item))
 
 
 def _quota_update(event_id: str, expression: str, condition: str, **named: Any) -> bool:
@@ -407,30 +495,51 @@ def _quota_update(event_id: str, expression: str, condition: str, **named: Any) 
     return True
 
 
+_REOPEN = f"SET available_tickets = available_tickets + :reserved, reserved = :zero REMOVE {inventory.POOL_KEY}"
+
+
+def _reopen(event_id: str, reserved: int, legacy: str, checks: Callable[[Transaction], None], **named: Any) -> bool:
+    """The pool's `reserved` tickets back on open sale, the event out of the pool index, if the quota's
+    legacy line meets `legacy` and the shards' counters meet `checks`; False when any of it changed."""
+    tx = Transaction()
+    tx.add(
+        "quota",
+        {
+            "Update": {
+                "TableName": events_table(),
+                "Key": dump(inventory.quota_key(event_id)),
+                "UpdateExpression": _REOPEN,
+                "ConditionExpression": f"reserved = :reserved AND {legacy}",
+                "ExpressionAttributeValues": values(reserved=reserved, zero=0, **named),
+            }
+        },
+    )
+    checks(tx)
+    try:
+        tx.commit()
+    except Failed:
+        return False
+    return True
+
+
 def reopen(event_id: str, reserved: int) -> bool:
     """Once nobody waits, the pool's `reserved` tickets go back on open sale and the event leaves the pool
     index; False when the pool or the line changed since it was read."""
-    return _quota_update(
-        event_id,
-        f"SET available_tickets = available_tickets + :reserved, reserved = :zero REMOVE {inventory.POOL_KEY}",
-        f"reserved = :reserved AND {inventory.NOBODY_WAITS}",
-        reserved=reserved,
-        zero=0,
-    )
+    return _reopen(event_id, reserved, inventory.NOBODY_WAITS, lambda tx: line.check_nobody(tx, event_id))
 
 
-def release_pool(event_id: str, reserved: int, waiting: int) -> bool:
+def release_pool(event_id: str, reserved: int, waiting: line.Counts) -> bool:
     """The pool's `reserved` tickets go back on open sale though `waiting` entries remain: none of them can
     take them (their event closed, or each is held back by something more tickets cannot change). False
     when the pool or the line changed since that was judged: a join, a leave or a return makes it read again.
     """
-    return _quota_update(
+    legacy = inventory.NOBODY_WAITS if not waiting.legacy else "waiting = :waiting"
+    return _reopen(
         event_id,
-        f"SET available_tickets = available_tickets + :reserved, reserved = :zero REMOVE {inventory.POOL_KEY}",
-        "reserved = :reserved AND waiting = :waiting",
-        reserved=reserved,
-        waiting=waiting,
-        zero=0,
+        reserved,
+        legacy,
+        lambda tx: line.check_unchanged(tx, event_id, waiting),
+        **({"waiting": waiting.legacy} if waiting.legacy else {}),
     )
 
 
@@ -495,13 +604,13 @@ def offer_ended(user_id: str, event_id: str, entry_id: str, *, status: EntryStat
     }
 
 
-def drop(entry: EntryRecord, *, status: EntryStatus, now: datetime) -> None:
+def drop(entry: EntryRecord, *, status: EntryStatus, now: datetime, served: bool = False) -> None:
     """WAITING -> `status` for an entry that can wait no more (EXPIRED: its type no longer sells; CLOSED:
-    its event was deleted or has started): out of the line, one fewer WAITING."""
+    its event was deleted or has started): out of the line, one fewer WAITING (`served`: from its head)."""
     tx = Transaction()
     tx.add("entry", end_waiting(entry, status=status, now=now))
     tx.add("line", {"Delete": {"TableName": events_table(), "Key": dump(line_key(entry))}})
-    tx.add("quota", count_waiting(entry.event_id, -1))
+    tx.add("count", count_entry(entry, -1, served=served))
     with suppress(Failed):  # left, or dropped by a racing allocator: it is out of the line either way
         tx.commit()
 
