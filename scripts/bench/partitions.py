@@ -13,6 +13,7 @@ people already in line.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,7 +69,8 @@ def _staff() -> str:
     from boxoffice.logic import accounts
     from boxoffice.vocabulary import Role
 
-    user = accounts.create_account("Staff", "partitions-staff@example.com", "bench-password", role=Role.STAFF)
+    email = f"partitions-staff-{time.monotonic_ns()}@example.com"  # one per measure
+    user = accounts.create_account("Staff", email, "bench-password", role=Role.STAFF)
     return auth.issue_token(user.id, Role.STAFF, 0)[0]
 
 

@@ -83,6 +83,7 @@ def test_partition_keys_compare_by_kind_with_their_ids_replaced() -> None:
     assert placeholder(event) == "EVENT#<id>"
     assert placeholder("EMAIL#someone@example.com") == "EMAIL#<email>"
     assert placeholder("SHARD#7") == "SHARD#<n>"
+    assert placeholder(f"{event}#S12") == "EVENT#<id>#S<n>"
 
 
 BOOKING = [
