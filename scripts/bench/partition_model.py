@@ -53,12 +53,11 @@ TRIES = 10  # a buyer's requests before giving up
 # Issue 20: 20,000 tickets, 50,000 attempts. Scaled down by SCALE so the section runs within ~3 minutes; the
 # rates do not depend on the event's size (buckets start near empty), only how long it sells for.
 SCALE = 200
-TOTAL, BUYERS = 20_000 // SCALE, 50_000 // SCALE
-SHARDS: tuple[int | None, ...] = (1, 4, 16, None)  # None: the event's default
+FULL_TOTAL, FULL_BUYERS = 20_000, 50_000
+TOTAL, BUYERS = FULL_TOTAL // SCALE, FULL_BUYERS // SCALE
+SHARDS = (1, 4, 16)  # and the default of a FULL_TOTAL event
 RATES = (1000, 2500, 5000, 7500)
 SLOWER = 0.025  # the conflict hold of the second table, at the highest rate
-# Without conflicts, N = 1 sells at the write ceiling of the event's partition.
-UNCONTENDED_RATE = 1000
 Key = tuple[str, str]  # (table or table/index, partition key)
 
 
@@ -405,41 +404,32 @@ def on_sale(
         return drive(rate, buyers(people), total=total, hold=hold, shards=shards)
 
 
+def default_shards(total: int) -> int:
+    """The inventory shards an event of `total` tickets gets by default (1 before the API had shards)."""
+    with in_memory(**QUIET):
+        return shards_of(new_event(total))
+
+
 def run() -> str:
     random.seed(20)
+    default = default_shards(FULL_TOTAL)
     out = [
         f"Partition model: one event on sale, {TOTAL:,} tickets and {BUYERS:,} buyers of 1 ticket (issue 20's "
-        f"20,000 and 50,000 scaled by 1/{SCALE}); per partition key {PARTITION_WCU:,.0f} WCU/s and "
-        f"{PARTITION_RCU:,.0f} RCU/s, per table and index {TABLE_WCU:,.0f} of each; buckets start with "
-        f"{START * 1000:.0f} ms of units and keep at most {SAVED:.0f} s (no burst capacity); "
-        f"{CALL_SECONDS * 1000:.0f} ms a call; N: the event's inventory shards; served/s over the sale's "
-        "second half",
+        f"{FULL_TOTAL:,} and {FULL_BUYERS:,} scaled by 1/{SCALE}); per partition key "
+        f"{PARTITION_WCU:,.0f} WCU/s and {PARTITION_RCU:,.0f} RCU/s, per table and index {TABLE_WCU:,.0f} of each; "
+        f"buckets start with {START * 1000:.0f} ms of units and keep at most {SAVED:.0f} s (no burst capacity); "
+        f"{CALL_SECONDS * 1000:.0f} ms a call; N: the event's inventory shards ({default} by default for "
+        f"{FULL_TOTAL:,} tickets); served/s over the sale's second half",
     ]
-    runs: list[Outcome] = []
-    default: int | None = None
-    for shards in SHARDS:
-        if shards not in (1, None) and not shardable():
-            out.append(f"N = {shards}: skipped, POST /events has no inventory_shards in this version")
-            continue
-        rows = [on_sale(rate, shards=shards) for rate in RATES]
-        if shards is None:
-            default = rows[0].shards
-            if default in SHARDS:  # the same runs as a row above
-                out.append(f"the default N is {default}: its rows are those of N = {default}")
-                continue
-        runs += rows
-    out.append(f"\ntransaction conflicts at {HOLD * 1000:.0f} ms hold")
-    out.append(table(HEADERS, [o.row() for o in runs]))
-    fast, slow = max(RATES), [1, default] if default not in (1, None) else [1]
-    slower = [on_sale(fast, SLOWER, shards=shards) for shards in slow]
+    if not shardable():
+        out.append("POST /events has no inventory_shards in this version: N = 1 only, the other rows are skipped")
+    layouts = dict.fromkeys(n for n in (*SHARDS, default) if shardable() or n == 1)  # in order, once each
+    runs = [on_sale(rate, shards=shards) for shards in layouts for rate in RATES]
+    out += [f"\ntransaction conflicts at {HOLD * 1000:.0f} ms hold", table(HEADERS, [o.row() for o in runs])]
+    slower = [on_sale(max(RATES), SLOWER, shards=shards) for shards in dict.fromkeys((1, default))]
     out += [f"\nthe same at {SLOWER * 1000:.0f} ms hold", table(HEADERS, [o.row() for o in slower])]
-    uncontended = on_sale(UNCONTENDED_RATE, 0.0, shards=1)
-    out += [
-        "\nwithout conflicts (0 ms hold), N = 1: the write ceiling of the event's partition",
-        table(HEADERS, [uncontended.row()]),
-    ]
     throttled_at: Counter[Key] = Counter()  # by kind of partition key, over every run
-    for o in [*runs, *slower, uncontended]:
+    for o in [*runs, *slower]:
         throttled_at.update({(where, placeholder(key)): n for (where, key), n in o.tally.short.items()})
     out.append(
         "\nthrottled calls by partition (all runs): "
