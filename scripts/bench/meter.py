@@ -69,6 +69,13 @@ class Meter:
                     found.append(Write(table, key, "Put" if put else "Delete", False, put))
         return found
 
+    def gets(self, params: Mapping[str, Any]) -> list[Write]:
+        """The items a TransactGetItems reads (kind Get)."""
+        return [
+            Write(get["TableName"], self._key(get["TableName"], get["Key"]), "Get", True)
+            for get in (action["Get"] for action in params["TransactItems"])
+        ]
+
     def items(self, writes: list[Write]) -> dict[tuple[str, Any], Item | None]:
         """The items as stored now, by (table, key), in as few BatchGetItems as it takes."""
         wanted = list(dict.fromkeys((w.table, w.key) for w in writes))

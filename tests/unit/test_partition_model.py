@@ -74,6 +74,13 @@ def test_a_transaction_conflicts_with_one_that_holds_an_item_it_touches() -> Non
     assert partitions.conflicts(1.010, ["quota"]) == set()  # released after its hold
 
 
+def test_a_callers_own_transaction_does_not_conflict_with_its_next_call() -> None:
+    partitions, buyer = Partitions(hold=0.010), object()
+    partitions.hold_items(1.0, ["quota"], buyer)
+    assert partitions.conflicts(1.005, ["quota"], buyer) == set()
+    assert partitions.conflicts(1.005, ["quota"], object()) == {"quota"}
+
+
 def test_actors_run_in_the_order_of_their_simulated_clocks() -> None:
     simulation, seen = Simulation(), []
 
