@@ -156,6 +156,7 @@ _PLACEHOLDERS = [
     (re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(\+00:00|Z)?"), "<time>"),
     (re.compile(r"(?<=#)[A-Za-z0-9_-]{16,}"), "<token>"),
     (re.compile(r"(?<=#)\d+$"), "<n>"),
+    (re.compile(r"(?<=#[A-Z])\d+$"), "<n>"),  # a shard's number after its letter: EVENT#<id>#S<n>
 ]
 
 

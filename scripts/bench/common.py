@@ -35,9 +35,11 @@ def new_caller() -> Caller:
     return Caller(user.id, auth.issue_token(user.id, Role.USER, 0)[0])
 
 
-def new_event(total: int, starts_in: timedelta = timedelta(days=30), **fields: int) -> str:
-    """A new event on sale (in 30 days unless told) with `total` tickets of one type (and any other `fields` of
-    POST /events)."""
+def new_event(
+    total: int, *, starts_in: timedelta = timedelta(days=30), shards: int | None = None, **fields: int
+) -> str:
+    """A new event on sale (in 30 days unless told) with `total` tickets of one type in `shards` inventory shards
+    (None: the event's default), and any other `fields` of POST /events."""
     from boxoffice import clock
     from boxoffice.logic import events
     from boxoffice.models.events import CreateEvent
@@ -50,10 +52,31 @@ def new_event(total: int, starts_in: timedelta = timedelta(days=30), **fields: i
             "starts_at": starts,
             "total_tickets": total,
             "ticket_price": "25.00",
+            **shard_fields(shards),
             **fields,
         }
     )
     return events.add_event(request).id
+
+
+def shardable() -> bool:
+    """Whether POST /events takes `inventory_shards` (issue 20's sharded inventory) in this version of the API."""
+    from boxoffice.models.events import CreateEvent
+
+    return "inventory_shards" in CreateEvent.model_fields
+
+
+def shard_fields(shards: int | None) -> dict[str, int]:
+    """POST /events' fields for an event of `shards` inventory shards (None: the event's default)."""
+    return {"inventory_shards": shards} if shards is not None and shardable() else {}
+
+
+def shards_of(event_id: str) -> int:
+    """The event's inventory shards as it shows them (1 before the API had shards)."""
+    from boxoffice.logic import events
+
+    shown = events.get_event(event_id)
+    return int(shown.inventory_shards) if shardable() else 1  # type: ignore[attr-defined,unused-ignore]
 
 
 @contextmanager

@@ -42,7 +42,8 @@ def _thawed(key: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
 class Meter:
     def __init__(self, raw: Any, *, remember: bool = False) -> None:
         """With `remember`, an item read once is taken as read again (a model's estimate: items that every
-        request writes change by a few bytes, well within a unit), and a Put's item as sent."""
+        request writes change by a few bytes, well within a unit), a Put's item as sent, and a Put of a key
+        never seen as a new item (the booking path puts only new ones): no read of the store for either."""
         self.raw = raw
         self.schemas: dict[str, Schema] = schemas()
         self.remembered: dict[tuple[str, Any], Item | None] | None = {} if remember else None
@@ -68,12 +69,22 @@ class Meter:
                     found.append(Write(table, key, "Put" if put else "Delete", False, put))
         return found
 
+    def gets(self, params: Mapping[str, Any]) -> list[Write]:
+        """The items a TransactGetItems reads (kind Get)."""
+        return [
+            Write(get["TableName"], self._key(get["TableName"], get["Key"]), "Get", True)
+            for get in (action["Get"] for action in params["TransactItems"])
+        ]
+
     def items(self, writes: list[Write]) -> dict[tuple[str, Any], Item | None]:
         """The items as stored now, by (table, key), in as few BatchGetItems as it takes."""
         wanted = list(dict.fromkeys((w.table, w.key) for w in writes))
         known = self.remembered if self.remembered is not None else {}
         found: dict[tuple[str, Any], Item | None] = {k: known.get(k) for k in wanted}
         wanted = [k for k in wanted if k not in known]
+        if self.remembered is not None:
+            new = {(w.table, w.key) for w in writes if w.kind == "Put"}
+            wanted = [k for k in wanted if k not in new]
         for start in range(0, len(wanted), 100):
             request: dict[str, Any] = {}
             for table, key in wanted[start : start + 100]:
@@ -118,11 +129,13 @@ class Meter:
         if operation == "GetItem":
             return [self._get(params["TableName"], params["Key"], params.get("ConsistentRead", False))]
         if operation == "BatchGetItem":
-            return [
-                self._get(table, key, request.get("ConsistentRead", False))
+            keys = [
+                (table, key, bool(request.get("ConsistentRead", False)))
                 for table, request in params["RequestItems"].items()
                 for key in request["Keys"]
             ]
+            found = self.items([Write(table, self._key(table, key), "Get", False) for table, key, _ in keys])
+            return [self._get(table, key, consistent, found) for table, key, consistent in keys]
         if operation == "TransactGetItems":
             return [
                 self._get(action["Get"]["TableName"], action["Get"]["Key"], True, times=2)
@@ -132,9 +145,17 @@ class Meter:
             return [self._query(params)]
         return []
 
-    def _get(self, table: str, key: Mapping[str, Any], consistent: bool, times: int = 1) -> Charge:
-        schema = self.schemas[table]
-        item = self.items([Write(table, self._key(table, key), "Get", False)])[(table, self._key(table, key))]
+    def _get(
+        self,
+        table: str,
+        key: Mapping[str, Any],
+        consistent: bool,
+        found: Mapping[tuple[str, Any], Item | None] | None = None,
+        times: int = 1,
+    ) -> Charge:
+        """One item's read; `found`: the items already read with others of the same call, in one request."""
+        schema, frozen = self.schemas[table], self._key(table, key)
+        item = (found if found is not None else self.items([Write(table, frozen, "Get", False)]))[(table, frozen)]
         partition = str(next(iter(key[schema.keys[0]].values())))
         return read_charge(schema, partition, [item_size_of(item)], consistent=consistent, times=times)
 

@@ -1,26 +1,34 @@
 """The per-partition bill (issue 20, proof 1): for each request kind, the read and write units every partition
 key of every table and index receives, from the calls the real handler sends (captured on the wire) and the
-items they touch (scripts.bench.capacity); then an event's ceiling: what one partition takes a second
-(1,000 WCU, 3,000 RCU) over the hottest partition's units per booking.
+items they touch (scripts.bench.capacity), with each table's and index's totals beside them; then an event's
+ceiling: the least of what one partition takes a second (1,000 WCU, 3,000 RCU) over the hottest partition's
+units per booking, and of what a table or index takes (its on-demand quota, 40,000 WCU and 40,000 RCU by
+default) over its units per booking.
 
-Measured on a 20,000-ticket event as stored today (one quota item: N = 1). The waiting list is measured on a
-sold-out event with LINE_AHEAD people already in line (a join's cost grows with the line today).
+Measured on a 20,000-ticket event at its default N (inventory shards) and at N = 1, where the API has
+`inventory_shards`; per booking, the ceiling averages SPREAD bookings per shard of distinct buyers (a sharded
+event's bookings spread over its shards). The waiting list is measured on a sold-out event with LINE_AHEAD
+people already in line.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from devserver.invoke import Api
 from scripts.bench.capacity import Charge, merged, placeholder
-from scripts.bench.common import QUIET, _hooked, local_stack, new_caller, new_event, table
+from scripts.bench.common import QUIET, _hooked, local_stack, new_caller, new_event, shardable, shards_of, table
 from scripts.bench.meter import Meter
 
 PARTITION_WCU, PARTITION_RCU = 1000, 3000  # per second, what one partition takes
+TABLE_WCU, TABLE_RCU = 40_000, 40_000  # per second, a table's (or index's) on-demand quota by default
+SPREAD = 4  # 1-ticket bookings per shard the ceiling averages over (at least 8)
 TOTAL = 20_000
 LINE_AHEAD = 10
 SPREAD_HOLDS = 64  # holds placed to show how by_expiry's shards share them
@@ -61,12 +69,21 @@ def _staff() -> str:
     from boxoffice.logic import accounts
     from boxoffice.vocabulary import Role
 
-    user = accounts.create_account("Staff", "partitions-staff@example.com", "bench-password", role=Role.STAFF)
+    email = f"partitions-staff-{time.monotonic_ns()}@example.com"  # one per measure
+    user = accounts.create_account("Staff", email, "bench-password", role=Role.STAFF)
     return auth.issue_token(user.id, Role.STAFF, 0)[0]
 
 
-def measure() -> dict[str, list[Charge]]:
-    """Request kind -> the charges of one request of it, through the handlers (call inside a local stack)."""
+@dataclass
+class Bill:
+    shards: int  # the event's inventory shards, as it shows them
+    requests: dict[str, list[Charge]]  # request kind -> the charges of one request of it
+    booking: list[Charge]  # what one 1-ticket booking puts on each partition on average
+
+
+def measure(shards: int | None = None) -> Bill:
+    """The bill of each request kind on an event of `shards` inventory shards (None: its default), through the
+    handlers (call inside a local stack)."""
     api, bills = Api(), {}
 
     def call(kind: str, name: str, expect: int, token: str | None = None, **kwargs: Any) -> Any:
@@ -77,7 +94,7 @@ def measure() -> dict[str, list[Charge]]:
         return result.body
 
     buyer, staff = new_caller(), _staff()
-    path = {"event_id": new_event(TOTAL, starts_in=timedelta(hours=1))}  # within its door window
+    path = {"event_id": new_event(TOTAL, starts_in=timedelta(hours=1), shards=shards)}  # within its door window
     one = call("book 1", "create_booking", 201, buyer.token, path=path, body={"quantity": 1})
     key = {"Idempotency-Key": "partitions-book-4"}
     four = call("book 4 (Idempotency-Key)", "create_booking", 201, buyer.token, path=path, body={"quantity": 4},
@@ -91,13 +108,25 @@ def measure() -> dict[str, list[Charge]]:
     booked = api.call("create_booking", token=buyer.token, path=path, body={"quantity": 1}).body
     call("check-in", "check_in", 200, staff, path=path, body={"code": booked["tickets"][0]["code"]})
 
-    line = {"event_id": new_event(1)}
+    line = {"event_id": new_event(1, shards=shards)}
     api.call("create_booking", token=new_caller().token, path=line, body={"quantity": 1})  # sold out
     for _ in range(LINE_AHEAD):
         api.call("join_waiting_list", token=new_caller().token, path=line, body={"quantity": 1})
     entry = call(f"join ({LINE_AHEAD} ahead)", "join_waiting_list", 201, buyer.token, path=line, body={"quantity": 1})
     call("leave", "leave_waiting_list", 200, buyer.token, path={"entry_id": entry["id"]})
-    return bills
+    n = shards_of(path["event_id"])
+    return Bill(n, bills, booking_share(path, max(8, SPREAD * n)))
+
+
+def booking_share(path: dict[str, str], bookings: int) -> list[Charge]:
+    """The charges of `bookings` 1-ticket bookings of distinct buyers, each divided by their number: what one
+    booking puts on each partition key on average."""
+    api, callers = Api(), [new_caller() for _ in range(bookings)]
+    with billed() as charges:
+        for caller in callers:
+            booked = api.call("create_booking", token=caller.token, path=path, body={"quantity": 1})
+            assert booked.status == 201, booked.body
+    return [Charge(c.where, c.key, c.rcu / bookings, c.wcu / bookings) for c in charges]
 
 
 def expiry_spread(holds: int = SPREAD_HOLDS) -> dict[str, float]:
@@ -131,12 +160,17 @@ def rows(charges: list[Charge]) -> list[list[str]]:
     return [[key, where, _units(rcu), _units(wcu)] for (key, where), (rcu, wcu) in ordered]
 
 
-def per_table(charges: list[Charge]) -> str:
+def per_table(charges: list[Charge]) -> dict[str, tuple[float, float]]:
+    """Table or table/index -> its (RCU, WCU): each has a quota of its own."""
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for c in charges:
-        totals[c.where.split("/")[0]][0] += c.rcu
-        totals[c.where.split("/")[0]][1] += c.wcu
-    return "; ".join(f"{t} {_units(r)} RCU {_units(w)} WCU" for t, (r, w) in sorted(totals.items()))
+        totals[c.where][0] += c.rcu
+        totals[c.where][1] += c.wcu
+    return {where: (rcu, wcu) for where, (rcu, wcu) in sorted(totals.items())}
+
+
+def table_rows(charges: list[Charge]) -> list[list[str]]:
+    return [[where, _units(rcu), _units(wcu)] for where, (rcu, wcu) in per_table(charges).items()]
 
 
 def hottest(charges: list[Charge]) -> tuple[tuple[str, float], tuple[str, float]]:
@@ -147,15 +181,25 @@ def hottest(charges: list[Charge]) -> tuple[tuple[str, float], tuple[str, float]
     return (f"{wk[0]} {placeholder(wk[1])}", w), (f"{rk[0]} {placeholder(rk[1])}", r)
 
 
-def ceiling(charges: list[Charge]) -> tuple[float, str]:
-    """Bookings a second one event takes: its hottest partition's budget over its units per booking."""
-    (wk, w), (rk, r) = hottest(charges)
-    writes, reads = PARTITION_WCU / w, PARTITION_RCU / r
-    text = (
-        f"hottest for writes: {wk} {_units(w)} WCU per booking -> {writes:.0f} bookings/s; hottest for reads: "
-        f"{rk} {_units(r)} RCU per booking -> {reads:.0f} bookings/s"
-    )
-    return min(writes, reads), text
+def ceiling(booking: list[Charge]) -> tuple[float, str]:
+    """Bookings a second one event takes: the least of its hottest partitions' and its tables' budgets over
+    their units per booking."""
+    (wk, w), (rk, r) = hottest(booking)
+    tables = per_table(booking)
+    tw, (_, twu) = max(tables.items(), key=lambda kv: kv[1][1])
+    tr, (tru, _) = max(tables.items(), key=lambda kv: kv[1][0])
+    limits = [
+        (_per(PARTITION_WCU, w), f"hottest partition for writes: {wk} {_units(w)} WCU"),
+        (_per(PARTITION_RCU, r), f"for reads: {rk} {_units(r)} RCU"),
+        (_per(TABLE_WCU, twu), f"busiest table for writes: {tw} {_units(twu)} WCU"),
+        (_per(TABLE_RCU, tru), f"for reads: {tr} {_units(tru)} RCU"),
+    ]
+    text = "; ".join(f"{what} per booking -> {rate:,.0f} bookings/s" for rate, what in limits)
+    return min(rate for rate, _ in limits), text
+
+
+def _per(budget: float, units: float) -> float:
+    return budget / units if units else float("inf")
 
 
 def _units(value: float) -> str:
@@ -166,19 +210,23 @@ def run() -> str:
     with local_stack(**QUIET) as runtime:
         assert runtime.scheduler is not None
         runtime.scheduler.stop()  # its sweeps would be billed to whichever request runs beside them
-        bills = measure()
+        bills = [measure(shards) for shards in ((None, 1) if shardable() else (None,))]
         spread = expiry_spread()
-    out = [f"Per-partition bill of one request, {TOTAL:,}-ticket event, inventory as stored today (N = 1)"]
-    for kind, charges in bills.items():
-        out.append(f"\n{kind}")
-        out.append(table(["partition key", "table/index", "RCU", "WCU"], rows(charges)))
-        out.append(f"per table: {per_table(charges)}")
+    out = [] if shardable() else ["POST /events has no inventory_shards in this version: every event has N = 1"]
+    for bill in bills:
+        out.append(f"\nPer-partition bill of one request, {TOTAL:,}-ticket event, N = {bill.shards} inventory shards")
+        for kind, charges in bill.requests.items():
+            out.append(f"\n{kind}")
+            out.append(table(["partition key", "table/index", "RCU", "WCU"], rows(charges)))
+            out.append("per table and index (each has its own quota):")
+            out.append(table(["table/index", "RCU", "WCU"], table_rows(charges)))
+        best, text = ceiling(bill.booking)
+        out.append(
+            f"\nPer-event ceiling at N = {bill.shards} (book 1, averaged over {max(8, SPREAD * bill.shards)} bookings"
+            f"): {text}.\n=> about {best:,.0f} bookings/s per event, so a {TOTAL:,}-ticket on-sale takes at least "
+            f"{TOTAL / best:.0f} s however many buyers wait."
+        )
     out.append(f"\n{spread_line(spread)}")
-    best, text = ceiling(bills["book 1"])
-    out.append(
-        f"\nPer-event ceiling (book 1): {text}.\n=> about {best:.0f} bookings/s per event, so a {TOTAL:,}-ticket "
-        f"on-sale takes at least {TOTAL / best:.0f} s however many buyers wait."
-    )
     return "\n".join(out)
 
 

@@ -1,11 +1,13 @@
-"""The per-partition bill's arithmetic (scripts.bench.capacity), on hand-made items: DynamoDB's sizing rules,
-a transaction's double billing and the writes an index takes."""
+"""The per-partition bill's arithmetic (scripts.bench.capacity, scripts.bench.partitions), on hand-made items:
+DynamoDB's sizing rules, a transaction's double billing, the writes an index takes, each table's totals and
+the event's ceiling."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from scripts.bench.capacity import Index, Schema, merged, placeholder, read_charge, write_charges
+from scripts.bench import partitions
+from scripts.bench.capacity import Charge, Index, Schema, merged, placeholder, read_charge, write_charges
 from scripts.bench.writes import item_size
 
 BY_STATE = Index("by_state", ("state", "at"), "INCLUDE", ("name",))
@@ -81,3 +83,36 @@ def test_partition_keys_compare_by_kind_with_their_ids_replaced() -> None:
     assert placeholder(event) == "EVENT#<id>"
     assert placeholder("EMAIL#someone@example.com") == "EMAIL#<email>"
     assert placeholder("SHARD#7") == "SHARD#<n>"
+    assert placeholder(f"{event}#S12") == "EVENT#<id>#S<n>"
+
+
+BOOKING = [
+    Charge("EventsTable", "EVENT#1", rcu=2, wcu=4),
+    Charge("EventsTable", "EVENT#1", rcu=1),
+    Charge("EventsTable", "LINE#1", wcu=2),
+    Charge("TicketsTable", "EVENT#1", wcu=2),
+    Charge("TicketsTable/by_update", "EVENT#1", wcu=2),
+]
+
+
+def test_each_table_and_index_totals_the_rows_of_its_partitions() -> None:
+    summed: dict[str, tuple[float, float]] = {}
+    for _, where, rcu, wcu in partitions.rows(BOOKING):
+        before = summed.get(where, (0.0, 0.0))
+        summed[where] = (before[0] + float(rcu), before[1] + float(wcu))
+    assert partitions.per_table(BOOKING) == summed
+    assert summed["EventsTable"] == (3, 6)
+    assert summed["TicketsTable/by_update"] == (0, 2)  # an index is totalled apart from its table
+
+
+def test_the_ceiling_is_the_hottest_partitions_budget_when_one_partition_takes_the_most() -> None:
+    best, text = partitions.ceiling(BOOKING)
+    assert best == 1000 / 4  # EVENT#1 of the events table: 4 WCU of its 1,000 a second
+    assert "EventsTable EVENT#<n> 4 WCU per booking -> 250 bookings/s" in text
+
+
+def test_the_ceiling_is_a_tables_quota_when_its_units_are_spread_over_many_partitions() -> None:
+    spread = [Charge("BookingsTable", f"USER#{n}", wcu=8 / 64) for n in range(64)]  # 8 WCU a booking in all
+    best, text = partitions.ceiling(spread)
+    assert best == 40_000 / 8
+    assert "busiest table for writes: BookingsTable 8 WCU per booking -> 5,000 bookings/s" in text
