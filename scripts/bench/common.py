@@ -125,7 +125,7 @@ def count_calls() -> Iterator[Calls]:
     def before(params: dict[str, Any], model: Any, **_: Any) -> None:
         calls.items_written += _items_sent(model.name, params)
 
-    with _hooked("after-call.dynamodb", after), _hooked("provide-client-params.dynamodb", before):
+    with hooked("after-call.dynamodb", after), hooked("provide-client-params.dynamodb", before):
         yield calls
 
 
@@ -145,7 +145,7 @@ def sent_transactions() -> Iterator[list[dict[str, Any]]]:
     def before(params: dict[str, Any], **_: Any) -> None:
         sent.extend(params["TransactItems"])
 
-    with _hooked("provide-client-params.dynamodb.TransactWriteItems", before):
+    with hooked("provide-client-params.dynamodb.TransactWriteItems", before):
         yield sent
 
 
@@ -158,20 +158,21 @@ def sent_reads() -> Iterator[list[tuple[str, dict[str, Any]]]]:
         if model.name in {"GetItem", "BatchGetItem"}:
             sent.append((model.name, dict(params)))
 
-    with _hooked("provide-client-params.dynamodb", before):
+    with hooked("provide-client-params.dynamodb", before):
         yield sent
 
 
 @contextmanager
-def _hooked(event: str, handler: Any) -> Iterator[None]:
+def hooked(event: str, handler: Any) -> Iterator[None]:
+    """`handler` on boxoffice's DynamoDB client's botocore `event` while the block runs."""
     from boxoffice.store import dynamo
 
     events = dynamo.client().meta.events
-    events.register(event, handler, unique_id=f"bench-{event}")
+    events.register(event, handler, unique_id=f"hooked-{event}")
     try:
         yield
     finally:
-        events.unregister(event, unique_id=f"bench-{event}")
+        events.unregister(event, unique_id=f"hooked-{event}")
 
 
 def median_ms(samples: list[float]) -> float:

@@ -23,7 +23,7 @@ from typing import Any
 
 from devserver.invoke import Api
 from scripts.bench.capacity import Charge, merged, placeholder
-from scripts.bench.common import QUIET, _hooked, local_stack, new_caller, new_event, shardable, shards_of, table
+from scripts.bench.common import QUIET, hooked, local_stack, new_caller, new_event, shardable, shards_of, table
 from scripts.bench.meter import Meter
 
 PARTITION_WCU, PARTITION_RCU = 1000, 3000  # per second, what one partition takes
@@ -60,7 +60,7 @@ def billed() -> Iterator[list[Charge]]:
         writes, old = pending.pop()
         charges.extend(meter.write_charges(writes, old, meter.items(writes)))
 
-    with _hooked("provide-client-params.dynamodb", before), _hooked("after-call.dynamodb", after):
+    with hooked("provide-client-params.dynamodb", before), hooked("after-call.dynamodb", after):
         yield charges
 
 

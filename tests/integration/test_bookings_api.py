@@ -17,7 +17,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from boxoffice import clock, retry
-from scripts.bench.common import count_calls
+from scripts.bench.common import count_calls, hooked
 from tests.support.bookings import Account, bookings_of, ledger, new_account, new_event, put_bookings
 from tests.support.events import stock
 from tests.support.handlers import Api, Result
@@ -566,7 +566,6 @@ def test_capacity_edits_keep_the_books_balanced(api: Api, alice: Account, admin:
 def transactions_answering(*codes: str) -> Iterator[list[str]]:
     """The next TransactWriteItems calls get these answers, as botocore's Stubber gives them
     (a before-call hook that returns the response), then the calls reach moto again."""
-    from boxoffice.store import dynamo
 
     queue, calls = list(codes), []
 
@@ -582,12 +581,8 @@ def transactions_answering(*codes: str) -> Iterator[list[str]]:
         error = {"Code": "TransactionCanceledException", "Message": f"Transaction cancelled [{code}]"}
         return AWSResponse("", 400, {}, None), {"Error": error, "CancellationReasons": reasons}
 
-    events = dynamo.client().meta.events
-    events.register("before-call.dynamodb.TransactWriteItems", answer, unique_id="bookings-test")
-    try:
+    with hooked("before-call.dynamodb.TransactWriteItems", answer):
         yield calls
-    finally:
-        events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="bookings-test")
 
 
 def test_transaction_conflicts_are_retried_until_the_booking_commits(api: Api, alice: Account) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from scripts.bench.common import hooked
 from tests.integration.test_bookings_api import book
 from tests.support.bookings import Account, new_account, new_event
 from tests.support.handlers import Api
@@ -19,19 +20,14 @@ PUBLIC = "public, max-age=1, stale-while-revalidate=1"
 @contextmanager
 def reads() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """(operation, parameters) of every call sent through the store's client while the block runs."""
-    from boxoffice.store import dynamo
 
     sent: list[tuple[str, dict[str, Any]]] = []
 
     def before(params: dict[str, Any], model: Any, **_: Any) -> None:
         sent.append((model.name, dict(params)))
 
-    events = dynamo.client().meta.events
-    events.register("provide-client-params.dynamodb", before, unique_id="public-reads-test")
-    try:
+    with hooked("provide-client-params.dynamodb", before):
         yield sent
-    finally:
-        events.unregister("provide-client-params.dynamodb", unique_id="public-reads-test")
 
 
 def strongly_consistent(sent: list[tuple[str, dict[str, Any]]]) -> list[str]:

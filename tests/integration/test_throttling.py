@@ -16,6 +16,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from boxoffice import retry
+from scripts.bench.common import hooked
 from tests.integration.test_bookings_api import book, problem
 from tests.support.bookings import Account, bookings_of, ledger, new_account, new_event
 from tests.support.handlers import Api
@@ -27,7 +28,6 @@ THROTTLING = ["ProvisionedThroughputExceededException", "ThrottlingException", "
 def throttled(operation: str, code: str, times: int = 100) -> Iterator[list[str]]:
     """The next `times` calls of `operation` fail with `code` (a TransactWriteItems: cancelled with
     `code` as its first action's reason), then calls reach moto again."""
-    from boxoffice.store import dynamo
 
     calls: list[str] = []
 
@@ -42,12 +42,8 @@ def throttled(operation: str, code: str, times: int = 100) -> Iterator[list[str]
         error = {"Code": "TransactionCanceledException", "Message": f"Transaction cancelled [{code}]"}
         return AWSResponse("", 400, {}, None), {"Error": error, "CancellationReasons": reasons}
 
-    events = dynamo.client().meta.events
-    events.register(f"before-call.dynamodb.{operation}", answer, unique_id="throttling-test")
-    try:
+    with hooked(f"before-call.dynamodb.{operation}", answer):
         yield calls
-    finally:
-        events.unregister(f"before-call.dynamodb.{operation}", unique_id="throttling-test")
 
 
 @pytest.fixture
