@@ -22,6 +22,7 @@ from boxoffice.errors import Busy, CapacityBelowSold
 from boxoffice.logic import events
 from boxoffice.models.events import UpdateEvent
 from devserver.dynamodb import EmbeddedDynamoDB
+from scripts.bench.common import count_calls
 from tests.support.bookings import Account, _scan, new_account, new_event
 from tests.support.fixtures import embedded_database
 from tests.support.handlers import Api, Result
@@ -124,6 +125,29 @@ def test_four_tickets_left_one_in_each_of_four_shards_sell_to_one_booking_of_fou
     state = stock_now(db, event_id)
     assert (state.sold, state.available, state.balanced) == (4, 0, True)
     assert book(new_account(), event_id, 1).body["code"] == "SOLD_OUT"
+
+
+def test_a_booking_whose_shard_is_short_takes_from_others_read_without_any_transactional_read(
+    db: EmbeddedDynamoDB,
+) -> None:
+    event_id = new_event(total=8, inventory_shards=4)  # 2 in each: every shard is short of 3
+    with count_calls() as calls:
+        result = book(new_account(), event_id, 3)
+    assert result.status == 201, result.body
+    # The shards are read plainly (never cancelled by writers in flight); the take's conditions decide.
+    assert calls.operations["TransactGetItems"] == 0, calls.describe()
+    assert sorted(shard_items(db, event_id).values()) == [0, 1, 2, 2]  # the fullest first, in one transaction
+    assert stock_now(db, event_id).balanced
+
+
+def test_a_refusal_on_a_sharded_event_rests_on_one_atomic_snapshot_of_every_shard(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=4, inventory_shards=4)
+    assert book(new_account(), event_id, 3).status == 201
+    with count_calls() as calls:
+        refused = book(new_account(), event_id, 2)
+    assert (refused.status, refused.body["code"], refused.body["available"]) == (409, "NOT_ENOUGH_TICKETS", 1)
+    assert calls.operations["TransactGetItems"] == 1, calls.describe()
+    assert stock_now(db, event_id).available == 1
 
 
 def test_cancels_give_tickets_back_to_the_shards_they_came_from(db: EmbeddedDynamoDB) -> None:
