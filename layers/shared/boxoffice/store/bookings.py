@@ -268,6 +268,8 @@ def create(
     add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
         tx.commit()
+    except retry.Conflict as exc:
+        raise inventory.elsewhere(exc, event, ticket_type, holding, plan) or exc from None
     except Failed as exc:
         earlier = replayed(exc)
         if earlier is not None:

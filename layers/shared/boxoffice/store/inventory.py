@@ -890,9 +890,34 @@ def _believe(event: EventRecord) -> None:
     _empty[event.id] = frozenset(k for k, left in enumerate(event.shard_stock) if left == 0)
 
 
+# Per event, the shard this process last lost a transaction conflict on: another buyer's transaction was
+# writing it, so a guess tries the others first (as with _empty, a guess only). Bounded as _empty.
+_busy: dict[str, int] = {}
+
+
 def guess(event_id: str, count: int) -> int:
     """The stock shard a booking or a hold reads and tries first (shards.first_guess)."""
-    return shards.first_guess(count, _empty.get(event_id, frozenset())) if count > 1 else 0
+    return shards.first_guess(count, _avoided(event_id)) if count > 1 else 0
+
+
+def _avoided(event_id: str) -> frozenset[int]:
+    busy = _busy.get(event_id)
+    return _empty.get(event_id, frozenset()) | ({busy} if busy is not None else set())
+
+
+def elsewhere(
+    conflict: retry.Conflict, event: EventRecord, ticket_type: TicketType, held: Holding, plan: shards.Plan
+) -> StockChanged | None:
+    """A take from one shard of a sharded event that lost a transaction conflict: the step goes round at once
+    on another shard, guessed without reading (its condition decides), rather than after a pause on the same
+    shard, which the winner may still be writing. None (go round as the conflict says) for a throttled call,
+    a take from several shards (near sell-out: they were read) or an unsharded event."""
+    if isinstance(conflict, retry.Throttled) or len(plan) != 1 or event.stocked == 1:
+        return None
+    if len(_busy) >= _LAST_POOL_EVENTS:
+        _busy.clear()
+    _busy[event.id] = next(iter(plan))
+    return StockChanged(replace(event, read_shard=None, shard_stock=(), stock_known=False), ticket_type, held)
 
 
 def with_shard_read(event: EventRecord, shard: int, items: Iterable[Item]) -> EventRecord:
@@ -938,7 +963,7 @@ def plan_for(event: EventRecord, ticket_type: TicketType, holding: Holding, quan
             return planned
         if event.read_shard is not None or Stock(event, ticket_type, holding).available < quantity:
             raise StockChanged(replace(event, read_shard=None), ticket_type, holding)
-    return {shards.first_guess(count, _empty.get(event.id, frozenset())): quantity}
+    return {shards.first_guess(count, _avoided(event.id)): quantity}
 
 
 def give_back(
