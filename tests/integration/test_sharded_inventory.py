@@ -23,7 +23,7 @@ from boxoffice.config import settings
 from boxoffice.errors import Busy, CapacityBelowSold
 from boxoffice.logic import events
 from boxoffice.models.events import UpdateEvent
-from boxoffice.store import dynamo
+from boxoffice.store import dynamo, event_items
 from devserver.dynamodb import EmbeddedDynamoDB
 from scripts.bench.common import count_calls
 from tests.support.bookings import Account, _scan, new_account, new_event
@@ -182,6 +182,16 @@ def test_a_booking_whose_take_loses_a_transaction_conflict_goes_round_on_another
     assert result.status == 201, result.body
     assert len(taken_from) == 2, taken_from
     assert taken_from[0] != taken_from[1], taken_from
+
+
+def test_bookings_by_processes_that_read_the_event_afresh_spread_over_its_shards_too(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=40, inventory_shards=4)  # 10 in each
+    for _ in range(8):
+        event_items.forget(event_id)  # as a new Lambda instance: reads the event's item (and shard 0's quota)
+        assert book(new_account(), event_id, 1).status == 201
+    stock = shard_items(db, event_id)
+    assert sum(stock.values()) == 32
+    assert stock[0] > 2, stock  # not all 8 from shard 0 (by chance: 1 in 4**8)
 
 
 def test_cancels_give_tickets_back_to_the_shards_they_came_from(db: EmbeddedDynamoDB) -> None:

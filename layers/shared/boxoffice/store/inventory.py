@@ -920,11 +920,13 @@ def elsewhere(
     return StockChanged(replace(event, read_shard=None, shard_stock=(), stock_known=False), ticket_type, held)
 
 
-def with_shard_read(event: EventRecord, shard: int, items: Iterable[Item]) -> EventRecord:
+def with_shard_read(event: EventRecord, shard: int, items: Iterable[Item], *, chosen: bool = True) -> EventRecord:
     """The event (from its descriptive item) with what a booking read of one stock shard: its quota (shard
     0's brings the counters, as with_quota; another's the rules it carries) and the counter of the type asked
     for (its rules, and what it has of a sub-quota). A sharded event's stock stays unknown but for that
-    shard's (read_shard)."""
+    shard's (read_shard), if the shard was `chosen` for the take; else (shard 0, read beside the event's
+    item by a process that did not know its shards) the take guesses one, or every cold read would land
+    on shard 0."""
     quota = next((i for i in items if i["sk"] == QUOTA and shard_of(i["pk"]) == shard), None)
     counter = next((i for i in items if i["sk"].startswith(TYPE) and shard_of(i["pk"]) == shard), None)
     if quota is None:
@@ -940,7 +942,8 @@ def with_shard_read(event: EventRecord, shard: int, items: Iterable[Item]) -> Ev
         if "available_tickets" in counter:
             left = min(left, int(counter["available_tickets"]))
         event = replace(event, ticket_types=types)
-    return replace(event, read_shard=(shard, left), stock_known=False) if event.stocked > 1 else event
+    read_shard = (shard, left) if chosen else None
+    return replace(event, read_shard=read_shard, stock_known=False) if event.stocked > 1 else event
 
 
 def plan_for(event: EventRecord, ticket_type: TicketType, holding: Holding, quantity: int) -> dict[int, int]:
