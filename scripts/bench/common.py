@@ -107,8 +107,11 @@ class Calls:
 def _items_in(parsed: dict[str, Any]) -> int:
     if "Count" in parsed:  # Query / Scan
         return int(parsed["Count"])
-    if "Responses" in parsed:  # BatchGetItem
-        return sum(len(items) for items in parsed["Responses"].values())
+    if "Responses" in parsed:  # BatchGetItem: by table; TransactGetItems: one per key, empty if none
+        found = parsed["Responses"]
+        if isinstance(found, dict):
+            return sum(len(items) for items in found.values())
+        return sum(1 for r in found if r.get("Item"))
     return 1 if "Item" in parsed else 0
 
 

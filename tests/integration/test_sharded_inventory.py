@@ -7,6 +7,7 @@ fragments left in several shards joined by one booking). The counts are scaled d
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
@@ -15,13 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from boxoffice import auth
 from boxoffice.config import settings
 from boxoffice.errors import Busy, CapacityBelowSold
 from boxoffice.logic import events
 from boxoffice.models.events import UpdateEvent
+from boxoffice.store import dynamo, event_items
 from devserver.dynamodb import EmbeddedDynamoDB
+from scripts.bench.common import count_calls
 from tests.support.bookings import Account, _scan, new_account, new_event
 from tests.support.fixtures import embedded_database
 from tests.support.handlers import Api, Result
@@ -124,6 +128,70 @@ def test_four_tickets_left_one_in_each_of_four_shards_sell_to_one_booking_of_fou
     state = stock_now(db, event_id)
     assert (state.sold, state.available, state.balanced) == (4, 0, True)
     assert book(new_account(), event_id, 1).body["code"] == "SOLD_OUT"
+
+
+def test_a_booking_whose_shard_is_short_takes_from_others_read_without_any_transactional_read(
+    db: EmbeddedDynamoDB,
+) -> None:
+    event_id = new_event(total=8, inventory_shards=4)  # 2 in each: every shard is short of 3
+    with count_calls() as calls:
+        result = book(new_account(), event_id, 3)
+    assert result.status == 201, result.body
+    # The shards are read plainly (never cancelled by writers in flight); the take's conditions decide.
+    assert calls.operations["TransactGetItems"] == 0, calls.describe()
+    assert sorted(shard_items(db, event_id).values()) == [0, 1, 2, 2]  # the fullest first, in one transaction
+    assert stock_now(db, event_id).balanced
+
+
+def test_a_refusal_on_a_sharded_event_rests_on_one_atomic_snapshot_of_every_shard(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=4, inventory_shards=4)
+    assert book(new_account(), event_id, 3).status == 201
+    with count_calls() as calls:
+        refused = book(new_account(), event_id, 2)
+    assert (refused.status, refused.body["code"], refused.body["available"]) == (409, "NOT_ENOUGH_TICKETS", 1)
+    assert calls.operations["TransactGetItems"] == 1, calls.describe()
+    assert stock_now(db, event_id).available == 1
+
+
+def test_a_booking_whose_take_loses_a_transaction_conflict_goes_round_on_another_shard(
+    db: EmbeddedDynamoDB,
+) -> None:
+    event_id, buyer = new_event(total=20, inventory_shards=2), new_account()
+    taken_from: list[int] = []
+
+    def conflict_first(params: dict[str, Any], model: Any, **_: Any) -> Any:
+        if model.name != "TransactWriteItems":
+            return None
+        actions = json.loads(params["body"])["TransactItems"]
+        keys = [a["Update"]["Key"] for a in actions if "Update" in a]
+        taken_from.extend(int(k["pk"]["S"].partition("#S")[2] or 0) for k in keys if k["sk"]["S"] == "QUOTA")
+        if len(taken_from) > 1:
+            return None
+        # What DynamoDB answers while another transaction holds the shard's items.
+        reasons = [{"Code": "TransactionConflict"} for _ in actions]
+        error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+        parsed = {"Error": error, "CancellationReasons": reasons, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse("http://conflicted", 400, HTTPHeaders(), None), parsed
+
+    events_hook = dynamo.client().meta.events
+    events_hook.register("before-call.dynamodb", conflict_first, unique_id="conflict-first")
+    try:
+        result = book(buyer, event_id, 1)
+    finally:
+        events_hook.unregister("before-call.dynamodb", unique_id="conflict-first")
+    assert result.status == 201, result.body
+    assert len(taken_from) == 2, taken_from
+    assert taken_from[0] != taken_from[1], taken_from
+
+
+def test_bookings_by_processes_that_read_the_event_afresh_spread_over_its_shards_too(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=40, inventory_shards=4)  # 10 in each
+    for _ in range(8):
+        event_items.forget(event_id)  # as a new Lambda instance: reads the event's item (and shard 0's quota)
+        assert book(new_account(), event_id, 1).status == 201
+    stock = shard_items(db, event_id)
+    assert sum(stock.values()) == 32
+    assert stock[0] > 2, stock  # not all 8 from shard 0 (by chance: 1 in 4**8)
 
 
 def test_cancels_give_tickets_back_to_the_shards_they_came_from(db: EmbeddedDynamoDB) -> None:

@@ -5,7 +5,7 @@ clocks."""
 from __future__ import annotations
 
 from scripts.bench.capacity import Charge
-from scripts.bench.partition_model import TABLE, Partitions
+from scripts.bench.partition_model import TABLE, Outcome, Partitions
 from scripts.bench.simulated import Simulation
 
 BOOKING = [Charge("EventsTable", "EVENT#1", wcu=4)]
@@ -95,3 +95,9 @@ def test_actors_run_in_the_order_of_their_simulated_clocks() -> None:
     simulation.start_at(0.1, lambda: actor("quick", [0.1, 0.1, 0.1, 0.5]))
     simulation.run()
     assert seen == [(0.2, "quick"), (0.3, "quick"), (0.4, "quick"), (0.5, "slow"), (0.9, "quick"), (1.0, "slow")]
+
+
+def test_a_rate_row_serves_the_bookings_made_within_its_window_of_the_first() -> None:
+    outcome = Outcome(rate=5000, hold=0.010, total=20_000, window=0.1)
+    outcome.booked = [(0.05, 1), (0.02, 1), (0.11, 1), (0.13, 2), (0.9, 2)]  # the last came back after BUSY
+    assert outcome.served == 30  # 3 bookings within 100 ms of the first, at 0.02

@@ -210,6 +210,7 @@ def read_for_booking(
     described = event_items.recent(event_id)
     if described is not None and ticket_type_id is not None and ticket_type_id not in described["ticket_types"]:
         described = None  # a type added since: read the event
+    chosen = described is not None  # else shard 0's quota is read for the rules, not picked
     types = list(described["ticket_types"]) if described is not None else []
     type_id = ticket_type_id or (types[0] if len(types) == 1 else None)
     # Among the selling shards only: drained ones (beyond a lowered count) are found by the atomic read.
@@ -237,7 +238,9 @@ def read_for_booking(
     earlier = own.get(claim_key(user_id, idempotency_key)["sk"]) if idempotency_key is not None else None
     return BookingContext(
         user=user,
-        event=inventory.with_shard_read(event_items.describe(described), shard, items) if described else None,
+        event=inventory.with_shard_read(event_items.describe(described), shard, items, chosen=chosen)
+        if described
+        else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         earlier=idempotency_of(earlier) if earlier else None,
     )
@@ -268,6 +271,8 @@ def create(
     add_booking(tx, booking, codes=codes, claim=claim, now=now)
     try:
         tx.commit()
+    except retry.Conflict as exc:
+        raise inventory.elsewhere(exc, event, ticket_type, holding, plan) or exc from None
     except Failed as exc:
         earlier = replayed(exc)
         if earlier is not None:

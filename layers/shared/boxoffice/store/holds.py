@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from boxoffice import retry
 from boxoffice.config import settings
 from boxoffice.records import (
     BookingRecord,
@@ -205,6 +206,8 @@ def place(
     )
     try:
         tx.commit()
+    except retry.Conflict as exc:
+        raise inventory.elsewhere(exc, event, ticket_type, holding, plan) or exc from None
     except Failed as exc:
         earlier = booking_store.replayed(exc)
         if earlier is not None:

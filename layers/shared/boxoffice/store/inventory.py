@@ -785,8 +785,8 @@ def stock_changed(
     failed: Failed, event: EventRecord, ticket_type: TicketType, held: Holding, plan: shards.Plan | None = None
 ) -> StockChanged:
     """What a booking whose counters failed their conditions now faces, from the failed items (their copies
-    of the rules); a sharded event's stock from one atomic read of every shard: a shard that fell short
-    says nothing of the others."""
+    of the rules); a sharded event's stock read again in every shard (read_stock: atomically only if it
+    looks short of the plan's tickets): a shard that fell short says nothing of the others."""
     seen_event: EventRecord | None = event
     seen_type: TicketType | None = ticket_type
     parts = list(plan or {0: 0})
@@ -801,7 +801,7 @@ def stock_changed(
         held = holding(failed.old("holding"))
     short = any(failed.failed(quota_action(k)) or failed.failed(type_action(k)) for k in parts)
     if short and seen_event is not None and seen_type is not None and seen_event.stocked > 1:
-        seen_event, seen_type = read_stock(seen_event, seen_type)
+        seen_event, seen_type = read_stock(seen_event, seen_type, sum(plan.values()) if plan else None)
     return StockChanged(seen_event, seen_type, held)
 
 
@@ -839,15 +839,27 @@ def type_stock(event: EventRecord, type_id: str) -> list[Item]:
     return [by_shard.get(k, {}) for k in range(event.stocked)]
 
 
-def read_stock(event: EventRecord, ticket_type: TicketType) -> tuple[EventRecord, TicketType]:
-    """The event's open stock in every shard (and the type's sub-quota's), by TransactGetItems: one
-    serialisable snapshot, so a sum that falls short was short at one moment, never pieced together from
-    reads at different times. Shard 0's items bring its counters as with_quota and with_counter read them."""
+def read_stock(
+    event: EventRecord, ticket_type: TicketType, quantity: int | None = None
+) -> tuple[EventRecord, TicketType]:
+    """The event's open stock in every shard (and the type's sub-quota's). With a `quantity` to take, first by
+    a plain BatchGetItem, which writers in flight never cancel: a plan from it only guides a take whose
+    conditions decide. Only a read that finds fewer than `quantity` to take (or none asked: a gate's
+    judgement) goes on to TransactGetItems, one serialisable snapshot, so a refusal rests on a sum that was
+    short at one moment, never one pieced together from reads at different times. Shard 0's items bring its
+    counters as with_quota and with_counter read them."""
     count = event.stocked
     keys = [quota_key(event.id, k) for k in range(count)]
     if ticket_type.total_tickets is not None:
         keys += [type_key(event.id, ticket_type.id, k) for k in range(count)]
-    items = dynamo.transact_get(events_table(), keys)
+    if quantity is not None:
+        plain = _with_stock_items(event, ticket_type, dynamo.batch_get({events_table(): keys})[events_table()])
+        if _plan_from(*plain, quantity) is not None:
+            return plain
+    return _with_stock_items(event, ticket_type, dynamo.transact_get(events_table(), keys))
+
+
+def _with_stock_items(event: EventRecord, ticket_type: TicketType, items: list[Item]) -> tuple[EventRecord, TicketType]:
     main = next((i for i in items if i["pk"] == event_pk(event.id) and i["sk"] == QUOTA), None)
     if main is None:
         return event, ticket_type
@@ -857,6 +869,14 @@ def read_stock(event: EventRecord, ticket_type: TicketType) -> tuple[EventRecord
     sharded = with_shards(with_quota(event, main), types, items)
     _believe(sharded)
     return sharded, next((t for t in sharded.ticket_types if t.id == own.id), own)
+
+
+def _plan_from(event: EventRecord, ticket_type: TicketType, quantity: int) -> dict[int, int] | None:
+    """shards.plan over what each shard can sell of the type (None: fewer than `quantity` in all together)."""
+    if not event.shard_stock:
+        return None
+    own = ticket_type.shard_stock if ticket_type.total_tickets is not None and ticket_type.shard_stock else None
+    return shards.plan(shards.combined(event.shard_stock, own), quantity)
 
 
 # Per event, the shards this process last found empty: a first guess avoids them (a guess only: the
@@ -870,16 +890,43 @@ def _believe(event: EventRecord) -> None:
     _empty[event.id] = frozenset(k for k, left in enumerate(event.shard_stock) if left == 0)
 
 
+# Per event, the shard this process last lost a transaction conflict on: another buyer's transaction was
+# writing it, so a guess tries the others first (as with _empty, a guess only). Bounded as _empty.
+_busy: dict[str, int] = {}
+
+
 def guess(event_id: str, count: int) -> int:
     """The stock shard a booking or a hold reads and tries first (shards.first_guess)."""
-    return shards.first_guess(count, _empty.get(event_id, frozenset())) if count > 1 else 0
+    return shards.first_guess(count, _avoided(event_id)) if count > 1 else 0
 
 
-def with_shard_read(event: EventRecord, shard: int, items: Iterable[Item]) -> EventRecord:
+def _avoided(event_id: str) -> frozenset[int]:
+    busy = _busy.get(event_id)
+    return _empty.get(event_id, frozenset()) | ({busy} if busy is not None else set())
+
+
+def elsewhere(
+    conflict: retry.Conflict, event: EventRecord, ticket_type: TicketType, held: Holding, plan: shards.Plan
+) -> StockChanged | None:
+    """A take from one shard of a sharded event that lost a transaction conflict: the step goes round at once
+    on another shard, guessed without reading (its condition decides), rather than after a pause on the same
+    shard, which the winner may still be writing. None (go round as the conflict says) for a throttled call,
+    a take from several shards (near sell-out: they were read) or an unsharded event."""
+    if isinstance(conflict, retry.Throttled) or len(plan) != 1 or event.stocked == 1:
+        return None
+    if len(_busy) >= _LAST_POOL_EVENTS:
+        _busy.clear()
+    _busy[event.id] = next(iter(plan))
+    return StockChanged(replace(event, read_shard=None, shard_stock=(), stock_known=False), ticket_type, held)
+
+
+def with_shard_read(event: EventRecord, shard: int, items: Iterable[Item], *, chosen: bool = True) -> EventRecord:
     """The event (from its descriptive item) with what a booking read of one stock shard: its quota (shard
     0's brings the counters, as with_quota; another's the rules it carries) and the counter of the type asked
     for (its rules, and what it has of a sub-quota). A sharded event's stock stays unknown but for that
-    shard's (read_shard)."""
+    shard's (read_shard), if the shard was `chosen` for the take; else (shard 0, read beside the event's
+    item by a process that did not know its shards) the take guesses one, or every cold read would land
+    on shard 0."""
     quota = next((i for i in items if i["sk"] == QUOTA and shard_of(i["pk"]) == shard), None)
     counter = next((i for i in items if i["sk"].startswith(TYPE) and shard_of(i["pk"]) == shard), None)
     if quota is None:
@@ -895,14 +942,16 @@ def with_shard_read(event: EventRecord, shard: int, items: Iterable[Item]) -> Ev
         if "available_tickets" in counter:
             left = min(left, int(counter["available_tickets"]))
         event = replace(event, ticket_types=types)
-    return replace(event, read_shard=(shard, left), stock_known=False) if event.stocked > 1 else event
+    read_shard = (shard, left) if chosen else None
+    return replace(event, read_shard=read_shard, stock_known=False) if event.stocked > 1 else event
 
 
 def plan_for(event: EventRecord, ticket_type: TicketType, holding: Holding, quantity: int) -> dict[int, int]:
     """Which shards a booking or a hold of `quantity` takes from: shard 0 for an unsharded event; from a
     snapshot of every shard, one with enough or several (shards.plan); the shard its read found with enough;
     else one guessed without reading (shards.first_guess). A read shard that is short makes it read every
-    shard (read_stock): StockChanged when they have too few together, for the rules to refuse."""
+    shard (read_stock, atomically only if they look short): StockChanged when they have too few together,
+    for the rules to refuse."""
     count = event.inventory_shards
     if event.stocked == 1:
         return {0: quantity}
@@ -910,15 +959,14 @@ def plan_for(event: EventRecord, ticket_type: TicketType, holding: Holding, quan
         shard, left = event.read_shard
         if left >= quantity:
             return {shard: quantity}
-        event, ticket_type = read_stock(event, ticket_type)
+        event, ticket_type = read_stock(event, ticket_type, quantity)
     if event.shard_stock:
-        own = ticket_type.shard_stock if ticket_type.total_tickets is not None and ticket_type.shard_stock else None
-        planned = shards.plan(shards.combined(event.shard_stock, own), quantity)
+        planned = _plan_from(event, ticket_type, quantity)
         if planned is not None:
             return planned
         if event.read_shard is not None or Stock(event, ticket_type, holding).available < quantity:
             raise StockChanged(replace(event, read_shard=None), ticket_type, holding)
-    return {shards.first_guess(count, _empty.get(event.id, frozenset())): quantity}
+    return {shards.first_guess(count, _avoided(event.id)): quantity}
 
 
 def give_back(
