@@ -28,6 +28,8 @@ each of an attribute value's ten possible members up under several spellings: ~4
 time. An attribute value that is already in DynamoDB's JSON form, of only the types that serialiser
 passes through unchanged (S, N, BOOL, NULL, SS, NS, M and L of them), is now put in the answer as
 it is; any other (B, BS, anything unexpected) still goes through moto's serialiser.
+And limits: moto refuses a TransactGetItems of more than 25 items, DynamoDB's limit until 2022; it takes 100
+(an event's atomic read of its up to 64 stock shards).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from moto.core.serialize import BaseJSONSerializer
-from moto.dynamodb import models
+from moto.dynamodb import models, responses
 from moto.dynamodb.exceptions import (
     MockValidationException,
     TransactionCanceledException,
@@ -112,6 +114,7 @@ def install() -> None:
     Item.__init__ = _item_init  # type: ignore[method-assign]
     DynamoType.__init__ = _value_init  # type: ignore[method-assign]
     BaseJSONSerializer._serialize_type_structure = _serialize_structure  # type: ignore[method-assign]
+    responses.TRANSACTION_MAX_ITEMS = 100  # DynamoDB's TransactGetItems limit since 2022 (moto keeps 25)
 
 
 def _untracked(cls: type[Any], *args: Any, **kwargs: Any) -> Any:

@@ -414,10 +414,7 @@ def in_memory(**env: str) -> Iterator[None]:
     flatmoto.install()
     isolate_concurrent_requests()
     credentials = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
-    # moto refuses a TransactGetItems of more than 25 items, DynamoDB's limit until 2022 (now 100, as the
-    # store sends): a refusal's atomic read of an event's 50 shards would be a 503, never SOLD_OUT.
-    limit = mock.patch("moto.dynamodb.responses.TRANSACTION_MAX_ITEMS", 100)
-    with mock.patch.dict(os.environ), mock_aws(), limit, contextlib.redirect_stdout(io.StringIO()):
+    with mock.patch.dict(os.environ), mock_aws(), contextlib.redirect_stdout(io.StringIO()):
         os.environ.update(function_environment("", "model", local_keys(None)) | credentials)
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         os.environ.update({"BCRYPT_ROUNDS": "4", "MAIL_ENABLED": "false", **env})

@@ -472,3 +472,12 @@ def test_a_start_key_outside_the_querys_key_condition_is_refused_as_dynamodb_doe
             _sync_page(client, lower, start, pk=pk)
         assert refusal.value.response["Error"]["Code"] == "ValidationException"
         assert "outside query boundaries" in refusal.value.response["Error"]["Message"]
+
+
+def test_a_transact_get_of_up_to_a_hundred_items_is_read_as_dynamodb_reads_it(aws: None) -> None:
+    flatmoto.install()
+    client = set_up()
+    keys = [{"Get": {"TableName": EVENTS, "Key": event_key(str(n))}} for n in range(1, 65)]  # an event's 64 shards
+    assert len(client.transact_get_items(TransactItems=keys)["Responses"]) == 64
+    with pytest.raises(ClientError, match="less than or equal to 100"):
+        client.transact_get_items(TransactItems=keys * 2)
