@@ -38,14 +38,14 @@ $(BIN)/.installed-run: $(RUN_REQUIREMENTS)
 	$(PIP_INSTALL) -r requirements-run.txt -c constraints.txt
 	@touch $@
 
-$(BIN)/.installed-test: $(RUN_REQUIREMENTS) requirements-test.txt
+$(BIN)/.installed-test: $(RUN_REQUIREMENTS) requirements-test.txt requirements-translator.txt
 	$(venv)
 	$(PIP_INSTALL) -r requirements-test.txt -c constraints.txt
+	$(PIP_INSTALL) --no-deps -r requirements-translator.txt
 	@touch $(BIN)/.installed-run $@
 
-$(BIN)/.installed: $(BIN)/.installed-test requirements-dev.txt requirements-translator.txt
+$(BIN)/.installed: $(BIN)/.installed-test requirements-dev.txt
 	$(PIP_INSTALL) -r requirements-dev.txt -c constraints.txt
-	$(PIP_INSTALL) --no-deps -r requirements-translator.txt
 	@touch $@
 
 $(VENV_SAM)/.installed: requirements-sam.txt
