@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from devserver import template
+from devserver import deepstack, template
 from devserver.console import keep_lines_whole, say
 from devserver.persistence import CorruptSnapshot
 from devserver.runtime import LocalRuntime
@@ -60,6 +60,7 @@ def mail_line(env: dict[str, str]) -> str:
 
 
 def main() -> int:
+    deepstack.install()  # the requests' threads
     keep_lines_whole()  # the handlers' threads print logs and metrics at once
     port = int(os.environ.get("PORT", "8000"))
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or None

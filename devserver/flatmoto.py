@@ -30,16 +30,22 @@ passes through unchanged (S, N, BOOL, NULL, SS, NS, M and L of them), is now put
 it is; any other (B, BS, anything unexpected) still goes through moto's serialiser.
 And limits: moto refuses a TransactGetItems of more than 25 items, DynamoDB's limit until 2022; it takes 100
 (an event's atomic read of its up to 64 stock shards).
+And repeats: moto parses an UpdateExpression from its text for every update, twice inside a transaction (to
+check the names it uses, then to run it), and lists a handler class's methods by introspection on every call.
+Both depend on their input only (and nothing changes the parsed tree: moto copies it before filling it in),
+so they are kept: the same few dozen expressions are all this API sends.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any, cast
 
+from moto.core import responses as core_responses
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb import models, responses
 from moto.dynamodb.exceptions import (
@@ -49,6 +55,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamRecord, Table
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.sqs.models import Message
 
 Transact = Callable[[DynamoDBBackend, list[dict[str, Any]]], None]
@@ -115,6 +122,9 @@ def install() -> None:
     DynamoType.__init__ = _value_init  # type: ignore[method-assign]
     BaseJSONSerializer._serialize_type_structure = _serialize_structure  # type: ignore[method-assign]
     responses.TRANSACTION_MAX_ITEMS = 100  # DynamoDB's TransactGetItems limit since 2022 (moto keeps 25)
+    if not hasattr(UpdateExpressionParser.make, "cache_info"):
+        UpdateExpressionParser.make = functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make)
+        core_responses.method_names_from_class = functools.cache(core_responses.method_names_from_class)  # type: ignore[attr-defined]
 
 
 def _untracked(cls: type[Any], *args: Any, **kwargs: Any) -> Any:

@@ -29,3 +29,17 @@ TEST_TICKET_KEYS = ticket_ring.new_ring("test-ticket-key-test-ticket-key-0123456
 os.environ.update(TICKET_KEYS=TEST_TICKET_KEYS, TICKET_PUBLIC_KEYS=ticket_ring.public_document(TEST_TICKET_KEYS))
 
 pytest_plugins = ["tests.support.fixtures", "tests.support.iam"]
+
+import pytest  # noqa: E402
+from _pytest.runner import pytest_runtest_protocol as run_one_test  # noqa: E402
+
+from devserver import deepstack  # noqa: E402
+
+deepstack.install()  # the races' threads
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+    """Each test (its fixtures too) on a deep bottom frame: see devserver/deepstack.py."""
+    deepstack.run_deep(run_one_test, item, nextitem)
+    return True
