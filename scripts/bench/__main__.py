@@ -19,6 +19,7 @@ SECTIONS = [
     "writes",
     "partitions",
     "partition_model",
+    "races",
     "cost",
 ]
 
