@@ -4,7 +4,7 @@ Two items per code, both under `PROMO#<event id>` (never the event's `EVENT#<id>
 read of the event queries): the definition `CODE#<CODE>` (what an admin wrote; the code's claim: put with
 attribute_not_exists, so a code is unique per event) and the counter `USES#<CODE>` (uses, discount_given and
 the copies a redemption's condition reads: version, max_uses, valid_from, valid_until). Only the counter is
-written by bookings: it stays about 200 bytes however many types the code names. Every admin write moves
+written by bookings: it stays under 250 bytes (1 WCU) however many types the code names. Every admin write moves
 `version` on both in one transaction; a redemption conditions on the version it judged, so a code edited
 or deleted while bookings race is applied as it was read or refused, never half.
 """
