@@ -47,7 +47,7 @@ def test_a_new_event_has_sold_nothing(api: Api, admin: Account) -> None:
         "reserved": 0,
         "available": 50,
         **nothing,
-        "ticket_types": [{"id": general, "name": "General admission", "available": None, **nothing}],
+        "ticket_types": [{"id": general, "name": "General admission", "hidden": False, "available": None, **nothing}],
     }
 
 
@@ -74,7 +74,9 @@ def test_bookings_cancels_check_ins_and_undos_move_the_numbers(api: Api, admin: 
         "reserved": 0,
         "available": 17,
         **moved,
-        "ticket_types": [{"id": kept["ticket_type"]["id"], "name": "General admission", "available": None, **moved}],
+        "ticket_types": [
+            {"id": kept["ticket_type"]["id"], "name": "General admission", "hidden": False, "available": None, **moved}
+        ],
     }
     assert numbers == recount(event_id)
 
@@ -99,10 +101,10 @@ def test_each_ticket_type_has_its_own_numbers(api: Api, admin: Account) -> None:
 
     numbers = stats(admin, event_id, api)
     assert numbers["ticket_types"] == [
-        {"id": ids["Standard"], "name": "Standard", "sold": 3, "held": 0, "available": None, "checked_in": 0,
-         "cancelled": 1, "revenue": {"EUR": "30.00"}},
-        {"id": ids["VIP"], "name": "VIP", "sold": 2, "held": 0, "available": 3, "checked_in": 2, "cancelled": 0,
-         "revenue": {"EUR": "100.00"}},
+        {"id": ids["Standard"], "name": "Standard", "hidden": False, "sold": 3, "held": 0, "available": None,
+         "checked_in": 0, "cancelled": 1, "revenue": {"EUR": "30.00"}},
+        {"id": ids["VIP"], "name": "VIP", "hidden": False, "sold": 2, "held": 0, "available": 3, "checked_in": 2,
+         "cancelled": 0, "revenue": {"EUR": "100.00"}},
     ]  # fmt: skip
     assert (numbers["sold"], numbers["checked_in"], numbers["cancelled"]) == (5, 2, 1)
     assert numbers["revenue"] == {"EUR": "130.00"}

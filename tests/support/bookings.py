@@ -292,7 +292,7 @@ def recount(event_id: str) -> dict[str, Any]:
             [h for h in holds if h["ticket_type_id"] == kind.id],
         )
         left = None if kind.total_tickets is None else kind.total_tickets - counts["sold"] - counts["held"]
-        per_type.append({"id": kind.id, "name": kind.name, **counts, "available": left})
+        per_type.append({"id": kind.id, "name": kind.name, "hidden": kind.hidden, **counts, "available": left})
     return {
         "event_id": event_id,
         "total_tickets": state.total,

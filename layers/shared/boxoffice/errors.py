@@ -319,6 +319,26 @@ class NotWaiting(DomainError):
         super().__init__(f"The entry is {status}.", entry_status=status)
 
 
+class PromoCodeNotFound(DomainError):
+    code = "PROMO_CODE_NOT_FOUND"
+    title = "No such promo code for this event"
+
+
+class PromoCodeExists(DomainError):
+    code = "PROMO_CODE_EXISTS"
+    title = "The event already has a promo code with this code"
+
+
+class TooManyWrongCodes(DomainError):
+    """An account sent too many promo codes that were not valid: no code is judged until the window ends."""
+
+    code = "TOO_MANY_WRONG_CODES"
+    title = "Too many wrong promo codes; try again later"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Try again in {retry_after} seconds.", retry_after=retry_after)
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     title = "This Idempotency-Key was used with a different request"

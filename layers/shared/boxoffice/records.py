@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from boxoffice.vocabulary import BookingStatus, EntryStatus, EventStatus, HoldStatus, TicketStatus
+from boxoffice.vocabulary import (
+    BookingStatus,
+    DiscountKind,
+    EntryStatus,
+    EventStatus,
+    HoldStatus,
+    TicketStatus,
+)
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -57,6 +64,7 @@ class TicketType:
     held: int = 0  # in live holds
     # Its sub-quota's open stock in each of the event's shards, as one atomic read saw them (empty: unread).
     shard_stock: tuple[int, ...] = ()
+    hidden: bool = False  # left out of public reads; sold only with a code that unlocks it (issue 22)
 
     @property
     def booked(self) -> BookedType:
@@ -417,3 +425,33 @@ class StatsRecord:
     checked_in: int
     revenue: dict[str, Decimal]  # by currency; a currency whose bookings were all cancelled shows 0
     ticket_types: tuple[TypeStatsRecord, ...]  # in the event's order
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """What a promo code takes off each ticket it applies to: `value` is a percentage (0-100) for PERCENT,
+    an amount in the event's currency otherwise."""
+
+    kind: DiscountKind
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PromoCode:
+    """A promo or access code of one event (store/promocodes.py): its discount, where and when it applies,
+    how many tickets it may still be used for, and the counters redemptions move."""
+
+    id: str
+    event_id: str
+    code: str  # upper-case: codes are matched ignoring case
+    discount: Discount
+    ticket_type_ids: frozenset[str] | None  # None: every type of the event
+    max_uses: int | None  # in tickets; None: unlimited
+    valid_from: datetime | None
+    valid_until: datetime | None  # the first instant it no longer applies
+    unlocks: frozenset[str]  # hidden types it lets its holder buy
+    created_at: datetime
+    updated_at: datetime
+    uses: int  # tickets sold with it
+    discount_given: Decimal  # in the event's currency
+    version: int = 1  # moved by every edit: a redemption conditions on the version it judged

@@ -44,6 +44,7 @@ def _type_stats(record: TypeStatsRecord) -> TicketTypeStats:
     return TicketTypeStats(
         id=kind.id,
         name=kind.name,
+        hidden=kind.hidden,
         sold=kind.sold,
         held=kind.held,
         available=kind.available_tickets,

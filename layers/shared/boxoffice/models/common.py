@@ -123,8 +123,8 @@ class Problem(BaseModel):
     errors: list[FieldError] | Extra = Field(None, description="VALIDATION_FAILED: each bad field, in order.")
     retry_after: int | Extra = Field(
         None,
-        description="TOO_MANY_ATTEMPTS, BUSY, THROTTLED and HOLD_COOLDOWN: seconds to wait, as in the Retry-After"
-        " header.",
+        description="TOO_MANY_ATTEMPTS, TOO_MANY_WRONG_CODES, BUSY, THROTTLED and HOLD_COOLDOWN: seconds to wait, as in"
+        " the Retry-After header.",
     )
     available_tickets: int | Extra = Field(None, description="NOT_ENOUGH_TICKETS: how many tickets are left.")
     available: int | Extra = Field(

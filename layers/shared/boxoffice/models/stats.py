@@ -14,6 +14,7 @@ class TicketTypeStats(ResponseModel):
 
     id: str
     name: str
+    hidden: bool = Field(description="Left out of public event reads (an admin sees it here)")
     sold: int
     held: int = Field(description="In checkout holds that are neither confirmed nor released yet.")
     available: int | None = Field(description="What is left of the type's own sub-quota; null without one.")
@@ -45,6 +46,7 @@ class EventStats(ResponseModel):
                         {
                             "id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a",
                             "name": "Standard",
+                            "hidden": False,
                             "sold": 362,
                             "held": 6,
                             "available": None,
@@ -55,6 +57,7 @@ class EventStats(ResponseModel):
                         {
                             "id": "9a1f4c2e-6b3d-4e8a-b7c5-0d2e1f3a4b5c",
                             "name": "VIP",
+                            "hidden": False,
                             "sold": 50,
                             "held": 0,
                             "available": 0,
