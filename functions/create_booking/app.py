@@ -7,7 +7,10 @@ from boxoffice.errors import (
     Busy,
     IdempotencyKeyReused,
     InvalidInput,
+    InvalidPromoCode,
     NotAuthenticated,
+    PromoCodeUsedUp,
+    TooManyWrongCodes,
 )
 from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, api, created, failures, lambda_handler
 from boxoffice.logic import bookings
@@ -28,6 +31,9 @@ app = api()
         Busy,
         InvalidInput,
         IdempotencyKeyReused,
+        InvalidPromoCode,
+        PromoCodeUsedUp,
+        TooManyWrongCodes,
         success=201,
         headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
     ),

@@ -75,6 +75,8 @@ OFFERS = STORE | EVENT_MODELS | EVENT_STORE | {"ids", "logic.offers", "logic.sal
 OFFERS |= {"store.holds", "store.inventory", "store.line", "store.offers", "store.tickets", "store.waitlist"}
 EVENTS = TICKET_TYPES | OFFERS | {"cursors", "logic.events"}
 SALES = OFFERS | {"cursors", "logic.access", "logic.bookings", "logic.expiry", "models.bookings", "ticket_codes"}
+# A sale may carry a promo code: its price rules, its items and the account's wrong-code count.
+SALES |= {"logic.pricing", "store.code_guesses", "store.promocodes"}
 HOLDS = SALES | {"logic.holds", "models.holds"}
 WAITING = HOLDS | {"logic.waitlist", "models.waitlist"}
 # The door reads tickets and their bookings; it sells nothing, so no sale rule, hold or waiting list.

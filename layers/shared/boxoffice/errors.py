@@ -329,6 +329,19 @@ class PromoCodeExists(DomainError):
     title = "The event already has a promo code with this code"
 
 
+class InvalidPromoCode(DomainError):
+    """Unknown, not yet or no longer valid, or not for this ticket type: one answer for every reason, so
+    nobody learns which codes exist (and each counts against the account's wrong-code ceiling)."""
+
+    code = "INVALID_PROMO_CODE"
+    title = "This promo code cannot be used for this booking"
+
+
+class PromoCodeUsedUp(DomainError):
+    code = "PROMO_CODE_USED_UP"
+    title = "This promo code has been used for as many tickets as it may be"
+
+
 class TooManyWrongCodes(DomainError):
     """An account sent too many promo codes that were not valid: no code is judged until the window ends."""
 

@@ -76,6 +76,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.PromoCodeNotFound: HTTPStatus.NOT_FOUND,
     errors.PromoCodeExists: HTTPStatus.CONFLICT,
+    errors.InvalidPromoCode: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.PromoCodeUsedUp: HTTPStatus.CONFLICT,
     errors.TooManyWrongCodes: HTTPStatus.TOO_MANY_REQUESTS,
     errors.HoldNotFound: HTTPStatus.NOT_FOUND,
     errors.HoldExpired: HTTPStatus.CONFLICT,

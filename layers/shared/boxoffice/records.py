@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from decimal import Decimal
+from typing import Final
 
 from boxoffice.vocabulary import (
     BookingStatus,
@@ -19,10 +20,6 @@ from boxoffice.vocabulary import (
     HoldStatus,
     TicketStatus,
 )
-
-if TYPE_CHECKING:
-    from decimal import Decimal
-
 
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"
@@ -279,6 +276,16 @@ class BookingRecord:
     tickets_spread: bool = True  # its tickets are stored under their shards (False: made before they were)
     # The stock shards its live tickets came from, (shard, tickets) pairs (empty: all from shard 0).
     shards: tuple[tuple[int, int], ...] = ()
+    # Its promo code (as the buyer's text, upper-case), the id of the code whose uses its tickets count in
+    # (None: they count in none) and what the code took off each ticket: total_price is net of it.
+    promo_code: str | None = None
+    promo_code_id: str | None = None
+    unit_discount: Decimal = Decimal(0)
+
+    @property
+    def net_unit_price(self) -> Decimal:
+        """What each ticket was paid: what a single ticket's cancel gives back."""
+        return self.unit_price - self.unit_discount
 
     @property
     def source(self) -> dict[int, int]:
@@ -455,3 +462,17 @@ class PromoCode:
     uses: int  # tickets sold with it
     discount_given: Decimal  # in the event's currency
     version: int = 1  # moved by every edit: a redemption conditions on the version it judged
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """A promo code as a sale uses it (logic/pricing.py judged it): `quantity` tickets count in its uses,
+    each `unit_discount` cheaper."""
+
+    code: PromoCode
+    quantity: int
+    unit_discount: Decimal
+
+    @property
+    def discount(self) -> Decimal:
+        return self.unit_discount * self.quantity

@@ -27,13 +27,14 @@ from boxoffice.errors import (
     HoldLimitReached,
     IdempotencyKeyReused,
     InvalidCursor,
+    InvalidPromoCode,
     NotEnoughTickets,
     SoldOut,
     TicketCancelled,
     TicketNotFound,
     UserLimitReached,
 )
-from boxoffice.logic import expiry, offers
+from boxoffice.logic import expiry, offers, pricing
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import owned, require_current
 from boxoffice.logic.sales import bookable, chosen_type
@@ -49,12 +50,17 @@ from boxoffice.records import (
     Holding,
     IdempotencyClaim,
     IdempotencyRecord,
+    PromoCode,
+    Redemption,
     Stock,
     TicketType,
 )
 from boxoffice.store import bookings as store
+from boxoffice.store import code_guesses
+from boxoffice.store import promocodes as promo_store
 from boxoffice.store.bookings import BookingChanged, EventChanged, IdTaken
 from boxoffice.store.inventory import StockChanged
+from boxoffice.store.promocodes import PromoCodeChanged
 from boxoffice.vocabulary import BookingStatus, EventStatus, Pool, Principal, TicketStatus
 
 
@@ -126,6 +132,9 @@ def public_booking(
             "quantity": record.quantity,
             "tickets": tickets,
             "unit_price": money.in_minor_units(record.unit_price, record.currency),
+            "promo_code": record.promo_code,
+            "subtotal": money.in_minor_units(record.unit_price * record.quantity, record.currency),
+            "discount": money.in_minor_units(record.unit_discount * record.quantity, record.currency),
             "total_price": money.in_minor_units(record.total_price, record.currency),
             "currency": record.currency,
             "status": record.status,
@@ -144,8 +153,11 @@ def new_record(
     unit_price: Decimal,
     currency: str,
     now: datetime,
+    redemption: Redemption | None = None,
 ) -> BookingRecord:
-    """A new CONFIRMED booking of `quantity` fresh ticket numbers of `ticket_type`."""
+    """A new CONFIRMED booking of `quantity` fresh ticket numbers of `ticket_type` (under `redemption`'s code:
+    each ticket its discount cheaper)."""
+    off = redemption.unit_discount if redemption is not None else Decimal(0)
     return BookingRecord(
         id=ids.new_booking_id(now),
         user_id=user_id,
@@ -157,16 +169,21 @@ def new_record(
         quantity=quantity,
         ticket_numbers=tuple(ids.new_ticket_number() for _ in range(quantity)),
         unit_price=unit_price,
-        total_price=unit_price * quantity,
+        total_price=(unit_price - off) * quantity,
         currency=currency,
         status=BookingStatus.CONFIRMED,
         created_at=now,
         cancelled_at=None,
         event=EventSnapshot.of(event),
+        promo_code=redemption.code.code if redemption is not None else None,
+        promo_code_id=redemption.code.id if redemption is not None else None,
+        unit_discount=off,
     )
 
 
-def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> BookingRecord:
+def _new_record(
+    user_id: str, stock: Stock, quantity: int, now: datetime, redemption: Redemption | None
+) -> BookingRecord:
     event, ticket_type = stock.event, stock.ticket_type
     return new_record(
         user_id,
@@ -176,7 +193,24 @@ def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> Boo
         unit_price=ticket_type.price,
         currency=event.currency,
         now=now,
+        redemption=redemption,
     )
+
+
+def _priced(
+    asked: str | None,
+    code: PromoCode | None,
+    event: EventRecord | None,
+    ticket_type: TicketType | None,
+    quantity: int,
+    now: datetime,
+) -> Redemption | None:
+    """The code asked for as this sale would use it (pricing.redemption), judged before the tickets left are:
+    whoever may not buy a hidden type learns nothing of its stock. An event or type not found is the sale
+    rules' to answer."""
+    if event is None or ticket_type is None or event.status != EventStatus.ON_SALE:
+        return None
+    return pricing.redemption(asked, code, ticket_type, quantity, event.currency, now)
 
 
 Rules = Callable[[EventRecord | None, TicketType | None, Holding, int, datetime], Stock]
@@ -224,15 +258,18 @@ def _counted(
 def book(
     principal: Principal, event_id: str, request: BookingRequest, idempotency_key: str | None = None
 ) -> BookingOutcome:
-    """Book `request.quantity` tickets of a type: one BatchGetItem (account, event and quota, holding, key)
-    and one transaction.
+    """Book `request.quantity` tickets of a type: one BatchGetItem (account, event and quota, holding, key,
+    promo code) and one transaction.
 
     With an Idempotency-Key, the key commits in the booking's own transaction: of two racing
-    requests one books, the other finds the key taken and answers with that booking.
+    requests one books, the other finds the key taken and answers with that booking. A promo code's uses
+    move in the same transaction (docs/promo-codes.md); a code refused as invalid counts against the
+    account's wrong-code ceiling first (429 once it is full).
     """
     event_id_or_404(event_id)
     now = clock.now()
-    context = store.read_for_booking(principal.user_id, event_id, idempotency_key, request.ticket_type_id)
+    asked = request.promo_code
+    context = store.read_for_booking(principal.user_id, event_id, idempotency_key, request.ticket_type_id, asked)
     require_current(principal, context.user)
     claim = None
     if idempotency_key is not None:
@@ -241,13 +278,16 @@ def book(
         # Expiry is checked here: DynamoDB's TTL deletes late, moto never does.
         if context.earlier is not None and context.earlier.expires_at > now.timestamp():
             return replay(context.earlier, claim, context.event)
-    event, holding = context.event, context.holding
+    event, holding, code = context.event, context.holding, context.promo
     ticket_type = chosen_type(event, request.ticket_type_id)
 
     def attempt() -> BookingOutcome:
-        nonlocal event, ticket_type, holding
+        nonlocal event, ticket_type, holding, code
+        priced = _priced(asked, code, event, ticket_type, request.quantity, now)
         stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
-        record = _new_record(principal.user_id, stock, request.quantity, now)
+        if priced is not None:  # at the price the stock's counter sells at
+            priced = pricing.redemption(asked, code, stock.ticket_type, request.quantity, stock.event.currency, now)
+        record = _new_record(principal.user_id, stock, request.quantity, now, priced)
         codes = signed_codes(record)
         try:
             earlier = store.create(
@@ -259,9 +299,13 @@ def book(
                 token_version=principal.token_version,
                 claim=claim,
                 now=now,
+                redemption=priced,
             )
         except StockChanged as changed:
             event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
+            raise retry.Again() from None
+        except PromoCodeChanged:
+            code = promo_store.get(event_id, asked) if asked is not None else None  # judged again
             raise retry.Again() from None
         except IdTaken:
             raise retry.Again() from None
@@ -274,7 +318,11 @@ def book(
         )
         return BookingOutcome(public_booking(record, codes=codes), replayed=False)
 
-    return retry.retried(attempt)
+    try:
+        return retry.retried(attempt)
+    except InvalidPromoCode:
+        code_guesses.count_wrong(principal.user_id, clock.epoch())  # TooManyWrongCodes once the window is full
+        raise
 
 
 def _read_own(principal: Principal, booking_id: str) -> BookingRecord:

@@ -17,7 +17,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from boxoffice import money
-from boxoffice.records import Discount, PromoCode
+from boxoffice.errors import InvalidPromoCode, PromoCodeUsedUp, TicketTypeNotFound
+from boxoffice.records import Discount, PromoCode, Redemption, TicketType
 from boxoffice.vocabulary import DiscountKind
 
 _HUNDRED = Decimal(100)
@@ -103,3 +104,33 @@ def has_room(code: PromoCode, quantity: int) -> bool:
     """Whether `quantity` more tickets fit within max_uses (counted in tickets)."""
     left = uses_left(code)
     return left is None or quantity <= left
+
+
+# --- a sale under a code ---
+
+
+def redemption(
+    asked: str | None, code: PromoCode | None, ticket_type: TicketType, quantity: int, currency: str, now: datetime
+) -> Redemption | None:
+    """The code `asked` for (None: none; `code`: it as read, None if unknown) as a sale of `quantity` tickets
+    of the type uses it: all of them count in its uses, each discounted when the code applies to the type.
+    Without a code a hidden type does not exist (404). InvalidPromoCode (one answer for every reason) when
+    the code is unknown, outside its window, or neither discounts nor unlocks the type (a hidden type: does
+    not unlock it); PromoCodeUsedUp when it has no room for the tickets."""
+    if asked is None:
+        if ticket_type.hidden:
+            raise TicketTypeNotFound()
+        return None
+    usable = (
+        unlocks(code, ticket_type.id)
+        if ticket_type.hidden
+        else code is not None and (applies_to(code, ticket_type.id) or unlocks(code, ticket_type.id))
+    )
+    if code is None or not usable or not valid_at(code, now):
+        raise InvalidPromoCode()
+    if not has_room(code, quantity):
+        raise PromoCodeUsedUp()
+    off = (
+        ticket_discount(ticket_type.price, code.discount, currency) if applies_to(code, ticket_type.id) else Decimal(0)
+    )
+    return Redemption(code, quantity, off)

@@ -16,8 +16,8 @@ from typing import Any
 from boxoffice import clock, cursors, ids, money, retry
 from boxoffice.errors import InvalidCursor, InvalidInput, PromoCodeNotFound
 from boxoffice.logic.access import editable
-from boxoffice.models.common import Page
-from boxoffice.models.promocodes import CODE_PATTERN, DISCOUNTS, CreatePromoCode, PromoCodeOut, UpdatePromoCode
+from boxoffice.models.common import CODE_PATTERN, Page
+from boxoffice.models.promocodes import DISCOUNTS, CreatePromoCode, PromoCodeOut, UpdatePromoCode
 from boxoffice.records import Discount, EventRecord, PromoCode
 from boxoffice.store import promocodes as store
 from boxoffice.vocabulary import DiscountKind, Principal

@@ -154,3 +154,14 @@ class Problem(BaseModel):
     )
     ticket_event_id: str | Extra = Field(None, description="WRONG_EVENT: the event the scanned ticket is for.")
     entry_status: str | Extra = Field(None, description="NOT_WAITING: the waiting-list entry's status.")
+
+
+# A promo code (models/promocodes.py), as an admin writes it and a buyer sends it: matched ignoring case,
+# so stored and shown upper-case. Only ASCII letters, digits and '-': what can be read out, typed on any
+# keyboard and printed on a flyer without look-alikes from other scripts.
+CODE_PATTERN = r"^[A-Za-z0-9-]{4,32}$"
+Code = Annotated[
+    str,
+    Field(pattern=CODE_PATTERN, description="4-32 of A-Z, 0-9 and '-', any case.", examples=["EARLY10"]),
+    AfterValidator(str.upper),
+]

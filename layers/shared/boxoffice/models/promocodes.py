@@ -5,25 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictInt, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 from pydantic.config import JsonDict
 
 from boxoffice.ids import UUID_PATTERN
-from boxoffice.models.common import Omittable, PriceOut, RequestModel, ResponseModel
+from boxoffice.models.common import Code, Omittable, PriceOut, RequestModel, ResponseModel
 from boxoffice.models.events import Price, StartsAt
 from boxoffice.records import MAX_TICKET_TYPES
 
-CODE_PATTERN = r"^[A-Za-z0-9-]{4,32}$"
 MAX_USES = 1_000_000
 DISCOUNTS = ("percent", "amount_off", "fixed_price")
 
-# Codes are matched ignoring case: stored and shown upper-case. Only ASCII letters, digits and '-': what
-# can be read out, typed on any keyboard and printed on a flyer without look-alikes from other scripts.
-Code = Annotated[
-    str,
-    Field(pattern=CODE_PATTERN, description="4-32 of A-Z, 0-9 and '-', any case.", examples=["EARLY10"]),
-    AfterValidator(str.upper),
-]
 Percent = Annotated[StrictInt, Field(ge=0, le=100, description="0-100; 0 only with `unlocks` (an access code)")]
 MaxUses = Annotated[StrictInt, Field(ge=1, le=MAX_USES)]
 TypeIds = Annotated[

@@ -36,9 +36,11 @@ def key(user_id: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": SK}
 
 
-def refusal(current: Item, now: int, limits: Limits = LIMITS) -> TooManyWrongCodes:
-    """The 429 for an account whose item (as a lost condition returned it) holds a full window."""
-    return TooManyWrongCodes(max(int(current["window_start"]) + limits.window - now, 1))
+def refusal(current: Item | None, now: int, limits: Limits = LIMITS) -> TooManyWrongCodes:
+    """The 429 for an account whose item (as a lost condition returned it) holds a full window (a window
+    from `now` if the item did not come back)."""
+    start = int(current["window_start"]) if current else now
+    return TooManyWrongCodes(max(start + limits.window - now, 1))
 
 
 def count_wrong(user_id: str, now: int, limits: Limits = LIMITS) -> None:

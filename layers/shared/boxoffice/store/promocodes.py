@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from boxoffice import clock
-from boxoffice.errors import EventNotFound, PromoCodeExists, PromoCodeNotFound
+from boxoffice.errors import EventNotFound, InvalidPromoCode, PromoCodeExists, PromoCodeNotFound, PromoCodeUsedUp
 from boxoffice.records import Discount, EventRecord, PromoCode
 from boxoffice.store import dynamo
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, aws_errors, client, dump, events_table, load
@@ -257,6 +257,28 @@ def redeem(code: PromoCode, quantity: int, discount: Decimal, now: datetime) -> 
             **ALL_OLD,
         }
     }
+
+
+class PromoCodeChanged(Exception):
+    """A redemption found the code at another version than judged (edited, or deleted and made again):
+    read it again and judge it afresh."""
+
+
+def redeem_refusal(failed: Failed, name: str, code: PromoCode, quantity: int) -> Exception | None:
+    """Why the redemption action `name` of a lost transaction failed, if it did (its item as ALL_OLD saw it):
+    the code gone or out of its window (InvalidPromoCode), edited (PromoCodeChanged), or without room for
+    `quantity` more tickets (PromoCodeUsedUp)."""
+    if not failed.failed(name):
+        return None
+    current = failed.old(name)
+    if current is None:
+        return InvalidPromoCode()
+    if int(current["version"]) != code.version:
+        return PromoCodeChanged()
+    cap = current.get("max_uses")
+    if cap is not None and int(current["uses"]) + quantity > int(cap):
+        return PromoCodeUsedUp()
+    return InvalidPromoCode()
 
 
 def give_back(event_id: str, code: str, code_id: str, quantity: int, discount: Decimal) -> dict[str, Any]:
