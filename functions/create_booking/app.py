@@ -3,14 +3,12 @@
 from aws_lambda_powertools.event_handler import Response
 
 from boxoffice.errors import (
+    CODE_REFUSALS,
     SALE_REFUSALS,
     Busy,
     IdempotencyKeyReused,
     InvalidInput,
-    InvalidPromoCode,
     NotAuthenticated,
-    PromoCodeUsedUp,
-    TooManyWrongCodes,
 )
 from boxoffice.http import IDEMPOTENT_REPLAYED, CurrentPrincipal, api, created, failures, lambda_handler
 from boxoffice.logic import bookings
@@ -31,9 +29,7 @@ app = api()
         Busy,
         InvalidInput,
         IdempotencyKeyReused,
-        InvalidPromoCode,
-        PromoCodeUsedUp,
-        TooManyWrongCodes,
+        *CODE_REFUSALS,
         success=201,
         headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
     ),

@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 
 from boxoffice import clock
+from boxoffice.config import settings
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events
 from tests.integration.test_stats import stats
 from tests.support.bookings import Account, ledger, new_account, new_event, type_ids
 from tests.support.fixtures import serialised_moto
 from tests.support.handlers import Api, Result
+from tests.support.holds import Clock, confirm, release, sweep
 from tests.support.races import between_read_and_write
 
 ADULT, CHILD = {"name": "Adult", "price": "30.00"}, {"name": "Child", "price": "15.00"}
@@ -211,6 +213,60 @@ def test_a_code_deleted_after_the_booking_lets_its_cancel_through(
     assert (cancelled.status, cancelled.body["status"]) == (200, "CANCELLED")
     assert code_state(api, admin, event_id, "GONE") == (0, "0.00")  # the new code got nothing back
     assert ledger(event_id).balanced
+
+
+def hold(api: Api, who: Account, event_id: str, quantity: int, type_id: str, code: str) -> dict[str, Any]:
+    body = {"quantity": quantity, "ticket_type_id": type_id, "promo_code": code}
+    result = api.call("create_hold", token=who.token, path={"event_id": event_id}, body=body)
+    assert result.status == 201, result.body
+    held: dict[str, Any] = result.body
+    return held
+
+
+def test_a_hold_with_a_code_takes_its_uses_and_its_confirm_books_at_the_discounted_price(
+    api: Api, admin: Account, buyer: Account, event_id: str
+) -> None:
+    add_code(api, admin, event_id, code="HOLD10", percent=10, max_uses=4)
+    adult = type_ids(event_id)["Adult"]
+    held = hold(api, buyer, event_id, 3, adult, "hold10")
+    assert (held["promo_code"], held["discount"], held["total_price"]) == ("HOLD10", "9.00", "81.00")
+    assert code_state(api, admin, event_id, "HOLD10") == (3, "9.00")
+    refused(book(api, new_account(), event_id, 2, adult, code="HOLD10"), 409, "PROMO_CODE_USED_UP")  # 1 left
+    booked = confirm(api, buyer, held["id"])
+    assert booked.status == 201, booked.body
+    assert (booked.body["discount"], booked.body["total_price"]) == ("9.00", "81.00")
+    assert code_state(api, admin, event_id, "HOLD10") == (3, "9.00")  # counted once, at the hold
+    assert stats(admin, event_id, api)["revenue"] == {"EUR": "81.00"}
+
+
+def test_a_released_or_expired_hold_gives_its_code_uses_back(
+    api: Api, admin: Account, buyer: Account, event_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moment = Clock(monkeypatch)
+    add_code(api, admin, event_id, code="BACK", amount_off="1.00", max_uses=10)
+    adult = type_ids(event_id)["Adult"]
+    first = hold(api, buyer, event_id, 2, adult, "BACK")
+    hold(api, buyer, event_id, 3, adult, "BACK")
+    assert code_state(api, admin, event_id, "BACK") == (5, "5.00")
+    assert release(api, buyer, first["id"]).status == 200
+    assert code_state(api, admin, event_id, "BACK") == (3, "3.00")
+    moment.advance(settings().hold_seconds)
+    assert sweep() == 1
+    assert code_state(api, admin, event_id, "BACK") == (0, "0.00")
+    assert (ledger(event_id).sold, ledger(event_id).available) == (0, 100)
+
+
+def test_the_waiting_list_takes_no_code_and_no_hidden_type(api: Api, admin: Account, buyer: Account) -> None:
+    event_id = new_event(total=1, types=[ADULT, {"name": "Press", "price": "0.00", "hidden": True}])
+    stored = events.get(event_id)
+    assert stored is not None
+    adult, press = (t.id for t in stored.ticket_types)
+    assert book(api, new_account(), event_id, 1, adult).status == 201  # sold out
+    path = {"event_id": event_id}
+    coded = api.call("join_waiting_list", token=buyer.token, path=path, body={"quantity": 1, "promo_code": "ANY1"})
+    refused(coded, 422, "VALIDATION_FAILED")
+    hidden = api.call("join_waiting_list", token=buyer.token, path=path, body={"quantity": 1, "ticket_type_id": press})
+    refused(hidden, 404, "TICKET_TYPE_NOT_FOUND")
 
 
 def test_fifty_racing_bookings_on_a_ten_use_code_make_exactly_ten_discounted_ones() -> None:

@@ -404,6 +404,10 @@ SALE_REFUSALS: tuple[type[DomainError], ...] = (
 )
 
 
+# Why a sale's promo code is refused: each route that takes one (bookings, holds) declares these too.
+CODE_REFUSALS: tuple[type[DomainError], ...] = (InvalidPromoCode, PromoCodeUsedUp, TooManyWrongCodes)
+
+
 def kinds() -> list[type[DomainError]]:
     """Every domain error type, in definition order: the one list of codes the API can answer with."""
     found: list[type[DomainError]] = []

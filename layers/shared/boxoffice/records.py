@@ -351,6 +351,10 @@ class HoldRecord:
     cooldown_until: datetime | None = None
     # The stock shards its tickets came from, (shard, tickets) pairs (empty: all from shard 0).
     shards: tuple[tuple[int, int], ...] = ()
+    # As a booking's: its promo code, the id its tickets count in the uses of, the discount on each ticket.
+    promo_code: str | None = None
+    promo_code_id: str | None = None
+    unit_discount: Decimal = Decimal(0)
 
     @property
     def source(self) -> dict[int, int]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from boxoffice import clock, cursors, ids, money, retry, ticket_codes
 from boxoffice.config import settings
@@ -62,6 +63,8 @@ from boxoffice.store.bookings import BookingChanged, EventChanged, IdTaken
 from boxoffice.store.inventory import StockChanged
 from boxoffice.store.promocodes import PromoCodeChanged
 from boxoffice.vocabulary import BookingStatus, EventStatus, Pool, Principal, TicketStatus
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +156,12 @@ def new_record(
     unit_price: Decimal,
     currency: str,
     now: datetime,
-    redemption: Redemption | None = None,
+    promo_code: str | None = None,
+    promo_code_id: str | None = None,
+    unit_discount: Decimal = Decimal(0),
 ) -> BookingRecord:
-    """A new CONFIRMED booking of `quantity` fresh ticket numbers of `ticket_type` (under `redemption`'s code:
-    each ticket its discount cheaper)."""
-    off = redemption.unit_discount if redemption is not None else Decimal(0)
+    """A new CONFIRMED booking of `quantity` fresh ticket numbers of `ticket_type` (under a promo code: each
+    ticket `unit_discount` cheaper, its uses counted in the code of `promo_code_id`)."""
     return BookingRecord(
         id=ids.new_booking_id(now),
         user_id=user_id,
@@ -169,15 +173,15 @@ def new_record(
         quantity=quantity,
         ticket_numbers=tuple(ids.new_ticket_number() for _ in range(quantity)),
         unit_price=unit_price,
-        total_price=(unit_price - off) * quantity,
+        total_price=(unit_price - unit_discount) * quantity,
         currency=currency,
         status=BookingStatus.CONFIRMED,
         created_at=now,
         cancelled_at=None,
         event=EventSnapshot.of(event),
-        promo_code=redemption.code.code if redemption is not None else None,
-        promo_code_id=redemption.code.id if redemption is not None else None,
-        unit_discount=off,
+        promo_code=promo_code,
+        promo_code_id=promo_code_id,
+        unit_discount=unit_discount,
     )
 
 
@@ -193,11 +197,22 @@ def _new_record(
         unit_price=ticket_type.price,
         currency=event.currency,
         now=now,
-        redemption=redemption,
+        **used(redemption),
     )
 
 
-def _priced(
+def used(redemption: Redemption | None) -> dict[str, Any]:
+    """What a booking or a hold records of the code it used: new_record's and HoldRecord's promo fields."""
+    if redemption is None:
+        return {}
+    return {
+        "promo_code": redemption.code.code,
+        "promo_code_id": redemption.code.id,
+        "unit_discount": redemption.unit_discount,
+    }
+
+
+def priced(
     asked: str | None,
     code: PromoCode | None,
     event: EventRecord | None,
@@ -283,11 +298,11 @@ def book(
 
     def attempt() -> BookingOutcome:
         nonlocal event, ticket_type, holding, code
-        priced = _priced(asked, code, event, ticket_type, request.quantity, now)
+        sale = priced(asked, code, event, ticket_type, request.quantity, now)
         stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
-        if priced is not None:  # at the price the stock's counter sells at
-            priced = pricing.redemption(asked, code, stock.ticket_type, request.quantity, stock.event.currency, now)
-        record = _new_record(principal.user_id, stock, request.quantity, now, priced)
+        if sale is not None:  # at the price the stock's counter sells at
+            sale = pricing.redemption(asked, code, stock.ticket_type, request.quantity, stock.event.currency, now)
+        record = _new_record(principal.user_id, stock, request.quantity, now, sale)
         codes = signed_codes(record)
         try:
             earlier = store.create(
@@ -299,13 +314,13 @@ def book(
                 token_version=principal.token_version,
                 claim=claim,
                 now=now,
-                redemption=priced,
+                redemption=sale,
             )
         except StockChanged as changed:
             event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
             raise retry.Again() from None
         except PromoCodeChanged:
-            code = promo_store.get(event_id, asked) if asked is not None else None  # judged again
+            code = reread(event_id, asked)
             raise retry.Again() from None
         except IdTaken:
             raise retry.Again() from None
@@ -318,10 +333,21 @@ def book(
         )
         return BookingOutcome(public_booking(record, codes=codes), replayed=False)
 
+    return counting_wrong_codes(principal.user_id, attempt)
+
+
+def reread(event_id: str, asked: str | None) -> PromoCode | None:
+    """The code asked for as it is now, after a sale found it edited since its read (judged again)."""
+    return promo_store.get(event_id, asked) if asked is not None else None
+
+
+def counting_wrong_codes(user_id: str, attempt: Callable[[], T]) -> T:
+    """`attempt`, retried; a code it refuses as invalid first counts against the account's wrong-code
+    ceiling (TooManyWrongCodes instead, once the window is full)."""
     try:
         return retry.retried(attempt)
     except InvalidPromoCode:
-        code_guesses.count_wrong(principal.user_id, clock.epoch())  # TooManyWrongCodes once the window is full
+        code_guesses.count_wrong(user_id, clock.epoch())
         raise
 
 

@@ -20,13 +20,12 @@ from boxoffice.vocabulary import BookingStatus, EventStatus, TicketStatus
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 
 
-class BookingRequest(RequestModel):
+class TicketsRequest(RequestModel):
+    """Tickets of one type: what a booking, a hold or a waiting-list entry asks for."""
+
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"quantity": 2},
-                {"quantity": 2, "ticket_type_id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "promo_code": "EARLY10"},
-            ]
+            "examples": [{"quantity": 2}, {"quantity": 2, "ticket_type_id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"}]
         }
     )
 
@@ -37,6 +36,20 @@ class BookingRequest(RequestModel):
         description="Required when the event has several ticket types",
         examples=["5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"],
     )
+
+
+class BookingRequest(TicketsRequest):
+    """A booking's or a hold's: the tickets, and a promo code to buy them with."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"quantity": 2},
+                {"quantity": 2, "ticket_type_id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "promo_code": "EARLY10"},
+            ]
+        }
+    )
+
     promo_code: Code | None = Field(
         default=None,
         description="A promo or access code of the event, any case: its discount, and the hidden types it unlocks",

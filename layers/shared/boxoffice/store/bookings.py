@@ -28,6 +28,7 @@ from boxoffice.records import (
     EventRecord,
     EventSnapshot,
     Holding,
+    HoldRecord,
     IdempotencyClaim,
     IdempotencyRecord,
     PromoCode,
@@ -80,10 +81,26 @@ def booking_attributes(record: BookingRecord) -> Item:
         "ticket_cancelled_at": record.ticket_cancelled_at.isoformat() if record.ticket_cancelled_at else None,
         "tickets_spread": record.tickets_spread,
         "shards": shards_attribute(record.shards),
+        **promo_attributes(record),
+        **_snapshot_attributes(record.event),
+    }
+
+
+def promo_attributes(record: BookingRecord | HoldRecord) -> Item:
+    """A booking's or a hold's promo code, as stored (absent without one)."""
+    return {
         "promo_code": record.promo_code,
         "promo_code_id": record.promo_code_id,
         "unit_discount": record.unit_discount or None,
-        **_snapshot_attributes(record.event),
+    }
+
+
+def promo_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of promo_attributes from an item."""
+    return {
+        "promo_code": item.get("promo_code"),
+        "promo_code_id": item.get("promo_code_id"),
+        "unit_discount": Decimal(item.get("unit_discount") or 0),
     }
 
 
@@ -127,9 +144,7 @@ def booking_of(item: Mapping[str, Any]) -> BookingRecord:
         ticket_cancelled_at=datetime.fromisoformat(ticket_cancelled_at) if ticket_cancelled_at else None,
         tickets_spread=bool(item.get("tickets_spread", False)),
         shards=shards_of(item),
-        promo_code=item.get("promo_code"),
-        promo_code_id=item.get("promo_code_id"),
-        unit_discount=Decimal(item.get("unit_discount") or 0),
+        **promo_of(item),
     )
 
 
@@ -308,10 +323,7 @@ def create(
     users.check_current(tx, booking.user_id, token_version)
     add_booking(tx, booking, codes=codes, claim=claim, now=now)
     if redemption is not None:
-        from boxoffice.store import code_guesses, promocodes  # only sales with a code load them
-
-        tx.add("promo", promocodes.redeem(redemption.code, redemption.quantity, redemption.discount, now))
-        tx.add("guesses", code_guesses.open_check(booking.user_id, int(now.timestamp())))
+        add_redemption(tx, booking.user_id, redemption, now)
     try:
         tx.commit()
     except retry.Conflict as exc:
@@ -321,14 +333,23 @@ def create(
         if earlier is not None:
             return earlier
         if redemption is not None:
-            _refuse_code(exc, redemption, now)
+            refuse_code(exc, redemption, now)
         if exc.failed("holding") or inventory.failed_quota(exc, plan)[0] or inventory.failed_type_shape(exc, plan)[0]:
             raise inventory.stock_changed(exc, event, ticket_type, holding, plan) from None
         raise IdTaken() from None
     return None
 
 
-def _refuse_code(failed: Failed, redemption: Redemption, now: datetime) -> None:
+def add_redemption(tx: Transaction, user_id: str, redemption: Redemption, now: datetime) -> None:
+    """Add a sale's use of its code: the code's counter (`promo`: store/promocodes.py, redeem) and the
+    check that the account may use a code now (`guesses`); refuse_code reads their failures."""
+    from boxoffice.store import code_guesses, promocodes  # only sales with a code load them
+
+    tx.add("promo", promocodes.redeem(redemption.code, redemption.quantity, redemption.discount, now))
+    tx.add("guesses", code_guesses.open_check(user_id, int(now.timestamp())))
+
+
+def refuse_code(failed: Failed, redemption: Redemption, now: datetime) -> None:
     """Raise why a booking's code was refused inside its transaction, if it was: the account over its
     wrong-code ceiling (429), or the code's counter (store/promocodes.py: redeem_refusal)."""
     from boxoffice.store import code_guesses, promocodes
@@ -620,18 +641,24 @@ def _cancel(
     users.check_current(tx, booking.user_id, by)
     if copy:
         tx.add("copy", _update_copy(booking, changes))
-    if booking.promo_code is not None and booking.promo_code_id is not None:  # its tickets' uses go back to it
-        from boxoffice.store import promocodes  # only cancels of bookings with a code load it
-
-        n = len(returned)
-        back = promocodes.give_back(
-            booking.event_id, booking.promo_code, booking.promo_code_id, n, booking.unit_discount * n
-        )
-        tx.add("promo", back)
+    give_back_code(tx, booking, len(returned))
     # Each ticket must still be VALID: a ticket checked in at the door keeps it from being cancelled.
     for n, number in enumerate(returned):
         tx.add(f"ticket:{n}", tickets.cancel_action(booking.event_id, number, now, spread=booking.tickets_spread))
     tx.commit()
+
+
+def give_back_code(tx: Transaction, record: BookingRecord | HoldRecord, quantity: int) -> None:
+    """Add (`promo`) the uses and discount of `quantity` of the record's tickets back to the code they
+    count in, if any (store/promocodes.py: give_back; its failure: the code was deleted or made again)."""
+    if record.promo_code is None or record.promo_code_id is None:
+        return
+    from boxoffice.store import promocodes  # only bookings and holds with a code load it
+
+    back = promocodes.give_back(
+        record.event_id, record.promo_code, record.promo_code_id, quantity, record.unit_discount * quantity
+    )
+    tx.add("promo", back)
 
 
 def _update_copy(booking: BookingRecord, changes: Mapping[str, Any]) -> dict[str, Any]:
