@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from boxoffice.errors import InvalidPromoCode, PromoCodeUsedUp, TicketTypeNotFound
 from boxoffice.logic import pricing
-from boxoffice.records import Discount, PromoCode
+from boxoffice.records import Discount, PromoCode, Redemption
 from boxoffice.vocabulary import DiscountKind
+from tests.support.records import ticket_type
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ADULT, CHILD = "adult", "child"
@@ -131,3 +133,52 @@ def test_only_the_types_a_code_names_are_unlocked() -> None:
     assert pricing.unlocks(press, "press")
     assert not pricing.unlocks(press, ADULT)
     assert not pricing.unlocks(None, "press")
+
+
+# --- a sale under a code (pricing.redemption) ---
+
+
+def sold(asked: str | None, found: PromoCode | None, quantity: int = 2, **type_changes: object) -> object:
+    kind = ticket_type(id=ADULT, price=Decimal("30.00"), **type_changes)
+    return pricing.redemption(asked, found, kind, quantity, "EUR", NOW)
+
+
+def test_a_sale_without_a_code_is_undiscounted_and_a_hidden_type_is_not_found() -> None:
+    assert sold(None, None) is None
+    with pytest.raises(TicketTypeNotFound):
+        sold(None, None, hidden=True)
+
+
+def test_a_sale_under_a_code_counts_every_ticket_and_discounts_each() -> None:
+    assert sold("EARLY10", code()) == Redemption(code(), 2, Decimal("3.00"))
+    access = code(value="0", ticket_type_ids=frozenset({CHILD}), unlocks=frozenset({ADULT}))
+    assert sold("PRESS", access, hidden=True) == Redemption(access, 2, Decimal(0))  # unlocked, not discounted
+
+
+@pytest.mark.parametrize(
+    "found",
+    [
+        None,  # unknown
+        code(valid_until=NOW),  # over: valid_until is the first instant it no longer applies
+        code(valid_from=NOW + timedelta(seconds=1)),  # not yet
+        code(ticket_type_ids=frozenset({CHILD})),  # another type's
+    ],
+)
+def test_unknown_out_of_window_and_other_type_codes_are_all_invalid(found: PromoCode | None) -> None:
+    with pytest.raises(InvalidPromoCode):
+        sold("EARLY10", found)
+
+
+def test_a_hidden_type_needs_a_code_that_unlocks_it_not_one_that_discounts_it() -> None:
+    with pytest.raises(InvalidPromoCode):
+        sold("EARLY10", code(), hidden=True)
+
+
+@pytest.mark.parametrize(("uses", "max_uses", "room"), [(8, 10, True), (9, 10, False), (12, 10, False)])
+def test_a_code_without_room_for_every_ticket_is_used_up(uses: int, max_uses: int, room: bool) -> None:
+    found = code(uses=uses, max_uses=max_uses)
+    if room:
+        assert sold("EARLY10", found) is not None
+    else:
+        with pytest.raises(PromoCodeUsedUp):
+            sold("EARLY10", found)
