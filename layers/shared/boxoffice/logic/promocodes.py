@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from boxoffice import clock, cursors, ids, money, retry
-from boxoffice.errors import InvalidCursor, InvalidInput, PromoCodeNotFound
+from boxoffice.errors import EventNotFound, InvalidCursor, InvalidInput, PromoCodeNotFound
 from boxoffice.logic.access import editable
 from boxoffice.models.common import CODE_PATTERN, Page
 from boxoffice.models.promocodes import DISCOUNTS, CreatePromoCode, PromoCodeOut, UpdatePromoCode
 from boxoffice.records import Discount, EventRecord, PromoCode
+from boxoffice.store import events as event_store
 from boxoffice.store import promocodes as store
-from boxoffice.vocabulary import DiscountKind, Principal
+from boxoffice.vocabulary import DiscountKind, EventStatus, Principal
 
 _CODE = re.compile(CODE_PATTERN)
 
@@ -109,9 +111,24 @@ def _new(event: EventRecord, request: CreatePromoCode, now: datetime) -> PromoCo
 def create_promo_code(principal: Principal, event_id: str, request: CreatePromoCode) -> PromoCodeOut:
     """POST /events/{id}/promo-codes: one transaction puts the code's items, if no code of the event has its
     text (409 PROMO_CODE_EXISTS), while the event is on sale with the types it names."""
+    return _create(lambda: editable(principal, event_id), request)
 
+
+def add_promo_code(event_id: str, request: CreatePromoCode) -> PromoCodeOut:
+    """Create a code on behalf of the operator (sample data), as POST /events/{id}/promo-codes does."""
+
+    def on_sale() -> EventRecord:
+        event = event_store.get(event_id)
+        if event is None or event.status != EventStatus.ON_SALE:
+            raise EventNotFound()
+        return event
+
+    return _create(on_sale, request)
+
+
+def _create(read: Callable[[], EventRecord], request: CreatePromoCode) -> PromoCodeOut:
     def attempt() -> PromoCodeOut:
-        event = editable(principal, event_id)
+        event = read()
         code = _new(event, request, clock.now())
         store.create(event, code)
         return public(code, event.currency)
