@@ -285,3 +285,22 @@ def test_fifty_racing_bookings_on_a_ten_use_code_make_exactly_ten_discounted_one
     assert answers == {(201, ""): 10, (409, "PROMO_CODE_USED_UP"): 40}, answers
     assert {r.body["total_price"] for r in results if r.status == 201} == {"24.00"}
     assert (sold.sold, sold.balanced, state) == (10, True, (10, "60.00"))
+
+
+def test_single_ticket_cancels_racing_a_whole_cancel_give_each_use_back_once() -> None:
+    with serialised_moto("promo-cancels"):
+        api = Api()
+        admin, buyer = new_account("admin"), new_account()
+        event_id = new_event(total=20, types=[ADULT])
+        add_code(api, admin, event_id, code="RACE", percent=10, max_uses=4)
+        booked = book(api, buyer, event_id, 4, type_ids(event_id)["Adult"], code="RACE").body
+        path = {"booking_id": booked["id"]}
+        calls = [("cancel_booking", path)] + [
+            ("cancel_ticket", path | {"ticket_number": t["ticket_number"]}) for t in booked["tickets"]
+        ]
+        with ThreadPoolExecutor(5) as pool:
+            results = list(pool.map(lambda call: Api().call(call[0], token=buyer.token, path=call[1]), calls))
+        state = code_state(api, admin, event_id, "RACE")
+        sold = ledger(event_id)
+    assert {r.status for r in results} <= {200, 409}, [r.body for r in results]
+    assert (state, sold.sold, sold.balanced) == ((0, "0.00"), 0, True)
