@@ -108,7 +108,8 @@ ROUTED: dict[str, set[str]] = {
     "event_stats": STORE
     | {"ids", "logic.access", "logic.stats", "models", "models.common", "models.stats", "records", "text"}
     | EVENT_STORE
-    | {"store.inventory", "store.line", "store.stats", "store.tickets"},
+    | {"store.inventory", "store.line", "store.stats", "store.tickets"}
+    | {"money", "store.promocodes"},  # its codes' counters, their discount in the currency's places
 }
 # What tickets, QR codes and calendar entries read (the renderers themselves load when they render).
 DOCUMENTS = STORE | EVENT_STORE | {"ids", "logic.access", "logic.documents", "records", "render", "text"}

@@ -7,6 +7,9 @@ from pydantic import ConfigDict, Field
 
 from boxoffice.models.common import PriceOut, ResponseModel
 
+# The promo codes the stats show (one Query of their counters: bounded whatever an event has).
+STATS_CODES = 100
+
 
 class TicketTypeStats(ResponseModel):
     """One ticket type's counters, moved by the same transactions as the event's. No `reserved`: tickets
@@ -21,6 +24,14 @@ class TicketTypeStats(ResponseModel):
     checked_in: int
     cancelled: int
     revenue: dict[str, PriceOut]
+
+
+class PromoCodeStats(ResponseModel):
+    """A promo code's counters, moved by the transactions that sell and give back its tickets."""
+
+    code: str
+    uses: int = Field(description="Tickets sold (or held) with it, counted against its max_uses")
+    discount: PriceOut = Field(description="What it took off them, in the event's currency")
 
 
 class EventStats(ResponseModel):
@@ -66,6 +77,7 @@ class EventStats(ResponseModel):
                             "revenue": {"EUR": "3000.00"},
                         },
                     ],
+                    "promo_codes": [{"code": "EARLY10", "uses": 40, "discount": "100.00"}],
                 }
             ]
         }
@@ -83,3 +95,7 @@ class EventStats(ResponseModel):
         description="Money taken, net of cancellations, by currency (an event's currency can change)."
     )
     ticket_types: list[TicketTypeStats] = Field(description="The same counters for each of the event's ticket types.")
+    promo_codes: list[PromoCodeStats] = Field(
+        description=f"Its first {STATS_CODES} promo codes in code order (all of them: GET .../promo-codes); revenue "
+        "is net of their discounts."
+    )

@@ -138,6 +138,21 @@ def page(event_id: str, limit: int, after: str | None) -> tuple[list[PromoCode],
     return codes, codes[-1].code if more else None
 
 
+def usage(event_id: str, limit: int) -> list[tuple[str, int, Decimal]]:
+    """The first `limit` codes of the event in code order, each (code, uses, discount_given): one Query of
+    their counters (the definitions are not read: the stats need none of them)."""
+    with aws_errors():
+        raw = client().query(
+            TableName=events_table(),
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :uses)",
+            ExpressionAttributeValues=named_values(pk=pk(event_id), uses=USES),
+            ConsistentRead=True,
+            Limit=limit,
+        )
+    counters = [load(i) for i in raw.get("Items", [])]
+    return [(c["sk"].removeprefix(USES), int(c["uses"]), Decimal(c["discount_given"])) for c in counters]
+
+
 # --- admin writes ---
 
 
