@@ -16,6 +16,7 @@ from boxoffice import clock
 from boxoffice.config import settings
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import events
+from scripts.bench.common import count_calls
 from tests.integration.test_stats import stats
 from tests.support.bookings import Account, ledger, new_account, new_event, recount, type_ids
 from tests.support.fixtures import serialised_moto
@@ -87,6 +88,37 @@ def test_a_booking_with_a_code_pays_the_discounted_price_and_moves_its_uses(
     assert numbers["promo_codes"] == [{"code": "EARLY10", "uses": 2, "discount": "6.00"}]
     again = api.call("get_booking", token=buyer.token, path={"booking_id": result.body["id"]})
     assert (again.body["discount"], again.body["total_price"]) == ("6.00", "54.00")
+
+
+def test_a_booking_with_a_code_is_still_one_read_and_one_transaction(
+    api: Api, admin: Account, buyer: Account, event_id: str
+) -> None:
+    add_code(api, admin, event_id, code="EARLY10", percent=10)
+    adult = type_ids(event_id)["Adult"]
+    assert book(api, buyer, event_id, 1, adult).status == 201  # this process now knows the event
+    with count_calls() as calls:
+        assert book(api, buyer, event_id, 2, adult, code="EARLY10").status == 201
+    assert dict(calls.operations) == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    # quota, type, holding, account, booking, 2 tickets, the code's counter and the wrong-code check
+    assert calls.items_written == 9
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "code", "unit", "total"),
+    [
+        ("JPY", "125", {"percent": 10}, "125", "226"),  # 12.5 yen off: half to even, 12
+        ("KWD", "0.125", {"percent": 10}, "0.125", "0.226"),  # 0.0125 dinar off: 0.012
+        ("EUR", "30.00", {"amount_off": "50.00"}, "30.00", "0.00"),  # never below zero
+    ],
+)
+def test_discounts_are_exact_in_the_minor_unit_and_never_below_zero(
+    api: Api, admin: Account, buyer: Account, currency: str, price: str, code: dict[str, str], unit: str, total: str
+) -> None:
+    event_id = new_event(total=10, types=[{"name": "Seat", "price": price}], currency=currency)
+    add_code(api, admin, event_id, code="MONEY", **code)
+    result = book(api, buyer, event_id, 2, type_ids(event_id)["Seat"], code="MONEY")
+    assert result.status == 201, result.body
+    assert (result.body["currency"], result.body["unit_price"], result.body["total_price"]) == (currency, unit, total)
 
 
 def test_cancelling_one_ticket_then_the_rest_gives_each_its_use_and_discount_back(
