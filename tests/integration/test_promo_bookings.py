@@ -235,6 +235,38 @@ def test_a_code_edited_between_the_read_and_the_write_is_applied_as_it_is_now(
     assert (result.body["discount"], code_state(api, admin, event_id, "EDIT")) == ("15.00", (1, "15.00"))
 
 
+@pytest.mark.parametrize(
+    ("edit", "answer"),
+    [
+        ({"max_uses": 1}, (409, "PROMO_CODE_USED_UP")),  # lowered to its uses: used up
+        (None, (422, "INVALID_PROMO_CODE")),  # deleted
+    ],
+)
+def test_a_code_lowered_or_deleted_between_the_read_and_the_write_refuses_the_booking_and_sells_nothing(
+    api: Api,
+    admin: Account,
+    buyer: Account,
+    event_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    edit: dict[str, int] | None,
+    answer: tuple[int, str],
+) -> None:
+    add_code(api, admin, event_id, code="MOVING", percent=10, max_uses=10)
+    adult = type_ids(event_id)["Adult"]
+    assert book(api, buyer, event_id, 1, adult, code="MOVING").status == 201
+
+    def change() -> None:
+        path = {"event_id": event_id, "code": "MOVING"}
+        if edit is None:
+            assert api.call("delete_promo_code", token=admin.token, path=path).status == 204
+        else:
+            assert api.call("update_promo_code", token=admin.token, path=path, body=edit).status == 200
+
+    between_read_and_write(monkeypatch, booking_store, "read_for_booking", change)
+    refused(book(api, buyer, event_id, 1, adult, code="MOVING"), *answer)
+    assert ledger(event_id).sold == 1
+
+
 def test_a_code_deleted_after_the_booking_lets_its_cancel_through(
     api: Api, admin: Account, buyer: Account, event_id: str
 ) -> None:
