@@ -298,10 +298,9 @@ def book(
 
     def attempt() -> BookingOutcome:
         nonlocal event, ticket_type, holding, code
-        sale = priced(asked, code, event, ticket_type, request.quantity, now)
+        priced(asked, code, event, ticket_type, request.quantity, now)  # refused before the stock is judged
         stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
-        if sale is not None:  # at the price the stock's counter sells at
-            sale = pricing.redemption(asked, code, stock.ticket_type, request.quantity, stock.event.currency, now)
+        sale = priced(asked, code, stock.event, stock.ticket_type, request.quantity, now)  # at the stock's price
         record = _new_record(principal.user_id, stock, request.quantity, now, sale)
         codes = signed_codes(record)
         try:

@@ -25,7 +25,7 @@ from boxoffice.errors import (
     HoldReleased,
     IdempotencyKeyReused,
 )
-from boxoffice.logic import offers, pricing
+from boxoffice.logic import offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
     BookingOutcome,
@@ -149,11 +149,10 @@ def place_hold(
 
     def attempt() -> HoldOutcome:
         nonlocal event, ticket_type, holding, code
-        sale = priced(asked, code, event, ticket_type, request.quantity, now)
+        priced(asked, code, event, ticket_type, request.quantity, now)  # refused before the stock is judged
         stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now, rules=holdable)
         kind = stock.ticket_type
-        if sale is not None:  # at the price the stock's counter sells at
-            sale = pricing.redemption(asked, code, kind, request.quantity, stock.event.currency, now)
+        sale = priced(asked, code, stock.event, kind, request.quantity, now)  # at the price the stock sells at
         expires_at = store.expiry_of(now)
         record = HoldRecord(
             id=ids.new_booking_id(now),
