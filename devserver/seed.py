@@ -107,6 +107,22 @@ SAMPLE_EVENTS: list[dict[str, Any]] = [
              "price": "120.00", "total_tickets": 100, "max_tickets_per_booking": 4},
         ],
     },
+    # Promo codes (issue 22): EARLY10 for everyone, and an access code for the hidden press type.
+    {
+        "name": "The Nutcracker: Family Matinee", "venue": "Wiener Staatsoper", "timezone": "Europe/Vienna",
+        "days": 20, "at": "15:00", "total_tickets": 1700, "currency": "EUR", "max_tickets_per_booking": 8,
+        "description": "Tchaikovsky's ballet for all ages, in two acts.",
+        "ticket_types": [
+            {"name": "Adult", "price": "60.00"},
+            {"name": "Child", "description": "Under 14.", "price": "30.00"},
+            {"name": "Press", "description": "With the press office's access code.", "price": "0.00",
+             "total_tickets": 20, "max_tickets_per_booking": 2, "hidden": True},
+        ],
+        "promo_codes": [
+            {"code": "EARLY10", "percent": 10, "max_uses": 100},
+            {"code": "PRESS-NUTCRACKER", "percent": 0, "unlocks": ["Press"], "max_uses": 20},
+        ],
+    },
     {"name": "Jazz at the Blue Note", "venue": "Blue Note New York", "timezone": "America/New_York",
      "in_minutes": 45, "doors_open_minutes_before": 60, "total_tickets": 200, "ticket_price": "35.00",
      "currency": "USD", "max_tickets_per_booking": 6, "max_tickets_per_user": 6,
@@ -145,7 +161,7 @@ SAMPLE_EVENTS: list[dict[str, Any]] = [
 
 def sample_request(sample: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The POST /events body of a sample: its start in its venue's local time, windows from now."""
-    body = {k: v for k, v in sample.items() if k not in ("days", "at", "in_minutes")}
+    body = {k: v for k, v in sample.items() if k not in ("days", "at", "in_minutes", "promo_codes")}
     if "in_minutes" in sample:
         soon = now + timedelta(minutes=sample["in_minutes"] + 14)
         starts = soon.replace(minute=soon.minute // 15 * 15, second=0, microsecond=0)
@@ -182,6 +198,18 @@ def ensure_sample_events() -> int:
         event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:boxoffice:sample-event:{sample['name']}"))
         if events.exists(event_id):
             continue
-        events.add_event(CreateEvent.model_validate(sample_request(sample, now)), event_id=event_id)
+        event = events.add_event(CreateEvent.model_validate(sample_request(sample, now)), event_id=event_id)
+        add_sample_codes(event_id, {t.name: t.id for t in event.ticket_types}, sample.get("promo_codes", []))
         created += 1
     return created
+
+
+def add_sample_codes(event_id: str, type_ids: dict[str, str], codes: list[dict[str, Any]]) -> None:
+    """A sample's promo codes, through the same domain code as POST /events/{id}/promo-codes (the types
+    they unlock named by name)."""
+    from boxoffice.logic import promocodes
+    from boxoffice.models.promocodes import CreatePromoCode
+
+    for code in codes:
+        body = code | {"unlocks": [type_ids[name] for name in code.get("unlocks", [])]}
+        promocodes.add_promo_code(event_id, CreatePromoCode.model_validate(body))

@@ -64,6 +64,16 @@ SAMPLES: dict[str, tuple[dict[str, str], str, dict[str, Any] | None, bool]] = {
     ),
     "update_ticket_type": ({"event_id": EVENT_ID, "ticket_type_id": TICKET_TYPE_ID}, "", {"total_tickets": 150}, True),
     "delete_ticket_type": ({"event_id": EVENT_ID, "ticket_type_id": TICKET_TYPE_ID}, "", None, True),
+    # promo codes
+    "create_promo_code": (
+        {"event_id": EVENT_ID},
+        "",
+        {"code": "EARLY10", "percent": 10, "max_uses": 100, "valid_until": "2030-11-01T00:00:00+00:00"},
+        True,
+    ),
+    "list_promo_codes": ({"event_id": EVENT_ID}, "limit=20", None, True),
+    "update_promo_code": ({"event_id": EVENT_ID, "code": "EARLY10"}, "", {"max_uses": 50}, True),
+    "delete_promo_code": ({"event_id": EVENT_ID, "code": "EARLY10"}, "", None, True),
     # bookings
     "create_booking": ({"event_id": EVENT_ID}, "", {"quantity": 2, "ticket_type_id": TICKET_TYPE_ID}, True),
     "list_bookings": ({}, "limit=20", None, True),

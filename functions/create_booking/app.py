@@ -3,6 +3,7 @@
 from aws_lambda_powertools.event_handler import Response
 
 from boxoffice.errors import (
+    CODE_REFUSALS,
     SALE_REFUSALS,
     Busy,
     IdempotencyKeyReused,
@@ -28,6 +29,7 @@ app = api()
         Busy,
         InvalidInput,
         IdempotencyKeyReused,
+        *CODE_REFUSALS,
         success=201,
         headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
     ),

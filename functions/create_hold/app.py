@@ -4,6 +4,7 @@ Idempotency-Key makes the request safe to retry."""
 from aws_lambda_powertools.event_handler import Response
 
 from boxoffice.errors import (
+    CODE_REFUSALS,
     SALE_REFUSALS,
     Busy,
     HoldCooldown,
@@ -34,6 +35,7 @@ app = api()
         Busy,
         InvalidInput,
         IdempotencyKeyReused,
+        *CODE_REFUSALS,
         success=201,
         headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
     ),

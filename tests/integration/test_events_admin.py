@@ -70,7 +70,7 @@ def test_create_returns_the_event_on_sale_with_every_field(api: Api, admin: str)
     assert general == {
         "id": general["id"], "name": "General admission", "description": "", "price": "19.90",
         "total_tickets": None, "available_tickets": None, "max_tickets_per_booking": 10,
-        "sales_start": None, "sales_end": None,
+        "sales_start": None, "sales_end": None, "hidden": False,
     }  # fmt: skip
     assert api.call("get_event", path={"event_id": event["id"]}).body == event
 
@@ -351,8 +351,8 @@ def test_an_event_that_starts_between_the_read_and_the_write_keeps_its_capacity(
     monkeypatch.setattr(clock, "now", lambda: now[0])
     read = store.get_for_user
 
-    def read_then_start(event_id: str, user_id: str) -> Any:
-        found = read(event_id, user_id)
+    def read_then_start(event_id: str, user_id: str, **options: Any) -> Any:
+        found = read(event_id, user_id, **options)
         if now[0] < moved_at:
             reschedule(event_id, now[0] + timedelta(hours=1))
             now[0] += timedelta(hours=2)

@@ -75,3 +75,28 @@ def test_the_sample_jazz_night_has_its_doors_open_and_its_seeded_check_ins_are_r
     jazz = next(e for e in all_events(api) if e["name"] == SAMPLE_DOOR_EVENT)
     opens, closes = (datetime.fromisoformat(str(jazz[f"doors_{d}_at"])) for d in ("open", "close"))
     assert opens <= datetime.now(UTC) < closes
+
+
+def test_the_sample_matinee_sells_with_its_promo_code_and_its_hidden_press_type_with_its_access_code(
+    api: Api,
+) -> None:
+    from boxoffice.store import events
+    from tests.support.bookings import new_account
+
+    ensure_sample_events()
+    matinee = next(e for e in all_events(api) if str(e["name"]).startswith("The Nutcracker"))
+    stored = events.get(str(matinee["id"]))
+    assert stored is not None
+    by_name = {t.name: t for t in stored.ticket_types}
+    assert (by_name["Press"].hidden, len(matinee["ticket_types"])) == (True, 2)  # not listed
+    buyer, path = new_account(), {"event_id": str(matinee["id"])}
+
+    def book(type_name: str, code: str) -> dict[str, object]:
+        body = {"quantity": 2, "ticket_type_id": by_name[type_name].id, "promo_code": code}
+        result = api.call("create_booking", token=buyer.token, path=path, body=body)
+        assert result.status == 201, result.body
+        booked: dict[str, object] = result.body
+        return booked
+
+    assert book("Adult", "early10")["total_price"] == "108.00"
+    assert book("Press", "PRESS-NUTCRACKER")["total_price"] == "0.00"

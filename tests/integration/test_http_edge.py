@@ -85,6 +85,16 @@ def _body_routes(api: Api) -> dict[str, dict[str, Any]]:
             "token": admin,
             "path": {"event_id": event_id, "ticket_type_id": type_id},
         },
+        "create_promo_code": {
+            "body": {"code": "NOT-ADDED", "percent": 10},
+            "token": admin,
+            "path": {"event_id": event_id},
+        },
+        "update_promo_code": {
+            "body": {"percent": 20},
+            "token": admin,
+            "path": {"event_id": event_id, "code": "NO-SUCH-CODE"},
+        },
         "set_role": {"body": {"role": "staff"}, "token": admin, "path": {"user_id": user_id}},
     }
 

@@ -78,7 +78,7 @@ def test_a_v1_event_reads_as_one_general_admission_type(api: Api) -> None:
     assert shown["ticket_types"] == [
         {"id": legacy_type_id(event_id), "name": "General admission", "description": "", "price": "20.00",
          "total_tickets": None, "available_tickets": None, "max_tickets_per_booking": 10,
-         "sales_start": None, "sales_end": None}
+         "sales_start": None, "sales_end": None, "hidden": False}
     ]  # fmt: skip
     found = api.call("list_events", query={"q": "faithful"}).body["items"]
     assert [e["id"] for e in found] == [event_id]
@@ -197,6 +197,15 @@ def test_a_v1_ticket_is_checked_in_as_general_admission_and_counted_under_it(api
     assert [(t["ticket_number"], t["ticket_type"]) for t in synced] == [(number, general)]  # v1 tickets sync once moved
     stats = api.call("event_stats", token=admin, path={"event_id": event_id}).body
     assert stats["ticket_types"] == [
-        {**general, "sold": 2, "held": 0, "available": None, "checked_in": 1, "cancelled": 0, "revenue": {}}
+        {
+            **general,
+            "hidden": False,
+            "sold": 2,
+            "held": 0,
+            "available": None,
+            "checked_in": 1,
+            "cancelled": 0,
+            "revenue": {},
+        }
     ]
     assert (stats["sold"], stats["checked_in"]) == (2, 1)

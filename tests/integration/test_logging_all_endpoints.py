@@ -100,6 +100,13 @@ def events_steps(run: Run) -> None:
     run.call("update_ticket_type", 403, token=user, path=typed, body={"total_tickets": 3})
     run.call("delete_ticket_type", 204, token=admin, path=typed)
     run.call("delete_ticket_type", 404, token=admin, path=typed)
+    promo = {**event, "code": "early10"}
+    run.call("create_promo_code", 201, token=admin, path=event, body={"code": "early10", "percent": 10})
+    run.call("list_promo_codes", 200, token=admin, path=event)
+    run.call("update_promo_code", 200, token=admin, path=promo, body={"max_uses": 5})
+    run.call("update_promo_code", 403, token=user, path=promo, body={"max_uses": 6})
+    run.call("delete_promo_code", 204, token=admin, path=promo)
+    run.call("delete_promo_code", 404, token=admin, path=promo)
 
 
 def waitlist_steps(run: Run) -> None:

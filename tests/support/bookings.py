@@ -292,7 +292,7 @@ def recount(event_id: str) -> dict[str, Any]:
             [h for h in holds if h["ticket_type_id"] == kind.id],
         )
         left = None if kind.total_tickets is None else kind.total_tickets - counts["sold"] - counts["held"]
-        per_type.append({"id": kind.id, "name": kind.name, **counts, "available": left})
+        per_type.append({"id": kind.id, "name": kind.name, "hidden": kind.hidden, **counts, "available": left})
     return {
         "event_id": event_id,
         "total_tickets": state.total,
@@ -300,4 +300,24 @@ def recount(event_id: str) -> dict[str, Any]:
         "reserved": 0,  # no waiting list here: nothing comes back to be kept for it
         "available": state.available,
         "ticket_types": per_type,
+        "promo_codes": _code_counts(event_id, bookings, holds, event.currency),
     }
+
+
+def _code_counts(event_id: str, bookings: list[Any], holds: list[Any], currency: str) -> list[dict[str, Any]]:
+    """Each promo code of the event (its definitions, in code order) with the tickets that count in its uses,
+    from the confirmed bookings' live tickets and the live holds that recorded its id, and their discount."""
+    from boxoffice import money
+    from boxoffice.config import settings
+
+    definitions = [
+        i for i in _scan(settings().events_table) if i["pk"] == f"PROMO#{event_id}" and i["sk"][:5] == "CODE#"
+    ]
+    counted = [b for b in bookings if b["status"] == "CONFIRMED"] + [h for h in holds if h["status"] == "HELD"]
+    found = []
+    for code in sorted(definitions, key=lambda d: d["code"]):
+        using = [i for i in counted if i.get("promo_code_id") == code["id"]]
+        given = sum((Decimal(i.get("unit_discount") or 0) * int(i["quantity"]) for i in using), Decimal(0))
+        uses = sum(int(i["quantity"]) for i in using)
+        found.append({"code": code["code"], "uses": uses, "discount": f"{money.in_minor_units(given, currency):f}"})
+    return found

@@ -17,11 +17,19 @@ from boxoffice import clock, retry
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, Busy, NotAuthenticated
 from boxoffice.logic import bookings
 from boxoffice.models.events import MAX_PER_BOOKING
-from boxoffice.records import BookingRecord, EventSnapshot, Holding, IdempotencyClaim
+from boxoffice.records import (
+    BookingRecord,
+    Discount,
+    EventSnapshot,
+    Holding,
+    IdempotencyClaim,
+    PromoCode,
+    Redemption,
+)
 from boxoffice.store import bookings as store
 from boxoffice.store import dynamo
 from boxoffice.store.inventory import StockChanged
-from boxoffice.vocabulary import Principal, Role, UserRecord
+from boxoffice.vocabulary import DiscountKind, Principal, Role, UserRecord
 from tests.support.records import NOW, event_record, ticket_type
 
 TYPE = ticket_type(max_tickets_per_booking=MAX_PER_BOOKING)
@@ -102,6 +110,32 @@ def test_the_largest_booking_with_a_key_fits_one_transaction(monkeypatch: pytest
     # quota, type, holding, account, key, booking and one per ticket: 56, far under DynamoDB's 100.
     assert sizes == [MAX_PER_BOOKING + 6]
     assert sizes[0] <= 100
+
+
+def test_the_largest_booking_with_a_key_and_a_promo_code_fits_one_transaction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sizes: list[int] = []
+    monkeypatch.setattr(dynamo, "transact", lambda actions: sizes.append(len(actions)))
+    found = PromoCode(
+        id="c1",
+        event_id=EVENT.id,
+        code="EARLY10",
+        discount=Discount(DiscountKind.PERCENT, Decimal(10)),
+        ticket_type_ids=None,
+        max_uses=None,
+        valid_from=None,
+        valid_until=None,
+        unlocks=frozenset(),
+        created_at=NOW,
+        updated_at=NOW,
+        uses=0,
+        discount_given=Decimal(0),
+    )
+    used = Redemption(found, MAX_PER_BOOKING, Decimal("2.50"))
+    assert create(record=booking(MAX_PER_BOOKING), claim=IdempotencyClaim("k", "f", 0), redemption=used) is None
+    # ... and the code's counter and the account's wrong-code check: 58.
+    assert sizes == [MAX_PER_BOOKING + 8]
 
 
 def test_conflicts_are_retried_until_the_transaction_commits(stub: Stubber) -> None:

@@ -68,10 +68,15 @@ EVENT_MODELS = WIRE | {"records", "text"}
 EVENT_STORE = {"store.events", "store.event_items", "store.legacy", "store.search", "shards"}
 TICKET_TYPES = STORE | EVENT_MODELS | {"ids", "logic.access", "logic.tickettypes"}
 TICKET_TYPES |= EVENT_STORE | {"store.inventory", "store.line", "store.tickets", "store.tickettypes"}
+# Promo codes: the event read as ticket types read it, and the codes' own items; no sale rule, no pricing.
+PROMO_CODES = TICKET_TYPES - {"logic.tickettypes", "store.tickettypes"}
+PROMO_CODES |= {"cursors", "logic.promocodes", "models.promocodes", "store.promocodes"}
 OFFERS = STORE | EVENT_MODELS | EVENT_STORE | {"ids", "logic.offers", "logic.sales", "store.bookings"}
 OFFERS |= {"store.holds", "store.inventory", "store.line", "store.offers", "store.tickets", "store.waitlist"}
 EVENTS = TICKET_TYPES | OFFERS | {"cursors", "logic.events"}
 SALES = OFFERS | {"cursors", "logic.access", "logic.bookings", "logic.expiry", "models.bookings", "ticket_codes"}
+# A sale may carry a promo code: its price rules, its items and the account's wrong-code count.
+SALES |= {"logic.pricing", "store.code_guesses", "store.promocodes"}
 HOLDS = SALES | {"logic.holds", "models.holds"}
 WAITING = HOLDS | {"logic.waitlist", "models.waitlist"}
 # The door reads tickets and their bookings; it sells nothing, so no sale rule, hold or waiting list.
@@ -87,6 +92,8 @@ ROUTED: dict[str, set[str]] = {
     **dict.fromkeys(["login", "register", "get_me", "update_me"], ACCOUNTS),
     **dict.fromkeys(["find_user", "set_role"], ACCOUNTS | {"logic.roles"}),
     **dict.fromkeys(["create_ticket_type", "update_ticket_type", "delete_ticket_type"], TICKET_TYPES),
+    **dict.fromkeys(["create_promo_code", "update_promo_code", "delete_promo_code"], PROMO_CODES),
+    "list_promo_codes": PROMO_CODES | {"models.bookings", "params"},
     **dict.fromkeys(["create_event", "get_event", "update_event", "delete_event"], EVENTS),
     "list_events": EVENTS | {"models.bookings", "params"},
     **dict.fromkeys(["cancel_booking", "cancel_ticket", "get_booking"], SALES),
@@ -101,7 +108,8 @@ ROUTED: dict[str, set[str]] = {
     "event_stats": STORE
     | {"ids", "logic.access", "logic.stats", "models", "models.common", "models.stats", "records", "text"}
     | EVENT_STORE
-    | {"store.inventory", "store.line", "store.stats", "store.tickets"},
+    | {"store.inventory", "store.line", "store.stats", "store.tickets"}
+    | {"money", "store.promocodes"},  # its codes' counters, their discount in the currency's places
 }
 # What tickets, QR codes and calendar entries read (the renderers themselves load when they render).
 DOCUMENTS = STORE | EVENT_STORE | {"ids", "logic.access", "logic.documents", "records", "render", "text"}

@@ -1,4 +1,4 @@
-"""template.yaml stays production-grade: least privilege, logs and alarms per function, safe tables."""
+"""template.yaml stays production-grade: least privilege, logs with retention, alarms per function, safe tables."""
 
 from __future__ import annotations
 
@@ -254,17 +254,6 @@ def test_timeouts_stay_below_api_gateways_limit(name: str, function: dict[str, A
     if name == "SendMailFunction":  # invoked by the bus, asynchronously: no API Gateway waits for it
         return
     assert timeout < API_GATEWAY_TIMEOUT, f"{name}: {timeout} s; API Gateway gives up at {API_GATEWAY_TIMEOUT} s"
-
-
-@pytest.mark.parametrize(("name", "function"), by_function())
-def test_each_function_has_its_own_log_group_with_retention(name: str, function: dict[str, Any]) -> None:
-    groups = [
-        group
-        for group in template.resources("AWS::Logs::LogGroup").values()
-        if group["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{name}}}"}
-    ]
-    assert len(groups) == 1, f"{name} needs an AWS::Logs::LogGroup named /aws/lambda/${{{name}}}"
-    assert groups[0]["Properties"].get("RetentionInDays"), f"{name}'s log group keeps logs forever"
 
 
 @pytest.mark.parametrize(("name", "function"), by_function())
@@ -741,6 +730,16 @@ def test_the_dashboard_shows_sales_errors_throttles_conflicts_lag_and_dead_lette
     # Per route: each route is its own function, so Lambda's per-function metrics are per-route metrics.
     per_function = {dims.get("FunctionName") for _, metric, dims in dashboard_metrics() if metric == "Invocations"}
     assert {f"${{{route.function}}}" for route in template.routes()} <= per_function
+
+
+def test_the_dashboard_queries_the_functions_log_group_and_the_access_log() -> None:
+    [dashboard] = template.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.loads(dashboard["Properties"]["DashboardBody"]["Fn::Sub"])
+    queries = [w["properties"]["query"] for w in body["widgets"] if w["type"] == "log"]
+    sources = {re.match(r"SOURCE '\$\{(\w+)\}'", query).group(1) for query in queries}  # type: ignore[union-attr]
+    assert sources == {"ApiAccessLogs", "FunctionLogs"}
+    for group in sources:
+        assert resources()[group]["Type"] == "AWS::Logs::LogGroup", group
 
 
 def test_429s_are_counted_from_the_access_log_and_4xx_and_429_rates_alarm() -> None:

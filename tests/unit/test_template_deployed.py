@@ -11,6 +11,8 @@ VERSION = "AWS::Lambda::Version"
 ALIAS = "AWS::Lambda::Alias"
 # CloudFormation's limit of resources in one stack.
 STACK_RESOURCE_LIMIT = 500
+# What lets a function write its log streams (SAM attaches it to every role it generates).
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
 def versions(document: dict[str, Any]) -> dict[str, str]:
@@ -70,6 +72,25 @@ def test_the_stack_stays_well_under_cloudformations_resource_limit() -> None:
     functions = len(sam.of_type(sam.deployed(), FUNCTION))
     headroom = STACK_RESOURCE_LIMIT - used
     print(f"resources: {used} of {STACK_RESOURCE_LIMIT}; headroom {headroom} (~{used // functions} per function)")
-    # A new route adds about 8 (function, role, version, alias, permission, log group, alarm, ...): keep
-    # room for 20 more before the stack must be split.
+    # A new route adds about 7 (function, role, version, alias, permission, errors alarm, ...; its logs go
+    # to the one shared group): keep room for 20 more at 8 each before the stack must be split.
     assert headroom >= 20 * 8, f"{used} resources: split the stack before adding more functions"
+
+
+def test_every_function_logs_to_one_shared_group_with_retention_that_its_role_may_write() -> None:
+    # One log group for all functions, not one resource each: ~40 resources of headroom.
+    document = sam.deployed()
+    groups = sam.of_type(document, "AWS::Logs::LogGroup")
+    names = [str(group["Properties"]["LogGroupName"]) for group in groups.values()]
+    assert not [name for name in names if "/aws/lambda/" in name], "a per-function log group is back"
+    shared = groups["FunctionLogs"]
+    assert shared["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert (shared["DeletionPolicy"], shared["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    # Lambda refuses a custom group whose name starts with aws/.
+    assert not shared["Properties"]["LogGroupName"]["Fn::Sub"].lstrip("/").startswith("aws/")
+    for name, function in sam.of_type(document, FUNCTION).items():
+        props = function["Properties"]
+        assert props.get("LoggingConfig") == {"LogGroup": {"Ref": "FunctionLogs"}}, name
+        # The managed policy grants logs:CreateLogStream and logs:PutLogEvents, which a custom group needs too.
+        role = document["Resources"][props["Role"]["Fn::GetAtt"][0]]["Properties"]
+        assert BASIC_EXECUTION in role["ManagedPolicyArns"], name

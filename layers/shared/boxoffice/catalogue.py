@@ -32,6 +32,7 @@ _SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
     errors.UserLimitReached: errors.UserLimitReached(1, 4),
     errors.HoldLimitReached: errors.HoldLimitReached(2, 10, 2),
     errors.HoldCooldown: errors.HoldCooldown(540),
+    errors.TooManyWrongCodes: errors.TooManyWrongCodes(780),
     errors.TicketsAvailable: errors.TicketsAvailable(3),
     errors.NotWaiting: errors.NotWaiting("BOOKED"),
 }

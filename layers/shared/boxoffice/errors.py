@@ -319,6 +319,39 @@ class NotWaiting(DomainError):
         super().__init__(f"The entry is {status}.", entry_status=status)
 
 
+class PromoCodeNotFound(DomainError):
+    code = "PROMO_CODE_NOT_FOUND"
+    title = "No such promo code for this event"
+
+
+class PromoCodeExists(DomainError):
+    code = "PROMO_CODE_EXISTS"
+    title = "The event already has a promo code with this code"
+
+
+class InvalidPromoCode(DomainError):
+    """Unknown, not yet or no longer valid, or not for this ticket type: one answer for every reason, so
+    nobody learns which codes exist (and each counts against the account's wrong-code ceiling)."""
+
+    code = "INVALID_PROMO_CODE"
+    title = "This promo code cannot be used for this booking"
+
+
+class PromoCodeUsedUp(DomainError):
+    code = "PROMO_CODE_USED_UP"
+    title = "This promo code has been used for as many tickets as it may be"
+
+
+class TooManyWrongCodes(DomainError):
+    """An account sent too many promo codes that were not valid: no code is judged until the window ends."""
+
+    code = "TOO_MANY_WRONG_CODES"
+    title = "Too many wrong promo codes; try again later"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Try again in {retry_after} seconds.", retry_after=retry_after)
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     title = "This Idempotency-Key was used with a different request"
@@ -369,6 +402,10 @@ SALE_REFUSALS: tuple[type[DomainError], ...] = (
     SalesEnded,
     UserLimitReached,
 )
+
+
+# Why a sale's promo code is refused: each route that takes one (bookings, holds) declares these too.
+CODE_REFUSALS: tuple[type[DomainError], ...] = (InvalidPromoCode, PromoCodeUsedUp, TooManyWrongCodes)
 
 
 def kinds() -> list[type[DomainError]]:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from decimal import Decimal
+from typing import Final
 
-from boxoffice.vocabulary import BookingStatus, EntryStatus, EventStatus, HoldStatus, TicketStatus
-
-if TYPE_CHECKING:
-    from decimal import Decimal
-
+from boxoffice.vocabulary import (
+    BookingStatus,
+    DiscountKind,
+    EntryStatus,
+    EventStatus,
+    HoldStatus,
+    TicketStatus,
+)
 
 DEFAULT_TYPE_NAME: Final = "General admission"
 DEFAULT_TIMEZONE: Final = "UTC"
@@ -57,6 +61,7 @@ class TicketType:
     held: int = 0  # in live holds
     # Its sub-quota's open stock in each of the event's shards, as one atomic read saw them (empty: unread).
     shard_stock: tuple[int, ...] = ()
+    hidden: bool = False  # left out of public reads; sold only with a code that unlocks it (issue 22)
 
     @property
     def booked(self) -> BookedType:
@@ -271,6 +276,16 @@ class BookingRecord:
     tickets_spread: bool = True  # its tickets are stored under their shards (False: made before they were)
     # The stock shards its live tickets came from, (shard, tickets) pairs (empty: all from shard 0).
     shards: tuple[tuple[int, int], ...] = ()
+    # Its promo code (as the buyer's text, upper-case), the id of the code whose uses its tickets count in
+    # (None: they count in none) and what the code took off each ticket: total_price is net of it.
+    promo_code: str | None = None
+    promo_code_id: str | None = None
+    unit_discount: Decimal = Decimal(0)
+
+    @property
+    def net_unit_price(self) -> Decimal:
+        """What each ticket was paid: what a single ticket's cancel gives back."""
+        return self.unit_price - self.unit_discount
 
     @property
     def source(self) -> dict[int, int]:
@@ -336,6 +351,10 @@ class HoldRecord:
     cooldown_until: datetime | None = None
     # The stock shards its tickets came from, (shard, tickets) pairs (empty: all from shard 0).
     shards: tuple[tuple[int, int], ...] = ()
+    # As a booking's: its promo code, the id its tickets count in the uses of, the discount on each ticket.
+    promo_code: str | None = None
+    promo_code_id: str | None = None
+    unit_discount: Decimal = Decimal(0)
 
     @property
     def source(self) -> dict[int, int]:
@@ -417,3 +436,47 @@ class StatsRecord:
     checked_in: int
     revenue: dict[str, Decimal]  # by currency; a currency whose bookings were all cancelled shows 0
     ticket_types: tuple[TypeStatsRecord, ...]  # in the event's order
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """What a promo code takes off each ticket it applies to: `value` is a percentage (0-100) for PERCENT,
+    an amount in the event's currency otherwise."""
+
+    kind: DiscountKind
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PromoCode:
+    """A promo or access code of one event (store/promocodes.py): its discount, where and when it applies,
+    how many tickets it may still be used for, and the counters redemptions move."""
+
+    id: str
+    event_id: str
+    code: str  # upper-case: codes are matched ignoring case
+    discount: Discount
+    ticket_type_ids: frozenset[str] | None  # None: every type of the event
+    max_uses: int | None  # in tickets; None: unlimited
+    valid_from: datetime | None
+    valid_until: datetime | None  # the first instant it no longer applies
+    unlocks: frozenset[str]  # hidden types it lets its holder buy
+    created_at: datetime
+    updated_at: datetime
+    uses: int  # tickets sold with it
+    discount_given: Decimal  # in the event's currency
+    version: int = 1  # moved by every edit: a redemption conditions on the version it judged
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """A promo code as a sale uses it (logic/pricing.py judged it): `quantity` tickets count in its uses,
+    each `unit_discount` cheaper."""
+
+    code: PromoCode
+    quantity: int
+    unit_discount: Decimal
+
+    @property
+    def discount(self) -> Decimal:
+        return self.unit_discount * self.quantity

@@ -73,6 +73,14 @@ class Pool(StrEnum):
     RESERVED = "RESERVED"  # kept for the waiting list: only its allocator moves them on
 
 
+class DiscountKind(StrEnum):
+    """How a promo code prices each ticket it applies to (logic/pricing.py)."""
+
+    PERCENT = "percent"  # that share of the price off, rounded half-even in the currency's minor unit
+    AMOUNT_OFF = "amount_off"  # that amount off, never below zero
+    FIXED_PRICE = "fixed_price"  # that price instead, never above the ticket's own
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who the verified token says is calling. token_version is checked against the store."""

@@ -17,10 +17,11 @@ def event_id_or_404(raw: str) -> str:
     return raw
 
 
-def editable(principal: Principal, event_id: str) -> EventRecord:
+def editable(principal: Principal, event_id: str, *, upgrading: bool = True) -> EventRecord:
     """The event on sale with its quota, read in one round trip with the caller's account to check the
-    token version. An event stored before ticket types is moved to today's items first."""
-    event, account = store.get_for_user(event_id_or_404(event_id), principal.user_id)
+    token version. An event stored before ticket types is moved to today's items first, unless not
+    `upgrading` (a write that cannot concern such an event: it is read as it is)."""
+    event, account = store.get_for_user(event_id_or_404(event_id), principal.user_id, upgrading=upgrading)
     require_current(principal, account)
     if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from boxoffice import clock, cursors, ids, money, retry, ticket_codes
 from boxoffice.config import settings
@@ -27,13 +28,14 @@ from boxoffice.errors import (
     HoldLimitReached,
     IdempotencyKeyReused,
     InvalidCursor,
+    InvalidPromoCode,
     NotEnoughTickets,
     SoldOut,
     TicketCancelled,
     TicketNotFound,
     UserLimitReached,
 )
-from boxoffice.logic import expiry, offers
+from boxoffice.logic import expiry, offers, pricing
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.permissions import owned, require_current
 from boxoffice.logic.sales import bookable, chosen_type
@@ -49,13 +51,20 @@ from boxoffice.records import (
     Holding,
     IdempotencyClaim,
     IdempotencyRecord,
+    PromoCode,
+    Redemption,
     Stock,
     TicketType,
 )
 from boxoffice.store import bookings as store
+from boxoffice.store import code_guesses
+from boxoffice.store import promocodes as promo_store
 from boxoffice.store.bookings import BookingChanged, EventChanged, IdTaken
 from boxoffice.store.inventory import StockChanged
+from boxoffice.store.promocodes import PromoCodeChanged
 from boxoffice.vocabulary import BookingStatus, EventStatus, Pool, Principal, TicketStatus
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +135,9 @@ def public_booking(
             "quantity": record.quantity,
             "tickets": tickets,
             "unit_price": money.in_minor_units(record.unit_price, record.currency),
+            "promo_code": record.promo_code,
+            "subtotal": money.in_minor_units(record.unit_price * record.quantity, record.currency),
+            "discount": money.in_minor_units(record.unit_discount * record.quantity, record.currency),
             "total_price": money.in_minor_units(record.total_price, record.currency),
             "currency": record.currency,
             "status": record.status,
@@ -144,8 +156,12 @@ def new_record(
     unit_price: Decimal,
     currency: str,
     now: datetime,
+    promo_code: str | None = None,
+    promo_code_id: str | None = None,
+    unit_discount: Decimal = Decimal(0),
 ) -> BookingRecord:
-    """A new CONFIRMED booking of `quantity` fresh ticket numbers of `ticket_type`."""
+    """A new CONFIRMED booking of `quantity` fresh ticket numbers of `ticket_type` (under a promo code: each
+    ticket `unit_discount` cheaper, its uses counted in the code of `promo_code_id`)."""
     return BookingRecord(
         id=ids.new_booking_id(now),
         user_id=user_id,
@@ -157,16 +173,21 @@ def new_record(
         quantity=quantity,
         ticket_numbers=tuple(ids.new_ticket_number() for _ in range(quantity)),
         unit_price=unit_price,
-        total_price=unit_price * quantity,
+        total_price=(unit_price - unit_discount) * quantity,
         currency=currency,
         status=BookingStatus.CONFIRMED,
         created_at=now,
         cancelled_at=None,
         event=EventSnapshot.of(event),
+        promo_code=promo_code,
+        promo_code_id=promo_code_id,
+        unit_discount=unit_discount,
     )
 
 
-def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> BookingRecord:
+def _new_record(
+    user_id: str, stock: Stock, quantity: int, now: datetime, redemption: Redemption | None
+) -> BookingRecord:
     event, ticket_type = stock.event, stock.ticket_type
     return new_record(
         user_id,
@@ -176,7 +197,35 @@ def _new_record(user_id: str, stock: Stock, quantity: int, now: datetime) -> Boo
         unit_price=ticket_type.price,
         currency=event.currency,
         now=now,
+        **used(redemption),
     )
+
+
+def used(redemption: Redemption | None) -> dict[str, Any]:
+    """What a booking or a hold records of the code it used: new_record's and HoldRecord's promo fields."""
+    if redemption is None:
+        return {}
+    return {
+        "promo_code": redemption.code.code,
+        "promo_code_id": redemption.code.id,
+        "unit_discount": redemption.unit_discount,
+    }
+
+
+def priced(
+    asked: str | None,
+    code: PromoCode | None,
+    event: EventRecord | None,
+    ticket_type: TicketType | None,
+    quantity: int,
+    now: datetime,
+) -> Redemption | None:
+    """The code asked for as this sale would use it (pricing.redemption), judged before the tickets left are:
+    whoever may not buy a hidden type learns nothing of its stock. An event or type not found is the sale
+    rules' to answer."""
+    if event is None or ticket_type is None or event.status != EventStatus.ON_SALE:
+        return None
+    return pricing.redemption(asked, code, ticket_type, quantity, event.currency, now)
 
 
 Rules = Callable[[EventRecord | None, TicketType | None, Holding, int, datetime], Stock]
@@ -224,15 +273,18 @@ def _counted(
 def book(
     principal: Principal, event_id: str, request: BookingRequest, idempotency_key: str | None = None
 ) -> BookingOutcome:
-    """Book `request.quantity` tickets of a type: one BatchGetItem (account, event and quota, holding, key)
-    and one transaction.
+    """Book `request.quantity` tickets of a type: one BatchGetItem (account, event and quota, holding, key,
+    promo code) and one transaction.
 
     With an Idempotency-Key, the key commits in the booking's own transaction: of two racing
-    requests one books, the other finds the key taken and answers with that booking.
+    requests one books, the other finds the key taken and answers with that booking. A promo code's uses
+    move in the same transaction (docs/promo-codes.md); a code refused as invalid counts against the
+    account's wrong-code ceiling first (429 once it is full).
     """
     event_id_or_404(event_id)
     now = clock.now()
-    context = store.read_for_booking(principal.user_id, event_id, idempotency_key, request.ticket_type_id)
+    asked = request.promo_code
+    context = store.read_for_booking(principal.user_id, event_id, idempotency_key, request.ticket_type_id, asked)
     require_current(principal, context.user)
     claim = None
     if idempotency_key is not None:
@@ -241,13 +293,15 @@ def book(
         # Expiry is checked here: DynamoDB's TTL deletes late, moto never does.
         if context.earlier is not None and context.earlier.expires_at > now.timestamp():
             return replay(context.earlier, claim, context.event)
-    event, holding = context.event, context.holding
+    event, holding, code = context.event, context.holding, context.promo
     ticket_type = chosen_type(event, request.ticket_type_id)
 
     def attempt() -> BookingOutcome:
-        nonlocal event, ticket_type, holding
+        nonlocal event, ticket_type, holding, code
+        priced(asked, code, event, ticket_type, request.quantity, now)  # refused before the stock is judged
         stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
-        record = _new_record(principal.user_id, stock, request.quantity, now)
+        sale = priced(asked, code, stock.event, stock.ticket_type, request.quantity, now)  # at the stock's price
+        record = _new_record(principal.user_id, stock, request.quantity, now, sale)
         codes = signed_codes(record)
         try:
             earlier = store.create(
@@ -259,9 +313,13 @@ def book(
                 token_version=principal.token_version,
                 claim=claim,
                 now=now,
+                redemption=sale,
             )
         except StockChanged as changed:
             event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
+            raise retry.Again() from None
+        except PromoCodeChanged:
+            code = reread(event_id, asked)
             raise retry.Again() from None
         except IdTaken:
             raise retry.Again() from None
@@ -274,7 +332,22 @@ def book(
         )
         return BookingOutcome(public_booking(record, codes=codes), replayed=False)
 
-    return retry.retried(attempt)
+    return counting_wrong_codes(principal.user_id, attempt)
+
+
+def reread(event_id: str, asked: str | None) -> PromoCode | None:
+    """The code asked for as it is now, after a sale found it edited since its read (judged again)."""
+    return promo_store.get(event_id, asked) if asked is not None else None
+
+
+def counting_wrong_codes(user_id: str, attempt: Callable[[], T]) -> T:
+    """`attempt`, retried; a code it refuses as invalid first counts against the account's wrong-code
+    ceiling (TooManyWrongCodes instead, once the window is full)."""
+    try:
+        return retry.retried(attempt)
+    except InvalidPromoCode:
+        code_guesses.count_wrong(user_id, clock.epoch())
+        raise
 
 
 def _read_own(principal: Principal, booking_id: str) -> BookingRecord:

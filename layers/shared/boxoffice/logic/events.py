@@ -28,9 +28,13 @@ CHANGEABLE_AFTER_START = frozenset({"name", "description", "doors_open_minutes_b
 _END_OF_TIME = "9999-12-31T23:59:59+00:00"
 
 
-def public(event: EventRecord) -> Event:
-    """The event as the API shows it."""
+def public(event: EventRecord, *, admin: bool = False) -> Event:
+    """The event as the API shows it: to the public (whose reads a CDN may share) without its hidden types,
+    to an admin's own writes with every type; priced "from" what the public sees."""
     local = event.local_start
+    visible = [t.price for t in event.ticket_types if not t.hidden]
+    lowest = min(visible) if visible else event.ticket_price
+    shown = [t for t in event.ticket_types if admin or not t.hidden]
     return Event(
         id=event.id,
         name=event.name,
@@ -42,14 +46,14 @@ def public(event: EventRecord) -> Event:
         time=local.time(),
         total_tickets=event.total_tickets,
         available_tickets=event.available_tickets,
-        ticket_price=money.in_minor_units(event.ticket_price, event.currency),
+        ticket_price=money.in_minor_units(lowest, event.currency),
         currency=event.currency,
         max_tickets_per_booking=event.max_tickets_per_booking,
         max_tickets_per_user=event.max_tickets_per_user,
         max_held_tickets_per_user=event.held_ceiling,
         max_holds_per_user=event.holds_ceiling,
         hold_cooldown_seconds=int(event.cooldown.total_seconds()),
-        ticket_types=[tickettypes.public(t, event.currency) for t in event.ticket_types],
+        ticket_types=[tickettypes.public(t, event.currency) for t in shown],
         doors_open_minutes_before=event.doors_open_minutes_before,
         doors_close_minutes_after=event.doors_close_minutes_after,
         inventory_shards=event.inventory_shards,
@@ -121,7 +125,7 @@ def create_event(principal: Principal, request: CreateEvent) -> Event:
     """POST /events: the admin's token must still be current when the event is written."""
     record = new_event(request)
     store.create(record, caller=principal)
-    return public(record)
+    return public(record, admin=True)
 
 
 def add_event(request: CreateEvent, *, event_id: str | None = None) -> Event:
@@ -131,7 +135,7 @@ def add_event(request: CreateEvent, *, event_id: str | None = None) -> Event:
     """
     record = new_event(request, event_id_or_404(event_id) if event_id else None)
     store.create(record, caller=None)
-    return public(record)
+    return public(record, admin=True)
 
 
 def exists(event_id: str) -> bool:
@@ -180,7 +184,7 @@ def update_event(principal: Principal, event_id: str, request: UpdateEvent) -> E
     updated = retry.retried(attempt)
     if updated.reserved and offers.allocate(updated.id):  # more capacity while people wait: the line first
         updated = store.get(updated.id) or updated  # what is left on open sale after the offers
-    return public(updated)
+    return public(updated, admin=True)
 
 
 def delete_event(principal: Principal, event_id: str) -> None:

@@ -29,13 +29,17 @@ from boxoffice.logic import offers
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
     BookingOutcome,
+    counting_wrong_codes,
     fingerprint,
     get_booking,
     judged,
     new_record,
+    priced,
     public_booking,
     replay,
+    reread,
     signed_codes,
+    used,
 )
 from boxoffice.logic.permissions import owned, require_current
 from boxoffice.logic.sales import chosen_type, confirmable, holdable
@@ -48,6 +52,7 @@ from boxoffice.store import holds as store
 from boxoffice.store.bookings import IdTaken
 from boxoffice.store.holds import EventGone, HoldChanged
 from boxoffice.store.inventory import StockChanged
+from boxoffice.store.promocodes import PromoCodeChanged
 from boxoffice.vocabulary import HoldStatus, Pool, Principal
 
 # --- hold expiry: pure decisions over a hold record and the time ---
@@ -87,7 +92,9 @@ def public_hold(record: HoldRecord, now: datetime) -> Hold:
             "status": HoldStatus.EXPIRED if lapsed(record, now) else record.status,
             "expires_at": record.expires_at,
             "unit_price": record.unit_price,
-            "total_price": record.unit_price * record.quantity,
+            "promo_code": record.promo_code,
+            "discount": record.unit_discount * record.quantity,
+            "total_price": (record.unit_price - record.unit_discount) * record.quantity,
             "currency": record.currency,
             "created_at": record.created_at,
             "booking_id": record.booking_id,
@@ -121,11 +128,15 @@ def place_hold(
     principal: Principal, event_id: str, request: BookingRequest, idempotency_key: str | None = None
 ) -> HoldOutcome:
     """Take `request.quantity` tickets of a type off sale for HOLD_SECONDS: one BatchGetItem (account, event
-    and quota, holding, key) and one transaction. With an Idempotency-Key, the key commits in the hold's own
-    transaction: of two racing requests one holds, the other finds the key taken and answers with that hold."""
+    and quota, holding, key, promo code) and one transaction. With an Idempotency-Key, the key commits in the
+    hold's own transaction: of two racing requests one holds, the other finds the key taken and answers with
+    that hold. A promo code is judged and its uses move as a booking's; they go back if the hold does."""
     event_id_or_404(event_id)
     now = clock.now()
-    context = booking_store.read_for_booking(principal.user_id, event_id, idempotency_key, request.ticket_type_id)
+    asked = request.promo_code
+    context = booking_store.read_for_booking(
+        principal.user_id, event_id, idempotency_key, request.ticket_type_id, asked
+    )
     require_current(principal, context.user)
     claim = None
     if idempotency_key is not None:
@@ -133,13 +144,15 @@ def place_hold(
         claim = IdempotencyClaim(idempotency_key, _fingerprint(event_id, request), int(now.timestamp()) + ttl)
         if context.earlier is not None and context.earlier.expires_at > now.timestamp():
             return _replay(principal, context.earlier, claim, now)
-    event, holding = context.event, context.holding
+    event, holding, code = context.event, context.holding, context.promo
     ticket_type = chosen_type(event, request.ticket_type_id)
 
     def attempt() -> HoldOutcome:
-        nonlocal event, ticket_type, holding
+        nonlocal event, ticket_type, holding, code
+        priced(asked, code, event, ticket_type, request.quantity, now)  # refused before the stock is judged
         stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now, rules=holdable)
         kind = stock.ticket_type
+        sale = priced(asked, code, stock.event, kind, request.quantity, now)  # at the price the stock sells at
         expires_at = store.expiry_of(now)
         record = HoldRecord(
             id=ids.new_booking_id(now),
@@ -155,6 +168,7 @@ def place_hold(
             expires_at=expires_at,
             created_at=now,
             cooldown_until=expires_at + stock.event.cooldown,
+            **used(sale),
         )
         try:
             earlier = store.place(
@@ -165,9 +179,13 @@ def place_hold(
                 token_version=principal.token_version,
                 claim=claim,
                 now=now,
+                redemption=sale,
             )
         except StockChanged as changed:
             event, ticket_type, holding = changed.event, changed.ticket_type, changed.holding  # judged again
+            raise retry.Again() from None
+        except PromoCodeChanged:
+            code = reread(event_id, asked)
             raise retry.Again() from None
         except IdTaken:
             raise retry.Again() from None
@@ -179,7 +197,7 @@ def place_hold(
         )
         return HoldOutcome(public_hold(record, now), replayed=False)
 
-    return retry.retried(attempt)
+    return counting_wrong_codes(principal.user_id, attempt)
 
 
 def _read_own(principal: Principal, hold_id: str) -> HoldRecord:
@@ -234,6 +252,9 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
             unit_price=hold.unit_price,
             currency=hold.currency,
             now=now,
+            promo_code=hold.promo_code,
+            promo_code_id=hold.promo_code_id,
+            unit_discount=hold.unit_discount,
         )
         codes = signed_codes(record)
         try:

@@ -33,6 +33,7 @@ def public(ticket_type: TicketType, currency: str) -> TicketTypeOut:
         max_tickets_per_booking=ticket_type.max_tickets_per_booking,
         sales_start=ticket_type.sales_start,
         sales_end=ticket_type.sales_end,
+        hidden=ticket_type.hidden,
     )
 
 
@@ -49,6 +50,7 @@ def new(request: CreateTicketType, *, per_booking: int, now: datetime) -> Ticket
         sales_end=request.sales_end,
         created_at=now,
         available_tickets=request.total_tickets,
+        hidden=request.hidden,
     )
 
 

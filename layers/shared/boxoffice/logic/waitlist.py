@@ -23,6 +23,7 @@ from boxoffice.errors import (
     InvalidCursor,
     NotWaiting,
     TicketsAvailable,
+    TicketTypeNotFound,
     WaitingEntryNotFound,
 )
 from boxoffice.logic import expiry, holds, offers
@@ -121,6 +122,8 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     event, holding = context.event, context.holding
     may_join(context.entry, event is not None and on_sale(event.status, event.starts_at, now))
     ticket_type = chosen_type(event, request.ticket_type_id)
+    if ticket_type is not None and ticket_type.hidden:  # sold with a code alone, which the line takes none of
+        raise TicketTypeNotFound()
     lapsed_returned = False
     counts, kept = None, 0
 

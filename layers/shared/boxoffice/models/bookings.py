@@ -7,20 +7,22 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from boxoffice.models.common import CurrencyOut, PriceOut, RequestModel, ResponseModel
+from boxoffice.models.common import Code, CurrencyOut, PriceOut, RequestModel, ResponseModel
 from boxoffice.models.events import MAX_PER_BOOKING
 from boxoffice.vocabulary import BookingStatus, EventStatus, TicketStatus
 
 # A booking is one TransactWriteItems (at most 100 actions): the event's quota, the ticket type, the
-# user's holding, the token check, the booking, the Idempotency-Key and one put per ticket.
-# 6 + MAX_PER_BOOKING must stay <= 100.
+# user's holding, the token check, the booking, the Idempotency-Key, one put per ticket, and with a promo
+# code its counter and the wrong-code check. 8 + MAX_PER_BOOKING must stay <= 100.
 
 
 # Printable ASCII (space included), as the IETF Idempotency-Key draft expects of a key.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 
 
-class BookingRequest(RequestModel):
+class TicketsRequest(RequestModel):
+    """Tickets of one type: what a booking, a hold or a waiting-list entry asks for."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"quantity": 2}, {"quantity": 2, "ticket_type_id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"}]
@@ -33,6 +35,24 @@ class BookingRequest(RequestModel):
         default=None,
         description="Required when the event has several ticket types",
         examples=["5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"],
+    )
+
+
+class BookingRequest(TicketsRequest):
+    """A booking's or a hold's: the tickets, and a promo code to buy them with."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"quantity": 2},
+                {"quantity": 2, "ticket_type_id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "promo_code": "EARLY10"},
+            ]
+        }
+    )
+
+    promo_code: Code | None = Field(
+        default=None,
+        description="A promo or access code of the event, any case: its discount, and the hidden types it unlocks",
     )
 
 
@@ -106,7 +126,10 @@ class Booking(ResponseModel):
                         },
                     ],
                     "unit_price": "25.00",
-                    "total_price": "50.00",
+                    "promo_code": "EARLY10",
+                    "subtotal": "50.00",
+                    "discount": "5.00",
+                    "total_price": "45.00",
                     "currency": "EUR",
                     "status": "CONFIRMED",
                     "created_at": "2026-11-02T12:00:00Z",
@@ -123,7 +146,10 @@ class Booking(ResponseModel):
     quantity: int
     tickets: list[Ticket]
     unit_price: PriceOut
-    total_price: PriceOut
+    promo_code: str | None = None
+    subtotal: PriceOut = Field(description="unit_price x quantity (the tickets it has left)")
+    discount: PriceOut = Field(description="What its promo code took off those tickets")
+    total_price: PriceOut = Field(description="What they were paid: subtotal - discount")
     currency: CurrencyOut
     status: BookingStatus
     created_at: datetime

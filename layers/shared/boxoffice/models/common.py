@@ -123,8 +123,8 @@ class Problem(BaseModel):
     errors: list[FieldError] | Extra = Field(None, description="VALIDATION_FAILED: each bad field, in order.")
     retry_after: int | Extra = Field(
         None,
-        description="TOO_MANY_ATTEMPTS, BUSY, THROTTLED and HOLD_COOLDOWN: seconds to wait, as in the Retry-After"
-        " header.",
+        description="TOO_MANY_ATTEMPTS, TOO_MANY_WRONG_CODES, BUSY, THROTTLED and HOLD_COOLDOWN: seconds to wait, as in"
+        " the Retry-After header.",
     )
     available_tickets: int | Extra = Field(None, description="NOT_ENOUGH_TICKETS: how many tickets are left.")
     available: int | Extra = Field(
@@ -154,3 +154,14 @@ class Problem(BaseModel):
     )
     ticket_event_id: str | Extra = Field(None, description="WRONG_EVENT: the event the scanned ticket is for.")
     entry_status: str | Extra = Field(None, description="NOT_WAITING: the waiting-list entry's status.")
+
+
+# A promo code (models/promocodes.py), as an admin writes it and a buyer sends it: matched ignoring case,
+# so stored and shown upper-case. Only ASCII letters, digits and '-': what can be read out, typed on any
+# keyboard and printed on a flyer without look-alikes from other scripts.
+CODE_PATTERN = r"^[A-Za-z0-9-]{4,32}$"
+Code = Annotated[
+    str,
+    Field(pattern=CODE_PATTERN, description="4-32 of A-Z, 0-9 and '-', any case.", examples=["EARLY10"]),
+    AfterValidator(str.upper),
+]

@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     WithJsonSchema,
     model_validator,
@@ -216,7 +217,9 @@ TYPE_EXAMPLE: JsonDict = {
     "max_tickets_per_booking": 4,
     "sales_start": None,
     "sales_end": "2026-11-01T00:00:00Z",
+    "hidden": False,
 }
+_HIDDEN = "Left out of public event reads; sold only with a promo code that unlocks it"
 
 
 class CreateTicketType(RequestModel):
@@ -233,6 +236,7 @@ class CreateTicketType(RequestModel):
     sales_end: StartsAt | None = Field(
         default=None, description="After sales_start; null: until the event starts", examples=["2026-11-01T00:00:00Z"]
     )
+    hidden: StrictBool = Field(default=False, description=_HIDDEN)
 
 
 class UpdateTicketType(RequestModel):
@@ -247,6 +251,7 @@ class UpdateTicketType(RequestModel):
     max_tickets_per_booking: Omittable[PerBooking] = None
     sales_start: StartsAt | None = None
     sales_end: StartsAt | None = None
+    hidden: Omittable[StrictBool] = Field(default=None, description=_HIDDEN)
 
     @model_validator(mode="after")
     def _check(self) -> UpdateTicketType:
@@ -361,6 +366,7 @@ class TicketTypeOut(ResponseModel):
     max_tickets_per_booking: int
     sales_start: dt.datetime | None
     sales_end: dt.datetime | None
+    hidden: bool = Field(description="Only admins see it: in their own writes' answers and the stats")
 
 
 class Event(ResponseModel):
@@ -390,6 +396,7 @@ class Event(ResponseModel):
                             "max_tickets_per_booking": 10,
                             "sales_start": None,
                             "sales_end": None,
+                            "hidden": False,
                         }
                     ],
                     "doors_open_minutes_before": DOORS_OPEN_MINUTES,
@@ -418,7 +425,10 @@ class Event(ResponseModel):
         description="On sale now; in GET /events and GET /events/{event_id} it may be a second old (a booking"
         " is decided by its own transaction, never by this number)"
     )
-    ticket_price: PriceOut = Field(description='The lowest ticket type price, in the currency\'s minor unit ("25.00")')
+    ticket_price: PriceOut = Field(
+        description='The lowest price of the types the public sees, in the currency\'s minor unit ("25.00"); of all'
+        " its types when every one is hidden"
+    )
     currency: CurrencyOut
     max_tickets_per_booking: int
     max_tickets_per_user: int | None
@@ -427,7 +437,9 @@ class Event(ResponseModel):
     hold_cooldown_seconds: int = Field(
         description="Seconds after a hold of theirs expired before an account may hold again"
     )
-    ticket_types: list[TicketTypeOut]
+    ticket_types: list[TicketTypeOut] = Field(
+        description="In public reads (GET /events, GET /events/{event_id}) without the hidden types"
+    )
     doors_open_minutes_before: int
     doors_close_minutes_after: int
     inventory_shards: int = Field(description="The stock shards its open sale is split over (1-64)")

@@ -23,6 +23,8 @@ class Hold(ResponseModel):
                     "status": "HELD",
                     "expires_at": "2026-11-02T12:10:00Z",
                     "unit_price": "25.00",
+                    "promo_code": None,
+                    "discount": "0.00",
                     "total_price": "50.00",
                     "currency": "EUR",
                     "created_at": "2026-11-02T12:00:00Z",
@@ -39,6 +41,8 @@ class Hold(ResponseModel):
     status: HoldStatus = Field(description="EXPIRED as soon as expires_at has passed, whether or not swept yet")
     expires_at: datetime
     unit_price: PriceOut = Field(description="The price when the tickets were held: confirming books at it")
+    promo_code: str | None = None
+    discount: PriceOut = Field(description="What its promo code takes off its tickets; confirming keeps it")
     total_price: PriceOut
     currency: CurrencyOut
     created_at: datetime

@@ -7,6 +7,9 @@ from pydantic import ConfigDict, Field
 
 from boxoffice.models.common import PriceOut, ResponseModel
 
+# The promo codes the stats show (one Query of their counters: bounded whatever an event has).
+STATS_CODES = 100
+
 
 class TicketTypeStats(ResponseModel):
     """One ticket type's counters, moved by the same transactions as the event's. No `reserved`: tickets
@@ -14,12 +17,21 @@ class TicketTypeStats(ResponseModel):
 
     id: str
     name: str
+    hidden: bool = Field(description="Left out of public event reads (an admin sees it here)")
     sold: int
     held: int = Field(description="In checkout holds that are neither confirmed nor released yet.")
     available: int | None = Field(description="What is left of the type's own sub-quota; null without one.")
     checked_in: int
     cancelled: int
     revenue: dict[str, PriceOut]
+
+
+class PromoCodeStats(ResponseModel):
+    """A promo code's counters, moved by the transactions that sell and give back its tickets."""
+
+    code: str
+    uses: int = Field(description="Tickets sold (or held) with it, counted against its max_uses")
+    discount: PriceOut = Field(description="What it took off them, in the event's currency")
 
 
 class EventStats(ResponseModel):
@@ -45,6 +57,7 @@ class EventStats(ResponseModel):
                         {
                             "id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a",
                             "name": "Standard",
+                            "hidden": False,
                             "sold": 362,
                             "held": 6,
                             "available": None,
@@ -55,6 +68,7 @@ class EventStats(ResponseModel):
                         {
                             "id": "9a1f4c2e-6b3d-4e8a-b7c5-0d2e1f3a4b5c",
                             "name": "VIP",
+                            "hidden": False,
                             "sold": 50,
                             "held": 0,
                             "available": 0,
@@ -63,6 +77,7 @@ class EventStats(ResponseModel):
                             "revenue": {"EUR": "3000.00"},
                         },
                     ],
+                    "promo_codes": [{"code": "EARLY10", "uses": 40, "discount": "100.00"}],
                 }
             ]
         }
@@ -80,3 +95,7 @@ class EventStats(ResponseModel):
         description="Money taken, net of cancellations, by currency (an event's currency can change)."
     )
     ticket_types: list[TicketTypeStats] = Field(description="The same counters for each of the event's ticket types.")
+    promo_codes: list[PromoCodeStats] = Field(
+        description=f"Its first {STATS_CODES} promo codes in code order (all of them: GET .../promo-codes); revenue "
+        "is net of their discounts."
+    )

@@ -6,13 +6,14 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field
 
-from boxoffice.models.bookings import BookedTicketType, BookingRequest
+from boxoffice.models.bookings import BookedTicketType, TicketsRequest
 from boxoffice.models.common import ResponseModel
 from boxoffice.vocabulary import EntryStatus
 
 
-class WaitingListRequest(BookingRequest):
-    """As a booking: the tickets one would book, once they come back."""
+class WaitingListRequest(TicketsRequest):
+    """As a booking: the tickets one would book, once they come back (no promo code: an offer is a hold at
+    the type's price)."""
 
 
 class WaitingListEntry(ResponseModel):

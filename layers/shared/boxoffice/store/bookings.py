@@ -28,8 +28,11 @@ from boxoffice.records import (
     EventRecord,
     EventSnapshot,
     Holding,
+    HoldRecord,
     IdempotencyClaim,
     IdempotencyRecord,
+    PromoCode,
+    Redemption,
     TicketRecord,
     TicketType,
     legacy_type_id,
@@ -78,7 +81,26 @@ def booking_attributes(record: BookingRecord) -> Item:
         "ticket_cancelled_at": record.ticket_cancelled_at.isoformat() if record.ticket_cancelled_at else None,
         "tickets_spread": record.tickets_spread,
         "shards": shards_attribute(record.shards),
+        **promo_attributes(record),
         **_snapshot_attributes(record.event),
+    }
+
+
+def promo_attributes(record: BookingRecord | HoldRecord) -> Item:
+    """A booking's or a hold's promo code, as stored (absent without one)."""
+    return {
+        "promo_code": record.promo_code,
+        "promo_code_id": record.promo_code_id,
+        "unit_discount": record.unit_discount or None,
+    }
+
+
+def promo_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of promo_attributes from an item."""
+    return {
+        "promo_code": item.get("promo_code"),
+        "promo_code_id": item.get("promo_code_id"),
+        "unit_discount": Decimal(item.get("unit_discount") or 0),
     }
 
 
@@ -122,6 +144,7 @@ def booking_of(item: Mapping[str, Any]) -> BookingRecord:
         ticket_cancelled_at=datetime.fromisoformat(ticket_cancelled_at) if ticket_cancelled_at else None,
         tickets_spread=bool(item.get("tickets_spread", False)),
         shards=shards_of(item),
+        **promo_of(item),
     )
 
 
@@ -138,6 +161,7 @@ class BookingContext:
     event: EventRecord | None  # with its quota's counters; its types' counters are not read
     holding: Holding  # the caller's live tickets of the event
     earlier: IdempotencyRecord | None  # what the Idempotency-Key already stands for, expired or not
+    promo: PromoCode | None = None  # the promo code asked for, with its counter (None: none asked, or unknown)
 
 
 class BookingChanged(retry.Again):
@@ -197,9 +221,14 @@ def _first(found: dict[str, list[Item]], table: str) -> Item | None:
 
 
 def read_for_booking(
-    user_id: str, event_id: str, idempotency_key: str | None, ticket_type_id: str | None = None
+    user_id: str,
+    event_id: str,
+    idempotency_key: str | None,
+    ticket_type_id: str | None = None,
+    promo_code: str | None = None,
 ) -> BookingContext:
-    """One BatchGetItem: the account, the caller's holding and the key's record, and the event's small stock
+    """One BatchGetItem: the account, the caller's holding and the key's record, the promo code asked for
+    (its definition and counter), and the event's small stock
     items: the quota and type counter of one stock shard, guessed at random (inventory.guess). The event's
     descriptive item (up to 100 KB) is read in the same call only when this process has not read it in
     the last second (event_items.recent) or does not know the type asked for: its names are all a booking
@@ -226,12 +255,19 @@ def read_for_booking(
     }
     if idempotency_key is not None:
         keys[bookings_table()].append(claim_key(user_id, idempotency_key))
+    if promo_code is not None:
+        from boxoffice.store import promocodes  # only sales with a code load the codes' store
+
+        keys[events_table()] += [
+            promocodes.definition_key(event_id, promo_code),
+            promocodes.counter_key(event_id, promo_code),
+        ]
     user, found = read_with_user(user_id, keys)
     items = found[events_table()]
     if described is None:
         described = next((i for i in items if i["sk"] == event_items.EVENT), None)
         if described is not None and "ticket_types" not in described and legacy.upgrade(event_id):
-            return read_for_booking(user_id, event_id, idempotency_key, ticket_type_id)
+            return read_for_booking(user_id, event_id, idempotency_key, ticket_type_id, promo_code)
         if described is not None:
             event_items.keep(described)
     own = {i["sk"]: i for i in found[bookings_table()]}
@@ -243,7 +279,20 @@ def read_for_booking(
         else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         earlier=idempotency_of(earlier) if earlier else None,
+        promo=_promo(event_id, promo_code, items),
     )
+
+
+def _promo(event_id: str, code: str | None, items: Iterable[Item]) -> PromoCode | None:
+    """The code asked for, from the items a booking's read found (None: none asked, or no such code)."""
+    if code is None:
+        return None
+    from boxoffice.store import promocodes
+
+    own = {i["sk"]: i for i in items if i["pk"] == promocodes.pk(event_id)}
+    definition = own.get(promocodes.definition_key(event_id, code)["sk"])
+    counter = own.get(promocodes.counter_key(event_id, code)["sk"])
+    return promocodes.record(event_id, definition, counter) if definition else None
 
 
 def create(
@@ -256,12 +305,16 @@ def create(
     token_version: int,
     claim: IdempotencyClaim | None,
     now: datetime,
+    redemption: Redemption | None = None,
 ) -> IdempotencyRecord | None:
     """Book in one transaction, or return what `claim`'s key already stands for (the booking is then not made).
     Each ticket is put with its code from `codes` (by ticket number).
 
     The counters move only under the conditions the booking was judged by (store/inventory.py: take);
-    otherwise StockChanged carries the event, the type and the holding as DynamoDB saw them.
+    otherwise StockChanged carries the event, the type and the holding as DynamoDB saw them. A
+    `redemption` moves its code's uses in the same transaction (store/promocodes.py: redeem), while the
+    account is under its wrong-code ceiling; else TooManyWrongCodes, InvalidPromoCode, PromoCodeUsedUp or
+    PromoCodeChanged (judge it again).
     """
     tx = Transaction()
     plan = inventory.plan_for(event, ticket_type, holding, booking.quantity)
@@ -269,6 +322,8 @@ def create(
     inventory.take(tx, event, ticket_type, booking.user_id, booking.quantity, now, sale=booking.total_price, plan=plan)
     users.check_current(tx, booking.user_id, token_version)
     add_booking(tx, booking, codes=codes, claim=claim, now=now)
+    if redemption is not None:
+        add_redemption(tx, booking.user_id, redemption, now)
     try:
         tx.commit()
     except retry.Conflict as exc:
@@ -277,10 +332,33 @@ def create(
         earlier = replayed(exc)
         if earlier is not None:
             return earlier
+        if redemption is not None:
+            refuse_code(exc, redemption, now)
         if exc.failed("holding") or inventory.failed_quota(exc, plan)[0] or inventory.failed_type_shape(exc, plan)[0]:
             raise inventory.stock_changed(exc, event, ticket_type, holding, plan) from None
         raise IdTaken() from None
     return None
+
+
+def add_redemption(tx: Transaction, user_id: str, redemption: Redemption, now: datetime) -> None:
+    """Add a sale's use of its code: the code's counter (`promo`: store/promocodes.py, redeem) and the
+    check that the account may use a code now (`guesses`); refuse_code reads their failures."""
+    from boxoffice.store import code_guesses, promocodes  # only sales with a code load them
+
+    tx.add("promo", promocodes.redeem(redemption.code, redemption.quantity, redemption.discount, now))
+    tx.add("guesses", code_guesses.open_check(user_id, int(now.timestamp())))
+
+
+def refuse_code(failed: Failed, redemption: Redemption, now: datetime) -> None:
+    """Raise why a booking's code was refused inside its transaction, if it was: the account over its
+    wrong-code ceiling (429), or the code's counter (store/promocodes.py: redeem_refusal)."""
+    from boxoffice.store import code_guesses, promocodes
+
+    if failed.failed("guesses"):
+        raise code_guesses.refusal(failed.old("guesses"), int(now.timestamp()))
+    refused = promocodes.redeem_refusal(failed, "promo", redemption.code, redemption.quantity)
+    if refused is not None:
+        raise refused
 
 
 def add_booking(
@@ -423,15 +501,18 @@ def cancel(
 ) -> tuple[BookingRecord, Pool]:
     """Cancel in one transaction the booking's tickets `numbers` (None: all it has left): each ticket
     VALID -> CANCELLED, the booking (and its copy in its Idempotency-Key) changed to match, and the tickets
-    back to the event's quota, its type and the user's holding. The booking goes CONFIRMED -> CANCELLED once
-    its last tickets go; until then its `quantity` and `total_price` count the tickets left.
+    back to the event's quota, its type and the user's holding, and their uses back to the booking's promo
+    code (the code of its `promo_code_id`: one deleted or made again since gets nothing). The booking goes
+    CONFIRMED -> CANCELLED once its last tickets go; until then its `quantity` and `total_price` count the
+    tickets left.
 
     The event must not have started and must still start when and have the status `seen` says (so the
     answer shows it as it is at commit, without reading it first); otherwise EventChanged carries it.
     The booking must still be CONFIRMED with the tickets it was read with (its quantity): of racing cancels
     each ticket goes back once; a loser gets AlreadyCancelled, or BookingChanged (a retry.Again) with the
     booking as it is now, to judge again. BookingChanged also carries the booking in the form to cancel it
-    in now: its type gained or lost its sub-quota since, or only the key's copy failed; a plain Again
+    in now: its type gained or lost its sub-quota since, or only the key's copy or its code's give-back
+    failed; a plain Again
     follows the upgrade of an event stored before ticket types. Returns the booking as cancelled and the
     pool its tickets went to (inventory.route_returned).
     """
@@ -442,7 +523,7 @@ def cancel(
         refund = booking.total_price
         parts = booking.source
     else:
-        refund = booking.unit_price * len(returned)
+        refund = booking.net_unit_price * len(returned)
         parts, kept = shards.drop(booking.source, len(returned))
         after = replace(
             booking,
@@ -503,6 +584,8 @@ def cancel(
             booking = replace(booking, ticket_type_quota=shape)
         if exc.failed("copy"):
             booking = replace(booking, idempotency_sk=None)  # its key has expired and stands for another, or is gone
+        if exc.failed("promo"):
+            booking = replace(booking, promo_code_id=None)  # its code was deleted (or made again): nothing to give back
         raise BookingChanged(booking) from None
     return after, pool
 
@@ -558,10 +641,24 @@ def _cancel(
     users.check_current(tx, booking.user_id, by)
     if copy:
         tx.add("copy", _update_copy(booking, changes))
+    give_back_code(tx, booking, len(returned))
     # Each ticket must still be VALID: a ticket checked in at the door keeps it from being cancelled.
     for n, number in enumerate(returned):
         tx.add(f"ticket:{n}", tickets.cancel_action(booking.event_id, number, now, spread=booking.tickets_spread))
     tx.commit()
+
+
+def give_back_code(tx: Transaction, record: BookingRecord | HoldRecord, quantity: int) -> None:
+    """Add (`promo`) the uses and discount of `quantity` of the record's tickets back to the code they
+    count in, if any (store/promocodes.py: give_back; its failure: the code was deleted or made again)."""
+    if record.promo_code is None or record.promo_code_id is None:
+        return
+    from boxoffice.store import promocodes  # only bookings and holds with a code load it
+
+    back = promocodes.give_back(
+        record.event_id, record.promo_code, record.promo_code_id, quantity, record.unit_discount * quantity
+    )
+    tx.add("promo", back)
 
 
 def _update_copy(booking: BookingRecord, changes: Mapping[str, Any]) -> dict[str, Any]:

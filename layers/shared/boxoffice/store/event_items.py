@@ -88,6 +88,7 @@ def definition(ticket_type: TicketType, position: int) -> Item:
         "sales_end": ticket_type.sales_end.isoformat() if ticket_type.sales_end else None,
         "created_at": ticket_type.created_at.isoformat(),
         "position": position,
+        "hidden": ticket_type.hidden or None,  # absent unless hidden
     }
     return {k: v for k, v in definition.items() if v is not None}
 
@@ -140,6 +141,7 @@ def _ticket_type(type_id: str, definition: Item) -> TicketType:
         sales_start=datetime.fromisoformat(start) if start else None,
         sales_end=datetime.fromisoformat(end) if end else None,
         created_at=datetime.fromisoformat(definition["created_at"]),
+        hidden=bool(definition.get("hidden", False)),
     )
 
 

@@ -29,6 +29,7 @@ from boxoffice.records import (
     HoldRecord,
     IdempotencyClaim,
     IdempotencyRecord,
+    Redemption,
     TicketType,
 )
 from boxoffice.store import bookings as booking_store
@@ -89,6 +90,7 @@ def hold_attributes(record: HoldRecord) -> Item:
         "waiting_entry_id": record.waiting_entry_id,
         "cooldown_until": inventory.ms(record.cooldown_until) if record.cooldown_until else None,
         "shards": booking_store.shards_attribute(record.shards),
+        **booking_store.promo_attributes(record),
     }
     if record.status == HoldStatus.HELD:
         item.update(held=expiry_key(record.id), held_event=record.event_id, held_until=inventory.ms(record.expires_at))
@@ -120,6 +122,7 @@ def hold_of(item: Mapping[str, Any]) -> HoldRecord:
         waiting_entry_id=item.get("waiting_entry_id"),
         cooldown_until=inventory.from_ms(int(cooldown_until)) if cooldown_until is not None else None,
         shards=booking_store.shards_of(item),
+        **booking_store.promo_of(item),
     )
 
 
@@ -182,11 +185,13 @@ def place(
     token_version: int,
     claim: IdempotencyClaim | None,
     now: datetime,
+    redemption: Redemption | None = None,
 ) -> IdempotencyRecord | None:
     """Take the tickets and put the hold (and `claim`'s key, standing for it), in one transaction, under a
     booking's conditions and the hold ceilings (inventory.take); otherwise StockChanged carries the event,
     the type and the holding as DynamoDB saw them. Returns what `claim`'s key already stands for, if it is
-    taken (nothing is then written)."""
+    taken (nothing is then written). A `redemption`'s code uses move with the hold, as a booking's
+    (store/bookings.py: create), and go back when it is released or expires."""
     tx = Transaction()
     plan = inventory.plan_for(event, ticket_type, holding, hold.quantity)
     hold = replace(hold, shards=tuple(sorted(plan.items())))
@@ -204,6 +209,8 @@ def place(
             }
         },
     )
+    if redemption is not None:
+        booking_store.add_redemption(tx, hold.user_id, redemption, now)
     try:
         tx.commit()
     except retry.Conflict as exc:
@@ -212,6 +219,8 @@ def place(
         earlier = booking_store.replayed(exc)
         if earlier is not None:
             return earlier
+        if redemption is not None:
+            booking_store.refuse_code(exc, redemption, now)
         if exc.failed("holding") or inventory.failed_quota(exc, plan)[0] or inventory.failed_type_shape(exc, plan)[0]:
             raise inventory.stock_changed(exc, event, ticket_type, holding, plan) from None
         raise IdTaken() from None
@@ -326,11 +335,16 @@ def release(
         pool = _route_release(hold, ended=ended, sub_quota=hold.ticket_type_quota, now=now, by=token_version)
     except Failed as exc:
         _, shape = inventory.failed_type_shape(exc, hold.source)
-        if shape is None or shape == hold.ticket_type_quota:
+        reshaped = shape is not None and shape != hold.ticket_type_quota
+        if not reshaped and not exc.failed("promo"):
             raise
-        # Its type gained or lost a sub-quota since: the release in the form the type has now (not a
-        # retry: nothing was judged from a read, and a second failure is the caller's).
-        pool = _route_release(hold, ended=ended, sub_quota=shape, now=now, by=token_version)
+        # Its type gained or lost a sub-quota since, or its code was deleted (or made again: it gets nothing
+        # back): the release in the form that fits now (not a retry: nothing was judged from a read, and a
+        # second failure is the caller's).
+        if exc.failed("promo"):
+            hold = replace(hold, promo_code_id=None)
+        sub_quota = shape if shape is not None and reshaped else hold.ticket_type_quota
+        pool = _route_release(hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
     return replace(hold, status=ended, ended_at=now), pool
 
 
@@ -383,6 +397,7 @@ def _release(
     )
     if by is not None:
         users.check_current(tx, hold.user_id, by)
+    booking_store.give_back_code(tx, hold, hold.quantity)
     _offer_ends(
         tx, hold, EntryStatus.EXPIRED if ended == HoldStatus.EXPIRED else EntryStatus.LEFT, now
     )  # released: the user declined it

@@ -73,11 +73,16 @@ def add(event: EventRecord, ticket_type: TicketType) -> None:
         raise Stale() from None  # its currency changed: check the price again
 
 
-_DESCRIBED = ("name", "description", "price", "total_tickets", "max_tickets_per_booking", "sales_start", "sales_end")
+_DESCRIBED = (
+    *("name", "description", "price", "total_tickets", "max_tickets_per_booking", "sales_start", "sales_end"),
+    "hidden",
+)
 _COUNTED = ("price", "max_tickets_per_booking", "sales_start", "sales_end")
 
 
 def _stored(value: Any) -> Any:
+    if value is False:  # hidden: absent unless true, as the event item is first written
+        return None
     return value.isoformat() if isinstance(value, datetime) else value
 
 
