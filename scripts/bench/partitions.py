@@ -31,7 +31,8 @@ TABLE_WCU, TABLE_RCU = 40_000, 40_000  # per second, a table's (or index's) on-d
 SPREAD = 4  # 1-ticket bookings per shard the ceiling averages over (at least 8)
 TOTAL = 20_000
 LINE_AHEAD = 10
-SPREAD_HOLDS = 64  # holds placed to show how by_expiry's shards share them
+SPREAD_HOLDS = 64  # holds placed to show how by_expiry's (and by_event_expiry's) shards share them
+EVENT_SPREAD_SHARDS = 8  # the inventory shards of the event whose holds show by_event_expiry's spread
 
 
 def raw_client() -> Any:
@@ -129,22 +130,23 @@ def booking_share(path: dict[str, str], bookings: int) -> list[Charge]:
     return [Charge(c.where, c.key, c.rcu / bookings, c.wcu / bookings) for c in charges]
 
 
-def expiry_spread(holds: int = SPREAD_HOLDS) -> dict[str, float]:
-    """by_expiry partition key -> the write units `holds` one-ticket holds of one event put on it, placed through
-    the handler (call inside a local stack)."""
+def expiry_spread(holds: int = SPREAD_HOLDS, index: str = "by_expiry", shards: int | None = None) -> dict[str, float]:
+    """`index`'s partition key -> the write units `holds` one-ticket holds of one event (in `shards` inventory
+    shards; None: its default) put on it, placed through the handler (call inside a local stack)."""
     api, buyer = Api(), new_caller()
-    path = {"event_id": new_event(holds, max_holds_per_user=holds, max_held_tickets_per_user=holds)}
+    path = {"event_id": new_event(holds, shards=shards, max_holds_per_user=holds, max_held_tickets_per_user=holds)}
     with billed() as charges:
         for _ in range(holds):
             placed = api.call("create_hold", token=buyer.token, path=path, body={"quantity": 1})
             assert placed.status == 201, placed.body
-    return {key: wcu for (where, key), (_, wcu) in merged(charges).items() if where.endswith("/by_expiry")}
+    return {key: wcu for (where, key), (_, wcu) in merged(charges).items() if where.endswith(f"/{index}")}
 
 
-def spread_line(units: dict[str, float]) -> str:
+def spread_line(index: str, units: dict[str, float], shards: int | None = None) -> str:
     total, hottest = sum(units.values()), max(units.values())
+    event = f"one event in {shards} inventory shards" if shards else "one event"
     return (
-        f"by_expiry, {SPREAD_HOLDS} holds of one event: {len(units)} partition keys written, the hottest takes "
+        f"{index}, {SPREAD_HOLDS} holds of {event}: {len(units)} partition keys written, the hottest takes "
         f"{_units(hottest)} of {_units(total)} WCU ({hottest / total:.0%}); one key took them all before the shards"
     )
 
@@ -212,6 +214,7 @@ def run() -> str:
         runtime.scheduler.stop()  # its sweeps would be billed to whichever request runs beside them
         bills = [measure(shards) for shards in ((None, 1) if shardable() else (None,))]
         spread = expiry_spread()
+        event_spread = expiry_spread(index="by_event_expiry", shards=EVENT_SPREAD_SHARDS) if shardable() else {}
     out = [] if shardable() else ["POST /events has no inventory_shards in this version: every event has N = 1"]
     for bill in bills:
         out.append(f"\nPer-partition bill of one request, {TOTAL:,}-ticket event, N = {bill.shards} inventory shards")
@@ -226,7 +229,9 @@ def run() -> str:
             f"): {text}.\n=> about {best:,.0f} bookings/s per event, so a {TOTAL:,}-ticket on-sale takes at least "
             f"{TOTAL / best:.0f} s however many buyers wait."
         )
-    out.append(f"\n{spread_line(spread)}")
+    out.append(f"\n{spread_line('by_expiry', spread)}")
+    if event_spread:
+        out.append(spread_line("by_event_expiry", event_spread, EVENT_SPREAD_SHARDS))
     return "\n".join(out)
 
 

@@ -247,7 +247,7 @@ def judged(
     try:
         return _counted(rules, event, ticket_type, holding, quantity, now)
     except (SoldOut, NotEnoughTickets, UserLimitReached, HoldLimitReached):
-        if event is None or ticket_type is None or not expiry.release_expired(now, event_id=event.id):
+        if event is None or ticket_type is None or not expiry.release_expired(now, event):
             raise
     context = store.read_for_booking(user_id, event.id, None, ticket_type.id)
     fresh = context.event.ticket_type(ticket_type.id) if context.event else None

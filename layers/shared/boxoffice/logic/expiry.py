@@ -14,7 +14,7 @@ from functools import partial
 from boxoffice import clock, deadline, retry
 from boxoffice.logic import offers
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HoldRecord
+from boxoffice.records import EventRecord, HoldRecord
 from boxoffice.store import holds as store
 from boxoffice.store.holds import HoldChanged
 from boxoffice.vocabulary import HoldStatus, Pool
@@ -26,10 +26,15 @@ SWEEP_PAGE = 100  # holds a sweep round reads, over all the shards of by_expiry
 SWEEP_RESERVE_SECONDS = 5.0
 
 
-def release_expired(now: datetime, *, event_id: str) -> int:
+def release_expired(now: datetime, event: EventRecord) -> int:
     """Release up to IN_REQUEST_RELEASES of one event's holds past their expiry (a request's: its cost stays the
-    same whatever the backlog); how many this call released."""
-    return _release(store.expired(now, event_id=event_id, limit=IN_REQUEST_RELEASES), now, in_time=lambda: True)
+    same whatever the backlog); how many this call released. An event whose counters (as read, every shard)
+    show nothing held has none to release: nothing is read."""
+    if event.stock_known and event.held == 0:
+        return 0
+    sharded = event.stocked > 1
+    holds = store.expired(now, event_id=event.id, sharded=sharded, limit=IN_REQUEST_RELEASES)
+    return _release(holds, now, in_time=lambda: True)
 
 
 def _time_left() -> bool:

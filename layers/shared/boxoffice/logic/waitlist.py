@@ -134,7 +134,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         join_gate(stock, request.quantity)
         if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
             lapsed_returned = True
-            if expiry.release_expired(now, event_id=event_id):
+            if expiry.release_expired(now, stock.event):
                 fresh = store.read_for_join(principal.user_id, event_id)
                 event, holding = fresh.event, fresh.holding
                 ticket_type = event.ticket_type(stock.ticket_type.id) if event else None

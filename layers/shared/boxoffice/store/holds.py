@@ -13,6 +13,7 @@ back once, whoever gets there first.
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -64,11 +65,37 @@ LEGACY_EXPIRY_KEY = "HELD"
 EXPIRY_KEYS = (*(f"HELD#{n}" for n in range(EXPIRY_SHARDS)), LEGACY_EXPIRY_KEY)
 
 
+# by_event_expiry's partition keys (`held_event`): a hold that took tickets from a stock shard other than 0
+# writes one of EVENT_EXPIRY_SHARDS keys of its event (`<event id>#<n>`), so a sharded event's holds spread
+# as its stock does: 4 WCU a hold on a key, 250 holds a second each, 2,000 over 8. Any other hold (every
+# hold of an unsharded event, and all placed before the spread) keeps the event's own id.
+EVENT_EXPIRY_SHARDS = 8
+
+
+def _hashed(hold_id: str) -> int:
+    """A hash of the hold's whole id (a ULID's first symbols are its millisecond, shared by the holds of a
+    rush), so the same for every write and even over the shards."""
+    return int.from_bytes(hashlib.blake2b(hold_id.encode(), digest_size=4).digest(), "big")
+
+
 def expiry_key(hold_id: str) -> str:
-    """The hold's by_expiry partition key: a hash of its whole id (a ULID's first symbols are its
-    millisecond, shared by the holds of a rush), so the same for every write and even over the shards."""
-    digest = hashlib.blake2b(hold_id.encode(), digest_size=4).digest()
-    return f"HELD#{int.from_bytes(digest, 'big') % EXPIRY_SHARDS}"
+    """The hold's by_expiry partition key."""
+    return f"HELD#{_hashed(hold_id) % EXPIRY_SHARDS}"
+
+
+def event_expiry_key(record: HoldRecord) -> str:
+    """The hold's by_event_expiry partition key."""
+    if all(shard == 0 for shard, _ in record.shards):
+        return record.event_id
+    return f"{record.event_id}#{_hashed(record.id) % EVENT_EXPIRY_SHARDS}"
+
+
+def event_expiry_keys(event_id: str, sharded: bool) -> list[str]:
+    """Where one event's holds are in by_event_expiry: its own id, then (a sharded event) its spread keys
+    in a random order, so that no key is always read last."""
+    spread = [f"{event_id}#{n}" for n in range(EVENT_EXPIRY_SHARDS)] if sharded else []
+    random.shuffle(spread)
+    return [event_id, *spread]
 
 
 def hold_attributes(record: HoldRecord) -> Item:
@@ -93,7 +120,9 @@ def hold_attributes(record: HoldRecord) -> Item:
         **booking_store.promo_attributes(record),
     }
     if record.status == HoldStatus.HELD:
-        item.update(held=expiry_key(record.id), held_event=record.event_id, held_until=inventory.ms(record.expires_at))
+        item.update(
+            held=expiry_key(record.id), held_event=event_expiry_key(record), held_until=inventory.ms(record.expires_at)
+        )
     return item
 
 
@@ -404,11 +433,17 @@ def _release(
     tx.commit()
 
 
-def expired(now: datetime, *, event_id: str, limit: int) -> list[HoldRecord]:
-    """Up to `limit` of one event's holds still HELD past their expiry, soonest expired first: one Query of
-    by_event_expiry, which reads only that event's expired holds (at most `limit` items). The index lags its
-    table by a moment; the release's own condition is what decides."""
-    return _page(BY_EVENT_EXPIRY, "held_event = :key", event_id, now, limit, None)[0]
+def expired(now: datetime, *, event_id: str, sharded: bool, limit: int) -> list[HoldRecord]:
+    """Up to `limit` of one event's holds still HELD past their expiry: a Query of by_event_expiry per key of
+    the event (one for an unsharded event; of a sharded one's 9, only until `limit` are found), each reading
+    only expired holds, soonest first, at most `limit` items in all. The index lags its table by a moment;
+    the release's own condition is what decides."""
+    found: list[HoldRecord] = []
+    for key in event_expiry_keys(event_id, sharded):
+        found += _page(BY_EVENT_EXPIRY, "held_event = :key", key, now, limit - len(found), None)[0]
+        if len(found) == limit:
+            break
+    return found
 
 
 class ExpiredHolds:
