@@ -12,14 +12,14 @@ from boxoffice import shards
 
 @pytest.mark.parametrize(
     ("total", "count"),
-    [(1, 1), (100, 1), (400, 1), (401, 2), (4_000, 10), (20_000, 50), (25_600, 64), (1_000_000, 64)],
+    [(1, 1), (100, 1), (224, 1), (225, 2), (4_000, 18), (20_000, 90), (20_160, 90), (1_000_000, 90)],
 )
-def test_the_default_count_is_one_shard_per_four_hundred_tickets_from_one_to_sixty_four(total: int, count: int) -> None:
+def test_the_default_count_is_one_shard_per_224_tickets_from_one_to_ninety(total: int, count: int) -> None:
     assert shards.default_count(total) == count
 
 
 def test_a_twenty_thousand_ticket_event_gets_enough_shards_for_five_thousand_bookings_a_second() -> None:
-    assert shards.default_count(20_000) * shards.TRANSACTIONS_PER_SHARD_SECOND >= 5_000
+    assert shards.default_count(20_000) * shards.BOOKINGS_PER_SHARD_SECOND >= 5_000
 
 
 @pytest.mark.parametrize(("total", "count", "expected"), [(10, 4, [3, 3, 2, 2]), (3, 4, [1, 1, 1, 0]), (8, 1, [8])])
