@@ -252,14 +252,14 @@ class Transaction:
         return len(self._actions)
 
     def check_size(self) -> None:
-        """EditTooLarge (nothing written) if it has more actions than DynamoDB takes in one transaction: an edit
-        copying a change to each of many stock shards. Called before any write that goes beside it."""
+        """EditTooLarge (nothing written) if it has more actions than DynamoDB takes in one transaction: for an
+        admin's edit, which copies a change to each of an event's stock shards; called before any write that
+        goes beside the transaction (search.write)."""
         if len(self._actions) > MAX_ACTIONS:
             raise EditTooLarge(len(self._actions), MAX_ACTIONS)
 
     def commit(self) -> None:
         """Run it (see transact); a lost condition raises the refusal of a failed action that has one, else Failed."""
-        self.check_size()
         try:
             transact(list(self._actions.values()))
         except Cancelled as exc:
