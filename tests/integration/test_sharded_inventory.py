@@ -500,6 +500,53 @@ def test_a_join_waits_only_while_all_the_shards_together_have_fewer_than_it_want
     assert waiting.body["status"] == "WAITING"
 
 
+def test_a_join_reads_the_shards_plainly_and_atomically_only_once_it_has_committed(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=8, inventory_shards=4)
+    assert book(new_account(), event_id, 7).status == 201
+    who = new_account()
+    with count_calls() as calls:
+        waiting = join(who, event_id, 2)
+    assert waiting.status == 201, waiting.body
+    # Before: a plain BatchGetItem of the shards; the one snapshot is the gate judged again after the commit.
+    assert calls.operations["TransactGetItems"] == 1, calls.describe()
+
+
+def test_a_join_refused_as_tickets_available_rests_on_one_atomic_snapshot(db: EmbeddedDynamoDB) -> None:
+    event_id, who = new_event(total=8, inventory_shards=4), new_account()
+    with count_calls() as calls:
+        refused = join(who, event_id, 3)
+    assert (refused.status, refused.body["code"]) == (409, "TICKETS_AVAILABLE")
+    assert (calls.operations["TransactGetItems"], calls.operations["TransactWriteItems"]) == (1, 0)
+
+
+def test_joins_racing_shard_count_changes_are_never_told_tickets_are_available_when_too_few_are(
+    db: EmbeddedDynamoDB,
+) -> None:
+    event_id = new_event(total=12, inventory_shards=4)
+    assert book(new_account(), event_id, 10).status == 201  # 2 left, spread as the shards had them
+    admin = auth.read_token(f"Bearer {new_account('admin').token}")
+
+    def reshard(count: int) -> str:
+        for _ in range(10):  # lost every round to the joins' reads: a 409 BUSY the admin retries
+            try:
+                events.update_event(admin, event_id, UpdateEvent(inventory_shards=count))
+            except Busy:
+                continue
+            return "moved"
+        return "busy"
+
+    calls: list[Callable[[], Any]] = [
+        lambda who=who: join(who, event_id, 3) for who in (new_account() for _ in range(6))
+    ]
+    calls[1:1] = [lambda n=n: reshard(n) for n in (6, 3, 8)]
+    results = race(calls, workers=9)
+    joined = [r for r in results if isinstance(r, Result)]
+    assert set(codes(joined)) <= {(201, ""), (409, "BUSY")}, codes(joined)
+    assert [r for r in results if isinstance(r, str)].count("moved") > 0
+    state = stock_now(db, event_id)
+    assert (state.available, state.sold, state.balanced) == (2, 10, True)
+
+
 def test_a_join_for_a_sub_quota_spread_over_shards_counts_every_shard(db: EmbeddedDynamoDB) -> None:
     types = [{"name": "Floor", "price": "10.00", "total_tickets": 8}, {"name": "Seats", "price": "5.00"}]
     event_id = new_event(total=40, inventory_shards=4, types=types)

@@ -816,18 +816,25 @@ def with_type_rules(ticket_type: TicketType, item: Item) -> TicketType:
     )
 
 
-def shard_stock(event: EventRecord) -> tuple[int, ...]:
-    """The open stock of each of the event's shards, from one TransactGetItems (a serialisable snapshot)."""
-    items = dynamo.transact_get(events_table(), [quota_key(event.id, k) for k in range(event.stocked)])
+def shard_stock(event: EventRecord, *, atomic: bool = True) -> tuple[int, ...]:
+    """The open stock of each of the event's shards, from one TransactGetItems (a serialisable snapshot); not
+    `atomic`, from a plain BatchGetItem (writers in flight never cancel it, but it may see each shard at a
+    different moment: it guides, it proves nothing)."""
+    keys = [quota_key(event.id, k) for k in range(event.stocked)]
+    if atomic:
+        items = dynamo.transact_get(events_table(), keys)
+    else:
+        items = dynamo.batch_get({events_table(): keys})[events_table()]
     by_shard = {shard_of(i["pk"]): int(i["available_tickets"]) for i in items}
     return tuple(by_shard.get(k, 0) for k in range(event.stocked))
 
 
-def with_stock(event: EventRecord) -> EventRecord:
-    """A sharded event with its open stock summed from one atomic read of its shards (unsharded: as it is)."""
+def with_stock(event: EventRecord, *, atomic: bool = True) -> EventRecord:
+    """A sharded event with its open stock summed from its shards (shard_stock: one atomic read, unless not
+    `atomic`); unsharded: as it is."""
     if event.stocked == 1:
         return event
-    stock = shard_stock(event)
+    stock = shard_stock(event, atomic=atomic)
     return replace(event, available_tickets=sum(stock), shard_stock=stock, stock_known=True)
 
 
