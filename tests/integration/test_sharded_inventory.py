@@ -130,6 +130,34 @@ def test_four_tickets_left_one_in_each_of_four_shards_sell_to_one_booking_of_fou
     assert book(new_account(), event_id, 1).body["code"] == "SOLD_OUT"
 
 
+def test_a_booking_whose_last_tickets_lie_in_more_shards_than_one_transaction_takes_gathers_them_first(
+    db: EmbeddedDynamoDB,
+) -> None:
+    types = [{"name": "Floor", "price": "10.00", "total_tickets": 40}]
+    event_id = new_event(total=40, inventory_shards=40, per_booking=40, types=types)  # one ticket a shard
+    who = new_account()
+    with count_calls() as calls:
+        result = book(who, event_id, 40)  # 40 shards' quota and counter and 40 tickets: 124 items in one
+    assert result.status == 201, result.body
+    # A guess at one shard (short), the stock moved into one shard (80 items), the take from it.
+    assert calls.operations["TransactWriteItems"] == 3, calls.describe()
+    assert sum(shard_items(db, event_id).values()) == 0
+    state = stock_now(db, event_id)
+    assert (state.sold, state.available, state.valid_tickets, state.balanced) == (40, 0, 40, True)
+
+
+def test_big_bookings_gathering_their_tickets_while_others_book_sell_exactly_every_ticket(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=40, inventory_shards=40, per_booking=40)  # one ticket a shard
+    wanted = [34, 1, 1, 34, 1, 1, 1, 1]  # 34 from 34 shards: more than one transaction takes, so gathered first
+    results = race([lambda q=q: book(new_account(), event_id, q) for q in wanted], workers=8)
+    assert set(codes(results)) <= ALLOWED, codes(results)
+    left = 40 - sold(results)
+    assert [book(new_account(), event_id, 1).status for _ in range(left)] == [201] * left
+    assert book(new_account(), event_id, 1).body["code"] == "SOLD_OUT"
+    state = stock_now(db, event_id)
+    assert (state.sold, state.available, state.valid_tickets, state.balanced) == (40, 0, 40, True)
+
+
 def test_a_booking_whose_shard_is_short_takes_from_others_read_without_any_transactional_read(
     db: EmbeddedDynamoDB,
 ) -> None:
