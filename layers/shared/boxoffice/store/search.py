@@ -18,18 +18,7 @@ from boxoffice import retry
 from boxoffice.errors import DomainError
 from boxoffice.records import EventRecord
 from boxoffice.store import dynamo
-from boxoffice.store.dynamo import (
-    MAX_ACTIONS,
-    Failed,
-    Item,
-    Transaction,
-    aws_errors,
-    client,
-    dump,
-    events_table,
-    load,
-    values,
-)
+from boxoffice.store.dynamo import Failed, Item, Transaction, aws_errors, client, dump, events_table, load, values
 from boxoffice.store.event_items import BY_TIME, BY_VENUE, LIVE, complete, describe, event_key, venue_pk
 from boxoffice.text import venue_key, words
 from boxoffice.vocabulary import EventStatus
@@ -112,7 +101,7 @@ def write(tx: Transaction, *, puts: Sequence[Key] = (), deletes: Sequence[Key] =
     sent again: a conflict).
     """
     tx.check_size()  # a transaction too big for DynamoDB is refused before any entry is written
-    room = MAX_ACTIONS - len(tx)
+    room = dynamo.MAX_ACTIONS - len(tx)
     inline_puts, early = list(puts[:room]), list(puts[room:])
     room -= len(inline_puts)
     inline_deletes, late = list(deletes[:room]), list(deletes[room:])
