@@ -29,7 +29,7 @@ time. An attribute value that is already in DynamoDB's JSON form, of only the ty
 passes through unchanged (S, N, BOOL, NULL, SS, NS, M and L of them), is now put in the answer as
 it is; any other (B, BS, anything unexpected) still goes through moto's serialiser.
 And limits: moto refuses a TransactGetItems of more than 25 items, DynamoDB's limit until 2022; it takes 100
-(an event's atomic read of its up to 64 stock shards).
+(an event's atomic read of its up to 90 stock shards).
 And repeats: moto parses an UpdateExpression from its text for every update, twice inside a transaction (to
 check the names it uses, then to run it), and lists a handler class's methods by introspection on every call.
 Both depend on their input only (and nothing changes the parsed tree: moto copies it before filling it in),

@@ -4,6 +4,7 @@ capacity moves the available count with it."""
 from boxoffice.errors import (
     Busy,
     CapacityBelowSold,
+    EditTooLarge,
     EventNotFound,
     EventStarted,
     Forbidden,
@@ -21,7 +22,9 @@ app = api()
     "/events/<event_id>",
     operation_id="updateEvent",
     tags=["events"],
-    responses=failures(NotAuthenticated, Forbidden, EventNotFound, CapacityBelowSold, EventStarted, Busy, InvalidInput),
+    responses=failures(
+        NotAuthenticated, Forbidden, EventNotFound, CapacityBelowSold, EditTooLarge, EventStarted, Busy, InvalidInput
+    ),
 )
 def update_event(event_id: str, body: UpdateEvent, principal: AdminPrincipal) -> Event:
     return events.update_event(principal, event_id, body)

@@ -53,11 +53,11 @@ BOTOCORE_ATTEMPTS = 3  # boxoffice.aws.MAX_ATTEMPTS, standard mode
 TRIES = 10  # a buyer's requests before giving up
 # Issue 20: 20,000 tickets, 50,000 attempts; no run of that size fits the bench's ~3 minutes on 2 cores (a
 # booking costs ~35 ms of CPU on moto). Two kinds of run instead, each at the real event's shard sizes:
-# - the rate rows: the FULL_TOTAL event itself, at its default N (50: 400 tickets a shard) or the N given, for
+# - the rate rows: the FULL_TOTAL event itself, at its default N (90: 222 tickets a shard) or the N given, for
 #   only the first WINDOW seconds of its sale (rate x WINDOW buyers, far fewer than its tickets): no shard
 #   drains, so a row shows what the partitions and the conflicts let through at that offered rate;
-# - the sell-out row: an event scaled down WITH its shards (SELL_OUT tickets, its default N, 400 tickets a
-#   shard as at 20,000), with more buyers than tickets: shards drain, bookings join fragments across shards,
+# - the sell-out row: an event scaled down WITH its shards (SELL_OUT tickets, its default N, about 200 tickets
+#   a shard as at 20,000), with more buyers than tickets: shards drain, bookings join fragments across shards,
 #   and the never-oversold and never-stranded promises are checked at the end of a real sell-out.
 FULL_TOTAL = 20_000
 WINDOW = 0.1  # seconds of arrivals in a rate row

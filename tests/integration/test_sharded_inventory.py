@@ -130,6 +130,34 @@ def test_four_tickets_left_one_in_each_of_four_shards_sell_to_one_booking_of_fou
     assert book(new_account(), event_id, 1).body["code"] == "SOLD_OUT"
 
 
+def test_a_booking_whose_last_tickets_lie_in_more_shards_than_one_transaction_takes_gathers_them_first(
+    db: EmbeddedDynamoDB,
+) -> None:
+    types = [{"name": "Floor", "price": "10.00", "total_tickets": 40}]
+    event_id = new_event(total=40, inventory_shards=40, per_booking=40, types=types)  # one ticket a shard
+    who = new_account()
+    with count_calls() as calls:
+        result = book(who, event_id, 40)  # 40 shards' quota and counter and 40 tickets: 124 items in one
+    assert result.status == 201, result.body
+    # A guess at one shard (short), the stock moved into one shard (80 items), the take from it.
+    assert calls.operations["TransactWriteItems"] == 3, calls.describe()
+    assert sum(shard_items(db, event_id).values()) == 0
+    state = stock_now(db, event_id)
+    assert (state.sold, state.available, state.valid_tickets, state.balanced) == (40, 0, 40, True)
+
+
+def test_big_bookings_gathering_their_tickets_while_others_book_sell_exactly_every_ticket(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=40, inventory_shards=40, per_booking=40)  # one ticket a shard
+    wanted = [34, 1, 1, 34, 1, 1, 1, 1]  # 34 from 34 shards: more than one transaction takes, so gathered first
+    results = race([lambda q=q: book(new_account(), event_id, q) for q in wanted], workers=8)
+    assert set(codes(results)) <= ALLOWED, codes(results)
+    left = 40 - sold(results)
+    assert [book(new_account(), event_id, 1).status for _ in range(left)] == [201] * left
+    assert book(new_account(), event_id, 1).body["code"] == "SOLD_OUT"
+    state = stock_now(db, event_id)
+    assert (state.sold, state.available, state.valid_tickets, state.balanced) == (40, 0, 40, True)
+
+
 def test_a_booking_whose_shard_is_short_takes_from_others_read_without_any_transactional_read(
     db: EmbeddedDynamoDB,
 ) -> None:
@@ -220,18 +248,82 @@ def test_the_event_shows_its_shards_and_the_sum_of_their_stock_and_stats_sum_the
     assert (stats["sold"], stats["available"], stats["revenue"]) == (9, 41, {"EUR": "90.00"})
 
 
-def test_a_big_event_gets_its_default_shards_and_an_admin_may_set_them() -> None:
-    assert Api().call("get_event", path={"event_id": new_event(total=20_000)}).body["inventory_shards"] == 50
+def test_a_big_event_gets_its_default_shards_and_an_admin_may_set_them(db: EmbeddedDynamoDB) -> None:
+    assert Api().call("get_event", path={"event_id": new_event(total=20_000)}).body["inventory_shards"] == 90
     assert Api().call("get_event", path={"event_id": new_event(total=100)}).body["inventory_shards"] == 1
     admin = new_account("admin")
     body = {"name": "Rush", "venue": "Arena", "starts_at": "2031-01-01T20:00:00Z", "total_tickets": 100}
-    made = Api().call("create_event", token=admin.token, body={**body, "ticket_price": "5.00", "inventory_shards": 64})
+    made = Api().call("create_event", token=admin.token, body={**body, "ticket_price": "5.00", "inventory_shards": 90})
     assert made.status == 201, made.body
-    assert made.body["inventory_shards"] == 64
+    assert made.body["inventory_shards"] == 90
     refused = Api().call(
-        "create_event", token=admin.token, body={**body, "ticket_price": "5.00", "inventory_shards": 65}
+        "create_event", token=admin.token, body={**body, "ticket_price": "5.00", "inventory_shards": 91}
     )
     assert refused.status == 422
+
+
+def test_an_event_of_more_than_sixty_four_shards_sells_exactly_every_ticket_joining_fragments(
+    db: EmbeddedDynamoDB,
+) -> None:
+    event_id = new_event(total=72, inventory_shards=70)  # 2 in shards 0 and 1, 1 in each of the others
+    admin = new_account("admin")
+    cut = Api().call("update_event", token=admin.token, path={"event_id": event_id}, body={"total_tickets": 8})
+    assert cut.status == 200, cut.body  # from the fullest shards first: one ticket left in each of 62-69
+    assert {k for k, left in shard_items(db, event_id).items() if left} == set(range(62, 70))
+    results = race([lambda who=who: book(who, event_id, 4) for who in [new_account() for _ in range(4)]])
+    assert set(codes(results)) <= ALLOWED, codes(results)
+    left = 8 - sold(results)  # two bookings of 4, each joined from four shards, unless one lost every round
+    assert [book(new_account(), event_id, 1).status for _ in range(left)] == [201] * left
+    assert book(new_account(), event_id, 1).body["code"] == "SOLD_OUT"
+    stock = shard_items(db, event_id)
+    assert (sorted(stock), sum(stock.values())) == (list(range(70)), 0)
+    state = stock_now(db, event_id)
+    assert (state.sold, state.available, state.valid_tickets, state.balanced) == (8, 0, 8, True)
+
+
+def event_items_of(event_id: str) -> list[dict[str, Any]]:
+    """Every item of the event in the events table (its own partition and its shards'), as stored."""
+    own = f"EVENT#{event_id}"
+    found = [i for i in _scan(settings().events_table) if i["pk"] == own or i["pk"].startswith(f"{own}#")]
+    return sorted(found, key=lambda i: (i["pk"], i["sk"]))
+
+
+def test_an_edit_of_a_ninety_shard_event_too_big_for_one_transaction_is_refused_and_changes_nothing(
+    db: EmbeddedDynamoDB,
+) -> None:
+    event_id = new_event(total=900, inventory_shards=90)
+    admin = new_account("admin")
+    before = event_items_of(event_id)
+    # A new price for its one type and a new limit: every shard's quota and type counter, 181 writes.
+    body = {"ticket_price": "30.00", "max_tickets_per_booking": 4}
+    refused = Api().call("update_event", token=admin.token, path={"event_id": event_id}, body=body)
+    assert (refused.status, refused.body["code"]) == (409, "EDIT_TOO_LARGE"), refused.body
+    assert "one at a time" in refused.body["detail"]
+    assert event_items_of(event_id) == before
+    for one in ({"ticket_price": "30.00"}, {"max_tickets_per_booking": 4}):  # each on its own fits
+        result = Api().call("update_event", token=admin.token, path={"event_id": event_id}, body=one)
+        assert result.status == 200, result.body
+    booked = book(new_account(), event_id, 4).body
+    assert (booked["unit_price"], booked["quantity"]) == ("30.00", 4)
+
+
+def test_the_largest_edits_of_a_ninety_shard_event_fit_in_one_transaction(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=900, inventory_shards=90)
+    admin = new_account("admin")
+    assert book(new_account(), event_id, 2).status == 201
+    path = {"event_id": event_id}
+    later = Api().call("update_event", token=admin.token, path=path, body={"starts_at": "2031-06-01T20:00:00Z"})
+    assert later.status == 200, later.body  # the event, its 90 quotas and its 8 check-in shards: 99 actions
+    added = type_call(admin, "create_ticket_type", event_id, name="Balcony", price="30.00", total_tickets=180)
+    assert added.status == 201, added.body
+    cut = type_call(admin, "update_ticket_type", event_id, added.body["id"], total_tickets=90, name="Gallery")
+    assert cut.status == 200, cut.body
+    assert type_call(admin, "delete_ticket_type", event_id, added.body["id"]).status == 204
+    assert reshard(admin, event_id, 60)["available_tickets"] == 898  # down across 64
+    assert reshard(admin, event_id, 90)["available_tickets"] == 898  # and up again
+    assert stock_now(db, event_id).balanced
+    assert Api().call("delete_event", token=admin.token, path=path).status == 204  # 99 actions too
+    sweep()  # which reads the deleted event's every shard to close its line
 
 
 def test_holds_expiries_cancels_and_bookings_racing_on_a_sharded_event_keep_every_ticket_in_one_place(
@@ -434,6 +526,53 @@ def test_a_join_waits_only_while_all_the_shards_together_have_fewer_than_it_want
     waiting = join(new_account(), event_id, 2)
     assert waiting.status == 201, waiting.body
     assert waiting.body["status"] == "WAITING"
+
+
+def test_a_join_reads_the_shards_plainly_and_atomically_only_once_it_has_committed(db: EmbeddedDynamoDB) -> None:
+    event_id = new_event(total=8, inventory_shards=4)
+    assert book(new_account(), event_id, 7).status == 201
+    who = new_account()
+    with count_calls() as calls:
+        waiting = join(who, event_id, 2)
+    assert waiting.status == 201, waiting.body
+    # Before: a plain BatchGetItem of the shards; the one snapshot is the gate judged again after the commit.
+    assert calls.operations["TransactGetItems"] == 1, calls.describe()
+
+
+def test_a_join_refused_as_tickets_available_rests_on_one_atomic_snapshot(db: EmbeddedDynamoDB) -> None:
+    event_id, who = new_event(total=8, inventory_shards=4), new_account()
+    with count_calls() as calls:
+        refused = join(who, event_id, 3)
+    assert (refused.status, refused.body["code"]) == (409, "TICKETS_AVAILABLE")
+    assert (calls.operations["TransactGetItems"], calls.operations["TransactWriteItems"]) == (1, 0)
+
+
+def test_joins_racing_shard_count_changes_are_never_told_tickets_are_available_when_too_few_are(
+    db: EmbeddedDynamoDB,
+) -> None:
+    event_id = new_event(total=12, inventory_shards=4)
+    assert book(new_account(), event_id, 10).status == 201  # 2 left, spread as the shards had them
+    admin = auth.read_token(f"Bearer {new_account('admin').token}")
+
+    def reshard(count: int) -> str:
+        for _ in range(10):  # lost every round to the joins' reads: a 409 BUSY the admin retries
+            try:
+                events.update_event(admin, event_id, UpdateEvent(inventory_shards=count))
+            except Busy:
+                continue
+            return "moved"
+        return "busy"
+
+    calls: list[Callable[[], Any]] = [
+        lambda who=who: join(who, event_id, 3) for who in (new_account() for _ in range(6))
+    ]
+    calls[1:1] = [lambda n=n: reshard(n) for n in (6, 3, 8)]
+    results = race(calls, workers=9)
+    joined = [r for r in results if isinstance(r, Result)]
+    assert set(codes(joined)) <= {(201, ""), (409, "BUSY")}, codes(joined)
+    assert [r for r in results if isinstance(r, str)].count("moved") > 0
+    state = stock_now(db, event_id)
+    assert (state.available, state.sold, state.balanced) == (2, 10, True)
 
 
 def test_a_join_for_a_sub_quota_spread_over_shards_counts_every_shard(db: EmbeddedDynamoDB) -> None:

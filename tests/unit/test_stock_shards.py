@@ -12,14 +12,14 @@ from boxoffice import shards
 
 @pytest.mark.parametrize(
     ("total", "count"),
-    [(1, 1), (100, 1), (400, 1), (401, 2), (4_000, 10), (20_000, 50), (25_600, 64), (1_000_000, 64)],
+    [(1, 1), (100, 1), (224, 1), (225, 2), (4_000, 18), (20_000, 90), (20_160, 90), (1_000_000, 90)],
 )
-def test_the_default_count_is_one_shard_per_four_hundred_tickets_from_one_to_sixty_four(total: int, count: int) -> None:
+def test_the_default_count_is_one_shard_per_224_tickets_from_one_to_ninety(total: int, count: int) -> None:
     assert shards.default_count(total) == count
 
 
 def test_a_twenty_thousand_ticket_event_gets_enough_shards_for_five_thousand_bookings_a_second() -> None:
-    assert shards.default_count(20_000) * shards.TRANSACTIONS_PER_SHARD_SECOND >= 5_000
+    assert shards.default_count(20_000) * shards.BOOKINGS_PER_SHARD_SECOND >= 5_000
 
 
 @pytest.mark.parametrize(("total", "count", "expected"), [(10, 4, [3, 3, 2, 2]), (3, 4, [1, 1, 1, 0]), (8, 1, [8])])
@@ -64,3 +64,21 @@ def test_a_type_sells_in_a_shard_no_more_than_both_its_stock_and_its_share_of_th
 def test_cancelled_tickets_go_back_to_the_last_shards_first_and_the_booking_keeps_the_rest() -> None:
     assert shards.drop({0: 1, 3: 2, 5: 1}, 2) == ({5: 1, 3: 1}, {0: 1, 3: 1})
     assert shards.drop({2: 4}, 4) == ({2: 4}, {})
+
+
+def test_every_shard_up_to_the_most_has_a_partition_of_its_own_named_by_its_number_alone() -> None:
+    from boxoffice.store import inventory
+
+    keys = [inventory.quota_key("e1", k) for k in range(shards.MAX_SHARDS)]
+    assert keys[0] == {"pk": "EVENT#e1", "sk": "QUOTA"}  # shard 0: the event's own partition, as before shards
+    assert keys[64] == {"pk": "EVENT#e1#S64", "sk": "QUOTA"}
+    assert len({k["pk"] for k in keys}) == shards.MAX_SHARDS
+    assert [inventory.shard_of(k["pk"]) for k in keys] == list(range(shards.MAX_SHARDS))
+
+
+def test_the_largest_edits_of_an_event_at_the_most_shards_fit_in_one_transaction() -> None:
+    from boxoffice.store.dynamo import MAX_ACTIONS
+    from boxoffice.store.tickets import CHECKIN_SHARDS
+
+    # Deleting the event, or moving its start: its item, every shard's quota, its check-in count shards.
+    assert 1 + shards.MAX_SHARDS + CHECKIN_SHARDS <= MAX_ACTIONS

@@ -21,6 +21,7 @@ _SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
     errors.TooManyAttempts: errors.TooManyAttempts(600),
     errors.NotEnoughTickets: errors.NotEnoughTickets(2),
     errors.CapacityBelowSold: errors.CapacityBelowSold(120),
+    errors.EditTooLarge: errors.EditTooLarge(181, 100),
     errors.AlreadyCheckedIn: errors.AlreadyCheckedIn(datetime(2026, 12, 24, 19, 5, 42, 123456, UTC)),
     errors.CheckInClosed: errors.CheckInClosed(
         datetime(2026, 12, 24, 13, 0, tzinfo=UTC), datetime(2026, 12, 25, 7, 0, tzinfo=UTC)

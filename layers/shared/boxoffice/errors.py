@@ -119,6 +119,21 @@ class CapacityBelowSold(DomainError):
         super().__init__(f"{sold} tickets are sold; capacity cannot be lower.", tickets_sold=sold)
 
 
+class EditTooLarge(DomainError):
+    """An edit whose writes (a copy to each of the event's stock shards, each repriced type's counters, ...)
+    would not fit in the one transaction that keeps them together."""
+
+    code = "EDIT_TOO_LARGE"
+    title = "The edit writes too many items at once"
+
+    def __init__(self, writes: int, most: int) -> None:
+        super().__init__(
+            f"This edit writes {writes} items in one transaction, more than the {most} DynamoDB takes: make its"
+            " changes one at a time (each ticket type's price, the start, the limits), or lower inventory_shards"
+            " first."
+        )
+
+
 class EventStarted(DomainError):
     code = "EVENT_STARTED"
     title = "The event has already started"

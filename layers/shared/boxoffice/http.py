@@ -48,6 +48,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.InvalidCursor: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.EventNotFound: HTTPStatus.NOT_FOUND,
     errors.CapacityBelowSold: HTTPStatus.CONFLICT,
+    errors.EditTooLarge: HTTPStatus.CONFLICT,
     errors.EventStarted: HTTPStatus.CONFLICT,
     errors.SoldOut: HTTPStatus.CONFLICT,
     errors.NotEnoughTickets: HTTPStatus.CONFLICT,

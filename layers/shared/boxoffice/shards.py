@@ -11,15 +11,19 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-MAX_SHARDS: Final = 64
-# A shard is one item per partition: it takes 1,000 write units a second, a booking costs it 4 (its stock
-# and type items, each under 1 KB, twice in a transaction: 250 a second), and transactions on one item
-# conflict: at one per 10 ms a shard commits about 100 a second, the binding limit. An event is sized to
-# sell out no faster than in 4 s at that rate: one shard per 400 tickets (20,000 tickets: 50 shards, 5,000
-# bookings a second), at least 1, at most MAX_SHARDS.
-TRANSACTIONS_PER_SHARD_SECOND: Final = 100
+# An event edit writes a copy of what it changes to every shard in ONE transaction, which DynamoDB caps at 100
+# actions: deleting an event writes its item, every shard's quota and its 8 check-in count shards (N + 9),
+# and so does moving its start. 90 keeps both within one transaction (docs/data-model.md, "Stock shards").
+MAX_SHARDS: Final = 90
+# A shard is one item in a partition of its own (a partition key costs nothing): it takes 1,000 write units a
+# second, a booking costs it 4 (its stock and type items, each under 1 KB, twice in a transaction: 250 a
+# second), and transactions on one item conflict: one holds it about 10 ms, so with buyers arriving at random
+# a shard commits about 56 bookings a second (the partition model: 5,000 a second over 90 shards), the binding
+# limit. An event is sized to sell out no faster than in 4 s at that rate: one shard per 224 tickets (20,000
+# tickets: 90 shards, 5,000 bookings a second), at least 1, at most MAX_SHARDS.
+BOOKINGS_PER_SHARD_SECOND: Final = 56
 SELL_OUT_SECONDS: Final = 4
-TICKETS_PER_SHARD: Final = TRANSACTIONS_PER_SHARD_SECOND * SELL_OUT_SECONDS
+TICKETS_PER_SHARD: Final = BOOKINGS_PER_SHARD_SECOND * SELL_OUT_SECONDS
 
 Plan = Mapping[int, int]  # shard -> tickets taken from (or given back to) it
 

@@ -131,7 +131,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         nonlocal event, ticket_type, holding, lapsed_returned, counts, kept
         stock = sellable(event, ticket_type, holding, request.quantity, now)
         entry = _new_entry(principal.user_id, stock, request.quantity, now)
-        join_gate(stock, request.quantity)
+        _judge_gate(stock, request.quantity)
         if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
             lapsed_returned = True
             if expiry.release_expired(now, stock.event):
@@ -163,6 +163,18 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     if entry.status != EntryStatus.WAITING or counts is None:
         return _public(entry, now=now)
     return _public(entry, store.position(entry, counts), now=now)  # the line as the join saw it: a bound still
+
+
+def _judge_gate(stock: Stock, quantity: int) -> None:
+    """join_gate over the stock read before the join; a sharded event's TicketsAvailable only once one atomic
+    read of its shards (store.confirmed) shows enough too: the read before may have seen each shard at a
+    different moment (a re-shard moving tickets between them could be counted twice)."""
+    try:
+        join_gate(stock, quantity)
+    except TicketsAvailable:
+        if stock.event.stocked == 1:
+            raise
+        join_gate(replace(stock, event=store.confirmed(stock.event)), quantity)
 
 
 def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> EntryRecord:

@@ -42,7 +42,7 @@ from boxoffice.records import (
     DOORS_OPEN_MINUTES,
     MAX_TICKET_TYPES,
 )
-from boxoffice.shards import MAX_SHARDS
+from boxoffice.shards import BOOKINGS_PER_SHARD_SECOND, MAX_SHARDS, TICKETS_PER_SHARD
 from boxoffice.text import MAX_NAME_KEY_BYTES, fold, venue_key
 from boxoffice.vocabulary import EventStatus
 
@@ -278,7 +278,9 @@ EVENT_EXAMPLE: JsonDict = {
 InventoryShards = Annotated[StrictInt, Field(ge=1, le=MAX_SHARDS)]
 _SHARDS = (
     "The stock shards its open sale is split over, each a partition of its own that bookings spread over "
-    '(null or left out: one per 400 tickets, 1 to 64; see docs/data-model.md, "Stock shards")'
+    f"(null or left out: one per {TICKETS_PER_SHARD} tickets, 1 to {MAX_SHARDS}: each shard sells about "
+    f"{BOOKINGS_PER_SHARD_SECOND} bookings a second, and an edit writes every shard in one transaction of at "
+    'most 100 items; see docs/data-model.md, "Stock shards")'
 )
 
 
@@ -442,7 +444,7 @@ class Event(ResponseModel):
     )
     doors_open_minutes_before: int
     doors_close_minutes_after: int
-    inventory_shards: int = Field(description="The stock shards its open sale is split over (1-64)")
+    inventory_shards: int = Field(description=f"The stock shards its open sale is split over (1-{MAX_SHARDS})")
     doors_open_at: dt.datetime = Field(description="When check-in opens (ISO 8601 in UTC)")
     doors_close_at: dt.datetime = Field(description="When check-in has closed (ISO 8601 in UTC)")
     status: EventStatus

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from boxoffice import aws, retry
 from boxoffice.config import settings
+from boxoffice.errors import EditTooLarge
 from boxoffice.observability import metrics
 
 if TYPE_CHECKING:
@@ -224,6 +225,9 @@ def tickets_table() -> str:
     return settings().tickets_table
 
 
+MAX_ACTIONS: Final = 100  # per TransactWriteItems
+
+
 class Transaction:
     """One TransactWriteItems built from named actions, so that a failure is read by name, never by
     position: adding an action never changes what another's failure means."""
@@ -246,6 +250,13 @@ class Transaction:
 
     def __len__(self) -> int:
         return len(self._actions)
+
+    def check_size(self) -> None:
+        """EditTooLarge (nothing written) if it has more actions than DynamoDB takes in one transaction: for an
+        admin's edit, which copies a change to each of an event's stock shards; called before any write that
+        goes beside the transaction (search.write)."""
+        if len(self._actions) > MAX_ACTIONS:
+            raise EditTooLarge(len(self._actions), MAX_ACTIONS)
 
     def commit(self) -> None:
         """Run it (see transact); a lost condition raises the refusal of a failed action that has one, else Failed."""

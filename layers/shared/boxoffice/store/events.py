@@ -121,7 +121,7 @@ def create(event: EventRecord, *, caller: Principal | None) -> None:
     tx.add("event", {"Put": {"TableName": events_table(), "Item": dump(descriptive_item(event)), **NEW}})
     shards = counter_puts(tx, event)
     _copy_door(tx, event)
-    # Its other stock shards (up to 63 x 21 items) go first, beside the transaction: their keys are new and
+    # Its other stock shards (up to 89 x 21 items) go first, beside the transaction: their keys are new and
     # nothing reads them before the event exists; taken back if it is not created.
     search.batch([{"PutRequest": {"Item": dump(item)}} for item in shards])
     try:
@@ -240,7 +240,7 @@ def _stage(items: list[Item], old: EventRecord) -> None:
     """Put new stock shards' items, 99 to a transaction, each while the event has the shards and the
     update we read: a racing re-shard that made one of them live makes us read again (an overwrite would
     lose its tickets), and a racing edit makes them be written again with its rules."""
-    for start in range(0, len(items), search.MAX_ACTIONS - 1):
+    for start in range(0, len(items), dynamo.MAX_ACTIONS - 1):
         pin = Update([], [], ["updated_at = :read_at"], {}, {"read_at": old.updated_at.isoformat()})
         pin_shards(pin, old)
         check = pin.action(event_key(old.id))["Update"]
@@ -254,7 +254,7 @@ def _stage(items: list[Item], old: EventRecord) -> None:
                 }
             },
         )
-        for n, item in enumerate(items[start : start + search.MAX_ACTIONS - 1]):
+        for n, item in enumerate(items[start : start + dynamo.MAX_ACTIONS - 1]):
             tx.add(f"shard:{n}", {"Put": {"TableName": events_table(), "Item": dump(item)}})
         try:
             tx.commit()
@@ -276,12 +276,13 @@ class Shards:
             tx.add(inventory.quota_action(shard), update.action(inventory.quota_key(event_id, shard)))
 
 
-def _reshard(described: Update, quota: Update, others: Shards, old: EventRecord, new: EventRecord) -> None:
-    """Bookings spread over `new.inventory_shards` shards from now on: shards it has never had are put first,
-    empty, with the event's rules (the edit pins updated_at, so no other edit slipped in since they were
-    written); in this transaction its open stock is spread evenly over the selling shards (one atomic read;
-    each shard's move conditioned on what it had, so a racing booking makes the edit read again). A lower
-    count drains the shards beyond it; they keep their sold and held tickets, and still count."""
+def _reshard(described: Update, quota: Update, others: Shards, old: EventRecord, new: EventRecord) -> list[Item]:
+    """Bookings spread over `new.inventory_shards` shards from now on: shards it has never had are put first
+    (returned, for the caller to _stage once its transaction is known to fit), empty, with the event's rules
+    (the edit pins updated_at, so no other edit slipped in since they were written); in this transaction its
+    open stock is spread evenly over the selling shards (one atomic read; each shard's move conditioned on
+    what it had, so a racing booking makes the edit read again). A lower count drains the shards beyond it;
+    they keep their sold and held tickets, and still count."""
     count = new.inventory_shards
     stocked = max(old.stocked, count)
     puts: list[Item] = [
@@ -292,7 +293,6 @@ def _reshard(described: Update, quota: Update, others: Shards, old: EventRecord,
             *(inventory.type_item(new.id, t, shard, 0) for t in new.ticket_types),
         )
     ]
-    _stage(puts, old)
     stock = inventory.shard_stock(old) + (0,) * (stocked - old.stocked)
     target = shards.split(sum(stock), count) + [0] * (stocked - count)
     for shard, (had, wanted) in enumerate(zip(stock, target, strict=True)):
@@ -302,6 +302,7 @@ def _reshard(described: Update, quota: Update, others: Shards, old: EventRecord,
     described.put("stock_shards", stocked if stocked > count else None)
     described.conditions.append("updated_at = :read_at")
     described.named["read_at"] = old.updated_at.isoformat()
+    return puts
 
 
 def _failure(exc: Failed, new: EventRecord, old: EventRecord) -> Exception:
@@ -373,8 +374,7 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
         for field, value in copies.items():
             (quota if shard == 0 else others.of(shard)).put(field, value)
     seen = _recount(quota, old, new.total_tickets, others) if new.total_tickets != old.total_tickets else None
-    if new.inventory_shards != old.inventory_shards:
-        _reshard(described, quota, others, old, new)
+    staged = _reshard(described, quota, others, old, new) if new.inventory_shards != old.inventory_shards else []
     repriced = [t for t in new.ticket_types if (o := old.ticket_type(t.id)) is not None and o.price != t.price]
     for n, t in enumerate(repriced):
         described.sets.append(f"ticket_types.#t{n}.price = :price{n}")
@@ -391,6 +391,8 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
             tx.add(f"type:{t.id}" + (f"#{shard}" if shard else ""), inventory.reprice(old.id, t, shard))
     if new.doors != old.doors:
         _copy_door(tx, new)
+    tx.check_size()  # before the new shards are put: an edit too big for one transaction writes nothing
+    _stage(staged, old)
     before, after = search.entries(old), search.entries(new)
     try:
         search.write(

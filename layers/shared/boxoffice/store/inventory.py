@@ -816,18 +816,25 @@ def with_type_rules(ticket_type: TicketType, item: Item) -> TicketType:
     )
 
 
-def shard_stock(event: EventRecord) -> tuple[int, ...]:
-    """The open stock of each of the event's shards, from one TransactGetItems (a serialisable snapshot)."""
-    items = dynamo.transact_get(events_table(), [quota_key(event.id, k) for k in range(event.stocked)])
+def shard_stock(event: EventRecord, *, atomic: bool = True) -> tuple[int, ...]:
+    """The open stock of each of the event's shards, from one TransactGetItems (a serialisable snapshot); not
+    `atomic`, from a plain BatchGetItem (writers in flight never cancel it, but it may see each shard at a
+    different moment: it guides, it proves nothing)."""
+    keys = [quota_key(event.id, k) for k in range(event.stocked)]
+    if atomic:
+        items = dynamo.transact_get(events_table(), keys)
+    else:
+        items = dynamo.batch_get({events_table(): keys})[events_table()]
     by_shard = {shard_of(i["pk"]): int(i["available_tickets"]) for i in items}
     return tuple(by_shard.get(k, 0) for k in range(event.stocked))
 
 
-def with_stock(event: EventRecord) -> EventRecord:
-    """A sharded event with its open stock summed from one atomic read of its shards (unsharded: as it is)."""
+def with_stock(event: EventRecord, *, atomic: bool = True) -> EventRecord:
+    """A sharded event with its open stock summed from its shards (shard_stock: one atomic read, unless not
+    `atomic`); unsharded: as it is."""
     if event.stocked == 1:
         return event
-    stock = shard_stock(event)
+    stock = shard_stock(event, atomic=atomic)
     return replace(event, available_tickets=sum(stock), shard_stock=stock, stock_known=True)
 
 
@@ -962,11 +969,58 @@ def plan_for(event: EventRecord, ticket_type: TicketType, holding: Holding, quan
         event, ticket_type = read_stock(event, ticket_type, quantity)
     if event.shard_stock:
         planned = _plan_from(event, ticket_type, quantity)
+        if planned is not None and len(planned) > _most_parts(quantity):
+            return _gathered(event, ticket_type, holding, planned)
         if planned is not None:
             return planned
         if event.read_shard is not None or Stock(event, ticket_type, holding).available < quantity:
             raise StockChanged(replace(event, read_shard=None), ticket_type, holding)
     return {shards.first_guess(count, _avoided(event.id)): quantity}
+
+
+def _most_parts(quantity: int) -> int:
+    """The stock shards a take of `quantity` may draw on: one transaction holds each one's quota and type
+    counter (2 items) beside at most 6 + `quantity` others, of DynamoDB's 100 (a booking: the holding, the
+    token check, the Idempotency-Key, the booking and its tickets; a hold's confirm, later, the hold and the
+    holding's hold counts too)."""
+    return (dynamo.MAX_ACTIONS - 6 - quantity) // 2
+
+
+def _gathered(event: EventRecord, ticket_type: TicketType, holding: Holding, planned: shards.Plan) -> dict[int, int]:
+    """A take planned over more shards than its transaction holds (near sell-out, a big booking's last tickets
+    one or two a shard): one transaction first moves the others' parts of the open stock (and of the type's
+    sub-quota) into the plan's fullest shard, each conditioned on having them, so the sum never changes; the
+    take then draws on that shard alone. StockChanged (read again) when a shard no longer has its part."""
+    target = max(planned, key=lambda k: (planned[k], -k))
+    moved = {k: part for k, part in planned.items() if k != target}
+    sub_quota = ticket_type.total_tickets is not None
+    tx = Transaction()
+    for shard, part in [(target, -sum(moved.values())), *moved.items()]:
+        keys = [(quota_action(shard), quota_key(event.id, shard))]
+        if sub_quota:
+            keys.append((type_action(shard), type_key(event.id, ticket_type.id, shard)))
+        for name, key in keys:
+            gain = part < 0
+            tx.add(
+                name,
+                {
+                    "Update": {
+                        "TableName": events_table(),
+                        "Key": dump(key),
+                        "UpdateExpression": f"SET available_tickets = available_tickets {'+' if gain else '-'} :n",
+                        "ConditionExpression": "attribute_exists(available_tickets)"
+                        if gain
+                        else "available_tickets >= :n",
+                        "ExpressionAttributeValues": values(n=abs(part)),
+                    }
+                },
+            )
+    try:
+        tx.commit()
+    except Failed:
+        unread = replace(event, read_shard=None, shard_stock=(), stock_known=False)
+        raise StockChanged(unread, ticket_type, holding) from None
+    return {target: sum(planned.values())}
 
 
 def give_back(

@@ -24,7 +24,6 @@ from boxoffice.text import venue_key, words
 from boxoffice.vocabulary import EventStatus
 
 MAX_PREFIX = 20  # longer query words use their first 20 characters' entries and are checked on the event
-MAX_ACTIONS = 100  # per TransactWriteItems
 MAX_BATCH_WRITE = 25  # per BatchWriteItem
 MAX_EXAMINED = 1000  # entries one search request reads before it answers with a short page and a cursor
 MAX_QUERY_LIMIT = 100
@@ -101,7 +100,8 @@ def write(tx: Transaction, *, puts: Sequence[Key] = (), deletes: Sequence[Key] =
     misses a live event; new entries added early are taken back if the transaction is cancelled (or is to be
     sent again: a conflict).
     """
-    room = MAX_ACTIONS - len(tx)
+    tx.check_size()  # a transaction too big for DynamoDB is refused before any entry is written
+    room = dynamo.MAX_ACTIONS - len(tx)
     inline_puts, early = list(puts[:room]), list(puts[room:])
     room -= len(inline_puts)
     inline_deletes, late = list(deletes[:room]), list(deletes[room:])

@@ -177,11 +177,19 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
     return JoinContext(
         line_used=inventory.LINE_USED in quota,
         user=users.user_of(account[0]) if account else None,
-        # A sharded event's stock from one atomic read: a join must see what all its shards have.
-        event=inventory.with_stock(event_items.assemble(described, items)) if described else None,
+        # A sharded event's stock from a plain read of its shards, which no booking in flight cancels: enough
+        # to let a join go ahead (the gate is judged again on one atomic read once it has committed, gate_now);
+        # a refusal is judged again on one (confirmed).
+        event=inventory.with_stock(event_items.assemble(described, items), atomic=False) if described else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         entry=entry_of(entry) if entry else None,
     )
+
+
+def confirmed(event: EventRecord) -> EventRecord:
+    """A sharded event's open stock from one atomic read of its shards (read_for_join's plain read may have
+    seen each at a different moment, so its sum proves nothing); an unsharded one as it is."""
+    return inventory.with_stock(event)
 
 
 def join(entry: EntryRecord, *, token_version: int, first: bool = False) -> EntryRecord:
