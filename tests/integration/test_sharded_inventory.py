@@ -248,18 +248,24 @@ def test_the_event_shows_its_shards_and_the_sum_of_their_stock_and_stats_sum_the
     assert (stats["sold"], stats["available"], stats["revenue"]) == (9, 41, {"EUR": "90.00"})
 
 
-def test_a_big_event_gets_its_default_shards_and_an_admin_may_set_them(db: EmbeddedDynamoDB) -> None:
+def test_a_big_event_gets_up_to_ninety_shards_by_default_and_an_admin_may_choose_one_to_sixty_four(
+    db: EmbeddedDynamoDB,
+) -> None:
     assert Api().call("get_event", path={"event_id": new_event(total=20_000)}).body["inventory_shards"] == 90
     assert Api().call("get_event", path={"event_id": new_event(total=100)}).body["inventory_shards"] == 1
     admin = new_account("admin")
     body = {"name": "Rush", "venue": "Arena", "starts_at": "2031-01-01T20:00:00Z", "total_tickets": 100}
-    made = Api().call("create_event", token=admin.token, body={**body, "ticket_price": "5.00", "inventory_shards": 90})
+    made = Api().call("create_event", token=admin.token, body={**body, "ticket_price": "5.00", "inventory_shards": 64})
     assert made.status == 201, made.body
-    assert made.body["inventory_shards"] == 90
-    refused = Api().call(
-        "create_event", token=admin.token, body={**body, "ticket_price": "5.00", "inventory_shards": 91}
-    )
-    assert refused.status == 422
+    assert made.body["inventory_shards"] == 64
+    for beyond in (65, 90):  # the contract's range: only a big event's default goes past it
+        refused = Api().call(
+            "create_event", token=admin.token, body={**body, "ticket_price": "5.00", "inventory_shards": beyond}
+        )
+        assert (refused.status, refused.body["code"]) == (422, "VALIDATION_FAILED"), refused.body
+        path = {"event_id": made.body["id"]}
+        patched = Api().call("update_event", token=admin.token, path=path, body={"inventory_shards": beyond})
+        assert patched.status == 422, patched.body
 
 
 def test_an_event_of_more_than_sixty_four_shards_sells_exactly_every_ticket_joining_fragments(
@@ -320,7 +326,7 @@ def test_the_largest_edits_of_a_ninety_shard_event_fit_in_one_transaction(db: Em
     assert cut.status == 200, cut.body
     assert type_call(admin, "delete_ticket_type", event_id, added.body["id"]).status == 204
     assert reshard(admin, event_id, 60)["available_tickets"] == 898  # down across 64
-    assert reshard(admin, event_id, 90)["available_tickets"] == 898  # and up again
+    assert reshard(admin, event_id, 64)["available_tickets"] == 898  # and up again, as far as an admin may
     assert stock_now(db, event_id).balanced
     assert Api().call("delete_event", token=admin.token, path=path).status == 204  # 99 actions too
     sweep()  # which reads the deleted event's every shard to close its line

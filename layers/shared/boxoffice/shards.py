@@ -15,6 +15,10 @@ from typing import Final
 # actions: deleting an event writes its item, every shard's quota and its 8 check-in count shards (N + 9),
 # and so does moving its start. 90 keeps both within one transaction (docs/data-model.md, "Stock shards").
 MAX_SHARDS: Final = 90
+# What an admin may choose (POST/PATCH /events `inventory_shards`): 1-64, the API contract's range (DESIGN.md,
+# v3). Only the automatic default of an event above 64 x TICKETS_PER_SHARD tickets (14,336) goes beyond it, up to
+# MAX_SHARDS: 64 shards of one item serve ~4,300 bookings a second in the partition model, short of 5,000.
+MAX_CHOSEN: Final = 64
 # A shard is one item in a partition of its own (a partition key costs nothing): it takes 1,000 write units a
 # second, a booking costs it 4 (its stock and type items, each under 1 KB, twice in a transaction: 250 a
 # second), and transactions on one item conflict: one holds it about 10 ms, so with buyers arriving at random

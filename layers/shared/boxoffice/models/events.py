@@ -42,7 +42,7 @@ from boxoffice.records import (
     DOORS_OPEN_MINUTES,
     MAX_TICKET_TYPES,
 )
-from boxoffice.shards import BOOKINGS_PER_SHARD_SECOND, MAX_SHARDS, TICKETS_PER_SHARD
+from boxoffice.shards import BOOKINGS_PER_SHARD_SECOND, MAX_CHOSEN, MAX_SHARDS, TICKETS_PER_SHARD
 from boxoffice.text import MAX_NAME_KEY_BYTES, fold, venue_key
 from boxoffice.vocabulary import EventStatus
 
@@ -275,12 +275,13 @@ EVENT_EXAMPLE: JsonDict = {
 }
 
 
-InventoryShards = Annotated[StrictInt, Field(ge=1, le=MAX_SHARDS)]
+InventoryShards = Annotated[StrictInt, Field(ge=1, le=MAX_CHOSEN)]
 _SHARDS = (
-    "The stock shards its open sale is split over, each a partition of its own that bookings spread over "
-    f"(null or left out: one per {TICKETS_PER_SHARD} tickets, 1 to {MAX_SHARDS}: each shard sells about "
-    f"{BOOKINGS_PER_SHARD_SECOND} bookings a second, and an edit writes every shard in one transaction of at "
-    'most 100 items; see docs/data-model.md, "Stock shards")'
+    f"The stock shards its open sale is split over (1 to {MAX_CHOSEN}), each a partition of its own that bookings "
+    f"spread over. Null or left out: one per {TICKETS_PER_SHARD} tickets, 1 to {MAX_SHARDS} (each shard sells about "
+    f"{BOOKINGS_PER_SHARD_SECOND} bookings a second; only an event of more than {MAX_CHOSEN * TICKETS_PER_SHARD:,} "
+    f"tickets gets more than {MAX_CHOSEN}, so that 20,000 sell at 5,000 a second); an edit writes every shard in "
+    'one transaction of at most 100 items. See docs/data-model.md, "Stock shards"'
 )
 
 
@@ -444,7 +445,9 @@ class Event(ResponseModel):
     )
     doors_open_minutes_before: int
     doors_close_minutes_after: int
-    inventory_shards: int = Field(description=f"The stock shards its open sale is split over (1-{MAX_SHARDS})")
+    inventory_shards: int = Field(
+        description=f"The stock shards its open sale is split over (1-{MAX_SHARDS}; an admin chooses 1-{MAX_CHOSEN})"
+    )
     doors_open_at: dt.datetime = Field(description="When check-in opens (ISO 8601 in UTC)")
     doors_close_at: dt.datetime = Field(description="When check-in has closed (ISO 8601 in UTC)")
     status: EventStatus
