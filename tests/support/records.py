@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from boxoffice.records import EventRecord, TicketType
-from boxoffice.vocabulary import EventStatus
+from boxoffice.records import Discount, EventRecord, PromoCode, TicketType
+from boxoffice.vocabulary import DiscountKind, EventStatus
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -51,3 +51,23 @@ def ticket_type(**overrides: Any) -> TicketType:
 def event_record(**overrides: Any) -> EventRecord:
     """An event on sale tomorrow (relative to NOW), 100 tickets of one type at 25.00 EUR."""
     return replace(_EVENT, **overrides)
+
+
+def promo_code(kind: DiscountKind = DiscountKind.PERCENT, value: str = "10", **changes: Any) -> PromoCode:
+    """EARLY10 of event e1 (10% off every type, unlimited, always valid, never used), with `changes`."""
+    base = PromoCode(
+        id="c1",
+        event_id="e1",
+        code="EARLY10",
+        discount=Discount(kind, Decimal(value)),
+        ticket_type_ids=None,
+        max_uses=None,
+        valid_from=None,
+        valid_until=None,
+        unlocks=frozenset(),
+        created_at=NOW,
+        updated_at=NOW,
+        uses=0,
+        discount_given=Decimal(0),
+    )
+    return replace(base, **changes)

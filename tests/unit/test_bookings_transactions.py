@@ -19,18 +19,16 @@ from boxoffice.logic import bookings
 from boxoffice.models.events import MAX_PER_BOOKING
 from boxoffice.records import (
     BookingRecord,
-    Discount,
     EventSnapshot,
     Holding,
     IdempotencyClaim,
-    PromoCode,
     Redemption,
 )
 from boxoffice.store import bookings as store
 from boxoffice.store import dynamo
 from boxoffice.store.inventory import StockChanged
-from boxoffice.vocabulary import DiscountKind, Principal, Role, UserRecord
-from tests.support.records import NOW, event_record, ticket_type
+from boxoffice.vocabulary import Principal, Role, UserRecord
+from tests.support.records import NOW, event_record, promo_code, ticket_type
 
 TYPE = ticket_type(max_tickets_per_booking=MAX_PER_BOOKING)
 EVENT = event_record(max_tickets_per_booking=MAX_PER_BOOKING, ticket_types=(TYPE,))
@@ -117,21 +115,7 @@ def test_the_largest_booking_with_a_key_and_a_promo_code_fits_one_transaction(
 ) -> None:
     sizes: list[int] = []
     monkeypatch.setattr(dynamo, "transact", lambda actions: sizes.append(len(actions)))
-    found = PromoCode(
-        id="c1",
-        event_id=EVENT.id,
-        code="EARLY10",
-        discount=Discount(DiscountKind.PERCENT, Decimal(10)),
-        ticket_type_ids=None,
-        max_uses=None,
-        valid_from=None,
-        valid_until=None,
-        unlocks=frozenset(),
-        created_at=NOW,
-        updated_at=NOW,
-        uses=0,
-        discount_given=Decimal(0),
-    )
+    found = promo_code(event_id=EVENT.id)
     used = Redemption(found, MAX_PER_BOOKING, Decimal("2.50"))
     assert create(record=booking(MAX_PER_BOOKING), claim=IdempotencyClaim("k", "f", 0), redemption=used) is None
     # ... and the code's counter and the account's wrong-code check: 58.

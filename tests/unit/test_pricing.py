@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,29 +11,11 @@ from boxoffice.errors import InvalidPromoCode, PromoCodeUsedUp, TicketTypeNotFou
 from boxoffice.logic import pricing
 from boxoffice.records import Discount, PromoCode, Redemption
 from boxoffice.vocabulary import DiscountKind
+from tests.support.records import promo_code as code
 from tests.support.records import ticket_type
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ADULT, CHILD = "adult", "child"
-
-
-def code(kind: DiscountKind = DiscountKind.PERCENT, value: str = "10", **changes: object) -> PromoCode:
-    base = PromoCode(
-        id="c1",
-        event_id="e1",
-        code="EARLY10",
-        discount=Discount(kind, Decimal(value)),
-        ticket_type_ids=None,
-        max_uses=None,
-        valid_from=None,
-        valid_until=None,
-        unlocks=frozenset(),
-        created_at=NOW,
-        updated_at=NOW,
-        uses=0,
-        discount_given=Decimal(0),
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
