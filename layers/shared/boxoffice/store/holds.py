@@ -67,9 +67,10 @@ EXPIRY_KEYS = (*(f"HELD#{n}" for n in range(EXPIRY_SHARDS)), LEGACY_EXPIRY_KEY)
 
 # by_event_expiry's partition keys (`held_event`): a hold that took tickets from a stock shard other than 0
 # writes one of EVENT_EXPIRY_SHARDS keys of its event (`<event id>#<n>`), so a sharded event's holds spread
-# as its stock does: 4 WCU a hold on a key, 250 holds a second each, 2,000 over 8. Any other hold (every
-# hold of an unsharded event, and all placed before the spread) keeps the event's own id.
-EVENT_EXPIRY_SHARDS = 8
+# as its stock does: 4 WCU a hold on a key, 250 holds a second each, 4,000 over 16; a key takes 2 of the
+# ~14 WCU a hold writes in all, 1/112 of the event's writes, under a 90-shard event's 1/90 per stock shard.
+# Any other hold (every hold of an unsharded event, and all placed before the spread) keeps the event's id.
+EVENT_EXPIRY_SHARDS = 16
 
 
 def _hashed(hold_id: str) -> int:
@@ -435,7 +436,7 @@ def _release(
 
 def expired(now: datetime, *, event_id: str, sharded: bool, limit: int) -> list[HoldRecord]:
     """Up to `limit` of one event's holds still HELD past their expiry: a Query of by_event_expiry per key of
-    the event (one for an unsharded event; of a sharded one's 9, only until `limit` are found), each reading
+    the event (one for an unsharded event; of a sharded one's 17, only until `limit` are found), each reading
     only expired holds, soonest first, at most `limit` items in all. The index lags its table by a moment;
     the release's own condition is what decides."""
     found: list[HoldRecord] = []
