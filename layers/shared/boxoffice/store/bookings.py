@@ -22,6 +22,7 @@ from boxoffice import retry, shards
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, TicketUsed
 from boxoffice.records import (
     DEFAULT_TYPE_NAME,
+    BookedLine,
     BookedType,
     BookingRecord,
     Details,
@@ -81,9 +82,42 @@ def booking_attributes(record: BookingRecord) -> Item:
         "ticket_cancelled_at": record.ticket_cancelled_at.isoformat() if record.ticket_cancelled_at else None,
         "tickets_spread": record.tickets_spread,
         "shards": shards_attribute(record.shards),
+        "lines": lines_attribute(record.lines),
         **promo_attributes(record),
         **_snapshot_attributes(record.event),
     }
+
+
+def lines_attribute(lines: Iterable[BookedLine]) -> list[Item] | None:
+    """A booking's lines, as stored (absent for a booking of one type)."""
+    stored = [
+        {
+            "ticket_type_id": x.ticket_type.id,
+            "ticket_type_name": x.ticket_type.name,
+            "ticket_type_quota": x.ticket_type.sub_quota,
+            "ticket_numbers": list(x.ticket_numbers),
+            "unit_price": x.unit_price,
+            "unit_discount": x.unit_discount,
+            "promo_counted": x.promo_counted,
+            "shards": {str(k): n for k, n in x.shards},
+        }
+        for x in lines
+    ]
+    return stored or None
+
+
+def lines_of(item: Mapping[str, Any]) -> tuple[BookedLine, ...]:
+    return tuple(
+        BookedLine(
+            BookedType(x["ticket_type_id"], x["ticket_type_name"], sub_quota=bool(x["ticket_type_quota"])),
+            tuple(x["ticket_numbers"]),
+            Decimal(x["unit_price"]),
+            Decimal(x["unit_discount"]),
+            promo_counted=bool(x["promo_counted"]),
+            shards=shards_of(x),
+        )
+        for x in item.get("lines") or ()
+    )
 
 
 def promo_attributes(record: BookingRecord | HoldRecord) -> Item:
@@ -145,6 +179,7 @@ def booking_of(item: Mapping[str, Any]) -> BookingRecord:
         tickets_spread=bool(item.get("tickets_spread", False)),
         shards=shards_of(item),
         **promo_of(item),
+        lines=lines_of(item),
     )
 
 
@@ -279,11 +314,11 @@ def read_for_booking(
         else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         earlier=idempotency_of(earlier) if earlier else None,
-        promo=_promo(event_id, promo_code, items),
+        promo=promo_of_items(event_id, promo_code, items),
     )
 
 
-def _promo(event_id: str, code: str | None, items: Iterable[Item]) -> PromoCode | None:
+def promo_of_items(event_id: str, code: str | None, items: Iterable[Item]) -> PromoCode | None:
     """The code asked for, from the items a booking's read found (None: none asked, or no such code)."""
     if code is None:
         return None
@@ -373,6 +408,7 @@ def add_booking(
     tx.add(
         "booking", _put(bookings_table(), {**_booking_key(booking.user_id, booking.id), **booking_attributes(booking)})
     )
+    types = {n: line.ticket_type for line in booking.booked_lines for n in line.ticket_numbers}
     for n, number in enumerate(booking.ticket_numbers):
         put = tickets.put_action(
             booking.event_id,
@@ -380,7 +416,7 @@ def add_booking(
             code=codes[number],
             booking_id=booking.id,
             user_id=booking.user_id,
-            ticket_type=BookedType(booking.ticket_type_id, booking.ticket_type_name),
+            ticket_type=BookedType(types[number].id, types[number].name),
             at=booking.created_at,
         )
         tx.add(f"ticket:{n}", put)
