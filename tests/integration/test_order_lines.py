@@ -156,3 +156,79 @@ def test_an_order_on_a_sharded_event_takes_every_line_and_gives_them_back(api: A
     assert api.call("cancel_booking", token=buyer.token, path={"booking_id": booked.body["id"]}).status == 200
     state = ledger(event_id)
     assert (state.valid_tickets, state.confirmed_quantity) == (0, 0)
+
+
+def hostile_orders(api: Api, admin: Account, event_id: str) -> dict[str, tuple[dict[str, Any], int, str]]:
+    """Bodies an order must refuse, by why: (body, status, code)."""
+    types = type_ids(event_id)
+    adult, child = types["Adult"], types["Child"]
+    other = new_event(total=10, types=[SENIOR])
+    add_code(api, admin, other, code="ELSEWHERE", percent=10)
+    def lines(*pairs: tuple[str, Any]) -> list[dict[str, Any]]:
+        return [{"ticket_type_id": t, "quantity": q} for t, q in pairs]
+
+    eleven = [{"ticket_type_id": f"type-{n}", "quantity": 1} for n in range(11)]
+    return {
+        "11 lines": ({"items": eleven}, 422, "VALIDATION_FAILED"),
+        "no line": ({"items": []}, 422, "VALIDATION_FAILED"),
+        "a type twice": ({"items": lines((adult, 1), (adult, 2))}, 422, "VALIDATION_FAILED"),
+        "quantity 0": ({"items": lines((adult, 1), (child, 0))}, 422, "VALIDATION_FAILED"),
+        "quantity as text": ({"items": lines((adult, "2"))}, 422, "VALIDATION_FAILED"),
+        "items and quantity": ({"items": lines((adult, 1)), "quantity": 1}, 422, "VALIDATION_FAILED"),
+        "another event's type": (
+            {"items": lines((adult, 1), (type_ids(other)["Senior"], 1))},
+            404,
+            "TICKET_TYPE_NOT_FOUND",
+        ),
+        "another event's code": (
+            {"items": lines((adult, 1), (child, 1)), "promo_code": "ELSEWHERE"},
+            422,
+            "INVALID_PROMO_CODE",
+        ),
+        "a code with a space": (
+            {"items": lines((adult, 1), (child, 1)), "promo_code": "EARLY 10"},
+            422,
+            "VALIDATION_FAILED",
+        ),
+    }
+
+
+def test_hostile_orders_are_problems_of_the_document_and_write_nothing(
+    api: Api, admin: Account, buyer: Account, event_id: str
+) -> None:
+    for why, (body, status, code) in hostile_orders(api, admin, event_id).items():
+        result = api.call("create_booking", token=buyer.token, path={"event_id": event_id}, body=body)
+        assert (result.status, result.body.get("code")) == (status, code), (why, result.body)
+        assert result.content_type == "application/problem+json", why
+    state = ledger(event_id)
+    assert (state.sold, state.confirmed_quantity, state.ticket_numbers) == (0, 0, [])
+
+
+def test_a_type_asked_twice_is_named_by_its_second_line(api: Api, buyer: Account, event_id: str) -> None:
+    adult = type_ids(event_id)["Adult"]
+    result = order(api, buyer, event_id, [(adult, 1), (adult, 2)])
+    refused(result, 422, "VALIDATION_FAILED")
+    assert result.body["errors"] == [
+        {"field": "items.1.ticket_type_id", "message": "names a ticket type already in another line"}
+    ]
+
+
+def test_a_hidden_type_is_not_found_without_its_code_and_sold_beside_a_public_line_with_it(
+    api: Api, admin: Account, buyer: Account
+) -> None:
+    from boxoffice.store import events
+
+    event_id = new_event(total=20, types=[ADULT, {"name": "Press", "price": "10.00", "hidden": True}])
+    stored = events.get(event_id)
+    assert stored is not None
+    (press,) = [t.id for t in stored.ticket_types if t.hidden]
+    adult = type_ids(event_id)["Adult"]
+    add_code(api, admin, event_id, code="PRESS-2026", percent=0, unlocks=[press], max_uses=1)
+    hidden = order(api, buyer, event_id, [(adult, 1), (press, 1)])
+    refused(hidden, 404, "TICKET_TYPE_NOT_FOUND")
+    assert hidden.body["line"] == 1
+    assert ledger(event_id).sold == 0
+    unlocked = order(api, buyer, event_id, [(adult, 1), (press, 1)], code="press-2026")
+    assert unlocked.status == 201, unlocked.body
+    assert unlocked.body["total_price"] == "40.00"  # an access code: no discount
+    assert code_state(api, admin, event_id, "PRESS-2026") == (1, "0.00")  # its one use: the press ticket

@@ -45,7 +45,7 @@ from boxoffice.store import orders as store
 from boxoffice.store.bookings import BookingContext, IdTaken
 from boxoffice.store.inventory import Taken
 from boxoffice.store.promocodes import PromoCodeChanged
-from boxoffice.vocabulary import BookingStatus, EventStatus, Principal
+from boxoffice.vocabulary import BookingStatus, DiscountKind, EventStatus, Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +135,17 @@ def _code_lines(types: Sequence[TicketType], asked: str | None, code: PromoCode 
         unlocked = pricing.unlocks(code, ticket_type.id)
         if ticket_type.hidden and not unlocked:
             raise at_line(InvalidPromoCode(), n)
-        counted.append(unlocked or pricing.applies_to(code, ticket_type.id))
+        counted.append(unlocked or _discounts(code, ticket_type.id))
     if not any(counted):
         raise InvalidPromoCode()
     return counted
+
+
+def _discounts(code: PromoCode, ticket_type_id: str) -> bool:
+    """Whether the code takes something off the type's tickets: an access code (percent 0) discounts none, so
+    a public line beside the hidden one it unlocks uses none of it."""
+    access = code.discount.kind is DiscountKind.PERCENT and code.discount.value == 0
+    return pricing.applies_to(code, ticket_type_id) and not access
 
 
 def _with_uses(wanted: Sequence[tuple[str | None, int]], counted: Sequence[bool], code: PromoCode) -> None:
