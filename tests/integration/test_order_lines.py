@@ -164,6 +164,7 @@ def hostile_orders(api: Api, admin: Account, event_id: str) -> dict[str, tuple[d
     adult, child = types["Adult"], types["Child"]
     other = new_event(total=10, types=[SENIOR])
     add_code(api, admin, other, code="ELSEWHERE", percent=10)
+
     def lines(*pairs: tuple[str, Any]) -> list[dict[str, Any]]:
         return [{"ticket_type_id": t, "quantity": q} for t, q in pairs]
 
