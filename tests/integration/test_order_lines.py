@@ -4,6 +4,8 @@ together; a refusal names its line; a code applies per line; cancelling gives ba
 
 from __future__ import annotations
 
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from scripts.bench.common import count_calls
 from tests.integration.test_promo_bookings import add_code, code_state, refused
 from tests.integration.test_stats import stats
 from tests.support.bookings import Account, ledger, new_account, new_event, recount, type_ids
+from tests.support.fixtures import serialised_moto
 from tests.support.handlers import Api, Result
 
 ADULT = {"name": "Adult", "price": "30.00", "total_tickets": 20}
@@ -233,3 +236,55 @@ def test_a_hidden_type_is_not_found_without_its_code_and_sold_beside_a_public_li
     assert unlocked.status == 201, unlocked.body
     assert unlocked.body["total_price"] == "40.00"  # an access code: no discount
     assert code_state(api, admin, event_id, "PRESS-2026") == (1, "0.00")  # its one use: the press ticket
+
+
+def race_orders(event_id: str, orders: int, lines: list[tuple[str, int]], code: str | None = None) -> list[Result]:
+    """`orders` buyers each booking `lines` at once, through the handlers on 16 threads."""
+    buyers = [new_account() for _ in range(orders)]
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(lambda who: order(Api(), who, event_id, lines, code=code), buyers))
+
+
+def test_sixty_racing_two_line_orders_sell_exactly_the_sub_quotas_and_never_one_line_alone() -> None:
+    with serialised_moto("order-lines"):
+        event_id = new_event(total=200, types=[{**ADULT, "total_tickets": 40}, CHILD | {"total_tickets": 20}])
+        types = type_ids(event_id)
+        results = race_orders(event_id, 60, [(types["Adult"], 2), (types["Child"], 1)])
+        state = ledger(event_id)
+    answers = Counter((r.status, r.body.get("code", "")) for r in results)
+    assert answers[(201, "")] == 20, answers
+    assert set(answers) <= {(201, ""), (409, "NOT_ENOUGH_TICKETS"), (409, "SOLD_OUT")}, answers
+    booked = [r.body for r in results if r.status == 201]
+    assert all(
+        [(x["ticket_type"]["name"], x["quantity"]) for x in b["lines"]] == [("Adult", 2), ("Child", 1)] for b in booked
+    )
+    assert state.balanced, state
+    assert (state.types[types["Adult"]].sold, state.types[types["Child"]].sold, state.sold) == (40, 20, 60)
+
+
+def test_a_codes_max_uses_lowered_while_orders_race_is_never_overrun() -> None:
+    with serialised_moto("order-code-edit"):
+        api, admin = Api(), new_account("admin")
+        event_id = new_event(total=200, types=[ADULT, SENIOR])
+        types = type_ids(event_id)
+        add_code(
+            api, admin, event_id, code="SENIOR5", amount_off="5.00", ticket_type_ids=[types["Senior"]], max_uses=30
+        )
+        path = {"event_id": event_id, "code": "SENIOR5"}
+
+        def lower() -> Result:
+            return Api().call("update_promo_code", token=admin.token, path=path, body={"max_uses": 6})
+
+        with ThreadPoolExecutor(2) as pool:
+            edit = pool.submit(lower)
+            results = race_orders(event_id, 24, [(types["Adult"], 1), (types["Senior"], 2)], code="SENIOR5")
+            assert edit.result().status == 200
+        uses, given = code_state(api, admin, event_id, "SENIOR5")
+        state = ledger(event_id)
+    booked = [r.body for r in results if r.status == 201]
+    assert {(r.status, r.body.get("code")) for r in results if r.status != 201} <= {(409, "PROMO_CODE_USED_UP")}
+    assert {b["total_price"] for b in booked} == {"60.00"}  # 30 + 2 x (20 - 5): never the wrong price
+    assert (uses, given) == (2 * len(booked), f"{10 * len(booked)}.00")
+    assert state.balanced, state
+    assert state.sold == 3 * len(booked)
+    assert 3 <= len(booked) < 24  # 6 uses (3 orders) after the edit; some may have gone before it
