@@ -22,12 +22,17 @@ def test_an_unsharded_events_lines_all_take_from_shard_0() -> None:
     assert orders.plan(event_record(), [(ADULT, 2), (CHILD, 3)]) == [{0: 2}, {0: 3}]
 
 
+def test_an_order_takes_every_line_from_one_shard_that_has_them_all() -> None:
+    event = event_record(inventory_shards=3, shard_stock=(2, 5, 3), available_tickets=10)
+    assert orders.plan(event, [(ADULT, 3), (CHILD, 2)]) == [{1: 3}, {1: 2}]
+
+
 def test_each_line_takes_from_what_the_lines_before_it_left() -> None:
-    event = event_record(inventory_shards=2, shard_stock=(4, 0), available_tickets=4)
-    assert orders.plan(event, [(ADULT, 3), (CHILD, 1)]) == [{0: 3}, {0: 1}]
+    event = event_record(inventory_shards=2, shard_stock=(3, 2), available_tickets=5)
+    assert orders.plan(event, [(ADULT, 3), (CHILD, 2)]) == [{0: 3}, {1: 2}]
     with pytest.raises(orders.Unplaceable) as short:
-        orders.plan(event, [(ADULT, 3), (CHILD, 2)])
-    assert (short.value.line, short.value.available) == (1, 1)
+        orders.plan(event, [(ADULT, 3), (CHILD, 3)])
+    assert (short.value.line, short.value.available) == (1, 2)
 
 
 def test_a_line_takes_only_from_the_shards_holding_its_types_sub_quota() -> None:
