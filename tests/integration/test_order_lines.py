@@ -288,3 +288,56 @@ def test_a_codes_max_uses_lowered_while_orders_race_is_never_overrun() -> None:
     assert state.balanced, state
     assert state.sold == 3 * len(booked)
     assert 3 <= len(booked) < 24  # 6 uses (3 orders) after the edit; some may have gone before it
+
+
+def hold_cart(api: Api, who: Account, event_id: str, lines: list[tuple[str, int]], code: str | None = None) -> Result:
+    body: dict[str, Any] = {"items": [{"ticket_type_id": t, "quantity": q} for t, q in lines]}
+    if code is not None:
+        body["promo_code"] = code
+    return api.call("create_hold", token=who.token, path={"event_id": event_id}, body=body)
+
+
+def test_a_cart_is_held_as_one_hold_and_confirmed_into_one_order_at_its_prices(
+    api: Api, admin: Account, buyer: Account, event_id: str
+) -> None:
+    types = type_ids(event_id)
+    add_code(api, admin, event_id, code="KIDS10", percent=10, ticket_type_ids=[types["Child"]])
+    held = hold_cart(api, buyer, event_id, [(types["Adult"], 2), (types["Child"], 2)], code="KIDS10")
+    assert held.status == 201, held.body
+    assert [(x["ticket_type"]["name"], x["quantity"], x["total"]) for x in held.body["lines"]] == [
+        ("Adult", 2, "60.00"),
+        ("Child", 2, "27.00"),
+    ]
+    assert (held.body["quantity"], held.body["discount"], held.body["total_price"]) == (4, "3.00", "87.00")
+    assert code_state(api, admin, event_id, "KIDS10") == (2, "3.00")
+    assert ledger(event_id).types[types["Child"]].available == 2  # held: off sale
+    confirmed = api.call("confirm_hold", token=buyer.token, path={"hold_id": held.body["id"]})
+    assert confirmed.status == 201, confirmed.body
+    assert confirmed.body["lines"] == held.body["lines"]
+    assert confirmed.body["total_price"] == "87.00"
+    state = ledger(event_id)
+    assert state.balanced, state
+    assert (state.types[types["Adult"]].sold, state.types[types["Child"]].sold) == (2, 2)
+    assert code_state(api, admin, event_id, "KIDS10") == (2, "3.00")  # counted once, at the hold
+    assert stats(admin, event_id, api) == recount(event_id)
+
+
+def test_a_released_cart_gives_every_line_and_the_codes_uses_back(
+    api: Api, admin: Account, buyer: Account, event_id: str
+) -> None:
+    types = type_ids(event_id)
+    add_code(api, admin, event_id, code="KIDS10", percent=10, ticket_type_ids=[types["Child"]])
+    held = hold_cart(api, buyer, event_id, [(types["Adult"], 1), (types["Child"], 3)], code="KIDS10").body
+    released = api.call("release_hold", token=buyer.token, path={"hold_id": held["id"]})
+    assert (released.status, released.body["status"]) == (200, "RELEASED"), released.body
+    state = ledger(event_id)
+    assert (state.available, state.types[types["Child"]].available) == (50, 4)
+    assert code_state(api, admin, event_id, "KIDS10") == (0, "0.00")
+
+
+def test_a_cart_short_on_one_line_names_it_and_holds_nothing(api: Api, buyer: Account, event_id: str) -> None:
+    types = type_ids(event_id)
+    result = hold_cart(api, buyer, event_id, [(types["Adult"], 1), (types["Child"], 5)])
+    refused(result, 409, "NOT_ENOUGH_TICKETS")
+    assert (result.body["line"], result.body["available"]) == (1, 4)
+    assert ledger(event_id).available == 50

@@ -267,6 +267,18 @@ class BookedLine:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldLine:
+    """One line of a held cart: `quantity` tickets of one type, each at one price (docs/orders.md)."""
+
+    ticket_type: BookedType
+    quantity: int
+    unit_price: Decimal
+    unit_discount: Decimal = Decimal(0)
+    promo_counted: bool = False
+    shards: tuple[tuple[int, int], ...] = ()  # where its tickets are held, shard 0's included
+
+
+@dataclass(frozen=True, slots=True)
 class BookingRecord:
     """A booking: its tickets' numbers, prices as booked, its status, and its event as it last saw it."""
 
@@ -396,14 +408,37 @@ class HoldRecord:
     promo_code_id: str | None = None
     unit_discount: Decimal = Decimal(0)
 
+    # A cart of several types: its lines (the fields above then describe its first line's type and price).
+    lines: tuple[HeldLine, ...] = ()
+
     @property
     def source(self) -> dict[int, int]:
-        """Shard -> tickets held there: what a confirm or a release moves."""
-        return dict(self.shards) or {0: self.quantity}
+        """Shard -> tickets held there (all its lines'): what a confirm or a release moves."""
+        parts: dict[int, int] = {}
+        for line in self.held_lines:
+            for shard, part in line.shards:
+                parts[shard] = parts.get(shard, 0) + part
+        return parts
 
     @property
     def booked_type(self) -> BookedType:
         return BookedType(self.ticket_type_id, self.ticket_type_name, sub_quota=self.ticket_type_quota)
+
+    @property
+    def held_lines(self) -> tuple[HeldLine, ...]:
+        """Its lines: a hold of one type is one line."""
+        if self.lines:
+            return self.lines
+        shards = self.shards or ((0, self.quantity),)
+        only = HeldLine(
+            self.booked_type,
+            self.quantity,
+            self.unit_price,
+            self.unit_discount,
+            promo_counted=self.promo_code_id is not None,
+            shards=shards,
+        )
+        return (only,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,12 @@ inside the transaction.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
-from boxoffice import clock, ids, retry
+from boxoffice import clock, ids, money, retry
 from boxoffice.config import settings
 from boxoffice.errors import (
     HoldConfirmed,
@@ -24,9 +26,8 @@ from boxoffice.errors import (
     HoldNotFound,
     HoldReleased,
     IdempotencyKeyReused,
-    InvalidInput,
 )
-from boxoffice.logic import offers
+from boxoffice.logic import offers, orders, pricing
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
     BookingOutcome,
@@ -47,9 +48,19 @@ from boxoffice.logic.sales import chosen_type, confirmable, holdable
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HoldRecord, IdempotencyClaim, IdempotencyRecord
+from boxoffice.records import (
+    BookedLine,
+    BookingRecord,
+    EventRecord,
+    HeldLine,
+    HoldRecord,
+    IdempotencyClaim,
+    IdempotencyRecord,
+    PromoCode,
+)
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
+from boxoffice.store import orders as orders_store
 from boxoffice.store.bookings import IdTaken
 from boxoffice.store.holds import EventGone, HoldChanged
 from boxoffice.store.inventory import StockChanged
@@ -84,18 +95,36 @@ def ending(hold: HoldRecord, now: datetime) -> HoldStatus:
 
 
 def public_hold(record: HoldRecord, now: datetime) -> Hold:
+    lines = record.held_lines
+    priced = [pricing.Line(x.ticket_type.id, x.quantity, x.unit_price, x.unit_discount * x.quantity) for x in lines]
+    totals = pricing.totals(priced, record.currency)
+    single = len(lines) == 1
+
+    def price(amount: Decimal) -> Decimal:
+        return money.in_minor_units(amount, record.currency)
+
     return Hold.model_validate(
         {
             "id": record.id,
             "event_id": record.event_id,
-            "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name},
+            "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name} if single else None,
             "quantity": record.quantity,
+            "lines": [
+                {
+                    "ticket_type": {"id": x.ticket_type.id, "name": x.ticket_type.name},
+                    "quantity": p.quantity,
+                    "unit_price": price(p.unit_price),
+                    "discount": price(p.discount),
+                    "total": price(p.total),
+                }
+                for x, p in zip(lines, priced, strict=True)
+            ],
             "status": HoldStatus.EXPIRED if lapsed(record, now) else record.status,
             "expires_at": record.expires_at,
-            "unit_price": record.unit_price,
+            "unit_price": record.unit_price if single else None,
             "promo_code": record.promo_code,
-            "discount": record.unit_discount * record.quantity,
-            "total_price": (record.unit_price - record.unit_discount) * record.quantity,
+            "discount": totals.discount,
+            "total_price": totals.total,
             "currency": record.currency,
             "created_at": record.created_at,
             "booking_id": record.booking_id,
@@ -136,8 +165,8 @@ def place_hold(
     now = clock.now()
     asked = request.promo_code
     lines = request.lines()
-    if len(lines) > 1:  # a cart of several types is held as an order is booked: not built yet (docs/orders.md)
-        raise InvalidInput("a hold takes one line for now: hold each type, or book the order", field="items")
+    if len(lines) > 1:
+        return _place_cart(principal, event_id, request, idempotency_key)
     ((type_id, quantity),) = lines
     context = booking_store.read_for_booking(principal.user_id, event_id, idempotency_key, type_id, asked)
     require_current(principal, context.user)
@@ -203,6 +232,98 @@ def place_hold(
     return counting_wrong_codes(principal.user_id, attempt)
 
 
+def _place_cart(
+    principal: Principal, event_id: str, request: BookingRequest, idempotency_key: str | None
+) -> HoldOutcome:
+    """Hold a cart of several lines as an order is booked (logic/orders.py), under the hold rules on their
+    sum: one BatchGetItem (two for a sharded event) and one transaction."""
+    now = clock.now()
+    wanted = request.lines()
+    orders.distinct(wanted)
+    reader = orders.Reader(principal.user_id, event_id, idempotency_key, wanted, request.promo_code, holdable)
+    context = reader.read()
+    require_current(principal, context.user)
+    claim = None
+    if idempotency_key is not None:
+        ttl = settings().idempotency_ttl_seconds
+        claim = IdempotencyClaim(idempotency_key, _fingerprint(event_id, request), int(now.timestamp()) + ttl)
+        if context.earlier is not None and context.earlier.expires_at > now.timestamp():
+            return _replay(principal, context.earlier, claim, now)
+
+    def attempt() -> HoldOutcome:
+        nonlocal context
+        context, sales, redemption = orders.judged(reader, context, now)
+        event = context.event
+        assert event is not None  # judged
+        plans = orders.planned(event, sales)
+        record = _cart(principal.user_id, event, sales, plans, now, context.promo)
+        try:
+            earlier = orders_store.place(
+                record,
+                event=event,
+                lines=orders.taken(sales, plans, selling=False),
+                holding=context.holding,
+                token_version=principal.token_version,
+                claim=claim,
+                now=now,
+                redemption=redemption,
+            )
+        except (orders_store.OrderStockChanged, PromoCodeChanged, IdTaken):
+            context = reader.read()  # judged again on the counters and the code as they are now
+            raise retry.Again() from None
+        if earlier is not None and claim is not None:
+            return _replay(principal, earlier, claim, now)
+        metrics.add_metric(name="HoldsPlaced", unit="Count", value=1)
+        logger.info(
+            "Hold placed", extra={"hold_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
+        )
+        return HoldOutcome(public_hold(record, now), replayed=False)
+
+    return counting_wrong_codes(principal.user_id, attempt)
+
+
+def _cart(
+    user_id: str,
+    event: EventRecord,
+    sales: Sequence[orders.LineSale],
+    plans: Sequence[dict[int, int]],
+    now: datetime,
+    code: PromoCode | None,
+) -> HoldRecord:
+    """A new HELD cart of the lines, each held in the shards of its plan."""
+    lines = tuple(
+        HeldLine(
+            x.ticket_type.booked,
+            x.quantity,
+            x.ticket_type.price,
+            x.unit_discount,
+            promo_counted=x.counted,
+            shards=tuple(sorted(plan.items())),
+        )
+        for x, plan in zip(sales, plans, strict=True)
+    )
+    first, expires_at = lines[0], store.expiry_of(now)
+    return HoldRecord(
+        id=ids.new_booking_id(now),
+        user_id=user_id,
+        event_id=event.id,
+        ticket_type_id=first.ticket_type.id,
+        ticket_type_name=first.ticket_type.name,
+        ticket_type_quota=first.ticket_type.sub_quota,
+        quantity=sum(x.quantity for x in lines),
+        unit_price=first.unit_price,
+        currency=event.currency,
+        status=HoldStatus.HELD,
+        expires_at=expires_at,
+        created_at=now,
+        cooldown_until=expires_at + event.cooldown,
+        promo_code=code.code if code else None,
+        promo_code_id=code.id if code and any(x.promo_counted for x in lines) else None,
+        unit_discount=first.unit_discount,
+        lines=lines,
+    )
+
+
 def _read_own(principal: Principal, hold_id: str) -> HoldRecord:
     return owned(principal, hold_id, shape=ids.is_ulid, read=store.read_hold, missing=HoldNotFound)
 
@@ -259,6 +380,8 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
             promo_code_id=hold.promo_code_id,
             unit_discount=hold.unit_discount,
         )
+        if hold.lines:  # a cart: its lines, each with fresh ticket numbers, as held
+            record = _with_lines(record, hold)
         codes = signed_codes(record)
         try:
             earlier = store.confirm(
@@ -284,6 +407,24 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
         return BookingOutcome(public_booking(record, codes=codes), replayed=False)
 
     return retry.retried(attempt)
+
+
+def _with_lines(record: BookingRecord, hold: HoldRecord) -> BookingRecord:
+    """A confirmed cart's booking: its lines as held, each with its share of the record's ticket numbers."""
+    numbers = iter(record.ticket_numbers)
+    lines = tuple(
+        BookedLine(
+            x.ticket_type,
+            tuple(next(numbers) for _ in range(x.quantity)),
+            x.unit_price,
+            x.unit_discount,
+            promo_counted=x.promo_counted,
+            shards=x.shards,
+        )
+        for x in hold.lines
+    )
+    total = sum((x.net_unit_price * len(x.ticket_numbers) for x in lines), Decimal(0))
+    return replace(record, total_price=total, lines=lines)
 
 
 def release_hold(principal: Principal, hold_id: str) -> Hold:

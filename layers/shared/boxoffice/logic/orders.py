@@ -18,6 +18,7 @@ from boxoffice import clock, ids, retry
 from boxoffice.errors import (
     DomainError,
     EventNotFound,
+    HoldLimitReached,
     InvalidInput,
     InvalidPromoCode,
     NotEnoughTickets,
@@ -27,6 +28,7 @@ from boxoffice.errors import (
     UserLimitReached,
 )
 from boxoffice.logic import bookings, expiry, pricing
+from boxoffice.logic.bookings import Rules
 from boxoffice.logic.permissions import require_current
 from boxoffice.logic.sales import bookable
 from boxoffice.models.bookings import BookingRequest
@@ -57,6 +59,10 @@ class LineSale:
     unit_discount: Decimal
     counted: bool  # its tickets count in the code's uses
 
+    @property
+    def net_price(self) -> Decimal:
+        return self.ticket_type.price - self.unit_discount
+
 
 def at_line(error: DomainError, line: int) -> DomainError:
     """The refusal, naming the order's line it is about."""
@@ -83,10 +89,12 @@ def judge(
     asked: str | None,
     code: PromoCode | None,
     now: datetime,
+    rules: Rules = bookable,
 ) -> tuple[list[LineSale], Redemption | None]:
-    """The order's lines as they may be sold now, and the code as they use it; else the first refusal, in the
-    order a buyer can act on: the event, each line's type (a hidden one needs a code that unlocks it), the
-    code, the event's per-booking limit on the sum, then each line's rules on what the lines before it left."""
+    """The order's lines as they may be sold (or held, by `rules`) now, and the code as they use it; else the
+    first refusal, in the order a buyer can act on: the event, each line's type (a hidden one needs a code
+    that unlocks it), the code, the event's per-booking limit on the sum, then each line's rules on what the
+    lines before it left."""
     if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
     types = []
@@ -103,8 +111,9 @@ def judge(
     sales = []
     for n, (ticket_type, (_, quantity)) in enumerate(zip(types, wanted, strict=True)):
         drawn = replace(event, available_tickets=event.available_tickets - before)
+        mine = replace(holding, tickets=holding.tickets + before, held_tickets=holding.held_tickets + before)
         try:
-            bookable(drawn, ticket_type, replace(holding, tickets=holding.tickets + before), quantity, now)
+            rules(drawn, ticket_type, mine, quantity, now)
         except UserLimitReached as refused:
             cap = event.max_tickets_per_user or 0
             raise at_line(UserLimitReached(max(0, cap - holding.tickets), cap), n) from refused
@@ -206,48 +215,27 @@ def book(
     asked = request.promo_code
     wanted = request.lines()
     distinct(wanted)
-    type_ids = [t for t, _ in wanted if t is not None]
-
-    def read() -> BookingContext:
-        return store.read(principal.user_id, event_id, idempotency_key, type_ids, asked)
-
-    context = read()
+    reader = Reader(principal.user_id, event_id, idempotency_key, wanted, asked)
+    context = reader.read()
     require_current(principal, context.user)
     claim = bookings.claimed(event_id, request, idempotency_key, now)
     if claim is not None and context.earlier is not None and context.earlier.expires_at > now.timestamp():
         return bookings.replay(context.earlier, claim, context.event)
 
-    def judged() -> tuple[list[LineSale], Redemption | None]:
-        nonlocal context
-        try:
-            return _judged(context, wanted, asked, now)
-        except (SoldOut, NotEnoughTickets, UserLimitReached):
-            if context.event is None or not expiry.release_expired(now, event_id=event_id):
-                raise
-        context = read()
-        return _judged(context, wanted, asked, now)
-
     def attempt() -> bookings.BookingOutcome:
         nonlocal context
-        sales, redemption = judged()
+        context, sales, redemption = judged(reader, context, now)
         event = context.event
         assert event is not None  # judged
-        try:
-            plans = store.plan(event, [(x.ticket_type, x.quantity) for x in sales])
-        except store.Unplaceable as short:
-            raise at_line(NotEnoughTickets(short.available), short.line) from None
+        plans = planned(event, sales)
         record = new_record(principal.user_id, event, sales, plans, now, context.promo)
         codes = bookings.signed_codes(record)
-        taken = [
-            Taken(x.ticket_type, x.quantity, plan, (x.ticket_type.price - x.unit_discount) * x.quantity)
-            for x, plan in zip(sales, plans, strict=True)
-        ]
         try:
             earlier = store.create(
                 record,
                 codes=codes,
                 event=event,
-                lines=taken,
+                lines=taken(sales, plans, selling=True),
                 holding=context.holding,
                 token_version=principal.token_version,
                 claim=claim,
@@ -255,7 +243,7 @@ def book(
                 redemption=redemption,
             )
         except (store.OrderStockChanged, PromoCodeChanged, IdTaken):
-            context = read()  # judged again on the counters and the code as they are now
+            context = reader.read()  # judged again on the counters and the code as they are now
             raise retry.Again() from None
         if earlier is not None and claim is not None:
             return bookings.replay(earlier, claim, event)
@@ -275,10 +263,56 @@ def book(
     return bookings.counting_wrong_codes(principal.user_id, attempt)
 
 
-def _judged(
-    context: BookingContext, wanted: Sequence[tuple[str | None, int]], asked: str | None, now: datetime
-) -> tuple[list[LineSale], Redemption | None]:
-    sales, redemption = judge(context.event, context.holding, wanted, asked, context.promo, now)
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """What an order (or a cart) reads, read again after a lost condition."""
+
+    user_id: str
+    event_id: str
+    idempotency_key: str | None
+    wanted: Sequence[tuple[str | None, int]]
+    asked: str | None
+    rules: Rules = bookable
+
+    def read(self) -> BookingContext:
+        type_ids = [t for t, _ in self.wanted if t is not None]
+        return store.read(self.user_id, self.event_id, self.idempotency_key, type_ids, self.asked)
+
+
+def judged(
+    reader: Reader, context: BookingContext, now: datetime
+) -> tuple[BookingContext, list[LineSale], Redemption | None]:
+    """The lines judged on `context` (with its code's room for their uses); a refusal for lack of tickets
+    (or of room under the per-user cap or the hold ceilings) first returns the event's expired holds and
+    judges again on a fresh read."""
+    try:
+        return context, *_judged(reader, context, now)
+    except (SoldOut, NotEnoughTickets, UserLimitReached, HoldLimitReached):
+        if context.event is None or not expiry.release_expired(now, event_id=reader.event_id):
+            raise
+    context = reader.read()
+    return context, *_judged(reader, context, now)
+
+
+def planned(event: EventRecord, sales: Sequence[LineSale]) -> list[dict[int, int]]:
+    """The shards each line takes from; a line no plan can place is refused as short of tickets."""
+    try:
+        return store.plan(event, [(x.ticket_type, x.quantity) for x in sales])
+    except store.Unplaceable as short:
+        raise at_line(NotEnoughTickets(short.available), short.line) from None
+
+
+def taken(sales: Sequence[LineSale], plans: Sequence[dict[int, int]], *, selling: bool) -> list[Taken]:
+    """The counter moves of the lines: sold at their net totals, or held (`selling` False)."""
+    return [
+        Taken(x.ticket_type, x.quantity, plan, x.net_price * x.quantity if selling else None)
+        for x, plan in zip(sales, plans, strict=True)
+    ]
+
+
+def _judged(reader: Reader, context: BookingContext, now: datetime) -> tuple[list[LineSale], Redemption | None]:
+    wanted = reader.wanted
+    sales, redemption = judge(context.event, context.holding, wanted, reader.asked, context.promo, now, reader.rules)
     if redemption is not None:
         _with_uses(wanted, [x.counted for x in sales], redemption.code)
     return sales, redemption

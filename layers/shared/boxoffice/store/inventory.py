@@ -625,9 +625,28 @@ def settle(
     """Add a hold's confirm moves: in each stock shard it holds tickets in (`parts`: shard -> tickets), its
     `quota` and `type` items move them from held to sold (the revenue, `amount` in all, shared over them),
     while the event is on sale and has not started. The holding stays as it is: the tickets stay the buyer's."""
-    quantity = sum(parts.values())
-    for shard, part in parts.items():
-        share = amount * part / quantity
+    settle_lines(tx, event_id, [Settled(type_id, parts, amount)], currency=currency, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """One line of a confirmed cart: its type's tickets held in the shards of `parts`, sold for `amount`."""
+
+    type_id: str
+    parts: shards.Plan
+    amount: Decimal
+
+
+def settle_lines(tx: Transaction, event_id: str, lines: Sequence[Settled], *, currency: str, now: datetime) -> None:
+    """settle() for a cart's lines: each shard's quota once with the sum of the lines' tickets and revenue
+    there, each line's type counter in its shards (`type@<line>`)."""
+    per_shard: dict[int, tuple[int, Decimal]] = {}
+    for x in lines:
+        quantity = sum(x.parts.values())
+        for shard, part in x.parts.items():
+            taken, money = per_shard.get(shard, (0, Decimal(0)))
+            per_shard[shard] = (taken + part, money + x.amount * part / quantity)
+    for shard, (part, share) in per_shard.items():
         tx.add(
             quota_action(shard),
             {
@@ -644,20 +663,23 @@ def settle(
                 }
             },
         )
-        tx.add(
-            type_action(shard),
-            {
-                "Update": {
-                    "TableName": events_table(),
-                    "Key": dump(type_key(event_id, type_id, shard)),
-                    "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
-                    "ConditionExpression": "held >= :qty",
-                    "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
-                    "ExpressionAttributeValues": values(qty=part, amount=share),
-                    **ALL_OLD,
-                }
-            },
-        )
+    for n, x in enumerate(lines):
+        quantity = sum(x.parts.values())
+        for shard, part in x.parts.items():
+            tx.add(
+                line_action(type_action(shard), n),
+                {
+                    "Update": {
+                        "TableName": events_table(),
+                        "Key": dump(type_key(event_id, x.type_id, shard)),
+                        "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
+                        "ConditionExpression": "held >= :qty",
+                        "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
+                        "ExpressionAttributeValues": values(qty=part, amount=x.amount * part / quantity),
+                        **ALL_OLD,
+                    }
+                },
+            )
 
 
 def failed_quota(failed: Failed, parts: Iterable[int]) -> tuple[bool, Item | None]:
@@ -1097,9 +1119,33 @@ def release(
     as for a cancel), `type` (held -> its sub-quota, if it has one), in the stock shards it holds tickets in
     (`parts`), and `holding` (`placed`: a hold the buyer placed, counted under the hold ceilings;
     `cooldown_until`: an expiry's, no hold before it). Commit it through route_returned."""
+    back = [Returned(type_id, sub_quota, parts, Decimal(0))]
+    release_lines(tx, event_id, back, user_id=user_id, pool=pool, now=now, placed=placed, cooldown_until=cooldown_until)
+
+
+def release_lines(
+    tx: Transaction,
+    event_id: str,
+    lines: Sequence[Returned],
+    *,
+    user_id: str,
+    pool: Pool,
+    now: datetime,
+    placed: bool,
+    cooldown_until: datetime | None,
+) -> None:
+    """release() for a cart's lines (their `refund` unused: held tickets were not paid): each shard's quota
+    once with the sum, each line's type counter in its shards (`type@<line>`), the holding once."""
+    parts: dict[int, int] = {}
+    for x in lines:
+        for shard, part in x.parts.items():
+            parts[shard] = parts.get(shard, 0) + part
     _return(tx, event_id, parts, pool, counter="held", condition="", names={}, named={}, refund=None, now=now)
-    for shard, part in parts.items():
-        _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=part, refund=None, shard=shard)
+    for n, x in enumerate(lines):
+        for shard, part in x.parts.items():
+            _give_back_type(
+                tx, event_id, x.type_id, sub_quota=x.sub_quota, quantity=part, refund=None, shard=shard, line=n
+            )
     quantity = sum(parts.values())
     _give_back_holding(tx, user_id, event_id, quantity, placed=placed, cooldown_until=cooldown_until)
 

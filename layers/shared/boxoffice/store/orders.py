@@ -21,6 +21,7 @@ from boxoffice.records import (
     BookingRecord,
     EventRecord,
     Holding,
+    HoldRecord,
     IdempotencyClaim,
     IdempotencyRecord,
     Redemption,
@@ -163,6 +164,41 @@ def create(
     bookings.add_booking(tx, booking, codes=codes, claim=claim, now=now)
     if redemption is not None:
         bookings.add_redemption(tx, booking.user_id, redemption, now)
+    return _commit(tx, lines, redemption, now)
+
+
+def place(
+    hold: HoldRecord,
+    *,
+    event: EventRecord,
+    lines: Sequence[Taken],
+    holding: Holding,
+    token_version: int,
+    claim: IdempotencyClaim | None,
+    now: datetime,
+    redemption: Redemption | None,
+) -> IdempotencyRecord | None:
+    """Hold a cart in one transaction: create()'s counter moves as held, under the hold ceilings, with the
+    hold (and `claim`'s key, standing for it) instead of a booking; the same refusals."""
+    from boxoffice.store import holds  # only carts load the holds' store here
+
+    tx = Transaction()
+    inventory.take_lines(tx, event, lines, hold.user_id, now)
+    users.check_current(tx, hold.user_id, token_version)
+    if claim is not None:
+        bookings.add_claim(tx, hold.user_id, claim, now=now, stands_for={"hold_id": hold.id})
+    tx.add("hold", holds.put_action(hold))
+    if redemption is not None:
+        bookings.add_redemption(tx, hold.user_id, redemption, now)
+    return _commit(tx, lines, redemption, now)
+
+
+def _commit(
+    tx: Transaction, lines: Sequence[Taken], redemption: Redemption | None, now: datetime
+) -> IdempotencyRecord | None:
+    """Commit an order's or a cart's transaction: OrderTooLarge beyond DynamoDB's 100 actions (nothing
+    sent); what its key already stands for; the code's refusals; OrderStockChanged when a counter's
+    condition failed; else IdTaken."""
     if len(tx) > MAX_ACTIONS:
         raise OrderTooLarge(len(tx), MAX_ACTIONS)
     try:
