@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from boxoffice import clock, ids, money, retry
 from boxoffice.config import settings
@@ -27,7 +28,7 @@ from boxoffice.errors import (
     HoldReleased,
     IdempotencyKeyReused,
 )
-from boxoffice.logic import offers, orders, pricing
+from boxoffice.logic import offers, pricing
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
     BookingOutcome,
@@ -60,12 +61,14 @@ from boxoffice.records import (
 )
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
-from boxoffice.store import orders as orders_store
 from boxoffice.store.bookings import IdTaken
 from boxoffice.store.holds import EventGone, HoldChanged
 from boxoffice.store.inventory import StockChanged
 from boxoffice.store.promocodes import PromoCodeChanged
 from boxoffice.vocabulary import HoldStatus, Pool, Principal
+
+if TYPE_CHECKING:
+    from boxoffice.logic.orders import LineSale
 
 # --- hold expiry: pure decisions over a hold record and the time ---
 
@@ -237,6 +240,9 @@ def _place_cart(
 ) -> HoldOutcome:
     """Hold a cart of several lines as an order is booked (logic/orders.py), under the hold rules on their
     sum: one BatchGetItem (two for a sharded event) and one transaction."""
+    from boxoffice.logic import orders  # only carts load the orders' rules and store
+    from boxoffice.store import orders as orders_store
+
     now = clock.now()
     wanted = request.lines()
     orders.distinct(wanted)
@@ -285,7 +291,7 @@ def _place_cart(
 def _cart(
     user_id: str,
     event: EventRecord,
-    sales: Sequence[orders.LineSale],
+    sales: Sequence[LineSale],
     plans: Sequence[dict[int, int]],
     now: datetime,
     code: PromoCode | None,
