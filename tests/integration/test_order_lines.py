@@ -341,3 +341,35 @@ def test_a_cart_short_on_one_line_names_it_and_holds_nothing(api: Api, buyer: Ac
     refused(result, 409, "NOT_ENOUGH_TICKETS")
     assert (result.body["line"], result.body["available"]) == (1, 4)
     assert ledger(event_id).available == 50
+
+
+def test_an_order_retried_with_its_idempotency_key_is_booked_once(api: Api, buyer: Account, event_id: str) -> None:
+    types = type_ids(event_id)
+    body = {
+        "items": [{"ticket_type_id": types["Adult"], "quantity": 1}, {"ticket_type_id": types["Child"], "quantity": 2}]
+    }
+    path, key = {"event_id": event_id}, {"Idempotency-Key": "order-1"}
+    first = api.call("create_booking", token=buyer.token, path=path, body=body, headers=key)
+    again = api.call("create_booking", token=buyer.token, path=path, body=body, headers=key)
+    assert (first.status, again.status) == (201, 201), again.body
+    assert (again.body["id"], again.body["lines"]) == (first.body["id"], first.body["lines"])
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert ledger(event_id).sold == 3
+
+
+def test_single_ticket_cancels_racing_a_whole_cancel_of_an_order_return_each_ticket_once() -> None:
+    with serialised_moto("order-cancels"):
+        buyer = new_account()
+        event_id = new_event(total=50, types=[ADULT, CHILD])
+        types = type_ids(event_id)
+        booked = order(Api(), buyer, event_id, [(types["Adult"], 2), (types["Child"], 2)]).body
+        path = {"booking_id": booked["id"]}
+        calls = [("cancel_booking", path)] + [
+            ("cancel_ticket", path | {"ticket_number": t["ticket_number"]}) for t in booked["tickets"]
+        ]
+        with ThreadPoolExecutor(5) as pool:
+            results = list(pool.map(lambda call: Api().call(call[0], token=buyer.token, path=call[1]), calls))
+        state = ledger(event_id)
+    assert {r.status for r in results} <= {200, 409}, [r.body for r in results]
+    assert state.balanced, state
+    assert (state.sold, state.types[types["Adult"]].sold, state.types[types["Child"]].available) == (0, 0, 4)
