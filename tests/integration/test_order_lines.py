@@ -373,3 +373,18 @@ def test_single_ticket_cancels_racing_a_whole_cancel_of_an_order_return_each_tic
     assert {r.status for r in results} <= {200, 409}, [r.body for r in results]
     assert state.balanced, state
     assert (state.sold, state.types[types["Adult"]].sold, state.types[types["Child"]].available) == (0, 0, 4)
+
+
+def test_an_orders_lines_are_discounted_per_ticket_in_a_currency_without_decimals(
+    api: Api, admin: Account, buyer: Account
+) -> None:
+    event_id = new_event(
+        total=20, currency="JPY", types=[{"name": "Adult", "price": "125"}, {"name": "Child", "price": "75"}]
+    )
+    types = type_ids(event_id)
+    add_code(api, admin, event_id, code="YEN10", percent=10)
+    result = order(api, buyer, event_id, [(types["Adult"], 1), (types["Child"], 2)], code="YEN10")
+    assert result.status == 201, result.body
+    # 12.5 off 125 rounds half to even to 12; 7.5 off 75 to 8, per ticket
+    assert [(x["discount"], x["total"]) for x in result.body["lines"]] == [("12", "113"), ("16", "134")]
+    assert (result.body["subtotal"], result.body["discount"], result.body["total_price"]) == ("275", "28", "247")
