@@ -388,3 +388,16 @@ def test_an_orders_lines_are_discounted_per_ticket_in_a_currency_without_decimal
     # 12.5 off 125 rounds half to even to 12; 7.5 off 75 to 8, per ticket
     assert [(x["discount"], x["total"]) for x in result.body["lines"]] == [("12", "113"), ("16", "134")]
     assert (result.body["subtotal"], result.body["discount"], result.body["total_price"]) == ("275", "28", "247")
+
+
+def test_an_order_of_one_line_is_refused_naming_it_too(api: Api, buyer: Account, event_id: str) -> None:
+    result = order(api, buyer, event_id, [(type_ids(event_id)["Child"], 5)])
+    refused(result, 409, "NOT_ENOUGH_TICKETS")
+    assert (result.body["line"], result.body["available"]) == (0, 4)
+    booked = order(api, buyer, event_id, [(type_ids(event_id)["Child"], 2)])
+    assert booked.status == 201, booked.body
+    assert (booked.body["ticket_type"]["name"], booked.body["unit_price"], booked.body["total_price"]) == (
+        "Child",
+        "15.00",
+        "30.00",
+    )

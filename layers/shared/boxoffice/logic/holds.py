@@ -167,10 +167,9 @@ def place_hold(
     event_id_or_404(event_id)
     now = clock.now()
     asked = request.promo_code
-    lines = request.lines()
-    if len(lines) > 1:
+    if request.items is not None:  # a cart: its refusals name their line, even of one
         return _place_cart(principal, event_id, request, idempotency_key)
-    ((type_id, quantity),) = lines
+    ((type_id, quantity),) = request.lines()
     context = booking_store.read_for_booking(principal.user_id, event_id, idempotency_key, type_id, asked)
     require_current(principal, context.user)
     claim = None
