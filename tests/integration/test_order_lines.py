@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
+from boxoffice.config import settings
 from scripts.bench.common import count_calls
 from tests.integration.test_promo_bookings import add_code, code_state, refused
 from tests.integration.test_stats import stats
 from tests.support.bookings import Account, ledger, new_account, new_event, recount, type_ids
 from tests.support.fixtures import serialised_moto
 from tests.support.handlers import Api, Result
+from tests.support.holds import Clock, sweep
 
 ADULT = {"name": "Adult", "price": "30.00", "total_tickets": 20}
 CHILD = {"name": "Child", "price": "15.00", "total_tickets": 4}
@@ -330,6 +332,22 @@ def test_a_released_cart_gives_every_line_and_the_codes_uses_back(
     held = hold_cart(api, buyer, event_id, [(types["Adult"], 1), (types["Child"], 3)], code="KIDS10").body
     released = api.call("release_hold", token=buyer.token, path={"hold_id": held["id"]})
     assert (released.status, released.body["status"]) == (200, "RELEASED"), released.body
+    state = ledger(event_id)
+    assert (state.available, state.types[types["Child"]].available) == (50, 4)
+    assert code_state(api, admin, event_id, "KIDS10") == (0, "0.00")
+
+
+def test_an_expired_cart_is_swept_back_line_by_line(
+    api: Api, admin: Account, buyer: Account, event_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moment = Clock(monkeypatch)
+    types = type_ids(event_id)
+    add_code(api, admin, event_id, code="KIDS10", percent=10, ticket_type_ids=[types["Child"]])
+    held = hold_cart(api, buyer, event_id, [(types["Adult"], 2), (types["Child"], 4)], code="KIDS10")
+    assert held.status == 201, held.body
+    assert ledger(event_id).types[types["Child"]].available == 0
+    moment.advance(settings().hold_seconds)
+    assert sweep() == 1
     state = ledger(event_id)
     assert (state.available, state.types[types["Child"]].available) == (50, 4)
     assert code_state(api, admin, event_id, "KIDS10") == (0, "0.00")
