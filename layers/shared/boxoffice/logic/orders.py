@@ -97,6 +97,7 @@ def judge(
     lines before it left."""
     if event is None or event.status != EventStatus.ON_SALE:
         raise EventNotFound()
+    code = code if asked is not None else None  # a code read but not asked for is no code
     types = []
     for n, (type_id, _) in enumerate(wanted):
         found = event.ticket_type(type_id) if type_id is not None else None
@@ -104,6 +105,9 @@ def judge(
             raise at_line(TicketTypeNotFound(), n)
         types.append(found)
     counted = _code_lines(types, asked, code, now)
+    uses = sum(quantity for (_, quantity), c in zip(wanted, counted, strict=True) if c)
+    if code is not None and not pricing.has_room(code, uses):
+        raise PromoCodeUsedUp()
     total = sum(quantity for _, quantity in wanted)
     if total > event.max_tickets_per_booking:
         raise InvalidInput(f"must hold at most {event.max_tickets_per_booking} tickets in all", field="items")
@@ -120,12 +124,11 @@ def judge(
         except DomainError as refused:
             raise at_line(refused, n) from None
         off = Decimal(0)
-        if code is not None and asked is not None and pricing.applies_to(code, ticket_type.id):
+        if code is not None and pricing.applies_to(code, ticket_type.id):
             off = pricing.ticket_discount(ticket_type.price, code.discount, event.currency)
         sales.append(LineSale(ticket_type, quantity, off, counted[n]))
         before += quantity
-    uses = sum(x.quantity for x in sales if x.counted)
-    if code is None or asked is None:
+    if code is None:
         return sales, None
     given = sum((x.unit_discount * x.quantity for x in sales), Decimal(0))
     return sales, Redemption(code, uses, Decimal(0), given=given)
@@ -133,8 +136,7 @@ def judge(
 
 def _code_lines(types: Sequence[TicketType], asked: str | None, code: PromoCode | None, now: datetime) -> list[bool]:
     """Which lines the code asked for counts in (each a type it discounts or unlocks); InvalidPromoCode when
-    it is unknown, outside its window, fits no line, or does not unlock a hidden type asked for;
-    PromoCodeUsedUp when it has no room for the tickets of its lines."""
+    it is unknown, outside its window, fits no line, or does not unlock a hidden type asked for."""
     if asked is None:
         return [False] * len(types)
     if code is None or not pricing.valid_at(code, now):
@@ -155,11 +157,6 @@ def _discounts(code: PromoCode, ticket_type_id: str) -> bool:
     a public line beside the hidden one it unlocks uses none of it."""
     access = code.discount.kind is DiscountKind.PERCENT and code.discount.value == 0
     return pricing.applies_to(code, ticket_type_id) and not access
-
-
-def _with_uses(wanted: Sequence[tuple[str | None, int]], counted: Sequence[bool], code: PromoCode) -> None:
-    if not pricing.has_room(code, sum(q for (_, q), c in zip(wanted, counted, strict=True) if c)):
-        raise PromoCodeUsedUp()
 
 
 def new_record(
@@ -311,8 +308,4 @@ def taken(sales: Sequence[LineSale], plans: Sequence[dict[int, int]], *, selling
 
 
 def _judged(reader: Reader, context: BookingContext, now: datetime) -> tuple[list[LineSale], Redemption | None]:
-    wanted = reader.wanted
-    sales, redemption = judge(context.event, context.holding, wanted, reader.asked, context.promo, now, reader.rules)
-    if redemption is not None:
-        _with_uses(wanted, [x.counted for x in sales], redemption.code)
-    return sales, redemption
+    return judge(context.event, context.holding, reader.wanted, reader.asked, context.promo, now, reader.rules)
