@@ -8,8 +8,10 @@ It registers a throwaway user, logs in, has the admin create an event, finds it 
 (twice with one Idempotency-Key: one booking), reads the history, cancels, checks that the tickets
 came back, holds tickets, confirms the hold into one booking and cancels that; then at the door: the
 admin creates an event with two ticket types, the user books the VIP one, the admin (who may do what
-door staff do) checks that ticket in by its code, once, and the stats count it under VIP; and it
-deletes both events. The admin login comes from ADMIN_EMAIL / ADMIN_PASSWORD. Only the standard
+door staff do) checks that ticket in by its code, once, and the stats count it under VIP; then the admin
+makes a family event with a promo code for children (what it needs, so it runs against any stage), the
+user books two adult and two child tickets in one order with the code and cancels one child ticket alone;
+and it deletes the events. The admin login comes from ADMIN_EMAIL / ADMIN_PASSWORD. Only the standard
 library, so it runs wherever Python 3.11+ does. It never prints a password or a token.
 Exit status 0 when every step passed, 1 at the first failed step.
 """
@@ -126,6 +128,9 @@ class Flow:
         self.user_token = self.admin_token = self.event_id = self.booking_id = self.hold_id = ""
         self.door_event_id = self.vip_id = ""
         self.vip_ticket: dict[str, Any] = {}
+        self.family_event_id = self.order_id = self.child_ticket = ""
+        self.family_types: dict[str, str] = {}
+        self.code = f"SMOKE-{self.tag.upper()}"
 
     def steps(self) -> list[tuple[str, Callable[[], None]]]:
         return [
@@ -148,6 +153,9 @@ class Flow:
             ("book a VIP ticket; the ticket names its type", self.book_vip),
             ("check the VIP ticket in by its code, once", self.check_in),
             ("stats count the ticket under its type", self.stats),
+            ("admin creates a family event and a promo code for children", self.create_family_event),
+            ("book adults and children in one order with the code", self.book_order),
+            ("cancel one child ticket; its price and the code's use come back", self.cancel_one_ticket),
             ("admin deletes the events; the booking stays in history", self.delete_event),
         ]
 
@@ -321,7 +329,53 @@ class Flow:
         ensure(hold.get("status") == "CONFIRMED" and hold.get("booking_id") == self.booking_id, "hold: not CONFIRMED")
         ensure(self._available() == 8, "confirm: tickets were taken twice")
 
+    def create_family_event(self) -> None:
+        types = [{"name": "Adult", "price": "30.00"}, {"name": "Child", "price": "15.00", "total_tickets": 4}]
+        body = {**self._event(), "name": f"Smoke family {self.tag}", "ticket_types": types}
+        del body["ticket_price"]
+        event = expect(self.api.request("POST", "/events", token=self.admin_token, body=body), 201, "POST /events")
+        self.family_event_id = event["id"]
+        self.family_types = {t["name"]: t["id"] for t in event.get("ticket_types", [])}
+        path = f"/events/{self.family_event_id}/promo-codes"
+        code = {"code": self.code, "percent": 10, "ticket_type_ids": [self.family_types["Child"]], "max_uses": 10}
+        expect(self.api.request("POST", path, token=self.admin_token, body=code), 201, f"POST {path}")
+
+    def _code_uses(self) -> tuple[Any, Any]:
+        path = f"/events/{self.family_event_id}/promo-codes"
+        listed = expect(self.api.request("GET", path, token=self.admin_token), 200, f"GET {path}")
+        found = [c for c in listed.get("items", []) if c.get("code") == self.code]
+        ensure(len(found) == 1, f"GET {path}: the code is not listed")
+        return found[0].get("uses"), found[0].get("discount_given")
+
+    def book_order(self) -> None:
+        path = f"/events/{self.family_event_id}/bookings"
+        items = [
+            {"ticket_type_id": self.family_types["Adult"], "quantity": 2},
+            {"ticket_type_id": self.family_types["Child"], "quantity": 2},
+        ]
+        body = {"items": items, "promo_code": self.code.lower()}  # any case
+        order = expect(self.api.request("POST", path, token=self.user_token, body=body), 201, f"POST {path} (items)")
+        lines = [(x.get("ticket_type", {}).get("name"), x.get("quantity"), x.get("total")) for x in order["lines"]]
+        ensure(lines == [("Adult", 2, "60.00"), ("Child", 2, "27.00")], f"order: lines {lines}")
+        prices = (order.get("subtotal"), order.get("discount"), order.get("total_price"))
+        ensure(prices == ("90.00", "3.00", "87.00"), f"order: subtotal, discount, total {prices}")
+        ensure(self._code_uses() == (2, "3.00"), "order: the code does not count the two child tickets")
+        self.order_id = order["id"]
+        child = next(t for t in order["tickets"] if t.get("ticket_type", {}).get("name") == "Child")
+        self.child_ticket = child["ticket_number"]
+
+    def cancel_one_ticket(self) -> None:
+        path = f"/bookings/{self.order_id}/tickets/{self.child_ticket}"
+        order = expect(
+            self.api.request("DELETE", path, token=self.user_token), 200, "DELETE /bookings/{id}/tickets/{n}"
+        )
+        ensure(order.get("status") == "CONFIRMED" and order.get("quantity") == 3, "cancel one: not 3 tickets left")
+        ensure(order.get("total_price") == "73.50", f"cancel one: total {order.get('total_price')}, expected 73.50")
+        ensure(self._code_uses() == (1, "1.50"), "cancel one: the code's use did not come back")
+
     def delete_event(self) -> None:
+        family = f"/events/{self.family_event_id}"
+        expect(self.api.request("DELETE", family, token=self.admin_token), 204, "DELETE /events/{id} (an order)")
         door = f"/events/{self.door_event_id}"
         expect(self.api.request("DELETE", door, token=self.admin_token), 204, "DELETE /events/{id} (ticket types)")
         path = f"/events/{self.event_id}"

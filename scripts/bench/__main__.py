@@ -20,6 +20,7 @@ SECTIONS = [
     "partitions",
     "partition_model",
     "races",
+    "orders",
     "cost",
 ]
 

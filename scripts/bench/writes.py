@@ -107,10 +107,10 @@ def _bill(sent: list[dict[str, Any]]) -> tuple[list[list[str]], dict[str, int], 
     total = 0
     for action in sent:
         (kind, request), *_ = action.items()
-        stored = (
-            request.get("Item")
-            or dynamo.client().get_item(TableName=request["TableName"], Key=request["Key"], ConsistentRead=True)["Item"]
-        )
+        # A ConditionCheck of an absent item (a wrong-code window never opened) is billed as the smallest.
+        stored = request.get("Item") or dynamo.client().get_item(
+            TableName=request["TableName"], Key=request["Key"], ConsistentRead=True
+        ).get("Item", request.get("Key"))
         size = item_size(stored)
         units = transaction_units(size)
         total += units

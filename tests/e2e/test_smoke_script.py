@@ -29,7 +29,7 @@ def test_the_smoke_flow_passes_against_the_local_runtime(live: LiveServer) -> No
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All steps passed." in done.stdout
-    assert done.stdout.count("  ok   ") == 20
+    assert done.stdout.count("  ok   ") == 23
     assert ADMIN_PASSWORD not in done.stdout + done.stderr
 
 

@@ -86,6 +86,7 @@ def test_booking_returns_the_booking_with_distinct_readable_tickets(api: Api, al
         "ticket_type",
         "quantity",
         "tickets",
+        "lines",
         "unit_price",
         "promo_code",
         "subtotal",

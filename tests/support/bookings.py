@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -149,9 +149,9 @@ def ledger(event_id: str) -> Ledger:
     assert quota is not None
     counters = [c for c in _scan(settings().events_table) if c["pk"] == f"EVENT#{event_id}"]
     tickets = [t for t in _scan(settings().tickets_table) if t.get("event_id") == event_id]  # not count shards
-    bookings = [
+    bookings = by_line(
         b for b in _scan(settings().bookings_table) if b.get("event_id") == event_id and b["sk"].startswith("BOOKING#")
-    ]
+    )
     confirmed = [b for b in bookings if b["status"] == "CONFIRMED"]
 
     def type_of(booking: dict[str, Any]) -> str:
@@ -249,6 +249,30 @@ def call(name: str, kwargs: dict[str, Any]) -> Result:
     return Api().call(name, **kwargs)
 
 
+def by_line(bookings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The booking items with each booking of several lines as one item per line (its type, the tickets it
+    keeps, their price, and its code's id if they count in its uses), as a booking of one type is stored."""
+    found = []
+    for booking in bookings:
+        cancelled = set(booking.get("cancelled_tickets") or ())
+        for line in booking.get("lines") or ():
+            kept = [n for n in line["ticket_numbers"] if n not in cancelled]
+            net = Decimal(line["unit_price"]) - Decimal(line.get("unit_discount") or 0)
+            found.append(
+                {
+                    **booking,
+                    "ticket_type_id": line["ticket_type_id"],
+                    "quantity": len(kept),
+                    "total_price": net * len(kept),
+                    "unit_discount": line.get("unit_discount"),
+                    "promo_code_id": booking.get("promo_code_id") if line.get("promo_counted") else None,
+                }
+            )
+        if not booking.get("lines"):
+            found.append(booking)
+    return found
+
+
 def _revenue(bookings: list[dict[str, Any]]) -> dict[str, str]:
     """What the bookings paid, net of cancellations, by currency (a currency whose bookings were all
     cancelled shows 0)."""
@@ -283,17 +307,19 @@ def recount(event_id: str) -> dict[str, Any]:
 
     tickets = [t for t in _scan(settings().tickets_table) if t.get("event_id") == event_id]
     items = [i for i in _scan(settings().bookings_table) if i.get("event_id") == event_id]
-    bookings = [b for b in items if b["sk"].startswith("BOOKING#")]
+    bookings = by_line(b for b in items if b["sk"].startswith("BOOKING#"))
     holds = [h for h in items if h["sk"].startswith("HOLD#")]
     type_of = {b["id"]: b.get("ticket_type_id") or legacy_type_id(event_id) for b in bookings}
+    # A ticket of a booking of several lines names its own type.
+    tickets = [{**t, "type": t.get("ticket_type_id") or type_of[t["booking_id"]]} for t in tickets]
     event = events.get(event_id)
     assert event is not None
     state = ledger(event_id)
     per_type = []
     for kind in event.ticket_types:
         counts = _counts(
-            [t for t in tickets if type_of[t["booking_id"]] == kind.id],
-            [b for b in bookings if type_of[b["id"]] == kind.id],
+            [t for t in tickets if t["type"] == kind.id],
+            [b for b in bookings if (b.get("ticket_type_id") or legacy_type_id(event_id)) == kind.id],
             [h for h in holds if h["ticket_type_id"] == kind.id],
         )
         left = None if kind.total_tickets is None else kind.total_tickets - counts["sold"] - counts["held"]

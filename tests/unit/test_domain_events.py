@@ -13,7 +13,7 @@ from botocore.stub import ANY, Stubber
 
 from boxoffice import bus
 from boxoffice.logic import domain_events
-from boxoffice.records import BookedType, BookingRecord, EventSnapshot
+from boxoffice.records import BookedLine, BookedType, BookingRecord, EventSnapshot
 from boxoffice.store import bookings, changes, tickets
 from boxoffice.store.dynamo import dump, load
 from boxoffice.vocabulary import BookingStatus
@@ -139,7 +139,39 @@ def test_a_new_confirmed_booking_is_booking_confirmed_with_ids_and_counts_only()
         "booking_id": BOOKING.id,
         "ticket_type_id": EVENT.ticket_types[0].id,
         "quantity": 2,
+        "lines": [{"ticket_type_id": EVENT.ticket_types[0].id, "quantity": 2}],
     }
+
+
+def order_of_two_lines() -> BookingRecord:
+    """BOOKING as an order: its first ticket an Adult, its second a Child."""
+    adult, child = BookedType("adult-type", "Adult"), BookedType("child-type", "Child")
+    first, second = BOOKING.ticket_numbers
+    lines = (
+        BookedLine(adult, (first,), EVENT.ticket_price, shards=((0, 1),)),
+        BookedLine(child, (second,), EVENT.ticket_price, shards=((0, 1),)),
+    )
+    return replace(BOOKING, ticket_type_id=adult.id, ticket_type_name=adult.name, lines=lines)
+
+
+def test_an_orders_events_carry_its_lines_and_a_ticket_cancelled_names_its_lines_type() -> None:
+    order = order_of_two_lines()
+    [confirmed] = events_of(record(1, None, booking_item(order)))
+    assert confirmed is not None
+    assert confirmed.detail["lines"] == [
+        {"ticket_type_id": "adult-type", "quantity": 1},
+        {"ticket_type_id": "child-type", "quantity": 1},
+    ]
+    child_ticket = order.ticket_numbers[1]
+    after = replace(order, quantity=1, cancelled_tickets=(child_ticket,), ticket_cancelled_at=NOW)
+    [cancelled] = events_of(record(2, booking_item(order), booking_item(after)))
+    assert cancelled is not None
+    assert cancelled.name == "TicketCancelled"
+    assert (cancelled.detail["ticket_number"], cancelled.detail["ticket_type_id"]) == (child_ticket, "child-type")
+    assert cancelled.detail["lines"] == [
+        {"ticket_type_id": "adult-type", "quantity": 1},
+        {"ticket_type_id": "child-type", "quantity": 0},
+    ]
 
 
 def test_confirmed_to_cancelled_is_booking_cancelled_at_the_cancel_instant() -> None:
@@ -173,6 +205,7 @@ def test_one_ticket_cancelled_alone_is_ticket_cancelled_with_the_tickets_left() 
         "ticket_type_id": EVENT.ticket_types[0].id,
         "ticket_number": gone,
         "quantity": 1,
+        "lines": [{"ticket_type_id": EVENT.ticket_types[0].id, "quantity": 1}],
     }
 
 

@@ -20,6 +20,7 @@ _SAMPLES: dict[type[errors.DomainError], errors.DomainError] = {
     errors.InvalidInput: errors.InvalidInput("must be in the future", field="starts_at"),
     errors.TooManyAttempts: errors.TooManyAttempts(600),
     errors.NotEnoughTickets: errors.NotEnoughTickets(2),
+    errors.OrderTooLarge: errors.OrderTooLarge(104, 100),
     errors.CapacityBelowSold: errors.CapacityBelowSold(120),
     errors.EditTooLarge: errors.EditTooLarge(181, 100),
     errors.AlreadyCheckedIn: errors.AlreadyCheckedIn(datetime(2026, 12, 24, 19, 5, 42, 123456, UTC)),

@@ -153,6 +153,17 @@ class NotEnoughTickets(DomainError):
         super().__init__(f"Only {available} tickets left.", available=available, available_tickets=available)
 
 
+class OrderTooLarge(DomainError):
+    code = "ORDER_TOO_LARGE"
+    title = "The order needs more than one transaction can hold"
+
+    def __init__(self, actions: int, limit: int) -> None:
+        super().__init__(
+            f"Its tickets come from so many stock shards that it needs {actions} writes of at most {limit}: "
+            "book fewer tickets or lines at once."
+        )
+
+
 class TicketTypeNotFound(DomainError):
     code = "TICKET_TYPE_NOT_FOUND"
     title = "No such ticket type for this event"
@@ -416,6 +427,7 @@ SALE_REFUSALS: tuple[type[DomainError], ...] = (
     SalesNotStarted,
     SalesEnded,
     UserLimitReached,
+    OrderTooLarge,
 )
 
 

@@ -52,6 +52,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.EventStarted: HTTPStatus.CONFLICT,
     errors.SoldOut: HTTPStatus.CONFLICT,
     errors.NotEnoughTickets: HTTPStatus.CONFLICT,
+    errors.OrderTooLarge: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.TicketTypeNotFound: HTTPStatus.NOT_FOUND,
     errors.TicketTypeHasSales: HTTPStatus.CONFLICT,
     errors.LastTicketType: HTTPStatus.CONFLICT,

@@ -250,6 +250,35 @@ class EventSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class BookedLine:
+    """One line of a booking of several types: its tickets of one type, each at one price (docs/orders.md)."""
+
+    ticket_type: BookedType  # with whether it had a sub-quota when booked (what a cancel gives back to)
+    ticket_numbers: tuple[str, ...]  # every ticket it was booked with, cancelled ones included
+    unit_price: Decimal
+    unit_discount: Decimal = Decimal(0)  # what the booking's code took off each of its tickets
+    promo_counted: bool = False  # whether its tickets count in the uses of the booking's code
+    # The stock shards its live tickets came from, (shard, tickets) pairs, shard 0's included.
+    shards: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def net_unit_price(self) -> Decimal:
+        return self.unit_price - self.unit_discount
+
+
+@dataclass(frozen=True, slots=True)
+class HeldLine:
+    """One line of a held cart: `quantity` tickets of one type, each at one price (docs/orders.md)."""
+
+    ticket_type: BookedType
+    quantity: int
+    unit_price: Decimal
+    unit_discount: Decimal = Decimal(0)
+    promo_counted: bool = False
+    shards: tuple[tuple[int, int], ...] = ()  # where its tickets are held, shard 0's included
+
+
+@dataclass(frozen=True, slots=True)
 class BookingRecord:
     """A booking: its tickets' numbers, prices as booked, its status, and its event as it last saw it."""
 
@@ -281,6 +310,9 @@ class BookingRecord:
     promo_code: str | None = None
     promo_code_id: str | None = None
     unit_discount: Decimal = Decimal(0)
+    # A booking of several types: its lines (the fields above then describe its first line's type and
+    # price); empty for a booking of one type, which those fields describe whole.
+    lines: tuple[BookedLine, ...] = ()
 
     @property
     def net_unit_price(self) -> Decimal:
@@ -298,6 +330,26 @@ class BookingRecord:
         if self.status == BookingStatus.CANCELLED:
             return ()
         return tuple(n for n in self.ticket_numbers if n not in self.cancelled_tickets)
+
+    @property
+    def booked_lines(self) -> tuple[BookedLine, ...]:
+        """Its lines: a booking of one type is one line."""
+        if self.lines:
+            return self.lines
+        booked = BookedType(self.ticket_type_id, self.ticket_type_name, sub_quota=self.ticket_type_quota)
+        only = BookedLine(
+            booked,
+            self.ticket_numbers,
+            self.unit_price,
+            self.unit_discount,
+            promo_counted=self.promo_code_id is not None,
+            shards=tuple(self.source.items()),
+        )
+        return (only,)
+
+    def kept_in(self, line: BookedLine) -> tuple[str, ...]:
+        """The line's tickets not cancelled one by one (what `quantity` counts, a cancelled booking's too)."""
+        return tuple(n for n in line.ticket_numbers if n not in self.cancelled_tickets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,14 +408,37 @@ class HoldRecord:
     promo_code_id: str | None = None
     unit_discount: Decimal = Decimal(0)
 
+    # A cart of several types: its lines (the fields above then describe its first line's type and price).
+    lines: tuple[HeldLine, ...] = ()
+
     @property
     def source(self) -> dict[int, int]:
-        """Shard -> tickets held there: what a confirm or a release moves."""
-        return dict(self.shards) or {0: self.quantity}
+        """Shard -> tickets held there (all its lines'): what a confirm or a release moves."""
+        parts: dict[int, int] = {}
+        for line in self.held_lines:
+            for shard, part in line.shards:
+                parts[shard] = parts.get(shard, 0) + part
+        return parts
 
     @property
     def booked_type(self) -> BookedType:
         return BookedType(self.ticket_type_id, self.ticket_type_name, sub_quota=self.ticket_type_quota)
+
+    @property
+    def held_lines(self) -> tuple[HeldLine, ...]:
+        """Its lines: a hold of one type is one line."""
+        if self.lines:
+            return self.lines
+        shards = self.shards or ((0, self.quantity),)
+        only = HeldLine(
+            self.booked_type,
+            self.quantity,
+            self.unit_price,
+            self.unit_discount,
+            promo_counted=self.promo_code_id is not None,
+            shards=shards,
+        )
+        return (only,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,7 +551,8 @@ class Redemption:
     code: PromoCode
     quantity: int
     unit_discount: Decimal
+    given: Decimal | None = None  # an order's: the discount of all its lines (each at its own unit_discount)
 
     @property
     def discount(self) -> Decimal:
-        return self.unit_discount * self.quantity
+        return self.unit_discount * self.quantity if self.given is None else self.given

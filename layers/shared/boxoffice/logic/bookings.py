@@ -109,8 +109,9 @@ def public_booking(
     A cancelled ticket shows no code: there is nothing left to scan."""
     event = details.events.get(record.event_id, record.event)
     live = record.live_tickets
-    # Every ticket is of its booking's type (tickets written before they recorded it included).
-    ticket_type = {"id": record.ticket_type_id, "name": record.ticket_type_name}
+    lines = record.booked_lines
+    # Each ticket is of its line's type (tickets written before they recorded it included).
+    types = {n: {"id": x.ticket_type.id, "name": x.ticket_type.name} for x in lines for n in x.ticket_numbers}
     tickets = []
     for number in record.ticket_numbers:
         ticket = details.tickets.get((record.event_id, number))
@@ -120,25 +121,45 @@ def public_booking(
         tickets.append(
             {
                 "ticket_number": number,
-                "ticket_type": ticket_type,
+                "ticket_type": types[number],
                 "status": status,
                 "checked_in_at": checked_in_at,
                 "code": None if status == TicketStatus.CANCELLED else code,
             }
         )
+    kept = [len(record.kept_in(x)) for x in lines]
+    priced = [
+        pricing.Line(x.ticket_type.id, n, x.unit_price, x.unit_discount * n) for x, n in zip(lines, kept, strict=True)
+    ]
+    totals = pricing.totals(priced, record.currency)
+    single = len(lines) == 1
+
+    def price(amount: Decimal) -> Decimal:
+        return money.in_minor_units(amount, record.currency)
+
     return Booking.model_validate(
         {
             "id": record.id,
             "event_id": record.event_id,
             "event": {"name": event.name, "venue": event.venue, "starts_at": event.starts_at, "status": event.status},
-            "ticket_type": ticket_type,
+            "ticket_type": types[record.ticket_numbers[0]] if single else None,
             "quantity": record.quantity,
             "tickets": tickets,
-            "unit_price": money.in_minor_units(record.unit_price, record.currency),
+            "lines": [
+                {
+                    "ticket_type": {"id": x.ticket_type.id, "name": x.ticket_type.name},
+                    "quantity": p.quantity,
+                    "unit_price": price(p.unit_price),
+                    "discount": price(p.discount),
+                    "total": price(p.total),
+                }
+                for x, p in zip(lines, priced, strict=True)
+            ],
+            "unit_price": price(record.unit_price) if single else None,
             "promo_code": record.promo_code,
-            "subtotal": money.in_minor_units(record.unit_price * record.quantity, record.currency),
-            "discount": money.in_minor_units(record.unit_discount * record.quantity, record.currency),
-            "total_price": money.in_minor_units(record.total_price, record.currency),
+            "subtotal": totals.subtotal,
+            "discount": totals.discount,
+            "total_price": price(record.total_price),
             "currency": record.currency,
             "status": record.status,
             "created_at": record.created_at,
@@ -282,26 +303,28 @@ def book(
     account's wrong-code ceiling first (429 once it is full).
     """
     event_id_or_404(event_id)
+    if request.items is not None:  # an order: its refusals name their line, even of one
+        from boxoffice.logic import orders  # it builds on this module
+
+        return orders.book(principal, event_id, request, idempotency_key)
     now = clock.now()
     asked = request.promo_code
-    context = store.read_for_booking(principal.user_id, event_id, idempotency_key, request.ticket_type_id, asked)
+    ((type_id, quantity),) = request.lines()
+    context = store.read_for_booking(principal.user_id, event_id, idempotency_key, type_id, asked)
     require_current(principal, context.user)
-    claim = None
-    if idempotency_key is not None:
-        ttl = settings().idempotency_ttl_seconds
-        claim = IdempotencyClaim(idempotency_key, fingerprint(event_id, request), int(now.timestamp()) + ttl)
-        # Expiry is checked here: DynamoDB's TTL deletes late, moto never does.
-        if context.earlier is not None and context.earlier.expires_at > now.timestamp():
-            return replay(context.earlier, claim, context.event)
+    claim = claimed(event_id, request, idempotency_key, now)
+    # Expiry is checked here: DynamoDB's TTL deletes late, moto never does.
+    if claim is not None and context.earlier is not None and context.earlier.expires_at > now.timestamp():
+        return replay(context.earlier, claim, context.event)
     event, holding, code = context.event, context.holding, context.promo
-    ticket_type = chosen_type(event, request.ticket_type_id)
+    ticket_type = chosen_type(event, type_id)
 
     def attempt() -> BookingOutcome:
         nonlocal event, ticket_type, holding, code
-        priced(asked, code, event, ticket_type, request.quantity, now)  # refused before the stock is judged
-        stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now)
-        sale = priced(asked, code, stock.event, stock.ticket_type, request.quantity, now)  # at the stock's price
-        record = _new_record(principal.user_id, stock, request.quantity, now, sale)
+        priced(asked, code, event, ticket_type, quantity, now)  # refused before the stock is judged
+        stock = judged(principal.user_id, event, ticket_type, holding, quantity, now)
+        sale = priced(asked, code, stock.event, stock.ticket_type, quantity, now)  # at the stock's price
+        record = _new_record(principal.user_id, stock, quantity, now, sale)
         codes = signed_codes(record)
         try:
             earlier = store.create(
@@ -333,6 +356,16 @@ def book(
         return BookingOutcome(public_booking(record, codes=codes), replayed=False)
 
     return counting_wrong_codes(principal.user_id, attempt)
+
+
+def claimed(
+    event_id: str, request: BookingRequest, idempotency_key: str | None, now: datetime
+) -> IdempotencyClaim | None:
+    """The Idempotency-Key to commit with the booking (None: none given)."""
+    if idempotency_key is None:
+        return None
+    expires_at = int(now.timestamp()) + settings().idempotency_ttl_seconds
+    return IdempotencyClaim(idempotency_key, fingerprint(event_id, request), expires_at)
 
 
 def reread(event_id: str, asked: str | None) -> PromoCode | None:

@@ -43,6 +43,8 @@ def _event(name: str, subject: str, at: datetime, *, event_id: str, user_id: str
 
 
 def _booking(name: str, booking: BookingRecord, at: datetime, subject: str = "", **fields: Any) -> DomainEvent:
+    # `ticket_type_id` is its first line's for an order of several: `lines` names them all.
+    lines = [{"ticket_type_id": x.ticket_type.id, "quantity": len(booking.kept_in(x))} for x in booking.booked_lines]
     return _event(
         name,
         subject or booking.id,
@@ -50,16 +52,16 @@ def _booking(name: str, booking: BookingRecord, at: datetime, subject: str = "",
         event_id=booking.event_id,
         user_id=booking.user_id,
         booking_id=booking.id,
-        ticket_type_id=booking.ticket_type_id,
-        quantity=booking.quantity,
-        **fields,
+        **{"ticket_type_id": booking.ticket_type_id, "quantity": booking.quantity, "lines": lines, **fields},
     )
 
 
 def _ticket_cancelled(booking: BookingRecord, at: datetime) -> DomainEvent:
-    # One ticket goes per change (DELETE /bookings/{id}/tickets/{n}): the latest one added.
+    # One ticket goes per change (DELETE /bookings/{id}/tickets/{n}): the latest one added, of its line's type.
     number = booking.cancelled_tickets[-1]
-    return _booking(TICKET_CANCELLED, booking, at, f"{booking.id}:{number}", ticket_number=number)
+    line = next(x for x in booking.booked_lines if number in x.ticket_numbers)
+    subject = f"{booking.id}:{number}"
+    return _booking(TICKET_CANCELLED, booking, at, subject, ticket_number=number, ticket_type_id=line.ticket_type.id)
 
 
 def _hold(name: str, hold: HoldImage, at: datetime, **fields: Any) -> DomainEvent:

@@ -13,10 +13,13 @@ inside the transaction.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from boxoffice import clock, ids, retry
+from boxoffice import clock, ids, money, retry
 from boxoffice.config import settings
 from boxoffice.errors import (
     HoldConfirmed,
@@ -25,7 +28,7 @@ from boxoffice.errors import (
     HoldReleased,
     IdempotencyKeyReused,
 )
-from boxoffice.logic import offers
+from boxoffice.logic import offers, pricing
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
     BookingOutcome,
@@ -46,7 +49,16 @@ from boxoffice.logic.sales import chosen_type, confirmable, holdable
 from boxoffice.models.bookings import BookingRequest
 from boxoffice.models.holds import Hold
 from boxoffice.observability import logger, metrics
-from boxoffice.records import HoldRecord, IdempotencyClaim, IdempotencyRecord
+from boxoffice.records import (
+    BookedLine,
+    BookingRecord,
+    EventRecord,
+    HeldLine,
+    HoldRecord,
+    IdempotencyClaim,
+    IdempotencyRecord,
+    PromoCode,
+)
 from boxoffice.store import bookings as booking_store
 from boxoffice.store import holds as store
 from boxoffice.store.bookings import IdTaken
@@ -54,6 +66,9 @@ from boxoffice.store.holds import EventGone, HoldChanged
 from boxoffice.store.inventory import StockChanged
 from boxoffice.store.promocodes import PromoCodeChanged
 from boxoffice.vocabulary import HoldStatus, Pool, Principal
+
+if TYPE_CHECKING:
+    from boxoffice.logic.orders import LineSale
 
 # --- hold expiry: pure decisions over a hold record and the time ---
 
@@ -83,18 +98,36 @@ def ending(hold: HoldRecord, now: datetime) -> HoldStatus:
 
 
 def public_hold(record: HoldRecord, now: datetime) -> Hold:
+    lines = record.held_lines
+    priced = [pricing.Line(x.ticket_type.id, x.quantity, x.unit_price, x.unit_discount * x.quantity) for x in lines]
+    totals = pricing.totals(priced, record.currency)
+    single = len(lines) == 1
+
+    def price(amount: Decimal) -> Decimal:
+        return money.in_minor_units(amount, record.currency)
+
     return Hold.model_validate(
         {
             "id": record.id,
             "event_id": record.event_id,
-            "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name},
+            "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name} if single else None,
             "quantity": record.quantity,
+            "lines": [
+                {
+                    "ticket_type": {"id": x.ticket_type.id, "name": x.ticket_type.name},
+                    "quantity": p.quantity,
+                    "unit_price": price(p.unit_price),
+                    "discount": price(p.discount),
+                    "total": price(p.total),
+                }
+                for x, p in zip(lines, priced, strict=True)
+            ],
             "status": HoldStatus.EXPIRED if lapsed(record, now) else record.status,
             "expires_at": record.expires_at,
-            "unit_price": record.unit_price,
+            "unit_price": record.unit_price if single else None,
             "promo_code": record.promo_code,
-            "discount": record.unit_discount * record.quantity,
-            "total_price": (record.unit_price - record.unit_discount) * record.quantity,
+            "discount": totals.discount,
+            "total_price": totals.total,
             "currency": record.currency,
             "created_at": record.created_at,
             "booking_id": record.booking_id,
@@ -134,9 +167,10 @@ def place_hold(
     event_id_or_404(event_id)
     now = clock.now()
     asked = request.promo_code
-    context = booking_store.read_for_booking(
-        principal.user_id, event_id, idempotency_key, request.ticket_type_id, asked
-    )
+    if request.items is not None:  # a cart: its refusals name their line, even of one
+        return _place_cart(principal, event_id, request, idempotency_key)
+    ((type_id, quantity),) = request.lines()
+    context = booking_store.read_for_booking(principal.user_id, event_id, idempotency_key, type_id, asked)
     require_current(principal, context.user)
     claim = None
     if idempotency_key is not None:
@@ -145,14 +179,14 @@ def place_hold(
         if context.earlier is not None and context.earlier.expires_at > now.timestamp():
             return _replay(principal, context.earlier, claim, now)
     event, holding, code = context.event, context.holding, context.promo
-    ticket_type = chosen_type(event, request.ticket_type_id)
+    ticket_type = chosen_type(event, type_id)
 
     def attempt() -> HoldOutcome:
         nonlocal event, ticket_type, holding, code
-        priced(asked, code, event, ticket_type, request.quantity, now)  # refused before the stock is judged
-        stock = judged(principal.user_id, event, ticket_type, holding, request.quantity, now, rules=holdable)
+        priced(asked, code, event, ticket_type, quantity, now)  # refused before the stock is judged
+        stock = judged(principal.user_id, event, ticket_type, holding, quantity, now, rules=holdable)
         kind = stock.ticket_type
-        sale = priced(asked, code, stock.event, kind, request.quantity, now)  # at the price the stock sells at
+        sale = priced(asked, code, stock.event, kind, quantity, now)  # at the price the stock sells at
         expires_at = store.expiry_of(now)
         record = HoldRecord(
             id=ids.new_booking_id(now),
@@ -161,7 +195,7 @@ def place_hold(
             ticket_type_id=kind.id,
             ticket_type_name=kind.name,
             ticket_type_quota=kind.total_tickets is not None,
-            quantity=request.quantity,
+            quantity=quantity,
             unit_price=kind.price,
             currency=stock.event.currency,
             status=HoldStatus.HELD,
@@ -198,6 +232,101 @@ def place_hold(
         return HoldOutcome(public_hold(record, now), replayed=False)
 
     return counting_wrong_codes(principal.user_id, attempt)
+
+
+def _place_cart(
+    principal: Principal, event_id: str, request: BookingRequest, idempotency_key: str | None
+) -> HoldOutcome:
+    """Hold a cart of several lines as an order is booked (logic/orders.py), under the hold rules on their
+    sum: one BatchGetItem (two for a sharded event) and one transaction."""
+    from boxoffice.logic import orders  # only carts load the orders' rules and store
+    from boxoffice.store import orders as orders_store
+
+    now = clock.now()
+    wanted = request.lines()
+    orders.distinct(wanted)
+    reader = orders.Reader(principal.user_id, event_id, idempotency_key, wanted, request.promo_code, holdable)
+    context = reader.read()
+    require_current(principal, context.user)
+    claim = None
+    if idempotency_key is not None:
+        ttl = settings().idempotency_ttl_seconds
+        claim = IdempotencyClaim(idempotency_key, _fingerprint(event_id, request), int(now.timestamp()) + ttl)
+        if context.earlier is not None and context.earlier.expires_at > now.timestamp():
+            return _replay(principal, context.earlier, claim, now)
+
+    def attempt() -> HoldOutcome:
+        nonlocal context
+        context, sales, redemption = orders.judged(reader, context, now)
+        event = context.event
+        assert event is not None  # judged
+        plans = orders.planned(event, sales)
+        record = _cart(principal.user_id, event, sales, plans, now, context.promo)
+        try:
+            earlier = orders_store.place(
+                record,
+                event=event,
+                lines=orders.taken(sales, plans, selling=False),
+                holding=context.holding,
+                token_version=principal.token_version,
+                claim=claim,
+                now=now,
+                redemption=redemption,
+            )
+        except (orders_store.OrderStockChanged, PromoCodeChanged, IdTaken):
+            context = reader.read()  # judged again on the counters and the code as they are now
+            raise retry.Again() from None
+        if earlier is not None and claim is not None:
+            return _replay(principal, earlier, claim, now)
+        metrics.add_metric(name="HoldsPlaced", unit="Count", value=1)
+        logger.info(
+            "Hold placed", extra={"hold_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
+        )
+        return HoldOutcome(public_hold(record, now), replayed=False)
+
+    return counting_wrong_codes(principal.user_id, attempt)
+
+
+def _cart(
+    user_id: str,
+    event: EventRecord,
+    sales: Sequence[LineSale],
+    plans: Sequence[dict[int, int]],
+    now: datetime,
+    code: PromoCode | None,
+) -> HoldRecord:
+    """A new HELD cart of the lines, each held in the shards of its plan."""
+    lines = tuple(
+        HeldLine(
+            x.ticket_type.booked,
+            x.quantity,
+            x.ticket_type.price,
+            x.unit_discount,
+            promo_counted=x.counted,
+            shards=tuple(sorted(plan.items())),
+        )
+        for x, plan in zip(sales, plans, strict=True)
+    )
+    first, expires_at = lines[0], store.expiry_of(now)
+    return HoldRecord(
+        id=ids.new_booking_id(now),
+        user_id=user_id,
+        event_id=event.id,
+        ticket_type_id=first.ticket_type.id,
+        ticket_type_name=first.ticket_type.name,
+        ticket_type_quota=first.ticket_type.sub_quota,
+        quantity=sum(x.quantity for x in lines),
+        unit_price=first.unit_price,
+        currency=event.currency,
+        status=HoldStatus.HELD,
+        expires_at=expires_at,
+        created_at=now,
+        cooldown_until=expires_at + event.cooldown,
+        promo_code=code.code if code else None,
+        promo_code_id=code.id if code and any(x.promo_counted for x in lines) else None,
+        unit_discount=first.unit_discount,
+        lines=lines,
+    )
 
 
 def _read_own(principal: Principal, hold_id: str) -> HoldRecord:
@@ -256,6 +385,8 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
             promo_code_id=hold.promo_code_id,
             unit_discount=hold.unit_discount,
         )
+        if hold.lines:  # a cart: its lines, each with fresh ticket numbers, as held
+            record = _with_lines(record, hold)
         codes = signed_codes(record)
         try:
             earlier = store.confirm(
@@ -281,6 +412,24 @@ def confirm_hold(principal: Principal, hold_id: str, idempotency_key: str | None
         return BookingOutcome(public_booking(record, codes=codes), replayed=False)
 
     return retry.retried(attempt)
+
+
+def _with_lines(record: BookingRecord, hold: HoldRecord) -> BookingRecord:
+    """A confirmed cart's booking: its lines as held, each with its share of the record's ticket numbers."""
+    numbers = iter(record.ticket_numbers)
+    lines = tuple(
+        BookedLine(
+            x.ticket_type,
+            tuple(next(numbers) for _ in range(x.quantity)),
+            x.unit_price,
+            x.unit_discount,
+            promo_counted=x.promo_counted,
+            shards=x.shards,
+        )
+        for x in hold.lines
+    )
+    total = sum((x.net_unit_price * len(x.ticket_numbers) for x in lines), Decimal(0))
+    return replace(record, total_price=total, lines=lines)
 
 
 def release_hold(principal: Principal, hold_id: str) -> Hold:

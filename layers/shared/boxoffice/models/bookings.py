@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from boxoffice.models.common import Code, CurrencyOut, PriceOut, RequestModel, ResponseModel
 from boxoffice.models.events import MAX_PER_BOOKING
@@ -13,7 +13,10 @@ from boxoffice.vocabulary import BookingStatus, EventStatus, TicketStatus
 
 # A booking is one TransactWriteItems (at most 100 actions): the event's quota, the ticket type, the
 # user's holding, the token check, the booking, the Idempotency-Key, one put per ticket, and with a promo
-# code its counter and the wrong-code check. 8 + MAX_PER_BOOKING must stay <= 100.
+# code its counter and the wrong-code check. 8 + MAX_PER_BOOKING must stay <= 100. A booking of several
+# lines adds one type counter per line: 7 + MAX_LINES + MAX_PER_BOOKING = 67 when its tickets come from one
+# stock shard (docs/orders.md: the largest booking, and what happens when they cannot).
+MAX_LINES = 10
 
 
 # Printable ASCII (space included), as the IETF Idempotency-Key draft expects of a key.
@@ -38,22 +41,70 @@ class TicketsRequest(RequestModel):
     )
 
 
-class BookingRequest(TicketsRequest):
-    """A booking's or a hold's: the tickets, and a promo code to buy them with."""
+class LineRequest(RequestModel):
+    """One line of an order: tickets of one type."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"ticket_type_id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "quantity": 2}]}
+    )
+
+    ticket_type_id: Annotated[str, Field(max_length=64)]
+    quantity: Annotated[int, Field(strict=True, ge=1, le=MAX_PER_BOOKING)]
+
+
+class BookingRequest(RequestModel):
+    """A booking's or a hold's: the tickets (`quantity` of one type, or `items`: up to 10 lines of distinct
+    types, taken all together or not at all), and a promo code to buy them with."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {"quantity": 2},
                 {"quantity": 2, "ticket_type_id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "promo_code": "EARLY10"},
+                {
+                    "items": [
+                        {"ticket_type_id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "quantity": 2},
+                        {"ticket_type_id": "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d", "quantity": 2},
+                    ],
+                    "promo_code": "EARLY10",
+                },
             ]
         }
     )
 
+    # strict: `true` or `"2"` is not a quantity.
+    quantity: Annotated[int, Field(strict=True, ge=1, le=MAX_PER_BOOKING)] | None = Field(
+        default=None, description="Tickets of one type (without `items`)"
+    )
+    ticket_type_id: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None,
+        description="With `quantity`: required when the event has several ticket types",
+        examples=["5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a"],
+    )
+    items: Annotated[list[LineRequest], Field(min_length=1, max_length=MAX_LINES)] | None = Field(
+        default=None,
+        description=f"Instead of `quantity`: 1 to {MAX_LINES} lines of distinct types, booked together in one "
+        "transaction or not at all; the event's per-booking and per-user limits count their sum",
+    )
     promo_code: Code | None = Field(
         default=None,
         description="A promo or access code of the event, any case: its discount, and the hidden types it unlocks",
     )
+
+    @model_validator(mode="after")
+    def one_form(self) -> BookingRequest:
+        if (self.items is None) == (self.quantity is None):
+            raise ValueError("give either `quantity` (with `ticket_type_id` if needed) or `items`, not both")
+        if self.items is not None and self.ticket_type_id is not None:
+            raise ValueError("`ticket_type_id` goes in each of `items`")
+        return self
+
+    def lines(self) -> list[tuple[str | None, int]]:
+        """The lines asked for, (type id or None: the event's only type, quantity): one for a `quantity` body."""
+        if self.items is None:
+            assert self.quantity is not None  # one_form
+            return [(self.ticket_type_id, self.quantity)]
+        return [(line.ticket_type_id, line.quantity) for line in self.items]
 
 
 class BookedEvent(ResponseModel):
@@ -94,6 +145,30 @@ class Ticket(ResponseModel):
     )
 
 
+class BookingLine(ResponseModel):
+    """A line of a booking: its tickets of one type (those it has left), their price and discount."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ticket_type": {"id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "name": "Child"},
+                    "quantity": 2,
+                    "unit_price": "15.00",
+                    "discount": "3.00",
+                    "total": "27.00",
+                }
+            ]
+        }
+    )
+
+    ticket_type: BookedTicketType
+    quantity: int
+    unit_price: PriceOut
+    discount: PriceOut = Field(description="What the booking's promo code took off this line")
+    total: PriceOut = Field(description="unit_price x quantity - discount")
+
+
 class Booking(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -125,6 +200,15 @@ class Booking(ResponseModel):
                             "code": CODE_EXAMPLE,
                         },
                     ],
+                    "lines": [
+                        {
+                            "ticket_type": {"id": "5d0e8b7a-3c2f-4e1d-9b8a-7f6e5d4c3b2a", "name": "Standard"},
+                            "quantity": 2,
+                            "unit_price": "25.00",
+                            "discount": "5.00",
+                            "total": "45.00",
+                        }
+                    ],
                     "unit_price": "25.00",
                     "promo_code": "EARLY10",
                     "subtotal": "50.00",
@@ -142,12 +226,13 @@ class Booking(ResponseModel):
     id: str
     event_id: str
     event: BookedEvent
-    ticket_type: BookedTicketType
+    ticket_type: BookedTicketType | None = Field(description="Its tickets' type; null for a booking of several lines")
     quantity: int
     tickets: list[Ticket]
-    unit_price: PriceOut
+    lines: list[BookingLine] = Field(description="Its tickets by type: one line per ticket type booked")
+    unit_price: PriceOut | None = Field(description="Each ticket's price; null for a booking of several lines")
     promo_code: str | None = None
-    subtotal: PriceOut = Field(description="unit_price x quantity (the tickets it has left)")
+    subtotal: PriceOut = Field(description="The lines' prices before discount (the tickets it has left)")
     discount: PriceOut = Field(description="What its promo code took off those tickets")
     total_price: PriceOut = Field(description="What they were paid: subtotal - discount")
     currency: CurrencyOut

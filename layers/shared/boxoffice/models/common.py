@@ -154,6 +154,8 @@ class Problem(BaseModel):
     )
     ticket_event_id: str | Extra = Field(None, description="WRONG_EVENT: the event the scanned ticket is for.")
     entry_status: str | Extra = Field(None, description="NOT_WAITING: the waiting-list entry's status.")
+    line: int | Extra = Field(None, description="A booking of several lines: the line refused (0 is the first).")
+    pointer: str | Extra = Field(None, description="A booking of several lines: the line refused, `/items/<line>`.")
 
 
 # A promo code (models/promocodes.py), as an admin writes it and a buyer sends it: matched ignoring case,

@@ -22,6 +22,7 @@ from boxoffice import retry, shards
 from boxoffice.errors import AlreadyCancelled, BookingNotFound, TicketUsed
 from boxoffice.records import (
     DEFAULT_TYPE_NAME,
+    BookedLine,
     BookedType,
     BookingRecord,
     Details,
@@ -81,9 +82,42 @@ def booking_attributes(record: BookingRecord) -> Item:
         "ticket_cancelled_at": record.ticket_cancelled_at.isoformat() if record.ticket_cancelled_at else None,
         "tickets_spread": record.tickets_spread,
         "shards": shards_attribute(record.shards),
+        "lines": lines_attribute(record.lines),
         **promo_attributes(record),
         **_snapshot_attributes(record.event),
     }
+
+
+def lines_attribute(lines: Iterable[BookedLine]) -> list[Item] | None:
+    """A booking's lines, as stored (absent for a booking of one type)."""
+    stored = [
+        {
+            "ticket_type_id": x.ticket_type.id,
+            "ticket_type_name": x.ticket_type.name,
+            "ticket_type_quota": x.ticket_type.sub_quota,
+            "ticket_numbers": list(x.ticket_numbers),
+            "unit_price": x.unit_price,
+            "unit_discount": x.unit_discount,
+            "promo_counted": x.promo_counted,
+            "shards": {str(k): n for k, n in x.shards},
+        }
+        for x in lines
+    ]
+    return stored or None
+
+
+def lines_of(item: Mapping[str, Any]) -> tuple[BookedLine, ...]:
+    return tuple(
+        BookedLine(
+            BookedType(x["ticket_type_id"], x["ticket_type_name"], sub_quota=bool(x["ticket_type_quota"])),
+            tuple(x["ticket_numbers"]),
+            Decimal(x["unit_price"]),
+            Decimal(x["unit_discount"]),
+            promo_counted=bool(x["promo_counted"]),
+            shards=shards_of(x),
+        )
+        for x in item.get("lines") or ()
+    )
 
 
 def promo_attributes(record: BookingRecord | HoldRecord) -> Item:
@@ -145,6 +179,7 @@ def booking_of(item: Mapping[str, Any]) -> BookingRecord:
         tickets_spread=bool(item.get("tickets_spread", False)),
         shards=shards_of(item),
         **promo_of(item),
+        lines=lines_of(item),
     )
 
 
@@ -279,11 +314,11 @@ def read_for_booking(
         else None,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         earlier=idempotency_of(earlier) if earlier else None,
-        promo=_promo(event_id, promo_code, items),
+        promo=promo_of_items(event_id, promo_code, items),
     )
 
 
-def _promo(event_id: str, code: str | None, items: Iterable[Item]) -> PromoCode | None:
+def promo_of_items(event_id: str, code: str | None, items: Iterable[Item]) -> PromoCode | None:
     """The code asked for, from the items a booking's read found (None: none asked, or no such code)."""
     if code is None:
         return None
@@ -373,6 +408,7 @@ def add_booking(
     tx.add(
         "booking", _put(bookings_table(), {**_booking_key(booking.user_id, booking.id), **booking_attributes(booking)})
     )
+    types = {n: line.ticket_type for line in booking.booked_lines for n in line.ticket_numbers}
     for n, number in enumerate(booking.ticket_numbers):
         put = tickets.put_action(
             booking.event_id,
@@ -380,7 +416,7 @@ def add_booking(
             code=codes[number],
             booking_id=booking.id,
             user_id=booking.user_id,
-            ticket_type=BookedType(booking.ticket_type_id, booking.ticket_type_name),
+            ticket_type=BookedType(types[number].id, types[number].name),
             at=booking.created_at,
         )
         tx.add(f"ticket:{n}", put)
@@ -517,14 +553,13 @@ def cancel(
     pool its tickets went to (inventory.route_returned).
     """
     returned = booking.live_tickets if numbers is None else numbers
-    if set(returned) == set(booking.live_tickets):
+    whole = set(returned) == set(booking.live_tickets)
+    back, lines = _returns(booking, returned, whole=whole)
+    refund = sum((b.returned.refund for b in back), Decimal(0))
+    if whole:
         after = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, event=seen)
         changes: Item = {"status": BookingStatus.CANCELLED, "cancelled_at": now.isoformat()}
-        refund = booking.total_price
-        parts = booking.source
     else:
-        refund = booking.net_unit_price * len(returned)
-        parts, kept = shards.drop(booking.source, len(returned))
         after = replace(
             booking,
             quantity=booking.quantity - len(returned),
@@ -532,7 +567,8 @@ def cancel(
             cancelled_tickets=booking.cancelled_tickets + returned,
             ticket_cancelled_at=now,
             event=seen,
-            shards=tuple(sorted(kept.items())) if booking.shards else (),
+            shards=lines[0].shards if booking.shards and not booking.lines else (),
+            lines=lines if booking.lines else (),
         )
         changes = {
             "quantity": after.quantity,
@@ -540,20 +576,20 @@ def cancel(
             "cancelled_tickets": list(after.cancelled_tickets),
             "ticket_cancelled_at": now.isoformat(),
         }
-        if booking.shards:  # the shards its tickets left came from
+        if after.shards:  # the shards its tickets left came from
             changes["shards"] = {str(k): n for k, n in after.shards}
+        if after.lines:
+            changes["lines"] = lines_attribute(after.lines)
     changes.update(_snapshot_attributes(seen))
-    sub_quota, copy = booking.ticket_type_quota, booking.idempotency_sk is not None
+    copy = booking.idempotency_sk is not None
     try:
         commit = partial(
             _cancel,
             booking,
             returned,
             changes,
-            parts=parts,
+            back=back,
             seen=seen,
-            refund=refund,
-            sub_quota=sub_quota,
             copy=copy,
             by=token_version,
             now=now,
@@ -577,11 +613,7 @@ def cancel(
             raise EventChanged(
                 (datetime.fromisoformat(quota["starts_at"]), EventStatus(quota["status"])) if quota else None
             ) from None
-        failed_type, shape = inventory.failed_type_shape(exc, parts)
-        if failed_type:
-            if shape is None or shape == sub_quota:
-                raise EventChanged(None) from None
-            booking = replace(booking, ticket_type_quota=shape)
+        booking = _reshaped(exc, booking, back)
         if exc.failed("copy"):
             booking = replace(booking, idempotency_sk=None)  # its key has expired and stands for another, or is gone
         if exc.failed("promo"):
@@ -590,17 +622,73 @@ def cancel(
     return after, pool
 
 
+@dataclass(frozen=True, slots=True)
+class LineBack:
+    """What line `index` of a booking gives back in a cancel: its tickets to the stock, `uses` uses and
+    `discount` to the booking's code."""
+
+    index: int
+    returned: inventory.Returned
+    uses: int
+    discount: Decimal
+
+
+def _returns(
+    booking: BookingRecord, returned: tuple[str, ...], *, whole: bool
+) -> tuple[list[LineBack], tuple[BookedLine, ...]]:
+    """What each line of the booking gives back for the tickets `returned` (by line index; lines returning
+    none are left out), and its lines with the shards their tickets left came from."""
+    back: list[LineBack] = []
+    lines = []
+    for index, line in enumerate(booking.booked_lines):
+        going = [n for n in returned if n in line.ticket_numbers]
+        if not going:
+            lines.append(line)
+            continue
+        if whole:
+            parts: dict[int, int] = dict(line.shards)
+            kept: dict[int, int] = {}
+            refund = booking.total_price if not booking.lines else line.net_unit_price * len(booking.kept_in(line))
+        else:
+            parts, kept = shards.drop(dict(line.shards), len(going))
+            refund = line.net_unit_price * len(going)
+        kind = line.ticket_type
+        uses = len(going) if line.promo_counted else 0
+        given = line.unit_discount * uses
+        back.append(LineBack(index, inventory.Returned(kind.id, kind.sub_quota, parts, refund), uses, given))
+        lines.append(replace(line, shards=tuple(sorted(kept.items()))))
+    return back, tuple(lines)
+
+
+def _reshaped(failed: Failed, booking: BookingRecord, back: list[LineBack]) -> BookingRecord:
+    """The booking in the form to cancel it in now, if one of its lines' type counters failed because the
+    type gained or lost its sub-quota since (EventChanged if it is gone, or failed for another reason)."""
+    for n, line_back in enumerate(back):
+        for shard in line_back.returned.parts:
+            name = inventory.line_action(inventory.type_action(shard), n)
+            if not failed.failed(name):
+                continue
+            shape = inventory.has_sub_quota(failed.old(name))
+            if shape is None or shape == line_back.returned.sub_quota:
+                raise EventChanged(None)
+            if not booking.lines:
+                return replace(booking, ticket_type_quota=shape)
+            index = line_back.index
+            line = booking.lines[index]
+            reshaped = replace(line, ticket_type=replace(line.ticket_type, sub_quota=shape))
+            return replace(booking, lines=tuple(reshaped if k == index else x for k, x in enumerate(booking.lines)))
+    return booking
+
+
 def _cancel(
     booking: BookingRecord,
     returned: tuple[str, ...],
     changes: Item,
     pool: Pool,
     *,
-    parts: Mapping[int, int],
+    back: list[LineBack],
     now: datetime,
     seen: EventSnapshot,
-    refund: Decimal,
-    sub_quota: bool,
     copy: bool,
     by: int,
 ) -> None:
@@ -624,14 +712,11 @@ def _cancel(
         },
     )
     # A deleted event's tombstone gets its tickets back too: available + sold == total still.
-    inventory.give_back(
+    inventory.give_back_lines(
         tx,
-        event_id=booking.event_id,
-        type_id=booking.ticket_type_id,
-        sub_quota=sub_quota,
+        booking.event_id,
+        [b.returned for b in back],
         user_id=booking.user_id if booking.counted else None,
-        parts=parts,
-        refund=refund,
         currency=booking.currency,
         starts_at=seen.starts_at,
         status=seen.status,
@@ -641,23 +726,27 @@ def _cancel(
     users.check_current(tx, booking.user_id, by)
     if copy:
         tx.add("copy", _update_copy(booking, changes))
-    give_back_code(tx, booking, len(returned))
+    uses = sum(b.uses for b in back)
+    if uses:
+        give_back_code(tx, booking, uses, sum((b.discount for b in back), Decimal(0)))
     # Each ticket must still be VALID: a ticket checked in at the door keeps it from being cancelled.
     for n, number in enumerate(returned):
         tx.add(f"ticket:{n}", tickets.cancel_action(booking.event_id, number, now, spread=booking.tickets_spread))
     tx.commit()
 
 
-def give_back_code(tx: Transaction, record: BookingRecord | HoldRecord, quantity: int) -> None:
-    """Add (`promo`) the uses and discount of `quantity` of the record's tickets back to the code they
-    count in, if any (store/promocodes.py: give_back; its failure: the code was deleted or made again)."""
+def give_back_code(
+    tx: Transaction, record: BookingRecord | HoldRecord, quantity: int, discount: Decimal | None = None
+) -> None:
+    """Add (`promo`) the uses and discount (None: `quantity` of the record's unit_discount; an order's lines
+    each have their own) of `quantity` of the record's tickets back to the code they count in, if any
+    (store/promocodes.py: give_back; its failure: the code was deleted or made again)."""
     if record.promo_code is None or record.promo_code_id is None:
         return
     from boxoffice.store import promocodes  # only bookings and holds with a code load it
 
-    back = promocodes.give_back(
-        record.event_id, record.promo_code, record.promo_code_id, quantity, record.unit_discount * quantity
-    )
+    given = record.unit_discount * quantity if discount is None else discount
+    back = promocodes.give_back(record.event_id, record.promo_code, record.promo_code_id, quantity, given)
     tx.add("promo", back)
 
 

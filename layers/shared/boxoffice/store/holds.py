@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,8 +24,10 @@ from typing import Any
 from boxoffice import retry
 from boxoffice.config import settings
 from boxoffice.records import (
+    BookedType,
     BookingRecord,
     EventRecord,
+    HeldLine,
     Holding,
     HoldRecord,
     IdempotencyClaim,
@@ -118,6 +120,7 @@ def hold_attributes(record: HoldRecord) -> Item:
         "waiting_entry_id": record.waiting_entry_id,
         "cooldown_until": inventory.ms(record.cooldown_until) if record.cooldown_until else None,
         "shards": booking_store.shards_attribute(record.shards),
+        "lines": _lines_attribute(record.lines),
         **booking_store.promo_attributes(record),
     }
     if record.status == HoldStatus.HELD:
@@ -125,6 +128,38 @@ def hold_attributes(record: HoldRecord) -> Item:
             held=expiry_key(record.id), held_event=event_expiry_key(record), held_until=inventory.ms(record.expires_at)
         )
     return item
+
+
+def _lines_attribute(lines: Iterable[HeldLine]) -> list[Item] | None:
+    """A cart's lines, as stored (absent for a hold of one type)."""
+    stored = [
+        {
+            "ticket_type_id": x.ticket_type.id,
+            "ticket_type_name": x.ticket_type.name,
+            "ticket_type_quota": x.ticket_type.sub_quota,
+            "quantity": x.quantity,
+            "unit_price": x.unit_price,
+            "unit_discount": x.unit_discount,
+            "promo_counted": x.promo_counted,
+            "shards": {str(k): n for k, n in x.shards},
+        }
+        for x in lines
+    ]
+    return stored or None
+
+
+def _lines_of(item: Mapping[str, Any]) -> tuple[HeldLine, ...]:
+    return tuple(
+        HeldLine(
+            BookedType(x["ticket_type_id"], x["ticket_type_name"], sub_quota=bool(x["ticket_type_quota"])),
+            int(x["quantity"]),
+            Decimal(x["unit_price"]),
+            Decimal(x["unit_discount"]),
+            promo_counted=bool(x["promo_counted"]),
+            shards=booking_store.shards_of(x),
+        )
+        for x in item.get("lines") or ()
+    )
 
 
 def hold_item(record: HoldRecord) -> Item:
@@ -153,6 +188,7 @@ def hold_of(item: Mapping[str, Any]) -> HoldRecord:
         cooldown_until=inventory.from_ms(int(cooldown_until)) if cooldown_until is not None else None,
         shards=booking_store.shards_of(item),
         **booking_store.promo_of(item),
+        lines=_lines_of(item),
     )
 
 
@@ -229,16 +265,7 @@ def place(
     users.check_current(tx, hold.user_id, token_version)
     if claim is not None:
         booking_store.add_claim(tx, hold.user_id, claim, now=now, stands_for={"hold_id": hold.id})
-    tx.add(
-        "hold",
-        {
-            "Put": {
-                "TableName": bookings_table(),
-                "Item": dump(hold_item(hold)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-    )
+    tx.add("hold", put_action(hold))
     if redemption is not None:
         booking_store.add_redemption(tx, hold.user_id, redemption, now)
     try:
@@ -255,6 +282,17 @@ def place(
             raise inventory.stock_changed(exc, event, ticket_type, holding, plan) from None
         raise IdTaken() from None
     return None
+
+
+def put_action(hold: HoldRecord) -> dict[str, Any]:
+    """The Put of a new hold (its id never taken before)."""
+    return {
+        "Put": {
+            "TableName": bookings_table(),
+            "Item": dump(hold_item(hold)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def event_of(hold: HoldRecord) -> EventRecord | None:
@@ -319,15 +357,11 @@ def confirm(
             }
         },
     )
-    inventory.settle(
-        tx,
-        event_id=hold.event_id,
-        type_id=hold.ticket_type_id,
-        parts=hold.source,
-        amount=booking.total_price,
-        currency=hold.currency,
-        now=now,
-    )
+    sold = [
+        inventory.Settled(x.ticket_type.id, dict(x.shards), (x.unit_price - x.unit_discount) * x.quantity)
+        for x in hold.held_lines
+    ]
+    inventory.settle_lines(tx, hold.event_id, sold, currency=hold.currency, now=now)
     if hold.cooldown_until is not None:
         inventory.unhold(tx, hold.user_id, hold.event_id, hold.quantity)
     users.check_current(tx, hold.user_id, token_version)
@@ -362,26 +396,40 @@ def release(
     Pool its tickets went to; a waiting-list offer's entry ends with it.
     """
     try:
-        pool = _route_release(hold, ended=ended, sub_quota=hold.ticket_type_quota, now=now, by=token_version)
+        pool = _route_release(hold, ended=ended, now=now, by=token_version)
     except Failed as exc:
-        _, shape = inventory.failed_type_shape(exc, hold.source)
-        reshaped = shape is not None and shape != hold.ticket_type_quota
-        if not reshaped and not exc.failed("promo"):
+        reshaped = _reshaped(exc, hold)
+        if reshaped is None and not exc.failed("promo"):
             raise
-        # Its type gained or lost a sub-quota since, or its code was deleted (or made again: it gets nothing
-        # back): the release in the form that fits now (not a retry: nothing was judged from a read, and a
-        # second failure is the caller's).
+        # A type of it gained or lost a sub-quota since, or its code was deleted (or made again: it gets
+        # nothing back): the release in the form that fits now (not a retry: nothing was judged from a read,
+        # and a second failure is the caller's).
+        hold = reshaped or hold
         if exc.failed("promo"):
             hold = replace(hold, promo_code_id=None)
-        sub_quota = shape if shape is not None and reshaped else hold.ticket_type_quota
-        pool = _route_release(hold, ended=ended, sub_quota=sub_quota, now=now, by=token_version)
+        pool = _route_release(hold, ended=ended, now=now, by=token_version)
     return replace(hold, status=ended, ended_at=now), pool
 
 
-def _route_release(hold: HoldRecord, *, ended: HoldStatus, sub_quota: bool, now: datetime, by: int | None) -> Pool:
+def _reshaped(failed: Failed, hold: HoldRecord) -> HoldRecord | None:
+    """The hold with the sub-quota a failed type counter of one of its lines has now (None: none failed so)."""
+    for n, line in enumerate(hold.held_lines):
+        for shard, _ in line.shards:
+            name = inventory.line_action(inventory.type_action(shard), n)
+            shape = inventory.has_sub_quota(failed.old(name)) if failed.failed(name) else None
+            if shape is None or shape == line.ticket_type.sub_quota:
+                continue
+            if not hold.lines:
+                return replace(hold, ticket_type_quota=shape)
+            flipped = replace(line, ticket_type=replace(line.ticket_type, sub_quota=shape))
+            return replace(hold, lines=tuple(flipped if k == n else x for k, x in enumerate(hold.lines)))
+    return None
+
+
+def _route_release(hold: HoldRecord, *, ended: HoldStatus, now: datetime, by: int | None) -> Pool:
     """route_returned with the release's transaction; its hold's failure said as such."""
     try:
-        commit = partial(_release, hold, ended=ended, sub_quota=sub_quota, now=now, by=by)
+        commit = partial(_release, hold, ended=ended, now=now, by=by)
         return inventory.route_returned(hold.event_id, commit, now)
     except Failed as exc:
         if exc.failed("hold"):
@@ -389,9 +437,7 @@ def _route_release(hold: HoldRecord, *, ended: HoldStatus, sub_quota: bool, now:
         raise
 
 
-def _release(
-    hold: HoldRecord, pool: Pool, *, ended: HoldStatus, sub_quota: bool, now: datetime, by: int | None
-) -> None:
+def _release(hold: HoldRecord, pool: Pool, *, ended: HoldStatus, now: datetime, by: int | None) -> None:
     condition = "#status = :held" + (" AND held_until <= :now" if ended == HoldStatus.EXPIRED else "")
     tx = Transaction()
     tx.add(
@@ -413,13 +459,12 @@ def _release(
             }
         },
     )
-    inventory.release(
+    lines = hold.held_lines
+    inventory.release_lines(
         tx,
-        event_id=hold.event_id,
-        type_id=hold.ticket_type_id,
-        sub_quota=sub_quota,
+        hold.event_id,
+        [inventory.Returned(x.ticket_type.id, x.ticket_type.sub_quota, dict(x.shards), Decimal(0)) for x in lines],
         user_id=hold.user_id,
-        parts=hold.source,
         pool=pool,
         now=now,
         placed=hold.cooldown_until is not None,
@@ -427,7 +472,10 @@ def _release(
     )
     if by is not None:
         users.check_current(tx, hold.user_id, by)
-    booking_store.give_back_code(tx, hold, hold.quantity)
+    counted = [x for x in lines if x.promo_counted]
+    if counted:
+        given = sum((x.unit_discount * x.quantity for x in counted), Decimal(0))
+        booking_store.give_back_code(tx, hold, sum(x.quantity for x in counted), given)
     _offer_ends(
         tx, hold, EntryStatus.EXPIRED if ended == HoldStatus.EXPIRED else EntryStatus.LEFT, now
     )  # released: the user declined it

@@ -12,8 +12,8 @@ draws on `available_tickets` only; tickets that come back go through `route_retu
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
@@ -347,12 +347,43 @@ def take(
     on sale and not started, the type on sale, and the price, currency and limits be those the booking was
     judged by: every shard's items carry copies of them.
     """
+    take_lines(tx, event, [Taken(ticket_type, quantity, plan or {0: quantity}, sale)], user_id, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """One line of a take: `quantity` tickets of a type from the shards of `plan`, for `sale` (a booking's
+    line total; None for a hold)."""
+
+    ticket_type: TicketType
+    quantity: int
+    plan: shards.Plan
+    sale: Decimal | None
+
+
+def line_action(action: str, line: int) -> str:
+    """A transaction's name for line `line`'s item (a type counter): line 0's keeps the one-type name."""
+    return action if line == 0 else f"{action}@{line}"
+
+
+def take_lines(tx: Transaction, event: EventRecord, lines: Sequence[Taken], user_id: str, now: datetime) -> None:
+    """take() for the lines of one order (distinct types, all sales or all holds): each shard's `quota` once,
+    with the sum of the lines' parts there (DynamoDB refuses two actions on one item in a transaction),
+    each line's type counter in each of its shards (`type@<line>`), and the `holding` once with the sum."""
     cap = event.max_tickets_per_user
-    revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
+    selling = lines[0].sale is not None
+    whole = sum(x.quantity for x in lines)
+    revenue_names = {"#revenue": revenue_attribute(event.currency)} if selling else {}
     # A hold also pins the hold ceilings it was judged by, as read: a ceiling changed since fails it.
-    ceilings, ceiling_values = _pinned_ceilings(event) if sale is None else ("", {})
-    for shard, part in (plan or {0: quantity}).items():
-        amount = {"amount": sale * part / quantity} if sale is not None else {"zero": 0}
+    ceilings, ceiling_values = _pinned_ceilings(event) if not selling else ("", {})
+    per_shard: dict[int, tuple[int, Decimal]] = {}
+    for x in lines:
+        for shard, part in x.plan.items():
+            taken, money = per_shard.get(shard, (0, Decimal(0)))
+            share = x.sale * part / x.quantity if x.sale is not None else Decimal(0)
+            per_shard[shard] = (taken + part, money + share)
+    for shard, (part, money) in per_shard.items():
+        amount = {"amount": money} if selling else {"zero": 0}
         tx.add(
             quota_action(shard),
             {
@@ -360,8 +391,8 @@ def take(
                     "TableName": events_table(),
                     "Key": dump(quota_key(event.id, shard)),
                     # The stats counters ride along: revenue_<CURRENCY> counts the money taken.
-                    "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {_counted(sale)}"
-                    + (" ADD #revenue :amount" if sale is not None else ""),
+                    "UpdateExpression": f"SET available_tickets = available_tickets - :qty, {_counted(lines[0].sale)}"
+                    + (" ADD #revenue :amount" if selling else ""),
                     "ConditionExpression": "#status = :on_sale AND starts_at > :now AND available_tickets >= :qty"
                     " AND currency = :currency AND max_tickets_per_booking >= :whole AND "
                     + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap")
@@ -369,7 +400,7 @@ def take(
                     "ExpressionAttributeNames": {"#status": "status", **revenue_names},
                     "ExpressionAttributeValues": values(
                         qty=part,
-                        whole=quantity,
+                        whole=whole,
                         on_sale=EventStatus.ON_SALE,
                         now=now.isoformat(),
                         currency=event.currency,
@@ -381,11 +412,13 @@ def take(
                 }
             },
         )
-        _take_type(tx, event, ticket_type, quantity, now, sale=sale, shard=shard, part=part)
-    if sale is None:
-        _take_holding_for_hold(tx, user_id, event, quantity, now)
+    for n, x in enumerate(lines):
+        for shard, part in x.plan.items():
+            _take_type(tx, event, x.ticket_type, x.quantity, now, sale=x.sale, shard=shard, part=part, line=n)
+    if not selling:
+        _take_holding_for_hold(tx, user_id, event, whole, now)
     else:
-        _take_holding(tx, user_id, event.id, quantity, cap)
+        _take_holding(tx, user_id, event.id, whole, cap)
 
 
 def _pinned_ceilings(event: EventRecord) -> tuple[str, dict[str, Any]]:
@@ -413,14 +446,16 @@ def _take_type(
     sale: Decimal | None,
     shard: int = 0,
     part: int | None = None,
+    line: int = 0,
 ) -> None:
     """The type's count in `shard` (its `part` of the `quantity`: sold, with its share of the `sale`
-    revenue, or held) and its share of the sub-quota, while it sells at the price and limits it was judged by."""
+    revenue, or held) and its share of the sub-quota, while it sells at the price and limits it was judged by
+    (as `line` of an order)."""
     sub_quota = ticket_type.total_tickets is not None
     revenue_names = {"#revenue": revenue_attribute(event.currency)} if sale is not None else {}
     part = quantity if part is None else part
     tx.add(
-        type_action(shard),
+        line_action(type_action(shard), line),
         {
             "Update": {
                 "TableName": events_table(),
@@ -590,9 +625,28 @@ def settle(
     """Add a hold's confirm moves: in each stock shard it holds tickets in (`parts`: shard -> tickets), its
     `quota` and `type` items move them from held to sold (the revenue, `amount` in all, shared over them),
     while the event is on sale and has not started. The holding stays as it is: the tickets stay the buyer's."""
-    quantity = sum(parts.values())
-    for shard, part in parts.items():
-        share = amount * part / quantity
+    settle_lines(tx, event_id, [Settled(type_id, parts, amount)], currency=currency, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """One line of a confirmed cart: its type's tickets held in the shards of `parts`, sold for `amount`."""
+
+    type_id: str
+    parts: shards.Plan
+    amount: Decimal
+
+
+def settle_lines(tx: Transaction, event_id: str, lines: Sequence[Settled], *, currency: str, now: datetime) -> None:
+    """settle() for a cart's lines: each shard's quota once with the sum of the lines' tickets and revenue
+    there, each line's type counter in its shards (`type@<line>`)."""
+    per_shard: dict[int, tuple[int, Decimal]] = {}
+    for x in lines:
+        quantity = sum(x.parts.values())
+        for shard, part in x.parts.items():
+            taken, money = per_shard.get(shard, (0, Decimal(0)))
+            per_shard[shard] = (taken + part, money + x.amount * part / quantity)
+    for shard, (part, share) in per_shard.items():
         tx.add(
             quota_action(shard),
             {
@@ -609,20 +663,23 @@ def settle(
                 }
             },
         )
-        tx.add(
-            type_action(shard),
-            {
-                "Update": {
-                    "TableName": events_table(),
-                    "Key": dump(type_key(event_id, type_id, shard)),
-                    "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
-                    "ConditionExpression": "held >= :qty",
-                    "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
-                    "ExpressionAttributeValues": values(qty=part, amount=share),
-                    **ALL_OLD,
-                }
-            },
-        )
+    for n, x in enumerate(lines):
+        quantity = sum(x.parts.values())
+        for shard, part in x.parts.items():
+            tx.add(
+                line_action(type_action(shard), n),
+                {
+                    "Update": {
+                        "TableName": events_table(),
+                        "Key": dump(type_key(event_id, x.type_id, shard)),
+                        "UpdateExpression": "SET held = held - :qty, sold = sold + :qty ADD #revenue :amount",
+                        "ConditionExpression": "held >= :qty",
+                        "ExpressionAttributeNames": {"#revenue": revenue_attribute(currency)},
+                        "ExpressionAttributeValues": values(qty=part, amount=x.amount * part / quantity),
+                        **ALL_OLD,
+                    }
+                },
+            )
 
 
 def failed_quota(failed: Failed, parts: Iterable[int]) -> tuple[bool, Item | None]:
@@ -1042,7 +1099,40 @@ def give_back(
     starts at `starts_at` with `status`, so the answer can show it), `type`, and `holding` (`user_id` None:
     the booking was never counted there), each in the stock shards the tickets came from (`parts`: shard ->
     tickets; the `refund` shared over them). Commit it through route_returned."""
-    quantity = sum(parts.values())
+    back = [Returned(type_id, sub_quota, parts, refund)]
+    give_back_lines(
+        tx, event_id, back, user_id=user_id, currency=currency, starts_at=starts_at, status=status, pool=pool, now=now
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Returned:
+    """One line of a cancel: its type's tickets going back to the shards of `parts`, `refund` in all."""
+
+    type_id: str
+    sub_quota: bool
+    parts: shards.Plan
+    refund: Decimal
+
+
+def give_back_lines(
+    tx: Transaction,
+    event_id: str,
+    lines: Sequence[Returned],
+    *,
+    user_id: str | None,
+    currency: str,
+    starts_at: datetime,
+    status: EventStatus,
+    pool: Pool,
+    now: datetime,
+) -> None:
+    """give_back() for the lines of one booking: each shard's quota once with the sum of the lines' tickets
+    there, each line's type counter in its shards (`type@<line>`), the holding once."""
+    parts: dict[int, int] = {}
+    for x in lines:
+        for shard, part in x.parts.items():
+            parts[shard] = parts.get(shard, 0) + part
     _return(
         tx,
         event_id,
@@ -1052,14 +1142,18 @@ def give_back(
         condition="starts_at > :now AND starts_at = :starts_at AND #status = :status",
         names={"#status": "status"},
         named={"now": now.isoformat(), "starts_at": starts_at.isoformat(), "status": status},
-        refund=(refund, currency),
+        refund=(sum((x.refund for x in lines), Decimal(0)), currency),
         now=now,
     )
-    for shard, part in parts.items():
-        refunded = (refund * part / quantity, currency)
-        _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=part, refund=refunded, shard=shard)
+    for n, x in enumerate(lines):
+        quantity = sum(x.parts.values())
+        for shard, part in x.parts.items():
+            refunded = (x.refund * part / quantity, currency)
+            _give_back_type(
+                tx, event_id, x.type_id, sub_quota=x.sub_quota, quantity=part, refund=refunded, shard=shard, line=n
+            )
     if user_id is not None:
-        _give_back_holding(tx, user_id, event_id, quantity)
+        _give_back_holding(tx, user_id, event_id, sum(parts.values()))
 
 
 def release(
@@ -1079,9 +1173,33 @@ def release(
     as for a cancel), `type` (held -> its sub-quota, if it has one), in the stock shards it holds tickets in
     (`parts`), and `holding` (`placed`: a hold the buyer placed, counted under the hold ceilings;
     `cooldown_until`: an expiry's, no hold before it). Commit it through route_returned."""
+    back = [Returned(type_id, sub_quota, parts, Decimal(0))]
+    release_lines(tx, event_id, back, user_id=user_id, pool=pool, now=now, placed=placed, cooldown_until=cooldown_until)
+
+
+def release_lines(
+    tx: Transaction,
+    event_id: str,
+    lines: Sequence[Returned],
+    *,
+    user_id: str,
+    pool: Pool,
+    now: datetime,
+    placed: bool,
+    cooldown_until: datetime | None,
+) -> None:
+    """release() for a cart's lines (their `refund` unused: held tickets were not paid): each shard's quota
+    once with the sum, each line's type counter in its shards (`type@<line>`), the holding once."""
+    parts: dict[int, int] = {}
+    for x in lines:
+        for shard, part in x.parts.items():
+            parts[shard] = parts.get(shard, 0) + part
     _return(tx, event_id, parts, pool, counter="held", condition="", names={}, named={}, refund=None, now=now)
-    for shard, part in parts.items():
-        _give_back_type(tx, event_id, type_id, sub_quota=sub_quota, quantity=part, refund=None, shard=shard)
+    for n, x in enumerate(lines):
+        for shard, part in x.parts.items():
+            _give_back_type(
+                tx, event_id, x.type_id, sub_quota=x.sub_quota, quantity=part, refund=None, shard=shard, line=n
+            )
     quantity = sum(parts.values())
     _give_back_holding(tx, user_id, event_id, quantity, placed=placed, cooldown_until=cooldown_until)
 
@@ -1164,13 +1282,14 @@ def _give_back_type(
     quantity: int,
     refund: tuple[Decimal, str] | None,
     shard: int = 0,
+    line: int = 0,
 ) -> None:
     """The type gives `quantity` back in `shard`, to its share of the sub-quota if it has one (as `sub_quota`
     says: the condition fails, with ALL_OLD, if it no longer does): from sold with `refund` (a cancel's
     amount and currency, counted as on the quota), from held without (a hold's release)."""
     counter = "sold" if refund else "held"
     tx.add(
-        type_action(shard),
+        line_action(type_action(shard), line),
         {
             "Update": {
                 "TableName": events_table(),

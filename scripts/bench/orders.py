@@ -1,0 +1,145 @@
+"""Orders of several ticket types (issue 22): what they cost, and the race at the issue's size.
+
+1. Round trips and write units of a 3-line booking with a promo code (target: 1 read + 1 transaction, as a
+   booking of one type) and of a single-ticket cancel of it, through the real handlers; units by DynamoDB's
+   rules on the items as stored (scripts/bench/writes.py).
+2. 500 two-line orders (2 adults + 1 child) racing on 16 threads through the handlers for types whose
+   sub-quotas (200 adults, 100 children) run out together: exactly 100 orders are booked, each with both
+   lines, and the counters balance. The suite runs 60 (tests/integration/test_order_lines.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from scripts.bench.common import count_calls, local_stack, new_caller, sent_transactions, table
+from scripts.bench.writes import _bill, _summary
+
+ORDERS, THREADS = 500, 16
+TYPES = [
+    {"name": "Adult", "price": "30.00", "total_tickets": 200},
+    {"name": "Child", "price": "15.00", "total_tickets": 100},
+    {"name": "Senior", "price": "20.00"},
+]
+
+
+def _event(total: int, shards: int | None = None) -> tuple[str, dict[str, str]]:
+    from boxoffice import clock
+    from boxoffice.logic import events
+    from boxoffice.models.events import CreateEvent
+
+    starts = (clock.now().replace(microsecond=0) + timedelta(days=30)).isoformat()
+    request = CreateEvent.model_validate(
+        {
+            "name": "Bench orders",
+            "venue": "Hall",
+            "starts_at": starts,
+            "total_tickets": total,
+            "ticket_types": TYPES,
+            **({"inventory_shards": shards} if shards else {}),
+        }
+    )
+    event = events.add_event(request)
+    return event.id, {t.name: t.id for t in event.ticket_types}
+
+
+def _costs(api: Any, label: str, shards: int | None) -> tuple[list[list[str]], str]:
+    """The rows of a 3-line booking with a code and of a single-ticket cancel of it, on an event of 300
+    tickets (`shards` stock shards; None: its default, one), and the booking's bill."""
+    from boxoffice.logic import promocodes
+    from boxoffice.models.promocodes import CreatePromoCode
+
+    event_id, types = _event(300, shards)
+    promocodes.add_promo_code(event_id, CreatePromoCode(code="EARLY10", percent=10))
+    buyer = new_caller()
+    path = {"event_id": event_id}
+    warm = {"items": [{"ticket_type_id": types["Adult"], "quantity": 1}]}
+    assert api.call("create_booking", token=buyer.token, path=path, body=warm).status == 201  # the event is known
+    lines = [{"ticket_type_id": types[name], "quantity": n} for name, n in (("Adult", 2), ("Child", 1), ("Senior", 1))]
+    rows = []
+    with count_calls() as calls, sent_transactions() as sent:
+        made = api.call("create_booking", token=buyer.token, path=path, body={"items": lines, "promo_code": "EARLY10"})
+    assert made.status == 201, made.body
+    bill, _, units = _bill(sent)
+    rows.append([f"3-line booking with a code, {label}", calls.describe(), str(len(sent)), str(units)])
+    number = made.body["tickets"][-1]["ticket_number"]
+    with count_calls() as calls, sent_transactions() as sent:
+        one = api.call(
+            "cancel_ticket", token=buyer.token, path={"booking_id": made.body["id"], "ticket_number": number}
+        )
+    assert one.status == 200, one.body
+    _, _, units = _bill(sent)
+    rows.append([f"single-ticket cancel of it, {label}", calls.describe(), str(len(sent)), str(units)])
+    return rows, table(["action", "item", "bytes", "write units"], _summary(bill))
+
+
+def _cost_tables(api: Any) -> str:
+    rows, detail = _costs(api, "1 shard", None)
+    rows += _costs(api, "4 shards", 4)[0]
+    heads = ["request", "DynamoDB calls (target: 1 read + 1 transaction)", "actions", "write units"]
+    return "\n".join(
+        [
+            "Orders: round trips and write units",
+            table(heads, rows),
+            "The 3-line booking's transaction (1 shard), action by action",
+            detail,
+        ]
+    )
+
+
+def _race(api: Any) -> str:
+    from boxoffice import auth
+    from boxoffice.vocabulary import Role
+
+    event_id, types = _event(1000)
+    body = {
+        "items": [{"ticket_type_id": types["Adult"], "quantity": 2}, {"ticket_type_id": types["Child"], "quantity": 1}]
+    }
+    buyers = [new_caller() for _ in range(ORDERS)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(
+            pool.map(
+                lambda who: api.call("create_booking", token=who.token, path={"event_id": event_id}, body=body), buyers
+            )
+        )
+    seconds = time.perf_counter() - started
+    answers = Counter(f"{r.status} {r.body.get('code', '')}".strip() for r in results)
+    booked = [r.body for r in results if r.status == 201]
+    whole = all(
+        [(x["ticket_type"]["name"], x["quantity"]) for x in b["lines"]] == [("Adult", 2), ("Child", 1)] for b in booked
+    )
+    admin = new_caller()
+    token = auth.issue_token(admin.user_id, Role.ADMIN, 0)[0]
+    stats = api.call("event_stats", token=token, path={"event_id": event_id}).body
+    by_name = {t["name"]: t for t in stats["ticket_types"]}
+    sold = (by_name["Adult"]["sold"], by_name["Child"]["sold"])
+    # available + sold == total on the event and on each sub-quota, and as many tickets as the orders hold
+    balanced = stats["available"] + stats["sold"] == stats["total_tickets"] and stats["sold"] == 3 * len(booked)
+    balanced = balanced and all(
+        t["available"] + t["sold"] == total for t, total in ((by_name["Adult"], 200), (by_name["Child"], 100))
+    )
+    ok = len(booked) == 100 and whole and balanced and sold == (200, 100)
+    row = [
+        f"{ORDERS} orders (2 adults + 1 child)",
+        ", ".join(f"{k} {n}" for k, n in sorted(answers.items())),
+        f"{sold[0]}/200, {sold[1]}/100",
+        "yes" if whole else "NO",
+        "yes" if balanced else "NO",
+        f"{ORDERS / seconds:.0f}",
+        "ok" if ok else "FAILED",
+    ]
+    heads = ["race", "answers", "adults, children sold", "both lines", "balanced", "orders/s", "result"]
+    return "Orders racing on sub-quotas, through the handlers\n" + table(heads, [row])
+
+
+def run() -> str:
+    from devserver.invoke import Api
+
+    with local_stack():
+        api = Api()
+        return "\n\n".join([_cost_tables(api), _race(api)])
