@@ -43,8 +43,11 @@ def new_event(
     from boxoffice import clock
     from boxoffice.logic import events
     from boxoffice.models.events import CreateEvent
+    from boxoffice.shards import MAX_CHOSEN
 
     starts = (clock.now() + starts_in).replace(microsecond=0).isoformat()
+    # More shards than an admin may choose (a big event's default has up to 90): set past the API's check.
+    beyond = shards is not None and shards > MAX_CHOSEN
     request = CreateEvent.model_validate(
         {
             "name": "Bench",
@@ -52,10 +55,12 @@ def new_event(
             "starts_at": starts,
             "total_tickets": total,
             "ticket_price": "25.00",
-            **shard_fields(shards),
+            **shard_fields(None if beyond else shards),
             **fields,
         }
     )
+    if beyond:
+        request = request.model_copy(update={"inventory_shards": shards})
     return events.add_event(request).id
 
 

@@ -3,23 +3,30 @@
 1. Round trips and write units of a 3-line booking with a promo code (target: 1 read + 1 transaction, as a
    booking of one type) and of a single-ticket cancel of it, through the real handlers; units by DynamoDB's
    rules on the items as stored (scripts/bench/writes.py).
-2. 500 two-line orders (2 adults + 1 child) racing on 16 threads through the handlers for types whose
-   sub-quotas (200 adults, 100 children) run out together: exactly 100 orders are booked, each with both
-   lines, and the counters balance. The suite runs 60 (tests/integration/test_order_lines.py).
+2. 500 two-line orders (2 adults + 1 child) racing on 16 threads for types whose sub-quotas (200 adults,
+   100 children) run out together: exactly 100 orders are booked, each with both lines, and the counters
+   balance. The suite runs 60 (tests/integration/test_order_lines.py).
+3. 50 bookings racing on a code of 10 uses: exactly 10 discounted, 40 answered 409 PROMO_CODE_USED_UP, the
+   code's uses 10. The suite runs it through the handlers (tests/integration/test_promo_bookings.py).
+Both races run through the handlers and over HTTP against the same local runtime.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
+
+import requests
 
 from scripts.bench.common import count_calls, local_stack, new_caller, sent_transactions, table
 from scripts.bench.writes import _bill, _summary
 
 ORDERS, THREADS = 500, 16
+CODE_BOOKINGS, CODE_USES = 50, 10
 TYPES = [
     {"name": "Adult", "price": "30.00", "total_tickets": 200},
     {"name": "Child", "price": "15.00", "total_tickets": 100},
@@ -91,10 +98,17 @@ def _cost_tables(api: Any) -> str:
     )
 
 
-def _race(api: Any) -> str:
+Book = Callable[[str, str, dict[str, Any]], tuple[int, dict[str, Any]]]  # (token, event id, body) -> answer
+
+
+def _admin_token() -> str:
     from boxoffice import auth
     from boxoffice.vocabulary import Role
 
+    return auth.issue_token(new_caller().user_id, Role.ADMIN, 0)[0]
+
+
+def _race(api: Any, book: Book, through: str) -> list[str]:
     event_id, types = _event(1000)
     body = {
         "items": [{"ticket_type_id": types["Adult"], "quantity": 2}, {"ticket_type_id": types["Child"], "quantity": 1}]
@@ -102,20 +116,14 @@ def _race(api: Any) -> str:
     buyers = [new_caller() for _ in range(ORDERS)]
     started = time.perf_counter()
     with ThreadPoolExecutor(THREADS) as pool:
-        results = list(
-            pool.map(
-                lambda who: api.call("create_booking", token=who.token, path={"event_id": event_id}, body=body), buyers
-            )
-        )
+        results = list(pool.map(lambda who: book(who.token, event_id, body), buyers))
     seconds = time.perf_counter() - started
-    answers = Counter(f"{r.status} {r.body.get('code', '')}".strip() for r in results)
-    booked = [r.body for r in results if r.status == 201]
+    answers = Counter(f"{status} {answer.get('code', '')}".strip() for status, answer in results)
+    booked = [answer for status, answer in results if status == 201]
     whole = all(
         [(x["ticket_type"]["name"], x["quantity"]) for x in b["lines"]] == [("Adult", 2), ("Child", 1)] for b in booked
     )
-    admin = new_caller()
-    token = auth.issue_token(admin.user_id, Role.ADMIN, 0)[0]
-    stats = api.call("event_stats", token=token, path={"event_id": event_id}).body
+    stats = api.call("event_stats", token=_admin_token(), path={"event_id": event_id}).body
     by_name = {t["name"]: t for t in stats["ticket_types"]}
     sold = (by_name["Adult"]["sold"], by_name["Child"]["sold"])
     # available + sold == total on the event and on each sub-quota, and as many tickets as the orders hold
@@ -124,22 +132,78 @@ def _race(api: Any) -> str:
         t["available"] + t["sold"] == total for t, total in ((by_name["Adult"], 200), (by_name["Child"], 100))
     )
     ok = len(booked) == 100 and whole and balanced and sold == (200, 100)
-    row = [
+    return [
         f"{ORDERS} orders (2 adults + 1 child)",
+        through,
         ", ".join(f"{k} {n}" for k, n in sorted(answers.items())),
-        f"{sold[0]}/200, {sold[1]}/100",
-        "yes" if whole else "NO",
+        f"adults {sold[0]}/200, children {sold[1]}/100, both lines: {'yes' if whole else 'NO'}",
         "yes" if balanced else "NO",
         f"{ORDERS / seconds:.0f}",
         "ok" if ok else "FAILED",
     ]
-    heads = ["race", "answers", "adults, children sold", "both lines", "balanced", "orders/s", "result"]
-    return "Orders racing on sub-quotas, through the handlers\n" + table(heads, [row])
+
+
+def _code_race(api: Any, book: Book, through: str) -> list[str]:
+    event_id, types = _event(1000)
+    admin = _admin_token()
+    made = api.call(
+        "create_promo_code",
+        token=admin,
+        path={"event_id": event_id},
+        body={"code": "RACE10", "percent": 20, "max_uses": CODE_USES},
+    )
+    assert made.status == 201, made.body
+    body = {"quantity": 1, "ticket_type_id": types["Adult"], "promo_code": "race10"}
+    buyers = [new_caller() for _ in range(CODE_BOOKINGS)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(lambda who: book(who.token, event_id, body), buyers))
+    seconds = time.perf_counter() - started
+    answers = Counter(f"{status} {answer.get('code', '')}".strip() for status, answer in results)
+    discounted = [a for status, a in results if status == 201 and a["total_price"] == "24.00"]
+    listed = api.call("list_promo_codes", token=admin, path={"event_id": event_id}).body["items"]
+    uses = listed[0]["uses"]
+    ok = answers == Counter({"201": CODE_USES, "409 PROMO_CODE_USED_UP": CODE_BOOKINGS - CODE_USES})
+    ok = ok and len(discounted) == CODE_USES and uses == CODE_USES
+    return [
+        f"{CODE_BOOKINGS} bookings on a code of {CODE_USES} uses",
+        through,
+        ", ".join(f"{k} {n}" for k, n in sorted(answers.items())),
+        f"discounted {len(discounted)}, code uses {uses}",
+        "yes" if ok else "NO",
+        f"{CODE_BOOKINGS / seconds:.0f}",
+        "ok" if ok else "FAILED",
+    ]
+
+
+def _races(api: Any, url: str) -> str:
+    def through_handlers(token: str, event_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        result = api.call("create_booking", token=token, path={"event_id": event_id}, body=body)
+        return result.status, result.body
+
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=THREADS))
+
+    def over_http(token: str, event_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        answer = session.post(
+            f"{url}/events/{event_id}/bookings", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+        return answer.status_code, answer.json()
+
+    rows = [
+        race(api, book, through)
+        for race in (_race, _code_race)
+        for book, through in ((through_handlers, "handlers"), (over_http, "HTTP"))
+    ]
+    heads = ["race", "through", "answers", "sold", "balanced", "requests/s", "result"]
+    report = "Orders and a code racing, through the handlers and over HTTP\n" + table(heads, rows)
+    assert all(row[-1] == "ok" for row in rows), report  # a broken promise fails the bench, not just a row
+    return report
 
 
 def run() -> str:
     from devserver.invoke import Api
 
-    with local_stack():
+    with local_stack() as runtime:
         api = Api()
-        return "\n\n".join([_cost_tables(api), _race(api)])
+        return "\n\n".join([_cost_tables(api), _races(api, runtime.url)])
