@@ -91,6 +91,7 @@ def test_booking_returns_the_booking_with_distinct_readable_tickets(api: Api, al
         "promo_code",
         "subtotal",
         "discount",
+        "total",
         "total_price",
         "currency",
         "status",
@@ -103,6 +104,7 @@ def test_booking_returns_the_booking_with_distinct_readable_tickets(api: Api, al
     assert booking["ticket_type"]["name"] == "General admission"
     assert (booking["quantity"], booking["status"], booking["cancelled_at"]) == (3, "CONFIRMED", None)
     assert (booking["unit_price"], booking["total_price"], booking["currency"]) == ("19.99", "59.97", "EUR")
+    assert (booking["subtotal"], booking["discount"], booking["total"]) == ("59.97", "0.00", "59.97")
     numbers = [t["ticket_number"] for t in booking["tickets"]]
     assert len(set(numbers)) == 3
     assert all(TICKET.match(n) for n in numbers)

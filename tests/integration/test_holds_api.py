@@ -56,6 +56,7 @@ def test_a_hold_takes_the_tickets_off_sale_until_it_expires(api: Api, alice: Acc
         "37.50",
         "EUR",
     )
+    assert (hold["subtotal"], hold["discount"], hold["total"]) == ("37.50", "0.00", "37.50")
     assert hold["ticket_type"] == {"id": type_ids(event_id)["General admission"], "name": "General admission"}
     early = clock.now + timedelta(seconds=settings().hold_seconds) - datetime.fromisoformat(hold["expires_at"])
     assert timedelta(0) <= early < timedelta(milliseconds=1)  # to the millisecond, as the index keeps it

@@ -159,6 +159,7 @@ def public_booking(
             "promo_code": record.promo_code,
             "subtotal": totals.subtotal,
             "discount": totals.discount,
+            "total": price(record.total_price),
             "total_price": price(record.total_price),
             "currency": record.currency,
             "status": record.status,

@@ -213,6 +213,7 @@ class Booking(ResponseModel):
                     "promo_code": "EARLY10",
                     "subtotal": "50.00",
                     "discount": "5.00",
+                    "total": "45.00",
                     "total_price": "45.00",
                     "currency": "EUR",
                     "status": "CONFIRMED",
@@ -234,7 +235,8 @@ class Booking(ResponseModel):
     promo_code: str | None = None
     subtotal: PriceOut = Field(description="The lines' prices before discount (the tickets it has left)")
     discount: PriceOut = Field(description="What its promo code took off those tickets")
-    total_price: PriceOut = Field(description="What they were paid: subtotal - discount")
+    total: PriceOut = Field(description="What they were paid: subtotal - discount")
+    total_price: PriceOut = Field(description="The same as total (its name before orders), kept for older clients")
     currency: CurrencyOut
     status: BookingStatus
     created_at: datetime

@@ -33,7 +33,9 @@ class Hold(ResponseModel):
                     "expires_at": "2026-11-02T12:10:00Z",
                     "unit_price": "25.00",
                     "promo_code": None,
+                    "subtotal": "50.00",
                     "discount": "0.00",
+                    "total": "50.00",
                     "total_price": "50.00",
                     "currency": "EUR",
                     "created_at": "2026-11-02T12:00:00Z",
@@ -54,8 +56,10 @@ class Hold(ResponseModel):
         description="The price when the tickets were held (confirming books at it); null for a cart of several lines"
     )
     promo_code: str | None = None
+    subtotal: PriceOut = Field(description="Its lines' prices before discount")
     discount: PriceOut = Field(description="What its promo code takes off its tickets; confirming keeps it")
-    total_price: PriceOut
+    total: PriceOut = Field(description="What confirming it costs: subtotal - discount")
+    total_price: PriceOut = Field(description="The same as total (its name before carts), kept for older clients")
     currency: CurrencyOut
     created_at: datetime
     booking_id: str | None = Field(default=None, description="The booking it was confirmed into")
