@@ -145,16 +145,7 @@ def public_booking(
             "ticket_type": types[record.ticket_numbers[0]] if single else None,
             "quantity": record.quantity,
             "tickets": tickets,
-            "lines": [
-                {
-                    "ticket_type": {"id": x.ticket_type.id, "name": x.ticket_type.name},
-                    "quantity": p.quantity,
-                    "unit_price": price(p.unit_price),
-                    "discount": price(p.discount),
-                    "total": price(p.total),
-                }
-                for x, p in zip(lines, priced, strict=True)
-            ],
+            "lines": pricing.shown_lines([x.ticket_type for x in lines], priced, record.currency),
             "unit_price": price(record.unit_price) if single else None,
             "promo_code": record.promo_code,
             "subtotal": totals.subtotal,

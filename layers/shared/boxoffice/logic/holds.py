@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from boxoffice import clock, ids, money, retry
+from boxoffice import clock, ids, retry
 from boxoffice.config import settings
 from boxoffice.errors import (
     HoldConfirmed,
@@ -102,26 +102,13 @@ def public_hold(record: HoldRecord, now: datetime) -> Hold:
     priced = [pricing.Line(x.ticket_type.id, x.quantity, x.unit_price, x.unit_discount * x.quantity) for x in lines]
     totals = pricing.totals(priced, record.currency)
     single = len(lines) == 1
-
-    def price(amount: Decimal) -> Decimal:
-        return money.in_minor_units(amount, record.currency)
-
     return Hold.model_validate(
         {
             "id": record.id,
             "event_id": record.event_id,
             "ticket_type": {"id": record.ticket_type_id, "name": record.ticket_type_name} if single else None,
             "quantity": record.quantity,
-            "lines": [
-                {
-                    "ticket_type": {"id": x.ticket_type.id, "name": x.ticket_type.name},
-                    "quantity": p.quantity,
-                    "unit_price": price(p.unit_price),
-                    "discount": price(p.discount),
-                    "total": price(p.total),
-                }
-                for x, p in zip(lines, priced, strict=True)
-            ],
+            "lines": pricing.shown_lines([x.ticket_type for x in lines], priced, record.currency),
             "status": HoldStatus.EXPIRED if lapsed(record, now) else record.status,
             "expires_at": record.expires_at,
             "unit_price": record.unit_price if single else None,
@@ -227,11 +214,7 @@ def place_hold(
             raise retry.Again() from None
         if earlier is not None and claim is not None:
             return _replay(principal, earlier, claim, now)
-        metrics.add_metric(name="HoldsPlaced", unit="Count", value=1)
-        logger.info(
-            "Hold placed", extra={"hold_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
-        )
-        return HoldOutcome(public_hold(record, now), replayed=False)
+        return _placed(record, now)
 
     return counting_wrong_codes(principal.user_id, attempt)
 
@@ -280,13 +263,16 @@ def _place_cart(
             raise retry.Again() from None
         if earlier is not None and claim is not None:
             return _replay(principal, earlier, claim, now)
-        metrics.add_metric(name="HoldsPlaced", unit="Count", value=1)
-        logger.info(
-            "Hold placed", extra={"hold_id": record.id, "event_id": record.event_id, "quantity": record.quantity}
-        )
-        return HoldOutcome(public_hold(record, now), replayed=False)
+        return _placed(record, now)
 
     return counting_wrong_codes(principal.user_id, attempt)
+
+
+def _placed(record: HoldRecord, now: datetime) -> HoldOutcome:
+    """A hold just placed (one type or a cart), counted and logged."""
+    metrics.add_metric(name="HoldsPlaced", unit="Count", value=1)
+    logger.info("Hold placed", extra={"hold_id": record.id, "event_id": record.event_id, "quantity": record.quantity})
+    return HoldOutcome(public_hold(record, now), replayed=False)
 
 
 def _cart(

@@ -11,14 +11,15 @@ A line's total is never below zero, and a booking's totals are the sums of its l
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from boxoffice import money
 from boxoffice.errors import InvalidPromoCode, PromoCodeUsedUp, TicketTypeNotFound
-from boxoffice.records import Discount, PromoCode, Redemption, TicketType
+from boxoffice.records import BookedType, Discount, PromoCode, Redemption, TicketType
 from boxoffice.vocabulary import DiscountKind
 
 _HUNDRED = Decimal(100)
@@ -134,3 +135,21 @@ def redemption(
         ticket_discount(ticket_type.price, code.discount, currency) if applies_to(code, ticket_type.id) else Decimal(0)
     )
     return Redemption(code, quantity, off)
+
+
+def shown_lines(types: Sequence[BookedType], priced: Sequence[Line], currency: str) -> list[dict[str, Any]]:
+    """A booking's or a hold's lines as its answer shows them, each type's priced line in the currency."""
+
+    def price(amount: Decimal) -> Decimal:
+        return money.in_minor_units(amount, currency)
+
+    return [
+        {
+            "ticket_type": {"id": t.id, "name": t.name},
+            "quantity": p.quantity,
+            "unit_price": price(p.unit_price),
+            "discount": price(p.discount),
+            "total": price(p.total),
+        }
+        for t, p in zip(types, priced, strict=True)
+    ]

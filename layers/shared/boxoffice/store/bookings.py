@@ -28,6 +28,7 @@ from boxoffice.records import (
     Details,
     EventRecord,
     EventSnapshot,
+    HeldLine,
     Holding,
     HoldRecord,
     IdempotencyClaim,
@@ -88,36 +89,40 @@ def booking_attributes(record: BookingRecord) -> Item:
     }
 
 
+def line_attributes(line: BookedLine | HeldLine) -> Item:
+    """What a booked or a held line stores beside its tickets (their numbers, or how many)."""
+    return {
+        "ticket_type_id": line.ticket_type.id,
+        "ticket_type_name": line.ticket_type.name,
+        "ticket_type_quota": line.ticket_type.sub_quota,
+        "unit_price": line.unit_price,
+        "unit_discount": line.unit_discount,
+        "promo_counted": line.promo_counted,
+        "shards": {str(k): n for k, n in line.shards},
+    }
+
+
+def line_fields(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored line's fields of BookedLine and HeldLine alike (all but its tickets)."""
+    return {
+        "ticket_type": BookedType(
+            stored["ticket_type_id"], stored["ticket_type_name"], sub_quota=bool(stored["ticket_type_quota"])
+        ),
+        "unit_price": Decimal(stored["unit_price"]),
+        "unit_discount": Decimal(stored["unit_discount"]),
+        "promo_counted": bool(stored["promo_counted"]),
+        "shards": shards_of(stored),
+    }
+
+
 def lines_attribute(lines: Iterable[BookedLine]) -> list[Item] | None:
     """A booking's lines, as stored (absent for a booking of one type)."""
-    stored = [
-        {
-            "ticket_type_id": x.ticket_type.id,
-            "ticket_type_name": x.ticket_type.name,
-            "ticket_type_quota": x.ticket_type.sub_quota,
-            "ticket_numbers": list(x.ticket_numbers),
-            "unit_price": x.unit_price,
-            "unit_discount": x.unit_discount,
-            "promo_counted": x.promo_counted,
-            "shards": {str(k): n for k, n in x.shards},
-        }
-        for x in lines
-    ]
-    return stored or None
+    return [{**line_attributes(x), "ticket_numbers": list(x.ticket_numbers)} for x in lines] or None
 
 
 def lines_of(item: Mapping[str, Any]) -> tuple[BookedLine, ...]:
-    return tuple(
-        BookedLine(
-            BookedType(x["ticket_type_id"], x["ticket_type_name"], sub_quota=bool(x["ticket_type_quota"])),
-            tuple(x["ticket_numbers"]),
-            Decimal(x["unit_price"]),
-            Decimal(x["unit_discount"]),
-            promo_counted=bool(x["promo_counted"]),
-            shards=shards_of(x),
-        )
-        for x in item.get("lines") or ()
-    )
+    stored = item.get("lines") or ()
+    return tuple(BookedLine(ticket_numbers=tuple(x["ticket_numbers"]), **line_fields(x)) for x in stored)
 
 
 def promo_attributes(record: BookingRecord | HoldRecord) -> Item:

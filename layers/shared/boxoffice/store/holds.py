@@ -24,7 +24,6 @@ from typing import Any
 from boxoffice import retry
 from boxoffice.config import settings
 from boxoffice.records import (
-    BookedType,
     BookingRecord,
     EventRecord,
     HeldLine,
@@ -132,34 +131,11 @@ def hold_attributes(record: HoldRecord) -> Item:
 
 def _lines_attribute(lines: Iterable[HeldLine]) -> list[Item] | None:
     """A cart's lines, as stored (absent for a hold of one type)."""
-    stored = [
-        {
-            "ticket_type_id": x.ticket_type.id,
-            "ticket_type_name": x.ticket_type.name,
-            "ticket_type_quota": x.ticket_type.sub_quota,
-            "quantity": x.quantity,
-            "unit_price": x.unit_price,
-            "unit_discount": x.unit_discount,
-            "promo_counted": x.promo_counted,
-            "shards": {str(k): n for k, n in x.shards},
-        }
-        for x in lines
-    ]
-    return stored or None
+    return [{**booking_store.line_attributes(x), "quantity": x.quantity} for x in lines] or None
 
 
 def _lines_of(item: Mapping[str, Any]) -> tuple[HeldLine, ...]:
-    return tuple(
-        HeldLine(
-            BookedType(x["ticket_type_id"], x["ticket_type_name"], sub_quota=bool(x["ticket_type_quota"])),
-            int(x["quantity"]),
-            Decimal(x["unit_price"]),
-            Decimal(x["unit_discount"]),
-            promo_counted=bool(x["promo_counted"]),
-            shards=booking_store.shards_of(x),
-        )
-        for x in item.get("lines") or ()
-    )
+    return tuple(HeldLine(quantity=int(x["quantity"]), **booking_store.line_fields(x)) for x in item.get("lines") or ())
 
 
 def hold_item(record: HoldRecord) -> Item:
