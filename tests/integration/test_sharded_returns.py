@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from boxoffice.config import settings
 from boxoffice.records import EntryRecord
 from boxoffice.store import dynamo, inventory
@@ -119,8 +121,8 @@ def test_the_first_join_marks_every_shard_and_returns_from_any_shard_still_go_to
     assert stock(event_id).balanced
 
 
-def reshard(api: Api, event_id: str, count: int) -> None:
-    admin = new_account("admin")
+def reshard(api: Api, event_id: str, count: int, admin: Account | None = None) -> None:
+    admin = admin or new_account("admin")
     result = api.call("update_event", token=admin.token, path={"event_id": event_id}, body={"inventory_shards": count})
     assert result.status == 200, result.body
 
@@ -183,3 +185,65 @@ def test_new_shards_of_an_event_with_a_line_from_before_the_shards_are_marked_an
     assert cancel(api, *booked[1]).status == 200
     assert entries(api, early).body["items"][0]["status"] == "OFFERED"
     assert stock(event_id).balanced
+
+
+def test_the_first_join_of_a_ninety_shard_event_marks_every_shard_in_its_one_transaction(api: Api) -> None:
+    types = [{"name": "Floor", "price": "10.00", "total_tickets": 1}, {"name": "Seats", "price": "5.00"}]
+    event_id = new_event(total=180, inventory_shards=90, types=types)
+    floor = type_ids(event_id)["Floor"]
+    booked = api.call(
+        "create_booking",
+        token=new_account().token,
+        path={"event_id": event_id},
+        body={"quantity": 1, "ticket_type_id": floor},
+    )
+    assert booked.status == 201, booked.body
+
+    joined = join(api, new_account(), event_id, ticket_type_id=floor)
+
+    assert joined.status == 201, joined.body
+    assert all(quota(event_id, k).get(inventory.LINE_USED) for k in range(90))
+
+
+def test_a_first_join_that_read_fewer_shards_than_a_reshard_left_reads_again_and_marks_them_all(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boxoffice.store import waitlist as store
+
+    event_id = new_event(total=2, inventory_shards=2)
+    one_per_shard(event_id, lambda who: book(api, who, event_id))
+    read, resharded, admin = store.read_for_join, [], new_account("admin")
+
+    def read_then_reshard(user_id: str, read_event_id: str) -> store.JoinContext:
+        context = read(user_id, read_event_id)
+        if not resharded:  # between the join's read and its commit
+            reshard(api, event_id, 4, admin)
+            resharded.append(read_event_id)
+        return context
+
+    monkeypatch.setattr(store, "read_for_join", read_then_reshard)
+    assert join(api, new_account(), event_id).status == 201
+
+    assert resharded
+    assert all(quota(event_id, k).get(inventory.LINE_USED) for k in range(4))
+
+
+def test_a_reshard_that_read_no_mark_before_the_first_join_reads_again_and_copies_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boxoffice.store import events as event_store
+
+    event_id = new_event(total=2, inventory_shards=2)
+    one_per_shard(event_id, lambda who: book(api, who, event_id))
+    stage, joined, waiter = event_store._stage, [], new_account()
+
+    def join_then_stage(items: list[dict[str, Any]], old: Any) -> None:
+        if not joined:  # between the re-shard's read and its commit
+            joined.append(join(api, waiter, event_id).status)
+        stage(items, old)
+
+    monkeypatch.setattr(event_store, "_stage", join_then_stage)
+    reshard(api, event_id, 4)
+
+    assert joined == [201]
+    assert all(quota(event_id, k).get(inventory.LINE_USED) for k in range(4))
