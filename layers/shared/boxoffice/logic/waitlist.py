@@ -128,9 +128,9 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     counts, kept = None, 0
 
     def read_again(type_id: str) -> None:
-        nonlocal context, event, holding, ticket_type
-        context = store.read_for_join(principal.user_id, event_id)
-        event, holding = context.event, context.holding
+        nonlocal event, holding, ticket_type
+        fresh = store.read_for_join(principal.user_id, event_id)
+        event, holding = fresh.event, fresh.holding
         ticket_type = event.ticket_type(type_id) if event else None
 
     def attempt() -> EntryRecord:
@@ -145,7 +145,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
                 raise retry.Again()
         try:
             entry = store.join(
-                entry, token_version=principal.token_version, first=None if context.line_used else stock.event
+                entry, token_version=principal.token_version, first=None if stock.event.line_used else stock.event
             )
         except store.ShardsChanged:  # a re-shard since the read: every shard it has now needs the line's mark
             read_again(stock.ticket_type.id)

@@ -111,7 +111,6 @@ class JoinContext:
     event: EventRecord | None  # with its quota's counters; its types' counters are not read
     holding: Holding
     entry: EntryRecord | None  # the caller's entry for the event, live or ended
-    line_used: bool = True  # someone joined the event's sharded line before (inventory.LINE_USED)
 
 
 class EntryChanged(Exception):
@@ -173,9 +172,7 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
     own = {i["sk"]: i for i in found[bookings_table()]}
     entry = own.get(entry_key(user_id, event_id)["sk"])
     account = found[users_table()]
-    quota = next((i for i in items if i["sk"] == inventory.QUOTA), {})
     return JoinContext(
-        line_used=inventory.LINE_USED in quota,
         user=users.user_of(account[0]) if account else None,
         # A sharded event's stock from a plain read of its shards, which no booking in flight cancels: enough
         # to let a join go ahead (the gate is judged again on one atomic read once it has committed, gate_now);
