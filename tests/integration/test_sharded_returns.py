@@ -105,17 +105,25 @@ def test_a_one_ticket_cancel_and_a_release_from_another_shard_send_nothing_to_th
 def test_the_first_join_marks_every_shard_and_returns_from_any_shard_still_go_to_the_line(api: Api) -> None:
     event_id = new_event(total=3, inventory_shards=3)
     booked = one_per_shard(event_id, lambda who: book(api, who, event_id))
-    waiters = [new_account() for _ in range(2)]
+    waiters = [new_account() for _ in range(3)]
 
     for person in waiters:
         assert join(api, person, event_id).status == 201
 
+    def status(who: Account) -> str:
+        shown: str = entries(api, who).body["items"][0]["status"]
+        return shown
+
     assert all(quota(event_id, k).get(inventory.LINE_USED) for k in range(3))
     assert cancel(api, *booked[2]).status == 200
-    first = entries(api, waiters[0]).body["items"][0]
-    assert (first["status"], entries(api, waiters[1]).body["items"][0]["status"]) == ("OFFERED", "WAITING")
-    assert release(api, waiters[0], {"id": first["hold_id"]}).status == 200  # declined: on to the next
-    assert entries(api, waiters[1]).body["items"][0]["status"] == "OFFERED"
+    assert [status(w) for w in waiters] == ["OFFERED", "WAITING", "WAITING"]
+    offer = entries(api, waiters[0]).body["items"][0]
+    assert release(api, waiters[0], {"id": offer["hold_id"]}).status == 200  # declined: on to the next
+    assert status(waiters[1]) == "OFFERED"
+    offer = entries(api, waiters[1]).body["items"][0]
+    left = api.call("leave_waiting_list", token=waiters[1].token, path={"entry_id": offer["id"]})
+    assert left.status == 200, left.body  # declined by leaving: on to the last
+    assert status(waiters[2]) == "OFFERED"
     assert cancel(api, *booked[1]).status == 200  # nobody waits now: back on open sale in shard 1
     assert [int(quota(event_id, k)["available_tickets"]) for k in range(3)] == [0, 1, 0]
     assert stock(event_id).balanced
