@@ -80,6 +80,22 @@ def test_a_cancel_of_tickets_from_another_shard_sends_nothing_to_the_events_own_
     assert stock(event_id).balanced
 
 
+def test_a_cancel_from_another_shard_after_the_event_started_is_refused_by_that_shards_condition(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boxoffice import clock
+
+    event_id = new_event(total=2, inventory_shards=2, starts_in=timedelta(minutes=10))
+    (who, booking) = one_per_shard(event_id, lambda who: book(api, who, event_id))[1]
+    real = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real() + timedelta(minutes=11))
+
+    refused = cancel(api, who, booking)
+
+    assert (refused.status, refused.body["code"]) == (409, "EVENT_STARTED")
+    assert int(quota(event_id, 1)["available_tickets"]) == 0
+
+
 def test_a_one_ticket_cancel_and_a_release_from_another_shard_send_nothing_to_the_events_own_partition(
     api: Api,
 ) -> None:
