@@ -102,6 +102,8 @@ def measure(shards: int | None = None) -> Bill:
                 headers=key)  # fmt: skip
     hold = call("hold 1", "create_hold", 201, buyer.token, path=path, body={"quantity": 1})
     call("confirm", "confirm_hold", 201, buyer.token, path={"hold_id": hold["id"]})
+    released = api.call("create_hold", token=buyer.token, path=path, body={"quantity": 1}).body
+    call("release (hold 1)", "release_hold", 200, buyer.token, path={"hold_id": released["id"]})
     call("cancel (1 ticket)", "cancel_booking", 200, buyer.token, path={"booking_id": one["id"]})
     ticket = {"booking_id": four["id"], "ticket_number": four["tickets"][0]["ticket_number"]}
     call("cancel 1 ticket of 4", "cancel_ticket", 200, buyer.token, path=ticket)

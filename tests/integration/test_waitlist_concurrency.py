@@ -195,3 +195,34 @@ def test_racing_joins_and_leaves_keep_every_shards_count_equal_to_its_line(db: S
     assert len([n for n in in_line if n]) > 1  # spread over several shards
     assert len(samples) > 5, len(samples)
     assert all(items == counts for items, counts in samples)
+
+
+def test_returns_racing_the_first_joins_of_a_sharded_event_never_go_on_sale_while_anyone_waits(
+    db: SerialisedMoto,
+) -> None:
+    """Cancels of tickets from every stock shard race the event's first joins: the first join marks every
+    shard's quota in its own transaction, and a return to open sale in shards other than 0 checks that mark
+    on its own shard; so a ticket may go back on sale only before the joins (which then see it and are taken
+    back), never while anyone stands in the line."""
+    for _ in range(4):
+        event_id = new_event(total=8, inventory_shards=4)
+        buyer, api = new_account(), Api()
+        bookings = [
+            api.call("create_booking", token=buyer.token, path={"event_id": event_id}, body={"quantity": 1}).body["id"]
+            for _ in range(8)
+        ]
+        people = [new_account() for _ in range(2)]
+
+        def cancel(booking_id: str) -> Result:
+            return Api().call("cancel_booking", token=buyer.token, path={"booking_id": booking_id})
+
+        calls = [partial(join, Api(), who, event_id) for who in people] + [partial(cancel, b) for b in bookings[:5]]
+        results = race(calls, workers=len(calls))
+
+        assert {r.status for r in results[2:]} == {200}
+        assert {(r.status, r.body.get("code")) for r in results[:2]} <= {(201, None), (409, "TICKETS_AVAILABLE")}
+        final = stock_now(db, event_id)
+        waiting = [s for s in (e.body["items"] for e in (entries(Api(), who) for who in people)) if s]
+        still = [s[0]["status"] for s in waiting if s[0]["status"] == "WAITING"]
+        assert not (still and final.available), (still, final)
+        assert final.balanced

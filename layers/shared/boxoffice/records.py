@@ -100,6 +100,7 @@ class EventRecord:
     held: int = 0
     reserved: int = 0
     waiting: int = 0  # waiting-list entries WAITING
+    line_used: bool = False  # someone joined its sharded line once (store/inventory.py: LINE_USED)
     doors_open_minutes_before: int = DOORS_OPEN_MINUTES
     doors_close_minutes_after: int = DOORS_CLOSE_MINUTES
     # Its open stock lives in stock shards (store/inventory.py); `available_tickets` is their sum, known

@@ -127,19 +127,29 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     lapsed_returned = False
     counts, kept = None, 0
 
+    def read_again(type_id: str) -> None:
+        nonlocal event, holding, ticket_type
+        fresh = store.read_for_join(principal.user_id, event_id)
+        event, holding = fresh.event, fresh.holding
+        ticket_type = event.ticket_type(type_id) if event else None
+
     def attempt() -> EntryRecord:
-        nonlocal event, ticket_type, holding, lapsed_returned, counts, kept
+        nonlocal lapsed_returned, counts, kept
         stock = sellable(event, ticket_type, holding, request.quantity, now)
         entry = _new_entry(principal.user_id, stock, request.quantity, now)
         _judge_gate(stock, request.quantity)
         if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
             lapsed_returned = True
             if expiry.release_expired(now, stock.event):
-                fresh = store.read_for_join(principal.user_id, event_id)
-                event, holding = fresh.event, fresh.holding
-                ticket_type = event.ticket_type(stock.ticket_type.id) if event else None
+                read_again(stock.ticket_type.id)
                 raise retry.Again()
-        entry = store.join(entry, token_version=principal.token_version, first=not context.line_used)
+        try:
+            entry = store.join(
+                entry, token_version=principal.token_version, first=None if stock.event.line_used else stock.event
+            )
+        except store.ShardsChanged:  # a re-shard since the read: every shard it has now needs the line's mark
+            read_again(stock.ticket_type.id)
+            raise retry.Again() from None
         # The gate again, after the commit: tickets that came back between the read and the commit went on
         # open sale (nobody waited yet); from the commit on they come to the line, so this read is the last
         # that can find the gate open.

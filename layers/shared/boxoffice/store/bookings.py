@@ -611,8 +611,8 @@ def cancel(
         used = [n for n in range(len(returned)) if exc.failed(f"ticket:{n}")]
         if used:
             raise TicketUsed(len(used)) from None
-        if exc.failed("quota"):
-            quota = exc.old("quota")
+        lost, quota = inventory.failed_quota(exc, {0, *parts})  # the event's condition: shard 0's, or its own
+        if lost:
             if quota is None and legacy.upgrade(booking.event_id):
                 raise retry.Again() from None
             raise EventChanged(

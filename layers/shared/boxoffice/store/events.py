@@ -169,6 +169,11 @@ class Update:
             request["ExpressionAttributeValues"] = values(**self.named)
         return {"Update": request}
 
+    def check(self, key: dict[str, str]) -> dict[str, Any]:
+        """Its conditions alone, as a ConditionCheck (it changes nothing)."""
+        update = self.action(key)["Update"]
+        return {"ConditionCheck": {k: v for k, v in update.items() if k != "UpdateExpression"}}
+
 
 def pin_shards(update: Update, old: EventRecord) -> None:
     """Hold only while the event has the stock shards we read: an edit writes copies to each of them."""
@@ -243,17 +248,7 @@ def _stage(items: list[Item], old: EventRecord) -> None:
     for start in range(0, len(items), dynamo.MAX_ACTIONS - 1):
         pin = Update([], [], ["updated_at = :read_at"], {}, {"read_at": old.updated_at.isoformat()})
         pin_shards(pin, old)
-        check = pin.action(event_key(old.id))["Update"]
-        tx = Transaction().add(
-            "event",
-            {
-                "ConditionCheck": {
-                    k: check[k]
-                    for k in ("TableName", "Key", "ConditionExpression", "ExpressionAttributeValues")
-                    if k in check
-                }
-            },
-        )
+        tx = Transaction().add("event", pin.check(event_key(old.id)))
         for n, item in enumerate(items[start : start + dynamo.MAX_ACTIONS - 1]):
             tx.add(f"shard:{n}", {"Put": {"TableName": events_table(), "Item": dump(item)}})
         try:
@@ -282,17 +277,21 @@ def _reshard(described: Update, quota: Update, others: Shards, old: EventRecord,
     (the edit pins updated_at, so no other edit slipped in since they were written); in this transaction its
     open stock is spread evenly over the selling shards (one atomic read; each shard's move conditioned on
     what it had, so a racing booking makes the edit read again). A lower count drains the shards beyond it;
-    they keep their sold and held tickets, and still count."""
+    they keep their sold and held tickets, and still count. New shards copy the line's marks from shard 0's
+    quota as read (inventory.line_marks), which must then still be so: a first join since (which marks only
+    the shards it read) makes the edit read again."""
     count = new.inventory_shards
     stocked = max(old.stocked, count)
     puts: list[Item] = [
         item
         for shard in range(old.stocked, stocked)
         for item in (
-            inventory.quota_item(new, shard, 0),
+            {**inventory.quota_item(new, shard, 0), **inventory.line_marks(old)},
             *(inventory.type_item(new.id, t, shard, 0) for t in new.ticket_types),
         )
     ]
+    if puts and not old.line_used:
+        quota.conditions.append(f"attribute_not_exists({inventory.LINE_USED})")
     stock = inventory.shard_stock(old) + (0,) * (stocked - old.stocked)
     target = shards.split(sum(stock), count) + [0] * (stocked - count)
     for shard, (had, wanted) in enumerate(zip(stock, target, strict=True)):
@@ -383,6 +382,8 @@ def update(old: EventRecord, new: EventRecord, *, before_start: bool) -> EventRe
     tx = Transaction().add("event", described.action(event_key(old.id)))
     if quota.sets or quota.removes:
         tx.add("quota", quota.action(inventory.quota_key(old.id)))
+    elif staged:  # new shards copied shard 0's line marks: they must still be as read
+        tx.add("quota", quota.check(inventory.quota_key(old.id)))
     others.add_to(tx, old.id)
     if seen is not None:
         inventory.check_waiters(tx, old.id, seen)

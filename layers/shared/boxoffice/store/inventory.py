@@ -200,6 +200,7 @@ def with_quota(event: EventRecord, item: Item) -> EventRecord:
         held=int(item.get("held", 0)),
         reserved=int(item.get("reserved", 0)),
         waiting=int(item.get("waiting", 0)),
+        line_used=LINE_USED in item,
         stock_known=event.stocked == 1,
     )
 
@@ -711,17 +712,29 @@ NOBODY: Final = "nobody"
 UNUSED: Final = "unused"
 CLOSED: Final = "closed"
 Waiters = int | str
-# Set on the quota by an event's first join into the sharded line (never removed): until then a return
-# checks no line counter, so the events nobody queues for pay nothing for the line's shards.
+# Set on every stock shard's quota by an event's first join into the sharded line (never removed; copied
+# onto the shards a re-shard adds): until then a return checks no line counter, so the events nobody queues
+# for pay nothing for the line's shards.
 LINE_USED: Final = "line_used"
+# Set on the stock shards a re-shard adds while shard 0's quota counts a line from before the line shards
+# (`waiting` > 0; it only falls): a shard's own item cannot say whether that line still waits, so a return
+# to such a shard takes shard 0's condition (NOBODY_WAITS). Absent, a shard's condition is NO_LEGACY_LINE.
+LEGACY_LINE: Final = "legacy_line"
+NO_LEGACY_LINE: Final = f"attribute_not_exists({LEGACY_LINE})"
+
+
+def line_marks(event: EventRecord) -> Item:
+    """The line's marks a new stock shard's quota copies from shard 0's, as read (LINE_USED, LEGACY_LINE)."""
+    return {**({LINE_USED: True} if event.line_used else {}), **({LEGACY_LINE: True} if event.waiting > 0 else {})}
 
 
 def returned(
-    pool: Pool, quantity: str = "qty", *, now: datetime | None = None, seen: Waiters = UNUSED
+    pool: Pool, quantity: str = "qty", *, now: datetime | None = None, seen: Waiters = UNUSED, on_shard: bool = False
 ) -> tuple[str, str, dict[str, Any]]:
     """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the quota's part of the
     condition that it is the right pool (open sale while nobody waits, `reserved` while anyone does, as
-    `seen`), and their values; check_waiters adds the line counters' part.
+    `seen`), and their values; check_waiters adds the line counters' part. `on_shard`: open sale's part as
+    another stock shard's quota states it (its copies; no line from before the shards marked on it).
 
     With `now`, the line counts only while it is open, the event on sale and not started (a deleted or
     started event's waiters can never be offered its tickets); the condition then names POOL_NAMES.
@@ -732,7 +745,8 @@ def returned(
         to_sale = f"available_tickets = available_tickets + :{quantity}"
         if seen == CLOSED and now is not None:
             return to_sale, f"NOT ({line_open})", open_values
-        nobody = NOBODY_WAITS if seen == NOBODY else f"attribute_not_exists({LINE_USED}) AND {NOBODY_WAITS}"
+        old_line = NO_LEGACY_LINE if on_shard else NOBODY_WAITS
+        nobody = old_line if seen == NOBODY else f"attribute_not_exists({LINE_USED}) AND {old_line}"
         return to_sale, f"{nobody} AND {line_open}" if now is not None else nobody, {"zero": 0, **open_values}
     clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
     someone = ["waiting > :zero"] if seen == line.LEGACY else []
@@ -766,7 +780,14 @@ def pool_of(seen: Waiters) -> Pool:
 
 def learned(event_id: str, failed: Failed, now: datetime | None, tried: Waiters) -> bool:
     """Whether a transaction that returned tickets under `tried`'s conditions failed because someone else
-    waits (or nobody does, or the line closed): then that is remembered for its next try."""
+    waits (or nobody does, or the line closed), or on a stock shard marked with a line from before the
+    shards (its returns take shard 0's condition from then on): then that is remembered for its next try."""
+    _, quota = _pool_quota(failed)
+    if quota is not None and LEGACY_LINE in quota and event_id not in _legacy_lines:
+        if len(_legacy_lines) >= _LAST_POOL_EVENTS:
+            _legacy_lines.clear()
+        _legacy_lines.add(event_id)
+        return True
     seen = _seen_in(failed, now, tried)
     if seen == NOBODY and tried == UNUSED:  # the line has been used: one read guesses better than 8 checks
         shard = line.counts(event_id).someone()
@@ -779,8 +800,8 @@ def learned(event_id: str, failed: Failed, now: datetime | None, tried: Waiters)
 
 def _seen_in(failed: Failed, now: datetime | None, tried: Waiters) -> Waiters | None:
     """Who waits, as a failed transaction's items show it; None: they show nothing about it."""
-    if failed.failed("quota"):
-        quota = failed.old("quota")
+    lost, quota = _pool_quota(failed)
+    if lost:
         if quota is None:
             return None
         if now is not None and not line_open(quota, now):
@@ -795,6 +816,15 @@ def _seen_in(failed: Failed, now: datetime | None, tried: Waiters) -> Waiters | 
     return NOBODY if failed.failed("waiters") else None
 
 
+def _pool_quota(failed: Failed) -> tuple[bool, Item | None]:
+    """Whether the quota that carried the pool's condition lost it, and that item as DynamoDB saw it: shard
+    0's when the transaction has it, else (a return to other shards alone) the first such shard's."""
+    if "quota" in failed.reasons:
+        return failed.failed("quota"), failed.old("quota")
+    shard = next((name for name in failed.reasons if name.startswith("quota#") and failed.failed(name)), None)
+    return (True, failed.old(shard)) if shard is not None else (False, None)
+
+
 def line_open(quota: Item, now: datetime) -> bool:
     """Whether the event's line is open, for its quota item as DynamoDB saw it: its event on sale and not
     started (returns may be kept for it; else they go on open sale)."""
@@ -806,6 +836,8 @@ def line_open(quota: Item, now: datetime) -> bool:
 # to the open-sale condition first. A guess only: the conditions decide. Bounded: cleared when full.
 _last_seen: dict[str, Waiters] = {}
 _LAST_POOL_EVENTS = 1024
+# The events whose returns this process found a stock shard marked LEGACY_LINE on (bounded as _last_seen).
+_legacy_lines: set[str] = set()
 
 
 def route_returned(event_id: str, commit: Callable[[Pool], None], now: datetime) -> Pool:
@@ -1219,10 +1251,16 @@ def _return(
 ) -> None:
     """Tickets leave `counter` (sold, held) in each shard of `parts` and go to `pool`: open sale in that
     same shard, or the event's `reserved` on its quota. The quota (shard 0's item) carries the pool's
-    condition and `condition` in any case: as an update when it moves anything, else as a ConditionCheck."""
+    condition and `condition`: as an update when it moves anything, else as a ConditionCheck; but tickets
+    going back on open sale in other shards alone carry them on those shards' own updates (their copies of
+    the status, the start and the line's marks), so the return writes nothing on the event's partition,
+    unless this process saw a shard marked with a line from before the shards (_legacy_lines)."""
     quantity = sum(parts.values())
     seen = waiters_for(event_id, pool)
-    to_pool, right_pool, pool_values = returned(pool, "part" if pool == Pool.AVAILABLE else "qty", now=now, seen=seen)
+    own = pool == Pool.AVAILABLE and 0 not in parts and event_id not in _legacy_lines
+    to_pool, right_pool, pool_values = returned(
+        pool, "part" if pool == Pool.AVAILABLE else "qty", now=now, seen=seen, on_shard=own
+    )
     check_waiters(tx, event_id, seen)
     main_sets: list[str] = [to_pool] if pool == Pool.RESERVED else []
     main_adds: list[str] = []
@@ -1237,18 +1275,32 @@ def _return(
             main_adds += adds
             main_values.update(moved)
             continue
+        update = f"SET {', '.join(sets)}" + (f" ADD {', '.join(adds)}" if adds else "")
+        guarded: dict[str, Any] = {}
+        if own:
+            guard = " AND ".join(c for c in (condition, right_pool) if c)
+            said = f"{update} {guard}"
+            guarded = {
+                "ConditionExpression": guard,
+                "ExpressionAttributeNames": _used(said, {**names, **POOL_NAMES, **revenue_names}, "#"),
+                "ExpressionAttributeValues": values(**_used(said, {**named, **pool_values, **moved}, ":")),
+                **ALL_OLD,
+            }
         tx.add(
             quota_action(shard),
             {
                 "Update": {
                     "TableName": events_table(),
                     "Key": dump(quota_key(event_id, shard)),
-                    "UpdateExpression": f"SET {', '.join(sets)}" + (f" ADD {', '.join(adds)}" if adds else ""),
+                    "UpdateExpression": update,
                     **({"ExpressionAttributeNames": revenue_names} if revenue_names else {}),
                     "ExpressionAttributeValues": values(**moved),
+                    **guarded,
                 }
             },
         )
+    if own:
+        return
     held_condition = f"{counter} >= :part" if 0 in parts and counter == "held" else ""
     guard = " AND ".join(c for c in (condition, held_condition, right_pool) if c)
     update = f"SET {', '.join(main_sets)}" + (f" ADD {', '.join(main_adds)}" if main_adds else "") if main_sets else ""

@@ -111,7 +111,6 @@ class JoinContext:
     event: EventRecord | None  # with its quota's counters; its types' counters are not read
     holding: Holding
     entry: EntryRecord | None  # the caller's entry for the event, live or ended
-    line_used: bool = True  # someone joined the event's sharded line before (inventory.LINE_USED)
 
 
 class EntryChanged(Exception):
@@ -173,9 +172,7 @@ def read_for_join(user_id: str, event_id: str) -> JoinContext:
     own = {i["sk"]: i for i in found[bookings_table()]}
     entry = own.get(entry_key(user_id, event_id)["sk"])
     account = found[users_table()]
-    quota = next((i for i in items if i["sk"] == inventory.QUOTA), {})
     return JoinContext(
-        line_used=inventory.LINE_USED in quota,
         user=users.user_of(account[0]) if account else None,
         # A sharded event's stock from a plain read of its shards, which no booking in flight cancels: enough
         # to let a join go ahead (the gate is judged again on one atomic read once it has committed, gate_now);
@@ -192,10 +189,16 @@ def confirmed(event: EventRecord) -> EventRecord:
     return inventory.with_stock(event)
 
 
-def join(entry: EntryRecord, *, token_version: int, first: bool = False) -> EntryRecord:
+class ShardsChanged(Exception):
+    """A first join found the event's stock shards changed since its read (a re-shard added some): read again."""
+
+
+def join(entry: EntryRecord, *, token_version: int, first: EventRecord | None = None) -> EntryRecord:
     """Put the entry and its line item in its shard and count it there, in one transaction; the entry as put.
-    `first`: the quota showed no LINE_USED, which this join sets (once per event: returns check the line's
-    counters from then on).
+    `first`: the event as read, whose quota showed no LINE_USED, which this join sets on every stock shard's
+    quota (once per event: returns check the line's counters from then on, on whichever shard they go to),
+    while the event has the shards read (a re-shard since that added any is ShardsChanged: a re-shard that
+    adds shards copies the mark from shard 0's quota as it read it, and holds only while it reads the same).
 
     A live entry of the caller's for the event is AlreadyWaiting: of racing joins by one user exactly one
     commits. Nothing here conditions on the event's own items (a ConditionCheck costs write units on their
@@ -217,25 +220,46 @@ def join(entry: EntryRecord, *, token_version: int, first: bool = False) -> Entr
     )
     tx.add("line", {"Put": {"TableName": events_table(), "Item": dump(_line_item(entry))}})  # its key has a new id
     tx.add("count", count_entry(entry, 1))
-    if first:
+    if first is not None:
+        _mark_line_used(tx, first)
+    users.check_current(tx, entry.user_id, token_version)
+    try:
+        tx.commit()
+    except Failed as exc:  # (a revoked token is the transaction's own answer)
+        if exc.failed("event"):
+            raise ShardsChanged() from None
+        raise EventNotFound() if exc.failed("quota") else AlreadyWaiting() from None
+    return entry
+
+
+def _mark_line_used(tx: Transaction, event: EventRecord) -> None:
+    """LINE_USED on each of the event's stock shards' quotas (at most 90 actions), while it has no more shards
+    than read (their count only grows)."""
+    tx.add(
+        "event",
+        {
+            "ConditionCheck": {
+                "TableName": events_table(),
+                "Key": dump(event_items.event_key(event.id)),
+                "ConditionExpression": "(attribute_not_exists(inventory_shards) OR inventory_shards <= :stocked)"
+                " AND (attribute_not_exists(stock_shards) OR stock_shards <= :stocked)",
+                "ExpressionAttributeValues": values(stocked=event.stocked),
+            }
+        },
+    )
+    for shard in range(event.stocked):
         tx.add(
-            "quota",
+            inventory.quota_action(shard),
             {
                 "Update": {
                     "TableName": events_table(),
-                    "Key": dump(inventory.quota_key(entry.event_id)),
+                    "Key": dump(inventory.quota_key(event.id, shard)),
                     "UpdateExpression": f"SET {inventory.LINE_USED} = :used",
                     "ConditionExpression": "attribute_exists(pk)",  # (never a quota of its own)
                     "ExpressionAttributeValues": values(used=True),
                 }
             },
         )
-    users.check_current(tx, entry.user_id, token_version)
-    try:
-        tx.commit()
-    except Failed as exc:  # (a revoked token is the transaction's own answer)
-        raise EventNotFound() if exc.failed("quota") else AlreadyWaiting() from None
-    return entry
 
 
 @dataclass(frozen=True, slots=True)
