@@ -271,3 +271,25 @@ def test_a_reshard_that_read_no_mark_before_the_first_join_reads_again_and_copie
 
     assert joined == [201]
     assert all(quota(event_id, k).get(inventory.LINE_USED) for k in range(4))
+
+
+def test_a_shard_an_earlier_version_wrote_takes_shard_0s_condition_so_its_returns_still_serve_the_line(
+    api: Api,
+) -> None:
+    event_id = new_event(total=2, inventory_shards=2)
+    (who, booking) = one_per_shard(event_id, lambda who: book(api, who, event_id))[1]
+    waiter = new_account()
+    assert join(api, waiter, event_id).status == 201
+    # Shard 1 as stop 27 left it: no line marks, so no line_used copy although the line is used.
+    dynamo.client().update_item(
+        TableName=settings().events_table,
+        Key=dynamo.dump(inventory.quota_key(event_id, 1)),
+        UpdateExpression=f"REMOVE {inventory.MARKED}, {inventory.LINE_USED}",
+    )
+
+    with sent_transactions() as sent:
+        assert cancel(api, who, booking).status == 200
+
+    assert actions_on(sent, f"EVENT#{event_id}")  # the retry took shard 0's condition
+    assert entries(api, waiter).body["items"][0]["status"] == "OFFERED"  # never on open sale while it waited
+    assert stock(event_id).balanced

@@ -611,7 +611,8 @@ def cancel(
         used = [n for n in range(len(returned)) if exc.failed(f"ticket:{n}")]
         if used:
             raise TicketUsed(len(used)) from None
-        lost, quota = inventory.failed_quota(exc, {0, *parts})  # the event's condition: shard 0's, or its own
+        touched = {k for b in back for k in b.returned.parts}
+        lost, quota = inventory.failed_quota(exc, {0, *touched})  # the event's condition: shard 0's, or its own
         if lost:
             if quota is None and legacy.upgrade(booking.event_id):
                 raise retry.Again() from None

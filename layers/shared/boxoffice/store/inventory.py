@@ -125,7 +125,7 @@ def rules(event: EventRecord) -> Item:
 def quota_item(event: EventRecord, shard: int = 0, stock: int | None = None) -> Item:
     """A stock shard's item with `stock` tickets on open sale (None: all the event has); shard 0's is the
     event's quota, which also keeps its total (and its waiting list's pool and count)."""
-    counts = {"total_tickets": event.total_tickets, "sold": event.sold} if shard == 0 else {"sold": 0}
+    counts = {"total_tickets": event.total_tickets, "sold": event.sold} if shard == 0 else {"sold": 0, MARKED: True}
     return {
         **quota_key(event.id, shard),
         "available_tickets": event.available_tickets if stock is None else stock,
@@ -720,7 +720,11 @@ LINE_USED: Final = "line_used"
 # (`waiting` > 0; it only falls): a shard's own item cannot say whether that line still waits, so a return
 # to such a shard takes shard 0's condition (NOBODY_WAITS). Absent, a shard's condition is NO_LEGACY_LINE.
 LEGACY_LINE: Final = "legacy_line"
-NO_LEGACY_LINE: Final = f"attribute_not_exists({LEGACY_LINE})"
+# On every stock shard (k > 0) written since shards keep the line's marks: one written before (an event
+# sharded, or re-sharded, by an earlier version) may lack LINE_USED although its event's line was used, so
+# a return to it takes shard 0's condition, as a LEGACY_LINE mark makes it.
+MARKED: Final = "line_marks"
+NO_LEGACY_LINE: Final = f"attribute_exists({MARKED}) AND attribute_not_exists({LEGACY_LINE})"
 
 
 def line_marks(event: EventRecord) -> Item:
@@ -783,7 +787,8 @@ def learned(event_id: str, failed: Failed, now: datetime | None, tried: Waiters)
     waits (or nobody does, or the line closed), or on a stock shard marked with a line from before the
     shards (its returns take shard 0's condition from then on): then that is remembered for its next try."""
     _, quota = _pool_quota(failed)
-    if quota is not None and LEGACY_LINE in quota and event_id not in _legacy_lines:
+    unmarked = quota is not None and quota["pk"] != event_pk(event_id) and (LEGACY_LINE in quota or MARKED not in quota)
+    if unmarked and event_id not in _legacy_lines:
         if len(_legacy_lines) >= _LAST_POOL_EVENTS:
             _legacy_lines.clear()
         _legacy_lines.add(event_id)
@@ -836,7 +841,8 @@ def line_open(quota: Item, now: datetime) -> bool:
 # to the open-sale condition first. A guess only: the conditions decide. Bounded: cleared when full.
 _last_seen: dict[str, Waiters] = {}
 _LAST_POOL_EVENTS = 1024
-# The events whose returns this process found a stock shard marked LEGACY_LINE on (bounded as _last_seen).
+# The events whose returns this process found a stock shard marked LEGACY_LINE on, or one without MARKED (its
+# returns take shard 0's condition from then on; bounded as _last_seen).
 _legacy_lines: set[str] = set()
 
 
