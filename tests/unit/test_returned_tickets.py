@@ -175,7 +175,7 @@ def test_a_return_to_other_shards_learns_who_waits_from_the_shard_quota_that_los
     from boxoffice.store import line
 
     monkeypatch.setattr(line, "counts", lambda event_id: line.Counts((0, 0, 4, 0, 0, 0, 0, 0)))
-    shard_quota = {k: v for k, v in quota(0).items() if k != "waiting"}  # a shard counts no line of its own
+    shard_quota = {**{k: v for k, v in quota(0).items() if k != "waiting"}, inventory.MARKED: True}  # no own line
     event = next(EVENTS)
     commits = Commits(shard_lost(3, {**shard_quota, inventory.LINE_USED: True}))
     assert route(event, commits) == Pool.RESERVED
@@ -186,7 +186,7 @@ def test_a_return_to_other_shards_learns_who_waits_from_the_shard_quota_that_los
 
 
 def test_a_shard_marked_with_a_line_from_before_the_shards_makes_the_events_returns_check_shard_zero() -> None:
-    shard_quota = {k: v for k, v in quota(0).items() if k != "waiting"}
+    shard_quota = {**{k: v for k, v in quota(0).items() if k != "waiting"}, inventory.MARKED: True}
     event = next(EVENTS)
     commits = Commits(shard_lost(2, {**shard_quota, inventory.LEGACY_LINE: True}))
     assert route(event, commits) == Pool.AVAILABLE
@@ -195,6 +195,15 @@ def test_a_shard_marked_with_a_line_from_before_the_shards_makes_the_events_retu
     unmarked = next(EVENTS)
     with pytest.raises(Failed):  # lost for another reason (its start moved, say): the caller's
         route(unmarked, Commits(shard_lost(2, shard_quota)))
+
+
+def test_a_shard_an_earlier_version_wrote_without_the_marks_makes_the_events_returns_check_shard_zero() -> None:
+    older = {k: v for k, v in quota(0).items() if k != "waiting"}  # no MARKED: its line_used may be missing
+    event = next(EVENTS)
+    commits = Commits(shard_lost(2, older))
+    assert route(event, commits) == Pool.AVAILABLE
+    assert commits.pools == [Pool.AVAILABLE, Pool.AVAILABLE]  # the second: in shard 0's form
+    assert event in inventory._legacy_lines
 
 
 def test_the_open_sale_condition_on_another_shard_reads_its_mark_of_an_old_line_not_a_waiting_count() -> None:

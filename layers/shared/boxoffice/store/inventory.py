@@ -787,7 +787,8 @@ def learned(event_id: str, failed: Failed, now: datetime | None, tried: Waiters)
     waits (or nobody does, or the line closed), or on a stock shard marked with a line from before the
     shards (its returns take shard 0's condition from then on): then that is remembered for its next try."""
     _, quota = _pool_quota(failed)
-    unmarked = quota is not None and quota["pk"] != event_pk(event_id) and (LEGACY_LINE in quota or MARKED not in quota)
+    on_shard = "quota" not in failed.reasons  # the condition sat on the returning shards' own quotas
+    unmarked = quota is not None and on_shard and (LEGACY_LINE in quota or MARKED not in quota)
     if unmarked and event_id not in _legacy_lines:
         if len(_legacy_lines) >= _LAST_POOL_EVENTS:
             _legacy_lines.clear()
