@@ -19,7 +19,7 @@ from boxoffice.vocabulary import EntryStatus
 from scripts.bench.common import sent_transactions
 from tests.support.bookings import Account, new_account, new_event, type_ids
 from tests.support.handlers import Api, Result
-from tests.support.holds import place, stock
+from tests.support.holds import Clock, place, stock, sweep
 from tests.support.waitlist import entries, join
 
 
@@ -292,4 +292,26 @@ def test_a_shard_an_earlier_version_wrote_takes_shard_0s_condition_so_its_return
 
     assert actions_on(sent, f"EVENT#{event_id}")  # the retry took shard 0's condition
     assert entries(api, waiter).body["items"][0]["status"] == "OFFERED"  # never on open sale while it waited
+    assert stock(event_id).balanced
+
+
+def test_the_sweep_of_a_lapsed_hold_on_a_shard_an_earlier_version_wrote_releases_it_under_shard_0s_condition(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(monkeypatch)
+    event_id = new_event(total=2, inventory_shards=2)
+    one_per_shard(event_id, lambda who: place(api, who, event_id, 1))
+    dynamo.client().update_item(  # shard 1 as an earlier version wrote it
+        TableName=settings().events_table,
+        Key=dynamo.dump(inventory.quota_key(event_id, 1)),
+        UpdateExpression=f"REMOVE {inventory.MARKED}",
+    )
+    clock.advance(settings().hold_seconds + 1)
+
+    with sent_transactions() as sent:
+        assert sweep() == 2
+
+    checks = [a for a in actions_on(sent, f"EVENT#{event_id}") if "ConditionCheck" in a]
+    assert checks  # shard 1's hold went back under shard 0's condition, its own being unmarked
+    assert [int(quota(event_id, k)["available_tickets"]) for k in range(2)] == [1, 1]
     assert stock(event_id).balanced
