@@ -7,20 +7,18 @@ still go to the line while anyone waits."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from boxoffice.config import settings
-from boxoffice.records import EntryRecord
 from boxoffice.store import dynamo, inventory
-from boxoffice.vocabulary import EntryStatus
 from scripts.bench.common import sent_transactions
 from tests.support.bookings import Account, new_account, new_event, type_ids
 from tests.support.handlers import Api, Result
 from tests.support.holds import Clock, place, stock, sweep
-from tests.support.waitlist import entries, join
+from tests.support.waitlist import entries, join, legacy_entry
 
 
 def book(api: Api, who: Account, event_id: str, quantity: int = 1) -> Result:
@@ -162,38 +160,6 @@ def test_new_shards_of_a_reshard_after_the_first_join_carry_its_mark(api: Api) -
     assert not any(inventory.LEGACY_LINE in quota(event_id, k) for k in range(4))
 
 
-def legacy_entry(event_id: str, who: Account, minutes_ago: int = 10) -> None:
-    """An entry that joined before the line had shards: under `LINE#<event>`, counted by the quota's `waiting`."""
-    from boxoffice import clock
-    from boxoffice.store import waitlist as store
-
-    [kind] = type_ids(event_id).values()
-    old = EntryRecord(
-        id=f"{event_id}.01JDQ7Y3M4N5P6Q7R8S9T0V1W2",
-        user_id=who.id,
-        event_id=event_id,
-        ticket_type_id=kind,
-        ticket_type_name="General admission",
-        quantity=1,
-        status=EntryStatus.WAITING,
-        joined_at=clock.now() - timedelta(minutes=minutes_ago),
-    )
-    table = settings().events_table
-    attributes = {k: v for k, v in store.entry_attributes(old).items() if not k.startswith("line_") or k == "line_sk"}
-    dynamo.client().put_item(
-        TableName=settings().bookings_table, Item=dynamo.dump({**store.entry_key(who.id, event_id), **attributes})
-    )
-    line_item = {"pk": f"LINE#{event_id}", "sk": store.line_sk(old), "entry_id": old.id, "user_id": who.id}
-    line_item |= {"ticket_type_id": kind, "ticket_type_name": "General admission", "quantity": 1}
-    dynamo.client().put_item(TableName=table, Item=dynamo.dump(line_item))
-    dynamo.client().update_item(
-        TableName=table,
-        Key=dynamo.dump(inventory.quota_key(event_id)),
-        UpdateExpression="SET waiting = :one",
-        ExpressionAttributeValues=dynamo.values(one=1),
-    )
-
-
 def test_new_shards_of_an_event_with_a_line_from_before_the_shards_are_marked_and_their_returns_serve_it(
     api: Api,
 ) -> None:
@@ -201,7 +167,7 @@ def test_new_shards_of_an_event_with_a_line_from_before_the_shards_are_marked_an
     for _ in range(2):
         assert book(api, new_account(), event_id).status == 201
     early = new_account()
-    legacy_entry(event_id, early)
+    legacy_entry(event_id, early, joined_at=datetime.now(UTC) - timedelta(minutes=10))
     reshard(api, event_id, 2)  # the 2 left: 1 in each shard
 
     assert quota(event_id, 1).get(inventory.LEGACY_LINE)

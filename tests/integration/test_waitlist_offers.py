@@ -10,12 +10,11 @@ import pytest
 
 from boxoffice.config import settings
 from boxoffice.logic import offers
-from boxoffice.records import EntryRecord
 from boxoffice.store.line import shard_of
 from tests.support.bookings import Account, new_account, new_event, type_ids
 from tests.support.handlers import Api, Result
 from tests.support.holds import Clock, confirm, place, release, sweep
-from tests.support.waitlist import entries, join, leave, tickets
+from tests.support.waitlist import entries, join, leave, legacy_entry, tickets
 
 
 @pytest.fixture
@@ -300,36 +299,11 @@ def test_a_line_stored_before_the_shards_is_served_first_and_counted_on_the_quot
     quota's count as it goes."""
     from boxoffice.config import settings
     from boxoffice.store import dynamo, inventory
-    from boxoffice.store import waitlist as store
-    from boxoffice.vocabulary import EntryStatus
 
     event_id, buyer, bookings = sold_out_by_singles(api, 2)
     early, late = new_account(), new_account()
-    [kind] = type_ids(event_id).values()
-    old = EntryRecord(
-        id=f"{event_id}.01JDQ7Y3M4N5P6Q7R8S9T0V1W2",
-        user_id=early.id,
-        event_id=event_id,
-        ticket_type_id=kind,
-        ticket_type_name="General admission",
-        quantity=1,
-        status=EntryStatus.WAITING,
-        joined_at=clock.now,
-    )
+    legacy_entry(event_id, early, joined_at=clock.now)
     table = settings().events_table
-    attributes = {k: v for k, v in store.entry_attributes(old).items() if not k.startswith("line_") or k == "line_sk"}
-    dynamo.client().put_item(
-        TableName=settings().bookings_table, Item=dynamo.dump({**store.entry_key(early.id, event_id), **attributes})
-    )
-    line_item = {"pk": f"LINE#{event_id}", "sk": store.line_sk(old), "entry_id": old.id, "user_id": early.id}
-    line_item |= {"ticket_type_id": kind, "ticket_type_name": "General admission", "quantity": 1}
-    dynamo.client().put_item(TableName=table, Item=dynamo.dump(line_item))
-    dynamo.client().update_item(
-        TableName=table,
-        Key=dynamo.dump(inventory.quota_key(event_id)),
-        UpdateExpression="SET waiting = :one",
-        ExpressionAttributeValues=dynamo.values(one=1),
-    )
     clock.advance(0.001)
 
     assert join(api, late, event_id).body["position"] == 2

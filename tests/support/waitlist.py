@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tests.support.bookings import Account
@@ -64,4 +65,41 @@ def tickets(event_id: str) -> Tickets:
         reserved=int(quota.get("reserved", 0)),
         sold=int(quota["sold"]),
         waiting=shards.total,  # the line's shards and the legacy line the quota counts
+    )
+
+
+def legacy_entry(event_id: str, who: Account, joined_at: datetime) -> None:
+    """An entry that joined before the line had shards: its line item under `LINE#<event>`, counted by the
+    quota's `waiting` (the event's one ticket type)."""
+    from boxoffice.config import settings
+    from boxoffice.records import EntryRecord
+    from boxoffice.store import dynamo, inventory
+    from boxoffice.store import waitlist as store
+    from boxoffice.vocabulary import EntryStatus
+    from tests.support.bookings import type_ids
+
+    [kind] = type_ids(event_id).values()
+    old = EntryRecord(
+        id=f"{event_id}.01JDQ7Y3M4N5P6Q7R8S9T0V1W2",
+        user_id=who.id,
+        event_id=event_id,
+        ticket_type_id=kind,
+        ticket_type_name="General admission",
+        quantity=1,
+        status=EntryStatus.WAITING,
+        joined_at=joined_at,
+    )
+    table = settings().events_table
+    attributes = {k: v for k, v in store.entry_attributes(old).items() if not k.startswith("line_") or k == "line_sk"}
+    dynamo.client().put_item(
+        TableName=settings().bookings_table, Item=dynamo.dump({**store.entry_key(who.id, event_id), **attributes})
+    )
+    line_item = {"pk": f"LINE#{event_id}", "sk": store.line_sk(old), "entry_id": old.id, "user_id": who.id}
+    line_item |= {"ticket_type_id": kind, "ticket_type_name": "General admission", "quantity": 1}
+    dynamo.client().put_item(TableName=table, Item=dynamo.dump(line_item))
+    dynamo.client().update_item(
+        TableName=table,
+        Key=dynamo.dump(inventory.quota_key(event_id)),
+        UpdateExpression="SET waiting = :one",
+        ExpressionAttributeValues=dynamo.values(one=1),
     )
