@@ -108,6 +108,7 @@ def test_a_line_short_of_tickets_is_named_with_its_types_available_and_nothing_i
     result = order(api, buyer, event_id, [(types["Adult"], 2), (types["Child"], 5)])
     refused(result, 409, "NOT_ENOUGH_TICKETS")
     assert (result.body["line"], result.body["pointer"], result.body["available"]) == (1, "/items/1", 4)
+    assert result.body["detail"].startswith("items[1]: ")
     assert ledger(event_id).sold == 0
 
 

@@ -70,6 +70,7 @@ def at_line(error: DomainError, line: int) -> DomainError:
         fields = [{**f, "field": f"items.{line}.{f['field']}"} for f in error.extra.get("errors", [])]
         error.extra["errors"] = fields
     error.extra.update(line=line, pointer=f"/items/{line}")
+    error.detail = f"items[{line}]: {error.detail}"  # the line as the request wrote it, for a person to read
     return error
 
 
