@@ -125,7 +125,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     if ticket_type is not None and ticket_type.hidden:  # sold with a code alone, which the line takes none of
         raise TicketTypeNotFound()
     lapsed_returned = False
-    counts, kept = None, 0
+    counts, kept, released = None, 0, 0
 
     def read_again(type_id: str) -> None:
         nonlocal event, holding, ticket_type
@@ -134,11 +134,11 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         ticket_type = event.ticket_type(type_id) if event else None
 
     def attempt() -> EntryRecord:
-        nonlocal lapsed_returned, counts, kept
+        nonlocal lapsed_returned, counts, kept, released
         stock = sellable(event, ticket_type, holding, request.quantity, now)
         entry = _new_entry(principal.user_id, stock, request.quantity, now)
         _judge_gate(stock, request.quantity)
-        if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
+        if not lapsed_returned and stock.known:  # nobody waits for tickets only lapsed holds keep: they come back
             lapsed_returned = True
             if expiry.release_expired(now, stock.event):
                 read_again(stock.ticket_type.id)
@@ -160,6 +160,9 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
             if store.withdraw(entry):  # (else an offer or a leave came first: the entry stands as it is)
                 retry.afterwards(lambda: offers.allocate(event_id))  # returns kept for it meanwhile go on
                 raise
+        if not lapsed_returned and after.event is not None:  # (the stock was not read before the commit)
+            lapsed_returned = True  # lapsed holds found now come to the line: the release hands them on
+            released = expiry.release_expired(now, after.event)
         counts, kept = after.waiting, after.event.reserved if after.event else 0
         return store.note_waiting(entry, counts)
 
@@ -168,7 +171,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
     # Tickets kept for the line may fit this entry at once; none kept as it joined: any that come back
     # later are handed on by whatever returns them (which reads the line with this entry in it).
-    if kept and offers.allocate(event_id):
+    if (kept and offers.allocate(event_id)) or released:
         entry = store.read_entry(principal.user_id, event_id)[1] or entry
     if entry.status != EntryStatus.WAITING or counts is None:
         return _public(entry, now=now)
@@ -178,7 +181,10 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
 def _judge_gate(stock: Stock, quantity: int) -> None:
     """join_gate over the stock read before the join; a sharded event's TicketsAvailable only once one atomic
     read of its shards (store.confirmed) shows enough too: the read before may have seen each shard at a
-    different moment (a re-shard moving tickets between them could be counted twice)."""
+    different moment (a re-shard moving tickets between them could be counted twice). A stock not read (the
+    process knows the event and its line: store.read_for_join) is judged after the commit alone."""
+    if not stock.known:
+        return
     try:
         join_gate(stock, quantity)
     except TicketsAvailable:
