@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from boxoffice.store import event_items
+from scripts.bench.capacity import Charge
 from scripts.bench.partitions import billed
 from tests.support.bookings import new_account, new_event
 from tests.support.events import sell
@@ -16,16 +17,32 @@ from tests.support.waitlist import join
 JOINS = 6
 
 
-def test_joins_into_a_known_events_line_read_about_one_unit_each_on_its_own_partition(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(autouse=True)
+def known(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(event_items, "RECENT_SECONDS", 600.0)  # the process read the event lately, however slow
-    event_id = new_event(total=2)
-    assert sell(event_id, 2)
+
+
+def per_join(api: Api, event_id: str) -> float:
+    """The read units JOINS joins into the event's marked line take on its own partition, each."""
     assert join(api, new_account(), event_id).status == 201  # the event's first join marks its line
     buyers = [new_account() for _ in range(JOINS)]
+    charges: list[Charge]
     with billed() as charges:
         for buyer in buyers:
             assert join(api, buyer, event_id).status == 201
-    per_join = sum(c.rcu for c in charges if c.key == f"EVENT#{event_id}") / JOINS
-    assert per_join <= 1.4
+    return sum(c.rcu for c in charges if c.key == f"EVENT#{event_id}") / JOINS
+
+
+def test_joins_into_a_known_events_line_read_about_one_unit_each_on_its_own_partition(api: Api) -> None:
+    event_id = new_event(total=2)
+    assert sell(event_id, 2)
+    assert per_join(api, event_id) <= 1.4
+
+
+def test_joins_into_a_sharded_events_line_read_its_quota_once_after_the_commit(api: Api) -> None:
+    event_id = new_event(total=4, inventory_shards=4)
+    buyer = new_account()
+    for _ in range(4):
+        booked = api.call("create_booking", token=buyer.token, path={"event_id": event_id}, body={"quantity": 1})
+        assert booked.status == 201, booked.body
+    assert per_join(api, event_id) <= 2  # shard 0's quota in the atomic read of every shard (2 RCU an item)

@@ -308,28 +308,30 @@ class GateNow:
 def gate_now(stock: Stock) -> GateNow:
     """The quota, the type's counter when it has a sub-quota (the rules judged again come from the quota's
     copies and the type as the join read it) and the line's counters, in one strongly consistent
-    BatchGetItem: 1 RCU on the event's partition (2 with a sub-quota), the rest on the line's counters; a
-    sharded event's stock then from one atomic read of every shard."""
+    BatchGetItem: 1 RCU on the event's partition (2 with a sub-quota), the rest on the line's counters. A
+    sharded event's quota and counter come instead with every other shard's, from one atomic read
+    (inventory.read_stock: 2 RCU an item), which the BatchGetItem then leaves out."""
     event, kind = stock.event, stock.ticket_type
-    keys = [inventory.quota_key(event.id)]
+    own = [inventory.quota_key(event.id)]
     if kind.total_tickets is not None:
-        keys.append(inventory.type_key(event.id, kind.id))
-    keys += [line.counter_key(event.id, k) for k in range(line.LINE_SHARDS)]
-    items = dynamo.batch_get({events_table(): keys})[events_table()]
-    found = {(i["pk"], i["sk"]): i for i in items}
-    quota = found.get((inventory.event_pk(event.id), inventory.QUOTA))
-    counter = found.get((inventory.event_pk(event.id), inventory.type_key(event.id, kind.id)["sk"]))
-    now_event = inventory.with_quota(event, quota) if quota else None
-    now_type = kind if kind.total_tickets is None else inventory.with_counter(kind, counter) if counter else None
-    if now_event is not None and now_type is not None and now_event.stocked > 1:
-        now_event, now_type = inventory.read_stock(now_event, now_type)  # every shard, at one moment
+        own.append(inventory.type_key(event.id, kind.id))
+    keys = [line.counter_key(event.id, k) for k in range(line.LINE_SHARDS)]
+    items = dynamo.batch_get({events_table(): keys if event.stocked > 1 else own + keys})[events_table()]
+    now_event: EventRecord | None
+    now_type: TicketType | None
+    if event.stocked > 1:
+        now_event, now_type = inventory.read_stock(event, kind)  # every shard, at one moment
+        waiting = now_event.waiting
+    else:
+        found = {(i["pk"], i["sk"]): i for i in items}
+        quota = found.get((inventory.event_pk(event.id), inventory.QUOTA))
+        counter = found.get((inventory.event_pk(event.id), inventory.type_key(event.id, kind.id)["sk"]))
+        now_event = inventory.with_quota(event, quota) if quota else None
+        now_type = kind if kind.total_tickets is None else inventory.with_counter(kind, counter) if counter else None
+        waiting = int((quota or {}).get("waiting", 0))
     if now_event is not None:
         _note_marked(now_event)
-    return GateNow(
-        event=now_event,
-        ticket_type=now_type,
-        waiting=line.counted(event.id, items, int((quota or {}).get("waiting", 0))),
-    )
+    return GateNow(event=now_event, ticket_type=now_type, waiting=line.counted(event.id, items, waiting))
 
 
 def withdraw(entry: EntryRecord) -> bool:
