@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from boxoffice.config import settings
 from boxoffice.store import event_items
 from scripts.bench.capacity import Charge
 from scripts.bench.partitions import billed
 from tests.support.bookings import new_account, new_event
 from tests.support.events import sell
 from tests.support.handlers import Api
-from tests.support.waitlist import join
+from tests.support.holds import Clock, place
+from tests.support.waitlist import join, leave
 
 JOINS = 6
 
@@ -46,3 +48,20 @@ def test_joins_into_a_sharded_events_line_read_its_quota_once_after_the_commit(a
         booked = api.call("create_booking", token=buyer.token, path={"event_id": event_id}, body={"quantity": 1})
         assert booked.status == 201, booked.body
     assert per_join(api, event_id) <= 2  # shard 0's quota in the atomic read of every shard (2 RCU an item)
+
+
+def test_a_lapsed_hold_the_gate_finds_after_a_known_events_join_is_offered_to_the_line(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(monkeypatch)
+    event_id = new_event(total=1)
+    assert place(api, new_account(), event_id, 1).status == 201  # its one ticket held
+    first, late = new_account(), new_account()
+    joined = join(api, first, event_id)
+    assert leave(api, first, joined.body["id"]).status == 200  # the line is marked, and empty
+    clock.advance(settings().hold_seconds)
+
+    entry = join(api, late, event_id)  # reads no stock before its commit: the hold lapsed then comes to the line
+
+    assert (entry.status, entry.body.get("status")) == (201, "OFFERED"), entry.body
+    assert entry.body["hold_id"] is not None

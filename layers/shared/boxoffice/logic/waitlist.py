@@ -33,7 +33,7 @@ from boxoffice.logic.sales import chosen_type, on_sale, sellable
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EntryRecord, Stock
+from boxoffice.records import EntryRecord, EventRecord, Stock
 from boxoffice.store import waitlist as store
 from boxoffice.store.waitlist import EntryChanged
 from boxoffice.vocabulary import EntryStatus, Principal
@@ -125,7 +125,8 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     if ticket_type is not None and ticket_type.hidden:  # sold with a code alone, which the line takes none of
         raise TicketTypeNotFound()
     lapsed_returned = False
-    counts, kept, released = None, 0, 0
+    counts, kept = None, 0
+    gated: EventRecord | None = None  # the event as the gate read it, when no read before the commit counted holds
 
     def read_again(type_id: str) -> None:
         nonlocal event, holding, ticket_type
@@ -134,7 +135,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         ticket_type = event.ticket_type(type_id) if event else None
 
     def attempt() -> EntryRecord:
-        nonlocal lapsed_returned, counts, kept, released
+        nonlocal lapsed_returned, counts, kept, gated
         stock = sellable(event, ticket_type, holding, request.quantity, now)
         entry = _new_entry(principal.user_id, stock, request.quantity, now)
         _judge_gate(stock, request.quantity)
@@ -160,13 +161,14 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
             if store.withdraw(entry):  # (else an offer or a leave came first: the entry stands as it is)
                 retry.afterwards(lambda: offers.allocate(event_id))  # returns kept for it meanwhile go on
                 raise
-        if not lapsed_returned and after.event is not None:  # (the stock was not read before the commit)
-            lapsed_returned = True  # lapsed holds found now come to the line: the release hands them on
-            released = expiry.release_expired(now, after.event)
+        gated = None if lapsed_returned else after.event  # (the stock was not read before the commit)
         counts, kept = after.waiting, after.event.reserved if after.event else 0
         return store.note_waiting(entry, counts)
 
     entry = retry.retried(attempt)
+    # Lapsed holds that only the gate's read after the commit counted go back now, to the line (this entry
+    # waits in it): the release hands them on in join order.
+    released = retry.retried(lambda: expiry.release_expired(now, gated)) if gated is not None else 0
     metrics.add_metric(name="WaitingListJoins", unit="Count", value=1)
     logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
     # Tickets kept for the line may fit this entry at once; none kept as it joined: any that come back
