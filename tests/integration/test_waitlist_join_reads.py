@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from boxoffice.config import settings
-from boxoffice.store import event_items
+from boxoffice.store import dynamo, event_items
 from scripts.bench.capacity import Charge
 from scripts.bench.partitions import billed
 from tests.support.bookings import new_account, new_event
@@ -65,3 +65,20 @@ def test_a_lapsed_hold_the_gate_finds_after_a_known_events_join_is_offered_to_th
 
     assert (entry.status, entry.body.get("status")) == (201, "OFFERED"), entry.body
     assert entry.body["hold_id"] is not None
+
+
+def test_a_refusal_judged_on_the_event_as_its_process_read_it_lately_stands_only_on_a_fresh_read(api: Api) -> None:
+    event_id = new_event(total=2, per_user=1)
+    capped, admin = new_account(), new_account("admin")
+    for buyer in (capped, new_account()):
+        assert (
+            api.call("create_booking", token=buyer.token, path={"event_id": event_id}, body={"quantity": 1}).status
+            == 201
+        )
+    assert join(api, new_account(), event_id).status == 201  # the process knows the event and its marked line
+    before = dynamo.get(settings().events_table, event_items.event_key(event_id))
+    raised = api.call("update_event", token=admin.token, path={"event_id": event_id}, body={"max_tickets_per_user": 5})
+    assert raised.status == 200, raised.body
+    event_items.keep(before)  # the edit as another process made it: this one still has the event as it read it
+
+    assert join(api, capped, event_id).status == 201  # the cap it knew (1) would refuse; the event's (5) lets it wait

@@ -33,7 +33,7 @@ from boxoffice.logic.sales import chosen_type, on_sale, sellable
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EntryRecord, EventRecord, Stock
+from boxoffice.records import EntryRecord, EventRecord, Stock, TicketType
 from boxoffice.store import waitlist as store
 from boxoffice.store.waitlist import EntryChanged
 from boxoffice.vocabulary import EntryStatus, Principal
@@ -119,11 +119,16 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         # new one may be put, rather than ALREADY_WAITING until the sweeper passes.
         expiry.expire_offer(principal.user_id, context.entry.hold_id, now)
         context = store.read_for_join(principal.user_id, event_id)
+    try:
+        ticket_type = _may_wait(context, request, now)
+    except DomainError:
+        if context.event is None or context.event.stock_known:
+            raise
+        # Judged on the event as this process read it lately (another's edit may be a second newer): a
+        # refusal stands only on a fresh read.
+        context = store.read_for_join(principal.user_id, event_id, fresh=True)
+        ticket_type = _may_wait(context, request, now)
     event, holding = context.event, context.holding
-    may_join(context.entry, event is not None and on_sale(event.status, event.starts_at, now))
-    ticket_type = chosen_type(event, request.ticket_type_id)
-    if ticket_type is not None and ticket_type.hidden:  # sold with a code alone, which the line takes none of
-        raise TicketTypeNotFound()
     lapsed_returned = False
     counts, kept = None, 0
     gated: EventRecord | None = None  # the event as the gate read it, when no read before the commit counted holds
@@ -178,6 +183,17 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     if entry.status != EntryStatus.WAITING or counts is None:
         return _public(entry, now=now)
     return _public(entry, store.position(entry, counts), now=now)  # the line as the join saw it: a bound still
+
+
+def _may_wait(context: store.JoinContext, request: WaitingListRequest, now: datetime) -> TicketType | None:
+    """The type the user may wait for as the read shows the event, by every rule but the tickets left."""
+    event = context.event
+    may_join(context.entry, event is not None and on_sale(event.status, event.starts_at, now))
+    ticket_type = chosen_type(event, request.ticket_type_id)
+    if ticket_type is not None and ticket_type.hidden:  # sold with a code alone, which the line takes none of
+        raise TicketTypeNotFound()
+    sellable(event, ticket_type, context.holding, request.quantity, now)
+    return ticket_type
 
 
 def _judge_gate(stock: Stock, quantity: int) -> None:

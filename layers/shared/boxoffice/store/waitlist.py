@@ -165,17 +165,18 @@ def _note_marked(event: EventRecord) -> None:
         _marked.add(event.id)
 
 
-def read_for_join(user_id: str, event_id: str) -> JoinContext:
+def read_for_join(user_id: str, event_id: str, *, fresh: bool = False) -> JoinContext:
     """One BatchGetItem: the account, the caller's holding and entry, and what this process does not know of
     the event. Its descriptive item comes from event_items.recent when read in the last second (its rules
     are judged again after the commit, on the quota's copies); its quota (and a sharded event's other
     shards, plainly) only while this process has not seen its line marked: a join into a marked line needs
     none of its counters before the commit (the event's stock is then unknown: the gate after the commit
     decides). So a join reads nothing of `EVENT#<id>` before its commit once the process knows the event.
+    `fresh`: read the event and its quota whatever the process knows (a refusal rests on them).
 
     An event stored before ticket types is first moved to today's items (store.legacy.upgrade).
     """
-    described = event_items.recent(event_id)
+    described = None if fresh else event_items.recent(event_id)
     known = described is not None and event_id in _marked
     events_keys = [] if known else [inventory.quota_key(event_id)]
     if described is None:
