@@ -106,10 +106,12 @@ def _public(
 
 
 def join(principal: Principal, event_id: str, request: WaitingListRequest) -> WaitingListEntry:
-    """Join the event's line: one BatchGetItem, one Query for lapsed holds, one transaction, one BatchGetItem
-    that judges the gate again (the join is taken back if it no longer holds), the allocator when that read
-    shows tickets kept for the line (they may fit the new entry at once), then the position: its bound kept
-    on the entry (one UpdateItem), counted exactly when fewer than 1,000 are ahead."""
+    """Join the event's line: one BatchGetItem (nothing of the event's partition once this process knows the
+    event and its marked line), one Query for lapsed holds (when that read counted holds; else after the
+    commit), one transaction, one Query and one BatchGetItem that judge the gate again (the join is taken
+    back if it no longer holds), the allocator when that read shows tickets kept for the line (they may fit
+    the new entry at once), then the position: its bound kept on the entry (one UpdateItem), counted exactly
+    when fewer than 1,000 are ahead."""
     event_id_or_404(event_id)
     now = clock.now()
     context = store.read_for_join(principal.user_id, event_id)
