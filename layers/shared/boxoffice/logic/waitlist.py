@@ -33,7 +33,7 @@ from boxoffice.logic.sales import chosen_type, on_sale, sellable
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EntryRecord, Stock
+from boxoffice.records import EntryRecord, EventRecord, Stock, TicketType
 from boxoffice.store import waitlist as store
 from boxoffice.store.waitlist import EntryChanged
 from boxoffice.vocabulary import EntryStatus, Principal
@@ -106,10 +106,12 @@ def _public(
 
 
 def join(principal: Principal, event_id: str, request: WaitingListRequest) -> WaitingListEntry:
-    """Join the event's line: one BatchGetItem, one Query for lapsed holds, one transaction, one BatchGetItem
-    that judges the gate again (the join is taken back if it no longer holds), the allocator when that read
-    shows tickets kept for the line (they may fit the new entry at once), then the position: its bound kept
-    on the entry (one UpdateItem), counted exactly when fewer than 1,000 are ahead."""
+    """Join the event's line: one BatchGetItem (nothing of the event's partition once this process knows the
+    event and its marked line), one Query for lapsed holds (when that read counted holds; else after the
+    commit), one transaction, one Query and one BatchGetItem that judge the gate again (the join is taken
+    back if it no longer holds), the allocator when that read shows tickets kept for the line (they may fit
+    the new entry at once), then the position: its bound kept on the entry (one UpdateItem), counted exactly
+    when fewer than 1,000 are ahead."""
     event_id_or_404(event_id)
     now = clock.now()
     context = store.read_for_join(principal.user_id, event_id)
@@ -119,13 +121,19 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         # new one may be put, rather than ALREADY_WAITING until the sweeper passes.
         expiry.expire_offer(principal.user_id, context.entry.hold_id, now)
         context = store.read_for_join(principal.user_id, event_id)
+    try:
+        ticket_type = _may_wait(context, request, now)
+    except DomainError:
+        if context.event is None or context.event.stock_known:
+            raise
+        # Judged on the event as this process read it lately (another's edit may be a second newer): a
+        # refusal stands only on a fresh read.
+        context = store.read_for_join(principal.user_id, event_id, fresh=True)
+        ticket_type = _may_wait(context, request, now)
     event, holding = context.event, context.holding
-    may_join(context.entry, event is not None and on_sale(event.status, event.starts_at, now))
-    ticket_type = chosen_type(event, request.ticket_type_id)
-    if ticket_type is not None and ticket_type.hidden:  # sold with a code alone, which the line takes none of
-        raise TicketTypeNotFound()
     lapsed_returned = False
     counts, kept = None, 0
+    gated: EventRecord | None = None  # the event as the gate read it, when no read before the commit counted holds
 
     def read_again(type_id: str) -> None:
         nonlocal event, holding, ticket_type
@@ -134,11 +142,11 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         ticket_type = event.ticket_type(type_id) if event else None
 
     def attempt() -> EntryRecord:
-        nonlocal lapsed_returned, counts, kept
+        nonlocal lapsed_returned, counts, kept, gated
         stock = sellable(event, ticket_type, holding, request.quantity, now)
         entry = _new_entry(principal.user_id, stock, request.quantity, now)
         _judge_gate(stock, request.quantity)
-        if not lapsed_returned:  # nobody waits for tickets that only lapsed holds keep: they come back first
+        if not lapsed_returned and stock.known:  # nobody waits for tickets only lapsed holds keep: they come back
             lapsed_returned = True
             if expiry.release_expired(now, stock.event):
                 read_again(stock.ticket_type.id)
@@ -160,25 +168,43 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
             if store.withdraw(entry):  # (else an offer or a leave came first: the entry stands as it is)
                 retry.afterwards(lambda: offers.allocate(event_id))  # returns kept for it meanwhile go on
                 raise
+        gated = None if lapsed_returned else after.event  # (the stock was not read before the commit)
         counts, kept = after.waiting, after.event.reserved if after.event else 0
         return store.note_waiting(entry, counts)
 
     entry = retry.retried(attempt)
+    # Lapsed holds that only the gate's read after the commit counted go back now, to the line (this entry
+    # waits in it): the release hands them on in join order.
+    released = retry.retried(lambda: expiry.release_expired(now, gated)) if gated is not None else 0
     metrics.add_metric(name="WaitingListJoins", unit="Count", value=1)
     logger.info("Waiting list joined", extra={"entry_id": entry.id, "event_id": event_id})
     # Tickets kept for the line may fit this entry at once; none kept as it joined: any that come back
     # later are handed on by whatever returns them (which reads the line with this entry in it).
-    if kept and offers.allocate(event_id):
+    if (kept and offers.allocate(event_id)) or released:
         entry = store.read_entry(principal.user_id, event_id)[1] or entry
     if entry.status != EntryStatus.WAITING or counts is None:
         return _public(entry, now=now)
     return _public(entry, store.position(entry, counts), now=now)  # the line as the join saw it: a bound still
 
 
+def _may_wait(context: store.JoinContext, request: WaitingListRequest, now: datetime) -> TicketType | None:
+    """The type the user may wait for as the read shows the event, by every rule but the tickets left."""
+    event = context.event
+    may_join(context.entry, event is not None and on_sale(event.status, event.starts_at, now))
+    ticket_type = chosen_type(event, request.ticket_type_id)
+    if ticket_type is not None and ticket_type.hidden:  # sold with a code alone, which the line takes none of
+        raise TicketTypeNotFound()
+    sellable(event, ticket_type, context.holding, request.quantity, now)
+    return ticket_type
+
+
 def _judge_gate(stock: Stock, quantity: int) -> None:
     """join_gate over the stock read before the join; a sharded event's TicketsAvailable only once one atomic
     read of its shards (store.confirmed) shows enough too: the read before may have seen each shard at a
-    different moment (a re-shard moving tickets between them could be counted twice)."""
+    different moment (a re-shard moving tickets between them could be counted twice). A stock not read (the
+    process knows the event and its line: store.read_for_join) is judged after the commit alone."""
+    if not stock.known:
+        return
     try:
         join_gate(stock, quantity)
     except TicketsAvailable:

@@ -108,7 +108,7 @@ class JoinContext:
     """Everything a join reads, in one BatchGetItem."""
 
     user: UserRecord | None
-    event: EventRecord | None  # with its quota's counters; its types' counters are not read
+    event: EventRecord | None  # with its quota's counters (stock_known False: not read); its types' are not read
     holding: Holding
     entry: EntryRecord | None  # the caller's entry for the event, live or ended
 
@@ -152,32 +152,65 @@ def _line_item(entry: EntryRecord) -> Item:
     }
 
 
-def read_for_join(user_id: str, event_id: str) -> JoinContext:
-    """One BatchGetItem: the account, the event with its quota, the caller's holding and entry.
+# Events whose sharded line this process has seen marked (LINE_USED, never removed): a join into such a line,
+# by a process that read the event lately (event_items.recent), reads nothing of the event's partition first.
+_MARKED_EVENTS = 1024
+_marked: set[str] = set()
+
+
+def _note_marked(event: EventRecord) -> None:
+    if event.line_used:
+        if len(_marked) >= _MARKED_EVENTS:
+            _marked.clear()
+        _marked.add(event.id)
+
+
+def read_for_join(user_id: str, event_id: str, *, fresh: bool = False) -> JoinContext:
+    """One BatchGetItem: the account, the caller's holding and entry, and what this process does not know of
+    the event. Its descriptive item comes from event_items.recent when read in the last second (its rules
+    are judged again after the commit, on the quota's copies); its quota (and a sharded event's other
+    shards, plainly) only while this process has not seen its line marked: a join into a marked line needs
+    none of its counters before the commit (the event's stock is then unknown: the gate after the commit
+    decides). So a join reads nothing of `EVENT#<id>` before its commit once the process knows the event.
+    `fresh`: read the event and its quota whatever the process knows (a refusal rests on them).
 
     An event stored before ticket types is first moved to today's items (store.legacy.upgrade).
     """
+    described = None if fresh else event_items.recent(event_id)
+    known = described is not None and event_id in _marked
+    events_keys = [] if known else [inventory.quota_key(event_id)]
+    if described is None:
+        events_keys.append(event_items.event_key(event_id))
     found = dynamo.batch_get(
         {
             users_table(): [users.user_key(user_id)],
-            events_table(): [event_items.event_key(event_id), inventory.quota_key(event_id)],
+            events_table(): events_keys,
             bookings_table(): [inventory.holding_key(user_id, event_id), entry_key(user_id, event_id)],
         },
         attributes=users.readable(),
     )
     items = found[events_table()]
-    described = next((i for i in items if i["sk"] == event_items.EVENT), None)
-    if described is not None and "ticket_types" not in described and legacy.upgrade(event_id):
-        return read_for_join(user_id, event_id)
+    if described is None:
+        described = next((i for i in items if i["sk"] == event_items.EVENT), None)
+        if described is not None and "ticket_types" not in described and legacy.upgrade(event_id):
+            return read_for_join(user_id, event_id)
+        if described is not None:
+            event_items.keep(described)
     own = {i["sk"]: i for i in found[bookings_table()]}
     entry = own.get(entry_key(user_id, event_id)["sk"])
     account = found[users_table()]
-    return JoinContext(
-        user=users.user_of(account[0]) if account else None,
+    event = None
+    if described is not None and known:
+        event = replace(event_items.describe(described), line_used=True, stock_known=False)
+    elif described is not None:
         # A sharded event's stock from a plain read of its shards, which no booking in flight cancels: enough
         # to let a join go ahead (the gate is judged again on one atomic read once it has committed, gate_now);
         # a refusal is judged again on one (confirmed).
-        event=inventory.with_stock(event_items.assemble(described, items), atomic=False) if described else None,
+        event = inventory.with_stock(event_items.assemble(described, items), atomic=False)
+        _note_marked(event)
+    return JoinContext(
+        user=users.user_of(account[0]) if account else None,
+        event=event,
         holding=inventory.holding(own.get(inventory.holding_key(user_id, event_id)["sk"])),
         entry=entry_of(entry) if entry else None,
     )
@@ -229,6 +262,8 @@ def join(entry: EntryRecord, *, token_version: int, first: EventRecord | None = 
         if exc.failed("event"):
             raise ShardsChanged() from None
         raise EventNotFound() if exc.failed("quota") else AlreadyWaiting() from None
+    if first is not None:
+        _note_marked(replace(first, line_used=True))
     return entry
 
 
@@ -272,20 +307,29 @@ class GateNow:
 
 
 def gate_now(stock: Stock) -> GateNow:
-    """The quota, the type's counter (its sales window and sub-quota) and the line's counters, in one
-    strongly consistent BatchGetItem: 2 RCU on the event's partition, the rest on the line's counters; a
-    sharded event's stock then from one atomic read of every shard."""
+    """The quota and the type's counter (its sales window and sub-quota, as they are now), in one strongly
+    consistent Query of the event's partition from `QUOTA` to `TYPE#<type id>` (the quota and the type
+    counters between: 1 RCU while they weigh under 4 KB, where a BatchGetItem takes 1 an item), and the
+    line's counters in one BatchGetItem; a sharded event's stock then from one atomic read of every shard."""
     event, kind = stock.event, stock.ticket_type
-    keys = [inventory.quota_key(event.id), inventory.type_key(event.id, kind.id)]
-    keys += [line.counter_key(event.id, k) for k in range(line.LINE_SHARDS)]
+    type_sk = inventory.type_key(event.id, kind.id)["sk"]
+    with aws_errors():
+        raw = client().query(
+            TableName=events_table(),
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :quota AND :type",
+            ExpressionAttributeValues=values(pk=inventory.event_pk(event.id), quota=inventory.QUOTA, type=type_sk),
+            ConsistentRead=True,
+        )
+    own = {item["sk"]: item for item in map(load, raw.get("Items", []))}
+    keys = [line.counter_key(event.id, k) for k in range(line.LINE_SHARDS)]
     items = dynamo.batch_get({events_table(): keys})[events_table()]
-    found = {(i["pk"], i["sk"]): i for i in items}
-    quota = found.get((inventory.event_pk(event.id), inventory.QUOTA))
-    counter = found.get((inventory.event_pk(event.id), inventory.type_key(event.id, kind.id)["sk"]))
+    quota, counter = own.get(inventory.QUOTA), own.get(type_sk)
     now_event = inventory.with_quota(event, quota) if quota else None
     now_type = inventory.with_counter(kind, counter) if counter else None
     if now_event is not None and now_type is not None and now_event.stocked > 1:
         now_event, now_type = inventory.read_stock(now_event, now_type)  # every shard, at one moment
+    if now_event is not None:
+        _note_marked(now_event)
     return GateNow(
         event=now_event,
         ticket_type=now_type,
