@@ -11,10 +11,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devserver.invoke import Api
 from devserver.runtime import LocalRuntime
+
+if TYPE_CHECKING:
+    from boxoffice.models.events import CreateEvent
 
 QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 
@@ -42,26 +45,23 @@ def new_event(
     (None: the event's default), and any other `fields` of POST /events."""
     from boxoffice import clock
     from boxoffice.logic import events
+
+    starts = (clock.now() + starts_in).replace(microsecond=0).isoformat()
+    body = {"name": "Bench", "venue": "Hall", "starts_at": starts, "total_tickets": total, "ticket_price": "25.00"}
+    return events.add_event(event_request({**body, **shard_fields(shards), **fields})).id
+
+
+def event_request(body: dict[str, Any]) -> CreateEvent:
+    """POST /events' request from `body`, validated as the API does; an `inventory_shards` beyond what an admin may
+    choose (only a big event's default has more, up to 90) is set past that check."""
     from boxoffice.models.events import CreateEvent
     from boxoffice.shards import MAX_CHOSEN
 
-    starts = (clock.now() + starts_in).replace(microsecond=0).isoformat()
-    # More shards than an admin may choose (a big event's default has up to 90): set past the API's check.
-    beyond = shards is not None and shards > MAX_CHOSEN
-    request = CreateEvent.model_validate(
-        {
-            "name": "Bench",
-            "venue": "Hall",
-            "starts_at": starts,
-            "total_tickets": total,
-            "ticket_price": "25.00",
-            **shard_fields(None if beyond else shards),
-            **fields,
-        }
-    )
-    if beyond:
-        request = request.model_copy(update={"inventory_shards": shards})
-    return events.add_event(request).id
+    shards = body.get("inventory_shards")
+    if not isinstance(shards, int) or shards <= MAX_CHOSEN:
+        return CreateEvent.model_validate(body)
+    request = CreateEvent.model_validate({k: v for k, v in body.items() if k != "inventory_shards"})
+    return request.model_copy(update={"inventory_shards": shards})
 
 
 def shardable() -> bool:

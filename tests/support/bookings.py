@@ -57,12 +57,9 @@ def new_event(
     one "General admission" type at `price`; `fields` are any other fields of POST /events."""
     from boxoffice import clock
     from boxoffice.logic import events
-    from boxoffice.models.events import CreateEvent
-    from boxoffice.shards import MAX_CHOSEN
+    from scripts.bench.common import event_request
 
-    # More shards than an admin may choose (only a big event's default has them): set past the API's check.
-    beyond = fields.pop("inventory_shards") if fields.get("inventory_shards", 0) > MAX_CHOSEN else None
-    request = CreateEvent.model_validate(
+    request = event_request(
         {
             "name": name,
             "venue": venue,
@@ -75,8 +72,6 @@ def new_event(
             **fields,
         }
     )
-    if beyond is not None:
-        request = request.model_copy(update={"inventory_shards": beyond})
     return events.add_event(request).id
 
 
