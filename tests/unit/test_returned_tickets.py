@@ -191,7 +191,7 @@ def test_a_shard_marked_with_a_line_from_before_the_shards_makes_the_events_retu
     commits = Commits(shard_lost(2, {**shard_quota, inventory.LEGACY_LINE: True}))
     assert route(event, commits) == Pool.AVAILABLE
     assert commits.pools == [Pool.AVAILABLE, Pool.AVAILABLE]  # the second: in shard 0's form
-    assert event in inventory._legacy_lines
+    assert event in inventory._shard_zero_returns
     unmarked = next(EVENTS)
     with pytest.raises(Failed):  # lost for another reason (its start moved, say): the caller's
         route(unmarked, Commits(shard_lost(2, shard_quota)))
@@ -203,7 +203,7 @@ def test_a_shard_an_earlier_version_wrote_without_the_marks_makes_the_events_ret
     commits = Commits(shard_lost(2, older))
     assert route(event, commits) == Pool.AVAILABLE
     assert commits.pools == [Pool.AVAILABLE, Pool.AVAILABLE]  # the second: in shard 0's form
-    assert event in inventory._legacy_lines
+    assert event in inventory._shard_zero_returns
 
 
 def test_the_open_sale_condition_on_another_shard_reads_its_mark_of_an_old_line_not_a_waiting_count() -> None:

@@ -789,10 +789,10 @@ def learned(event_id: str, failed: Failed, now: datetime | None, tried: Waiters)
     _, quota = _pool_quota(failed)
     on_shard = "quota" not in failed.reasons  # the condition sat on the returning shards' own quotas
     unmarked = quota is not None and on_shard and (LEGACY_LINE in quota or MARKED not in quota)
-    if unmarked and event_id not in _legacy_lines:
-        if len(_legacy_lines) >= _LAST_POOL_EVENTS:
-            _legacy_lines.clear()
-        _legacy_lines.add(event_id)
+    if unmarked and event_id not in _shard_zero_returns:
+        if len(_shard_zero_returns) >= _LAST_POOL_EVENTS:
+            _shard_zero_returns.clear()
+        _shard_zero_returns.add(event_id)
         return True
     seen = _seen_in(failed, now, tried)
     if seen == NOBODY and tried == UNUSED:  # the line has been used: one read guesses better than 8 checks
@@ -844,7 +844,7 @@ _last_seen: dict[str, Waiters] = {}
 _LAST_POOL_EVENTS = 1024
 # The events whose returns this process found a stock shard marked LEGACY_LINE on, or one without MARKED (its
 # returns take shard 0's condition from then on; bounded as _last_seen).
-_legacy_lines: set[str] = set()
+_shard_zero_returns: set[str] = set()
 
 
 def route_returned(event_id: str, commit: Callable[[Pool], None], now: datetime) -> Pool:
@@ -1261,10 +1261,11 @@ def _return(
     condition and `condition`: as an update when it moves anything, else as a ConditionCheck; but tickets
     going back on open sale in other shards alone carry them on those shards' own updates (their copies of
     the status, the start and the line's marks), so the return writes nothing on the event's partition,
-    unless this process saw a shard marked with a line from before the shards (_legacy_lines)."""
+    unless this process saw a shard marked with a line from before the shards, or one written without the
+    marks (_shard_zero_returns)."""
     quantity = sum(parts.values())
     seen = waiters_for(event_id, pool)
-    own = pool == Pool.AVAILABLE and 0 not in parts and event_id not in _legacy_lines
+    own = pool == Pool.AVAILABLE and 0 not in parts and event_id not in _shard_zero_returns
     to_pool, right_pool, pool_values = returned(
         pool, "part" if pool == Pool.AVAILABLE else "qty", now=now, seen=seen, on_shard=own
     )
