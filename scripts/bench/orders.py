@@ -108,17 +108,25 @@ def _admin_token() -> str:
     return auth.issue_token(new_caller().user_id, Role.ADMIN, 0)[0]
 
 
+def _fire(
+    book: Book, event_id: str, body: dict[str, Any], buyers: int
+) -> tuple[list[tuple[int, dict[str, Any]]], Counter[str], float]:
+    """`buyers` new accounts each booking `body` at once on THREADS threads: the answers, tallied by status and
+    code, and the seconds it took."""
+    callers = [new_caller() for _ in range(buyers)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(lambda who: book(who.token, event_id, body), callers))
+    seconds = time.perf_counter() - started
+    return results, Counter(f"{status} {answer.get('code', '')}".strip() for status, answer in results), seconds
+
+
 def _race(api: Any, book: Book, through: str) -> list[str]:
     event_id, types = _event(1000)
     body = {
         "items": [{"ticket_type_id": types["Adult"], "quantity": 2}, {"ticket_type_id": types["Child"], "quantity": 1}]
     }
-    buyers = [new_caller() for _ in range(ORDERS)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(THREADS) as pool:
-        results = list(pool.map(lambda who: book(who.token, event_id, body), buyers))
-    seconds = time.perf_counter() - started
-    answers = Counter(f"{status} {answer.get('code', '')}".strip() for status, answer in results)
+    results, answers, seconds = _fire(book, event_id, body, ORDERS)
     booked = [answer for status, answer in results if status == 201]
     whole = all(
         [(x["ticket_type"]["name"], x["quantity"]) for x in b["lines"]] == [("Adult", 2), ("Child", 1)] for b in booked
@@ -154,12 +162,7 @@ def _code_race(api: Any, book: Book, through: str) -> list[str]:
     )
     assert made.status == 201, made.body
     body = {"quantity": 1, "ticket_type_id": types["Adult"], "promo_code": "race10"}
-    buyers = [new_caller() for _ in range(CODE_BOOKINGS)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(THREADS) as pool:
-        results = list(pool.map(lambda who: book(who.token, event_id, body), buyers))
-    seconds = time.perf_counter() - started
-    answers = Counter(f"{status} {answer.get('code', '')}".strip() for status, answer in results)
+    results, answers, seconds = _fire(book, event_id, body, CODE_BOOKINGS)
     discounted = [a for status, a in results if status == 201 and a["total_price"] == "24.00"]
     listed = api.call("list_promo_codes", token=admin, path={"event_id": event_id}).body["items"]
     uses = listed[0]["uses"]
