@@ -351,13 +351,18 @@ def book(
 
 
 def claimed(
-    event_id: str, request: BookingRequest, idempotency_key: str | None, now: datetime
+    event_id: str,
+    request: BookingRequest,
+    idempotency_key: str | None,
+    now: datetime,
+    digest: Callable[[str, BookingRequest], str] = fingerprint,
 ) -> IdempotencyClaim | None:
-    """The Idempotency-Key to commit with the booking (None: none given)."""
+    """The Idempotency-Key to commit with the booking (None: none given); `digest`: what "the same request"
+    means for it (a hold's differs from a booking's)."""
     if idempotency_key is None:
         return None
     expires_at = int(now.timestamp()) + settings().idempotency_ttl_seconds
-    return IdempotencyClaim(idempotency_key, fingerprint(event_id, request), expires_at)
+    return IdempotencyClaim(idempotency_key, digest(event_id, request), expires_at)
 
 
 def reread(event_id: str, asked: str | None) -> PromoCode | None:

@@ -32,6 +32,7 @@ from boxoffice.logic import offers, pricing
 from boxoffice.logic.access import event_id_or_404
 from boxoffice.logic.bookings import (
     BookingOutcome,
+    claimed,
     counting_wrong_codes,
     fingerprint,
     get_booking,
@@ -161,7 +162,7 @@ def place_hold(
     ((type_id, quantity),) = request.lines()
     context = booking_store.read_for_booking(principal.user_id, event_id, idempotency_key, type_id, asked)
     require_current(principal, context.user)
-    claim = _claim(idempotency_key, event_id, request, now)
+    claim = claimed(event_id, request, idempotency_key, now, digest=_fingerprint)
     if claim is not None and context.earlier is not None and context.earlier.expires_at > now.timestamp():
         return _replay(principal, context.earlier, claim, now)
     event, holding, code = context.event, context.holding, context.promo
@@ -230,7 +231,7 @@ def _place_cart(
     reader = orders.Reader(principal.user_id, event_id, idempotency_key, wanted, request.promo_code, holdable)
     context = reader.read()
     require_current(principal, context.user)
-    claim = _claim(idempotency_key, event_id, request, now)
+    claim = claimed(event_id, request, idempotency_key, now, digest=_fingerprint)
     if claim is not None and context.earlier is not None and context.earlier.expires_at > now.timestamp():
         return _replay(principal, context.earlier, claim, now)
 
@@ -260,14 +261,6 @@ def _place_cart(
         return _placed(record, now)
 
     return counting_wrong_codes(principal.user_id, attempt)
-
-
-def _claim(key: str | None, event_id: str, request: BookingRequest, now: datetime) -> IdempotencyClaim | None:
-    """What an Idempotency-Key claims for this request, until the key's time runs out (None: no key)."""
-    if key is None:
-        return None
-    expires = int(now.timestamp()) + settings().idempotency_ttl_seconds
-    return IdempotencyClaim(key, _fingerprint(event_id, request), expires)
 
 
 def _placed(record: HoldRecord, now: datetime) -> HoldOutcome:
