@@ -124,7 +124,8 @@ def measure(shards: int | None = None) -> Bill:
 
 def returns_while_waiting(call: Any, shards: int | None) -> None:
     """A cancel and a hold's release of a ticket that came from a stock shard k > 0 (when the event has more
-    than one) of a sold-out TOTAL-ticket event while someone waits: each handed on to them at once."""
+    than one) of a sold-out TOTAL-ticket event while two people wait for 2 tickets each: the cancel's ticket
+    is kept for them, the release's makes 2 and is offered to the head (in the same request)."""
     from boxoffice.store import bookings, holds
 
     api, buyer, admin = Api(), new_caller(), _admin()
@@ -146,9 +147,11 @@ def returns_while_waiting(call: Any, shards: int | None) -> None:
         sold_out = {"total_tickets": edited.body["tickets_sold"]}  # what is sold or held: none left on sale
     assert edited.status == 200, edited.body
     for _ in range(2):
-        api.call("join_waiting_list", token=new_caller().token, path=path, body={"quantity": 1})
-    call("cancel (1 ticket, someone waits)", "cancel_booking", 200, buyer.token, path={"booking_id": booking["id"]})
-    call("release (hold 1, someone waits)", "release_hold", 200, buyer.token, path={"hold_id": hold["id"]})
+        joined = api.call("join_waiting_list", token=new_caller().token, path=path, body={"quantity": 2})
+        assert joined.status == 201, joined.body
+    cancelled = {"booking_id": booking["id"]}
+    call("cancel (1 ticket, kept for the line)", "cancel_booking", 200, buyer.token, path=cancelled)
+    call("release (hold 1, then offered to the line)", "release_hold", 200, buyer.token, path={"hold_id": hold["id"]})
 
 
 def _admin() -> str:

@@ -15,6 +15,7 @@ from boxoffice.store import inventory
 from boxoffice.store import waitlist as lines
 from scripts.bench.common import hooked, sent_transactions
 from tests.integration.test_sharded_returns import actions_on, book, cancel, one_per_shard, quota, release
+from tests.integration.test_stats import stats
 from tests.support.bookings import Account, new_account, new_event
 from tests.support.handlers import Api
 from tests.support.holds import place, stock, sweep
@@ -110,6 +111,8 @@ def test_a_pool_nobody_waits_for_any_more_goes_back_on_each_shards_own_open_sale
 
     assert cancel(api, buyer, booking).status == 200
     assert (pools(event_id, 3), lines.pooled(100)) == ([1, 1, 1], [event_id])  # listed once, over 3 shards
+    shown = stats(new_account("admin"), event_id, api)
+    assert (shown["reserved"], shown["available"], shown["sold"]) == (3, 0, 0)  # the sum over the shards
 
     assert leave(api, waiter, joined.body["id"]).status == 200
     assert [int(quota(event_id, k)["available_tickets"]) for k in range(3)] == [1, 1, 1]
