@@ -139,3 +139,23 @@ def test_the_sweeper_hands_on_a_pool_kept_over_several_shards_and_unlists_each(
     assert (entry(api, waiter)["status"], pools(event_id, 3)) == ("OFFERED", [0, 0, 0])
     assert lines.pooled(100) == []
     assert stock(event_id).balanced
+
+
+def test_the_pool_index_gives_the_sweeper_as_many_events_as_asked_however_many_shards_each_lists(
+    api: Api,
+) -> None:
+    from boxoffice.config import settings
+    from boxoffice.store import dynamo
+
+    listed = sorted(new_event(total=3, inventory_shards=3) for _ in range(3))
+    for event_id in listed:  # each event's three shards keep a part of its pool
+        for k in range(3):
+            dynamo.client().update_item(
+                TableName=settings().events_table,
+                Key=dynamo.dump(inventory.quota_key(event_id, k)),
+                UpdateExpression=f"SET {inventory.POOL_KEY} = :pooled",
+                ExpressionAttributeValues=dynamo.values(pooled=inventory.POOLED),
+            )
+
+    assert lines.pooled(2) == listed[:2]
+    assert lines.pooled(100) == listed

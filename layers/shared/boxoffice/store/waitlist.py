@@ -20,6 +20,7 @@ from typing import Any
 
 from boxoffice.errors import AlreadyWaiting, EventNotFound
 from boxoffice.records import EntryRecord, EventRecord, Holding, Stock, TicketType
+from boxoffice.shards import MAX_SHARDS
 from boxoffice.store import dynamo, event_items, inventory, legacy, line, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import (
@@ -640,17 +641,25 @@ def relist(event_id: str) -> None:
 
 
 def pooled(limit: int) -> list[str]:
-    """The events (each once, at most `limit`) of the first `limit` stock shards' quotas that keep tickets for
-    their line: one Query of the sparse pool index, which lists each shard of a pool."""
-    with aws_errors():
-        raw = client().query(
-            TableName=events_table(),
-            IndexName=inventory.BY_POOL,
-            KeyConditionExpression=f"{inventory.POOL_KEY} = :pooled",
-            ExpressionAttributeValues=values(pooled=inventory.POOLED),
-            Limit=limit,
-        )
-    return list(dict.fromkeys(inventory.event_of(load(item)["pk"]) for item in raw.get("Items", [])))
+    """Up to `limit` events whose stock shards' quotas keep tickets for their line, each once: Queries of the
+    sparse pool index, which lists every shard of a pool (an event's shards sort together, at most
+    MAX_SHARDS of them: one page of `limit` x MAX_SHARDS keys, ~120 bytes each, holds `limit` events)."""
+    query: dict[str, Any] = {
+        "TableName": events_table(),
+        "IndexName": inventory.BY_POOL,
+        "KeyConditionExpression": f"{inventory.POOL_KEY} = :pooled",
+        "ExpressionAttributeValues": values(pooled=inventory.POOLED),
+        "Limit": limit * MAX_SHARDS,
+    }
+    found: dict[str, None] = {}
+    while len(found) < limit:
+        with aws_errors():
+            raw = client().query(**query)
+        found.update(dict.fromkeys(inventory.event_of(load(item)["pk"]) for item in raw.get("Items", [])))
+        if "LastEvaluatedKey" not in raw:
+            break
+        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+    return list(found)[:limit]
 
 
 def offered(entry: EntryRecord, hold_id: str, expires_at: datetime) -> dict[str, Any]:
