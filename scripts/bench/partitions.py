@@ -117,8 +117,48 @@ def measure(shards: int | None = None) -> Bill:
         api.call("join_waiting_list", token=new_caller().token, path=line, body={"quantity": 1})
     entry = call(f"join ({LINE_AHEAD} ahead)", "join_waiting_list", 201, buyer.token, path=line, body={"quantity": 1})
     call("leave", "leave_waiting_list", 200, buyer.token, path={"entry_id": entry["id"]})
+    returns_while_waiting(call, shards)
     n = shards_of(path["event_id"])
     return Bill(n, bills, booking_share(path, max(8, SPREAD * n)))
+
+
+def returns_while_waiting(call: Any, shards: int | None) -> None:
+    """A cancel and a hold's release of a ticket that came from a stock shard k > 0 (when the event has more
+    than one) of a sold-out TOTAL-ticket event while two people wait for 2 tickets each: the cancel's ticket
+    is kept for them, the release's makes 2 and is offered to the head (in the same request)."""
+    from boxoffice.store import bookings, holds
+
+    api, buyer, admin = Api(), new_caller(), _admin()
+    path = {"event_id": new_event(TOTAL, shards=shards)}
+    sharded = shards_of(path["event_id"]) > 1
+
+    def off_shard_zero(route: str, read: Any) -> Any:  # the shard a take tries first is picked at random
+        while True:
+            taken = api.call(route, token=buyer.token, path=path, body={"quantity": 1}).body
+            if not sharded or read(buyer.user_id, taken["id"])[1].shards:
+                return taken
+
+    booking, hold = (
+        off_shard_zero("create_booking", bookings.read_booking),
+        off_shard_zero("create_hold", holds.read_hold),
+    )
+    sold_out = {"total_tickets": 1}
+    while (edited := api.call("update_event", token=admin, path=path, body=sold_out)).status == 409:
+        sold_out = {"total_tickets": edited.body["tickets_sold"]}  # what is sold or held: none left on sale
+    assert edited.status == 200, edited.body
+    for _ in range(2):
+        joined = api.call("join_waiting_list", token=new_caller().token, path=path, body={"quantity": 2})
+        assert joined.status == 201, joined.body
+    cancelled = {"booking_id": booking["id"]}
+    call("cancel (1 ticket, kept for the line)", "cancel_booking", 200, buyer.token, path=cancelled)
+    call("release (hold 1, then offered to the line)", "release_hold", 200, buyer.token, path={"hold_id": hold["id"]})
+
+
+def _admin() -> str:
+    from boxoffice import auth
+    from boxoffice.vocabulary import Role
+
+    return auth.issue_token(new_caller().user_id, Role.ADMIN, 0)[0]
 
 
 def booking_share(path: dict[str, str], bookings: int) -> list[Charge]:

@@ -106,7 +106,7 @@ def _stock(counters: Iterable[dict[str, Any]], tickets: Iterable[dict[str, Any]]
         available=summed(quotas, "available_tickets") or 0,
         sold=summed(quotas, "sold") or 0,
         held=summed(quotas, "held") or 0,
-        reserved=int(quota.get("reserved", 0)),
+        reserved=summed(quotas, "reserved") or 0,
         valid_tickets=sum(t["status"] == "VALID" for t in tickets),
         holding=sum(int(h["quantity"]) for h in holds if h["status"] == "HELD"),
         holds={h["id"]: h["status"] for h in holds},

@@ -99,6 +99,9 @@ class EventRecord:
     # Out of open sale but not sold (store/inventory.py): in live holds, kept for the waiting list.
     held: int = 0
     reserved: int = 0
+    # Each stock shard's part of `reserved` (a return keeps tickets in the shard they came back to), known
+    # when every shard was read; empty: `reserved` is shard 0's alone.
+    pools: tuple[int, ...] = ()
     waiting: int = 0  # waiting-list entries WAITING
     line_used: bool = False  # someone joined its sharded line once (store/inventory.py: LINE_USED)
     doors_open_minutes_before: int = DOORS_OPEN_MINUTES

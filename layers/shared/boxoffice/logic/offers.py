@@ -29,6 +29,7 @@ from boxoffice.records import EntryRecord, EventRecord, HoldRecord, TicketType
 from boxoffice.store import holds as hold_store
 from boxoffice.store import offers as store
 from boxoffice.store import waitlist as lines
+from boxoffice.store.inventory import pools_of
 from boxoffice.store.line import Counts
 from boxoffice.store.offers import OfferRefused
 from boxoffice.vocabulary import EntryStatus, HoldStatus
@@ -125,6 +126,7 @@ class Pass:
     wanted: bool  # some entry read waits for more tickets than are left
     more: bool  # the line goes on past the entries read
     lost_pool: bool = False  # an offer found the pool changed since it was read
+    pools: tuple[int, ...] = ()  # what is left of each stock shard's part of the pool
 
 
 def after_pass(done: Pass, listed: bool) -> Move:
@@ -154,22 +156,22 @@ def allocate(event_id: str, *, sweeping: bool = False) -> int:
         if event is None:
             return
         now = clock.now()
-        move = pool_move(event, listed, now, sweeping=sweeping)
-        left = event.reserved
+        move = pool_move(event, bool(listed), now, sweeping=sweeping)
+        left = pools_of(event)
         if move is Move.OFFER:
             done = _offer(event, counts, window, now, made)
-            move, left = after_pass(done, listed), done.left
+            move, left = after_pass(done, bool(listed)), done.pools
         if move is Move.AGAIN:
             raise retry.Again()
-        if move is Move.REOPEN and not lines.reopen(event_id, left):
+        if move is Move.REOPEN and not lines.reopen(event_id, left, listed):
             raise retry.Again()
         if move is Move.CLOSE and not _close(event, counts, listed, now):
             raise retry.Again()
         # Nobody in line can take them: back on open sale, unless the line changed meanwhile.
-        if move is Move.RELEASE and not lines.release_pool(event_id, left, counts):
+        if move is Move.RELEASE and not lines.release_pool(event_id, left, listed, counts):
             raise retry.Again()
         if move is Move.UNLIST:
-            lines.unlist(event_id)  # fails (and stays listed) if tickets came back meanwhile
+            lines.unlist(event_id, listed)  # fails (and stays listed) if tickets came back meanwhile
         if move is Move.RELIST:
             lines.relist(event_id)
 
@@ -179,10 +181,10 @@ def allocate(event_id: str, *, sweeping: bool = False) -> int:
     return len(made)
 
 
-def _close(event: EventRecord, counts: Counts, listed: bool, now: datetime) -> bool:
+def _close(event: EventRecord, counts: Counts, listed: frozenset[int], now: datetime) -> bool:
     """End CLOSE_WINDOW entries of a closed line (CLOSED) and put its pool back on open sale; stays listed
     for the next sweep while entries remain. False when the pool or the line changed since it was read."""
-    if event.reserved and not lines.release_pool(event.id, event.reserved, counts):
+    if event.reserved and not lines.release_pool(event.id, pools_of(event), listed, counts):
         return False
     entries, more = lines.head(event.id, CLOSE_WINDOW, counts)
     for entry in entries:
@@ -190,7 +192,7 @@ def _close(event: EventRecord, counts: Counts, listed: bool, now: datetime) -> b
     if more:
         lines.relist(event.id)
     elif listed and not event.reserved:
-        lines.unlist(event.id)
+        lines.unlist(event.id, listed)
     return True
 
 
@@ -199,6 +201,7 @@ def _offer(event: EventRecord, counts: Counts, window: int, now: datetime, made:
     adding the holds offered to `made`. An entry that cannot have its offer now (it left, its user is at
     the cap, its type changed price: the store's conditions say) is passed over."""
     left, offered, ended, wanted = event.reserved, 0, 0, False
+    pools = list(pools_of(event))  # each stock shard's part of the pool, as offers take from them
     head = True  # nobody read so far still waits: the entry is the head of the line (it counts as served)
     entries, more = lines.head(event.id, window, counts)
     for entry in entries:
@@ -216,18 +219,20 @@ def _offer(event: EventRecord, counts: Counts, window: int, now: datetime, made:
             continue
         hold = offered_hold(event, entry, kind, now)
         try:
-            store.offer(entry, hold, event=event, ticket_type=kind, now=now, head=head)
+            taken = store.offer(entry, hold, event=event, pools=pools, ticket_type=kind, now=now, head=head)
         except OfferRefused as refused:
             if refused.pool:
-                return Pass(offered, ended, left, wanted, more, lost_pool=True)
+                return Pass(offered, ended, left, wanted, more, lost_pool=True, pools=tuple(pools))
             head = False  # (it may have left: then the next is the head, but a bound may stay above)
             continue
         left -= entry.quantity
+        for shard, part in taken.items():
+            pools[shard] -= part
         offered += 1
         made.append(hold.id)
         metrics.add_metric(name="WaitingListOffers", unit="Count", value=1)
         logger.info("Waiting list offer", extra={"entry_id": entry.id, "hold_id": hold.id, "event_id": event.id})
-    return Pass(offered, ended, left, wanted, more)
+    return Pass(offered, ended, left, wanted, more, pools=tuple(pools))
 
 
 def sweep() -> int:

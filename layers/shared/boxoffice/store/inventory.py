@@ -53,6 +53,11 @@ def shard_of(pk: str) -> int:
     return int(shard) if shard else 0
 
 
+def event_of(pk: str) -> str:
+    """The event id of a stock shard's partition key (any shard's)."""
+    return pk.removeprefix(event_pk("")).partition(SHARD)[0]
+
+
 def quota_key(event_id: str, shard: int = 0) -> dict[str, str]:
     return {"pk": shard_pk(event_id, shard), "sk": QUOTA}
 
@@ -199,6 +204,7 @@ def with_quota(event: EventRecord, item: Item) -> EventRecord:
         available_tickets=int(item["available_tickets"]),
         held=int(item.get("held", 0)),
         reserved=int(item.get("reserved", 0)),
+        pools=(),
         waiting=int(item.get("waiting", 0)),
         line_used=LINE_USED in item,
         stock_known=event.stocked == 1,
@@ -220,6 +226,7 @@ def with_shards(event: EventRecord, types: Iterable[TicketType], items: Iterable
     if not all(k in quotas for k in others):
         return replace(event, ticket_types=tuple(types))
     stock = (event.available_tickets, *(int(quotas[k]["available_tickets"]) for k in others))
+    pools = (event.reserved, *(int(quotas[k].get("reserved", 0)) for k in others))
     summed = []
     for t in types:
         parts = counters.get(t.id, {})
@@ -242,6 +249,8 @@ def with_shards(event: EventRecord, types: Iterable[TicketType], items: Iterable
         event,
         available_tickets=sum(stock),
         held=event.held + sum(int(quotas[k].get("held", 0)) for k in others),
+        reserved=sum(pools),
+        pools=pools,
         shard_stock=stock,
         stock_known=True,
         ticket_types=tuple(summed),
@@ -555,47 +564,45 @@ def allot(
     quantity: int,
     now: datetime,
     *,
+    taken: shards.Plan,
     shard: int = 0,
     legacy_line: bool = False,
 ) -> None:
-    """Add a waiting-list offer's counter moves: `quota` moves the tickets from `reserved` to `held` (in
-    `shard`, whose type counter gives its share of a sub-quota: offer_shard; and counts one fewer WAITING for
-    an entry of a `legacy_line`: a sharded line counts its own), `type` and `holding` as a hold's (the type
-    selling at its price, the per-user cap)."""
+    """Add a waiting-list offer's counter moves: each stock shard of `taken` (shard -> tickets)
+    gives its part of its `reserved` (`reserved >= part` decides, with its copies of the status, the start
+    and the per-user cap), and the tickets become `held` in `shard` (whose type counter gives its share of a
+    sub-quota: offer_shard); shard 0's quota counts one fewer WAITING for an entry of a `legacy_line` (a
+    sharded line counts its own); `type` and `holding` as a hold's (the type selling at its price, the
+    per-user cap). At most one update a stock shard (90) beside 7 other actions: within one transaction."""
     cap = event.max_tickets_per_user
-    held = "" if shard else f", {_HELD}"
-    tx.add(
-        "quota",
-        {
-            "Update": {
-                "TableName": events_table(),
-                "Key": dump(quota_key(event.id)),
-                "UpdateExpression": f"SET reserved = reserved - :qty{held}"
-                + (" ADD waiting :minus_one" if legacy_line else ""),
-                "ConditionExpression": "#status = :on_sale AND starts_at > :now AND reserved >= :qty AND "
-                + ("attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"),
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": values(
-                    qty=quantity,
-                    **({"minus_one": -1} if legacy_line else {}),
-                    on_sale=EventStatus.ON_SALE,
-                    now=now.isoformat(),
-                    **({} if shard else {"zero": 0}),
-                    **({} if cap is None else {"cap": cap}),
-                ),
-                **ALL_OLD,
-            }
-        },
+    rules = "#status = :on_sale AND starts_at > :now AND reserved >= :part AND " + (
+        "attribute_not_exists(max_tickets_per_user)" if cap is None else "max_tickets_per_user = :cap"
     )
-    if shard:
+    for k in sorted({*taken, shard, *((0,) if legacy_line else ())}):
+        sets = (["reserved = reserved - :part"] if k in taken else []) + ([_HELD] if k == shard else [])
+        update = (f"SET {', '.join(sets)}" if sets else "") + (
+            " ADD waiting :minus_one" if k == 0 and legacy_line else ""
+        )
+        named: dict[str, Any] = {
+            **({"part": taken[k], "on_sale": EventStatus.ON_SALE, "now": now.isoformat()} if k in taken else {}),
+            **({"cap": cap} if k in taken and cap is not None else {}),
+            **({"qty": quantity, "zero": 0} if k == shard else {}),
+            **({"minus_one": -1} if k == 0 and legacy_line else {}),
+        }
+        guarded = (
+            {"ConditionExpression": rules, "ExpressionAttributeNames": {"#status": "status"}, **ALL_OLD}
+            if k in taken
+            else {}
+        )
         tx.add(
-            quota_action(shard),
+            quota_action(k),
             {
                 "Update": {
                     "TableName": events_table(),
-                    "Key": dump(quota_key(event.id, shard)),
-                    "UpdateExpression": f"SET {_HELD}",
-                    "ExpressionAttributeValues": values(qty=quantity, zero=0),
+                    "Key": dump(quota_key(event.id, k)),
+                    "UpdateExpression": update.strip(),
+                    **guarded,
+                    "ExpressionAttributeValues": values(**named),
                 }
             },
         )
@@ -603,12 +610,17 @@ def allot(
     _take_holding(tx, user_id, event.id, quantity, cap)
 
 
-def offer_shard(event: EventRecord, ticket_type: TicketType, quantity: int) -> int:
-    """The stock shard an offer's hold counts in: shard 0, unless the type's sub-quota is spread over shards
-    and shard 0's share is short (one atomic read): then one whose share is enough (0 if none is: the
-    offer's condition then fails)."""
+def pools_of(event: EventRecord) -> tuple[int, ...]:
+    """Each stock shard's part of the event's pool, as read (shard 0's alone when no other shard was read)."""
+    return event.pools or (event.reserved,)
+
+
+def offer_shard(event: EventRecord, ticket_type: TicketType, quantity: int, taken: shards.Plan) -> int:
+    """The stock shard an offer's hold counts in: the one it takes most of the pool from (`taken`: shards.plan
+    over pools_of), unless the type's sub-quota is spread over shards: then the first whose share is enough
+    (one atomic read; 0 if none is: the offer's condition then fails)."""
     if ticket_type.total_tickets is None or event.stocked == 1:
-        return 0
+        return max(taken, key=lambda k: (taken[k], -k))
     stock = [int(i.get("available_tickets", 0)) for i in type_stock(event, ticket_type.id)]
     return next((k for k, left in enumerate(stock) if left >= quantity), 0)
 
@@ -787,7 +799,8 @@ def learned(event_id: str, failed: Failed, now: datetime | None, tried: Waiters)
     waits (or nobody does, or the line closed), or on a stock shard marked with a line from before the
     shards (its returns take shard 0's condition from then on): then that is remembered for its next try."""
     _, quota = _pool_quota(failed)
-    on_shard = "quota" not in failed.reasons  # the condition sat on the returning shards' own quotas
+    # The condition sat on the returning shards' own quotas; a shard's marks matter to open sale's alone.
+    on_shard = "quota" not in failed.reasons and pool_of(tried) == Pool.AVAILABLE
     unmarked = quota is not None and on_shard and (LEGACY_LINE in quota or MARKED not in quota)
     if unmarked and event_id not in _shard_zero_returns:
         if len(_shard_zero_returns) >= _LAST_POOL_EVENTS:
@@ -1256,26 +1269,26 @@ def _return(
     refund: tuple[Decimal, str] | None,
     now: datetime,
 ) -> None:
-    """Tickets leave `counter` (sold, held) in each shard of `parts` and go to `pool`: open sale in that
-    same shard, or the event's `reserved` on its quota. The quota (shard 0's item) carries the pool's
-    condition and `condition`: as an update when it moves anything, else as a ConditionCheck; but tickets
-    going back on open sale in other shards alone carry them on those shards' own updates (their copies of
-    the status, the start and the line's marks), so the return writes nothing on the event's partition,
-    unless this process saw a shard marked with a line from before the shards, or one written without the
-    marks (_shard_zero_returns)."""
+    """Tickets leave `counter` (sold, held) in each shard of `parts` and go to `pool` in that same shard: its
+    open sale, or its `reserved` (the line's pool, spread over the shards it came back to). The quota (shard
+    0's item) carries the pool's condition and `condition`: as an update when it moves anything, else as a
+    ConditionCheck; but tickets going to other shards alone carry them on those shards' own updates (their
+    copies of the status, the start and the line's marks), so the return writes nothing on the event's
+    partition, unless it must prove a line from before the shards still waits (its count is shard 0's) or,
+    going on open sale, this process saw a shard marked with that line, or one written without the marks
+    (_shard_zero_returns)."""
     quantity = sum(parts.values())
     seen = waiters_for(event_id, pool)
-    own = pool == Pool.AVAILABLE and 0 not in parts and event_id not in _shard_zero_returns
-    to_pool, right_pool, pool_values = returned(
-        pool, "part" if pool == Pool.AVAILABLE else "qty", now=now, seen=seen, on_shard=own
-    )
+    kept = seen != line.LEGACY if pool == Pool.RESERVED else event_id not in _shard_zero_returns
+    own = 0 not in parts and kept
+    to_pool, right_pool, pool_values = returned(pool, "part", now=now, seen=seen, on_shard=own)
     check_waiters(tx, event_id, seen)
-    main_sets: list[str] = [to_pool] if pool == Pool.RESERVED else []
+    main_sets: list[str] = []
     main_adds: list[str] = []
-    main_values: dict[str, Any] = {**named, **pool_values, "qty": quantity}
+    main_values: dict[str, Any] = {**named, **pool_values}
     revenue_names = {"#revenue": revenue_attribute(refund[1])} if refund else {}
     for shard, part in parts.items():
-        sets = [f"{counter} = {counter} - :part"] + ([to_pool] if pool == Pool.AVAILABLE else [])
+        sets = [f"{counter} = {counter} - :part", to_pool]
         adds = [f"{CANCELLED_TICKETS} :part", "#revenue :refund"] if refund else []
         moved = {"part": part, **({"refund": -refund[0] * part / quantity} if refund else {})}
         if shard == 0:
@@ -1302,7 +1315,7 @@ def _return(
                     "Key": dump(quota_key(event_id, shard)),
                     "UpdateExpression": update,
                     **({"ExpressionAttributeNames": revenue_names} if revenue_names else {}),
-                    "ExpressionAttributeValues": values(**moved),
+                    "ExpressionAttributeValues": values(**_used(update, {**pool_values, **moved}, ":")),
                     **guarded,
                 }
             },

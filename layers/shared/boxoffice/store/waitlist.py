@@ -12,7 +12,7 @@ entry out of the line in the transaction that makes its hold.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,6 +20,7 @@ from typing import Any
 
 from boxoffice.errors import AlreadyWaiting, EventNotFound
 from boxoffice.records import EntryRecord, EventRecord, Holding, Stock, TicketType
+from boxoffice.shards import MAX_SHARDS
 from boxoffice.store import dynamo, event_items, inventory, legacy, line, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import (
@@ -535,15 +536,17 @@ def list_page(
 # --- the pool of tickets kept for the line, and offers ---
 
 
-def read_pool(event_id: str) -> tuple[EventRecord | None, bool, line.Counts]:
-    """The event with its counters and its types' (one strongly consistent Query of its partition), whether
-    its quota is in the pool index, and its line's counts (one BatchGetItem); the event's `waiting` is
-    their sum."""
+def read_pool(event_id: str) -> tuple[EventRecord | None, frozenset[int], line.Counts]:
+    """The event with its counters and its types' (one strongly consistent Query of its partition, and its
+    other stock shards' items: its `pools`, each shard's part of `reserved`), the stock shards whose quota is
+    in the pool index, and its line's counts (one BatchGetItem); the event's `waiting` is their sum."""
     items = event_store.items_of(event_id)
-    quota = next((i for i in items if i["sk"] == inventory.QUOTA), {})
+    listed = frozenset(
+        inventory.shard_of(i["pk"]) for i in items if i["sk"] == inventory.QUOTA and inventory.POOL_KEY in i
+    )
     event = event_store.from_items(items)
     counts = line.counts(event_id, event.waiting if event else 0)
-    return (replace(event, waiting=counts.total) if event else None), inventory.POOL_KEY in quota, counts
+    return (replace(event, waiting=counts.total) if event else None), listed, counts
 
 
 def head(event_id: str, limit: int, counts: line.Counts) -> tuple[list[EntryRecord], bool]:
@@ -553,11 +556,11 @@ def head(event_id: str, limit: int, counts: line.Counts) -> tuple[list[EntryReco
     return line.head(event_id, limit, counts.lined(), lambda k, item: entry_in_line(event_id, k, item))
 
 
-def _quota_update(event_id: str, expression: str, condition: str, **named: Any) -> bool:
-    """One conditional UpdateItem of the event's quota; False when its condition failed."""
+def _quota_update(event_id: str, expression: str, condition: str, shard: int = 0, **named: Any) -> bool:
+    """One conditional UpdateItem of the event's quota (in stock `shard`); False when its condition failed."""
     request: dict[str, Any] = {
         "TableName": events_table(),
-        "Key": dump(inventory.quota_key(event_id)),
+        "Key": dump(inventory.quota_key(event_id, shard)),
         "UpdateExpression": expression,
         "ConditionExpression": condition,
     }
@@ -572,24 +575,35 @@ def _quota_update(event_id: str, expression: str, condition: str, **named: Any) 
 
 
 _REOPEN = f"SET available_tickets = available_tickets + :reserved, reserved = :zero REMOVE {inventory.POOL_KEY}"
+_KEPT = "(attribute_not_exists(reserved) OR reserved = :reserved)"  # (absent: none ever kept there)
 
 
-def _reopen(event_id: str, reserved: int, legacy: str, checks: Callable[[Transaction], None], **named: Any) -> bool:
-    """The pool's `reserved` tickets back on open sale, the event out of the pool index, if the quota's
-    legacy line meets `legacy` and the shards' counters meet `checks`; False when any of it changed."""
+def _reopen(
+    event_id: str, pools: Sequence[int], listed: Iterable[int], legacy: int, checks: Callable[[Transaction], None]
+) -> bool:
+    """Each stock shard's part of the pool (`pools`, by shard) back on that shard's open sale, and each shard
+    of it or `listed` out of the pool index, if its part is still what was read, shard 0's line from before
+    the shards still counts `legacy` and the line's counters meet `checks`; False when any of it changed. That
+    line's count only falls (nobody joins it again), so shard 0 is checked only while it counted someone.
+    One transaction: a shard's quota each (at most 90) and the counters' checks (8)."""
     tx = Transaction()
-    tx.add(
-        "quota",
-        {
-            "Update": {
-                "TableName": events_table(),
-                "Key": dump(inventory.quota_key(event_id)),
-                "UpdateExpression": _REOPEN,
-                "ConditionExpression": f"reserved = :reserved AND {legacy}",
-                "ExpressionAttributeValues": values(reserved=reserved, zero=0, **named),
-            }
-        },
-    )
+    for shard in sorted({k for k, part in enumerate(pools) if part} | set(listed) | ({0} if legacy else set())):
+        part = pools[shard] if shard < len(pools) else 0
+        old_line = " AND waiting = :waiting" if shard == 0 and legacy else ""
+        tx.add(
+            inventory.quota_action(shard),
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(inventory.quota_key(event_id, shard)),
+                    "UpdateExpression": _REOPEN,
+                    "ConditionExpression": f"{_KEPT}{old_line}",
+                    "ExpressionAttributeValues": values(
+                        reserved=part, zero=0, **({"waiting": legacy} if old_line else {})
+                    ),
+                }
+            },
+        )
     checks(tx)
     try:
         tx.commit()
@@ -598,31 +612,27 @@ def _reopen(event_id: str, reserved: int, legacy: str, checks: Callable[[Transac
     return True
 
 
-def reopen(event_id: str, reserved: int) -> bool:
-    """Once nobody waits, the pool's `reserved` tickets go back on open sale and the event leaves the pool
-    index; False when the pool or the line changed since it was read."""
-    return _reopen(event_id, reserved, inventory.NOBODY_WAITS, lambda tx: line.check_nobody(tx, event_id))
+def reopen(event_id: str, pools: Sequence[int], listed: Iterable[int]) -> bool:
+    """Once nobody waits (nobody in the line from before the shards either, as read: it is never joined
+    again), the pool goes back on open sale in the shards that keep it, and they leave the pool index; False
+    when the pool or the line changed since it was read."""
+    return _reopen(event_id, pools, listed, 0, lambda tx: line.check_nobody(tx, event_id))
 
 
-def release_pool(event_id: str, reserved: int, waiting: line.Counts) -> bool:
-    """The pool's `reserved` tickets go back on open sale though `waiting` entries remain: none of them can
-    take them (their event closed, or each is held back by something more tickets cannot change). False
-    when the pool or the line changed since that was judged: a join, a leave or a return makes it read again.
-    """
-    legacy = inventory.NOBODY_WAITS if not waiting.legacy else "waiting = :waiting"
-    return _reopen(
-        event_id,
-        reserved,
-        legacy,
-        lambda tx: line.check_unchanged(tx, event_id, waiting),
-        **({"waiting": waiting.legacy} if waiting.legacy else {}),
-    )
+def release_pool(event_id: str, pools: Sequence[int], listed: Iterable[int], waiting: line.Counts) -> bool:
+    """The pool goes back on open sale in the shards that keep it though `waiting` entries remain: none of
+    them can take it (their event closed, or each is held back by something more tickets cannot change).
+    False when the pool or the line changed since that was judged: a join, a leave or a return makes it read
+    again."""
+    return _reopen(event_id, pools, listed, waiting.legacy, lambda tx: line.check_unchanged(tx, event_id, waiting))
 
 
-def unlist(event_id: str) -> bool:
-    """The event leaves the pool index once its pool is empty (unless tickets came back to it meanwhile)."""
+def unlist(event_id: str, listed: Iterable[int]) -> None:
+    """The stock shards `listed` leave the pool index once their part of the pool is empty (unless tickets
+    came back to one meanwhile: it stays listed)."""
     empty = "attribute_not_exists(reserved) OR reserved = :zero"  # (a deleted event is listed with none)
-    return _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", empty, zero=0)
+    for shard in listed:
+        _quota_update(event_id, f"REMOVE {inventory.POOL_KEY}", empty, shard, zero=0)
 
 
 def relist(event_id: str) -> None:
@@ -631,16 +641,25 @@ def relist(event_id: str) -> None:
 
 
 def pooled(limit: int) -> list[str]:
-    """Up to `limit` events whose quota keeps tickets for its line: one Query of the sparse pool index."""
-    with aws_errors():
-        raw = client().query(
-            TableName=events_table(),
-            IndexName=inventory.BY_POOL,
-            KeyConditionExpression=f"{inventory.POOL_KEY} = :pooled",
-            ExpressionAttributeValues=values(pooled=inventory.POOLED),
-            Limit=limit,
-        )
-    return [load(item)["pk"].removeprefix(inventory.event_pk("")) for item in raw.get("Items", [])]
+    """Up to `limit` events whose stock shards' quotas keep tickets for their line, each once: Queries of the
+    sparse pool index, which lists every shard of a pool (an event's shards sort together, at most
+    MAX_SHARDS of them: one page of `limit` x MAX_SHARDS keys, ~120 bytes each, holds `limit` events)."""
+    query: dict[str, Any] = {
+        "TableName": events_table(),
+        "IndexName": inventory.BY_POOL,
+        "KeyConditionExpression": f"{inventory.POOL_KEY} = :pooled",
+        "ExpressionAttributeValues": values(pooled=inventory.POOLED),
+        "Limit": limit * MAX_SHARDS,
+    }
+    found: dict[str, None] = {}
+    while len(found) < limit:
+        with aws_errors():
+            raw = client().query(**query)
+        found.update(dict.fromkeys(inventory.event_of(load(item)["pk"]) for item in raw.get("Items", [])))
+        if "LastEvaluatedKey" not in raw:
+            break
+        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+    return list(found)[:limit]
 
 
 def offered(entry: EntryRecord, hold_id: str, expires_at: datetime) -> dict[str, Any]:
