@@ -43,9 +43,8 @@ def racy_threads() -> Iterator[None]:
 def race_sell(serialise: bool, *, in_place: bool = False) -> list[str]:
     """Sell STOCK tickets to THREADS x ATTEMPTS buyers; return every anomaly seen (empty when correct).
     `in_place`: the buyers call the server's app in this process (as the local runtime's own clients do)."""
-    db = EmbeddedDynamoDB(serialise=serialise).start()
-    if in_place:
-        db.direct()
+    db = EmbeddedDynamoDB(serialise=serialise).start().direct()  # the table is set up in place
+    buyers = db.endpoint if in_place else db.endpoint.replace("127.0.0.1", "localhost")  # not in place: HTTP
     config = Config(retries={"max_attempts": 1})
     try:
         client = boto3.client("dynamodb", endpoint_url=db.endpoint, config=config)
@@ -62,7 +61,7 @@ def race_sell(serialise: bool, *, in_place: bool = False) -> list[str]:
         sold: list[int] = []
 
         def buyer(worker: int) -> None:
-            own = boto3.client("dynamodb", endpoint_url=db.endpoint, config=config)
+            own = boto3.client("dynamodb", endpoint_url=buyers, config=config)
             for attempt in range(ATTEMPTS_PER_THREAD):
                 try:
                     own.transact_write_items(
@@ -103,7 +102,7 @@ def race_sell(serialise: bool, *, in_place: bool = False) -> list[str]:
 def test_unserialised_moto_breaks_under_concurrent_transactions() -> None:
     # The race is probabilistic; in practice every round shows it, five rounds make a miss negligible.
     for _ in range(5):
-        if race_sell(serialise=False):
+        if race_sell(serialise=False, in_place=True):
             return
     raise AssertionError("moto stayed consistent without the lock: re-check whether the lock is still needed")
 
