@@ -31,9 +31,14 @@ it is; any other (B, BS, anything unexpected) still goes through moto's serialis
 And limits: moto refuses a TransactGetItems of more than 25 items, DynamoDB's limit until 2022; it takes 100
 (an event's atomic read of its up to 90 stock shards).
 And repeats: moto parses an UpdateExpression from its text for every update, twice inside a transaction (to
-check the names it uses, then to run it), and lists a handler class's methods by introspection on every call.
-Both depend on their input only (and nothing changes the parsed tree: moto copies it before filling it in),
-so they are kept: the same few dozen expressions are all this API sends.
+check the names it uses, then to run it), lexes every ConditionExpression from its text, and lists a handler
+class's methods by introspection on every call. Each depends on its input only (and nothing changes the parsed
+tree: moto copies it before filling it in), so they are kept: the same few dozen expressions are all this API
+sends.
+And walks: moto validates an update by ten passes over the expression's tree, each asking of every node
+whether it is a Node and whether the pass processes its class (abstract-class checks: a third of an update's
+time), after a generic deep copy of the tree. The passes are the same, in the same order, doing the same to
+the same nodes; the answer for a class is looked up once per pass class, and the tree is copied node by node.
 """
 
 from __future__ import annotations
@@ -42,12 +47,13 @@ import copy
 import functools
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
 
 from moto.core import responses as core_responses
 from moto.core.serialize import BaseJSONSerializer
-from moto.dynamodb import models, responses
+from moto.dynamodb import comparisons, models, responses
 from moto.dynamodb.exceptions import (
     MockValidationException,
     TransactionCanceledException,
@@ -55,6 +61,8 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamRecord, Table
+from moto.dynamodb.parsing import validators
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.sqs.models import Message
 
@@ -68,6 +76,10 @@ moto_all_items = Table.__dict__["all_items"]
 _moto_item_init = Item.__dict__["__init__"]
 _moto_value_init = DynamoType.__dict__["__init__"]
 moto_serialize_structure = BaseJSONSerializer.__dict__["_serialize_type_structure"]
+moto_lex = comparisons.ConditionExpressionParser.__dict__["_lex_condition_expression"]
+moto_traverse = DepthFirstTraverser.__dict__["traverse_node_recursively"]
+moto_validator_init = validators.UpdateExpressionValidator.__init__
+moto_validate = validators.UpdateExpressionValidator.__dict__.get("validate", validators.Validator.validate)
 _SHARED_UP_TO = 64  # characters: ids, statuses, names and numbers; longer text is rarely repeated
 _INDEX_NAME = 7  # Table.query's positional parameters: hash_key, ..., projection_expressions, index_name
 _ANY_PARTITION = object()  # a Query on an index: every partition, in no particular order
@@ -125,6 +137,118 @@ def install() -> None:
     if not hasattr(UpdateExpressionParser.make, "cache_info"):
         UpdateExpressionParser.make = functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make)
         core_responses.method_names_from_class = functools.cache(core_responses.method_names_from_class)  # type: ignore[attr-defined]
+    comparisons.ConditionExpressionParser._lex_condition_expression = _lexed  # type: ignore[method-assign]
+    DepthFirstTraverser.traverse_node_recursively = _traverse
+    validators.deepcopy = copy_tree  # type: ignore[attr-defined,assignment]
+    validators.UpdateExpressionValidator.__init__ = _validator_init  # type: ignore[method-assign]
+    validators.UpdateExpressionValidator.validate = _validate  # type: ignore[method-assign]
+
+
+@functools.lru_cache(maxsize=1024)
+def _lexed_text(expression: str) -> tuple[Any, ...]:
+    """moto's tokens of a condition expression (immutable tuples, in order; its parser consumes a deque of them)."""
+    return tuple(moto_lex(comparisons.ConditionExpressionParser(expression, {}, {})))
+
+
+def _lexed(self: comparisons.ConditionExpressionParser) -> deque[Any]:
+    return deque(_lexed_text(self.condition_expression))
+
+
+# Per pass class and node class: the processing map's first key the node is an instance of (None: none is),
+# which is the one moto's `process` picks; every pass's map has a fixed set of classes.
+_processed_as: dict[tuple[type[Any], type[Any]], type[Any] | None] = {}
+_is_node: dict[type[Any], bool] = {}
+
+
+def _traverse(self: DepthFirstTraverser, node: Any, child_id: int = -1) -> Any:
+    """moto's DepthFirstTraverser.traverse_node_recursively, with its class checks answered once per class."""
+    kind = type(node)
+    is_node = _is_node.get(kind)
+    if is_node is None:
+        is_node = _is_node[kind] = isinstance(node, Node)
+    if not is_node:
+        return node
+    parent_node = node.parent
+    if node.children is not None:
+        for i, child_node in enumerate(node.children):
+            self.pre_processing_of_child(node, i)
+            _traverse(self, child_node, i)
+    key = (type(self), kind)
+    if key not in _processed_as:
+        _processed_as[key] = next((c for c in self._processing_map() if isinstance(node, c)), None)
+    processed_as = _processed_as[key]
+    if processed_as is not None:
+        node = self._processing_map()[processed_as](node)
+        node.parent = parent_node
+        if parent_node:
+            parent_node.children[child_id] = node
+    return node
+
+
+# The update validator's first passes only check the expression against its names and the table's key (the
+# clause counts, overlapping paths, no key attribute updated) and change nothing: what they passed once, for
+# the same parsed expression (UpdateExpressionParser.make's, kept), names and key, they pass again.
+_CHECKS_ONLY = (
+    validators.ActionCountValidator,
+    validators.OverlappingPathsValidator,
+    validators.UpdateHashRangeKeyValidator,
+)
+_checked: set[tuple[Any, ...]] = set()
+
+
+def _validator_init(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+    moto_validator_init(self, expression, *args, **kwargs)
+    names = self.expression_attribute_names or {}
+    self.checked_as = (expression, tuple(sorted(names.items())), tuple(self.table.table_key_attrs))
+
+
+def _validate(self: Any) -> Any:
+    n = self.node_to_validate
+    checked = self.checked_as in _checked
+    for processor in self.processors:
+        if not (checked and isinstance(processor, _CHECKS_ONLY)):
+            n = processor.traverse(n)
+    if not checked and len(_checked) < 4096:
+        _checked.add(self.checked_as)
+    return n
+
+
+def copy_tree(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """copy.deepcopy, node by node for a parsed expression's tree whose nodes hold their children and point
+    back at their parents (what moto's parser makes); anything else, or any other shape, by copy.deepcopy."""
+    if memo is None and isinstance(value, Node) and value.parent is None:
+        copied = _copy_node(value, None)
+        if copied is not None:
+            return copied
+    return copy.deepcopy(value, memo)
+
+
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def _copy_node(node: Any, parent: Any) -> Any:
+    """A copy of `node` under `parent` (None where a node's shape is not the plain one: deepcopy it)."""
+    attrs = dict(node.__dict__)
+    twin = object.__new__(type(node))
+    attrs["parent"] = parent
+    for name, value in attrs.items():
+        if name == "children" and type(value) is list:
+            children = []
+            for child in value:
+                if isinstance(child, Node):
+                    if child.parent is not node:
+                        return None
+                    child = _copy_node(child, twin)
+                    if child is None:
+                        return None
+                elif not isinstance(child, _IMMUTABLE):
+                    return None
+                children.append(child)
+            attrs[name] = children
+        elif name != "parent" and not isinstance(value, _IMMUTABLE):
+            return None
+    twin.__dict__.update(attrs)
+    return twin
 
 
 def _untracked(cls: type[Any], *args: Any, **kwargs: Any) -> Any:

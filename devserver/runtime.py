@@ -131,7 +131,7 @@ class LocalRuntime:
     def _start(self) -> None:
         isolate_concurrent_requests()  # before anything logs: the sample data is made outside any function
         if not self._external_endpoint:
-            self.dynamodb = EmbeddedDynamoDB(self._dynamodb_port).start()
+            self.dynamodb = EmbeddedDynamoDB(self._dynamodb_port).start().direct()
         os.environ.update(self.environment())
         reset_caches()
         create_tables(self.endpoint, self.table_prefix)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import boto3
+import pytest
+import urllib3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -38,9 +40,11 @@ def racy_threads() -> Iterator[None]:
         sys.setswitchinterval(interval)
 
 
-def race_sell(serialise: bool) -> list[str]:
-    """Sell STOCK tickets to THREADS x ATTEMPTS buyers; return every anomaly seen (empty when correct)."""
-    db = EmbeddedDynamoDB(serialise=serialise).start()
+def race_sell(serialise: bool, *, in_place: bool = False) -> list[str]:
+    """Sell STOCK tickets to THREADS x ATTEMPTS buyers; return every anomaly seen (empty when correct).
+    `in_place`: the buyers call the server's app in this process (as the local runtime's own clients do)."""
+    db = EmbeddedDynamoDB(serialise=serialise).start().direct()  # the table is set up in place
+    buyers = db.endpoint if in_place else db.endpoint.replace("127.0.0.1", "localhost")  # not in place: HTTP
     config = Config(retries={"max_attempts": 1})
     try:
         client = boto3.client("dynamodb", endpoint_url=db.endpoint, config=config)
@@ -57,7 +61,7 @@ def race_sell(serialise: bool) -> list[str]:
         sold: list[int] = []
 
         def buyer(worker: int) -> None:
-            own = boto3.client("dynamodb", endpoint_url=db.endpoint, config=config)
+            own = boto3.client("dynamodb", endpoint_url=buyers, config=config)
             for attempt in range(ATTEMPTS_PER_THREAD):
                 try:
                     own.transact_write_items(
@@ -98,10 +102,45 @@ def race_sell(serialise: bool) -> list[str]:
 def test_unserialised_moto_breaks_under_concurrent_transactions() -> None:
     # The race is probabilistic; in practice every round shows it, five rounds make a miss negligible.
     for _ in range(5):
-        if race_sell(serialise=False):
+        if race_sell(serialise=False, in_place=True):
             return
     raise AssertionError("moto stayed consistent without the lock: re-check whether the lock is still needed")
 
 
-def test_serialised_moto_keeps_every_invariant() -> None:
-    assert race_sell(serialise=True) == []
+@pytest.mark.parametrize("in_place", [False, True], ids=["over HTTP", "in place"])
+def test_serialised_moto_keeps_every_invariant(in_place: bool) -> None:
+    assert race_sell(serialise=True, in_place=in_place) == []
+
+
+def test_the_runtimes_own_clients_are_answered_in_place_under_the_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    db = EmbeddedDynamoDB().start().direct()
+    try:
+        client = boto3.client("dynamodb", endpoint_url=db.endpoint)
+
+        def no_socket(*_: object, **__: object) -> None:
+            raise AssertionError("a call to the embedded endpoint went over a socket")
+
+        monkeypatch.setattr(urllib3.util.connection, "create_connection", no_socket)
+        client.create_table(
+            TableName="t",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.put_item(TableName="t", Item={"pk": {"S": "a"}})
+        with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+            client.put_item(TableName="t", Item={"pk": {"S": "a"}}, ConditionExpression="attribute_not_exists(pk)")
+        seen: list[str] = []
+        reader = threading.Thread(target=lambda: seen.append(client.scan(TableName="t")["Items"][0]["pk"]["S"]))
+        with db.lock:  # held as a request over HTTP would hold it
+            reader.start()
+            reader.join(0.3)
+            assert reader.is_alive()
+            assert seen == []
+        reader.join(5)
+        assert seen == ["a"]
+        monkeypatch.undo()
+        other = boto3.client("dynamodb", endpoint_url=db.endpoint.replace("127.0.0.1", "localhost"))
+        assert other.list_tables()["TableNames"] == ["t"]  # another host name: over HTTP, as other processes
+    finally:
+        db.stop()

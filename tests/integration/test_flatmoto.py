@@ -8,6 +8,7 @@ of it) must be equal.
 
 from __future__ import annotations
 
+import copy
 import gc
 import random
 import weakref
@@ -23,8 +24,12 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing import validators
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
 from devserver import flatmoto
 from devserver.dynamodb import create_tables, table_names
@@ -151,6 +156,19 @@ def add_text(event_id: str) -> Action:
     }
 
 
+def update(event_id: str, expression: str, **values: dict[str, Any]) -> Action:
+    """An update of the event's item by `expression` (names: #a for `available`)."""
+    return {
+        "Update": {
+            "TableName": EVENTS,
+            "Key": event_key(event_id),
+            "UpdateExpression": expression,
+            **({"ExpressionAttributeNames": {"#a": "available"}} if "#a" in expression else {}),
+            **({"ExpressionAttributeValues": {f":{k}": v for k, v in values.items()}} if values else {}),
+        }
+    }
+
+
 SETUP: list[tuple[str, dict[str, Any]]] = [
     (EVENTS, event("1", 10)),
     (EVENTS, event("2", 1, venue="club")),
@@ -208,6 +226,26 @@ SCRIPTS: dict[str, list[tuple[list[Action], str]]] = {
     "an action on a missing table is refused": [
         ([take("1", 1), put_new("no-such-table", {"pk": s("x")})], "missing"),
     ],
+    "updates moto refuses are refused every time they are sent, not only the first": [
+        ([update("1", "SET available = :one, available = :two", one=n(1), two=n(2))], "invalid"),
+        ([update("1", "SET available = :one, available = :two", one=n(1), two=n(2))], "invalid"),
+        ([update("1", "SET #a = :one, available = :two", one=n(1), two=n(2))], "invalid"),
+        ([update("1", "SET pk = :one", one=s("EVENT#9"))], "invalid"),
+        ([update("1", "SET pk = :one", one=s("EVENT#9"))], "invalid"),
+        ([update("1", "SET available = :one SET venue_pk = :one", one=n(1))], "invalid"),
+        ([update("1", "SET missing = missing + :one", one=n(1))], "invalid"),
+        ([update("1", "SET available = available + :one", one=n(1))], "ok"),
+        ([update("1", "SET available = available + :one", one=n(1))], "ok"),
+    ],
+    "functions, arithmetic and every clause run as moto runs them": [
+        ([update("1", "SET tally = if_not_exists(tally, :zero) + :one, seen = list_append(if_not_exists(seen, :none),"
+                 " :list) REMOVE venue_pk ADD #a :one", zero=n(0), one=n(1), none={"L": []}, list={"L": [s("a")]})],
+         "ok"),
+        ([update("1", "SET tally = if_not_exists(tally, :zero) + :one, seen = list_append(seen, :list) ADD #a :one",
+                 zero=n(0), one=n(1), list={"L": [s("b")]}), take("2", 1)], "ok"),
+        ([update("1", "SET seen[0] = :one, nested = :map", one=n(1), map={"M": {"a": n(1)}})], "ok"),
+        ([update("1", "SET nested.b = nested.a - :one REMOVE seen[0]", one=n(1))], "ok"),
+    ],
     "an upsert of a missing item is undone by a later failure": [
         ([upsert("8"), take("2", 4)], "cancelled"),
         ([upsert("8")], "ok"),
@@ -223,6 +261,11 @@ def plain_moto() -> Iterator[None]:
         mock.patch.object(Table, "query", flatmoto.moto_query),
         mock.patch.object(Table, "all_items", flatmoto.moto_all_items),
         mock.patch.object(BaseJSONSerializer, "_serialize_type_structure", flatmoto.moto_serialize_structure),
+        mock.patch.object(ConditionExpressionParser, "_lex_condition_expression", flatmoto.moto_lex),
+        mock.patch.object(DepthFirstTraverser, "traverse_node_recursively", flatmoto.moto_traverse),
+        mock.patch.object(validators, "deepcopy", copy.deepcopy),
+        mock.patch.object(UpdateExpressionValidator, "__init__", flatmoto.moto_validator_init),
+        mock.patch.object(UpdateExpressionValidator, "validate", flatmoto.moto_validate),
     ):
         yield
 
