@@ -56,7 +56,8 @@ def batch_write(items: list[dict[str, Any]]) -> None:
 
 def fill(event_id: str, count: int, write: Write = batch_write) -> list[dict[str, str]]:
     """`count` entries wanting 10 tickets of the event's one type join the back of its line, a microsecond
-    apart after now: their line items (by `write`) and their shards' counters. Their keys."""
+    apart after now: their line items (by `write`) and their shards' counters, flagged as the joins of a
+    marked line leave them (line.STOCK_MARKED: the caller's own join marks the stock shards). Their keys."""
     from boxoffice import clock
     from boxoffice.config import settings
     from boxoffice.logic.events import get_event
@@ -79,8 +80,8 @@ def fill(event_id: str, count: int, write: Write = batch_write) -> list[dict[str
         dynamo.client().update_item(
             TableName=table_name,
             Key=dynamo.dump(line.counter_key(event_id, shard)),
-            UpdateExpression="ADD waiting :n",
-            ExpressionAttributeValues=dynamo.values(n=joined_here),
+            UpdateExpression=f"ADD waiting :n SET {line.STOCK_MARKED} = :marked",
+            ExpressionAttributeValues=dynamo.values(n=joined_here, marked=True),
         )
     return [{"pk": i["pk"], "sk": i["sk"]} for i in items]
 

@@ -8,7 +8,7 @@ default) over its units per booking.
 Measured on a 20,000-ticket event at its default N (inventory shards) and at N = 1, where the API has
 `inventory_shards`; per booking, the ceiling averages SPREAD bookings per shard of distinct buyers (a sharded
 event's bookings spread over its shards). The waiting list is measured on a sold-out event with LINE_AHEAD
-people already in line.
+people already in line; returns (`emptied line`) on an event whose line was used and is empty again.
 """
 
 from __future__ import annotations
@@ -118,6 +118,13 @@ def measure(shards: int | None = None) -> Bill:
     entry = call(f"join ({LINE_AHEAD} ahead)", "join_waiting_list", 201, buyer.token, path=line, body={"quantity": 1})
     call("leave", "leave_waiting_list", 200, buyer.token, path={"entry_id": entry["id"]})
     returns_while_waiting(call, shards)
+    emptied = {"event_id": new_event(TOTAL, shards=shards)}
+    line_used(emptied["event_id"])
+    kept = api.call("create_booking", token=buyer.token, path=emptied, body={"quantity": 1}).body
+    for label in ("release (hold 1, emptied line: unmarks it)", "release (hold 1, emptied line)"):
+        held = api.call("create_hold", token=buyer.token, path=emptied, body={"quantity": 1}).body
+        call(label, "release_hold", 200, buyer.token, path={"hold_id": held["id"]})
+    call("cancel (1 ticket, emptied line)", "cancel_booking", 200, buyer.token, path={"booking_id": kept["id"]})
     n = shards_of(path["event_id"])
     return Bill(n, bills, booking_share(path, max(8, SPREAD * n)))
 
@@ -159,6 +166,21 @@ def _admin() -> str:
     from boxoffice.vocabulary import Role
 
     return auth.issue_token(new_caller().user_id, Role.ADMIN, 0)[0]
+
+
+def line_used(event_id: str) -> None:
+    """The event's line as a first join and that joiner's leave left it: every stock shard marked (LINE_USED),
+    nobody waiting. Its first return proves the line empty and unmarks it; the ones after check no counter."""
+    from boxoffice.config import settings
+    from boxoffice.store import dynamo, inventory
+
+    for shard in range(shards_of(event_id)):
+        dynamo.client().update_item(
+            TableName=settings().events_table,
+            Key=dynamo.dump(inventory.quota_key(event_id, shard)),
+            UpdateExpression=f"SET {inventory.LINE_USED} = :used",
+            ExpressionAttributeValues=dynamo.values(used=True),
+        )
 
 
 def booking_share(path: dict[str, str], bookings: int) -> list[Charge]:

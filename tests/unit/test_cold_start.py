@@ -73,6 +73,7 @@ PROMO_CODES = TICKET_TYPES - {"logic.tickettypes", "store.tickettypes"}
 PROMO_CODES |= {"cursors", "logic.promocodes", "models.promocodes", "store.promocodes"}
 OFFERS = STORE | EVENT_MODELS | EVENT_STORE | {"ids", "logic.offers", "logic.sales", "store.bookings"}
 OFFERS |= {"store.holds", "store.inventory", "store.line", "store.offers", "store.tickets", "store.waitlist"}
+OFFERS |= {"store.marks"}  # (store.waitlist's: a join marks the line, a return unmarks it)
 EVENTS = TICKET_TYPES | OFFERS | {"cursors", "logic.events"}
 SALES = OFFERS | {"cursors", "logic.access", "logic.bookings", "logic.expiry", "models.bookings", "ticket_codes"}
 # A sale may carry a promo code: its price rules, its items and the account's wrong-code count.
@@ -119,6 +120,7 @@ DOCUMENTS |= {
     "store.holds",
     "store.inventory",
     "store.line",
+    "store.marks",
     "store.tickets",
     "store.waitlist",
 }

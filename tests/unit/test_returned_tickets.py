@@ -27,6 +27,27 @@ def lost(name: str, old: dict[str, object] | None) -> Failed:
     return Failed({name: ("ConditionalCheckFailed", old), "hold": ("None", None)})
 
 
+class Unmarks:
+    """store.marks.unmark in memory: the events it was asked to unmark; `fails`: it finds someone joined."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self.fails = False
+
+    def __call__(self, event_id: str) -> bool:
+        self.events.append(event_id)
+        return not self.fails
+
+
+@pytest.fixture(autouse=True)
+def unmarks(monkeypatch: pytest.MonkeyPatch) -> Unmarks:
+    from boxoffice.store import marks
+
+    fake = Unmarks()
+    monkeypatch.setattr(marks, "unmark", fake)
+    return fake
+
+
 def route(event_id: str, commits: Commits) -> Pool:
     return inventory.route_returned(event_id, commits, NOW)
 
@@ -120,7 +141,41 @@ def test_a_shard_seen_with_someone_waiting_keeps_the_tickets_and_is_checked_next
     assert inventory.waiters_for(event) == 5  # the next return checks shard 5 still has someone
     emptied = Commits(counter_lost("waiters", 0))  # it emptied: "nobody" again, every counter checked
     assert route(event, emptied) == Pool.AVAILABLE
-    assert (emptied.pools, inventory.waiters_for(event)) == ([Pool.RESERVED, Pool.AVAILABLE], inventory.NOBODY)
+    # (then the line is unmarked: the next return checks no counter)
+    assert (emptied.pools, inventory.waiters_for(event)) == ([Pool.RESERVED, Pool.AVAILABLE], inventory.UNUSED)
+
+
+def test_a_return_that_proved_nobody_waits_unmarks_the_line_and_the_next_one_checks_no_counter(
+    unmarks: Unmarks,
+) -> None:
+    event = next(EVENTS)
+    route(event, Commits(counter_lost("waiters:5", 2)))  # someone waits in shard 5
+    assert unmarks.events == []
+    route(event, Commits(counter_lost("waiters", 0)))  # shard 5 emptied: committed under NOBODY
+    assert unmarks.events == [event]
+    assert inventory.waiters_for(event) == inventory.UNUSED
+    route(event, Commits())  # unmarked: its own shard's quota alone
+    assert unmarks.events == [event]
+
+
+def test_a_return_whose_unmark_finds_someone_joined_keeps_checking_the_counters(unmarks: Unmarks) -> None:
+    unmarks.fails = True
+    event = next(EVENTS)
+    route(event, Commits(counter_lost("waiters:2", 1), counter_lost("waiters", 0)))
+    assert unmarks.events == [event]
+    assert inventory.waiters_for(event) == inventory.NOBODY
+
+
+def test_a_return_guessing_nobody_that_finds_the_line_unmarked_learns_it_is_unused(unmarks: Unmarks) -> None:
+    unmarks.fails = True  # this process's unmark lost to a join; another process unmarked it later
+    event = next(EVENTS)
+    route(event, Commits(counter_lost("waiters:1", 1), counter_lost("waiters", 0)))
+    assert inventory.waiters_for(event) == inventory.NOBODY
+    unmarked = Commits(lost("quota", quota(0)))  # another process unmarked it: no LINE_USED on the quota
+    assert route(event, unmarked) == Pool.AVAILABLE
+    assert inventory.waiters_for(event) == inventory.UNUSED
+    nobody = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.NOBODY)[1]
+    assert f"attribute_exists({inventory.LINE_USED})" in nobody  # what made it fail
 
 
 def test_the_conditions_of_each_pool_name_what_they_check() -> None:
@@ -156,8 +211,8 @@ def test_a_quota_showing_its_line_was_used_makes_the_return_check_the_counters(
     assert inventory.waiters_for(event) == 4
     monkeypatch.setattr(line, "counts", lambda event_id: line.Counts((0,) * 8))
     again = next(EVENTS)
-    assert route(again, Commits(lost("quota", used))) == Pool.AVAILABLE
-    assert inventory.waiters_for(again) == inventory.NOBODY  # every counter checked from now on
+    assert route(again, Commits(lost("quota", used))) == Pool.AVAILABLE  # every counter checked
+    assert inventory.waiters_for(again) == inventory.UNUSED  # and, nobody waiting, the line unmarked
 
 
 # --- a return to open sale in stock shards other than 0 carries the pool's condition on their own quotas ---

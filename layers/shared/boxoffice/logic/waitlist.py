@@ -134,6 +134,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
     lapsed_returned = False
     counts, kept = None, 0
     gated: EventRecord | None = None  # the event as the gate read it, when no read before the commit counted holds
+    marking = False  # its counter was found unflagged: the join marks every stock shard, as a first one
 
     def read_again(type_id: str) -> None:
         nonlocal event, holding, ticket_type
@@ -142,7 +143,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         ticket_type = event.ticket_type(type_id) if event else None
 
     def attempt() -> EntryRecord:
-        nonlocal lapsed_returned, counts, kept, gated
+        nonlocal lapsed_returned, counts, kept, gated, marking
         stock = sellable(event, ticket_type, holding, request.quantity, now)
         entry = _new_entry(principal.user_id, stock, request.quantity, now)
         _judge_gate(stock, request.quantity)
@@ -152,9 +153,11 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
                 read_again(stock.ticket_type.id)
                 raise retry.Again()
         try:
-            entry = store.join(
-                entry, token_version=principal.token_version, first=None if stock.event.line_used else stock.event
-            )
+            first = stock.event if marking or not stock.event.line_used else None
+            entry = store.join(entry, token_version=principal.token_version, first=first)
+        except store.LineUnmarked:  # its line emptied and was unmarked since it was seen marked
+            marking = True
+            raise retry.Again() from None
         except store.ShardsChanged:  # a re-shard since the read: every shard it has now needs the line's mark
             read_again(stock.ticket_type.id)
             raise retry.Again() from None

@@ -724,9 +724,9 @@ NOBODY: Final = "nobody"
 UNUSED: Final = "unused"
 CLOSED: Final = "closed"
 Waiters = int | str
-# Set on every stock shard's quota by an event's first join into the sharded line (never removed; copied
-# onto the shards a re-shard adds): until then a return checks no line counter, so the events nobody queues
-# for pay nothing for the line's shards.
+# Set on every stock shard's quota by an event's first join into the sharded line (copied onto the shards a
+# re-shard adds), taken off every one once the line is empty again (store/marks.py): without it a return
+# checks no line counter, so the events nobody queues for (any more) pay nothing for the line's shards.
 LINE_USED: Final = "line_used"
 # Set on the stock shards a re-shard adds while shard 0's quota counts a line from before the line shards
 # (`waiting` > 0; it only falls): a shard's own item cannot say whether that line still waits, so a return
@@ -762,7 +762,9 @@ def returned(
         if seen == CLOSED and now is not None:
             return to_sale, f"NOT ({line_open})", open_values
         old_line = NO_LEGACY_LINE if on_shard else NOBODY_WAITS
-        nobody = old_line if seen == NOBODY else f"attribute_not_exists({LINE_USED}) AND {old_line}"
+        # NOBODY holds only while marked: a return to an unmarked line fails once and learns UNUSED.
+        used = "attribute_exists" if seen == NOBODY else "attribute_not_exists"
+        nobody = f"{used}({LINE_USED}) AND {old_line}"
         return to_sale, f"{nobody} AND {line_open}" if now is not None else nobody, {"zero": 0, **open_values}
     clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
     someone = ["waiting > :zero"] if seen == line.LEGACY else []
@@ -828,7 +830,8 @@ def _seen_in(failed: Failed, now: datetime | None, tried: Waiters) -> Waiters | 
         if int(quota.get("waiting", 0)) > 0:
             return line.LEGACY
         used = NOBODY if LINE_USED in quota else UNUSED
-        return used if tried in (CLOSED, line.LEGACY, UNUSED) and used != tried else None  # else: something else
+        # (else: something else made it fail)
+        return used if tried in (CLOSED, line.LEGACY, UNUSED, NOBODY) and used != tried else None
     shard = line.seen_waiting(failed)
     if shard is not None:
         return shard
@@ -868,7 +871,8 @@ def route_returned(event_id: str, commit: Callable[[Pool], None], now: datetime)
     check_waiters adds them). Tried with who waited at this event's last return in this process (nobody,
     if none), and when a condition fails showing that someone else waits, or nobody, or that the line
     closed, that is remembered and the transaction goes round again (retry.once: with the step it is part
-    of, if any). Every other failure is the caller's.
+    of, if any). Every other failure is the caller's. A commit under NOBODY proved the line empty: once the
+    retry is over, the line is unmarked (store/marks.py), so that the next returns check no counter.
     """
 
     def step() -> Pool:
@@ -879,9 +883,18 @@ def route_returned(event_id: str, commit: Callable[[Pool], None], now: datetime)
             if not learned(event_id, exc, now, seen):
                 raise
             raise retry.Again() from None
+        if seen == NOBODY:
+            retry.afterwards(lambda: _unmark(event_id))
         return pool_of(seen)
 
     return retry.once(step)
+
+
+def _unmark(event_id: str) -> None:
+    from boxoffice.store import marks  # (it reads the event's item: event_items imports this module)
+
+    if marks.unmark(event_id):
+        _remember(event_id, UNUSED)
 
 
 def _remember(event_id: str, seen: Waiters) -> None:

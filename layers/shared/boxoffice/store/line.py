@@ -28,6 +28,10 @@ COUNT = "COUNT"
 _LINE, _COUNTER = "LINE#", "LINECOUNT#"
 # A counter that is 0 or was never written (nobody ever joined that shard): `:zero` is 0.
 _NONE_WAIT = "(attribute_not_exists(waiting) OR waiting = :zero)"
+# On a counter: every stock shard's quota carries LINE_USED (store/inventory.py). Set by a join that marks
+# them, removed from all 8 at once by the unmark (only while nobody waits), so a join that finds its own
+# counter flagged need mark nothing, and an emptied line can be unmarked.
+STOCK_MARKED: Final = "stock_marked"
 
 
 def shard_of(entry_id: str) -> int:
@@ -56,6 +60,35 @@ def count(event_id: str, shard: int, delta: int, *, served: bool = False) -> dic
             "ExpressionAttributeValues": values(delta=delta, **({"one": 1} if served else {})),
         }
     }
+
+
+def join_count(event_id: str, shard: int, *, marking: bool) -> dict[str, Any]:
+    """A join's count: + 1 on its shard's counter, with its flag (STOCK_MARKED) set when the join marks the
+    stock shards (`marking`), else only while the flag is there: a line unmarked since makes it fail."""
+    action = count(event_id, shard, 1)
+    if marking:
+        action["Update"]["UpdateExpression"] += f" SET {STOCK_MARKED} = :marked"
+        action["Update"]["ExpressionAttributeValues"] |= values(marked=True)
+    else:
+        action["Update"]["ConditionExpression"] = f"attribute_exists({STOCK_MARKED})"
+    return action
+
+
+def unflag(tx: Transaction, event_id: str) -> None:
+    """Every counter's STOCK_MARKED removed, each while it is 0 (a join since makes it fail): `waiters:<k>`."""
+    for k in range(LINE_SHARDS):
+        tx.add(
+            f"waiters:{k}",
+            {
+                "Update": {
+                    "TableName": events_table(),
+                    "Key": dump(counter_key(event_id, k)),
+                    "UpdateExpression": f"REMOVE {STOCK_MARKED}",
+                    "ConditionExpression": _NONE_WAIT,
+                    "ExpressionAttributeValues": values(zero=0),
+                }
+            },
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from typing import Any
 from boxoffice.errors import AlreadyWaiting, EventNotFound
 from boxoffice.records import EntryRecord, EventRecord, Holding, Stock, TicketType
 from boxoffice.shards import MAX_SHARDS
-from boxoffice.store import dynamo, event_items, inventory, legacy, line, users
+from boxoffice.store import dynamo, event_items, inventory, legacy, line, marks, users
 from boxoffice.store import events as event_store
 from boxoffice.store.dynamo import (
     ALL_OLD,
@@ -153,8 +153,9 @@ def _line_item(entry: EntryRecord) -> Item:
     }
 
 
-# Events whose sharded line this process has seen marked (LINE_USED, never removed): a join into such a line,
-# by a process that read the event lately (event_items.recent), reads nothing of the event's partition first.
+# Events whose sharded line this process has seen marked (LINE_USED; a guess: an emptied line is unmarked,
+# store/marks.py): a join into such a line, by a process that read the event lately (event_items.recent),
+# reads nothing of the event's partition first, and finds its counter unflagged if the guess was wrong.
 _MARKED_EVENTS = 1024
 _marked: set[str] = set()
 
@@ -223,16 +224,23 @@ def confirmed(event: EventRecord) -> EventRecord:
     return inventory.with_stock(event)
 
 
+class LineUnmarked(Exception):
+    """A join found its counter without STOCK_MARKED (the line was unmarked since, or was marked before
+    counters carried the flag): it goes again as a first join, marking every stock shard."""
+
+
 class ShardsChanged(Exception):
     """A first join found the event's stock shards changed since its read (a re-shard added some): read again."""
 
 
 def join(entry: EntryRecord, *, token_version: int, first: EventRecord | None = None) -> EntryRecord:
     """Put the entry and its line item in its shard and count it there, in one transaction; the entry as put.
-    `first`: the event as read, whose quota showed no LINE_USED, which this join sets on every stock shard's
-    quota (once per event: returns check the line's counters from then on, on whichever shard they go to),
+    `first`: the event as read, whose quota showed no LINE_USED (or whose counter had no flag: LineUnmarked),
+    which this join sets on every stock shard's quota and flags on its counter (returns check the line's
+    counters from then on, on whichever shard they go to, until the line is empty and unmarked again),
     while the event has the shards read (a re-shard since that added any is ShardsChanged: a re-shard that
     adds shards copies the mark from shard 0's quota as it read it, and holds only while it reads the same).
+    Without `first`, the join holds only while its counter is flagged: every shard is marked.
 
     A live entry of the caller's for the event is AlreadyWaiting: of racing joins by one user exactly one
     commits. Nothing here conditions on the event's own items (a ConditionCheck costs write units on their
@@ -253,7 +261,7 @@ def join(entry: EntryRecord, *, token_version: int, first: EventRecord | None = 
         },
     )
     tx.add("line", {"Put": {"TableName": events_table(), "Item": dump(_line_item(entry))}})  # its key has a new id
-    tx.add("count", count_entry(entry, 1))
+    tx.add("count", line.join_count(entry.event_id, shard(entry), marking=first is not None))
     if first is not None:
         _mark_line_used(tx, first)
     users.check_current(tx, entry.user_id, token_version)
@@ -262,6 +270,9 @@ def join(entry: EntryRecord, *, token_version: int, first: EventRecord | None = 
     except Failed as exc:  # (a revoked token is the transaction's own answer)
         if exc.failed("event"):
             raise ShardsChanged() from None
+        if exc.failed("count"):
+            _marked.discard(entry.event_id)
+            raise LineUnmarked() from None
         raise EventNotFound() if exc.failed("quota") else AlreadyWaiting() from None
     if first is not None:
         _note_marked(replace(first, line_used=True))
@@ -270,19 +281,8 @@ def join(entry: EntryRecord, *, token_version: int, first: EventRecord | None = 
 
 def _mark_line_used(tx: Transaction, event: EventRecord) -> None:
     """LINE_USED on each of the event's stock shards' quotas (at most 90 actions), while it has no more shards
-    than read (their count only grows)."""
-    tx.add(
-        "event",
-        {
-            "ConditionCheck": {
-                "TableName": events_table(),
-                "Key": dump(event_items.event_key(event.id)),
-                "ConditionExpression": "(attribute_not_exists(inventory_shards) OR inventory_shards <= :stocked)"
-                " AND (attribute_not_exists(stock_shards) OR stock_shards <= :stocked)",
-                "ExpressionAttributeValues": values(stocked=event.stocked),
-            }
-        },
-    )
+    than read."""
+    marks.check_stocked(tx, event.id, event.stocked)
     for shard in range(event.stocked):
         tx.add(
             inventory.quota_action(shard),
