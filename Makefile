@@ -7,6 +7,9 @@ VENV_SAM  := .venv-sam
 VENV_AUDIT := .venv-audit
 BIN       := $(VENV)/bin
 export SAM_CLI_TELEMETRY := 0
+# Python keeps what it compiles (__pycache__): a machine that turns that off (PYTHONDONTWRITEBYTECODE) would
+# have every test worker, local runtime and fork compile botocore, moto and the tests' rewritten asserts anew.
+unexport PYTHONDONTWRITEBYTECODE
 # Offline checks need a region and must not probe EC2 metadata; deploys use the caller's own settings.
 OFFLINE := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true
 
