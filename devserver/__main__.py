@@ -4,6 +4,7 @@ The embedded DynamoDB's tables and the signing keys are kept in $LOCAL_DATA_DIR 
 across restarts; FRESH=1 starts with empty tables and new keys (the old snapshot is replaced at the
 first save).
 DYNAMODB_PORT pins the embedded DynamoDB's port (default: any free one).
+SAMPLE_DATA=0 starts without the sample events and check-ins (the admin and staff logins are made all the same).
 LOG_LEVEL sets the handlers' log level (default WARNING: quiet); at INFO or DEBUG the metrics that
 Lambda would send to CloudWatch are printed too.
 """
@@ -98,8 +99,9 @@ def main() -> int:
     staff = ensure_staff(os.environ.get("STAFF_EMAIL"), os.environ.get("STAFF_PASSWORD") or None, reset=True)
     from devserver.seed import ensure_sample_check_ins, ensure_sample_events
 
-    samples = ensure_sample_events()
-    checked_in = ensure_sample_check_ins(staff.email)
+    seeded = os.environ.get("SAMPLE_DATA", "").lower() not in ("0", "false", "no")
+    samples = ensure_sample_events() if seeded else 0
+    checked_in = ensure_sample_check_ins(staff.email) if seeded else 0
     # PORT=0 takes any free port: print the one bound (parallel test workers start one each).
     base = f"http://localhost:{runtime.server.server_port if runtime.server else port}"
     banner = [
@@ -122,8 +124,8 @@ def main() -> int:
     banner += [
         login_line("Admin", admin, "ADMIN_PASSWORD"),
         login_line("Staff", staff, "STAFF_PASSWORD"),
-        f"Sample events    {samples} created",
-        f"Sample check-ins {checked_in} tickets checked in",
+        f"Sample events    {samples} created" if seeded else "Sample events    none (SAMPLE_DATA=0)",
+        *([f"Sample check-ins {checked_in} tickets checked in"] if seeded else []),
         "Ctrl-C to stop.",
     ]
     say(*banner)

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.live import LiveServer, start_live_server
+from tests.support.live import NO_SAMPLES, LiveServer, start_live_server
 
 ORIGIN = "https://tickets.example.com"
 
 
 @pytest.fixture(scope="module")
 def cors_server() -> Iterator[LiveServer]:
-    server = start_live_server({"CORS_ALLOWED_ORIGINS": f"{ORIGIN},https://admin.example.com"})
+    server = start_live_server({"CORS_ALLOWED_ORIGINS": f"{ORIGIN},https://admin.example.com", **NO_SAMPLES})
     yield server
     server.stop()
 

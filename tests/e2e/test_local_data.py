@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError
 
 from devserver import persistence, template
 from devserver.seed import SAMPLE_EVENTS
-from tests.support.live import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, free_port, start_live_server
+from tests.support.live import ADMIN_EMAIL, ADMIN_PASSWORD, NO_SAMPLES, LiveServer, free_port, start_live_server
 
 USERS_TABLE = "local-UsersTable"
 
@@ -84,9 +84,11 @@ def test_accounts_and_events_survive_a_restart_and_fresh_starts_empty(tmp_path: 
 
 
 def test_admin_password_given_at_a_restart_becomes_the_admins_password(tmp_path: Path) -> None:
-    kept = {"LOCAL_DATA_DIR": str(tmp_path)}
+    kept = {"LOCAL_DATA_DIR": str(tmp_path), **NO_SAMPLES}
     first = start_live_server(kept)
     try:
+        assert line(first, "Sample events").endswith(" none (SAMPLE_DATA=0)")
+        assert first.request("GET", "/events").json()["items"] == []
         old_token = first.admin_token()
     finally:
         first.stop()
@@ -112,7 +114,7 @@ def test_admin_password_given_at_a_restart_becomes_the_admins_password(tmp_path:
 def test_a_stop_signal_ends_the_runtime_within_two_seconds_with_the_last_change_saved(
     tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
-    server = start_live_server({"LOCAL_DATA_DIR": str(tmp_path)})
+    server = start_live_server({"LOCAL_DATA_DIR": str(tmp_path), **NO_SAMPLES})
     time.sleep(persistence.SAVE_DELAY + 1)  # the start's own changes are saved: the next save is the stop's
     email, _ = register(server)
 
@@ -125,7 +127,7 @@ def test_a_stop_signal_ends_the_runtime_within_two_seconds_with_the_last_change_
 
 def test_kill_9_in_the_middle_of_a_save_leaves_the_last_snapshot_whole(tmp_path: Path) -> None:
     snapshot = tmp_path / "dynamodb.jsonl"
-    server = start_live_server({"LOCAL_DATA_DIR": str(tmp_path)})
+    server = start_live_server({"LOCAL_DATA_DIR": str(tmp_path), **NO_SAMPLES})
     client = dynamodb(server)
     for n in range(60):  # about 20 MB to write: each save takes a while
         client.put_item(TableName=USERS_TABLE, Item={"pk": {"S": f"BIG#{n}"}, "blob": {"S": "x" * 350_000}})
@@ -161,7 +163,7 @@ def test_kill_9_in_the_middle_of_a_save_leaves_the_last_snapshot_whole(tmp_path:
 
     saved = persistence.read(snapshot)  # complete, or this raises
     assert sum('"MARKER"' in item for item in saved[USERS_TABLE]) == 1
-    again = start_live_server({"LOCAL_DATA_DIR": str(tmp_path)})
+    again = start_live_server({"LOCAL_DATA_DIR": str(tmp_path), **NO_SAMPLES})
     try:
         assert dynamodb(again).get_item(TableName=USERS_TABLE, Key={"pk": {"S": "MARKER"}})["Item"]
         assert dynamodb(again).get_item(TableName=USERS_TABLE, Key={"pk": {"S": "BIG#59"}})["Item"]
@@ -186,7 +188,7 @@ def test_a_snapshot_that_is_not_whole_stops_the_start_with_the_way_out(tmp_path:
 
 def test_a_restart_keeps_issued_logins_and_ticket_codes_valid_and_fresh_makes_new_keys(tmp_path: Path) -> None:
     # Not the test run's own JWT_SECRET and TICKET_KEYS: the runtime's, kept in the data folder.
-    kept = {"LOCAL_DATA_DIR": str(tmp_path), "JWT_SECRET": "", "TICKET_KEYS": ""}
+    kept = {"LOCAL_DATA_DIR": str(tmp_path), "JWT_SECRET": "", "TICKET_KEYS": "", **NO_SAMPLES}
     first = start_live_server(kept)
     try:
         admin = first.admin_token()

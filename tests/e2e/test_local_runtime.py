@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.support.live import LiveServer, start_live_server
+from tests.support.live import NO_SAMPLES, LiveServer, start_live_server
 
 
 def test_swagger_ui_is_served_without_any_external_asset(live: LiveServer) -> None:
@@ -52,14 +52,14 @@ def test_a_burst_of_clients_is_queued_not_reset(live: LiveServer) -> None:
 
 
 def test_sigint_stops_everything_and_the_port_is_free_at_once() -> None:
-    server = start_live_server()
+    server = start_live_server(NO_SAMPLES)
     port = int(server.url.rsplit(":", 1)[1])
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(timeout=15) == 0
     server.stop()  # nothing left to stop but its scratch data folder
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))  # nothing still listens
-    again = start_live_server(extra_env={"PORT": str(port)})
+    again = start_live_server(extra_env={"PORT": str(port), **NO_SAMPLES})
     try:
         assert again.request("GET", "/openapi.json").status_code == 200
     finally:

@@ -26,7 +26,7 @@ from devserver.dynamodb import EmbeddedDynamoDB, create_tables, table_names
 from devserver.runtime import SERIALISED_READ_TIMEOUT, reset_caches
 from tests.support.conformance import check_result
 from tests.support.handlers import Api, Result
-from tests.support.live import LiveServer, start_live_server
+from tests.support.live import NO_SAMPLES, LiveServer, start_live_server
 
 flatmoto.install()  # every test's moto costs what the local runtime's does (tests/integration/test_flatmoto.py)
 
@@ -191,7 +191,7 @@ def live() -> Iterator[LiveServer]:
 def quick() -> Iterator[LiveServer]:
     """The local runtime with holds and offers of one second (HOLD_SECONDS=1, as `HOLD_SECONDS=20 make run` is
     tried by hand); one per test session, started when first asked for."""
-    server = start_live_server({"HOLD_SECONDS": "1"})
+    server = start_live_server({"HOLD_SECONDS": "1", **NO_SAMPLES})
     yield server
     server.stop()
 

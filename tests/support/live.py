@@ -21,6 +21,8 @@ from tests.support.conformance import check_response
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-e2e"
+# For a runtime whose test needs no sample event: a start a second quicker (no seeding, no domain events of it).
+NO_SAMPLES = {"SAMPLE_DATA": "0"}
 
 
 def free_port() -> int:
