@@ -131,3 +131,33 @@ def test_a_join_whose_plain_read_straddles_a_gather_is_taken_back_on_an_atomic_r
     assert (refused.status, refused.body.get("code")) == (409, "TICKETS_AVAILABLE"), refused.body
     assert sum(stocked(event_id).values()) == 2
     assert not any(i["pk"].startswith(f"LINE#{event_id}") for i in _scan(settings().events_table))
+
+
+def test_a_join_whose_event_gained_shards_after_its_commit_counts_them_and_is_taken_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    event_id = new_event(total=8, inventory_shards=2)  # 4 in each
+    buyer, admin = new_account(), new_account("admin")
+    bookings = [book(buyer, event_id, 3), book(buyer, event_id, 3)]
+    assert all(b.status == 201 for b in bookings), bookings  # 2 left: a join of 3 may wait
+    real_join = waitlist_store.join
+
+    def join_then_reshard(entry: Any, **kwargs: Any) -> Any:
+        # A return before the commit puts 3 on sale; a re-shard after it spreads them over 4 shards, 2 of
+        # which the join's event (read with 2) does not know.
+        path = {"booking_id": bookings[0].body["id"]}
+        body = {"ticket_number": bookings[0].body["tickets"][0]["ticket_number"]}
+        cancelled = Api().call("cancel_ticket", token=buyer.token, path={**path, **body})
+        assert cancelled.status == 200, cancelled.body
+        joined = real_join(entry, **kwargs)
+        edit = {"inventory_shards": 4}
+        resharded = Api().call("update_event", token=admin.token, path={"event_id": event_id}, body=edit)
+        assert resharded.status == 200, resharded.body
+        return joined
+
+    monkeypatch.setattr(waitlist_store, "join", join_then_reshard)
+
+    refused = join(new_account(), event_id, 3)
+
+    assert (refused.status, refused.body.get("code")) == (409, "TICKETS_AVAILABLE"), refused.body
+    assert stocked(event_id) == {0: 1, 1: 1, 2: 1, 3: 0}

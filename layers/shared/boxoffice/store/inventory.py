@@ -987,15 +987,26 @@ def gate_stock(
     """A gate's read of a sharded event's open stock (and the type's sub-quota's), beside shard 0's quota and
     type counter as read (`shard_zero`): shards 1.. by one plain BatchGetItem (1 read unit an item on each
     shard's own partition), which sums low only if a move between shards fell between its reads; so when any
-    item read was moved lately, from read_stock's atomic read of every shard the move left. Whether atomic:
-    a plain sum that finds enough on sale proves nothing (the caller confirms it with read_stock)."""
+    item read was moved lately, from one atomic read of every shard instead (gate_snapshot). Whether atomic:
+    a plain sum that finds enough on sale proves nothing (the caller confirms it by gate_snapshot)."""
     keys = [k for k in _stock_keys(event, ticket_type) if k["pk"] != event_pk(event.id)]
     items = [*shard_zero, *dynamo.batch_get({events_table(): keys})[events_table()]]
     moved = moved_over(items, clock.now())
     if moved is None:
         return (*_with_stock_items(event, ticket_type, items), False)
-    spread = replace(event, stock_shards=max(event.stock_shards, moved))
-    return (*read_stock(spread, ticket_type), True)
+    return (*gate_snapshot(replace(event, stock_shards=max(event.stock_shards, moved)), ticket_type), True)
+
+
+def gate_snapshot(event: EventRecord, ticket_type: TicketType) -> tuple[EventRecord, TicketType]:
+    """read_stock's atomic read of every shard, over the shards a recent move left the event with: a re-shard
+    that added shards since the event was read stamps the ones it moved stock out of, and the read goes
+    again over them all."""
+    while True:
+        items = dynamo.transact_get(events_table(), _stock_keys(event, ticket_type))
+        moved = moved_over(items, clock.now())
+        if moved is None or moved <= event.stocked:
+            return _with_stock_items(event, ticket_type, items)
+        event = replace(event, stock_shards=moved)
 
 
 def _stock_keys(event: EventRecord, ticket_type: TicketType) -> list[dict[str, str]]:

@@ -347,7 +347,7 @@ def gate_confirmed(after: GateNow) -> GateNow:
     taken back only on a sum that was true at one moment)."""
     if after.atomic or after.event is None or after.ticket_type is None:
         return after
-    event, ticket_type = inventory.read_stock(after.event, after.ticket_type)
+    event, ticket_type = inventory.gate_snapshot(after.event, after.ticket_type)
     return replace(after, event=event, ticket_type=ticket_type, atomic=True)
 
 
