@@ -981,16 +981,18 @@ def moved_over(items: Iterable[Item], now: datetime) -> int | None:
     return max((int(i[MOVED_OVER]) for i in items if int(i.get(MOVED_AT, 0)) >= since), default=None)
 
 
-def gate_stock(
-    event: EventRecord, ticket_type: TicketType, shard_zero: list[Item]
-) -> tuple[EventRecord, TicketType, bool]:
-    """A gate's read of a sharded event's open stock (and the type's sub-quota's), beside shard 0's quota and
-    type counter as read (`shard_zero`): shards 1.. by one plain BatchGetItem (1 read unit an item on each
-    shard's own partition), which sums low only if a move between shards fell between its reads; so when any
-    item read was moved lately, from one atomic read of every shard instead (gate_snapshot). Whether atomic:
-    a plain sum that finds enough on sale proves nothing (the caller confirms it by gate_snapshot)."""
-    keys = [k for k in _stock_keys(event, ticket_type) if k["pk"] != event_pk(event.id)]
-    items = [*shard_zero, *dynamo.batch_get({events_table(): keys})[events_table()]]
+def gate_keys(event: EventRecord, ticket_type: TicketType) -> list[dict[str, str]]:
+    """What a gate reads plainly of a sharded event's stock beside shard 0's items: shards 1..'s quotas (and
+    the type's counters there when it has a sub-quota), 1 read unit an item on each shard's own partition."""
+    return [k for k in _stock_keys(event, ticket_type) if k["pk"] != event_pk(event.id)] if event.stocked > 1 else []
+
+
+def gate_stock(event: EventRecord, ticket_type: TicketType, items: list[Item]) -> tuple[EventRecord, TicketType, bool]:
+    """A gate's view of a sharded event's open stock (and the type's sub-quota's) from shard 0's quota and type
+    counter and what gate_keys named, read plainly (`items`): that sums low only if a move between shards
+    fell between its reads, so when any item was moved lately, from one atomic read of every shard instead
+    (gate_snapshot). Whether atomic: a plain sum that finds enough on sale proves nothing (the caller
+    confirms it by gate_snapshot)."""
     moved = moved_over(items, clock.now())
     if moved is None:
         return (*_with_stock_items(event, ticket_type, items), False)

@@ -311,9 +311,9 @@ def gate_now(stock: Stock) -> GateNow:
     """The quota and the type's counter (its sales window and sub-quota, as they are now), in one strongly
     consistent Query of the event's partition from `QUOTA` to `TYPE#<type id>` (the quota and the type
     counters between: 1 RCU while they weigh under 4 KB, where a BatchGetItem takes 1 an item), and the
-    line's counters in one BatchGetItem; a sharded event's other stock shards then plainly, beside the line's
-    counters (inventory.gate_stock: atomically only after a recent move between shards), so that no
-    partition takes more than about 1 read unit a join."""
+    line's counters in one BatchGetItem, with a sharded event's other stock shards, plainly
+    (inventory.gate_stock: atomically only after a recent move between shards): no partition takes more than
+    1 read unit a join."""
     event, kind = stock.event, stock.ticket_type
     type_sk = inventory.type_key(event.id, kind.id)["sk"]
     with aws_errors():
@@ -325,13 +325,14 @@ def gate_now(stock: Stock) -> GateNow:
         )
     own = {item["sk"]: item for item in map(load, raw.get("Items", []))}
     keys = [line.counter_key(event.id, k) for k in range(line.LINE_SHARDS)]
-    items = dynamo.batch_get({events_table(): keys})[events_table()]
+    items = dynamo.batch_get({events_table(): keys + inventory.gate_keys(event, kind)})[events_table()]
     quota, counter = own.get(inventory.QUOTA), own.get(type_sk)
     now_event = inventory.with_quota(event, quota) if quota else None
     now_type = inventory.with_counter(kind, counter) if counter else None
     atomic = True
     if quota is not None and counter is not None and event.stocked > 1:
-        now_event, now_type, atomic = inventory.gate_stock(event, kind, [quota, counter])
+        shards = [quota, counter, *(i for i in items if i["sk"] != line.COUNT)]
+        now_event, now_type, atomic = inventory.gate_stock(event, kind, shards)
     if now_event is not None:
         _note_marked(now_event)
     return GateNow(
