@@ -7,8 +7,9 @@ default) over its units per booking.
 
 Measured on a 20,000-ticket event at its default N (inventory shards) and at N = 1, where the API has
 `inventory_shards`; per booking, the ceiling averages SPREAD bookings per shard of distinct buyers (a sharded
-event's bookings spread over its shards). The waiting list is measured on a sold-out event with LINE_AHEAD
-people already in line; returns (`emptied line`) on an event whose line was used and is empty again.
+event's bookings spread over its shards). The waiting list is measured on a sold-out event of as many stock
+shards with LINE_AHEAD people already in line; returns (`emptied line`) on an event whose line was used and is
+empty again.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def measure(shards: int | None = None) -> Bill:
     booked = api.call("create_booking", token=buyer.token, path=path, body={"quantity": 1}).body
     call("check-in", "check_in", 200, staff, path=path, body={"code": booked["tickets"][0]["code"]})
 
-    line = {"event_id": new_event(1, shards=shards)}
+    n = shards_of(path["event_id"])
+    line = {"event_id": new_event(1, shards=n)}  # in as many stock shards as the big event: its gate reads them
     api.call("create_booking", token=new_caller().token, path=line, body={"quantity": 1})  # sold out
     for _ in range(LINE_AHEAD):
         api.call("join_waiting_list", token=new_caller().token, path=line, body={"quantity": 1})
@@ -125,7 +127,6 @@ def measure(shards: int | None = None) -> Bill:
         held = api.call("create_hold", token=buyer.token, path=emptied, body={"quantity": 1}).body
         call(label, "release_hold", 200, buyer.token, path={"hold_id": held["id"]})
     call("cancel (1 ticket, emptied line)", "cancel_booking", 200, buyer.token, path={"booking_id": kept["id"]})
-    n = shards_of(path["event_id"])
     return Bill(n, bills, booking_share(path, max(8, SPREAD * n)))
 
 
@@ -215,15 +216,22 @@ def spread_line(index: str, units: dict[str, float], shards: int | None = None) 
     )
 
 
+ROW_HEADERS = ["partition key", "table/index", "RCU", "WCU", "keys", "max RCU/key", "max WCU/key"]
+
+
 def rows(charges: list[Charge]) -> list[list[str]]:
-    """One row per partition key (placeholders for ids), hottest first."""
-    by_key: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    """One row per partition key pattern (placeholders for ids), hottest first: their units summed, how many
+    keys it covers and the most any one of them takes (what a partition's ceiling is about)."""
+    by_key: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 5)
     for (where, key), (rcu, wcu) in merged(charges).items():
         total = by_key[(placeholder(key), where)]
         total[0] += rcu
         total[1] += wcu
+        total[2] += 1
+        total[3] = max(total[3], rcu)
+        total[4] = max(total[4], wcu)
     ordered = sorted(by_key.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
-    return [[key, where, _units(rcu), _units(wcu)] for (key, where), (rcu, wcu) in ordered]
+    return [[key, where, *(_units(u) for u in units)] for (key, where), units in ordered]
 
 
 def per_table(charges: list[Charge]) -> dict[str, tuple[float, float]]:
@@ -284,7 +292,7 @@ def run() -> str:
         out.append(f"\nPer-partition bill of one request, {TOTAL:,}-ticket event, N = {bill.shards} inventory shards")
         for kind, charges in bill.requests.items():
             out.append(f"\n{kind}")
-            out.append(table(["partition key", "table/index", "RCU", "WCU"], rows(charges)))
+            out.append(table(ROW_HEADERS, rows(charges)))
             out.append("per table and index (each has its own quota):")
             out.append(table(["table/index", "RCU", "WCU"], table_rows(charges)))
         best, text = ceiling(bill.booking)

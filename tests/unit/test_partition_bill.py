@@ -97,7 +97,7 @@ BOOKING = [
 
 def test_each_table_and_index_totals_the_rows_of_its_partitions() -> None:
     summed: dict[str, tuple[float, float]] = {}
-    for _, where, rcu, wcu in partitions.rows(BOOKING):
+    for _, where, rcu, wcu, *_ in partitions.rows(BOOKING):
         before = summed.get(where, (0.0, 0.0))
         summed[where] = (before[0] + float(rcu), before[1] + float(wcu))
     assert partitions.per_table(BOOKING) == summed
@@ -116,3 +116,13 @@ def test_the_ceiling_is_a_tables_quota_when_its_units_are_spread_over_many_parti
     best, text = partitions.ceiling(spread)
     assert best == 40_000 / 8
     assert "busiest table for writes: BookingsTable 8 WCU per booking -> 5,000 bookings/s" in text
+
+
+def test_a_row_of_several_keys_counts_them_and_shows_the_most_one_of_them_takes() -> None:
+    charges = [
+        Charge("EventsTable", "EVENT#1#S1", rcu=1),
+        Charge("EventsTable", "EVENT#1#S2", rcu=1),
+        Charge("EventsTable", "EVENT#1#S2", rcu=0.5),
+    ]
+    (row,) = partitions.rows(charges)
+    assert row[2:] == ["2.5", "0", "2", "1.5", "0"]

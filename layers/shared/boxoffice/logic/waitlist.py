@@ -33,7 +33,7 @@ from boxoffice.logic.sales import chosen_type, on_sale, sellable
 from boxoffice.models.common import Page
 from boxoffice.models.waitlist import WaitingListEntry, WaitingListRequest
 from boxoffice.observability import logger, metrics
-from boxoffice.records import EntryRecord, EventRecord, Stock, TicketType
+from boxoffice.records import EntryRecord, EventRecord, Holding, Stock, TicketType
 from boxoffice.store import waitlist as store
 from boxoffice.store.waitlist import EntryChanged
 from boxoffice.vocabulary import EntryStatus, Principal
@@ -166,7 +166,7 @@ def join(principal: Principal, event_id: str, request: WaitingListRequest) -> Wa
         # that can find the gate open.
         after = store.gate_now(stock)
         try:
-            join_gate(sellable(after.event, after.ticket_type, holding, request.quantity, now), request.quantity)
+            after = _judge_after(after, holding, request.quantity, now)
         except DomainError:
             if store.withdraw(entry):  # (else an offer or a leave came first: the entry stands as it is)
                 retry.afterwards(lambda: offers.allocate(event_id))  # returns kept for it meanwhile go on
@@ -214,6 +214,20 @@ def _judge_gate(stock: Stock, quantity: int) -> None:
         if stock.event.stocked == 1:
             raise
         join_gate(replace(stock, event=store.confirmed(stock.event)), quantity)
+
+
+def _judge_after(after: store.GateNow, holding: Holding, quantity: int, now: datetime) -> store.GateNow:
+    """join_gate over the read after the commit (as confirmed); a TicketsAvailable from a plain read's sum of a
+    sharded event's stock only once one atomic read of its shards (store.gate_confirmed) shows enough too: a
+    join is taken back on a sum that was true at one moment."""
+    try:
+        join_gate(sellable(after.event, after.ticket_type, holding, quantity, now), quantity)
+    except TicketsAvailable:
+        if after.atomic:
+            raise
+        after = store.gate_confirmed(after)
+        join_gate(sellable(after.event, after.ticket_type, holding, quantity, now), quantity)
+    return after
 
 
 def _new_entry(user_id: str, stock: Stock, quantity: int, now: datetime) -> EntryRecord:

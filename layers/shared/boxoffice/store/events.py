@@ -294,9 +294,13 @@ def _reshard(described: Update, quota: Update, others: Shards, old: EventRecord,
         quota.conditions.append(f"attribute_not_exists({inventory.LINE_USED})")
     stock = inventory.shard_stock(old) + (0,) * (stocked - old.stocked)
     target = shards.split(sum(stock), count) + [0] * (stocked - count)
+    stamp = inventory.move_stamp(stocked)  # a join's gate that reads the shards plainly reads atomically a while
     for shard, (had, wanted) in enumerate(zip(stock, target, strict=True)):
         if had != wanted:
-            _move(quota if shard == 0 else others.of(shard), wanted - had, f"move{shard}", had=had)
+            moving = quota if shard == 0 else others.of(shard)
+            _move(moving, wanted - had, f"move{shard}", had=had)
+            for field, value in stamp.items():
+                moving.put(field, value)
     described.put("inventory_shards", count if stocked > 1 else None)
     described.put("stock_shards", stocked if stocked > count else None)
     described.conditions.append("updated_at = :read_at")

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from boxoffice import retry, shards
+from boxoffice import clock, retry, shards
 from boxoffice.records import EventRecord, Holding, Stock, TicketType
 from boxoffice.store import dynamo, line
 from boxoffice.store.dynamo import ALL_OLD, Failed, Item, Transaction, bookings_table, dump, events_table, values
@@ -977,15 +977,73 @@ def read_stock(
     judgement) goes on to TransactGetItems, one serialisable snapshot, so a refusal rests on a sum that was
     short at one moment, never one pieced together from reads at different times. Shard 0's items bring its
     counters as with_quota and with_counter read them."""
-    count = event.stocked
-    keys = [quota_key(event.id, k) for k in range(count)]
-    if ticket_type.total_tickets is not None:
-        keys += [type_key(event.id, ticket_type.id, k) for k in range(count)]
+    keys = _stock_keys(event, ticket_type)
     if quantity is not None:
         plain = _with_stock_items(event, ticket_type, dynamo.batch_get({events_table(): keys})[events_table()])
         if _plan_from(*plain, quantity) is not None:
             return plain
     return _with_stock_items(event, ticket_type, dynamo.transact_get(events_table(), keys))
+
+
+# Stamped (epoch ms, and the event's stock shards after it) on every stock item a move of open stock between
+# shards updates (_gathered, a re-shard): a plain read of the shards can see a move's source after it and its
+# target before it, and sum low, so a gate that reads plainly (gate_stock) reads atomically while any item it
+# read was moved within MOVE_WINDOW. 10 s: far above a transaction's own duration plus the read that follows
+# (milliseconds) and the clock skew between Lambdas (NTP: milliseconds), and above event_items.RECENT_SECONDS
+# (a join may count the shards from an event read that long ago: a re-shard since stamped the ones it read).
+MOVED_AT: Final = "moved_at"
+MOVED_OVER: Final = "moved_over"
+MOVE_WINDOW: Final = timedelta(seconds=10)
+
+
+def move_stamp(stocked: int) -> Item:
+    """What a move of open stock between shards sets on each item it updates: when, and over how many shards."""
+    return {MOVED_AT: ms(clock.now()), MOVED_OVER: stocked}
+
+
+def moved_over(items: Iterable[Item], now: datetime) -> int | None:
+    """The most stock shards a move within MOVE_WINDOW of `now` left among `items` (None: none moved lately)."""
+    since = ms(now - MOVE_WINDOW)
+    return max((int(i[MOVED_OVER]) for i in items if int(i.get(MOVED_AT, 0)) >= since), default=None)
+
+
+def gate_keys(event: EventRecord, ticket_type: TicketType) -> list[dict[str, str]]:
+    """What a gate reads plainly of a sharded event's stock beside shard 0's items: shards 1..'s quotas (and
+    the type's counters there when it has a sub-quota), 1 read unit an item on each shard's own partition."""
+    return [k for k in _stock_keys(event, ticket_type) if k["pk"] != event_pk(event.id)] if event.stocked > 1 else []
+
+
+def gate_stock(event: EventRecord, ticket_type: TicketType, items: list[Item]) -> tuple[EventRecord, TicketType, bool]:
+    """A gate's view of a sharded event's open stock (and the type's sub-quota's) from shard 0's quota and type
+    counter and what gate_keys named, read plainly (`items`): that sums low only if a move between shards
+    fell between its reads, so when any item was moved lately, from one atomic read of every shard instead
+    (gate_snapshot). Whether atomic: a plain sum that finds enough on sale proves nothing (the caller
+    confirms it by gate_snapshot)."""
+    moved = moved_over(items, clock.now())
+    if moved is None:
+        return (*_with_stock_items(event, ticket_type, items), False)
+    return (*gate_snapshot(replace(event, stock_shards=max(event.stock_shards, moved)), ticket_type), True)
+
+
+def gate_snapshot(event: EventRecord, ticket_type: TicketType) -> tuple[EventRecord, TicketType]:
+    """read_stock's atomic read of every shard, over the shards a recent move left the event with: a re-shard
+    that added shards since the event was read stamps the ones it moved stock out of, and the read goes
+    again over them all."""
+    while True:
+        items = dynamo.transact_get(events_table(), _stock_keys(event, ticket_type))
+        moved = moved_over(items, clock.now())
+        if moved is None or moved <= event.stocked:
+            return _with_stock_items(event, ticket_type, items)
+        event = replace(event, stock_shards=moved)
+
+
+def _stock_keys(event: EventRecord, ticket_type: TicketType) -> list[dict[str, str]]:
+    """Every stock shard's quota, and the type's counter in each when it has a sub-quota."""
+    count = event.stocked
+    keys = [quota_key(event.id, k) for k in range(count)]
+    if ticket_type.total_tickets is not None:
+        keys += [type_key(event.id, ticket_type.id, k) for k in range(count)]
+    return keys
 
 
 def _with_stock_items(event: EventRecord, ticket_type: TicketType, items: list[Item]) -> tuple[EventRecord, TicketType]:
@@ -1116,6 +1174,7 @@ def _gathered(event: EventRecord, ticket_type: TicketType, holding: Holding, pla
     target = max(planned, key=lambda k: (planned[k], -k))
     moved = {k: part for k, part in planned.items() if k != target}
     sub_quota = ticket_type.total_tickets is not None
+    stamp = move_stamp(event.stocked)
     tx = Transaction()
     for shard, part in [(target, -sum(moved.values())), *moved.items()]:
         keys = [(quota_action(shard), quota_key(event.id, shard))]
@@ -1129,11 +1188,12 @@ def _gathered(event: EventRecord, ticket_type: TicketType, holding: Holding, pla
                     "Update": {
                         "TableName": events_table(),
                         "Key": dump(key),
-                        "UpdateExpression": f"SET available_tickets = available_tickets {'+' if gain else '-'} :n",
+                        "UpdateExpression": f"SET available_tickets = available_tickets {'+' if gain else '-'} :n, "
+                        f"{MOVED_AT} = :{MOVED_AT}, {MOVED_OVER} = :{MOVED_OVER}",
                         "ConditionExpression": "attribute_exists(available_tickets)"
                         if gain
                         else "available_tickets >= :n",
-                        "ExpressionAttributeValues": values(n=abs(part)),
+                        "ExpressionAttributeValues": values(n=abs(part), **stamp),
                     }
                 },
             )

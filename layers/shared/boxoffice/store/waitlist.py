@@ -305,13 +305,16 @@ class GateNow:
     event: EventRecord | None  # the event as joined, with its quota's counters as they are now
     ticket_type: TicketType | None  # its type, with its counter as it is now
     waiting: line.Counts
+    atomic: bool = True  # False: a sharded event's stock summed from a plain read (gate_confirmed proves it)
 
 
 def gate_now(stock: Stock) -> GateNow:
     """The quota and the type's counter (its sales window and sub-quota, as they are now), in one strongly
     consistent Query of the event's partition from `QUOTA` to `TYPE#<type id>` (the quota and the type
     counters between: 1 RCU while they weigh under 4 KB, where a BatchGetItem takes 1 an item), and the
-    line's counters in one BatchGetItem; a sharded event's stock then from one atomic read of every shard."""
+    line's counters in one BatchGetItem, with a sharded event's other stock shards, plainly
+    (inventory.gate_stock: atomically only after a recent move between shards): no partition takes more than
+    1 read unit a join."""
     event, kind = stock.event, stock.ticket_type
     type_sk = inventory.type_key(event.id, kind.id)["sk"]
     with aws_errors():
@@ -323,19 +326,31 @@ def gate_now(stock: Stock) -> GateNow:
         )
     own = {item["sk"]: item for item in map(load, raw.get("Items", []))}
     keys = [line.counter_key(event.id, k) for k in range(line.LINE_SHARDS)]
-    items = dynamo.batch_get({events_table(): keys})[events_table()]
+    items = dynamo.batch_get({events_table(): keys + inventory.gate_keys(event, kind)})[events_table()]
     quota, counter = own.get(inventory.QUOTA), own.get(type_sk)
     now_event = inventory.with_quota(event, quota) if quota else None
     now_type = inventory.with_counter(kind, counter) if counter else None
-    if now_event is not None and now_type is not None and now_event.stocked > 1:
-        now_event, now_type = inventory.read_stock(now_event, now_type)  # every shard, at one moment
+    atomic = True
+    if quota is not None and counter is not None and event.stocked > 1:
+        shards = [quota, counter, *(i for i in items if i["sk"] != line.COUNT)]
+        now_event, now_type, atomic = inventory.gate_stock(event, kind, shards)
     if now_event is not None:
         _note_marked(now_event)
     return GateNow(
         event=now_event,
         ticket_type=now_type,
         waiting=line.counted(event.id, items, int((quota or {}).get("waiting", 0))),
+        atomic=atomic,
     )
+
+
+def gate_confirmed(after: GateNow) -> GateNow:
+    """gate_now's plain sum of a sharded event's stock confirmed by one atomic read of every shard (a join is
+    taken back only on a sum that was true at one moment)."""
+    if after.atomic or after.event is None or after.ticket_type is None:
+        return after
+    event, ticket_type = inventory.gate_snapshot(after.event, after.ticket_type)
+    return replace(after, event=event, ticket_type=ticket_type, atomic=True)
 
 
 def withdraw(entry: EntryRecord) -> bool:
