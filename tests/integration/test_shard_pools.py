@@ -130,6 +130,28 @@ def test_the_sweeper_hands_on_a_pool_kept_over_several_shards_and_unlists_each(
     assert stock(event_id).balanced
 
 
+def test_a_pools_shards_are_listed_under_spread_keys_and_the_sweeper_finds_them_and_the_old_key(api: Api) -> None:
+    from boxoffice.config import settings
+    from boxoffice.store import dynamo
+
+    event_id = new_event(total=12, inventory_shards=12)
+    taken = one_per_shard(event_id, lambda who: book(api, who, event_id))
+    assert join(api, new_account(), event_id, quantity=10).status == 201  # more than will come back: kept
+    for who, booking in list(taken.values())[:9]:
+        assert cancel(api, who, booking).status == 200
+    keys = {quota(event_id, k).get(inventory.POOL_KEY) for k, _ in list(taken.items())[:9]}
+    assert keys <= set(inventory.pool_keys()) - {inventory.POOLED}
+    assert len(keys) > 2  # nine shards' pools over 32 keys: no index partition takes them all
+    older = new_event(total=2)
+    dynamo.client().update_item(
+        TableName=settings().events_table,
+        Key=dynamo.dump(inventory.quota_key(older)),
+        UpdateExpression=f"SET {inventory.POOL_KEY} = :pooled",
+        ExpressionAttributeValues=dynamo.values(pooled=inventory.POOLED),  # as listed before the spread
+    )
+    assert sorted(lines.pooled(10)) == sorted([event_id, older])
+
+
 def test_the_pool_index_gives_the_sweeper_as_many_events_as_asked_however_many_shards_each_lists(
     api: Api,
 ) -> None:

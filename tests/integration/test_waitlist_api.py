@@ -306,10 +306,13 @@ def test_an_event_stored_before_ticket_types_can_be_waited_for(api: Api) -> None
 
 def _pooled() -> list[str]:
     """Events in the pool index (the sweeper's list of events keeping tickets for their line)."""
-    raw = dynamo.client().query(
-        TableName=settings().events_table,
-        IndexName=inventory.BY_POOL,
-        KeyConditionExpression="pool_pk = :pooled",
-        ExpressionAttributeValues=dynamo.values(pooled=inventory.POOLED),
-    )
-    return [dynamo.load(i)["pk"].removeprefix("EVENT#") for i in raw.get("Items", [])]
+    found = []
+    for key in inventory.pool_keys():
+        raw = dynamo.client().query(
+            TableName=settings().events_table,
+            IndexName=inventory.BY_POOL,
+            KeyConditionExpression="pool_pk = :pooled",
+            ExpressionAttributeValues=dynamo.values(pooled=key),
+        )
+        found += [inventory.event_of(dynamo.load(i)["pk"]) for i in raw.get("Items", [])]
+    return found

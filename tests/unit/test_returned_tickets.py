@@ -15,6 +15,7 @@ from boxoffice.store.dynamo import Failed
 from boxoffice.vocabulary import Pool
 
 EVENTS = (f"event-{n}" for n in itertools.count())  # a new event each: no earlier return to guess from
+POOLED = inventory.pool_key("e1")  # (the by_pool key a pool clause sets)
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
@@ -174,15 +175,15 @@ def test_a_return_guessing_nobody_that_finds_the_line_unmarked_learns_it_is_unus
     unmarked = Commits(lost("quota", quota(0)))  # another process unmarked it: no LINE_USED on the quota
     assert route(event, unmarked) == Pool.AVAILABLE
     assert inventory.waiters_for(event) == inventory.UNUSED
-    nobody = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.NOBODY)[1]
+    nobody = inventory.returned(Pool.AVAILABLE, pooled=POOLED, now=NOW, seen=inventory.NOBODY)[1]
     assert f"attribute_exists({inventory.LINE_USED})" in nobody  # what made it fail
 
 
 def test_the_conditions_of_each_pool_name_what_they_check() -> None:
-    nobody = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.NOBODY)[1]
-    closed = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.CLOSED)[1]
-    legacy = inventory.returned(Pool.RESERVED, now=NOW, seen=-1)[1]
-    shard = inventory.returned(Pool.RESERVED, now=NOW, seen=3)[1]
+    nobody = inventory.returned(Pool.AVAILABLE, pooled=POOLED, now=NOW, seen=inventory.NOBODY)[1]
+    closed = inventory.returned(Pool.AVAILABLE, pooled=POOLED, now=NOW, seen=inventory.CLOSED)[1]
+    legacy = inventory.returned(Pool.RESERVED, pooled=POOLED, now=NOW, seen=-1)[1]
+    shard = inventory.returned(Pool.RESERVED, pooled=POOLED, now=NOW, seen=3)[1]
 
     assert inventory.NOBODY_WAITS in nobody  # the quota's old line
     assert "NOT" not in nobody  # while open
@@ -192,7 +193,7 @@ def test_the_conditions_of_each_pool_name_what_they_check() -> None:
 
 
 def test_an_event_nobody_ever_queued_for_returns_without_checking_the_line_counters() -> None:
-    unused = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.UNUSED)[1]
+    unused = inventory.returned(Pool.AVAILABLE, pooled=POOLED, now=NOW, seen=inventory.UNUSED)[1]
     assert f"attribute_not_exists({inventory.LINE_USED})" in unused  # the quota says: no counter to check
     assert inventory.waiters_for(next(EVENTS)) == inventory.UNUSED  # the first guess of any event
 
@@ -262,7 +263,7 @@ def test_a_shard_an_earlier_version_wrote_without_the_marks_makes_the_events_ret
 
 
 def test_the_open_sale_condition_on_another_shard_reads_its_mark_of_an_old_line_not_a_waiting_count() -> None:
-    on_shard = inventory.returned(Pool.AVAILABLE, now=NOW, seen=inventory.UNUSED, on_shard=True)[1]
+    on_shard = inventory.returned(Pool.AVAILABLE, pooled=POOLED, now=NOW, seen=inventory.UNUSED, on_shard=True)[1]
     assert inventory.NO_LEGACY_LINE in on_shard
     assert inventory.NOBODY_WAITS not in on_shard
     assert f"attribute_not_exists({inventory.LINE_USED})" in on_shard

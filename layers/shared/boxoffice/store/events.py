@@ -220,7 +220,8 @@ def _recount(quota: Update, old: EventRecord, total: int, others: Shards) -> inv
         return None
     seen = inventory.waiters_for(old.id)
     seen = inventory.UNUSED if seen == inventory.CLOSED else seen  # (an edit is of an open event)
-    to_pool, right_pool, pool_values = inventory.returned(inventory.pool_of(seen), "change", seen=seen)
+    pooled = inventory.pool_key(old.id)
+    to_pool, right_pool, pool_values = inventory.returned(inventory.pool_of(seen), "change", pooled=pooled, seen=seen)
     quota.sets.append(to_pool)
     quota.conditions.append(right_pool)
     quota.named.update(pool_values)
@@ -427,7 +428,7 @@ def delete(old: EventRecord) -> None:
         update.put("status", EventStatus.DELETED)
     # Listed for the sweeper, which closes any waiting line of the event (and unlists it): the line is
     # not read here, so a join racing the delete cannot be missed.
-    quota.put(inventory.POOL_KEY, inventory.POOLED)
+    quota.put(inventory.POOL_KEY, inventory.pool_key(old.id))
     described.put("updated_at", clock.now().isoformat())
     described.put("list_pk", None)
     described.put("venue_pk", None)

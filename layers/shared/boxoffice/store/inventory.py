@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from hashlib import blake2b
 from typing import Any, Final
 
 from boxoffice import clock, retry, shards
@@ -708,9 +709,23 @@ def failed_quota(failed: Failed, parts: Iterable[int]) -> tuple[bool, Item | Non
 # The quota item's condition that nobody is WAITING in its legacy line (absent: nobody ever was); `:zero` is 0.
 # A sharded line's counters are store/line.py's: `check_waiters` adds their conditions to the transaction.
 NOBODY_WAITS = "(attribute_not_exists(waiting) OR waiting = :zero)"
-# A quota item with tickets in its `reserved` pool carries POOL_KEY = POOLED: the sparse index BY_POOL lists
-# those events for the sweeper, which hands each pool on (logic/waitlist.py), so no request need finish.
+# A quota item with tickets in its `reserved` pool carries POOL_KEY = pool_key(...): the sparse index BY_POOL
+# lists those shards for the sweeper, which hands each event's pool on (logic/waitlist.py), so no request need
+# finish. Listed under one of POOL_KEYS keys by event and shard, so that no index partition takes every
+# listing of an on-sale; POOLED alone: listed before the keys were spread (the sweeper still reads it).
 BY_POOL, POOL_KEY, POOLED = "by_pool", "pool_pk", "RESERVED"
+POOL_KEYS: Final = 32
+
+
+def pool_key(event_id: str, shard: int = 0) -> str:
+    """The by_pool partition a stock shard's pool is listed under."""
+    spread = int.from_bytes(blake2b(f"{event_id}#{shard}".encode(), digest_size=4).digest(), "big") % POOL_KEYS
+    return f"{POOLED}#{spread}"
+
+
+def pool_keys() -> list[str]:
+    """Every by_pool partition: the spread ones, and the one pools were listed under before."""
+    return [POOLED, *(f"{POOLED}#{n}" for n in range(POOL_KEYS))]
 
 
 # A returning quota's condition names the event's status as this (give_back also names it #status).
@@ -745,7 +760,13 @@ def line_marks(event: EventRecord) -> Item:
 
 
 def returned(
-    pool: Pool, quantity: str = "qty", *, now: datetime | None = None, seen: Waiters = UNUSED, on_shard: bool = False
+    pool: Pool,
+    quantity: str = "qty",
+    *,
+    pooled: str,
+    now: datetime | None = None,
+    seen: Waiters = UNUSED,
+    on_shard: bool = False,
 ) -> tuple[str, str, dict[str, Any]]:
     """The quota's SET clause that puts the `:<quantity>` returned tickets in `pool`, the quota's part of the
     condition that it is the right pool (open sale while nobody waits, `reserved` while anyone does, as
@@ -769,7 +790,7 @@ def returned(
     clause = f"reserved = if_not_exists(reserved, :zero) + :{quantity}, {POOL_KEY} = :pooled"
     someone = ["waiting > :zero"] if seen == line.LEGACY else []
     condition = " AND ".join([*someone, *([line_open] if now is not None else [])]) or "attribute_exists(pk)"
-    return clause, condition, {"zero": 0, "pooled": POOLED, **open_values}
+    return clause, condition, {"zero": 0, "pooled": pooled, **open_values}
 
 
 def check_waiters(tx: Transaction, event_id: str, seen: Waiters) -> None:
@@ -1354,7 +1375,8 @@ def _return(
     seen = waiters_for(event_id, pool)
     kept = seen != line.LEGACY if pool == Pool.RESERVED else event_id not in _shard_zero_returns
     own = 0 not in parts and kept
-    to_pool, right_pool, pool_values = returned(pool, "part", now=now, seen=seen, on_shard=own)
+    pooled = pool_key(event_id)  # shard 0's; each other shard's update names its own (`moved`)
+    to_pool, right_pool, pool_values = returned(pool, "part", pooled=pooled, now=now, seen=seen, on_shard=own)
     check_waiters(tx, event_id, seen)
     main_sets: list[str] = []
     main_adds: list[str] = []
@@ -1363,7 +1385,9 @@ def _return(
     for shard, part in parts.items():
         sets = [f"{counter} = {counter} - :part", to_pool]
         adds = [f"{CANCELLED_TICKETS} :part", "#revenue :refund"] if refund else []
-        moved = {"part": part, **({"refund": -refund[0] * part / quantity} if refund else {})}
+        moved = {"part": part, "pooled": pool_key(event_id, shard)}  # (`pooled`: only a pool's clause names it)
+        if refund:
+            moved["refund"] = -refund[0] * part / quantity
         if shard == 0:
             main_sets += sets
             main_adds += adds

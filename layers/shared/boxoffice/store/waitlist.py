@@ -12,6 +12,7 @@ entry out of the line in the transaction that makes its hold.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -652,28 +653,33 @@ def unlist(event_id: str, listed: Iterable[int]) -> None:
 
 def relist(event_id: str) -> None:
     """The event stays in the pool index though its pool is empty: the sweeper has work left on its line."""
-    _quota_update(event_id, f"SET {inventory.POOL_KEY} = :pooled", "attribute_exists(pk)", pooled=inventory.POOLED)
+    pooled = inventory.pool_key(event_id)
+    _quota_update(event_id, f"SET {inventory.POOL_KEY} = :pooled", "attribute_exists(pk)", pooled=pooled)
 
 
 def pooled(limit: int) -> list[str]:
     """Up to `limit` events whose stock shards' quotas keep tickets for their line, each once: Queries of the
-    sparse pool index, which lists every shard of a pool (an event's shards sort together, at most
-    MAX_SHARDS of them: one page of `limit` x MAX_SHARDS keys, ~120 bytes each, holds `limit` events)."""
-    query: dict[str, Any] = {
-        "TableName": events_table(),
-        "IndexName": inventory.BY_POOL,
-        "KeyConditionExpression": f"{inventory.POOL_KEY} = :pooled",
-        "ExpressionAttributeValues": values(pooled=inventory.POOLED),
-        "Limit": limit * MAX_SHARDS,
-    }
+    sparse pool index's partitions (inventory.pool_keys), in an order of their own each call so that none
+    waits behind the others, each paged (a page of `limit` x MAX_SHARDS keys, ~120 bytes each, holds `limit`
+    events even when each lists every shard there)."""
+    keys = inventory.pool_keys()
+    random.shuffle(keys)
     found: dict[str, None] = {}
-    while len(found) < limit:
-        with aws_errors():
-            raw = client().query(**query)
-        found.update(dict.fromkeys(inventory.event_of(load(item)["pk"]) for item in raw.get("Items", [])))
-        if "LastEvaluatedKey" not in raw:
-            break
-        query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+    for key in keys:
+        query: dict[str, Any] = {
+            "TableName": events_table(),
+            "IndexName": inventory.BY_POOL,
+            "KeyConditionExpression": f"{inventory.POOL_KEY} = :pooled",
+            "ExpressionAttributeValues": values(pooled=key),
+            "Limit": limit * MAX_SHARDS,
+        }
+        while len(found) < limit:
+            with aws_errors():
+                raw = client().query(**query)
+            found.update(dict.fromkeys(inventory.event_of(load(item)["pk"]) for item in raw.get("Items", [])))
+            if "LastEvaluatedKey" not in raw:
+                break
+            query["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
     return list(found)[:limit]
 
 
