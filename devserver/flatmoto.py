@@ -35,6 +35,8 @@ check the names it uses, then to run it), lexes every ConditionExpression from i
 class's methods by introspection on every call. Each depends on its input only (and nothing changes the parsed
 tree: moto copies it before filling it in), so they are kept: the same few dozen expressions are all this API
 sends.
+And hosts: moto's server finds the service a request is for by trying each of its hundreds of URL patterns
+against the request's host, on every request; the answer depends on the host alone, so it is kept.
 And walks: moto validates an update by ten passes over the expression's tree, each asking of every node
 whether it is a Node and whether the pass processes its class (abstract-class checks: a third of an update's
 time), after a generic deep copy of the tree. The passes are the same, in the same order, doing the same to
@@ -64,6 +66,7 @@ from moto.dynamodb.models.table import StreamRecord, Table
 from moto.dynamodb.parsing import validators
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sqs.models import Message
 
 Transact = Callable[[DynamoDBBackend, list[dict[str, Any]]], None]
@@ -138,6 +141,10 @@ def install() -> None:
         UpdateExpressionParser.make = functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make)
         core_responses.method_names_from_class = functools.cache(core_responses.method_names_from_class)  # type: ignore[attr-defined]
     comparisons.ConditionExpressionParser._lex_condition_expression = _lexed  # type: ignore[method-assign]
+    if not hasattr(DomainDispatcherApplication.get_backend_for_host, "cache_info"):
+        DomainDispatcherApplication.get_backend_for_host = functools.lru_cache(maxsize=256)(  # type: ignore[method-assign]
+            DomainDispatcherApplication.get_backend_for_host
+        )
     DepthFirstTraverser.traverse_node_recursively = _traverse
     validators.deepcopy = copy_tree  # type: ignore[attr-defined,assignment]
     validators.UpdateExpressionValidator.__init__ = _validator_init  # type: ignore[method-assign]

@@ -30,6 +30,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing import validators
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from devserver import flatmoto
 from devserver.dynamodb import create_tables, table_names
@@ -524,3 +525,16 @@ def test_a_transact_get_of_up_to_a_hundred_items_is_read_as_dynamodb_reads_it(aw
     assert len(client.transact_get_items(TransactItems=keys)["Responses"]) == 64
     with pytest.raises(ClientError, match="less than or equal to 100"):
         client.transact_get_items(TransactItems=keys * 2)
+
+
+def test_the_servers_backend_for_a_host_is_moto_own_and_found_once() -> None:
+    flatmoto.install()
+    lookup = DomainDispatcherApplication.get_backend_for_host
+    app = DomainDispatcherApplication(lambda _: None)  # type: ignore[arg-type,return-value]
+    hosts = ["dynamodb.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com", "events.eu-west-1.amazonaws.com"]
+    assert (
+        [lookup(app, h) for h in hosts] == [lookup.__wrapped__(app, h) for h in hosts] == ["dynamodb", "sqs", "events"]
+    )
+    hits = lookup.cache_info().hits
+    lookup(app, hosts[0])
+    assert lookup.cache_info().hits == hits + 1
