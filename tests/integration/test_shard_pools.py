@@ -19,7 +19,7 @@ from tests.integration.test_stats import stats
 from tests.support.bookings import Account, new_account, new_event
 from tests.support.handlers import Api
 from tests.support.holds import place, stock, sweep
-from tests.support.waitlist import entries, join, leave
+from tests.support.waitlist import entries, join, leave, legacy_entry
 
 WHOLE = "provide-client-params.dynamodb.TransactWriteItems"  # each transaction as sent, whole
 
@@ -170,3 +170,22 @@ def test_the_pool_index_gives_the_sweeper_as_many_events_as_asked_however_many_s
 
     assert lines.pooled(2) == listed[:2]
     assert lines.pooled(100) == listed
+
+
+def test_a_pool_goes_back_on_sale_only_while_the_old_lines_count_is_still_what_was_read(api: Api) -> None:
+    from boxoffice import clock
+    from boxoffice.config import settings
+    from boxoffice.store import dynamo, line
+
+    event_id = new_event(total=2)
+    legacy_entry(event_id, new_account(), joined_at=clock.now())  # a line from before the shards: 1 waiting
+    seen = line.Counts(shards=(0,) * line.LINE_SHARDS, legacy=1)
+    dynamo.client().update_item(  # that entry leaves meanwhile
+        TableName=settings().events_table,
+        Key=dynamo.dump(inventory.quota_key(event_id)),
+        UpdateExpression="SET waiting = :none",
+        ExpressionAttributeValues=dynamo.values(none=0),
+    )
+
+    assert lines.release_pool(event_id, [0], [], seen) is False
+    assert lines.release_pool(event_id, [0], [], line.Counts(shards=seen.shards, legacy=0)) is True

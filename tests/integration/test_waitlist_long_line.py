@@ -66,16 +66,17 @@ def test_a_position_past_a_thousand_ahead_is_an_upper_bound_and_exact_once_fewer
     event_id = new_event(total=1)
     assert sell(event_id, 1)
     ahead = fill(event_id, 1_500)
+    take_out(event_id, ahead[:100], served=True)  # served before it joins: not in its bound
     clock.advance(0.01)
     me = new_account()
     entry = join(api, me, event_id).body
     clock.advance(0.01)
     fill(event_id, 1_000)  # behind it
 
-    assert entry["position"] == 1_501  # the line's length as it joined: no item counted
-    take_out(event_id, ahead[:200], served=True)
-    assert position(api, me, entry["id"]) == 1_301  # the 1,000 behind are not counted in
-    take_out(event_id, ahead[200:300], served=False)
-    assert position(api, me, entry["id"]) == 1_301  # 1,200 ahead: those who left mid-line stay in the bound
-    take_out(event_id, ahead[300:900], served=True)
-    assert position(api, me, entry["id"]) == 601  # the bound fell under 1,000: counted, exact
+    assert entry["position"] == 1_401  # the line's length as it joined: no item counted
+    take_out(event_id, ahead[100:300], served=True)
+    assert position(api, me, entry["id"]) == 1_201  # the 1,000 behind are not counted in
+    take_out(event_id, ahead[300:400], served=False)
+    assert position(api, me, entry["id"]) == 1_201  # 1,100 ahead: those who left mid-line stay in the bound
+    take_out(event_id, ahead[400:1000], served=True)
+    assert position(api, me, entry["id"]) == 501  # the bound fell under 1,000: counted, exact
