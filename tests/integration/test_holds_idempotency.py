@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.bookings import Account, new_account, new_event
+from tests.support.bookings import Account, new_account, new_event, type_ids
 from tests.support.conformance import DOCUMENT
 from tests.support.handlers import Api, Result
 from tests.support.holds import Clock, confirm, get, stock
@@ -105,3 +105,15 @@ def test_the_document_declares_the_header_on_holds() -> None:
     assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
     assert "422" in operation["responses"]
     assert "IDEMPOTENCY_KEY_REUSED" in operation["responses"]["422"]["content"]["application/problem+json"]["examples"]
+
+
+def test_a_retried_cart_hold_with_the_same_key_answers_with_the_first_hold(api: Api, alice: Account) -> None:
+    event_id = new_event(total=10)
+    [kind] = type_ids(event_id).values()
+    cart = {"items": [{"ticket_type_id": kind, "quantity": 2}]}
+    first = place(api, alice, event_id, cart, "cart-1")
+    assert first.status == 201, first.body
+    again = place(api, alice, event_id, cart, "cart-1")
+    assert (again.status, again.body, again.headers["Idempotent-Replayed"]) == (201, first.body, "true")
+    state = stock(event_id)
+    assert (state.held, len(state.holds), state.balanced) == (2, 1, True)
