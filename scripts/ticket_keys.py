@@ -64,6 +64,15 @@ def run(
     return _describe(ticket_codes.parse_ring(changed))
 
 
+def _kid_as_value(argv: list[str]) -> list[str]:
+    """A key id is a base64url thumbprint, so one in 32 begins with "-": argparse would read it as an option.
+    The word after `retire` is the key id whatever it looks like."""
+    for n, word in enumerate(argv[:-1]):
+        if word == "retire" and argv[n + 1].startswith("-") and argv[n + 1] not in ("--keys", "--public", "--from"):
+            return [*argv[: n + 1], f"--kid={argv[n + 1]}", *argv[n + 2 :]]
+    return argv
+
+
 def main(argv: list[str] | None = None, client: SecretsManagerClient | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.ticket_keys", description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=["init", "rotate", "retire", "show", "publish", "adopt"])
@@ -71,13 +80,14 @@ def main(argv: list[str] | None = None, client: SecretsManagerClient | None = No
     parser.add_argument("--keys", required=True, help="the private ring's secret (TicketSigningKeysArn)")
     parser.add_argument("--public", required=True, help="the public keys' secret (TicketPublicKeysArn)")
     parser.add_argument("--from", dest="old", help="adopt: the old-form ring's secret (the retained TicketKeys)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--kid", dest="kid_given", help=argparse.SUPPRESS)  # a key id as `--kid=<id>`
+    args = parser.parse_args(_kid_as_value(list(sys.argv[1:] if argv is None else argv)))
     if client is None:
         import boto3
 
         client = boto3.client("secretsmanager")
     try:
-        print(run(client, args.action, args.keys, args.public, args.kid, args.old))
+        print(run(client, args.action, args.keys, args.public, args.kid or args.kid_given, args.old))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)  # never the ring itself
         return 1

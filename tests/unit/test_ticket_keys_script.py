@@ -105,3 +105,13 @@ def test_adopt_publishes_the_old_rings_public_keys_under_their_old_kids(
     assert stack.published() == [stack.ring()["active"], "prod-1"]
     assert old_secret not in json.dumps(stack.ring())
     assert "prod-1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kid", ["-FOSlYfQekWmO8lx", "--FOSlYfQekWmO8l", "-hOSlYfQekWmO8lx", "FOSlYfQekWmO8lx-"])
+def test_a_key_id_beginning_with_a_dash_is_the_key_to_retire_not_an_option(
+    kid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(ticket_keys, "run", lambda _c, action, _k, _p, given, _o: asked.append((action, given)) or "")
+    assert ticket_keys.main(["retire", kid, "--keys", "k", "--public", "p"], client=object()) == 0  # type: ignore[arg-type]
+    assert asked == [("retire", kid)]
