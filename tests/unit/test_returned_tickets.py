@@ -10,7 +10,7 @@ import pytest
 
 from boxoffice import retry
 from boxoffice.errors import Busy
-from boxoffice.store import inventory
+from boxoffice.store import inventory, line
 from boxoffice.store.dynamo import Failed
 from boxoffice.vocabulary import Pool
 
@@ -267,3 +267,10 @@ def test_the_open_sale_condition_on_another_shard_reads_its_mark_of_an_old_line_
     assert inventory.NO_LEGACY_LINE in on_shard
     assert inventory.NOBODY_WAITS not in on_shard
     assert f"attribute_not_exists({inventory.LINE_USED})" in on_shard
+
+
+def test_a_return_checks_any_line_shard_someone_waits_in_so_returns_spread_over_the_counters() -> None:
+    counts = line.Counts(shards=(0, 3, 0, 1, 0, 0, 2, 0))
+    assert {counts.someone() for _ in range(200)} == {1, 3, 6}
+    assert line.Counts(shards=(0,) * line.LINE_SHARDS, legacy=2).someone() == line.LEGACY
+    assert line.Counts(shards=(0,) * line.LINE_SHARDS).someone() is None

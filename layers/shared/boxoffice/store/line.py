@@ -14,6 +14,7 @@ is. This module knows keys and counters only: the quota item is store/inventory.
 from __future__ import annotations
 
 import heapq
+import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from hashlib import blake2b
@@ -110,10 +111,12 @@ class Counts:
         return [LEGACY] * bool(self.legacy) + [k for k, n in enumerate(self.shards) if n > 0]
 
     def someone(self) -> int | None:
-        """A shard where someone waits (LEGACY: the old line), None when nobody does."""
+        """A shard where someone waits (LEGACY: the old line), None when nobody does: any of them, at random, so
+        that the returns of many processes, each checking the one it guessed, spread over the counters."""
         if self.legacy > 0:
             return LEGACY
-        return next((k for k, n in enumerate(self.shards) if n > 0), None)
+        lined = [k for k, n in enumerate(self.shards) if n > 0]
+        return random.choice(lined) if lined else None  # noqa: S311 - spread, not crypto
 
 
 def counts(event_id: str, legacy: int = 0) -> Counts:
@@ -160,12 +163,14 @@ def check_unchanged(tx: Transaction, event_id: str, seen: Counts) -> None:
 
 
 def seen_waiting(exc: Failed) -> int | None:
-    """A shard that a failed transaction's counter checks (check_nobody) found with someone waiting."""
+    """A shard that a failed transaction's counter checks (check_nobody) found with someone waiting (any, at
+    random: as Counts.someone)."""
+    found = []
     for k in range(LINE_SHARDS):
         old = exc.old(f"waiters:{k}")
         if exc.failed(f"waiters:{k}") and old is not None and int(old.get("waiting", 0)) > 0:
-            return k
-    return None
+            found.append(k)
+    return random.choice(found) if found else None  # noqa: S311 - spread, not crypto
 
 
 def head(
