@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache, partial
+from hashlib import blake2b
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -40,6 +41,12 @@ def dump(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def load(raw: Mapping[str, Any]) -> Item:
     return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def spread(text: str, over: int) -> int:
+    """Which of `over` partition keys `text` (an id) goes to: a hash of the whole text, so the same for every
+    write of it and even over the keys (a ULID's first symbols are its millisecond, shared by a rush)."""
+    return int.from_bytes(blake2b(text.encode(), digest_size=4).digest(), "big") % over
 
 
 def values(**named: Any) -> dict[str, Any]:

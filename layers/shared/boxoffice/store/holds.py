@@ -12,7 +12,6 @@ back once, whoever gets there first.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -74,22 +73,16 @@ EXPIRY_KEYS = (*(f"HELD#{n}" for n in range(EXPIRY_SHARDS)), LEGACY_EXPIRY_KEY)
 EVENT_EXPIRY_SHARDS = 16
 
 
-def _hashed(hold_id: str) -> int:
-    """A hash of the hold's whole id (a ULID's first symbols are its millisecond, shared by the holds of a
-    rush), so the same for every write and even over the shards."""
-    return int.from_bytes(hashlib.blake2b(hold_id.encode(), digest_size=4).digest(), "big")
-
-
 def expiry_key(hold_id: str) -> str:
     """The hold's by_expiry partition key."""
-    return f"HELD#{_hashed(hold_id) % EXPIRY_SHARDS}"
+    return f"HELD#{dynamo.spread(hold_id, EXPIRY_SHARDS)}"
 
 
 def event_expiry_key(record: HoldRecord) -> str:
     """The hold's by_event_expiry partition key."""
     if all(shard == 0 for shard, _ in record.shards):
         return record.event_id
-    return f"{record.event_id}#{_hashed(record.id) % EVENT_EXPIRY_SHARDS}"
+    return f"{record.event_id}#{dynamo.spread(record.id, EVENT_EXPIRY_SHARDS)}"
 
 
 def event_expiry_keys(event_id: str, sharded: bool) -> list[str]:

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from hashlib import blake2b
 from typing import Any, Final
 
 from boxoffice import clock, retry, shards
@@ -719,8 +718,7 @@ POOL_KEYS: Final = 32
 
 def pool_key(event_id: str, shard: int = 0) -> str:
     """The by_pool partition a stock shard's pool is listed under."""
-    spread = int.from_bytes(blake2b(f"{event_id}#{shard}".encode(), digest_size=4).digest(), "big") % POOL_KEYS
-    return f"{POOLED}#{spread}"
+    return f"{POOLED}#{dynamo.spread(f'{event_id}#{shard}', POOL_KEYS)}"
 
 
 def pool_keys() -> list[str]:

@@ -17,7 +17,6 @@ import heapq
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from hashlib import blake2b
 from typing import Any, Final
 
 from boxoffice.store import dynamo
@@ -38,7 +37,7 @@ STOCK_MARKED: Final = "stock_marked"
 def shard_of(entry_id: str) -> int:
     """The line shard of an entry: a hash of its whole id (a ULID's first symbols are its millisecond, shared
     by a rush's joins), so joins spread evenly over the shards."""
-    return int.from_bytes(blake2b(entry_id.encode(), digest_size=4).digest(), "big") % LINE_SHARDS
+    return dynamo.spread(entry_id, LINE_SHARDS)
 
 
 def line_pk(event_id: str, shard: int) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import contextvars
-import hashlib
 import secrets
 import uuid
 from collections import deque
@@ -85,8 +84,7 @@ def _event_partition(event_id: str) -> str:
 
 def shard_of(number: str) -> int:
     """The shard of a ticket: from a hash of its whole number, as random as the number itself."""
-    digest = hashlib.blake2b(number.encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big") % TICKET_SHARDS
+    return dynamo.spread(number, TICKET_SHARDS)
 
 
 def key(event_id: str, number: str, *, spread: bool) -> dict[str, str]:
